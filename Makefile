@@ -1,0 +1,106 @@
+# vigil: plain Makefile.  `make` builds build/vigild and build/vigilctl and
+# nothing else; `make check` installs what it needs and runs every test.
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR	?=
+CC	?= cc
+CLANG	?= clang
+PYTHON	?= /usr/bin/python3
+FUZZ_RUNS ?= 20000
+
+WARN	= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	  -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2
+CFLAGS	?= -O2 -g
+HARDEN	= -fstack-protector-strong -D_FORTIFY_SOURCE=2
+ifeq ($(SANITIZE),1)
+B	?= build/asan
+CFLAGS	= -O1 -g -fno-omit-frame-pointer
+HARDEN	= -fsanitize=address,undefined -fno-sanitize-recover=all
+endif
+B	?= build
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iagent
+LIBS	= -lmnl -lconfig -lsystemd -lev -lsodium -ljson-c -lm
+
+# Everything but main(): linked into vigild, the unit tests and the fuzzers.
+CORE	= clock log conf proto auth peer rx net ctlproto control status
+CORE_OBJS = $(CORE:%=$(B)/agent/%.o)
+CTL_OBJS = $(B)/ctl/vigilctl.o $(B)/agent/ctlproto.o
+UNIT	= conf proto peer
+UNIT_BINS = $(UNIT:%=$(B)/tests/test_%)
+FUZZ	= proto conf
+FB	= build/fuzz
+FUZZ_BINS = $(FUZZ:%=$(FB)/fuzz_%)
+
+all: $(B)/vigild $(B)/vigilctl
+
+$(B)/agent/%.o: agent/%.c agent/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/ctl/%.o: ctl/%.c agent/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/vigild: $(CORE_OBJS) $(B)/agent/vigild.o
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS)
+
+$(B)/vigilctl: $(CTL_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) -ljson-c
+
+$(B)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) agent/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DVG_SRCDIR='"$(CURDIR)"' -o $@ $< $(CORE_OBJS) \
+	    $(LDFLAGS) $(LIBS) -lcmocka
+
+# ---- fuzzers: clang's libFuzzer with ASan+UBSan, over the pure parsers
+FUZZ_SRCS = $(CORE:%=agent/%.c)
+$(FB)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) agent/*.h
+	@mkdir -p $(@D)
+	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Iagent $(WARN) \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ $< $(FUZZ_SRCS) $(LIBS)
+
+.PHONY: all deps check unit fuzz integration clang-build clean install bench demo
+
+deps:
+	@sh tests/deps.sh
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
+	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ); do echo "== fuzz_$$f ($(FUZZ_RUNS) runs)"; \
+	    rm -rf $(FB)/work_$$f; mkdir -p $(FB)/work_$$f; \
+	    $(FB)/fuzz_$$f -runs=$(FUZZ_RUNS) -max_len=4096 -timeout=10 \
+	        -print_final_stats=0 $(FB)/work_$$f tests/fuzz/corpus/$$f \
+	        2>$(FB)/fuzz_$$f.log || { tail -40 $(FB)/fuzz_$$f.log; exit 1; }; \
+	    tail -1 $(FB)/fuzz_$$f.log; done
+
+integration: all
+	cd tests/integration && VIGIL_BUILD=$(CURDIR)/$(B) \
+	    $(PYTHON) -m pytest -v -p no:cacheprovider .
+
+clang-build:
+	$(MAKE) --no-print-directory CC=$(CLANG) B=build/clang all
+
+check: deps
+	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory clang-build
+	$(MAKE) --no-print-directory SANITIZE=1 unit
+	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory integration
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/vigil
+	install -m 0755 $(B)/vigild $(B)/vigilctl $(DESTDIR)$(SBINDIR)/
+	install -m 0644 docs/vigild.8 docs/vigilctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/vigil.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 conf/vigil.conf $(DESTDIR)$(SYSCONFDIR)/vigil/vigil.conf.example
+
+clean:
+	rm -rf build

@@ -1,0 +1,176 @@
+/*
+ * auth: key loading, HMAC sign/verify in constant time, replay window.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auth.h"
+
+void
+vg_auth_set_key(struct vg_auth *a, const uint8_t *key, size_t len)
+{
+	if (len > VG_KEY_MAX)
+		len = VG_KEY_MAX;
+	a->mode = VG_AUTH_HMAC;
+	memcpy(a->key, key, len);
+	a->keylen = len;
+}
+
+void
+vg_auth_set_none(struct vg_auth *a)
+{
+	vg_auth_wipe(a);
+	a->mode = VG_AUTH_NONE;
+}
+
+void
+vg_auth_wipe(struct vg_auth *a)
+{
+	sodium_memzero(a->key, sizeof(a->key));
+	a->keylen = 0;
+}
+
+int
+vg_auth_load_key(struct vg_auth *a, const char *path, char *err, size_t errlen)
+{
+	uint8_t buf[VG_KEY_MAX + 1];
+	struct stat st;
+	ssize_t n;
+	size_t len = 0;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		snprintf(err, errlen, "auth_key_file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "auth_key_file %s: not a regular file",
+		    path);
+		close(fd);
+		return -1;
+	}
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		snprintf(err, errlen, "auth_key_file %s: mode %04o lets group "
+		    "or others read it; chmod 600 it", path,
+		    (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
+	while (len < sizeof(buf)) {
+		n = read(fd, buf + len, sizeof(buf) - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "auth_key_file %s: %s", path,
+			    strerror(errno));
+			close(fd);
+			sodium_memzero(buf, sizeof(buf));
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len < VG_KEY_MIN || len > VG_KEY_MAX) {
+		snprintf(err, errlen, "auth_key_file %s: %zu%s bytes; a key is "
+		    "%d..%d bytes (make one with: head -c 32 /dev/urandom)",
+		    path, len, len > VG_KEY_MAX ? " or more" : "", VG_KEY_MIN,
+		    VG_KEY_MAX);
+		sodium_memzero(buf, sizeof(buf));
+		return -1;
+	}
+	vg_auth_set_key(a, buf, len);
+	sodium_memzero(buf, sizeof(buf));
+	return 0;
+}
+
+static void
+mac(const struct vg_auth *a, const uint8_t *data, size_t len,
+    uint8_t out[crypto_auth_hmacsha256_BYTES])
+{
+	crypto_auth_hmacsha256_state st;
+
+	crypto_auth_hmacsha256_init(&st, a->key, a->keylen);
+	crypto_auth_hmacsha256_update(&st, data, len);
+	crypto_auth_hmacsha256_final(&st, out);
+	sodium_memzero(&st, sizeof(st));
+}
+
+void
+vg_auth_sign(const struct vg_auth *a, uint8_t *pkt, size_t len)
+{
+	uint8_t full[crypto_auth_hmacsha256_BYTES];
+
+	if (len < VG_MAC_LEN)
+		return;
+	if (a->mode == VG_AUTH_NONE) {
+		memset(pkt + len - VG_MAC_LEN, 0, VG_MAC_LEN);
+		return;
+	}
+	mac(a, pkt, len - VG_MAC_LEN, full);
+	memcpy(pkt + len - VG_MAC_LEN, full, VG_MAC_LEN);
+}
+
+int
+vg_auth_verify(const struct vg_auth *a, const uint8_t *pkt, size_t len)
+{
+	uint8_t full[crypto_auth_hmacsha256_BYTES];
+
+	if (len < VG_MAC_LEN)
+		return 0;
+	if (a->mode == VG_AUTH_NONE)
+		return 1;
+	mac(a, pkt, len - VG_MAC_LEN, full);
+	return sodium_memcmp(full, pkt + len - VG_MAC_LEN, VG_MAC_LEN) == 0;
+}
+
+enum vg_drop
+vg_replay_check(const struct vg_replay *r, uint64_t incarnation, uint64_t seq)
+{
+	uint64_t behind;
+
+	if (r->incarnation == 0 || incarnation > r->incarnation)
+		return VG_DROP_NONE;
+	if (incarnation < r->incarnation)
+		return VG_DROP_STALE;
+	if (seq > r->high)
+		return VG_DROP_NONE;
+	behind = r->high - seq;
+	if (behind >= VG_REPLAY_WINDOW)
+		return VG_DROP_REPLAY;
+	if (r->bitmap & (1ULL << behind))
+		return VG_DROP_REPLAY;
+	return VG_DROP_NONE;
+}
+
+int64_t
+vg_replay_update(struct vg_replay *r, uint64_t incarnation, uint64_t seq)
+{
+	uint64_t shift;
+	int64_t gap;
+
+	if (r->incarnation == 0 || incarnation > r->incarnation) {
+		r->incarnation = incarnation;
+		r->high = seq;
+		r->bitmap = 1;
+		return 0;
+	}
+	if (seq > r->high) {
+		shift = seq - r->high;
+		/* a forged jump cannot be authentic, but keep the count sane */
+		gap = shift - 1 > (uint64_t)INT32_MAX ? INT32_MAX :
+		    (int64_t)(shift - 1);
+		r->bitmap = shift >= VG_REPLAY_WINDOW ? 1 : (r->bitmap << shift) | 1;
+		r->high = seq;
+		return gap;
+	}
+	r->bitmap |= 1ULL << (r->high - seq);
+	return -1;
+}

@@ -1,0 +1,53 @@
+/*
+ * auth: the cluster key, the HMAC-SHA256 (truncated to 16 bytes) that every
+ * message carries, and the per-sender anti-replay window: the sender's
+ * incarnation, its highest seq and a 64-seq bitmap (IPsec's window), so a
+ * message overtaken by the next one from the same sender still counts once.
+ */
+#ifndef VG_AUTH_H
+#define VG_AUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "proto.h"
+
+#define VG_KEY_MIN	32
+#define VG_KEY_MAX	1024
+#define VG_REPLAY_WINDOW 64
+
+struct vg_auth {
+	enum vg_auth_mode	mode;
+	uint8_t			key[VG_KEY_MAX];
+	size_t			keylen;
+};
+
+/* Reads the key file: owned by anyone, not group/world readable, 32..1024
+ * bytes (taken as they are).  -1 with a message in err on any problem. */
+int	vg_auth_load_key(struct vg_auth *, const char *path, char *err,
+	    size_t errlen);
+void	vg_auth_set_key(struct vg_auth *, const uint8_t *key, size_t len);
+void	vg_auth_set_none(struct vg_auth *);
+void	vg_auth_wipe(struct vg_auth *);
+
+/* pkt is a whole encoded message of len bytes; the MAC is its last 16. */
+void	vg_auth_sign(const struct vg_auth *, uint8_t *pkt, size_t len);
+int	vg_auth_verify(const struct vg_auth *, const uint8_t *pkt, size_t len);
+
+struct vg_replay {
+	uint64_t	incarnation;	/* 0: nothing seen yet */
+	uint64_t	high;		/* highest seq seen in that incarnation */
+	uint64_t	bitmap;		/* bit i: seq high - i seen */
+};
+
+/* VG_DROP_NONE, VG_DROP_STALE or VG_DROP_REPLAY; changes nothing. */
+enum vg_drop vg_replay_check(const struct vg_replay *, uint64_t incarnation,
+	    uint64_t seq);
+/* Records an accepted (incarnation, seq).  Returns the change in the count
+ * of missing seqs: the gap skipped when seq moves past high, -1 when a late
+ * one fills a hole, 0 otherwise (a new incarnation starts afresh). */
+int64_t	vg_replay_update(struct vg_replay *, uint64_t incarnation,
+	    uint64_t seq);
+
+#endif

@@ -1,0 +1,844 @@
+/*
+ * conf: libconfig text -> validated struct vg_conf.  Each setting is read
+ * with its type and range checked where it stands; the cross-field rules
+ * (unique ids, names and addresses, the lease bound, the quorum, eligibility)
+ * run once everything is read.  Every error is collected with its line.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+
+struct parse {
+	const char		*file;
+	struct vg_errs		*errs;
+	struct vg_conf		*conf;
+};
+
+void
+vg_errs_init(struct vg_errs *e)
+{
+	e->n = 0;
+	e->dropped = 0;
+}
+
+void
+vg_errs_add(struct vg_errs *e, const char *file, int line, const char *fmt, ...)
+{
+	char *out;
+	va_list ap;
+	int n;
+
+	if (e->n >= VG_ERRS_MAX) {
+		e->dropped++;
+		return;
+	}
+	out = e->msg[e->n++];
+	if (line > 0)
+		n = snprintf(out, VG_ERR_LEN, "%s:%d: ", file, line);
+	else
+		n = snprintf(out, VG_ERR_LEN, "%s: ", file);
+	if (n < 0 || n >= VG_ERR_LEN)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(out + n, VG_ERR_LEN - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+#define ERR(p, line, ...) vg_errs_add((p)->errs, (p)->file, (line), __VA_ARGS__)
+
+static int
+line_of(const config_setting_t *s)
+{
+	return s ? (int)config_setting_source_line(s) : 0;
+}
+
+const char *
+vg_role_name(enum vg_role r)
+{
+	return r == VG_ROLE_WITNESS ? "witness" : "node";
+}
+
+vg_ns
+vg_conf_lease(vg_ns interval, vg_ns dead_time, double rho)
+{
+	double l = (double)dead_time * (1.0 - rho) / (1.0 + rho) -
+	    (double)interval / 4.0;
+
+	return (vg_ns)floor(l);
+}
+
+const struct vg_conf_node *
+vg_conf_node_by_id(const struct vg_conf *c, uint16_t id)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_nodes; i++)
+		if (c->nodes[i].id == id)
+			return &c->nodes[i];
+	return NULL;
+}
+
+/* ---- typed getters: NULL/absent leaves the default, errors are collected */
+
+static const char *
+type_name(int t)
+{
+	switch (t) {
+	case CONFIG_TYPE_GROUP:		return "a group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:		return "an integer";
+	case CONFIG_TYPE_FLOAT:		return "a number";
+	case CONFIG_TYPE_STRING:	return "a string";
+	case CONFIG_TYPE_BOOL:		return "a boolean";
+	case CONFIG_TYPE_ARRAY:		return "an array";
+	case CONFIG_TYPE_LIST:		return "a list";
+	default:			return "something else";
+	}
+}
+
+/* Returns 1 if present and valid, 0 if absent, -1 on error. */
+static int
+get_int(struct parse *p, const config_setting_t *grp, const char *name,
+    long long min, long long max, long long *out)
+{
+	const config_setting_t *s = config_setting_get_member(grp, name);
+	long long v;
+	int t;
+
+	if (s == NULL)
+		return 0;
+	t = config_setting_type(s);
+	if (t == CONFIG_TYPE_INT)
+		v = config_setting_get_int(s);
+	else if (t == CONFIG_TYPE_INT64)
+		v = config_setting_get_int64(s);
+	else {
+		ERR(p, line_of(s), "%s must be an integer, not %s", name,
+		    type_name(t));
+		return -1;
+	}
+	if (v < min || v > max) {
+		ERR(p, line_of(s), "%s = %lld is out of range (%lld..%lld)",
+		    name, v, min, max);
+		return -1;
+	}
+	*out = v;
+	return 1;
+}
+
+static int
+get_float(struct parse *p, const config_setting_t *grp, const char *name,
+    double min, double max, double *out)
+{
+	const config_setting_t *s = config_setting_get_member(grp, name);
+	double v;
+	int t;
+
+	if (s == NULL)
+		return 0;
+	t = config_setting_type(s);
+	if (t == CONFIG_TYPE_FLOAT)
+		v = config_setting_get_float(s);
+	else if (t == CONFIG_TYPE_INT)
+		v = config_setting_get_int(s);
+	else {
+		ERR(p, line_of(s), "%s must be a number, not %s", name,
+		    type_name(t));
+		return -1;
+	}
+	if (!(v >= min && v <= max)) {
+		ERR(p, line_of(s), "%s = %g is out of range (%g..%g)", name, v,
+		    min, max);
+		return -1;
+	}
+	*out = v;
+	return 1;
+}
+
+static int
+get_str(struct parse *p, const config_setting_t *grp, const char *name,
+    char *out, size_t outlen)
+{
+	const config_setting_t *s = config_setting_get_member(grp, name);
+	const char *v;
+	int t;
+
+	if (s == NULL)
+		return 0;
+	t = config_setting_type(s);
+	if (t != CONFIG_TYPE_STRING) {
+		ERR(p, line_of(s), "%s must be a string, not %s", name,
+		    type_name(t));
+		return -1;
+	}
+	v = config_setting_get_string(s);
+	if (strlen(v) >= outlen) {
+		ERR(p, line_of(s), "%s is too long (at most %zu characters)",
+		    name, outlen - 1);
+		return -1;
+	}
+	memcpy(out, v, strlen(v) + 1);
+	return 1;
+}
+
+static int
+get_path(struct parse *p, const config_setting_t *grp, const char *name,
+    char *out, size_t outlen)
+{
+	int r = get_str(p, grp, name, out, outlen);
+
+	if (r == 1 && out[0] != '/') {
+		ERR(p, line_of(config_setting_get_member(grp, name)),
+		    "%s must be an absolute path, not \"%s\"", name, out);
+		return -1;
+	}
+	return r;
+}
+
+/* Picks one of `choices` (NULL-terminated); the index goes to *out. */
+static int
+get_enum(struct parse *p, const config_setting_t *grp, const char *name,
+    const char *const *choices, int *out)
+{
+	char v[64];
+	int r, i;
+
+	r = get_str(p, grp, name, v, sizeof(v));
+	if (r != 1)
+		return r;
+	for (i = 0; choices[i] != NULL; i++) {
+		if (strcmp(v, choices[i]) == 0) {
+			*out = i;
+			return 1;
+		}
+	}
+	ERR(p, line_of(config_setting_get_member(grp, name)),
+	    "%s = \"%s\" is not one of the accepted values", name, v);
+	return -1;
+}
+
+/* Every member of a group must be known: typos are errors, not no-ops. */
+static void
+check_members(struct parse *p, const config_setting_t *grp, const char *where,
+    const char *const *known)
+{
+	int i, n = config_setting_length(grp);
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(grp, (unsigned)i);
+		const char *nm = config_setting_name(s);
+		int k, found = 0;
+
+		if (nm == NULL)
+			continue;
+		for (k = 0; known[k] != NULL; k++)
+			if (strcmp(nm, known[k]) == 0)
+				found = 1;
+		if (!found)
+			ERR(p, line_of(s), "unknown setting '%s'%s%s", nm,
+			    where ? " in " : "", where ? where : "");
+	}
+}
+
+static const config_setting_t *
+get_group(struct parse *p, const config_setting_t *parent, const char *name,
+    int type)
+{
+	const config_setting_t *s = config_setting_get_member(parent, name);
+
+	if (s == NULL)
+		return NULL;
+	if (config_setting_type(s) != type &&
+	    !(type == CONFIG_TYPE_LIST && config_setting_type(s) == CONFIG_TYPE_ARRAY &&
+	    config_setting_length(s) == 0)) {
+		ERR(p, line_of(s), "%s must be %s, not %s", name, type_name(type),
+		    type_name(config_setting_type(s)));
+		return NULL;
+	}
+	return s;
+}
+
+static int
+valid_name(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' &&
+		    *s != '.')
+			return 0;
+	return 1;
+}
+
+static uint32_t
+fnv1a(uint32_t h, const void *data, size_t len)
+{
+	const uint8_t *b = data;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+#define FNV_INIT 2166136261u
+
+/* ---- sections */
+
+static void
+parse_node(struct parse *p, const config_setting_t *s, struct vg_conf_node *n)
+{
+	static const char *const known[] = { "id", "name", "address", "port",
+	    "priority", "votes", "role", NULL };
+	static const char *const roles[] = { "node", "witness", NULL };
+	long long v;
+	int role = VG_ROLE_NODE;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&n->sa;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&n->sa;
+
+	memset(n, 0, sizeof(*n));
+	n->line = line_of(s);
+	n->priority = 100;
+	n->votes = 1;
+	n->port = p->conf->port;
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		ERR(p, n->line, "each entry of nodes must be a group { ... }");
+		return;
+	}
+	check_members(p, s, "a node", known);
+	if (get_int(p, s, "id", 1, 65535, &v) == 1)
+		n->id = (uint16_t)v;
+	else if (config_setting_get_member(s, "id") == NULL)
+		ERR(p, n->line, "node has no id");
+	if (get_str(p, s, "name", n->name, sizeof(n->name)) == 1) {
+		if (!valid_name(n->name))
+			ERR(p, line_of(config_setting_get_member(s, "name")),
+			    "node name \"%s\" may hold only letters, digits, "
+			    "'-', '_' and '.'", n->name);
+	} else if (config_setting_get_member(s, "name") == NULL)
+		ERR(p, n->line, "node has no name");
+	if (get_str(p, s, "address", n->address, sizeof(n->address)) == 1) {
+		if (inet_pton(AF_INET, n->address, &sin->sin_addr) == 1) {
+			sin->sin_family = AF_INET;
+			n->salen = sizeof(*sin);
+		} else if (inet_pton(AF_INET6, n->address, &sin6->sin6_addr) == 1) {
+			sin6->sin6_family = AF_INET6;
+			n->salen = sizeof(*sin6);
+		} else
+			ERR(p, line_of(config_setting_get_member(s, "address")),
+			    "address \"%s\" is not an IPv4 or IPv6 address",
+			    n->address);
+	} else if (config_setting_get_member(s, "address") == NULL)
+		ERR(p, n->line, "node has no address");
+	if (get_int(p, s, "port", 1, 65535, &v) == 1)
+		n->port = (uint16_t)v;
+	if (get_int(p, s, "priority", 1, 255, &v) == 1)
+		n->priority = (uint8_t)v;
+	if (get_int(p, s, "votes", 0, 255, &v) == 1)
+		n->votes = (uint8_t)v;
+	if (get_enum(p, s, "role", roles, &role) == 1)
+		n->role = (enum vg_role)role;
+	if (n->role == VG_ROLE_WITNESS && n->votes == 0)
+		ERR(p, n->line, "witness \"%s\" has no votes: it would do nothing",
+		    n->name);
+	if (sin->sin_family == AF_INET)
+		sin->sin_port = htons(n->port);
+	else if (sin6->sin6_family == AF_INET6)
+		sin6->sin6_port = htons(n->port);
+}
+
+static void
+parse_vip(struct parse *p, const config_setting_t *s, struct vg_conf_vip *vip)
+{
+	static const char *const known[] = { "address", "interface", NULL };
+	char text[64];
+	char *slash;
+	int line;
+
+	memset(vip, 0, sizeof(*vip));
+	vip->line = line = line_of(s);
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		ERR(p, line, "each entry of vips must be a group { ... }");
+		return;
+	}
+	check_members(p, s, "a vip", known);
+	if (get_str(p, s, "address", text, sizeof(text)) == 1) {
+		int max;
+		char *end;
+		long len;
+
+		slash = strchr(text, '/');
+		if (slash != NULL)
+			*slash++ = '\0';
+		if (inet_pton(AF_INET, text, vip->addr) == 1) {
+			vip->family = AF_INET;
+			max = 32;
+		} else if (inet_pton(AF_INET6, text, vip->addr) == 1) {
+			vip->family = AF_INET6;
+			max = 128;
+		} else {
+			ERR(p, line, "vip address \"%s\" is not an IPv4 or IPv6 "
+			    "address", text);
+			goto iface;
+		}
+		len = max;
+		if (slash != NULL) {
+			errno = 0;
+			len = strtol(slash, &end, 10);
+			if (*slash == '\0' || *end != '\0' || errno != 0 ||
+			    len < 1 || len > max) {
+				ERR(p, line, "vip prefix length \"/%s\" is not in "
+				    "1..%d", slash, max);
+				vip->family = 0;
+				goto iface;
+			}
+		}
+		vip->prefixlen = (uint8_t)len;
+		snprintf(vip->text, sizeof(vip->text), "%.46s/%ld", text, len);
+	} else if (config_setting_get_member(s, "address") == NULL)
+		ERR(p, line, "vip has no address");
+iface:
+	if (get_str(p, s, "interface", vip->ifname, sizeof(vip->ifname)) == 1) {
+		if (!valid_name(vip->ifname))
+			ERR(p, line, "interface name \"%s\" is not valid",
+			    vip->ifname);
+	} else if (config_setting_get_member(s, "interface") == NULL)
+		ERR(p, line, "vip has no interface");
+}
+
+static void
+parse_ctl(struct parse *p, const config_setting_t *root)
+{
+	static const char *const known[] = { "socket", "operator_group",
+	    "admin_group", NULL };
+	const config_setting_t *g = get_group(p, root, "ctl", CONFIG_TYPE_GROUP);
+
+	if (g == NULL)
+		return;
+	check_members(p, g, "ctl", known);
+	get_path(p, g, "socket", p->conf->ctl.socket, sizeof(p->conf->ctl.socket));
+	get_str(p, g, "operator_group", p->conf->ctl.operator_group,
+	    sizeof(p->conf->ctl.operator_group));
+	get_str(p, g, "admin_group", p->conf->ctl.admin_group,
+	    sizeof(p->conf->ctl.admin_group));
+}
+
+static void
+parse_log(struct parse *p, const config_setting_t *root)
+{
+	static const char *const known[] = { "level", "format", "target", NULL };
+	static const char *const levels[] = { "error", "warning", "info",
+	    "debug", NULL };
+	static const char *const formats[] = { "text", "json", NULL };
+	static const char *const targets[] = { "auto", "stderr", "journal", NULL };
+	const config_setting_t *g = get_group(p, root, "log", CONFIG_TYPE_GROUP);
+	int v;
+
+	if (g == NULL)
+		return;
+	check_members(p, g, "log", known);
+	if (get_enum(p, g, "level", levels, &v) == 1)
+		p->conf->log.level = (enum vg_log_level)v;
+	if (get_enum(p, g, "format", formats, &v) == 1)
+		p->conf->log.format = (enum vg_log_format)v;
+	if (get_enum(p, g, "target", targets, &v) == 1)
+		p->conf->log.target = (enum vg_log_target)v;
+}
+
+static void
+parse_nodes(struct parse *p, const config_setting_t *root, int *nodes_line)
+{
+	const config_setting_t *l = get_group(p, root, "nodes", CONFIG_TYPE_LIST);
+	struct vg_conf *c = p->conf;
+	int i, n;
+
+	if (l == NULL) {
+		if (config_setting_get_member(root, "nodes") == NULL)
+			ERR(p, 0, "no nodes list");
+		return;
+	}
+	*nodes_line = line_of(l);
+	n = config_setting_length(l);
+	if (n > VG_MAX_NODES) {
+		ERR(p, line_of(l), "%d nodes, at most %d are supported", n,
+		    VG_MAX_NODES);
+		n = VG_MAX_NODES;
+	}
+	for (i = 0; i < n; i++)
+		parse_node(p, config_setting_get_elem(l, (unsigned)i),
+		    &c->nodes[c->n_nodes++]);
+}
+
+static void
+parse_vips(struct parse *p, const config_setting_t *root)
+{
+	const config_setting_t *l = get_group(p, root, "vips", CONFIG_TYPE_LIST);
+	struct vg_conf *c = p->conf;
+	int i, n;
+
+	if (l == NULL)
+		return;
+	n = config_setting_length(l);
+	if (n > VG_MAX_VIPS) {
+		ERR(p, line_of(l), "%d vips, at most %d are supported", n,
+		    VG_MAX_VIPS);
+		n = VG_MAX_VIPS;
+	}
+	if (n == 0)
+		return;
+	c->vips = calloc((size_t)n, sizeof(*c->vips));
+	if (c->vips == NULL) {
+		ERR(p, line_of(l), "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		parse_vip(p, config_setting_get_elem(l, (unsigned)i),
+		    &c->vips[c->n_vips++]);
+}
+
+/* ---- cross-field rules, once everything is read */
+
+static void
+check_nodes(struct parse *p, int nodes_line, int quorum_line)
+{
+	struct vg_conf *c = p->conf;
+	unsigned eligible = 0;
+	size_t i, j;
+
+	if (c->n_nodes == 0 && nodes_line > 0)
+		ERR(p, nodes_line, "nodes is empty");
+	c->total_votes = 0;
+	for (i = 0; i < c->n_nodes; i++) {
+		const struct vg_conf_node *a = &c->nodes[i];
+
+		c->total_votes += a->votes;
+		if (a->role == VG_ROLE_NODE)
+			eligible++;
+		for (j = 0; j < i; j++) {
+			const struct vg_conf_node *b = &c->nodes[j];
+
+			if (a->id != 0 && a->id == b->id)
+				ERR(p, a->line, "node id %u is used twice (first "
+				    "at line %d)", a->id, b->line);
+			if (a->name[0] != '\0' && strcmp(a->name, b->name) == 0)
+				ERR(p, a->line, "node name \"%s\" is used twice "
+				    "(first at line %d)", a->name, b->line);
+			if (a->salen != 0 && a->salen == b->salen &&
+			    a->port == b->port &&
+			    strcmp(a->address, b->address) == 0)
+				ERR(p, a->line, "node address %s port %u is used "
+				    "twice (first at line %d)", a->address,
+				    a->port, b->line);
+		}
+	}
+	if (c->n_nodes > 0 && eligible == 0)
+		ERR(p, nodes_line, "no node has role \"node\": nobody could "
+		    "ever hold the VIPs");
+	if (c->n_nodes > 0 && c->total_votes == 0)
+		ERR(p, nodes_line, "no node has a vote");
+	if (c->quorum == 0)
+		c->quorum = c->total_votes / 2 + 1;
+	else if (c->quorum <= c->total_votes / 2 || c->quorum > c->total_votes)
+		ERR(p, quorum_line, "quorum = %u must be more than half of all "
+		    "%u votes and at most all of them (%u..%u)", c->quorum,
+		    c->total_votes, c->total_votes / 2 + 1, c->total_votes);
+}
+
+static void
+check_vips(struct parse *p)
+{
+	struct vg_conf *c = p->conf;
+	size_t i, j;
+
+	for (i = 0; i < c->n_vips; i++) {
+		const struct vg_conf_vip *a = &c->vips[i];
+
+		if (a->family == 0)
+			continue;
+		for (j = 0; j < c->n_nodes; j++) {
+			const struct vg_conf_node *n = &c->nodes[j];
+			uint8_t na[16];
+
+			if (n->salen != 0 && inet_pton(a->family, n->address, na) == 1 &&
+			    memcmp(na, a->addr, a->family == AF_INET ? 4 : 16) == 0)
+				ERR(p, a->line, "vip %s is the address of node "
+				    "\"%s\"", a->text, n->name);
+		}
+		/* The hash-free quadratic check is fine at a few thousand. */
+		for (j = 0; j < i; j++) {
+			const struct vg_conf_vip *b = &c->vips[j];
+
+			if (a->family == b->family &&
+			    memcmp(a->addr, b->addr, 16) == 0)
+				ERR(p, a->line, "vip %s is listed twice (first at "
+				    "line %d)", a->text, b->line);
+		}
+	}
+}
+
+static void
+check_timing(struct parse *p, int dead_line)
+{
+	struct vg_conf *c = p->conf;
+
+	c->lease = vg_conf_lease(c->interval, c->dead_time, c->max_drift);
+	if (c->lease < 2 * c->interval)
+		ERR(p, dead_line, "dead_time = %lld ms is too short for "
+		    "interval = %lld ms and max_drift = %g: the lease would be "
+		    "%.2f ms, less than 2 intervals; dead_time must be at "
+		    "least %lld ms",
+		    (long long)(c->dead_time / VG_NS_PER_MS),
+		    (long long)(c->interval / VG_NS_PER_MS), c->max_drift,
+		    (double)c->lease / VG_NS_PER_MS,
+		    (long long)ceil((2.25 * (double)c->interval *
+		    (1 + c->max_drift) / (1 - c->max_drift)) / VG_NS_PER_MS));
+}
+
+static void
+resolve_self(struct parse *p, const char *self, int nodes_line)
+{
+	struct vg_conf *c = p->conf;
+	size_t i;
+
+	c->self = -1;
+	if (self == NULL)
+		return;
+	for (i = 0; i < c->n_nodes; i++)
+		if (strcmp(c->nodes[i].name, self) == 0)
+			c->self = (int)i;
+	if (c->self < 0 && c->n_nodes > 0)
+		ERR(p, nodes_line, "this node \"%s\" is not in nodes (name it "
+		    "with -n NAME)", self);
+}
+
+/*
+ * The digest covers what every node must agree on, in a fixed order; local
+ * settings (paths, ctl, log) are left out so they may differ between nodes.
+ */
+static void
+compute_digest(struct vg_conf *c)
+{
+	uint32_t h = FNV_INIT;
+	size_t i;
+
+	h = fnv1a(h, c->cluster, strlen(c->cluster) + 1);
+	h = fnv1a(h, &c->cluster_id, sizeof(c->cluster_id));
+	h = fnv1a(h, &c->interval, sizeof(c->interval));
+	h = fnv1a(h, &c->dead_time, sizeof(c->dead_time));
+	h = fnv1a(h, &c->max_drift, sizeof(c->max_drift));
+	h = fnv1a(h, &c->quorum, sizeof(c->quorum));
+	h = fnv1a(h, &c->auth, sizeof(c->auth));
+	for (i = 0; i < c->n_nodes; i++) {
+		const struct vg_conf_node *n = &c->nodes[i];
+
+		h = fnv1a(h, &n->id, sizeof(n->id));
+		h = fnv1a(h, n->name, strlen(n->name) + 1);
+		h = fnv1a(h, n->address, strlen(n->address) + 1);
+		h = fnv1a(h, &n->port, sizeof(n->port));
+		h = fnv1a(h, &n->priority, sizeof(n->priority));
+		h = fnv1a(h, &n->votes, sizeof(n->votes));
+		h = fnv1a(h, &n->role, sizeof(n->role));
+	}
+	for (i = 0; i < c->n_vips; i++) {
+		h = fnv1a(h, c->vips[i].text, strlen(c->vips[i].text) + 1);
+		h = fnv1a(h, c->vips[i].ifname, strlen(c->vips[i].ifname) + 1);
+	}
+	c->digest = h;
+}
+
+static void
+defaults(struct vg_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->interval = VG_MS(VG_DEFAULT_INTERVAL_MS);
+	c->max_drift = VG_DEFAULT_MAX_DRIFT;
+	c->port = VG_DEFAULT_PORT;
+	c->auth = VG_AUTH_HMAC;
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", VG_DEFAULT_STATE_DIR);
+	snprintf(c->state_file, sizeof(c->state_file), "%s",
+	    VG_DEFAULT_STATE_FILE);
+	snprintf(c->ctl.socket, sizeof(c->ctl.socket), "%s",
+	    VG_DEFAULT_CTL_SOCKET);
+	c->log.level = VG_LOG_INFO;
+	c->log.format = VG_LOG_TEXT;
+	c->log.target = VG_LOG_AUTO;
+	c->self = -1;
+}
+
+static void
+parse_root(struct parse *p, const config_setting_t *root, const char *self)
+{
+	static const char *const known[] = { "cluster", "cluster_id",
+	    "interval", "dead_time", "max_drift", "port", "auth",
+	    "auth_key_file", "state_dir", "state_file", "quorum", "ctl", "log",
+	    "nodes", "vips", NULL };
+	static const char *const auths[] = { "hmac-sha256", "none", NULL };
+	struct vg_conf *c = p->conf;
+	const config_setting_t *s;
+	int nodes_line = 0, dead_line = 0, quorum_line = 0, v;
+	long long n;
+	int have_id = 0;
+
+	check_members(p, root, NULL, known);
+	if (get_str(p, root, "cluster", c->cluster, sizeof(c->cluster)) == 1) {
+		if (!valid_name(c->cluster))
+			ERR(p, line_of(config_setting_get_member(root, "cluster")),
+			    "cluster name \"%s\" may hold only letters, digits, "
+			    "'-', '_' and '.'", c->cluster);
+	} else if (config_setting_get_member(root, "cluster") == NULL)
+		ERR(p, 0, "no cluster name (cluster = \"...\";)");
+	if (get_int(p, root, "cluster_id", 1, UINT32_MAX, &n) == 1) {
+		c->cluster_id = (uint32_t)n;
+		have_id = 1;
+	}
+	if (get_int(p, root, "interval", 1, 10000, &n) == 1)
+		c->interval = VG_MS(n);
+	c->dead_time = VG_DEFAULT_DEAD_FACTOR * c->interval;
+	if ((s = config_setting_get_member(root, "dead_time")) != NULL)
+		dead_line = line_of(s);
+	else if ((s = config_setting_get_member(root, "interval")) != NULL)
+		dead_line = line_of(s);
+	if (get_int(p, root, "dead_time", 1, 600000, &n) == 1)
+		c->dead_time = VG_MS(n);
+	get_float(p, root, "max_drift", 0.0, 0.1, &c->max_drift);
+	if (get_int(p, root, "port", 1, 65535, &n) == 1)
+		c->port = (uint16_t)n;
+	if (get_enum(p, root, "auth", auths, &v) == 1)
+		c->auth = (enum vg_auth_mode)v;
+	if (get_path(p, root, "auth_key_file", c->auth_key_file,
+	    sizeof(c->auth_key_file)) == 1)
+		c->auth_key_file_line =
+		    line_of(config_setting_get_member(root, "auth_key_file"));
+	get_path(p, root, "state_dir", c->state_dir, sizeof(c->state_dir));
+	get_path(p, root, "state_file", c->state_file, sizeof(c->state_file));
+	if ((s = config_setting_get_member(root, "quorum")) != NULL)
+		quorum_line = line_of(s);
+	if (get_int(p, root, "quorum", 1, 255 * VG_MAX_NODES, &n) == 1)
+		c->quorum = (unsigned)n;
+	parse_ctl(p, root);
+	parse_log(p, root);
+	parse_nodes(p, root, &nodes_line);
+	parse_vips(p, root);
+
+	if (c->auth == VG_AUTH_HMAC && c->auth_key_file[0] == '\0' &&
+	    config_setting_get_member(root, "auth_key_file") == NULL)
+		ERR(p, 0, "no auth_key_file: set one, or auth = \"none\" for a "
+		    "lab without authentication");
+	if (!have_id)
+		c->cluster_id = fnv1a(FNV_INIT, c->cluster, strlen(c->cluster));
+	if (c->cluster_id == 0)
+		c->cluster_id = 1;
+	check_timing(p, dead_line);
+	check_nodes(p, nodes_line, quorum_line);
+	check_vips(p);
+	resolve_self(p, self, nodes_line);
+	compute_digest(c);
+}
+
+void
+vg_conf_free(struct vg_conf *c)
+{
+	if (c == NULL)
+		return;
+	free(c->vips);
+	free(c);
+}
+
+struct vg_conf *
+vg_conf_parse(const char *text, const char *filename, const char *self,
+    struct vg_errs *errs)
+{
+	struct parse p = { filename, errs, NULL };
+	config_t cfg;
+	const char *inc;
+	size_t before = errs->n + errs->dropped;
+
+	p.conf = malloc(sizeof(*p.conf));
+	if (p.conf == NULL) {
+		vg_errs_add(errs, filename, 0, "out of memory");
+		return NULL;
+	}
+	defaults(p.conf);
+	snprintf(p.conf->path, sizeof(p.conf->path), "%s", filename);
+	/*
+	 * No @include: one self-contained file is what every node shares, and
+	 * libconfig 1.5 has no hook to refuse an include it would open.
+	 */
+	if ((inc = strstr(text, "@include")) != NULL) {
+		int line = 1;
+		const char *q;
+
+		for (q = text; q < inc; q++)
+			line += *q == '\n';
+		vg_errs_add(errs, filename, line, "@include is not supported: "
+		    "keep the configuration in one file");
+		vg_conf_free(p.conf);
+		return NULL;
+	}
+	config_init(&cfg);
+	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+		vg_errs_add(errs, filename, config_error_line(&cfg), "%s",
+		    config_error_text(&cfg));
+		config_destroy(&cfg);
+		vg_conf_free(p.conf);
+		return NULL;
+	}
+	parse_root(&p, config_root_setting(&cfg), self);
+	config_destroy(&cfg);
+	if (errs->n + errs->dropped != before) {
+		vg_conf_free(p.conf);
+		return NULL;
+	}
+	return p.conf;
+}
+
+struct vg_conf *
+vg_conf_load(const char *path, const char *self, struct vg_errs *errs)
+{
+	struct vg_conf *c;
+	FILE *f;
+	char *text;
+	long len;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		vg_errs_add(errs, path, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0 || len > 16 * 1024 * 1024) {
+		vg_errs_add(errs, path, 0, "cannot read (or larger than 16 MiB)");
+		fclose(f);
+		return NULL;
+	}
+	if ((text = malloc((size_t)len + 1)) == NULL) {
+		vg_errs_add(errs, path, 0, "out of memory");
+		fclose(f);
+		return NULL;
+	}
+	if (fread(text, 1, (size_t)len, f) != (size_t)len) {
+		vg_errs_add(errs, path, 0, "read error");
+		free(text);
+		fclose(f);
+		return NULL;
+	}
+	text[len] = '\0';
+	fclose(f);
+	if (strlen(text) != (size_t)len) {
+		vg_errs_add(errs, path, 0, "file holds a NUL byte");
+		free(text);
+		return NULL;
+	}
+	c = vg_conf_parse(text, path, self, errs);
+	free(text);
+	return c;
+}

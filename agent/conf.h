@@ -1,0 +1,129 @@
+/*
+ * conf: the cluster configuration, one libconfig file shared by every node,
+ * parsed into a fresh struct vg_conf and validated completely (every range,
+ * every cross-field rule) before anything uses it.  Errors are collected as
+ * "file:line: message", all of them, not only the first.
+ */
+#ifndef VG_CONF_H
+#define VG_CONF_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "clock.h"
+#include "log.h"
+
+#define VG_MAX_NODES		64
+#define VG_MAX_VIPS		4096
+#define VG_NAME_MAX		64
+#define VG_PATH_MAX		256
+#define VG_SOCK_PATH_MAX	108	/* sun_path */
+
+#define VG_DEFAULT_PORT		5405
+#define VG_DEFAULT_INTERVAL_MS	100
+#define VG_DEFAULT_DEAD_FACTOR	5	/* dead_time = 5 intervals */
+#define VG_DEFAULT_MAX_DRIFT	0.01
+#define VG_DEFAULT_STATE_DIR	"/var/lib/vigil"
+#define VG_DEFAULT_STATE_FILE	"/run/vigil/state"
+#define VG_DEFAULT_CTL_SOCKET	"/run/vigil/vigil.sock"
+
+enum vg_role {
+	VG_ROLE_NODE,		/* may become active */
+	VG_ROLE_WITNESS,	/* votes, never holds VIPs */
+};
+
+enum vg_auth_mode {
+	VG_AUTH_HMAC,		/* HMAC-SHA256 truncated to 16 bytes */
+	VG_AUTH_NONE,		/* labs only: warned about at every start */
+};
+
+struct vg_conf_node {
+	uint16_t		id;
+	char			name[VG_NAME_MAX];
+	char			address[INET6_ADDRSTRLEN];
+	struct sockaddr_storage	sa;		/* address and port */
+	socklen_t		salen;
+	uint16_t		port;
+	uint8_t			priority;
+	uint8_t			votes;
+	enum vg_role		role;
+	int			line;
+};
+
+struct vg_conf_vip {
+	int			family;		/* AF_INET or AF_INET6 */
+	uint8_t			addr[16];
+	uint8_t			prefixlen;
+	char			ifname[IF_NAMESIZE];
+	char			text[INET6_ADDRSTRLEN + 8];	/* "addr/len" */
+	int			line;
+};
+
+struct vg_conf {
+	char			path[VG_PATH_MAX];
+	char			cluster[VG_NAME_MAX];
+	uint32_t		cluster_id;
+	vg_ns			interval;	/* h */
+	vg_ns			dead_time;	/* D */
+	double			max_drift;	/* rho */
+	vg_ns			lease;		/* L, derived */
+	uint16_t		port;
+	enum vg_auth_mode	auth;
+	char			auth_key_file[VG_PATH_MAX];
+	int			auth_key_file_line;
+	char			state_dir[VG_PATH_MAX];
+	char			state_file[VG_PATH_MAX];
+	unsigned		quorum;		/* votes needed */
+	unsigned		total_votes;
+	struct {
+		char		socket[VG_SOCK_PATH_MAX];
+		char		operator_group[VG_NAME_MAX];
+		char		admin_group[VG_NAME_MAX];
+	} ctl;
+	struct {
+		enum vg_log_level	level;
+		enum vg_log_format	format;
+		enum vg_log_target	target;
+	} log;
+	struct vg_conf_node	nodes[VG_MAX_NODES];
+	size_t			n_nodes;
+	struct vg_conf_vip	*vips;
+	size_t			n_vips;
+	int			self;		/* index in nodes[], -1 if unresolved */
+	uint32_t		digest;		/* of the cluster-wide part */
+};
+
+#define VG_ERRS_MAX	64
+#define VG_ERR_LEN	320
+
+struct vg_errs {
+	char		msg[VG_ERRS_MAX][VG_ERR_LEN];
+	size_t		n;
+	size_t		dropped;	/* errors past VG_ERRS_MAX */
+};
+
+void	vg_errs_init(struct vg_errs *);
+void	vg_errs_add(struct vg_errs *, const char *file, int line,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Parse and validate.  `self` names this node (NULL: do not resolve, as for
+ * a syntax check of a file meant for any node).  Returns NULL with errs
+ * filled on any error; the struct returned is complete and valid.
+ */
+struct vg_conf	*vg_conf_load(const char *path, const char *self,
+		    struct vg_errs *);
+struct vg_conf	*vg_conf_parse(const char *text, const char *filename,
+		    const char *self, struct vg_errs *);
+void		 vg_conf_free(struct vg_conf *);
+
+const struct vg_conf_node *vg_conf_node_by_id(const struct vg_conf *, uint16_t);
+const char	*vg_role_name(enum vg_role);
+
+/* L = D(1-rho)/(1+rho) - h/4, as in DESIGN.md; may be negative. */
+vg_ns		 vg_conf_lease(vg_ns interval, vg_ns dead_time, double max_drift);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * ctlproto: the command table and the request parser; pure (json-c only).
+ */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctlproto.h"
+
+const struct vg_ctl_cmd_info vg_ctl_cmds[VG_CTL_CMD_MAX] = {
+	[VG_CTL_STATUS] = { "status", VG_ROLE_VIEWER },
+};
+
+const char *
+vg_ctl_role_name(enum vg_ctl_role r)
+{
+	switch (r) {
+	case VG_ROLE_VIEWER:	return "viewer";
+	case VG_ROLE_OPERATOR:	return "operator";
+	case VG_ROLE_ADMIN:	return "admin";
+	}
+	return "invalid";
+}
+
+int
+vg_ctl_parse_request(const char *line, size_t len, struct vg_ctl_request *req,
+    char *err, size_t errlen)
+{
+	struct json_tokener *tok;
+	json_object *obj, *cmd;
+	const char *name;
+	size_t i;
+	int rc = -1;
+
+	if (len > VG_CTL_MAX_LINE) {
+		snprintf(err, errlen, "request longer than %d bytes",
+		    VG_CTL_MAX_LINE);
+		return -1;
+	}
+	if (memchr(line, '\0', len) != NULL) {
+		snprintf(err, errlen, "request holds a NUL byte");
+		return -1;
+	}
+	if ((tok = json_tokener_new_ex(16)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	obj = json_tokener_parse_ex(tok, line, (int)len);
+	if (obj == NULL) {
+		enum json_tokener_error e = json_tokener_get_error(tok);
+
+		snprintf(err, errlen, "invalid JSON: %s",
+		    e == json_tokener_continue ? "incomplete object" :
+		    json_tokener_error_desc(e));
+		goto out;
+	}
+	/* trailing bytes after the object, but for white space, are invalid too */
+	for (i = json_tokener_get_parse_end(tok); i < len; i++) {
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r') {
+			snprintf(err, errlen, "invalid JSON: trailing data");
+			goto out;
+		}
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		snprintf(err, errlen, "a request is a JSON object");
+		goto out;
+	}
+	if (!json_object_object_get_ex(obj, "cmd", &cmd) ||
+	    !json_object_is_type(cmd, json_type_string)) {
+		snprintf(err, errlen, "a request needs \"cmd\": a string");
+		goto out;
+	}
+	name = json_object_get_string(cmd);
+	for (i = 0; i < VG_CTL_CMD_MAX; i++) {
+		if (strcmp(name, vg_ctl_cmds[i].name) == 0) {
+			req->cmd = (enum vg_ctl_cmd)i;
+			rc = 0;
+			goto out;
+		}
+	}
+	snprintf(err, errlen, "unknown command \"%.64s\"", name);
+out:
+	json_object_put(obj);
+	json_tokener_free(tok);
+	return rc;
+}

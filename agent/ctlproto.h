@@ -1,0 +1,54 @@
+/*
+ * ctlproto: the control protocol shared by vigild and vigilctl (ctl/
+ * includes this header and re-declares nothing).  A Unix stream socket; the
+ * client writes one JSON object per line, {"cmd": "status", ...}; the agent
+ * answers each with one JSON object on one line, {"ok": true, ...} or
+ * {"ok": false, "error": "..."}.  The caller's role comes from SO_PEERCRED.
+ */
+#ifndef VG_CTLPROTO_H
+#define VG_CTLPROTO_H
+
+#include <stddef.h>
+
+#define VG_CTL_SOCKET_DEFAULT	"/run/vigil/vigil.sock"
+#define VG_CTL_MAX_LINE		65536	/* a longer request is refused */
+#define VG_CTL_MAX_CLIENTS	16
+#define VG_CTL_IDLE_MS		5000	/* a silent client is closed */
+
+/* vigilctl exit codes */
+#define VG_EXIT_OK		0
+#define VG_EXIT_REFUSED		1	/* the agent refused or the command failed */
+#define VG_EXIT_USAGE		2
+#define VG_EXIT_UNREACHABLE	3	/* no agent on the socket */
+
+enum vg_ctl_role {
+	VG_ROLE_VIEWER,		/* anyone allowed on the socket */
+	VG_ROLE_OPERATOR,	/* uid 0 or ctl.operator_group */
+	VG_ROLE_ADMIN,		/* uid 0 or ctl.admin_group */
+};
+
+enum vg_ctl_cmd {
+	VG_CTL_STATUS,
+	VG_CTL_CMD_MAX
+};
+
+struct vg_ctl_cmd_info {
+	const char		*name;
+	enum vg_ctl_role	role;	/* the least role allowed to run it */
+};
+
+extern const struct vg_ctl_cmd_info vg_ctl_cmds[VG_CTL_CMD_MAX];
+
+struct vg_ctl_request {
+	enum vg_ctl_cmd		cmd;
+};
+
+/*
+ * Parses one request line (without its newline).  Pure.  Returns 0, or -1
+ * with a message for the client in err.
+ */
+int		 vg_ctl_parse_request(const char *line, size_t len,
+		    struct vg_ctl_request *, char *err, size_t errlen);
+const char	*vg_ctl_role_name(enum vg_ctl_role);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * peer: what this node knows of each other node: liveness against
+ * dead_time, what the peer last said (state, term, active, digest), loss
+ * from seq gaps, and the round trip measured from echoes.  Pure: every
+ * function is handed "now" and nothing here reads a clock or touches a socket.
+ *
+ * Each peer has its own outgoing seq stream (so that a gap in what a peer
+ * receives is a loss) and a ring of the send times of the last seqs, which an
+ * echo_seq coming back turns into a round-trip sample.
+ */
+#ifndef VG_PEER_H
+#define VG_PEER_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "auth.h"
+#include "clock.h"
+#include "conf.h"
+#include "proto.h"
+
+#define VG_PEER_RING	64
+
+enum vg_peer_event {
+	VG_PEER_EV_NONE = 0,
+	VG_PEER_EV_UP,		/* first heard, or heard again after death */
+	VG_PEER_EV_DOWN,	/* silent for dead_time */
+	VG_PEER_EV_RESTART,	/* heard with a newer incarnation while up */
+};
+
+struct vg_peer {
+	/* identity, from the config */
+	uint16_t		id;
+	char			name[VG_NAME_MAX];
+	char			address[INET6_ADDRSTRLEN];
+	struct sockaddr_storage	sa;
+	socklen_t		salen;
+	uint8_t			votes;
+	enum vg_role		role;
+
+	/* liveness */
+	int			alive;
+	int			ever_seen;
+	vg_ns			last_seen;
+	vg_ns			up_since;
+	vg_ns			dead_at;	/* last_seen + dead_time */
+	uint64_t		ups, downs, restarts;
+
+	/* what it last said */
+	struct vg_msg		last;		/* its newest accepted message */
+	struct vg_replay	replay;
+
+	/* accounting */
+	uint64_t		rx, lost, tx, tx_errors;
+	uint64_t		drops[VG_DROP_MAX];
+
+	/* our stream to it */
+	uint64_t		tx_seq;
+	struct {
+		uint64_t	seq;
+		vg_ns		sent;
+	}			ring[VG_PEER_RING];
+
+	/* echo of its stream, and the round trip */
+	uint64_t		rx_high;	/* newest seq heard from it */
+	vg_ns			rx_high_at;
+	int			rtt_valid;
+	vg_ns			rtt_last, srtt, rtt_max;
+};
+
+void		vg_peer_init(struct vg_peer *, const struct vg_conf_node *);
+
+/* The next seq of our stream to it, its send time recorded as `now`. */
+uint64_t	vg_peer_next_seq(struct vg_peer *, vg_ns now);
+
+/* What our next message to it echoes: its newest seq and how long we held it. */
+uint64_t	vg_peer_echo_seq(const struct vg_peer *);
+uint32_t	vg_peer_echo_delay_us(const struct vg_peer *, vg_ns now);
+
+/* An accepted message (rx.c has run every check).  `gap` is what
+ * vg_replay_update returned for it. */
+enum vg_peer_event vg_peer_heard(struct vg_peer *, const struct vg_msg *,
+		    int64_t gap, vg_ns now, vg_ns dead_time);
+
+/* Liveness at `now`: VG_PEER_EV_DOWN the first time dead_at has passed. */
+enum vg_peer_event vg_peer_tick(struct vg_peer *, vg_ns now);
+
+/* When vg_peer_tick next has something to say; VG_NS_NEVER if nothing. */
+vg_ns		vg_peer_deadline(const struct vg_peer *);
+
+const char	*vg_peer_event_name(enum vg_peer_event);
+
+#endif

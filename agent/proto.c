@@ -1,0 +1,217 @@
+/*
+ * proto: byte-exact encoding and decoding of vigil messages; pure.
+ */
+#include <string.h>
+
+#include "proto.h"
+
+static const char *const drop_names[VG_DROP_MAX] = {
+	[VG_DROP_NONE] = "none",
+	[VG_DROP_TRUNCATED] = "truncated",
+	[VG_DROP_SHORT] = "short",
+	[VG_DROP_MAGIC] = "magic",
+	[VG_DROP_VERSION] = "version",
+	[VG_DROP_TYPE] = "type",
+	[VG_DROP_LENGTH] = "length",
+	[VG_DROP_MALFORMED] = "malformed",
+	[VG_DROP_CLUSTER] = "cluster",
+	[VG_DROP_TARGET] = "target",
+	[VG_DROP_SELF] = "self",
+	[VG_DROP_UNKNOWN_PEER] = "unknown_peer",
+	[VG_DROP_ADDRESS] = "address",
+	[VG_DROP_AUTH] = "auth",
+	[VG_DROP_STALE] = "stale_incarnation",
+	[VG_DROP_REPLAY] = "replay",
+};
+
+static const char *const type_names[] = {
+	[0] = "invalid",
+	[VG_MSG_HEARTBEAT] = "heartbeat",
+	[VG_MSG_VOTE_REQUEST] = "vote_request",
+	[VG_MSG_VOTE] = "vote",
+	[VG_MSG_RELEASE] = "release",
+	[VG_MSG_TRANSFER] = "transfer",
+};
+
+static const char *const state_names[] = {
+	[0] = "unknown",
+	[VG_ST_STANDBY] = "standby",
+	[VG_ST_CANDIDATE] = "candidate",
+	[VG_ST_ACTIVE] = "active",
+	[VG_ST_FAULT] = "fault",
+	[VG_ST_MAINTENANCE] = "maintenance",
+	[VG_ST_NO_QUORUM] = "no-quorum",
+};
+
+static const size_t body_len[] = {
+	[VG_MSG_HEARTBEAT] = 4,
+	[VG_MSG_VOTE_REQUEST] = 0,
+	[VG_MSG_VOTE] = 2,
+	[VG_MSG_RELEASE] = 0,
+	[VG_MSG_TRANSFER] = 0,
+};
+
+/* Flags each type may carry; any other bit set is malformed. */
+static const uint16_t type_flags[] = {
+	[VG_MSG_HEARTBEAT] = VG_FLAG_LAPSED,
+	[VG_MSG_VOTE_REQUEST] = VG_FLAG_PRE,
+	[VG_MSG_VOTE] = VG_FLAG_PRE | VG_FLAG_GRANTED,
+	[VG_MSG_RELEASE] = 0,
+	[VG_MSG_TRANSFER] = 0,
+};
+
+const char *
+vg_drop_name(enum vg_drop d)
+{
+	return (unsigned)d < VG_DROP_MAX ? drop_names[d] : "invalid";
+}
+
+const char *
+vg_msg_type_name(uint8_t t)
+{
+	return t <= VG_MSG_TYPE_MAX ? type_names[t] : "invalid";
+}
+
+const char *
+vg_state_name(uint8_t s)
+{
+	return s <= VG_ST_MAX ? state_names[s] : "invalid";
+}
+
+int
+vg_state_parse(const char *s, uint8_t *out)
+{
+	uint8_t i;
+
+	for (i = 1; i <= VG_ST_MAX; i++) {
+		if (strcmp(s, state_names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+size_t
+vg_proto_len(uint8_t type)
+{
+	if (type == 0 || type > VG_MSG_TYPE_MAX)
+		return 0;
+	return VG_HDR_LEN + body_len[type] + VG_MAC_LEN;
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return ((uint32_t)get16(p) << 16) | get16(p + 2);
+}
+
+static uint64_t
+get64(const uint8_t *p)
+{
+	return ((uint64_t)get32(p) << 32) | get32(p + 4);
+}
+
+size_t
+vg_proto_encode(const struct vg_msg *m, uint8_t *buf, size_t buflen)
+{
+	size_t len = vg_proto_len(m->type);
+
+	if (len == 0 || buflen < len)
+		return 0;
+	memset(buf, 0, len);
+	put32(buf + 0, VG_MAGIC);
+	buf[4] = VG_VERSION;
+	buf[5] = m->type;
+	put16(buf + 6, m->flags);
+	put32(buf + 8, m->cluster_id);
+	put16(buf + 12, m->sender);
+	put16(buf + 14, m->target);
+	buf[16] = m->state;
+	buf[17] = m->priority;
+	/* 18..19 reserved, zero */
+	put64(buf + 20, m->term);
+	put64(buf + 28, m->incarnation);
+	put64(buf + 36, m->seq);
+	put64(buf + 44, m->echo_seq);
+	put16(buf + 52, m->active);
+	put32(buf + 54, m->config_digest);
+	if (m->type == VG_MSG_HEARTBEAT)
+		put32(buf + VG_HDR_LEN, m->u.hb.echo_delay_us);
+	else if (m->type == VG_MSG_VOTE)
+		put16(buf + VG_HDR_LEN, m->u.vote.reason);
+	return len;
+}
+
+enum vg_drop
+vg_proto_decode(const uint8_t *buf, size_t len, struct vg_msg *m)
+{
+	struct vg_msg d;
+	size_t want;
+
+	if (len < VG_HDR_LEN + VG_MAC_LEN)
+		return VG_DROP_SHORT;
+	if (get32(buf) != VG_MAGIC)
+		return VG_DROP_MAGIC;
+	if (buf[4] != VG_VERSION)
+		return VG_DROP_VERSION;
+	if ((want = vg_proto_len(buf[5])) == 0)
+		return VG_DROP_TYPE;
+	if (len != want)
+		return VG_DROP_LENGTH;
+
+	memset(&d, 0, sizeof(d));
+	d.version = buf[4];
+	d.type = buf[5];
+	d.flags = get16(buf + 6);
+	d.cluster_id = get32(buf + 8);
+	d.sender = get16(buf + 12);
+	d.target = get16(buf + 14);
+	d.state = buf[16];
+	d.priority = buf[17];
+	d.term = get64(buf + 20);
+	d.incarnation = get64(buf + 28);
+	d.seq = get64(buf + 36);
+	d.echo_seq = get64(buf + 44);
+	d.active = get16(buf + 52);
+	d.config_digest = get32(buf + 54);
+	if (d.type == VG_MSG_HEARTBEAT)
+		d.u.hb.echo_delay_us = get32(buf + VG_HDR_LEN);
+	else if (d.type == VG_MSG_VOTE)
+		d.u.vote.reason = get16(buf + VG_HDR_LEN);
+
+	/* Reserved bytes are ignored (they may carry meaning in a later version). */
+	if ((d.flags & ~type_flags[d.type]) != 0 ||
+	    d.state == 0 || d.state > VG_ST_MAX ||
+	    d.sender == 0 || d.seq == 0 || d.incarnation == 0)
+		return VG_DROP_MALFORMED;
+	*m = d;
+	return VG_DROP_NONE;
+}

@@ -1,0 +1,151 @@
+/*
+ * proto: the vigil wire format.  One UDP datagram per message, a fixed
+ * header in network byte order with no padding, a body whose length is fixed
+ * by the type, and a 16-byte MAC over everything before it.  Encoding and
+ * decoding are pure functions; the MAC is auth's, the ordered checks rx's.
+ *
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                     magic "VGL1" (0x56474c31)                 |  0
+ * +---------------+---------------+-------------------------------+
+ * |   version     |     type      |             flags             |  4
+ * +---------------+---------------+-------------------------------+
+ * |                          cluster_id                           |  8
+ * +-------------------------------+-------------------------------+
+ * |            sender             |            target             | 12
+ * +---------------+---------------+-------------------------------+
+ * |    state      |   priority    |        reserved (zero)        | 16
+ * +---------------+---------------+-------------------------------+
+ * |                         term (64 bits)                        | 20
+ * +                                                               +
+ * |                                                               |
+ * +---------------------------------------------------------------+
+ * |                      incarnation (64 bits)                    | 28
+ * +                                                               +
+ * |                                                               |
+ * +---------------------------------------------------------------+
+ * |                         seq (64 bits)                         | 36
+ * +                                                               +
+ * |                                                               |
+ * +---------------------------------------------------------------+
+ * |                       echo_seq (64 bits)                      | 44
+ * +                                                               +
+ * |                                                               |
+ * +-------------------------------+-------------------------------+
+ * |            active             |     config_digest (high)      | 52
+ * +-------------------------------+-------------------------------+
+ * |     config_digest (low)       |  body (0..n bytes, by type)   | 56
+ * +-------------------------------+                               +
+ * |                                                               |
+ * +---------------------------------------------------------------+
+ * |             mac: HMAC-SHA256 over bytes 0..end of body,       |
+ * |                  truncated to 16 bytes                        |
+ * +---------------------------------------------------------------+
+ *
+ * Bodies:  HEARTBEAT     echo_delay u32: microseconds between the arrival
+ *                        of echo_seq and this send (for the RTT estimate)
+ *          VOTE          reason u16: why a vote was refused (0 if granted)
+ *          VOTE_REQUEST, RELEASE, TRANSFER: empty
+ */
+#ifndef VG_PROTO_H
+#define VG_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VG_MAGIC		0x56474c31u	/* "VGL1" */
+#define VG_VERSION		1
+#define VG_HDR_LEN		58
+#define VG_MAC_LEN		16
+#define VG_MAX_PKT		(VG_HDR_LEN + 4 + VG_MAC_LEN)
+
+enum vg_msg_type {
+	VG_MSG_HEARTBEAT = 1,
+	VG_MSG_VOTE_REQUEST = 2,
+	VG_MSG_VOTE = 3,
+	VG_MSG_RELEASE = 4,
+	VG_MSG_TRANSFER = 5,
+};
+#define VG_MSG_TYPE_MAX	VG_MSG_TRANSFER
+
+#define VG_FLAG_PRE	0x0001		/* VOTE_REQUEST / VOTE: pre-vote */
+#define VG_FLAG_GRANTED	0x0002		/* VOTE: granted */
+#define VG_FLAG_LAPSED	0x0004		/* HEARTBEAT of an active: lease lapsed */
+#define VG_FLAG_MASK	0x0007
+
+/* Node states as they travel on the wire (never 0). */
+enum vg_state {
+	VG_ST_STANDBY = 1,
+	VG_ST_CANDIDATE = 2,
+	VG_ST_ACTIVE = 3,
+	VG_ST_FAULT = 4,
+	VG_ST_MAINTENANCE = 5,
+	VG_ST_NO_QUORUM = 6,
+};
+#define VG_ST_MAX	VG_ST_NO_QUORUM
+
+struct vg_msg {
+	uint8_t		version;
+	uint8_t		type;
+	uint16_t	flags;
+	uint32_t	cluster_id;
+	uint16_t	sender;
+	uint16_t	target;
+	uint8_t		state;
+	uint8_t		priority;
+	uint64_t	term;
+	uint64_t	incarnation;
+	uint64_t	seq;
+	uint64_t	echo_seq;
+	uint16_t	active;		/* the sender's active node id, 0: none */
+	uint32_t	config_digest;
+	union {
+		struct { uint32_t echo_delay_us; } hb;
+		struct { uint16_t reason; } vote;
+	} u;
+};
+
+/*
+ * Why a datagram was dropped, in the order the checks run (rx.c).  Each has
+ * its own counter, shown by `vigilctl status --json` and in metrics.
+ */
+enum vg_drop {
+	VG_DROP_NONE = 0,
+	VG_DROP_TRUNCATED,	/* larger than any message: MSG_TRUNC */
+	VG_DROP_SHORT,		/* shorter than a header and a MAC */
+	VG_DROP_MAGIC,
+	VG_DROP_VERSION,
+	VG_DROP_TYPE,		/* unknown message type */
+	VG_DROP_LENGTH,		/* not the exact length of its type */
+	VG_DROP_MALFORMED,	/* a field out of range */
+	VG_DROP_CLUSTER,	/* another cluster's id */
+	VG_DROP_TARGET,		/* addressed to another node */
+	VG_DROP_SELF,		/* claims to come from this node */
+	VG_DROP_UNKNOWN_PEER,	/* sender id not in the config */
+	VG_DROP_ADDRESS,	/* not from the sender's configured address */
+	VG_DROP_AUTH,		/* MAC does not verify */
+	VG_DROP_STALE,		/* older incarnation than one already seen */
+	VG_DROP_REPLAY,		/* seq already seen, or below the window */
+	VG_DROP_MAX
+};
+
+const char	*vg_drop_name(enum vg_drop);
+const char	*vg_msg_type_name(uint8_t);
+const char	*vg_state_name(uint8_t);
+int		 vg_state_parse(const char *, uint8_t *);
+
+/* Length on the wire of a message of this type (header, body, MAC); 0 if unknown. */
+size_t		 vg_proto_len(uint8_t type);
+
+/* Writes m at buf; the MAC bytes are zeroed for auth to fill.  Returns the
+ * length, or 0 if buflen is too small or the type unknown. */
+size_t		 vg_proto_encode(const struct vg_msg *m, uint8_t *buf,
+		    size_t buflen);
+
+/* Size, magic, version, type, exact length, field ranges.  Fills *m only
+ * when it returns VG_DROP_NONE. */
+enum vg_drop	 vg_proto_decode(const uint8_t *buf, size_t len,
+		    struct vg_msg *m);
+
+#endif

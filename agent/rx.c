@@ -1,0 +1,98 @@
+/*
+ * rx: the ordered acceptance checks of every incoming datagram.
+ */
+#include <netinet/in.h>
+#include <string.h>
+
+#include "rx.h"
+
+struct vg_peer *
+vg_rx_peer_by_id(struct vg_rx *rx, uint16_t id)
+{
+	size_t i;
+
+	for (i = 0; i < rx->n_peers; i++)
+		if (rx->peers[i].id == id)
+			return &rx->peers[i];
+	return NULL;
+}
+
+int
+vg_sockaddr_same_host(const struct sockaddr *a, socklen_t alen,
+    const struct sockaddr *b, socklen_t blen)
+{
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)a;
+	const struct sockaddr_in *b4 = (const struct sockaddr_in *)b;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
+	const struct sockaddr_in6 *b6 = (const struct sockaddr_in6 *)b;
+
+	if (a->sa_family != b->sa_family)
+		return 0;
+	if (a->sa_family == AF_INET && alen >= sizeof(*a4) &&
+	    blen >= sizeof(*b4))
+		return a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	if (a->sa_family == AF_INET6 && alen >= sizeof(*a6) &&
+	    blen >= sizeof(*b6))
+		return memcmp(&a6->sin6_addr, &b6->sin6_addr,
+		    sizeof(a6->sin6_addr)) == 0;
+	return 0;
+}
+
+static void
+drop(struct vg_rx *rx, struct vg_rx_result *res, enum vg_drop why)
+{
+	res->drop = why;
+	rx->drops[why]++;
+	if (res->peer != NULL)
+		res->peer->drops[why]++;
+}
+
+void
+vg_rx_input(struct vg_rx *rx, const uint8_t *buf, size_t len, int truncated,
+    const struct sockaddr *src, socklen_t srclen, struct vg_rx_result *res)
+{
+	struct vg_msg *m = &res->msg;
+	enum vg_drop d;
+
+	memset(res, 0, sizeof(*res));
+	if (truncated) {
+		drop(rx, res, VG_DROP_TRUNCATED);
+		return;
+	}
+	if ((d = vg_proto_decode(buf, len, m)) != VG_DROP_NONE) {
+		drop(rx, res, d);
+		return;
+	}
+	if (m->cluster_id != rx->cluster_id) {
+		drop(rx, res, VG_DROP_CLUSTER);
+		return;
+	}
+	if (m->target != rx->self_id) {
+		drop(rx, res, VG_DROP_TARGET);
+		return;
+	}
+	if (m->sender == rx->self_id) {
+		drop(rx, res, VG_DROP_SELF);
+		return;
+	}
+	if ((res->peer = vg_rx_peer_by_id(rx, m->sender)) == NULL) {
+		drop(rx, res, VG_DROP_UNKNOWN_PEER);
+		return;
+	}
+	if (!vg_sockaddr_same_host(src, srclen,
+	    (const struct sockaddr *)&res->peer->sa, res->peer->salen)) {
+		drop(rx, res, VG_DROP_ADDRESS);
+		return;
+	}
+	if (!vg_auth_verify(rx->auth, buf, len)) {
+		drop(rx, res, VG_DROP_AUTH);
+		return;
+	}
+	if ((d = vg_replay_check(&res->peer->replay, m->incarnation, m->seq)) !=
+	    VG_DROP_NONE) {
+		drop(rx, res, d);
+		return;
+	}
+	res->gap = vg_replay_update(&res->peer->replay, m->incarnation, m->seq);
+	rx->accepted++;
+}

@@ -1,0 +1,48 @@
+/*
+ * rx: the receive pipeline, from a raw datagram to an accepted message, in
+ * the order of STYLE.md: size -> magic and version -> exact length for the
+ * type -> field ranges -> cluster id -> target -> known peer and its source
+ * address -> HMAC (constant time) -> replay.  Nothing reaches the election
+ * before every check has passed; each rejection is counted by reason, in
+ * total and, once the sender is known, against that peer.
+ */
+#ifndef VG_RX_H
+#define VG_RX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "auth.h"
+#include "peer.h"
+#include "proto.h"
+
+struct vg_rx {
+	uint32_t		cluster_id;
+	uint16_t		self_id;
+	const struct vg_auth	*auth;
+	struct vg_peer		*peers;
+	size_t			n_peers;
+	uint64_t		accepted;
+	uint64_t		drops[VG_DROP_MAX];
+};
+
+struct vg_rx_result {
+	enum vg_drop		drop;
+	struct vg_msg		msg;	/* decoded, when drop is NONE */
+	struct vg_peer		*peer;	/* the sender, when known */
+	int64_t			gap;	/* seqs skipped, for vg_peer_heard */
+};
+
+struct vg_peer	*vg_rx_peer_by_id(struct vg_rx *, uint16_t id);
+
+/* Runs every check; on success the replay window has taken the message. */
+void		 vg_rx_input(struct vg_rx *, const uint8_t *buf, size_t len,
+		    int truncated, const struct sockaddr *src, socklen_t srclen,
+		    struct vg_rx_result *);
+
+/* Same address (and family), ignoring the port: peers are known by address. */
+int		 vg_sockaddr_same_host(const struct sockaddr *, socklen_t,
+		    const struct sockaddr *, socklen_t);
+
+#endif
