@@ -9,7 +9,8 @@ DESTDIR	?=
 CC	?= cc
 CLANG	?= clang
 PYTHON	?= /usr/bin/python3
-FUZZ_RUNS ?= 20000
+FUZZ_RUNS_proto ?= 500000
+FUZZ_RUNS_conf ?= 30000
 
 WARN	= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	  -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2
@@ -25,7 +26,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iagent
 LIBS	= -lmnl -lconfig -lsystemd -lev -lsodium -ljson-c -lm
 
 # Everything but main(): linked into vigild, the unit tests and the fuzzers.
-CORE	= clock log conf proto auth peer rx net ctlproto control status
+CORE	= clock log conf proto auth peer rx net statedir ctlproto control status
 CORE_OBJS = $(CORE:%=$(B)/agent/%.o)
 CTL_OBJS = $(B)/ctl/vigilctl.o $(B)/agent/ctlproto.o
 UNIT	= conf proto peer
@@ -72,13 +73,16 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
 	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
 
-fuzz: $(FUZZ_BINS)
-	@set -e; for f in $(FUZZ); do echo "== fuzz_$$f ($(FUZZ_RUNS) runs)"; \
-	    rm -rf $(FB)/work_$$f; mkdir -p $(FB)/work_$$f; \
-	    $(FB)/fuzz_$$f -runs=$(FUZZ_RUNS) -max_len=4096 -timeout=10 \
-	        -print_final_stats=0 $(FB)/work_$$f tests/fuzz/corpus/$$f \
-	        2>$(FB)/fuzz_$$f.log || { tail -40 $(FB)/fuzz_$$f.log; exit 1; }; \
-	    tail -1 $(FB)/fuzz_$$f.log; done
+fuzz: $(FUZZ:%=fuzz-run-%)
+
+fuzz-run-%: $(FB)/fuzz_%
+	@echo "== fuzz_$* ($(FUZZ_RUNS_$*) runs)"
+	@rm -rf $(FB)/work_$* && mkdir -p $(FB)/work_$*
+	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp \
+	    $(FB)/fuzz_$* -runs=$(FUZZ_RUNS_$*) -max_len=4096 -timeout=10 \
+	    -artifact_prefix=$(FB)/ $(FB)/work_$* tests/fuzz/corpus/$* \
+	    2>$(FB)/fuzz_$*.log || { tail -40 $(FB)/fuzz_$*.log; exit 1; }
+	@grep -h '^Done' $(FB)/fuzz_$*.log
 
 integration: all
 	cd tests/integration && VIGIL_BUILD=$(CURDIR)/$(B) \

@@ -34,13 +34,21 @@ vg_errs_add(struct vg_errs *e, const char *file, int line, const char *fmt, ...)
 {
 	char *out;
 	va_list ap;
+	size_t i;
 	int n;
 
 	if (e->n >= VG_ERRS_MAX) {
 		e->dropped++;
 		return;
 	}
-	out = e->msg[e->n++];
+	/* Keep the list in line order (stable), as a reader goes through a file. */
+	for (i = e->n; i > 0 && e->line[i - 1] > line; i--) {
+		memcpy(e->msg[i], e->msg[i - 1], VG_ERR_LEN);
+		e->line[i] = e->line[i - 1];
+	}
+	e->line[i] = line;
+	e->n++;
+	out = e->msg[i];
 	if (line > 0)
 		n = snprintf(out, VG_ERR_LEN, "%s:%d: ", file, line);
 	else

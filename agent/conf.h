@@ -101,6 +101,7 @@ struct vg_conf {
 
 struct vg_errs {
 	char		msg[VG_ERRS_MAX][VG_ERR_LEN];
+	int		line[VG_ERRS_MAX];	/* kept in line order */
 	size_t		n;
 	size_t		dropped;	/* errors past VG_ERRS_MAX */
 };

@@ -1,0 +1,385 @@
+/*
+ * control: ctl socket, clients, request lines, roles.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "control.h"
+#include "log.h"
+
+struct client {
+	struct vg_control	*ctl;
+	int			fd;
+	ev_io			rio, wio;
+	ev_timer		idle;
+	struct vg_ctl_caller	caller;
+	char			*in;
+	size_t			inlen;
+	char			*out;
+	size_t			outlen, outoff;
+	int			closing;	/* close once out is flushed */
+	struct client		*next;
+};
+
+struct vg_control {
+	struct ev_loop		*loop;
+	int			fd;
+	ev_io			aio;
+	char			path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	vg_ctl_handler		handler;
+	void			*arg;
+	struct client		*clients;
+	struct vg_control_stats	st;
+	struct vg_ratelimit	rl;
+};
+
+static void	client_free(struct client *);
+
+static enum vg_ctl_role
+role_of(uid_t uid)
+{
+	/* Group-based roles (ctl.operator_group, ctl.admin_group) are checked
+	 * per command once mutating commands exist; root is admin. */
+	return uid == 0 ? VG_ROLE_ADMIN : VG_ROLE_VIEWER;
+}
+
+static void
+client_queue(struct client *c, const char *s, size_t len)
+{
+	char *n;
+
+	if (c->outlen + len + 1 > 16 * VG_CTL_MAX_LINE) {
+		/* A client that never reads its replies is not kept. */
+		c->closing = 1;
+		c->outlen = c->outoff;
+		return;
+	}
+	if ((n = realloc(c->out, c->outlen + len + 1)) == NULL) {
+		c->closing = 1;
+		return;
+	}
+	c->out = n;
+	memcpy(c->out + c->outlen, s, len);
+	c->outlen += len;
+	c->out[c->outlen++] = '\n';
+}
+
+static void
+client_reply(struct client *c, json_object *reply)
+{
+	const char *s = json_object_to_json_string_ext(reply,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	client_queue(c, s, strlen(s));
+}
+
+static void
+client_error(struct client *c, const char *msg)
+{
+	json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "ok", json_object_new_boolean(0));
+	json_object_object_add(r, "error", json_object_new_string(msg));
+	client_reply(c, r);
+	json_object_put(r);
+}
+
+static void
+complain(struct vg_control *ctl, const struct client *c, const char *what)
+{
+	uint64_t sup;
+
+	if (vg_ratelimit_ok(&ctl->rl, vg_now(), &sup))
+		log_warnx("ctl: client pid %d uid %u: %s%s", (int)c->caller.pid,
+		    (unsigned)c->caller.uid, what,
+		    sup ? " (and earlier complaints suppressed)" : "");
+}
+
+static void
+client_request(struct client *c, const char *line, size_t len)
+{
+	struct vg_control *ctl = c->ctl;
+	struct vg_ctl_request req;
+	const struct vg_ctl_cmd_info *ci;
+	char err[256];
+	json_object *reply;
+
+	ctl->st.requests++;
+	while (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (vg_ctl_parse_request(line, len, &req, err, sizeof(err)) == -1) {
+		ctl->st.bad_requests++;
+		complain(ctl, c, err);
+		client_error(c, err);
+		return;
+	}
+	ci = &vg_ctl_cmds[req.cmd];
+	if (c->caller.role < ci->role) {
+		ctl->st.denied++;
+		snprintf(err, sizeof(err), "permission denied: %s needs the %s "
+		    "role", ci->name, vg_ctl_role_name(ci->role));
+		log_warnx("ctl: denied %s to pid %d uid %u (%s)", ci->name,
+		    (int)c->caller.pid, (unsigned)c->caller.uid,
+		    vg_ctl_role_name(c->caller.role));
+		client_error(c, err);
+		return;
+	}
+	reply = ctl->handler(ctl->arg, &req, &c->caller, err, sizeof(err));
+	if (reply == NULL) {
+		client_error(c, err);
+		return;
+	}
+	if (!json_object_object_get_ex(reply, "ok", NULL))
+		json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	client_reply(c, reply);
+	json_object_put(reply);
+}
+
+static void
+client_flush(struct client *c)
+{
+	ssize_t n;
+
+	while (c->outoff < c->outlen) {
+		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+		    MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			ev_io_start(c->ctl->loop, &c->wio);
+			return;
+		}
+		if (n == -1) {		/* EPIPE: gone mid-reply */
+			client_free(c);
+			return;
+		}
+		c->outoff += (size_t)n;
+	}
+	c->outoff = c->outlen = 0;
+	ev_io_stop(c->ctl->loop, &c->wio);
+	if (c->closing)
+		client_free(c);
+}
+
+static void
+client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct client *c = w->data;
+	char *nl, *start;
+	ssize_t n;
+
+	(void)loop;
+	(void)revents;
+	n = read(c->fd, c->in + c->inlen, VG_CTL_MAX_LINE + 1 - c->inlen);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		client_free(c);
+		return;
+	}
+	ev_timer_again(c->ctl->loop, &c->idle);
+	c->inlen += (size_t)n;
+	start = c->in;
+	while ((nl = memchr(start, '\n', c->inlen - (size_t)(start - c->in))) != NULL) {
+		client_request(c, start, (size_t)(nl - start));
+		start = nl + 1;
+	}
+	c->inlen -= (size_t)(start - c->in);
+	memmove(c->in, start, c->inlen);
+	if (c->inlen > VG_CTL_MAX_LINE) {
+		c->ctl->st.overlong++;
+		complain(c->ctl, c, "request line too long; closing");
+		client_error(c, "request line too long (at most 65536 bytes)");
+		c->closing = 1;
+		ev_io_stop(c->ctl->loop, &c->rio);
+	}
+	client_flush(c);
+}
+
+static void
+client_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	client_flush(w->data);
+}
+
+static void
+client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct client *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	c->ctl->st.idle_closed++;
+	client_free(c);
+}
+
+static void
+client_free(struct client *c)
+{
+	struct vg_control *ctl = c->ctl;
+	struct client **pp;
+
+	for (pp = &ctl->clients; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	ev_io_stop(ctl->loop, &c->rio);
+	ev_io_stop(ctl->loop, &c->wio);
+	ev_timer_stop(ctl->loop, &c->idle);
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c);
+	ctl->st.clients--;
+}
+
+static void
+accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct vg_control *ctl = w->data;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct client *c;
+	int fd;
+
+	(void)revents;
+	fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1)
+		return;
+	if (ctl->st.clients >= VG_CTL_MAX_CLIENTS) {
+		static const char busy[] =
+		    "{\"ok\":false,\"error\":\"too many clients\"}\n";
+
+		ctl->st.refused_full++;
+		(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL);
+		close(fd);
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return;
+	}
+	if ((c->in = malloc(VG_CTL_MAX_LINE + 1)) == NULL) {
+		free(c);
+		close(fd);
+		return;
+	}
+	c->ctl = ctl;
+	c->fd = fd;
+	c->caller.pid = cred.pid;
+	c->caller.uid = cred.uid;
+	c->caller.gid = cred.gid;
+	c->caller.role = role_of(cred.uid);
+	ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
+	ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
+	ev_init(&c->idle, client_idle_cb);
+	c->idle.repeat = VG_CTL_IDLE_MS / 1000.0;
+	c->rio.data = c->wio.data = c->idle.data = c;
+	ev_io_start(loop, &c->rio);
+	ev_timer_again(loop, &c->idle);
+	c->next = ctl->clients;
+	ctl->clients = c;
+	ctl->st.clients++;
+	ctl->st.accepted++;
+}
+
+/* Is an agent answering on this path?  Then we must not take it over. */
+static int
+socket_alive(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
+
+	if (fd == -1)
+		return 0;
+	r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	close(fd);
+	return r == 0;
+}
+
+struct vg_control *
+vg_control_open(struct ev_loop *loop, const char *path, const char *group,
+    vg_ctl_handler handler, void *arg, char *err, size_t errlen)
+{
+	struct vg_control *ctl;
+	struct sockaddr_un sun;
+	struct group *gr;
+	mode_t old;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "ctl socket path %s is too long", path);
+		return NULL;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (socket_alive(&sun)) {
+		snprintf(err, errlen, "another agent is answering on %s", path);
+		return NULL;
+	}
+	if ((ctl = calloc(1, sizeof(*ctl))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ctl->fd == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		free(ctl);
+		return NULL;
+	}
+	(void)unlink(path);		/* stale: nobody answered on it */
+	old = umask(0117);
+	if (bind(ctl->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(ctl->fd, 16) == -1) {
+		snprintf(err, errlen, "ctl socket %s: %s", path, strerror(errno));
+		umask(old);
+		close(ctl->fd);
+		free(ctl);
+		return NULL;
+	}
+	umask(old);
+	if (group != NULL && group[0] != '\0' && (gr = getgrnam(group)) != NULL)
+		if (chown(path, (uid_t)-1, gr->gr_gid) == -1)
+			log_warn("ctl: chown %s to group %s", path, group);
+	memcpy(ctl->path, path, strlen(path) + 1);
+	ctl->loop = loop;
+	ctl->handler = handler;
+	ctl->arg = arg;
+	ctl->rl = (struct vg_ratelimit)VG_RATELIMIT_INIT(VG_NS_PER_S, 5);
+	ev_io_init(&ctl->aio, accept_cb, ctl->fd, EV_READ);
+	ctl->aio.data = ctl;
+	ev_io_start(loop, &ctl->aio);
+	return ctl;
+}
+
+void
+vg_control_close(struct vg_control *ctl)
+{
+	if (ctl == NULL)
+		return;
+	while (ctl->clients != NULL)
+		client_free(ctl->clients);
+	ev_io_stop(ctl->loop, &ctl->aio);
+	close(ctl->fd);
+	(void)unlink(ctl->path);
+	free(ctl);
+}
+
+const struct vg_control_stats *
+vg_control_stats(const struct vg_control *ctl)
+{
+	return &ctl->st;
+}

@@ -1,0 +1,48 @@
+/*
+ * control: the ctl socket server.  Accepts vigilctl clients on a Unix stream
+ * socket, reads one JSON request per line, finds the caller's role from
+ * SO_PEERCRED, and answers each request with one JSON line.  Every client is
+ * non-blocking with a bounded buffer and an idle timeout, and the number of
+ * clients is capped, so that no client can stall the heartbeat path.
+ */
+#ifndef VG_CONTROL_H
+#define VG_CONTROL_H
+
+#include <ev.h>
+#include <json-c/json.h>
+#include <sys/types.h>
+
+#include "ctlproto.h"
+
+struct vg_ctl_caller {
+	pid_t			pid;
+	uid_t			uid;
+	gid_t			gid;
+	enum vg_ctl_role	role;
+};
+
+/*
+ * Answers a parsed, role-checked request: returns the reply object (its
+ * "ok" is added if missing), or NULL with a message in err.
+ */
+typedef json_object *(*vg_ctl_handler)(void *arg,
+    const struct vg_ctl_request *, const struct vg_ctl_caller *,
+    char *err, size_t errlen);
+
+struct vg_control;
+
+/* Creates the socket (0660, group `group` if it names one).  A stale socket
+ * file is replaced; a live agent on it is an error. */
+struct vg_control *vg_control_open(struct ev_loop *, const char *path,
+		    const char *group, vg_ctl_handler, void *arg, char *err,
+		    size_t errlen);
+void		 vg_control_close(struct vg_control *);
+
+struct vg_control_stats {
+	unsigned	clients;
+	uint64_t	accepted, refused_full, requests, bad_requests,
+			denied, overlong, idle_closed;
+};
+const struct vg_control_stats *vg_control_stats(const struct vg_control *);
+
+#endif

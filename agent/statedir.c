@@ -1,0 +1,146 @@
+/*
+ * statedir: instance lock, incarnation, atomic durable writes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "statedir.h"
+
+int
+vg_statedir_prepare(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	size_t i, len = strlen(dir);
+	struct stat st;
+
+	if (len == 0 || len >= sizeof(path)) {
+		snprintf(err, errlen, "state_dir \"%s\" is not a usable path", dir);
+		return -1;
+	}
+	memcpy(path, dir, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0750) == -1 && errno != EEXIST) {
+			snprintf(err, errlen, "state_dir: mkdir %s: %s", path,
+			    strerror(errno));
+			return -1;
+		}
+		path[i] = dir[i];
+	}
+	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "state_dir %s is not a directory", dir);
+		return -1;
+	}
+	return 0;
+}
+
+int
+vg_statedir_lock(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX], pid[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1) {
+		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		snprintf(err, errlen, "another vigild (pid %s) holds %s",
+		    pid[0] ? pid : "unknown", path);
+		close(fd);
+		return -1;
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 ||
+	    pwrite(fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid)) {
+		snprintf(err, errlen, "write %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+vg_statedir_write(const char *dir, const char *name, const char *data,
+    size_t len, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	int fd, dfd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd == -1) {
+		snprintf(err, errlen, "open %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (write(fd, data, len) != (ssize_t)len || fsync(fd) == -1) {
+		snprintf(err, errlen, "write %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, path) == -1) {
+		snprintf(err, errlen, "rename %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+int
+vg_statedir_next_incarnation(const char *dir, int64_t realtime_ms,
+    uint64_t *out, char *err, size_t errlen)
+{
+	char path[PATH_MAX], buf[64], *end;
+	uint64_t last = 0, next;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/incarnation", dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		errno = 0;
+		last = strtoull(buf, &end, 10);
+		if (n <= 0 || errno != 0 || (*end != '\n' && *end != '\0')) {
+			snprintf(err, errlen, "%s is corrupt; the incarnation "
+			    "must never go back, so it is not guessed: remove "
+			    "the file only if the clock is right", path);
+			return -1;
+		}
+	} else if (errno != ENOENT) {
+		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	next = last + 1;
+	if (realtime_ms > 0 && (uint64_t)realtime_ms > next)
+		next = (uint64_t)realtime_ms;
+	snprintf(buf, sizeof(buf), "%" PRIu64 "\n", next);
+	if (vg_statedir_write(dir, "incarnation", buf, strlen(buf), err,
+	    errlen) == -1)
+		return -1;
+	*out = next;
+	return 0;
+}

@@ -1,0 +1,25 @@
+/*
+ * statedir: what this node keeps in state_dir across restarts.  The instance
+ * lock (flock on state_dir/lock, holding the owner's pid) and the
+ * incarnation, which never goes back: max(last persisted + 1, realtime ms).
+ * Every file is written atomically: temp file, fsync, rename, fsync the dir.
+ */
+#ifndef VG_STATEDIR_H
+#define VG_STATEDIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* mkdir -p (0750).  -1 with a message in err. */
+int	vg_statedir_prepare(const char *dir, char *err, size_t errlen);
+/* Returns the lock fd (kept open for the process's life), or -1: err says
+ * which pid holds it when another agent does. */
+int	vg_statedir_lock(const char *dir, char *err, size_t errlen);
+/* Reads, advances and persists the incarnation.  0, or -1 with err. */
+int	vg_statedir_next_incarnation(const char *dir, int64_t realtime_ms,
+	    uint64_t *out, char *err, size_t errlen);
+/* Atomic replace of dir/name with data. */
+int	vg_statedir_write(const char *dir, const char *name, const char *data,
+	    size_t len, char *err, size_t errlen);
+
+#endif

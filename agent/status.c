@@ -1,0 +1,145 @@
+/*
+ * status: renders the agent's state as the JSON of `vigilctl status --json`.
+ * The keys are the documented, stable interface (docs/vigilctl.8).
+ */
+#include <stdio.h>
+
+#include "agent.h"
+
+static json_object *
+ms_or_null(vg_ns v, int valid)
+{
+	return valid ? json_object_new_int64(v / VG_NS_PER_MS) : NULL;
+}
+
+static json_object *
+us_or_null(vg_ns v, int valid)
+{
+	return valid ? json_object_new_int64(v / VG_NS_PER_US) : NULL;
+}
+
+static json_object *
+digest_str(uint32_t d)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%08x", d);
+	return json_object_new_string(buf);
+}
+
+static json_object *
+drops_json(const uint64_t *drops)
+{
+	json_object *o = json_object_new_object();
+	int i;
+
+	for (i = 1; i < VG_DROP_MAX; i++)
+		json_object_object_add(o, vg_drop_name((enum vg_drop)i),
+		    json_object_new_int64((int64_t)drops[i]));
+	return o;
+}
+
+static json_object *
+peer_json(const struct vg_agent *a, const struct vg_peer *p, vg_ns now)
+{
+	json_object *o = json_object_new_object();
+	const struct vg_msg *m = &p->last;
+
+#define ADD(k, v) json_object_object_add(o, (k), (v))
+	ADD("id", json_object_new_int(p->id));
+	ADD("name", json_object_new_string(p->name));
+	ADD("address", json_object_new_string(p->address));
+	ADD("port", json_object_new_int(vg_conf_node_by_id(a->conf, p->id)->port));
+	ADD("role", json_object_new_string(vg_role_name(p->role)));
+	ADD("votes", json_object_new_int(p->votes));
+	ADD("alive", json_object_new_boolean(p->alive));
+	ADD("state", json_object_new_string(p->ever_seen ?
+	    vg_state_name(m->state) : "unknown"));
+	ADD("term", json_object_new_int64((int64_t)m->term));
+	ADD("active", json_object_new_int(m->active));
+	ADD("priority", p->ever_seen ? json_object_new_int(m->priority) : NULL);
+	ADD("incarnation", json_object_new_int64((int64_t)m->incarnation));
+	ADD("last_seen_ms", ms_or_null(now - p->last_seen, p->ever_seen));
+	ADD("up_for_ms", ms_or_null(now - p->up_since, p->alive));
+	ADD("rtt_us", us_or_null(p->srtt, p->rtt_valid));
+	ADD("rtt_last_us", us_or_null(p->rtt_last, p->rtt_valid));
+	ADD("rtt_max_us", us_or_null(p->rtt_max, p->rtt_valid));
+	ADD("rx", json_object_new_int64((int64_t)p->rx));
+	ADD("tx", json_object_new_int64((int64_t)p->tx));
+	ADD("lost", json_object_new_int64((int64_t)p->lost));
+	ADD("tx_errors", json_object_new_int64((int64_t)p->tx_errors));
+	ADD("ups", json_object_new_int64((int64_t)p->ups));
+	ADD("downs", json_object_new_int64((int64_t)p->downs));
+	ADD("restarts", json_object_new_int64((int64_t)p->restarts));
+	ADD("config_digest", p->ever_seen ? digest_str(m->config_digest) : NULL);
+	ADD("digest_match", p->ever_seen ? json_object_new_boolean(
+	    m->config_digest == a->conf->digest) : NULL);
+	ADD("drops", drops_json(p->drops));
+#undef ADD
+	return o;
+}
+
+json_object *
+vg_status_json(const struct vg_agent *a, vg_ns now)
+{
+	const struct vg_conf *c = a->conf;
+	json_object *r = json_object_new_object();
+	json_object *cl = json_object_new_object();
+	json_object *nd = json_object_new_object();
+	json_object *peers = json_object_new_array();
+	json_object *cnt = json_object_new_object();
+	size_t i;
+
+	json_object_object_add(cl, "name", json_object_new_string(c->cluster));
+	json_object_object_add(cl, "id", json_object_new_int64(c->cluster_id));
+	json_object_object_add(cl, "digest", digest_str(c->digest));
+	json_object_object_add(cl, "quorum", json_object_new_int((int)c->quorum));
+	json_object_object_add(cl, "total_votes",
+	    json_object_new_int((int)c->total_votes));
+	json_object_object_add(cl, "interval_ms",
+	    json_object_new_int64(c->interval / VG_NS_PER_MS));
+	json_object_object_add(cl, "dead_time_ms",
+	    json_object_new_int64(c->dead_time / VG_NS_PER_MS));
+	json_object_object_add(cl, "lease_ms",
+	    json_object_new_int64(c->lease / VG_NS_PER_MS));
+	json_object_object_add(r, "cluster", cl);
+
+	json_object_object_add(nd, "id", json_object_new_int(a->self->id));
+	json_object_object_add(nd, "name", json_object_new_string(a->self->name));
+	json_object_object_add(nd, "address",
+	    json_object_new_string(a->self->address));
+	json_object_object_add(nd, "port", json_object_new_int(a->self->port));
+	json_object_object_add(nd, "role",
+	    json_object_new_string(vg_role_name(a->self->role)));
+	json_object_object_add(nd, "state",
+	    json_object_new_string(vg_state_name(a->state)));
+	json_object_object_add(nd, "priority",
+	    json_object_new_int(a->self->priority));
+	json_object_object_add(nd, "term", json_object_new_int64((int64_t)a->term));
+	json_object_object_add(nd, "active", json_object_new_int(a->active));
+	json_object_object_add(nd, "incarnation",
+	    json_object_new_int64((int64_t)a->incarnation));
+	json_object_object_add(nd, "uptime_ms",
+	    json_object_new_int64((now - a->started) / VG_NS_PER_MS));
+	json_object_object_add(r, "node", nd);
+
+	for (i = 0; i < a->n_peers; i++)
+		json_object_array_add(peers, peer_json(a, &a->peers[i], now));
+	json_object_object_add(r, "peers", peers);
+	json_object_object_add(r, "drops", drops_json(a->rx.drops));
+
+	json_object_object_add(cnt, "rx_packets",
+	    json_object_new_int64((int64_t)a->stats.rx_packets));
+	json_object_object_add(cnt, "rx_accepted",
+	    json_object_new_int64((int64_t)a->rx.accepted));
+	json_object_object_add(cnt, "tx_packets",
+	    json_object_new_int64((int64_t)a->stats.tx_packets));
+	json_object_object_add(cnt, "tx_errors",
+	    json_object_new_int64((int64_t)a->stats.tx_errors));
+	json_object_object_add(cnt, "heartbeats_late",
+	    json_object_new_int64((int64_t)a->stats.hb_late));
+	json_object_object_add(cnt, "slow_iterations",
+	    json_object_new_int64((int64_t)a->stats.slow_iterations));
+	json_object_object_add(r, "counters", cnt);
+	return r;
+}
