@@ -542,8 +542,7 @@ check_nodes(struct parse *p, int nodes_line, int quorum_line)
 				ERR(p, a->line, "node name \"%s\" is used twice "
 				    "(first at line %d)", a->name, b->line);
 			if (a->salen != 0 && a->salen == b->salen &&
-			    a->port == b->port &&
-			    strcmp(a->address, b->address) == 0)
+			    memcmp(&a->sa, &b->sa, a->salen) == 0)
 				ERR(p, a->line, "node address %s port %u is used "
 				    "twice (first at line %d)", a->address,
 				    a->port, b->line);
@@ -753,6 +752,25 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	compute_digest(c);
 }
 
+/* The line of an @include directive (one that starts a line), or 0. */
+static int
+include_line(const char *text)
+{
+	const char *q = text;
+	int line = 1;
+
+	for (;;) {
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (strncmp(q, "@include", 8) == 0)
+			return line;
+		if ((q = strchr(q, '\n')) == NULL)
+			return 0;
+		q++;
+		line++;
+	}
+}
+
 void
 vg_conf_free(struct vg_conf *c)
 {
@@ -768,7 +786,7 @@ vg_conf_parse(const char *text, const char *filename, const char *self,
 {
 	struct parse p = { filename, errs, NULL };
 	config_t cfg;
-	const char *inc;
+	int inc;
 	size_t before = errs->n + errs->dropped;
 
 	p.conf = malloc(sizeof(*p.conf));
@@ -782,13 +800,8 @@ vg_conf_parse(const char *text, const char *filename, const char *self,
 	 * No @include: one self-contained file is what every node shares, and
 	 * libconfig 1.5 has no hook to refuse an include it would open.
 	 */
-	if ((inc = strstr(text, "@include")) != NULL) {
-		int line = 1;
-		const char *q;
-
-		for (q = text; q < inc; q++)
-			line += *q == '\n';
-		vg_errs_add(errs, filename, line, "@include is not supported: "
+	if ((inc = include_line(text)) > 0) {
+		vg_errs_add(errs, filename, inc, "@include is not supported: "
 		    "keep the configuration in one file");
 		vg_conf_free(p.conf);
 		return NULL;

@@ -1,0 +1,1079 @@
+/*
+ * test_conf: the config loader.  The example file is valid; every rule of
+ * conf.c fails on its own, with its message and its line ("file:line: ");
+ * several errors are all reported; defaults, the derived lease, the default
+ * cluster id and the digest of the cluster-wide part.
+ */
+#include <arpa/inet.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+
+#ifndef VG_SRCDIR
+#define VG_SRCDIR "."
+#endif
+
+#define FILE_NAME	"t.conf"
+
+/* Lines 1-2. */
+#define HEAD \
+	"cluster = \"t\";\n" \
+	"auth = \"none\";\n"
+
+/* Five lines: "nodes = (" then one node a line, then ");". */
+#define NODES3 \
+	"nodes = (\n" \
+	"\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n" \
+	"\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n" \
+	"\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; }\n" \
+	");\n"
+
+static void
+dump_errs(const struct vg_errs *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		print_message("    error: %s\n", e->msg[i]);
+}
+
+/* Parses text that must be valid; the caller frees the result. */
+static struct vg_conf *
+parse_ok(const char *text, const char *self)
+{
+	struct vg_errs errs;
+	struct vg_conf *c;
+
+	vg_errs_init(&errs);
+	c = vg_conf_parse(text, FILE_NAME, self, &errs);
+	if (c == NULL || errs.n != 0) {
+		dump_errs(&errs);
+		vg_conf_free(c);
+		fail_msg("a valid config was refused");
+	}
+	return c;
+}
+
+/* Does msg read "t.conf:LINE: ...SUBSTR..." (line 0: "t.conf: ...")? */
+static int
+err_matches(const char *msg, int line, const char *substr)
+{
+	char prefix[64];
+
+	if (line > 0)
+		snprintf(prefix, sizeof(prefix), "%s:%d: ", FILE_NAME, line);
+	else
+		snprintf(prefix, sizeof(prefix), "%s: ", FILE_NAME);
+	return strncmp(msg, prefix, strlen(prefix)) == 0 &&
+	    strstr(msg + strlen(prefix), substr) != NULL;
+}
+
+/* The config must be refused with exactly one error, at line, saying substr. */
+static void
+expect_one(const char *text, const char *self, int line, const char *substr)
+{
+	struct vg_errs errs;
+	struct vg_conf *c;
+
+	vg_errs_init(&errs);
+	c = vg_conf_parse(text, FILE_NAME, self, &errs);
+	if (c != NULL || errs.n != 1 || errs.dropped != 0 ||
+	    !err_matches(errs.msg[0], line, substr)) {
+		dump_errs(&errs);
+		vg_conf_free(c);
+		fail_msg("wanted exactly one error \"%s:%d: ...%s...\", got %zu "
+		    "error(s)%s", FILE_NAME, line, substr, errs.n,
+		    c != NULL ? " and a config" : "");
+	}
+}
+
+/* ---- the example */
+
+static void
+test_example_is_valid(void **state)
+{
+	struct vg_errs errs;
+	struct vg_conf *c;
+
+	(void)state;
+	vg_errs_init(&errs);
+	c = vg_conf_load(VG_SRCDIR "/conf/vigil.conf", "alpha", &errs);
+	if (c == NULL)
+		dump_errs(&errs);
+	assert_non_null(c);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(c->self, 0);
+	assert_string_equal(c->nodes[c->self].name, "alpha");
+	assert_int_equal(c->nodes[c->self].id, 1);
+	assert_string_equal(c->cluster, "example");
+	assert_int_equal(c->n_nodes, 3);
+	assert_int_equal(c->nodes[2].role, VG_ROLE_WITNESS);
+	assert_int_equal(c->interval, VG_MS(100));
+	assert_int_equal(c->dead_time, VG_MS(500));
+	assert_int_equal(c->auth, VG_AUTH_HMAC);
+	assert_string_equal(c->auth_key_file, "/etc/vigil/auth.key");
+	assert_int_equal(c->total_votes, 3);
+	assert_int_equal(c->quorum, 2);
+	assert_true(c->lease >= 2 * c->interval);
+	assert_int_equal(c->n_vips, 1);
+	assert_int_equal(c->vips[0].family, AF_INET);
+	assert_int_equal(c->vips[0].prefixlen, 24);
+	assert_string_equal(c->vips[0].ifname, "eth0");
+	assert_string_equal(c->vips[0].text, "198.18.0.100/24");
+	vg_conf_free(c);
+
+	/* The same file resolves every node of it. */
+	vg_errs_init(&errs);
+	c = vg_conf_load(VG_SRCDIR "/conf/vigil.conf", "gamma", &errs);
+	assert_non_null(c);
+	assert_int_equal(c->self, 2);
+	vg_conf_free(c);
+}
+
+static void
+test_load_missing_file(void **state)
+{
+	struct vg_errs errs;
+	struct vg_conf *c;
+
+	(void)state;
+	vg_errs_init(&errs);
+	c = vg_conf_load(VG_SRCDIR "/conf/no-such-file.conf", NULL, &errs);
+	assert_null(c);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.msg[0], "no-such-file.conf: cannot open"));
+}
+
+/* ---- one test per rule */
+
+static void
+test_syntax_error(void **state)
+{
+	(void)state;
+	/* libconfig's own message and line */
+	expect_one(HEAD "interval = ;\n" NODES3, NULL, 3, "syntax error");
+	expect_one(HEAD NODES3 "vips = ( { address = \"10.0.0.9\" };\n", NULL, 8,
+	    "syntax error");
+}
+
+static void
+test_unknown_setting_root(void **state)
+{
+	(void)state;
+	expect_one(HEAD "intervall = 100;\n" NODES3, NULL, 3,
+	    "unknown setting 'intervall'");
+}
+
+static void
+test_unknown_setting_in_node(void **state)
+{
+	(void)state;
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; prio = 5; }\n"
+	    ");\n", NULL, 5, "unknown setting 'prio' in a node");
+}
+
+static void
+test_unknown_setting_in_sections(void **state)
+{
+	(void)state;
+	expect_one(HEAD "ctl = { sockett = \"/run/x.sock\"; };\n" NODES3, NULL, 3,
+	    "unknown setting 'sockett' in ctl");
+	expect_one(HEAD "log = {\n\tlevel = \"info\";\n\tcolour = \"red\";\n};\n"
+	    NODES3, NULL, 5, "unknown setting 'colour' in log");
+	expect_one(HEAD NODES3
+	    "vips = ( { address = \"10.0.0.9\"; interface = \"eth0\"; "
+	    "mask = 24; } );\n", NULL, 8, "unknown setting 'mask' in a vip");
+}
+
+static void
+test_wrong_type(void **state)
+{
+	(void)state;
+	expect_one(HEAD "interval = \"100\";\n" NODES3, NULL, 3,
+	    "interval must be an integer, not a string");
+	expect_one(HEAD "max_drift = \"0.01\";\n" NODES3, NULL, 3,
+	    "max_drift must be a number, not a string");
+	expect_one(HEAD "state_dir = 5;\n" NODES3, NULL, 3,
+	    "state_dir must be a string, not an integer");
+	expect_one(HEAD "ctl = \"/run/vigil.sock\";\n" NODES3, NULL, 3,
+	    "ctl must be a group, not a string");
+	expect_one(HEAD "nodes = 5;\n", NULL, 3,
+	    "nodes must be a list, not an integer");
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2.5; name = \"beta\"; address = \"10.0.0.2\"; }\n"
+	    ");\n", NULL, 5, "id must be an integer, not a number");
+}
+
+static void
+test_interval_range(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	expect_one(HEAD "interval = 0;\n" NODES3, NULL, 3,
+	    "interval = 0 is out of range (1..10000)");
+	expect_one(HEAD "interval = 10001;\n" NODES3, NULL, 3,
+	    "interval = 10001 is out of range (1..10000)");
+	c = parse_ok(HEAD "interval = 1;\n" NODES3, NULL);
+	assert_int_equal(c->interval, VG_MS(1));
+	vg_conf_free(c);
+	c = parse_ok(HEAD "interval = 10000;\n" NODES3, NULL);
+	assert_int_equal(c->interval, VG_MS(10000));
+	vg_conf_free(c);
+}
+
+static void
+test_dead_time_range(void **state)
+{
+	(void)state;
+	expect_one(HEAD "dead_time = 0;\n" NODES3, NULL, 3,
+	    "dead_time = 0 is out of range (1..600000)");
+	expect_one(HEAD "dead_time = 600001;\n" NODES3, NULL, 3,
+	    "dead_time = 600001 is out of range (1..600000)");
+}
+
+static void
+test_max_drift_range(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	expect_one(HEAD "max_drift = 0.2;\n" NODES3, NULL, 3,
+	    "max_drift = 0.2 is out of range (0..0.1)");
+	expect_one(HEAD "max_drift = -0.01;\n" NODES3, NULL, 3,
+	    "max_drift = -0.01 is out of range (0..0.1)");
+	c = parse_ok(HEAD "max_drift = 0;\n" NODES3, NULL);
+	assert_true(c->max_drift == 0.0);
+	vg_conf_free(c);
+	c = parse_ok(HEAD "max_drift = 0.1;\n" NODES3, NULL);
+	assert_true(c->max_drift == 0.1);
+	vg_conf_free(c);
+}
+
+static void
+test_port_range(void **state)
+{
+	(void)state;
+	expect_one(HEAD "port = 0;\n" NODES3, NULL, 3,
+	    "port = 0 is out of range (1..65535)");
+	expect_one(HEAD "port = 65536;\n" NODES3, NULL, 3,
+	    "port = 65536 is out of range (1..65535)");
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; port = 0; }\n"
+	    ");\n", NULL, 5, "port = 0 is out of range (1..65535)");
+}
+
+static void
+test_node_id_range(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 0; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; }\n"
+	    ");\n", NULL, 4, "id = 0 is out of range (1..65535)");
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 65536; name = \"beta\"; address = \"10.0.0.2\"; }\n"
+	    ");\n", NULL, 5, "id = 65536 is out of range (1..65535)");
+	c = parse_ok(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 65535; name = \"beta\"; address = \"10.0.0.2\"; }\n"
+	    ");\n", NULL);
+	assert_int_equal(c->nodes[1].id, 65535);
+	vg_conf_free(c);
+}
+
+static void
+test_priority_range(void **state)
+{
+	(void)state;
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; priority = 0; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; }\n"
+	    ");\n", NULL, 4, "priority = 0 is out of range (1..255)");
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; priority = 256; }\n"
+	    ");\n", NULL, 5, "priority = 256 is out of range (1..255)");
+}
+
+static void
+test_votes_range(void **state)
+{
+	(void)state;
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; votes = 256; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; }\n"
+	    ");\n", NULL, 4, "votes = 256 is out of range (0..255)");
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; votes = -1; }\n"
+	    ");\n", NULL, 5, "votes = -1 is out of range (0..255)");
+}
+
+static void
+test_quorum_range(void **state)
+{
+	(void)state;
+	expect_one(HEAD "quorum = 0;\n" NODES3, NULL, 3,
+	    "quorum = 0 is out of range");
+}
+
+static void
+test_cluster_id_range(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	expect_one(HEAD "cluster_id = 0;\n" NODES3, NULL, 3,
+	    "cluster_id = 0 is out of range (1..4294967295)");
+	expect_one(HEAD "cluster_id = 4294967296L;\n" NODES3, NULL, 3,
+	    "cluster_id = 4294967296 is out of range (1..4294967295)");
+	c = parse_ok(HEAD "cluster_id = 4294967295L;\n" NODES3, NULL);
+	assert_int_equal(c->cluster_id, UINT32_MAX);
+	vg_conf_free(c);
+}
+
+static void
+test_duplicate_node_id(void **state)
+{
+	(void)state;
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
+	    "\t{ id = 1; name = \"gamma\"; address = \"10.0.0.3\"; }\n"
+	    ");\n", NULL, 6, "node id 1 is used twice (first at line 4)");
+}
+
+static void
+test_duplicate_node_name(void **state)
+{
+	(void)state;
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
+	    "\t{ id = 3; name = \"beta\"; address = \"10.0.0.3\"; }\n"
+	    ");\n", NULL, 6, "node name \"beta\" is used twice (first at line 5)");
+}
+
+static void
+test_duplicate_node_address(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.1\"; }\n"
+	    ");\n", NULL, 6,
+	    "node address 10.0.0.1 port 5405 is used twice (first at line 4)");
+	/* an explicit port equal to the default is the same socket */
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.1\"; port = 5405; }\n"
+	    ");\n", NULL, 5, "node address 10.0.0.1 port 5405 is used twice");
+	/* the same host on another port is another node (a lab on one host) */
+	c = parse_ok(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.1\"; port = 5406; }\n"
+	    ");\n", NULL);
+	vg_conf_free(c);
+}
+
+/* The same IPv6 address spelled two ways is still the same address. */
+static void
+test_duplicate_node_address_v6_spelling(void **state)
+{
+	(void)state;
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"2001:db8::1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"2001:DB8:0::1\"; }\n"
+	    ");\n", NULL, 5, "is used twice (first at line 4)");
+}
+
+static void
+test_lease_too_short(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	/* L = 200(0.99/1.01) - 25 = 171.04 ms < 2h */
+	expect_one(HEAD "interval = 100;\ndead_time = 200;\n" NODES3, NULL, 4,
+	    "dead_time = 200 ms is too short for interval = 100 ms");
+	/* the minimum it suggests is exact: 229 fails, 230 passes */
+	expect_one(HEAD "interval = 100;\ndead_time = 229;\n" NODES3, NULL, 4,
+	    "dead_time must be at least 230 ms");
+	c = parse_ok(HEAD "interval = 100;\ndead_time = 230;\n" NODES3, NULL);
+	vg_conf_free(c);
+	/* D = 3h is valid (DESIGN.md), even at the largest drift */
+	c = parse_ok(HEAD "interval = 100;\ndead_time = 300;\n" NODES3, NULL);
+	assert_int_equal(c->dead_time, VG_MS(300));
+	assert_true(c->lease >= 2 * c->interval);
+	vg_conf_free(c);
+	c = parse_ok(HEAD "interval = 100;\ndead_time = 300;\nmax_drift = 0.1;\n"
+	    NODES3, NULL);
+	vg_conf_free(c);
+	c = parse_ok(HEAD "interval = 1;\ndead_time = 3;\n" NODES3, NULL);
+	vg_conf_free(c);
+	/* without drift the bound is D >= 2.25h exactly: L = 2h passes */
+	c = parse_ok(HEAD "interval = 100;\ndead_time = 225;\nmax_drift = 0;\n"
+	    NODES3, NULL);
+	assert_int_equal(c->lease, 2 * c->interval);
+	vg_conf_free(c);
+	expect_one(HEAD "interval = 100;\ndead_time = 224;\nmax_drift = 0;\n"
+	    NODES3, NULL, 4, "less than 2 intervals");
+	/* drift makes the same D too short */
+	expect_one(HEAD "interval = 100;\ndead_time = 250;\nmax_drift = 0.1;\n"
+	    NODES3, NULL, 4, "too short");
+}
+
+static void
+test_quorum_not_majority(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	expect_one(HEAD "quorum = 1;\n" NODES3, NULL, 3,
+	    "quorum = 1 must be more than half of all 3 votes");
+	expect_one(HEAD "quorum = 4;\n" NODES3, NULL, 3,
+	    "quorum = 4 must be more than half of all 3 votes and at most all "
+	    "of them (2..3)");
+	c = parse_ok(HEAD "quorum = 3;\n" NODES3, NULL);
+	assert_int_equal(c->quorum, 3);
+	vg_conf_free(c);
+	/* weighted: 2+1+1 = 4 votes, half of them is not a quorum */
+	expect_one(HEAD "quorum = 2;\n"
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; votes = 2; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; }\n"
+	    ");\n", NULL, 3, "quorum = 2 must be more than half of all 4 votes");
+}
+
+static void
+test_no_eligible_node(void **state)
+{
+	(void)state;
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; role = \"witness\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; role = \"witness\"; }\n"
+	    ");\n", NULL, 3, "no node has role \"node\"");
+}
+
+static void
+test_witness_without_votes(void **state)
+{
+	(void)state;
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; "
+	    "role = \"witness\"; votes = 0; }\n"
+	    ");\n", NULL, 6, "witness \"gamma\" has no votes");
+}
+
+static void
+test_no_votes_at_all(void **state)
+{
+	(void)state;
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; votes = 0; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; votes = 0; }\n"
+	    ");\n", NULL, 3, "no node has a vote");
+}
+
+static void
+test_bad_role(void **state)
+{
+	(void)state;
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; role = \"judge\"; }\n"
+	    ");\n", NULL, 5, "role = \"judge\" is not one of the accepted values");
+}
+
+static void
+test_node_missing_fields(void **state)
+{
+	(void)state;
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ name = \"beta\"; address = \"10.0.0.2\"; }\n"
+	    ");\n", NULL, 5, "node has no id");
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; address = \"10.0.0.2\"; }\n"
+	    ");\n", NULL, 5, "node has no name");
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; }\n"
+	    ");\n", NULL, 5, "node has no address");
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"beta.example\"; }\n"
+	    ");\n", NULL, 5,
+	    "address \"beta.example\" is not an IPv4 or IPv6 address");
+	expect_one(HEAD "nodes = ();\n", NULL, 3, "nodes is empty");
+	expect_one(HEAD, NULL, 0, "no nodes list");
+}
+
+static void
+test_invalid_names(void **state)
+{
+	(void)state;
+	expect_one("cluster = \"my cluster\";\nauth = \"none\";\n" NODES3, NULL, 1,
+	    "cluster name \"my cluster\" may hold only letters");
+	expect_one("auth = \"none\";\n" NODES3, NULL, 0, "no cluster name");
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"be/ta\"; address = \"10.0.0.2\"; }\n"
+	    ");\n", NULL, 5, "node name \"be/ta\" may hold only letters");
+}
+
+static void
+test_missing_auth_key_file(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	/* the default is hmac-sha256: a key is needed (there is no line) */
+	expect_one("cluster = \"t\";\n" NODES3, NULL, 0, "no auth_key_file");
+	expect_one("cluster = \"t\";\nauth = \"hmac-sha256\";\n" NODES3, NULL, 0,
+	    "no auth_key_file: set one, or auth = \"none\"");
+	expect_one("cluster = \"t\";\nauth = \"md5\";\n"
+	    "auth_key_file = \"/etc/vigil/auth.key\";\n" NODES3, NULL, 2,
+	    "auth = \"md5\" is not one of the accepted values");
+	c = parse_ok("cluster = \"t\";\nauth_key_file = \"/etc/vigil/k\";\n"
+	    NODES3, NULL);
+	assert_int_equal(c->auth, VG_AUTH_HMAC);
+	assert_string_equal(c->auth_key_file, "/etc/vigil/k");
+	assert_int_equal(c->auth_key_file_line, 2);
+	vg_conf_free(c);
+	c = parse_ok(HEAD NODES3, NULL);
+	assert_int_equal(c->auth, VG_AUTH_NONE);
+	assert_string_equal(c->auth_key_file, "");
+	vg_conf_free(c);
+}
+
+static void
+test_relative_paths(void **state)
+{
+	(void)state;
+	expect_one("cluster = \"t\";\nauth_key_file = \"auth.key\";\n" NODES3,
+	    NULL, 2, "auth_key_file must be an absolute path, not \"auth.key\"");
+	expect_one(HEAD "state_dir = \"var/lib/vigil\";\n" NODES3, NULL, 3,
+	    "state_dir must be an absolute path, not \"var/lib/vigil\"");
+	expect_one(HEAD "state_file = \"./state\";\n" NODES3, NULL, 3,
+	    "state_file must be an absolute path");
+	expect_one(HEAD "ctl = {\n\tsocket = \"vigil.sock\";\n};\n" NODES3, NULL,
+	    4, "socket must be an absolute path, not \"vigil.sock\"");
+}
+
+static void
+test_vip_invalid_address(void **state)
+{
+	(void)state;
+	expect_one(HEAD NODES3
+	    "vips = (\n"
+	    "\t{ address = \"10.0.0.100/24\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"300.0.0.1/24\"; interface = \"eth0\"; }\n"
+	    ");\n", NULL, 10,
+	    "vip address \"300.0.0.1\" is not an IPv4 or IPv6 address");
+	expect_one(HEAD NODES3
+	    "vips = ( { interface = \"eth0\"; } );\n", NULL, 8,
+	    "vip has no address");
+}
+
+static void
+test_vip_prefix_range(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	expect_one(HEAD NODES3
+	    "vips = ( { address = \"10.0.0.100/33\"; interface = \"eth0\"; } );\n",
+	    NULL, 8, "vip prefix length \"/33\" is not in 1..32");
+	expect_one(HEAD NODES3
+	    "vips = ( { address = \"10.0.0.100/0\"; interface = \"eth0\"; } );\n",
+	    NULL, 8, "vip prefix length \"/0\" is not in 1..32");
+	expect_one(HEAD NODES3
+	    "vips = ( { address = \"2001:db8::100/129\"; interface = \"eth0\"; } );\n",
+	    NULL, 8, "vip prefix length \"/129\" is not in 1..128");
+	expect_one(HEAD NODES3
+	    "vips = ( { address = \"10.0.0.100/\"; interface = \"eth0\"; } );\n",
+	    NULL, 8, "vip prefix length \"/\" is not in 1..32");
+	expect_one(HEAD NODES3
+	    "vips = ( { address = \"10.0.0.100/2x\"; interface = \"eth0\"; } );\n",
+	    NULL, 8, "vip prefix length \"/2x\" is not in 1..32");
+	c = parse_ok(HEAD NODES3
+	    "vips = (\n"
+	    "\t{ address = \"10.0.0.100/32\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"10.0.0.101/1\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"2001:db8::100/128\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"10.0.0.102\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"2001:db8::102\"; interface = \"eth1\"; }\n"
+	    ");\n", NULL);
+	assert_int_equal(c->n_vips, 5);
+	assert_int_equal(c->vips[0].prefixlen, 32);
+	assert_int_equal(c->vips[1].prefixlen, 1);
+	assert_int_equal(c->vips[2].prefixlen, 128);
+	/* no prefix: a host address */
+	assert_int_equal(c->vips[3].prefixlen, 32);
+	assert_string_equal(c->vips[3].text, "10.0.0.102/32");
+	assert_int_equal(c->vips[4].prefixlen, 128);
+	assert_string_equal(c->vips[4].text, "2001:db8::102/128");
+	vg_conf_free(c);
+}
+
+static void
+test_vip_duplicate(void **state)
+{
+	(void)state;
+	expect_one(HEAD NODES3
+	    "vips = (\n"
+	    "\t{ address = \"10.0.0.100/24\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"10.0.0.101/24\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"10.0.0.100/32\"; interface = \"eth1\"; }\n"
+	    ");\n", NULL, 11, "vip 10.0.0.100/32 is listed twice (first at line 9)");
+	/* compared as addresses, not as text */
+	expect_one(HEAD NODES3
+	    "vips = (\n"
+	    "\t{ address = \"2001:db8::100\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"2001:DB8:0:0::100\"; interface = \"eth0\"; }\n"
+	    ");\n", NULL, 10, "is listed twice (first at line 9)");
+}
+
+static void
+test_vip_is_node_address(void **state)
+{
+	(void)state;
+	expect_one(HEAD NODES3
+	    "vips = ( { address = \"10.0.0.2/24\"; interface = \"eth0\"; } );\n",
+	    NULL, 8, "vip 10.0.0.2/24 is the address of node \"beta\"");
+	expect_one(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"2001:db8::1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"2001:db8::2\"; }\n"
+	    ");\n"
+	    "vips = ( { address = \"2001:db8:0::2/64\"; interface = \"eth0\"; } );\n",
+	    NULL, 7, "is the address of node \"beta\"");
+}
+
+static void
+test_vip_without_interface(void **state)
+{
+	(void)state;
+	expect_one(HEAD NODES3
+	    "vips = (\n"
+	    "\t{ address = \"10.0.0.100/24\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"10.0.0.101/24\"; }\n"
+	    ");\n", NULL, 10, "vip has no interface");
+	expect_one(HEAD NODES3
+	    "vips = ( { address = \"10.0.0.100/24\"; interface = \"eth 0\"; } );\n",
+	    NULL, 8, "interface name \"eth 0\" is not valid");
+}
+
+static void
+test_self_not_found(void **state)
+{
+	(void)state;
+	expect_one(HEAD NODES3, "zeta", 3, "this node \"zeta\" is not in nodes");
+}
+
+static void
+test_self_resolution(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	c = parse_ok(HEAD NODES3, NULL);
+	assert_int_equal(c->self, -1);
+	vg_conf_free(c);
+	c = parse_ok(HEAD NODES3, "beta");
+	assert_int_equal(c->self, 1);
+	assert_int_equal(c->nodes[c->self].id, 2);
+	vg_conf_free(c);
+}
+
+static void
+test_include_rejected(void **state)
+{
+	(void)state;
+	expect_one(HEAD "@include \"/etc/vigil/more.conf\"\n" NODES3, NULL, 3,
+	    "@include is not supported");
+}
+
+static void
+test_several_errors(void **state)
+{
+	struct vg_errs errs;
+	struct vg_conf *c;
+
+	(void)state;
+	vg_errs_init(&errs);
+	c = vg_conf_parse(HEAD
+	    "interval = 0;\n"					/* 3 */
+	    "colour = \"red\";\n"				/* 4 */
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; priority = 0; }\n"
+	    ");\n", FILE_NAME, NULL, &errs);			/* 7 */
+	if (errs.n != 3)
+		dump_errs(&errs);
+	assert_null(c);
+	assert_int_equal(errs.n, 3);
+	assert_true(err_matches(errs.msg[0], 3, "interval = 0 is out of range"));
+	assert_true(err_matches(errs.msg[1], 4, "unknown setting 'colour'"));
+	assert_true(err_matches(errs.msg[2], 7, "priority = 0 is out of range"));
+}
+
+static void
+test_too_many_nodes(void **state)
+{
+	char text[16384];
+	struct vg_conf *c;
+	size_t off;
+	int i, n;
+
+	(void)state;
+	for (n = VG_MAX_NODES; n <= VG_MAX_NODES + 1; n++) {
+		off = (size_t)snprintf(text, sizeof(text), HEAD "nodes = (\n");
+		for (i = 1; i <= n; i++)
+			off += (size_t)snprintf(text + off, sizeof(text) - off,
+			    "\t{ id = %d; name = \"n%d\"; address = \"10.0.%d.%d\"; "
+			    "}%s\n", i, i, i / 200, i % 200 + 1, i < n ? "," : "");
+		snprintf(text + off, sizeof(text) - off, ");\n");
+		assert_true(off < sizeof(text) - 8);
+		if (n == VG_MAX_NODES) {
+			c = parse_ok(text, "n64");
+			assert_int_equal(c->n_nodes, VG_MAX_NODES);
+			assert_int_equal(c->self, VG_MAX_NODES - 1);
+			vg_conf_free(c);
+		} else
+			expect_one(text, NULL, 3, "65 nodes, at most 64 are supported");
+	}
+}
+
+/* Past VG_ERRS_MAX errors are counted, not stored; the config is refused. */
+static void
+test_error_overflow(void **state)
+{
+	char text[8192];
+	struct vg_errs errs;
+	struct vg_conf *c;
+	size_t off;
+	int i;
+
+	(void)state;
+	off = (size_t)snprintf(text, sizeof(text), HEAD NODES3);
+	for (i = 0; i < VG_ERRS_MAX + 6; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		    "bogus%d = 1;\n", i);
+	assert_true(off < sizeof(text) - 1);
+	vg_errs_init(&errs);
+	c = vg_conf_parse(text, FILE_NAME, NULL, &errs);
+	assert_null(c);
+	assert_int_equal(errs.n, VG_ERRS_MAX);
+	assert_int_equal(errs.dropped, 6);
+	assert_true(err_matches(errs.msg[0], 8, "unknown setting 'bogus0'"));
+	assert_true(err_matches(errs.msg[VG_ERRS_MAX - 1], 8 + VG_ERRS_MAX - 1,
+	    "unknown setting 'bogus63'"));
+}
+
+static void
+test_defaults(void **state)
+{
+	struct vg_conf *c;
+	const struct sockaddr_in *sin;
+
+	(void)state;
+	c = parse_ok(HEAD NODES3, NULL);
+	assert_int_equal(c->interval, VG_MS(VG_DEFAULT_INTERVAL_MS));
+	assert_int_equal(c->dead_time, VG_MS(5 * VG_DEFAULT_INTERVAL_MS));
+	assert_true(c->max_drift == VG_DEFAULT_MAX_DRIFT);
+	assert_int_equal(c->port, VG_DEFAULT_PORT);
+	assert_string_equal(c->state_dir, VG_DEFAULT_STATE_DIR);
+	assert_string_equal(c->state_file, VG_DEFAULT_STATE_FILE);
+	assert_string_equal(c->ctl.socket, VG_DEFAULT_CTL_SOCKET);
+	assert_int_equal(c->log.level, VG_LOG_INFO);
+	assert_int_equal(c->n_vips, 0);
+	assert_null(c->vips);
+	assert_int_equal(c->total_votes, 3);
+	assert_int_equal(c->quorum, 2);
+	assert_int_equal(c->nodes[0].priority, 100);
+	assert_int_equal(c->nodes[0].votes, 1);
+	assert_int_equal(c->nodes[0].role, VG_ROLE_NODE);
+	assert_int_equal(c->nodes[0].port, VG_DEFAULT_PORT);
+	sin = (const struct sockaddr_in *)&c->nodes[0].sa;
+	assert_int_equal(sin->sin_family, AF_INET);
+	assert_int_equal(ntohs(sin->sin_port), VG_DEFAULT_PORT);
+	assert_int_equal(c->nodes[0].salen, sizeof(struct sockaddr_in));
+	assert_int_equal(ntohl(sin->sin_addr.s_addr), 0x0a000001);
+	vg_conf_free(c);
+
+	/* dead_time follows the interval */
+	c = parse_ok(HEAD "interval = 200;\n" NODES3, NULL);
+	assert_int_equal(c->dead_time, VG_MS(1000));
+	vg_conf_free(c);
+
+	/* quorum = floor(votes/2)+1 over weighted votes: 3+1+1 = 5 -> 3 */
+	c = parse_ok(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; votes = 3; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; }\n"
+	    ");\n", NULL);
+	assert_int_equal(c->total_votes, 5);
+	assert_int_equal(c->quorum, 3);
+	vg_conf_free(c);
+	/* 2+2 = 4 -> 3; a 0-vote node counts for nothing */
+	c = parse_ok(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; votes = 2; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; votes = 2; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; votes = 0; }\n"
+	    ");\n", NULL);
+	assert_int_equal(c->total_votes, 4);
+	assert_int_equal(c->quorum, 3);
+	vg_conf_free(c);
+
+	/* the root port is every node's default; a node may override it */
+	c = parse_ok(HEAD "port = 6000;\n"
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; port = 7000; }\n"
+	    ");\n", NULL);
+	assert_int_equal(c->port, 6000);
+	assert_int_equal(c->nodes[0].port, 6000);
+	assert_int_equal(c->nodes[1].port, 7000);
+	sin = (const struct sockaddr_in *)&c->nodes[0].sa;
+	assert_int_equal(ntohs(sin->sin_port), 6000);
+	sin = (const struct sockaddr_in *)&c->nodes[1].sa;
+	assert_int_equal(ntohs(sin->sin_port), 7000);
+	assert_ptr_equal(vg_conf_node_by_id(c, 2), &c->nodes[1]);
+	assert_null(vg_conf_node_by_id(c, 3));
+	vg_conf_free(c);
+}
+
+static void
+test_lease_formula(void **state)
+{
+	struct vg_conf *c;
+	double want;
+
+	(void)state;
+	c = parse_ok(HEAD "interval = 100;\ndead_time = 500;\nmax_drift = 0.01;\n"
+	    NODES3, NULL);
+	/* L = D(1-rho)/(1+rho) - h/4 = 490.0990099 - 25 ms */
+	want = 500e6 * 0.99 / 1.01 - 100e6 / 4;
+	assert_true(fabs((double)c->lease - want) < 1.0);
+	assert_int_equal(c->lease, 465099009);
+	assert_int_equal(c->lease, vg_conf_lease(c->interval, c->dead_time,
+	    c->max_drift));
+	vg_conf_free(c);
+
+	assert_int_equal(vg_conf_lease(VG_MS(100), VG_MS(300), 0.0), VG_MS(275));
+	assert_int_equal(vg_conf_lease(VG_MS(10000), VG_MS(600000), 0.1),
+	    (vg_ns)floor(600000e6 * 0.9 / 1.1 - 2500e6));
+	/* may be negative */
+	assert_int_equal(vg_conf_lease(VG_MS(100), 0, 0.01), -VG_MS(25));
+}
+
+static void
+test_cluster_id_default(void **state)
+{
+	struct vg_conf *a, *b, *d, *e;
+
+	(void)state;
+	a = parse_ok(HEAD NODES3, NULL);
+	b = parse_ok(HEAD "interval = 50;\n" NODES3, "alpha");
+	d = parse_ok("cluster = \"u\";\nauth = \"none\";\n" NODES3, NULL);
+	e = parse_ok(HEAD "cluster_id = 1234;\n" NODES3, NULL);
+	assert_int_not_equal(a->cluster_id, 0);
+	/* from the name alone: the same on every node, every time */
+	assert_int_equal(a->cluster_id, b->cluster_id);
+	assert_int_not_equal(a->cluster_id, d->cluster_id);
+	/* FNV-1a 32 of the name: pinned, nodes of two versions must agree */
+	assert_int_equal(a->cluster_id, 0xf10c3da3u);
+	assert_int_equal(d->cluster_id, 0xf00c3c10u);
+	assert_int_equal(e->cluster_id, 1234);
+	vg_conf_free(a);
+	vg_conf_free(b);
+	vg_conf_free(d);
+	vg_conf_free(e);
+}
+
+static void
+test_digest(void **state)
+{
+	struct vg_conf *a, *b, *p, *v, *i;
+
+	(void)state;
+	a = parse_ok(HEAD NODES3
+	    "vips = ( { address = \"10.0.0.100/24\"; interface = \"eth0\"; } );\n",
+	    "alpha");
+	/* local settings only: another node's file */
+	b = parse_ok(HEAD
+	    "state_dir = \"/srv/vigil\";\n"
+	    "state_file = \"/srv/vigil/state\";\n"
+	    "ctl = { socket = \"/srv/vigil.sock\"; operator_group = \"ops\"; "
+	    "admin_group = \"wheel\"; };\n"
+	    "log = { level = \"debug\"; format = \"json\"; target = \"stderr\"; };\n"
+	    NODES3
+	    "vips = ( { address = \"10.0.0.100/24\"; interface = \"eth0\"; } );\n",
+	    "beta");
+	p = parse_ok(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; priority = 101; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; }\n"
+	    ");\n"
+	    "vips = ( { address = \"10.0.0.100/24\"; interface = \"eth0\"; } );\n",
+	    "alpha");
+	v = parse_ok(HEAD NODES3
+	    "vips = ( { address = \"10.0.0.100/25\"; interface = \"eth0\"; } );\n",
+	    "alpha");
+	i = parse_ok(HEAD "interval = 99;\n" NODES3
+	    "vips = ( { address = \"10.0.0.100/24\"; interface = \"eth0\"; } );\n",
+	    "alpha");
+	assert_int_equal(a->digest, b->digest);
+	assert_int_not_equal(a->digest, p->digest);
+	assert_int_not_equal(a->digest, v->digest);
+	assert_int_not_equal(a->digest, i->digest);
+	vg_conf_free(a);
+	vg_conf_free(b);
+	vg_conf_free(p);
+	vg_conf_free(v);
+	vg_conf_free(i);
+}
+
+static void
+test_ipv6(void **state)
+{
+	struct vg_conf *c;
+	const struct sockaddr_in6 *sin6;
+	struct in6_addr want;
+
+	(void)state;
+	c = parse_ok(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"2001:db8::1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"2001:db8::2\"; port = 7000; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; }\n"
+	    ");\n"
+	    "vips = (\n"
+	    "\t{ address = \"2001:db8::100/64\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"10.0.0.100/24\"; interface = \"eth0\"; }\n"
+	    ");\n", "beta");
+	assert_int_equal(c->self, 1);
+	sin6 = (const struct sockaddr_in6 *)&c->nodes[1].sa;
+	assert_int_equal(sin6->sin6_family, AF_INET6);
+	assert_int_equal(c->nodes[1].salen, sizeof(struct sockaddr_in6));
+	assert_int_equal(ntohs(sin6->sin6_port), 7000);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::2", &want), 1);
+	assert_memory_equal(&sin6->sin6_addr, &want, sizeof(want));
+	assert_int_equal(c->nodes[2].sa.ss_family, AF_INET);
+	assert_int_equal(c->vips[0].family, AF_INET6);
+	assert_int_equal(c->vips[0].prefixlen, 64);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::100", &want), 1);
+	assert_memory_equal(c->vips[0].addr, &want, sizeof(want));
+	assert_string_equal(c->vips[0].text, "2001:db8::100/64");
+	assert_int_equal(c->vips[1].family, AF_INET);
+	vg_conf_free(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_example_is_valid),
+		cmocka_unit_test(test_load_missing_file),
+		cmocka_unit_test(test_syntax_error),
+		cmocka_unit_test(test_unknown_setting_root),
+		cmocka_unit_test(test_unknown_setting_in_node),
+		cmocka_unit_test(test_unknown_setting_in_sections),
+		cmocka_unit_test(test_wrong_type),
+		cmocka_unit_test(test_interval_range),
+		cmocka_unit_test(test_dead_time_range),
+		cmocka_unit_test(test_max_drift_range),
+		cmocka_unit_test(test_port_range),
+		cmocka_unit_test(test_node_id_range),
+		cmocka_unit_test(test_priority_range),
+		cmocka_unit_test(test_votes_range),
+		cmocka_unit_test(test_quorum_range),
+		cmocka_unit_test(test_cluster_id_range),
+		cmocka_unit_test(test_duplicate_node_id),
+		cmocka_unit_test(test_duplicate_node_name),
+		cmocka_unit_test(test_duplicate_node_address),
+		cmocka_unit_test(test_duplicate_node_address_v6_spelling),
+		cmocka_unit_test(test_lease_too_short),
+		cmocka_unit_test(test_quorum_not_majority),
+		cmocka_unit_test(test_no_eligible_node),
+		cmocka_unit_test(test_witness_without_votes),
+		cmocka_unit_test(test_no_votes_at_all),
+		cmocka_unit_test(test_bad_role),
+		cmocka_unit_test(test_node_missing_fields),
+		cmocka_unit_test(test_invalid_names),
+		cmocka_unit_test(test_missing_auth_key_file),
+		cmocka_unit_test(test_relative_paths),
+		cmocka_unit_test(test_vip_invalid_address),
+		cmocka_unit_test(test_vip_prefix_range),
+		cmocka_unit_test(test_vip_duplicate),
+		cmocka_unit_test(test_vip_is_node_address),
+		cmocka_unit_test(test_vip_without_interface),
+		cmocka_unit_test(test_self_not_found),
+		cmocka_unit_test(test_self_resolution),
+		cmocka_unit_test(test_include_rejected),
+		cmocka_unit_test(test_several_errors),
+		cmocka_unit_test(test_too_many_nodes),
+		cmocka_unit_test(test_error_overflow),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_lease_formula),
+		cmocka_unit_test(test_cluster_id_default),
+		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_ipv6),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
