@@ -26,7 +26,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iagent
 LIBS	= -lmnl -lconfig -lsystemd -lev -lsodium -ljson-c -lm
 
 # Everything but main(): linked into vigild, the unit tests and the fuzzers.
-CORE	= clock log conf proto auth peer rx net statedir ctlproto control status
+CORE	= clock log conf proto auth peer rx election net vip keeper statedir ctlproto control status
 CORE_OBJS = $(CORE:%=$(B)/agent/%.o)
 CTL_OBJS = $(B)/ctl/vigilctl.o $(B)/agent/ctlproto.o
 UNIT	= conf proto peer
@@ -35,35 +35,50 @@ FUZZ	= proto conf
 FB	= build/fuzz
 FUZZ_BINS = $(FUZZ:%=$(FB)/fuzz_%)
 
+ifeq ($(V),1)
+Q	=
+E	= @:
+else
+Q	= @
+E	= @echo
+endif
+
 all: $(B)/vigild $(B)/vigilctl
 
 $(B)/agent/%.o: agent/%.c agent/*.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(E) "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/ctl/%.o: ctl/%.c agent/*.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(E) "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/vigild: $(CORE_OBJS) $(B)/agent/vigild.o
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS)
 
 $(B)/vigilctl: $(CTL_OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) -ljson-c
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) -ljson-c
 
 $(B)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) agent/*.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -DVG_SRCDIR='"$(CURDIR)"' -o $@ $< $(CORE_OBJS) \
+	$(E) "  CC LD   $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -DVG_SRCDIR='"$(CURDIR)"' -o $@ $< $(CORE_OBJS) \
 	    $(LDFLAGS) $(LIBS) -lcmocka
 
 # ---- fuzzers: clang's libFuzzer with ASan+UBSan, over the pure parsers
 FUZZ_SRCS = $(CORE:%=agent/%.c)
 $(FB)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) agent/*.h
 	@mkdir -p $(@D)
-	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Iagent $(WARN) \
+	$(E) "  FUZZ    $@"
+	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Iagent $(WARN) \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $@ $< $(FUZZ_SRCS) $(LIBS)
 
+.PRECIOUS: $(FB)/fuzz_%
 .PHONY: all deps check unit fuzz integration clang-build clean install bench demo
 
 deps:

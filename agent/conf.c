@@ -645,6 +645,7 @@ compute_digest(struct vg_conf *c)
 	h = fnv1a(h, &c->max_drift, sizeof(c->max_drift));
 	h = fnv1a(h, &c->quorum, sizeof(c->quorum));
 	h = fnv1a(h, &c->auth, sizeof(c->auth));
+	h = fnv1a(h, &c->vip_lifetime, sizeof(c->vip_lifetime));
 	for (i = 0; i < c->n_nodes; i++) {
 		const struct vg_conf_node *n = &c->nodes[i];
 
@@ -670,6 +671,10 @@ defaults(struct vg_conf *c)
 	c->interval = VG_MS(VG_DEFAULT_INTERVAL_MS);
 	c->max_drift = VG_DEFAULT_MAX_DRIFT;
 	c->port = VG_DEFAULT_PORT;
+	c->vip_lifetime = VG_DEFAULT_VIP_LIFETIME;
+	c->garp_count = VG_DEFAULT_GARP_COUNT;
+	c->garp_interval = VG_MS(VG_DEFAULT_GARP_INTERVAL_MS);
+	c->garp_refresh = VG_MS(VG_DEFAULT_GARP_REFRESH_MS);
 	c->auth = VG_AUTH_HMAC;
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", VG_DEFAULT_STATE_DIR);
 	snprintf(c->state_file, sizeof(c->state_file), "%s",
@@ -688,7 +693,8 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	static const char *const known[] = { "cluster", "cluster_id",
 	    "interval", "dead_time", "max_drift", "port", "auth",
 	    "auth_key_file", "state_dir", "state_file", "quorum", "ctl", "log",
-	    "nodes", "vips", NULL };
+	    "nodes", "vips", "vip_lifetime", "garp_count", "garp_interval",
+	    "garp_refresh", NULL };
 	static const char *const auths[] = { "hmac-sha256", "none", NULL };
 	struct vg_conf *c = p->conf;
 	const config_setting_t *s;
@@ -720,6 +726,14 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	get_float(p, root, "max_drift", 0.0, 0.1, &c->max_drift);
 	if (get_int(p, root, "port", 1, 65535, &n) == 1)
 		c->port = (uint16_t)n;
+	if (get_int(p, root, "vip_lifetime", 1, 86400, &n) == 1)
+		c->vip_lifetime = (unsigned)n;
+	if (get_int(p, root, "garp_count", 0, 100, &n) == 1)
+		c->garp_count = (unsigned)n;
+	if (get_int(p, root, "garp_interval", 1, 10000, &n) == 1)
+		c->garp_interval = VG_MS(n);
+	if (get_int(p, root, "garp_refresh", 0, 86400000, &n) == 1)
+		c->garp_refresh = VG_MS(n);
 	if (get_enum(p, root, "auth", auths, &v) == 1)
 		c->auth = (enum vg_auth_mode)v;
 	if (get_path(p, root, "auth_key_file", c->auth_key_file,

@@ -26,6 +26,10 @@
 #define VG_DEFAULT_INTERVAL_MS	100
 #define VG_DEFAULT_DEAD_FACTOR	5	/* dead_time = 5 intervals */
 #define VG_DEFAULT_MAX_DRIFT	0.01
+#define VG_DEFAULT_VIP_LIFETIME	2
+#define VG_DEFAULT_GARP_COUNT	3
+#define VG_DEFAULT_GARP_INTERVAL_MS 10
+#define VG_DEFAULT_GARP_REFRESH_MS 30000
 #define VG_DEFAULT_STATE_DIR	"/var/lib/vigil"
 #define VG_DEFAULT_STATE_FILE	"/run/vigil/state"
 #define VG_DEFAULT_CTL_SOCKET	"/run/vigil/vigil.sock"
@@ -76,6 +80,10 @@ struct vg_conf {
 	int			auth_key_file_line;
 	char			state_dir[VG_PATH_MAX];
 	char			state_file[VG_PATH_MAX];
+	unsigned		vip_lifetime;	/* s: kernel valid/preferred lft */
+	unsigned		garp_count;
+	vg_ns			garp_interval;
+	vg_ns			garp_refresh;	/* 0: never */
 	unsigned		quorum;		/* votes needed */
 	unsigned		total_votes;
 	struct {
