@@ -1,0 +1,816 @@
+/*
+ * election: votes, terms, leases and hand-overs; pure.  Every entry point
+ * first checks the lease (DESIGN.md: "at every event it handles"), then acts
+ * on its event, and appends what must happen to a struct vg_acts.
+ */
+#include <string.h>
+
+#include "election.h"
+
+static const char *const refusal_names[VG_REFUSE_MAX] = {
+	[VG_REFUSE_NONE] = "none",
+	[VG_REFUSE_ACTIVE] = "active",
+	[VG_REFUSE_TERM] = "term",
+	[VG_REFUSE_RECENT] = "recent",
+	[VG_REFUSE_INELIGIBLE] = "ineligible",
+	[VG_REFUSE_PRIORITY] = "priority",
+};
+
+const char *
+vg_refusal_name(enum vg_refusal r)
+{
+	return (unsigned)r < VG_REFUSE_MAX ? refusal_names[r] : "invalid";
+}
+
+/* ---- small helpers */
+
+static struct vg_act *
+act(struct vg_acts *acts, enum vg_act_type t)
+{
+	static struct vg_act spill;	/* never reached: VG_ACTS_MAX is ample */
+	struct vg_act *a;
+
+	if (acts->n >= VG_ACTS_MAX) {
+		memset(&spill, 0, sizeof(spill));
+		return &spill;
+	}
+	a = &acts->a[acts->n++];
+	memset(a, 0, sizeof(*a));
+	a->type = t;
+	return a;
+}
+
+static void
+send_msg(struct vg_acts *acts, uint8_t type, uint16_t target, uint16_t flags,
+    uint64_t term, uint16_t reason)
+{
+	struct vg_act *a = act(acts, VG_ACT_SEND);
+
+	a->msg_type = type;
+	a->target = target;
+	a->flags = flags;
+	a->term = term;
+	a->reason = reason;
+}
+
+static void
+persist(struct vg_election *el, struct vg_acts *acts)
+{
+	struct vg_act *a = act(acts, VG_ACT_PERSIST);
+
+	a->term = el->term;
+	a->voted_for = el->voted_for;
+}
+
+static uint64_t
+rnd(struct vg_election *el)
+{
+	/* xorshift64*: deterministic for a seed, good enough for jitter */
+	el->rng ^= el->rng >> 12;
+	el->rng ^= el->rng << 25;
+	el->rng ^= el->rng >> 27;
+	return el->rng * 2685821657736338717ULL;
+}
+
+static struct vg_el_node *
+node(struct vg_election *el, uint16_t id)
+{
+	size_t i;
+
+	for (i = 0; i < el->n_nodes; i++)
+		if (el->nodes[i].id == id)
+			return &el->nodes[i];
+	return NULL;
+}
+
+static int
+heard_within(const struct vg_election *el, const struct vg_el_node *n, vg_ns now)
+{
+	return n->self || (n->heard && now - n->last_heard < el->dead);
+}
+
+/* a better than b: higher effective priority, then lower id */
+static int
+better(uint8_t pa, uint16_t ia, uint8_t pb, uint16_t ib)
+{
+	return pa > pb || (pa == pb && ia < ib);
+}
+
+static int
+self_eligible(const struct vg_election *el)
+{
+	return el->nodes[el->self].role == VG_ROLE_NODE && !el->fault &&
+	    !el->maintenance;
+}
+
+/* A peer that could become active, as far as we heard within D. */
+static int
+peer_eligible(const struct vg_election *el, const struct vg_el_node *n,
+    vg_ns now)
+{
+	return !n->self && n->role == VG_ROLE_NODE && heard_within(el, n, now) &&
+	    (n->state == VG_ST_STANDBY || n->state == VG_ST_CANDIDATE ||
+	    n->state == VG_ST_ACTIVE);
+}
+
+unsigned
+vg_el_votes_seen(const struct vg_election *el, vg_ns now)
+{
+	unsigned v = 0;
+	size_t i;
+
+	for (i = 0; i < el->n_nodes; i++)
+		if (heard_within(el, &el->nodes[i], now))
+			v += el->nodes[i].votes;
+	return v;
+}
+
+int
+vg_el_has_quorum(const struct vg_election *el, vg_ns now)
+{
+	return vg_el_votes_seen(el, now) >= el->quorum;
+}
+
+static void
+set_state(struct vg_election *el, uint8_t st, const char *why,
+    struct vg_acts *acts)
+{
+	struct vg_act *a;
+
+	if (el->state == st)
+		return;
+	a = act(acts, VG_ACT_STATE);
+	a->old_state = el->state;
+	a->new_state = st;
+	a->why = why;
+	el->state = st;
+}
+
+/* standby or no-quorum, whichever is true now (fault and maintenance win) */
+static uint8_t
+idle_state(const struct vg_election *el, vg_ns now)
+{
+	if (el->fault)
+		return VG_ST_FAULT;
+	if (el->maintenance)
+		return VG_ST_MAINTENANCE;
+	return vg_el_has_quorum(el, now) ? VG_ST_STANDBY : VG_ST_NO_QUORUM;
+}
+
+static void
+vips_off(struct vg_election *el, struct vg_acts *acts)
+{
+	if (!el->holding)
+		return;
+	act(acts, VG_ACT_VIPS_OFF);
+	el->holding = 0;
+}
+
+/*
+ * Leave the active role (or a candidacy).  The VIPs go first, acked; then,
+ * if asked, RELEASE(term) so that peers may vote at once.
+ */
+static void
+step_down(struct vg_election *el, vg_ns now, int release, const char *why,
+    struct vg_acts *acts)
+{
+	int was_active = el->state == VG_ST_ACTIVE;
+
+	vips_off(el, acts);
+	if (was_active) {
+		el->st.step_downs++;
+		if (release) {
+			el->released_own = el->term;
+			send_msg(acts, VG_MSG_RELEASE, 0, 0, el->term, 0);
+			/* our own release lifts rules (1) and (3) for us too */
+			el->released = 1;
+			el->released_by = el->self_id;
+			el->released_at = now;
+		}
+		el->active_id = 0;
+		el->quiet_since = now;		/* a step-down counts as heard */
+		el->last_active_hb = now;
+	}
+	el->lapsed = 0;
+	el->lease_deadline = 0;
+	set_state(el, idle_state(el, now), why, acts);
+}
+
+/* ---- the lease */
+
+static void
+lease_renew(struct vg_election *el, vg_ns t_q, vg_ns now, struct vg_acts *acts)
+{
+	vg_ns deadline = t_q + el->lease;
+	struct vg_act *a;
+
+	if (deadline <= el->lease_deadline && !(el->lapsed && deadline > now))
+		return;
+	if (deadline > el->lease_deadline)
+		el->lease_deadline = deadline;
+	if (now >= el->lease_deadline || el->released_own == el->term)
+		return;
+	if (el->lapsed) {
+		el->lapsed = 0;		/* renewed within D: same term, no election */
+	}
+	el->st.lease_renewals++;
+	a = act(acts, VG_ACT_LEASE);
+	a->term = el->term;
+	a->deadline = el->lease_deadline;
+	el->holding = 1;
+}
+
+/* t_q: the newest send time that a quorum of votes has echoed (self at now). */
+static vg_ns
+quorum_time(const struct vg_election *el, vg_ns now)
+{
+	vg_ns t[VG_MAX_NODES];
+	uint8_t v[VG_MAX_NODES];
+	size_t i, j, n = 0;
+	unsigned sum = 0;
+
+	for (i = 0; i < el->n_nodes; i++) {
+		const struct vg_el_node *x = &el->nodes[i];
+		vg_ns at = x->self ? now : x->ack_sent;
+
+		if (x->votes == 0 || at < 0)
+			continue;
+		/* insertion sort, newest first */
+		for (j = n; j > 0 && t[j - 1] < at; j--) {
+			t[j] = t[j - 1];
+			v[j] = v[j - 1];
+		}
+		t[j] = at;
+		v[j] = x->votes;
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		sum += v[i];
+		if (sum >= el->quorum)
+			return t[i];
+	}
+	return -1;
+}
+
+static void
+lease_check(struct vg_election *el, vg_ns now, struct vg_acts *acts)
+{
+	if (el->state != VG_ST_ACTIVE)
+		return;
+	if (!el->lapsed && now >= el->lease_deadline) {
+		el->lapsed = 1;
+		el->lapsed_at = now;
+		el->st.lease_lapses++;
+		vips_off(el, acts);	/* the keeper has already; make sure */
+	}
+	if (el->lapsed && now - el->lapsed_at >= el->dead)
+		step_down(el, now, 1, "lease not renewed within dead_time",
+		    acts);
+}
+
+/* ---- candidacy */
+
+static unsigned
+rank(const struct vg_election *el, vg_ns now)
+{
+	const struct vg_el_node *s = &el->nodes[el->self];
+	unsigned r = 0;
+	size_t i;
+
+	for (i = 0; i < el->n_nodes; i++) {
+		const struct vg_el_node *x = &el->nodes[i];
+
+		if (!peer_eligible(el, x, now) || x->state == VG_ST_ACTIVE)
+			continue;
+		if (x->released_at >= 0 && now - x->released_at < el->dead)
+			continue;	/* just released or restarted */
+		if (better(x->priority, x->id, el->priority, s->id))
+			r++;
+	}
+	return r;
+}
+
+/* When a standby starts its candidacy; VG_NS_NEVER if it may not. */
+static vg_ns
+candidacy_at(const struct vg_election *el, vg_ns now)
+{
+	vg_ns t, half_rtt = el->rtt_worst / 2;
+
+	if (el->state != VG_ST_STANDBY || !self_eligible(el))
+		return VG_NS_NEVER;
+	if (el->transfer_to_me)
+		t = el->released_at + half_rtt;
+	else if (el->released)
+		t = el->released_at + half_rtt + (vg_ns)rank(el, now) * el->h;
+	else
+		t = el->quiet_since +
+		    (vg_ns)((double)el->dead * (1 + el->rho) / (1 - el->rho)) +
+		    el->rtt_worst + (vg_ns)rank(el, now) * el->h;
+	return t > el->backoff_until ? t : el->backoff_until;
+}
+
+static void
+round_reset(struct vg_election *el)
+{
+	size_t i;
+
+	for (i = 0; i < el->n_nodes; i++)
+		el->nodes[i].granted = el->nodes[i].self;
+}
+
+static unsigned
+round_votes(const struct vg_election *el)
+{
+	unsigned v = 0;
+	size_t i;
+
+	for (i = 0; i < el->n_nodes; i++)
+		if (el->nodes[i].granted)
+			v += el->nodes[i].votes;
+	return v;
+}
+
+static void	round_progress(struct vg_election *, vg_ns, struct vg_acts *);
+
+static void
+start_candidacy(struct vg_election *el, vg_ns now, struct vg_acts *acts)
+{
+	el->cand_term = (el->max_term > el->term ? el->max_term : el->term) + 1;
+	el->prevote = 1;
+	el->round_end = now + 2 * el->h + el->rtt_worst;
+	el->st.elections_started++;
+	round_reset(el);
+	set_state(el, VG_ST_CANDIDATE, el->released ? "the active released" :
+	    "no active heard", acts);
+	send_msg(acts, VG_MSG_VOTE_REQUEST, 0, VG_FLAG_PRE, el->cand_term, 0);
+	round_progress(el, now, acts);
+}
+
+static void
+become_active(struct vg_election *el, vg_ns now, struct vg_acts *acts)
+{
+	size_t i;
+
+	el->active_id = el->self_id;
+	el->active_inc = 0;
+	el->released = 0;
+	el->transfer_to_me = 0;
+	el->lapsed = 0;
+	el->lease_deadline = 0;
+	el->st.elections_won++;
+	/* every vote is an echo of the VOTE_REQUEST */
+	for (i = 0; i < el->n_nodes; i++)
+		el->nodes[i].ack_sent = el->nodes[i].granted && !el->nodes[i].self ?
+		    el->req_sent : -1;
+	set_state(el, VG_ST_ACTIVE, "won the election", acts);
+	lease_renew(el, el->req_sent, now, acts);
+	send_msg(acts, VG_MSG_HEARTBEAT, 0, 0, el->term, 0);
+}
+
+/* Enough votes for this phase?  Then move on. */
+static void
+round_progress(struct vg_election *el, vg_ns now, struct vg_acts *acts)
+{
+	if (el->state != VG_ST_CANDIDATE || round_votes(el) < el->quorum)
+		return;
+	if (el->prevote) {
+		/* take the term, vote for ourselves, durably, then ask */
+		el->prevote = 0;
+		el->term = el->cand_term;
+		el->voted_for = el->self_id;
+		el->active_id = 0;
+		el->echo_seq = 0;
+		el->released = 0;
+		el->quiet_since = now;	/* granting a vote counts as hearing */
+		persist(el, acts);
+		el->req_sent = now;
+		el->round_end = now + 2 * el->h + el->rtt_worst;
+		round_reset(el);
+		send_msg(acts, VG_MSG_VOTE_REQUEST, 0, 0, el->term, 0);
+		if (round_votes(el) >= el->quorum)
+			become_active(el, now, acts);
+		return;
+	}
+	become_active(el, now, acts);
+}
+
+static void
+round_failed(struct vg_election *el, vg_ns now, struct vg_acts *acts)
+{
+	el->st.rounds_failed++;
+	el->backoff_until = now + (vg_ns)(rnd(el) % (uint64_t)(2 * el->h + 1));
+	el->transfer_to_me = 0;
+	set_state(el, idle_state(el, now), "election round failed", acts);
+}
+
+/* ---- voting */
+
+static enum vg_refusal
+vote_check(struct vg_election *el, const struct vg_msg *m,
+    const struct vg_el_node *c, vg_ns now)
+{
+	int pre = (m->flags & VG_FLAG_PRE) != 0, lifted;
+	size_t i;
+
+	if (el->state == VG_ST_ACTIVE || el->holding)
+		return VG_REFUSE_ACTIVE;
+	if (!pre && m->term == el->term && el->voted_for == c->id)
+		return VG_REFUSE_NONE;		/* its retransmission */
+	if (m->term <= el->term)
+		return VG_REFUSE_TERM;
+	lifted = el->released && m->term > el->term;
+	if (!lifted && now - el->quiet_since < el->dead)
+		return VG_REFUSE_RECENT;
+	if (c->role != VG_ROLE_NODE || (m->state != VG_ST_STANDBY &&
+	    m->state != VG_ST_CANDIDATE))
+		return VG_REFUSE_INELIGIBLE;
+	if (!lifted && now - el->last_active_hb < 2 * el->dead) {
+		for (i = 0; i < el->n_nodes; i++) {
+			const struct vg_el_node *x = &el->nodes[i];
+			uint8_t px = x->self ? el->priority : x->priority;
+
+			if (x->id == c->id)
+				continue;
+			if (x->self ? (!self_eligible(el) ||
+			    el->state == VG_ST_NO_QUORUM) :
+			    !peer_eligible(el, x, now))
+				continue;
+			if (better(px, x->id, m->priority, c->id))
+				return VG_REFUSE_PRIORITY;
+		}
+	}
+	return VG_REFUSE_NONE;
+}
+
+static void
+on_request(struct vg_election *el, const struct vg_msg *m,
+    struct vg_el_node *c, vg_ns now, struct vg_acts *acts)
+{
+	int pre = (m->flags & VG_FLAG_PRE) != 0;
+	enum vg_refusal r = vote_check(el, m, c, now);
+
+	if (r != VG_REFUSE_NONE) {
+		el->st.refused[r]++;
+		send_msg(acts, VG_MSG_VOTE, c->id, pre ? VG_FLAG_PRE : 0, m->term,
+		    (uint16_t)r);
+		return;
+	}
+	if (pre) {
+		el->st.prevotes_granted++;
+		send_msg(acts, VG_MSG_VOTE, c->id, VG_FLAG_PRE | VG_FLAG_GRANTED,
+		    m->term, 0);
+		return;
+	}
+	if (m->term != el->term || el->voted_for != c->id) {
+		el->term = m->term;
+		el->voted_for = c->id;
+		el->active_id = 0;
+		el->echo_seq = 0;
+		el->released = 0;
+		el->transfer_to_me = 0;
+		persist(el, acts);
+		if (el->state == VG_ST_CANDIDATE)
+			set_state(el, idle_state(el, now), "voted for another",
+			    acts);
+	}
+	el->quiet_since = now;		/* granting counts as hearing an active */
+	el->st.votes_granted++;
+	send_msg(acts, VG_MSG_VOTE, c->id, VG_FLAG_GRANTED, m->term, 0);
+}
+
+static void
+on_vote(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *v,
+    vg_ns now, struct vg_acts *acts)
+{
+	int pre = (m->flags & VG_FLAG_PRE) != 0;
+
+	if (el->state != VG_ST_CANDIDATE || pre != el->prevote ||
+	    m->term != (el->prevote ? el->cand_term : el->term))
+		return;			/* late, or of another round */
+	if (!(m->flags & VG_FLAG_GRANTED)) {
+		if (m->u.vote.reason < VG_REFUSE_MAX)
+			el->st.refusals[m->u.vote.reason]++;
+		return;
+	}
+	v->granted = 1;
+	round_progress(el, now, acts);
+}
+
+/* ---- heartbeats, releases */
+
+static void
+release_of(struct vg_election *el, struct vg_el_node *s, vg_ns now,
+    int transfer_here)
+{
+	el->released = 1;
+	el->released_by = s->id;
+	el->released_at = now;
+	el->transfer_to_me = transfer_here;
+	s->released_at = now;
+	el->active_id = 0;
+	el->st.releases_accepted++;
+}
+
+static void
+follow(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *s,
+    vg_ns now, struct vg_acts *acts)
+{
+	if (m->term > el->term) {
+		if (el->state == VG_ST_ACTIVE || el->holding)
+			step_down(el, now, 0, "an active of a newer term", acts);
+		el->term = m->term;
+		el->voted_for = 0;
+		el->released = 0;
+		el->transfer_to_me = 0;
+		persist(el, acts);
+	}
+	if (el->state == VG_ST_ACTIVE) {
+		/* Two actives in one term cannot be (one vote per term); if it
+		 * is seen, count it and keep to the lease, which stays safe. */
+		el->st.conflicts++;
+		return;
+	}
+	if (el->state == VG_ST_CANDIDATE)
+		set_state(el, idle_state(el, now), "an active is there", acts);
+	if (el->active_id != s->id || el->active_inc != m->incarnation) {
+		el->active_id = s->id;
+		el->active_inc = m->incarnation;
+		el->echo_seq = 0;
+	}
+	if (m->seq > el->echo_seq)
+		el->echo_seq = m->seq;
+	el->quiet_since = now;
+	el->last_active_hb = now;
+	el->active_hb_fresh = 1;
+	el->backoff_until = 0;
+	/* answer at once: the echo renews its lease one round trip later */
+	send_msg(acts, VG_MSG_HEARTBEAT, s->id, 0, el->term, 0);
+}
+
+static void
+on_heartbeat(struct vg_election *el, const struct vg_msg *m,
+    struct vg_el_node *s, vg_ns echo_sent, vg_ns now, struct vg_acts *acts)
+{
+	if (m->state == VG_ST_ACTIVE && m->active == s->id) {
+		if (m->term < el->term) {
+			/* never echo an older term: tell it ours instead */
+			send_msg(acts, VG_MSG_HEARTBEAT, s->id, 0, el->term, 0);
+			return;
+		}
+		follow(el, m, s, now, acts);
+		return;
+	}
+	if (s->id == el->active_id && m->term == el->term &&
+	    el->state != VG_ST_ACTIVE) {
+		/* our active is no longer: a restart is a release */
+		if (m->incarnation > el->active_inc)
+			release_of(el, s, now, 0);
+		else
+			el->active_id = 0;
+	}
+	if (el->state != VG_ST_ACTIVE)
+		return;
+	if (m->term > el->term) {
+		step_down(el, now, 0, "a peer is in a newer term", acts);
+		return;
+	}
+	if (m->term == el->term && m->active == el->self_id && echo_sent >= 0 &&
+	    echo_sent != VG_NS_NEVER && m->echo_seq != 0) {
+		if (echo_sent > s->ack_sent)
+			s->ack_sent = echo_sent;
+		lease_renew(el, quorum_time(el, now), now, acts);
+	}
+}
+
+static void
+on_release(struct vg_election *el, const struct vg_msg *m,
+    struct vg_el_node *s, vg_ns now, int transfer)
+{
+	/* Only from the node we know as the active of that term: a
+	 * follower's keeper must not open an election. */
+	if (m->term != el->term || el->active_id != s->id ||
+	    el->state == VG_ST_ACTIVE) {
+		if (!(el->released && el->released_by == s->id &&
+		    m->term == el->term)) {
+			el->st.releases_rejected++;
+			return;
+		}
+	}
+	if (transfer && m->target == el->self_id) {
+		el->transfer_to_me = 1;
+		el->released_at = now;
+		if (!el->released)
+			release_of(el, s, now, 1);
+		return;
+	}
+	if (!el->released)
+		release_of(el, s, now, 0);
+}
+
+/* ---- entry points */
+
+void
+vg_el_init(struct vg_election *el, const struct vg_conf *c, uint64_t term,
+    uint16_t voted_for, uint64_t seed, vg_ns now)
+{
+	size_t i;
+
+	memset(el, 0, sizeof(*el));
+	el->self_id = c->nodes[c->self].id;
+	el->self = (size_t)c->self;
+	el->quorum = c->quorum;
+	el->h = c->interval;
+	el->dead = c->dead_time;
+	el->lease = c->lease;
+	el->margin = c->interval / 4;
+	el->rho = c->max_drift;
+	el->n_nodes = c->n_nodes;
+	for (i = 0; i < c->n_nodes; i++) {
+		struct vg_el_node *n = &el->nodes[i];
+
+		n->id = c->nodes[i].id;
+		n->votes = c->nodes[i].votes;
+		n->role = c->nodes[i].role;
+		n->self = (int)i == c->self;
+		n->priority = c->nodes[i].priority;
+		n->released_at = -1;
+		n->ack_sent = -1;
+	}
+	el->priority = c->nodes[c->self].priority;
+	el->term = el->max_term = term;
+	el->voted_for = voted_for;
+	el->state = VG_ST_NO_QUORUM;
+	/* a freshly started node counts its start as "heard" */
+	el->quiet_since = now;
+	el->last_active_hb = now;
+	el->rng = seed ? seed : 0x9e3779b97f4a7c15ULL;
+	if (c->nodes[c->self].votes >= c->quorum)
+		el->state = VG_ST_STANDBY;
+}
+
+void
+vg_el_input(struct vg_election *el, const struct vg_msg *m, vg_ns echo_sent,
+    vg_ns now, struct vg_acts *acts)
+{
+	struct vg_el_node *s = node(el, m->sender);
+
+	lease_check(el, now, acts);
+	if (s == NULL || s->self)
+		return;
+	if (s->heard && m->incarnation > s->incarnation)
+		s->released_at = now;		/* restarted */
+	s->heard = 1;
+	s->last_heard = now;
+	s->state = m->state;
+	s->priority = m->priority;
+	s->term = m->term;
+	s->incarnation = m->incarnation;
+	if (m->term > el->max_term)
+		el->max_term = m->term;
+
+	switch (m->type) {
+	case VG_MSG_HEARTBEAT:
+		on_heartbeat(el, m, s, echo_sent, now, acts);
+		break;
+	case VG_MSG_VOTE_REQUEST:
+		on_request(el, m, s, now, acts);
+		break;
+	case VG_MSG_VOTE:
+		on_vote(el, m, s, now, acts);
+		break;
+	case VG_MSG_RELEASE:
+		on_release(el, m, s, now, 0);
+		break;
+	case VG_MSG_TRANSFER:
+		on_release(el, m, s, now, 1);
+		break;
+	}
+	vg_el_tick(el, now, acts);
+}
+
+void
+vg_el_tick(struct vg_election *el, vg_ns now, struct vg_acts *acts)
+{
+	lease_check(el, now, acts);
+	switch (el->state) {
+	case VG_ST_CANDIDATE:
+		if (now >= el->round_end)
+			round_failed(el, now, acts);
+		break;
+	case VG_ST_STANDBY:
+	case VG_ST_NO_QUORUM:
+		set_state(el, idle_state(el, now), el->state == VG_ST_STANDBY ?
+		    "lost sight of a quorum" : "a quorum is in sight", acts);
+		if (el->state == VG_ST_STANDBY && now >= candidacy_at(el, now))
+			start_candidacy(el, now, acts);
+		break;
+	default:
+		break;
+	}
+}
+
+vg_ns
+vg_el_deadline(const struct vg_election *el, vg_ns now)
+{
+	vg_ns d = VG_NS_NEVER, t;
+	size_t i;
+
+	switch (el->state) {
+	case VG_ST_ACTIVE:
+		d = el->lapsed ? el->lapsed_at + el->dead : el->lease_deadline;
+		break;
+	case VG_ST_CANDIDATE:
+		d = el->round_end;
+		break;
+	case VG_ST_STANDBY:
+		d = candidacy_at(el, now);
+		break;
+	default:
+		break;
+	}
+	/* quorum visibility changes when a peer's D runs out */
+	for (i = 0; i < el->n_nodes; i++) {
+		const struct vg_el_node *n = &el->nodes[i];
+
+		if (!n->self && n->heard && (t = n->last_heard + el->dead) > now &&
+		    t < d)
+			d = t;
+	}
+	return d;
+}
+
+int
+vg_el_hb_due(const struct vg_election *el, uint16_t target)
+{
+	return !(el->active_hb_fresh && target == el->active_id &&
+	    el->state != VG_ST_ACTIVE);
+}
+
+uint64_t
+vg_el_echo(const struct vg_election *el, uint16_t target, uint64_t fallback)
+{
+	/* To the active of our term: the acknowledgement, reset on a change of
+	 * term or active.  To anyone else: their stream's newest, for RTT. */
+	if (el->active_id != 0 && target == el->active_id &&
+	    el->state != VG_ST_ACTIVE)
+		return el->echo_seq;
+	return fallback;
+}
+
+uint16_t
+vg_el_hb_flags(const struct vg_election *el)
+{
+	return el->state == VG_ST_ACTIVE && el->lapsed ? VG_FLAG_LAPSED : 0;
+}
+
+void
+vg_el_grid_done(struct vg_election *el)
+{
+	el->active_hb_fresh = 0;
+}
+
+void
+vg_el_set_fault(struct vg_election *el, int on, vg_ns now, struct vg_acts *acts)
+{
+	lease_check(el, now, acts);
+	if (el->fault == on)
+		return;
+	el->fault = on;
+	if (on && el->state == VG_ST_ACTIVE)
+		step_down(el, now, 1, "fault", acts);
+	else if (el->state != VG_ST_ACTIVE)
+		set_state(el, idle_state(el, now), on ? "fault" :
+		    "fault cleared", acts);
+}
+
+void
+vg_el_keeper_lost(struct vg_election *el, vg_ns now, struct vg_acts *acts)
+{
+	/* vips_off is carried out by the agent itself here */
+	el->holding = el->holding || el->state == VG_ST_ACTIVE;
+	if (el->state == VG_ST_ACTIVE)
+		step_down(el, now, 1, "the keeper died", acts);
+	else
+		vips_off(el, acts);
+}
+
+void
+vg_el_set_rtt(struct vg_election *el, vg_ns worst)
+{
+	el->rtt_worst = worst < 0 ? 0 : worst > el->h ? el->h : worst;
+}
+
+int
+vg_el_handover(struct vg_election *el, uint16_t to, vg_ns now,
+    struct vg_acts *acts)
+{
+	uint64_t t = el->term;
+
+	lease_check(el, now, acts);
+	if (el->state != VG_ST_ACTIVE)
+		return -1;
+	step_down(el, now, 1, "hand-over", acts);
+	if (to != 0)
+		send_msg(acts, VG_MSG_TRANSFER, to, 0, t, 0);
+	return 0;
+}

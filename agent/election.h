@@ -1,0 +1,169 @@
+/*
+ * election: the quorum state machine with leases (DESIGN.md, "Election").
+ * Pure: it is handed every authenticated message, every tick and "now", and
+ * returns actions (remove the VIPs and wait for the ack, renew the lease,
+ * persist term and vote, send a message, state changed) that vigild carries
+ * out in order.  No syscalls, no clock reads, randomness from a seeded PRNG:
+ * the unit tests run whole clusters of these on a fake clock.
+ */
+#ifndef VG_ELECTION_H
+#define VG_ELECTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clock.h"
+#include "conf.h"
+#include "proto.h"
+
+/* Why a vote was refused (VOTE body "reason"; counted, shown in status). */
+enum vg_refusal {
+	VG_REFUSE_NONE = 0,
+	VG_REFUSE_ACTIVE,	/* (0) I am active, or my VIPs may be held */
+	VG_REFUSE_TERM,		/* term not above mine, or already voted in it */
+	VG_REFUSE_RECENT,	/* (1) heard an active less than D ago */
+	VG_REFUSE_INELIGIBLE,	/* (2) the candidate may not become active */
+	VG_REFUSE_PRIORITY,	/* (3) a better eligible node is alive */
+	VG_REFUSE_MAX
+};
+
+enum vg_act_type {
+	VG_ACT_VIPS_OFF,	/* remove the VIPs now; wait for the ack */
+	VG_ACT_LEASE,		/* keeper: hold the VIPs until deadline */
+	VG_ACT_PERSIST,		/* term and vote, fsync'd, before what follows */
+	VG_ACT_SEND,		/* a message; target 0 = every peer */
+	VG_ACT_STATE,		/* the state changed (logs, hooks, status) */
+};
+
+struct vg_act {
+	enum vg_act_type	type;
+	uint8_t			msg_type;	/* SEND */
+	uint16_t		target;		/* SEND */
+	uint16_t		flags;		/* SEND */
+	uint16_t		reason;		/* SEND VOTE */
+	uint64_t		term;		/* SEND, PERSIST, LEASE */
+	uint16_t		voted_for;	/* PERSIST */
+	vg_ns			deadline;	/* LEASE */
+	uint8_t			old_state, new_state;	/* STATE */
+	const char		*why;		/* STATE: a few words for the log */
+};
+
+#define VG_ACTS_MAX	32
+
+struct vg_acts {
+	struct vg_act	a[VG_ACTS_MAX];
+	size_t		n;
+};
+
+struct vg_el_node {
+	uint16_t	id;
+	uint8_t		votes;
+	enum vg_role	role;
+	int		self;
+	/* what it last told us */
+	int		heard;
+	vg_ns		last_heard;
+	uint8_t		state;
+	uint8_t		priority;	/* effective */
+	uint64_t	term;
+	uint64_t	incarnation;
+	vg_ns		released_at;	/* released or restarted at; -1 never */
+	/* while we are active: send time of the newest heartbeat it echoed */
+	vg_ns		ack_sent;
+	/* while we are a candidate: its answer this round */
+	int		granted;
+};
+
+struct vg_election {
+	/* configuration */
+	uint16_t	self_id;
+	size_t		self;		/* index in nodes[] */
+	unsigned	quorum;
+	vg_ns		h, dead, lease, margin;
+	double		rho;
+	struct vg_el_node nodes[VG_MAX_NODES];
+	size_t		n_nodes;
+
+	/* persisted: term and the vote in it */
+	uint64_t	term;
+	uint16_t	voted_for;
+
+	uint8_t		state;		/* enum vg_state */
+	uint8_t		priority;	/* own effective priority */
+	int		fault, maintenance;
+	uint64_t	max_term;	/* highest term seen in any valid message */
+	uint16_t	active_id;	/* the active of `term` we know; 0 none */
+	uint64_t	active_inc;	/* its incarnation */
+	vg_ns		quiet_since;	/* rule (1): last active hb, real vote, step-down, start */
+	vg_ns		last_active_hb;	/* rule (3)'s window */
+	uint64_t	echo_seq;	/* newest seq of the active's heartbeats in term */
+	int		active_hb_fresh;	/* one came since the last grid tick */
+
+	/* RELEASE / TRANSFER of `term` by its active */
+	int		released;
+	uint16_t	released_by;
+	vg_ns		released_at;
+	int		transfer_to_me;
+
+	/* as active */
+	vg_ns		lease_deadline;
+	int		lapsed;
+	vg_ns		lapsed_at;
+	int		holding;	/* LEASE hold sent and not taken back */
+	uint64_t	released_own;	/* a term we released: never hold in it again */
+
+	/* as candidate */
+	int		prevote;	/* phase: 1 pre-vote, 0 real */
+	uint64_t	cand_term;
+	vg_ns		round_end;
+	vg_ns		req_sent;
+	vg_ns		backoff_until;
+	vg_ns		rtt_worst;
+	uint64_t	rng;
+
+	struct {
+		uint64_t	elections_started, elections_won, rounds_failed;
+		uint64_t	votes_granted, prevotes_granted;
+		uint64_t	refused[VG_REFUSE_MAX];	/* by us */
+		uint64_t	refusals[VG_REFUSE_MAX];	/* of our requests */
+		uint64_t	lease_lapses, lease_renewals, step_downs;
+		uint64_t	releases_accepted, releases_rejected;
+		uint64_t	conflicts;	/* an active of our term that is not ours */
+	}		st;
+};
+
+/* From the config: who we are, who votes, the timing; term/vote as persisted. */
+void	vg_el_init(struct vg_election *, const struct vg_conf *, uint64_t term,
+	    uint16_t voted_for, uint64_t seed, vg_ns now);
+
+/* An accepted message.  echo_sent is the send time of msg->echo_seq of
+ * our stream to its sender (VG_NS_NEVER if unknown). */
+void	vg_el_input(struct vg_election *, const struct vg_msg *,
+	    vg_ns echo_sent, vg_ns now, struct vg_acts *);
+/* Deadlines: lease, lapse, candidacy, round end, quorum visibility. */
+void	vg_el_tick(struct vg_election *, vg_ns now, struct vg_acts *);
+vg_ns	vg_el_deadline(const struct vg_election *, vg_ns now);
+
+/* The grid heartbeat: whether to send one to target now (a follower skips
+ * its active when the active's heartbeat came and was answered), and the
+ * echo it carries.  vg_el_grid_done after each grid round. */
+int	vg_el_hb_due(const struct vg_election *, uint16_t target);
+uint64_t vg_el_echo(const struct vg_election *, uint16_t target,
+	    uint64_t fallback);
+uint16_t vg_el_hb_flags(const struct vg_election *);
+void	vg_el_grid_done(struct vg_election *);
+
+/* Local events */
+void	vg_el_set_fault(struct vg_election *, int on, vg_ns now, struct vg_acts *);
+void	vg_el_keeper_lost(struct vg_election *, vg_ns now, struct vg_acts *);
+void	vg_el_set_rtt(struct vg_election *, vg_ns worst);
+/* Graceful hand-over (to 0 = the best other node): VIPs off, RELEASE, TRANSFER.
+ * Returns 0, or -1 if this node is not active. */
+int	vg_el_handover(struct vg_election *, uint16_t to, vg_ns now,
+	    struct vg_acts *);
+
+int	vg_el_has_quorum(const struct vg_election *, vg_ns now);
+unsigned vg_el_votes_seen(const struct vg_election *, vg_ns now);
+const char *vg_refusal_name(enum vg_refusal);
+
+#endif

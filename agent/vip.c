@@ -1,0 +1,580 @@
+/*
+ * vip: rtnetlink batches for the VIPs, the stale-VIP sweep, link state,
+ * gratuitous ARP and unsolicited NA.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
+#include <linux/if_packet.h>
+#include <linux/rtnetlink.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "vip.h"
+
+#define BATCH_BYTES	(64 * 1024)
+#define RCVBUF_BYTES	(4 * 1024 * 1024)
+
+struct vg_nl {
+	struct mnl_socket	*sock;
+	unsigned		portid;
+	uint32_t		seq;
+	/* link state of the VIPs' interfaces, by name */
+	struct {
+		char		name[IF_NAMESIZE];
+		int		index;
+		int		up;
+	}			links[64];
+	size_t			n_links;
+};
+
+struct vg_nl *
+vg_nl_open(unsigned groups, char *err, size_t errlen)
+{
+	struct vg_nl *nl = calloc(1, sizeof(*nl));
+	int one = 1, rcv = RCVBUF_BYTES;
+
+	if (nl == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (nl->sock == NULL || mnl_socket_bind(nl->sock, groups,
+	    MNL_SOCKET_AUTOPID) == -1) {
+		snprintf(err, errlen, "netlink: %s", strerror(errno));
+		if (nl->sock != NULL)
+			mnl_socket_close(nl->sock);
+		free(nl);
+		return NULL;
+	}
+	/* acks without the request copied back; room for a thousand of them */
+	(void)mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
+	(void)mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
+	if (setsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET, SO_RCVBUFFORCE,
+	    &rcv, sizeof(rcv)) == -1)
+		(void)setsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET,
+		    SO_RCVBUF, &rcv, sizeof(rcv));
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq = (uint32_t)time(NULL);
+	return nl;
+}
+
+void
+vg_nl_close(struct vg_nl *nl)
+{
+	if (nl == NULL)
+		return;
+	mnl_socket_close(nl->sock);
+	free(nl);
+}
+
+int
+vg_nl_fd(const struct vg_nl *nl)
+{
+	return mnl_socket_get_fd(nl->sock);
+}
+
+/* Waits (bounded) for the socket to be readable: it is non-blocking. */
+static ssize_t
+nl_recv(struct vg_nl *nl, void *buf, size_t len)
+{
+	struct timeval tv = { 2, 0 };
+	fd_set rf;
+	ssize_t n;
+	int fd = vg_nl_fd(nl);
+
+	for (;;) {
+		n = mnl_socket_recvfrom(nl->sock, buf, len);
+		if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+			return n;
+		FD_ZERO(&rf);
+		FD_SET(fd, &rf);
+		if (select(fd + 1, &rf, NULL, NULL, &tv) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+	}
+}
+
+/* ---- acked batches */
+
+struct batch_ack {
+	uint32_t	first, last;	/* seqs of this batch */
+	size_t		acked;
+	int		add;
+	const struct vg_conf_vip *vips;	/* vips[seq - first] */
+	int		failed;
+};
+
+static int
+ack_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct batch_ack *b = data;
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	int error;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)) ||
+	    nlh->nlmsg_seq < b->first || nlh->nlmsg_seq > b->last)
+		return MNL_CB_OK;	/* not ours: ignored */
+	b->acked++;
+	error = -e->error;
+	if (error == 0)
+		return MNL_CB_OK;
+	/* removing what is not there is what we wanted */
+	if (!b->add && (error == EADDRNOTAVAIL || error == ENOENT ||
+	    error == ENODEV || error == ESRCH))
+		return MNL_CB_OK;
+	b->failed++;
+	log_warnx("vip %s on %s: %s failed: %s",
+	    b->vips[nlh->nlmsg_seq - b->first].text,
+	    b->vips[nlh->nlmsg_seq - b->first].ifname, b->add ? "add" : "remove",
+	    strerror(error));
+	return MNL_CB_OK;
+}
+
+static void
+put_addr(struct nlmsghdr *nlh, const struct vg_conf_vip *v)
+{
+	size_t alen = v->family == AF_INET ? 4 : 16;
+
+	if (v->family == AF_INET)
+		mnl_attr_put(nlh, IFA_LOCAL, alen, v->addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, alen, v->addr);
+}
+
+static int
+ifindex_of(const char *name, const char **cache_name, int *cache_idx)
+{
+	if (*cache_name == NULL || strcmp(*cache_name, name) != 0) {
+		*cache_name = name;
+		*cache_idx = (int)if_nametoindex(name);
+	}
+	return *cache_idx;
+}
+
+int
+vg_vip_apply(struct vg_nl *nl, const struct vg_conf_vip *vips, size_t n,
+    int add, unsigned lifetime_s)
+{
+	static char buf[BATCH_BYTES + 4096];
+	char rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
+	const char *cname = NULL;
+	int cidx = 0, failed = 0;
+	size_t i = 0;
+
+	while (i < n) {
+		struct mnl_nlmsg_batch *b = mnl_nlmsg_batch_start(buf, BATCH_BYTES);
+		struct batch_ack ack;
+		size_t start = i, count;
+		uint32_t first = nl->seq + 1;
+
+		ack.failed = 0;
+		ack.add = add;
+		ack.vips = vips + start;
+		for (; i < n; i++) {
+			const struct vg_conf_vip *v = &vips[i];
+			struct nlmsghdr *nlh;
+			struct ifaddrmsg *ifa;
+			int idx = ifindex_of(v->ifname, &cname, &cidx);
+
+			if (idx == 0) {
+				/* no such link: nothing to remove, cannot add */
+				if (add) {
+					log_warnx("vip %s: no interface %s",
+					    v->text, v->ifname);
+					failed++;
+				}
+				nl->seq++;	/* keep seq == first + index */
+				continue;
+			}
+			nlh = mnl_nlmsg_put_header(mnl_nlmsg_batch_current(b));
+			nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
+			nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK |
+			    (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+			nlh->nlmsg_seq = ++nl->seq;
+			ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+			ifa->ifa_family = (uint8_t)v->family;
+			ifa->ifa_prefixlen = v->prefixlen;
+			ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+			ifa->ifa_index = (unsigned)idx;
+			put_addr(nlh, v);
+			if (add) {
+				struct ifa_cacheinfo ci;
+
+				memset(&ci, 0, sizeof(ci));
+				ci.ifa_prefered = lifetime_s;
+				ci.ifa_valid = lifetime_s;
+				mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
+				if (v->family == AF_INET6)
+					mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+			}
+			if (!mnl_nlmsg_batch_next(b)) {
+				/* full: this message goes in the next batch */
+				nl->seq--;
+				break;
+			}
+		}
+		ack.first = first;
+		ack.last = nl->seq;
+		ack.acked = 0;
+		count = 0;
+		{
+			/* messages actually in the batch */
+			const struct nlmsghdr *h = mnl_nlmsg_batch_head(b);
+			int left = (int)mnl_nlmsg_batch_size(b);
+
+			while (mnl_nlmsg_ok(h, left)) {
+				count++;
+				h = mnl_nlmsg_next(h, &left);
+			}
+		}
+		if (count > 0 && mnl_socket_sendto(nl->sock,
+		    mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b)) < 0) {
+			log_warn("netlink send");
+			mnl_nlmsg_batch_stop(b);
+			return -1;
+		}
+		mnl_nlmsg_batch_stop(b);
+		while (ack.acked < count) {
+			mnl_cb_t ctl[NLMSG_MIN_TYPE] = { 0 };
+			ssize_t r = nl_recv(nl, rbuf, sizeof(rbuf));
+
+			ctl[NLMSG_ERROR] = ack_cb;
+			if (r < 0) {
+				log_warn("netlink: waiting for %zu acks",
+				    count - ack.acked);
+				return -1;
+			}
+			if (mnl_cb_run2(rbuf, (size_t)r, 0, nl->portid, NULL,
+			    &ack, ctl, NLMSG_MIN_TYPE) == MNL_CB_ERROR) {
+				log_warn("netlink reply");
+				return -1;
+			}
+		}
+		failed += ack.failed;
+		(void)start;
+	}
+	return failed;
+}
+
+/* ---- the start-up sweep: dump every address, remove the VIPs found */
+
+struct sweep {
+	const struct vg_conf_vip	*vips;
+	size_t				n;
+	struct vg_conf_vip		*found;
+	size_t				n_found, cap;
+};
+
+static int
+sweep_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct sweep *s = data;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct nlattr *a;
+	const void *addr = NULL;
+	size_t i;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR)
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*ifa)) {
+		int t = mnl_attr_get_type(a);
+
+		if ((t == IFA_LOCAL || (t == IFA_ADDRESS && addr == NULL)) &&
+		    mnl_attr_get_payload_len(a) == (ifa->ifa_family == AF_INET ?
+		    4u : 16u))
+			addr = mnl_attr_get_payload(a);
+	}
+	if (addr == NULL)
+		return MNL_CB_OK;
+	for (i = 0; i < s->n; i++) {
+		const struct vg_conf_vip *v = &s->vips[i];
+
+		if (v->family != ifa->ifa_family || memcmp(v->addr, addr,
+		    v->family == AF_INET ? 4 : 16) != 0)
+			continue;
+		if (s->n_found == s->cap) {
+			size_t nc = s->cap ? s->cap * 2 : 16;
+			struct vg_conf_vip *f = realloc(s->found, nc * sizeof(*f));
+
+			if (f == NULL)
+				return MNL_CB_ERROR;
+			s->found = f;
+			s->cap = nc;
+		}
+		s->found[s->n_found] = *v;
+		s->found[s->n_found].prefixlen = ifa->ifa_prefixlen;
+		if (if_indextoname(ifa->ifa_index, s->found[s->n_found].ifname) ==
+		    NULL)
+			continue;
+		s->n_found++;
+	}
+	return MNL_CB_OK;
+}
+
+static int
+dump(struct vg_nl *nl, int type, int family, mnl_cb_t cb, void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE * 4];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtgenmsg *g;
+	uint32_t seq = ++nl->seq;
+	ssize_t r;
+	int rc;
+
+	nlh->nlmsg_type = (uint16_t)type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->rtgen_family = (uint8_t)family;
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	for (;;) {
+		if ((r = nl_recv(nl, buf, sizeof(buf))) < 0)
+			return -1;
+		rc = mnl_cb_run(buf, (size_t)r, seq, nl->portid, cb, data);
+		if (rc == MNL_CB_STOP)
+			return 0;
+		if (rc == MNL_CB_ERROR)
+			return -1;
+	}
+}
+
+int
+vg_vip_sweep(struct vg_nl *nl, const struct vg_conf_vip *vips, size_t n)
+{
+	struct sweep s = { vips, n, NULL, 0, 0 };
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (dump(nl, RTM_GETADDR, AF_UNSPEC, sweep_cb, &s) == -1) {
+		free(s.found);
+		return -1;
+	}
+	rc = (int)s.n_found;
+	if (s.n_found > 0 && vg_vip_apply(nl, s.found, s.n_found, 0, 0) != 0)
+		rc = -1;
+	free(s.found);
+	return rc;
+}
+
+/* ---- link state */
+
+static int
+link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct vg_nl *nl = data;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct nlattr *a;
+	const char *name = NULL;
+	size_t i;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*ifi))
+		if (mnl_attr_get_type(a) == IFLA_IFNAME &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			name = mnl_attr_get_str(a);
+	for (i = 0; i < nl->n_links; i++) {
+		if ((name != NULL && strcmp(nl->links[i].name, name) == 0) ||
+		    nl->links[i].index == ifi->ifi_index) {
+			nl->links[i].index = ifi->ifi_index;
+			nl->links[i].up = nlh->nlmsg_type == RTM_NEWLINK &&
+			    (ifi->ifi_flags & IFF_UP) &&
+			    (ifi->ifi_flags & IFF_RUNNING);
+			if (nlh->nlmsg_type == RTM_DELLINK)
+				nl->links[i].index = 0;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+static void
+links_init(struct vg_nl *nl, const struct vg_conf_vip *vips, size_t n)
+{
+	size_t i, j;
+
+	nl->n_links = 0;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nl->n_links; j++)
+			if (strcmp(nl->links[j].name, vips[i].ifname) == 0)
+				break;
+		if (j < nl->n_links || nl->n_links == 64)
+			continue;
+		memcpy(nl->links[j].name, vips[i].ifname, IF_NAMESIZE);
+		nl->links[j].index = 0;
+		nl->links[j].up = 0;
+		nl->n_links++;
+	}
+}
+
+static int
+links_verdict(const struct vg_nl *nl, char *bad, size_t badlen)
+{
+	size_t i;
+
+	for (i = 0; i < nl->n_links; i++) {
+		if (!nl->links[i].up) {
+			snprintf(bad, badlen, "%s", nl->links[i].name);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int
+vg_link_query(struct vg_nl *nl, const struct vg_conf_vip *vips, size_t n,
+    char *bad, size_t badlen)
+{
+	links_init(nl, vips, n);
+	if (dump(nl, RTM_GETLINK, AF_UNSPEC, link_cb, nl) == -1)
+		return -1;
+	return links_verdict(nl, bad, badlen);
+}
+
+int
+vg_link_read(struct vg_nl *nl, const struct vg_conf_vip *vips, size_t n,
+    char *bad, size_t badlen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE * 4];
+	ssize_t r;
+	int i;
+
+	(void)vips;
+	(void)n;
+	for (i = 0; i < 64; i++) {
+		r = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		if (r < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			if (errno == ENOBUFS)	/* missed events: ask again */
+				return vg_link_query(nl, vips, n, bad, badlen);
+			return -1;
+		}
+		(void)mnl_cb_run(buf, (size_t)r, 0, 0, link_cb, nl);
+	}
+	return links_verdict(nl, bad, badlen);
+}
+
+/* ---- gratuitous ARP and unsolicited NA */
+
+static int
+hwaddr(int fd, const char *ifname, uint8_t mac[6])
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) == -1)
+		return -1;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return 0;
+}
+
+static int
+garp4(int fd, const struct vg_conf_vip *v, int idx, const uint8_t mac[6])
+{
+	struct sockaddr_ll ll;
+	uint8_t p[28];
+
+	/* ARP request, sender = target = the VIP: the gratuitous form every
+	 * neighbour updates its cache from */
+	p[0] = 0; p[1] = 1;			/* Ethernet */
+	p[2] = 0x08; p[3] = 0x00;		/* IPv4 */
+	p[4] = 6; p[5] = 4;
+	p[6] = 0; p[7] = 1;			/* request */
+	memcpy(p + 8, mac, 6);
+	memcpy(p + 14, v->addr, 4);
+	memset(p + 18, 0, 6);
+	memcpy(p + 24, v->addr, 4);
+	memset(&ll, 0, sizeof(ll));
+	ll.sll_family = AF_PACKET;
+	ll.sll_protocol = htons(ETH_P_ARP);
+	ll.sll_ifindex = idx;
+	ll.sll_halen = 6;
+	memset(ll.sll_addr, 0xff, 6);
+	return sendto(fd, p, sizeof(p), 0, (struct sockaddr *)&ll,
+	    sizeof(ll)) == (ssize_t)sizeof(p) ? 0 : -1;
+}
+
+static int
+na6(int fd, const struct vg_conf_vip *v, int idx, const uint8_t mac[6])
+{
+	struct sockaddr_in6 dst;
+	struct nd_neighbor_advert na;
+	uint8_t p[sizeof(na) + 8];
+	int hops = 255;
+
+	memset(&na, 0, sizeof(na));
+	na.nd_na_type = ND_NEIGHBOR_ADVERT;
+	na.nd_na_flags_reserved = ND_NA_FLAG_OVERRIDE;
+	memcpy(&na.nd_na_target, v->addr, 16);
+	memcpy(p, &na, sizeof(na));
+	p[sizeof(na)] = ND_OPT_TARGET_LINKADDR;
+	p[sizeof(na) + 1] = 1;			/* 8 bytes */
+	memcpy(p + sizeof(na) + 2, mac, 6);
+	memset(&dst, 0, sizeof(dst));
+	dst.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "ff02::1", &dst.sin6_addr);
+	dst.sin6_scope_id = (uint32_t)idx;
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops,
+	    sizeof(hops)) == -1 || setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_MULTICAST_IF, &idx, sizeof(idx)) == -1)
+		return -1;
+	return sendto(fd, p, sizeof(p), 0, (struct sockaddr *)&dst,
+	    sizeof(dst)) == (ssize_t)sizeof(p) ? 0 : -1;
+}
+
+int
+vg_garp_send(const struct vg_conf_vip *vips, size_t n)
+{
+	int pfd = -1, ifd = -1, failed = 0, idx;
+	uint8_t mac[6];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct vg_conf_vip *v = &vips[i];
+		int r;
+
+		if ((idx = (int)if_nametoindex(v->ifname)) == 0) {
+			failed++;
+			continue;
+		}
+		if (v->family == AF_INET) {
+			if (pfd == -1 && (pfd = socket(AF_PACKET, SOCK_DGRAM |
+			    SOCK_CLOEXEC, htons(ETH_P_ARP))) == -1) {
+				failed++;
+				continue;
+			}
+			r = hwaddr(pfd, v->ifname, mac) == -1 ? -1 :
+			    garp4(pfd, v, idx, mac);
+		} else {
+			if (ifd == -1 && (ifd = socket(AF_INET6, SOCK_RAW |
+			    SOCK_CLOEXEC, IPPROTO_ICMPV6)) == -1) {
+				failed++;
+				continue;
+			}
+			r = hwaddr(ifd, v->ifname, mac) == -1 ? -1 :
+			    na6(ifd, v, idx, mac);
+		}
+		if (r == -1)
+			failed++;
+	}
+	if (pfd != -1)
+		close(pfd);
+	if (ifd != -1)
+		close(ifd);
+	return failed;
+}

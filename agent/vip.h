@@ -1,0 +1,49 @@
+/*
+ * vip: the virtual addresses on this node's links.  rtnetlink through
+ * libmnl: one batch of RTM_NEWADDR / RTM_DELADDR for all VIPs of a change,
+ * every message acked and checked, idempotent (adding a present VIP renews
+ * its lifetime; removing an absent one is not an error); the kernel lifetime
+ * (valid_lft/preferred_lft) as the last backstop.  Also: the start-up sweep
+ * of stale VIPs, link state from RTNLGRP_LINK, and gratuitous ARP (IPv4) /
+ * unsolicited neighbour advertisements (IPv6) after a take-over.
+ */
+#ifndef VG_VIP_H
+#define VG_VIP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+struct vg_nl;
+
+/* groups: 0, or RTMGRP_LINK to follow links on this socket. */
+struct vg_nl	*vg_nl_open(unsigned groups, char *err, size_t errlen);
+void		 vg_nl_close(struct vg_nl *);
+int		 vg_nl_fd(const struct vg_nl *);
+
+/*
+ * Adds (with lifetime_s as valid and preferred lifetime) or removes every
+ * VIP.  Returns the number of VIPs that failed (their errors logged), or -1
+ * if the netlink socket itself failed.
+ */
+int	vg_vip_apply(struct vg_nl *, const struct vg_conf_vip *, size_t n,
+	    int add, unsigned lifetime_s);
+/* Removes every VIP of the config found on any link, whatever its prefix
+ * length there.  Returns how many were removed, or -1. */
+int	vg_vip_sweep(struct vg_nl *, const struct vg_conf_vip *, size_t n);
+
+/*
+ * Link state: vg_link_query dumps the links once; vg_link_read drains the
+ * link-event socket.  Both return 1 if every VIP's interface is up and
+ * running, 0 if one is not (*bad names it), -1 on error.
+ */
+int	vg_link_query(struct vg_nl *, const struct vg_conf_vip *, size_t n,
+	    char *bad, size_t badlen);
+int	vg_link_read(struct vg_nl *, const struct vg_conf_vip *, size_t n,
+	    char *bad, size_t badlen);
+
+/* Gratuitous ARP / unsolicited NA for every VIP; returns how many failed. */
+int	vg_garp_send(const struct vg_conf_vip *, size_t n);
+
+#endif
