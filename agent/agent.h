@@ -12,9 +12,12 @@
 #include "clock.h"
 #include "conf.h"
 #include "control.h"
+#include "election.h"
+#include "keeper.h"
 #include "log.h"
 #include "peer.h"
 #include "rx.h"
+#include "vip.h"
 
 struct vg_agent {
 	struct ev_loop		*loop;
@@ -27,16 +30,28 @@ struct vg_agent {
 	struct vg_control	*ctl;
 
 	uint64_t		incarnation;
-	uint8_t			state;		/* enum vg_state */
-	uint64_t		term;
-	uint16_t		active;		/* node id, 0: none known */
+	struct vg_election	el;		/* state, term, active, lease */
 	vg_ns			started;
+
+	struct vg_keeper	keeper;
+	ev_io			keeper_w;
+	ev_child		keeper_cw;
+	uint64_t		keeper_starts;
+	int			vips_held;	/* as the keeper last reported */
+	vg_ns			vips_since;
+	struct vg_nl		*nl;		/* links; VIPs when no keeper */
+	ev_io			nl_w;
+	char			link_down[IF_NAMESIZE];
+	ev_timer		garp;
+	unsigned		garp_left;
+	uint64_t		garps_sent;
 
 	int			sock;
 	int			lock_fd;
 	ev_io			sock_w;
 	ev_timer		timer;		/* armed for the earliest deadline */
 	ev_timer		watchdog;
+	int			stopping;
 	ev_signal		sig_term, sig_int, sig_hup;
 	ev_prepare		prep;
 	ev_check		check;

@@ -157,7 +157,9 @@ k_realtime(void)
 	struct sched_param sp;
 
 	/* The margin m assumes the keeper wakes within h/4 of a deadline. */
-	if (mlockall(MCL_CURRENT | MCL_FUTURE) == -1)
+	/* MCL_ONFAULT: lock what it touches, not every page of every
+	 * library; the paths it needs are touched once at start (below). */
+	if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) == -1)
 		log_debug("keeper: mlockall: %s", strerror(errno));
 	memset(&sp, 0, sizeof(sp));
 	sp.sched_priority = 10;
@@ -201,6 +203,9 @@ keeper_main(int fd, const struct vg_conf *c, const struct vg_auth *a,
 		_exit(1);
 	}
 	k_realtime();
+	/* The removal path, once, now: nothing is there yet (the agent swept
+	 * the links), and the pages it needs are then resident and locked. */
+	(void)k_remove(&k);
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	for (;;) {

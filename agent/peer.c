@@ -55,6 +55,7 @@ rtt_sample(struct vg_peer *p, const struct vg_msg *m, vg_ns now)
 	vg_ns sample;
 
 	if (m->type != VG_MSG_HEARTBEAT || e == 0 ||
+	    m->u.hb.echo_delay_us == VG_ECHO_DELAY_UNKNOWN ||
 	    p->ring[e % VG_PEER_RING].seq != e)
 		return;
 	sample = now - p->ring[e % VG_PEER_RING].sent -
@@ -120,6 +121,14 @@ vg_peer_tick(struct vg_peer *p, vg_ns now)
 	p->downs++;
 	p->dead_at = VG_NS_NEVER;
 	return VG_PEER_EV_DOWN;
+}
+
+vg_ns
+vg_peer_sent_at(const struct vg_peer *p, uint64_t seq)
+{
+	if (seq == 0 || p->ring[seq % VG_PEER_RING].seq != seq)
+		return VG_NS_NEVER;
+	return p->ring[seq % VG_PEER_RING].sent;
 }
 
 vg_ns

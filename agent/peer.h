@@ -20,6 +20,7 @@
 #include "proto.h"
 
 #define VG_PEER_RING	64
+#define VG_ECHO_DELAY_UNKNOWN	UINT32_MAX	/* echo_delay: not measured */
 
 enum vg_peer_event {
 	VG_PEER_EV_NONE = 0,
@@ -84,6 +85,9 @@ enum vg_peer_event vg_peer_heard(struct vg_peer *, const struct vg_msg *,
 
 /* Liveness at `now`: VG_PEER_EV_DOWN the first time dead_at has passed. */
 enum vg_peer_event vg_peer_tick(struct vg_peer *, vg_ns now);
+
+/* When we sent seq of our stream to it; VG_NS_NEVER if not in the ring. */
+vg_ns		vg_peer_sent_at(const struct vg_peer *, uint64_t seq);
 
 /* When vg_peer_tick next has something to say; VG_NS_NEVER if nothing. */
 vg_ns		vg_peer_deadline(const struct vg_peer *);

@@ -144,3 +144,46 @@ vg_statedir_next_incarnation(const char *dir, int64_t realtime_ms,
 	*out = next;
 	return 0;
 }
+
+int
+vg_statedir_read_vote(const char *dir, uint64_t *term, uint16_t *voted_for,
+    char *err, size_t errlen)
+{
+	char path[PATH_MAX], buf[64];
+	unsigned long long t;
+	unsigned v;
+	ssize_t n;
+	int fd;
+
+	*term = 0;
+	*voted_for = 0;
+	snprintf(path, sizeof(path), "%s/vote", dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	if (n <= 0 || sscanf(buf, "%llu %u", &t, &v) != 2 || v > 65535) {
+		/* a vote must never be forgotten: refuse to guess */
+		snprintf(err, errlen, "%s is corrupt; it holds this node's "
+		    "term and vote, which must never go back", path);
+		return -1;
+	}
+	*term = t;
+	*voted_for = (uint16_t)v;
+	return 0;
+}
+
+int
+vg_statedir_write_vote(const char *dir, uint64_t term, uint16_t voted_for,
+    char *err, size_t errlen)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64 " %u\n", term, voted_for);
+	return vg_statedir_write(dir, "vote", buf, strlen(buf), err, errlen);
+}

@@ -22,4 +22,11 @@ int	vg_statedir_next_incarnation(const char *dir, int64_t realtime_ms,
 int	vg_statedir_write(const char *dir, const char *name, const char *data,
 	    size_t len, char *err, size_t errlen);
 
+/* The persisted term and vote (state_dir/vote: "term voted_for\n").
+ * A missing file is term 0, no vote; a corrupt one is an error. */
+int	vg_statedir_read_vote(const char *dir, uint64_t *term,
+	    uint16_t *voted_for, char *err, size_t errlen);
+int	vg_statedir_write_vote(const char *dir, uint64_t term,
+	    uint16_t voted_for, char *err, size_t errlen);
+
 #endif

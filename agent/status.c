@@ -79,6 +79,42 @@ peer_json(const struct vg_agent *a, const struct vg_peer *p, vg_ns now)
 	return o;
 }
 
+static json_object *
+refusals_json(const uint64_t *r)
+{
+	json_object *o = json_object_new_object();
+	int i;
+
+	for (i = 1; i < VG_REFUSE_MAX; i++)
+		json_object_object_add(o, vg_refusal_name((enum vg_refusal)i),
+		    json_object_new_int64((int64_t)r[i]));
+	return o;
+}
+
+static json_object *
+election_json(const struct vg_election *el)
+{
+	json_object *o = json_object_new_object();
+
+#define ADD(k, v) json_object_object_add(o, (k), json_object_new_int64( \
+	    (int64_t)(v)))
+	ADD("started", el->st.elections_started);
+	ADD("won", el->st.elections_won);
+	ADD("rounds_failed", el->st.rounds_failed);
+	ADD("votes_granted", el->st.votes_granted);
+	ADD("prevotes_granted", el->st.prevotes_granted);
+	ADD("lease_lapses", el->st.lease_lapses);
+	ADD("lease_renewals", el->st.lease_renewals);
+	ADD("step_downs", el->st.step_downs);
+	ADD("releases_accepted", el->st.releases_accepted);
+	ADD("releases_rejected", el->st.releases_rejected);
+	ADD("conflicts", el->st.conflicts);
+#undef ADD
+	json_object_object_add(o, "refused", refusals_json(el->st.refused));
+	json_object_object_add(o, "refusals", refusals_json(el->st.refusals));
+	return o;
+}
+
 json_object *
 vg_status_json(const struct vg_agent *a, vg_ns now)
 {
@@ -88,6 +124,8 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	json_object *nd = json_object_new_object();
 	json_object *peers = json_object_new_array();
 	json_object *cnt = json_object_new_object();
+	json_object *vips = json_object_new_array();
+	const struct vg_election *el = &a->el;
 	size_t i;
 
 	json_object_object_add(cl, "name", json_object_new_string(c->cluster));
@@ -112,11 +150,27 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	json_object_object_add(nd, "role",
 	    json_object_new_string(vg_role_name(a->self->role)));
 	json_object_object_add(nd, "state",
-	    json_object_new_string(vg_state_name(a->state)));
-	json_object_object_add(nd, "priority",
-	    json_object_new_int(a->self->priority));
-	json_object_object_add(nd, "term", json_object_new_int64((int64_t)a->term));
-	json_object_object_add(nd, "active", json_object_new_int(a->active));
+	    json_object_new_string(vg_state_name(el->state)));
+	json_object_object_add(nd, "priority", json_object_new_int(el->priority));
+	json_object_object_add(nd, "term", json_object_new_int64((int64_t)el->term));
+	json_object_object_add(nd, "voted_for", json_object_new_int(el->voted_for));
+	json_object_object_add(nd, "active", json_object_new_int(el->active_id));
+	json_object_object_add(nd, "votes_seen",
+	    json_object_new_int((int)vg_el_votes_seen(el, now)));
+	json_object_object_add(nd, "fault", json_object_new_boolean(el->fault));
+	json_object_object_add(nd, "link_down", a->link_down[0] ?
+	    json_object_new_string(a->link_down) : NULL);
+	json_object_object_add(nd, "lease_remaining_ms",
+	    el->state == VG_ST_ACTIVE ? json_object_new_int64(
+	    (el->lease_deadline - now) / VG_NS_PER_MS) : NULL);
+	json_object_object_add(nd, "lapsed", json_object_new_boolean(
+	    el->state == VG_ST_ACTIVE && el->lapsed));
+	json_object_object_add(nd, "vips_held", json_object_new_boolean(
+	    a->vips_held));
+	json_object_object_add(nd, "keeper_pid", json_object_new_int(
+	    (int)a->keeper.pid));
+	json_object_object_add(nd, "keeper_starts", json_object_new_int64(
+	    (int64_t)a->keeper_starts));
 	json_object_object_add(nd, "incarnation",
 	    json_object_new_int64((int64_t)a->incarnation));
 	json_object_object_add(nd, "uptime_ms",
@@ -127,6 +181,21 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 		json_object_array_add(peers, peer_json(a, &a->peers[i], now));
 	json_object_object_add(r, "peers", peers);
 	json_object_object_add(r, "drops", drops_json(a->rx.drops));
+	for (i = 0; i < c->n_vips; i++) {
+		json_object *v = json_object_new_object();
+
+		json_object_object_add(v, "address",
+		    json_object_new_string(c->vips[i].text));
+		json_object_object_add(v, "interface",
+		    json_object_new_string(c->vips[i].ifname));
+		json_object_object_add(v, "holder", json_object_new_int(
+		    el->active_id));
+		json_object_object_add(v, "held_here",
+		    json_object_new_boolean(a->vips_held));
+		json_object_array_add(vips, v);
+	}
+	json_object_object_add(r, "vips", vips);
+	json_object_object_add(r, "election", election_json(el));
 
 	json_object_object_add(cnt, "rx_packets",
 	    json_object_new_int64((int64_t)a->stats.rx_packets));

@@ -1,8 +1,10 @@
 /*
  * vigild: the agent.  Wiring only: options, start-up in a safe order, the
- * libev loop, and carrying out what the pure modules decide (send, log,
- * notify systemd).  The order at start: config -> key -> state_dir lock ->
- * incarnation -> UDP socket -> ctl socket -> READY=1.
+ * libev loop, and carrying out what the pure modules decide (send, persist,
+ * hand the lease to the keeper, log, notify systemd).  Start-up order:
+ * config -> key -> state_dir lock -> incarnation, term and vote -> UDP
+ * socket -> netlink: sweep stale VIPs, read link state -> keeper -> ctl
+ * socket -> READY=1.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/rtnetlink.h>
 #include <systemd/sd-daemon.h>
 
 #include "agent.h"
@@ -20,19 +24,23 @@
 
 #define VG_VERSION_STRING	"0.1.0"
 #define RX_BURST		64	/* datagrams per wake-up, then timers run */
+#define KEEPER_ACK_TIMEOUT	VG_MS(1000)
 
 static struct vg_agent	agent;
+
+static void	run_acts(struct vg_agent *, struct vg_acts *, vg_ns);
 
 static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: vigild [-dt] [-f file] [-n name]\n"
-	    "  -f file  configuration (default /etc/vigil/vigil.conf)\n"
-	    "  -n name  this node's name in the configuration (default: hostname)\n"
-	    "  -t       check the configuration and exit (0 valid, 1 not)\n"
-	    "  -d       log at debug level\n"
-	    "  -V       print the version\n");
+	    "usage: vigild [-dt] [--release] [-f file] [-n name]\n"
+	    "  -f file    configuration (default /etc/vigil/vigil.conf)\n"
+	    "  -n name    this node's name in the configuration (default: hostname)\n"
+	    "  -t         check the configuration and exit (0 valid, 1 not)\n"
+	    "  --release  remove this configuration's VIPs from every link, exit\n"
+	    "  -d         log at debug level\n"
+	    "  -V         print the version\n");
 	exit(2);
 }
 
@@ -43,9 +51,9 @@ notify_status(struct vg_agent *a)
 
 	for (i = 0; i < a->n_peers; i++)
 		alive += a->peers[i].alive;
-	sd_notifyf(0, "STATUS=%s, term %llu, %zu/%zu peers alive",
-	    vg_state_name(a->state), (unsigned long long)a->term, alive,
-	    a->n_peers);
+	sd_notifyf(0, "STATUS=%s, term %llu, active %u, %zu/%zu peers alive%s",
+	    vg_state_name(a->el.state), (unsigned long long)a->el.term,
+	    a->el.active_id, alive, a->n_peers, a->vips_held ? ", VIPs held" : "");
 }
 
 /* ---- sending */
@@ -60,11 +68,10 @@ send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
 	m->cluster_id = a->conf->cluster_id;
 	m->sender = a->self->id;
 	m->target = p->id;
-	m->state = a->state;
-	m->priority = a->self->priority;
-	m->term = a->term;
+	m->state = a->el.state;
+	m->priority = a->el.priority;
 	m->incarnation = a->incarnation;
-	m->active = a->active;
+	m->active = a->el.active_id;
 	m->config_digest = a->conf->digest;
 	m->seq = vg_peer_next_seq(p, now);
 	if ((len = vg_proto_encode(m, buf, sizeof(buf))) == 0)
@@ -81,7 +88,23 @@ send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
 }
 
 static void
-send_heartbeats(struct vg_agent *a, vg_ns now)
+send_heartbeat(struct vg_agent *a, struct vg_peer *p, vg_ns now)
+{
+	struct vg_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = VG_MSG_HEARTBEAT;
+	m.flags = vg_el_hb_flags(&a->el);
+	m.term = a->el.term;
+	m.echo_seq = vg_el_echo(&a->el, p->id, vg_peer_echo_seq(p));
+	/* the hold time is known for the peer's newest seq only */
+	m.u.hb.echo_delay_us = m.echo_seq == vg_peer_echo_seq(p) ?
+	    vg_peer_echo_delay_us(p, now) : VG_ECHO_DELAY_UNKNOWN;
+	send_msg(a, p, &m, now);
+}
+
+static void
+send_act(struct vg_agent *a, const struct vg_act *x, vg_ns now)
 {
 	struct vg_msg m;
 	size_t i;
@@ -89,12 +112,230 @@ send_heartbeats(struct vg_agent *a, vg_ns now)
 	for (i = 0; i < a->n_peers; i++) {
 		struct vg_peer *p = &a->peers[i];
 
+		if (x->target != 0 && x->target != p->id)
+			continue;
+		if (x->msg_type == VG_MSG_HEARTBEAT) {
+			send_heartbeat(a, p, now);
+			continue;
+		}
 		memset(&m, 0, sizeof(m));
-		m.type = VG_MSG_HEARTBEAT;
-		m.echo_seq = vg_peer_echo_seq(p);
-		m.u.hb.echo_delay_us = vg_peer_echo_delay_us(p, now);
+		m.type = x->msg_type;
+		m.flags = x->flags;
+		m.term = x->term;
+		if (m.type == VG_MSG_VOTE)
+			m.u.vote.reason = x->reason;
 		send_msg(a, p, &m, now);
 	}
+}
+
+/* ---- the VIPs: the keeper holds them, the agent only when it has none */
+
+static void
+garp_start(struct vg_agent *a)
+{
+	a->garp_left = a->conf->garp_count;
+	ev_timer_stop(a->loop, &a->garp);
+	ev_timer_set(&a->garp, 0., 0.);
+	ev_timer_start(a->loop, &a->garp);
+}
+
+static void
+garp_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct vg_agent *a = w->data;
+	double next;
+
+	(void)revents;
+	if (!a->vips_held || a->el.state != VG_ST_ACTIVE)
+		return;
+	if (vg_garp_send(a->conf->vips, a->conf->n_vips) == 0)
+		a->garps_sent++;
+	if (a->garp_left > 0)
+		a->garp_left--;
+	if (a->garp_left > 0)
+		next = (double)a->conf->garp_interval / 1e9;
+	else if (a->conf->garp_refresh > 0)
+		next = (double)a->conf->garp_refresh / 1e9;
+	else
+		return;
+	ev_timer_set(&a->garp, next, 0.);
+	ev_timer_start(loop, &a->garp);
+}
+
+static void
+keeper_report(void *arg, const struct vg_keeper_rep *r)
+{
+	struct vg_agent *a = arg;
+
+	switch (r->ev) {
+	case VG_KEEPER_ADDED:
+		a->vips_held = 1;
+		a->vips_since = vg_now();
+		log_info("VIPs added (term %llu)", (unsigned long long)r->term);
+		if (a->conf->garp_count > 0 || a->conf->garp_refresh > 0)
+			garp_start(a);
+		break;
+	case VG_KEEPER_FAILED:
+		a->vips_held = 1;	/* partly: they must be taken back */
+		log_warnx("the keeper could not add %d VIP(s) (term %llu)",
+		    r->failed, (unsigned long long)r->term);
+		break;
+	case VG_KEEPER_REMOVED:
+		if (a->vips_held)
+			log_info("VIPs removed%s", r->id == 0 ?
+			    ": the lease ran out" : "");
+		a->vips_held = 0;
+		a->vips_since = vg_now();
+		break;
+	}
+	notify_status(a);
+}
+
+static void	keeper_lost(struct vg_agent *, const char *);
+
+static void
+keeper_start(struct vg_agent *a)
+{
+	char err[256];
+
+	if (vg_keeper_start(&a->keeper, a->conf, &a->auth, a->incarnation,
+	    err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	a->keeper_starts++;
+	ev_io_set(&a->keeper_w, a->keeper.fd, EV_READ);
+	ev_io_start(a->loop, &a->keeper_w);
+	ev_child_set(&a->keeper_cw, a->keeper.pid, 0);
+	ev_child_start(a->loop, &a->keeper_cw);
+	log_info("keeper started (pid %d)", (int)a->keeper.pid);
+}
+
+static void
+keeper_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct vg_agent *a = w->data;
+	struct vg_keeper_rep r;
+	int rc, i;
+
+	(void)loop;
+	(void)revents;
+	for (i = 0; i < 16; i++) {
+		if ((rc = vg_keeper_read(&a->keeper, &r)) == 1)
+			keeper_report(a, &r);
+		else if (rc == 0)
+			return;
+		else {
+			keeper_lost(a, "its socket closed");
+			return;
+		}
+	}
+}
+
+static void
+keeper_child_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	struct vg_agent *a = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (w->rpid != a->keeper.pid)
+		return;
+	a->keeper.pid = 0;		/* reaped by libev */
+	keeper_lost(a, WIFSIGNALED(w->rstatus) ? strsignal(WTERMSIG(w->rstatus)) :
+	    "it exited");
+}
+
+/* Removes the VIPs with the agent's own netlink socket: the keeper is gone. */
+static void
+vips_off_self(struct vg_agent *a)
+{
+	if (vg_vip_apply(a->nl, a->conf->vips, a->conf->n_vips, 0, 0) != 0)
+		log_warnx("could not remove every VIP; the kernel lifetime "
+		    "(%u s) is the backstop", a->conf->vip_lifetime);
+	a->vips_held = 0;
+}
+
+static void
+keeper_lost(struct vg_agent *a, const char *why)
+{
+	struct vg_acts acts = { .n = 0 };
+	vg_ns now = vg_now();
+
+	if (a->keeper.fd == -1 || a->stopping)
+		return;
+	log_warnx("the keeper (pid %d) is gone: %s; removing the VIPs, "
+	    "stepping down, starting a new keeper", (int)a->keeper.pid, why);
+	ev_io_stop(a->loop, &a->keeper_w);
+	ev_child_stop(a->loop, &a->keeper_cw);
+	if (a->keeper.pid > 0) {
+		kill(a->keeper.pid, SIGKILL);
+		(void)waitpid(a->keeper.pid, NULL, 0);
+		a->keeper.pid = 0;
+	}
+	close(a->keeper.fd);
+	a->keeper.fd = -1;
+	vips_off_self(a);
+	vg_el_keeper_lost(&a->el, now, &acts);
+	run_acts(a, &acts, now);
+	keeper_start(a);
+}
+
+static void
+vips_off(struct vg_agent *a)
+{
+	if (a->keeper.fd == -1) {		/* between keepers */
+		vips_off_self(a);
+		return;
+	}
+	if (vg_keeper_drop(&a->keeper, KEEPER_ACK_TIMEOUT, keeper_report, a) == 0) {
+		a->vips_held = 0;
+		return;
+	}
+	/* not acked in time: the agent removes them itself, then a new keeper */
+	log_warnx("the keeper did not confirm the removal of the VIPs");
+	vips_off_self(a);
+	if (a->keeper.fd != -1 && !a->stopping)
+		keeper_lost(a, "it did not answer");
+}
+
+/* ---- carrying out the election's decisions, in order */
+
+static void
+run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
+{
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < acts->n; i++) {
+		const struct vg_act *x = &acts->a[i];
+
+		switch (x->type) {
+		case VG_ACT_VIPS_OFF:
+			vips_off(a);
+			break;
+		case VG_ACT_LEASE:
+			if (vg_keeper_hold(&a->keeper, x->term, x->deadline) == -1)
+				log_warnx("could not hand the lease to the keeper");
+			break;
+		case VG_ACT_PERSIST:
+			/* durable before the VOTE (or anything else) leaves */
+			if (vg_statedir_write_vote(a->conf->state_dir, x->term,
+			    x->voted_for, err, sizeof(err)) == -1)
+				fatalx("cannot persist term %llu and vote: %s",
+				    (unsigned long long)x->term, err);
+			break;
+		case VG_ACT_SEND:
+			send_act(a, x, now);
+			break;
+		case VG_ACT_STATE:
+			log_info("state %s -> %s: %s (term %llu)",
+			    vg_state_name(x->old_state),
+			    vg_state_name(x->new_state), x->why,
+			    (unsigned long long)a->el.term);
+			notify_status(a);
+			break;
+		}
+	}
+	acts->n = 0;
 }
 
 /* ---- timers: one libev timer, armed for the earliest deadline */
@@ -128,14 +369,15 @@ peer_event(struct vg_agent *a, struct vg_peer *p, enum vg_peer_event ev,
 static void
 schedule(struct vg_agent *a)
 {
-	vg_ns next = a->next_hb, d, now;
+	vg_ns next = a->next_hb, d, now = vg_now();
 	size_t i;
 
 	for (i = 0; i < a->n_peers; i++)
 		if ((d = vg_peer_deadline(&a->peers[i])) < next)
 			next = d;
+	if ((d = vg_el_deadline(&a->el, now)) < next)
+		next = d;
 	ev_now_update(a->loop);
-	now = vg_now();
 	ev_timer_stop(a->loop, &a->timer);
 	ev_timer_set(&a->timer, next > now ? (double)(next - now) / 1e9 : 0., 0.);
 	ev_timer_start(a->loop, &a->timer);
@@ -144,10 +386,16 @@ schedule(struct vg_agent *a)
 static void
 run_deadlines(struct vg_agent *a, vg_ns now)
 {
+	struct vg_acts acts = { .n = 0 };
 	size_t i;
 
+	vg_el_tick(&a->el, now, &acts);
+	run_acts(a, &acts, now);
 	if (now >= a->next_hb) {
-		send_heartbeats(a, now);
+		for (i = 0; i < a->n_peers; i++)
+			if (vg_el_hb_due(&a->el, a->peers[i].id))
+				send_heartbeat(a, &a->peers[i], now);
+		vg_el_grid_done(&a->el);
 		/* On the grid, not "now + interval": no drift.  A loop that
 		 * fell behind by whole intervals skips them, it does not burst. */
 		a->next_hb += a->conf->interval;
@@ -196,12 +444,26 @@ log_drop(struct vg_agent *a, const struct vg_rx_result *r,
 }
 
 static void
+update_rtt(struct vg_agent *a)
+{
+	vg_ns worst = 0;
+	size_t i;
+
+	for (i = 0; i < a->n_peers; i++)
+		if (a->peers[i].alive && a->peers[i].rtt_valid &&
+		    a->peers[i].rtt_max > worst)
+			worst = a->peers[i].rtt_max;
+	vg_el_set_rtt(&a->el, worst);
+}
+
+static void
 sock_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct vg_agent *a = w->data;
 	uint8_t buf[VG_MAX_PKT + 1];
 	struct sockaddr_storage src;
 	struct vg_rx_result r;
+	struct vg_acts acts = { .n = 0 };
 	socklen_t srclen;
 	int i, trunc;
 	ssize_t n;
@@ -224,13 +486,53 @@ sock_cb(struct ev_loop *loop, ev_io *w, int revents)
 			log_drop(a, &r, (struct sockaddr *)&src, now);
 			continue;
 		}
-		log_debug("rx %s from %s seq %llu", vg_msg_type_name(r.msg.type),
-		    r.peer->name, (unsigned long long)r.msg.seq);
+		log_debug("rx %s from %s seq %llu term %llu",
+		    vg_msg_type_name(r.msg.type), r.peer->name,
+		    (unsigned long long)r.msg.seq, (unsigned long long)r.msg.term);
 		peer_event(a, r.peer, vg_peer_heard(r.peer, &r.msg, r.gap, now,
 		    a->conf->dead_time), now);
+		update_rtt(a);
+		vg_el_input(&a->el, &r.msg, vg_peer_sent_at(r.peer,
+		    r.msg.echo_seq), now, &acts);
+		run_acts(a, &acts, now);
 	}
 	run_deadlines(a, vg_now());
 	schedule(a);
+}
+
+/* ---- links */
+
+static void
+link_verdict(struct vg_agent *a, int up, const char *bad)
+{
+	struct vg_acts acts = { .n = 0 };
+	vg_ns now = vg_now();
+	int was = a->el.fault;
+
+	if (up < 0)
+		return;
+	if (!up)
+		snprintf(a->link_down, sizeof(a->link_down), "%s", bad);
+	else
+		a->link_down[0] = '\0';
+	if (was != !up)
+		log_info("interface %s is %s", up ? "of every VIP" : bad,
+		    up ? "up again" : "down: this node is not eligible");
+	vg_el_set_fault(&a->el, !up, now, &acts);
+	run_acts(a, &acts, now);
+	schedule(a);
+}
+
+static void
+nl_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct vg_agent *a = w->data;
+	char bad[IF_NAMESIZE] = "";
+
+	(void)loop;
+	(void)revents;
+	link_verdict(a, vg_link_read(a->nl, a->conf->vips, a->conf->n_vips,
+	    bad, sizeof(bad)), bad);
 }
 
 /* ---- the loop's own health */
@@ -281,9 +583,19 @@ watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 sig_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
+	struct vg_agent *a = w->data;
+	struct vg_acts acts = { .n = 0 };
+	vg_ns now = vg_now();
+
 	(void)revents;
 	log_info("signal %d: stopping", w->signum);
 	sd_notify(0, "STOPPING=1");
+	/* an active hands over: VIPs off (acked), then RELEASE */
+	if (vg_el_handover(&a->el, 0, now, &acts) == 0)
+		log_info("handing over: the VIPs go, RELEASE(%llu) is sent",
+		    (unsigned long long)a->el.term);
+	run_acts(a, &acts, now);
+	a->stopping = 1;
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -387,22 +699,51 @@ setup_peers(struct vg_agent *a)
 	a->rx.n_peers = a->n_peers;
 }
 
+/* vigild --release: every VIP of the config off every link, then exit. */
+static int
+release_only(const struct vg_conf *c)
+{
+	char err[256];
+	struct vg_nl *nl = vg_nl_open(0, err, sizeof(err));
+	int n;
+
+	if (nl == NULL) {
+		fprintf(stderr, "vigild: %s\n", err);
+		return 1;
+	}
+	n = vg_vip_sweep(nl, c->vips, c->n_vips);
+	vg_nl_close(nl);
+	if (n < 0) {
+		fprintf(stderr, "vigild: could not remove every VIP\n");
+		return 1;
+	}
+	printf("removed %d VIP(s)\n", n);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "release", no_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char *path = "/etc/vigil/vigil.conf", *name = NULL;
-	char host[256], err[512];
-	int ch, test = 0, debug = 0;
-	uint64_t wd_usec;
+	char host[256], err[512], bad[IF_NAMESIZE] = "";
+	int ch, test = 0, debug = 0, release = 0, n, up;
+	uint64_t wd_usec, term;
+	uint16_t voted_for;
 	struct vg_agent *a = &agent;
+	struct vg_acts acts = { .n = 0 };
 	struct vg_conf *c;
 
-	while ((ch = getopt(argc, argv, "df:hn:tV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "df:hn:tV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': debug = 1; break;
 		case 'f': path = optarg; break;
 		case 'n': name = optarg; break;
 		case 't': test = 1; break;
+		case 'R': release = 1; break;
 		case 'V': printf("vigild %s\n", VG_VERSION_STRING); return 0;
 		default: usage();
 		}
@@ -416,10 +757,15 @@ main(int argc, char *argv[])
 		host[sizeof(host) - 1] = '\0';
 		name = host;
 	}
-	if ((c = load_conf(path, name)) == NULL) {
+	if ((c = load_conf(path, release ? NULL : name)) == NULL) {
 		if (!test)
 			fatalx("%s: configuration invalid; not starting", path);
 		return 1;
+	}
+	if (release) {
+		n = release_only(c);
+		vg_conf_free(c);
+		return n;
 	}
 	if (test) {
 		if (c->auth == VG_AUTH_HMAC &&
@@ -441,9 +787,9 @@ main(int argc, char *argv[])
 	a->self = &c->nodes[c->self];
 	log_init(c->log.target, c->log.format, debug ? VG_LOG_DEBUG : c->log.level);
 	log_set_node(a->self->name);
-	log_info("vigild %s starting: node %s (id %u) of cluster %s, %zu nodes",
-	    VG_VERSION_STRING, a->self->name, a->self->id, c->cluster,
-	    c->n_nodes);
+	log_info("vigild %s starting: node %s (id %u, %s) of cluster %s, %zu "
+	    "nodes, %zu VIPs", VG_VERSION_STRING, a->self->name, a->self->id,
+	    vg_role_name(a->self->role), c->cluster, c->n_nodes, c->n_vips);
 	load_key(a);
 
 	if (vg_statedir_prepare(c->state_dir, err, sizeof(err)) == -1)
@@ -453,36 +799,61 @@ main(int argc, char *argv[])
 	if (vg_statedir_next_incarnation(c->state_dir, vg_realtime_ms(),
 	    &a->incarnation, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (vg_statedir_read_vote(c->state_dir, &term, &voted_for, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
 
-	a->state = VG_ST_STANDBY;
 	a->started = vg_now();
 	a->rl_drop = (struct vg_ratelimit)VG_RATELIMIT_INIT(VG_NS_PER_S, 10);
 	a->rl_slow = (struct vg_ratelimit)VG_RATELIMIT_INIT(10 * VG_NS_PER_S, 1);
 	setup_peers(a);
+	vg_el_init(&a->el, c, term, voted_for, a->incarnation ^
+	    ((uint64_t)getpid() << 32), a->started);
 
 	a->sock = vg_net_open((const struct sockaddr *)&a->self->sa,
 	    a->self->salen, err, sizeof(err));
 	if (a->sock == -1)
 		fatalx("%s", err);
 
+	/* Before anything is sent: no VIP of ours may be left on a link. */
+	if ((a->nl = vg_nl_open(RTMGRP_LINK, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if ((n = vg_vip_sweep(a->nl, c->vips, c->n_vips)) < 0)
+		fatalx("could not remove stale VIPs; not starting");
+	if (n > 0)
+		log_info("removed %d stale VIP(s) found on the links", n);
+	up = vg_link_query(a->nl, c->vips, c->n_vips, bad, sizeof(bad));
+	if (up < 0)
+		fatalx("cannot read the link state");
+
 	signal(SIGPIPE, SIG_IGN);
 	if ((a->loop = ev_default_loop(EVFLAG_AUTO | EVFLAG_NOSIGMASK)) == NULL)
 		fatalx("cannot start the event loop");
+	ev_io_init(&a->keeper_w, keeper_io_cb, -1, EV_READ);
+	ev_child_init(&a->keeper_cw, keeper_child_cb, 0, 0);
+	a->keeper_w.data = a->keeper_cw.data = a;
+	a->keeper.fd = -1;
+	keeper_start(a);
 	a->ctl = vg_control_open(a->loop, c->ctl.socket, c->ctl.operator_group,
 	    ctl_handler, a, err, sizeof(err));
 	if (a->ctl == NULL)
 		fatalx("%s", err);
 
 	ev_io_init(&a->sock_w, sock_cb, a->sock, EV_READ);
+	ev_io_init(&a->nl_w, nl_cb, vg_nl_fd(a->nl), EV_READ);
 	ev_init(&a->timer, timer_cb);
+	ev_init(&a->garp, garp_cb);
 	ev_prepare_init(&a->prep, prepare_cb);
 	ev_check_init(&a->check, check_cb);
 	ev_signal_init(&a->sig_term, sig_stop_cb, SIGTERM);
 	ev_signal_init(&a->sig_int, sig_stop_cb, SIGINT);
 	ev_signal_init(&a->sig_hup, sig_hup_cb, SIGHUP);
 	a->sock_w.data = a->timer.data = a->prep.data = a->check.data = a;
-	a->sig_hup.data = a->watchdog.data = a;
+	a->nl_w.data = a->garp.data = a;
+	a->sig_term.data = a->sig_int.data = a->sig_hup.data = a;
+	a->watchdog.data = a;
 	ev_io_start(a->loop, &a->sock_w);
+	ev_io_start(a->loop, &a->nl_w);
 	ev_prepare_start(a->loop, &a->prep);
 	ev_check_start(a->loop, &a->check);
 	ev_signal_start(a->loop, &a->sig_term);
@@ -493,19 +864,28 @@ main(int argc, char *argv[])
 		    (double)wd_usec / 3e6);
 		ev_timer_again(a->loop, &a->watchdog);
 	}
+	if (!up) {
+		log_info("interface %s is down: this node is not eligible", bad);
+		vg_el_set_fault(&a->el, 1, a->started, &acts);
+		run_acts(a, &acts, a->started);
+	}
 
 	a->next_hb = vg_now();		/* the first heartbeat goes at once */
 	schedule(a);
 	sd_notify(0, "READY=1");
 	notify_status(a);
-	log_info("ready: listening on %s port %u, ctl %s, incarnation %llu",
-	    a->self->address, a->self->port, c->ctl.socket,
-	    (unsigned long long)a->incarnation);
+	log_info("ready: listening on %s port %u, ctl %s, incarnation %llu, "
+	    "term %llu", a->self->address, a->self->port, c->ctl.socket,
+	    (unsigned long long)a->incarnation, (unsigned long long)term);
 
 	ev_run(a->loop, 0);
 
+	/* the VIPs were dropped in sig_stop_cb; EOF tells the keeper to go */
+	ev_child_stop(a->loop, &a->keeper_cw);
+	vg_keeper_stop(&a->keeper);
 	vg_control_close(a->ctl);
 	close(a->sock);
+	vg_nl_close(a->nl);
 	vg_auth_wipe(&a->auth);
 	free(a->peers);
 	vg_conf_free(a->conf);
