@@ -24,7 +24,6 @@
 
 #define VG_VERSION_STRING	"0.1.0"
 #define RX_BURST		64	/* datagrams per wake-up, then timers run */
-#define KEEPER_ACK_TIMEOUT	VG_MS(1000)
 
 static struct vg_agent	agent;
 
@@ -279,6 +278,15 @@ keeper_lost(struct vg_agent *a, const char *why)
 	keeper_start(a);
 }
 
+/* How long a removal may wait for the keeper's ack: half the margin m. */
+static vg_ns
+keeper_timeout(const struct vg_agent *a)
+{
+	vg_ns t = a->conf->interval / 8;
+
+	return t > VG_MS(1) ? t : VG_MS(1);
+}
+
 static void
 vips_off(struct vg_agent *a)
 {
@@ -286,15 +294,21 @@ vips_off(struct vg_agent *a)
 		vips_off_self(a);
 		return;
 	}
-	if (vg_keeper_drop(&a->keeper, KEEPER_ACK_TIMEOUT, keeper_report, a) == 0) {
+	if (vg_keeper_drop(&a->keeper, keeper_timeout(a), keeper_report, a) == 0) {
 		a->vips_held = 0;
 		return;
 	}
-	/* not acked in time: the agent removes them itself, then a new keeper */
-	log_warnx("the keeper did not confirm the removal of the VIPs");
+	/*
+	 * Not acked within half the margin (a frozen or overloaded keeper, or
+	 * a gone one whose EOF is still queued): the agent removes them itself,
+	 * now, so that the removal still lands within m of the deadline.  A
+	 * keeper that is only slow stays; its late report is harmless, and it
+	 * never adds on a HOLD whose deadline has passed.
+	 */
+	log_warnx("the keeper did not confirm the removal of the VIPs within "
+	    "%lld us; removing them directly",
+	    (long long)(keeper_timeout(a) / VG_NS_PER_US));
 	vips_off_self(a);
-	if (a->keeper.fd != -1 && !a->stopping)
-		keeper_lost(a, "it did not answer");
 }
 
 /* ---- carrying out the election's decisions, in order */
