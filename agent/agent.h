@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "control.h"
 #include "election.h"
+#include "hooks.h"
 #include "keeper.h"
 #include "log.h"
 #include "peer.h"
@@ -28,6 +29,8 @@ struct vg_agent {
 	size_t			n_peers;
 	struct vg_rx		rx;
 	struct vg_control	*ctl;
+	struct vg_hooks		*hooks;
+	uint64_t		changes;	/* state changes, for the hooks */
 
 	uint64_t		incarnation;
 	struct vg_election	el;		/* state, term, active, lease */

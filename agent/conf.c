@@ -675,6 +675,7 @@ defaults(struct vg_conf *c)
 	c->garp_count = VG_DEFAULT_GARP_COUNT;
 	c->garp_interval = VG_MS(VG_DEFAULT_GARP_INTERVAL_MS);
 	c->garp_refresh = VG_MS(VG_DEFAULT_GARP_REFRESH_MS);
+	c->hooks.timeout = VG_MS(VG_DEFAULT_SCRIPT_TIMEOUT_MS);
 	c->auth = VG_AUTH_HMAC;
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", VG_DEFAULT_STATE_DIR);
 	snprintf(c->state_file, sizeof(c->state_file), "%s",
@@ -694,7 +695,8 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	    "interval", "dead_time", "max_drift", "port", "auth",
 	    "auth_key_file", "state_dir", "state_file", "quorum", "ctl", "log",
 	    "nodes", "vips", "vip_lifetime", "garp_count", "garp_interval",
-	    "garp_refresh", NULL };
+	    "garp_refresh", "notify", "notify_active", "notify_standby",
+	    "notify_fault", "notify_maintenance", "script_timeout", NULL };
 	static const char *const auths[] = { "hmac-sha256", "none", NULL };
 	struct vg_conf *c = p->conf;
 	const config_setting_t *s;
@@ -741,6 +743,17 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 		c->auth_key_file_line =
 		    line_of(config_setting_get_member(root, "auth_key_file"));
 	get_path(p, root, "state_dir", c->state_dir, sizeof(c->state_dir));
+	get_path(p, root, "notify", c->hooks.notify, sizeof(c->hooks.notify));
+	get_path(p, root, "notify_active", c->hooks.notify_active,
+	    sizeof(c->hooks.notify_active));
+	get_path(p, root, "notify_standby", c->hooks.notify_standby,
+	    sizeof(c->hooks.notify_standby));
+	get_path(p, root, "notify_fault", c->hooks.notify_fault,
+	    sizeof(c->hooks.notify_fault));
+	get_path(p, root, "notify_maintenance", c->hooks.notify_maintenance,
+	    sizeof(c->hooks.notify_maintenance));
+	if (get_int(p, root, "script_timeout", 1, 600000, &n) == 1)
+		c->hooks.timeout = VG_MS(n);
 	get_path(p, root, "state_file", c->state_file, sizeof(c->state_file));
 	if ((s = config_setting_get_member(root, "quorum")) != NULL)
 		quorum_line = line_of(s);

@@ -30,6 +30,7 @@
 #define VG_DEFAULT_GARP_COUNT	3
 #define VG_DEFAULT_GARP_INTERVAL_MS 10
 #define VG_DEFAULT_GARP_REFRESH_MS 30000
+#define VG_DEFAULT_SCRIPT_TIMEOUT_MS 10000
 #define VG_DEFAULT_STATE_DIR	"/var/lib/vigil"
 #define VG_DEFAULT_STATE_FILE	"/run/vigil/state"
 #define VG_DEFAULT_CTL_SOCKET	"/run/vigil/vigil.sock"
@@ -96,6 +97,14 @@ struct vg_conf {
 		enum vg_log_format	format;
 		enum vg_log_target	target;
 	} log;
+	struct {
+		char		notify[VG_PATH_MAX];
+		char		notify_active[VG_PATH_MAX];
+		char		notify_standby[VG_PATH_MAX];
+		char		notify_fault[VG_PATH_MAX];
+		char		notify_maintenance[VG_PATH_MAX];
+		vg_ns		timeout;	/* script_timeout */
+	} hooks;
 	struct vg_conf_node	nodes[VG_MAX_NODES];
 	size_t			n_nodes;
 	struct vg_conf_vip	*vips;

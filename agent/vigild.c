@@ -311,6 +311,27 @@ vips_off(struct vg_agent *a)
 	vips_off_self(a);
 }
 
+/* ---- hooks: the state file and the notify scripts follow every change */
+
+static void
+state_changed(struct vg_agent *a, uint8_t prev, uint8_t state, const char *why)
+{
+	struct vg_hook_event ev;
+	const struct vg_conf_node *n;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.seq = ++a->changes;
+	ev.state = state;
+	ev.prev = prev;
+	ev.term = a->el.term;
+	ev.active_id = a->el.active_id;
+	if ((n = vg_conf_node_by_id(a->conf, ev.active_id)) != NULL)
+		snprintf(ev.active, sizeof(ev.active), "%s", n->name);
+	snprintf(ev.reason, sizeof(ev.reason), "%s", why);
+	ev.time_ms = vg_realtime_ms();
+	vg_hooks_state_change(a->hooks, &ev);
+}
+
 /* ---- carrying out the election's decisions, in order */
 
 static void
@@ -345,6 +366,7 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 			    vg_state_name(x->old_state),
 			    vg_state_name(x->new_state), x->why,
 			    (unsigned long long)a->el.term);
+			state_changed(a, x->old_state, x->new_state, x->why);
 			notify_status(a);
 			break;
 		}
@@ -848,6 +870,8 @@ main(int argc, char *argv[])
 	a->keeper_w.data = a->keeper_cw.data = a;
 	a->keeper.fd = -1;
 	keeper_start(a);
+	if ((a->hooks = vg_hooks_new(a->loop, c)) == NULL)
+		fatal("hooks");
 	a->ctl = vg_control_open(a->loop, c->ctl.socket, c->ctl.operator_group,
 	    ctl_handler, a, err, sizeof(err));
 	if (a->ctl == NULL)
@@ -878,6 +902,8 @@ main(int argc, char *argv[])
 		    (double)wd_usec / 3e6);
 		ev_timer_again(a->loop, &a->watchdog);
 	}
+	/* the state file and the scripts start from the state at start */
+	state_changed(a, 0, a->el.state, "started");
 	if (!up) {
 		log_info("interface %s is down: this node is not eligible", bad);
 		vg_el_set_fault(&a->el, 1, a->started, &acts);
@@ -897,6 +923,7 @@ main(int argc, char *argv[])
 	/* the VIPs were dropped in sig_stop_cb; EOF tells the keeper to go */
 	ev_child_stop(a->loop, &a->keeper_cw);
 	vg_keeper_stop(&a->keeper);
+	vg_hooks_free(a->hooks);
 	vg_control_close(a->ctl);
 	close(a->sock);
 	vg_nl_close(a->nl);
