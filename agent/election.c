@@ -300,8 +300,10 @@ candidacy_at(const struct vg_election *el, vg_ns now)
 		return VG_NS_NEVER;
 	if (el->transfer_to_me)
 		t = el->released_at + half_rtt;
-	else if (el->released)
+	else if (el->released && el->released_by != el->self_id)
 		t = el->released_at + half_rtt + (vg_ns)rank(el, now) * el->h;
+	/* after our own release (hand-over, fault, lapse, keeper lost) we stand
+	 * again only as after hearing an active: the others go first */
 	else
 		t = el->quiet_since +
 		    (vg_ns)((double)el->dead * (1 + el->rho) / (1 - el->rho)) +
