@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "control.h"
 #include "election.h"
+#include "events.h"
 #include "hooks.h"
 #include "keeper.h"
 #include "log.h"
@@ -30,6 +31,7 @@ struct vg_agent {
 	struct vg_rx		rx;
 	struct vg_control	*ctl;
 	struct vg_hooks		*hooks;
+	struct vg_events	events;
 	uint64_t		changes;	/* state changes, for the hooks */
 
 	uint64_t		incarnation;
@@ -45,6 +47,7 @@ struct vg_agent {
 	struct vg_nl		*nl;		/* links; VIPs when no keeper */
 	ev_io			nl_w;
 	char			link_down[IF_NAMESIZE];
+	vg_ns			last_failover;	/* metrics */
 	ev_timer		garp;
 	unsigned		garp_left;
 	uint64_t		garps_sent;
@@ -72,5 +75,10 @@ struct vg_agent {
 
 /* status.c: the agent as JSON, for `vigilctl status --json` */
 json_object	*vg_status_json(const struct vg_agent *, vg_ns now);
+json_object	*vg_event_json(const struct vg_event *, vg_ns now);
+
+/* vigild.c: records an event and streams it to `vigilctl events -f` */
+void		 vg_agent_event(struct vg_agent *, enum vg_event_kind,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -27,6 +27,7 @@ struct client {
 	char			*out;
 	size_t			outlen, outoff;
 	int			closing;	/* close once out is flushed */
+	int			subscribed;	/* events --follow */
 	struct client		*next;
 };
 
@@ -40,16 +41,66 @@ struct vg_control {
 	struct client		*clients;
 	struct vg_control_stats	st;
 	struct vg_ratelimit	rl;
+	int			operator_gid, admin_gid;
 };
 
 static void	client_free(struct client *);
 
-static enum vg_ctl_role
-role_of(uid_t uid)
+enum vg_ctl_role
+vg_ctl_role_of(uid_t uid, gid_t gid, const gid_t *groups, size_t n,
+    int operator_gid, int admin_gid)
 {
-	/* Group-based roles (ctl.operator_group, ctl.admin_group) are checked
-	 * per command once mutating commands exist; root is admin. */
-	return uid == 0 ? VG_ROLE_ADMIN : VG_ROLE_VIEWER;
+	int in_op = 0, in_admin = 0;
+	size_t i;
+
+	if (uid == 0)
+		return VG_ROLE_ADMIN;
+	for (i = 0; i <= n; i++) {
+		gid_t g = i == n ? gid : groups[i];
+
+		in_admin |= admin_gid >= 0 && g == (gid_t)admin_gid;
+		in_op |= operator_gid >= 0 && g == (gid_t)operator_gid;
+	}
+	if (in_admin)
+		return VG_ROLE_ADMIN;
+	return in_op ? VG_ROLE_OPERATOR : VG_ROLE_VIEWER;
+}
+
+/* The caller's supplementary groups, from /proc: no NSS on the loop. */
+static size_t
+proc_groups(pid_t pid, gid_t *out, size_t max)
+{
+	char path[64], line[4096], *p, *end;
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "Groups:", 7) != 0)
+			continue;
+		for (p = line + 7; n < max; p = end) {
+			unsigned long g = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			out[n++] = (gid_t)g;
+		}
+		break;
+	}
+	fclose(f);
+	return n;
+}
+
+static int
+gid_of(const char *name)
+{
+	struct group *gr;
+
+	if (name == NULL || name[0] == '\0' || (gr = getgrnam(name)) == NULL)
+		return -1;
+	return (int)gr->gr_gid;
 }
 
 static void
@@ -133,10 +184,15 @@ client_request(struct client *c, const char *line, size_t len)
 		client_error(c, err);
 		return;
 	}
+	c->caller.subscribe = 0;
 	reply = ctl->handler(ctl->arg, &req, &c->caller, err, sizeof(err));
 	if (reply == NULL) {
 		client_error(c, err);
 		return;
+	}
+	if (c->caller.subscribe) {
+		c->subscribed = 1;
+		ev_timer_stop(ctl->loop, &c->idle);	/* it only listens now */
 	}
 	if (!json_object_object_get_ex(reply, "ok", NULL))
 		json_object_object_add(reply, "ok", json_object_new_boolean(1));
@@ -186,7 +242,8 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		client_free(c);
 		return;
 	}
-	ev_timer_again(c->ctl->loop, &c->idle);
+	if (!c->subscribed)
+		ev_timer_again(c->ctl->loop, &c->idle);
 	c->inlen += (size_t)n;
 	start = c->in;
 	while ((nl = memchr(start, '\n', c->inlen - (size_t)(start - c->in))) != NULL) {
@@ -253,6 +310,8 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	struct client *c;
+	gid_t groups[256];
+	size_t ng;
 	int fd;
 
 	(void)revents;
@@ -283,7 +342,9 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	c->caller.pid = cred.pid;
 	c->caller.uid = cred.uid;
 	c->caller.gid = cred.gid;
-	c->caller.role = role_of(cred.uid);
+	ng = cred.uid == 0 ? 0 : proc_groups(cred.pid, groups, 256);
+	c->caller.role = vg_ctl_role_of(cred.uid, cred.gid, groups, ng,
+	    ctl->operator_gid, ctl->admin_gid);
 	ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
 	ev_init(&c->idle, client_idle_cb);
@@ -355,6 +416,7 @@ vg_control_open(struct ev_loop *loop, const char *path, const char *group,
 		if (chown(path, (uid_t)-1, gr->gr_gid) == -1)
 			log_warn("ctl: chown %s to group %s", path, group);
 	memcpy(ctl->path, path, strlen(path) + 1);
+	ctl->operator_gid = ctl->admin_gid = -1;
 	ctl->loop = loop;
 	ctl->handler = handler;
 	ctl->arg = arg;
@@ -376,6 +438,28 @@ vg_control_close(struct vg_control *ctl)
 	close(ctl->fd);
 	(void)unlink(ctl->path);
 	free(ctl);
+}
+
+void
+vg_control_set_groups(struct vg_control *ctl, const char *operator,
+    const char *admin)
+{
+	ctl->operator_gid = gid_of(operator);
+	ctl->admin_gid = gid_of(admin);
+}
+
+void
+vg_control_broadcast(struct vg_control *ctl, json_object *obj)
+{
+	struct client *c, *next;
+
+	for (c = ctl->clients; c != NULL; c = next) {
+		next = c->next;		/* a flush may free c */
+		if (!c->subscribed || c->closing)
+			continue;
+		client_reply(c, obj);
+		client_flush(c);
+	}
 }
 
 const struct vg_control_stats *

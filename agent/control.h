@@ -19,6 +19,7 @@ struct vg_ctl_caller {
 	uid_t			uid;
 	gid_t			gid;
 	enum vg_ctl_role	role;
+	int			subscribe;	/* set by the handler: stream events */
 };
 
 /*
@@ -26,7 +27,7 @@ struct vg_ctl_caller {
  * "ok" is added if missing), or NULL with a message in err.
  */
 typedef json_object *(*vg_ctl_handler)(void *arg,
-    const struct vg_ctl_request *, const struct vg_ctl_caller *,
+    const struct vg_ctl_request *, struct vg_ctl_caller *,
     char *err, size_t errlen);
 
 struct vg_control;
@@ -37,6 +38,14 @@ struct vg_control *vg_control_open(struct ev_loop *, const char *path,
 		    const char *group, vg_ctl_handler, void *arg, char *err,
 		    size_t errlen);
 void		 vg_control_close(struct vg_control *);
+/* Group names of the operator and admin roles ("" or unknown: none). */
+void		 vg_control_set_groups(struct vg_control *, const char *operator,
+		    const char *admin);
+/* Sends one JSON line to every subscribed client (events --follow). */
+void		 vg_control_broadcast(struct vg_control *, json_object *);
+/* The role of a caller (pure, given its groups); for the unit tests. */
+enum vg_ctl_role vg_ctl_role_of(uid_t uid, gid_t gid, const gid_t *groups,
+		    size_t n_groups, int operator_gid, int admin_gid);
 
 struct vg_control_stats {
 	unsigned	clients;

@@ -9,6 +9,11 @@
 
 const struct vg_ctl_cmd_info vg_ctl_cmds[VG_CTL_CMD_MAX] = {
 	[VG_CTL_STATUS] = { "status", VG_ROLE_VIEWER },
+	[VG_CTL_EVENTS] = { "events", VG_ROLE_VIEWER },
+	[VG_CTL_METRICS] = { "metrics", VG_ROLE_VIEWER },
+	[VG_CTL_FAILOVER] = { "failover", VG_ROLE_OPERATOR },
+	[VG_CTL_MAINTENANCE] = { "maintenance", VG_ROLE_OPERATOR },
+	[VG_CTL_RELOAD] = { "reload", VG_ROLE_ADMIN },
 };
 
 const char *
@@ -20,6 +25,39 @@ vg_ctl_role_name(enum vg_ctl_role r)
 	case VG_ROLE_ADMIN:	return "admin";
 	}
 	return "invalid";
+}
+
+/* The arguments each command takes; anything else is an error. */
+static int
+parse_args(json_object *obj, struct vg_ctl_request *req, char *err,
+    size_t errlen)
+{
+	json_object_object_foreach(obj, k, v) {
+		if (strcmp(k, "cmd") == 0)
+			continue;
+		if (req->cmd == VG_CTL_EVENTS && strcmp(k, "follow") == 0 &&
+		    json_object_is_type(v, json_type_boolean))
+			req->follow = json_object_get_boolean(v);
+		else if (req->cmd == VG_CTL_MAINTENANCE && strcmp(k, "on") == 0 &&
+		    json_object_is_type(v, json_type_boolean))
+			req->on = json_object_get_boolean(v) ? 1 : 0;
+		else if (req->cmd == VG_CTL_FAILOVER && strcmp(k, "to") == 0 &&
+		    json_object_is_type(v, json_type_string) &&
+		    strlen(json_object_get_string(v)) < sizeof(req->to))
+			snprintf(req->to, sizeof(req->to), "%s",
+			    json_object_get_string(v));
+		else {
+			snprintf(err, errlen, "%s: unknown or invalid argument "
+			    "\"%.64s\"", vg_ctl_cmds[req->cmd].name, k);
+			return -1;
+		}
+	}
+	if (req->cmd == VG_CTL_MAINTENANCE &&
+	    !json_object_object_get_ex(obj, "on", NULL)) {
+		snprintf(err, errlen, "maintenance needs \"on\": true or false");
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -71,14 +109,16 @@ vg_ctl_parse_request(const char *line, size_t len, struct vg_ctl_request *req,
 		goto out;
 	}
 	name = json_object_get_string(cmd);
-	for (i = 0; i < VG_CTL_CMD_MAX; i++) {
-		if (strcmp(name, vg_ctl_cmds[i].name) == 0) {
-			req->cmd = (enum vg_ctl_cmd)i;
-			rc = 0;
-			goto out;
-		}
+	memset(req, 0, sizeof(*req));
+	for (i = 0; i < VG_CTL_CMD_MAX; i++)
+		if (strcmp(name, vg_ctl_cmds[i].name) == 0)
+			break;
+	if (i == VG_CTL_CMD_MAX) {
+		snprintf(err, errlen, "unknown command \"%.64s\"", name);
+		goto out;
 	}
-	snprintf(err, errlen, "unknown command \"%.64s\"", name);
+	req->cmd = (enum vg_ctl_cmd)i;
+	rc = parse_args(obj, req, err, errlen);
 out:
 	json_object_put(obj);
 	json_tokener_free(tok);

@@ -28,7 +28,12 @@ enum vg_ctl_role {
 };
 
 enum vg_ctl_cmd {
-	VG_CTL_STATUS,
+	VG_CTL_STATUS,		/* viewer */
+	VG_CTL_EVENTS,		/* viewer: {"follow": bool} streams new ones */
+	VG_CTL_METRICS,		/* viewer: Prometheus text in "text" */
+	VG_CTL_FAILOVER,	/* operator: {"to": "name"} optional */
+	VG_CTL_MAINTENANCE,	/* operator: {"on": bool} */
+	VG_CTL_RELOAD,		/* admin */
 	VG_CTL_CMD_MAX
 };
 
@@ -41,6 +46,9 @@ extern const struct vg_ctl_cmd_info vg_ctl_cmds[VG_CTL_CMD_MAX];
 
 struct vg_ctl_request {
 	enum vg_ctl_cmd		cmd;
+	int			follow;		/* events */
+	int			on;		/* maintenance */
+	char			to[64];		/* failover: "" = the best other */
 };
 
 /*

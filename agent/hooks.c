@@ -165,6 +165,8 @@ struct vg_hooks {
 	char			line[OUT_LINE];
 	size_t			linelen;
 	int			killed;		/* 1 SIGTERM, 2 SIGKILL */
+	vg_hooks_done		done;
+	void			*done_arg;
 };
 
 static void	run_next(struct vg_hooks *);
@@ -263,6 +265,9 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	/* anything it left in its process group goes with it */
 	kill(-h->pid, SIGKILL);
 	h->pid = 0;
+	if (h->done != NULL)
+		h->done(h->done_arg, &h->cur, vg_hook_path(h->conf, &h->cur), st,
+		    h->killed != 0);
 	run_next(h);
 }
 
@@ -365,12 +370,15 @@ run_next(struct vg_hooks *h)
 }
 
 struct vg_hooks *
-vg_hooks_new(struct ev_loop *loop, const struct vg_conf *c)
+vg_hooks_new(struct ev_loop *loop, const struct vg_conf *c, vg_hooks_done done,
+    void *arg)
 {
 	struct vg_hooks *h = calloc(1, sizeof(*h));
 
 	if (h == NULL)
 		return NULL;
+	h->done = done;
+	h->done_arg = arg;
 	h->loop = loop;
 	h->conf = c;
 	h->out_fd = -1;

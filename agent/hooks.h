@@ -66,7 +66,12 @@ struct vg_hooks_stats {
 
 struct vg_hooks;
 
-struct vg_hooks	*vg_hooks_new(struct ev_loop *, const struct vg_conf *);
+/* done(arg, job, path, wait status, timed out) after every script run */
+typedef void (*vg_hooks_done)(void *, const struct vg_hook_job *, const char *,
+    int, int);
+
+struct vg_hooks	*vg_hooks_new(struct ev_loop *, const struct vg_conf *,
+		    vg_hooks_done, void *arg);
 /* After a reload: the new config (scripts, timeout, state file). */
 void		 vg_hooks_set_conf(struct vg_hooks *, const struct vg_conf *);
 /* Writes the state file, queues the scripts, starts the next if idle. */

@@ -212,3 +212,20 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	json_object_object_add(r, "counters", cnt);
 	return r;
 }
+
+json_object *
+vg_event_json(const struct vg_event *e, vg_ns now)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_int64((int64_t)e->id));
+	json_object_object_add(o, "kind",
+	    json_object_new_string(vg_event_kind_name(e->kind)));
+	json_object_object_add(o, "mono_ms",
+	    json_object_new_int64(e->mono / VG_NS_PER_MS));
+	json_object_object_add(o, "age_ms",
+	    json_object_new_int64((now - e->mono) / VG_NS_PER_MS));
+	json_object_object_add(o, "time_ms", json_object_new_int64(e->wall_ms));
+	json_object_object_add(o, "text", json_object_new_string(e->text));
+	return o;
+}

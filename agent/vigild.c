@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "agent.h"
+#include "metrics.h"
 #include "net.h"
 #include "statedir.h"
 
@@ -170,7 +172,10 @@ keeper_report(void *arg, const struct vg_keeper_rep *r)
 	case VG_KEEPER_ADDED:
 		a->vips_held = 1;
 		a->vips_since = vg_now();
+		a->last_failover = a->vips_since - a->el.last_active_hb;
 		log_info("VIPs added (term %llu)", (unsigned long long)r->term);
+		vg_agent_event(a, VG_EV_VIPS, "VIPs added (term %llu)",
+		    (unsigned long long)r->term);
 		if (a->conf->garp_count > 0 || a->conf->garp_refresh > 0)
 			garp_start(a);
 		break;
@@ -180,9 +185,13 @@ keeper_report(void *arg, const struct vg_keeper_rep *r)
 		    r->failed, (unsigned long long)r->term);
 		break;
 	case VG_KEEPER_REMOVED:
-		if (a->vips_held)
+		if (a->vips_held) {
 			log_info("VIPs removed%s", r->id == 0 ?
 			    ": the lease ran out" : "");
+			vg_agent_event(a, r->id == 0 ? VG_EV_LEASE : VG_EV_VIPS,
+			    "VIPs removed%s", r->id == 0 ?
+			    ": the lease ran out" : "");
+		}
 		a->vips_held = 0;
 		a->vips_since = vg_now();
 		break;
@@ -311,6 +320,48 @@ vips_off(struct vg_agent *a)
 	vips_off_self(a);
 }
 
+/* ---- events: kept for `vigilctl events`, streamed to its followers */
+
+void
+vg_agent_event(struct vg_agent *a, enum vg_event_kind kind, const char *fmt, ...)
+{
+	const struct vg_event *e;
+	json_object *o, *w;
+	char text[VG_EVENT_TEXT];
+	va_list ap;
+	vg_ns now = vg_now();
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	e = vg_events_add(&a->events, kind, now, vg_realtime_ms(), "%s", text);
+	if (a->ctl == NULL)
+		return;
+	w = json_object_new_object();
+	o = vg_event_json(e, now);
+	json_object_object_add(w, "event", o);
+	vg_control_broadcast(a->ctl, w);
+	json_object_put(w);
+}
+
+static void
+hook_done(void *arg, const struct vg_hook_job *j, const char *path, int st,
+    int timed_out)
+{
+	struct vg_agent *a = arg;
+
+	if (timed_out)
+		vg_agent_event(a, VG_EV_HOOK, "%s %s: killed after script_timeout",
+		    path, vg_state_name(j->ev.state));
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		vg_agent_event(a, VG_EV_HOOK, "%s %s: ok", path,
+		    vg_state_name(j->ev.state));
+	else
+		vg_agent_event(a, VG_EV_HOOK, "%s %s: failed (%s %d)", path,
+		    vg_state_name(j->ev.state), WIFEXITED(st) ? "exit" : "signal",
+		    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+}
+
 /* ---- hooks: the state file and the notify scripts follow every change */
 
 static void
@@ -366,6 +417,12 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 			    vg_state_name(x->old_state),
 			    vg_state_name(x->new_state), x->why,
 			    (unsigned long long)a->el.term);
+			vg_agent_event(a, x->new_state == VG_ST_ACTIVE ||
+			    x->old_state == VG_ST_ACTIVE ? VG_EV_ELECTION :
+			    VG_EV_STATE, "%s -> %s: %s (term %llu)",
+			    vg_state_name(x->old_state),
+			    vg_state_name(x->new_state), x->why,
+			    (unsigned long long)a->el.term);
 			state_changed(a, x->old_state, x->new_state, x->why);
 			notify_status(a);
 			break;
@@ -383,6 +440,7 @@ peer_event(struct vg_agent *a, struct vg_peer *p, enum vg_peer_event ev,
 	switch (ev) {
 	case VG_PEER_EV_UP:
 		log_info("peer %s (id %u) is up", p->name, p->id);
+		vg_agent_event(a, VG_EV_PEER, "peer %s is up", p->name);
 		if (p->last.config_digest != a->conf->digest)
 			log_warnx("peer %s has config digest %08x, this node "
 			    "%08x: the configurations differ", p->name,
@@ -391,10 +449,12 @@ peer_event(struct vg_agent *a, struct vg_peer *p, enum vg_peer_event ev,
 	case VG_PEER_EV_DOWN:
 		log_info("peer %s (id %u) is dead: silent for %lld ms", p->name,
 		    p->id, (long long)((now - p->last_seen) / VG_NS_PER_MS));
+		vg_agent_event(a, VG_EV_PEER, "peer %s is dead", p->name);
 		break;
 	case VG_PEER_EV_RESTART:
 		log_info("peer %s (id %u) restarted (incarnation %llu)",
 		    p->name, p->id, (unsigned long long)p->last.incarnation);
+		vg_agent_event(a, VG_EV_PEER, "peer %s restarted", p->name);
 		break;
 	default:
 		return;
@@ -664,17 +724,44 @@ sig_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 /* ---- control requests */
 
 static json_object *
+events_reply(struct vg_agent *a, vg_ns now)
+{
+	json_object *r = json_object_new_object(), *l = json_object_new_array();
+	const struct vg_event *e;
+	size_t i;
+
+	for (i = 0; (e = vg_events_get(&a->events, i)) != NULL; i++)
+		json_object_array_add(l, vg_event_json(e, now));
+	json_object_object_add(r, "events", l);
+	return r;
+}
+
+static json_object *
 ctl_handler(void *arg, const struct vg_ctl_request *req,
-    const struct vg_ctl_caller *caller, char *err, size_t errlen)
+    struct vg_ctl_caller *caller, char *err, size_t errlen)
 {
 	struct vg_agent *a = arg;
+	json_object *r;
+	char *text;
 
-	(void)caller;
 	switch (req->cmd) {
 	case VG_CTL_STATUS:
 		return vg_status_json(a, vg_now());
+	case VG_CTL_EVENTS:
+		caller->subscribe = req->follow;
+		return events_reply(a, vg_now());
+	case VG_CTL_METRICS:
+		if ((text = vg_metrics_text(a, vg_now())) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return NULL;
+		}
+		r = json_object_new_object();
+		json_object_object_add(r, "text", json_object_new_string(text));
+		free(text);
+		return r;
 	default:
-		snprintf(err, errlen, "command not handled");
+		snprintf(err, errlen, "%s is not built yet",
+		    vg_ctl_cmds[req->cmd].name);
 		return NULL;
 	}
 }
@@ -840,6 +927,7 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 
 	a->started = vg_now();
+	vg_events_init(&a->events);
 	a->rl_drop = (struct vg_ratelimit)VG_RATELIMIT_INIT(VG_NS_PER_S, 10);
 	a->rl_slow = (struct vg_ratelimit)VG_RATELIMIT_INIT(10 * VG_NS_PER_S, 1);
 	setup_peers(a);
@@ -870,12 +958,13 @@ main(int argc, char *argv[])
 	a->keeper_w.data = a->keeper_cw.data = a;
 	a->keeper.fd = -1;
 	keeper_start(a);
-	if ((a->hooks = vg_hooks_new(a->loop, c)) == NULL)
+	if ((a->hooks = vg_hooks_new(a->loop, c, hook_done, a)) == NULL)
 		fatal("hooks");
 	a->ctl = vg_control_open(a->loop, c->ctl.socket, c->ctl.operator_group,
 	    ctl_handler, a, err, sizeof(err));
 	if (a->ctl == NULL)
 		fatalx("%s", err);
+	vg_control_set_groups(a->ctl, c->ctl.operator_group, c->ctl.admin_group);
 
 	ev_io_init(&a->sock_w, sock_cb, a->sock, EV_READ);
 	ev_io_init(&a->nl_w, nl_cb, vg_nl_fd(a->nl), EV_READ);

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctlproto.h"
@@ -22,9 +23,14 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: vigilctl [-s socket] command [--json]\n"
+	    "usage: vigilctl [-s socket] command [args] [--json]\n"
 	    "commands:\n"
-	    "  status    the cluster, this node and every peer\n"
+	    "  status                  the cluster, this node and every peer\n"
+	    "  events [--follow]       the last 1000 events; -f: and new ones\n"
+	    "  metrics                 Prometheus text\n"
+	    "  failover [--to NODE]    hand the VIPs over (operator)\n"
+	    "  maintenance on|off      drain this node, or put it back (operator)\n"
+	    "  reload                  re-read the configuration (admin)\n"
 	    "options:\n"
 	    "  -s socket the agent's ctl socket (default %s)\n"
 	    "  --json    print the agent's JSON reply\n"
@@ -33,22 +39,18 @@ usage(void)
 	exit(VG_EXIT_USAGE);
 }
 
-/* Sends req, returns the reply line (malloc'd) or NULL: unreachable. */
-static char *
-roundtrip(const char *path, const char *req)
+static int
+ctl_connect(const char *path, int timeout_s)
 {
 	struct sockaddr_un sun;
-	struct timeval tv = { 5, 0 };
-	size_t len = 0, cap = 4096;
-	char *buf, *nl;
-	ssize_t n = 0;
+	struct timeval tv = { timeout_s, 0 };
 	int fd;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		fprintf(stderr, "vigilctl: socket path too long: %s\n", path);
-		return NULL;
+		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
@@ -59,45 +61,46 @@ roundtrip(const char *path, const char *req)
 		    path, strerror(errno));
 		if (fd != -1)
 			close(fd);
-		return NULL;
+		return -1;
 	}
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
-		fprintf(stderr, "vigilctl: send to %s: %s\n", path,
-		    strerror(errno));
-		close(fd);
-		return NULL;
-	}
-	if ((buf = malloc(cap)) == NULL) {
-		close(fd);
-		return NULL;
-	}
+	return fd;
+}
+
+/* One line from fd, buffered in buf (len bytes) across calls; NULL at EOF. */
+static char *
+read_line(int fd, char **buf, size_t *len, size_t *cap)
+{
+	char *nl, *line;
+	ssize_t n;
+
 	for (;;) {
-		if (len + 1 >= cap) {
+		if (*buf != NULL && (nl = memchr(*buf, '\n', *len)) != NULL) {
+			size_t l = (size_t)(nl - *buf);
+
+			if ((line = malloc(l + 1)) == NULL)
+				return NULL;
+			memcpy(line, *buf, l);
+			line[l] = '\0';
+			memmove(*buf, nl + 1, *len - l - 1);
+			*len -= l + 1;
+			return line;
+		}
+		if (*len + 4096 > *cap) {
 			char *nb;
 
-			if (cap >= REPLY_MAX || (nb = realloc(buf, cap * 2)) == NULL)
-				break;
-			buf = nb;
-			cap *= 2;
+			if (*cap >= REPLY_MAX ||
+			    (nb = realloc(*buf, *cap ? *cap * 2 : 8192)) == NULL)
+				return NULL;
+			*buf = nb;
+			*cap = *cap ? *cap * 2 : 8192;
 		}
-		n = recv(fd, buf + len, cap - len - 1, 0);
+		n = recv(fd, *buf + *len, *cap - *len, 0);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			break;
-		len += (size_t)n;
-		buf[len] = '\0';
-		if ((nl = memchr(buf, '\n', len)) != NULL) {
-			*nl = '\0';
-			close(fd);
-			return buf;
-		}
+			return NULL;
+		*len += (size_t)n;
 	}
-	fprintf(stderr, "vigilctl: no complete reply from %s%s%s\n", path,
-	    n == -1 ? ": " : "", n == -1 ? strerror(errno) : "");
-	free(buf);
-	close(fd);
-	return NULL;
 }
 
 static json_object *
@@ -202,12 +205,76 @@ print_status(json_object *r)
 	}
 }
 
+static void
+print_event(json_object *e)
+{
+	json_object *t = get(e, "time_ms");
+	time_t secs = t ? (time_t)(json_object_get_int64(t) / 1000) : 0;
+	struct tm tm;
+	char when[64];
+
+	localtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	printf("%s.%03lld  %-8s %s\n", when,
+	    t ? (long long)(json_object_get_int64(t) % 1000) : 0LL,
+	    str(e, "kind"), str(e, "text"));
+}
+
+static void
+print_reply(const char *cmd, json_object *r)
+{
+	json_object *l;
+	size_t i;
+
+	if (strcmp(cmd, "status") == 0)
+		print_status(r);
+	else if (strcmp(cmd, "events") == 0 && (l = get(r, "events")) != NULL) {
+		for (i = 0; i < json_object_array_length(l); i++)
+			print_event(json_object_array_get_idx(l, i));
+	} else if (strcmp(cmd, "metrics") == 0)
+		fputs(str(r, "text"), stdout);
+	else if (get(r, "message") != NULL)
+		printf("%s\n", str(r, "message"));
+}
+
+/* The request line for the command and its arguments; -1 on a usage error. */
+static int
+build_request(const char *cmd, char **args, int nargs, const char *to,
+    int follow, char *req, size_t len)
+{
+	json_object *o = json_object_new_object();
+	int rc = 0;
+
+	json_object_object_add(o, "cmd", json_object_new_string(cmd));
+	if (strcmp(cmd, "events") == 0 && follow)
+		json_object_object_add(o, "follow", json_object_new_boolean(1));
+	if (strcmp(cmd, "failover") == 0 && to != NULL)
+		json_object_object_add(o, "to", json_object_new_string(to));
+	if (strcmp(cmd, "maintenance") == 0) {
+		if (nargs != 1 || (strcmp(args[0], "on") != 0 &&
+		    strcmp(args[0], "off") != 0))
+			rc = -1;
+		else
+			json_object_object_add(o, "on", json_object_new_boolean(
+			    strcmp(args[0], "on") == 0));
+	} else if (nargs != 0)
+		rc = -1;
+	if ((strcmp(cmd, "failover") != 0 && to != NULL) ||
+	    (strcmp(cmd, "events") != 0 && follow))
+		rc = -1;
+	snprintf(req, len, "%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
-	const char *sock = VG_CTL_SOCKET_DEFAULT, *cmd = NULL;
-	int i, json = 0, rc;
-	char req[256], *reply;
+	const char *sock = VG_CTL_SOCKET_DEFAULT, *cmd = NULL, *to = NULL;
+	char *args[8], req[512], *reply, *buf = NULL;
+	size_t blen = 0, bcap = 0;
+	int i, nargs = 0, json = 0, follow = 0, rc, fd;
 	json_object *r, *ok;
 
 	for (i = 1; i < argc; i++) {
@@ -216,13 +283,22 @@ main(int argc, char *argv[])
 		else if (strcmp(argv[i], "--json") == 0 ||
 		    strcmp(argv[i], "-j") == 0)
 			json = 1;
+		else if (strcmp(argv[i], "--follow") == 0 ||
+		    strcmp(argv[i], "-f") == 0)
+			follow = 1;
+		else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+			to = argv[++i];
 		else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0)
 			usage();
-		else if (argv[i][0] == '-' || cmd != NULL)
+		else if (argv[i][0] == '-')
 			usage();
-		else
+		else if (cmd == NULL)
 			cmd = argv[i];
+		else if (nargs < 8)
+			args[nargs++] = argv[i];
+		else
+			usage();
 	}
 	if (cmd == NULL)
 		usage();
@@ -233,12 +309,28 @@ main(int argc, char *argv[])
 		fprintf(stderr, "vigilctl: unknown command \"%s\"\n", cmd);
 		usage();
 	}
-	snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}\n", vg_ctl_cmds[i].name);
-	if ((reply = roundtrip(sock, req)) == NULL)
+	if (build_request(cmd, args, nargs, to, follow, req, sizeof(req)) == -1)
+		usage();
+	/* a hand-over or a reload may take a moment; a follower waits forever */
+	if ((fd = ctl_connect(sock, 10)) == -1)
 		return VG_EXIT_UNREACHABLE;
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+		fprintf(stderr, "vigilctl: send to %s: %s\n", sock,
+		    strerror(errno));
+		close(fd);
+		return VG_EXIT_UNREACHABLE;
+	}
+	if ((reply = read_line(fd, &buf, &blen, &bcap)) == NULL) {
+		fprintf(stderr, "vigilctl: no reply from %s\n", sock);
+		close(fd);
+		free(buf);
+		return VG_EXIT_UNREACHABLE;
+	}
 	if ((r = json_tokener_parse(reply)) == NULL) {
 		fprintf(stderr, "vigilctl: the agent's reply is not JSON\n");
 		free(reply);
+		free(buf);
+		close(fd);
 		return VG_EXIT_REFUSED;
 	}
 	ok = get(r, "ok");
@@ -246,11 +338,35 @@ main(int argc, char *argv[])
 	    VG_EXIT_REFUSED;
 	if (json)
 		printf("%s\n", reply);
-	else if (rc != VG_EXIT_OK)
+	else if (rc != VG_EXIT_OK) {
+		json_object *errs = get(r, "errors");
+		size_t k;
+
 		fprintf(stderr, "vigilctl: %s\n", str(r, "error"));
-	else
-		print_status(r);
+		for (k = 0; errs != NULL && k < json_object_array_length(errs); k++)
+			fprintf(stderr, "  %s\n", json_object_get_string(
+			    json_object_array_get_idx(errs, k)));
+	} else
+		print_reply(cmd, r);
 	json_object_put(r);
 	free(reply);
+	if (follow && rc == VG_EXIT_OK) {
+		struct timeval tv = { 0, 0 };	/* no timeout while following */
+
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		fflush(stdout);
+		while ((reply = read_line(fd, &buf, &blen, &bcap)) != NULL) {
+			if (json)
+				printf("%s\n", reply);
+			else if ((r = json_tokener_parse(reply)) != NULL) {
+				print_event(get(r, "event"));
+				json_object_put(r);
+			}
+			fflush(stdout);
+			free(reply);
+		}
+	}
+	free(buf);
+	close(fd);
 	return rc;
 }
