@@ -48,6 +48,14 @@ struct vg_agent {
 	ev_io			nl_w;
 	char			link_down[IF_NAMESIZE];
 	vg_ns			last_failover;	/* metrics */
+	struct {			/* a failover request awaiting its end */
+		int		on;
+		uint64_t	client;
+		uint16_t	from, to;	/* active before; wanted (0 any) */
+		uint64_t	term;
+		vg_ns		started, deadline;
+	}			pending;
+	uint64_t		reloads, reloads_failed;
 	ev_timer		garp;
 	unsigned		garp_left;
 	uint64_t		garps_sent;

@@ -172,6 +172,23 @@ get_float(struct parse *p, const config_setting_t *grp, const char *name,
 }
 
 static int
+get_bool(struct parse *p, const config_setting_t *grp, const char *name,
+    int *out)
+{
+	const config_setting_t *s = config_setting_get_member(grp, name);
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		ERR(p, line_of(s), "%s must be true or false, not %s", name,
+		    type_name(config_setting_type(s)));
+		return -1;
+	}
+	*out = config_setting_get_bool(s);
+	return 1;
+}
+
+static int
 get_str(struct parse *p, const config_setting_t *grp, const char *name,
     char *out, size_t outlen)
 {
@@ -646,6 +663,8 @@ compute_digest(struct vg_conf *c)
 	h = fnv1a(h, &c->quorum, sizeof(c->quorum));
 	h = fnv1a(h, &c->auth, sizeof(c->auth));
 	h = fnv1a(h, &c->vip_lifetime, sizeof(c->vip_lifetime));
+	h = fnv1a(h, &c->preempt, sizeof(c->preempt));
+	h = fnv1a(h, &c->preempt_delay, sizeof(c->preempt_delay));
 	for (i = 0; i < c->n_nodes; i++) {
 		const struct vg_conf_node *n = &c->nodes[i];
 
@@ -676,6 +695,10 @@ defaults(struct vg_conf *c)
 	c->garp_interval = VG_MS(VG_DEFAULT_GARP_INTERVAL_MS);
 	c->garp_refresh = VG_MS(VG_DEFAULT_GARP_REFRESH_MS);
 	c->hooks.timeout = VG_MS(VG_DEFAULT_SCRIPT_TIMEOUT_MS);
+	c->preempt = 1;
+	c->preempt_delay = VG_MS(VG_DEFAULT_PREEMPT_DELAY_MS);
+	c->max_failovers = VG_DEFAULT_MAX_FAILOVERS;
+	c->flap_window = VG_MS(VG_DEFAULT_FLAP_WINDOW_MS);
 	c->auth = VG_AUTH_HMAC;
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", VG_DEFAULT_STATE_DIR);
 	snprintf(c->state_file, sizeof(c->state_file), "%s",
@@ -696,7 +719,8 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	    "auth_key_file", "state_dir", "state_file", "quorum", "ctl", "log",
 	    "nodes", "vips", "vip_lifetime", "garp_count", "garp_interval",
 	    "garp_refresh", "notify", "notify_active", "notify_standby",
-	    "notify_fault", "notify_maintenance", "script_timeout", NULL };
+	    "notify_fault", "notify_maintenance", "script_timeout", "preempt",
+	    "preempt_delay", "max_failovers", "flap_window", NULL };
 	static const char *const auths[] = { "hmac-sha256", "none", NULL };
 	struct vg_conf *c = p->conf;
 	const config_setting_t *s;
@@ -754,6 +778,13 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	    sizeof(c->hooks.notify_maintenance));
 	if (get_int(p, root, "script_timeout", 1, 600000, &n) == 1)
 		c->hooks.timeout = VG_MS(n);
+	get_bool(p, root, "preempt", &c->preempt);
+	if (get_int(p, root, "preempt_delay", 0, 86400000, &n) == 1)
+		c->preempt_delay = VG_MS(n);
+	if (get_int(p, root, "max_failovers", 1, VG_FLAP_LIMIT, &n) == 1)
+		c->max_failovers = (unsigned)n;
+	if (get_int(p, root, "flap_window", 1, 86400000, &n) == 1)
+		c->flap_window = VG_MS(n);
 	get_path(p, root, "state_file", c->state_file, sizeof(c->state_file));
 	if ((s = config_setting_get_member(root, "quorum")) != NULL)
 		quorum_line = line_of(s);

@@ -23,6 +23,7 @@
 #define VG_SOCK_PATH_MAX	108	/* sun_path */
 
 #define VG_DEFAULT_PORT		5405
+#define VG_FLAP_LIMIT		63	/* max_failovers at most */
 #define VG_DEFAULT_INTERVAL_MS	100
 #define VG_DEFAULT_DEAD_FACTOR	5	/* dead_time = 5 intervals */
 #define VG_DEFAULT_MAX_DRIFT	0.01
@@ -31,6 +32,9 @@
 #define VG_DEFAULT_GARP_INTERVAL_MS 10
 #define VG_DEFAULT_GARP_REFRESH_MS 30000
 #define VG_DEFAULT_SCRIPT_TIMEOUT_MS 10000
+#define VG_DEFAULT_PREEMPT_DELAY_MS 30000
+#define VG_DEFAULT_MAX_FAILOVERS 3
+#define VG_DEFAULT_FLAP_WINDOW_MS 60000
 #define VG_DEFAULT_STATE_DIR	"/var/lib/vigil"
 #define VG_DEFAULT_STATE_FILE	"/run/vigil/state"
 #define VG_DEFAULT_CTL_SOCKET	"/run/vigil/vigil.sock"
@@ -85,6 +89,10 @@ struct vg_conf {
 	unsigned		garp_count;
 	vg_ns			garp_interval;
 	vg_ns			garp_refresh;	/* 0: never */
+	int			preempt;
+	vg_ns			preempt_delay;
+	unsigned		max_failovers;	/* in flap_window: preemption held */
+	vg_ns			flap_window;
 	unsigned		quorum;		/* votes needed */
 	unsigned		total_votes;
 	struct {

@@ -28,6 +28,8 @@ struct client {
 	size_t			outlen, outoff;
 	int			closing;	/* close once out is flushed */
 	int			subscribed;	/* events --follow */
+	int			deferred;	/* an answer is owed */
+	uint64_t		id;
 	struct client		*next;
 };
 
@@ -42,6 +44,7 @@ struct vg_control {
 	struct vg_control_stats	st;
 	struct vg_ratelimit	rl;
 	int			operator_gid, admin_gid;
+	uint64_t		next_id;
 };
 
 static void	client_free(struct client *);
@@ -185,7 +188,15 @@ client_request(struct client *c, const char *line, size_t len)
 		return;
 	}
 	c->caller.subscribe = 0;
+	c->caller.defer = 0;
+	c->caller.client = c->id;
+	err[0] = '\0';
 	reply = ctl->handler(ctl->arg, &req, &c->caller, err, sizeof(err));
+	if (reply == NULL && c->caller.defer) {
+		c->deferred = 1;
+		ev_timer_stop(ctl->loop, &c->idle);	/* the agent answers */
+		return;
+	}
 	if (reply == NULL) {
 		client_error(c, err);
 		return;
@@ -339,6 +350,7 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	c->ctl = ctl;
 	c->fd = fd;
+	c->id = ++ctl->next_id;
 	c->caller.pid = cred.pid;
 	c->caller.uid = cred.uid;
 	c->caller.gid = cred.gid;
@@ -446,6 +458,26 @@ vg_control_set_groups(struct vg_control *ctl, const char *operator,
 {
 	ctl->operator_gid = gid_of(operator);
 	ctl->admin_gid = gid_of(admin);
+}
+
+int
+vg_control_answer(struct vg_control *ctl, uint64_t id, json_object *reply)
+{
+	struct client *c;
+
+	for (c = ctl->clients; c != NULL; c = c->next) {
+		if (c->id != id || !c->deferred)
+			continue;
+		c->deferred = 0;
+		if (!json_object_object_get_ex(reply, "ok", NULL))
+			json_object_object_add(reply, "ok",
+			    json_object_new_boolean(1));
+		client_reply(c, reply);
+		ev_timer_again(ctl->loop, &c->idle);
+		client_flush(c);
+		return 1;
+	}
+	return 0;
 }
 
 void

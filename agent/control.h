@@ -20,6 +20,8 @@ struct vg_ctl_caller {
 	gid_t			gid;
 	enum vg_ctl_role	role;
 	int			subscribe;	/* set by the handler: stream events */
+	int			defer;		/* set by the handler: answer later */
+	uint64_t		client;		/* for vg_control_answer */
 };
 
 /*
@@ -41,6 +43,9 @@ void		 vg_control_close(struct vg_control *);
 /* Group names of the operator and admin roles ("" or unknown: none). */
 void		 vg_control_set_groups(struct vg_control *, const char *operator,
 		    const char *admin);
+/* The deferred answer to a client's request (it may have gone: then 0). */
+int		 vg_control_answer(struct vg_control *, uint64_t client,
+		    json_object *);
 /* Sends one JSON line to every subscribed client (events --follow). */
 void		 vg_control_broadcast(struct vg_control *, json_object *);
 /* The role of a caller (pure, given its groups); for the unit tests. */

@@ -40,7 +40,7 @@ act(struct vg_acts *acts, enum vg_act_type t)
 	return a;
 }
 
-static void
+static struct vg_act *
 send_msg(struct vg_acts *acts, uint8_t type, uint16_t target, uint16_t flags,
     uint64_t term, uint16_t reason)
 {
@@ -51,6 +51,7 @@ send_msg(struct vg_acts *acts, uint8_t type, uint16_t target, uint16_t flags,
 	a->flags = flags;
 	a->term = term;
 	a->reason = reason;
+	return a;
 }
 
 static void
@@ -171,8 +172,8 @@ vips_off(struct vg_election *el, struct vg_acts *acts)
  * if asked, RELEASE(term) so that peers may vote at once.
  */
 static void
-step_down(struct vg_election *el, vg_ns now, int release, const char *why,
-    struct vg_acts *acts)
+step_down_to(struct vg_election *el, vg_ns now, int release,
+    uint16_t successor, const char *why, struct vg_acts *acts)
 {
 	int was_active = el->state == VG_ST_ACTIVE;
 
@@ -181,7 +182,11 @@ step_down(struct vg_election *el, vg_ns now, int release, const char *why,
 		el->st.step_downs++;
 		if (release) {
 			el->released_own = el->term;
-			send_msg(acts, VG_MSG_RELEASE, 0, 0, el->term, 0);
+			send_msg(acts, VG_MSG_RELEASE, 0, 0, el->term,
+			    0)->successor = successor;
+			if (successor != 0)
+				send_msg(acts, VG_MSG_TRANSFER, successor, 0,
+				    el->term, 0)->successor = successor;
 			/* our own release lifts rules (1) and (3) for us too */
 			el->released = 1;
 			el->released_by = el->self_id;
@@ -194,6 +199,36 @@ step_down(struct vg_election *el, vg_ns now, int release, const char *why,
 	el->lapsed = 0;
 	el->lease_deadline = 0;
 	set_state(el, idle_state(el, now), why, acts);
+}
+
+static void
+step_down(struct vg_election *el, vg_ns now, int release, const char *why,
+    struct vg_acts *acts)
+{
+	step_down_to(el, now, release, 0, why, acts);
+}
+
+/* ---- flap damping: changes of the active node this node has seen */
+
+static void
+flap_note(struct vg_election *el, vg_ns now)
+{
+	el->failovers[el->flap_head] = now;
+	el->flap_head = (el->flap_head + 1) % VG_FLAP_MAX;
+	if (el->n_failovers < VG_FLAP_MAX)
+		el->n_failovers++;
+}
+
+int
+vg_el_flapping(const struct vg_election *el, vg_ns now)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < el->n_failovers; i++)
+		if (now - el->failovers[i] < el->flap_window)
+			n++;
+	return n > el->max_failovers;
 }
 
 /* ---- the lease */
@@ -298,10 +333,15 @@ candidacy_at(const struct vg_election *el, vg_ns now)
 
 	if (el->state != VG_ST_STANDBY || !self_eligible(el))
 		return VG_NS_NEVER;
-	if (el->transfer_to_me)
+	if (el->transfer_to_me || (el->released &&
+	    el->release_to == el->self_id && el->released_by != el->self_id))
 		t = el->released_at + half_rtt;
-	else if (el->released && el->released_by != el->self_id)
+	else if (el->released && el->released_by != el->self_id) {
 		t = el->released_at + half_rtt + (vg_ns)rank(el, now) * el->h;
+		/* the successor it named goes first: one round ahead of us */
+		if (el->release_to != 0)
+			t += 2 * el->h + el->rtt_worst;
+	}
 	/* after our own release (hand-over, fault, lapse, keeper lost) we stand
 	 * again only as after hearing an active: the others go first */
 	else
@@ -333,6 +373,8 @@ round_votes(const struct vg_election *el)
 }
 
 static void	round_progress(struct vg_election *, vg_ns, struct vg_acts *);
+static void	real_round(struct vg_election *, vg_ns, struct vg_acts *);
+static void	preempt_check(struct vg_election *, vg_ns, struct vg_acts *);
 
 static void
 start_candidacy(struct vg_election *el, vg_ns now, struct vg_acts *acts)
@@ -342,8 +384,13 @@ start_candidacy(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 	el->round_end = now + 2 * el->h + el->rtt_worst;
 	el->st.elections_started++;
 	round_reset(el);
-	set_state(el, VG_ST_CANDIDATE, el->released ? "the active released" :
-	    "no active heard", acts);
+	set_state(el, VG_ST_CANDIDATE, el->transfer_to_me ? "handed over to" :
+	    el->released ? "the active released" : "no active heard", acts);
+	if (el->transfer_to_me) {
+		/* invited by the active itself: no pre-vote (Raft's TimeoutNow) */
+		real_round(el, now, acts);
+		return;
+	}
 	send_msg(acts, VG_MSG_VOTE_REQUEST, 0, VG_FLAG_PRE, el->cand_term, 0);
 	round_progress(el, now, acts);
 }
@@ -360,6 +407,7 @@ become_active(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 	el->lapsed = 0;
 	el->lease_deadline = 0;
 	el->st.elections_won++;
+	flap_note(el, now);
 	/* every vote is an echo of the VOTE_REQUEST */
 	for (i = 0; i < el->n_nodes; i++)
 		el->nodes[i].ack_sent = el->nodes[i].granted && !el->nodes[i].self ?
@@ -376,24 +424,31 @@ round_progress(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 	if (el->state != VG_ST_CANDIDATE || round_votes(el) < el->quorum)
 		return;
 	if (el->prevote) {
-		/* take the term, vote for ourselves, durably, then ask */
-		el->prevote = 0;
-		el->term = el->cand_term;
-		el->voted_for = el->self_id;
-		el->active_id = 0;
-		el->echo_seq = 0;
-		el->released = 0;
-		el->quiet_since = now;	/* granting a vote counts as hearing */
-		persist(el, acts);
-		el->req_sent = now;
-		el->round_end = now + 2 * el->h + el->rtt_worst;
-		round_reset(el);
-		send_msg(acts, VG_MSG_VOTE_REQUEST, 0, 0, el->term, 0);
-		if (round_votes(el) >= el->quorum)
-			become_active(el, now, acts);
+		real_round(el, now, acts);
 		return;
 	}
 	become_active(el, now, acts);
+}
+
+/* Take the term, vote for ourselves, durably, then ask. */
+static void
+real_round(struct vg_election *el, vg_ns now, struct vg_acts *acts)
+{
+	el->prevote = 0;
+	el->term = el->cand_term;
+	el->voted_for = el->self_id;
+	el->active_id = 0;
+	el->echo_seq = 0;
+	el->released = 0;
+	el->transfer_to_me = 0;
+	el->quiet_since = now;	/* granting a vote counts as hearing */
+	persist(el, acts);
+	el->req_sent = now;
+	el->round_end = now + 2 * el->h + el->rtt_worst;
+	round_reset(el);
+	send_msg(acts, VG_MSG_VOTE_REQUEST, 0, 0, el->term, 0);
+	if (round_votes(el) >= el->quorum)
+		become_active(el, now, acts);
 }
 
 static void
@@ -501,12 +556,13 @@ on_vote(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *v,
 /* ---- heartbeats, releases */
 
 static void
-release_of(struct vg_election *el, struct vg_el_node *s, vg_ns now,
-    int transfer_here)
+release_of(struct vg_election *el, struct vg_el_node *s, uint16_t successor,
+    vg_ns now, int transfer_here)
 {
 	el->released = 1;
 	el->released_by = s->id;
 	el->released_at = now;
+	el->release_to = successor;
 	el->transfer_to_me = transfer_here;
 	s->released_at = now;
 	el->active_id = 0;
@@ -535,6 +591,8 @@ follow(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *s,
 	if (el->state == VG_ST_CANDIDATE)
 		set_state(el, idle_state(el, now), "an active is there", acts);
 	if (el->active_id != s->id || el->active_inc != m->incarnation) {
+		if (el->active_id != s->id)
+			flap_note(el, now);
 		el->active_id = s->id;
 		el->active_inc = m->incarnation;
 		el->echo_seq = 0;
@@ -566,7 +624,7 @@ on_heartbeat(struct vg_election *el, const struct vg_msg *m,
 	    el->state != VG_ST_ACTIVE) {
 		/* our active is no longer: a restart is a release */
 		if (m->incarnation > el->active_inc)
-			release_of(el, s, now, 0);
+			release_of(el, s, 0, now, 0);
 		else
 			el->active_id = 0;
 	}
@@ -586,8 +644,19 @@ on_heartbeat(struct vg_election *el, const struct vg_msg *m,
 
 static void
 on_release(struct vg_election *el, const struct vg_msg *m,
-    struct vg_el_node *s, vg_ns now, int transfer)
+    struct vg_el_node *s, vg_ns now, int transfer, struct vg_acts *acts)
 {
+	uint16_t target;
+
+	/* TRANSFER to the active from a follower: an operator's request,
+	 * made on that node, to hand over (to m->active, 0: our choice). */
+	if (transfer && el->state == VG_ST_ACTIVE && m->term == el->term &&
+	    m->target == el->self_id) {
+		el->st.handover_requests++;
+		if (vg_el_handover_check(el, m->active, now, &target) == VG_HO_OK)
+			(void)vg_el_handover(el, target, now, acts);
+		return;
+	}
 	/* Only from the node we know as the active of that term: a
 	 * follower's keeper must not open an election. */
 	if (m->term != el->term || el->active_id != s->id ||
@@ -602,11 +671,11 @@ on_release(struct vg_election *el, const struct vg_msg *m,
 		el->transfer_to_me = 1;
 		el->released_at = now;
 		if (!el->released)
-			release_of(el, s, now, 1);
+			release_of(el, s, el->self_id, now, 1);
 		return;
 	}
 	if (!el->released)
-		release_of(el, s, now, 0);
+		release_of(el, s, m->active, now, 0);
 }
 
 /* ---- entry points */
@@ -637,7 +706,12 @@ vg_el_init(struct vg_election *el, const struct vg_conf *c, uint64_t term,
 		n->priority = c->nodes[i].priority;
 		n->released_at = -1;
 		n->ack_sent = -1;
+		n->healthy_since = -1;
 	}
+	el->preempt = c->preempt;
+	el->preempt_delay = c->preempt_delay;
+	el->max_failovers = c->max_failovers;
+	el->flap_window = c->flap_window;
 	el->priority = c->nodes[c->self].priority;
 	el->term = el->max_term = term;
 	el->voted_for = voted_for;
@@ -661,6 +735,11 @@ vg_el_input(struct vg_election *el, const struct vg_msg *m, vg_ns echo_sent,
 		return;
 	if (s->heard && m->incarnation > s->incarnation)
 		s->released_at = now;		/* restarted */
+	if (m->state == VG_ST_STANDBY && s->role == VG_ROLE_NODE) {
+		if (s->healthy_since < 0 || !heard_within(el, s, now))
+			s->healthy_since = now;
+	} else
+		s->healthy_since = -1;
 	s->heard = 1;
 	s->last_heard = now;
 	s->state = m->state;
@@ -681,10 +760,10 @@ vg_el_input(struct vg_election *el, const struct vg_msg *m, vg_ns echo_sent,
 		on_vote(el, m, s, now, acts);
 		break;
 	case VG_MSG_RELEASE:
-		on_release(el, m, s, now, 0);
+		on_release(el, m, s, now, 0, acts);
 		break;
 	case VG_MSG_TRANSFER:
-		on_release(el, m, s, now, 1);
+		on_release(el, m, s, now, 1, acts);
 		break;
 	}
 	vg_el_tick(el, now, acts);
@@ -695,6 +774,9 @@ vg_el_tick(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 {
 	lease_check(el, now, acts);
 	switch (el->state) {
+	case VG_ST_ACTIVE:
+		preempt_check(el, now, acts);
+		break;
 	case VG_ST_CANDIDATE:
 		if (now >= el->round_end)
 			round_failed(el, now, acts);
@@ -720,6 +802,15 @@ vg_el_deadline(const struct vg_election *el, vg_ns now)
 	switch (el->state) {
 	case VG_ST_ACTIVE:
 		d = el->lapsed ? el->lapsed_at + el->dead : el->lease_deadline;
+		for (i = 0; el->preempt && !el->lapsed && i < el->n_nodes; i++) {
+			const struct vg_el_node *n = &el->nodes[i];
+
+			if (!n->self && n->healthy_since >= 0 &&
+			    n->priority > el->priority &&
+			    (t = n->healthy_since + el->preempt_delay) < d &&
+			    t > now)
+				d = t;
+		}
 		break;
 	case VG_ST_CANDIDATE:
 		d = el->round_end;
@@ -806,13 +897,202 @@ int
 vg_el_handover(struct vg_election *el, uint16_t to, vg_ns now,
     struct vg_acts *acts)
 {
-	uint64_t t = el->term;
-
 	lease_check(el, now, acts);
 	if (el->state != VG_ST_ACTIVE)
 		return -1;
-	step_down(el, now, 1, "hand-over", acts);
-	if (to != 0)
-		send_msg(acts, VG_MSG_TRANSFER, to, 0, t, 0);
+	if (to == 0 && vg_el_handover_check(el, 0, now, &to) != VG_HO_OK)
+		to = 0;		/* nobody to name: RELEASE alone */
+	el->st.handovers++;
+	step_down_to(el, now, 1, to, "hand-over", acts);	/* and TRANSFER */
 	return 0;
+}
+
+static const char *const ho_text[VG_HO_MAX] = {
+	[VG_HO_OK] = "ok",
+	[VG_HO_NOT_ACTIVE] = "this node is not the active",
+	[VG_HO_NO_ACTIVE] = "no live active node is known",
+	[VG_HO_NO_TARGET] = "no eligible node to hand over to",
+	[VG_HO_UNKNOWN] = "no such node",
+	[VG_HO_SELF] = "the target is the active node itself",
+	[VG_HO_DEAD] = "the target has not been heard within dead_time",
+	[VG_HO_INELIGIBLE] = "the target is not eligible (a witness, or not standby)",
+	[VG_HO_NO_QUORUM] = "a quorum is not in sight",
+};
+
+const char *
+vg_handover_err_text(enum vg_handover_err e)
+{
+	return (unsigned)e < VG_HO_MAX ? ho_text[e] : "invalid";
+}
+
+/* The best eligible standby other than `skip`, or NULL. */
+static const struct vg_el_node *
+best_standby(const struct vg_election *el, uint16_t skip, vg_ns now)
+{
+	const struct vg_el_node *b = NULL;
+	size_t i;
+
+	for (i = 0; i < el->n_nodes; i++) {
+		const struct vg_el_node *x = &el->nodes[i];
+
+		if (x->self || x->id == skip || x->role != VG_ROLE_NODE ||
+		    !heard_within(el, x, now) || x->state != VG_ST_STANDBY)
+			continue;
+		if (b == NULL || better(x->priority, x->id, b->priority, b->id))
+			b = x;
+	}
+	return b;
+}
+
+static enum vg_handover_err
+target_check(const struct vg_election *el, uint16_t to, vg_ns now)
+{
+	const struct vg_el_node *x = NULL;
+	size_t i;
+
+	for (i = 0; i < el->n_nodes; i++)
+		if (el->nodes[i].id == to)
+			x = &el->nodes[i];
+	if (x == NULL)
+		return VG_HO_UNKNOWN;
+	if (x->self) {
+		if (!self_eligible(el) || el->state != VG_ST_STANDBY)
+			return VG_HO_INELIGIBLE;
+		return VG_HO_OK;
+	}
+	if (!heard_within(el, x, now))
+		return VG_HO_DEAD;
+	if (x->role != VG_ROLE_NODE || x->state != VG_ST_STANDBY)
+		return VG_HO_INELIGIBLE;
+	return VG_HO_OK;
+}
+
+enum vg_handover_err
+vg_el_handover_check(const struct vg_election *el, uint16_t to, vg_ns now,
+    uint16_t *target)
+{
+	const struct vg_el_node *b;
+	enum vg_handover_err e;
+
+	if (el->state != VG_ST_ACTIVE)
+		return VG_HO_NOT_ACTIVE;
+	if (!vg_el_has_quorum(el, now))
+		return VG_HO_NO_QUORUM;
+	if (to == el->self_id)
+		return VG_HO_SELF;
+	if (to == 0) {
+		if ((b = best_standby(el, 0, now)) == NULL)
+			return VG_HO_NO_TARGET;
+		*target = b->id;
+		return VG_HO_OK;
+	}
+	if ((e = target_check(el, to, now)) != VG_HO_OK)
+		return e;
+	*target = to;
+	return VG_HO_OK;
+}
+
+enum vg_handover_err
+vg_el_request_handover(struct vg_election *el, uint16_t to, vg_ns now,
+    struct vg_acts *acts)
+{
+	const struct vg_el_node *a = NULL;
+	enum vg_handover_err e;
+	size_t i;
+
+	if (el->state == VG_ST_ACTIVE)
+		return VG_HO_NOT_ACTIVE;	/* the caller hands over itself */
+	for (i = 0; i < el->n_nodes; i++)
+		if (el->nodes[i].id == el->active_id && !el->nodes[i].self)
+			a = &el->nodes[i];
+	if (a == NULL || !heard_within(el, a, now) || a->state != VG_ST_ACTIVE)
+		return VG_HO_NO_ACTIVE;
+	if (!vg_el_has_quorum(el, now))
+		return VG_HO_NO_QUORUM;
+	if (to == a->id)
+		return VG_HO_SELF;
+	if (to == 0 && best_standby(el, a->id, now) == NULL &&
+	    (!self_eligible(el) || el->state != VG_ST_STANDBY))
+		return VG_HO_NO_TARGET;
+	if (to != 0 && (e = target_check(el, to, now)) != VG_HO_OK)
+		return e;
+	send_msg(acts, VG_MSG_TRANSFER, a->id, 0, el->term, 0)->successor = to;
+	return VG_HO_OK;
+}
+
+void
+vg_el_set_maintenance(struct vg_election *el, int on, vg_ns now,
+    struct vg_acts *acts)
+{
+	lease_check(el, now, acts);
+	if (el->maintenance == on)
+		return;
+	el->maintenance = on;
+	if (on && el->state == VG_ST_ACTIVE)
+		(void)vg_el_handover(el, 0, now, acts);	/* lands in maintenance */
+	else if (el->state != VG_ST_ACTIVE)
+		set_state(el, idle_state(el, now), on ? "maintenance" :
+		    "maintenance over", acts);
+}
+
+void
+vg_el_set_priority(struct vg_election *el, uint8_t p, vg_ns now,
+    struct vg_acts *acts)
+{
+	el->priority = p;
+	vg_el_tick(el, now, acts);
+}
+
+void
+vg_el_reconf(struct vg_election *el, const struct vg_conf *c, vg_ns now)
+{
+	struct vg_el_node old[VG_MAX_NODES];
+	size_t i, j, n_old = el->n_nodes;
+
+	memcpy(old, el->nodes, sizeof(old));
+	el->quorum = c->quorum;
+	el->h = c->interval;
+	el->dead = c->dead_time;
+	el->lease = c->lease;
+	el->margin = c->interval / 4;
+	el->rho = c->max_drift;
+	el->preempt = c->preempt;
+	el->preempt_delay = c->preempt_delay;
+	el->max_failovers = c->max_failovers;
+	el->flap_window = c->flap_window;
+	el->self = (size_t)c->self;
+	el->n_nodes = c->n_nodes;
+	for (i = 0; i < c->n_nodes; i++) {
+		struct vg_el_node *n = &el->nodes[i];
+
+		memset(n, 0, sizeof(*n));
+		n->released_at = n->ack_sent = n->healthy_since = -1;
+		for (j = 0; j < n_old; j++)
+			if (old[j].id == c->nodes[i].id)
+				*n = old[j];	/* what we heard stays */
+		n->id = c->nodes[i].id;
+		n->votes = c->nodes[i].votes;
+		n->role = c->nodes[i].role;
+		n->self = (int)i == c->self;
+		if (n->self)
+			n->priority = c->nodes[i].priority;
+	}
+	(void)now;
+}
+
+/* The active: a better node, healthy for preempt_delay, gets the VIPs. */
+static void
+preempt_check(struct vg_election *el, vg_ns now, struct vg_acts *acts)
+{
+	const struct vg_el_node *b;
+
+	if (el->state != VG_ST_ACTIVE || el->lapsed || !el->preempt ||
+	    vg_el_flapping(el, now))
+		return;
+	b = best_standby(el, 0, now);
+	if (b == NULL || b->priority <= el->priority || b->healthy_since < 0 ||
+	    now - b->healthy_since < el->preempt_delay)
+		return;
+	el->st.preemptions++;
+	(void)vg_el_handover(el, b->id, now, acts);
 }

@@ -44,6 +44,8 @@ struct vg_act {
 	uint64_t		term;		/* SEND, PERSIST, LEASE */
 	uint16_t		voted_for;	/* PERSIST */
 	vg_ns			deadline;	/* LEASE */
+	uint16_t		successor;	/* SEND RELEASE, TRANSFER: in the
+						 * header's active field */
 	uint8_t			old_state, new_state;	/* STATE */
 	const char		*why;		/* STATE: a few words for the log */
 };
@@ -72,7 +74,25 @@ struct vg_el_node {
 	vg_ns		ack_sent;
 	/* while we are a candidate: its answer this round */
 	int		granted;
+	/* eligible (standby) and heard without a gap since; -1 not */
+	vg_ns		healthy_since;
 };
+
+/* Why a hand-over cannot be done (vigilctl failover says so). */
+enum vg_handover_err {
+	VG_HO_OK = 0,
+	VG_HO_NOT_ACTIVE,	/* this node is not the active */
+	VG_HO_NO_ACTIVE,	/* no live active is known to ask */
+	VG_HO_NO_TARGET,	/* no eligible node to hand over to */
+	VG_HO_UNKNOWN,		/* no such node */
+	VG_HO_SELF,		/* the target is the active itself */
+	VG_HO_DEAD,		/* the target has not been heard within D */
+	VG_HO_INELIGIBLE,	/* a witness, or not standby (fault, maintenance...) */
+	VG_HO_NO_QUORUM,	/* a quorum is not in sight */
+	VG_HO_MAX
+};
+
+#define VG_FLAP_MAX	64
 
 struct vg_election {
 	/* configuration */
@@ -104,6 +124,15 @@ struct vg_election {
 	uint16_t	released_by;
 	vg_ns		released_at;
 	int		transfer_to_me;
+	uint16_t	release_to;	/* the successor it named; 0 none */
+
+	/* preemption and flap damping */
+	int		preempt;
+	vg_ns		preempt_delay;
+	unsigned	max_failovers;
+	vg_ns		flap_window;
+	vg_ns		failovers[VG_FLAP_MAX];	/* ring: changes of active seen */
+	size_t		n_failovers, flap_head;
 
 	/* as active */
 	vg_ns		lease_deadline;
@@ -129,6 +158,7 @@ struct vg_election {
 		uint64_t	lease_lapses, lease_renewals, step_downs;
 		uint64_t	releases_accepted, releases_rejected;
 		uint64_t	conflicts;	/* an active of our term that is not ours */
+		uint64_t	handovers, handover_requests, preemptions;
 	}		st;
 };
 
@@ -161,6 +191,26 @@ void	vg_el_set_rtt(struct vg_election *, vg_ns worst);
  * Returns 0, or -1 if this node is not active. */
 int	vg_el_handover(struct vg_election *, uint16_t to, vg_ns now,
 	    struct vg_acts *);
+
+/* Can this active hand over to `to` (0: the best other node)?  *target
+ * gets the node chosen. */
+enum vg_handover_err vg_el_handover_check(const struct vg_election *,
+	    uint16_t to, vg_ns now, uint16_t *target);
+/* A follower asks the active (TRANSFER to it, naming `to`, 0 = its choice). */
+enum vg_handover_err vg_el_request_handover(struct vg_election *, uint16_t to,
+	    vg_ns now, struct vg_acts *);
+const char *vg_handover_err_text(enum vg_handover_err);
+
+void	vg_el_set_maintenance(struct vg_election *, int on, vg_ns now,
+	    struct vg_acts *);
+/* The effective priority (config priority less failing track weights). */
+void	vg_el_set_priority(struct vg_election *, uint8_t, vg_ns now,
+	    struct vg_acts *);
+/* A reloaded config: nodes by id keep what was heard of them; the term,
+ * the vote, the state and the lease stay. */
+void	vg_el_reconf(struct vg_election *, const struct vg_conf *, vg_ns now);
+/* Automatic preemption is on hold: too many changes of active lately. */
+int	vg_el_flapping(const struct vg_election *, vg_ns now);
 
 int	vg_el_has_quorum(const struct vg_election *, vg_ns now);
 unsigned vg_el_votes_seen(const struct vg_election *, vg_ns now);

@@ -32,6 +32,7 @@ struct kstate {
 	struct vg_nl		*nl;
 	int			held;		/* the VIPs are on the links */
 	int			add_failed;	/* redo the add at the next HOLD */
+	int			swept;		/* removed all once since the last add */
 	uint64_t		lease_term;	/* a lease of this term was given */
 	vg_ns			deadline;
 	vg_ns			last_add;
@@ -69,6 +70,7 @@ k_add(struct kstate *k, vg_ns now)
 	int was = k->held;
 
 	k->last_add = now;
+	k->swept = 0;
 	k->add_failed = failed != 0;
 	k->held = 1;		/* even a partial add must be taken back */
 	if (!was)
@@ -86,9 +88,15 @@ k_hold(struct kstate *k, const struct vg_keeper_req *q, vg_ns now)
 	k->lease_term = q->term;
 	if (q->deadline > k->deadline || q->term != k->lease_term)
 		k->deadline = q->deadline;
-	/* only while now < deadline - m: an add can never come late */
-	if (now >= k->deadline - k->margin)
+	/* only while now < deadline - m: an add can never come late; and a
+	 * keeper that took over from another makes sure nothing is left */
+	if (now >= k->deadline - k->margin) {
+		if (!k->held && !k->swept) {
+			(void)k_remove(k);
+			k->swept = 1;
+		}
 		return;
+	}
 	if (!k->held || k->add_failed || now - k->last_add >= k->refresh)
 		k_add(k, now);
 }
@@ -243,6 +251,11 @@ keeper_main(int fd, const struct vg_conf *c, const struct vg_auth *a,
 			k.lease_term = 0;
 			report(&k, VG_KEEPER_REMOVED, q.id, k_remove(&k));
 			break;
+		case VG_KEEPER_DETACH:
+			k.held = 0;
+			k.lease_term = 0;
+			vg_nl_close(k.nl);
+			_exit(0);
 		}
 	}
 	k_release(&k);
@@ -364,6 +377,17 @@ vg_keeper_drop(struct vg_keeper *kp, vg_ns timeout,
 }
 
 void
+vg_keeper_detach(struct vg_keeper *kp)
+{
+	struct vg_keeper_req q;
+
+	memset(&q, 0, sizeof(q));
+	q.op = VG_KEEPER_DETACH;
+	(void)k_send(kp, &q);
+	vg_keeper_stop(kp);
+}
+
+void
 vg_keeper_stop(struct vg_keeper *kp)
 {
 	int i;
@@ -376,7 +400,10 @@ vg_keeper_stop(struct vg_keeper *kp)
 		return;
 	/* it removes what it holds and exits on EOF; wait a little for that */
 	for (i = 0; i < 100; i++) {
-		if (waitpid(kp->pid, NULL, WNOHANG) == kp->pid) {
+		pid_t r = waitpid(kp->pid, NULL, WNOHANG);
+
+		/* ECHILD: the loop's SIGCHLD handler reaped it already */
+		if (r == kp->pid || (r == -1 && errno == ECHILD)) {
 			kp->pid = 0;
 			return;
 		}

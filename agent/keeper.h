@@ -23,6 +23,8 @@
 enum vg_keeper_op {
 	VG_KEEPER_HOLD = 1,	/* term, deadline */
 	VG_KEEPER_DROP,		/* remove now; answered with REMOVED(id) */
+	VG_KEEPER_DETACH,	/* forget the VIPs (a successor keeper holds
+				 * them now) and exit: no removal, no RELEASE */
 };
 
 enum vg_keeper_ev {
@@ -65,6 +67,8 @@ int	vg_keeper_hold(struct vg_keeper *, uint64_t term, vg_ns deadline);
  * did not answer in time (the caller removes the VIPs itself). */
 int	vg_keeper_drop(struct vg_keeper *, vg_ns timeout,
 	    void (*cb)(void *, const struct vg_keeper_rep *), void *arg);
+/* Hands off to a successor keeper: this one exits without touching the VIPs. */
+void	vg_keeper_detach(struct vg_keeper *);
 /* Reads one report; 1 read, 0 nothing, -1 EOF or error (keeper gone). */
 int	vg_keeper_read(struct vg_keeper *, struct vg_keeper_rep *);
 /* Kills and reaps it (SIGKILL), for shutdown after a final DROP. */

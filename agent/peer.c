@@ -65,10 +65,15 @@ rtt_sample(struct vg_peer *p, const struct vg_msg *m, vg_ns now)
 	p->rtt_last = sample;
 	if (!p->rtt_valid) {
 		p->srtt = sample;
+		p->rttvar = sample / 2;
 		p->rtt_max = sample;
 		p->rtt_valid = 1;
 	} else {
-		p->srtt += (sample - p->srtt) / 8;	/* RFC 6298's alpha */
+		vg_ns dev = sample > p->srtt ? sample - p->srtt : p->srtt - sample;
+
+		/* RFC 6298: beta 1/4 (computed before srtt moves), alpha 1/8 */
+		p->rttvar += (dev - p->rttvar) / 4;
+		p->srtt += (sample - p->srtt) / 8;
 		if (sample > p->rtt_max)
 			p->rtt_max = sample;
 	}
@@ -146,4 +151,10 @@ vg_peer_event_name(enum vg_peer_event ev)
 	case VG_PEER_EV_RESTART:	return "restart";
 	default:			return "none";
 	}
+}
+
+vg_ns
+vg_peer_rtt_bound(const struct vg_peer *p)
+{
+	return p->rtt_valid ? p->srtt + 4 * p->rttvar : 0;
 }

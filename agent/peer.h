@@ -66,7 +66,7 @@ struct vg_peer {
 	uint64_t		rx_high;	/* newest seq heard from it */
 	vg_ns			rx_high_at;
 	int			rtt_valid;
-	vg_ns			rtt_last, srtt, rtt_max;
+	vg_ns			rtt_last, srtt, rttvar, rtt_max;
 };
 
 void		vg_peer_init(struct vg_peer *, const struct vg_conf_node *);
@@ -85,6 +85,9 @@ enum vg_peer_event vg_peer_heard(struct vg_peer *, const struct vg_msg *,
 
 /* Liveness at `now`: VG_PEER_EV_DOWN the first time dead_at has passed. */
 enum vg_peer_event vg_peer_tick(struct vg_peer *, vg_ns now);
+
+/* A bound on the round trip, as TCP's RTO: srtt + 4 rttvar (RFC 6298). */
+vg_ns		vg_peer_rtt_bound(const struct vg_peer *);
 
 /* When we sent seq of our stream to it; VG_NS_NEVER if not in the ring. */
 vg_ns		vg_peer_sent_at(const struct vg_peer *, uint64_t seq);

@@ -187,3 +187,30 @@ vg_statedir_write_vote(const char *dir, uint64_t term, uint16_t voted_for,
 	snprintf(buf, sizeof(buf), "%" PRIu64 " %u\n", term, voted_for);
 	return vg_statedir_write(dir, "vote", buf, strlen(buf), err, errlen);
 }
+
+int
+vg_statedir_remove(const char *dir, const char *name, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int dfd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		snprintf(err, errlen, "remove %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+int
+vg_statedir_exists(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}

@@ -22,6 +22,12 @@ int	vg_statedir_next_incarnation(const char *dir, int64_t realtime_ms,
 int	vg_statedir_write(const char *dir, const char *name, const char *data,
 	    size_t len, char *err, size_t errlen);
 
+/* Removes dir/name (absent is fine). */
+int	vg_statedir_remove(const char *dir, const char *name, char *err,
+	    size_t errlen);
+/* 1 if dir/name exists, 0 if not. */
+int	vg_statedir_exists(const char *dir, const char *name);
+
 /* The persisted term and vote (state_dir/vote: "term voted_for\n").
  * A missing file is term 0, no vote; a corrupt one is an error. */
 int	vg_statedir_read_vote(const char *dir, uint64_t *term,

@@ -30,6 +30,9 @@
 static struct vg_agent	agent;
 
 static void	run_acts(struct vg_agent *, struct vg_acts *, vg_ns);
+static void	schedule(struct vg_agent *);
+static int	reload(struct vg_agent *, json_object **, char *, size_t);
+static void	pending_check(struct vg_agent *, vg_ns);
 
 static void
 usage(void)
@@ -72,7 +75,9 @@ send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
 	m->state = a->el.state;
 	m->priority = a->el.priority;
 	m->incarnation = a->incarnation;
-	m->active = a->el.active_id;
+	/* RELEASE and TRANSFER name a successor there; the rest our active */
+	if (m->type != VG_MSG_RELEASE && m->type != VG_MSG_TRANSFER)
+		m->active = a->el.active_id;
 	m->config_digest = a->conf->digest;
 	m->seq = vg_peer_next_seq(p, now);
 	if ((len = vg_proto_encode(m, buf, sizeof(buf))) == 0)
@@ -123,6 +128,7 @@ send_act(struct vg_agent *a, const struct vg_act *x, vg_ns now)
 		m.type = x->msg_type;
 		m.flags = x->flags;
 		m.term = x->term;
+		m.active = x->successor;
 		if (m.type == VG_MSG_VOTE)
 			m.u.vote.reason = x->reason;
 		send_msg(a, p, &m, now);
@@ -389,10 +395,20 @@ static void
 run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 {
 	char err[256];
-	size_t i;
+	size_t i, pass;
 
+	/*
+	 * Two passes: what the protocol needs (VIPs, lease, persist, send)
+	 * in order first; then the state changes, whose state file is
+	 * fsync'd and whose scripts are forked: they follow, they must not
+	 * hold up a vote or a take-over.
+	 */
+	for (pass = 0; pass < 2; pass++)
 	for (i = 0; i < acts->n; i++) {
 		const struct vg_act *x = &acts->a[i];
+
+		if ((x->type == VG_ACT_STATE) != (pass == 1))
+			continue;
 
 		switch (x->type) {
 		case VG_ACT_VIPS_OFF:
@@ -468,6 +484,8 @@ schedule(struct vg_agent *a)
 	vg_ns next = a->next_hb, d, now = vg_now();
 	size_t i;
 
+	if (a->pending.on && a->pending.deadline < next)
+		next = a->pending.deadline;
 	for (i = 0; i < a->n_peers; i++)
 		if ((d = vg_peer_deadline(&a->peers[i])) < next)
 			next = d;
@@ -487,6 +505,7 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 
 	vg_el_tick(&a->el, now, &acts);
 	run_acts(a, &acts, now);
+	pending_check(a, now);
 	if (now >= a->next_hb) {
 		for (i = 0; i < a->n_peers; i++)
 			if (vg_el_hb_due(&a->el, a->peers[i].id))
@@ -545,10 +564,11 @@ update_rtt(struct vg_agent *a)
 	vg_ns worst = 0;
 	size_t i;
 
+	/* not the largest sample ever (one stalled loop iteration would keep
+	 * it high for good), but TCP's bound on the round trip */
 	for (i = 0; i < a->n_peers; i++)
-		if (a->peers[i].alive && a->peers[i].rtt_valid &&
-		    a->peers[i].rtt_max > worst)
-			worst = a->peers[i].rtt_max;
+		if (a->peers[i].alive && vg_peer_rtt_bound(&a->peers[i]) > worst)
+			worst = vg_peer_rtt_bound(&a->peers[i]);
 	vg_el_set_rtt(&a->el, worst);
 }
 
@@ -699,29 +719,364 @@ static void
 sig_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct vg_agent *a = w->data;
-	struct vg_errs errs;
-	struct vg_conf *nc;
-	size_t i;
+	json_object *errors = NULL;
+	char err[512];
 
 	(void)loop;
 	(void)revents;
-	vg_errs_init(&errs);
-	nc = vg_conf_load(a->conf->path, a->self->name, &errs);
-	if (nc == NULL) {
-		for (i = 0; i < errs.n; i++)
-			log_warnx("reload refused: %s", errs.msg[i]);
-		log_warnx("reload refused: the running configuration is "
-		    "unchanged");
-		return;
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)(vg_now() / VG_NS_PER_US));
+	if (reload(a, &errors, err, sizeof(err)) == -1)
+		log_warnx("SIGHUP: %s", err);
+	else
+		log_info("SIGHUP: %s reloaded (digest %08x)", a->conf->path,
+		    a->conf->digest);
+	json_object_put(errors);
+	sd_notify(0, "READY=1");
+	notify_status(a);
+}
+
+/* ---- reload: validate fully, then apply as a diff */
+
+static int
+vips_same(const struct vg_conf *x, const struct vg_conf *y)
+{
+	size_t i;
+
+	if (x->n_vips != y->n_vips || x->vip_lifetime != y->vip_lifetime ||
+	    x->interval != y->interval)
+		return 0;
+	for (i = 0; i < x->n_vips; i++)
+		if (strcmp(x->vips[i].text, y->vips[i].text) != 0 ||
+		    strcmp(x->vips[i].ifname, y->vips[i].ifname) != 0)
+			return 0;
+	return 1;
+}
+
+/* The VIPs of `from` that `to` does not have. */
+static size_t
+vips_gone(const struct vg_conf *from, const struct vg_conf *to,
+    struct vg_conf_vip *out)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < from->n_vips; i++) {
+		for (j = 0; j < to->n_vips; j++)
+			if (strcmp(from->vips[i].text, to->vips[j].text) == 0 &&
+			    strcmp(from->vips[i].ifname, to->vips[j].ifname) == 0)
+				break;
+		if (j == to->n_vips)
+			out[n++] = from->vips[i];
 	}
-	/* Applying a new configuration as a diff comes with live reload;
-	 * until then a valid file is checked and reported, nothing more. */
-	log_info("SIGHUP: %s is valid (digest %08x); this version applies a "
-	    "changed configuration only at restart", nc->path, nc->digest);
+	return n;
+}
+
+/* What a reload cannot change: it would take a restart. */
+static const char *
+fixed_changed(const struct vg_conf *o, const struct vg_conf *n)
+{
+	const struct vg_conf_node *so = &o->nodes[o->self];
+	const struct vg_conf_node *sn = &n->nodes[n->self];
+
+	if (so->id != sn->id)
+		return "this node's id";
+	if (so->salen != sn->salen || memcmp(&so->sa, &sn->sa, so->salen) != 0)
+		return "this node's address or port";
+	if (strcmp(o->state_dir, n->state_dir) != 0)
+		return "state_dir";
+	if (strcmp(o->ctl.socket, n->ctl.socket) != 0)
+		return "ctl.socket";
+	if (o->cluster_id != n->cluster_id)
+		return "the cluster id";
+	return NULL;
+}
+
+static int
+reload(struct vg_agent *a, json_object **errors, char *err, size_t errlen)
+{
+	struct vg_conf *oc = a->conf, *nc;
+	struct vg_peer *np, *op = a->peers;
+	struct vg_conf_vip *gone = NULL;
+	struct vg_keeper old_keeper;
+	struct vg_auth nauth;
+	struct vg_acts acts = { .n = 0 };
+	struct vg_errs errs;
+	const char *what;
+	size_t i, j, k = 0, n_gone = 0;
+	vg_ns now = vg_now();
+	int swap_keeper;
+
+	vg_errs_init(&errs);
+	nc = vg_conf_load(oc->path, a->self->name, &errs);
+	if (nc == NULL) {
+		*errors = json_object_new_array();
+		for (i = 0; i < errs.n; i++) {
+			log_warnx("reload: %s", errs.msg[i]);
+			json_object_array_add(*errors,
+			    json_object_new_string(errs.msg[i]));
+		}
+		snprintf(err, errlen, "configuration invalid; nothing changed "
+		    "(%zu error%s)", errs.n + errs.dropped,
+		    errs.n + errs.dropped == 1 ? "" : "s");
+		goto refuse;
+	}
+	if ((what = fixed_changed(oc, nc)) != NULL) {
+		snprintf(err, errlen, "%s cannot change in a reload (restart the "
+		    "agent); nothing changed", what);
+		goto refuse;
+	}
+	memset(&nauth, 0, sizeof(nauth));
+	if (nc->auth == VG_AUTH_NONE)
+		vg_auth_set_none(&nauth);
+	else if (vg_auth_load_key(&nauth, nc->auth_key_file, err, errlen) == -1)
+		goto refuse;
+	if ((np = calloc(nc->n_nodes, sizeof(*np))) == NULL ||
+	    (gone = calloc(oc->n_vips + 1, sizeof(*gone))) == NULL) {
+		free(np);
+		snprintf(err, errlen, "out of memory; nothing changed");
+		goto refuse;
+	}
+
+	/* from here on it is applied: peers keep what was heard of them */
+	for (i = 0; i < nc->n_nodes; i++) {
+		if ((int)i == nc->self)
+			continue;
+		for (j = 0; j < a->n_peers; j++)
+			if (op[j].id == nc->nodes[i].id)
+				break;
+		if (j < a->n_peers) {
+			np[k] = op[j];
+			memcpy(np[k].name, nc->nodes[i].name, sizeof(np[k].name));
+			memcpy(np[k].address, nc->nodes[i].address,
+			    sizeof(np[k].address));
+			np[k].sa = nc->nodes[i].sa;
+			np[k].salen = nc->nodes[i].salen;
+			np[k].votes = nc->nodes[i].votes;
+			np[k].role = nc->nodes[i].role;
+		} else
+			vg_peer_init(&np[k], &nc->nodes[i]);
+		k++;
+	}
+	swap_keeper = !vips_same(oc, nc);
+	if (swap_keeper)
+		n_gone = vips_gone(oc, nc, gone);
+	a->conf = nc;
+	a->self = &nc->nodes[nc->self];
+	a->peers = np;
+	a->n_peers = k;
+	a->rx.peers = np;
+	a->rx.n_peers = k;
+	vg_auth_wipe(&a->auth);
+	a->auth = nauth;
+	vg_el_reconf(&a->el, nc, now);
+	vg_hooks_set_conf(a->hooks, nc);
+	vg_control_set_groups(a->ctl, nc->ctl.operator_group,
+	    nc->ctl.admin_group);
+	log_set_level(nc->log.level);
+	if (swap_keeper) {
+		/* a new keeper with the new VIPs takes the lease over; the old
+		 * one leaves without touching anything; the VIPs no longer in
+		 * the config are removed */
+		old_keeper = a->keeper;
+		ev_io_stop(a->loop, &a->keeper_w);
+		ev_child_stop(a->loop, &a->keeper_cw);
+		keeper_start(a);
+		if (a->el.state == VG_ST_ACTIVE && a->el.holding &&
+		    a->el.lease_deadline > now)
+			(void)vg_keeper_hold(&a->keeper, a->el.term,
+			    a->el.lease_deadline);
+		vg_keeper_detach(&old_keeper);
+		if (n_gone > 0 && vg_vip_apply(a->nl, gone, n_gone, 0, 0) != 0)
+			log_warnx("reload: could not remove every VIP that left "
+			    "the configuration");
+		(void)vg_link_query(a->nl, nc->vips, nc->n_vips, a->link_down,
+		    sizeof(a->link_down));
+	}
+	vg_el_set_priority(&a->el, a->self->priority, now, &acts);
+	run_acts(a, &acts, now);
+	free(op);
+	free(gone);
+	vg_conf_free(oc);
+	a->reloads++;
+	vg_agent_event(a, VG_EV_CONFIG, "reloaded: digest %08x, %zu nodes, "
+	    "%zu VIPs%s", nc->digest, nc->n_nodes, nc->n_vips,
+	    swap_keeper ? " (VIPs changed: keeper handed over)" : "");
+	schedule(a);
+	return 0;
+refuse:
+	a->reloads_failed++;
 	vg_conf_free(nc);
+	vg_agent_event(a, VG_EV_CONFIG, "reload refused: %s", err);
+	return -1;
 }
 
 /* ---- control requests */
+
+static const struct vg_conf_node *
+node_by_name(const struct vg_conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_nodes; i++)
+		if (strcmp(c->nodes[i].name, name) == 0)
+			return &c->nodes[i];
+	return NULL;
+}
+
+static json_object *
+message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static json_object *
+message(const char *fmt, ...)
+{
+	json_object *r = json_object_new_object();
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	json_object_object_add(r, "message", json_object_new_string(buf));
+	return r;
+}
+
+static void
+audit(const struct vg_ctl_caller *who, const char *cmd, const char *outcome)
+{
+	log_info("ctl: uid %u pid %d (%s): %s: %s", (unsigned)who->uid,
+	    (int)who->pid, vg_ctl_role_name(who->role), cmd, outcome);
+	vg_agent_event(&agent, VG_EV_CTL, "uid %u pid %d: %s: %s",
+	    (unsigned)who->uid, (int)who->pid, cmd, outcome);
+}
+
+/* A failover request ends when a new active is seen, or at its deadline. */
+static void
+pending_check(struct vg_agent *a, vg_ns now)
+{
+	const struct vg_conf_node *n;
+	json_object *r;
+	uint16_t act = a->el.active_id;
+
+	if (!a->pending.on)
+		return;
+	if (act != 0 && act != a->pending.from && a->el.term > a->pending.term &&
+	    (a->pending.to == 0 || act == a->pending.to)) {
+		n = vg_conf_node_by_id(a->conf, act);
+		r = message("%s is active (term %llu), %.1f ms after the "
+		    "hand-over began", n ? n->name : "?",
+		    (unsigned long long)a->el.term,
+		    (double)(now - a->pending.started) / VG_NS_PER_MS);
+	} else if (now >= a->pending.deadline) {
+		r = json_object_new_object();
+		json_object_object_add(r, "ok", json_object_new_boolean(0));
+		json_object_object_add(r, "error", json_object_new_string(
+		    "the hand-over did not complete in time; see "
+		    "vigilctl status and events"));
+	} else
+		return;
+	a->pending.on = 0;
+	vg_control_answer(a->ctl, a->pending.client, r);
+	json_object_put(r);
+}
+
+static json_object *
+ctl_failover(struct vg_agent *a, const struct vg_ctl_request *req,
+    struct vg_ctl_caller *caller, char *err, size_t errlen)
+{
+	const struct vg_conf_node *t = NULL;
+	struct vg_acts acts = { .n = 0 };
+	enum vg_handover_err e;
+	uint16_t to = 0, target = 0;
+	vg_ns now = vg_now();
+
+	if (req->to[0] != '\0') {
+		if ((t = node_by_name(a->conf, req->to)) == NULL) {
+			snprintf(err, errlen, "failover: no node \"%s\"", req->to);
+			audit(caller, "failover", err);
+			return NULL;
+		}
+		to = t->id;
+	}
+	if (a->pending.on) {
+		snprintf(err, errlen, "failover: one is already under way");
+		return NULL;
+	}
+	if (a->el.state == VG_ST_ACTIVE) {
+		if ((e = vg_el_handover_check(&a->el, to, now, &target)) !=
+		    VG_HO_OK) {
+			snprintf(err, errlen, "failover refused: %s",
+			    vg_handover_err_text(e));
+			audit(caller, "failover", err);
+			return NULL;
+		}
+		a->pending.from = a->self->id;
+		a->pending.to = target;
+		(void)vg_el_handover(&a->el, target, now, &acts);
+	} else {
+		a->pending.from = a->el.active_id;
+		a->pending.to = to;
+		if ((e = vg_el_request_handover(&a->el, to, now, &acts)) !=
+		    VG_HO_OK) {
+			snprintf(err, errlen, "failover refused: %s",
+			    vg_handover_err_text(e));
+			audit(caller, "failover", err);
+			return NULL;
+		}
+	}
+	a->pending.on = 1;
+	a->pending.client = caller->client;
+	a->pending.term = a->el.term;
+	a->pending.started = now;
+	a->pending.deadline = now + 2 * a->conf->dead_time + VG_MS(1000);
+	caller->defer = 1;
+	audit(caller, "failover", t ? t->name : "to the best other node");
+	run_acts(a, &acts, now);
+	schedule(a);
+	return NULL;
+}
+
+static json_object *
+ctl_maintenance(struct vg_agent *a, const struct vg_ctl_request *req,
+    struct vg_ctl_caller *caller, char *err, size_t errlen)
+{
+	struct vg_acts acts = { .n = 0 };
+	vg_ns now = vg_now();
+	int was_active = a->el.state == VG_ST_ACTIVE;
+
+	/* durable first: a restart must find the node still drained */
+	if (req->on ? vg_statedir_write(a->conf->state_dir, "maintenance",
+	    "on\n", 3, err, errlen) : vg_statedir_remove(a->conf->state_dir,
+	    "maintenance", err, errlen)) {
+		audit(caller, req->on ? "maintenance on" : "maintenance off", err);
+		return NULL;
+	}
+	vg_el_set_maintenance(&a->el, req->on, now, &acts);
+	run_acts(a, &acts, now);
+	schedule(a);
+	audit(caller, req->on ? "maintenance on" : "maintenance off", "done");
+	return message("maintenance %s%s", req->on ? "on" : "off",
+	    req->on && was_active ? ": the VIPs were handed over" : "");
+}
+
+static json_object *
+ctl_reload(struct vg_agent *a, struct vg_ctl_caller *caller, char *err,
+    size_t errlen)
+{
+	json_object *errors = NULL, *r;
+
+	if (reload(a, &errors, err, errlen) == -1) {
+		audit(caller, "reload", err);
+		r = json_object_new_object();
+		json_object_object_add(r, "ok", json_object_new_boolean(0));
+		json_object_object_add(r, "error", json_object_new_string(err));
+		if (errors != NULL)
+			json_object_object_add(r, "errors", errors);
+		return r;
+	}
+	audit(caller, "reload", "applied");
+	return message("%s reloaded (digest %08x)", a->conf->path,
+	    a->conf->digest);
+}
 
 static json_object *
 events_reply(struct vg_agent *a, vg_ns now)
@@ -759,9 +1114,14 @@ ctl_handler(void *arg, const struct vg_ctl_request *req,
 		json_object_object_add(r, "text", json_object_new_string(text));
 		free(text);
 		return r;
+	case VG_CTL_FAILOVER:
+		return ctl_failover(a, req, caller, err, errlen);
+	case VG_CTL_MAINTENANCE:
+		return ctl_maintenance(a, req, caller, err, errlen);
+	case VG_CTL_RELOAD:
+		return ctl_reload(a, caller, err, errlen);
 	default:
-		snprintf(err, errlen, "%s is not built yet",
-		    vg_ctl_cmds[req->cmd].name);
+		snprintf(err, errlen, "unknown command");
 		return NULL;
 	}
 }
@@ -996,6 +1356,11 @@ main(int argc, char *argv[])
 	if (!up) {
 		log_info("interface %s is down: this node is not eligible", bad);
 		vg_el_set_fault(&a->el, 1, a->started, &acts);
+		run_acts(a, &acts, a->started);
+	}
+	if (vg_statedir_exists(c->state_dir, "maintenance")) {
+		log_info("in maintenance (vigilctl maintenance off to end it)");
+		vg_el_set_maintenance(&a->el, 1, a->started, &acts);
 		run_acts(a, &acts, a->started);
 	}
 

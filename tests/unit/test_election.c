@@ -509,7 +509,7 @@ static void	agent_schedule(struct sim *, int);
 
 static void
 agent_send(struct sim *s, int i, int j, uint8_t type, uint16_t flags,
-    uint64_t term, uint16_t reason, uint16_t target)
+    uint64_t term, uint16_t reason, uint16_t target, uint16_t successor)
 {
 	struct snode *d = &s->nd[i];
 	struct vg_peer *p = &d->peer[j];
@@ -528,7 +528,9 @@ agent_send(struct sim *s, int i, int j, uint8_t type, uint16_t flags,
 	m.term = term;
 	m.incarnation = d->inc;
 	m.seq = vg_peer_next_seq(p, ln);
-	m.active = d->el.active_id;
+	/* as vigild: RELEASE and TRANSFER name the successor there */
+	m.active = type == VG_MSG_RELEASE || type == VG_MSG_TRANSFER ?
+	    successor : d->el.active_id;
 	m.config_digest = d->conf->digest;
 	if (type == VG_MSG_HEARTBEAT) {
 		m.echo_seq = vg_el_echo(&d->el, (uint16_t)id_of(j),
@@ -613,7 +615,8 @@ agent_do(struct sim *s, int i, const struct vg_acts *acts)
 					    a->flags | (a->msg_type ==
 					    VG_MSG_HEARTBEAT ?
 					    vg_el_hb_flags(&d->el) : 0),
-					    a->term, a->reason, a->target);
+					    a->term, a->reason, a->target,
+					    a->successor);
 			break;
 		case VG_ACT_STATE:
 			on_state(s, i, a);
@@ -632,7 +635,7 @@ agent_grid(struct sim *s, int i)
 		if (j != i && vg_el_hb_due(&d->el, (uint16_t)id_of(j)))
 			agent_send(s, i, j, VG_MSG_HEARTBEAT,
 			    vg_el_hb_flags(&d->el), d->el.term, 0,
-			    (uint16_t)id_of(j));
+			    (uint16_t)id_of(j), 0);
 	vg_el_grid_done(&d->el);
 }
 
@@ -1901,10 +1904,8 @@ struct handover_row {
 static const struct handover_row handover_rows[] = {
 	{ "to n2", 2, 1 },
 	{ "to the best other", 0, 1 },
-	/* Only the target hears TRANSFER; n2 hears RELEASE with rank 0
-	 * (the releaser is not counted) and stands as early as n3: either
-	 * may win (see the report).  Asserted: one of them, no overlap. */
-	{ "to n3 (not the best)", 3, -1 },
+	/* RELEASE names the successor: n2 waits a round for n3 */
+	{ "to n3 (not the best)", 3, 2 },
 };
 
 static void
