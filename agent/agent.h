@@ -19,6 +19,7 @@
 #include "log.h"
 #include "peer.h"
 #include "rx.h"
+#include "track.h"
 #include "vip.h"
 
 struct vg_agent {
@@ -31,6 +32,8 @@ struct vg_agent {
 	struct vg_rx		rx;
 	struct vg_control	*ctl;
 	struct vg_hooks		*hooks;
+	struct vg_tracks	*tracks;
+	int			track_fault;
 	struct vg_events	events;
 	uint64_t		changes;	/* state changes, for the hooks */
 

@@ -531,6 +531,130 @@ parse_vips(struct parse *p, const config_setting_t *root)
 		    &c->vips[c->n_vips++]);
 }
 
+static void
+parse_track(struct parse *p, const config_setting_t *s, struct vg_conf_track *t)
+{
+	static const char *const known[] = { "name", "command", "interval",
+	    "timeout", "fall", "rise", "weight", NULL };
+	long long v;
+
+	memset(t, 0, sizeof(*t));
+	t->line = line_of(s);
+	t->interval = VG_MS(1000);
+	t->timeout = VG_MS(1000);
+	t->fall = t->rise = 1;
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		ERR(p, t->line, "each entry of track must be a group { ... }");
+		return;
+	}
+	check_members(p, s, "a track", known);
+	if (get_str(p, s, "name", t->name, sizeof(t->name)) == 1) {
+		if (!valid_name(t->name))
+			ERR(p, t->line, "track name \"%s\" may hold only "
+			    "letters, digits, '-', '_' and '.'", t->name);
+	} else if (config_setting_get_member(s, "name") == NULL)
+		ERR(p, t->line, "track has no name");
+	if (get_str(p, s, "command", t->command, sizeof(t->command)) == 0)
+		ERR(p, t->line, "track has no command");
+	if (get_int(p, s, "interval", 10, 3600000, &v) == 1)
+		t->interval = VG_MS(v);
+	if (get_int(p, s, "timeout", 1, 3600000, &v) == 1)
+		t->timeout = VG_MS(v);
+	if (get_int(p, s, "fall", 1, 1000, &v) == 1)
+		t->fall = (unsigned)v;
+	if (get_int(p, s, "rise", 1, 1000, &v) == 1)
+		t->rise = (unsigned)v;
+	if (get_int(p, s, "weight", 0, 254, &v) == 1)
+		t->weight = (uint8_t)v;
+	if (t->timeout > t->interval)
+		ERR(p, t->line, "track %s: timeout %lld ms is longer than its "
+		    "interval %lld ms", t->name,
+		    (long long)(t->timeout / VG_NS_PER_MS),
+		    (long long)(t->interval / VG_NS_PER_MS));
+}
+
+static void
+parse_tracks(struct parse *p, const config_setting_t *root)
+{
+	const config_setting_t *l = get_group(p, root, "track", CONFIG_TYPE_LIST);
+	struct vg_conf *c = p->conf;
+	size_t i, j;
+	int n;
+
+	if (l == NULL)
+		return;
+	n = config_setting_length(l);
+	if (n > VG_MAX_TRACKS) {
+		ERR(p, line_of(l), "%d tracks, at most %d are supported", n,
+		    VG_MAX_TRACKS);
+		n = VG_MAX_TRACKS;
+	}
+	for (i = 0; i < (size_t)n; i++)
+		parse_track(p, config_setting_get_elem(l, (unsigned)i),
+		    &c->tracks[c->n_tracks++]);
+	for (i = 0; i < c->n_tracks; i++)
+		for (j = 0; j < i; j++)
+			if (c->tracks[i].name[0] != '\0' &&
+			    strcmp(c->tracks[i].name, c->tracks[j].name) == 0)
+				ERR(p, c->tracks[i].line, "track name \"%s\" is "
+				    "used twice (first at line %d)",
+				    c->tracks[i].name, c->tracks[j].line);
+}
+
+static void
+add_link(struct parse *p, const char *name, int line)
+{
+	struct vg_conf *c = p->conf;
+	size_t i;
+
+	for (i = 0; i < c->n_links; i++)
+		if (strcmp(c->links[i], name) == 0)
+			return;
+	if (c->n_links == VG_MAX_LINKS) {
+		ERR(p, line, "more than %d interfaces to follow", VG_MAX_LINKS);
+		return;
+	}
+	snprintf(c->links[c->n_links++], IF_NAMESIZE, "%s", name);
+}
+
+/* The links followed: the VIPs' interfaces, then track_interfaces. */
+static void
+parse_links(struct parse *p, const config_setting_t *root)
+{
+	const config_setting_t *l = config_setting_get_member(root,
+	    "track_interfaces");
+	struct vg_conf *c = p->conf;
+	size_t i;
+	int n;
+
+	for (i = 0; i < c->n_vips; i++)
+		if (c->vips[i].ifname[0] != '\0')
+			add_link(p, c->vips[i].ifname, c->vips[i].line);
+	if (l == NULL)
+		return;
+	if (config_setting_type(l) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(l) != CONFIG_TYPE_LIST) {
+		ERR(p, line_of(l), "track_interfaces must be a list of names, "
+		    "as [ \"eth0\", \"eth1\" ]");
+		return;
+	}
+	n = config_setting_length(l);
+	for (i = 0; i < (size_t)n; i++) {
+		const config_setting_t *e = config_setting_get_elem(l,
+		    (unsigned)i);
+		const char *v;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING ||
+		    strlen(v = config_setting_get_string(e)) >= IF_NAMESIZE ||
+		    !valid_name(v)) {
+			ERR(p, line_of(e), "track_interfaces: each entry must be "
+			    "an interface name");
+			continue;
+		}
+		add_link(p, v, line_of(e));
+	}
+}
+
 /* ---- cross-field rules, once everything is read */
 
 static void
@@ -720,7 +844,8 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	    "nodes", "vips", "vip_lifetime", "garp_count", "garp_interval",
 	    "garp_refresh", "notify", "notify_active", "notify_standby",
 	    "notify_fault", "notify_maintenance", "script_timeout", "preempt",
-	    "preempt_delay", "max_failovers", "flap_window", NULL };
+	    "preempt_delay", "max_failovers", "flap_window", "track",
+	    "track_interfaces", NULL };
 	static const char *const auths[] = { "hmac-sha256", "none", NULL };
 	struct vg_conf *c = p->conf;
 	const config_setting_t *s;
@@ -794,6 +919,8 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	parse_log(p, root);
 	parse_nodes(p, root, &nodes_line);
 	parse_vips(p, root);
+	parse_tracks(p, root);
+	parse_links(p, root);
 
 	if (c->auth == VG_AUTH_HMAC && c->auth_key_file[0] == '\0' &&
 	    config_setting_get_member(root, "auth_key_file") == NULL)
@@ -827,6 +954,61 @@ include_line(const char *text)
 		q++;
 		line++;
 	}
+}
+
+/* ---- what a reload changes */
+
+int
+vg_conf_vips_same(const struct vg_conf *x, const struct vg_conf *y)
+{
+	size_t i;
+
+	if (x->n_vips != y->n_vips || x->vip_lifetime != y->vip_lifetime ||
+	    x->interval != y->interval)
+		return 0;
+	for (i = 0; i < x->n_vips; i++)
+		if (strcmp(x->vips[i].text, y->vips[i].text) != 0 ||
+		    strcmp(x->vips[i].ifname, y->vips[i].ifname) != 0)
+			return 0;
+	return 1;
+}
+
+/* The VIPs of `from` that `to` does not have. */
+size_t
+vg_conf_vips_gone(const struct vg_conf *from, const struct vg_conf *to,
+    struct vg_conf_vip *out)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < from->n_vips; i++) {
+		for (j = 0; j < to->n_vips; j++)
+			if (strcmp(from->vips[i].text, to->vips[j].text) == 0 &&
+			    strcmp(from->vips[i].ifname, to->vips[j].ifname) == 0)
+				break;
+		if (j == to->n_vips)
+			out[n++] = from->vips[i];
+	}
+	return n;
+}
+
+/* What a reload cannot change: it would take a restart. */
+const char *
+vg_conf_fixed_changed(const struct vg_conf *o, const struct vg_conf *n)
+{
+	const struct vg_conf_node *so = &o->nodes[o->self];
+	const struct vg_conf_node *sn = &n->nodes[n->self];
+
+	if (so->id != sn->id)
+		return "this node's id";
+	if (so->salen != sn->salen || memcmp(&so->sa, &sn->sa, so->salen) != 0)
+		return "this node's address or port";
+	if (strcmp(o->state_dir, n->state_dir) != 0)
+		return "state_dir";
+	if (strcmp(o->ctl.socket, n->ctl.socket) != 0)
+		return "ctl.socket";
+	if (o->cluster_id != n->cluster_id)
+		return "the cluster id";
+	return NULL;
 }
 
 void

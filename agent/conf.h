@@ -71,6 +71,18 @@ struct vg_conf_vip {
 	int			line;
 };
 
+#define VG_MAX_TRACKS	32
+#define VG_MAX_LINKS	64
+
+struct vg_conf_track {
+	char			name[VG_NAME_MAX];
+	char			command[1024];	/* run with /bin/sh -c */
+	vg_ns			interval, timeout;
+	unsigned		fall, rise;
+	uint8_t			weight;		/* 0: failing means fault */
+	int			line;
+};
+
 struct vg_conf {
 	char			path[VG_PATH_MAX];
 	char			cluster[VG_NAME_MAX];
@@ -113,6 +125,11 @@ struct vg_conf {
 		char		notify_maintenance[VG_PATH_MAX];
 		vg_ns		timeout;	/* script_timeout */
 	} hooks;
+	struct vg_conf_track	tracks[VG_MAX_TRACKS];
+	size_t			n_tracks;
+	/* the links followed: every VIP's interface and track_interfaces */
+	char			links[VG_MAX_LINKS][IF_NAMESIZE];
+	size_t			n_links;
 	struct vg_conf_node	nodes[VG_MAX_NODES];
 	size_t			n_nodes;
 	struct vg_conf_vip	*vips;
@@ -148,6 +165,15 @@ void		 vg_conf_free(struct vg_conf *);
 
 const struct vg_conf_node *vg_conf_node_by_id(const struct vg_conf *, uint16_t);
 const char	*vg_role_name(enum vg_role);
+
+/* Reload: the same VIPs (and what the keeper was given with them)? */
+int		 vg_conf_vips_same(const struct vg_conf *, const struct vg_conf *);
+/* The VIPs of `from` that `to` does not have, into out (from->n_vips room). */
+size_t		 vg_conf_vips_gone(const struct vg_conf *from,
+		    const struct vg_conf *to, struct vg_conf_vip *out);
+/* What changed that a reload cannot apply (NULL: nothing). */
+const char	*vg_conf_fixed_changed(const struct vg_conf *old,
+		    const struct vg_conf *new);
 
 /* L = D(1-rho)/(1+rho) - h/4, as in DESIGN.md; may be negative. */
 vg_ns		 vg_conf_lease(vg_ns interval, vg_ns dead_time, double max_drift);

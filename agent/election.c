@@ -401,6 +401,7 @@ become_active(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 	size_t i;
 
 	el->active_id = el->self_id;
+	el->active_since = now;
 	el->active_inc = 0;
 	el->released = 0;
 	el->transfer_to_me = 0;
@@ -591,8 +592,10 @@ follow(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *s,
 	if (el->state == VG_ST_CANDIDATE)
 		set_state(el, idle_state(el, now), "an active is there", acts);
 	if (el->active_id != s->id || el->active_inc != m->incarnation) {
-		if (el->active_id != s->id)
+		if (el->active_id != s->id) {
 			flap_note(el, now);
+			el->active_since = now;
+		}
 		el->active_id = s->id;
 		el->active_inc = m->incarnation;
 		el->echo_seq = 0;

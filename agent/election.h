@@ -113,6 +113,7 @@ struct vg_election {
 	int		fault, maintenance;
 	uint64_t	max_term;	/* highest term seen in any valid message */
 	uint16_t	active_id;	/* the active of `term` we know; 0 none */
+	vg_ns		active_since;	/* when active_id last changed */
 	uint64_t	active_inc;	/* its incarnation */
 	vg_ns		quiet_since;	/* rule (1): last active hb, real vote, step-down, start */
 	vg_ns		last_active_hb;	/* rule (3)'s window */

@@ -80,6 +80,33 @@ peer_json(const struct vg_agent *a, const struct vg_peer *p, vg_ns now)
 }
 
 static json_object *
+tracks_json(const struct vg_agent *a)
+{
+	const struct vg_track_state *st = a->tracks ?
+	    vg_tracks_state(a->tracks) : NULL;
+	json_object *l = json_object_new_array();
+	size_t i;
+
+	for (i = 0; st != NULL && i < a->conf->n_tracks; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name",
+		    json_object_new_string(a->conf->tracks[i].name));
+		json_object_object_add(o, "up", json_object_new_boolean(st[i].up));
+		json_object_object_add(o, "weight",
+		    json_object_new_int(a->conf->tracks[i].weight));
+		json_object_object_add(o, "runs",
+		    json_object_new_int64((int64_t)st[i].runs));
+		json_object_object_add(o, "failures",
+		    json_object_new_int64((int64_t)st[i].failures));
+		json_object_object_add(o, "timeouts",
+		    json_object_new_int64((int64_t)st[i].timeouts));
+		json_object_array_add(l, o);
+	}
+	return l;
+}
+
+static json_object *
 refusals_json(const uint64_t *r)
 {
 	json_object *o = json_object_new_object();
@@ -109,6 +136,9 @@ election_json(const struct vg_election *el)
 	ADD("releases_accepted", el->st.releases_accepted);
 	ADD("releases_rejected", el->st.releases_rejected);
 	ADD("conflicts", el->st.conflicts);
+	ADD("handovers", el->st.handovers);
+	ADD("handover_requests", el->st.handover_requests);
+	ADD("preemptions", el->st.preemptions);
 #undef ADD
 	json_object_object_add(o, "refused", refusals_json(el->st.refused));
 	json_object_object_add(o, "refusals", refusals_json(el->st.refusals));
@@ -152,6 +182,18 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	json_object_object_add(nd, "state",
 	    json_object_new_string(vg_state_name(el->state)));
 	json_object_object_add(nd, "priority", json_object_new_int(el->priority));
+	json_object_object_add(nd, "config_priority",
+	    json_object_new_int(a->self->priority));
+	json_object_object_add(nd, "maintenance",
+	    json_object_new_boolean(el->maintenance));
+	json_object_object_add(nd, "track_fault",
+	    json_object_new_boolean(a->track_fault));
+	json_object_object_add(nd, "preempt", json_object_new_boolean(el->preempt));
+	json_object_object_add(nd, "preemption_held", json_object_new_boolean(
+	    el->preempt && vg_el_flapping(el, now)));
+	json_object_object_add(nd, "active_for_ms", el->active_id != 0 ?
+	    json_object_new_int64((now - el->active_since) / VG_NS_PER_MS) :
+	    NULL);
 	json_object_object_add(nd, "term", json_object_new_int64((int64_t)el->term));
 	json_object_object_add(nd, "voted_for", json_object_new_int(el->voted_for));
 	json_object_object_add(nd, "active", json_object_new_int(el->active_id));
@@ -196,6 +238,7 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	}
 	json_object_object_add(r, "vips", vips);
 	json_object_object_add(r, "election", election_json(el));
+	json_object_object_add(r, "tracks", tracks_json(a));
 
 	json_object_object_add(cnt, "rx_packets",
 	    json_object_new_int64((int64_t)a->stats.rx_packets));

@@ -618,12 +618,39 @@ sock_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- links */
 
+/* Links and tracks decide fault and the effective priority. */
 static void
-link_verdict(struct vg_agent *a, int up, const char *bad)
+health(struct vg_agent *a)
 {
 	struct vg_acts acts = { .n = 0 };
 	vg_ns now = vg_now();
-	int was = a->el.fault;
+	int track_fault = 0;
+	uint8_t prio = a->self->priority;
+
+	if (a->tracks != NULL)
+		prio = vg_track_priority(a->conf, vg_tracks_state(a->tracks),
+		    &track_fault);
+	a->track_fault = track_fault;
+	vg_el_set_fault(&a->el, a->link_down[0] != '\0' || track_fault, now,
+	    &acts);
+	if (prio != a->el.priority) {
+		log_info("effective priority %u -> %u", a->el.priority, prio);
+		vg_el_set_priority(&a->el, prio, now, &acts);
+	}
+	run_acts(a, &acts, now);
+	schedule(a);
+}
+
+static void
+tracks_changed(void *arg)
+{
+	health(arg);
+}
+
+static void
+link_verdict(struct vg_agent *a, int up, const char *bad)
+{
+	int was = a->link_down[0] != '\0';
 
 	if (up < 0)
 		return;
@@ -631,12 +658,13 @@ link_verdict(struct vg_agent *a, int up, const char *bad)
 		snprintf(a->link_down, sizeof(a->link_down), "%s", bad);
 	else
 		a->link_down[0] = '\0';
-	if (was != !up)
-		log_info("interface %s is %s", up ? "of every VIP" : bad,
+	if (was != !up) {
+		log_info("interface %s is %s", up ? "(every one followed)" : bad,
 		    up ? "up again" : "down: this node is not eligible");
-	vg_el_set_fault(&a->el, !up, now, &acts);
-	run_acts(a, &acts, now);
-	schedule(a);
+		vg_agent_event(a, VG_EV_STATE, "interface %s is %s",
+		    up ? "(every one followed)" : bad, up ? "up" : "down");
+	}
+	health(a);
 }
 
 static void
@@ -647,7 +675,7 @@ nl_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	link_verdict(a, vg_link_read(a->nl, a->conf->vips, a->conf->n_vips,
+	link_verdict(a, vg_link_read(a->nl, a->conf->links, a->conf->n_links,
 	    bad, sizeof(bad)), bad);
 }
 
@@ -739,59 +767,6 @@ sig_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 /* ---- reload: validate fully, then apply as a diff */
 
 static int
-vips_same(const struct vg_conf *x, const struct vg_conf *y)
-{
-	size_t i;
-
-	if (x->n_vips != y->n_vips || x->vip_lifetime != y->vip_lifetime ||
-	    x->interval != y->interval)
-		return 0;
-	for (i = 0; i < x->n_vips; i++)
-		if (strcmp(x->vips[i].text, y->vips[i].text) != 0 ||
-		    strcmp(x->vips[i].ifname, y->vips[i].ifname) != 0)
-			return 0;
-	return 1;
-}
-
-/* The VIPs of `from` that `to` does not have. */
-static size_t
-vips_gone(const struct vg_conf *from, const struct vg_conf *to,
-    struct vg_conf_vip *out)
-{
-	size_t i, j, n = 0;
-
-	for (i = 0; i < from->n_vips; i++) {
-		for (j = 0; j < to->n_vips; j++)
-			if (strcmp(from->vips[i].text, to->vips[j].text) == 0 &&
-			    strcmp(from->vips[i].ifname, to->vips[j].ifname) == 0)
-				break;
-		if (j == to->n_vips)
-			out[n++] = from->vips[i];
-	}
-	return n;
-}
-
-/* What a reload cannot change: it would take a restart. */
-static const char *
-fixed_changed(const struct vg_conf *o, const struct vg_conf *n)
-{
-	const struct vg_conf_node *so = &o->nodes[o->self];
-	const struct vg_conf_node *sn = &n->nodes[n->self];
-
-	if (so->id != sn->id)
-		return "this node's id";
-	if (so->salen != sn->salen || memcmp(&so->sa, &sn->sa, so->salen) != 0)
-		return "this node's address or port";
-	if (strcmp(o->state_dir, n->state_dir) != 0)
-		return "state_dir";
-	if (strcmp(o->ctl.socket, n->ctl.socket) != 0)
-		return "ctl.socket";
-	if (o->cluster_id != n->cluster_id)
-		return "the cluster id";
-	return NULL;
-}
-
-static int
 reload(struct vg_agent *a, json_object **errors, char *err, size_t errlen)
 {
 	struct vg_conf *oc = a->conf, *nc;
@@ -820,7 +795,7 @@ reload(struct vg_agent *a, json_object **errors, char *err, size_t errlen)
 		    errs.n + errs.dropped == 1 ? "" : "s");
 		goto refuse;
 	}
-	if ((what = fixed_changed(oc, nc)) != NULL) {
+	if ((what = vg_conf_fixed_changed(oc, nc)) != NULL) {
 		snprintf(err, errlen, "%s cannot change in a reload (restart the "
 		    "agent); nothing changed", what);
 		goto refuse;
@@ -857,9 +832,9 @@ reload(struct vg_agent *a, json_object **errors, char *err, size_t errlen)
 			vg_peer_init(&np[k], &nc->nodes[i]);
 		k++;
 	}
-	swap_keeper = !vips_same(oc, nc);
+	swap_keeper = !vg_conf_vips_same(oc, nc);
 	if (swap_keeper)
-		n_gone = vips_gone(oc, nc, gone);
+		n_gone = vg_conf_vips_gone(oc, nc, gone);
 	a->conf = nc;
 	a->self = &nc->nodes[nc->self];
 	a->peers = np;
@@ -870,6 +845,8 @@ reload(struct vg_agent *a, json_object **errors, char *err, size_t errlen)
 	a->auth = nauth;
 	vg_el_reconf(&a->el, nc, now);
 	vg_hooks_set_conf(a->hooks, nc);
+	vg_tracks_free(a->tracks);	/* they start again, innocent */
+	a->tracks = vg_tracks_new(a->loop, nc, tracks_changed, a);
 	vg_control_set_groups(a->ctl, nc->ctl.operator_group,
 	    nc->ctl.admin_group);
 	log_set_level(nc->log.level);
@@ -889,11 +866,11 @@ reload(struct vg_agent *a, json_object **errors, char *err, size_t errlen)
 		if (n_gone > 0 && vg_vip_apply(a->nl, gone, n_gone, 0, 0) != 0)
 			log_warnx("reload: could not remove every VIP that left "
 			    "the configuration");
-		(void)vg_link_query(a->nl, nc->vips, nc->n_vips, a->link_down,
+		(void)vg_link_query(a->nl, nc->links, nc->n_links, a->link_down,
 		    sizeof(a->link_down));
 	}
-	vg_el_set_priority(&a->el, a->self->priority, now, &acts);
 	run_acts(a, &acts, now);
+	health(a);
 	free(op);
 	free(gone);
 	vg_conf_free(oc);
@@ -1306,7 +1283,7 @@ main(int argc, char *argv[])
 		fatalx("could not remove stale VIPs; not starting");
 	if (n > 0)
 		log_info("removed %d stale VIP(s) found on the links", n);
-	up = vg_link_query(a->nl, c->vips, c->n_vips, bad, sizeof(bad));
+	up = vg_link_query(a->nl, c->links, c->n_links, bad, sizeof(bad));
 	if (up < 0)
 		fatalx("cannot read the link state");
 
@@ -1353,10 +1330,12 @@ main(int argc, char *argv[])
 	}
 	/* the state file and the scripts start from the state at start */
 	state_changed(a, 0, a->el.state, "started");
+	if ((a->tracks = vg_tracks_new(a->loop, c, tracks_changed, a)) == NULL)
+		fatal("tracks");
 	if (!up) {
 		log_info("interface %s is down: this node is not eligible", bad);
-		vg_el_set_fault(&a->el, 1, a->started, &acts);
-		run_acts(a, &acts, a->started);
+		snprintf(a->link_down, sizeof(a->link_down), "%s", bad);
+		health(a);
 	}
 	if (vg_statedir_exists(c->state_dir, "maintenance")) {
 		log_info("in maintenance (vigilctl maintenance off to end it)");
@@ -1378,6 +1357,7 @@ main(int argc, char *argv[])
 	ev_child_stop(a->loop, &a->keeper_cw);
 	vg_keeper_stop(&a->keeper);
 	vg_hooks_free(a->hooks);
+	vg_tracks_free(a->tracks);
 	vg_control_close(a->ctl);
 	close(a->sock);
 	vg_nl_close(a->nl);

@@ -402,20 +402,15 @@ link_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 static void
-links_init(struct vg_nl *nl, const struct vg_conf_vip *vips, size_t n)
+links_init(struct vg_nl *nl, const char (*names)[IF_NAMESIZE], size_t n)
 {
-	size_t i, j;
+	size_t i;
 
 	nl->n_links = 0;
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < nl->n_links; j++)
-			if (strcmp(nl->links[j].name, vips[i].ifname) == 0)
-				break;
-		if (j < nl->n_links || nl->n_links == 64)
-			continue;
-		memcpy(nl->links[j].name, vips[i].ifname, IF_NAMESIZE);
-		nl->links[j].index = 0;
-		nl->links[j].up = 0;
+	for (i = 0; i < n && i < 64; i++) {
+		memcpy(nl->links[i].name, names[i], IF_NAMESIZE);
+		nl->links[i].index = 0;
+		nl->links[i].up = 0;
 		nl->n_links++;
 	}
 }
@@ -435,32 +430,30 @@ links_verdict(const struct vg_nl *nl, char *bad, size_t badlen)
 }
 
 int
-vg_link_query(struct vg_nl *nl, const struct vg_conf_vip *vips, size_t n,
+vg_link_query(struct vg_nl *nl, const char (*names)[IF_NAMESIZE], size_t n,
     char *bad, size_t badlen)
 {
-	links_init(nl, vips, n);
+	links_init(nl, names, n);
 	if (dump(nl, RTM_GETLINK, AF_UNSPEC, link_cb, nl) == -1)
 		return -1;
 	return links_verdict(nl, bad, badlen);
 }
 
 int
-vg_link_read(struct vg_nl *nl, const struct vg_conf_vip *vips, size_t n,
+vg_link_read(struct vg_nl *nl, const char (*names)[IF_NAMESIZE], size_t n,
     char *bad, size_t badlen)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE * 4];
 	ssize_t r;
 	int i;
 
-	(void)vips;
-	(void)n;
 	for (i = 0; i < 64; i++) {
 		r = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
 		if (r < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
 			if (errno == ENOBUFS)	/* missed events: ask again */
-				return vg_link_query(nl, vips, n, bad, badlen);
+				return vg_link_query(nl, names, n, bad, badlen);
 			return -1;
 		}
 		(void)mnl_cb_run(buf, (size_t)r, 0, 0, link_cb, nl);

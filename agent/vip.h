@@ -34,13 +34,14 @@ int	vg_vip_apply(struct vg_nl *, const struct vg_conf_vip *, size_t n,
 int	vg_vip_sweep(struct vg_nl *, const struct vg_conf_vip *, size_t n);
 
 /*
- * Link state: vg_link_query dumps the links once; vg_link_read drains the
- * link-event socket.  Both return 1 if every VIP's interface is up and
- * running, 0 if one is not (*bad names it), -1 on error.
+ * Link state of the interfaces followed (conf->links: the VIPs' and
+ * track_interfaces): vg_link_query dumps the links once; vg_link_read
+ * drains the link-event socket.  Both return 1 if every one is up and
+ * running, 0 if one is not (bad names it), -1 on error.
  */
-int	vg_link_query(struct vg_nl *, const struct vg_conf_vip *, size_t n,
+int	vg_link_query(struct vg_nl *, const char (*names)[IF_NAMESIZE], size_t n,
 	    char *bad, size_t badlen);
-int	vg_link_read(struct vg_nl *, const struct vg_conf_vip *, size_t n,
+int	vg_link_read(struct vg_nl *, const char (*names)[IF_NAMESIZE], size_t n,
 	    char *bad, size_t badlen);
 
 /* Gratuitous ARP / unsolicited NA for every VIP; returns how many failed. */

@@ -166,22 +166,98 @@ drops_line(json_object *drops)
 		printf("\n");
 }
 
+static int colour;
+
+static const char *
+state_colour(const char *st)
+{
+	if (!colour)
+		return "";
+	if (strcmp(st, "active") == 0)
+		return "\033[1;32m";
+	if (strcmp(st, "fault") == 0 || strcmp(st, "no-quorum") == 0)
+		return "\033[1;31m";
+	if (strcmp(st, "maintenance") == 0 || strcmp(st, "candidate") == 0)
+		return "\033[1;33m";
+	return "";
+}
+
+static const char *
+reset(void)
+{
+	return colour ? "\033[0m" : "";
+}
+
+static const char *
+peer_name(json_object *r, int id)
+{
+	json_object *nd = get(r, "node"), *peers = get(r, "peers");
+	size_t i;
+
+	if (id == 0)
+		return "none";
+	if (nd && json_object_get_int(get(nd, "id")) == id)
+		return str(nd, "name");
+	for (i = 0; peers && i < json_object_array_length(peers); i++) {
+		json_object *p = json_object_array_get_idx(peers, i);
+
+		if (json_object_get_int(get(p, "id")) == id)
+			return str(p, "name");
+	}
+	return "?";
+}
+
 static void
 print_status(json_object *r)
 {
 	json_object *cl = get(r, "cluster"), *nd = get(r, "node");
-	json_object *peers = get(r, "peers");
+	json_object *peers = get(r, "peers"), *vips = get(r, "vips");
+	json_object *tracks = get(r, "tracks"), *v;
 	size_t i, n;
 
-	printf("cluster %s (id %s)  digest %s  quorum %s of %s votes  "
-	    "interval %s ms  dead_time %s ms\n", str(cl, "name"), str(cl, "id"),
-	    str(cl, "digest"), str(cl, "quorum"), str(cl, "total_votes"),
-	    str(cl, "interval_ms"), str(cl, "dead_time_ms"));
-	printf("node    %s (id %s, %s)  %s  state %s  priority %s  term %s\n",
+	printf("cluster %s (id %s)  digest %s  interval %s ms  dead_time %s ms  "
+	    "lease %s ms\n", str(cl, "name"), str(cl, "id"), str(cl, "digest"),
+	    str(cl, "interval_ms"), str(cl, "dead_time_ms"), str(cl, "lease_ms"));
+	printf("term %s  quorum %s of %s votes seen (%s needed)  active %s",
+	    str(nd, "term"), str(nd, "votes_seen"), str(cl, "total_votes"),
+	    str(cl, "quorum"), peer_name(r, json_object_get_int(get(nd,
+	    "active"))));
+	if ((v = get(nd, "active_for_ms")) != NULL)
+		printf(" for %.1f s", json_object_get_int64(v) / 1000.0);
+	printf("\n");
+	printf("node    %s (id %s, %s)  %s  %s%s%s  priority %s (configured %s)",
 	    str(nd, "name"), str(nd, "id"), str(nd, "role"), str(nd, "address"),
-	    str(nd, "state"), str(nd, "priority"), str(nd, "term"));
-	printf("\n%-16s %5s %-20s %-12s %-5s %-14s %-10s %8s %8s %6s %-6s\n",
-	    "PEER", "ID", "ADDRESS", "STATE", "ALIVE", "LAST SEEN", "RTT",
+	    state_colour(str(nd, "state")), str(nd, "state"), reset(),
+	    str(nd, "priority"), str(nd, "config_priority"));
+	if ((v = get(nd, "lease_remaining_ms")) != NULL)
+		printf("  lease %lld ms%s", (long long)json_object_get_int64(v),
+		    json_object_get_boolean(get(nd, "lapsed")) ? " (lapsed)" : "");
+	if ((v = get(nd, "link_down")) != NULL)
+		printf("  link %s down", json_object_get_string(v));
+	if (json_object_get_boolean(get(nd, "preemption_held")))
+		printf("  preemption held (flapping)");
+	printf("\n");
+	n = vips ? json_object_array_length(vips) : 0;
+	for (i = 0; i < n && i < 8; i++) {
+		json_object *x = json_object_array_get_idx(vips, i);
+
+		printf("vip     %s on %s  holder %s%s\n", str(x, "address"),
+		    str(x, "interface"), peer_name(r, json_object_get_int(get(x,
+		    "holder"))), json_object_get_boolean(get(x, "held_here")) ?
+		    " (here)" : "");
+	}
+	if (n > 8)
+		printf("vip     ... and %zu more\n", n - 8);
+	n = tracks ? json_object_array_length(tracks) : 0;
+	for (i = 0; i < n; i++) {
+		json_object *t = json_object_array_get_idx(tracks, i);
+
+		printf("track   %s  %s  weight %s  runs %s  failures %s\n",
+		    str(t, "name"), json_object_get_boolean(get(t, "up")) ? "up" :
+		    "DOWN", str(t, "weight"), str(t, "runs"), str(t, "failures"));
+	}
+	printf("\n%-16s %5s %-20s %-12s %4s %-5s %-14s %-10s %8s %8s %6s %-6s\n",
+	    "PEER", "ID", "ADDRESS", "STATE", "PRIO", "ALIVE", "LAST SEEN", "RTT",
 	    "RX", "LOST", "DROPS", "DIGEST");
 	n = peers ? json_object_array_length(peers) : 0;
 	for (i = 0; i < n; i++) {
@@ -191,10 +267,12 @@ print_status(json_object *r)
 
 		fmt_ms(seen, sizeof(seen), get(p, "last_seen_ms"));
 		fmt_us(rtt, sizeof(rtt), get(p, "rtt_us"));
-		printf("%-16s %5s %-20s %-12s %-5s %-14s %-10s %8s %8s %6lld %-6s\n",
-		    str(p, "name"), str(p, "id"), str(p, "address"),
-		    str(p, "state"), json_object_get_boolean(get(p, "alive")) ?
-		    "yes" : "no", seen, rtt, str(p, "rx"), str(p, "lost"),
+		printf("%-16s %5s %-20s %s%-12s%s %4s %-5s %-14s %-10s %8s %8s "
+		    "%6lld %-6s\n", str(p, "name"), str(p, "id"),
+		    str(p, "address"), state_colour(str(p, "state")),
+		    str(p, "state"), reset(), str(p, "priority"),
+		    json_object_get_boolean(get(p, "alive")) ? "yes" : "no", seen,
+		    rtt, str(p, "rx"), str(p, "lost"),
 		    drops_total(get(p, "drops")),
 		    dm == NULL ? "-" : json_object_get_boolean(dm) ? "ok" :
 		    "DIFFERS");
@@ -302,6 +380,7 @@ main(int argc, char *argv[])
 	}
 	if (cmd == NULL)
 		usage();
+	colour = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 	for (i = 0; i < VG_CTL_CMD_MAX; i++)
 		if (strcmp(cmd, vg_ctl_cmds[i].name) == 0)
 			break;

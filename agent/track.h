@@ -1,0 +1,41 @@
+/*
+ * track: health checks.  Each track script runs every `interval`, is killed
+ * after `timeout` (a failure), and changes state only after `fall`
+ * consecutive failures or `rise` consecutive successes.  A failing track of
+ * weight 0 makes the node `fault`; any other lowers its effective priority
+ * by its weight.  The fall/rise counting is pure (vg_track_note); the
+ * runner forks with ev_child and never blocks the loop.
+ */
+#ifndef VG_TRACK_H
+#define VG_TRACK_H
+
+#include <ev.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "clock.h"
+#include "conf.h"
+
+struct vg_track_state {
+	int		up;		/* as counted: starts up */
+	unsigned	fails, oks;	/* consecutive */
+	uint64_t	runs, failures, timeouts;
+};
+
+/* One result; returns 1 if `up` changed. */
+int	vg_track_note(struct vg_track_state *, int success, unsigned fall,
+	    unsigned rise);
+
+/* Effective priority and fault from the tracks' states (pure). */
+uint8_t	vg_track_priority(const struct vg_conf *, const struct vg_track_state *,
+	    int *fault);
+
+struct vg_tracks;
+
+/* changed(arg): a track went up or down; the caller recomputes. */
+struct vg_tracks *vg_tracks_new(struct ev_loop *, const struct vg_conf *,
+		    void (*changed)(void *), void *arg);
+void		 vg_tracks_free(struct vg_tracks *);
+const struct vg_track_state *vg_tracks_state(const struct vg_tracks *);
+
+#endif
