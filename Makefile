@@ -120,6 +120,8 @@ install: all
 	install -m 0644 docs/vigild.8 docs/vigilctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/vigil.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 conf/vigil.conf $(DESTDIR)$(SYSCONFDIR)/vigil/vigil.conf.example
+	install -d $(DESTDIR)$(SYSCONFDIR)/vigil/scripts
+	install -m 0755 conf/scripts/* $(DESTDIR)$(SYSCONFDIR)/vigil/scripts/
 
 clean:
 	rm -rf build
