@@ -23,7 +23,7 @@ HARDEN	= -fsanitize=address,undefined -fno-sanitize-recover=all
 endif
 B	?= build
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iagent
-LIBS	= -lmnl -lconfig -lsystemd -lev -lsodium -ljson-c -lm
+LIBS	= -lmnl -lconfig -lsystemd -lev -lsodium -ljson-c -lmicrohttpd -lm
 
 # Everything but main(): linked into vigild, the unit tests and the fuzzers.
 CORE	= clock log conf proto auth peer rx election net vip keeper hooks track events statedir ctlproto control status metrics

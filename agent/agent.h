@@ -22,6 +22,8 @@
 #include "track.h"
 #include "vip.h"
 
+struct vg_metrics_export;
+
 struct vg_agent {
 	struct ev_loop		*loop;
 	struct vg_conf		*conf;
@@ -33,6 +35,7 @@ struct vg_agent {
 	struct vg_control	*ctl;
 	struct vg_hooks		*hooks;
 	struct vg_tracks	*tracks;
+	struct vg_metrics_export *export;
 	int			track_fault;
 	struct vg_events	events;
 	uint64_t		changes;	/* state changes, for the hooks */

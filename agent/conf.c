@@ -318,6 +318,54 @@ fnv1a(uint32_t h, const void *data, size_t len)
 
 #define FNV_INIT 2166136261u
 
+int
+vg_conf_parse_hostport(const char *s, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon, *h = s;
+	size_t hl;
+	char *end;
+	long port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		if ((colon = strstr(s, "]:")) == NULL)
+			return -1;
+		h = s + 1;
+		hl = (size_t)(colon - h);
+		colon++;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL)
+			return -1;
+		hl = (size_t)(colon - s);
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || errno || port < 1 ||
+	    port > 65535)
+		return -1;
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
 /* ---- sections */
 
 static void
@@ -456,6 +504,33 @@ parse_ctl(struct parse *p, const config_setting_t *root)
 	    sizeof(p->conf->ctl.operator_group));
 	get_str(p, g, "admin_group", p->conf->ctl.admin_group,
 	    sizeof(p->conf->ctl.admin_group));
+}
+
+static void
+parse_metrics(struct parse *p, const config_setting_t *root)
+{
+	static const char *const known[] = { "listen", "textfile",
+	    "textfile_interval", NULL };
+	const config_setting_t *g = get_group(p, root, "metrics",
+	    CONFIG_TYPE_GROUP);
+	struct vg_conf *c = p->conf;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	long long n;
+
+	if (g == NULL)
+		return;
+	check_members(p, g, "metrics", known);
+	if (get_str(p, g, "listen", c->metrics.listen,
+	    sizeof(c->metrics.listen)) == 1 &&
+	    vg_conf_parse_hostport(c->metrics.listen, &ss, &sl) == -1)
+		ERR(p, line_of(config_setting_get_member(g, "listen")),
+		    "metrics.listen \"%s\" is not address:port (literal "
+		    "address, [v6]:port for IPv6)", c->metrics.listen);
+	get_path(p, g, "textfile", c->metrics.textfile,
+	    sizeof(c->metrics.textfile));
+	if (get_int(p, g, "textfile_interval", 100, 3600000, &n) == 1)
+		c->metrics.textfile_interval = VG_MS(n);
 }
 
 static void
@@ -819,6 +894,7 @@ defaults(struct vg_conf *c)
 	c->garp_interval = VG_MS(VG_DEFAULT_GARP_INTERVAL_MS);
 	c->garp_refresh = VG_MS(VG_DEFAULT_GARP_REFRESH_MS);
 	c->hooks.timeout = VG_MS(VG_DEFAULT_SCRIPT_TIMEOUT_MS);
+	c->metrics.textfile_interval = VG_MS(10000);
 	c->preempt = 1;
 	c->preempt_delay = VG_MS(VG_DEFAULT_PREEMPT_DELAY_MS);
 	c->max_failovers = VG_DEFAULT_MAX_FAILOVERS;
@@ -845,7 +921,7 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	    "garp_refresh", "notify", "notify_active", "notify_standby",
 	    "notify_fault", "notify_maintenance", "script_timeout", "preempt",
 	    "preempt_delay", "max_failovers", "flap_window", "track",
-	    "track_interfaces", NULL };
+	    "track_interfaces", "metrics", NULL };
 	static const char *const auths[] = { "hmac-sha256", "none", NULL };
 	struct vg_conf *c = p->conf;
 	const config_setting_t *s;
@@ -917,6 +993,7 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 		c->quorum = (unsigned)n;
 	parse_ctl(p, root);
 	parse_log(p, root);
+	parse_metrics(p, root);
 	parse_nodes(p, root, &nodes_line);
 	parse_vips(p, root);
 	parse_tracks(p, root);

@@ -125,6 +125,11 @@ struct vg_conf {
 		char		notify_maintenance[VG_PATH_MAX];
 		vg_ns		timeout;	/* script_timeout */
 	} hooks;
+	struct {
+		char		listen[INET6_ADDRSTRLEN + 16];	/* "" off */
+		char		textfile[VG_PATH_MAX];		/* "" off */
+		vg_ns		textfile_interval;
+	} metrics;
 	struct vg_conf_track	tracks[VG_MAX_TRACKS];
 	size_t			n_tracks;
 	/* the links followed: every VIP's interface and track_interfaces */
@@ -174,6 +179,10 @@ size_t		 vg_conf_vips_gone(const struct vg_conf *from,
 /* What changed that a reload cannot apply (NULL: nothing). */
 const char	*vg_conf_fixed_changed(const struct vg_conf *old,
 		    const struct vg_conf *new);
+
+/* "198.18.0.1:9465" or "[2001:db8::1]:9465" (literal addresses). */
+int		 vg_conf_parse_hostport(const char *, struct sockaddr_storage *,
+		    socklen_t *);
 
 /* L = D(1-rho)/(1+rho) - h/4, as in DESIGN.md; may be negative. */
 vg_ns		 vg_conf_lease(vg_ns interval, vg_ns dead_time, double max_drift);

@@ -21,6 +21,9 @@ static enum vg_log_target	log_target = VG_LOG_STDERR;
 static enum vg_log_format	log_format = VG_LOG_TEXT;
 static enum vg_log_level	log_level = VG_LOG_INFO;
 static char			log_node[64];
+static char			log_state[16];
+static unsigned long long	log_term;
+static const char		*log_peer_name;	/* during log_peer only */
 
 static const char *const level_names[] = {
 	[VG_LOG_ERR] = "error",
@@ -70,6 +73,13 @@ void
 log_set_node(const char *node)
 {
 	snprintf(log_node, sizeof(log_node), "%s", node ? node : "");
+}
+
+void
+log_set_state(const char *state, unsigned long long term)
+{
+	snprintf(log_state, sizeof(log_state), "%s", state);
+	log_term = term;
 }
 
 void
@@ -132,7 +142,9 @@ log_emit(enum vg_log_level level, const char *msg)
 
 	if (log_target == VG_LOG_JOURNAL) {
 		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", level_prio[level],
-		    "VIGIL_NODE=%s", log_node, "SYSLOG_IDENTIFIER=vigild", NULL);
+		    "SYSLOG_IDENTIFIER=vigild", "VIGIL_NODE=%s", log_node,
+		    "VIGIL_STATE=%s", log_state, "VIGIL_TERM=%llu", log_term,
+		    log_peer_name ? "VIGIL_PEER=%s" : NULL, log_peer_name, NULL);
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -144,7 +156,14 @@ log_emit(enum vg_log_level level, const char *msg)
 		fprintf(stderr, "{\"time\":\"%s\",\"level\":\"%s\",\"node\":\"",
 		    when, level_names[level]);
 		json_escape(stderr, log_node);
-		fputs("\",\"msg\":\"", stderr);
+		fprintf(stderr, "\",\"state\":\"%s\",\"term\":%llu", log_state,
+		    log_term);
+		if (log_peer_name != NULL) {
+			fputs(",\"peer\":\"", stderr);
+			json_escape(stderr, log_peer_name);
+			fputs("\"", stderr);
+		}
+		fputs(",\"msg\":\"", stderr);
 		json_escape(stderr, msg);
 		fputs("\"}\n", stderr);
 	} else {
@@ -171,6 +190,18 @@ vlog(enum vg_log_level level, int with_errno, const char *fmt, va_list ap)
 		    strerror(saved));
 	log_emit(level, msg);
 	errno = saved;
+}
+
+void
+log_peer(enum vg_log_level level, const char *peer, const char *fmt, ...)
+{
+	va_list ap;
+
+	log_peer_name = peer;
+	va_start(ap, fmt);
+	vlog(level, 0, fmt, ap);
+	va_end(ap);
+	log_peer_name = NULL;
 }
 
 void

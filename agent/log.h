@@ -33,6 +33,11 @@ enum vg_log_target {
 
 void	log_init(enum vg_log_target, enum vg_log_format, enum vg_log_level);
 void	log_set_node(const char *);	/* VIGIL_NODE field / "node" key */
+/* VIGIL_STATE and VIGIL_TERM on every later line (journal and JSON) */
+void	log_set_state(const char *state, unsigned long long term);
+/* A line about one peer: VIGIL_PEER (journal) / "peer" (JSON) */
+void	log_peer(enum vg_log_level, const char *peer, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
 void	log_set_level(enum vg_log_level);
 enum vg_log_level log_get_level(void);
 int	log_level_parse(const char *, enum vg_log_level *);

@@ -1,10 +1,15 @@
 /*
  * metrics: Prometheus text rendering of struct vg_agent.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "metrics.h"
+#include "statedir.h"
 
 static void
 head(FILE *f, const char *name, const char *type, const char *help)
@@ -129,4 +134,187 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 		return NULL;
 	}
 	return buf;
+}
+
+/* ---- exporters */
+
+struct vg_metrics_export {
+	struct ev_loop		*loop;
+	struct vg_agent		*agent;
+	struct MHD_Daemon	*mhd;
+	ev_io			mhd_io;
+	ev_timer		mhd_timer;
+	ev_timer		textfile;
+	uint64_t		requests;
+};
+
+static enum MHD_Result
+answer(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_len, void **con_cls)
+{
+	struct vg_metrics_export *x = cls;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	unsigned code = MHD_HTTP_OK;
+	char *text = NULL;
+	static char not_found[] = "not found: try /metrics\n";
+	static char bad_method[] = "only GET\n";
+
+	(void)version;
+	(void)upload;
+	(void)upload_len;
+	(void)con_cls;
+	x->requests++;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		code = MHD_HTTP_METHOD_NOT_ALLOWED;
+		r = MHD_create_response_from_buffer(strlen(bad_method),
+		    bad_method, MHD_RESPMEM_PERSISTENT);
+	} else if (strcmp(url, "/metrics") != 0) {
+		code = MHD_HTTP_NOT_FOUND;
+		r = MHD_create_response_from_buffer(strlen(not_found),
+		    not_found, MHD_RESPMEM_PERSISTENT);
+	} else {
+		if ((text = vg_metrics_text(x->agent, vg_now())) == NULL)
+			return MHD_NO;
+		r = MHD_create_response_from_buffer(strlen(text), text,
+		    MHD_RESPMEM_MUST_FREE);
+		if (r != NULL)
+			MHD_add_response_header(r, "Content-Type",
+			    "text/plain; version=0.0.4; charset=utf-8");
+	}
+	if (r == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	ret = MHD_queue_response(conn, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static void
+mhd_arm(struct vg_metrics_export *x)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	ev_timer_stop(x->loop, &x->mhd_timer);
+	if (MHD_get_timeout(x->mhd, &ms) == MHD_YES) {
+		ev_timer_set(&x->mhd_timer, (double)ms / 1000.0, 0.);
+		ev_timer_start(x->loop, &x->mhd_timer);
+	}
+}
+
+static void
+mhd_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct vg_metrics_export *x = w->data;
+
+	(void)loop;
+	(void)revents;
+	MHD_run(x->mhd);
+	mhd_arm(x);
+}
+
+static void
+mhd_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct vg_metrics_export *x = w->data;
+
+	(void)loop;
+	(void)revents;
+	MHD_run(x->mhd);
+	mhd_arm(x);
+}
+
+static void
+textfile_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct vg_metrics_export *x = w->data;
+	const char *path = x->agent->conf->metrics.textfile;
+	const char *slash = strrchr(path, '/');
+	char dir[VG_PATH_MAX], err[256], *text;
+
+	(void)loop;
+	(void)revents;
+	if (slash == NULL || (size_t)(slash - path) >= sizeof(dir))
+		return;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if ((text = vg_metrics_text(x->agent, vg_now())) == NULL)
+		return;
+	/* node_exporter reads *.prom: the temp file is a dot file */
+	if (vg_statedir_write(dir[0] ? dir : "/", slash + 1, text, strlen(text),
+	    err, sizeof(err)) == -1)
+		log_warnx("metrics textfile: %s", err);
+	free(text);
+}
+
+struct vg_metrics_export *
+vg_metrics_export_start(struct ev_loop *loop, struct vg_agent *a, char *err,
+    size_t errlen)
+{
+	const struct vg_conf *c = a->conf;
+	struct vg_metrics_export *x;
+	struct sockaddr_storage ss;
+	const union MHD_DaemonInfo *info;
+	socklen_t sl;
+
+	if (c->metrics.listen[0] == '\0' && c->metrics.textfile[0] == '\0')
+		return NULL;
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	x->loop = loop;
+	x->agent = a;
+	if (c->metrics.listen[0] != '\0') {
+		if (vg_conf_parse_hostport(c->metrics.listen, &ss, &sl) == -1) {
+			snprintf(err, errlen, "metrics.listen \"%s\" is not "
+			    "address:port", c->metrics.listen);
+			free(x);
+			return NULL;
+		}
+		x->mhd = MHD_start_daemon(MHD_USE_EPOLL |
+		    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+		    0, NULL, NULL, answer, x,
+		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)5,
+		    MHD_OPTION_END);
+		if (x->mhd == NULL || (info = MHD_get_daemon_info(x->mhd,
+		    MHD_DAEMON_INFO_EPOLL_FD)) == NULL) {
+			snprintf(err, errlen, "metrics: cannot listen on %s: %s",
+			    c->metrics.listen, strerror(errno));
+			if (x->mhd != NULL)
+				MHD_stop_daemon(x->mhd);
+			free(x);
+			return NULL;
+		}
+		ev_io_init(&x->mhd_io, mhd_io_cb, info->epoll_fd, EV_READ);
+		ev_init(&x->mhd_timer, mhd_timer_cb);
+		x->mhd_io.data = x->mhd_timer.data = x;
+		ev_io_start(loop, &x->mhd_io);
+		mhd_arm(x);
+	}
+	if (c->metrics.textfile[0] != '\0') {
+		ev_timer_init(&x->textfile, textfile_cb, 0.,
+		    (double)c->metrics.textfile_interval / 1e9);
+		x->textfile.data = x;
+		ev_timer_start(loop, &x->textfile);
+	}
+	return x;
+}
+
+void
+vg_metrics_export_stop(struct vg_metrics_export *x)
+{
+	if (x == NULL)
+		return;
+	if (x->mhd != NULL) {
+		ev_io_stop(x->loop, &x->mhd_io);
+		ev_timer_stop(x->loop, &x->mhd_timer);
+		MHD_stop_daemon(x->mhd);
+	}
+	ev_timer_stop(x->loop, &x->textfile);
+	free(x);
 }

@@ -53,6 +53,7 @@ notify_status(struct vg_agent *a)
 {
 	size_t i, alive = 0;
 
+	log_set_state(vg_state_name(a->el.state), (unsigned long long)a->el.term);
 	for (i = 0; i < a->n_peers; i++)
 		alive += a->peers[i].alive;
 	sd_notifyf(0, "STATUS=%s, term %llu, active %u, %zu/%zu peers alive%s",
@@ -455,7 +456,8 @@ peer_event(struct vg_agent *a, struct vg_peer *p, enum vg_peer_event ev,
 {
 	switch (ev) {
 	case VG_PEER_EV_UP:
-		log_info("peer %s (id %u) is up", p->name, p->id);
+		log_peer(VG_LOG_INFO, p->name, "peer %s (id %u) is up", p->name,
+		    p->id);
 		vg_agent_event(a, VG_EV_PEER, "peer %s is up", p->name);
 		if (p->last.config_digest != a->conf->digest)
 			log_warnx("peer %s has config digest %08x, this node "
@@ -463,13 +465,15 @@ peer_event(struct vg_agent *a, struct vg_peer *p, enum vg_peer_event ev,
 			    p->last.config_digest, a->conf->digest);
 		break;
 	case VG_PEER_EV_DOWN:
-		log_info("peer %s (id %u) is dead: silent for %lld ms", p->name,
-		    p->id, (long long)((now - p->last_seen) / VG_NS_PER_MS));
+		log_peer(VG_LOG_INFO, p->name, "peer %s (id %u) is dead: silent "
+		    "for %lld ms", p->name, p->id,
+		    (long long)((now - p->last_seen) / VG_NS_PER_MS));
 		vg_agent_event(a, VG_EV_PEER, "peer %s is dead", p->name);
 		break;
 	case VG_PEER_EV_RESTART:
-		log_info("peer %s (id %u) restarted (incarnation %llu)",
-		    p->name, p->id, (unsigned long long)p->last.incarnation);
+		log_peer(VG_LOG_INFO, p->name, "peer %s (id %u) restarted "
+		    "(incarnation %llu)", p->name, p->id,
+		    (unsigned long long)p->last.incarnation);
 		vg_agent_event(a, VG_EV_PEER, "peer %s restarted", p->name);
 		break;
 	default:
@@ -847,6 +851,10 @@ reload(struct vg_agent *a, json_object **errors, char *err, size_t errlen)
 	vg_hooks_set_conf(a->hooks, nc);
 	vg_tracks_free(a->tracks);	/* they start again, innocent */
 	a->tracks = vg_tracks_new(a->loop, nc, tracks_changed, a);
+	vg_metrics_export_stop(a->export);
+	a->export = vg_metrics_export_start(a->loop, a, err, errlen);
+	if (a->export == NULL && (nc->metrics.listen[0] || nc->metrics.textfile[0]))
+		log_warnx("reload: %s; metrics not exported", err);
 	vg_control_set_groups(a->ctl, nc->ctl.operator_group,
 	    nc->ctl.admin_group);
 	log_set_level(nc->log.level);
@@ -1302,6 +1310,9 @@ main(int argc, char *argv[])
 	if (a->ctl == NULL)
 		fatalx("%s", err);
 	vg_control_set_groups(a->ctl, c->ctl.operator_group, c->ctl.admin_group);
+	a->export = vg_metrics_export_start(a->loop, a, err, sizeof(err));
+	if (a->export == NULL && (c->metrics.listen[0] || c->metrics.textfile[0]))
+		fatalx("%s", err);
 
 	ev_io_init(&a->sock_w, sock_cb, a->sock, EV_READ);
 	ev_io_init(&a->nl_w, nl_cb, vg_nl_fd(a->nl), EV_READ);
@@ -1358,6 +1369,7 @@ main(int argc, char *argv[])
 	vg_keeper_stop(&a->keeper);
 	vg_hooks_free(a->hooks);
 	vg_tracks_free(a->tracks);
+	vg_metrics_export_stop(a->export);
 	vg_control_close(a->ctl);
 	close(a->sock);
 	vg_nl_close(a->nl);

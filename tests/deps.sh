@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="gcc make pkg-config libmnl-dev libconfig-dev libsystemd-dev libev-dev
-libsodium-dev libjson-c-dev libcmocka-dev python3 python3-pytest clang
+libsodium-dev libjson-c-dev libmicrohttpd-dev libcmocka-dev python3 python3-pytest clang
 libclang-rt-14-dev iproute2 nftables"
 
 missing=""
