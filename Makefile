@@ -5,6 +5,9 @@ PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
 MANDIR	?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR	?= $(PREFIX)/share/doc/vigil
 DESTDIR	?=
 CC	?= cc
 CLANG	?= clang
@@ -79,7 +82,7 @@ $(FB)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) agent/*.h
 	    -o $@ $< $(FUZZ_SRCS) $(LIBS)
 
 .PRECIOUS: $(FB)/fuzz_%
-.PHONY: all deps check unit fuzz integration clang-build clean install bench demo
+.PHONY: all deps deps-deb deb check unit fuzz integration clang-build clean install bench demo
 
 deps:
 	@sh tests/deps.sh
@@ -115,13 +118,35 @@ check: deps
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/vigil
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/vigil \
+	    $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(PREFIX)/lib/sysusers.d \
+	    $(DESTDIR)$(PREFIX)/lib/tmpfiles.d $(DESTDIR)$(COMPLETIONDIR) \
+	    $(DESTDIR)$(DOCDIR)/examples/scripts
 	install -m 0755 $(B)/vigild $(B)/vigilctl $(DESTDIR)$(SBINDIR)/
 	install -m 0644 docs/vigild.8 docs/vigilctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/vigil.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 0644 conf/vigil.conf $(DESTDIR)$(SYSCONFDIR)/vigil/vigil.conf.example
-	install -d $(DESTDIR)$(SYSCONFDIR)/vigil/scripts
-	install -m 0755 conf/scripts/* $(DESTDIR)$(SYSCONFDIR)/vigil/scripts/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/vigil/vigil.conf ] || \
+	    install -m 0644 conf/vigil.conf $(DESTDIR)$(SYSCONFDIR)/vigil/vigil.conf
+	install -m 0644 conf/vigil.conf $(DESTDIR)$(DOCDIR)/examples/vigil.conf
+	install -m 0755 conf/scripts/* $(DESTDIR)$(DOCDIR)/examples/scripts/
+	install -m 0644 systemd/vigild.service $(DESTDIR)$(SYSTEMDDIR)/
+	install -m 0644 systemd/vigil.sysusers \
+	    $(DESTDIR)$(PREFIX)/lib/sysusers.d/vigil.conf
+	install -m 0644 systemd/vigil.tmpfiles \
+	    $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/vigil.conf
+	install -m 0644 ctl/vigilctl.bash $(DESTDIR)$(COMPLETIONDIR)/vigilctl
+
+# The Debian package, built from a copy so that its files land in build/deb
+deb: deps-deb
+	rm -rf build/deb && mkdir -p build/deb/src
+	git ls-files -z --cached --others --exclude-standard | \
+	    xargs -0 cp --parents -t build/deb/src
+	cd build/deb/src && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error build/deb/vigil_*.deb
+	@ls build/deb/*.deb
+
+deps-deb: deps
+	@sh tests/deps.sh debhelper lintian
 
 clean:
 	rm -rf build

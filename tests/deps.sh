@@ -8,6 +8,9 @@ PKGS="gcc make pkg-config libmnl-dev libconfig-dev libsystemd-dev libev-dev
 libsodium-dev libjson-c-dev libmicrohttpd-dev libcmocka-dev python3 python3-pytest clang
 libclang-rt-14-dev iproute2 nftables"
 
+# extra packages for one target (make deb) come as arguments
+[ $# -gt 0 ] && PKGS="$*"
+
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
