@@ -81,12 +81,14 @@ k_add(struct kstate *k, vg_ns now)
 static void
 k_hold(struct kstate *k, const struct vg_keeper_req *q, vg_ns now)
 {
-	if (q->term != k->lease_term && k->held) {
+	int other_term = q->term != k->lease_term;
+
+	if (other_term && k->held) {
 		/* a lease of another term: never carry VIPs across */
 		report(k, VG_KEEPER_REMOVED, 0, k_remove(k));
 	}
 	k->lease_term = q->term;
-	if (q->deadline > k->deadline || q->term != k->lease_term)
+	if (q->deadline > k->deadline || other_term)
 		k->deadline = q->deadline;
 	/* only while now < deadline - m: an add can never come late; and a
 	 * keeper that took over from another makes sure nothing is left */

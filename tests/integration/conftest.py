@@ -1,7 +1,9 @@
 """Fixtures of the vigil integration tests: root and binaries checked once,
 leftover namespaces of dead earlier runs removed, a module guard that asserts
-nothing of ours is left behind, and the daemons' log tails attached to the
-report of every failing test."""
+nothing of ours is left behind (namespaces, vigild, helpers, keepers), the
+daemons' log tails attached to the report of every failing test, and for the
+failover tests a fresh cluster with a client host and a VIP sampler that
+watches every node for the whole test (fo3_net, vip_sampler, fo3)."""
 import os
 
 import pytest
@@ -43,9 +45,11 @@ def nothing_left_behind(vigil_env):
     left_ns = [ns for ns in vgtopo.netns_list()
                if ns.startswith(vgtopo.RUN_TAG + "t")]
     running = [p.pid for p in vgtopo.STARTED if p.poll() is None]
-    assert not left_ns and not running, (
-        "left behind: namespaces %s, running vigild pids %s" % (left_ns,
-                                                                running))
+    keepers = [k for k in sorted(vgtopo.KEEPERS)
+               if vgtopo.pid_running(k, vgtopo.KEEPER_COMM)]
+    assert not left_ns and not running and not keepers, (
+        "left behind: namespaces %s, running vigild/helper pids %s, "
+        "keepers %s" % (left_ns, running, keepers))
     assert not errs, "teardown had to force things: %s" % errs
 
 
@@ -82,6 +86,56 @@ def fresh3(tmp_path_factory):
     yield t
     errs = t.teardown()
     assert not errs, "teardown of %s: %s" % (t.tag, errs)
+
+
+# ------------------------------------------------------------- failover
+
+VIP = "198.18.0.100/24"
+SAMPLER_GAP_LIMIT = 0.005       # s: a sweep gap above this is "slow"
+SAMPLER_SLOW_ALLOWED = 3        # ... and may happen this often per test
+SAMPLER_GAP_MAX = 0.020         # s: no gap may ever exceed this
+
+
+@pytest.fixture
+def fo3_net(tmp_path_factory):
+    """Namespaces, bridge and configs of vgtopo.failover_nodes() (n1..n3 +
+    client, VIP 198.18.0.100/24 on eth0, h = 50 ms, D = 250 ms), daemons
+    not started yet: the VIP sampler must be watching before the first
+    election."""
+    t = vgtopo.build_topology(vgtopo.failover_nodes(),
+                              tmp_path_factory.mktemp("fo"), start=False)
+    yield t
+    errs = t.teardown()
+    assert not errs, "teardown of %s: %s" % (t.tag, errs)
+
+
+@pytest.fixture
+def vip_sampler(fo3_net):
+    """A VipSampler on n1..n3 for the VIP, running for the whole test.  At
+    the end (after the daemons were stopped, so the hand-overs of the
+    teardown are watched too) it fails the test on two holders in one
+    sweep, a sampler error, a sweep gap > 20 ms, or more than 3 gaps > 5 ms;
+    and prints its figures (pytest -s)."""
+    s = vgtopo.VipSampler(fo3_net, VIP).start()
+    yield s
+    s.stop()
+    print("\n" + s.summary())
+    probs = s.problems(SAMPLER_GAP_LIMIT, SAMPLER_SLOW_ALLOWED,
+                       SAMPLER_GAP_MAX)
+    if probs:
+        pytest.fail("; ".join(probs), pytrace=False)
+
+
+@pytest.fixture
+def fo3(fo3_net, vip_sampler):
+    """The failover cluster, started with the sampler already watching;
+    every daemon is stopped (SIGTERM: an active hands over) before the
+    sampler's final check."""
+    t = fo3_net
+    t.start_all()
+    yield t
+    for n in t.topo.cluster_nodes:
+        t.stop(n.name)
 
 
 @pytest.hookimpl(hookwrapper=True)

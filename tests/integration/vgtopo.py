@@ -12,15 +12,18 @@ and is deleted at teardown; processes are stopped by PID, SIGTERM then
 SIGKILL after a bounded wait; every loop is bounded in count and in time;
 IPv6 is disabled in every namespace so nothing but our IPv4 leaves a veth.
 """
+import bisect
 import dataclasses
 import ipaddress
 import json
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -37,6 +40,7 @@ ALLOWED_NET = ipaddress.ip_network("198.18.0.0/15")
 # Everything this run started or created, for the end-of-module checks.
 STARTED = []            # subprocess.Popen of every vigild
 ACTIVE = []             # Topology objects not yet torn down
+KEEPERS = set()         # every keeper pid that a status of ours showed
 _topo_seq = [0]
 
 
@@ -67,6 +71,12 @@ class Topo:
     vips: list = dataclasses.field(
         default_factory=lambda: [("198.18.0.100/24", "eth0")])
     extra_conf: str = ""        # appended to every node's config
+    # state_dir and state_file on tmpfs (/dev/shm/<tag>/<node>), not under
+    # the work dir: the agent fsyncs them in its event loop (the vote and
+    # term before a VOTE, the state file at every change), and on this
+    # machine's shared disk an fsync has been seen to take 300 ms while
+    # other builds ran, longer than D.  Timing tests use tmpfs.
+    state_tmpfs: bool = False
 
     def node(self, name):
         for n in self.nodes:
@@ -86,6 +96,19 @@ def three_nodes(**kw):
         Node("n2", "198.18.0.2", id=2, priority=90),
         Node("n3", "198.18.0.3", id=3, priority=80),
         Node("x", "198.18.0.50", vigil=False),
+    ], **kw)
+
+
+def failover_nodes(**kw):
+    """n1..n3 (priorities 100, 90, 80), the VIP 198.18.0.100/24 on eth0, and
+    a plain client host at 198.18.0.200 on the same bridge; state on tmpfs
+    (Topo.state_tmpfs)."""
+    kw.setdefault("state_tmpfs", True)
+    return Topo(nodes=[
+        Node("n1", "198.18.0.1", id=1, priority=100),
+        Node("n2", "198.18.0.2", id=2, priority=90),
+        Node("n3", "198.18.0.3", id=3, priority=80),
+        Node("client", "198.18.0.200", vigil=False),
     ], **kw)
 
 
@@ -121,6 +144,49 @@ def pid_alive(pid):
     return True
 
 
+def pid_running(pid, comm=None):
+    """True if `pid` exists and is not a zombie (and, with `comm`, still has
+    that name: a pid the kernel reused for something else is not ours)."""
+    try:
+        with open("/proc/%d/stat" % pid) as fh:
+            stat = fh.read()
+    except OSError:
+        return False
+    # "pid (comm) S ...": comm may hold spaces and parentheses
+    name = stat[stat.find("(") + 1:stat.rfind(")")]
+    state = stat[stat.rfind(")") + 2:][:1]
+    if state in ("Z", "X"):
+        return False
+    return comm is None or name == comm
+
+
+KEEPER_COMM = "vigild-keeper"
+
+
+def children_named(ppid, comm):
+    """Pids of the running children of `ppid` called `comm` (from /proc)."""
+    out = []
+    try:
+        with open("/proc/%d/task/%d/children" % (ppid, ppid)) as fh:
+            kids = [int(x) for x in fh.read().split()]
+    except OSError:
+        kids = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % d) as fh:
+                    st = fh.read()
+            except OSError:
+                continue
+            if int(st[st.rfind(")") + 2:].split()[1]) == ppid:
+                kids.append(int(d))
+    for k in kids:
+        if pid_running(k, comm):
+            out.append(k)
+    return out
+
+
 def cleanup_leftovers():
     """Deletes namespaces that an earlier run of these tests left behind:
     tagged vgt<pid>t<n>- by a run whose pid is gone.  Namespaces of a run
@@ -134,6 +200,14 @@ def cleanup_leftovers():
             continue
         run(["ip", "netns", "del", ns], check=False)
         removed.append(ns)
+    # state directories on tmpfs (Topo.state_tmpfs) of dead runs
+    shm_re = re.compile(r"^vgt(\d+)t\d+$")
+    for d in (os.listdir("/dev/shm") if os.path.isdir("/dev/shm") else []):
+        m = shm_re.match(d)
+        if m and int(m.group(1)) != os.getpid() and \
+                not pid_alive(int(m.group(1))):
+            shutil.rmtree(os.path.join("/dev/shm", d), ignore_errors=True)
+            removed.append("/dev/shm/" + d)
     return removed
 
 
@@ -222,6 +296,7 @@ class Topology:
         self.started_wall = {}      # name -> time.time() before Popen
         self.namespaces = []        # created, in order
         self.helpers = []           # Popen of background helpers (sniffers)
+        self.keepers = {}           # name -> keeper pids seen (status, /proc)
         self.torn_down = False
         self.teardown_errors = []
         ACTIVE.append(self)
@@ -233,6 +308,12 @@ class Topology:
     @property
     def br_ns(self):
         return self.ns("br")
+
+    def state_base(self, name):
+        """Where the node's state_dir and state_file live."""
+        if self.topo.state_tmpfs and os.path.isdir("/dev/shm"):
+            return os.path.join("/dev/shm", self.tag, name)
+        return self.dir(name)
 
     def dir(self, name):
         return os.path.join(self.workdir, name)
@@ -280,14 +361,15 @@ class Topology:
             fh.write(self.key)
         os.chmod(self.key_file, 0o600)
         for n in self.topo.cluster_nodes:
-            os.makedirs(os.path.join(self.dir(n.name), "state"), exist_ok=True)
+            os.makedirs(os.path.join(self.state_base(n.name), "state"),
+                        exist_ok=True)
             with open(self.conf_path(n.name), "w") as fh:
                 fh.write(self.config(n.name))
         return self
 
     def config(self, name):
         t = self.topo
-        d = self.dir(name)
+        d = self.state_base(name)
         nodes = ",\n".join(
             '\t{ id = %d; name = "%s"; address = "%s"; priority = %d; '
             'votes = %d; role = "%s"; }'
@@ -361,14 +443,19 @@ class Topology:
         return "running, pid %d" % p.pid if rc is None else "exited %d" % rc
 
     def stop(self, name, sig=signal.SIGTERM, timeout=3.0):
-        """Signals the node's vigild by PID, waits (bounded), then SIGKILL.
-        Returns its exit code (negative: killed by that signal)."""
+        """Signals the node's vigild by PID (and SIGCONT, in case a test left
+        it stopped), waits (bounded), then SIGKILL; then makes sure its
+        keeper is gone too (keeper_gone).  Returns vigild's exit code
+        (negative: killed by that signal)."""
         p = self.procs.get(name)
         if p is None:
             return None
         if p.poll() is None:
+            self.note_keeper(name)
             try:
                 p.send_signal(sig)
+                if sig not in (signal.SIGKILL, signal.SIGSTOP):
+                    p.send_signal(signal.SIGCONT)
             except ProcessLookupError:
                 pass
             try:
@@ -379,7 +466,60 @@ class Topology:
                     % (name, p.pid, sig, timeout))
                 p.kill()
                 p.wait(timeout=timeout)
+        self.keeper_gone(name)
         return p.returncode
+
+    def kill(self, name, sig):
+        """Sends `sig` to the node's vigild by PID, nothing more; returns the
+        time.monotonic() just before."""
+        p = self.procs[name]
+        assert p.poll() is None, "%s: vigild already exited %s" % (
+            name, p.returncode)
+        self.note_keeper(name)
+        t0 = time.monotonic()
+        p.send_signal(sig)
+        return t0
+
+    def pid(self, name):
+        p = self.procs.get(name)
+        return p.pid if p is not None and p.poll() is None else None
+
+    # -- keepers (vigild forks one; it exits on its own once vigild is gone)
+    def note_keeper(self, name, pid=None):
+        """Records the node's keeper pid(s): `pid`, or vigild's children
+        named vigild-keeper, read from /proc."""
+        pids = set([pid] if pid else [])
+        parent = self.pid(name)
+        if parent is not None and not pid:
+            pids |= set(children_named(parent, KEEPER_COMM))
+        if pids:
+            self.keepers.setdefault(name, set()).update(pids)
+            KEEPERS.update(pids)
+        return pids
+
+    def keeper_gone(self, name, grace=2.0):
+        """Once vigild of `name` has exited: every keeper of it must exit by
+        itself within `grace` s.  One that outlives its agent by more is
+        recorded in teardown_errors and killed (by PID, after checking that
+        the pid is still a vigild-keeper).  Returns the pids that had to be
+        killed."""
+        killed = []
+        for kp in sorted(self.keepers.get(name, ())):
+            gone, _ = wait_until(lambda: not pid_running(kp, KEEPER_COMM),
+                                 grace, step=0.01)
+            if gone:
+                continue
+            self.teardown_errors.append(
+                "%s: keeper pid %d still running %.1f s after its vigild "
+                "exited; SIGKILL" % (name, kp, grace))
+            try:
+                os.kill(kp, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            wait_until(lambda: not pid_running(kp, KEEPER_COMM), 2.0,
+                       step=0.01)
+            killed.append(kp)
+        return killed
 
     # -- control
     def ctl(self, name, *args, check=True, timeout=2.0):
@@ -405,10 +545,14 @@ class Topology:
                        self._proc_state(name), log_tail(self.log_path(name))))
             return None
         try:
-            return json.loads(p.stdout)
+            st = json.loads(p.stdout)
         except ValueError as e:
             raise AssertionError("%s: vigilctl status --json printed no JSON "
                                  "(%s):\n%r" % (name, e, p.stdout))
+        kp = (st.get("node") or {}).get("keeper_pid")
+        if isinstance(kp, int) and kp > 0:
+            self.note_keeper(name, kp)
+        return st
 
     def wait_json(self, name, expected, timeout, step=0.02):
         """Polls the node's status until `expected` is a subset of it;
@@ -426,6 +570,55 @@ class Topology:
 
         st, elapsed = wait_until(probe, timeout, step)
         return last.get("st"), elapsed, last["diff"]
+
+    # -- links, filters, the client's view
+    def bridge_port(self, name):
+        """The bridge-side end of the node's veth (in br_ns)."""
+        return "v-%s" % name
+
+    def link_set(self, ns, dev, up):
+        run(["ip", "-n", ns, "link", "set", dev, "up" if up else "down"])
+
+    def mac(self, name, dev="eth0"):
+        """The MAC address of `dev` in the node's namespace (cached)."""
+        key = (name, dev)
+        cache = self.__dict__.setdefault("_macs", {})
+        if key not in cache:
+            out = run(["ip", "-n", self.ns(name), "-j", "link", "show",
+                       dev]).stdout
+            cache[key] = json.loads(out)[0]["address"].lower()
+        return cache[key]
+
+    def nft(self, name, script):
+        """Loads an nftables script inside the node's namespace."""
+        return run(["ip", "netns", "exec", self.ns(name), "nft", "-f", "-"],
+                   input=script)
+
+    def ping(self, name, dst, wait=1.0):
+        """One ICMP echo from the node's namespace to `dst` (icmp_echo(),
+        run there: no ping(8) on the machine); the round trip in ms, or None
+        if no reply came within `wait` s."""
+        assert ipaddress.ip_address(dst) in ALLOWED_NET, dst
+        p = run(["ip", "netns", "exec", self.ns(name), PYTHON,
+                 os.path.abspath(__file__), "ping", dst, str(wait)],
+                check=False, timeout=wait + 10)
+        try:
+            return json.loads(p.stdout)["rtt_ms"]
+        except (ValueError, KeyError):
+            raise AssertionError("ping from %s: exit %d %s%s" % (
+                name, p.returncode, p.stdout, p.stderr))
+
+    def neigh(self, name, addr):
+        """The node's neighbour entry for `addr`: (lladdr or None, [states])
+        or None if there is none."""
+        out = run(["ip", "-n", self.ns(name), "-j", "neigh", "show",
+                   addr]).stdout.strip()
+        ents = json.loads(out) if out else []
+        for e in ents:
+            if e.get("dst") == addr:
+                return ((e.get("lladdr") or "").lower() or None,
+                        e.get("state") or [])
+        return None
 
     # -- packets from inside a namespace
     def netns_python(self, name, *args, timeout=10.0):
@@ -504,6 +697,11 @@ class Topology:
         if self.torn_down:
             return self.teardown_errors
         self.torn_down = True
+        for smp in list(getattr(self, "samplers", ())):
+            try:
+                smp.stop()
+            except Exception as e:
+                self.teardown_errors.append("sampler stop: %r" % e)
         for p in self.helpers:
             _stop_popen(p, 2.0)
         for name in list(self.procs):
@@ -527,6 +725,11 @@ class Topology:
                 run(["ip", "netns", "del", ns], check=False)
             except Exception as e:
                 self.teardown_errors.append("%s: netns del: %r" % (ns, e))
+        shm = os.path.join("/dev/shm", self.tag)
+        if self.topo.state_tmpfs and os.path.isdir(shm):
+            shutil.rmtree(shm, ignore_errors=True)
+            if os.path.exists(shm):
+                self.teardown_errors.append("could not remove %s" % shm)
         leftover = [ns for ns in netns_list() if ns.startswith(self.tag + "-")]
         if leftover:
             self.teardown_errors.append("namespaces left: %s" % leftover)
@@ -560,6 +763,329 @@ class Sniffer:
             raise AssertionError("sniffer exit %d: %s" % (self.p.returncode,
                                                           err))
         return json.loads(out.decode().strip().splitlines()[-1])
+
+
+class VipSampler:
+    """Watches who holds a VIP, on every node at once, for a whole test.
+
+    One long-lived `sleep` per node namespace (started with `ip netns exec`,
+    so its /proc/PID/net is that namespace's); a thread reads
+    /proc/PID/net/fib_trie of each in turn (~25 us a read) and sleeps
+    `pause` s between sweeps.  A node holds the VIP when its trie has the
+    leaf "|-- <vip>" with a "/32 host LOCAL" line (the kernel's local route
+    of an address on one of its links).  Every read is kept with its
+    CLOCK_MONOTONIC start and end (time.monotonic), so the timeline can
+    prove an order: node A showing no VIP in a read that ended at t1 and
+    node B showing none in a read that started at t2 >= t1 mean that A lost
+    it before t1 and B got it after t2: never both at once in between.
+
+    Bounded: at most max_s seconds and max_sweeps sweeps.
+    """
+
+    LOCAL = re.compile(rb"^[ \t]+/32 host LOCAL$", re.M)
+
+    def __init__(self, t, vip, names=None, pause=0.0005, max_s=300.0,
+                 max_sweeps=2000000):
+        self.t = t
+        self.vip = vip.split("/")[0]
+        assert ipaddress.ip_address(self.vip) in ALLOWED_NET, vip
+        self.names = list(names or [n.name for n in t.topo.cluster_nodes])
+        self.pause = pause
+        self.max_s = max_s
+        self.max_sweeps = max_sweeps
+        self.leaf = re.compile(rb"\|-- " + re.escape(self.vip.encode()) +
+                               rb"\n((?:[ \t]+/[^\n]*\n)+)")
+        self.sleepers = {}          # name -> Popen of its `sleep`
+        self.sweeps = []            # (t_start, ((t0, t1, has) per name))
+        self.errors = []
+        self._stop = threading.Event()
+        self._thread = None
+        self.policy = None
+        self.started = None
+        self.stopped = None
+
+    # -- life
+    def start(self, timeout=5.0):
+        for name in self.names:
+            ns = self.t.ns(name)
+            p = subprocess.Popen(["ip", "netns", "exec", ns, "sleep", "600"],
+                                 stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            self.sleepers[name] = p
+            self.t.helpers.append(p)
+            STARTED.append(p)
+            want = os.stat("/run/netns/%s" % ns).st_ino
+            # `ip netns exec` enters the namespace, then execs sleep: until
+            # then /proc/PID/net would be ours.  Wait for it (bounded).
+            ok, _ = wait_until(lambda: _netns_ino(p.pid) == want and
+                               _comm(p.pid) == "sleep", timeout, step=0.005)
+            if not ok:
+                raise AssertionError("sampler: sleep in %s did not start "
+                                     "(pid %d, exit %s)" % (ns, p.pid,
+                                                            p.poll()))
+        self.t.__dict__.setdefault("samplers", []).append(self)
+        self._paths = [(name, "/proc/%d/net/fib_trie" % self.sleepers[name].pid)
+                       for name in self.names]
+        self.has_vip(self._read(self._paths[0][1]))     # parses: raises early
+        # A thread wanting the GIL waits up to the switch interval (5 ms by
+        # default) while the main thread runs Python code: the sampler would
+        # see 5 ms gaps.  0.5 ms while it runs; restored at stop().
+        self._switch = sys.getswitchinterval()
+        sys.setswitchinterval(0.0005)
+        self.started = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name="vip-sampler",
+                                        daemon=True)
+        self._thread.start()
+        ok, _ = wait_until(lambda: len(self.sweeps) >= 3, timeout, step=0.005)
+        if not ok:
+            raise AssertionError("sampler: no sweeps: %s" % self.errors)
+        return self
+
+    def stop(self):
+        """Stops the thread and the sleeps (by PID); idempotent."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+            if self._thread.is_alive():
+                self.errors.append("sampler thread did not stop in 5 s")
+        if self.stopped is None:
+            self.stopped = time.monotonic()
+            if getattr(self, "_switch", None):
+                sys.setswitchinterval(self._switch)
+        for p in self.sleepers.values():
+            _stop_popen(p, 2.0)
+        smp = getattr(self.t, "samplers", [])
+        if self in smp:
+            smp.remove(self)
+
+    @staticmethod
+    def _read(path):
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            chunks = []
+            for _ in range(64):             # bounded: 4 MiB at most
+                b = os.read(fd, 65536)
+                if not b:
+                    break
+                chunks.append(b)
+            return b"".join(chunks)
+        finally:
+            os.close(fd)
+
+    def has_vip(self, trie):
+        if b"Main:" not in trie and b"Local:" not in trie:
+            raise AssertionError("not a fib_trie: %r" % trie[:200])
+        for m in self.leaf.finditer(trie):
+            if self.LOCAL.search(m.group(1)):
+                return True
+        return False
+
+    def _run(self):
+        # Real-time, lowest priority (below the keeper's 10), so that busy
+        # daemons and ip(8) do not delay a sweep; it sleeps between sweeps,
+        # so it cannot starve anything.  Where not allowed: as it is.
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+            self.policy = "SCHED_FIFO 1"
+        except (OSError, AttributeError) as e:
+            self.policy = "default (%s)" % e
+        clock = time.monotonic
+        deadline = clock() + self.max_s
+        paths = self._paths
+        for _ in range(self.max_sweeps):
+            if self._stop.is_set():
+                return
+            ts = clock()
+            if ts >= deadline:
+                self.errors.append("sampler ran out of its %.0f s" % self.max_s)
+                return
+            reads = []
+            try:
+                for _name, path in paths:
+                    t0 = clock()
+                    data = self._read(path)
+                    t1 = clock()
+                    reads.append((t0, t1, self.has_vip(data)))
+            except Exception as e:          # the namespace went: stop
+                if not self._stop.is_set():
+                    self.errors.append("sampler read failed: %r" % e)
+                return
+            self.sweeps.append((ts, tuple(reads)))
+            time.sleep(self.pause)          # the sampling period
+        self.errors.append("sampler ran out of its %d sweeps" % self.max_sweeps)
+
+    # -- reading the timeline (safe while the thread runs: appends only)
+    def _snap(self, since=None, until=None):
+        sw = self.sweeps[:len(self.sweeps)]
+        if since is not None:
+            sw = [x for x in sw if x[0] >= since]
+        if until is not None:
+            sw = [x for x in sw if x[0] <= until]
+        return sw
+
+    def holders(self, sweep):
+        return [self.names[i] for i, r in enumerate(sweep[1]) if r[2]]
+
+    def now_holders(self):
+        """Holders in the newest sweep that started after this call (waits
+        at most 50 ms for it)."""
+        t0 = time.monotonic()
+        ok, _ = wait_until(lambda: self.sweeps and self.sweeps[-1][0] > t0,
+                           0.05, step=0.001)
+        if not ok:
+            raise AssertionError("sampler stalled: %s" % self.errors)
+        return self.holders(self.sweeps[-1])
+
+    def wait_holder(self, pred, timeout, what="holder"):
+        """Polls the sampler until pred(holders of the newest sweep) is true;
+        returns (holders, time.monotonic() of that sweep) or raises."""
+        last = {}
+
+        def probe():
+            if not self.sweeps:
+                return None
+            sw = self.sweeps[-1]
+            h = self.holders(sw)
+            last["h"] = h
+            return (h, sw[0]) if pred(h) else None
+
+        r, _ = wait_until(probe, timeout, step=0.002)
+        if not r:
+            raise AssertionError("VIP %s: %s not seen within %.1f s; holders "
+                                 "now %s; changes %s" % (
+                                     self.vip, what, timeout, last.get("h"),
+                                     self.changes()[-8:]))
+        return r
+
+    def doubles(self, since=None):
+        """Sweeps in which more than one node held the VIP."""
+        return [(sw[0], self.holders(sw)) for sw in self._snap(since)
+                if sum(1 for r in sw[1] if r[2]) > 1]
+
+    def changes(self, since=None, until=None):
+        """[(t_sweep, holders)] each time the set of holders changed (the
+        first entry is the state at `since`)."""
+        out, prev = [], None
+        for sw in self._snap(since, until):
+            h = tuple(self.holders(sw))
+            if h != prev:
+                out.append((round(sw[0] - (self.started or 0), 4), list(h)))
+                prev = h
+        return out
+
+    def transitions(self, name, since=None):
+        """[(kind, prev_read, this_read)]: kind 'up' (VIP appeared on `name`)
+        or 'down'; prev_read is the last read before the change, this_read
+        the first after: (t0, t1, has)."""
+        i = self.names.index(name)
+        out, prev = [], None
+        sw_all = self.sweeps[:len(self.sweeps)]
+        k = 0
+        if since is not None:
+            # start from the last sweep before `since`: a change right after
+            # it (a keeper is fast) is a change after `since`
+            k = max(0, bisect.bisect_left([x[0] for x in sw_all], since) - 1)
+        for sw in sw_all[k:]:
+            r = sw[1][i]
+            if prev is not None and r[2] != prev[2]:
+                out.append(("up" if r[2] else "down", prev, r))
+            prev = r
+        return out
+
+    def first(self, name, kind, since):
+        for tr in self.transitions(name, since):
+            if tr[0] == kind:
+                return tr
+        return None
+
+    def handover(self, old, new, since):
+        """The move of the VIP from `old` to `new` after `since`: dict with
+        down (old's first 'down'), up (new's first 'up'), proven (old's
+        first read without the VIP ended no later than new's last read
+        without it began: old lost it strictly before new got it), and the
+        hole, bounded below and above, in ms."""
+        down = self.first(old, "down", since)
+        up = self.first(new, "up", since)
+        if down is None or up is None:
+            return {"down": down, "up": up, "proven": False,
+                    "hole_min_ms": None, "hole_max_ms": None}
+        return {"down": down, "up": up,
+                "proven": down[2][1] <= up[1][0],
+                "t_down": down[2][1], "t_up": up[2][1],
+                "hole_min_ms": (up[1][0] - down[2][1]) * 1000,
+                "hole_max_ms": (up[2][1] - down[1][0]) * 1000}
+
+    def gap_stats(self, since=None, limit=0.005):
+        """Time between the starts of consecutive sweeps: max and how many
+        exceed `limit` (s), over the whole run or since `since`."""
+        sw = self._snap(since)
+        gaps = [b[0] - a[0] for a, b in zip(sw, sw[1:])]
+        if not gaps:
+            return {"sweeps": len(sw), "max_ms": None, "over": 0,
+                    "mean_ms": None, "p99_ms": None}
+        g = sorted(gaps)
+        over = [x for x in gaps if x > limit]
+        t0 = self.started or 0
+        worst = sorted(((b[0] - a[0], a[0] - t0) for a, b in zip(sw, sw[1:])
+                        if b[0] - a[0] > limit), reverse=True)[:5]
+        return {"sweeps": len(sw), "max_ms": g[-1] * 1000,
+                "worst": ["%.1f ms at +%.3f s" % (d * 1000, at)
+                          for d, at in worst],
+                "mean_ms": sum(g) / len(g) * 1000,
+                "p99_ms": g[min(len(g) - 1, int(len(g) * 0.99))] * 1000,
+                "over": len(over), "limit_ms": limit * 1000}
+
+    def problems(self, gap_limit=0.005, slow_allowed=3, gap_max=0.020):
+        """What the timeline says is wrong: two holders in one sweep, sampler
+        errors, a sweep gap > gap_max, more than slow_allowed gaps >
+        gap_limit (seconds).  [] if nothing."""
+        probs = []
+        dbl = self.doubles()
+        if dbl:
+            t0 = self.started or 0
+            probs.append("TWO HOLDERS of %s in %d sweep(s), first at +%.4f s: "
+                         "%s; changes %s" % (self.vip, len(dbl), dbl[0][0] - t0,
+                                             dbl[0][1], self.changes()))
+        if self.errors:
+            probs.append("sampler errors: %s" % self.errors)
+        g = self.gap_stats(limit=gap_limit)
+        if g["max_ms"] is None:
+            probs.append("sampler made %d sweeps" % g["sweeps"])
+        else:
+            if g["max_ms"] > gap_max * 1000:
+                probs.append("sampler gap of %.1f ms (> %.0f ms)"
+                             % (g["max_ms"], gap_max * 1000))
+            if g["over"] > slow_allowed:
+                probs.append("sampler gaps > %.0f ms %d times (> %d allowed): "
+                             "%s" % (gap_limit * 1000, g["over"], slow_allowed,
+                                     g["worst"]))
+        return probs
+
+    def summary(self):
+        g = self.gap_stats()
+        return ("sampler (%s): %d sweeps over %.1f s, gap mean %.2f ms, p99 %.2f "
+                "ms, max %.2f ms, %d gaps > %.0f ms %s; holder changes: %s" % (
+                    getattr(self, "policy", "?"), g["sweeps"],
+                    (self.stopped or time.monotonic()) -
+                    (self.started or 0), g["mean_ms"] or 0, g["p99_ms"] or 0,
+                    g["max_ms"] or 0, g["over"], g.get("limit_ms", 5),
+                    g.get("worst") or "", self.changes()))
+
+
+def _netns_ino(pid):
+    try:
+        return os.stat("/proc/%d/ns/net" % pid).st_ino
+    except OSError:
+        return None
+
+
+def _comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as fh:
+            return fh.read().strip()
+    except OSError:
+        return None
 
 
 def _stop_popen(p, timeout):
@@ -611,3 +1137,58 @@ def build_topology(topo, workdir, start=True):
             sys.stderr.write("teardown after a failed build: %s\n" % errs)
         raise
     return t
+
+
+# ---------------------------------------------------------------- ICMP echo
+
+def icmp_echo(dst, wait):
+    """Sends one ICMP echo request to `dst` from a raw socket and waits at
+    most `wait` s for its reply; the round trip in ms or None."""
+    import socket
+    import struct
+
+    def csum(b):
+        if len(b) % 2:
+            b += b"\0"
+        s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+        s = (s >> 16) + (s & 0xffff)
+        s += s >> 16
+        return ~s & 0xffff
+
+    ident, seq = os.getpid() & 0xffff, 1
+    payload = b"vigil-itest" + os.urandom(8)
+    hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+    pkt = struct.pack("!BBHHH", 8, 0, csum(hdr + payload), ident, seq) + \
+        payload
+    with socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                       socket.IPPROTO_ICMP) as s:
+        t0 = time.monotonic()
+        s.sendto(pkt, (dst, 0))
+        deadline = t0 + wait
+        for _ in range(1000):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            s.settimeout(left)
+            try:
+                data, src = s.recvfrom(2048)
+            except socket.timeout:
+                return None
+            ihl = (data[0] & 0x0f) * 4
+            icmp = data[ihl:ihl + 8]
+            if len(icmp) < 8 or src[0] != dst:
+                continue
+            typ, _code, _ck, rid, rseq = struct.unpack("!BBHHH", icmp)
+            if typ == 0 and rid == ident and rseq == seq and \
+                    data[ihl + 8:] == payload:
+                return (time.monotonic() - t0) * 1000
+    return None
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "ping":
+        print(json.dumps({"rtt_ms": icmp_echo(sys.argv[2],
+                                              float(sys.argv[3]))}))
+        sys.exit(0)
+    sys.stderr.write("usage: vgtopo.py ping DST WAIT_S\n")
+    sys.exit(2)
