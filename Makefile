@@ -14,6 +14,7 @@ CLANG	?= clang
 PYTHON	?= /usr/bin/python3
 FUZZ_RUNS_proto ?= 500000
 FUZZ_RUNS_conf ?= 30000
+FUZZ_RUNS_ctl ?= 200000
 
 WARN	= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	  -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2
@@ -32,9 +33,9 @@ LIBS	= -lmnl -lconfig -lsystemd -lev -lsodium -ljson-c -lmicrohttpd -lm
 CORE	= clock log conf proto auth peer rx election net vip keeper hooks track events statedir ctlproto control status metrics
 CORE_OBJS = $(CORE:%=$(B)/agent/%.o)
 CTL_OBJS = $(B)/ctl/vigilctl.o $(B)/agent/ctlproto.o
-UNIT	= conf proto peer election
+UNIT	= conf proto peer election ctl hooks track events reload
 UNIT_BINS = $(UNIT:%=$(B)/tests/test_%)
-FUZZ	= proto conf
+FUZZ	= proto conf ctl
 FB	= build/fuzz
 FUZZ_BINS = $(FUZZ:%=$(FB)/fuzz_%)
 

@@ -477,6 +477,8 @@ parse_vip(struct parse *p, const config_setting_t *s, struct vg_conf_vip *vip)
 			}
 		}
 		vip->prefixlen = (uint8_t)len;
+		/* canonical, so that two spellings of one address are one VIP */
+		inet_ntop(vip->family, vip->addr, text, sizeof(text));
 		snprintf(vip->text, sizeof(vip->text), "%.46s/%ld", text, len);
 	} else if (config_setting_get_member(s, "address") == NULL)
 		ERR(p, line, "vip has no address");

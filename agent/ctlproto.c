@@ -43,6 +43,9 @@ parse_args(json_object *obj, struct vg_ctl_request *req, char *err,
 			req->on = json_object_get_boolean(v) ? 1 : 0;
 		else if (req->cmd == VG_CTL_FAILOVER && strcmp(k, "to") == 0 &&
 		    json_object_is_type(v, json_type_string) &&
+		    /* an escaped \u0000 must not cut the name short */
+		    (size_t)json_object_get_string_len(v) ==
+		    strlen(json_object_get_string(v)) &&
 		    strlen(json_object_get_string(v)) < sizeof(req->to))
 			snprintf(req->to, sizeof(req->to), "%s",
 			    json_object_get_string(v));
@@ -83,6 +86,8 @@ vg_ctl_parse_request(const char *line, size_t len, struct vg_ctl_request *req,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	/* strict JSON: no single quotes, comments or trailing commas */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, line, (int)len);
 	if (obj == NULL) {
 		enum json_tokener_error e = json_tokener_get_error(tok);

@@ -89,7 +89,14 @@ fmt_time(int64_t ms, char *buf, size_t len)
 	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
-/* "addr/len@if addr/len@if": the VIPs of the config */
+/* Room for the state file or the environment, whatever the VIPs. */
+static size_t
+text_room(const struct vg_conf *c)
+{
+	return 1024 + c->n_vips * (INET6_ADDRSTRLEN + 8 + IF_NAMESIZE + 2);
+}
+
+/* "addr/len@if addr/len@if": the VIPs of the config; (size_t)-1 if cut */
 static size_t
 vips_text(const struct vg_conf *c, char *buf, size_t len)
 {
@@ -97,14 +104,14 @@ vips_text(const struct vg_conf *c, char *buf, size_t len)
 	int n;
 
 	if (len == 0)
-		return 0;
+		return (size_t)-1;
 	buf[0] = '\0';
 	for (i = 0; i < c->n_vips; i++) {
 		n = snprintf(buf + off, len - off, "%s%s@%s", i ? " " : "",
 		    c->vips[i].text, c->vips[i].ifname);
 		if (n < 0 || (size_t)n >= len - off) {
 			buf[off] = '\0';
-			break;
+			return (size_t)-1;
 		}
 		off += (size_t)n;
 	}
@@ -117,6 +124,7 @@ vg_hook_state_text(const struct vg_conf *c, const struct vg_hook_event *ev,
 {
 	const struct vg_conf_node *self = &c->nodes[c->self];
 	char when[96];
+	size_t v;
 	int n;
 
 	fmt_time(ev->time_ms, when, sizeof(when));
@@ -141,7 +149,9 @@ vg_hook_state_text(const struct vg_conf *c, const struct vg_hook_event *ev,
 	    (long long)ev->time_ms);
 	if (n < 0 || (size_t)n >= len)
 		return 0;
-	n += (int)vips_text(c, buf + n, len - (size_t)n);
+	if ((v = vips_text(c, buf + n, len - (size_t)n)) == (size_t)-1)
+		return 0;		/* never a silently short list */
+	n += (int)v;
 	if ((size_t)n + 3 > len)
 		return 0;
 	memcpy(buf + n, "\"\n", 3);
@@ -165,11 +175,21 @@ struct vg_hooks {
 	char			line[OUT_LINE];
 	size_t			linelen;
 	int			killed;		/* 1 SIGTERM, 2 SIGKILL */
+	int			cur_is_file;	/* the running child writes the file */
+	int			file_due;	/* the state file is behind */
+	struct vg_hook_event	file_ev;	/* what it must say */
 	vg_hooks_done		done;
 	void			*done_arg;
 };
 
 static void	run_next(struct vg_hooks *);
+
+static const char *
+cur_name(const struct vg_hooks *h)
+{
+	return h->cur_is_file ? h->conf->state_file :
+	    vg_hook_path(h->conf, &h->cur);
+}
 
 static void
 flush_line(struct vg_hooks *h)
@@ -177,7 +197,7 @@ flush_line(struct vg_hooks *h)
 	if (h->linelen == 0)
 		return;
 	h->line[h->linelen] = '\0';
-	log_info("hook %s: %s", vg_hook_path(h->conf, &h->cur), h->line);
+	log_info("hook %s: %s", cur_name(h), h->line);
 	h->linelen = 0;
 }
 
@@ -219,7 +239,7 @@ timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	if (h->killed == 0) {
 		log_warnx("hook %s (pid %d) ran past script_timeout (%lld ms): "
-		    "SIGTERM", vg_hook_path(h->conf, &h->cur), (int)h->pid,
+		    "SIGTERM", cur_name(h), (int)h->pid,
 		    (long long)(h->conf->hooks.timeout / VG_NS_PER_MS));
 		h->st.timeouts++;
 		kill(-h->pid, SIGTERM);
@@ -250,6 +270,19 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 			h->out_fd = -1;
 		}
 		flush_line(h);
+	}
+	if (h->cur_is_file) {
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			h->st.state_writes++;
+		else {
+			h->st.state_write_errors++;
+			log_warnx("state file %s was not written", cur_name(h));
+		}
+		kill(-h->pid, SIGKILL);
+		h->pid = 0;
+		h->cur_is_file = 0;
+		run_next(h);
+		return;
 	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		log_debug("hook %s: done", vg_hook_path(h->conf, &h->cur));
@@ -285,7 +318,7 @@ exec_script(const struct vg_conf *c, const struct vg_hook_job *j, int out)
 {
 	const struct vg_conf_node *self = &c->nodes[c->self];
 	const char *path = vg_hook_path(c, j);
-	char term[32], when[96], vips[8192];
+	char term[32], when[96], *vips;
 	sigset_t none;
 	int fd;
 
@@ -302,7 +335,9 @@ exec_script(const struct vg_conf *c, const struct vg_hook_job *j, int out)
 	(void)close_range(3, ~0U, 0);
 	snprintf(term, sizeof(term), "%llu", (unsigned long long)j->ev.term);
 	fmt_time(j->ev.time_ms, when, sizeof(when));
-	vips_text(c, vips, sizeof(vips));
+	if ((vips = malloc(text_room(c))) == NULL ||
+	    vips_text(c, vips, text_room(c)) == (size_t)-1)
+		_exit(126);
 	setenv("VIGIL_CLUSTER", c->cluster, 1);
 	setenv("VIGIL_NODE", self->name, 1);
 	setenv_u("VIGIL_NODE_ID", self->id);
@@ -322,15 +357,51 @@ exec_script(const struct vg_conf *c, const struct vg_hook_job *j, int out)
 	_exit(127);
 }
 
+/* In a child: the state file, atomically and durably, off the loop. */
+static void __attribute__((noreturn))
+write_state_file(const struct vg_conf *c, const struct vg_hook_event *ev,
+    int out)
+{
+	const char *sf = c->state_file;
+	const char *slash = strrchr(sf, '/');
+	char *text, dir[VG_PATH_MAX], err[256];
+	size_t len;
+
+	dup2(out, 2);
+	if ((text = malloc(text_room(c))) == NULL)
+		_exit(1);
+	len = vg_hook_state_text(c, ev, text, text_room(c));
+	if (slash == NULL || len == 0 || (size_t)(slash - sf) >= sizeof(dir))
+		_exit(1);
+	memcpy(dir, sf, (size_t)(slash - sf));
+	dir[slash - sf] = '\0';
+	if (dir[0] == '\0')
+		snprintf(dir, sizeof(dir), "/");
+	if (vg_statedir_prepare(dir, err, sizeof(err)) == -1 ||
+	    vg_statedir_write(dir, slash + 1, text, len, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		_exit(1);
+	}
+	_exit(0);
+}
+
 static void
 run_next(struct vg_hooks *h)
 {
-	int p[2];
+	int p[2], file;
 	pid_t pid;
 
-	while (h->pid == 0 && vg_hookq_pop(&h->q, &h->cur)) {
-		const char *path = vg_hook_path(h->conf, &h->cur);
+	for (;;) {
+		const char *path;
 
+		if (h->pid != 0)
+			return;
+		/* the state file goes before the scripts, and says the latest */
+		if ((file = h->file_due) != 0)
+			h->file_due = 0;
+		else if (!vg_hookq_pop(&h->q, &h->cur))
+			return;
+		path = file ? h->conf->state_file : vg_hook_path(h->conf, &h->cur);
 		if (path[0] == '\0')
 			continue;
 		if (pipe2(p, O_CLOEXEC) == -1) {
@@ -347,16 +418,20 @@ run_next(struct vg_hooks *h)
 		}
 		if (pid == 0) {
 			close(p[0]);
+			if (file)
+				write_state_file(h->conf, &h->file_ev, p[1]);
 			exec_script(h->conf, &h->cur, p[1]);
 		}
 		close(p[1]);
+		h->cur_is_file = file;
 		setpgid(pid, pid);	/* both sides: no race with kill(-pid) */
 		(void)fcntl(p[0], F_SETFL, O_NONBLOCK);
 		h->pid = pid;
 		h->killed = 0;
 		h->out_fd = p[0];
 		h->linelen = 0;
-		h->st.runs++;
+		if (!file)
+			h->st.runs++;
 		ev_child_set(&h->child, pid, 0);
 		ev_child_start(h->loop, &h->child);
 		ev_io_set(&h->out, p[0], EV_READ);
@@ -364,8 +439,8 @@ run_next(struct vg_hooks *h)
 		ev_timer_set(&h->timeout,
 		    (double)h->conf->hooks.timeout / 1e9, 0.);
 		ev_timer_start(h->loop, &h->timeout);
-		log_debug("hook %s %s (pid %d)", path,
-		    vg_state_name(h->cur.ev.state), (int)pid);
+		log_debug("%s %s (pid %d)", file ? "state file" : "hook", path,
+		    (int)pid);
 	}
 }
 
@@ -395,33 +470,11 @@ vg_hooks_set_conf(struct vg_hooks *h, const struct vg_conf *c)
 	h->conf = c;
 }
 
-static void
-write_state_file(struct vg_hooks *h, const struct vg_hook_event *ev)
-{
-	const char *sf = h->conf->state_file;
-	char text[16384], dir[VG_PATH_MAX], err[256];
-	const char *slash = strrchr(sf, '/');
-	size_t len = vg_hook_state_text(h->conf, ev, text, sizeof(text));
-
-	if (slash == NULL || len == 0 || (size_t)(slash - sf) >= sizeof(dir))
-		return;
-	memcpy(dir, sf, (size_t)(slash - sf));
-	dir[slash - sf] = '\0';
-	if (dir[0] == '\0')
-		snprintf(dir, sizeof(dir), "/");
-	if (vg_statedir_prepare(dir, err, sizeof(err)) == -1 ||
-	    vg_statedir_write(dir, slash + 1, text, len, err, sizeof(err)) == -1) {
-		h->st.state_write_errors++;
-		log_warnx("state file: %s", err);
-		return;
-	}
-	h->st.state_writes++;
-}
-
 void
 vg_hooks_state_change(struct vg_hooks *h, const struct vg_hook_event *ev)
 {
-	write_state_file(h, ev);
+	h->file_ev = *ev;
+	h->file_due = 1;
 	vg_hookq_push(&h->q, h->conf, ev);
 	if (h->q.dropped > 0 && h->q.dropped % 100 == 1)
 		log_warnx("hooks: %llu script runs dropped: more than %d queued",
@@ -438,7 +491,7 @@ vg_hooks_stats(const struct vg_hooks *h)
 size_t
 vg_hooks_pending(const struct vg_hooks *h)
 {
-	return h->q.n + (h->pid > 0);
+	return h->q.n + (h->pid > 0) + h->file_due;
 }
 
 void

@@ -1,10 +1,12 @@
 /*
  * hooks: what the services behind the VIP follow.  On every state change the
- * agent rewrites state_file atomically (temp file, fsync, rename; KEY=value
- * lines a shell can source) and queues the notify scripts: notify_<state>
- * first, then notify (every change).  They run one at a time, in order, each
- * with script_timeout (SIGTERM, then SIGKILL a second later), never blocking
- * the event loop (ev_child); their output goes to the log.
+ * state file is rewritten atomically (temp file, fsync, rename; KEY=value
+ * lines a shell can source) by a short-lived child, so that its fsync never
+ * stalls the loop, and the notify scripts are queued: notify_<state> first,
+ * then notify (every change).  The writer goes before the scripts and
+ * writes the latest state; then the scripts run one at a time, in order,
+ * each with script_timeout (SIGTERM, then SIGKILL a second later), never
+ * blocking the event loop (ev_child); their output goes to the log.
  *
  * The queue (vg_hookq) is pure, for the unit tests; the runner is libev.
  */

@@ -1,0 +1,630 @@
+/*
+ * test_hooks: the pure part of the hooks.  The queue: one change queues
+ * notify_<state> then notify; a burst pops in exact order with the right
+ * script for each state; scripts not configured are skipped; past
+ * VG_HOOKQ_MAX the oldest stay and the rest are counted as dropped.  The
+ * state file: every KEY=value line, VIGIL_VIPS quoted, and /bin/sh can
+ * source it.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+#include "hooks.h"
+#include "proto.h"
+
+#define BASE \
+	"cluster = \"prod-1\";\n" \
+	"auth = \"none\";\n" \
+	"nodes = (\n" \
+	"\t{ id = 1; name = \"n1\"; address = \"10.0.0.1\"; },\n" \
+	"\t{ id = 7; name = \"n7\"; address = \"10.0.0.7\"; },\n" \
+	"\t{ id = 3; name = \"n3\"; address = \"10.0.0.3\"; }\n" \
+	");\n"
+
+#define ALL_SCRIPTS \
+	"notify = \"/etc/vigil/notify\";\n" \
+	"notify_active = \"/etc/vigil/active\";\n" \
+	"notify_standby = \"/etc/vigil/standby\";\n" \
+	"notify_fault = \"/etc/vigil/fault\";\n" \
+	"notify_maintenance = \"/etc/vigil/maintenance\";\n"
+
+#define VIPS \
+	"vips = (\n" \
+	"\t{ address = \"198.51.100.10/24\"; interface = \"eth0\"; },\n" \
+	"\t{ address = \"2001:db8::10/64\"; interface = \"eth1\"; }\n" \
+	");\n"
+
+static struct vg_conf *
+conf_of(const char *text, const char *self)
+{
+	struct vg_errs errs;
+	struct vg_conf *c;
+	size_t i;
+
+	vg_errs_init(&errs);
+	c = vg_conf_parse(text, "t.conf", self, &errs);
+	if (c == NULL) {
+		for (i = 0; i < errs.n; i++)
+			print_message("    error: %s\n", errs.msg[i]);
+		fail_msg("a valid config was refused");
+	}
+	return c;
+}
+
+static struct vg_hookq *
+hookq_new(void)
+{
+	struct vg_hookq *q = calloc(1, sizeof(*q));
+
+	assert_non_null(q);
+	return q;
+}
+
+static struct vg_hook_event
+event(uint64_t seq, uint8_t state, uint8_t prev)
+{
+	struct vg_hook_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.seq = seq;
+	ev.state = state;
+	ev.prev = prev;
+	ev.term = 40 + seq;
+	return ev;
+}
+
+/* The script a state runs first (notify_<state>). */
+static const char *
+state_script(uint8_t st)
+{
+	switch (st) {
+	case VG_ST_ACTIVE:	return "/etc/vigil/active";
+	case VG_ST_FAULT:	return "/etc/vigil/fault";
+	case VG_ST_MAINTENANCE:	return "/etc/vigil/maintenance";
+	default:		return "/etc/vigil/standby";
+	}
+}
+
+/* ---- the queue */
+
+static void
+test_one_change(void **state)
+{
+	struct vg_conf *c = conf_of(BASE ALL_SCRIPTS, "n1");
+	struct vg_hookq *q = hookq_new();
+	struct vg_hook_event ev = event(1, VG_ST_ACTIVE, VG_ST_CANDIDATE);
+	struct vg_hook_job j;
+
+	(void)state;
+	assert_int_equal(vg_hookq_push(q, c, &ev), 2);
+	assert_int_equal(q->n, 2);
+	assert_int_equal(vg_hookq_pop(q, &j), 1);
+	assert_int_equal(j.which, VG_HOOK_STATE);
+	assert_int_equal(j.ev.seq, 1);
+	assert_int_equal(j.ev.state, VG_ST_ACTIVE);
+	assert_int_equal(j.ev.prev, VG_ST_CANDIDATE);
+	assert_string_equal(vg_hook_path(c, &j), "/etc/vigil/active");
+	assert_int_equal(vg_hookq_pop(q, &j), 1);
+	assert_int_equal(j.which, VG_HOOK_ALL);
+	assert_int_equal(j.ev.seq, 1);
+	assert_int_equal(j.ev.term, 41);
+	assert_string_equal(vg_hook_path(c, &j), "/etc/vigil/notify");
+	assert_int_equal(vg_hookq_pop(q, &j), 0);
+	assert_int_equal(q->dropped, 0);
+	free(q);
+	vg_conf_free(c);
+}
+
+static void
+test_state_mapping(void **state)
+{
+	static const struct {
+		uint8_t		st;
+		const char	*path;
+	} t[] = {
+		{ VG_ST_ACTIVE, "/etc/vigil/active" },
+		{ VG_ST_FAULT, "/etc/vigil/fault" },
+		{ VG_ST_MAINTENANCE, "/etc/vigil/maintenance" },
+		{ VG_ST_STANDBY, "/etc/vigil/standby" },
+		{ VG_ST_CANDIDATE, "/etc/vigil/standby" },
+		{ VG_ST_NO_QUORUM, "/etc/vigil/standby" },
+	};
+	struct vg_conf *c = conf_of(BASE ALL_SCRIPTS, "n1");
+	struct vg_hook_job j;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&j, 0, sizeof(j));
+		j.ev.state = t[i].st;
+		j.which = VG_HOOK_STATE;
+		assert_string_equal(vg_hook_path(c, &j), t[i].path);
+		j.which = VG_HOOK_ALL;
+		assert_string_equal(vg_hook_path(c, &j), "/etc/vigil/notify");
+	}
+	vg_conf_free(c);
+}
+
+static void
+test_burst_order(void **state)
+{
+	static const uint8_t cycle[] = { VG_ST_STANDBY, VG_ST_CANDIDATE,
+	    VG_ST_ACTIVE, VG_ST_NO_QUORUM, VG_ST_FAULT, VG_ST_MAINTENANCE,
+	    VG_ST_ACTIVE };
+	struct vg_conf *c = conf_of(BASE ALL_SCRIPTS, "n1");
+	struct vg_hookq *q = hookq_new();
+	struct vg_hook_job j;
+	uint8_t prev = VG_ST_NO_QUORUM;
+	uint64_t i;
+
+	(void)state;
+	for (i = 1; i <= 50; i++) {
+		uint8_t st = cycle[i % sizeof(cycle)];
+		struct vg_hook_event ev = event(i, st, prev);
+
+		assert_int_equal(vg_hookq_push(q, c, &ev), 2);
+		prev = st;
+	}
+	assert_int_equal(q->n, 100);
+	prev = VG_ST_NO_QUORUM;
+	for (i = 1; i <= 50; i++) {
+		uint8_t st = cycle[i % sizeof(cycle)];
+
+		assert_int_equal(vg_hookq_pop(q, &j), 1);
+		assert_int_equal(j.ev.seq, i);
+		assert_int_equal(j.ev.state, st);
+		assert_int_equal(j.ev.prev, prev);
+		assert_int_equal(j.which, VG_HOOK_STATE);
+		assert_string_equal(vg_hook_path(c, &j), state_script(st));
+		assert_int_equal(vg_hookq_pop(q, &j), 1);
+		assert_int_equal(j.ev.seq, i);
+		assert_int_equal(j.which, VG_HOOK_ALL);
+		assert_string_equal(vg_hook_path(c, &j), "/etc/vigil/notify");
+		prev = st;
+	}
+	assert_int_equal(vg_hookq_pop(q, &j), 0);
+	assert_int_equal(q->n, 0);
+	assert_int_equal(q->dropped, 0);
+	free(q);
+	vg_conf_free(c);
+}
+
+static void
+test_unset_scripts_skipped(void **state)
+{
+	struct vg_conf *none = conf_of(BASE, "n1");
+	struct vg_conf *only_all = conf_of(BASE
+	    "notify = \"/etc/vigil/notify\";\n", "n1");
+	struct vg_conf *only_active = conf_of(BASE
+	    "notify_active = \"/etc/vigil/active\";\n", "n1");
+	struct vg_hookq *q = hookq_new();
+	struct vg_hook_event act = event(1, VG_ST_ACTIVE, VG_ST_CANDIDATE);
+	struct vg_hook_event sby = event(2, VG_ST_STANDBY, VG_ST_ACTIVE);
+	struct vg_hook_job j;
+
+	(void)state;
+	/* nothing configured: nothing queued */
+	assert_int_equal(vg_hookq_push(q, none, &act), 0);
+	assert_int_equal(q->n, 0);
+	assert_int_equal(vg_hookq_pop(q, &j), 0);
+
+	/* notify only: one job per change, the "every change" one */
+	assert_int_equal(vg_hookq_push(q, only_all, &act), 1);
+	assert_int_equal(vg_hookq_push(q, only_all, &sby), 1);
+	assert_int_equal(vg_hookq_pop(q, &j), 1);
+	assert_int_equal(j.which, VG_HOOK_ALL);
+	assert_int_equal(j.ev.seq, 1);
+	assert_int_equal(vg_hookq_pop(q, &j), 1);
+	assert_int_equal(j.which, VG_HOOK_ALL);
+	assert_int_equal(j.ev.seq, 2);
+	assert_int_equal(vg_hookq_pop(q, &j), 0);
+
+	/* notify_active only: standby queues nothing */
+	assert_int_equal(vg_hookq_push(q, only_active, &sby), 0);
+	assert_int_equal(vg_hookq_push(q, only_active, &act), 1);
+	assert_int_equal(vg_hookq_pop(q, &j), 1);
+	assert_int_equal(j.which, VG_HOOK_STATE);
+	assert_int_equal(j.ev.state, VG_ST_ACTIVE);
+	assert_string_equal(vg_hook_path(only_active, &j), "/etc/vigil/active");
+	assert_int_equal(vg_hookq_pop(q, &j), 0);
+	/* and the path of a script not configured is "" */
+	j.which = VG_HOOK_ALL;
+	assert_string_equal(vg_hook_path(only_active, &j), "");
+	free(q);
+	vg_conf_free(none);
+	vg_conf_free(only_all);
+	vg_conf_free(only_active);
+}
+
+static void
+test_overflow(void **state)
+{
+	struct vg_conf *c = conf_of(BASE ALL_SCRIPTS, "n1");
+	struct vg_hookq *q = hookq_new();
+	struct vg_hook_job j;
+	uint64_t i, changes = VG_HOOKQ_MAX / 2;
+	size_t got;
+
+	(void)state;
+	/* fill it exactly: two jobs per change */
+	for (i = 1; i <= changes; i++) {
+		struct vg_hook_event ev = event(i, VG_ST_FAULT, VG_ST_STANDBY);
+
+		assert_int_equal(vg_hookq_push(q, c, &ev), 2);
+	}
+	assert_int_equal(q->n, VG_HOOKQ_MAX);
+	assert_int_equal(q->dropped, 0);
+	/* three more changes: nothing queued, six jobs dropped */
+	for (i = changes + 1; i <= changes + 3; i++) {
+		struct vg_hook_event ev = event(i, VG_ST_ACTIVE, VG_ST_FAULT);
+
+		assert_int_equal(vg_hookq_push(q, c, &ev), 0);
+	}
+	assert_int_equal(q->n, VG_HOOKQ_MAX);
+	assert_int_equal(q->dropped, 6);
+	/* the oldest are kept, in order */
+	for (got = 0; vg_hookq_pop(q, &j); got++) {
+		assert_int_equal(j.ev.seq, got / 2 + 1);
+		assert_int_equal(j.which, got % 2 ? VG_HOOK_ALL : VG_HOOK_STATE);
+		assert_int_equal(j.ev.state, VG_ST_FAULT);
+	}
+	assert_int_equal(got, VG_HOOKQ_MAX);
+	assert_int_equal(q->dropped, 6);
+
+	/* after draining, it takes new ones again, across the ring's end */
+	{
+		struct vg_hook_event ev = event(9000, VG_ST_ACTIVE, VG_ST_FAULT);
+
+		assert_int_equal(vg_hookq_push(q, c, &ev), 2);
+		assert_int_equal(vg_hookq_pop(q, &j), 1);
+		assert_int_equal(j.ev.seq, 9000);
+		assert_int_equal(j.which, VG_HOOK_STATE);
+	}
+	free(q);
+	vg_conf_free(c);
+}
+
+static void
+test_overflow_half_change(void **state)
+{
+	struct vg_conf *c = conf_of(BASE ALL_SCRIPTS, "n1");
+	struct vg_hookq *q = hookq_new();
+	struct vg_hook_event ev = event(1, VG_ST_STANDBY, VG_ST_ACTIVE);
+	struct vg_hook_job j;
+
+	(void)state;
+	/* one slot left: notify_<state> fits, notify is dropped */
+	q->n = VG_HOOKQ_MAX - 1;
+	q->head = 17;
+	assert_int_equal(vg_hookq_push(q, c, &ev), 1);
+	assert_int_equal(q->dropped, 1);
+	assert_int_equal(q->n, VG_HOOKQ_MAX);
+	/* the new one is last: at head + n - 1 */
+	j = q->job[(q->head + VG_HOOKQ_MAX - 1) % VG_HOOKQ_MAX];
+	assert_int_equal(j.ev.seq, 1);
+	assert_int_equal(j.which, VG_HOOK_STATE);
+	free(q);
+	vg_conf_free(c);
+}
+
+/* ---- the state file */
+
+/* The value of KEY= in text (the rest of its line), or NULL. */
+static const char *
+value_of(const char *text, const char *key, char *out, size_t outlen)
+{
+	size_t kl = strlen(key);
+	const char *p = text;
+
+	for (;;) {
+		if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
+			const char *v = p + kl + 1, *e = strchr(v, '\n');
+			size_t n;
+
+			if (e == NULL)
+				return NULL;	/* every line ends with \n */
+			n = (size_t)(e - v);
+			if (n >= outlen)
+				n = outlen - 1;
+			memcpy(out, v, n);
+			out[n] = '\0';
+			return out;
+		}
+		if ((p = strchr(p, '\n')) == NULL)
+			return NULL;
+		p++;
+	}
+}
+
+static void
+expect_kv(const char *text, const char *key, const char *want)
+{
+	char v[512];
+
+	if (value_of(text, key, v, sizeof(v)) == NULL)
+		fail_msg("no %s= line in:\n%s", key, text);
+	if (strcmp(v, want) != 0)
+		fail_msg("%s=%s, wanted %s", key, v, want);
+}
+
+static struct vg_hook_event
+active_event(void)
+{
+	struct vg_hook_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.seq = 12;
+	ev.state = VG_ST_ACTIVE;
+	ev.prev = VG_ST_CANDIDATE;
+	ev.term = 18446744073709551615ULL;	/* all of uint64 */
+	ev.active_id = 7;
+	snprintf(ev.active, sizeof(ev.active), "n7");
+	snprintf(ev.reason, sizeof(ev.reason), "won the election");
+	ev.time_ms = 1700000000123LL;		/* 2023-11-14T22:13:20.123Z */
+	return ev;
+}
+
+static void
+test_state_text_lines(void **state)
+{
+	static const char *const keys[] = { "VIGIL_CLUSTER", "VIGIL_NODE",
+	    "VIGIL_NODE_ID", "VIGIL_STATE", "VIGIL_PREV_STATE", "VIGIL_TERM",
+	    "VIGIL_ACTIVE", "VIGIL_ACTIVE_ID", "VIGIL_SEQ", "VIGIL_TIME",
+	    "VIGIL_TIME_MS", "VIGIL_VIPS", NULL };
+	struct vg_conf *c = conf_of(BASE VIPS, "n7");
+	struct vg_hook_event ev = active_event();
+	char buf[4096];
+	size_t n, i;
+	const char *p;
+
+	(void)state;
+	memset(buf, 'x', sizeof(buf));
+	n = vg_hook_state_text(c, &ev, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(n, strlen(buf));
+	assert_int_equal(buf[n - 1], '\n');
+	expect_kv(buf, "VIGIL_CLUSTER", "prod-1");
+	expect_kv(buf, "VIGIL_NODE", "n7");
+	expect_kv(buf, "VIGIL_NODE_ID", "7");
+	expect_kv(buf, "VIGIL_STATE", "active");
+	expect_kv(buf, "VIGIL_PREV_STATE", "candidate");
+	expect_kv(buf, "VIGIL_TERM", "18446744073709551615");
+	expect_kv(buf, "VIGIL_ACTIVE", "n7");
+	expect_kv(buf, "VIGIL_ACTIVE_ID", "7");
+	expect_kv(buf, "VIGIL_SEQ", "12");
+	expect_kv(buf, "VIGIL_TIME", "2023-11-14T22:13:20.123Z");
+	expect_kv(buf, "VIGIL_TIME_MS", "1700000000123");
+	expect_kv(buf, "VIGIL_VIPS",
+	    "\"198.51.100.10/24@eth0 2001:db8::10/64@eth1\"");
+	/* each key exactly once; every other line is a comment */
+	for (i = 0; keys[i] != NULL; i++) {
+		char pat[64];
+		const char *first;
+
+		snprintf(pat, sizeof(pat), "\n%s=", keys[i]);
+		first = strstr(buf, pat);
+		assert_non_null(first);
+		assert_null(strstr(first + 1, pat));
+	}
+	for (p = buf; *p != '\0'; p = strchr(p, '\n') + 1) {
+		if (*p == '#')
+			continue;
+		assert_true(strncmp(p, "VIGIL_", 6) == 0);
+		assert_non_null(strchr(p, '='));
+	}
+	vg_conf_free(c);
+}
+
+static void
+test_state_text_no_active_no_vips(void **state)
+{
+	struct vg_conf *c = conf_of(BASE, "n3");
+	struct vg_hook_event ev;
+	char buf[4096];
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	ev.seq = 1;
+	ev.state = VG_ST_NO_QUORUM;
+	ev.prev = 0;
+	ev.term = 0;
+	ev.time_ms = 0;
+	assert_true(vg_hook_state_text(c, &ev, buf, sizeof(buf)) > 0);
+	expect_kv(buf, "VIGIL_NODE", "n3");
+	expect_kv(buf, "VIGIL_NODE_ID", "3");
+	expect_kv(buf, "VIGIL_STATE", "no-quorum");
+	expect_kv(buf, "VIGIL_PREV_STATE", "unknown");
+	expect_kv(buf, "VIGIL_TERM", "0");
+	expect_kv(buf, "VIGIL_ACTIVE", "");
+	expect_kv(buf, "VIGIL_ACTIVE_ID", "0");
+	expect_kv(buf, "VIGIL_TIME", "1970-01-01T00:00:00.000Z");
+	expect_kv(buf, "VIGIL_VIPS", "\"\"");
+	vg_conf_free(c);
+}
+
+/* The length of the text up to and with VIGIL_VIPS=" */
+static size_t
+head_len(const char *text)
+{
+	const char *v = strstr(text, "VIGIL_VIPS=\"");
+
+	assert_non_null(v);
+	return (size_t)(v - text) + strlen("VIGIL_VIPS=\"");
+}
+
+static void
+test_state_text_small_buffer(void **state)
+{
+	struct vg_conf *c = conf_of(BASE VIPS, "n7");
+	struct vg_hook_event ev = active_event();
+	char buf[4096], small[4096];
+	size_t n, len, hl;
+
+	(void)state;
+	n = vg_hook_state_text(c, &ev, buf, sizeof(buf));
+	assert_true(n > 0);
+	hl = head_len(buf);
+	/* exactly enough room (with the NUL) works, one byte less does not */
+	assert_int_equal(vg_hook_state_text(c, &ev, small, n + 1), n);
+	assert_memory_equal(small, buf, n + 1);
+	assert_int_equal(vg_hook_state_text(c, &ev, small, n), 0);
+	assert_int_equal(vg_hook_state_text(c, &ev, small, n - 1), 0);
+	/* no room for the fixed lines: nothing */
+	for (len = 1; len <= hl; len++)
+		assert_int_equal(vg_hook_state_text(c, &ev, small, len), 0);
+	vg_conf_free(c);
+}
+
+/*
+ * A buffer too small for every VIP must not give a state file that lists
+ * only some of them: 0, or the whole text.
+ */
+static void
+test_state_text_vips_never_cut(void **state)
+{
+	struct vg_conf *c = conf_of(BASE VIPS, "n7");
+	struct vg_hook_event ev = active_event();
+	char buf[4096], small[4096];
+	size_t n, len, got;
+
+	(void)state;
+	n = vg_hook_state_text(c, &ev, buf, sizeof(buf));
+	assert_true(n > 0);
+	for (len = head_len(buf) + 1; len <= n; len++) {
+		got = vg_hook_state_text(c, &ev, small, len);
+		if (got != 0) {
+			vg_conf_free(c);
+			fail_msg("a %zu-byte buffer gave %zu bytes, with "
+			    "VIGIL_VIPS cut: %s", len, got,
+			    strstr(small, "VIGIL_VIPS="));
+		}
+	}
+	vg_conf_free(c);
+}
+
+/* The same with the state file writer's own 16384-byte buffer and 1000
+ * VIPs (the config allows 4096). */
+static void
+test_state_text_many_vips(void **state)
+{
+	size_t cap = 4096 + 1000 * 64, off, i, n, count;
+	char *text = malloc(cap), *buf = malloc(16384);
+	struct vg_hook_event ev = active_event();
+	struct vg_conf *c;
+	const char *v;
+
+	(void)state;
+	assert_non_null(text);
+	assert_non_null(buf);
+	off = (size_t)snprintf(text, cap, "%svips = (\n", BASE);
+	for (i = 0; i < 1000; i++)
+		off += (size_t)snprintf(text + off, cap - off,
+		    "\t{ address = \"10.1.%zu.%zu/16\"; interface = \"eth0\"; "
+		    "}%s\n", i / 250, i % 250 + 1, i + 1 < 1000 ? "," : "");
+	snprintf(text + off, cap - off, ");\n");
+	c = conf_of(text, "n1");
+	free(text);
+	assert_int_equal(c->n_vips, 1000);
+	n = vg_hook_state_text(c, &ev, buf, 16384);
+	if (n != 0) {
+		v = strstr(buf, "VIGIL_VIPS=\"");
+		assert_non_null(v);
+		for (count = 0; (v = strchr(v, '@')) != NULL; v++)
+			count++;
+		vg_conf_free(c);
+		if (count != 1000) {
+			free(buf);
+			fail_msg("the state text lists %zu of the 1000 VIPs",
+			    count);
+		}
+	} else
+		vg_conf_free(c);
+	free(buf);
+}
+
+/* Runs `sh -c '. file; echo "$VAR"'` and returns its output's first line. */
+static void
+sh_value(const char *file, const char *var, char *out, size_t outlen)
+{
+	char cmd[512];
+	FILE *f;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "/bin/sh -c '. %s; printf \"%%s\\n\" "
+	    "\"$%s\"'", file, var);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	if (fgets(out, (int)outlen, f) == NULL)
+		out[0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	st = pclose(f);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void
+test_state_text_sh_sources_it(void **state)
+{
+	struct vg_conf *c = conf_of(BASE VIPS, "n7");
+	struct vg_hook_event ev = active_event();
+	char dir[] = "/tmp/test_hooks.XXXXXX", file[128], buf[4096], v[512];
+	size_t n;
+	FILE *f;
+
+	(void)state;
+	n = vg_hook_state_text(c, &ev, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/state", dir);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+
+	sh_value(file, "VIGIL_TERM", v, sizeof(v));
+	assert_string_equal(v, "18446744073709551615");
+	sh_value(file, "VIGIL_VIPS", v, sizeof(v));
+	assert_string_equal(v, "198.51.100.10/24@eth0 2001:db8::10/64@eth1");
+	sh_value(file, "VIGIL_STATE", v, sizeof(v));
+	assert_string_equal(v, "active");
+	sh_value(file, "VIGIL_CLUSTER", v, sizeof(v));
+	assert_string_equal(v, "prod-1");
+	sh_value(file, "VIGIL_TIME", v, sizeof(v));
+	assert_string_equal(v, "2023-11-14T22:13:20.123Z");
+
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(rmdir(dir), 0);
+	vg_conf_free(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_one_change),
+		cmocka_unit_test(test_state_mapping),
+		cmocka_unit_test(test_burst_order),
+		cmocka_unit_test(test_unset_scripts_skipped),
+		cmocka_unit_test(test_overflow),
+		cmocka_unit_test(test_overflow_half_change),
+		cmocka_unit_test(test_state_text_lines),
+		cmocka_unit_test(test_state_text_no_active_no_vips),
+		cmocka_unit_test(test_state_text_small_buffer),
+		cmocka_unit_test(test_state_text_vips_never_cut),
+		cmocka_unit_test(test_state_text_many_vips),
+		cmocka_unit_test(test_state_text_sh_sources_it),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

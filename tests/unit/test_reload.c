@@ -1,0 +1,1052 @@
+/*
+ * test_reload: what a reload compares, the config rules of the settings that
+ * came with it, and the hand-over and flap checks of an election built from
+ * a parsed config.
+ *
+ * - vg_conf_vips_same: the same list; a changed prefix, an added VIP, a
+ *   changed interface, a changed vip_lifetime are not the same.
+ * - vg_conf_vips_gone: exactly the VIPs that left.
+ * - vg_conf_fixed_changed: this node's id, address, port, state_dir,
+ *   ctl.socket and the cluster id need a restart; a priority or a new peer
+ *   does not.
+ * - notify*, script_timeout, preempt*, max_failovers, flap_window, track,
+ *   track_interfaces, vip_lifetime, garp_*: defaults, values, ranges, and
+ *   errors with their lines.
+ * - vg_el_handover_check, vg_el_flapping, vg_el_set_maintenance.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+#include "election.h"
+#include "proto.h"
+
+#define FILE_NAME	"r.conf"
+
+/* Lines 1-2 */
+#define HEAD \
+	"cluster = \"r\";\n" \
+	"auth = \"none\";\n"
+
+/* Lines 3-7 */
+#define NODES \
+	"nodes = (\n" \
+	"\t{ id = 1; name = \"n1\"; address = \"10.0.0.1\"; priority = 150; },\n" \
+	"\t{ id = 2; name = \"n2\"; address = \"10.0.0.2\"; priority = 120; },\n" \
+	"\t{ id = 3; name = \"n3\"; address = \"10.0.0.3\"; role = \"witness\"; }\n" \
+	");\n"
+
+static void
+dump_errs(const struct vg_errs *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		print_message("    error: %s\n", e->msg[i]);
+}
+
+static struct vg_conf *
+parse_ok(const char *text, const char *self)
+{
+	struct vg_errs errs;
+	struct vg_conf *c;
+
+	vg_errs_init(&errs);
+	c = vg_conf_parse(text, FILE_NAME, self, &errs);
+	if (c == NULL || errs.n != 0) {
+		dump_errs(&errs);
+		vg_conf_free(c);
+		fail_msg("a valid config was refused:\n%s", text);
+	}
+	return c;
+}
+
+/* HEAD NODES then `tail` (from line 8), for node n1. */
+static struct vg_conf *
+with_tail(const char *tail)
+{
+	char text[8192];
+
+	snprintf(text, sizeof(text), "%s%s%s", HEAD, NODES, tail);
+	return parse_ok(text, "n1");
+}
+
+/* Exactly one error, at line, holding substr. */
+static void
+expect_one(const char *tail, int line, const char *substr)
+{
+	char text[8192], prefix[64];
+	struct vg_errs errs;
+	struct vg_conf *c;
+
+	snprintf(text, sizeof(text), "%s%s%s", HEAD, NODES, tail);
+	if (line > 0)
+		snprintf(prefix, sizeof(prefix), "%s:%d: ", FILE_NAME, line);
+	else
+		snprintf(prefix, sizeof(prefix), "%s: ", FILE_NAME);
+	vg_errs_init(&errs);
+	c = vg_conf_parse(text, FILE_NAME, "n1", &errs);
+	if (c != NULL || errs.n != 1 ||
+	    strncmp(errs.msg[0], prefix, strlen(prefix)) != 0 ||
+	    strstr(errs.msg[0] + strlen(prefix), substr) == NULL) {
+		dump_errs(&errs);
+		vg_conf_free(c);
+		fail_msg("wanted exactly one error \"%s...%s...\" for:\n%s",
+		    prefix, substr, tail);
+	}
+}
+
+/* ---- the VIPs of a reload */
+
+#define VIPS_ABC \
+	"vips = (\n" \
+	"\t{ address = \"198.51.100.1/24\"; interface = \"eth0\"; },\n" \
+	"\t{ address = \"198.51.100.2/24\"; interface = \"eth0\"; },\n" \
+	"\t{ address = \"2001:db8::3/64\"; interface = \"eth1\"; }\n" \
+	");\n"
+
+static void
+test_vips_same(void **state)
+{
+	struct vg_conf *a = with_tail(VIPS_ABC);
+	struct vg_conf *b = with_tail(VIPS_ABC "preempt = false;\n"
+	    "max_failovers = 5;\nnotify = \"/bin/true\";\n");
+	struct vg_conf *none1 = with_tail("");
+	struct vg_conf *none2 = with_tail("vips = ();\n");
+
+	(void)state;
+	assert_true(vg_conf_vips_same(a, a));
+	/* other settings do not matter */
+	assert_true(vg_conf_vips_same(a, b));
+	assert_true(vg_conf_vips_same(b, a));
+	assert_true(vg_conf_vips_same(none1, none2));
+	assert_false(vg_conf_vips_same(a, none1));
+	assert_false(vg_conf_vips_same(none1, a));
+	vg_conf_free(a);
+	vg_conf_free(b);
+	vg_conf_free(none1);
+	vg_conf_free(none2);
+}
+
+static void
+test_vips_changed(void **state)
+{
+	struct vg_conf *a = with_tail(VIPS_ABC);
+	struct vg_conf *prefix = with_tail("vips = (\n"
+	    "\t{ address = \"198.51.100.1/25\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"198.51.100.2/24\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"2001:db8::3/64\"; interface = \"eth1\"; }\n"
+	    ");\n");
+	struct vg_conf *added = with_tail("vips = (\n"
+	    "\t{ address = \"198.51.100.1/24\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"198.51.100.2/24\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"2001:db8::3/64\"; interface = \"eth1\"; },\n"
+	    "\t{ address = \"198.51.100.4/24\"; interface = \"eth0\"; }\n"
+	    ");\n");
+	struct vg_conf *iface = with_tail("vips = (\n"
+	    "\t{ address = \"198.51.100.1/24\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"198.51.100.2/24\"; interface = \"eth2\"; },\n"
+	    "\t{ address = \"2001:db8::3/64\"; interface = \"eth1\"; }\n"
+	    ");\n");
+	struct vg_conf *lifetime = with_tail(VIPS_ABC "vip_lifetime = 10;\n");
+	struct vg_conf *addr = with_tail("vips = (\n"
+	    "\t{ address = \"198.51.100.1/24\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"198.51.100.9/24\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"2001:db8::3/64\"; interface = \"eth1\"; }\n"
+	    ");\n");
+
+	(void)state;
+	assert_int_equal(lifetime->vip_lifetime, 10);
+	assert_int_equal(a->vip_lifetime, VG_DEFAULT_VIP_LIFETIME);
+	assert_false(vg_conf_vips_same(a, prefix));
+	assert_false(vg_conf_vips_same(a, added));
+	assert_false(vg_conf_vips_same(added, a));
+	assert_false(vg_conf_vips_same(a, iface));
+	assert_false(vg_conf_vips_same(a, lifetime));
+	assert_false(vg_conf_vips_same(lifetime, a));
+	assert_false(vg_conf_vips_same(a, addr));
+	vg_conf_free(a);
+	vg_conf_free(prefix);
+	vg_conf_free(added);
+	vg_conf_free(iface);
+	vg_conf_free(lifetime);
+	vg_conf_free(addr);
+}
+
+static void
+test_vips_gone(void **state)
+{
+	struct vg_conf *a = with_tail(VIPS_ABC);
+	struct vg_conf *b = with_tail("vips = (\n"
+	    "\t{ address = \"2001:db8::3/64\"; interface = \"eth1\"; },\n"
+	    "\t{ address = \"198.51.100.4/24\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"198.51.100.1/24\"; interface = \"eth0\"; }\n"
+	    ");\n");
+	struct vg_conf *moved = with_tail("vips = (\n"
+	    "\t{ address = \"198.51.100.1/24\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"198.51.100.2/24\"; interface = \"eth3\"; },\n"
+	    "\t{ address = \"2001:db8::3/48\"; interface = \"eth1\"; }\n"
+	    ");\n");
+	struct vg_conf *none = with_tail("");
+	struct vg_conf_vip out[8];
+	size_t n;
+
+	(void)state;
+	/* the same: nothing gone, also in another order */
+	memset(out, 0, sizeof(out));
+	assert_int_equal(vg_conf_vips_gone(a, a, out), 0);
+	/* a -> b: .2 left (.4 came, order changed) */
+	n = vg_conf_vips_gone(a, b, out);
+	assert_int_equal(n, 1);
+	assert_string_equal(out[0].text, "198.51.100.2/24");
+	assert_string_equal(out[0].ifname, "eth0");
+	assert_int_equal(out[0].family, AF_INET);
+	assert_int_equal(out[0].prefixlen, 24);
+	/* b -> a: .4 left */
+	n = vg_conf_vips_gone(b, a, out);
+	assert_int_equal(n, 1);
+	assert_string_equal(out[0].text, "198.51.100.4/24");
+	/* a -> none: all, in their order */
+	n = vg_conf_vips_gone(a, none, out);
+	assert_int_equal(n, 3);
+	assert_string_equal(out[0].text, "198.51.100.1/24");
+	assert_string_equal(out[1].text, "198.51.100.2/24");
+	assert_string_equal(out[2].text, "2001:db8::3/64");
+	assert_int_equal(vg_conf_vips_gone(none, a, out), 0);
+	/* another interface or prefix: the old one is gone */
+	n = vg_conf_vips_gone(a, moved, out);
+	assert_int_equal(n, 2);
+	assert_string_equal(out[0].text, "198.51.100.2/24");
+	assert_string_equal(out[0].ifname, "eth0");
+	assert_string_equal(out[1].text, "2001:db8::3/64");
+	vg_conf_free(a);
+	vg_conf_free(b);
+	vg_conf_free(moved);
+	vg_conf_free(none);
+}
+
+/*
+ * The same IPv6 address written another way is the same VIP: a reload must
+ * not count it as gone (vigild removes the gone ones after the new keeper
+ * has added the new list, so the active would lose it).
+ */
+static void
+test_vips_gone_v6_spelling(void **state)
+{
+	struct vg_conf *a = with_tail("vips = (\n"
+	    "\t{ address = \"2001:db8::10/64\"; interface = \"eth1\"; }\n"
+	    ");\n");
+	struct vg_conf *b = with_tail("vips = (\n"
+	    "\t{ address = \"2001:DB8:0:0::10/64\"; interface = \"eth1\"; }\n"
+	    ");\n");
+	struct vg_conf_vip out[2];
+	size_t n;
+
+	(void)state;
+	assert_memory_equal(a->vips[0].addr, b->vips[0].addr, 16);
+	n = vg_conf_vips_gone(a, b, out);
+	vg_conf_free(a);
+	vg_conf_free(b);
+	if (n != 0)
+		fail_msg("the same address, written differently, counted as "
+		    "gone: it would be removed from the active node");
+}
+
+/* ---- what a reload cannot change */
+
+struct spec {
+	int		id1;		/* 0: 1 */
+	const char	*addr1;		/* NULL: 10.0.0.1 */
+	int		port1;		/* 0: none given */
+	int		prio1;		/* 0: 150 */
+	const char	*front;		/* a node before n1, or NULL */
+	const char	*tail;		/* more settings, or NULL */
+};
+
+static struct vg_conf *
+conf_of(const struct spec *s)
+{
+	char text[4096], port[32] = "";
+
+	if (s->port1)
+		snprintf(port, sizeof(port), " port = %d;", s->port1);
+	snprintf(text, sizeof(text), HEAD
+	    "nodes = (\n%s"
+	    "\t{ id = %d; name = \"n1\"; address = \"%s\";%s priority = %d; },\n"
+	    "\t{ id = 2; name = \"n2\"; address = \"10.0.0.2\"; },\n"
+	    "\t{ id = 3; name = \"n3\"; address = \"10.0.0.3\"; }\n"
+	    ");\n%s",
+	    s->front ? s->front : "", s->id1 ? s->id1 : 1,
+	    s->addr1 ? s->addr1 : "10.0.0.1", port, s->prio1 ? s->prio1 : 150,
+	    s->tail ? s->tail : "");
+	return parse_ok(text, "n1");
+}
+
+static void
+expect_fixed(const struct spec *o, const struct spec *n, const char *what)
+{
+	struct vg_conf *a = conf_of(o), *b = conf_of(n);
+	const char *r = vg_conf_fixed_changed(a, b);
+	const char *back = vg_conf_fixed_changed(b, a);
+
+	vg_conf_free(a);
+	vg_conf_free(b);
+	if (what == NULL) {
+		if (r != NULL || back != NULL)
+			fail_msg("a reload change was refused: %s",
+			    r ? r : back);
+		return;
+	}
+	if (r == NULL || strcmp(r, what) != 0)
+		fail_msg("wanted \"%s\", got \"%s\"", what, r ? r : "(null)");
+	if (back == NULL || strcmp(back, what) != 0)
+		fail_msg("back: wanted \"%s\", got \"%s\"", what,
+		    back ? back : "(null)");
+}
+
+static void
+test_fixed_nothing(void **state)
+{
+	struct spec base = { 0 };
+
+	(void)state;
+	expect_fixed(&base, &base, NULL);
+}
+
+static void
+test_fixed_self_id(void **state)
+{
+	struct spec base = { 0 }, s = { 0 };
+
+	(void)state;
+	s.id1 = 9;
+	expect_fixed(&base, &s, "this node's id");
+}
+
+static void
+test_fixed_self_address_port(void **state)
+{
+	struct spec base = { 0 }, s = { 0 };
+
+	(void)state;
+	s.addr1 = "10.0.0.11";
+	expect_fixed(&base, &s, "this node's address or port");
+	memset(&s, 0, sizeof(s));
+	s.port1 = 5406;
+	expect_fixed(&base, &s, "this node's address or port");
+	/* the global port moves this node's port too */
+	memset(&s, 0, sizeof(s));
+	s.tail = "port = 6000;\n";
+	expect_fixed(&base, &s, "this node's address or port");
+	/* the same port spelled out is no change */
+	memset(&s, 0, sizeof(s));
+	s.port1 = VG_DEFAULT_PORT;
+	expect_fixed(&base, &s, NULL);
+	/* v4 -> v6 */
+	memset(&s, 0, sizeof(s));
+	s.addr1 = "2001:db8::1";
+	expect_fixed(&base, &s, "this node's address or port");
+}
+
+static void
+test_fixed_paths_and_cluster(void **state)
+{
+	struct spec base = { 0 }, s = { 0 };
+
+	(void)state;
+	s.tail = "state_dir = \"/var/lib/vigil2\";\n";
+	expect_fixed(&base, &s, "state_dir");
+	s.tail = "ctl = { socket = \"/run/vigil/other.sock\"; };\n";
+	expect_fixed(&base, &s, "ctl.socket");
+	s.tail = "cluster_id = 77;\n";
+	expect_fixed(&base, &s, "the cluster id");
+	/* the default state_dir spelled out is no change */
+	s.tail = "state_dir = \"/var/lib/vigil\";\n";
+	expect_fixed(&base, &s, NULL);
+}
+
+static void
+test_fixed_cluster_name_moves_id(void **state)
+{
+	static const char other[] = "cluster = \"other\";\nauth = \"none\";\n"
+	    NODES;
+	struct vg_conf *a = with_tail("");
+	struct vg_conf *b;
+	const char *r;
+
+	(void)state;
+	b = parse_ok(other, "n1");
+	assert_int_not_equal(a->cluster_id, b->cluster_id);
+	r = vg_conf_fixed_changed(a, b);
+	assert_non_null(r);
+	assert_string_equal(r, "the cluster id");
+	vg_conf_free(a);
+	vg_conf_free(b);
+}
+
+static void
+test_not_fixed(void **state)
+{
+	struct spec base = { 0 }, s = { 0 };
+
+	(void)state;
+	/* priority */
+	s.prio1 = 200;
+	expect_fixed(&base, &s, NULL);
+	/* a new peer, also before this node in the list */
+	memset(&s, 0, sizeof(s));
+	s.front = "\t{ id = 4; name = \"n4\"; address = \"10.0.0.4\"; },\n";
+	expect_fixed(&base, &s, NULL);
+	/* timing, preemption, hooks, tracks, vips, local paths that may */
+	memset(&s, 0, sizeof(s));
+	s.tail = "interval = 50;\npreempt = false;\nmax_failovers = 9;\n"
+	    "notify = \"/bin/true\";\nstate_file = \"/run/vigil/st\";\n"
+	    "vips = ( { address = \"198.51.100.1\"; interface = \"eth0\"; } );\n"
+	    "track = ( { name = \"t\"; command = \"true\"; } );\n"
+	    "ctl = { operator_group = \"wheel\"; };\n";
+	expect_fixed(&base, &s, NULL);
+}
+
+/* ---- the new settings: defaults and values */
+
+static void
+test_new_defaults(void **state)
+{
+	struct vg_conf *c = with_tail("");
+
+	(void)state;
+	assert_string_equal(c->hooks.notify, "");
+	assert_string_equal(c->hooks.notify_active, "");
+	assert_string_equal(c->hooks.notify_standby, "");
+	assert_string_equal(c->hooks.notify_fault, "");
+	assert_string_equal(c->hooks.notify_maintenance, "");
+	assert_int_equal(c->hooks.timeout, VG_MS(10000));
+	assert_int_equal(c->preempt, 1);
+	assert_int_equal(c->preempt_delay, VG_MS(30000));
+	assert_int_equal(c->max_failovers, 3);
+	assert_int_equal(c->flap_window, VG_MS(60000));
+	assert_int_equal(c->vip_lifetime, 2);
+	assert_int_equal(c->garp_count, 3);
+	assert_int_equal(c->garp_interval, VG_MS(10));
+	assert_int_equal(c->garp_refresh, VG_MS(30000));
+	assert_int_equal(c->n_tracks, 0);
+	assert_int_equal(c->n_links, 0);
+	vg_conf_free(c);
+}
+
+static void
+test_new_values(void **state)
+{
+	struct vg_conf *c = with_tail(
+	    "notify = \"/etc/vigil/n\";\n"
+	    "notify_active = \"/etc/vigil/a\";\n"
+	    "notify_standby = \"/etc/vigil/s\";\n"
+	    "notify_fault = \"/etc/vigil/f\";\n"
+	    "notify_maintenance = \"/etc/vigil/m\";\n"
+	    "script_timeout = 2500;\n"
+	    "preempt = false;\n"
+	    "preempt_delay = 0;\n"
+	    "max_failovers = 63;\n"
+	    "flap_window = 86400000;\n"
+	    "vip_lifetime = 86400;\n"
+	    "garp_count = 0;\n"
+	    "garp_interval = 10000;\n"
+	    "garp_refresh = 0;\n"
+	    "vips = ( { address = \"198.51.100.1\"; interface = \"eth0\"; },\n"
+	    "  { address = \"198.51.100.2\"; interface = \"eth0\"; } );\n"
+	    "track_interfaces = [ \"bond0\", \"eth0\", \"bond0\" ];\n");
+
+	(void)state;
+	assert_string_equal(c->hooks.notify, "/etc/vigil/n");
+	assert_string_equal(c->hooks.notify_active, "/etc/vigil/a");
+	assert_string_equal(c->hooks.notify_standby, "/etc/vigil/s");
+	assert_string_equal(c->hooks.notify_fault, "/etc/vigil/f");
+	assert_string_equal(c->hooks.notify_maintenance, "/etc/vigil/m");
+	assert_int_equal(c->hooks.timeout, VG_MS(2500));
+	assert_int_equal(c->preempt, 0);
+	assert_int_equal(c->preempt_delay, 0);
+	assert_int_equal(c->max_failovers, 63);
+	assert_int_equal(c->flap_window, VG_MS(86400000));
+	assert_int_equal(c->vip_lifetime, 86400);
+	assert_int_equal(c->garp_count, 0);
+	assert_int_equal(c->garp_interval, VG_MS(10000));
+	assert_int_equal(c->garp_refresh, 0);
+	/* the links: the VIPs' interface first, then the others, once each */
+	assert_int_equal(c->n_links, 2);
+	assert_string_equal(c->links[0], "eth0");
+	assert_string_equal(c->links[1], "bond0");
+	vg_conf_free(c);
+
+	/* a list ( ... ) does as well as an array [ ... ]; [] is none */
+	c = with_tail("track_interfaces = ( \"eth5\" );\n");
+	assert_int_equal(c->n_links, 1);
+	assert_string_equal(c->links[0], "eth5");
+	vg_conf_free(c);
+	c = with_tail("track_interfaces = [ ];\n");
+	assert_int_equal(c->n_links, 0);
+	vg_conf_free(c);
+}
+
+/* ---- the new settings: errors, each with its line */
+
+static void
+test_track_timeout_longer_than_interval(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	expect_one("track = (\n"
+	    "\t{ name = \"web\"; command = \"true\"; interval = 100; "
+	    "timeout = 200; }\n"
+	    ");\n", 9, "track web: timeout 200 ms is longer than its interval "
+	    "100 ms");
+	/* the default timeout (1000) is longer than a short interval */
+	expect_one("track = (\n"
+	    "\t{ name = \"a\"; command = \"true\"; },\n"
+	    "\t{ name = \"b\"; command = \"true\"; interval = 500; }\n"
+	    ");\n", 10, "timeout 1000 ms is longer than its interval 500 ms");
+	/* equal is fine */
+	c = with_tail("track = ( { name = \"web\"; command = \"true\"; "
+	    "interval = 300; timeout = 300; } );\n");
+	assert_int_equal(c->tracks[0].timeout, c->tracks[0].interval);
+	vg_conf_free(c);
+}
+
+static void
+test_track_duplicate_names(void **state)
+{
+	(void)state;
+	expect_one("track = (\n"
+	    "\t{ name = \"web\"; command = \"true\"; },\n"
+	    "\t{ name = \"db\"; command = \"true\"; },\n"
+	    "\t{ name = \"web\"; command = \"false\"; }\n"
+	    ");\n", 11, "track name \"web\" is used twice (first at line 9)");
+}
+
+static void
+test_track_other_rules(void **state)
+{
+	(void)state;
+	expect_one("track = (\n\t{ name = \"a\"; }\n);\n", 9,
+	    "track has no command");
+	expect_one("track = (\n\t{ command = \"true\"; }\n);\n", 9,
+	    "track has no name");
+	expect_one("track = (\n\t{ name = \"a b\"; command = \"true\"; }\n);\n",
+	    9, "track name \"a b\" may hold only");
+	expect_one("track = (\n\t{ name = \"a\"; command = \"true\";\n"
+	    "\t  fall = 0; }\n);\n", 10, "fall = 0 is out of range (1..1000)");
+	expect_one("track = (\n\t{ name = \"a\"; command = \"true\";\n"
+	    "\t  rise = 1001; }\n);\n", 10,
+	    "rise = 1001 is out of range (1..1000)");
+	expect_one("track = (\n\t{ name = \"a\"; command = \"true\";\n"
+	    "\t  weight = 255; }\n);\n", 10,
+	    "weight = 255 is out of range (0..254)");
+	expect_one("track = (\n\t{ name = \"a\"; command = \"true\";\n"
+	    "\t  interval = 9; timeout = 5; }\n);\n", 10,
+	    "interval = 9 is out of range (10..3600000)");
+	expect_one("track = (\n\t{ name = \"a\"; command = \"true\";\n"
+	    "\t  retries = 3; }\n);\n", 10,
+	    "unknown setting 'retries' in a track");
+	expect_one("track = ( \"true\" );\n", 8,
+	    "each entry of track must be a group");
+	expect_one("track = { name = \"a\"; command = \"true\"; };\n", 8,
+	    "track must be a list, not a group");
+}
+
+static void
+test_track_interfaces_not_a_list(void **state)
+{
+	(void)state;
+	expect_one("track_interfaces = \"eth0\";\n", 8,
+	    "track_interfaces must be a list of names");
+	expect_one("vip_lifetime = 5;\ntrack_interfaces = { eth0 = 1; };\n", 9,
+	    "track_interfaces must be a list of names");
+	expect_one("track_interfaces = [ 1 ];\n", 8,
+	    "track_interfaces: each entry must be an interface name");
+	expect_one("track_interfaces = [ \"eth0\", \"no/slash\" ];\n", 8,
+	    "track_interfaces: each entry must be an interface name");
+	expect_one("track_interfaces = [ \"a-very-long-ifname0\" ];\n", 8,
+	    "track_interfaces: each entry must be an interface name");
+}
+
+static void
+test_max_failovers_range(void **state)
+{
+	(void)state;
+	expect_one("max_failovers = 0;\n", 8,
+	    "max_failovers = 0 is out of range (1..63)");
+	expect_one("\nmax_failovers = 64;\n", 9,
+	    "max_failovers = 64 is out of range (1..63)");
+	expect_one("max_failovers = 2.5;\n", 8,
+	    "max_failovers must be an integer, not a number");
+	expect_one("flap_window = 0;\n", 8,
+	    "flap_window = 0 is out of range (1..86400000)");
+	expect_one("preempt_delay = -1;\n", 8,
+	    "preempt_delay = -1 is out of range (0..86400000)");
+}
+
+static void
+test_preempt_not_a_bool(void **state)
+{
+	(void)state;
+	expect_one("preempt = 1;\n", 8,
+	    "preempt must be true or false, not an integer");
+	expect_one("preempt = \"yes\";\n", 8,
+	    "preempt must be true or false, not a string");
+}
+
+static void
+test_other_new_ranges(void **state)
+{
+	(void)state;
+	expect_one("script_timeout = 0;\n", 8,
+	    "script_timeout = 0 is out of range (1..600000)");
+	expect_one("script_timeout = 600001;\n", 8,
+	    "script_timeout = 600001 is out of range (1..600000)");
+	expect_one("vip_lifetime = 0;\n", 8,
+	    "vip_lifetime = 0 is out of range (1..86400)");
+	expect_one("vip_lifetime = 86401;\n", 8,
+	    "vip_lifetime = 86401 is out of range (1..86400)");
+	expect_one("garp_count = 101;\n", 8,
+	    "garp_count = 101 is out of range (0..100)");
+	expect_one("garp_interval = 0;\n", 8,
+	    "garp_interval = 0 is out of range (1..10000)");
+	expect_one("garp_refresh = -1;\n", 8,
+	    "garp_refresh = -1 is out of range (0..86400000)");
+	expect_one("notify = \"notify.sh\";\n", 8,
+	    "notify must be an absolute path, not \"notify.sh\"");
+	expect_one("notify_fault = 5;\n", 8,
+	    "notify_fault must be a string, not an integer");
+	expect_one("notify_everything = \"/bin/true\";\n", 8,
+	    "unknown setting 'notify_everything'");
+}
+
+/* ---- the election: hand-over and flap checks */
+
+#define EL_CONF \
+	HEAD \
+	"interval = 100;\n" \
+	"nodes = (\n" \
+	"\t{ id = 1; name = \"n1\"; address = \"10.0.0.1\"; priority = 150; },\n" \
+	"\t{ id = 2; name = \"n2\"; address = \"10.0.0.2\"; priority = 120; },\n" \
+	"\t{ id = 3; name = \"n3\"; address = \"10.0.0.3\"; role = \"witness\"; },\n" \
+	"\t{ id = 4; name = \"n4\"; address = \"10.0.0.4\"; priority = 130; }\n" \
+	");\n" \
+	"max_failovers = 3;\n" \
+	"flap_window = 60000;\n"
+
+#define T0	VG_MS(1000000)
+
+struct fixture {
+	struct vg_conf		*conf;
+	struct vg_election	el;
+};
+
+static struct fixture *
+fixture_new(const char *self)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->conf = parse_ok(EL_CONF, self);
+	vg_el_init(&f->el, f->conf, 7, 0, 42, T0);
+	return f;
+}
+
+static void
+fixture_free(struct fixture *f)
+{
+	vg_conf_free(f->conf);
+	free(f);
+}
+
+static struct vg_el_node *
+el_node(struct vg_election *el, uint16_t id)
+{
+	size_t i;
+
+	for (i = 0; i < el->n_nodes; i++)
+		if (el->nodes[i].id == id)
+			return &el->nodes[i];
+	fail_msg("no node %u", id);
+	return NULL;
+}
+
+/* What the node told us last, at `at`. */
+static void
+hear(struct vg_election *el, uint16_t id, uint8_t st, uint8_t prio, vg_ns at)
+{
+	struct vg_el_node *n = el_node(el, id);
+
+	n->heard = 1;
+	n->last_heard = at;
+	n->state = st;
+	n->priority = prio;
+	n->term = el->term;
+	n->healthy_since = at;
+}
+
+/* Everyone heard as standby just now, and self active holding a lease. */
+static void
+make_active(struct vg_election *el, vg_ns now)
+{
+	hear(el, 2, VG_ST_STANDBY, 120, now);
+	hear(el, 3, VG_ST_STANDBY, 100, now);
+	hear(el, 4, VG_ST_STANDBY, 130, now);
+	el->state = VG_ST_ACTIVE;
+	el->active_id = el->self_id;
+	el->active_since = now;
+	el->lease_deadline = now + el->lease;
+	el->holding = 1;
+}
+
+static void
+test_handover_not_active(void **state)
+{
+	struct fixture *f = fixture_new("n1");
+	uint16_t target = 0xbeef;
+
+	(void)state;
+	assert_int_equal(f->el.n_nodes, 4);
+	assert_int_equal(f->el.quorum, 3);
+	assert_int_not_equal(f->el.state, VG_ST_ACTIVE);
+	assert_int_equal(vg_el_handover_check(&f->el, 0, T0, &target),
+	    VG_HO_NOT_ACTIVE);
+	assert_int_equal(vg_el_handover_check(&f->el, 2, T0, &target),
+	    VG_HO_NOT_ACTIVE);
+	assert_int_equal(target, 0xbeef);
+	/* a standby with a quorum in sight is not active either */
+	hear(&f->el, 2, VG_ST_ACTIVE, 120, T0);
+	hear(&f->el, 4, VG_ST_STANDBY, 130, T0);
+	f->el.state = VG_ST_STANDBY;
+	assert_int_equal(vg_el_handover_check(&f->el, 4, T0, &target),
+	    VG_HO_NOT_ACTIVE);
+	f->el.state = VG_ST_CANDIDATE;
+	assert_int_equal(vg_el_handover_check(&f->el, 0, T0, &target),
+	    VG_HO_NOT_ACTIVE);
+	assert_string_equal(vg_handover_err_text(VG_HO_NOT_ACTIVE),
+	    "this node is not the active");
+	fixture_free(f);
+}
+
+static void
+test_handover_checks_as_active(void **state)
+{
+	struct fixture *f = fixture_new("n1");
+	struct vg_election *el = &f->el;
+	vg_ns now = T0 + VG_MS(10);
+	uint16_t target = 0;
+
+	(void)state;
+	make_active(el, now);
+	/* the best other eligible node: n4 (130) over n2 (120), not n3 */
+	assert_int_equal(vg_el_handover_check(el, 0, now, &target), VG_HO_OK);
+	assert_int_equal(target, 4);
+	target = 0;
+	assert_int_equal(vg_el_handover_check(el, 2, now, &target), VG_HO_OK);
+	assert_int_equal(target, 2);
+	assert_int_equal(vg_el_handover_check(el, 1, now, &target),
+	    VG_HO_SELF);
+	assert_int_equal(vg_el_handover_check(el, 3, now, &target),
+	    VG_HO_INELIGIBLE);
+	assert_int_equal(vg_el_handover_check(el, 99, now, &target),
+	    VG_HO_UNKNOWN);
+	/* effective priorities, as heard: n2 now better */
+	hear(el, 4, VG_ST_STANDBY, 110, now);
+	assert_int_equal(vg_el_handover_check(el, 0, now, &target), VG_HO_OK);
+	assert_int_equal(target, 2);
+	/* a tie goes to the lower id */
+	hear(el, 4, VG_ST_STANDBY, 120, now);
+	assert_int_equal(vg_el_handover_check(el, 0, now, &target), VG_HO_OK);
+	assert_int_equal(target, 2);
+	/* n4 in fault: not eligible */
+	hear(el, 4, VG_ST_FAULT, 130, now);
+	assert_int_equal(vg_el_handover_check(el, 4, now, &target),
+	    VG_HO_INELIGIBLE);
+	hear(el, 4, VG_ST_MAINTENANCE, 130, now);
+	assert_int_equal(vg_el_handover_check(el, 4, now, &target),
+	    VG_HO_INELIGIBLE);
+	assert_int_equal(vg_el_handover_check(el, 0, now, &target), VG_HO_OK);
+	assert_int_equal(target, 2);
+	/* n2 fault too: nobody */
+	hear(el, 2, VG_ST_FAULT, 120, now);
+	assert_int_equal(vg_el_handover_check(el, 0, now, &target),
+	    VG_HO_NO_TARGET);
+	fixture_free(f);
+}
+
+static void
+test_handover_dead_and_quorum(void **state)
+{
+	struct fixture *f = fixture_new("n1");
+	struct vg_election *el = &f->el;
+	uint16_t target = 0;
+	vg_ns now;
+
+	(void)state;
+	make_active(el, T0);
+	now = T0 + el->dead / 2;
+	el->lease_deadline = now + el->lease;
+	/* n4 last heard D ago: dead; n2 fresh */
+	el_node(el, 4)->last_heard = now - el->dead;
+	hear(el, 2, VG_ST_STANDBY, 120, now);
+	hear(el, 3, VG_ST_STANDBY, 100, now);
+	assert_int_equal(vg_el_handover_check(el, 4, now, &target),
+	    VG_HO_DEAD);
+	assert_int_equal(vg_el_handover_check(el, 0, now, &target), VG_HO_OK);
+	assert_int_equal(target, 2);
+	/* just within D: alive again */
+	el_node(el, 4)->last_heard = now - el->dead + 1;
+	assert_int_equal(vg_el_handover_check(el, 4, now, &target), VG_HO_OK);
+	/* only self and the witness in sight: 2 of 4 votes, quorum 3 */
+	el_node(el, 2)->last_heard = now - el->dead;
+	el_node(el, 4)->last_heard = now - el->dead;
+	assert_int_equal(vg_el_handover_check(el, 0, now, &target),
+	    VG_HO_NO_QUORUM);
+	assert_int_equal(vg_el_handover_check(el, 1, now, &target),
+	    VG_HO_NO_QUORUM);
+	fixture_free(f);
+}
+
+static void
+set_failovers(struct vg_election *el, const vg_ns *t, size_t n)
+{
+	size_t i;
+
+	memset(el->failovers, 0, sizeof(el->failovers));
+	for (i = 0; i < n; i++)
+		el->failovers[i] = t[i];
+	el->n_failovers = n;
+	el->flap_head = n % VG_FLAP_MAX;
+}
+
+static void
+test_flapping(void **state)
+{
+	struct fixture *f = fixture_new("n1");
+	struct vg_election *el = &f->el;
+	vg_ns t[VG_FLAP_MAX];
+	size_t i;
+
+	(void)state;
+	/* from the config */
+	assert_int_equal(el->max_failovers, 3);
+	assert_int_equal(el->flap_window, VG_MS(60000));
+	assert_false(vg_el_flapping(el, T0));
+
+	/* 3 changes within the window: at the limit, not more */
+	for (i = 0; i < 4; i++)
+		t[i] = T0 + VG_MS(10000) * (vg_ns)i;
+	set_failovers(el, t, 3);
+	assert_false(vg_el_flapping(el, T0 + VG_MS(30000)));
+	/* a 4th: more than max_failovers */
+	set_failovers(el, t, 4);
+	assert_true(vg_el_flapping(el, T0 + VG_MS(30000)));
+	assert_true(vg_el_flapping(el, T0 + VG_MS(59999)));
+	/* the first one leaves the window at T0 + 60 s exactly */
+	assert_false(vg_el_flapping(el, T0 + VG_MS(60000)));
+	assert_false(vg_el_flapping(el, T0 + VG_MS(200000)));
+
+	/* a smaller limit, a shorter window */
+	el->max_failovers = 1;
+	el->flap_window = VG_MS(5000);
+	t[0] = T0;
+	t[1] = T0 + VG_MS(4000);
+	set_failovers(el, t, 2);
+	assert_true(vg_el_flapping(el, T0 + VG_MS(4500)));
+	assert_false(vg_el_flapping(el, T0 + VG_MS(5000)));
+	fixture_free(f);
+}
+
+static void
+test_flapping_full_ring(void **state)
+{
+	struct fixture *f = fixture_new("n1");
+	struct vg_election *el = &f->el;
+	vg_ns t[VG_FLAP_MAX];
+	size_t i;
+
+	(void)state;
+	el->max_failovers = VG_FLAP_LIMIT;	/* 63: the largest allowed */
+	el->flap_window = VG_MS(86400000);
+	for (i = 0; i < VG_FLAP_MAX; i++)
+		t[i] = T0 + VG_MS(100) * (vg_ns)i;
+	set_failovers(el, t, VG_FLAP_MAX - 1);
+	assert_false(vg_el_flapping(el, T0 + VG_MS(10000)));
+	/* 64 in the ring: more than 63 */
+	set_failovers(el, t, VG_FLAP_MAX);
+	assert_true(vg_el_flapping(el, T0 + VG_MS(10000)));
+	/* a wrapped ring, the head in the middle: order does not matter */
+	for (i = 0; i < VG_FLAP_MAX; i++)
+		el->failovers[i] = T0 + VG_MS(100) * (vg_ns)((i + 17) %
+		    VG_FLAP_MAX);
+	el->flap_head = 47;
+	assert_true(vg_el_flapping(el, T0 + VG_MS(10000)));
+	/* at T0 + 6.3 s, the newest: 300 ms hold 6.1, 6.2, 6.3 (3); 301 ms
+	 * take 6.0 in too (4) */
+	el->max_failovers = 3;
+	el->flap_window = VG_MS(300);
+	assert_false(vg_el_flapping(el, T0 + VG_MS(6300)));
+	el->flap_window = VG_MS(300) + 1;
+	assert_true(vg_el_flapping(el, T0 + VG_MS(6300)));
+	fixture_free(f);
+}
+
+static size_t
+count_acts(const struct vg_acts *a, enum vg_act_type t)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < a->n; i++)
+		n += a->a[i].type == t;
+	return n;
+}
+
+static const struct vg_act *
+find_act(const struct vg_acts *a, enum vg_act_type t, uint8_t msg)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (a->a[i].type == t && (t != VG_ACT_SEND ||
+		    a->a[i].msg_type == msg))
+			return &a->a[i];
+	return NULL;
+}
+
+static void
+test_maintenance_standby(void **state)
+{
+	struct fixture *f = fixture_new("n2");
+	struct vg_election *el = &f->el;
+	struct vg_acts acts;
+	const struct vg_act *a;
+	uint16_t target;
+	vg_ns now = T0 + VG_MS(5);
+
+	(void)state;
+	hear(el, 1, VG_ST_ACTIVE, 150, now);
+	hear(el, 3, VG_ST_STANDBY, 100, now);
+	el->state = VG_ST_STANDBY;
+
+	memset(&acts, 0, sizeof(acts));
+	vg_el_set_maintenance(el, 1, now, &acts);
+	assert_int_equal(el->maintenance, 1);
+	assert_int_equal(el->state, VG_ST_MAINTENANCE);
+	assert_int_equal(acts.n, 1);
+	a = find_act(&acts, VG_ACT_STATE, 0);
+	assert_non_null(a);
+	assert_int_equal(a->old_state, VG_ST_STANDBY);
+	assert_int_equal(a->new_state, VG_ST_MAINTENANCE);
+	assert_int_equal(vg_el_handover_check(el, 0, now, &target),
+	    VG_HO_NOT_ACTIVE);
+
+	/* again: nothing */
+	memset(&acts, 0, sizeof(acts));
+	vg_el_set_maintenance(el, 1, now, &acts);
+	assert_int_equal(acts.n, 0);
+	assert_int_equal(el->state, VG_ST_MAINTENANCE);
+
+	/* off: back to standby (a quorum is in sight) */
+	memset(&acts, 0, sizeof(acts));
+	vg_el_set_maintenance(el, 0, now, &acts);
+	assert_int_equal(el->maintenance, 0);
+	assert_int_equal(el->state, VG_ST_STANDBY);
+	a = find_act(&acts, VG_ACT_STATE, 0);
+	assert_non_null(a);
+	assert_int_equal(a->old_state, VG_ST_MAINTENANCE);
+	assert_int_equal(a->new_state, VG_ST_STANDBY);
+
+	/* on and off with nobody in sight: off lands in no-quorum */
+	memset(&acts, 0, sizeof(acts));
+	vg_el_set_maintenance(el, 1, now, &acts);
+	assert_int_equal(el->state, VG_ST_MAINTENANCE);
+	now += el->dead;
+	memset(&acts, 0, sizeof(acts));
+	vg_el_set_maintenance(el, 0, now, &acts);
+	assert_int_equal(el->state, VG_ST_NO_QUORUM);
+	assert_int_equal(count_acts(&acts, VG_ACT_STATE), 1);
+	fixture_free(f);
+}
+
+static void
+test_maintenance_active_hands_over(void **state)
+{
+	struct fixture *f = fixture_new("n1");
+	struct vg_election *el = &f->el;
+	struct vg_acts acts;
+	const struct vg_act *a, *off, *rel, *tr;
+	vg_ns now = T0 + VG_MS(20);
+	uint64_t term;
+
+	(void)state;
+	make_active(el, now);
+	term = el->term;
+	memset(&acts, 0, sizeof(acts));
+	vg_el_set_maintenance(el, 1, now, &acts);
+	assert_int_equal(el->maintenance, 1);
+	assert_int_equal(el->state, VG_ST_MAINTENANCE);
+	assert_int_equal(el->st.handovers, 1);
+	assert_int_equal(el->holding, 0);
+	/* the VIPs go first, then RELEASE and TRANSFER to the best (n4) */
+	off = find_act(&acts, VG_ACT_VIPS_OFF, 0);
+	rel = find_act(&acts, VG_ACT_SEND, VG_MSG_RELEASE);
+	tr = find_act(&acts, VG_ACT_SEND, VG_MSG_TRANSFER);
+	assert_non_null(off);
+	assert_non_null(rel);
+	assert_non_null(tr);
+	assert_true(off < rel);
+	assert_int_equal(rel->term, term);
+	assert_int_equal(rel->successor, 4);
+	assert_int_equal(tr->target, 4);
+	assert_int_equal(tr->successor, 4);
+	a = find_act(&acts, VG_ACT_STATE, 0);
+	assert_non_null(a);
+	assert_int_equal(a->old_state, VG_ST_ACTIVE);
+	assert_int_equal(a->new_state, VG_ST_MAINTENANCE);
+	/* the same term is never held again */
+	assert_int_equal(el->released_own, term);
+	fixture_free(f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vips_same),
+		cmocka_unit_test(test_vips_changed),
+		cmocka_unit_test(test_vips_gone),
+		cmocka_unit_test(test_vips_gone_v6_spelling),
+		cmocka_unit_test(test_fixed_nothing),
+		cmocka_unit_test(test_fixed_self_id),
+		cmocka_unit_test(test_fixed_self_address_port),
+		cmocka_unit_test(test_fixed_paths_and_cluster),
+		cmocka_unit_test(test_fixed_cluster_name_moves_id),
+		cmocka_unit_test(test_not_fixed),
+		cmocka_unit_test(test_new_defaults),
+		cmocka_unit_test(test_new_values),
+		cmocka_unit_test(test_track_timeout_longer_than_interval),
+		cmocka_unit_test(test_track_duplicate_names),
+		cmocka_unit_test(test_track_other_rules),
+		cmocka_unit_test(test_track_interfaces_not_a_list),
+		cmocka_unit_test(test_max_failovers_range),
+		cmocka_unit_test(test_preempt_not_a_bool),
+		cmocka_unit_test(test_other_new_ranges),
+		cmocka_unit_test(test_handover_not_active),
+		cmocka_unit_test(test_handover_checks_as_active),
+		cmocka_unit_test(test_handover_dead_and_quorum),
+		cmocka_unit_test(test_flapping),
+		cmocka_unit_test(test_flapping_full_ring),
+		cmocka_unit_test(test_maintenance_standby),
+		cmocka_unit_test(test_maintenance_active_hands_over),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
