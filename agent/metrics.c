@@ -204,6 +204,7 @@ mhd_arm(struct vg_metrics_export *x)
 	}
 }
 
+/* readable or its timeout: either way MHD does what is due, then re-arm */
 static void
 mhd_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -218,12 +219,7 @@ mhd_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void
 mhd_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct vg_metrics_export *x = w->data;
-
-	(void)loop;
-	(void)revents;
-	MHD_run(x->mhd);
-	mhd_arm(x);
+	mhd_io_cb(loop, &((struct vg_metrics_export *)w->data)->mhd_io, revents);
 }
 
 static void

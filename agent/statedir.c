@@ -14,6 +14,18 @@
 
 #include "statedir.h"
 
+/* A rename or unlink is durable once its directory is. */
+static void
+fsync_dir(const char *dir)
+{
+	int dfd;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+}
+
 int
 vg_statedir_prepare(const char *dir, char *err, size_t errlen)
 {
@@ -80,7 +92,7 @@ vg_statedir_write(const char *dir, const char *name, const char *data,
     size_t len, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
-	int fd, dfd;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
@@ -101,10 +113,7 @@ vg_statedir_write(const char *dir, const char *name, const char *data,
 		unlink(tmp);
 		return -1;
 	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
+	fsync_dir(dir);
 	return 0;
 }
 
@@ -192,17 +201,13 @@ int
 vg_statedir_remove(const char *dir, const char *name, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
-	int dfd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (unlink(path) == -1 && errno != ENOENT) {
 		snprintf(err, errlen, "remove %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
+	fsync_dir(dir);
 	return 0;
 }
 
