@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "keeper.h"
 #include "log.h"
 #include "net.h"
@@ -213,6 +214,8 @@ keeper_main(int fd, const struct vg_conf *c, const struct vg_auth *a,
 		_exit(1);
 	}
 	k_realtime();
+	if (vg_caps_drop(err, sizeof(err)) == -1)
+		log_warnx("keeper: %s", err);
 	/* The removal path, once, now: nothing is there yet (the agent swept
 	 * the links), and the pages it needs are then resident and locked. */
 	(void)k_remove(&k);

@@ -20,6 +20,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "agent.h"
+#include "caps.h"
 #include "metrics.h"
 #include "net.h"
 #include "statedir.h"
@@ -1339,6 +1340,10 @@ main(int argc, char *argv[])
 		    (double)wd_usec / 3e6);
 		ev_timer_again(a->loop, &a->watchdog);
 	}
+	/* set-up is done: from here on only what the agent needs */
+	if (vg_caps_drop(err, sizeof(err)) == -1)
+		fatalx("%s", err);
+
 	/* the state file and the scripts start from the state at start */
 	state_changed(a, 0, a->el.state, "started");
 	if ((a->tracks = vg_tracks_new(a->loop, c, tracks_changed, a)) == NULL)
