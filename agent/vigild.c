@@ -586,6 +586,7 @@ sock_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct vg_rx_result r;
 	struct vg_acts acts = { .n = 0 };
 	socklen_t srclen;
+	uint32_t digest;
 	int i, trunc;
 	ssize_t n;
 	vg_ns now;
@@ -610,8 +611,16 @@ sock_cb(struct ev_loop *loop, ev_io *w, int revents)
 		log_debug("rx %s from %s seq %llu term %llu",
 		    vg_msg_type_name(r.msg.type), r.peer->name,
 		    (unsigned long long)r.msg.seq, (unsigned long long)r.msg.term);
+		digest = r.peer->ever_seen ? r.peer->last.config_digest :
+		    a->conf->digest;
 		peer_event(a, r.peer, vg_peer_heard(r.peer, &r.msg, r.gap, now,
 		    a->conf->dead_time), now);
+		if (r.peer->last.config_digest != digest &&
+		    r.peer->last.config_digest != a->conf->digest)
+			log_peer(VG_LOG_WARNING, r.peer->name, "peer %s now has "
+			    "config digest %08x, this node %08x: the "
+			    "configurations differ", r.peer->name,
+			    r.peer->last.config_digest, a->conf->digest);
 		update_rtt(a);
 		vg_el_input(&a->el, &r.msg, vg_peer_sent_at(r.peer,
 		    r.msg.echo_seq), now, &acts);
