@@ -107,6 +107,12 @@ integration: all
 	cd tests/integration && VIGIL_BUILD=$(CURDIR)/$(B) \
 	    $(PYTHON) -m pytest -v -p no:cacheprovider .
 
+# a live 3-node cluster in network namespaces: election, status, a kill,
+# the failover, a hand-over; it removes everything it made, also on Ctrl-C
+demo: deps
+	$(MAKE) --no-print-directory all
+	$(PYTHON) tests/demo/demo.py --build $(B)
+
 clang-build:
 	$(MAKE) --no-print-directory CC=$(CLANG) B=build/clang all
 

@@ -338,6 +338,10 @@ exec_script(const struct vg_conf *c, const struct vg_hook_job *j, int out)
 	if ((vips = malloc(text_room(c))) == NULL ||
 	    vips_text(c, vips, text_room(c)) == (size_t)-1)
 		_exit(126);
+	/* systemd's notify socket and watchdog are the agent's alone */
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
 	setenv("VIGIL_CLUSTER", c->cluster, 1);
 	setenv("VIGIL_NODE", self->name, 1);
 	setenv_u("VIGIL_NODE_ID", self->id);

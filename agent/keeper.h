@@ -18,7 +18,7 @@
 #include "clock.h"
 #include "conf.h"
 
-#define VG_KEEPER_SEQ_BASE	(1ULL << 62)	/* the keeper's own seqs */
+#define VG_KEEPER_SEQ_BASE	VG_SEQ_KEEPER_BASE	/* the keeper's own seqs */
 
 enum vg_keeper_op {
 	VG_KEEPER_HOLD = 1,	/* term, deadline */

@@ -100,7 +100,7 @@ vg_peer_heard(struct vg_peer *p, const struct vg_msg *m, int64_t gap,
 		p->rx_high = 0;
 	p->ever_seen = 1;
 	p->rx++;
-	if (gap > 0)
+	if (gap > 0 && m->seq < VG_SEQ_KEEPER_BASE)
 		p->lost += (uint64_t)gap;
 	else if (gap < 0 && p->lost > 0)
 		p->lost--;		/* a late one: reordered, not lost */

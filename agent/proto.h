@@ -59,6 +59,9 @@
 #define VG_HDR_LEN		58
 #define VG_MAC_LEN		16
 #define VG_MAX_PKT		(VG_HDR_LEN + 4 + VG_MAC_LEN)
+/* Seqs from here on are the keeper's (its RELEASE after the agent died):
+ * the agent never gets there, and a jump into them is not a loss. */
+#define VG_SEQ_KEEPER_BASE	(1ULL << 62)
 
 enum vg_msg_type {
 	VG_MSG_HEARTBEAT = 1,

@@ -98,6 +98,9 @@ run_cb(struct ev_loop *loop, ev_timer *w, int revents)
 				close(fd);
 		}
 		(void)close_range(3, ~0U, 0);
+		unsetenv("NOTIFY_SOCKET");
+		unsetenv("WATCHDOG_USEC");
+		unsetenv("WATCHDOG_PID");
 		execl("/bin/sh", "sh", "-c", t->command, (char *)NULL);
 		_exit(127);
 	}

@@ -766,16 +766,12 @@ sig_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)(vg_now() / VG_NS_PER_US));
 	if (reload(a, &errors, err, sizeof(err)) == -1)
 		log_warnx("SIGHUP: %s", err);
 	else
 		log_info("SIGHUP: %s reloaded (digest %08x)", a->conf->path,
 		    a->conf->digest);
 	json_object_put(errors);
-	sd_notify(0, "READY=1");
-	notify_status(a);
 }
 
 /* ---- reload: validate fully, then apply as a diff */
@@ -795,6 +791,9 @@ reload(struct vg_agent *a, json_object **errors, char *err, size_t errlen)
 	vg_ns now = vg_now();
 	int swap_keeper;
 
+	/* systemd hears of every reload, through SIGHUP or the ctl socket */
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)(now / VG_NS_PER_US));
 	vg_errs_init(&errs);
 	nc = vg_conf_load(oc->path, a->self->name, &errs);
 	if (nc == NULL) {
@@ -897,11 +896,15 @@ reload(struct vg_agent *a, json_object **errors, char *err, size_t errlen)
 	    "%zu VIPs%s", nc->digest, nc->n_nodes, nc->n_vips,
 	    swap_keeper ? " (VIPs changed: keeper handed over)" : "");
 	schedule(a);
+	sd_notify(0, "READY=1");
+	notify_status(a);
 	return 0;
 refuse:
 	a->reloads_failed++;
 	vg_conf_free(nc);
 	vg_agent_event(a, VG_EV_CONFIG, "reload refused: %s", err);
+	sd_notify(0, "READY=1");
+	notify_status(a);
 	return -1;
 }
 
