@@ -28,6 +28,7 @@ struct client {
 	size_t			outlen, outoff;
 	int			closing;	/* close once out is flushed */
 	int			subscribed;	/* events --follow */
+	ev_timer		more;		/* lines left for the next round */
 	int			deferred;	/* an answer is owed */
 	uint64_t		id;
 	struct client		*next;
@@ -233,15 +234,62 @@ client_flush(struct client *c)
 	}
 	c->outoff = c->outlen = 0;
 	ev_io_stop(c->ctl->loop, &c->wio);
-	if (c->closing)
+	if (c->closing) {
 		client_free(c);
+		return;
+	}
+	/* drained: lines held back by the flood limit may go on */
+	if (!ev_is_active(&c->more) && memchr(c->in, '\n', c->inlen) != NULL)
+		ev_timer_start(c->ctl->loop, &c->more);
+}
+
+/*
+ * A few lines per loop round, and none while replies pile up unread: a
+ * client that floods requests gets them answered at the pace it reads,
+ * and the heartbeat path never waits for it.
+ */
+#define LINES_PER_ROUND	8
+#define OUT_HIGH	(4 * VG_CTL_MAX_LINE)
+
+static void
+client_process(struct client *c)
+{
+	char *nl, *start = c->in;
+	int lines = 0;
+
+	while (!c->closing && !c->deferred && c->outlen - c->outoff < OUT_HIGH &&
+	    lines < LINES_PER_ROUND && (nl = memchr(start, '\n',
+	    c->inlen - (size_t)(start - c->in))) != NULL) {
+		client_request(c, start, (size_t)(nl - start));
+		start = nl + 1;
+		lines++;
+	}
+	c->inlen -= (size_t)(start - c->in);
+	memmove(c->in, start, c->inlen);
+	/* more complete lines: go on next round (after the flush) */
+	if (!c->closing && memchr(c->in, '\n', c->inlen) != NULL) {
+		ev_io_stop(c->ctl->loop, &c->rio);
+		if (c->outlen - c->outoff < OUT_HIGH)
+			ev_timer_start(c->ctl->loop, &c->more);
+	} else if (!c->closing && !ev_is_active(&c->rio))
+		ev_io_start(c->ctl->loop, &c->rio);
+}
+
+static void
+client_more_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct client *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	client_process(c);
+	client_flush(c);
 }
 
 static void
 client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct client *c = w->data;
-	char *nl, *start;
 	ssize_t n;
 
 	(void)loop;
@@ -256,13 +304,7 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (!c->subscribed)
 		ev_timer_again(c->ctl->loop, &c->idle);
 	c->inlen += (size_t)n;
-	start = c->in;
-	while ((nl = memchr(start, '\n', c->inlen - (size_t)(start - c->in))) != NULL) {
-		client_request(c, start, (size_t)(nl - start));
-		start = nl + 1;
-	}
-	c->inlen -= (size_t)(start - c->in);
-	memmove(c->in, start, c->inlen);
+	client_process(c);
 	if (c->inlen > VG_CTL_MAX_LINE) {
 		c->ctl->st.overlong++;
 		complain(c->ctl, c, "request line too long; closing");
@@ -307,6 +349,7 @@ client_free(struct client *c)
 	ev_io_stop(ctl->loop, &c->rio);
 	ev_io_stop(ctl->loop, &c->wio);
 	ev_timer_stop(ctl->loop, &c->idle);
+	ev_timer_stop(ctl->loop, &c->more);
 	close(c->fd);
 	free(c->in);
 	free(c->out);
@@ -361,7 +404,8 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
 	ev_init(&c->idle, client_idle_cb);
 	c->idle.repeat = VG_CTL_IDLE_MS / 1000.0;
-	c->rio.data = c->wio.data = c->idle.data = c;
+	ev_timer_init(&c->more, client_more_cb, 0., 0.);
+	c->rio.data = c->wio.data = c->idle.data = c->more.data = c;
 	ev_io_start(loop, &c->rio);
 	ev_timer_again(loop, &c->idle);
 	c->next = ctl->clients;

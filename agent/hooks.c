@@ -15,6 +15,7 @@
 #include "log.h"
 #include "proto.h"
 #include "statedir.h"
+#include "track.h"
 
 #define KILL_GRACE	1.0	/* s between SIGTERM and SIGKILL */
 #define OUT_LINE	512
@@ -235,7 +236,8 @@ timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct vg_hooks *h = w->data;
 
 	(void)revents;
-	if (h->pid <= 0)
+	/* its exit may be in the same loop round, just not handled yet */
+	if (h->pid <= 0 || vg_child_exited(h->pid))
 		return;
 	if (h->killed == 0) {
 		log_warnx("hook %s (pid %d) ran past script_timeout (%lld ms): "

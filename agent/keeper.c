@@ -180,7 +180,7 @@ k_realtime(void)
 
 static void __attribute__((noreturn))
 keeper_main(int fd, const struct vg_conf *c, const struct vg_auth *a,
-    uint64_t inc)
+    uint64_t inc, int successor)
 {
 	struct kstate k;
 	struct vg_keeper_req q;
@@ -217,8 +217,10 @@ keeper_main(int fd, const struct vg_conf *c, const struct vg_auth *a,
 	if (vg_caps_drop(err, sizeof(err)) == -1)
 		log_warnx("keeper: %s", err);
 	/* The removal path, once, now: nothing is there yet (the agent swept
-	 * the links), and the pages it needs are then resident and locked. */
-	(void)k_remove(&k);
+	 * the links), and the pages it needs are then resident and locked.
+	 * A successor holds what its predecessor held: it touches nothing. */
+	if (!successor)
+		(void)k_remove(&k);
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	for (;;) {
@@ -272,7 +274,8 @@ keeper_main(int fd, const struct vg_conf *c, const struct vg_auth *a,
 
 int
 vg_keeper_start(struct vg_keeper *kp, const struct vg_conf *c,
-    const struct vg_auth *a, uint64_t inc, char *err, size_t errlen)
+    const struct vg_auth *a, uint64_t inc, int successor, char *err,
+    size_t errlen)
 {
 	int sv[2];
 	pid_t pid;
@@ -295,7 +298,7 @@ vg_keeper_start(struct vg_keeper *kp, const struct vg_conf *c,
 				_exit(1);
 		}
 		(void)close_range(4, ~0U, 0);
-		keeper_main(3, c, a, inc);
+		keeper_main(3, c, a, inc, successor);
 	}
 	close(sv[1]);
 	(void)fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);

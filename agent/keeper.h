@@ -55,11 +55,13 @@ struct vg_keeper {
 
 /*
  * Forks the keeper.  It inherits the config (VIPs, peers), the key and the
- * incarnation; in the child every other descriptor is closed.
+ * incarnation; in the child every other descriptor is closed.  `successor`:
+ * it takes the lease over from a running keeper (a reload), so the VIPs may
+ * be on the links and must stay there.
  */
 int	vg_keeper_start(struct vg_keeper *, const struct vg_conf *,
-	    const struct vg_auth *, uint64_t incarnation, char *err,
-	    size_t errlen);
+	    const struct vg_auth *, uint64_t incarnation, int successor,
+	    char *err, size_t errlen);
 /* Non-blocking; -1 if the keeper is gone. */
 int	vg_keeper_hold(struct vg_keeper *, uint64_t term, vg_ns deadline);
 /* Sends DROP and waits (at most timeout) for its REMOVED; other reports

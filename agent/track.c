@@ -14,6 +14,17 @@
 #include "track.h"
 
 int
+vg_child_exited(pid_t pid)
+{
+	siginfo_t si;
+
+	/* WNOWAIT: look, do not reap; ev_child still gets its exit */
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	    si.si_pid == pid;
+}
+
+int
 vg_track_note(struct vg_track_state *t, int success, unsigned fall,
     unsigned rise)
 {
@@ -120,7 +131,8 @@ timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (r->pid > 0) {
+	/* its exit may be in the same loop round, just not handled yet */
+	if (r->pid > 0 && !vg_child_exited(r->pid)) {
 		r->timed_out = 1;
 		kill(-r->pid, SIGKILL);
 	}

@@ -22,6 +22,10 @@ struct vg_track_state {
 	uint64_t	runs, failures, timeouts;
 };
 
+/* Has this child exited (not yet reaped)?  A timeout that fires in the
+ * same loop round as the exit must not count as one. */
+int	vg_child_exited(pid_t);
+
 /* One result; returns 1 if `up` changed. */
 int	vg_track_note(struct vg_track_state *, int success, unsigned fall,
 	    unsigned rise);

@@ -210,12 +210,12 @@ keeper_report(void *arg, const struct vg_keeper_rep *r)
 static void	keeper_lost(struct vg_agent *, const char *);
 
 static void
-keeper_start(struct vg_agent *a)
+keeper_start(struct vg_agent *a, int successor)
 {
 	char err[256];
 
 	if (vg_keeper_start(&a->keeper, a->conf, &a->auth, a->incarnation,
-	    err, sizeof(err)) == -1)
+	    successor, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	a->keeper_starts++;
 	ev_io_set(&a->keeper_w, a->keeper.fd, EV_READ);
@@ -292,7 +292,7 @@ keeper_lost(struct vg_agent *a, const char *why)
 	vips_off_self(a);
 	vg_el_keeper_lost(&a->el, now, &acts);
 	run_acts(a, &acts, now);
-	keeper_start(a);
+	keeper_start(a, 0);
 }
 
 /* How long a removal may wait for the keeper's ack: half the margin m. */
@@ -874,7 +874,7 @@ reload(struct vg_agent *a, json_object **errors, char *err, size_t errlen)
 		old_keeper = a->keeper;
 		ev_io_stop(a->loop, &a->keeper_w);
 		ev_child_stop(a->loop, &a->keeper_cw);
-		keeper_start(a);
+		keeper_start(a, 1);
 		if (a->el.state == VG_ST_ACTIVE && a->el.holding &&
 		    a->el.lease_deadline > now)
 			(void)vg_keeper_hold(&a->keeper, a->el.term,
@@ -1315,7 +1315,7 @@ main(int argc, char *argv[])
 	ev_child_init(&a->keeper_cw, keeper_child_cb, 0, 0);
 	a->keeper_w.data = a->keeper_cw.data = a;
 	a->keeper.fd = -1;
-	keeper_start(a);
+	keeper_start(a, 0);
 	if ((a->hooks = vg_hooks_new(a->loop, c, hook_done, a)) == NULL)
 		fatal("hooks");
 	a->ctl = vg_control_open(a->loop, c->ctl.socket, c->ctl.operator_group,

@@ -352,8 +352,9 @@ main(int argc, char *argv[])
 	const char *sock = VG_CTL_SOCKET_DEFAULT, *cmd = NULL, *to = NULL;
 	char *args[8], req[512], *reply, *buf = NULL;
 	size_t blen = 0, bcap = 0;
-	int i, nargs = 0, json = 0, follow = 0, rc, fd;
+	int i, nargs = 0, json = 0, follow = 0, rc, fd, serr;
 	json_object *r, *ok;
+	ssize_t n;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
@@ -393,14 +394,16 @@ main(int argc, char *argv[])
 	/* a hand-over or a reload may take a moment; a follower waits forever */
 	if ((fd = ctl_connect(sock, 10)) == -1)
 		return VG_EXIT_UNREACHABLE;
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
-		fprintf(stderr, "vigilctl: send to %s: %s\n", sock,
-		    strerror(errno));
-		close(fd);
-		return VG_EXIT_UNREACHABLE;
-	}
+	/* a full agent answers at once and closes: its line may be there
+	 * even when the send failed, so read before giving up */
+	n = send(fd, req, strlen(req), MSG_NOSIGNAL);
+	serr = errno;
 	if ((reply = read_line(fd, &buf, &blen, &bcap)) == NULL) {
-		fprintf(stderr, "vigilctl: no reply from %s\n", sock);
+		if (n != (ssize_t)strlen(req))
+			fprintf(stderr, "vigilctl: send to %s: %s\n", sock,
+			    strerror(serr));
+		else
+			fprintf(stderr, "vigilctl: no reply from %s\n", sock);
 		close(fd);
 		free(buf);
 		return VG_EXIT_UNREACHABLE;
