@@ -480,11 +480,11 @@ def test_reload_good_priorities_and_vip(fo3_make):
             n, keepers0[n])
     assert any("VIPs changed: keeper handed over" in x
                for x in event_texts(t, a, "config")), event_texts(t, a)
-    # VIP1 never on another node; that it never leaves the active even for
-    # a moment is test_reload_keeps_vip_in_place's (xfail: a known bug)
+    # VIP1 never on another node, and never off the active either
     assert all(hh in ([], [a]) for _, hh in vips.changes(tr - 0.2)), (
         "VIP1 moved in the reload: %s" % vips.changes(tr - 0.2))
     holes = [c for c in vips.changes(tr - 0.2) if c[1] == []]
+    assert not holes, "VIP1 left the active in the reload: %s" % holes
     assert all(hh in ([], [a]) for _, hh in v2.changes()), v2.changes()
     rtt = None
     for _ in range(5):
