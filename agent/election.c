@@ -385,7 +385,8 @@ start_candidacy(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 	el->st.elections_started++;
 	round_reset(el);
 	set_state(el, VG_ST_CANDIDATE, el->transfer_to_me ? "handed over to" :
-	    el->released ? "the active released" : "no active heard", acts);
+	    el->released && el->released_by != el->self_id ?
+	    "the active released" : "no active heard", acts);
 	if (el->transfer_to_me) {
 		/* invited by the active itself: no pre-vote (Raft's TimeoutNow) */
 		real_round(el, now, acts);

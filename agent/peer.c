@@ -49,7 +49,8 @@ vg_peer_echo_delay_us(const struct vg_peer *p, vg_ns now)
 }
 
 static void
-rtt_sample(struct vg_peer *p, const struct vg_msg *m, vg_ns now)
+rtt_sample(struct vg_peer *p, const struct vg_msg *m, vg_ns now,
+    vg_ns dead_time)
 {
 	uint64_t e = m->echo_seq;
 	vg_ns sample;
@@ -63,10 +64,16 @@ rtt_sample(struct vg_peer *p, const struct vg_msg *m, vg_ns now)
 	if (sample < 0)		/* its delay rounds up: never below zero */
 		sample = 0;
 	p->rtt_last = sample;
+	if (sample > p->rtt_max)
+		p->rtt_max = sample;
+	/* an echo held up for half of dead_time (a neighbour resolution after
+	 * a link flap, a stalled peer) says nothing of the path's round trip:
+	 * shown as the worst, kept out of the estimate */
+	if (sample > dead_time / 2)
+		return;
 	if (!p->rtt_valid) {
 		p->srtt = sample;
 		p->rttvar = sample / 2;
-		p->rtt_max = sample;
 		p->rtt_valid = 1;
 	} else {
 		vg_ns dev = sample > p->srtt ? sample - p->srtt : p->srtt - sample;
@@ -74,8 +81,6 @@ rtt_sample(struct vg_peer *p, const struct vg_msg *m, vg_ns now)
 		/* RFC 6298: beta 1/4 (computed before srtt moves), alpha 1/8 */
 		p->rttvar += (dev - p->rttvar) / 4;
 		p->srtt += (sample - p->srtt) / 8;
-		if (sample > p->rtt_max)
-			p->rtt_max = sample;
 	}
 }
 
@@ -92,6 +97,7 @@ vg_peer_heard(struct vg_peer *p, const struct vg_msg *m, int64_t gap,
 		p->up_since = now;
 		p->ups++;
 		p->rtt_valid = 0;
+		p->rtt_max = 0;		/* the worst since it came up */
 	} else if (restarted) {
 		ev = VG_PEER_EV_RESTART;
 		p->restarts++;
@@ -113,7 +119,7 @@ vg_peer_heard(struct vg_peer *p, const struct vg_msg *m, int64_t gap,
 		p->last = *m;
 	p->last_seen = now;
 	p->dead_at = now + dead_time;
-	rtt_sample(p, m, now);
+	rtt_sample(p, m, now, dead_time);
 	return ev;
 }
 
