@@ -113,6 +113,11 @@ demo: deps
 	$(MAKE) --no-print-directory all
 	$(PYTHON) tests/demo/demo.py --build $(B)
 
+# the benchmarks (minutes; not part of check): figures, not pass/fail;
+# BENCH_ARGS=--quick for a short run
+bench: deps all
+	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) bench.py $(BENCH_ARGS)
+
 clang-build:
 	$(MAKE) --no-print-directory CC=$(CLANG) B=build/clang all
 
