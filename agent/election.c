@@ -329,7 +329,14 @@ rank(const struct vg_election *el, vg_ns now)
 static vg_ns
 candidacy_at(const struct vg_election *el, vg_ns now)
 {
-	vg_ns t, half_rtt = el->rtt_worst / 2;
+	/*
+	 * After a RELEASE the others got theirs at about the same moment; one
+	 * typical round trip (never more than half the bound) lets it reach
+	 * every voter before our request does, without paying the machine's
+	 * worst jitter on every hand-over.
+	 */
+	vg_ns t, half_rtt = el->rtt_typ < el->rtt_worst / 2 ? el->rtt_typ :
+	    el->rtt_worst / 2;
 
 	if (el->state != VG_ST_STANDBY || !self_eligible(el))
 		return VG_NS_NEVER;
@@ -892,9 +899,10 @@ vg_el_keeper_lost(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 }
 
 void
-vg_el_set_rtt(struct vg_election *el, vg_ns worst)
+vg_el_set_rtt(struct vg_election *el, vg_ns worst, vg_ns typical)
 {
 	el->rtt_worst = worst < 0 ? 0 : worst > el->h ? el->h : worst;
+	el->rtt_typ = typical < 0 ? 0 : typical > el->h ? el->h : typical;
 }
 
 int

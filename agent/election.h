@@ -148,7 +148,8 @@ struct vg_election {
 	vg_ns		round_end;
 	vg_ns		req_sent;
 	vg_ns		backoff_until;
-	vg_ns		rtt_worst;
+	vg_ns		rtt_worst;	/* a bound (srtt + 4 rttvar), capped at h */
+	vg_ns		rtt_typ;	/* a typical one (srtt), capped at h */
 	uint64_t	rng;
 
 	struct {
@@ -187,7 +188,7 @@ void	vg_el_grid_done(struct vg_election *);
 /* Local events */
 void	vg_el_set_fault(struct vg_election *, int on, vg_ns now, struct vg_acts *);
 void	vg_el_keeper_lost(struct vg_election *, vg_ns now, struct vg_acts *);
-void	vg_el_set_rtt(struct vg_election *, vg_ns worst);
+void	vg_el_set_rtt(struct vg_election *, vg_ns worst, vg_ns typical);
 /* Graceful hand-over (to 0 = the best other node): VIPs off, RELEASE, TRANSFER.
  * Returns 0, or -1 if this node is not active. */
 int	vg_el_handover(struct vg_election *, uint16_t to, vg_ns now,

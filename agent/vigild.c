@@ -572,15 +572,19 @@ log_drop(struct vg_agent *a, const struct vg_rx_result *r,
 static void
 update_rtt(struct vg_agent *a)
 {
-	vg_ns worst = 0;
+	vg_ns worst = 0, typ = 0;
 	size_t i;
 
 	/* not the largest sample ever (one stalled loop iteration would keep
 	 * it high for good), but TCP's bound on the round trip */
 	for (i = 0; i < a->n_peers; i++)
-		if (a->peers[i].alive && vg_peer_rtt_bound(&a->peers[i]) > worst)
-			worst = vg_peer_rtt_bound(&a->peers[i]);
-	vg_el_set_rtt(&a->el, worst);
+		if (a->peers[i].alive && a->peers[i].rtt_valid) {
+			if (vg_peer_rtt_bound(&a->peers[i]) > worst)
+				worst = vg_peer_rtt_bound(&a->peers[i]);
+			if (a->peers[i].srtt > typ)
+				typ = a->peers[i].srtt;
+		}
+	vg_el_set_rtt(&a->el, worst, typ);
 }
 
 static void

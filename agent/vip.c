@@ -533,7 +533,8 @@ na6(int fd, const struct vg_conf_vip *v, int idx, const uint8_t mac[6])
 int
 vg_garp_send(const struct vg_conf_vip *vips, size_t n)
 {
-	int pfd = -1, ifd = -1, failed = 0, idx;
+	int pfd = -1, ifd = -1, failed = 0, idx = 0, have_mac = 0;
+	const char *ifname = NULL;
 	uint8_t mac[6];
 	size_t i;
 
@@ -541,7 +542,13 @@ vg_garp_send(const struct vg_conf_vip *vips, size_t n)
 		const struct vg_conf_vip *v = &vips[i];
 		int r;
 
-		if ((idx = (int)if_nametoindex(v->ifname)) == 0) {
+		/* VIPs come grouped by interface: look each one up once */
+		if (ifname == NULL || strcmp(ifname, v->ifname) != 0) {
+			ifname = v->ifname;
+			idx = (int)if_nametoindex(v->ifname);
+			have_mac = 0;
+		}
+		if (idx == 0) {
 			failed++;
 			continue;
 		}
@@ -551,16 +558,18 @@ vg_garp_send(const struct vg_conf_vip *vips, size_t n)
 				failed++;
 				continue;
 			}
-			r = hwaddr(pfd, v->ifname, mac) == -1 ? -1 :
-			    garp4(pfd, v, idx, mac);
+			if (!have_mac)
+				have_mac = hwaddr(pfd, v->ifname, mac) == 0;
+			r = have_mac ? garp4(pfd, v, idx, mac) : -1;
 		} else {
 			if (ifd == -1 && (ifd = socket(AF_INET6, SOCK_RAW |
 			    SOCK_CLOEXEC, IPPROTO_ICMPV6)) == -1) {
 				failed++;
 				continue;
 			}
-			r = hwaddr(ifd, v->ifname, mac) == -1 ? -1 :
-			    na6(ifd, v, idx, mac);
+			if (!have_mac)
+				have_mac = hwaddr(ifd, v->ifname, mac) == 0;
+			r = have_mac ? na6(ifd, v, idx, mac) : -1;
 		}
 		if (r == -1)
 			failed++;

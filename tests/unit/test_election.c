@@ -666,7 +666,7 @@ agent_rx(struct sim *s, int i, const struct vg_msg *m)
 	struct snode *d = &s->nd[i];
 	int j = m->sender - 1, k;
 	struct vg_peer *p = &d->peer[j];
-	vg_ns ln = lnow(s, i), echo_sent = VG_NS_NEVER, worst = 0;
+	vg_ns ln = lnow(s, i), echo_sent = VG_NS_NEVER, worst = 0, typ = 0;
 	int64_t gap = 0;
 	struct vg_acts acts;
 
@@ -683,11 +683,15 @@ agent_rx(struct sim *s, int i, const struct vg_msg *m)
 	if (m->type == VG_MSG_HEARTBEAT && m->echo_seq != 0 &&
 	    p->ring[m->echo_seq % VG_PEER_RING].seq == m->echo_seq)
 		echo_sent = p->ring[m->echo_seq % VG_PEER_RING].sent;
+	/* as vigild's update_rtt: TCP's bound, and the typical srtt */
 	for (k = 0; k < s->n; k++)
-		if (k != i && d->peer[k].alive && d->peer[k].rtt_valid &&
-		    d->peer[k].rtt_max > worst)
-			worst = d->peer[k].rtt_max;
-	vg_el_set_rtt(&d->el, worst);
+		if (k != i && d->peer[k].alive && d->peer[k].rtt_valid) {
+			if (vg_peer_rtt_bound(&d->peer[k]) > worst)
+				worst = vg_peer_rtt_bound(&d->peer[k]);
+			if (d->peer[k].srtt > typ)
+				typ = d->peer[k].srtt;
+		}
+	vg_el_set_rtt(&d->el, worst, typ);
 	acts.n = 0;
 	vg_el_input(&d->el, m, echo_sent, ln, &acts);
 	agent_do(s, i, &acts);
