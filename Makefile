@@ -117,6 +117,7 @@ demo: deps
 # BENCH_ARGS=--quick for a short run
 bench: deps all
 	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) bench.py $(BENCH_ARGS)
+	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) floor.py
 
 clang-build:
 	$(MAKE) --no-print-directory CC=$(CLANG) B=build/clang all
