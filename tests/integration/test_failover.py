@@ -37,51 +37,11 @@ ISO_TABLE = "vgt_iso"
 
 # ---------------------------------------------------------------- helpers
 
-def statuses(t, names):
-    out = {}
-    for n in names:
-        st = t.status(n, check=False)
-        if st is None:
-            return None
-        out[n] = st
-    return out
-
-
-def one_active(t, names):
-    """(active name, statuses) if exactly one of `names` is active and holds
-    the VIP, and every one of them names it as node.active in the same term
-    (its vips[] entry saying so too); else None."""
-    sts = statuses(t, names)
-    if not sts:
-        return None
-    act = [n for n, s in sts.items() if s["node"]["state"] == "active"]
-    if len(act) != 1:
-        return None
-    a = act[0]
-    aid, term = sts[a]["node"]["id"], sts[a]["node"]["term"]
-    if not sts[a]["node"]["vips_held"]:
-        return None
-    for n, s in sts.items():
-        nd = s["node"]
-        if nd["active"] != aid or nd["term"] != term:
-            return None
-        if n != a and (nd["vips_held"] or nd["state"] not in
-                       ("standby", "fault")):
-            return None
-        v = s["vips"][0]
-        if v["holder"] != aid or v["held_here"] != (n == a):
-            return None
-    return a, sts
-
-
 def wait_one_active(t, names, timeout=3.0, what="an active"):
-    r, el = wait_until(lambda: one_active(t, names), timeout, step=0.02)
-    assert r, ("%s: no single active agreed on by %s within %.1f s:\n%s"
-               % (what, list(names), timeout, {
-                   n: (s["node"]["state"], s["node"]["term"],
-                       s["node"]["active"], s["node"]["vips_held"])
-                   for n, s in (statuses(t, names) or {}).items()}))
-    return r[0], r[1], el
+    """vgtopo's, as these tests need it: a faulted node may stand aside, and
+    a node just back may not hear every peer yet."""
+    return vgtopo.wait_one_active(t, names, timeout, what, peers_alive=False,
+                                  others=("standby", "fault"))
 
 
 def first_active(t, vips, steady=0.0):

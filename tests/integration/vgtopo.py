@@ -1430,11 +1430,12 @@ def statuses(t, names):
     return out
 
 
-def one_active(t, names):
+def one_active(t, names, peers_alive=True, others=None):
     """(active name, statuses) if exactly one of `names` is active and holds
     its VIPs, every one of them names it as node.active in the same term,
-    sees every other one alive, and only the active says held_here for any
-    VIP; else None."""
+    sees every other one alive (unless not peers_alive), is in one of the
+    states `others` if it is not the active (None: any), and only the
+    active says held_here for any VIP; else None."""
     sts = statuses(t, names)
     if not sts:
         return None
@@ -1451,18 +1452,22 @@ def one_active(t, names):
             return None
         if n != a and nd["vips_held"]:
             return None
+        if n != a and others is not None and nd["state"] not in others:
+            return None
         for v in s["vips"]:
             if v["holder"] != aid or v["held_here"] != (n == a):
                 return None
         peers = peers_by_name(s)
-        if any(not peers[m]["alive"] for m in names if m != n):
+        if peers_alive and any(not peers[m]["alive"] for m in names
+                               if m != n):
             return None
     return a, sts
 
 
-def wait_one_active(t, names, timeout=3.0, what="an active"):
-    """Polls one_active(); returns (name, statuses, elapsed) or raises."""
-    r, el = wait_until(lambda: one_active(t, names), timeout, step=0.02)
+def wait_one_active(t, names, timeout=3.0, what="an active", **kw):
+    """Polls one_active(t, names, **kw); returns (name, statuses, elapsed)
+    or raises."""
+    r, el = wait_until(lambda: one_active(t, names, **kw), timeout, step=0.02)
     if not r:
         sts = statuses(t, names) or {}
         raise AssertionError(
