@@ -49,6 +49,7 @@ struct vg_agent {
 	ev_child		keeper_cw;
 	uint64_t		keeper_starts;
 	int			vips_held;	/* as the keeper last reported */
+	int			vips_retry;	/* a removal failed: try again */
 	vg_ns			vips_since;
 	struct vg_nl		*nl;		/* links; VIPs when no keeper */
 	ev_io			nl_w;

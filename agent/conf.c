@@ -1087,6 +1087,11 @@ vg_conf_fixed_changed(const struct vg_conf *o, const struct vg_conf *n)
 		return "ctl.socket";
 	if (o->cluster_id != n->cluster_id)
 		return "the cluster id";
+	/* the running lease and every voter's quiet time were measured with
+	 * the old D and L: a mix of old and new could let two nodes hold */
+	if (o->interval != n->interval || o->dead_time != n->dead_time ||
+	    o->max_drift != n->max_drift)
+		return "interval, dead_time or max_drift";
 	return NULL;
 }
 

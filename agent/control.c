@@ -518,7 +518,7 @@ vg_control_answer(struct vg_control *ctl, uint64_t id, json_object *reply)
 			    json_object_new_boolean(1));
 		client_reply(c, reply);
 		ev_timer_again(ctl->loop, &c->idle);
-		client_flush(c);
+		ev_io_start(ctl->loop, &c->wio);	/* as in broadcast */
 		return 1;
 	}
 	return 0;
@@ -533,8 +533,10 @@ vg_control_broadcast(struct vg_control *ctl, json_object *obj)
 		next = c->next;		/* a flush may free c */
 		if (!c->subscribed || c->closing)
 			continue;
+		/* flushed from its own write callback, never from here: the
+		 * broadcast may come from inside this very client's request */
 		client_reply(c, obj);
-		client_flush(c);
+		ev_io_start(ctl->loop, &c->wio);
 	}
 }
 

@@ -79,6 +79,7 @@ k_add(struct kstate *k, vg_ns now)
 		    failed < 0 ? (int)k->conf->n_vips : failed);
 }
 
+/* Takes a HOLD's lease; the add itself waits until the queue is drained. */
 static void
 k_hold(struct kstate *k, const struct vg_keeper_req *q, vg_ns now)
 {
@@ -91,6 +92,15 @@ k_hold(struct kstate *k, const struct vg_keeper_req *q, vg_ns now)
 	k->lease_term = q->term;
 	if (q->deadline > k->deadline || other_term)
 		k->deadline = q->deadline;
+	(void)now;
+}
+
+/* After the whole queue: add (or refresh) if the lease still allows it. */
+static void
+k_apply(struct kstate *k, vg_ns now)
+{
+	if (k->lease_term == 0 || k->deadline == 0)
+		return;
 	/* only while now < deadline - m: an add can never come late; and a
 	 * keeper that took over from another makes sure nothing is left */
 	if (now >= k->deadline - k->margin) {
@@ -190,6 +200,7 @@ keeper_main(int fd, const struct vg_conf *c, const struct vg_auth *a,
 	char err[256];
 	ssize_t n;
 	vg_ns now;
+	int i, hold;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -242,29 +253,44 @@ keeper_main(int fd, const struct vg_conf *c, const struct vg_auth *a,
 			report(&k, VG_KEEPER_REMOVED, 0, k_remove(&k));
 		if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
-		n = recv(fd, &q, sizeof(q), MSG_DONTWAIT);
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n <= 0)
-			break;			/* EOF: the agent is gone */
-		if (n != (ssize_t)sizeof(q))
-			continue;
-		switch (q.op) {
-		case VG_KEEPER_HOLD:
-			k_hold(&k, &q, now);
-			break;
-		case VG_KEEPER_DROP:
-			k.deadline = 0;
-			k.lease_term = 0;
-			report(&k, VG_KEEPER_REMOVED, q.id, k_remove(&k));
-			break;
-		case VG_KEEPER_DETACH:
-			k.held = 0;
-			k.lease_term = 0;
-			vg_nl_close(k.nl);
-			_exit(0);
+		/*
+		 * The whole queue first, then act: a HOLD that a later DROP,
+		 * DETACH or EOF took back must never add (a keeper that was
+		 * stopped for a while finds them all at once).
+		 */
+		hold = 0;
+		for (i = 0; i < 4096; i++) {
+			n = recv(fd, &q, sizeof(q), MSG_DONTWAIT);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1)
+				break;			/* EAGAIN: drained */
+			if (n == 0)
+				goto gone;		/* EOF: the agent is gone */
+			if (n != (ssize_t)sizeof(q))
+				continue;
+			switch (q.op) {
+			case VG_KEEPER_HOLD:
+				k_hold(&k, &q, now);
+				hold = 1;
+				break;
+			case VG_KEEPER_DROP:
+				k.deadline = 0;
+				k.lease_term = 0;
+				hold = 0;
+				report(&k, VG_KEEPER_REMOVED, q.id, k_remove(&k));
+				break;
+			case VG_KEEPER_DETACH:
+				k.held = 0;
+				k.lease_term = 0;
+				vg_nl_close(k.nl);
+				_exit(0);
+			}
 		}
+		if (hold)
+			k_apply(&k, vg_now());
 	}
+gone:
 	k_release(&k);
 	vg_nl_close(k.nl);
 	_exit(0);
@@ -389,10 +415,26 @@ vg_keeper_detach(struct vg_keeper *kp)
 {
 	struct vg_keeper_req q;
 
+	/* DETACH, and then make sure: killed and reaped before its end of the
+	 * pair can see EOF, so that it never removes or RELEASEs anything */
 	memset(&q, 0, sizeof(q));
 	q.op = VG_KEEPER_DETACH;
 	(void)k_send(kp, &q);
-	vg_keeper_stop(kp);
+	vg_keeper_kill(kp);
+}
+
+void
+vg_keeper_kill(struct vg_keeper *kp)
+{
+	if (kp->pid > 0) {
+		kill(kp->pid, SIGKILL);
+		(void)waitpid(kp->pid, NULL, 0);	/* ECHILD if reaped */
+		kp->pid = 0;
+	}
+	if (kp->fd != -1) {
+		close(kp->fd);
+		kp->fd = -1;
+	}
 }
 
 void

@@ -73,7 +73,10 @@ int	vg_keeper_drop(struct vg_keeper *, vg_ns timeout,
 void	vg_keeper_detach(struct vg_keeper *);
 /* Reads one report; 1 read, 0 nothing, -1 EOF or error (keeper gone). */
 int	vg_keeper_read(struct vg_keeper *, struct vg_keeper_rep *);
-/* Kills and reaps it (SIGKILL), for shutdown after a final DROP. */
+/* SIGKILL, reaped, then the pair closed: it leaves the VIPs as they are. */
+void	vg_keeper_kill(struct vg_keeper *);
+/* Closes the pair (it removes its VIPs and exits), waits a little, then
+ * kills: for shutdown after a final DROP. */
 void	vg_keeper_stop(struct vg_keeper *);
 
 #endif

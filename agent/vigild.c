@@ -260,14 +260,18 @@ keeper_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	    "it exited");
 }
 
-/* Removes the VIPs with the agent's own netlink socket: the keeper is gone. */
-static void
+/* Removes the VIPs with the agent's own netlink socket: the keeper is gone.
+ * 0, or -1 if one could not be removed (then they may still be held). */
+static int
 vips_off_self(struct vg_agent *a)
 {
-	if (vg_vip_apply(a->nl, a->conf->vips, a->conf->n_vips, 0, 0) != 0)
+	if (vg_vip_apply(a->nl, a->conf->vips, a->conf->n_vips, 0, 0) != 0) {
 		log_warnx("could not remove every VIP; the kernel lifetime "
 		    "(%u s) is the backstop", a->conf->vip_lifetime);
+		return -1;
+	}
 	a->vips_held = 0;
+	return 0;
 }
 
 static void
@@ -289,7 +293,7 @@ keeper_lost(struct vg_agent *a, const char *why)
 	}
 	close(a->keeper.fd);
 	a->keeper.fd = -1;
-	vips_off_self(a);
+	(void)vips_off_self(a);
 	vg_el_keeper_lost(&a->el, now, &acts);
 	run_acts(a, &acts, now);
 	keeper_start(a, 0);
@@ -310,28 +314,35 @@ keeper_timeout(const struct vg_agent *a)
 	return t + (vg_ns)a->conf->n_vips * 20 * VG_NS_PER_US;
 }
 
-static void
+/* 0 once the VIPs are off and acked; -1 if that cannot be said. */
+static int
 vips_off(struct vg_agent *a)
 {
-	if (a->keeper.fd == -1) {		/* between keepers */
-		vips_off_self(a);
-		return;
-	}
+	int rc;
+
+	if (a->keeper.fd == -1)			/* between keepers */
+		return vips_off_self(a);
 	if (vg_keeper_drop(&a->keeper, keeper_timeout(a), keeper_report, a) == 0) {
 		a->vips_held = 0;
-		return;
+		return 0;
 	}
 	/*
-	 * Not acked within half the margin (a frozen or overloaded keeper, or
-	 * a gone one whose EOF is still queued): the agent removes them itself,
-	 * now, so that the removal still lands within m of the deadline.  A
-	 * keeper that is only slow stays; its late report is harmless, and it
-	 * never adds on a HOLD whose deadline has passed.
+	 * Not acked in time (a frozen or overloaded keeper, or a gone one
+	 * whose EOF is still queued).  A keeper that is not answering must
+	 * not be left with HOLDs it might carry out later: it is killed and
+	 * reaped first, then the agent removes the VIPs itself, now, and a
+	 * new keeper starts.
 	 */
-	log_warnx("the keeper did not confirm the removal of the VIPs within "
-	    "%lld us; removing them directly",
-	    (long long)(keeper_timeout(a) / VG_NS_PER_US));
-	vips_off_self(a);
+	log_warnx("the keeper (pid %d) did not confirm the removal of the VIPs "
+	    "within %lld us: killing it, removing them directly",
+	    (int)a->keeper.pid, (long long)(keeper_timeout(a) / VG_NS_PER_US));
+	ev_io_stop(a->loop, &a->keeper_w);
+	ev_child_stop(a->loop, &a->keeper_cw);
+	vg_keeper_kill(&a->keeper);
+	rc = vips_off_self(a);
+	if (!a->stopping)
+		keeper_start(a, 0);
+	return rc;
 }
 
 /* ---- events: kept for `vigilctl events`, streamed to its followers */
@@ -404,6 +415,7 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 {
 	char err[256];
 	size_t i, pass;
+	int unsafe = 0;
 
 	/*
 	 * Two passes: what the protocol needs (VIPs, lease, persist, send)
@@ -420,7 +432,14 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 
 		switch (x->type) {
 		case VG_ACT_VIPS_OFF:
-			vips_off(a);
+			/* not acked: nothing that lets the peers act may leave
+			 * (RELEASE, TRANSFER, a vote); rule (0) refuses votes
+			 * until a later removal succeeds */
+			if (vips_off(a) == -1) {
+				unsafe = 1;
+				a->el.holding = 1;
+				a->vips_retry = 1;
+			}
 			break;
 		case VG_ACT_LEASE:
 			if (vg_keeper_hold(&a->keeper, x->term, x->deadline) == -1)
@@ -434,6 +453,11 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 				    (unsigned long long)x->term, err);
 			break;
 		case VG_ACT_SEND:
+			if (unsafe && (x->msg_type == VG_MSG_RELEASE ||
+			    x->msg_type == VG_MSG_TRANSFER ||
+			    (x->msg_type == VG_MSG_VOTE &&
+			    (x->flags & VG_FLAG_GRANTED))))
+				break;
 			send_act(a, x, now);
 			break;
 		case VG_ACT_STATE:
@@ -514,6 +538,12 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 	struct vg_acts acts = { .n = 0 };
 	size_t i;
 
+	if (a->vips_retry && a->el.state != VG_ST_ACTIVE) {
+		if (vips_off(a) == 0) {
+			a->vips_retry = 0;
+			a->el.holding = 0;
+		}
+	}
 	vg_el_tick(&a->el, now, &acts);
 	run_acts(a, &acts, now);
 	pending_check(a, now);

@@ -315,6 +315,39 @@ def test_keeper_sigkilled(fo3, vip_sampler):
               % gf))
 
 
+def test_keeper_sigstopped_handover(fo3, vip_sampler):
+    """The active's keeper is frozen (SIGSTOP) with renewals queued, then
+    the active hands over (vigilctl failover): its removal is not acked, so
+    the agent kills the frozen keeper, removes the VIP itself and starts a
+    new keeper; the stopped keeper must never put the VIP back (it is dead
+    before it could read its queue), and no sweep sees two holders."""
+    t, vips = fo3, vip_sampler
+    a, sts = first_active(t, vips, STEADY_S)
+    kp = sts[a]["node"]["keeper_pid"]
+    os.kill(kp, signal.SIGSTOP)
+    time.sleep(0.2)     # a window in which renewals (HOLDs) pile up
+
+    tk = time.monotonic()
+    p = t.ctl(a, "failover", check=False, timeout=5.0)
+    assert p.returncode == 0, "failover with a frozen keeper: %s %s" % (
+        p.stdout, p.stderr)
+    r, _ = wait_until(lambda: vips.first(a, "down", tk), 1.0, step=0.002)
+    assert r, "%s kept the VIP: %s" % (a, vips.changes(tk))
+    rest = [n for n in NAMES if n != a]
+    b, _, _ = wait_one_active(t, rest, 3.0, "after the hand-over")
+    gone, _ = wait_until(lambda: not vgtopo.pid_running(kp), 2.0, step=0.02)
+    assert gone, "the frozen keeper %d was not killed" % kp
+    st, _, diff = t.wait_json(a, {"node": {"keeper_starts": 2}}, 2.0)
+    assert diff is None, "%s: no new keeper: %s" % (a, diff)
+    time.sleep(0.5)     # an observation window: it must not hold again
+    after = vips.changes(r[2][1])
+    assert [c for c in after if a in c[1]] == [], (
+        "%s held the VIP again after the hand-over: %s" % (a, after))
+    assert_no_doubles(vips)
+    print("frozen keeper %d of %s: hand-over to %s; %s" % (
+        kp, a, b, p.stdout.strip()))
+
+
 def test_active_link_down(fo3, vip_sampler):
     """The bridge-side veth of the active goes down (a host crash, seen from
     the others; its eth0 loses carrier): it goes fault and drops the VIP,

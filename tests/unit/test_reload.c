@@ -404,14 +404,29 @@ test_not_fixed(void **state)
 	memset(&s, 0, sizeof(s));
 	s.front = "\t{ id = 4; name = \"n4\"; address = \"10.0.0.4\"; },\n";
 	expect_fixed(&base, &s, NULL);
-	/* timing, preemption, hooks, tracks, vips, local paths that may */
+	/* preemption, hooks, tracks, vips, local paths that may */
 	memset(&s, 0, sizeof(s));
-	s.tail = "interval = 50;\npreempt = false;\nmax_failovers = 9;\n"
+	s.tail = "preempt = false;\nmax_failovers = 9;\n"
 	    "notify = \"/bin/true\";\nstate_file = \"/run/vigil/st\";\n"
 	    "vips = ( { address = \"198.51.100.1\"; interface = \"eth0\"; } );\n"
 	    "track = ( { name = \"t\"; command = \"true\"; } );\n"
 	    "ctl = { operator_group = \"wheel\"; };\n";
 	expect_fixed(&base, &s, NULL);
+}
+
+static void
+test_timing_fixed(void **state)
+{
+	struct spec base = { 0 }, s = { 0 };
+
+	(void)state;
+	/* the running lease and the voters' quiet times are in the old D */
+	s.tail = "interval = 50;\n";
+	expect_fixed(&base, &s, "interval, dead_time or max_drift");
+	s.tail = "dead_time = 600;\n";
+	expect_fixed(&base, &s, "interval, dead_time or max_drift");
+	s.tail = "max_drift = 0.05;\n";
+	expect_fixed(&base, &s, "interval, dead_time or max_drift");
 }
 
 /* ---- the new settings: defaults and values */
@@ -1030,6 +1045,7 @@ main(void)
 		cmocka_unit_test(test_fixed_paths_and_cluster),
 		cmocka_unit_test(test_fixed_cluster_name_moves_id),
 		cmocka_unit_test(test_not_fixed),
+		cmocka_unit_test(test_timing_fixed),
 		cmocka_unit_test(test_new_defaults),
 		cmocka_unit_test(test_new_values),
 		cmocka_unit_test(test_track_timeout_longer_than_interval),
