@@ -67,7 +67,7 @@ $(B)/vigilctl: $(CTL_OBJS)
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) -ljson-c
 
-$(B)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) agent/*.h
+$(B)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) agent/*.h tests/unit/*.h
 	@mkdir -p $(@D)
 	$(E) "  CC LD   $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -DVG_SRCDIR='"$(CURDIR)"' -o $@ $< $(CORE_OBJS) \

@@ -23,6 +23,7 @@
 #endif
 
 #define FILE_NAME	"t.conf"
+#include "confcheck.h"
 
 /* Lines 1-2. */
 #define HEAD \
@@ -36,65 +37,6 @@
 	"\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n" \
 	"\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; }\n" \
 	");\n"
-
-static void
-dump_errs(const struct vg_errs *e)
-{
-	size_t i;
-
-	for (i = 0; i < e->n; i++)
-		print_message("    error: %s\n", e->msg[i]);
-}
-
-/* Parses text that must be valid; the caller frees the result. */
-static struct vg_conf *
-parse_ok(const char *text, const char *self)
-{
-	struct vg_errs errs;
-	struct vg_conf *c;
-
-	vg_errs_init(&errs);
-	c = vg_conf_parse(text, FILE_NAME, self, &errs);
-	if (c == NULL || errs.n != 0) {
-		dump_errs(&errs);
-		vg_conf_free(c);
-		fail_msg("a valid config was refused");
-	}
-	return c;
-}
-
-/* Does msg read "t.conf:LINE: ...SUBSTR..." (line 0: "t.conf: ...")? */
-static int
-err_matches(const char *msg, int line, const char *substr)
-{
-	char prefix[64];
-
-	if (line > 0)
-		snprintf(prefix, sizeof(prefix), "%s:%d: ", FILE_NAME, line);
-	else
-		snprintf(prefix, sizeof(prefix), "%s: ", FILE_NAME);
-	return strncmp(msg, prefix, strlen(prefix)) == 0 &&
-	    strstr(msg + strlen(prefix), substr) != NULL;
-}
-
-/* The config must be refused with exactly one error, at line, saying substr. */
-static void
-expect_one(const char *text, const char *self, int line, const char *substr)
-{
-	struct vg_errs errs;
-	struct vg_conf *c;
-
-	vg_errs_init(&errs);
-	c = vg_conf_parse(text, FILE_NAME, self, &errs);
-	if (c != NULL || errs.n != 1 || errs.dropped != 0 ||
-	    !err_matches(errs.msg[0], line, substr)) {
-		dump_errs(&errs);
-		vg_conf_free(c);
-		fail_msg("wanted exactly one error \"%s:%d: ...%s...\", got %zu "
-		    "error(s)%s", FILE_NAME, line, substr, errs.n,
-		    c != NULL ? " and a config" : "");
-	}
-}
 
 /* ---- the example */
 
@@ -160,8 +102,8 @@ test_syntax_error(void **state)
 {
 	(void)state;
 	/* libconfig's own message and line */
-	expect_one(HEAD "interval = ;\n" NODES3, NULL, 3, "syntax error");
-	expect_one(HEAD NODES3 "vips = ( { address = \"10.0.0.9\" };\n", NULL, 8,
+	expect_one_error(HEAD "interval = ;\n" NODES3, NULL, 3, "syntax error");
+	expect_one_error(HEAD NODES3 "vips = ( { address = \"10.0.0.9\" };\n", NULL, 8,
 	    "syntax error");
 }
 
@@ -169,7 +111,7 @@ static void
 test_unknown_setting_root(void **state)
 {
 	(void)state;
-	expect_one(HEAD "intervall = 100;\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "intervall = 100;\n" NODES3, NULL, 3,
 	    "unknown setting 'intervall'");
 }
 
@@ -177,7 +119,7 @@ static void
 test_unknown_setting_in_node(void **state)
 {
 	(void)state;
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; prio = 5; }\n"
@@ -188,11 +130,11 @@ static void
 test_unknown_setting_in_sections(void **state)
 {
 	(void)state;
-	expect_one(HEAD "ctl = { sockett = \"/run/x.sock\"; };\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "ctl = { sockett = \"/run/x.sock\"; };\n" NODES3, NULL, 3,
 	    "unknown setting 'sockett' in ctl");
-	expect_one(HEAD "log = {\n\tlevel = \"info\";\n\tcolour = \"red\";\n};\n"
+	expect_one_error(HEAD "log = {\n\tlevel = \"info\";\n\tcolour = \"red\";\n};\n"
 	    NODES3, NULL, 5, "unknown setting 'colour' in log");
-	expect_one(HEAD NODES3
+	expect_one_error(HEAD NODES3
 	    "vips = ( { address = \"10.0.0.9\"; interface = \"eth0\"; "
 	    "mask = 24; } );\n", NULL, 8, "unknown setting 'mask' in a vip");
 }
@@ -201,17 +143,17 @@ static void
 test_wrong_type(void **state)
 {
 	(void)state;
-	expect_one(HEAD "interval = \"100\";\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "interval = \"100\";\n" NODES3, NULL, 3,
 	    "interval must be an integer, not a string");
-	expect_one(HEAD "max_drift = \"0.01\";\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "max_drift = \"0.01\";\n" NODES3, NULL, 3,
 	    "max_drift must be a number, not a string");
-	expect_one(HEAD "state_dir = 5;\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "state_dir = 5;\n" NODES3, NULL, 3,
 	    "state_dir must be a string, not an integer");
-	expect_one(HEAD "ctl = \"/run/vigil.sock\";\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "ctl = \"/run/vigil.sock\";\n" NODES3, NULL, 3,
 	    "ctl must be a group, not a string");
-	expect_one(HEAD "nodes = 5;\n", NULL, 3,
+	expect_one_error(HEAD "nodes = 5;\n", NULL, 3,
 	    "nodes must be a list, not an integer");
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ id = 2.5; name = \"beta\"; address = \"10.0.0.2\"; }\n"
@@ -224,9 +166,9 @@ test_interval_range(void **state)
 	struct vg_conf *c;
 
 	(void)state;
-	expect_one(HEAD "interval = 0;\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "interval = 0;\n" NODES3, NULL, 3,
 	    "interval = 0 is out of range (1..10000)");
-	expect_one(HEAD "interval = 10001;\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "interval = 10001;\n" NODES3, NULL, 3,
 	    "interval = 10001 is out of range (1..10000)");
 	c = parse_ok(HEAD "interval = 1;\n" NODES3, NULL);
 	assert_int_equal(c->interval, VG_MS(1));
@@ -240,9 +182,9 @@ static void
 test_dead_time_range(void **state)
 {
 	(void)state;
-	expect_one(HEAD "dead_time = 0;\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "dead_time = 0;\n" NODES3, NULL, 3,
 	    "dead_time = 0 is out of range (1..600000)");
-	expect_one(HEAD "dead_time = 600001;\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "dead_time = 600001;\n" NODES3, NULL, 3,
 	    "dead_time = 600001 is out of range (1..600000)");
 }
 
@@ -252,9 +194,9 @@ test_max_drift_range(void **state)
 	struct vg_conf *c;
 
 	(void)state;
-	expect_one(HEAD "max_drift = 0.2;\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "max_drift = 0.2;\n" NODES3, NULL, 3,
 	    "max_drift = 0.2 is out of range (0..0.1)");
-	expect_one(HEAD "max_drift = -0.01;\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "max_drift = -0.01;\n" NODES3, NULL, 3,
 	    "max_drift = -0.01 is out of range (0..0.1)");
 	c = parse_ok(HEAD "max_drift = 0;\n" NODES3, NULL);
 	assert_true(c->max_drift == 0.0);
@@ -268,11 +210,11 @@ static void
 test_port_range(void **state)
 {
 	(void)state;
-	expect_one(HEAD "port = 0;\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "port = 0;\n" NODES3, NULL, 3,
 	    "port = 0 is out of range (1..65535)");
-	expect_one(HEAD "port = 65536;\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "port = 65536;\n" NODES3, NULL, 3,
 	    "port = 65536 is out of range (1..65535)");
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; port = 0; }\n"
@@ -285,12 +227,12 @@ test_node_id_range(void **state)
 	struct vg_conf *c;
 
 	(void)state;
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 0; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; }\n"
 	    ");\n", NULL, 4, "id = 0 is out of range (1..65535)");
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ id = 65536; name = \"beta\"; address = \"10.0.0.2\"; }\n"
@@ -308,12 +250,12 @@ static void
 test_priority_range(void **state)
 {
 	(void)state;
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; priority = 0; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; }\n"
 	    ");\n", NULL, 4, "priority = 0 is out of range (1..255)");
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; priority = 256; }\n"
@@ -324,12 +266,12 @@ static void
 test_votes_range(void **state)
 {
 	(void)state;
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; votes = 256; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; }\n"
 	    ");\n", NULL, 4, "votes = 256 is out of range (0..255)");
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; votes = -1; }\n"
@@ -340,7 +282,7 @@ static void
 test_quorum_range(void **state)
 {
 	(void)state;
-	expect_one(HEAD "quorum = 0;\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "quorum = 0;\n" NODES3, NULL, 3,
 	    "quorum = 0 is out of range");
 }
 
@@ -350,9 +292,9 @@ test_cluster_id_range(void **state)
 	struct vg_conf *c;
 
 	(void)state;
-	expect_one(HEAD "cluster_id = 0;\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "cluster_id = 0;\n" NODES3, NULL, 3,
 	    "cluster_id = 0 is out of range (1..4294967295)");
-	expect_one(HEAD "cluster_id = 4294967296L;\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "cluster_id = 4294967296L;\n" NODES3, NULL, 3,
 	    "cluster_id = 4294967296 is out of range (1..4294967295)");
 	c = parse_ok(HEAD "cluster_id = 4294967295L;\n" NODES3, NULL);
 	assert_int_equal(c->cluster_id, UINT32_MAX);
@@ -363,7 +305,7 @@ static void
 test_duplicate_node_id(void **state)
 {
 	(void)state;
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
@@ -375,7 +317,7 @@ static void
 test_duplicate_node_name(void **state)
 {
 	(void)state;
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
@@ -389,7 +331,7 @@ test_duplicate_node_address(void **state)
 	struct vg_conf *c;
 
 	(void)state;
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
@@ -397,7 +339,7 @@ test_duplicate_node_address(void **state)
 	    ");\n", NULL, 6,
 	    "node address 10.0.0.1 port 5405 is used twice (first at line 4)");
 	/* an explicit port equal to the default is the same socket */
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.1\"; port = 5405; }\n"
@@ -416,7 +358,7 @@ static void
 test_duplicate_node_address_v6_spelling(void **state)
 {
 	(void)state;
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"2001:db8::1\"; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"2001:DB8:0::1\"; }\n"
@@ -430,10 +372,10 @@ test_lease_too_short(void **state)
 
 	(void)state;
 	/* L = 200(0.99/1.01) - 25 = 171.04 ms < 2h */
-	expect_one(HEAD "interval = 100;\ndead_time = 200;\n" NODES3, NULL, 4,
+	expect_one_error(HEAD "interval = 100;\ndead_time = 200;\n" NODES3, NULL, 4,
 	    "dead_time = 200 ms is too short for interval = 100 ms");
 	/* the minimum it suggests is exact: 229 fails, 230 passes */
-	expect_one(HEAD "interval = 100;\ndead_time = 229;\n" NODES3, NULL, 4,
+	expect_one_error(HEAD "interval = 100;\ndead_time = 229;\n" NODES3, NULL, 4,
 	    "dead_time must be at least 230 ms");
 	c = parse_ok(HEAD "interval = 100;\ndead_time = 230;\n" NODES3, NULL);
 	vg_conf_free(c);
@@ -452,10 +394,10 @@ test_lease_too_short(void **state)
 	    NODES3, NULL);
 	assert_int_equal(c->lease, 2 * c->interval);
 	vg_conf_free(c);
-	expect_one(HEAD "interval = 100;\ndead_time = 224;\nmax_drift = 0;\n"
+	expect_one_error(HEAD "interval = 100;\ndead_time = 224;\nmax_drift = 0;\n"
 	    NODES3, NULL, 4, "less than 2 intervals");
 	/* drift makes the same D too short */
-	expect_one(HEAD "interval = 100;\ndead_time = 250;\nmax_drift = 0.1;\n"
+	expect_one_error(HEAD "interval = 100;\ndead_time = 250;\nmax_drift = 0.1;\n"
 	    NODES3, NULL, 4, "too short");
 }
 
@@ -465,16 +407,16 @@ test_quorum_not_majority(void **state)
 	struct vg_conf *c;
 
 	(void)state;
-	expect_one(HEAD "quorum = 1;\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "quorum = 1;\n" NODES3, NULL, 3,
 	    "quorum = 1 must be more than half of all 3 votes");
-	expect_one(HEAD "quorum = 4;\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "quorum = 4;\n" NODES3, NULL, 3,
 	    "quorum = 4 must be more than half of all 3 votes and at most all "
 	    "of them (2..3)");
 	c = parse_ok(HEAD "quorum = 3;\n" NODES3, NULL);
 	assert_int_equal(c->quorum, 3);
 	vg_conf_free(c);
 	/* weighted: 2+1+1 = 4 votes, half of them is not a quorum */
-	expect_one(HEAD "quorum = 2;\n"
+	expect_one_error(HEAD "quorum = 2;\n"
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; votes = 2; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
@@ -486,7 +428,7 @@ static void
 test_no_eligible_node(void **state)
 {
 	(void)state;
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; role = \"witness\"; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; role = \"witness\"; }\n"
@@ -497,7 +439,7 @@ static void
 test_witness_without_votes(void **state)
 {
 	(void)state;
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
@@ -510,7 +452,7 @@ static void
 test_no_votes_at_all(void **state)
 {
 	(void)state;
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; votes = 0; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; votes = 0; }\n"
@@ -521,7 +463,7 @@ static void
 test_bad_role(void **state)
 {
 	(void)state;
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; role = \"judge\"; }\n"
@@ -532,39 +474,39 @@ static void
 test_node_missing_fields(void **state)
 {
 	(void)state;
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ name = \"beta\"; address = \"10.0.0.2\"; }\n"
 	    ");\n", NULL, 5, "node has no id");
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ id = 2; address = \"10.0.0.2\"; }\n"
 	    ");\n", NULL, 5, "node has no name");
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ id = 2; name = \"beta\"; }\n"
 	    ");\n", NULL, 5, "node has no address");
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"beta.example\"; }\n"
 	    ");\n", NULL, 5,
 	    "address \"beta.example\" is not an IPv4 or IPv6 address");
-	expect_one(HEAD "nodes = ();\n", NULL, 3, "nodes is empty");
-	expect_one(HEAD, NULL, 0, "no nodes list");
+	expect_one_error(HEAD "nodes = ();\n", NULL, 3, "nodes is empty");
+	expect_one_error(HEAD, NULL, 0, "no nodes list");
 }
 
 static void
 test_invalid_names(void **state)
 {
 	(void)state;
-	expect_one("cluster = \"my cluster\";\nauth = \"none\";\n" NODES3, NULL, 1,
+	expect_one_error("cluster = \"my cluster\";\nauth = \"none\";\n" NODES3, NULL, 1,
 	    "cluster name \"my cluster\" may hold only letters");
-	expect_one("auth = \"none\";\n" NODES3, NULL, 0, "no cluster name");
-	expect_one(HEAD
+	expect_one_error("auth = \"none\";\n" NODES3, NULL, 0, "no cluster name");
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ id = 2; name = \"be/ta\"; address = \"10.0.0.2\"; }\n"
@@ -578,10 +520,10 @@ test_missing_auth_key_file(void **state)
 
 	(void)state;
 	/* the default is hmac-sha256: a key is needed (there is no line) */
-	expect_one("cluster = \"t\";\n" NODES3, NULL, 0, "no auth_key_file");
-	expect_one("cluster = \"t\";\nauth = \"hmac-sha256\";\n" NODES3, NULL, 0,
+	expect_one_error("cluster = \"t\";\n" NODES3, NULL, 0, "no auth_key_file");
+	expect_one_error("cluster = \"t\";\nauth = \"hmac-sha256\";\n" NODES3, NULL, 0,
 	    "no auth_key_file: set one, or auth = \"none\"");
-	expect_one("cluster = \"t\";\nauth = \"md5\";\n"
+	expect_one_error("cluster = \"t\";\nauth = \"md5\";\n"
 	    "auth_key_file = \"/etc/vigil/auth.key\";\n" NODES3, NULL, 2,
 	    "auth = \"md5\" is not one of the accepted values");
 	c = parse_ok("cluster = \"t\";\nauth_key_file = \"/etc/vigil/k\";\n"
@@ -600,13 +542,13 @@ static void
 test_relative_paths(void **state)
 {
 	(void)state;
-	expect_one("cluster = \"t\";\nauth_key_file = \"auth.key\";\n" NODES3,
+	expect_one_error("cluster = \"t\";\nauth_key_file = \"auth.key\";\n" NODES3,
 	    NULL, 2, "auth_key_file must be an absolute path, not \"auth.key\"");
-	expect_one(HEAD "state_dir = \"var/lib/vigil\";\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "state_dir = \"var/lib/vigil\";\n" NODES3, NULL, 3,
 	    "state_dir must be an absolute path, not \"var/lib/vigil\"");
-	expect_one(HEAD "state_file = \"./state\";\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "state_file = \"./state\";\n" NODES3, NULL, 3,
 	    "state_file must be an absolute path");
-	expect_one(HEAD "ctl = {\n\tsocket = \"vigil.sock\";\n};\n" NODES3, NULL,
+	expect_one_error(HEAD "ctl = {\n\tsocket = \"vigil.sock\";\n};\n" NODES3, NULL,
 	    4, "socket must be an absolute path, not \"vigil.sock\"");
 }
 
@@ -614,13 +556,13 @@ static void
 test_vip_invalid_address(void **state)
 {
 	(void)state;
-	expect_one(HEAD NODES3
+	expect_one_error(HEAD NODES3
 	    "vips = (\n"
 	    "\t{ address = \"10.0.0.100/24\"; interface = \"eth0\"; },\n"
 	    "\t{ address = \"300.0.0.1/24\"; interface = \"eth0\"; }\n"
 	    ");\n", NULL, 10,
 	    "vip address \"300.0.0.1\" is not an IPv4 or IPv6 address");
-	expect_one(HEAD NODES3
+	expect_one_error(HEAD NODES3
 	    "vips = ( { interface = \"eth0\"; } );\n", NULL, 8,
 	    "vip has no address");
 }
@@ -631,19 +573,19 @@ test_vip_prefix_range(void **state)
 	struct vg_conf *c;
 
 	(void)state;
-	expect_one(HEAD NODES3
+	expect_one_error(HEAD NODES3
 	    "vips = ( { address = \"10.0.0.100/33\"; interface = \"eth0\"; } );\n",
 	    NULL, 8, "vip prefix length \"/33\" is not in 1..32");
-	expect_one(HEAD NODES3
+	expect_one_error(HEAD NODES3
 	    "vips = ( { address = \"10.0.0.100/0\"; interface = \"eth0\"; } );\n",
 	    NULL, 8, "vip prefix length \"/0\" is not in 1..32");
-	expect_one(HEAD NODES3
+	expect_one_error(HEAD NODES3
 	    "vips = ( { address = \"2001:db8::100/129\"; interface = \"eth0\"; } );\n",
 	    NULL, 8, "vip prefix length \"/129\" is not in 1..128");
-	expect_one(HEAD NODES3
+	expect_one_error(HEAD NODES3
 	    "vips = ( { address = \"10.0.0.100/\"; interface = \"eth0\"; } );\n",
 	    NULL, 8, "vip prefix length \"/\" is not in 1..32");
-	expect_one(HEAD NODES3
+	expect_one_error(HEAD NODES3
 	    "vips = ( { address = \"10.0.0.100/2x\"; interface = \"eth0\"; } );\n",
 	    NULL, 8, "vip prefix length \"/2x\" is not in 1..32");
 	c = parse_ok(HEAD NODES3
@@ -670,14 +612,14 @@ static void
 test_vip_duplicate(void **state)
 {
 	(void)state;
-	expect_one(HEAD NODES3
+	expect_one_error(HEAD NODES3
 	    "vips = (\n"
 	    "\t{ address = \"10.0.0.100/24\"; interface = \"eth0\"; },\n"
 	    "\t{ address = \"10.0.0.101/24\"; interface = \"eth0\"; },\n"
 	    "\t{ address = \"10.0.0.100/32\"; interface = \"eth1\"; }\n"
 	    ");\n", NULL, 11, "vip 10.0.0.100/32 is listed twice (first at line 9)");
 	/* compared as addresses, not as text */
-	expect_one(HEAD NODES3
+	expect_one_error(HEAD NODES3
 	    "vips = (\n"
 	    "\t{ address = \"2001:db8::100\"; interface = \"eth0\"; },\n"
 	    "\t{ address = \"2001:DB8:0:0::100\"; interface = \"eth0\"; }\n"
@@ -688,10 +630,10 @@ static void
 test_vip_is_node_address(void **state)
 {
 	(void)state;
-	expect_one(HEAD NODES3
+	expect_one_error(HEAD NODES3
 	    "vips = ( { address = \"10.0.0.2/24\"; interface = \"eth0\"; } );\n",
 	    NULL, 8, "vip 10.0.0.2/24 is the address of node \"beta\"");
-	expect_one(HEAD
+	expect_one_error(HEAD
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"2001:db8::1\"; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"2001:db8::2\"; }\n"
@@ -704,12 +646,12 @@ static void
 test_vip_without_interface(void **state)
 {
 	(void)state;
-	expect_one(HEAD NODES3
+	expect_one_error(HEAD NODES3
 	    "vips = (\n"
 	    "\t{ address = \"10.0.0.100/24\"; interface = \"eth0\"; },\n"
 	    "\t{ address = \"10.0.0.101/24\"; }\n"
 	    ");\n", NULL, 10, "vip has no interface");
-	expect_one(HEAD NODES3
+	expect_one_error(HEAD NODES3
 	    "vips = ( { address = \"10.0.0.100/24\"; interface = \"eth 0\"; } );\n",
 	    NULL, 8, "interface name \"eth 0\" is not valid");
 }
@@ -718,7 +660,7 @@ static void
 test_self_not_found(void **state)
 {
 	(void)state;
-	expect_one(HEAD NODES3, "zeta", 3, "this node \"zeta\" is not in nodes");
+	expect_one_error(HEAD NODES3, "zeta", 3, "this node \"zeta\" is not in nodes");
 }
 
 static void
@@ -740,7 +682,7 @@ static void
 test_include_rejected(void **state)
 {
 	(void)state;
-	expect_one(HEAD "@include \"/etc/vigil/more.conf\"\n" NODES3, NULL, 3,
+	expect_one_error(HEAD "@include \"/etc/vigil/more.conf\"\n" NODES3, NULL, 3,
 	    "@include is not supported");
 }
 
@@ -791,7 +733,7 @@ test_too_many_nodes(void **state)
 			assert_int_equal(c->self, VG_MAX_NODES - 1);
 			vg_conf_free(c);
 		} else
-			expect_one(text, NULL, 3, "65 nodes, at most 64 are supported");
+			expect_one_error(text, NULL, 3, "65 nodes, at most 64 are supported");
 	}
 }
 

@@ -29,6 +29,7 @@
 #include "proto.h"
 
 #define FILE_NAME	"r.conf"
+#include "confcheck.h"
 
 /* Lines 1-2 */
 #define HEAD \
@@ -42,31 +43,6 @@
 	"\t{ id = 2; name = \"n2\"; address = \"10.0.0.2\"; priority = 120; },\n" \
 	"\t{ id = 3; name = \"n3\"; address = \"10.0.0.3\"; role = \"witness\"; }\n" \
 	");\n"
-
-static void
-dump_errs(const struct vg_errs *e)
-{
-	size_t i;
-
-	for (i = 0; i < e->n; i++)
-		print_message("    error: %s\n", e->msg[i]);
-}
-
-static struct vg_conf *
-parse_ok(const char *text, const char *self)
-{
-	struct vg_errs errs;
-	struct vg_conf *c;
-
-	vg_errs_init(&errs);
-	c = vg_conf_parse(text, FILE_NAME, self, &errs);
-	if (c == NULL || errs.n != 0) {
-		dump_errs(&errs);
-		vg_conf_free(c);
-		fail_msg("a valid config was refused:\n%s", text);
-	}
-	return c;
-}
 
 /* HEAD NODES then `tail` (from line 8), for node n1. */
 static struct vg_conf *
@@ -82,25 +58,10 @@ with_tail(const char *tail)
 static void
 expect_one(const char *tail, int line, const char *substr)
 {
-	char text[8192], prefix[64];
-	struct vg_errs errs;
-	struct vg_conf *c;
+	char text[8192];
 
 	snprintf(text, sizeof(text), "%s%s%s", HEAD, NODES, tail);
-	if (line > 0)
-		snprintf(prefix, sizeof(prefix), "%s:%d: ", FILE_NAME, line);
-	else
-		snprintf(prefix, sizeof(prefix), "%s: ", FILE_NAME);
-	vg_errs_init(&errs);
-	c = vg_conf_parse(text, FILE_NAME, "n1", &errs);
-	if (c != NULL || errs.n != 1 ||
-	    strncmp(errs.msg[0], prefix, strlen(prefix)) != 0 ||
-	    strstr(errs.msg[0] + strlen(prefix), substr) == NULL) {
-		dump_errs(&errs);
-		vg_conf_free(c);
-		fail_msg("wanted exactly one error \"%s...%s...\" for:\n%s",
-		    prefix, substr, tail);
-	}
+	expect_one_error(text, "n1", line, substr);
 }
 
 /* ---- the VIPs of a reload */
