@@ -2,8 +2,6 @@
  * hooks: the state file, the notify-script queue and its runner.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,14 +9,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "hooks.h"
 #include "log.h"
 #include "proto.h"
 #include "statedir.h"
-#include "track.h"
 
-#define KILL_GRACE	1.0	/* s between SIGTERM and SIGKILL */
-#define OUT_LINE	512
+#define KILL_GRACE	VG_MS(1000)	/* between SIGTERM and SIGKILL */
 
 /* ---- the pure part: queue, paths, state text */
 
@@ -166,16 +163,8 @@ struct vg_hooks {
 	const struct vg_conf	*conf;
 	struct vg_hookq		q;
 	struct vg_hooks_stats	st;
-	/* the running script */
-	pid_t			pid;
+	struct vg_child		child;		/* the running script or writer */
 	struct vg_hook_job	cur;
-	ev_child		child;
-	ev_timer		timeout;
-	ev_io			out;
-	int			out_fd;
-	char			line[OUT_LINE];
-	size_t			linelen;
-	int			killed;		/* 1 SIGTERM, 2 SIGKILL */
 	int			cur_is_file;	/* the running child writes the file */
 	int			file_due;	/* the state file is behind */
 	struct vg_hook_event	file_ev;	/* what it must say */
@@ -193,86 +182,27 @@ cur_name(const struct vg_hooks *h)
 }
 
 static void
-flush_line(struct vg_hooks *h)
+out_line(void *arg, const char *line)
 {
-	if (h->linelen == 0)
-		return;
-	h->line[h->linelen] = '\0';
-	log_info("hook %s: %s", cur_name(h), h->line);
-	h->linelen = 0;
+	log_info("hook %s: %s", cur_name(arg), line);
 }
 
 static void
-out_cb(struct ev_loop *loop, ev_io *w, int revents)
+expired(void *arg, pid_t pid)
 {
-	struct vg_hooks *h = w->data;
-	char buf[1024];
-	ssize_t n, i;
+	struct vg_hooks *h = arg;
 
-	(void)revents;
-	n = read(h->out_fd, buf, sizeof(buf));
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		flush_line(h);
-		ev_io_stop(loop, w);
-		close(h->out_fd);
-		h->out_fd = -1;
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		if (buf[i] == '\n' || h->linelen == OUT_LINE - 1) {
-			flush_line(h);
-			if (buf[i] == '\n')
-				continue;
-		}
-		h->line[h->linelen++] = buf[i] == '\0' ? ' ' : buf[i];
-	}
+	log_warnx("hook %s (pid %d) ran past script_timeout (%lld ms): "
+	    "SIGTERM", cur_name(h), (int)pid,
+	    (long long)(h->conf->hooks.timeout / VG_NS_PER_MS));
+	h->st.timeouts++;
 }
 
 static void
-timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+exited(void *arg, int st, int killed)
 {
-	struct vg_hooks *h = w->data;
+	struct vg_hooks *h = arg;
 
-	(void)revents;
-	/* its exit may be in the same loop round, just not handled yet */
-	if (h->pid <= 0 || vg_child_exited(h->pid))
-		return;
-	if (h->killed == 0) {
-		log_warnx("hook %s (pid %d) ran past script_timeout (%lld ms): "
-		    "SIGTERM", cur_name(h), (int)h->pid,
-		    (long long)(h->conf->hooks.timeout / VG_NS_PER_MS));
-		h->st.timeouts++;
-		kill(-h->pid, SIGTERM);
-		h->killed = 1;
-		ev_timer_set(w, KILL_GRACE, 0.);
-		ev_timer_start(loop, w);
-	} else {
-		kill(-h->pid, SIGKILL);
-		h->killed = 2;
-	}
-}
-
-static void
-child_cb(struct ev_loop *loop, ev_child *w, int revents)
-{
-	struct vg_hooks *h = w->data;
-	int st = w->rstatus;
-
-	(void)revents;
-	ev_child_stop(loop, w);
-	ev_timer_stop(loop, &h->timeout);
-	if (h->out_fd != -1) {
-		/* what it wrote before exiting is still in the pipe */
-		out_cb(loop, &h->out, 0);
-		if (h->out_fd != -1) {
-			ev_io_stop(loop, &h->out);
-			close(h->out_fd);
-			h->out_fd = -1;
-		}
-		flush_line(h);
-	}
 	if (h->cur_is_file) {
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 			h->st.state_writes++;
@@ -280,8 +210,6 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 			h->st.state_write_errors++;
 			log_warnx("state file %s was not written", cur_name(h));
 		}
-		kill(-h->pid, SIGKILL);
-		h->pid = 0;
 		h->cur_is_file = 0;
 		run_next(h);
 		return;
@@ -297,14 +225,13 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 			log_warnx("hook %s: exit status %d",
 			    vg_hook_path(h->conf, &h->cur), WEXITSTATUS(st));
 	}
-	/* anything it left in its process group goes with it */
-	kill(-h->pid, SIGKILL);
-	h->pid = 0;
 	if (h->done != NULL)
 		h->done(h->done_arg, &h->cur, vg_hook_path(h->conf, &h->cur), st,
-		    h->killed != 0);
+		    killed);
 	run_next(h);
 }
+
+static const struct vg_child_ops hook_ops = { out_line, expired, exited };
 
 static void
 setenv_u(const char *k, unsigned long long v)
@@ -315,35 +242,23 @@ setenv_u(const char *k, unsigned long long v)
 	setenv(k, buf, 1);
 }
 
+/* In the child (vg_child_start has set it up): the script, with its
+ * arguments and VIGIL_* environment. */
 static void __attribute__((noreturn))
-exec_script(const struct vg_conf *c, const struct vg_hook_job *j, int out)
+exec_script(void *arg)
 {
+	const struct vg_hooks *h = arg;
+	const struct vg_conf *c = h->conf;
+	const struct vg_hook_job *j = &h->cur;
 	const struct vg_conf_node *self = &c->nodes[c->self];
 	const char *path = vg_hook_path(c, j);
 	char term[32], when[96], *vips;
-	sigset_t none;
-	int fd;
 
-	setpgid(0, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	if ((fd = open("/dev/null", O_RDONLY)) != -1 && fd != 0) {
-		dup2(fd, 0);
-		close(fd);
-	}
-	dup2(out, 1);
-	dup2(out, 2);
-	(void)close_range(3, ~0U, 0);
 	snprintf(term, sizeof(term), "%llu", (unsigned long long)j->ev.term);
 	fmt_time(j->ev.time_ms, when, sizeof(when));
 	if ((vips = malloc(text_room(c))) == NULL ||
 	    vips_text(c, vips, text_room(c)) == (size_t)-1)
 		_exit(126);
-	/* systemd's notify socket and watchdog are the agent's alone */
-	unsetenv("NOTIFY_SOCKET");
-	unsetenv("WATCHDOG_USEC");
-	unsetenv("WATCHDOG_PID");
 	setenv("VIGIL_CLUSTER", c->cluster, 1);
 	setenv("VIGIL_NODE", self->name, 1);
 	setenv_u("VIGIL_NODE_ID", self->id);
@@ -363,20 +278,20 @@ exec_script(const struct vg_conf *c, const struct vg_hook_job *j, int out)
 	_exit(127);
 }
 
-/* In a child: the state file, atomically and durably, off the loop. */
+/* In the child: the state file, atomically and durably, off the loop. */
 static void __attribute__((noreturn))
-write_state_file(const struct vg_conf *c, const struct vg_hook_event *ev,
-    int out)
+write_state_file(void *arg)
 {
+	const struct vg_hooks *h = arg;
+	const struct vg_conf *c = h->conf;
 	const char *sf = c->state_file;
 	const char *slash = strrchr(sf, '/');
 	char *text, dir[VG_PATH_MAX], err[256];
 	size_t len;
 
-	dup2(out, 2);
 	if ((text = malloc(text_room(c))) == NULL)
 		_exit(1);
-	len = vg_hook_state_text(c, ev, text, text_room(c));
+	len = vg_hook_state_text(c, &h->file_ev, text, text_room(c));
 	if (slash == NULL || len == 0 || (size_t)(slash - sf) >= sizeof(dir))
 		_exit(1);
 	memcpy(dir, sf, (size_t)(slash - sf));
@@ -394,14 +309,10 @@ write_state_file(const struct vg_conf *c, const struct vg_hook_event *ev,
 static void
 run_next(struct vg_hooks *h)
 {
-	int p[2], file;
-	pid_t pid;
+	const char *path;
+	int file;
 
-	for (;;) {
-		const char *path;
-
-		if (h->pid != 0)
-			return;
+	while (!vg_child_running(&h->child)) {
 		/* the state file goes before the scripts, and says the latest */
 		if ((file = h->file_due) != 0)
 			h->file_due = 0;
@@ -410,43 +321,18 @@ run_next(struct vg_hooks *h)
 		path = file ? h->conf->state_file : vg_hook_path(h->conf, &h->cur);
 		if (path[0] == '\0')
 			continue;
-		if (pipe2(p, O_CLOEXEC) == -1) {
-			h->st.spawn_errors++;
-			log_warn("hook %s: pipe", path);
-			continue;
-		}
-		if ((pid = fork()) == -1) {
-			h->st.spawn_errors++;
-			log_warn("hook %s: fork", path);
-			close(p[0]);
-			close(p[1]);
-			continue;
-		}
-		if (pid == 0) {
-			close(p[0]);
-			if (file)
-				write_state_file(h->conf, &h->file_ev, p[1]);
-			exec_script(h->conf, &h->cur, p[1]);
-		}
-		close(p[1]);
 		h->cur_is_file = file;
-		setpgid(pid, pid);	/* both sides: no race with kill(-pid) */
-		(void)fcntl(p[0], F_SETFL, O_NONBLOCK);
-		h->pid = pid;
-		h->killed = 0;
-		h->out_fd = p[0];
-		h->linelen = 0;
+		if (vg_child_start(&h->child, file ? write_state_file :
+		    exec_script, h, h->conf->hooks.timeout, KILL_GRACE) == -1) {
+			h->st.spawn_errors++;
+			log_warn("hook %s: cannot start it", path);
+			h->cur_is_file = 0;
+			continue;
+		}
 		if (!file)
 			h->st.runs++;
-		ev_child_set(&h->child, pid, 0);
-		ev_child_start(h->loop, &h->child);
-		ev_io_set(&h->out, p[0], EV_READ);
-		ev_io_start(h->loop, &h->out);
-		ev_timer_set(&h->timeout,
-		    (double)h->conf->hooks.timeout / 1e9, 0.);
-		ev_timer_start(h->loop, &h->timeout);
 		log_debug("%s %s (pid %d)", file ? "state file" : "hook", path,
-		    (int)pid);
+		    (int)h->child.pid);
 	}
 }
 
@@ -462,11 +348,7 @@ vg_hooks_new(struct ev_loop *loop, const struct vg_conf *c, vg_hooks_done done,
 	h->done_arg = arg;
 	h->loop = loop;
 	h->conf = c;
-	h->out_fd = -1;
-	ev_child_init(&h->child, child_cb, 0, 0);
-	ev_init(&h->timeout, timeout_cb);
-	ev_init(&h->out, out_cb);
-	h->child.data = h->timeout.data = h->out.data = h;
+	vg_child_init(&h->child, loop, &hook_ops, h);
 	return h;
 }
 
@@ -497,7 +379,7 @@ vg_hooks_stats(const struct vg_hooks *h)
 size_t
 vg_hooks_pending(const struct vg_hooks *h)
 {
-	return h->q.n + (h->pid > 0) + h->file_due;
+	return h->q.n + (size_t)vg_child_running(&h->child) + (size_t)h->file_due;
 }
 
 void
@@ -505,15 +387,6 @@ vg_hooks_free(struct vg_hooks *h)
 {
 	if (h == NULL)
 		return;
-	if (h->pid > 0) {
-		kill(-h->pid, SIGKILL);
-		(void)waitpid(h->pid, NULL, 0);
-	}
-	ev_child_stop(h->loop, &h->child);
-	ev_timer_stop(h->loop, &h->timeout);
-	if (h->out_fd != -1) {
-		ev_io_stop(h->loop, &h->out);
-		close(h->out_fd);
-	}
+	vg_child_stop(&h->child);
 	free(h);
 }

@@ -8,7 +8,8 @@
  * each with script_timeout (SIGTERM, then SIGKILL a second later), never
  * blocking the event loop (ev_child); their output goes to the log.
  *
- * The queue (vg_hookq) is pure, for the unit tests; the runner is libev.
+ * The queue (vg_hookq) is pure, for the unit tests; the children run
+ * through child.c.
  */
 #ifndef VG_HOOKS_H
 #define VG_HOOKS_H

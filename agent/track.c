@@ -1,28 +1,13 @@
 /*
- * track: fall/rise counting and the track-script runner.
+ * track: fall/rise counting and the schedule of the checks.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "log.h"
 #include "track.h"
-
-int
-vg_child_exited(pid_t pid)
-{
-	siginfo_t si;
-
-	/* WNOWAIT: look, do not reap; ev_child still gets its exit */
-	memset(&si, 0, sizeof(si));
-	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-	    si.si_pid == pid;
-}
 
 int
 vg_track_note(struct vg_track_state *t, int success, unsigned fall,
@@ -70,10 +55,8 @@ vg_track_priority(const struct vg_conf *c, const struct vg_track_state *st,
 struct runner {
 	struct vg_tracks	*owner;
 	size_t			idx;
-	pid_t			pid;
-	int			timed_out;
-	ev_timer		every, timeout;
-	ev_child		child;
+	ev_timer		every;
+	struct vg_child		child;
 };
 
 struct vg_tracks {
@@ -85,75 +68,42 @@ struct vg_tracks {
 	void			*arg;
 };
 
+/* In the child (vg_child_start has set it up). */
+static void __attribute__((noreturn))
+exec_check(void *arg)
+{
+	const struct runner *r = arg;
+
+	execl("/bin/sh", "sh", "-c", r->owner->conf->tracks[r->idx].command,
+	    (char *)NULL);
+	_exit(127);
+}
+
 static void
 run_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct runner *r = w->data;
 	const struct vg_conf_track *t = &r->owner->conf->tracks[r->idx];
-	pid_t pid;
-	int fd;
-
-	(void)revents;
-	if (r->pid > 0)
-		return;			/* the last one is still running */
-	if ((pid = fork()) == -1) {
-		log_warn("track %s: fork", t->name);
-		return;
-	}
-	if (pid == 0) {
-		setpgid(0, 0);
-		if ((fd = open("/dev/null", O_RDWR)) != -1) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			if (fd > 1)
-				close(fd);
-		}
-		(void)close_range(3, ~0U, 0);
-		unsetenv("NOTIFY_SOCKET");
-		unsetenv("WATCHDOG_USEC");
-		unsetenv("WATCHDOG_PID");
-		execl("/bin/sh", "sh", "-c", t->command, (char *)NULL);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	r->pid = pid;
-	r->timed_out = 0;
-	ev_child_set(&r->child, pid, 0);
-	ev_child_start(loop, &r->child);
-	ev_timer_set(&r->timeout, (double)t->timeout / 1e9, 0.);
-	ev_timer_start(loop, &r->timeout);
-}
-
-static void
-timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct runner *r = w->data;
 
 	(void)loop;
 	(void)revents;
-	/* its exit may be in the same loop round, just not handled yet */
-	if (r->pid > 0 && !vg_child_exited(r->pid)) {
-		r->timed_out = 1;
-		kill(-r->pid, SIGKILL);
-	}
+	if (vg_child_running(&r->child))
+		return;			/* the last one is still running */
+	/* killed (SIGKILL, its group) at its timeout: a failure */
+	if (vg_child_start(&r->child, exec_check, r, t->timeout, 0) == -1)
+		log_warn("track %s: fork", t->name);
 }
 
 static void
-child_cb(struct ev_loop *loop, ev_child *w, int revents)
+exited(void *arg, int status, int timed_out)
 {
-	struct runner *r = w->data;
+	struct runner *r = arg;
 	struct vg_tracks *ts = r->owner;
 	const struct vg_conf_track *t = &ts->conf->tracks[r->idx];
 	struct vg_track_state *st = &ts->st[r->idx];
-	int ok = !r->timed_out && WIFEXITED(w->rstatus) &&
-	    WEXITSTATUS(w->rstatus) == 0;
+	int ok = !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 
-	(void)revents;
-	ev_child_stop(loop, w);
-	ev_timer_stop(loop, &r->timeout);
-	kill(-r->pid, SIGKILL);		/* what it left behind */
-	r->pid = 0;
-	if (r->timed_out)
+	if (timed_out)
 		st->timeouts++;
 	if (vg_track_note(st, ok, t->fall, t->rise)) {
 		log_info("track %s is %s%s", t->name, st->up ? "up" : "down",
@@ -162,6 +112,9 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		ts->changed(ts->arg);
 	}
 }
+
+/* stdout to /dev/null, stderr the agent's: a check's output is not read */
+static const struct vg_child_ops check_ops = { NULL, NULL, exited };
 
 struct vg_tracks *
 vg_tracks_new(struct ev_loop *loop, const struct vg_conf *c,
@@ -184,9 +137,8 @@ vg_tracks_new(struct ev_loop *loop, const struct vg_conf *c,
 		r->idx = i;
 		ev_timer_init(&r->every, run_cb, 0.,
 		    (double)c->tracks[i].interval / 1e9);
-		ev_init(&r->timeout, timeout_cb);
-		ev_child_init(&r->child, child_cb, 0, 0);
-		r->every.data = r->timeout.data = r->child.data = r;
+		vg_child_init(&r->child, loop, &check_ops, r);
+		r->every.data = r;
 		ev_timer_start(loop, &r->every);
 	}
 	return ts;
@@ -203,12 +155,7 @@ vg_tracks_free(struct vg_tracks *ts)
 		struct runner *r = &ts->r[i];
 
 		ev_timer_stop(ts->loop, &r->every);
-		ev_timer_stop(ts->loop, &r->timeout);
-		ev_child_stop(ts->loop, &r->child);
-		if (r->pid > 0) {
-			kill(-r->pid, SIGKILL);
-			(void)waitpid(r->pid, NULL, 0);
-		}
+		vg_child_stop(&r->child);
 	}
 	free(ts);
 }

@@ -4,7 +4,7 @@
  * consecutive failures or `rise` consecutive successes.  A failing track of
  * weight 0 makes the node `fault`; any other lowers its effective priority
  * by its weight.  The fall/rise counting is pure (vg_track_note); the
- * runner forks with ev_child and never blocks the loop.
+ * checks run through child.c and never block the loop.
  */
 #ifndef VG_TRACK_H
 #define VG_TRACK_H
@@ -21,10 +21,6 @@ struct vg_track_state {
 	unsigned	fails, oks;	/* consecutive */
 	uint64_t	runs, failures, timeouts;
 };
-
-/* Has this child exited (not yet reaped)?  A timeout that fires in the
- * same loop round as the exit must not count as one. */
-int	vg_child_exited(pid_t);
 
 /* One result; returns 1 if `up` changed. */
 int	vg_track_note(struct vg_track_state *, int success, unsigned fall,

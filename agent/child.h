@@ -1,0 +1,64 @@
+/*
+ * child: the one runner of the agent's short-lived children (the notify
+ * scripts, the state-file writer, the track scripts).  One child at a time
+ * per struct vg_child.  In the child, before its own code runs: its own
+ * process group, signals unblocked, stdin from /dev/null, stdout and stderr
+ * into a pipe that the loop reads line by line (or stdout to /dev/null and
+ * stderr the agent's, when no line callback is given), every other
+ * descriptor closed, systemd's variables unset.  At its timeout its group
+ * gets SIGTERM and, `grace` later, SIGKILL (grace 0: SIGKILL at once).  Its
+ * exit is seen through ev_child, never by blocking the loop; whatever it
+ * left in its group is killed with it.
+ */
+#ifndef VG_CHILD_H
+#define VG_CHILD_H
+
+#include <ev.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "clock.h"
+
+#define VG_CHILD_LINE	512	/* a longer output line is cut in pieces */
+
+struct vg_child_ops {
+	/* a line of its output (no newline); NULL: output not read */
+	void	(*line)(void *arg, const char *);
+	/* the timeout passed and it has not exited: it is being killed */
+	void	(*expired)(void *arg, pid_t);
+	/* it exited and was reaped (wait status); killed: after a timeout */
+	void	(*done)(void *arg, int status, int killed);
+};
+
+struct vg_child {
+	struct ev_loop		*loop;
+	const struct vg_child_ops *ops;
+	void			*arg;
+	pid_t			pid;		/* 0: none running */
+	int			killed;		/* 1 SIGTERM sent, 2 SIGKILL */
+	vg_ns			grace;
+	ev_child		cw;
+	ev_timer		timer;
+	ev_io			out;
+	int			out_fd;
+	char			line[VG_CHILD_LINE];
+	size_t			linelen;
+};
+
+/* Has this child exited (not yet reaped)?  A timeout that fires in the
+ * same loop round as the exit must not count as one. */
+int	vg_child_exited(pid_t);
+
+void	vg_child_init(struct vg_child *, struct ev_loop *,
+	    const struct vg_child_ops *, void *arg);
+/*
+ * Forks; in the child, after the set-up above, fn(fnarg) runs: it must
+ * exec or _exit.  0, or -1 with errno (nothing is running then).
+ */
+int	vg_child_start(struct vg_child *, void (*fn)(void *), void *fnarg,
+	    vg_ns timeout, vg_ns grace);
+int	vg_child_running(const struct vg_child *);
+/* Kills a running child's group and reaps it; done is not called. */
+void	vg_child_stop(struct vg_child *);
+
+#endif
