@@ -163,82 +163,112 @@ ifindex_of(const char *name, const char **cache_name, int *cache_idx)
 	return *cache_idx;
 }
 
+/*
+ * Fills one batch with the messages for vips[*i...n), as many as fit, and
+ * moves *i past them; a VIP whose link is missing takes a seq but no
+ * message (an add of it counts as failed).  Returns the messages put in.
+ */
+static size_t
+batch_fill(struct vg_nl *nl, struct mnl_nlmsg_batch *b,
+    const struct vg_conf_vip *vips, size_t *i, size_t n, int add,
+    unsigned lifetime_s, int *failed)
+{
+	const char *cname = NULL;
+	int cidx = 0;
+	size_t count = 0;
+
+	for (; *i < n; (*i)++) {
+		const struct vg_conf_vip *v = &vips[*i];
+		struct nlmsghdr *nlh;
+		struct ifaddrmsg *ifa;
+		int idx = ifindex_of(v->ifname, &cname, &cidx);
+
+		if (idx == 0) {
+			/* no such link: nothing to remove, cannot add */
+			if (add) {
+				log_warnx("vip %s: no interface %s", v->text,
+				    v->ifname);
+				(*failed)++;
+			}
+			nl->seq++;	/* keep seq == first + index */
+			continue;
+		}
+		nlh = mnl_nlmsg_put_header(mnl_nlmsg_batch_current(b));
+		nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK |
+		    (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+		nlh->nlmsg_seq = ++nl->seq;
+		ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+		ifa->ifa_family = (uint8_t)v->family;
+		ifa->ifa_prefixlen = v->prefixlen;
+		ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+		ifa->ifa_index = (unsigned)idx;
+		put_addr(nlh, v);
+		if (add) {
+			struct ifa_cacheinfo ci;
+
+			memset(&ci, 0, sizeof(ci));
+			ci.ifa_prefered = lifetime_s;
+			ci.ifa_valid = lifetime_s;
+			mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
+			if (v->family == AF_INET6)
+				mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+		}
+		if (!mnl_nlmsg_batch_next(b)) {
+			/* full: this message goes in the next batch */
+			nl->seq--;
+			break;
+		}
+		count++;
+	}
+	return count;
+}
+
+/* Waits for the acks of a sent batch (each failure logged by ack_cb);
+ * 0, or -1 if the socket failed. */
+static int
+batch_acks(struct vg_nl *nl, struct batch_ack *ack, size_t count)
+{
+	char rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
+
+	while (ack->acked < count) {
+		mnl_cb_t ctl[NLMSG_MIN_TYPE] = { 0 };
+		ssize_t r = nl_recv(nl, rbuf, sizeof(rbuf));
+
+		ctl[NLMSG_ERROR] = ack_cb;
+		if (r < 0) {
+			log_warn("netlink: waiting for %zu acks",
+			    count - ack->acked);
+			return -1;
+		}
+		if (mnl_cb_run2(rbuf, (size_t)r, 0, nl->portid, NULL, ack, ctl,
+		    NLMSG_MIN_TYPE) == MNL_CB_ERROR) {
+			log_warn("netlink reply");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 vg_vip_apply(struct vg_nl *nl, const struct vg_conf_vip *vips, size_t n,
     int add, unsigned lifetime_s)
 {
 	static char buf[BATCH_BYTES + 4096];
-	char rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
-	const char *cname = NULL;
-	int cidx = 0, failed = 0;
+	int failed = 0;
 	size_t i = 0;
 
 	while (i < n) {
 		struct mnl_nlmsg_batch *b = mnl_nlmsg_batch_start(buf, BATCH_BYTES);
 		struct batch_ack ack;
-		size_t start = i, count;
-		uint32_t first = nl->seq + 1;
+		size_t count;
 
-		ack.failed = 0;
+		memset(&ack, 0, sizeof(ack));
 		ack.add = add;
-		ack.vips = vips + start;
-		for (; i < n; i++) {
-			const struct vg_conf_vip *v = &vips[i];
-			struct nlmsghdr *nlh;
-			struct ifaddrmsg *ifa;
-			int idx = ifindex_of(v->ifname, &cname, &cidx);
-
-			if (idx == 0) {
-				/* no such link: nothing to remove, cannot add */
-				if (add) {
-					log_warnx("vip %s: no interface %s",
-					    v->text, v->ifname);
-					failed++;
-				}
-				nl->seq++;	/* keep seq == first + index */
-				continue;
-			}
-			nlh = mnl_nlmsg_put_header(mnl_nlmsg_batch_current(b));
-			nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
-			nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK |
-			    (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
-			nlh->nlmsg_seq = ++nl->seq;
-			ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-			ifa->ifa_family = (uint8_t)v->family;
-			ifa->ifa_prefixlen = v->prefixlen;
-			ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-			ifa->ifa_index = (unsigned)idx;
-			put_addr(nlh, v);
-			if (add) {
-				struct ifa_cacheinfo ci;
-
-				memset(&ci, 0, sizeof(ci));
-				ci.ifa_prefered = lifetime_s;
-				ci.ifa_valid = lifetime_s;
-				mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
-				if (v->family == AF_INET6)
-					mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
-			}
-			if (!mnl_nlmsg_batch_next(b)) {
-				/* full: this message goes in the next batch */
-				nl->seq--;
-				break;
-			}
-		}
-		ack.first = first;
+		ack.vips = vips + i;
+		ack.first = nl->seq + 1;
+		count = batch_fill(nl, b, vips, &i, n, add, lifetime_s, &failed);
 		ack.last = nl->seq;
-		ack.acked = 0;
-		count = 0;
-		{
-			/* messages actually in the batch */
-			const struct nlmsghdr *h = mnl_nlmsg_batch_head(b);
-			int left = (int)mnl_nlmsg_batch_size(b);
-
-			while (mnl_nlmsg_ok(h, left)) {
-				count++;
-				h = mnl_nlmsg_next(h, &left);
-			}
-		}
 		if (count > 0 && mnl_socket_sendto(nl->sock,
 		    mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b)) < 0) {
 			log_warn("netlink send");
@@ -246,24 +276,9 @@ vg_vip_apply(struct vg_nl *nl, const struct vg_conf_vip *vips, size_t n,
 			return -1;
 		}
 		mnl_nlmsg_batch_stop(b);
-		while (ack.acked < count) {
-			mnl_cb_t ctl[NLMSG_MIN_TYPE] = { 0 };
-			ssize_t r = nl_recv(nl, rbuf, sizeof(rbuf));
-
-			ctl[NLMSG_ERROR] = ack_cb;
-			if (r < 0) {
-				log_warn("netlink: waiting for %zu acks",
-				    count - ack.acked);
-				return -1;
-			}
-			if (mnl_cb_run2(rbuf, (size_t)r, 0, nl->portid, NULL,
-			    &ack, ctl, NLMSG_MIN_TYPE) == MNL_CB_ERROR) {
-				log_warn("netlink reply");
-				return -1;
-			}
-		}
+		if (batch_acks(nl, &ack, count) == -1)
+			return -1;
 		failed += ack.failed;
-		(void)start;
 	}
 	return failed;
 }
