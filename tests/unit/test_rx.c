@@ -1,0 +1,672 @@
+/*
+ * test_rx: the receive pipeline in rx.c: accepted messages, and every drop
+ * reason in carp's order, counted in total and against the peer once the
+ * sender is known, with nothing else moving; a one-bit flip anywhere is
+ * never accepted; replays and stale incarnations per sender; auth = none;
+ * peers are known by address, not port.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rxfix.h"
+
+/* ---- rx: accepted */
+
+static void
+test_rx_accepts(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT];
+	struct vg_rx_result res;
+	struct vg_msg m;
+	size_t len;
+
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	m.echo_seq = 9;
+	m.u.hb.echo_delay_us = 250;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, BETA, &res);
+	assert_int_equal(f->rx.accepted, 1);
+	assert_ptr_equal(res.peer, peer(f, BETA));
+	assert_msg_equal(&res.msg, &m);
+	assert_int_equal(res.gap, 0);
+	assert_true(peer(f, BETA)->replay.incarnation == INC);
+	assert_true(peer(f, BETA)->replay.high == 1);
+
+	/* an IPv6 peer, and every type */
+	m = msg_from(f, GAMMA, VG_MSG_VOTE, 1);
+	m.flags = VG_FLAG_PRE | VG_FLAG_GRANTED;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, GAMMA, &res);
+	assert_ptr_equal(res.peer, peer(f, GAMMA));
+	m = msg_from(f, GAMMA, VG_MSG_VOTE_REQUEST, 2);
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, GAMMA, &res);
+	m = msg_from(f, GAMMA, VG_MSG_RELEASE, 3);
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, GAMMA, &res);
+	m = msg_from(f, GAMMA, VG_MSG_TRANSFER, 4);
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, GAMMA, &res);
+	assert_int_equal(f->rx.accepted, 5);
+	assert_int_equal(res.gap, 0);
+
+	/* gaps are reported for vg_peer_heard */
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 5);
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, BETA, &res);
+	assert_int_equal(res.gap, 3);
+}
+
+static void
+test_rx_source_port_ignored(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT];
+	struct vg_rx_result res;
+	struct sockaddr_in sin;
+	struct vg_msg m;
+	size_t len;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(1);
+	assert_int_equal(inet_pton(AF_INET, "192.0.2.2", &sin.sin_addr), 1);
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept_src(f, buf, len, (struct sockaddr *)&sin, sizeof(sin), &res);
+}
+
+/* ---- rx: every drop, in order */
+
+static void
+test_rx_drop_truncated(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT];
+	struct sockaddr_storage ss;
+	socklen_t sl = src_of(f, BETA, &ss);
+	struct vg_msg m;
+	size_t len;
+
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	len = build(f, &m, buf, sizeof(buf));
+	/* even a packet that would be valid */
+	expect_drop_src(f, buf, len, 1, (struct sockaddr *)&ss, sl,
+	    VG_DROP_TRUNCATED, NULL);
+	/* and nothing was recorded: the same seq is still fresh */
+	expect_accept(f, buf, len, BETA, &(struct vg_rx_result){ 0 });
+}
+
+static void
+test_rx_drop_short(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT];
+	struct vg_msg m;
+
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, VG_HDR_LEN + VG_MAC_LEN - 1, BETA, VG_DROP_SHORT,
+	    NULL);
+	expect_drop(f, buf, 1, BETA, VG_DROP_SHORT, NULL);
+	expect_drop(f, buf, 0, BETA, VG_DROP_SHORT, NULL);
+}
+
+static void
+test_rx_drop_magic(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT];
+	struct vg_msg m;
+	size_t len;
+
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	len = build(f, &m, buf, sizeof(buf));
+	memcpy(buf, "VGL2", 4);
+	vg_auth_sign(&f->auth, buf, len);
+	expect_drop(f, buf, len, BETA, VG_DROP_MAGIC, NULL);
+	memcpy(buf, "1LGV", 4);
+	vg_auth_sign(&f->auth, buf, len);
+	expect_drop(f, buf, len, BETA, VG_DROP_MAGIC, NULL);
+}
+
+static void
+test_rx_drop_version(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT];
+	struct vg_msg m;
+	size_t len;
+
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	len = build(f, &m, buf, sizeof(buf));
+	buf[4] = VG_VERSION + 1;
+	vg_auth_sign(&f->auth, buf, len);
+	expect_drop(f, buf, len, BETA, VG_DROP_VERSION, NULL);
+	buf[4] = 0;
+	vg_auth_sign(&f->auth, buf, len);
+	expect_drop(f, buf, len, BETA, VG_DROP_VERSION, NULL);
+}
+
+static void
+test_rx_drop_type(void **state)
+{
+	static const uint8_t bad[] = { 0, VG_MSG_TYPE_MAX + 1, 0x80, 0xff };
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT];
+	struct vg_msg m;
+	size_t len, i;
+
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	len = build(f, &m, buf, sizeof(buf));
+	for (i = 0; i < sizeof(bad); i++) {
+		buf[5] = bad[i];
+		vg_auth_sign(&f->auth, buf, len);
+		expect_drop(f, buf, len, BETA, VG_DROP_TYPE, NULL);
+	}
+}
+
+static void
+test_rx_drop_length(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT + 16];
+	struct vg_msg m;
+	size_t len;
+
+	/* HEARTBEAT is 78: 77 and 79 are not */
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	len = build(f, &m, buf, sizeof(buf));
+	buf[len] = 0;
+	expect_drop(f, buf, len + 1, BETA, VG_DROP_LENGTH, NULL);
+	expect_drop(f, buf, len - 1, BETA, VG_DROP_LENGTH, NULL);
+	/* VOTE is 76 */
+	m = msg_from(f, BETA, VG_MSG_VOTE, 1);
+	len = build(f, &m, buf, sizeof(buf));
+	assert_int_equal(len, 76);
+	buf[len] = 0;
+	expect_drop(f, buf, len + 1, BETA, VG_DROP_LENGTH, NULL);
+	expect_drop(f, buf, len - 1, BETA, VG_DROP_LENGTH, NULL);
+	/* the body-less ones are 74: one more is a length error, one less short */
+	m = msg_from(f, BETA, VG_MSG_RELEASE, 1);
+	len = build(f, &m, buf, sizeof(buf));
+	buf[len] = 0;
+	expect_drop(f, buf, len + 1, BETA, VG_DROP_LENGTH, NULL);
+	expect_drop(f, buf, len - 1, BETA, VG_DROP_SHORT, NULL);
+	/* a HEARTBEAT header with a VOTE's length */
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, vg_proto_len(VG_MSG_VOTE), BETA, VG_DROP_LENGTH, NULL);
+}
+
+static void
+malformed(struct fix *f, const struct vg_msg *m)
+{
+	uint8_t buf[VG_MAX_PKT];
+	size_t len = build(f, m, buf, sizeof(buf));
+
+	expect_drop(f, buf, len, BETA, VG_DROP_MALFORMED, NULL);
+}
+
+static void
+test_rx_drop_malformed(void **state)
+{
+	struct fix *f = *state;
+	struct vg_msg m;
+
+	/* state out of range */
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	m.state = 0;
+	malformed(f, &m);
+	m.state = VG_ST_MAX + 1;
+	malformed(f, &m);
+	m.state = 0xff;
+	malformed(f, &m);
+	/* a flag the type may not carry */
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	m.flags = VG_FLAG_GRANTED;
+	malformed(f, &m);
+	m.flags = VG_FLAG_PRE;
+	malformed(f, &m);
+	m = msg_from(f, BETA, VG_MSG_VOTE_REQUEST, 1);
+	m.flags = VG_FLAG_GRANTED;
+	malformed(f, &m);
+	m = msg_from(f, BETA, VG_MSG_VOTE, 1);
+	m.flags = VG_FLAG_LAPSED;
+	malformed(f, &m);
+	m = msg_from(f, BETA, VG_MSG_RELEASE, 1);
+	m.flags = VG_FLAG_PRE;
+	malformed(f, &m);
+	m = msg_from(f, BETA, VG_MSG_TRANSFER, 1);
+	m.flags = VG_FLAG_LAPSED;
+	malformed(f, &m);
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	m.flags = VG_FLAG_LAPSED | 0x0008;
+	malformed(f, &m);
+	m.flags = 0x8000;
+	malformed(f, &m);
+	/* sender 0, seq 0, incarnation 0 */
+	m = msg_from(f, 0, VG_MSG_HEARTBEAT, 1);
+	malformed(f, &m);
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 0);
+	malformed(f, &m);
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	m.incarnation = 0;
+	malformed(f, &m);
+	assert_int_equal(f->rx.drops[VG_DROP_MALFORMED], 14);
+}
+
+static void
+test_rx_drop_cluster(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT];
+	struct vg_msg m;
+	size_t len;
+
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	m.cluster_id = f->rx.cluster_id ^ 1;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_CLUSTER, NULL);
+}
+
+static void
+test_rx_drop_target(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT];
+	struct vg_msg m;
+	size_t len;
+
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	m.target = GAMMA;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_TARGET, NULL);
+	m.target = 0;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_TARGET, NULL);
+}
+
+static void
+test_rx_drop_self(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT];
+	struct vg_msg m;
+	size_t len;
+
+	m = msg_from(f, ALPHA, VG_MSG_HEARTBEAT, 1);
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_SELF, NULL);
+	expect_drop(f, buf, len, ALPHA, VG_DROP_SELF, NULL);
+}
+
+static void
+test_rx_drop_unknown_peer(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT];
+	struct vg_msg m;
+	size_t len;
+
+	m = msg_from(f, 9, VG_MSG_HEARTBEAT, 1);
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_UNKNOWN_PEER, NULL);
+	m = msg_from(f, 0xffff, VG_MSG_HEARTBEAT, 1);
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_UNKNOWN_PEER, NULL);
+}
+
+static void
+test_rx_drop_address(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT];
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	struct vg_msg m;
+	size_t len;
+
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	len = build(f, &m, buf, sizeof(buf));
+	/* beta's id from gamma's address (another family) */
+	expect_drop(f, buf, len, GAMMA, VG_DROP_ADDRESS, peer(f, BETA));
+	/* from a host next door */
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(5405);
+	assert_int_equal(inet_pton(AF_INET, "192.0.2.3", &sin.sin_addr), 1);
+	expect_drop_src(f, buf, len, 0, (struct sockaddr *)&sin, sizeof(sin),
+	    VG_DROP_ADDRESS, peer(f, BETA));
+	/* gamma from a neighbour of its IPv6 address */
+	m = msg_from(f, GAMMA, VG_MSG_HEARTBEAT, 1);
+	len = build(f, &m, buf, sizeof(buf));
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::4", &sin6.sin6_addr), 1);
+	expect_drop_src(f, buf, len, 0, (struct sockaddr *)&sin6, sizeof(sin6),
+	    VG_DROP_ADDRESS, peer(f, GAMMA));
+	assert_int_equal(peer(f, BETA)->drops[VG_DROP_ADDRESS], 2);
+	assert_int_equal(peer(f, GAMMA)->drops[VG_DROP_ADDRESS], 1);
+}
+
+static void
+test_rx_drop_auth(void **state)
+{
+	struct fix *f = *state;
+	struct vg_auth other, none;
+	uint8_t buf[VG_MAX_PKT], key[32];
+	struct vg_msg m;
+	size_t len;
+
+	memset(&other, 0, sizeof(other));
+	test_key(key, 2);
+	vg_auth_set_key(&other, key, sizeof(key));
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	len = build_with(&other, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_AUTH, peer(f, BETA));
+	/* the key, one byte shorter */
+	test_key(key, 1);
+	vg_auth_set_key(&other, key, 31);
+	len = build_with(&other, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_AUTH, peer(f, BETA));
+	/* no MAC at all (a sender with auth = none) */
+	memset(&none, 0, sizeof(none));
+	vg_auth_set_none(&none);
+	len = build_with(&none, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_AUTH, peer(f, BETA));
+	assert_int_equal(peer(f, BETA)->drops[VG_DROP_AUTH], 3);
+	/* the replay window saw nothing: the seq is still fresh */
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, BETA, &(struct vg_rx_result){ 0 });
+}
+
+/* Every single-bit change of a valid packet is rejected, never accepted. */
+static void
+test_rx_bit_flips(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT], pkt[VG_MAX_PKT];
+	struct vg_peer saved_peers[VG_MAX_NODES];
+	struct vg_rx saved_rx;
+	struct vg_rx_result res;
+	uint64_t reasons[VG_DROP_MAX];
+	struct vg_msg m;
+	size_t len, i;
+	int bit;
+
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 77);
+	m.flags = VG_FLAG_LAPSED;
+	m.state = VG_ST_ACTIVE;
+	m.echo_seq = 0x123456;
+	m.active = BETA;
+	m.u.hb.echo_delay_us = 0xabcdef;
+	len = build(f, &m, pkt, sizeof(pkt));
+	/* a window that has seen seq 70, so that replay would pass most seqs */
+	m.seq = 70;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, BETA, &res);
+	saved_rx = f->rx;
+	memcpy(saved_peers, f->peers, sizeof(saved_peers));
+	memset(reasons, 0, sizeof(reasons));
+
+	for (i = 0; i < len; i++) {
+		for (bit = 0; bit < 8; bit++) {
+			f->rx = saved_rx;
+			memcpy(f->peers, saved_peers, sizeof(saved_peers));
+			memcpy(buf, pkt, len);
+			buf[i] ^= (uint8_t)(1u << bit);
+			input(f, buf, len, BETA, &res);
+			if (res.drop == VG_DROP_NONE)
+				fail_msg("byte %zu bit %d flipped: accepted", i, bit);
+			assert_int_equal(f->rx.accepted, saved_rx.accepted);
+			reasons[res.drop]++;
+			if (i < 4)
+				assert_int_equal(res.drop, VG_DROP_MAGIC);
+			else if (i == 4)
+				assert_int_equal(res.drop, VG_DROP_VERSION);
+			else if (i >= 8 && i < 12)
+				assert_int_equal(res.drop, VG_DROP_CLUSTER);
+			else if (i >= 14 && i < 16)
+				assert_int_equal(res.drop, VG_DROP_TARGET);
+			else if (i >= 18)	/* reserved, term..body, mac */
+				assert_int_equal(res.drop, VG_DROP_AUTH);
+		}
+	}
+	assert_true(reasons[VG_DROP_AUTH] >= (len - 18) * 8);
+	assert_true(reasons[VG_DROP_MALFORMED] > 0);
+	/* and the packet itself, unchanged, is fine */
+	f->rx = saved_rx;
+	memcpy(f->peers, saved_peers, sizeof(saved_peers));
+	expect_accept(f, pkt, len, BETA, &res);
+	assert_true(res.msg.seq == 77);
+}
+
+static void
+test_rx_drop_stale_incarnation(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT];
+	struct vg_rx_result res;
+	struct vg_msg m;
+	size_t len;
+
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 5);
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, BETA, &res);
+	/* the previous life of beta, however high its seq */
+	m.incarnation = INC - 1;
+	m.seq = 1000000;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_STALE, peer(f, BETA));
+	/* a newer one starts afresh, seq 1 included */
+	m.incarnation = INC + 1;
+	m.seq = 1;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, BETA, &res);
+	assert_int_equal(res.gap, 0);
+	/* and now INC itself is stale */
+	m.incarnation = INC;
+	m.seq = 6;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_STALE, peer(f, BETA));
+	assert_int_equal(peer(f, BETA)->drops[VG_DROP_STALE], 2);
+}
+
+static void
+send_seq(struct fix *f, uint64_t seq, enum vg_drop want, int64_t gap)
+{
+	uint8_t buf[VG_MAX_PKT];
+	struct vg_rx_result res;
+	struct vg_msg m;
+	size_t len;
+
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, seq);
+	len = build(f, &m, buf, sizeof(buf));
+	if (want == VG_DROP_NONE) {
+		expect_accept(f, buf, len, BETA, &res);
+		if (res.gap != gap)
+			fail_msg("seq %llu: gap %lld, wanted %lld",
+			    (unsigned long long)seq, (long long)res.gap,
+			    (long long)gap);
+	} else
+		expect_drop(f, buf, len, BETA, want, peer(f, BETA));
+}
+
+static void
+test_rx_drop_replay(void **state)
+{
+	struct fix *f = *state;
+
+	/* the same seq twice */
+	send_seq(f, 100, VG_DROP_NONE, 0);
+	send_seq(f, 100, VG_DROP_REPLAY, 0);
+	/* older than the 64-seq window: even never seen, it is refused */
+	send_seq(f, 100 - VG_REPLAY_WINDOW, VG_DROP_REPLAY, 0);
+	send_seq(f, 1, VG_DROP_REPLAY, 0);
+	/* the oldest seq inside the window, not seen: accepted, then not */
+	send_seq(f, 100 - VG_REPLAY_WINDOW + 1, VG_DROP_NONE, -1);
+	send_seq(f, 100 - VG_REPLAY_WINDOW + 1, VG_DROP_REPLAY, 0);
+	/* reordered: 101, 104, then the late 103 and 102, each once */
+	send_seq(f, 101, VG_DROP_NONE, 0);
+	send_seq(f, 104, VG_DROP_NONE, 2);
+	send_seq(f, 103, VG_DROP_NONE, -1);
+	send_seq(f, 103, VG_DROP_REPLAY, 0);
+	send_seq(f, 102, VG_DROP_NONE, -1);
+	send_seq(f, 102, VG_DROP_REPLAY, 0);
+	send_seq(f, 104, VG_DROP_REPLAY, 0);
+	send_seq(f, 101, VG_DROP_REPLAY, 0);
+	/* a jump past the whole window forgets it */
+	send_seq(f, 1000, VG_DROP_NONE, 895);
+	send_seq(f, 999, VG_DROP_NONE, -1);
+	send_seq(f, 1000 - VG_REPLAY_WINDOW, VG_DROP_REPLAY, 0);
+	send_seq(f, 104, VG_DROP_REPLAY, 0);
+	assert_int_equal(peer(f, BETA)->drops[VG_DROP_REPLAY], 10);
+	assert_int_equal(f->rx.drops[VG_DROP_REPLAY], 10);
+	assert_int_equal(f->rx.accepted, 8);
+}
+
+/* A replay window is per sender. */
+static void
+test_rx_replay_per_sender(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT];
+	struct vg_rx_result res;
+	struct vg_msg m;
+	size_t len;
+
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 10);
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, BETA, &res);
+	m = msg_from(f, GAMMA, VG_MSG_HEARTBEAT, 10);
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, GAMMA, &res);
+	assert_int_equal(f->rx.accepted, 2);
+}
+
+static void
+test_rx_auth_none(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT], zero[VG_MAC_LEN];
+	struct vg_rx_result res;
+	struct vg_msg m;
+	size_t len;
+
+	memset(zero, 0, sizeof(zero));
+	vg_auth_set_none(&f->auth);
+	assert_int_equal(f->auth.mode, VG_AUTH_NONE);
+	assert_int_equal(f->auth.keylen, 0);
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	len = build(f, &m, buf, sizeof(buf));
+	/* sign leaves a zero MAC */
+	assert_memory_equal(buf + len - VG_MAC_LEN, zero, VG_MAC_LEN);
+	expect_accept(f, buf, len, BETA, &res);
+	/* no MAC check: anything in the MAC bytes passes */
+	m.seq = 2;
+	len = build(f, &m, buf, sizeof(buf));
+	memset(buf + len - VG_MAC_LEN, 0xa5, VG_MAC_LEN);
+	expect_accept(f, buf, len, BETA, &res);
+	/* the other checks still run */
+	m.seq = 3;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, GAMMA, VG_DROP_ADDRESS, peer(f, BETA));
+	m.seq = 2;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_REPLAY, peer(f, BETA));
+	assert_int_equal(f->rx.accepted, 2);
+}
+
+static void
+test_sockaddr_same_host(void **state)
+{
+	struct sockaddr_in a, b;
+	struct sockaddr_in6 c, d;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons(1);
+	inet_pton(AF_INET, "192.0.2.2", &a.sin_addr);
+	b = a;
+	b.sin_port = htons(2);
+	memset(&c, 0, sizeof(c));
+	c.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::3", &c.sin6_addr);
+	d = c;
+	d.sin6_port = htons(9);
+	assert_true(vg_sockaddr_same_host((struct sockaddr *)&a, sizeof(a),
+	    (struct sockaddr *)&b, sizeof(b)));
+	assert_true(vg_sockaddr_same_host((struct sockaddr *)&c, sizeof(c),
+	    (struct sockaddr *)&d, sizeof(d)));
+	assert_false(vg_sockaddr_same_host((struct sockaddr *)&a, sizeof(a),
+	    (struct sockaddr *)&c, sizeof(c)));
+	/* a short sockaddr is nobody */
+	assert_false(vg_sockaddr_same_host((struct sockaddr *)&a, 4,
+	    (struct sockaddr *)&b, sizeof(b)));
+	b.sin_addr.s_addr ^= htonl(1);
+	assert_false(vg_sockaddr_same_host((struct sockaddr *)&a, sizeof(a),
+	    (struct sockaddr *)&b, sizeof(b)));
+	d.sin6_addr.s6_addr[15] ^= 1;
+	assert_false(vg_sockaddr_same_host((struct sockaddr *)&c, sizeof(c),
+	    (struct sockaddr *)&d, sizeof(d)));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_rx_accepts, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_source_port_ignored,
+		    fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_drop_truncated, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_drop_short, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_drop_magic, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_drop_version, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_drop_type, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_drop_length, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_drop_malformed, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_drop_cluster, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_drop_target, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_drop_self, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_drop_unknown_peer,
+		    fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_drop_address, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_drop_auth, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_bit_flips, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_drop_stale_incarnation,
+		    fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_drop_replay, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_replay_per_sender,
+		    fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_auth_none, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test(test_sockaddr_same_host),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
