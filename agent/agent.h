@@ -29,8 +29,7 @@ struct vg_agent {
 	struct vg_conf		*conf;
 	const struct vg_conf_node *self;
 	struct vg_auth		auth;
-	struct vg_peer		*peers;
-	size_t			n_peers;
+	struct vg_peers		peers;		/* rx shares it */
 	struct vg_rx		rx;
 	struct vg_control	*ctl;
 	struct vg_hooks		*hooks;

@@ -38,8 +38,8 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 
 	if (f == NULL)
 		return NULL;
-	for (i = 0; i < a->n_peers; i++)
-		alive += a->peers[i].alive;
+	for (i = 0; i < a->peers.n; i++)
+		alive += vg_peer_alive(&a->peers.p[i], now);
 	head(f, "vigil_node_state", "gauge",
 	    "1 for the state this node is in, 0 for the others.");
 	for (s = 1; s <= VG_ST_MAX; s++)
@@ -64,20 +64,20 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 	one(f, "vigil_peers_alive", "gauge", "Peers heard within dead_time.",
 	    (double)alive);
 	head(f, "vigil_peer_up", "gauge", "1 if the peer is alive.");
-	for (i = 0; i < a->n_peers; i++)
-		fprintf(f, "vigil_peer_up{peer=\"%s\"} %d\n", a->peers[i].name,
-		    a->peers[i].alive);
+	for (i = 0; i < a->peers.n; i++)
+		fprintf(f, "vigil_peer_up{peer=\"%s\"} %d\n", a->peers.p[i].name,
+		    vg_peer_alive(&a->peers.p[i], now));
 	head(f, "vigil_peer_rtt_seconds", "gauge",
 	    "Smoothed round trip to the peer.");
-	for (i = 0; i < a->n_peers; i++)
-		if (a->peers[i].rtt_valid)
+	for (i = 0; i < a->peers.n; i++)
+		if (a->peers.p[i].rtt_valid)
 			fprintf(f, "vigil_peer_rtt_seconds{peer=\"%s\"} %.9f\n",
-			    a->peers[i].name, (double)a->peers[i].srtt / 1e9);
+			    a->peers.p[i].name, (double)a->peers.p[i].srtt / 1e9);
 	head(f, "vigil_peer_lost_total", "counter",
 	    "Messages from the peer that never arrived (seq gaps).");
-	for (i = 0; i < a->n_peers; i++)
+	for (i = 0; i < a->peers.n; i++)
 		fprintf(f, "vigil_peer_lost_total{peer=\"%s\"} %llu\n",
-		    a->peers[i].name, (unsigned long long)a->peers[i].lost);
+		    a->peers.p[i].name, (unsigned long long)a->peers.p[i].lost);
 	one(f, "vigil_packets_sent_total", "counter", "Datagrams sent.",
 	    (double)a->stats.tx_packets);
 	one(f, "vigil_send_errors_total", "counter", "Datagrams that failed to go.",

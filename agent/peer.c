@@ -1,6 +1,7 @@
 /*
  * peer: liveness deadlines, loss and round-trip accounting; pure.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "peer.h"
@@ -163,4 +164,53 @@ vg_ns
 vg_peer_rtt_bound(const struct vg_peer *p)
 {
 	return p->rtt_valid ? p->srtt + 4 * p->rttvar : 0;
+}
+
+int
+vg_peer_alive(const struct vg_peer *p, vg_ns now)
+{
+	return p->alive && now < p->dead_at;
+}
+
+/* ---- the peer table */
+
+int
+vg_peers_reconf(struct vg_peers *next, const struct vg_peers *cur,
+    const struct vg_conf *c)
+{
+	const struct vg_conf_node *n;
+	struct vg_peer *p;
+	size_t i, j;
+
+	next->n = 0;
+	if ((next->p = calloc(c->n_nodes, sizeof(*next->p))) == NULL)
+		return -1;
+	for (i = 0; i < c->n_nodes; i++) {
+		if ((int)i == c->self)
+			continue;
+		n = &c->nodes[i];
+		p = &next->p[next->n++];
+		for (j = 0; j < cur->n && cur->p[j].id != n->id; j++)
+			;
+		if (j == cur->n) {
+			vg_peer_init(p, n);
+			continue;
+		}
+		*p = cur->p[j];		/* what was heard of it stays */
+		memcpy(p->name, n->name, sizeof(p->name));
+		memcpy(p->address, n->address, sizeof(p->address));
+		p->sa = n->sa;
+		p->salen = n->salen;
+		p->votes = n->votes;
+		p->role = n->role;
+	}
+	return 0;
+}
+
+void
+vg_peers_free(struct vg_peers *t)
+{
+	free(t->p);
+	t->p = NULL;
+	t->n = 0;
 }

@@ -7,6 +7,14 @@
  * Each peer has its own outgoing seq stream (so that a gap in what a peer
  * receives is a loss) and a ring of the send times of the last seqs, which an
  * echo_seq coming back turns into a round-trip sample.
+ *
+ * Liveness has two views, and the election's is the authoritative one: a
+ * node is heard when it was heard within dead_time (election.c,
+ * heard_within), and that decides votes, quorum, ranks and candidacy.
+ * `alive` here is set from the same message at the same `now` with the same
+ * dead_time, but goes false only when vg_peer_tick runs after dead_at;
+ * what is shown (status, metrics) asks vg_peer_alive(p, now), which is
+ * never true where the election treats the peer as unheard.
  */
 #ifndef VG_PEER_H
 #define VG_PEER_H
@@ -71,6 +79,9 @@ struct vg_peer {
 
 void		vg_peer_init(struct vg_peer *, const struct vg_conf_node *);
 
+/* Heard within dead_time at `now`: the view to show (see above). */
+int		vg_peer_alive(const struct vg_peer *, vg_ns now);
+
 /* The next seq of our stream to it, its send time recorded as `now`. */
 uint64_t	vg_peer_next_seq(struct vg_peer *, vg_ns now);
 
@@ -96,5 +107,26 @@ vg_ns		vg_peer_sent_at(const struct vg_peer *, uint64_t seq);
 vg_ns		vg_peer_deadline(const struct vg_peer *);
 
 const char	*vg_peer_event_name(enum vg_peer_event);
+
+/*
+ * The peer table: every node of the config but this one, in config order.
+ * One per agent, shared, never copied: rx.c finds senders in it (and moves
+ * their replay windows), the shell sends, times and shows from it.
+ */
+struct vg_peers {
+	struct vg_peer	*p;
+	size_t		n;
+};
+
+/*
+ * Builds in `next` the table for config `c` from `cur` (empty at start): a
+ * node whose id `cur` has keeps everything heard of it (liveness, replay
+ * window, round trip, counters, our seq stream to it) and takes its
+ * identity (name, address, votes, role) from `c`; a new one starts clean.
+ * `cur` is not touched.  0, or -1 (out of memory: `next` is empty).
+ */
+int		vg_peers_reconf(struct vg_peers *next, const struct vg_peers *cur,
+		    const struct vg_conf *c);
+void		vg_peers_free(struct vg_peers *);
 
 #endif

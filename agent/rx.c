@@ -11,9 +11,9 @@ vg_rx_peer_by_id(struct vg_rx *rx, uint16_t id)
 {
 	size_t i;
 
-	for (i = 0; i < rx->n_peers; i++)
-		if (rx->peers[i].id == id)
-			return &rx->peers[i];
+	for (i = 0; i < rx->peers->n; i++)
+		if (rx->peers->p[i].id == id)
+			return &rx->peers->p[i];
 	return NULL;
 }
 

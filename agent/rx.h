@@ -21,8 +21,7 @@ struct vg_rx {
 	uint32_t		cluster_id;
 	uint16_t		self_id;
 	const struct vg_auth	*auth;
-	struct vg_peer		*peers;
-	size_t			n_peers;
+	struct vg_peers		*peers;	/* the agent's table, shared */
 	uint64_t		accepted;
 	uint64_t		drops[VG_DROP_MAX];
 };

@@ -52,7 +52,7 @@ peer_json(const struct vg_agent *a, const struct vg_peer *p, vg_ns now)
 	ADD("port", json_object_new_int(vg_conf_node_by_id(a->conf, p->id)->port));
 	ADD("role", json_object_new_string(vg_role_name(p->role)));
 	ADD("votes", json_object_new_int(p->votes));
-	ADD("alive", json_object_new_boolean(p->alive));
+	ADD("alive", json_object_new_boolean(vg_peer_alive(p, now)));
 	ADD("state", json_object_new_string(p->ever_seen ?
 	    vg_state_name(m->state) : "unknown"));
 	ADD("term", json_object_new_int64((int64_t)m->term));
@@ -60,7 +60,7 @@ peer_json(const struct vg_agent *a, const struct vg_peer *p, vg_ns now)
 	ADD("priority", p->ever_seen ? json_object_new_int(m->priority) : NULL);
 	ADD("incarnation", json_object_new_int64((int64_t)m->incarnation));
 	ADD("last_seen_ms", ms_or_null(now - p->last_seen, p->ever_seen));
-	ADD("up_for_ms", ms_or_null(now - p->up_since, p->alive));
+	ADD("up_for_ms", ms_or_null(now - p->up_since, vg_peer_alive(p, now)));
 	ADD("rtt_us", us_or_null(p->srtt, p->rtt_valid));
 	ADD("rtt_last_us", us_or_null(p->rtt_last, p->rtt_valid));
 	ADD("rtt_max_us", us_or_null(p->rtt_max, p->rtt_valid));
@@ -219,8 +219,8 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	    json_object_new_int64((now - a->started) / VG_NS_PER_MS));
 	json_object_object_add(r, "node", nd);
 
-	for (i = 0; i < a->n_peers; i++)
-		json_object_array_add(peers, peer_json(a, &a->peers[i], now));
+	for (i = 0; i < a->peers.n; i++)
+		json_object_array_add(peers, peer_json(a, &a->peers.p[i], now));
 	json_object_object_add(r, "peers", peers);
 	json_object_object_add(r, "drops", drops_json(a->rx.drops));
 	for (i = 0; i < c->n_vips; i++) {

@@ -55,11 +55,11 @@ notify_status(struct vg_agent *a)
 	size_t i, alive = 0;
 
 	log_set_state(vg_state_name(a->el.state), (unsigned long long)a->el.term);
-	for (i = 0; i < a->n_peers; i++)
-		alive += a->peers[i].alive;
+	for (i = 0; i < a->peers.n; i++)
+		alive += (size_t)vg_peer_alive(&a->peers.p[i], vg_now());
 	sd_notifyf(0, "STATUS=%s, term %llu, active %u, %zu/%zu peers alive%s",
 	    vg_state_name(a->el.state), (unsigned long long)a->el.term,
-	    a->el.active_id, alive, a->n_peers, a->vips_held ? ", VIPs held" : "");
+	    a->el.active_id, alive, a->peers.n, a->vips_held ? ", VIPs held" : "");
 }
 
 /* ---- sending */
@@ -117,8 +117,8 @@ send_act(struct vg_agent *a, const struct vg_act *x, vg_ns now)
 	struct vg_msg m;
 	size_t i;
 
-	for (i = 0; i < a->n_peers; i++) {
-		struct vg_peer *p = &a->peers[i];
+	for (i = 0; i < a->peers.n; i++) {
+		struct vg_peer *p = &a->peers.p[i];
 
 		if (x->target != 0 && x->target != p->id)
 			continue;
@@ -521,8 +521,8 @@ schedule(struct vg_agent *a)
 
 	if (a->pending.on && a->pending.deadline < next)
 		next = a->pending.deadline;
-	for (i = 0; i < a->n_peers; i++)
-		if ((d = vg_peer_deadline(&a->peers[i])) < next)
+	for (i = 0; i < a->peers.n; i++)
+		if ((d = vg_peer_deadline(&a->peers.p[i])) < next)
 			next = d;
 	if ((d = vg_el_deadline(&a->el, now)) < next)
 		next = d;
@@ -548,9 +548,9 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 	run_acts(a, &acts, now);
 	pending_check(a, now);
 	if (now >= a->next_hb) {
-		for (i = 0; i < a->n_peers; i++)
-			if (vg_el_hb_due(&a->el, a->peers[i].id))
-				send_heartbeat(a, &a->peers[i], now);
+		for (i = 0; i < a->peers.n; i++)
+			if (vg_el_hb_due(&a->el, a->peers.p[i].id))
+				send_heartbeat(a, &a->peers.p[i], now);
 		vg_el_grid_done(&a->el);
 		/* On the grid, not "now + interval": no drift.  A loop that
 		 * fell behind by whole intervals skips them, it does not burst. */
@@ -563,8 +563,8 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 			    a->conf->interval;
 		}
 	}
-	for (i = 0; i < a->n_peers; i++)
-		peer_event(a, &a->peers[i], vg_peer_tick(&a->peers[i], now), now);
+	for (i = 0; i < a->peers.n; i++)
+		peer_event(a, &a->peers.p[i], vg_peer_tick(&a->peers.p[i], now), now);
 }
 
 static void
@@ -607,12 +607,12 @@ update_rtt(struct vg_agent *a)
 
 	/* not the largest sample ever (one stalled loop iteration would keep
 	 * it high for good), but TCP's bound on the round trip */
-	for (i = 0; i < a->n_peers; i++)
-		if (a->peers[i].alive && a->peers[i].rtt_valid) {
-			if (vg_peer_rtt_bound(&a->peers[i]) > worst)
-				worst = vg_peer_rtt_bound(&a->peers[i]);
-			if (a->peers[i].srtt > typ)
-				typ = a->peers[i].srtt;
+	for (i = 0; i < a->peers.n; i++)
+		if (a->peers.p[i].alive && a->peers.p[i].rtt_valid) {
+			if (vg_peer_rtt_bound(&a->peers.p[i]) > worst)
+				worst = vg_peer_rtt_bound(&a->peers.p[i]);
+			if (a->peers.p[i].srtt > typ)
+				typ = a->peers.p[i].srtt;
 		}
 	vg_el_set_rtt(&a->el, worst, typ);
 }
@@ -820,14 +820,14 @@ static int
 reload(struct vg_agent *a, json_object **errors, char *err, size_t errlen)
 {
 	struct vg_conf *oc = a->conf, *nc;
-	struct vg_peer *np, *op = a->peers;
+	struct vg_peers np, op = a->peers;
 	struct vg_conf_vip *gone = NULL;
 	struct vg_keeper old_keeper;
 	struct vg_auth nauth;
 	struct vg_acts acts = { .n = 0 };
 	struct vg_errs errs;
 	const char *what;
-	size_t i, j, k = 0, n_gone = 0;
+	size_t i, n_gone = 0;
 	vg_ns now = vg_now();
 	int swap_keeper;
 
@@ -858,42 +858,19 @@ reload(struct vg_agent *a, json_object **errors, char *err, size_t errlen)
 		vg_auth_set_none(&nauth);
 	else if (vg_auth_load_key(&nauth, nc->auth_key_file, err, errlen) == -1)
 		goto refuse;
-	if ((np = calloc(nc->n_nodes, sizeof(*np))) == NULL ||
+	if (vg_peers_reconf(&np, &a->peers, nc) == -1 ||
 	    (gone = calloc(oc->n_vips + 1, sizeof(*gone))) == NULL) {
-		free(np);
+		vg_peers_free(&np);
 		snprintf(err, errlen, "out of memory; nothing changed");
 		goto refuse;
 	}
 
-	/* from here on it is applied: peers keep what was heard of them */
-	for (i = 0; i < nc->n_nodes; i++) {
-		if ((int)i == nc->self)
-			continue;
-		for (j = 0; j < a->n_peers; j++)
-			if (op[j].id == nc->nodes[i].id)
-				break;
-		if (j < a->n_peers) {
-			np[k] = op[j];
-			memcpy(np[k].name, nc->nodes[i].name, sizeof(np[k].name));
-			memcpy(np[k].address, nc->nodes[i].address,
-			    sizeof(np[k].address));
-			np[k].sa = nc->nodes[i].sa;
-			np[k].salen = nc->nodes[i].salen;
-			np[k].votes = nc->nodes[i].votes;
-			np[k].role = nc->nodes[i].role;
-		} else
-			vg_peer_init(&np[k], &nc->nodes[i]);
-		k++;
-	}
 	swap_keeper = !vg_conf_vips_same(oc, nc);
 	if (swap_keeper)
 		n_gone = vg_conf_vips_gone(oc, nc, gone);
 	a->conf = nc;
 	a->self = &nc->nodes[nc->self];
-	a->peers = np;
-	a->n_peers = k;
-	a->rx.peers = np;
-	a->rx.n_peers = k;
+	a->peers = np;		/* rx shares the table */
 	vg_auth_wipe(&a->auth);
 	a->auth = nauth;
 	vg_el_reconf(&a->el, nc, now);
@@ -928,7 +905,7 @@ reload(struct vg_agent *a, json_object **errors, char *err, size_t errlen)
 	}
 	run_acts(a, &acts, now);
 	health(a);
-	free(op);
+	vg_peers_free(&op);
 	free(gone);
 	vg_conf_free(oc);
 	a->reloads++;
@@ -1204,20 +1181,14 @@ static void
 setup_peers(struct vg_agent *a)
 {
 	const struct vg_conf *c = a->conf;
-	size_t i, k = 0;
+	const struct vg_peers none = { NULL, 0 };
 
-	a->peers = calloc(c->n_nodes, sizeof(*a->peers));
-	if (a->peers == NULL)
+	if (vg_peers_reconf(&a->peers, &none, c) == -1)
 		fatal("calloc");
-	for (i = 0; i < c->n_nodes; i++)
-		if ((int)i != c->self)
-			vg_peer_init(&a->peers[k++], &c->nodes[i]);
-	a->n_peers = k;
 	a->rx.cluster_id = c->cluster_id;
 	a->rx.self_id = a->self->id;
 	a->rx.auth = &a->auth;
-	a->rx.peers = a->peers;
-	a->rx.n_peers = a->n_peers;
+	a->rx.peers = &a->peers;
 }
 
 /* vigild --release: every VIP of the config off every link, then exit. */
@@ -1431,7 +1402,7 @@ main(int argc, char *argv[])
 	close(a->sock);
 	vg_nl_close(a->nl);
 	vg_auth_wipe(&a->auth);
-	free(a->peers);
+	vg_peers_free(&a->peers);
 	vg_conf_free(a->conf);
 	log_info("stopped");
 	return 0;

@@ -27,6 +27,7 @@ static const char conf_text[] =
 static struct vg_conf	*conf;
 static struct vg_auth	auth;
 static struct vg_peer	peers[2];
+static struct vg_peers	table = { peers, 2 };
 static struct vg_rx	rx;
 
 static void
@@ -44,8 +45,7 @@ setup(void)
 	rx.cluster_id = conf->cluster_id;
 	rx.self_id = 1;
 	rx.auth = &auth;
-	rx.peers = peers;
-	rx.n_peers = 2;
+	rx.peers = &table;
 }
 
 int

@@ -37,6 +37,7 @@ static const char fixture_conf[] =
 struct fix {
 	struct vg_conf	*conf;
 	struct vg_peer	 peers[VG_MAX_NODES];
+	struct vg_peers	 table;		/* over peers[] */
 	struct vg_auth	 auth;
 	struct vg_rx	 rx;
 };
@@ -68,13 +69,14 @@ fix_setup(void **state)
 	}
 	for (i = 0; i < f->conf->n_nodes; i++)
 		if ((int)i != f->conf->self)
-			vg_peer_init(&f->peers[f->rx.n_peers++], &f->conf->nodes[i]);
+			vg_peer_init(&f->peers[f->table.n++], &f->conf->nodes[i]);
 	test_key(key, 1);
 	vg_auth_set_key(&f->auth, key, sizeof(key));
 	f->rx.cluster_id = f->conf->cluster_id;
 	f->rx.self_id = f->conf->nodes[f->conf->self].id;
 	f->rx.auth = &f->auth;
-	f->rx.peers = f->peers;
+	f->table.p = f->peers;
+	f->rx.peers = &f->table;
 	*state = f;
 	return 0;
 }
@@ -177,7 +179,7 @@ expect_accept_src(struct fix *f, const uint8_t *buf, size_t len,
 		fail_msg("dropped (%s), wanted accepted", vg_drop_name(res->drop));
 	assert_int_equal(f->rx.accepted, before.accepted + 1);
 	assert_memory_equal(f->rx.drops, before.drops, sizeof(before.drops));
-	for (i = 0; i < f->rx.n_peers; i++)
+	for (i = 0; i < f->table.n; i++)
 		assert_memory_equal(f->peers[i].drops, pb[i].drops,
 		    sizeof(pb[i].drops));
 	assert_non_null(res->peer);
@@ -217,7 +219,7 @@ expect_drop_src(struct fix *f, const uint8_t *buf, size_t len, int truncated,
 	for (d = 0; d < VG_DROP_MAX; d++)
 		assert_int_equal(f->rx.drops[d], before.drops[d] + (d == (int)want));
 	assert_ptr_equal(res.peer, known);
-	for (i = 0; i < f->rx.n_peers; i++) {
+	for (i = 0; i < f->table.n; i++) {
 		int mine = known == &f->peers[i];
 
 		for (d = 0; d < VG_DROP_MAX; d++)

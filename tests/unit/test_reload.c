@@ -13,6 +13,10 @@
  *   track_interfaces, vip_lifetime, garp_*: defaults, values, ranges, and
  *   errors with their lines.
  * - vg_el_handover_check, vg_el_flapping, vg_el_set_maintenance.
+ * - vg_peers_reconf: a peer whose id stays keeps its replay window, round
+ *   trip, liveness and counters (its name and address follow the config);
+ *   a new one starts clean; the current table is not touched.  What is
+ *   shown as alive goes false at dead_at, before vg_peer_tick runs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +30,7 @@
 
 #include "conf.h"
 #include "election.h"
+#include "peer.h"
 #include "proto.h"
 
 #define FILE_NAME	"r.conf"
@@ -992,6 +997,132 @@ test_maintenance_active_hands_over(void **state)
 	fixture_free(f);
 }
 
+/* ---- the peer table across a reload (vg_peers_reconf) */
+
+/* n1 with n2 and n3 (HEAD NODES) */
+#define NODES_AFTER \
+	"cluster = \"r\";\n" \
+	"auth = \"none\";\n" \
+	"nodes = (\n" \
+	"\t{ id = 4; name = \"n4\"; address = \"10.0.0.4\"; },\n" \
+	"\t{ id = 3; name = \"n3b\"; address = \"10.0.0.33\"; votes = 2; },\n" \
+	"\t{ id = 1; name = \"n1\"; address = \"10.0.0.1\"; priority = 150; }\n" \
+	");\n"
+
+/* What a peer has been through: heard, its replay window, a round trip. */
+static void
+hear_peer(struct vg_peer *p, uint64_t inc, uint64_t seq, vg_ns now)
+{
+	struct vg_msg m;
+	int64_t gap;
+
+	memset(&m, 0, sizeof(m));
+	m.type = VG_MSG_HEARTBEAT;
+	m.sender = p->id;
+	m.state = VG_ST_STANDBY;
+	m.incarnation = inc;
+	m.seq = seq;
+	m.echo_seq = vg_peer_next_seq(p, now - VG_MS(3));
+	m.u.hb.echo_delay_us = 500;
+	assert_int_equal(vg_replay_check(&p->replay, inc, seq), VG_DROP_NONE);
+	gap = vg_replay_update(&p->replay, inc, seq);
+	(void)vg_peer_heard(p, &m, gap, now, VG_MS(500));
+}
+
+static void
+test_peers_reconf_keeps_survivors(void **state)
+{
+	struct vg_conf *before = with_tail(""), *after;
+	struct vg_peers none = { NULL, 0 }, cur, next, copy;
+	struct vg_peer fresh, *p3;
+	vg_ns now = VG_MS(50000);
+	size_t i;
+
+	(void)state;
+	after = parse_ok(NODES_AFTER, "n1");
+	assert_int_equal(vg_peers_reconf(&cur, &none, before), 0);
+	assert_int_equal(cur.n, 2);
+	assert_int_equal(cur.p[0].id, 2);
+	assert_int_equal(cur.p[1].id, 3);
+	for (i = 0; i < cur.n; i++) {
+		hear_peer(&cur.p[i], 900, 10, now - VG_MS(20));
+		hear_peer(&cur.p[i], 900, 13, now - VG_MS(10));	/* 11, 12 lost */
+		hear_peer(&cur.p[i], 900, 11, now);		/* late */
+	}
+	p3 = &cur.p[1];
+	assert_true(p3->rtt_valid && p3->alive && p3->lost == 1);
+	copy.n = cur.n;
+	copy.p = malloc(cur.n * sizeof(*cur.p));
+	assert_non_null(copy.p);
+	memcpy(copy.p, cur.p, cur.n * sizeof(*cur.p));
+
+	assert_int_equal(vg_peers_reconf(&next, &cur, after), 0);
+	/* the current table is not touched */
+	assert_memory_equal(cur.p, copy.p, cur.n * sizeof(*cur.p));
+	/* n2 left; n4 is new (first in the file), n3 survives */
+	assert_int_equal(next.n, 2);
+	assert_int_equal(next.p[0].id, 4);
+	assert_int_equal(next.p[1].id, 3);
+	vg_peer_init(&fresh, &after->nodes[0]);
+	assert_memory_equal(&next.p[0], &fresh, sizeof(fresh));
+	assert_false(vg_peer_alive(&next.p[0], now));
+	assert_int_equal(next.p[0].replay.incarnation, 0);
+	assert_false(next.p[0].rtt_valid);
+	/* n3: its identity from the new config, everything heard kept */
+	assert_string_equal(next.p[1].name, "n3b");
+	assert_string_equal(next.p[1].address, "10.0.0.33");
+	assert_int_equal(next.p[1].votes, 2);
+	assert_memory_equal(&next.p[1].sa, &after->nodes[1].sa,
+	    after->nodes[1].salen);
+	assert_memory_equal(&next.p[1].replay, &p3->replay, sizeof(p3->replay));
+	assert_int_equal(vg_replay_check(&next.p[1].replay, 900, 11),
+	    VG_DROP_REPLAY);
+	assert_int_equal(vg_replay_check(&next.p[1].replay, 900, 12),
+	    VG_DROP_NONE);
+	assert_true(next.p[1].rtt_valid);
+	assert_int_equal(next.p[1].srtt, p3->srtt);
+	assert_int_equal(next.p[1].rttvar, p3->rttvar);
+	assert_int_equal(next.p[1].rtt_max, p3->rtt_max);
+	assert_true(vg_peer_alive(&next.p[1], now));
+	assert_int_equal(next.p[1].last_seen, p3->last_seen);
+	assert_int_equal(next.p[1].dead_at, p3->dead_at);
+	assert_int_equal(next.p[1].up_since, p3->up_since);
+	assert_int_equal(next.p[1].tx_seq, p3->tx_seq);
+	assert_int_equal(next.p[1].rx, p3->rx);
+	assert_int_equal(next.p[1].lost, p3->lost);
+	assert_memory_equal(&next.p[1].last, &p3->last, sizeof(p3->last));
+	vg_peers_free(&next);
+	assert_null(next.p);
+	assert_int_equal(next.n, 0);
+	vg_peers_free(&cur);
+	free(copy.p);
+	vg_conf_free(before);
+	vg_conf_free(after);
+}
+
+/* What is shown as alive is what the election counts as heard (within D). */
+static void
+test_peer_alive_as_shown(void **state)
+{
+	struct vg_conf *c = with_tail("");
+	struct vg_peers none = { NULL, 0 }, t;
+	vg_ns now = VG_MS(50000);
+
+	(void)state;
+	assert_int_equal(vg_peers_reconf(&t, &none, c), 0);
+	assert_false(vg_peer_alive(&t.p[0], now));
+	hear_peer(&t.p[0], 5, 1, now);
+	assert_true(vg_peer_alive(&t.p[0], now + VG_MS(499)));
+	/* dead_time has run out, vg_peer_tick has not run yet */
+	assert_true(t.p[0].alive);
+	assert_false(vg_peer_alive(&t.p[0], now + VG_MS(500)));
+	assert_int_equal(vg_peer_tick(&t.p[0], now + VG_MS(500)),
+	    VG_PEER_EV_DOWN);
+	assert_false(vg_peer_alive(&t.p[0], now + VG_MS(500)));
+	vg_peers_free(&t);
+	vg_conf_free(c);
+}
+
 int
 main(void)
 {
@@ -1023,6 +1154,8 @@ main(void)
 		cmocka_unit_test(test_flapping_full_ring),
 		cmocka_unit_test(test_maintenance_standby),
 		cmocka_unit_test(test_maintenance_active_hands_over),
+		cmocka_unit_test(test_peers_reconf_keeps_survivors),
+		cmocka_unit_test(test_peer_alive_as_shown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
