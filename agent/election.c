@@ -898,6 +898,35 @@ vg_el_keeper_lost(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 		vips_off(el, acts);
 }
 
+/* What lets a peer act at once: RELEASE, TRANSFER, a vote granted. */
+static int
+lets_peers_act(const struct vg_act *a)
+{
+	return a->type == VG_ACT_SEND && (a->msg_type == VG_MSG_RELEASE ||
+	    a->msg_type == VG_MSG_TRANSFER || (a->msg_type == VG_MSG_VOTE &&
+	    (a->flags & VG_FLAG_GRANTED)));
+}
+
+void
+vg_el_vips_unconfirmed(struct vg_election *el, struct vg_acts *acts,
+    size_t from)
+{
+	size_t i, k;
+
+	el->holding = 1;		/* rule (0): no vote while they may be held */
+	for (i = k = from; i < acts->n; i++)
+		if (!lets_peers_act(&acts->a[i]))
+			acts->a[k++] = acts->a[i];
+	if (k < acts->n)
+		acts->n = k;
+}
+
+void
+vg_el_vips_off(struct vg_election *el)
+{
+	el->holding = 0;
+}
+
 void
 vg_el_set_rtt(struct vg_election *el, vg_ns worst, vg_ns typical)
 {
@@ -1061,13 +1090,12 @@ vg_el_reconf(struct vg_election *el, const struct vg_conf *c, vg_ns now)
 	struct vg_el_node old[VG_MAX_NODES];
 	size_t i, j, n_old = el->n_nodes;
 
+	/* Only what a reload may change.  The timing (h, D, rho, and with
+	 * them L and m) and this node's id cannot (vg_conf_fixed_changed):
+	 * the running lease and the voters' quiet times were measured with
+	 * them.  Term, vote, state, lease and what was heard stay. */
 	memcpy(old, el->nodes, sizeof(old));
 	el->quorum = c->quorum;
-	el->h = c->interval;
-	el->dead = c->dead_time;
-	el->lease = c->lease;
-	el->margin = c->interval / 4;
-	el->rho = c->max_drift;
 	el->preempt = c->preempt;
 	el->preempt_delay = c->preempt_delay;
 	el->max_failovers = c->max_failovers;

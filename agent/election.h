@@ -188,6 +188,16 @@ void	vg_el_grid_done(struct vg_election *);
 /* Local events */
 void	vg_el_set_fault(struct vg_election *, int on, vg_ns now, struct vg_acts *);
 void	vg_el_keeper_lost(struct vg_election *, vg_ns now, struct vg_acts *);
+/*
+ * The shell could not confirm a removal of the VIPs (VG_ACT_VIPS_OFF at
+ * acts->a[from - 1]): they may still be held.  Rule (0) refuses every vote
+ * until vg_el_vips_off, and what would let a peer act at once (RELEASE,
+ * TRANSFER, a granted VOTE) is struck from acts->a[from...].
+ */
+void	vg_el_vips_unconfirmed(struct vg_election *, struct vg_acts *,
+	    size_t from);
+/* A later removal was confirmed: the VIPs are off. */
+void	vg_el_vips_off(struct vg_election *);
 void	vg_el_set_rtt(struct vg_election *, vg_ns worst, vg_ns typical);
 /* Graceful hand-over (to 0 = the best other node): VIPs off, RELEASE, TRANSFER.
  * Returns 0, or -1 if this node is not active. */
@@ -208,8 +218,9 @@ void	vg_el_set_maintenance(struct vg_election *, int on, vg_ns now,
 /* The effective priority (config priority less failing track weights). */
 void	vg_el_set_priority(struct vg_election *, uint8_t, vg_ns now,
 	    struct vg_acts *);
-/* A reloaded config: nodes by id keep what was heard of them; the term,
- * the vote, the state and the lease stay. */
+/* A reloaded config: quorum, membership, own priority, preemption; nodes
+ * by id keep what was heard of them; the term, the vote, the state, the
+ * lease and the timing (a reload cannot change it) stay. */
 void	vg_el_reconf(struct vg_election *, const struct vg_conf *, vg_ns now);
 /* Automatic preemption is on hold: too many changes of active lately. */
 int	vg_el_flapping(const struct vg_election *, vg_ns now);

@@ -415,7 +415,6 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 {
 	char err[256];
 	size_t i, pass;
-	int unsafe = 0;
 
 	/*
 	 * Two passes: what the protocol needs (VIPs, lease, persist, send)
@@ -436,8 +435,7 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 			 * (RELEASE, TRANSFER, a vote); rule (0) refuses votes
 			 * until a later removal succeeds */
 			if (vips_off(a) == -1) {
-				unsafe = 1;
-				a->el.holding = 1;
+				vg_el_vips_unconfirmed(&a->el, acts, i + 1);
 				a->vips_retry = 1;
 			}
 			break;
@@ -453,11 +451,6 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 				    (unsigned long long)x->term, err);
 			break;
 		case VG_ACT_SEND:
-			if (unsafe && (x->msg_type == VG_MSG_RELEASE ||
-			    x->msg_type == VG_MSG_TRANSFER ||
-			    (x->msg_type == VG_MSG_VOTE &&
-			    (x->flags & VG_FLAG_GRANTED))))
-				break;
 			send_act(a, x, now);
 			break;
 		case VG_ACT_STATE:
@@ -541,7 +534,7 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 	if (a->vips_retry && a->el.state != VG_ST_ACTIVE) {
 		if (vips_off(a) == 0) {
 			a->vips_retry = 0;
-			a->el.holding = 0;
+			vg_el_vips_off(&a->el);
 		}
 	}
 	vg_el_tick(&a->el, now, &acts);

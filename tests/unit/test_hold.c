@@ -1,0 +1,308 @@
+/*
+ * test_hold: the election's side of holding the VIPs, on a fake clock.  A
+ * node is elected through the real protocol (heartbeats, pre-votes, votes
+ * from its two peers); then the shell cannot confirm that a removal took
+ * (vg_el_vips_unconfirmed):
+ *
+ * - a hand-over's RELEASE and TRANSFER are struck, its state change stays;
+ *   the same hand-over, confirmed, sends both (the positive control);
+ * - every vote, pre-vote or real, is refused ("active": rule 0) for as long
+ *   as the VIPs may be held, however long the node has been quiet; once a
+ *   later removal is confirmed (vg_el_vips_off) the next request is granted;
+ * - from an arbitrary list only RELEASE, TRANSFER and granted VOTEs go, from
+ *   the index given on, in order; refusals and heartbeats stay;
+ * - after the keeper is lost and the agent's own removal fails, the same.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+#include "election.h"
+#include "proto.h"
+
+#define FILE_NAME	"h.conf"
+#include "confcheck.h"
+
+#define CONF \
+	"cluster = \"h\";\n" \
+	"auth = \"none\";\n" \
+	"interval = 100;\n" \
+	"nodes = (\n" \
+	"\t{ id = 1; name = \"n1\"; address = \"10.0.0.1\"; priority = 150; },\n" \
+	"\t{ id = 2; name = \"n2\"; address = \"10.0.0.2\"; priority = 120; },\n" \
+	"\t{ id = 3; name = \"n3\"; address = \"10.0.0.3\"; priority = 110; }\n" \
+	");\n"
+
+#define T0	VG_MS(1000000)
+#define H	VG_MS(100)
+
+struct fix {
+	struct vg_conf		*conf;
+	struct vg_election	el;
+	vg_ns			now;
+};
+
+static struct vg_msg
+msg(uint16_t from, uint8_t type, uint16_t flags, uint64_t term, uint8_t st)
+{
+	struct vg_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.version = VG_VERSION;
+	m.type = type;
+	m.flags = flags;
+	m.sender = from;
+	m.target = 1;
+	m.state = st;
+	m.priority = from == 2 ? 120 : 110;
+	m.term = term;
+	m.incarnation = 500;
+	return m;
+}
+
+static void
+input(struct fix *f, const struct vg_msg *m, struct vg_acts *acts)
+{
+	vg_el_input(&f->el, m, VG_NS_NEVER, f->now, acts);
+}
+
+/* The first act of this type (and message type, for SEND) from `from`. */
+static const struct vg_act *
+find(const struct vg_acts *acts, enum vg_act_type t, uint8_t msg_type,
+    size_t from, size_t *at)
+{
+	size_t i;
+
+	for (i = from; i < acts->n; i++)
+		if (acts->a[i].type == t && (t != VG_ACT_SEND ||
+		    acts->a[i].msg_type == msg_type)) {
+			if (at != NULL)
+				*at = i;
+			return &acts->a[i];
+		}
+	return NULL;
+}
+
+/* Heartbeats from the standbys, pre-votes and votes granted by both, on
+ * the grid, until n1 is active (bounded). */
+static void
+elect(struct fix *f)
+{
+	struct vg_acts acts;
+	struct vg_msg m;
+	const struct vg_act *rq;
+	uint16_t p;
+	int i;
+
+	for (i = 0; i < 2000 && f->el.state != VG_ST_ACTIVE; i++) {
+		f->now += H / 2;
+		acts.n = 0;
+		for (p = 2; p <= 3; p++) {
+			m = msg(p, VG_MSG_HEARTBEAT, 0, f->el.term,
+			    VG_ST_STANDBY);
+			input(f, &m, &acts);
+		}
+		vg_el_tick(&f->el, f->now, &acts);
+		while ((rq = find(&acts, VG_ACT_SEND, VG_MSG_VOTE_REQUEST, 0,
+		    NULL)) != NULL) {
+			struct vg_act q = *rq;
+			struct vg_acts more = { .n = 0 };
+
+			acts.n = 0;
+			for (p = 2; p <= 3; p++) {
+				m = msg(p, VG_MSG_VOTE, (q.flags & VG_FLAG_PRE) |
+				    VG_FLAG_GRANTED, q.term, VG_ST_STANDBY);
+				input(f, &m, &more);
+			}
+			acts = more;
+		}
+	}
+	assert_int_equal(f->el.state, VG_ST_ACTIVE);
+	assert_true(f->el.holding);
+}
+
+static struct fix *
+fix_new(void)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->conf = parse_ok(CONF, "n1");
+	f->now = T0;
+	vg_el_init(&f->el, f->conf, 7, 0, 42, T0);
+	return f;
+}
+
+static void
+fix_free(struct fix *f)
+{
+	vg_conf_free(f->conf);
+	free(f);
+}
+
+/* A vote request of n2 for `term` (pre or real): the VOTE n1 answers. */
+static struct vg_act
+ask(struct fix *f, uint64_t term, uint16_t pre)
+{
+	struct vg_acts acts = { .n = 0 };
+	struct vg_msg m = msg(2, VG_MSG_VOTE_REQUEST, pre, term, VG_ST_CANDIDATE);
+	const struct vg_act *v;
+
+	input(f, &m, &acts);
+	v = find(&acts, VG_ACT_SEND, VG_MSG_VOTE, 0, NULL);
+	assert_non_null(v);
+	assert_int_equal(v->target, 2);
+	return *v;
+}
+
+static void
+test_unconfirmed_handover(void **state)
+{
+	struct fix *f = fix_new();
+	struct fix *g = fix_new();
+	struct vg_acts acts = { .n = 0 }, ctl = { .n = 0 };
+	const struct vg_act *st;
+	size_t off = 0;
+	struct vg_act v;
+	uint64_t term;
+
+	(void)state;
+	elect(f);
+	elect(g);
+	/* the positive control: confirmed, RELEASE and TRANSFER leave */
+	assert_int_equal(vg_el_handover(&g->el, 2, g->now, &ctl), 0);
+	assert_non_null(find(&ctl, VG_ACT_VIPS_OFF, 0, 0, &off));
+	assert_non_null(find(&ctl, VG_ACT_SEND, VG_MSG_RELEASE, off + 1, NULL));
+	assert_non_null(find(&ctl, VG_ACT_SEND, VG_MSG_TRANSFER, off + 1, NULL));
+
+	assert_int_equal(vg_el_handover(&f->el, 2, f->now, &acts), 0);
+	assert_non_null(find(&acts, VG_ACT_VIPS_OFF, 0, 0, &off));
+	vg_el_vips_unconfirmed(&f->el, &acts, off + 1);
+	assert_null(find(&acts, VG_ACT_SEND, VG_MSG_RELEASE, 0, NULL));
+	assert_null(find(&acts, VG_ACT_SEND, VG_MSG_TRANSFER, 0, NULL));
+	assert_non_null(find(&acts, VG_ACT_VIPS_OFF, 0, 0, NULL));
+	st = find(&acts, VG_ACT_STATE, 0, 0, NULL);
+	assert_non_null(st);
+	assert_int_equal(st->old_state, VG_ST_ACTIVE);
+	assert_int_not_equal(f->el.state, VG_ST_ACTIVE);
+
+	/* no vote, pre or real, while they may be held: not after 3 D */
+	f->now += 3 * f->el.dead;
+	term = f->el.term;
+	v = ask(f, f->el.max_term + 1, VG_FLAG_PRE);
+	assert_false(v.flags & VG_FLAG_GRANTED);
+	assert_int_equal(v.reason, VG_REFUSE_ACTIVE);
+	v = ask(f, f->el.max_term + 1, 0);
+	assert_false(v.flags & VG_FLAG_GRANTED);
+	assert_int_equal(v.reason, VG_REFUSE_ACTIVE);
+	assert_true(f->el.term == term);	/* a refusal changes nothing */
+	assert_int_equal(f->el.voted_for, 1);
+
+	/* a later removal is confirmed: the next request is granted */
+	vg_el_vips_off(&f->el);
+	assert_false(f->el.holding);
+	v = ask(f, f->el.max_term + 1, VG_FLAG_PRE);
+	assert_true(v.flags & VG_FLAG_GRANTED);
+	v = ask(f, f->el.max_term + 1, 0);
+	assert_true(v.flags & VG_FLAG_GRANTED);
+	assert_int_equal(f->el.voted_for, 2);
+	fix_free(f);
+	fix_free(g);
+}
+
+static void
+test_unconfirmed_keeper_lost(void **state)
+{
+	struct fix *f = fix_new();
+	struct vg_acts acts = { .n = 0 };
+	size_t off = 0;
+	struct vg_act v;
+
+	(void)state;
+	elect(f);
+	vg_el_keeper_lost(&f->el, f->now, &acts);
+	assert_non_null(find(&acts, VG_ACT_VIPS_OFF, 0, 0, &off));
+	assert_non_null(find(&acts, VG_ACT_SEND, VG_MSG_RELEASE, off + 1, NULL));
+	vg_el_vips_unconfirmed(&f->el, &acts, off + 1);
+	assert_null(find(&acts, VG_ACT_SEND, VG_MSG_RELEASE, 0, NULL));
+	f->now += 3 * f->el.dead;
+	vg_el_tick(&f->el, f->now, &acts);
+	v = ask(f, f->el.max_term + 1, 0);
+	assert_false(v.flags & VG_FLAG_GRANTED);
+	assert_int_equal(v.reason, VG_REFUSE_ACTIVE);
+	vg_el_vips_off(&f->el);
+	v = ask(f, f->el.max_term + 1, 0);
+	assert_true(v.flags & VG_FLAG_GRANTED);
+	fix_free(f);
+}
+
+static struct vg_act
+send_act(uint8_t type, uint16_t flags, uint64_t term)
+{
+	struct vg_act a;
+
+	memset(&a, 0, sizeof(a));
+	a.type = VG_ACT_SEND;
+	a.msg_type = type;
+	a.flags = flags;
+	a.term = term;
+	return a;
+}
+
+static void
+test_strike_list(void **state)
+{
+	struct fix *f = fix_new();
+	struct vg_acts acts = { .n = 0 };
+
+	(void)state;
+	acts.a[acts.n++] = send_act(VG_MSG_RELEASE, 0, 1);	/* before: stays */
+	acts.a[acts.n].type = VG_ACT_VIPS_OFF;
+	acts.n++;
+	acts.a[acts.n++] = send_act(VG_MSG_VOTE, VG_FLAG_GRANTED, 2);
+	acts.a[acts.n++] = send_act(VG_MSG_VOTE, 0, 3);
+	acts.a[acts.n++] = send_act(VG_MSG_HEARTBEAT, 0, 4);
+	acts.a[acts.n++] = send_act(VG_MSG_VOTE, VG_FLAG_PRE | VG_FLAG_GRANTED,
+	    5);
+	acts.a[acts.n++] = send_act(VG_MSG_RELEASE, 0, 6);
+	acts.a[acts.n++] = send_act(VG_MSG_TRANSFER, 0, 7);
+	acts.a[acts.n].type = VG_ACT_PERSIST;
+	acts.a[acts.n++].term = 8;
+	acts.a[acts.n].type = VG_ACT_STATE;
+	acts.a[acts.n++].term = 9;
+	vg_el_vips_unconfirmed(&f->el, &acts, 2);
+	assert_true(f->el.holding);
+	assert_int_equal(acts.n, 6);
+	assert_int_equal(acts.a[0].msg_type, VG_MSG_RELEASE);
+	assert_int_equal(acts.a[0].term, 1);
+	assert_int_equal(acts.a[1].type, VG_ACT_VIPS_OFF);
+	assert_int_equal(acts.a[2].term, 3);
+	assert_int_equal(acts.a[2].msg_type, VG_MSG_VOTE);
+	assert_int_equal(acts.a[3].term, 4);
+	assert_int_equal(acts.a[3].msg_type, VG_MSG_HEARTBEAT);
+	assert_int_equal(acts.a[4].type, VG_ACT_PERSIST);
+	assert_int_equal(acts.a[5].type, VG_ACT_STATE);
+	/* nothing after: nothing struck */
+	vg_el_vips_unconfirmed(&f->el, &acts, acts.n);
+	assert_int_equal(acts.n, 6);
+	fix_free(f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unconfirmed_handover),
+		cmocka_unit_test(test_unconfirmed_keeper_lost),
+		cmocka_unit_test(test_strike_list),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
