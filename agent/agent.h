@@ -14,8 +14,8 @@
 #include "control.h"
 #include "election.h"
 #include "events.h"
+#include "hold.h"
 #include "hooks.h"
-#include "keeper.h"
 #include "log.h"
 #include "peer.h"
 #include "rx.h"
@@ -43,13 +43,7 @@ struct vg_agent {
 	struct vg_election	el;		/* state, term, active, lease */
 	vg_ns			started;
 
-	struct vg_keeper	keeper;
-	ev_io			keeper_w;
-	ev_child		keeper_cw;
-	uint64_t		keeper_starts;
-	int			vips_held;	/* as the keeper last reported */
-	int			vips_retry;	/* a removal failed: try again */
-	vg_ns			vips_since;
+	struct vg_hold		*hold;		/* the keeper, the VIPs */
 	struct vg_nl		*nl;		/* links; VIPs when no keeper */
 	ev_io			nl_w;
 	char			link_down[IF_NAMESIZE];
@@ -62,16 +56,12 @@ struct vg_agent {
 		vg_ns		started, deadline;
 	}			pending;
 	uint64_t		reloads, reloads_failed;
-	ev_timer		garp;
-	unsigned		garp_left;
-	uint64_t		garps_sent;
 
 	int			sock;
 	int			lock_fd;
 	ev_io			sock_w;
 	ev_timer		timer;		/* armed for the earliest deadline */
 	ev_timer		watchdog;
-	int			stopping;
 	ev_signal		sig_term, sig_int, sig_hup;
 	ev_prepare		prep;
 	ev_check		check;

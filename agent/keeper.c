@@ -1,8 +1,8 @@
 /*
- * keeper: the lease-enforcing child process, and the agent's handle on it.
+ * keeper: the lease-enforcing child process (its main and what it does);
+ * the agent's handle on it is in hold.c.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -12,7 +12,6 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,8 +21,6 @@
 #include "net.h"
 #include "proto.h"
 #include "vip.h"
-
-/* ---- the child */
 
 struct kstate {
 	const struct vg_conf	*conf;
@@ -188,8 +185,8 @@ k_realtime(void)
 		log_debug("keeper: SCHED_FIFO: %s", strerror(errno));
 }
 
-static void __attribute__((noreturn))
-keeper_main(int fd, const struct vg_conf *c, const struct vg_auth *a,
+void
+vg_keeper_main(int fd, const struct vg_conf *c, const struct vg_auth *a,
     uint64_t inc, int successor)
 {
 	struct kstate k;
@@ -294,172 +291,4 @@ gone:
 	k_release(&k);
 	vg_nl_close(k.nl);
 	_exit(0);
-}
-
-/* ---- the agent's side */
-
-int
-vg_keeper_start(struct vg_keeper *kp, const struct vg_conf *c,
-    const struct vg_auth *a, uint64_t inc, int successor, char *err,
-    size_t errlen)
-{
-	int sv[2];
-	pid_t pid;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
-		snprintf(err, errlen, "keeper socketpair: %s", strerror(errno));
-		return -1;
-	}
-	if ((pid = fork()) == -1) {
-		snprintf(err, errlen, "keeper fork: %s", strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		/* only its end of the pair (as fd 3) and stdio stay open */
-		close(sv[0]);
-		if (sv[1] != 3) {
-			if (dup2(sv[1], 3) == -1)
-				_exit(1);
-		}
-		(void)close_range(4, ~0U, 0);
-		keeper_main(3, c, a, inc, successor);
-	}
-	close(sv[1]);
-	(void)fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-	kp->pid = pid;
-	kp->fd = sv[0];
-	kp->next_id = 1;
-	return 0;
-}
-
-static int
-k_send(struct vg_keeper *kp, const struct vg_keeper_req *q)
-{
-	ssize_t n;
-
-	if (kp->fd == -1)
-		return -1;
-	do {
-		n = send(kp->fd, q, sizeof(*q), MSG_NOSIGNAL | MSG_DONTWAIT);
-	} while (n == -1 && errno == EINTR);
-	return n == (ssize_t)sizeof(*q) ? 0 : -1;
-}
-
-int
-vg_keeper_hold(struct vg_keeper *kp, uint64_t term, vg_ns deadline)
-{
-	struct vg_keeper_req q;
-
-	memset(&q, 0, sizeof(q));
-	q.op = VG_KEEPER_HOLD;
-	q.term = term;
-	q.deadline = deadline;
-	return k_send(kp, &q);
-}
-
-int
-vg_keeper_read(struct vg_keeper *kp, struct vg_keeper_rep *r)
-{
-	ssize_t n;
-
-	if (kp->fd == -1)
-		return -1;
-	do {
-		n = recv(kp->fd, r, sizeof(*r), MSG_DONTWAIT);
-	} while (n == -1 && errno == EINTR);
-	if (n == -1 && errno == EAGAIN)
-		return 0;
-	if (n != (ssize_t)sizeof(*r))
-		return -1;
-	return 1;
-}
-
-int
-vg_keeper_drop(struct vg_keeper *kp, vg_ns timeout,
-    void (*cb)(void *, const struct vg_keeper_rep *), void *arg)
-{
-	struct vg_keeper_req q;
-	struct vg_keeper_rep r;
-	struct pollfd pfd;
-	vg_ns end = vg_now() + timeout, left;
-	int rc;
-
-	memset(&q, 0, sizeof(q));
-	q.op = VG_KEEPER_DROP;
-	q.id = kp->next_id++;
-	if (kp->next_id == 0)
-		kp->next_id = 1;
-	if (k_send(kp, &q) == -1)
-		return -1;
-	pfd.fd = kp->fd;
-	pfd.events = POLLIN;
-	for (;;) {
-		while ((rc = vg_keeper_read(kp, &r)) == 1) {
-			if (r.ev == VG_KEEPER_REMOVED && r.id == q.id)
-				return r.failed == 0 ? 0 : -1;
-			if (cb != NULL)
-				cb(arg, &r);
-		}
-		if (rc == -1)
-			return -1;
-		if ((left = end - vg_now()) <= 0)
-			return -1;
-		(void)poll(&pfd, 1, (int)(left / VG_NS_PER_MS) + 1);
-	}
-}
-
-void
-vg_keeper_detach(struct vg_keeper *kp)
-{
-	struct vg_keeper_req q;
-
-	/* DETACH, and then make sure: killed and reaped before its end of the
-	 * pair can see EOF, so that it never removes or RELEASEs anything */
-	memset(&q, 0, sizeof(q));
-	q.op = VG_KEEPER_DETACH;
-	(void)k_send(kp, &q);
-	vg_keeper_kill(kp);
-}
-
-void
-vg_keeper_kill(struct vg_keeper *kp)
-{
-	if (kp->pid > 0) {
-		kill(kp->pid, SIGKILL);
-		(void)waitpid(kp->pid, NULL, 0);	/* ECHILD if reaped */
-		kp->pid = 0;
-	}
-	if (kp->fd != -1) {
-		close(kp->fd);
-		kp->fd = -1;
-	}
-}
-
-void
-vg_keeper_stop(struct vg_keeper *kp)
-{
-	int i;
-
-	if (kp->fd != -1) {
-		close(kp->fd);
-		kp->fd = -1;
-	}
-	if (kp->pid <= 0)
-		return;
-	/* it removes what it holds and exits on EOF; wait a little for that */
-	for (i = 0; i < 100; i++) {
-		pid_t r = waitpid(kp->pid, NULL, WNOHANG);
-
-		/* ECHILD: the loop's SIGCHLD handler reaped it already */
-		if (r == kp->pid || (r == -1 && errno == ECHILD)) {
-			kp->pid = 0;
-			return;
-		}
-		usleep(10000);
-	}
-	kill(kp->pid, SIGKILL);
-	(void)waitpid(kp->pid, NULL, 0);
-	kp->pid = 0;
 }

@@ -12,7 +12,6 @@
 #define VG_KEEPER_H
 
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "auth.h"
 #include "clock.h"
@@ -47,36 +46,14 @@ struct vg_keeper_rep {
 	int32_t		failed;		/* VIPs that failed */
 };
 
-struct vg_keeper {
-	pid_t		pid;
-	int		fd;		/* the agent's end */
-	uint32_t	next_id;
-};
-
 /*
- * Forks the keeper.  It inherits the config (VIPs, peers), the key and the
- * incarnation; in the child every other descriptor is closed.  `successor`:
- * it takes the lease over from a running keeper (a reload), so the VIPs may
- * be on the links and must stay there.
+ * The keeper's main, in the child that hold.c forked: `fd` is its end of
+ * the pair (every other descriptor closed), the config, key and
+ * incarnation are the agent's at the fork.  `successor`: it takes the
+ * lease over from a running keeper (a reload), so the VIPs may be on the
+ * links and must stay there.  Never returns.
  */
-int	vg_keeper_start(struct vg_keeper *, const struct vg_conf *,
-	    const struct vg_auth *, uint64_t incarnation, int successor,
-	    char *err, size_t errlen);
-/* Non-blocking; -1 if the keeper is gone. */
-int	vg_keeper_hold(struct vg_keeper *, uint64_t term, vg_ns deadline);
-/* Sends DROP and waits (at most timeout) for its REMOVED; other reports
- * that arrive meanwhile are passed to cb.  0, or -1: the keeper is gone or
- * did not answer in time (the caller removes the VIPs itself). */
-int	vg_keeper_drop(struct vg_keeper *, vg_ns timeout,
-	    void (*cb)(void *, const struct vg_keeper_rep *), void *arg);
-/* Hands off to a successor keeper: this one exits without touching the VIPs. */
-void	vg_keeper_detach(struct vg_keeper *);
-/* Reads one report; 1 read, 0 nothing, -1 EOF or error (keeper gone). */
-int	vg_keeper_read(struct vg_keeper *, struct vg_keeper_rep *);
-/* SIGKILL, reaped, then the pair closed: it leaves the VIPs as they are. */
-void	vg_keeper_kill(struct vg_keeper *);
-/* Closes the pair (it removes its VIPs and exits), waits a little, then
- * kills: for shutdown after a final DROP. */
-void	vg_keeper_stop(struct vg_keeper *);
+void	vg_keeper_main(int fd, const struct vg_conf *, const struct vg_auth *,
+	    uint64_t incarnation, int successor) __attribute__((noreturn));
 
 #endif

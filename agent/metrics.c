@@ -51,7 +51,7 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 	    el->active_id);
 	one(f, "vigil_vips_held", "gauge",
 	    "1 if the keeper reports the VIPs on this node's links.",
-	    a->vips_held);
+	    vg_hold_stats(a->hold).held);
 	one(f, "vigil_lease_remaining_seconds", "gauge",
 	    "Seconds the active's lease has to run; 0 if not active.",
 	    el->state == VG_ST_ACTIVE && el->lease_deadline > now ?
@@ -115,7 +115,7 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 	    "holding the VIPs, at its last take-over.",
 	    (double)a->last_failover / 1e9);
 	one(f, "vigil_keeper_starts_total", "counter",
-	    "Keeper processes started (1 + restarts).", (double)a->keeper_starts);
+	    "Keeper processes started (1 + restarts).", (double)vg_hold_stats(a->hold).keeper_starts);
 	one(f, "vigil_hook_runs_total", "counter", "Notify scripts run.",
 	    (double)hs->runs);
 	one(f, "vigil_hook_failures_total", "counter",

@@ -208,11 +208,11 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	json_object_object_add(nd, "lapsed", json_object_new_boolean(
 	    el->state == VG_ST_ACTIVE && el->lapsed));
 	json_object_object_add(nd, "vips_held", json_object_new_boolean(
-	    a->vips_held));
+	    vg_hold_stats(a->hold).held));
 	json_object_object_add(nd, "keeper_pid", json_object_new_int(
-	    (int)a->keeper.pid));
+	    (int)vg_hold_stats(a->hold).keeper_pid));
 	json_object_object_add(nd, "keeper_starts", json_object_new_int64(
-	    (int64_t)a->keeper_starts));
+	    (int64_t)vg_hold_stats(a->hold).keeper_starts));
 	json_object_object_add(nd, "incarnation",
 	    json_object_new_int64((int64_t)a->incarnation));
 	json_object_object_add(nd, "uptime_ms",
@@ -233,7 +233,7 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 		json_object_object_add(v, "holder", json_object_new_int(
 		    el->active_id));
 		json_object_object_add(v, "held_here",
-		    json_object_new_boolean(a->vips_held));
+		    json_object_new_boolean(vg_hold_stats(a->hold).held));
 		json_object_array_add(vips, v);
 	}
 	json_object_object_add(r, "vips", vips);

@@ -59,7 +59,8 @@ notify_status(struct vg_agent *a)
 		alive += (size_t)vg_peer_alive(&a->peers.p[i], vg_now());
 	sd_notifyf(0, "STATUS=%s, term %llu, active %u, %zu/%zu peers alive%s",
 	    vg_state_name(a->el.state), (unsigned long long)a->el.term,
-	    a->el.active_id, alive, a->peers.n, a->vips_held ? ", VIPs held" : "");
+	    a->el.active_id, alive, a->peers.n,
+	    vg_hold_stats(a->hold).held ? ", VIPs held" : "");
 }
 
 /* ---- sending */
@@ -137,212 +138,36 @@ send_act(struct vg_agent *a, const struct vg_act *x, vg_ns now)
 	}
 }
 
-/* ---- the VIPs: the keeper holds them, the agent only when it has none */
+/* ---- the VIPs: hold.c reports, the election hears of it */
 
 static void
-garp_start(struct vg_agent *a)
-{
-	a->garp_left = a->conf->garp_count;
-	ev_timer_stop(a->loop, &a->garp);
-	ev_timer_set(&a->garp, 0., 0.);
-	ev_timer_start(a->loop, &a->garp);
-}
-
-static void
-garp_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct vg_agent *a = w->data;
-	double next;
-
-	(void)revents;
-	if (!a->vips_held || a->el.state != VG_ST_ACTIVE)
-		return;
-	if (vg_garp_send(a->conf->vips, a->conf->n_vips) == 0)
-		a->garps_sent++;
-	if (a->garp_left > 0)
-		a->garp_left--;
-	if (a->garp_left > 0)
-		next = (double)a->conf->garp_interval / 1e9;
-	else if (a->conf->garp_refresh > 0)
-		next = (double)a->conf->garp_refresh / 1e9;
-	else
-		return;
-	ev_timer_set(&a->garp, next, 0.);
-	ev_timer_start(loop, &a->garp);
-}
-
-static void
-keeper_report(void *arg, const struct vg_keeper_rep *r)
+hold_event(void *arg, const struct vg_hold_event *e)
 {
 	struct vg_agent *a = arg;
-
-	switch (r->ev) {
-	case VG_KEEPER_ADDED:
-		a->vips_held = 1;
-		a->vips_since = vg_now();
-		a->last_failover = a->vips_since - a->el.last_active_hb;
-		log_info("VIPs added (term %llu)", (unsigned long long)r->term);
-		vg_agent_event(a, VG_EV_VIPS, "VIPs added (term %llu)",
-		    (unsigned long long)r->term);
-		if (a->conf->garp_count > 0 || a->conf->garp_refresh > 0)
-			garp_start(a);
-		break;
-	case VG_KEEPER_FAILED:
-		a->vips_held = 1;	/* partly: they must be taken back */
-		log_warnx("the keeper could not add %d VIP(s) (term %llu)",
-		    r->failed, (unsigned long long)r->term);
-		break;
-	case VG_KEEPER_REMOVED:
-		if (a->vips_held) {
-			log_info("VIPs removed%s", r->id == 0 ?
-			    ": the lease ran out" : "");
-			vg_agent_event(a, r->id == 0 ? VG_EV_LEASE : VG_EV_VIPS,
-			    "VIPs removed%s", r->id == 0 ?
-			    ": the lease ran out" : "");
-		}
-		a->vips_held = 0;
-		a->vips_since = vg_now();
-		break;
-	}
-	notify_status(a);
-}
-
-static void	keeper_lost(struct vg_agent *, const char *);
-
-static void
-keeper_start(struct vg_agent *a, int successor)
-{
-	char err[256];
-
-	if (vg_keeper_start(&a->keeper, a->conf, &a->auth, a->incarnation,
-	    successor, err, sizeof(err)) == -1)
-		fatalx("%s", err);
-	a->keeper_starts++;
-	ev_io_set(&a->keeper_w, a->keeper.fd, EV_READ);
-	ev_io_start(a->loop, &a->keeper_w);
-	ev_child_set(&a->keeper_cw, a->keeper.pid, 0);
-	ev_child_start(a->loop, &a->keeper_cw);
-	log_info("keeper started (pid %d)", (int)a->keeper.pid);
-}
-
-static void
-keeper_io_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct vg_agent *a = w->data;
-	struct vg_keeper_rep r;
-	int rc, i;
-
-	(void)loop;
-	(void)revents;
-	for (i = 0; i < 16; i++) {
-		if ((rc = vg_keeper_read(&a->keeper, &r)) == 1)
-			keeper_report(a, &r);
-		else if (rc == 0)
-			return;
-		else {
-			keeper_lost(a, "its socket closed");
-			return;
-		}
-	}
-}
-
-static void
-keeper_child_cb(struct ev_loop *loop, ev_child *w, int revents)
-{
-	struct vg_agent *a = w->data;
-
-	(void)loop;
-	(void)revents;
-	if (w->rpid != a->keeper.pid)
-		return;
-	a->keeper.pid = 0;		/* reaped by libev */
-	keeper_lost(a, WIFSIGNALED(w->rstatus) ? strsignal(WTERMSIG(w->rstatus)) :
-	    "it exited");
-}
-
-/* Removes the VIPs with the agent's own netlink socket: the keeper is gone.
- * 0, or -1 if one could not be removed (then they may still be held). */
-static int
-vips_off_self(struct vg_agent *a)
-{
-	if (vg_vip_apply(a->nl, a->conf->vips, a->conf->n_vips, 0, 0) != 0) {
-		log_warnx("could not remove every VIP; the kernel lifetime "
-		    "(%u s) is the backstop", a->conf->vip_lifetime);
-		return -1;
-	}
-	a->vips_held = 0;
-	return 0;
-}
-
-static void
-keeper_lost(struct vg_agent *a, const char *why)
-{
 	struct vg_acts acts = { .n = 0 };
 	vg_ns now = vg_now();
 
-	if (a->keeper.fd == -1 || a->stopping)
+	switch (e->type) {
+	case VG_HOLD_ADDED:
+		a->last_failover = now - a->el.last_active_hb;
+		vg_agent_event(a, VG_EV_VIPS, "VIPs added (term %llu)",
+		    (unsigned long long)e->term);
+		break;
+	case VG_HOLD_ADD_FAILED:
+		break;
+	case VG_HOLD_REMOVED:
+		if (e->was_held)
+			vg_agent_event(a, e->lease_out ? VG_EV_LEASE :
+			    VG_EV_VIPS, "VIPs removed%s", e->lease_out ?
+			    ": the lease ran out" : "");
+		break;
+	case VG_HOLD_KEEPER_LOST:
+		/* the VIPs are off (or could not be): step down, RELEASE */
+		vg_el_keeper_lost(&a->el, now, &acts);
+		run_acts(a, &acts, now);
 		return;
-	log_warnx("the keeper (pid %d) is gone: %s; removing the VIPs, "
-	    "stepping down, starting a new keeper", (int)a->keeper.pid, why);
-	ev_io_stop(a->loop, &a->keeper_w);
-	ev_child_stop(a->loop, &a->keeper_cw);
-	if (a->keeper.pid > 0) {
-		kill(a->keeper.pid, SIGKILL);
-		(void)waitpid(a->keeper.pid, NULL, 0);
-		a->keeper.pid = 0;
 	}
-	close(a->keeper.fd);
-	a->keeper.fd = -1;
-	(void)vips_off_self(a);
-	vg_el_keeper_lost(&a->el, now, &acts);
-	run_acts(a, &acts, now);
-	keeper_start(a, 0);
-}
-
-/*
- * How long a removal may wait for the keeper's ack: half the margin m, and
- * the time its netlink batch takes (about 13 us a VIP, measured with 1000):
- * a big batch is not a stuck keeper.
- */
-static vg_ns
-keeper_timeout(const struct vg_agent *a)
-{
-	vg_ns t = a->conf->interval / 8;
-
-	if (t < VG_MS(1))
-		t = VG_MS(1);
-	return t + (vg_ns)a->conf->n_vips * 20 * VG_NS_PER_US;
-}
-
-/* 0 once the VIPs are off and acked; -1 if that cannot be said. */
-static int
-vips_off(struct vg_agent *a)
-{
-	int rc;
-
-	if (a->keeper.fd == -1)			/* between keepers */
-		return vips_off_self(a);
-	if (vg_keeper_drop(&a->keeper, keeper_timeout(a), keeper_report, a) == 0) {
-		a->vips_held = 0;
-		return 0;
-	}
-	/*
-	 * Not acked in time (a frozen or overloaded keeper, or a gone one
-	 * whose EOF is still queued).  A keeper that is not answering must
-	 * not be left with HOLDs it might carry out later: it is killed and
-	 * reaped first, then the agent removes the VIPs itself, now, and a
-	 * new keeper starts.
-	 */
-	log_warnx("the keeper (pid %d) did not confirm the removal of the VIPs "
-	    "within %lld us: killing it, removing them directly",
-	    (int)a->keeper.pid, (long long)(keeper_timeout(a) / VG_NS_PER_US));
-	ev_io_stop(a->loop, &a->keeper_w);
-	ev_child_stop(a->loop, &a->keeper_cw);
-	vg_keeper_kill(&a->keeper);
-	rc = vips_off_self(a);
-	if (!a->stopping)
-		keeper_start(a, 0);
-	return rc;
+	notify_status(a);
 }
 
 /* ---- events: kept for `vigilctl events`, streamed to its followers */
@@ -434,14 +259,11 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 			/* not acked: nothing that lets the peers act may leave
 			 * (RELEASE, TRANSFER, a vote); rule (0) refuses votes
 			 * until a later removal succeeds */
-			if (vips_off(a) == -1) {
+			if (vg_hold_off(a->hold) == -1)
 				vg_el_vips_unconfirmed(&a->el, acts, i + 1);
-				a->vips_retry = 1;
-			}
 			break;
 		case VG_ACT_LEASE:
-			if (vg_keeper_hold(&a->keeper, x->term, x->deadline) == -1)
-				log_warnx("could not hand the lease to the keeper");
+			(void)vg_hold_lease(a->hold, x->term, x->deadline);
 			break;
 		case VG_ACT_PERSIST:
 			/* durable before the VOTE (or anything else) leaves */
@@ -531,12 +353,10 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 	struct vg_acts acts = { .n = 0 };
 	size_t i;
 
-	if (a->vips_retry && a->el.state != VG_ST_ACTIVE) {
-		if (vips_off(a) == 0) {
-			a->vips_retry = 0;
-			vg_el_vips_off(&a->el);
-		}
-	}
+	/* a removal that could not be confirmed is tried again */
+	if (vg_hold_unconfirmed(a->hold) && a->el.state != VG_ST_ACTIVE &&
+	    vg_hold_off(a->hold) == 0)
+		vg_el_vips_off(&a->el);
 	vg_el_tick(&a->el, now, &acts);
 	run_acts(a, &acts, now);
 	pending_check(a, now);
@@ -786,7 +606,7 @@ sig_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		log_info("handing over: the VIPs go, RELEASE(%llu) is sent",
 		    (unsigned long long)a->el.term);
 	run_acts(a, &acts, now);
-	a->stopping = 1;
+	vg_hold_stop(a->hold);
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -815,7 +635,6 @@ reload(struct vg_agent *a, json_object **errors, char *err, size_t errlen)
 	struct vg_conf *oc = a->conf, *nc;
 	struct vg_peers np, op = a->peers;
 	struct vg_conf_vip *gone = NULL;
-	struct vg_keeper old_keeper;
 	struct vg_auth nauth;
 	struct vg_acts acts = { .n = 0 };
 	struct vg_errs errs;
@@ -877,25 +696,10 @@ reload(struct vg_agent *a, json_object **errors, char *err, size_t errlen)
 	vg_control_set_groups(a->ctl, nc->ctl.operator_group,
 	    nc->ctl.admin_group);
 	log_set_level(nc->log.level);
-	if (swap_keeper) {
-		/* a new keeper with the new VIPs takes the lease over; the old
-		 * one leaves without touching anything; the VIPs no longer in
-		 * the config are removed */
-		old_keeper = a->keeper;
-		ev_io_stop(a->loop, &a->keeper_w);
-		ev_child_stop(a->loop, &a->keeper_cw);
-		keeper_start(a, 1);
-		if (a->el.state == VG_ST_ACTIVE && a->el.holding &&
-		    a->el.lease_deadline > now)
-			(void)vg_keeper_hold(&a->keeper, a->el.term,
-			    a->el.lease_deadline);
-		vg_keeper_detach(&old_keeper);
-		if (n_gone > 0 && vg_vip_apply(a->nl, gone, n_gone, 0, 0) != 0)
-			log_warnx("reload: could not remove every VIP that left "
-			    "the configuration");
+	vg_hold_reconf(a->hold, nc, swap_keeper, gone, n_gone);
+	if (swap_keeper)
 		(void)vg_link_query(a->nl, nc->links, nc->n_links, a->link_down,
 		    sizeof(a->link_down));
-	}
 	run_acts(a, &acts, now);
 	health(a);
 	vg_peers_free(&op);
@@ -1315,11 +1119,8 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if ((a->loop = ev_default_loop(EVFLAG_AUTO | EVFLAG_NOSIGMASK)) == NULL)
 		fatalx("cannot start the event loop");
-	ev_io_init(&a->keeper_w, keeper_io_cb, -1, EV_READ);
-	ev_child_init(&a->keeper_cw, keeper_child_cb, 0, 0);
-	a->keeper_w.data = a->keeper_cw.data = a;
-	a->keeper.fd = -1;
-	keeper_start(a, 0);
+	a->hold = vg_hold_new(a->loop, c, &a->auth, a->incarnation, a->nl,
+	    hold_event, a);
 	if ((a->hooks = vg_hooks_new(a->loop, c, hook_done, a)) == NULL)
 		fatal("hooks");
 	a->ctl = vg_control_open(a->loop, c->ctl.socket, c->ctl.operator_group,
@@ -1334,14 +1135,13 @@ main(int argc, char *argv[])
 	ev_io_init(&a->sock_w, sock_cb, a->sock, EV_READ);
 	ev_io_init(&a->nl_w, nl_cb, vg_nl_fd(a->nl), EV_READ);
 	ev_init(&a->timer, timer_cb);
-	ev_init(&a->garp, garp_cb);
 	ev_prepare_init(&a->prep, prepare_cb);
 	ev_check_init(&a->check, check_cb);
 	ev_signal_init(&a->sig_term, sig_stop_cb, SIGTERM);
 	ev_signal_init(&a->sig_int, sig_stop_cb, SIGINT);
 	ev_signal_init(&a->sig_hup, sig_hup_cb, SIGHUP);
 	a->sock_w.data = a->timer.data = a->prep.data = a->check.data = a;
-	a->nl_w.data = a->garp.data = a;
+	a->nl_w.data = a;
 	a->sig_term.data = a->sig_int.data = a->sig_hup.data = a;
 	a->watchdog.data = a;
 	ev_io_start(a->loop, &a->sock_w);
@@ -1386,8 +1186,7 @@ main(int argc, char *argv[])
 	ev_run(a->loop, 0);
 
 	/* the VIPs were dropped in sig_stop_cb; EOF tells the keeper to go */
-	ev_child_stop(a->loop, &a->keeper_cw);
-	vg_keeper_stop(&a->keeper);
+	vg_hold_free(a->hold);
 	vg_hooks_free(a->hooks);
 	vg_tracks_free(a->tracks);
 	vg_metrics_export_stop(a->export);

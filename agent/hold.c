@@ -1,0 +1,480 @@
+/*
+ * hold: the keeper's handle, the lease given to it, acked removals, and
+ * what the agent does when the keeper is gone.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hold.h"
+#include "keeper.h"
+#include "log.h"
+
+struct vg_hold {
+	struct ev_loop		*loop;
+	const struct vg_conf	*conf;
+	const struct vg_auth	*auth;
+	uint64_t		incarnation;
+	struct vg_nl		*nl;
+	vg_hold_cb		cb;
+	void			*arg;
+
+	pid_t			pid;		/* the keeper; 0 none or reaped */
+	int			fd;		/* our end of the pair; -1 none */
+	uint32_t		next_id;	/* of the next DROP */
+	ev_io			io;
+	ev_child		child;
+
+	int			held;		/* as the keeper last reported */
+	int			unconfirmed;	/* the last removal was not acked */
+	int			stopping;
+	int			leased;		/* a lease given, not taken back */
+	uint64_t		term;
+	vg_ns			deadline;
+	ev_timer		garp;
+	unsigned		garp_left;
+	struct vg_hold_stats	st;
+};
+
+static void	keeper_lost(struct vg_hold *, const char *);
+
+/* ---- the keeper's handle */
+
+static void
+keeper_start(struct vg_hold *h, int successor)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		fatal("keeper socketpair");
+	if ((pid = fork()) == -1)
+		fatal("keeper fork");
+	if (pid == 0) {
+		/* only its end of the pair (as fd 3) and stdio stay open */
+		close(sv[0]);
+		if (sv[1] != 3 && dup2(sv[1], 3) == -1)
+			_exit(1);
+		(void)close_range(4, ~0U, 0);
+		vg_keeper_main(3, h->conf, h->auth, h->incarnation, successor);
+	}
+	close(sv[1]);
+	(void)fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+	h->pid = pid;
+	h->fd = sv[0];
+	h->next_id = 1;
+	h->st.keeper_starts++;
+	ev_io_set(&h->io, h->fd, EV_READ);
+	ev_io_start(h->loop, &h->io);
+	ev_child_set(&h->child, h->pid, 0);
+	ev_child_start(h->loop, &h->child);
+	log_info("keeper started (pid %d)", (int)h->pid);
+}
+
+static int
+k_send(int fd, uint32_t op, uint32_t id, uint64_t term, vg_ns deadline)
+{
+	struct vg_keeper_req q;
+	ssize_t n;
+
+	if (fd == -1)
+		return -1;
+	memset(&q, 0, sizeof(q));
+	q.op = op;
+	q.id = id;
+	q.term = term;
+	q.deadline = deadline;
+	do {
+		n = send(fd, &q, sizeof(q), MSG_NOSIGNAL | MSG_DONTWAIT);
+	} while (n == -1 && errno == EINTR);
+	return n == (ssize_t)sizeof(q) ? 0 : -1;
+}
+
+/* One report; 1 read, 0 nothing, -1 EOF or error (the keeper is gone). */
+static int
+k_read(struct vg_hold *h, struct vg_keeper_rep *r)
+{
+	ssize_t n;
+
+	if (h->fd == -1)
+		return -1;
+	do {
+		n = recv(h->fd, r, sizeof(*r), MSG_DONTWAIT);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1 && errno == EAGAIN)
+		return 0;
+	return n == (ssize_t)sizeof(*r) ? 1 : -1;
+}
+
+/* SIGKILL and reaped (pid 0: libev reaped it), then the pair closed:
+ * whatever it held stays as it is. */
+static void
+k_reap(pid_t pid, int fd)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);	/* ECHILD if reaped */
+	}
+	if (fd != -1)
+		close(fd);
+}
+
+/* The handle forgotten: its watchers stopped, the keeper reaped. */
+static void
+k_kill(struct vg_hold *h)
+{
+	ev_io_stop(h->loop, &h->io);
+	ev_child_stop(h->loop, &h->child);
+	k_reap(h->pid, h->fd);
+	h->pid = 0;
+	h->fd = -1;
+}
+
+/* ---- reports */
+
+static void
+garp_start(struct vg_hold *h)
+{
+	h->garp_left = h->conf->garp_count;
+	ev_timer_stop(h->loop, &h->garp);
+	ev_timer_set(&h->garp, 0., 0.);
+	ev_timer_start(h->loop, &h->garp);
+}
+
+static void
+garp_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct vg_hold *h = w->data;
+	double next;
+
+	(void)revents;
+	if (!h->held || !h->leased)
+		return;
+	if (vg_garp_send(h->conf->vips, h->conf->n_vips) == 0)
+		h->st.garps_sent++;
+	if (h->garp_left > 0)
+		h->garp_left--;
+	if (h->garp_left > 0)
+		next = (double)h->conf->garp_interval / 1e9;
+	else if (h->conf->garp_refresh > 0)
+		next = (double)h->conf->garp_refresh / 1e9;
+	else
+		return;
+	ev_timer_set(&h->garp, next, 0.);
+	ev_timer_start(loop, &h->garp);
+}
+
+static void
+report(struct vg_hold *h, const struct vg_keeper_rep *r)
+{
+	struct vg_hold_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.term = r->term;
+	switch (r->ev) {
+	case VG_KEEPER_ADDED:
+		h->held = 1;
+		e.type = VG_HOLD_ADDED;
+		log_info("VIPs added (term %llu)", (unsigned long long)r->term);
+		if (h->conf->garp_count > 0 || h->conf->garp_refresh > 0)
+			garp_start(h);
+		break;
+	case VG_KEEPER_FAILED:
+		h->held = 1;	/* partly: they must be taken back */
+		e.type = VG_HOLD_ADD_FAILED;
+		e.failed = r->failed;
+		log_warnx("the keeper could not add %d VIP(s) (term %llu)",
+		    r->failed, (unsigned long long)r->term);
+		break;
+	case VG_KEEPER_REMOVED:
+		e.type = VG_HOLD_REMOVED;
+		e.was_held = h->held;
+		e.lease_out = r->id == 0;
+		if (h->held)
+			log_info("VIPs removed%s", r->id == 0 ?
+			    ": the lease ran out" : "");
+		h->held = 0;
+		break;
+	default:
+		return;
+	}
+	h->cb(h->arg, &e);
+}
+
+static void
+io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct vg_hold *h = w->data;
+	struct vg_keeper_rep r;
+	int rc, i;
+
+	(void)loop;
+	(void)revents;
+	for (i = 0; i < 16; i++) {
+		if ((rc = k_read(h, &r)) == 1)
+			report(h, &r);
+		else if (rc == 0)
+			return;
+		else {
+			keeper_lost(h, "its socket closed");
+			return;
+		}
+	}
+}
+
+static void
+child_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	struct vg_hold *h = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (w->rpid != h->pid)
+		return;
+	h->pid = 0;		/* reaped by libev */
+	keeper_lost(h, WIFSIGNALED(w->rstatus) ? strsignal(WTERMSIG(w->rstatus)) :
+	    "it exited");
+}
+
+/* ---- removals */
+
+/* With the agent's own netlink socket: the keeper is gone.  0, or -1 if
+ * one could not be removed (then they may still be held). */
+static int
+off_self(struct vg_hold *h)
+{
+	if (vg_vip_apply(h->nl, h->conf->vips, h->conf->n_vips, 0, 0) != 0) {
+		log_warnx("could not remove every VIP; the kernel lifetime "
+		    "(%u s) is the backstop", h->conf->vip_lifetime);
+		return -1;
+	}
+	h->held = 0;
+	return 0;
+}
+
+static void
+keeper_lost(struct vg_hold *h, const char *why)
+{
+	struct vg_hold_event e;
+
+	if (h->fd == -1 || h->stopping)
+		return;
+	log_warnx("the keeper (pid %d) is gone: %s; removing the VIPs, "
+	    "stepping down, starting a new keeper", (int)h->pid, why);
+	k_kill(h);
+	h->leased = 0;
+	(void)off_self(h);
+	/* between keepers: what the shell does now (steps down, removes the
+	 * VIPs again) goes through the agent's own socket */
+	memset(&e, 0, sizeof(e));
+	e.type = VG_HOLD_KEEPER_LOST;
+	e.why = why;
+	h->cb(h->arg, &e);
+	keeper_start(h, 0);
+}
+
+/*
+ * How long a removal may wait for the keeper's ack: half the margin m, and
+ * the time its netlink batch takes (about 13 us a VIP, measured with 1000):
+ * a big batch is not a stuck keeper.
+ */
+static vg_ns
+ack_timeout(const struct vg_hold *h)
+{
+	vg_ns t = h->conf->interval / 8;
+
+	if (t < VG_MS(1))
+		t = VG_MS(1);
+	return t + (vg_ns)h->conf->n_vips * 20 * VG_NS_PER_US;
+}
+
+/* DROP, then wait (at most the timeout) for its REMOVED; reports that come
+ * meanwhile are handled.  0, or -1: gone or not in time. */
+static int
+k_drop(struct vg_hold *h, vg_ns timeout)
+{
+	struct vg_keeper_rep r;
+	struct pollfd pfd;
+	vg_ns end = vg_now() + timeout, left;
+	uint32_t id = h->next_id++;
+	int rc;
+
+	if (h->next_id == 0)
+		h->next_id = 1;
+	if (k_send(h->fd, VG_KEEPER_DROP, id, 0, 0) == -1)
+		return -1;
+	pfd.fd = h->fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		while ((rc = k_read(h, &r)) == 1) {
+			if (r.ev == VG_KEEPER_REMOVED && r.id == id) {
+				if (r.failed != 0)
+					return -1;
+				h->held = 0;
+				return 0;
+			}
+			report(h, &r);
+		}
+		if (rc == -1 || (left = end - vg_now()) <= 0)
+			return -1;
+		(void)poll(&pfd, 1, (int)(left / VG_NS_PER_MS) + 1);
+	}
+}
+
+static int
+off(struct vg_hold *h)
+{
+	int rc;
+
+	if (h->fd == -1)			/* between keepers */
+		return off_self(h);
+	if (k_drop(h, ack_timeout(h)) == 0)
+		return 0;
+	/*
+	 * Not acked in time (a frozen or overloaded keeper, or a gone one
+	 * whose EOF is still queued).  A keeper that is not answering must
+	 * not be left with HOLDs it might carry out later: it is killed and
+	 * reaped first, then the agent removes the VIPs itself, now, and a
+	 * new keeper starts.
+	 */
+	log_warnx("the keeper (pid %d) did not confirm the removal of the VIPs "
+	    "within %lld us: killing it, removing them directly", (int)h->pid,
+	    (long long)(ack_timeout(h) / VG_NS_PER_US));
+	k_kill(h);
+	rc = off_self(h);
+	if (!h->stopping)
+		keeper_start(h, 0);
+	return rc;
+}
+
+int
+vg_hold_off(struct vg_hold *h)
+{
+	h->leased = 0;
+	h->unconfirmed = off(h) == -1;
+	return h->unconfirmed ? -1 : 0;
+}
+
+int
+vg_hold_unconfirmed(const struct vg_hold *h)
+{
+	return h->unconfirmed;
+}
+
+/* ---- leases */
+
+int
+vg_hold_lease(struct vg_hold *h, uint64_t term, vg_ns deadline)
+{
+	if (!h->leased || term != h->term || deadline > h->deadline) {
+		h->term = term;
+		h->deadline = deadline;
+	}
+	h->leased = 1;
+	if (k_send(h->fd, VG_KEEPER_HOLD, 0, term, deadline) == -1) {
+		log_warnx("could not hand the lease to the keeper");
+		return -1;
+	}
+	return 0;
+}
+
+struct vg_hold *
+vg_hold_new(struct ev_loop *loop, const struct vg_conf *c,
+    const struct vg_auth *auth, uint64_t incarnation, struct vg_nl *nl,
+    vg_hold_cb cb, void *arg)
+{
+	struct vg_hold *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		fatal("calloc");
+	h->loop = loop;
+	h->conf = c;
+	h->auth = auth;
+	h->incarnation = incarnation;
+	h->nl = nl;
+	h->cb = cb;
+	h->arg = arg;
+	h->fd = -1;
+	ev_io_init(&h->io, io_cb, -1, EV_READ);
+	ev_child_init(&h->child, child_cb, 0, 0);
+	ev_init(&h->garp, garp_cb);
+	h->io.data = h->child.data = h->garp.data = h;
+	keeper_start(h, 0);
+	return h;
+}
+
+void
+vg_hold_reconf(struct vg_hold *h, const struct vg_conf *c, int vips_changed,
+    const struct vg_conf_vip *gone, size_t n_gone)
+{
+	pid_t old_pid = h->pid;
+	int old_fd = h->fd;
+
+	h->conf = c;
+	if (!vips_changed)
+		return;
+	/* a new keeper with the new VIPs takes the lease over */
+	ev_io_stop(h->loop, &h->io);
+	ev_child_stop(h->loop, &h->child);
+	keeper_start(h, 1);
+	if (h->leased && h->deadline > vg_now())
+		(void)k_send(h->fd, VG_KEEPER_HOLD, 0, h->term, h->deadline);
+	/* the old one leaves without touching anything: DETACH, and then
+	 * killed and reaped before its end of the pair can see EOF, so that
+	 * it never removes or RELEASEs anything */
+	(void)k_send(old_fd, VG_KEEPER_DETACH, 0, 0, 0);
+	k_reap(old_pid, old_fd);
+	/* the VIPs no longer in the config */
+	if (n_gone > 0 && vg_vip_apply(h->nl, gone, n_gone, 0, 0) != 0)
+		log_warnx("reload: could not remove every VIP that left the "
+		    "configuration");
+}
+
+void
+vg_hold_stop(struct vg_hold *h)
+{
+	h->stopping = 1;
+}
+
+void
+vg_hold_free(struct vg_hold *h)
+{
+	int i;
+
+	if (h == NULL)
+		return;
+	ev_io_stop(h->loop, &h->io);
+	ev_child_stop(h->loop, &h->child);
+	ev_timer_stop(h->loop, &h->garp);
+	if (h->fd != -1)
+		close(h->fd);
+	/* it removes what it holds and exits on EOF; wait a little for that */
+	for (i = 0; h->pid > 0 && i < 100; i++) {
+		pid_t r = waitpid(h->pid, NULL, WNOHANG);
+
+		/* ECHILD: the loop's SIGCHLD handler reaped it already */
+		if (r == h->pid || (r == -1 && errno == ECHILD))
+			h->pid = 0;
+		else
+			usleep(10000);
+	}
+	k_reap(h->pid, -1);
+	free(h);
+}
+
+struct vg_hold_stats
+vg_hold_stats(const struct vg_hold *h)
+{
+	struct vg_hold_stats s = h->st;
+
+	s.held = h->held;
+	s.keeper_pid = h->pid;
+	return s;
+}

@@ -1,0 +1,83 @@
+/*
+ * hold: the agent's side of holding the VIPs (DESIGN.md, "The keeper owns
+ * the VIPs").  It forks the keeper and keeps the handle on it, hands it
+ * each lease, asks it to remove the VIPs and waits (bounded) for the ack,
+ * follows its reports, and sends GARP/NA after an add.  A keeper that is
+ * gone, or does not ack a removal in time, is killed and reaped; then the
+ * VIPs are removed with the agent's own netlink socket and a new keeper
+ * starts.  It decides nothing of the election: what happens is reported up
+ * through the callback, and the shell turns it into election inputs (a
+ * lost keeper into vg_el_keeper_lost, an unconfirmed removal into
+ * vg_el_vips_unconfirmed).
+ */
+#ifndef VG_HOLD_H
+#define VG_HOLD_H
+
+#include <ev.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "auth.h"
+#include "clock.h"
+#include "conf.h"
+#include "vip.h"
+
+enum vg_hold_ev {
+	VG_HOLD_ADDED,		/* the keeper added the VIPs (term) */
+	VG_HOLD_ADD_FAILED,	/* it could not add `failed` of them */
+	VG_HOLD_REMOVED,	/* it removed them: asked, or the lease ran out */
+	VG_HOLD_KEEPER_LOST,	/* it died; its VIPs were removed if they could
+				 * be; a new keeper starts after the callback */
+};
+
+struct vg_hold_event {
+	enum vg_hold_ev	type;
+	uint64_t	term;
+	int		failed;		/* ADD_FAILED: how many */
+	int		was_held;	/* REMOVED: they were on the links */
+	int		lease_out;	/* REMOVED: at the deadline, not asked */
+	const char	*why;		/* KEEPER_LOST */
+};
+
+typedef void (*vg_hold_cb)(void *arg, const struct vg_hold_event *);
+
+struct vg_hold_stats {
+	int		held;		/* the VIPs, as the keeper last said */
+	pid_t		keeper_pid;	/* 0 between keepers */
+	uint64_t	keeper_starts;	/* 1 + restarts */
+	uint64_t	garps_sent;	/* rounds of GARP/NA */
+};
+
+struct vg_hold;
+
+/* Forks the first keeper (fatal if it cannot).  nl: the agent's own
+ * netlink socket, for removals when the keeper is gone. */
+struct vg_hold	*vg_hold_new(struct ev_loop *, const struct vg_conf *,
+		    const struct vg_auth *, uint64_t incarnation,
+		    struct vg_nl *, vg_hold_cb, void *arg);
+/* The keeper holds the VIPs until deadline (CLOCK_MONOTONIC) in term.
+ * 0, or -1 if the keeper is gone (logged). */
+int		 vg_hold_lease(struct vg_hold *, uint64_t term, vg_ns deadline);
+/*
+ * The VIPs off now, and the lease forgotten: 0 once acked (or removed by
+ * the agent itself between keepers), -1 if that cannot be said (they may
+ * still be held: vg_hold_unconfirmed stays true until a later 0).
+ */
+int		 vg_hold_off(struct vg_hold *);
+int		 vg_hold_unconfirmed(const struct vg_hold *);
+/*
+ * A reload: the new config (and the key behind the pointer given at
+ * vg_hold_new, already replaced).  If the VIPs changed, a new keeper with
+ * the new set takes the running lease over, the old one leaves without
+ * touching anything, and the VIPs in `gone` are removed.
+ */
+void		 vg_hold_reconf(struct vg_hold *, const struct vg_conf *,
+		    int vips_changed, const struct vg_conf_vip *gone,
+		    size_t n_gone);
+/* Shutting down: a keeper lost from now on is not replaced. */
+void		 vg_hold_stop(struct vg_hold *);
+/* EOF to the keeper (it removes what it holds and exits), reaped, freed. */
+void		 vg_hold_free(struct vg_hold *);
+struct vg_hold_stats vg_hold_stats(const struct vg_hold *);
+
+#endif
