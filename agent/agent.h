@@ -80,8 +80,9 @@ struct vg_agent {
 /* status.c: the agent as JSON, for `vigilctl status --json` */
 json_object	*vg_status_json(const struct vg_agent *, vg_ns now);
 json_object	*vg_event_json(const struct vg_event *, vg_ns now);
-
-/* vigild.c: records an event and streams it to `vigilctl events -f` */
+/* The events kept, oldest first: {"events": [...]} */
+json_object	*vg_events_json(const struct vg_agent *, vg_ns now);
+/* Records an event and streams it to `vigilctl events --follow` */
 void		 vg_agent_event(struct vg_agent *, enum vg_event_kind,
 		    const char *, ...) __attribute__((format(printf, 3, 4)));
 

@@ -94,6 +94,17 @@ vg_conf_node_by_id(const struct vg_conf *c, uint16_t id)
 	return NULL;
 }
 
+const struct vg_conf_node *
+vg_conf_node_by_name(const struct vg_conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_nodes; i++)
+		if (strcmp(c->nodes[i].name, name) == 0)
+			return &c->nodes[i];
+	return NULL;
+}
+
 /* ---- typed getters: NULL/absent leaves the default, errors are collected */
 
 static const char *

@@ -169,6 +169,8 @@ struct vg_conf	*vg_conf_parse(const char *text, const char *filename,
 void		 vg_conf_free(struct vg_conf *);
 
 const struct vg_conf_node *vg_conf_node_by_id(const struct vg_conf *, uint16_t);
+const struct vg_conf_node *vg_conf_node_by_name(const struct vg_conf *,
+		    const char *);
 const char	*vg_role_name(enum vg_role);
 
 /* Reload: the same VIPs (and what the keeper was given with them)? */

@@ -1,7 +1,10 @@
 /*
- * status: renders the agent's state as the JSON of `vigilctl status --json`.
- * The keys are the documented, stable interface (docs/vigilctl.8).
+ * status: the agent's state as the JSON of `vigilctl status --json`, and
+ * the event stream: each event kept in the ring for `vigilctl events` and
+ * sent to every client that follows it.  The keys are the documented,
+ * stable interface (docs/vigilctl.8).
  */
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "agent.h"
@@ -271,4 +274,38 @@ vg_event_json(const struct vg_event *e, vg_ns now)
 	json_object_object_add(o, "time_ms", json_object_new_int64(e->wall_ms));
 	json_object_object_add(o, "text", json_object_new_string(e->text));
 	return o;
+}
+
+json_object *
+vg_events_json(const struct vg_agent *a, vg_ns now)
+{
+	json_object *r = json_object_new_object(), *l = json_object_new_array();
+	const struct vg_event *e;
+	size_t i;
+
+	for (i = 0; (e = vg_events_get(&a->events, i)) != NULL; i++)
+		json_object_array_add(l, vg_event_json(e, now));
+	json_object_object_add(r, "events", l);
+	return r;
+}
+
+void
+vg_agent_event(struct vg_agent *a, enum vg_event_kind kind, const char *fmt, ...)
+{
+	const struct vg_event *e;
+	json_object *w;
+	char text[VG_EVENT_TEXT];
+	va_list ap;
+	vg_ns now = vg_now();
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	e = vg_events_add(&a->events, kind, now, vg_realtime_ms(), "%s", text);
+	if (a->ctl == NULL)
+		return;
+	w = json_object_new_object();
+	json_object_object_add(w, "event", vg_event_json(e, now));
+	vg_control_broadcast(a->ctl, w);
+	json_object_put(w);
 }

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +20,10 @@
 
 #include "agent.h"
 #include "caps.h"
+#include "command.h"
 #include "metrics.h"
 #include "net.h"
+#include "reload.h"
 #include "statedir.h"
 
 #define VG_VERSION_STRING	"0.1.0"
@@ -32,8 +33,7 @@ static struct vg_agent	agent;
 
 static void	run_acts(struct vg_agent *, struct vg_acts *, vg_ns);
 static void	schedule(struct vg_agent *);
-static int	reload(struct vg_agent *, json_object **, char *, size_t);
-static void	pending_check(struct vg_agent *, vg_ns);
+static int	reload(struct vg_agent *, struct vg_errs *, char *, size_t);
 
 static void
 usage(void)
@@ -168,30 +168,6 @@ hold_event(void *arg, const struct vg_hold_event *e)
 		return;
 	}
 	notify_status(a);
-}
-
-/* ---- events: kept for `vigilctl events`, streamed to its followers */
-
-void
-vg_agent_event(struct vg_agent *a, enum vg_event_kind kind, const char *fmt, ...)
-{
-	const struct vg_event *e;
-	json_object *o, *w;
-	char text[VG_EVENT_TEXT];
-	va_list ap;
-	vg_ns now = vg_now();
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	e = vg_events_add(&a->events, kind, now, vg_realtime_ms(), "%s", text);
-	if (a->ctl == NULL)
-		return;
-	w = json_object_new_object();
-	o = vg_event_json(e, now);
-	json_object_object_add(w, "event", o);
-	vg_control_broadcast(a->ctl, w);
-	json_object_put(w);
 }
 
 static void
@@ -351,6 +327,8 @@ static void
 run_deadlines(struct vg_agent *a, vg_ns now)
 {
 	struct vg_acts acts = { .n = 0 };
+	json_object *r;
+	uint64_t client;
 	size_t i;
 
 	/* a removal that could not be confirmed is tried again */
@@ -359,7 +337,10 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 		vg_el_vips_off(&a->el);
 	vg_el_tick(&a->el, now, &acts);
 	run_acts(a, &acts, now);
-	pending_check(a, now);
+	if ((r = vg_cmd_pending(a, now, &client)) != NULL) {
+		vg_control_answer(a->ctl, client, r);
+		json_object_put(r);
+	}
 	if (now >= a->next_hb) {
 		for (i = 0; i < a->peers.n; i++)
 			if (vg_el_hb_due(&a->el, a->peers.p[i].id))
@@ -614,77 +595,46 @@ static void
 sig_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct vg_agent *a = w->data;
-	json_object *errors = NULL;
+	struct vg_errs errs;
 	char err[512];
 
 	(void)loop;
 	(void)revents;
-	if (reload(a, &errors, err, sizeof(err)) == -1)
+	if (reload(a, &errs, err, sizeof(err)) == -1)
 		log_warnx("SIGHUP: %s", err);
 	else
 		log_info("SIGHUP: %s reloaded (digest %08x)", a->conf->path,
 		    a->conf->digest);
-	json_object_put(errors);
 }
 
-/* ---- reload: validate fully, then apply as a diff */
+/* ---- reload: prepare (reload.c), then commit here: pointer swaps */
 
 static int
-reload(struct vg_agent *a, json_object **errors, char *err, size_t errlen)
+reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 {
-	struct vg_conf *oc = a->conf, *nc;
-	struct vg_peers np, op = a->peers;
-	struct vg_conf_vip *gone = NULL;
-	struct vg_auth nauth;
-	struct vg_acts acts = { .n = 0 };
-	struct vg_errs errs;
-	const char *what;
-	size_t i, n_gone = 0;
+	struct vg_reload r;
+	struct vg_conf *nc;
 	vg_ns now = vg_now();
-	int swap_keeper;
+	size_t i;
 
 	/* systemd hears of every reload, through SIGHUP or the ctl socket */
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)(now / VG_NS_PER_US));
-	vg_errs_init(&errs);
-	nc = vg_conf_load(oc->path, a->self->name, &errs);
-	if (nc == NULL) {
-		*errors = json_object_new_array();
-		for (i = 0; i < errs.n; i++) {
-			log_warnx("reload: %s", errs.msg[i]);
-			json_object_array_add(*errors,
-			    json_object_new_string(errs.msg[i]));
-		}
-		snprintf(err, errlen, "configuration invalid; nothing changed "
-		    "(%zu error%s)", errs.n + errs.dropped,
-		    errs.n + errs.dropped == 1 ? "" : "s");
-		goto refuse;
+	if (vg_reload_prepare(&r, a->conf, a->self->name, &a->peers, err,
+	    errlen) == -1) {
+		for (i = 0; i < r.errs.n; i++)
+			log_warnx("reload: %s", r.errs.msg[i]);
+		*errs = r.errs;
+		a->reloads_failed++;
+		vg_agent_event(a, VG_EV_CONFIG, "reload refused: %s", err);
+		sd_notify(0, "READY=1");
+		notify_status(a);
+		return -1;
 	}
-	if ((what = vg_conf_fixed_changed(oc, nc)) != NULL) {
-		snprintf(err, errlen, "%s cannot change in a reload (restart the "
-		    "agent); nothing changed", what);
-		goto refuse;
-	}
-	memset(&nauth, 0, sizeof(nauth));
-	if (nc->auth == VG_AUTH_NONE)
-		vg_auth_set_none(&nauth);
-	else if (vg_auth_load_key(&nauth, nc->auth_key_file, err, errlen) == -1)
-		goto refuse;
-	if (vg_peers_reconf(&np, &a->peers, nc) == -1 ||
-	    (gone = calloc(oc->n_vips + 1, sizeof(*gone))) == NULL) {
-		vg_peers_free(&np);
-		snprintf(err, errlen, "out of memory; nothing changed");
-		goto refuse;
-	}
-
-	swap_keeper = !vg_conf_vips_same(oc, nc);
-	if (swap_keeper)
-		n_gone = vg_conf_vips_gone(oc, nc, gone);
-	a->conf = nc;
+	/* the commit: nothing below can fail; peers keep what was heard */
+	vg_reload_swap(&r, &a->conf, &a->auth, &a->peers);	/* rx shares */
+	nc = a->conf;
 	a->self = &nc->nodes[nc->self];
-	a->peers = np;		/* rx shares the table */
-	vg_auth_wipe(&a->auth);
-	a->auth = nauth;
 	vg_el_reconf(&a->el, nc, now);
 	vg_hooks_set_conf(a->hooks, nc);
 	vg_tracks_free(a->tracks);	/* they start again, innocent */
@@ -696,246 +646,43 @@ reload(struct vg_agent *a, json_object **errors, char *err, size_t errlen)
 	vg_control_set_groups(a->ctl, nc->ctl.operator_group,
 	    nc->ctl.admin_group);
 	log_set_level(nc->log.level);
-	vg_hold_reconf(a->hold, nc, swap_keeper, gone, n_gone);
-	if (swap_keeper)
+	vg_hold_reconf(a->hold, nc, r.vips_changed, r.gone, r.n_gone);
+	if (r.vips_changed)
 		(void)vg_link_query(a->nl, nc->links, nc->n_links, a->link_down,
 		    sizeof(a->link_down));
-	run_acts(a, &acts, now);
 	health(a);
-	vg_peers_free(&op);
-	free(gone);
-	vg_conf_free(oc);
 	a->reloads++;
 	vg_agent_event(a, VG_EV_CONFIG, "reloaded: digest %08x, %zu nodes, "
-	    "%zu VIPs%s", nc->digest, nc->n_nodes, nc->n_vips,
-	    swap_keeper ? " (VIPs changed: keeper handed over)" : "");
+	    "%zu VIPs%s", nc->digest, nc->n_nodes, nc->n_vips, r.vips_changed ?
+	    " (VIPs changed: keeper handed over)" : "");
+	vg_reload_done(&r);		/* the old config, key and peers */
 	schedule(a);
 	sd_notify(0, "READY=1");
 	notify_status(a);
 	return 0;
-refuse:
-	a->reloads_failed++;
-	vg_conf_free(nc);
-	vg_agent_event(a, VG_EV_CONFIG, "reload refused: %s", err);
-	sd_notify(0, "READY=1");
-	notify_status(a);
-	return -1;
 }
 
-/* ---- control requests */
-
-static const struct vg_conf_node *
-node_by_name(const struct vg_conf *c, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < c->n_nodes; i++)
-		if (strcmp(c->nodes[i].name, name) == 0)
-			return &c->nodes[i];
-	return NULL;
-}
-
-static json_object *
-message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static json_object *
-message(const char *fmt, ...)
-{
-	json_object *r = json_object_new_object();
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	json_object_object_add(r, "message", json_object_new_string(buf));
-	return r;
-}
-
-static void
-audit(const struct vg_ctl_caller *who, const char *cmd, const char *outcome)
-{
-	log_info("ctl: uid %u pid %d (%s): %s: %s", (unsigned)who->uid,
-	    (int)who->pid, vg_ctl_role_name(who->role), cmd, outcome);
-	vg_agent_event(&agent, VG_EV_CTL, "uid %u pid %d: %s: %s",
-	    (unsigned)who->uid, (int)who->pid, cmd, outcome);
-}
-
-/* A failover request ends when a new active is seen, or at its deadline. */
-static void
-pending_check(struct vg_agent *a, vg_ns now)
-{
-	const struct vg_conf_node *n;
-	json_object *r;
-	uint16_t act = a->el.active_id;
-
-	if (!a->pending.on)
-		return;
-	if (act != 0 && act != a->pending.from && a->el.term > a->pending.term &&
-	    (a->pending.to == 0 || act == a->pending.to)) {
-		n = vg_conf_node_by_id(a->conf, act);
-		r = message("%s is active (term %llu), %.1f ms after the "
-		    "hand-over began", n ? n->name : "?",
-		    (unsigned long long)a->el.term,
-		    (double)(now - a->pending.started) / VG_NS_PER_MS);
-	} else if (now >= a->pending.deadline) {
-		r = json_object_new_object();
-		json_object_object_add(r, "ok", json_object_new_boolean(0));
-		json_object_object_add(r, "error", json_object_new_string(
-		    "the hand-over did not complete in time; see "
-		    "vigilctl status and events"));
-	} else
-		return;
-	a->pending.on = 0;
-	vg_control_answer(a->ctl, a->pending.client, r);
-	json_object_put(r);
-}
-
-static json_object *
-ctl_failover(struct vg_agent *a, const struct vg_ctl_request *req,
-    struct vg_ctl_caller *caller, char *err, size_t errlen)
-{
-	const struct vg_conf_node *t = NULL;
-	struct vg_acts acts = { .n = 0 };
-	enum vg_handover_err e;
-	uint16_t to = 0, target = 0;
-	vg_ns now = vg_now();
-
-	if (req->to[0] != '\0') {
-		if ((t = node_by_name(a->conf, req->to)) == NULL) {
-			snprintf(err, errlen, "failover: no node \"%s\"", req->to);
-			audit(caller, "failover", err);
-			return NULL;
-		}
-		to = t->id;
-	}
-	if (a->pending.on) {
-		snprintf(err, errlen, "failover: one is already under way");
-		return NULL;
-	}
-	if (a->el.state == VG_ST_ACTIVE) {
-		if ((e = vg_el_handover_check(&a->el, to, now, &target)) !=
-		    VG_HO_OK) {
-			snprintf(err, errlen, "failover refused: %s",
-			    vg_handover_err_text(e));
-			audit(caller, "failover", err);
-			return NULL;
-		}
-		a->pending.from = a->self->id;
-		a->pending.to = target;
-		(void)vg_el_handover(&a->el, target, now, &acts);
-	} else {
-		a->pending.from = a->el.active_id;
-		a->pending.to = to;
-		if ((e = vg_el_request_handover(&a->el, to, now, &acts)) !=
-		    VG_HO_OK) {
-			snprintf(err, errlen, "failover refused: %s",
-			    vg_handover_err_text(e));
-			audit(caller, "failover", err);
-			return NULL;
-		}
-	}
-	a->pending.on = 1;
-	a->pending.client = caller->client;
-	a->pending.term = a->el.term;
-	a->pending.started = now;
-	a->pending.deadline = now + 2 * a->conf->dead_time + VG_MS(1000);
-	caller->defer = 1;
-	audit(caller, "failover", t ? t->name : "to the best other node");
-	run_acts(a, &acts, now);
-	schedule(a);
-	return NULL;
-}
-
-static json_object *
-ctl_maintenance(struct vg_agent *a, const struct vg_ctl_request *req,
-    struct vg_ctl_caller *caller, char *err, size_t errlen)
-{
-	struct vg_acts acts = { .n = 0 };
-	vg_ns now = vg_now();
-	int was_active = a->el.state == VG_ST_ACTIVE;
-
-	/* durable first: a restart must find the node still drained */
-	if (req->on ? vg_statedir_write(a->conf->state_dir, "maintenance",
-	    "on\n", 3, err, errlen) : vg_statedir_remove(a->conf->state_dir,
-	    "maintenance", err, errlen)) {
-		audit(caller, req->on ? "maintenance on" : "maintenance off", err);
-		return NULL;
-	}
-	vg_el_set_maintenance(&a->el, req->on, now, &acts);
-	run_acts(a, &acts, now);
-	schedule(a);
-	audit(caller, req->on ? "maintenance on" : "maintenance off", "done");
-	return message("maintenance %s%s", req->on ? "on" : "off",
-	    req->on && was_active ? ": the VIPs were handed over" : "");
-}
-
-static json_object *
-ctl_reload(struct vg_agent *a, struct vg_ctl_caller *caller, char *err,
-    size_t errlen)
-{
-	json_object *errors = NULL, *r;
-
-	if (reload(a, &errors, err, errlen) == -1) {
-		audit(caller, "reload", err);
-		r = json_object_new_object();
-		json_object_object_add(r, "ok", json_object_new_boolean(0));
-		json_object_object_add(r, "error", json_object_new_string(err));
-		if (errors != NULL)
-			json_object_object_add(r, "errors", errors);
-		return r;
-	}
-	audit(caller, "reload", "applied");
-	return message("%s reloaded (digest %08x)", a->conf->path,
-	    a->conf->digest);
-}
-
-static json_object *
-events_reply(struct vg_agent *a, vg_ns now)
-{
-	json_object *r = json_object_new_object(), *l = json_object_new_array();
-	const struct vg_event *e;
-	size_t i;
-
-	for (i = 0; (e = vg_events_get(&a->events, i)) != NULL; i++)
-		json_object_array_add(l, vg_event_json(e, now));
-	json_object_object_add(r, "events", l);
-	return r;
-}
+/* ---- control requests: command.c decides, the shell carries out */
 
 static json_object *
 ctl_handler(void *arg, const struct vg_ctl_request *req,
     struct vg_ctl_caller *caller, char *err, size_t errlen)
 {
 	struct vg_agent *a = arg;
+	struct vg_cmd_out out;
+	struct vg_errs errs;
 	json_object *r;
-	char *text;
+	vg_ns now = vg_now();
 
-	switch (req->cmd) {
-	case VG_CTL_STATUS:
-		return vg_status_json(a, vg_now());
-	case VG_CTL_EVENTS:
-		caller->subscribe = req->follow;
-		return events_reply(a, vg_now());
-	case VG_CTL_METRICS:
-		if ((text = vg_metrics_text(a, vg_now())) == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return NULL;
-		}
-		r = json_object_new_object();
-		json_object_object_add(r, "text", json_object_new_string(text));
-		free(text);
-		return r;
-	case VG_CTL_FAILOVER:
-		return ctl_failover(a, req, caller, err, errlen);
-	case VG_CTL_MAINTENANCE:
-		return ctl_maintenance(a, req, caller, err, errlen);
-	case VG_CTL_RELOAD:
-		return ctl_reload(a, caller, err, errlen);
-	default:
-		snprintf(err, errlen, "unknown command");
-		return NULL;
+	r = vg_cmd_run(a, req, caller, now, &out, err, errlen);
+	if (out.reload)
+		r = vg_cmd_reloaded(a, caller, reload(a, &errs, err, errlen) == 0 ?
+		    NULL : &errs, err);
+	if (out.acts.n > 0 || caller->defer) {
+		run_acts(a, &out.acts, now);
+		schedule(a);
 	}
+	return r;
 }
 
 /* ---- start-up */

@@ -23,25 +23,9 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
-#include "election.h"
-#include "proto.h"
-
 #define FILE_NAME	"h.conf"
 #include "confcheck.h"
-
-#define CONF \
-	"cluster = \"h\";\n" \
-	"auth = \"none\";\n" \
-	"interval = 100;\n" \
-	"nodes = (\n" \
-	"\t{ id = 1; name = \"n1\"; address = \"10.0.0.1\"; priority = 150; },\n" \
-	"\t{ id = 2; name = \"n2\"; address = \"10.0.0.2\"; priority = 120; },\n" \
-	"\t{ id = 3; name = \"n3\"; address = \"10.0.0.3\"; priority = 110; }\n" \
-	");\n"
-
-#define T0	VG_MS(1000000)
-#define H	VG_MS(100)
+#include "elfix.h"
 
 struct fix {
 	struct vg_conf		*conf;
@@ -49,83 +33,16 @@ struct fix {
 	vg_ns			now;
 };
 
-static struct vg_msg
-msg(uint16_t from, uint8_t type, uint16_t flags, uint64_t term, uint8_t st)
-{
-	struct vg_msg m;
-
-	memset(&m, 0, sizeof(m));
-	m.version = VG_VERSION;
-	m.type = type;
-	m.flags = flags;
-	m.sender = from;
-	m.target = 1;
-	m.state = st;
-	m.priority = from == 2 ? 120 : 110;
-	m.term = term;
-	m.incarnation = 500;
-	return m;
-}
-
 static void
 input(struct fix *f, const struct vg_msg *m, struct vg_acts *acts)
 {
 	vg_el_input(&f->el, m, VG_NS_NEVER, f->now, acts);
 }
 
-/* The first act of this type (and message type, for SEND) from `from`. */
-static const struct vg_act *
-find(const struct vg_acts *acts, enum vg_act_type t, uint8_t msg_type,
-    size_t from, size_t *at)
-{
-	size_t i;
-
-	for (i = from; i < acts->n; i++)
-		if (acts->a[i].type == t && (t != VG_ACT_SEND ||
-		    acts->a[i].msg_type == msg_type)) {
-			if (at != NULL)
-				*at = i;
-			return &acts->a[i];
-		}
-	return NULL;
-}
-
-/* Heartbeats from the standbys, pre-votes and votes granted by both, on
- * the grid, until n1 is active (bounded). */
 static void
 elect(struct fix *f)
 {
-	struct vg_acts acts;
-	struct vg_msg m;
-	const struct vg_act *rq;
-	uint16_t p;
-	int i;
-
-	for (i = 0; i < 2000 && f->el.state != VG_ST_ACTIVE; i++) {
-		f->now += H / 2;
-		acts.n = 0;
-		for (p = 2; p <= 3; p++) {
-			m = msg(p, VG_MSG_HEARTBEAT, 0, f->el.term,
-			    VG_ST_STANDBY);
-			input(f, &m, &acts);
-		}
-		vg_el_tick(&f->el, f->now, &acts);
-		while ((rq = find(&acts, VG_ACT_SEND, VG_MSG_VOTE_REQUEST, 0,
-		    NULL)) != NULL) {
-			struct vg_act q = *rq;
-			struct vg_acts more = { .n = 0 };
-
-			acts.n = 0;
-			for (p = 2; p <= 3; p++) {
-				m = msg(p, VG_MSG_VOTE, (q.flags & VG_FLAG_PRE) |
-				    VG_FLAG_GRANTED, q.term, VG_ST_STANDBY);
-				input(f, &m, &more);
-			}
-			acts = more;
-		}
-	}
-	assert_int_equal(f->el.state, VG_ST_ACTIVE);
-	assert_true(f->el.holding);
+	el_elect(&f->el, &f->now);
 }
 
 static struct fix *
@@ -134,7 +51,7 @@ fix_new(void)
 	struct fix *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->conf = parse_ok(CONF, "n1");
+	f->conf = parse_ok(EL3_CONF, "n1");
 	f->now = T0;
 	vg_el_init(&f->el, f->conf, 7, 0, 42, T0);
 	return f;
@@ -152,11 +69,11 @@ static struct vg_act
 ask(struct fix *f, uint64_t term, uint16_t pre)
 {
 	struct vg_acts acts = { .n = 0 };
-	struct vg_msg m = msg(2, VG_MSG_VOTE_REQUEST, pre, term, VG_ST_CANDIDATE);
+	struct vg_msg m = el_msg(2, VG_MSG_VOTE_REQUEST, pre, term, VG_ST_CANDIDATE);
 	const struct vg_act *v;
 
 	input(f, &m, &acts);
-	v = find(&acts, VG_ACT_SEND, VG_MSG_VOTE, 0, NULL);
+	v = act_find(&acts, VG_ACT_SEND, VG_MSG_VOTE, 0, NULL);
 	assert_non_null(v);
 	assert_int_equal(v->target, 2);
 	return *v;
@@ -178,17 +95,17 @@ test_unconfirmed_handover(void **state)
 	elect(g);
 	/* the positive control: confirmed, RELEASE and TRANSFER leave */
 	assert_int_equal(vg_el_handover(&g->el, 2, g->now, &ctl), 0);
-	assert_non_null(find(&ctl, VG_ACT_VIPS_OFF, 0, 0, &off));
-	assert_non_null(find(&ctl, VG_ACT_SEND, VG_MSG_RELEASE, off + 1, NULL));
-	assert_non_null(find(&ctl, VG_ACT_SEND, VG_MSG_TRANSFER, off + 1, NULL));
+	assert_non_null(act_find(&ctl, VG_ACT_VIPS_OFF, 0, 0, &off));
+	assert_non_null(act_find(&ctl, VG_ACT_SEND, VG_MSG_RELEASE, off + 1, NULL));
+	assert_non_null(act_find(&ctl, VG_ACT_SEND, VG_MSG_TRANSFER, off + 1, NULL));
 
 	assert_int_equal(vg_el_handover(&f->el, 2, f->now, &acts), 0);
-	assert_non_null(find(&acts, VG_ACT_VIPS_OFF, 0, 0, &off));
+	assert_non_null(act_find(&acts, VG_ACT_VIPS_OFF, 0, 0, &off));
 	vg_el_vips_unconfirmed(&f->el, &acts, off + 1);
-	assert_null(find(&acts, VG_ACT_SEND, VG_MSG_RELEASE, 0, NULL));
-	assert_null(find(&acts, VG_ACT_SEND, VG_MSG_TRANSFER, 0, NULL));
-	assert_non_null(find(&acts, VG_ACT_VIPS_OFF, 0, 0, NULL));
-	st = find(&acts, VG_ACT_STATE, 0, 0, NULL);
+	assert_null(act_find(&acts, VG_ACT_SEND, VG_MSG_RELEASE, 0, NULL));
+	assert_null(act_find(&acts, VG_ACT_SEND, VG_MSG_TRANSFER, 0, NULL));
+	assert_non_null(act_find(&acts, VG_ACT_VIPS_OFF, 0, 0, NULL));
+	st = act_find(&acts, VG_ACT_STATE, 0, 0, NULL);
 	assert_non_null(st);
 	assert_int_equal(st->old_state, VG_ST_ACTIVE);
 	assert_int_not_equal(f->el.state, VG_ST_ACTIVE);
@@ -228,10 +145,10 @@ test_unconfirmed_keeper_lost(void **state)
 	(void)state;
 	elect(f);
 	vg_el_keeper_lost(&f->el, f->now, &acts);
-	assert_non_null(find(&acts, VG_ACT_VIPS_OFF, 0, 0, &off));
-	assert_non_null(find(&acts, VG_ACT_SEND, VG_MSG_RELEASE, off + 1, NULL));
+	assert_non_null(act_find(&acts, VG_ACT_VIPS_OFF, 0, 0, &off));
+	assert_non_null(act_find(&acts, VG_ACT_SEND, VG_MSG_RELEASE, off + 1, NULL));
 	vg_el_vips_unconfirmed(&f->el, &acts, off + 1);
-	assert_null(find(&acts, VG_ACT_SEND, VG_MSG_RELEASE, 0, NULL));
+	assert_null(act_find(&acts, VG_ACT_SEND, VG_MSG_RELEASE, 0, NULL));
 	f->now += 3 * f->el.dead;
 	vg_el_tick(&f->el, f->now, &acts);
 	v = ask(f, f->el.max_term + 1, 0);

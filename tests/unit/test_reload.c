@@ -17,6 +17,11 @@
  *   trip, liveness and counters (its name and address follow the config);
  *   a new one starts clean; the current table is not touched.  What is
  *   shown as alive goes false at dead_at, before vg_peer_tick runs.
+ * - vg_reload_prepare: an invalid file, a timing change, a missing key are
+ *   refused with the running config and peer table untouched and nothing
+ *   held; a good one brings the next peer table (survivors keep their
+ *   replay window, round trip and liveness; a new node is clean) and the
+ *   VIP diff; vg_reload_swap is the commit, vg_reload_done frees the rest.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -32,6 +38,7 @@
 #include "election.h"
 #include "peer.h"
 #include "proto.h"
+#include "reload.h"
 
 #define FILE_NAME	"r.conf"
 #include "confcheck.h"
@@ -1123,6 +1130,228 @@ test_peer_alive_as_shown(void **state)
 	vg_conf_free(c);
 }
 
+/* ---- reload.c: prepare touches nothing; the commit is a swap */
+
+struct rdir {
+	char	dir[64];
+	char	path[128];
+};
+
+static void
+rdir_write(struct rdir *d, const char *text)
+{
+	FILE *f = fopen(d->path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static struct rdir *
+rdir_new(void)
+{
+	struct rdir *d = calloc(1, sizeof(*d));
+
+	assert_non_null(d);
+	snprintf(d->dir, sizeof(d->dir), "/tmp/vg_test_reload.XXXXXX");
+	assert_non_null(mkdtemp(d->dir));
+	snprintf(d->path, sizeof(d->path), "%s/vigil.conf", d->dir);
+	return d;
+}
+
+static void
+rdir_free(struct rdir *d)
+{
+	(void)unlink(d->path);
+	(void)rmdir(d->dir);
+	free(d);
+}
+
+static struct vg_conf *
+load_ok(const struct rdir *d)
+{
+	struct vg_errs errs;
+	struct vg_conf *c;
+
+	vg_errs_init(&errs);
+	c = vg_conf_load(d->path, "n1", &errs);
+	if (c == NULL) {
+		dump_errs(&errs);
+		fail_msg("%s was refused", d->path);
+	}
+	return c;
+}
+
+/* The running agent's view of itself, as prepare must leave it. */
+struct running {
+	struct vg_conf	*conf;
+	struct vg_conf	conf_copy;
+	struct vg_peers	peers;
+	struct vg_peer	peers_copy[VG_MAX_NODES];
+};
+
+static void
+running_new(struct running *r, const struct rdir *d, vg_ns now)
+{
+	struct vg_peers none = { NULL, 0 };
+	size_t i;
+
+	r->conf = load_ok(d);
+	assert_int_equal(vg_peers_reconf(&r->peers, &none, r->conf), 0);
+	for (i = 0; i < r->peers.n; i++)
+		hear_peer(&r->peers.p[i], 700, 5, now);
+	r->conf_copy = *r->conf;
+	memcpy(r->peers_copy, r->peers.p, r->peers.n * sizeof(*r->peers.p));
+}
+
+static void
+running_unchanged(const struct running *r)
+{
+	assert_memory_equal(r->conf, &r->conf_copy, sizeof(*r->conf));
+	assert_memory_equal(r->peers.p, r->peers_copy,
+	    r->peers.n * sizeof(*r->peers.p));
+}
+
+static void
+running_free(struct running *r)
+{
+	vg_peers_free(&r->peers);
+	vg_conf_free(r->conf);
+}
+
+/* Refused: -1, err holding want, nothing held, the running side as it was. */
+static void
+expect_refused(struct rdir *d, struct running *run, const char *text,
+    const char *want, size_t n_errs)
+{
+	struct vg_reload r;
+	char err[512] = "";
+
+	rdir_write(d, text);
+	memset(&r, 0x5a, sizeof(r));
+	assert_int_equal(vg_reload_prepare(&r, run->conf, "n1", &run->peers, err,
+	    sizeof(err)), -1);
+	if (strstr(err, want) == NULL)
+		fail_msg("refused with \"%s\", wanted \"%s\"", err, want);
+	assert_int_equal(r.errs.n, n_errs);
+	assert_null(r.conf);
+	assert_null(r.peers.p);
+	assert_null(r.gone);
+	assert_int_equal(r.auth.keylen, 0);
+	running_unchanged(run);
+}
+
+static void
+test_prepare_refuses_changes_nothing(void **state)
+{
+	struct rdir *d = rdir_new();
+	struct running run;
+	char text[2048];
+
+	(void)state;
+	rdir_write(d, HEAD NODES VIPS_ABC);
+	running_new(&run, d, VG_MS(50000));
+	expect_refused(d, &run, HEAD NODES "interval = 0;\nbogus = 1;\n",
+	    "configuration invalid; nothing changed (2 errors)", 2);
+	expect_refused(d, &run, HEAD NODES "dead_time = 900;\n",
+	    "interval, dead_time or max_drift cannot change in a reload "
+	    "(restart the agent); nothing changed", 0);
+	snprintf(text, sizeof(text), "cluster = \"r\";\n"
+	    "auth_key_file = \"%s/no-such-key\";\n" NODES, d->dir);
+	expect_refused(d, &run, text, "no-such-key", 0);
+	running_free(&run);
+	rdir_free(d);
+}
+
+static void
+test_prepare_then_swap(void **state)
+{
+	struct rdir *d = rdir_new();
+	struct running run;
+	struct vg_reload r;
+	struct vg_conf *before;
+	struct vg_auth auth;
+	struct vg_peer old3;
+	char err[512] = "";
+
+	(void)state;
+	rdir_write(d, HEAD NODES VIPS_ABC);
+	running_new(&run, d, VG_MS(50000));
+	before = run.conf;
+	old3 = run.peers.p[1];
+	assert_int_equal(old3.id, 3);
+	/* n2 leaves, n4 comes, n3 moves; a VIP goes, one comes */
+	rdir_write(d, HEAD "nodes = (\n"
+	    "\t{ id = 4; name = \"n4\"; address = \"10.0.0.4\"; },\n"
+	    "\t{ id = 1; name = \"n1\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 3; name = \"n3\"; address = \"10.0.0.13\"; }\n"
+	    ");\nvips = (\n"
+	    "\t{ address = \"198.51.100.1/24\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"198.51.100.7/24\"; interface = \"eth0\"; }\n"
+	    ");\n");
+	assert_int_equal(vg_reload_prepare(&r, run.conf, "n1", &run.peers, err,
+	    sizeof(err)), 0);
+	running_unchanged(&run);
+	assert_true(r.vips_changed);
+	assert_int_equal(r.n_gone, 2);
+	assert_string_equal(r.gone[0].text, "198.51.100.2/24");
+	assert_string_equal(r.gone[1].text, "2001:db8::3/64");
+	assert_int_equal(r.auth.mode, VG_AUTH_NONE);
+
+	/* the commit: pointer swaps; the old side is left to free */
+	memset(&auth, 0, sizeof(auth));
+	auth.mode = VG_AUTH_HMAC;
+	auth.keylen = 32;
+	vg_reload_swap(&r, &run.conf, &auth, &run.peers);
+	assert_ptr_equal(r.conf, before);
+	assert_int_equal(r.auth.keylen, 32);
+	assert_int_equal(auth.mode, VG_AUTH_NONE);
+	assert_int_equal(run.conf->n_nodes, 3);
+	assert_int_equal(run.peers.n, 2);
+	assert_int_equal(run.peers.p[0].id, 4);
+	assert_false(vg_peer_alive(&run.peers.p[0], VG_MS(50000)));
+	assert_int_equal(run.peers.p[0].replay.incarnation, 0);
+	assert_int_equal(run.peers.p[1].id, 3);
+	assert_string_equal(run.peers.p[1].address, "10.0.0.13");
+	assert_memory_equal(&run.peers.p[1].replay, &old3.replay,
+	    sizeof(old3.replay));
+	assert_true(run.peers.p[1].rtt_valid);
+	assert_int_equal(run.peers.p[1].srtt, old3.srtt);
+	assert_true(vg_peer_alive(&run.peers.p[1], VG_MS(50000)));
+	assert_int_equal(run.peers.p[1].dead_at, old3.dead_at);
+	vg_reload_done(&r);
+	assert_null(r.conf);
+	assert_null(r.peers.p);
+	assert_int_equal(r.auth.keylen, 0);
+	running_free(&run);
+	rdir_free(d);
+}
+
+/* A reload that changes nothing still builds a table: the same peers. */
+static void
+test_prepare_same_file(void **state)
+{
+	struct rdir *d = rdir_new();
+	struct running run;
+	struct vg_reload r;
+	char err[512] = "";
+
+	(void)state;
+	rdir_write(d, HEAD NODES VIPS_ABC);
+	running_new(&run, d, VG_MS(50000));
+	assert_int_equal(vg_reload_prepare(&r, run.conf, "n1", &run.peers, err,
+	    sizeof(err)), 0);
+	assert_false(r.vips_changed);
+	assert_int_equal(r.n_gone, 0);
+	assert_int_equal(r.conf->digest, run.conf->digest);
+	assert_int_equal(r.peers.n, run.peers.n);
+	assert_memory_equal(r.peers.p, run.peers.p,
+	    run.peers.n * sizeof(*run.peers.p));
+	vg_reload_done(&r);
+	running_free(&run);
+	rdir_free(d);
+}
+
 int
 main(void)
 {
@@ -1156,6 +1385,9 @@ main(void)
 		cmocka_unit_test(test_maintenance_active_hands_over),
 		cmocka_unit_test(test_peers_reconf_keeps_survivors),
 		cmocka_unit_test(test_peer_alive_as_shown),
+		cmocka_unit_test(test_prepare_refuses_changes_nothing),
+		cmocka_unit_test(test_prepare_then_swap),
+		cmocka_unit_test(test_prepare_same_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

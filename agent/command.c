@@ -1,0 +1,213 @@
+/*
+ * command: the ctl commands, decided here, carried out by the shell.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "command.h"
+#include "metrics.h"
+#include "statedir.h"
+
+static json_object *
+message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static json_object *
+message(const char *fmt, ...)
+{
+	json_object *r = json_object_new_object();
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	json_object_object_add(r, "message", json_object_new_string(buf));
+	return r;
+}
+
+static json_object *
+failure(const char *err)
+{
+	json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "ok", json_object_new_boolean(0));
+	json_object_object_add(r, "error", json_object_new_string(err));
+	return r;
+}
+
+/* Every command that changes something, with who asked and how it went. */
+static void
+audit(struct vg_agent *a, const struct vg_ctl_caller *who, const char *cmd,
+    const char *outcome)
+{
+	log_info("ctl: uid %u pid %d (%s): %s: %s", (unsigned)who->uid,
+	    (int)who->pid, vg_ctl_role_name(who->role), cmd, outcome);
+	vg_agent_event(a, VG_EV_CTL, "uid %u pid %d: %s: %s",
+	    (unsigned)who->uid, (int)who->pid, cmd, outcome);
+}
+
+static json_object *
+refuse(struct vg_agent *a, struct vg_ctl_caller *caller, char *err)
+{
+	audit(a, caller, "failover", err);
+	return NULL;
+}
+
+/* The active hands over; a follower asks the active to.  Answered when a
+ * new active is seen (vg_cmd_pending). */
+static json_object *
+failover(struct vg_agent *a, const struct vg_ctl_request *req,
+    struct vg_ctl_caller *caller, vg_ns now, struct vg_acts *acts,
+    char *err, size_t errlen)
+{
+	const struct vg_conf_node *t = NULL;
+	enum vg_handover_err e;
+	uint16_t to = 0, target = 0, from = a->el.active_id;
+
+	if (req->to[0] != '\0') {
+		if ((t = vg_conf_node_by_name(a->conf, req->to)) == NULL) {
+			snprintf(err, errlen, "failover: no node \"%s\"", req->to);
+			return refuse(a, caller, err);
+		}
+		to = t->id;
+	}
+	if (a->pending.on) {
+		snprintf(err, errlen, "failover: one is already under way");
+		return NULL;
+	}
+	if (a->el.state == VG_ST_ACTIVE) {
+		e = vg_el_handover_check(&a->el, to, now, &target);
+		if (e == VG_HO_OK) {
+			from = a->self->id;
+			to = target;
+			(void)vg_el_handover(&a->el, target, now, acts);
+		}
+	} else
+		e = vg_el_request_handover(&a->el, to, now, acts);
+	if (e != VG_HO_OK) {
+		snprintf(err, errlen, "failover refused: %s",
+		    vg_handover_err_text(e));
+		return refuse(a, caller, err);
+	}
+	a->pending.on = 1;
+	a->pending.from = from;
+	a->pending.to = to;
+	a->pending.client = caller->client;
+	a->pending.term = a->el.term;
+	a->pending.started = now;
+	a->pending.deadline = now + 2 * a->conf->dead_time + VG_MS(1000);
+	caller->defer = 1;
+	audit(a, caller, "failover", t ? t->name : "to the best other node");
+	return NULL;
+}
+
+json_object *
+vg_cmd_pending(struct vg_agent *a, vg_ns now, uint64_t *client)
+{
+	const struct vg_conf_node *n;
+	json_object *r;
+	uint16_t act = a->el.active_id;
+
+	if (!a->pending.on)
+		return NULL;
+	if (act != 0 && act != a->pending.from && a->el.term > a->pending.term &&
+	    (a->pending.to == 0 || act == a->pending.to)) {
+		n = vg_conf_node_by_id(a->conf, act);
+		r = message("%s is active (term %llu), %.1f ms after the "
+		    "hand-over began", n ? n->name : "?",
+		    (unsigned long long)a->el.term,
+		    (double)(now - a->pending.started) / VG_NS_PER_MS);
+	} else if (now >= a->pending.deadline)
+		r = failure("the hand-over did not complete in time; see "
+		    "vigilctl status and events");
+	else
+		return NULL;
+	a->pending.on = 0;
+	*client = a->pending.client;
+	return r;
+}
+
+/* Durable first: a restart must find the node still drained. */
+static json_object *
+maintenance(struct vg_agent *a, const struct vg_ctl_request *req,
+    struct vg_ctl_caller *caller, vg_ns now, struct vg_acts *acts,
+    char *err, size_t errlen)
+{
+	const char *what = req->on ? "maintenance on" : "maintenance off";
+	int was_active = a->el.state == VG_ST_ACTIVE;
+
+	if (req->on ? vg_statedir_write(a->conf->state_dir, "maintenance",
+	    "on\n", 3, err, errlen) : vg_statedir_remove(a->conf->state_dir,
+	    "maintenance", err, errlen)) {
+		audit(a, caller, what, err);
+		return NULL;
+	}
+	vg_el_set_maintenance(&a->el, req->on, now, acts);
+	audit(a, caller, what, "done");
+	return message("maintenance %s%s", req->on ? "on" : "off",
+	    req->on && was_active ? ": the VIPs were handed over" : "");
+}
+
+json_object *
+vg_cmd_reloaded(struct vg_agent *a, const struct vg_ctl_caller *caller,
+    const struct vg_errs *errs, const char *err)
+{
+	json_object *r, *l;
+	size_t i;
+
+	if (errs == NULL) {
+		audit(a, caller, "reload", "applied");
+		return message("%s reloaded (digest %08x)", a->conf->path,
+		    a->conf->digest);
+	}
+	audit(a, caller, "reload", err);
+	r = failure(err);
+	if (errs->n > 0) {
+		l = json_object_new_array();
+		for (i = 0; i < errs->n; i++)
+			json_object_array_add(l,
+			    json_object_new_string(errs->msg[i]));
+		json_object_object_add(r, "errors", l);
+	}
+	return r;
+}
+
+json_object *
+vg_cmd_run(struct vg_agent *a, const struct vg_ctl_request *req,
+    struct vg_ctl_caller *caller, vg_ns now, struct vg_cmd_out *out,
+    char *err, size_t errlen)
+{
+	json_object *r;
+	char *text;
+
+	memset(out, 0, sizeof(*out));
+	switch (req->cmd) {
+	case VG_CTL_STATUS:
+		return vg_status_json(a, now);
+	case VG_CTL_EVENTS:
+		caller->subscribe = req->follow;
+		return vg_events_json(a, now);
+	case VG_CTL_METRICS:
+		if ((text = vg_metrics_text(a, now)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return NULL;
+		}
+		r = json_object_new_object();
+		json_object_object_add(r, "text", json_object_new_string(text));
+		free(text);
+		return r;
+	case VG_CTL_FAILOVER:
+		return failover(a, req, caller, now, &out->acts, err, errlen);
+	case VG_CTL_MAINTENANCE:
+		return maintenance(a, req, caller, now, &out->acts, err, errlen);
+	case VG_CTL_RELOAD:
+		out->reload = 1;
+		return NULL;
+	default:
+		snprintf(err, errlen, "unknown command");
+		return NULL;
+	}
+}

@@ -1,0 +1,75 @@
+/*
+ * reload: prepare (load, check, build) apart from the commit.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reload.h"
+
+int
+vg_reload_prepare(struct vg_reload *r, const struct vg_conf *cur,
+    const char *self, const struct vg_peers *peers, char *err, size_t errlen)
+{
+	const char *what;
+	size_t n;
+
+	memset(r, 0, sizeof(*r));
+	vg_errs_init(&r->errs);
+	if ((r->conf = vg_conf_load(cur->path, self, &r->errs)) == NULL) {
+		n = r->errs.n + r->errs.dropped;
+		snprintf(err, errlen, "configuration invalid; nothing changed "
+		    "(%zu error%s)", n, n == 1 ? "" : "s");
+		return -1;
+	}
+	if ((what = vg_conf_fixed_changed(cur, r->conf)) != NULL) {
+		snprintf(err, errlen, "%s cannot change in a reload (restart the "
+		    "agent); nothing changed", what);
+		goto refuse;
+	}
+	if (r->conf->auth == VG_AUTH_NONE)
+		vg_auth_set_none(&r->auth);
+	else if (vg_auth_load_key(&r->auth, r->conf->auth_key_file, err,
+	    errlen) == -1)
+		goto refuse;
+	if (vg_peers_reconf(&r->peers, peers, r->conf) == -1 ||
+	    (r->gone = calloc(cur->n_vips + 1, sizeof(*r->gone))) == NULL) {
+		snprintf(err, errlen, "out of memory; nothing changed");
+		goto refuse;
+	}
+	r->vips_changed = !vg_conf_vips_same(cur, r->conf);
+	if (r->vips_changed)
+		r->n_gone = vg_conf_vips_gone(cur, r->conf, r->gone);
+	return 0;
+refuse:
+	vg_reload_done(r);
+	return -1;
+}
+
+void
+vg_reload_swap(struct vg_reload *r, struct vg_conf **conf,
+    struct vg_auth *auth, struct vg_peers *peers)
+{
+	struct vg_conf *c = *conf;
+	struct vg_auth a = *auth;
+	struct vg_peers p = *peers;
+
+	*conf = r->conf;
+	*auth = r->auth;
+	*peers = r->peers;
+	r->conf = c;
+	r->auth = a;
+	r->peers = p;
+}
+
+void
+vg_reload_done(struct vg_reload *r)
+{
+	vg_conf_free(r->conf);
+	r->conf = NULL;
+	vg_auth_wipe(&r->auth);
+	vg_peers_free(&r->peers);
+	free(r->gone);
+	r->gone = NULL;
+	r->n_gone = 0;
+}
