@@ -307,10 +307,15 @@ def parse_prometheus(text):
         m = _PROM_SAMPLE.match(line)
         assert m, "metrics line %d is not a sample: %r" % (i, line)
         name = m.group(1)
+        for suffix in ("_bucket", "_sum", "_count"):
+            base = name[:-len(suffix)]
+            if name.endswith(suffix) and typed.get(base) == "histogram":
+                name = base         # a histogram's series
+                break
         assert name in typed and name in helped, (
             "metrics line %d: %s has no # HELP / # TYPE before it"
             % (i, name))
-        key = name + (m.group(2) or "")
+        key = m.group(1) + (m.group(2) or "")
         assert key not in out, "metrics line %d: %s twice" % (i, key)
         out[key] = float(m.group(3))
     return out
