@@ -69,7 +69,8 @@ failover(struct vg_agent *a, const struct vg_ctl_request *req,
 
 	if (req->to[0] != '\0') {
 		if ((t = vg_conf_node_by_name(a->conf, req->to)) == NULL) {
-			snprintf(err, errlen, "failover: no node \"%s\"", req->to);
+			snprintf(err, errlen, "failover: no node \"%s\"",
+			    req->to);
 			return refuse(a, caller, err);
 		}
 		to = t->id;

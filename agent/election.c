@@ -913,7 +913,7 @@ vg_el_vips_unconfirmed(struct vg_election *el, struct vg_acts *acts,
 {
 	size_t i, k;
 
-	el->holding = 1;		/* rule (0): no vote while they may be held */
+	el->holding = 1;	/* rule (0): no vote while they may be held */
 	for (i = k = from; i < acts->n; i++)
 		if (!lets_peers_act(&acts->a[i]))
 			acts->a[k++] = acts->a[i];

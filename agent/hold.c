@@ -26,16 +26,16 @@ struct vg_hold {
 	vg_hold_cb		cb;
 	void			*arg;
 
-	pid_t			pid;		/* the keeper; 0 none or reaped */
-	int			fd;		/* our end of the pair; -1 none */
+	pid_t			pid;		/* the keeper; 0: none, reaped */
+	int			fd;		/* our end of the pair, or -1 */
 	uint32_t		next_id;	/* of the next DROP */
 	ev_io			io;
 	ev_child		child;
 
 	int			held;		/* as the keeper last reported */
-	int			unconfirmed;	/* the last removal was not acked */
+	int			unconfirmed;	/* the last removal: not acked */
 	int			stopping;
-	int			leased;		/* a lease given, not taken back */
+	int			leased;		/* a lease given, not taken off */
 	uint64_t		term;
 	vg_ns			deadline;
 	ev_timer		garp;
@@ -239,8 +239,8 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	if (w->rpid != h->pid)
 		return;
 	h->pid = 0;		/* reaped by libev */
-	keeper_lost(h, WIFSIGNALED(w->rstatus) ? strsignal(WTERMSIG(w->rstatus)) :
-	    "it exited");
+	keeper_lost(h, WIFSIGNALED(w->rstatus) ?
+	    strsignal(WTERMSIG(w->rstatus)) : "it exited");
 }
 
 /* ---- removals */

@@ -25,7 +25,7 @@
 enum vg_hold_ev {
 	VG_HOLD_ADDED,		/* the keeper added the VIPs (term) */
 	VG_HOLD_ADD_FAILED,	/* it could not add `failed` of them */
-	VG_HOLD_REMOVED,	/* it removed them: asked, or the lease ran out */
+	VG_HOLD_REMOVED,	/* it removed them: asked, or the lease ended */
 	VG_HOLD_KEEPER_LOST,	/* it died; its VIPs were removed if they could
 				 * be; a new keeper starts after the callback */
 };

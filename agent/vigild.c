@@ -769,6 +769,39 @@ release_only(const struct vg_conf *c)
 	return 0;
 }
 
+/* The agent's own watchers: the socket, links, the deadline timer, the
+ * loop's health, signals, systemd's watchdog. */
+static void
+start_watchers(struct vg_agent *a)
+{
+	uint64_t wd_usec;
+
+	ev_io_init(&a->sock_w, sock_cb, a->sock, EV_READ);
+	ev_io_init(&a->nl_w, nl_cb, vg_nl_fd(a->nl), EV_READ);
+	ev_init(&a->timer, timer_cb);
+	ev_prepare_init(&a->prep, prepare_cb);
+	ev_check_init(&a->check, check_cb);
+	ev_signal_init(&a->sig_term, sig_stop_cb, SIGTERM);
+	ev_signal_init(&a->sig_int, sig_stop_cb, SIGINT);
+	ev_signal_init(&a->sig_hup, sig_hup_cb, SIGHUP);
+	a->sock_w.data = a->timer.data = a->prep.data = a->check.data = a;
+	a->nl_w.data = a;
+	a->sig_term.data = a->sig_int.data = a->sig_hup.data = a;
+	a->watchdog.data = a;
+	ev_io_start(a->loop, &a->sock_w);
+	ev_io_start(a->loop, &a->nl_w);
+	ev_prepare_start(a->loop, &a->prep);
+	ev_check_start(a->loop, &a->check);
+	ev_signal_start(a->loop, &a->sig_term);
+	ev_signal_start(a->loop, &a->sig_int);
+	ev_signal_start(a->loop, &a->sig_hup);
+	if (sd_watchdog_enabled(0, &wd_usec) > 0) {
+		ev_timer_init(&a->watchdog, watchdog_cb, 0.,
+		    (double)wd_usec / 3e6);
+		ev_timer_again(a->loop, &a->watchdog);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -779,7 +812,7 @@ main(int argc, char *argv[])
 	const char *path = "/etc/vigil/vigil.conf", *name = NULL;
 	char host[256], err[512], bad[IF_NAMESIZE] = "";
 	int ch, test = 0, debug = 0, release = 0, n, up;
-	uint64_t wd_usec, term;
+	uint64_t term;
 	uint16_t voted_for;
 	struct vg_agent *a = &agent;
 	struct vg_acts acts = { .n = 0 };
@@ -891,30 +924,7 @@ main(int argc, char *argv[])
 	if (a->export == NULL && (c->metrics.listen[0] || c->metrics.textfile[0]))
 		fatalx("%s", err);
 
-	ev_io_init(&a->sock_w, sock_cb, a->sock, EV_READ);
-	ev_io_init(&a->nl_w, nl_cb, vg_nl_fd(a->nl), EV_READ);
-	ev_init(&a->timer, timer_cb);
-	ev_prepare_init(&a->prep, prepare_cb);
-	ev_check_init(&a->check, check_cb);
-	ev_signal_init(&a->sig_term, sig_stop_cb, SIGTERM);
-	ev_signal_init(&a->sig_int, sig_stop_cb, SIGINT);
-	ev_signal_init(&a->sig_hup, sig_hup_cb, SIGHUP);
-	a->sock_w.data = a->timer.data = a->prep.data = a->check.data = a;
-	a->nl_w.data = a;
-	a->sig_term.data = a->sig_int.data = a->sig_hup.data = a;
-	a->watchdog.data = a;
-	ev_io_start(a->loop, &a->sock_w);
-	ev_io_start(a->loop, &a->nl_w);
-	ev_prepare_start(a->loop, &a->prep);
-	ev_check_start(a->loop, &a->check);
-	ev_signal_start(a->loop, &a->sig_term);
-	ev_signal_start(a->loop, &a->sig_int);
-	ev_signal_start(a->loop, &a->sig_hup);
-	if (sd_watchdog_enabled(0, &wd_usec) > 0) {
-		ev_timer_init(&a->watchdog, watchdog_cb, 0.,
-		    (double)wd_usec / 3e6);
-		ev_timer_again(a->loop, &a->watchdog);
-	}
+	start_watchers(a);
 	/* set-up is done: from here on only what the agent needs */
 	if (vg_caps_drop(err, sizeof(err)) == -1)
 		fatalx("%s", err);
