@@ -6,10 +6,10 @@
 
 #include "peer.h"
 
-void
-vg_peer_init(struct vg_peer *p, const struct vg_conf_node *n)
+/* Who it is, from the config. */
+static void
+identity(struct vg_peer *p, const struct vg_conf_node *n)
 {
-	memset(p, 0, sizeof(*p));
 	p->id = n->id;
 	memcpy(p->name, n->name, sizeof(p->name));
 	memcpy(p->address, n->address, sizeof(p->address));
@@ -17,6 +17,13 @@ vg_peer_init(struct vg_peer *p, const struct vg_conf_node *n)
 	p->salen = n->salen;
 	p->votes = n->votes;
 	p->role = n->role;
+}
+
+void
+vg_peer_init(struct vg_peer *p, const struct vg_conf_node *n)
+{
+	memset(p, 0, sizeof(*p));
+	identity(p, n);
 	p->dead_at = VG_NS_NEVER;
 }
 
@@ -197,12 +204,7 @@ vg_peers_reconf(struct vg_peers *next, const struct vg_peers *cur,
 			continue;
 		}
 		*p = cur->p[j];		/* what was heard of it stays */
-		memcpy(p->name, n->name, sizeof(p->name));
-		memcpy(p->address, n->address, sizeof(p->address));
-		p->sa = n->sa;
-		p->salen = n->salen;
-		p->votes = n->votes;
-		p->role = n->role;
+		identity(p, n);
 	}
 	return 0;
 }
