@@ -1,6 +1,7 @@
 /*
- * agent: the running agent's state, shared by the wiring (vigild.c) and the
- * views of it (status.c).  One instance per process.
+ * agent: the running agent's state, shared by the wiring (vigild.c), the
+ * views of it (status.c, metrics.c) and the ctl commands (command.c).  One
+ * instance per process.
  */
 #ifndef VG_AGENT_H
 #define VG_AGENT_H
@@ -50,7 +51,7 @@ struct vg_agent {
 	ev_io			nl_w;
 	char			link_down[IF_NAMESIZE];
 	vg_ns			last_failover;	/* metrics */
-	struct {			/* a failover request awaiting its end */
+	struct {			/* a failover awaiting its end (command.c) */
 		int		on;
 		uint64_t	client;
 		uint16_t	from, to;	/* active before; wanted (0 any) */
