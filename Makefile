@@ -33,7 +33,7 @@ LIBS	= -lmnl -lconfig -lsystemd -lev -lsodium -ljson-c -lmicrohttpd -lm
 CORE	= clock log hist realtime conf proto auth peer rx election net vip keeper hooks track events statedir caps ctlproto control status metrics
 CORE_OBJS = $(CORE:%=$(B)/agent/%.o)
 CTL_OBJS = $(B)/ctl/vigilctl.o $(B)/agent/ctlproto.o
-UNIT	= conf proto peer election ctl hooks track events reload log
+UNIT	= conf proto peer election ctl hooks track events reload log net
 UNIT_BINS = $(UNIT:%=$(B)/tests/test_%)
 FUZZ	= proto conf ctl
 FB	= build/fuzz
