@@ -77,6 +77,89 @@ vg_net_send(int fd, const uint8_t *buf, size_t len, const struct sockaddr *sa,
 	return 0;
 }
 
+int
+vg_net_recv_batch(int fd, struct vg_net_rx *rx, unsigned max)
+{
+	unsigned i;
+	int n;
+
+	if (max > VG_NET_BATCH)
+		max = VG_NET_BATCH;
+	for (i = 0; i < max; i++) {
+		rx->iov[i].iov_base = rx->buf[i];
+		rx->iov[i].iov_len = sizeof(rx->buf[i]);
+		memset(&rx->msg[i], 0, sizeof(rx->msg[i]));
+		rx->msg[i].msg_hdr.msg_name = &rx->src[i];
+		rx->msg[i].msg_hdr.msg_namelen = sizeof(rx->src[i]);
+		rx->msg[i].msg_hdr.msg_iov = &rx->iov[i];
+		rx->msg[i].msg_hdr.msg_iovlen = 1;
+	}
+	do {
+		n = recvmmsg(fd, rx->msg, max, MSG_DONTWAIT, NULL);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	return n;
+}
+
+int
+vg_net_rx_trunc(const struct vg_net_rx *rx, unsigned i)
+{
+	return (rx->msg[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+}
+
+uint8_t *
+vg_net_tx_slot(struct vg_net_tx *tx)
+{
+	return tx->n < VG_NET_BATCH ? tx->buf[tx->n] : NULL;
+}
+
+void
+vg_net_tx_queue(struct vg_net_tx *tx, size_t len, const struct sockaddr *sa,
+    socklen_t salen, uint32_t tag)
+{
+	unsigned i = tx->n;
+
+	if (i >= VG_NET_BATCH || len > sizeof(tx->buf[i]) ||
+	    salen > sizeof(tx->dst[i]))
+		return;
+	memcpy(&tx->dst[i], sa, salen);
+	tx->iov[i].iov_base = tx->buf[i];
+	tx->iov[i].iov_len = len;
+	memset(&tx->msg[i], 0, sizeof(tx->msg[i]));
+	tx->msg[i].msg_hdr.msg_name = &tx->dst[i];
+	tx->msg[i].msg_hdr.msg_namelen = salen;
+	tx->msg[i].msg_hdr.msg_iov = &tx->iov[i];
+	tx->msg[i].msg_hdr.msg_iovlen = 1;
+	tx->err[i] = 0;
+	tx->tag[i] = tag;
+	tx->n++;
+}
+
+unsigned
+vg_net_tx_flush(int fd, struct vg_net_tx *tx)
+{
+	unsigned i = 0, failed = 0;
+	int r;
+
+	while (i < tx->n) {
+		r = sendmmsg(fd, tx->msg + i, tx->n - i, MSG_DONTWAIT);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r > 0) {
+			i += (unsigned)r;
+			continue;
+		}
+		/* this one failed (ENOBUFS, EHOSTUNREACH...): the rest go on */
+		tx->err[i] = r == -1 ? errno : EIO;
+		failed++;
+		i++;
+	}
+	tx->last = tx->n;
+	tx->n = 0;
+	return failed;
+}
+
 void
 vg_sockaddr_fmt(const struct sockaddr *sa, char *out, size_t outlen)
 {

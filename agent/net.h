@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/types.h>
 
 int	vg_net_open(const struct sockaddr *, socklen_t, char *err, size_t errlen);
@@ -19,6 +20,47 @@ ssize_t	vg_net_recv(int fd, uint8_t *buf, size_t buflen,
 /* 0, or the errno of a failed send (counted by the caller, not logged). */
 int	vg_net_send(int fd, const uint8_t *buf, size_t len,
 	    const struct sockaddr *, socklen_t);
+/*
+ * Batches: one recvmmsg takes every datagram that is waiting (up to
+ * VG_NET_BATCH) without a last read that says EAGAIN; one sendmmsg sends
+ * what a heartbeat round or a batch of actions queued, in order.
+ */
+#define VG_NET_BATCH	32
+#define VG_NET_BUF	1536		/* a datagram larger is truncated */
+
+struct vg_net_rx {
+	struct mmsghdr		msg[VG_NET_BATCH];
+	struct iovec		iov[VG_NET_BATCH];
+	struct sockaddr_storage	src[VG_NET_BATCH];
+	uint8_t			buf[VG_NET_BATCH][VG_NET_BUF];
+};
+
+/* Datagrams read (0 when none waits), or -1 with errno.  Datagram i is
+ * rx->buf[i], rx->msg[i].msg_len bytes, from rx->src[i]; vg_net_rx_trunc
+ * says whether it was cut. */
+int	vg_net_recv_batch(int fd, struct vg_net_rx *rx, unsigned max);
+int	vg_net_rx_trunc(const struct vg_net_rx *rx, unsigned i);
+
+struct vg_net_tx {
+	struct mmsghdr		msg[VG_NET_BATCH];
+	struct iovec		iov[VG_NET_BATCH];
+	struct sockaddr_storage	dst[VG_NET_BATCH];
+	uint8_t			buf[VG_NET_BATCH][VG_NET_BUF];
+	uint32_t		tag[VG_NET_BATCH];	/* the caller's, per datagram */
+	int			err[VG_NET_BATCH];	/* errno of each, 0 sent */
+	unsigned		n;		/* queued */
+	unsigned		last;		/* in the last flush: err[], tag[] */
+};
+
+/* A slot for the next datagram (NULL when the batch is full: flush first). */
+uint8_t	*vg_net_tx_slot(struct vg_net_tx *);
+/* Queues the slot's len bytes for dst, with the caller's tag. */
+void	vg_net_tx_queue(struct vg_net_tx *, size_t len, const struct sockaddr *,
+	    socklen_t, uint32_t tag);
+/* Sends what is queued, in order.  Returns how many failed; the batch is
+ * empty after it, and err[i], tag[i] for i < last say what became of each. */
+unsigned vg_net_tx_flush(int fd, struct vg_net_tx *);
+
 /* "198.18.0.1:5405" or "[2001:db8::1]:5405" */
 void	vg_sockaddr_fmt(const struct sockaddr *, char *out, size_t outlen);
 
