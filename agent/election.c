@@ -578,6 +578,19 @@ release_of(struct vg_election *el, struct vg_el_node *s, uint16_t successor,
 	el->st.releases_accepted++;
 }
 
+/*
+ * Did we hear s as the active of term?  Its own heartbeat as a standby (the
+ * step-down that goes with a RELEASE, say) clears active_id, and may
+ * overtake that RELEASE on the way: the RELEASE still counts.
+ */
+static int
+was_active(const struct vg_election *el, const struct vg_el_node *s,
+    uint64_t term)
+{
+	return s->id == el->active_id ||
+	    (s->id == el->term_active && term == el->term_active_of);
+}
+
 static void
 follow(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *s,
     vg_ns now, struct vg_acts *acts)
@@ -610,6 +623,8 @@ follow(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *s,
 	}
 	if (m->seq > el->echo_seq)
 		el->echo_seq = m->seq;
+	el->term_active = s->id;
+	el->term_active_of = m->term;
 	el->quiet_since = now;
 	el->last_active_hb = now;
 	el->active_hb_fresh = 1;
@@ -631,7 +646,7 @@ on_heartbeat(struct vg_election *el, const struct vg_msg *m,
 		follow(el, m, s, now, acts);
 		return;
 	}
-	if (s->id == el->active_id && m->term == el->term &&
+	if (was_active(el, s, m->term) && m->term == el->term &&
 	    el->state != VG_ST_ACTIVE) {
 		/* our active is no longer: a restart is a release */
 		if (m->incarnation > el->active_inc)
@@ -670,7 +685,7 @@ on_release(struct vg_election *el, const struct vg_msg *m,
 	}
 	/* Only from the node we know as the active of that term: a
 	 * follower's keeper must not open an election. */
-	if (m->term != el->term || el->active_id != s->id ||
+	if (m->term != el->term || !was_active(el, s, m->term) ||
 	    el->state == VG_ST_ACTIVE) {
 		if (!(el->released && el->released_by == s->id &&
 		    m->term == el->term)) {

@@ -119,6 +119,8 @@ struct vg_election {
 	vg_ns		last_active_hb;	/* rule (3)'s window */
 	uint64_t	echo_seq;	/* newest seq of the active's heartbeats in term */
 	int		active_hb_fresh;	/* one came since the last grid tick */
+	uint16_t	term_active;	/* who was active in term_active_of, even */
+	uint64_t	term_active_of;	/* after it stood down (active_id is 0) */
 
 	/* RELEASE / TRANSFER of `term` by its active */
 	int		released;

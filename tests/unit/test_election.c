@@ -2050,6 +2050,112 @@ test_lossy_long_run(void **state)
 	}
 }
 
+/* ==== one election on its own: messages handed in by hand */
+
+static const char conf3_text[] =
+	"cluster = \"one\";\nauth = \"none\";\ninterval = 10;\n"
+	"dead_time = 30;\nnodes = (\n"
+	"  { id = 1; name = \"n1\"; address = \"192.0.2.1\"; priority = 100; },\n"
+	"  { id = 2; name = \"n2\"; address = \"192.0.2.2\"; priority = 90; },\n"
+	"  { id = 3; name = \"n3\"; address = \"192.0.2.3\"; priority = 80; }\n"
+	");\n";
+
+static struct vg_conf *
+conf3(const char *self)
+{
+	struct vg_errs errs;
+	struct vg_conf *c;
+
+	vg_errs_init(&errs);
+	c = vg_conf_parse(conf3_text, "one.conf", self, &errs);
+	if (c == NULL)
+		fail_msg("config: %s", errs.n ? errs.msg[0] : "?");
+	return c;
+}
+
+static struct vg_msg
+one_msg(uint8_t type, uint16_t from, uint16_t to, uint8_t state,
+    uint64_t term, uint64_t inc, uint64_t seq, uint16_t active)
+{
+	struct vg_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.version = VG_VERSION;
+	m.type = type;
+	m.sender = from;
+	m.target = to;
+	m.state = state;
+	m.priority = (uint8_t)(110 - 10 * from);
+	m.term = term;
+	m.incarnation = inc;
+	m.seq = seq;
+	m.active = active;
+	return m;
+}
+
+/* n2 follows n1 (term 1); n1 hands over to n2, and its next heartbeat, as a
+ * standby, overtakes the RELEASE and TRANSFER on the way (or, second row,
+ * its agent restarts: a new incarnation). */
+static void
+test_release_overtaken(void **state)
+{
+	struct vg_conf *c = conf3("n2");
+	struct vg_election el;
+	struct vg_acts acts;
+	struct vg_msg m;
+	vg_ns t = VG_MS(1000);
+	uint64_t seq = 1;
+	int i, restart;
+
+	(void)state;
+	for (restart = 0; restart < 2; restart++) {
+		vg_el_init(&el, c, 0, 0, 7, t);
+		for (i = 0; i < 6; i++, t += H) {
+			acts.n = 0;
+			m = one_msg(VG_MSG_HEARTBEAT, 1, 2, VG_ST_ACTIVE, 1, 100,
+			    seq++, 1);
+			vg_el_input(&el, &m, VG_NS_NEVER, t, &acts);
+			m = one_msg(VG_MSG_HEARTBEAT, 3, 2, VG_ST_STANDBY, 1, 300,
+			    seq++, 1);
+			vg_el_input(&el, &m, VG_NS_NEVER, t, &acts);
+		}
+		assert_int_equal(el.active_id, 1);
+		assert_int_equal(el.state, VG_ST_STANDBY);
+		/* the heartbeat it sent after the RELEASE arrives first */
+		acts.n = 0;
+		m = one_msg(VG_MSG_HEARTBEAT, 1, 2, VG_ST_STANDBY, 1, 100,
+		    seq + 2, 0);
+		vg_el_input(&el, &m, VG_NS_NEVER, t, &acts);
+		assert_int_equal(el.active_id, 0);
+		if (restart) {
+			/* its restarted agent: a restart is a release */
+			m = one_msg(VG_MSG_HEARTBEAT, 1, 2, VG_ST_NO_QUORUM, 1,
+			    200, 1, 0);
+			vg_el_input(&el, &m, VG_NS_NEVER, t + US(100), &acts);
+		} else {
+			m = one_msg(VG_MSG_RELEASE, 1, 2, VG_ST_STANDBY, 1, 100,
+			    seq, 2);
+			vg_el_input(&el, &m, VG_NS_NEVER, t + US(100), &acts);
+			m = one_msg(VG_MSG_TRANSFER, 1, 2, VG_ST_STANDBY, 1, 100,
+			    seq + 1, 2);
+			vg_el_input(&el, &m, VG_NS_NEVER, t + US(200), &acts);
+		}
+		seq += 10;
+		if (el.st.releases_accepted != 1 || !el.released)
+			fail_msg("%s after the standby heartbeat of the active "
+			    "that sent it: not taken (%llu accepted, %llu "
+			    "rejected)", restart ? "a restart" : "RELEASE",
+			    (unsigned long long)el.st.releases_accepted,
+			    (unsigned long long)el.st.releases_rejected);
+		/* and n2 stands within a round trip, not D later */
+		acts.n = 0;
+		vg_el_tick(&el, t + VG_MS(5), &acts);
+		assert_int_equal(el.state, VG_ST_CANDIDATE);
+		t += VG_MS(1000);
+	}
+	vg_conf_free(c);
+}
+
 static int
 free_sims(void **state)
 {
@@ -2079,6 +2185,7 @@ main(void)
 		T(test_lossy_long_run),
 		T(test_frozen_active),
 		T(test_handover),
+		T(test_release_overtaken),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
