@@ -627,7 +627,6 @@ follow(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *s,
 	el->term_active_of = m->term;
 	el->quiet_since = now;
 	el->last_active_hb = now;
-	el->active_hb_fresh = 1;
 	el->backoff_until = 0;
 	/* answer at once: the echo renews its lease one round trip later */
 	send_msg(acts, VG_MSG_HEARTBEAT, s->id, 0, el->term, 0);
@@ -861,8 +860,15 @@ vg_el_deadline(const struct vg_election *el, vg_ns now)
 int
 vg_el_hb_due(const struct vg_election *el, uint16_t target)
 {
-	return !(el->active_hb_fresh && target == el->active_id &&
-	    el->state != VG_ST_ACTIVE);
+	/*
+	 * Every peer, every grid round.  A follower echoes its active on
+	 * arrival (follow()) and on its own grid as well: under loss the grid
+	 * copy is a second chance for the same echo to arrive (DESIGN.md,
+	 * revised 2026-12: echoing only on arrival halved the renewals).
+	 */
+	(void)el;
+	(void)target;
+	return 1;
 }
 
 uint64_t
@@ -885,7 +891,8 @@ vg_el_hb_flags(const struct vg_election *el)
 void
 vg_el_grid_done(struct vg_election *el)
 {
-	el->active_hb_fresh = 0;
+	/* nothing is kept per grid round any more (see vg_el_hb_due) */
+	(void)el;
 }
 
 void

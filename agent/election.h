@@ -118,7 +118,6 @@ struct vg_election {
 	vg_ns		quiet_since;	/* rule (1): last active hb, real vote, step-down, start */
 	vg_ns		last_active_hb;	/* rule (3)'s window */
 	uint64_t	echo_seq;	/* newest seq of the active's heartbeats in term */
-	int		active_hb_fresh;	/* one came since the last grid tick */
 	uint16_t	term_active;	/* who was active in term_active_of, even */
 	uint64_t	term_active_of;	/* after it stood down (active_id is 0) */
 
@@ -178,9 +177,9 @@ void	vg_el_input(struct vg_election *, const struct vg_msg *,
 void	vg_el_tick(struct vg_election *, vg_ns now, struct vg_acts *);
 vg_ns	vg_el_deadline(const struct vg_election *, vg_ns now);
 
-/* The grid heartbeat: whether to send one to target now (a follower skips
- * its active when the active's heartbeat came and was answered), and the
- * echo it carries.  vg_el_grid_done after each grid round. */
+/* The grid heartbeat: whether to send one to target now (every peer: a
+ * follower echoes its active on arrival and on its grid too), and the echo
+ * it carries.  vg_el_grid_done after each grid round (keeps nothing now). */
 int	vg_el_hb_due(const struct vg_election *, uint16_t target);
 uint64_t vg_el_echo(const struct vg_election *, uint16_t target,
 	    uint64_t fallback);
