@@ -3,9 +3,13 @@
  * first checks the lease (DESIGN.md: "at every event it handles"), then acts
  * on its event, and appends what must happen to a struct vg_acts.
  */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "election.h"
+#include "log.h"
 
 static const char *const refusal_names[VG_REFUSE_MAX] = {
 	[VG_REFUSE_NONE] = "none",
@@ -24,16 +28,33 @@ vg_refusal_name(enum vg_refusal r)
 
 /* ---- small helpers */
 
+/*
+ * A broken invariant of this module: say which, and stop.  Never carry on
+ * without an action that was decided (a VIPS_OFF or a PERSIST dropped could
+ * make two holders or a double vote); a dead agent is safe: its keeper
+ * removes the VIPs and sends RELEASE.
+ */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+broken(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("election: invariant broken: %s", msg);
+	abort();
+}
+
 static struct vg_act *
 act(struct vg_acts *acts, enum vg_act_type t)
 {
-	static struct vg_act spill;	/* never reached: VG_ACTS_MAX is ample */
 	struct vg_act *a;
 
-	if (acts->n >= VG_ACTS_MAX) {
-		memset(&spill, 0, sizeof(spill));
-		return &spill;
-	}
+	if (acts->n >= VG_ACTS_MAX)
+		broken("the action list is full (%zu): action %d would be "
+		    "lost", acts->n, (int)t);
 	a = &acts->a[acts->n++];
 	memset(a, 0, sizeof(*a));
 	a->type = t;
@@ -132,6 +153,36 @@ vg_el_has_quorum(const struct vg_election *el, vg_ns now)
 	return vg_el_votes_seen(el, now) >= el->quorum;
 }
 
+/*
+ * The transitions set_state() may make (STYLE.md: one guarded transition
+ * function and the matrix it asserts).  Only a candidate becomes active;
+ * only a standby becomes a candidate; fault, maintenance and no-quorum are
+ * reached from, and left to, any state but those two rules forbid.
+ */
+#define S(x)	(1u << (x))
+static const unsigned transitions[VG_ST_MAX + 1] = {
+	[VG_ST_STANDBY] = S(VG_ST_CANDIDATE) | S(VG_ST_FAULT) |
+	    S(VG_ST_MAINTENANCE) | S(VG_ST_NO_QUORUM),
+	[VG_ST_CANDIDATE] = S(VG_ST_STANDBY) | S(VG_ST_ACTIVE) | S(VG_ST_FAULT) |
+	    S(VG_ST_MAINTENANCE) | S(VG_ST_NO_QUORUM),
+	[VG_ST_ACTIVE] = S(VG_ST_STANDBY) | S(VG_ST_FAULT) |
+	    S(VG_ST_MAINTENANCE) | S(VG_ST_NO_QUORUM),
+	[VG_ST_FAULT] = S(VG_ST_STANDBY) | S(VG_ST_MAINTENANCE) |
+	    S(VG_ST_NO_QUORUM),
+	[VG_ST_MAINTENANCE] = S(VG_ST_STANDBY) | S(VG_ST_FAULT) |
+	    S(VG_ST_NO_QUORUM),
+	[VG_ST_NO_QUORUM] = S(VG_ST_STANDBY) | S(VG_ST_FAULT) |
+	    S(VG_ST_MAINTENANCE),
+};
+#undef S
+
+int
+vg_el_transition_ok(uint8_t from, uint8_t to)
+{
+	return from >= 1 && from <= VG_ST_MAX && to >= 1 && to <= VG_ST_MAX &&
+	    (transitions[from] & (1u << to)) != 0;
+}
+
 static void
 set_state(struct vg_election *el, uint8_t st, const char *why,
     struct vg_acts *acts)
@@ -140,6 +191,9 @@ set_state(struct vg_election *el, uint8_t st, const char *why,
 
 	if (el->state == st)
 		return;
+	if (!vg_el_transition_ok(el->state, st))
+		broken("state %s -> %s (%s) is not a transition",
+		    vg_state_name(el->state), vg_state_name(st), why);
 	a = act(acts, VG_ACT_STATE);
 	a->old_state = el->state;
 	a->new_state = st;

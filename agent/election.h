@@ -50,7 +50,16 @@ struct vg_act {
 	const char		*why;		/* STATE: a few words for the log */
 };
 
-#define VG_ACTS_MAX	32
+/*
+ * The actions of one entry point do not grow with the number of nodes (a
+ * SEND to every peer is one action): at most 10 (a vote that wins, then a
+ * preemption in the same tick; or a tick that stands, wins at once on its
+ * own votes and renews).  The shell may gather two entry points into one
+ * list before it runs it; 64 is ample for that (tests/unit: test_acts_bound
+ * drives 3- and 64-node elections with random input and checks the 10).
+ * A full list is a broken invariant (abort), never a dropped action.
+ */
+#define VG_ACTS_MAX	64
 
 struct vg_acts {
 	struct vg_act	a[VG_ACTS_MAX];
@@ -218,5 +227,7 @@ int	vg_el_flapping(const struct vg_election *, vg_ns now);
 int	vg_el_has_quorum(const struct vg_election *, vg_ns now);
 unsigned vg_el_votes_seen(const struct vg_election *, vg_ns now);
 const char *vg_refusal_name(enum vg_refusal);
+/* Whether set_state may go from one state to the other (it asserts this). */
+int	vg_el_transition_ok(uint8_t from, uint8_t to);
 
 #endif

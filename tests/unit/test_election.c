@@ -2156,6 +2156,205 @@ test_release_overtaken(void **state)
 	vg_conf_free(c);
 }
 
+/* ==== invariants that stop the agent: a full action list, a forbidden
+ * transition (each in a child process, which must die of SIGABRT) */
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int
+dies_of_abort(void (*fn)(void))
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1)
+		fail_msg("fork");
+	if (pid == 0) {
+		fn();
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		fail_msg("waitpid");
+	return WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT;
+}
+
+static void
+child_full_list(void)
+{
+	struct vg_conf *c = conf3("n2");
+	struct vg_election el;
+	struct vg_acts acts;
+
+	vg_el_init(&el, c, 0, 0, 1, VG_MS(1000));
+	acts.n = VG_ACTS_MAX;		/* full: the STATE action has no room */
+	vg_el_set_maintenance(&el, 1, VG_MS(1001), &acts);
+}
+
+static void
+child_bad_transition(void)
+{
+	struct vg_conf *c = conf3("n2");
+	struct vg_election el;
+	struct vg_acts acts;
+
+	vg_el_init(&el, c, 0, 0, 1, VG_MS(1000));
+	el.state = 0;			/* no state at all */
+	acts.n = 0;
+	vg_el_set_maintenance(&el, 1, VG_MS(1001), &acts);
+}
+
+static void
+test_invariants_abort(void **state)
+{
+	static const struct { uint8_t from, to; int ok; } rows[] = {
+		{ VG_ST_STANDBY, VG_ST_CANDIDATE, 1 },
+		{ VG_ST_CANDIDATE, VG_ST_ACTIVE, 1 },
+		{ VG_ST_ACTIVE, VG_ST_STANDBY, 1 },
+		{ VG_ST_ACTIVE, VG_ST_NO_QUORUM, 1 },
+		{ VG_ST_FAULT, VG_ST_MAINTENANCE, 1 },
+		{ VG_ST_NO_QUORUM, VG_ST_STANDBY, 1 },
+		{ VG_ST_STANDBY, VG_ST_ACTIVE, 0 },	/* only a candidate wins */
+		{ VG_ST_NO_QUORUM, VG_ST_ACTIVE, 0 },
+		{ VG_ST_ACTIVE, VG_ST_CANDIDATE, 0 },
+		{ VG_ST_FAULT, VG_ST_CANDIDATE, 0 },	/* only a standby stands */
+		{ VG_ST_MAINTENANCE, VG_ST_CANDIDATE, 0 },
+		{ VG_ST_STANDBY, VG_ST_STANDBY, 0 },	/* not a transition */
+		{ 0, VG_ST_STANDBY, 0 },
+		{ VG_ST_STANDBY, VG_ST_MAX + 1, 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (vg_el_transition_ok(rows[i].from, rows[i].to) != rows[i].ok)
+			fail_msg("transition %s -> %s: expected %s",
+			    vg_state_name(rows[i].from),
+			    vg_state_name(rows[i].to),
+			    rows[i].ok ? "allowed" : "refused");
+	assert_true(dies_of_abort(child_full_list));
+	assert_true(dies_of_abort(child_bad_transition));
+}
+
+/* ==== the action list's bound: random input to one election (3 and 64
+ * nodes, and 3 where this node's votes alone are a quorum); the most
+ * actions one entry point returned, against VG_ACTS_MAX */
+
+static struct vg_conf *
+conf_n(int n, int self_votes)
+{
+	char text[8192];
+	struct vg_errs errs;
+	struct vg_conf *c;
+	size_t len;
+	int i;
+
+	len = (size_t)snprintf(text, sizeof(text), "cluster = \"big\";\n"
+	    "auth = \"none\";\ninterval = 10;\ndead_time = 30;\n"
+	    "preempt_delay = 0;\nflap_window = 1;\nnodes = (\n");
+	/* n1 (this node) the worst: it preempts as soon as it wins */
+	for (i = 1; i <= n; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+		    "  { id = %d; name = \"n%d\"; address = \"192.0.2.%d\"; "
+		    "priority = %d; votes = %d; }%s\n", i, i, i, 100 + i,
+		    i == 1 ? self_votes : 1, i < n ? "," : "");
+	snprintf(text + len, sizeof(text) - len, ");\n");
+	vg_errs_init(&errs);
+	c = vg_conf_parse(text, "big.conf", "n1", &errs);
+	if (c == NULL)
+		fail_msg("config: %s", errs.n ? errs.msg[0] : "?");
+	return c;
+}
+
+static void
+test_acts_bound(void **state)
+{
+	static const struct { int n, self_votes; } cfs[] = {
+		{ 3, 1 }, { 64, 1 }, { 3, 3 },
+	};
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(cfs) / sizeof(cfs[0]); k++) {
+		struct vg_conf *c = conf_n(cfs[k].n, cfs[k].self_votes);
+		struct vg_election el;
+		struct vg_acts acts;
+		uint64_t rng = 77 + k, seq = 1, inc[VG_MAX_NODES + 1];
+		size_t most = 0, won = 0;
+		vg_ns t = VG_MS(1000);
+		int i;
+
+		for (i = 0; i <= VG_MAX_NODES; i++)
+			inc[i] = 1000;
+		vg_el_init(&el, c, 0, 0, 5, t);
+		for (i = 0; i < 400000; i++) {
+			uint64_t r = rng_next(&rng);
+			struct vg_msg m;
+			uint16_t from = (uint16_t)(2 + r %
+			    (uint64_t)(cfs[k].n - 1));
+			uint8_t type = (uint8_t)(1 + (r >> 30) % 5);
+
+			/* every peer heard within D, also of 64 */
+			t += (vg_ns)((r >> 8) % (uint64_t)H) / (2 * cfs[k].n);
+			acts.n = 0;
+			/* a candidate mostly hears votes: rounds get won */
+			if (el.state == VG_ST_CANDIDATE && (r >> 60) % 4 != 0)
+				type = VG_MSG_VOTE;
+			switch ((r >> 16) % 16) {
+			case 0:
+				vg_el_tick(&el, t, &acts);
+				break;
+			case 1:
+				vg_el_set_fault(&el, (r >> 24) % 8 == 0, t, &acts);
+				break;
+			case 2:
+				vg_el_set_maintenance(&el, (r >> 24) % 8 == 0, t,
+				    &acts);
+				break;
+			case 3:
+				(void)vg_el_handover(&el, 0, t, &acts);
+				break;
+			case 4:
+				vg_el_keeper_lost(&el, t, &acts);
+				break;
+			default:
+				if ((r >> 24) % 64 == 0)
+					inc[from]++;	/* it restarted */
+				m = one_msg(type, from, 1,
+				    (uint8_t)(1 + (r >> 33) % 6),
+				    el.term + (r >> 36) % 3, inc[from], seq++,
+				    (uint16_t)((r >> 40) % 3));
+				m.flags = (uint16_t)((r >> 44) % 4);
+				if (m.type == VG_MSG_VOTE) {
+					m.term = el.prevote ? el.cand_term :
+					    el.term;
+					m.flags = (uint16_t)(VG_FLAG_GRANTED |
+					    (el.prevote ? VG_FLAG_PRE : 0));
+				}
+				vg_el_input(&el, &m, (r >> 48) % 2 ? t - H :
+				    VG_NS_NEVER, t, &acts);
+				break;
+			}
+			if (acts.n > most)
+				most = acts.n;
+			won += el.st.elections_won > won;
+		}
+		printf("  random input, %2d nodes (own votes %d): at most %zu "
+		    "actions from one call (VG_ACTS_MAX %d); %llu elections "
+		    "won, %llu preemptions\n", cfs[k].n, cfs[k].self_votes, most,
+		    VG_ACTS_MAX, (unsigned long long)el.st.elections_won,
+		    (unsigned long long)el.st.preemptions);
+		/* election.h: at most 10 from one entry point; the shell may
+		 * gather two into one list */
+		assert_true(most <= 10);
+		assert_true(el.st.elections_won > 0);
+		vg_conf_free(c);
+	}
+}
+
 /* ==== 12. 20 % loss each way, D = 3h: a follower echoes on its grid too */
 
 static void
@@ -2229,6 +2428,8 @@ main(void)
 		T(test_handover),
 		T(test_release_overtaken),
 		T(test_lossy_grid_echo),
+		T(test_invariants_abort),
+		T(test_acts_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
