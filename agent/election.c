@@ -974,11 +974,19 @@ vg_el_keeper_lost(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 		vips_off(el, acts);
 }
 
+/*
+ * Capped at the lease: a round trip longer than L could renew no lease, so
+ * an election could win nothing; up to L an election must be able to
+ * succeed (a cap at h made every round end before its pre-votes came back
+ * once the round trip passed ~3h: RTT 31-41 ms at h = 10 ms, D = 8h).
+ */
 void
 vg_el_set_rtt(struct vg_election *el, vg_ns worst, vg_ns typical)
 {
-	el->rtt_worst = worst < 0 ? 0 : worst > el->h ? el->h : worst;
-	el->rtt_typ = typical < 0 ? 0 : typical > el->h ? el->h : typical;
+	vg_ns cap = el->lease > 0 ? el->lease : el->h;
+
+	el->rtt_worst = worst < 0 ? 0 : worst > cap ? cap : worst;
+	el->rtt_typ = typical < 0 ? 0 : typical > cap ? cap : typical;
 }
 
 int

@@ -158,8 +158,8 @@ struct vg_election {
 	vg_ns		round_end;
 	vg_ns		req_sent;
 	vg_ns		backoff_until;
-	vg_ns		rtt_worst;	/* a bound (srtt + 4 rttvar), capped at h */
-	vg_ns		rtt_typ;	/* a typical one (srtt), capped at h */
+	vg_ns		rtt_worst;	/* the worst of a recent window, capped at L */
+	vg_ns		rtt_typ;	/* a typical one (srtt), capped at L */
 	uint64_t	rng;
 
 	struct {

@@ -2397,6 +2397,65 @@ test_lossy_grid_echo(void **state)
 	    "active in 1 h\n", 100.0 * worst, changes);
 }
 
+/* ==== 13. round trips above 3h: D = 8h, links 15.5-20.5 ms one way (RTT
+ * 31-41 ms) at h = 10 ms; a lease can be renewed (L = 75.9 ms), so an
+ * election must succeed, and its active hold */
+
+static void
+test_slow_links(void **state)
+{
+	uint64_t seed;
+	vg_ns worst = 0;
+	int most = 0;
+
+	(void)state;
+	for (seed = 1; seed <= 5; seed++) {
+		struct opt o = opt3(11000 + seed);
+		struct sim *s;
+		vg_ns t, t1, held0;
+		int i, j, el, ch, who;
+		double held;
+
+		o.dead_h = 8;
+		s = sim_new(&o);
+		s->jitter = US(5000);
+		for (i = 0; i < s->n; i++)
+			for (j = 0; j < s->n; j++)
+				s->ln[i][j].delay = US(15500);
+		/* the cap at h made every round end (2h + h) before its
+		 * pre-votes came back: no election at all */
+		t = sim_run_pred(s, VG_MS(5000), pred_active, -1);
+		if (t < 0)
+			sim_fail(s, "no election with a 31-41 ms round trip");
+		/* at the start, before the first round trips are measured, a
+		 * round or two may still end too soon: then it settles */
+		sim_run(s, VG_MS(1000));
+		tl_changes(s, 0, &el, &ch);
+		who = the_active(s);
+		if (who < 0)
+			sim_fail(s, "no active 1 s after the start");
+		if (t > worst)
+			worst = t;
+		if (el > most)
+			most = el;
+		t1 = s->now;
+		held0 = sim_held(s);
+		sim_run(s, t1 + VG_MS(5000));
+		tl_changes(s, t1, &el, &ch);
+		held = (double)(sim_held(s) - held0) / (double)(s->now - t1);
+		if (el != 0 || the_active(s) != who || held < 0.999)
+			sim_fail(s, "an active on slow links did not hold");
+		for (i = 0; i < s->n; i++)
+			if (s->nd[i].el.rtt_worst < VG_MS(31) ||
+			    s->nd[i].el.rtt_worst > VG_MS(42))
+				sim_fail(s, "rtt_worst is not the round trip");
+		sim_free(s);
+	}
+	printf("  RTT 31-41 ms, h = 10 ms, D = 8h: first active %.1f ms worst "
+	    "after the start (%d elections at most in the first second), then "
+	    "held 5 s without an election\n", msf(worst), most);
+}
+
 static int
 free_sims(void **state)
 {
@@ -2430,6 +2489,7 @@ main(void)
 		T(test_lossy_grid_echo),
 		T(test_invariants_abort),
 		T(test_acts_bound),
+		T(test_slow_links),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
