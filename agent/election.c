@@ -135,6 +135,18 @@ peer_eligible(const struct vg_election *el, const struct vg_el_node *n,
 	    n->state == VG_ST_ACTIVE);
 }
 
+/* Since when n counts as a healthy standby for preemption: -1 if it does
+ * not (gone, or not a standby); a restart or release restarts the count. */
+static vg_ns
+preempt_from(const struct vg_el_node *n)
+{
+	if (n->self || n->role != VG_ROLE_NODE || n->gone ||
+	    n->state != VG_ST_STANDBY || n->healthy_since < 0)
+		return -1;
+	return n->released_at > n->healthy_since ? n->released_at :
+	    n->healthy_since;
+}
+
 unsigned
 vg_el_votes_seen(const struct vg_election *el, vg_ns now)
 {
@@ -686,10 +698,33 @@ follow(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *s,
 	send_msg(acts, VG_MSG_HEARTBEAT, s->id, 0, el->term, 0);
 }
 
+/*
+ * What a heartbeat says of its sender beyond its state: when it came up (its
+ * first heartbeat of an incarnation), and whether it is back after a RELEASE
+ * (one sent after it: a higher seq of the same incarnation; after a crash,
+ * whose RELEASE its keeper sent from the seqs above the agent's, only a new
+ * incarnation).  Back, it is a healthy standby from now on at the earliest.
+ */
+static void
+heard_alive(struct vg_el_node *s, const struct vg_msg *m, vg_ns now)
+{
+	if (s->hb_inc != m->incarnation || s->up_at == 0) {
+		s->hb_inc = m->incarnation;
+		s->up_at = now;
+	}
+	if (s->gone && (m->incarnation > s->gone_inc ||
+	    (m->incarnation == s->gone_inc && m->seq > s->gone_seq))) {
+		s->gone = 0;
+		s->healthy_since = m->state == VG_ST_STANDBY &&
+		    s->role == VG_ROLE_NODE ? now : -1;
+	}
+}
+
 static void
 on_heartbeat(struct vg_election *el, const struct vg_msg *m,
     struct vg_el_node *s, vg_ns echo_sent, vg_ns now, struct vg_acts *acts)
 {
+	heard_alive(s, m, now);
 	if (m->state == VG_ST_ACTIVE && m->active == s->id) {
 		if (m->term < el->term) {
 			/* never echo an older term: tell it ours instead */
@@ -727,6 +762,14 @@ on_release(struct vg_election *el, const struct vg_msg *m,
 {
 	uint16_t target;
 
+	/* Whoever sent a RELEASE (accepted or not) is leaving: no hand-over
+	 * goes to it until it heartbeats again after it (heard_alive). */
+	if (!transfer) {
+		s->gone = 1;
+		s->gone_inc = m->incarnation;
+		s->gone_seq = m->seq;
+		s->healthy_since = -1;
+	}
 	/* TRANSFER to the active from a follower: an operator's request,
 	 * made on that node, to hand over (to m->active, 0: our choice). */
 	if (transfer && el->state == VG_ST_ACTIVE && m->term == el->term &&
@@ -883,11 +926,10 @@ vg_el_deadline(const struct vg_election *el, vg_ns now)
 		d = el->lapsed ? el->lapsed_at + el->dead : el->lease_deadline;
 		for (i = 0; el->preempt && !el->lapsed && i < el->n_nodes; i++) {
 			const struct vg_el_node *n = &el->nodes[i];
+			vg_ns from = preempt_from(n);
 
-			if (!n->self && n->healthy_since >= 0 &&
-			    n->priority > el->priority &&
-			    (t = n->healthy_since + el->preempt_delay) < d &&
-			    t > now)
+			if (from >= 0 && n->priority > el->priority &&
+			    (t = from + el->preempt_delay) < d && t > now)
 				d = t;
 		}
 		break;
@@ -1013,6 +1055,8 @@ static const char *const ho_text[VG_HO_MAX] = {
 	[VG_HO_DEAD] = "the target has not been heard within dead_time",
 	[VG_HO_INELIGIBLE] = "the target is not eligible (a witness, or not standby)",
 	[VG_HO_NO_QUORUM] = "a quorum is not in sight",
+	[VG_HO_GONE] = "the target released or stopped, and has not been "
+	    "heard from since",
 };
 
 const char *
@@ -1032,7 +1076,8 @@ best_standby(const struct vg_election *el, uint16_t skip, vg_ns now)
 		const struct vg_el_node *x = &el->nodes[i];
 
 		if (x->self || x->id == skip || x->role != VG_ROLE_NODE ||
-		    !heard_within(el, x, now) || x->state != VG_ST_STANDBY)
+		    !heard_within(el, x, now) || x->state != VG_ST_STANDBY ||
+		    x->gone)
 			continue;
 		if (b == NULL || better(x->priority, x->id, b->priority, b->id))
 			b = x;
@@ -1058,6 +1103,8 @@ target_check(const struct vg_election *el, uint16_t to, vg_ns now)
 	}
 	if (!heard_within(el, x, now))
 		return VG_HO_DEAD;
+	if (x->gone)
+		return VG_HO_GONE;
 	if (x->role != VG_ROLE_NODE || x->state != VG_ST_STANDBY)
 		return VG_HO_INELIGIBLE;
 	return VG_HO_OK;
@@ -1176,18 +1223,28 @@ vg_el_reconf(struct vg_election *el, const struct vg_conf *c, vg_ns now)
 	(void)now;
 }
 
-/* The active: a better node, healthy for preempt_delay, gets the VIPs. */
+/*
+ * The active: a better node, a healthy standby for preempt_delay, gets the
+ * VIPs.  Never one that released, crashed or is stopping: a RELEASE (its
+ * own, or its keeper's after a crash, which says "standby") makes it gone
+ * until it heartbeats after it; a restart counts from the restart; and it
+ * must have been heard within the last two intervals and a round trip (a
+ * crashed or stopped standby goes silent; it is not handed the VIPs in the
+ * D it takes to be declared dead).
+ */
 static void
 preempt_check(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 {
 	const struct vg_el_node *b;
+	vg_ns from;
 
 	if (el->state != VG_ST_ACTIVE || el->lapsed || !el->preempt ||
 	    vg_el_flapping(el, now))
 		return;
 	b = best_standby(el, 0, now);
-	if (b == NULL || b->priority <= el->priority || b->healthy_since < 0 ||
-	    now - b->healthy_since < el->preempt_delay)
+	if (b == NULL || b->priority <= el->priority ||
+	    (from = preempt_from(b)) < 0 || now - from < el->preempt_delay ||
+	    now - b->last_heard > 2 * el->h + el->rtt_worst)
 		return;
 	el->st.preemptions++;
 	(void)vg_el_handover(el, b->id, now, acts);

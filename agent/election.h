@@ -85,6 +85,14 @@ struct vg_el_node {
 	int		granted;
 	/* eligible (standby) and heard without a gap since; -1 not */
 	vg_ns		healthy_since;
+	/* it sent RELEASE (its agent, or its keeper after a crash): no
+	 * hand-over target until a heartbeat sent after that one */
+	int		gone;
+	uint64_t	gone_inc, gone_seq;
+	/* its first heartbeat of incarnation hb_inc came at up_at (0: none
+	 * yet): it started, and its D began, no later than that */
+	uint64_t	hb_inc;
+	vg_ns		up_at;
 };
 
 /* Why a hand-over cannot be done (vigilctl failover says so). */
@@ -98,6 +106,7 @@ enum vg_handover_err {
 	VG_HO_DEAD,		/* the target has not been heard within D */
 	VG_HO_INELIGIBLE,	/* a witness, or not standby (fault, maintenance...) */
 	VG_HO_NO_QUORUM,	/* a quorum is not in sight */
+	VG_HO_GONE,		/* it released or stopped; not heard since */
 	VG_HO_MAX
 };
 

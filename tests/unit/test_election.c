@@ -776,7 +776,7 @@ node_crash(struct sim *s, int i, int keeper_lives)
 		m.type = VG_MSG_RELEASE;
 		m.cluster_id = d->conf->cluster_id;
 		m.sender = (uint16_t)id_of(i);
-		m.state = VG_ST_NO_QUORUM;
+		m.state = VG_ST_STANDBY;	/* as keeper.c sends it */
 		m.priority = d->el.priority;
 		m.term = term;
 		m.incarnation = d->inc;
@@ -2456,6 +2456,130 @@ test_slow_links(void **state)
 	    "held 5 s without an election\n", msf(worst), most);
 }
 
+/* ==== 14. preemption never targets a node that released, crashed or is
+ * stopping (preempt = true, as keepalived: no delay) */
+
+enum pfault { P_KILL, P_TERM, P_KILL_RESTART, P_STANDBY_CRASH };
+
+struct preempt_row {
+	const char	*name;
+	enum pfault	how;
+	vg_ns		delay;		/* preempt_delay */
+	int		dead_h;
+};
+
+static const struct preempt_row preempt_rows[] = {
+	{ "SIGKILL of n1 (its keeper's RELEASE)", P_KILL, 0, 3 },
+	{ "SIGTERM of n1 (hand-over, then gone)", P_TERM, 0, 3 },
+	/* back with a new incarnation: a target again, preempt_delay later */
+	{ "SIGKILL, n1 restarted 100 ms later", P_KILL_RESTART, VG_MS(200), 3 },
+	/* n1 a healthy standby for 250 ms, then silent (host crash) 50 ms
+	 * before its preempt_delay is over: heard within D, but not lately */
+	{ "standby n1's host crashes", P_STANDBY_CRASH, VG_MS(300), 8 },
+};
+
+static void
+test_preempt_gone(void **state)
+{
+	size_t r;
+	uint64_t seed;
+
+	(void)state;
+	for (r = 0; r < sizeof(preempt_rows) / sizeof(preempt_rows[0]); r++) {
+		const struct preempt_row *row = &preempt_rows[r];
+		vg_ns worst = 0, sum = 0;
+		int runs = 0;
+
+		for (seed = 1; seed <= 20; seed++) {
+			struct opt o = opt3(13000 + 100 * r + seed);
+			struct vg_acts acts;
+			struct sim *s;
+			vg_ns tc, t;
+			int i, el, ch;
+
+			o.dead_h = row->dead_h;
+			if (row->how == P_STANDBY_CRASH)
+				o.down = 1;	/* n1 comes later */
+			s = sim_new(&o);
+			for (i = 0; i < s->n; i++)
+				s->nd[i].conf->preempt_delay = row->delay;
+			if (row->how == P_STANDBY_CRASH) {
+				await_active(s, 1, VG_MS(1000), "no n2");
+				sim_run(s, s->now + 20 * s->h);
+				node_start(s, 0);
+				sim_run(s, s->now + VG_MS(250));
+				tc = s->now;
+				node_crash(s, 0, 0);
+				sim_run(s, tc + VG_MS(500));
+				tl_changes(s, tc, &el, &ch);
+				if (the_active(s) != 1 || el != 0 ||
+				    s->nd[1].el.st.preemptions != 0)
+					sim_fail(s, "the active handed over to "
+					    "a silent standby");
+				runs++;
+				sim_free(s);
+				continue;
+			}
+			stable(s);
+			assert_int_equal(the_active(s), 0);
+			sim_run(s, s->now + rng_range(&s->rng, 0, 10 * s->h));
+			tc = s->now;
+			if (row->how == P_TERM) {
+				acts.n = 0;
+				if (vg_el_handover(&s->nd[0].el, 0, lnow(s, 0),
+				    &acts) != 0)
+					sim_fail(s, "no hand-over on SIGTERM");
+				agent_do(s, 0, &acts);
+			}
+			node_crash(s, 0, row->how != P_TERM);
+			t = sim_run_pred(s, tc + VG_MS(500), pred_other, 0);
+			if (t < 0)
+				sim_fail(s, "no new active");
+			if (t - tc > worst)
+				worst = t - tc;
+			sum += t - tc;
+			runs++;
+			if (row->how == P_KILL_RESTART) {
+				vg_ns tr;
+
+				sim_run(s, tc + VG_MS(100));
+				tr = s->now;
+				node_start(s, 0);
+				/* not before preempt_delay of its new life */
+				sim_run(s, tr + row->delay - VG_MS(1));
+				if (the_active(s) == 0 ||
+				    tl_first(s, TL_ON, 0, -1, tc) != NULL)
+					sim_fail(s, "preempted by a restarted "
+					    "node before preempt_delay");
+				await_active(s, 0, VG_MS(100), "the restarted "
+				    "best node never got the VIPs back");
+				sim_free(s);
+				continue;
+			}
+			/* the new active keeps the VIPs: n1 is gone */
+			sim_run(s, s->now + VG_MS(1000));
+			tl_changes(s, tc, &el, &ch);
+			if (el != 1 || the_active(s) <= 0 ||
+			    s->nd[the_active(s)].el.st.preemptions != 0)
+				sim_fail(s, "the new active handed the VIPs to "
+				    "the node that had just gone");
+			sim_free(s);
+		}
+		if (row->how == P_KILL_RESTART)
+			printf("  preempt, %-38s: new active %.2f ms mean, %.2f "
+			    "ms worst; the VIPs back on n1 preempt_delay after "
+			    "its restart, not before\n", row->name,
+			    msf(sum / runs), msf(worst));
+		else if (sum > 0)
+			printf("  preempt, %-38s: new active %.2f ms mean, %.2f "
+			    "ms worst, and it stays\n", row->name,
+			    msf(sum / runs), msf(worst));
+		else
+			printf("  preempt, %-38s: %d runs, no hand-over to it\n",
+			    row->name, runs);
+	}
+}
+
 static int
 free_sims(void **state)
 {
@@ -2490,6 +2614,7 @@ main(void)
 		T(test_invariants_abort),
 		T(test_acts_bound),
 		T(test_slow_links),
+		T(test_preempt_gone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
