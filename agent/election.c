@@ -224,6 +224,26 @@ idle_state(const struct vg_election *el, vg_ns now)
 	return vg_el_has_quorum(el, now) ? VG_ST_STANDBY : VG_ST_NO_QUORUM;
 }
 
+/*
+ * Back to standby or no-quorum, whichever is true now; a node that comes
+ * back to standby from no-quorum, fault or maintenance has heard nobody's
+ * heartbeat lately and first listens for a round (candidacy_at): an active
+ * may well be there (one that came back from a link flap stood on its own
+ * quiet time at once and went through a needless round against a young
+ * active).
+ */
+static void
+to_idle(struct vg_election *el, vg_ns now, const char *why,
+    struct vg_acts *acts)
+{
+	uint8_t was = el->state;
+
+	set_state(el, idle_state(el, now), why, acts);
+	if (el->state == VG_ST_STANDBY && (was == VG_ST_NO_QUORUM ||
+	    was == VG_ST_FAULT || was == VG_ST_MAINTENANCE))
+		el->back_at = now;
+}
+
 static void
 vips_off(struct vg_election *el, struct vg_acts *acts)
 {
@@ -417,10 +437,15 @@ candidacy_at(const struct vg_election *el, vg_ns now)
 	}
 	/* after our own release (hand-over, fault, lapse, keeper lost) we stand
 	 * again only as after hearing an active: the others go first */
-	else
+	else {
 		t = el->quiet_since +
 		    (vg_ns)((double)el->dead * (1 + el->rho) / (1 - el->rho)) +
 		    el->rtt_worst + (vg_ns)rank(el, now) * el->h;
+		/* back from no-quorum, fault or maintenance: a round of
+		 * heartbeats first (an active's among them, if there is one) */
+		if (t < el->back_at + el->h + el->rtt_worst)
+			t = el->back_at + el->h + el->rtt_worst;
+	}
 	return t > el->backoff_until ? t : el->backoff_until;
 }
 
@@ -905,7 +930,7 @@ vg_el_tick(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 		break;
 	case VG_ST_STANDBY:
 	case VG_ST_NO_QUORUM:
-		set_state(el, idle_state(el, now), el->state == VG_ST_STANDBY ?
+		to_idle(el, now, el->state == VG_ST_STANDBY ?
 		    "lost sight of a quorum" : "a quorum is in sight", acts);
 		if (el->state == VG_ST_STANDBY && now >= candidacy_at(el, now))
 			start_candidacy(el, now, acts);
@@ -1001,8 +1026,7 @@ vg_el_set_fault(struct vg_election *el, int on, vg_ns now, struct vg_acts *acts)
 	if (on && el->state == VG_ST_ACTIVE)
 		step_down(el, now, 1, "fault", acts);
 	else if (el->state != VG_ST_ACTIVE)
-		set_state(el, idle_state(el, now), on ? "fault" :
-		    "fault cleared", acts);
+		to_idle(el, now, on ? "fault" : "fault cleared", acts);
 }
 
 void
@@ -1174,8 +1198,8 @@ vg_el_set_maintenance(struct vg_election *el, int on, vg_ns now,
 	if (on && el->state == VG_ST_ACTIVE)
 		(void)vg_el_handover(el, 0, now, acts);	/* lands in maintenance */
 	else if (el->state != VG_ST_ACTIVE)
-		set_state(el, idle_state(el, now), on ? "maintenance" :
-		    "maintenance over", acts);
+		to_idle(el, now, on ? "maintenance" : "maintenance over",
+		    acts);
 }
 
 void

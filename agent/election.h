@@ -170,6 +170,8 @@ struct vg_election {
 	vg_ns		rtt_worst;	/* the worst of a recent window, capped at L */
 	vg_ns		rtt_typ;	/* a typical one (srtt), capped at L */
 	uint64_t	rng;
+	vg_ns		back_at;	/* standby again after no-quorum, fault
+					 * or maintenance: listen a round first */
 
 	struct {
 		uint64_t	elections_started, elections_won, rounds_failed;

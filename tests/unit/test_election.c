@@ -2580,6 +2580,64 @@ test_preempt_gone(void **state)
 	}
 }
 
+/* ==== 15. an active whose link went down (fault, RELEASE unsent) comes
+ * back: it listens for a round before it stands, and follows the active
+ * the others elected meanwhile (it stood at once on its own quiet time, a
+ * needless round against a young active, in half of the runs) */
+
+static void
+test_back_listens(void **state)
+{
+	static const vg_ns downs[] = { VG_MS(100), VG_MS(400) };
+	size_t r;
+	uint64_t seed;
+
+	(void)state;
+	for (r = 0; r < sizeof(downs) / sizeof(downs[0]); r++) {
+		int stood = 0;
+
+		for (seed = 1; seed <= 30; seed++) {
+			struct opt o = opt3(14000 + 100 * r + seed);
+			struct vg_acts acts;
+			struct sim *s;
+			uint64_t started;
+			vg_ns tb;
+			int el, ch, who;
+
+			s = sim_new(&o);
+			stable(s);
+			sim_run(s, s->now + rng_range(&s->rng, 0, 10 * s->h));
+			s->nd[0].isolated = 1;
+			acts.n = 0;
+			vg_el_set_fault(&s->nd[0].el, 1, lnow(s, 0), &acts);
+			agent_do(s, 0, &acts);
+			agent_schedule(s, 0);
+			await_active(s, 1, downs[r], "no n2 while n1 is away");
+			sim_run(s, s->now + downs[r]);
+			started = s->nd[0].el.st.elections_started;
+			tb = s->now;
+			s->nd[0].isolated = 0;
+			acts.n = 0;
+			vg_el_set_fault(&s->nd[0].el, 0, lnow(s, 0), &acts);
+			agent_do(s, 0, &acts);
+			agent_schedule(s, 0);
+			sim_run(s, tb + VG_MS(500));
+			tl_changes(s, tb, &el, &ch);
+			who = the_active(s);
+			stood += s->nd[0].el.st.elections_started > started;
+			if (s->nd[0].el.st.elections_started > started ||
+			    el != 0 || who != 1 ||
+			    s->nd[0].el.state != VG_ST_STANDBY ||
+			    s->nd[0].el.active_id != 2)
+				sim_fail(s, "the node back from a fault stood, "
+				    "or did not follow the active");
+			sim_free(s);
+		}
+		printf("  back after %lld ms in fault: stood in %d of 30 runs, "
+		    "followed n2 in all\n", (long long)ms_of(downs[r]), stood);
+	}
+}
+
 static int
 free_sims(void **state)
 {
@@ -2615,6 +2673,7 @@ main(void)
 		T(test_acts_bound),
 		T(test_slow_links),
 		T(test_preempt_gone),
+		T(test_back_listens),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
