@@ -411,6 +411,32 @@ rank(const struct vg_election *el, vg_ns now)
 	return r;
 }
 
+/*
+ * From when the voters' D runs, as far as we know: our own quiet_since, or
+ * later if we heard a voter come up since (its first heartbeat of an
+ * incarnation; it counts its start as heard and votes only D after it).
+ * At a start a few ms apart the best node stood on its own start, before
+ * the later voters' D had run out, lost its round, and a lower node won
+ * once their rule (3) window was over (4 of 25 starts at h = 10 ms).  At
+ * most four candidacy waits later than quiet_since: a voter that keeps
+ * restarting does not hold the others back for ever.
+ */
+static vg_ns
+voters_quiet(const struct vg_election *el, vg_ns now, vg_ns wait)
+{
+	vg_ns t = el->quiet_since;
+	size_t i;
+
+	for (i = 0; i < el->n_nodes; i++) {
+		const struct vg_el_node *x = &el->nodes[i];
+
+		if (!x->self && x->votes > 0 && heard_within(el, x, now) &&
+		    x->up_at > t)
+			t = x->up_at;
+	}
+	return t - el->quiet_since < 4 * wait ? t : el->quiet_since + 4 * wait;
+}
+
 /* When a standby starts its candidacy; VG_NS_NEVER if it may not. */
 static vg_ns
 candidacy_at(const struct vg_election *el, vg_ns now)
@@ -438,9 +464,11 @@ candidacy_at(const struct vg_election *el, vg_ns now)
 	/* after our own release (hand-over, fault, lapse, keeper lost) we stand
 	 * again only as after hearing an active: the others go first */
 	else {
-		t = el->quiet_since +
-		    (vg_ns)((double)el->dead * (1 + el->rho) / (1 - el->rho)) +
-		    el->rtt_worst + (vg_ns)rank(el, now) * el->h;
+		vg_ns wait = (vg_ns)((double)el->dead * (1 + el->rho) /
+		    (1 - el->rho));
+
+		t = voters_quiet(el, now, wait) + wait + el->rtt_worst +
+		    (vg_ns)rank(el, now) * el->h;
 		/* back from no-quorum, fault or maintenance: a round of
 		 * heartbeats first (an active's among them, if there is one) */
 		if (t < el->back_at + el->h + el->rtt_worst)

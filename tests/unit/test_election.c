@@ -1127,10 +1127,9 @@ static const struct start_row start_rows[] = {
 	{ "3 nodes, 80/90/100", 3, { 80, 90, 100 }, 2, 0 },
 	{ "3 nodes, equal: lowest id", 3, { 50, 50, 50 }, 0, 0 },
 	{ "5 nodes, best in the middle", 5, { 10, 20, 200, 30, 40 }, 2, 0 },
-	/* A node that starts before the voters' own D has run out loses its
-	 * round (rule (1)), and after its random back-off rule (3)'s window
-	 * (2D since each voter's start) is over: any node may win then. */
-	{ "3 nodes, starts within h", 3, { 100, 90, 80 }, -1, H },
+	/* Each waits for D after the last voter it heard come up (their rule
+	 * (1) counts from their own start): the best still goes first. */
+	{ "3 nodes, starts within h", 3, { 100, 90, 80 }, 0, H },
 };
 
 static void
@@ -2638,6 +2637,74 @@ test_back_listens(void **state)
 	}
 }
 
+/* ==== 16. a start a few ms apart (as one node after the other): the best
+ * node wins, whatever the order, as long as it runs before anyone stands */
+
+static void
+test_staggered_start(void **state)
+{
+	uint64_t seed;
+	int won[NMAX] = { 0 }, runs = 0, late = 0;
+
+	(void)state;
+	for (seed = 1; seed <= 60; seed++) {
+		struct opt o = opt3(15000 + seed);
+		struct sim *s;
+		vg_ns at[3], first_stand = VG_NS_NEVER;
+		int i, order[3] = { 0, 1, 2 }, k, el, ch;
+		const struct tl *c;
+
+		o.down = 7;
+		s = sim_new(&o);
+		/* a random order, 5..25 ms apart (the harness starts each
+		 * vigild once the one before answers) */
+		for (i = 2; i > 0; i--) {
+			k = (int)(rng_next(&s->rng) % (uint64_t)(i + 1));
+			el = order[i];
+			order[i] = order[k];
+			order[k] = el;
+		}
+		at[0] = VG_MS(1);
+		for (i = 1; i < 3; i++)
+			at[i] = at[i - 1] + rng_range(&s->rng, VG_MS(5),
+			    VG_MS(25));
+		for (i = 0; i < 3; i++) {
+			sim_run(s, at[i]);
+			node_start(s, order[i]);
+		}
+		if (sim_run_pred(s, VG_MS(1000), pred_active, -1) < 0)
+			sim_fail(s, "no active after a staggered start");
+		sim_run(s, VG_MS(1500));
+		tl_changes(s, 0, &el, &ch);
+		if (el != 1)
+			sim_fail(s, "a staggered start did not settle on one "
+			    "election");
+		c = tl_first(s, TL_STATE, -1, -1, 0);
+		for (; c != NULL; c = tl_first(s, TL_STATE, -1, -1, c->t + 1))
+			if (c->b == VG_ST_CANDIDATE) {
+				first_stand = c->t;
+				break;
+			}
+		/* n1 started after someone stood: anyone may win */
+		for (i = 0; i < 3; i++)
+			if (order[i] == 0 && at[i] > first_stand)
+				late = 1;
+		if (late) {
+			late = 0;
+			sim_free(s);
+			continue;
+		}
+		won[the_active(s)]++;
+		runs++;
+		if (the_active(s) != 0)
+			sim_fail(s, "a lower node won a staggered start");
+		sim_free(s);
+	}
+	printf("  staggered start (5-25 ms apart, any order): the best won %d of "
+	    "%d runs in which it ran before anyone stood\n", won[0], runs);
+	assert_true(runs >= 40);
+}
+
 static int
 free_sims(void **state)
 {
@@ -2674,6 +2741,7 @@ main(void)
 		T(test_slow_links),
 		T(test_preempt_gone),
 		T(test_back_listens),
+		T(test_staggered_start),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
