@@ -899,11 +899,29 @@ vg_el_init(struct vg_election *el, const struct vg_conf *c, uint64_t term,
 		el->state = VG_ST_STANDBY;
 }
 
+/*
+ * We granted a pre-vote: that candidate gets its round (2h + rtt_worst)
+ * before we stand ourselves.  The next-ranked node after a RELEASE stands
+ * only h after the best one, and an election that takes longer than h (two
+ * round trips and two fsyncs, on a loaded machine) then had two candidates;
+ * the second one's state changes and forks hit the follower the new active
+ * needed for its first renewal.
+ */
+static void
+defer_candidacy(struct vg_election *el, vg_ns now)
+{
+	vg_ns t = now + 2 * el->h + el->rtt_worst;
+
+	if (t > el->backoff_until)
+		el->backoff_until = t;
+}
+
 void
 vg_el_input(struct vg_election *el, const struct vg_msg *m, vg_ns echo_sent,
     vg_ns now, struct vg_acts *acts)
 {
 	struct vg_el_node *s = node(el, m->sender);
+	uint64_t prevotes;
 
 	lease_check(el, now, acts);
 	if (s == NULL || s->self)
@@ -929,7 +947,10 @@ vg_el_input(struct vg_election *el, const struct vg_msg *m, vg_ns echo_sent,
 		on_heartbeat(el, m, s, echo_sent, now, acts);
 		break;
 	case VG_MSG_VOTE_REQUEST:
+		prevotes = el->st.prevotes_granted;
 		on_request(el, m, s, now, acts);
+		if (el->st.prevotes_granted != prevotes)
+			defer_candidacy(el, now);
 		break;
 	case VG_MSG_VOTE:
 		on_vote(el, m, s, now, acts);
