@@ -14,10 +14,12 @@
 #include "control.h"
 #include "election.h"
 #include "events.h"
+#include "hist.h"
 #include "hooks.h"
 #include "keeper.h"
 #include "log.h"
 #include "peer.h"
+#include "realtime.h"
 #include "rx.h"
 #include "track.h"
 #include "vip.h"
@@ -78,12 +80,16 @@ struct vg_agent {
 	ev_check		check;
 	vg_ns			next_hb;
 	vg_ns			iter_start;
+	vg_ns			timer_due;	/* what the timer was armed for */
+	struct vg_rt		rt;		/* the agent's scheduling */
 
 	struct {
 		uint64_t	rx_packets, tx_packets, tx_errors;
 		uint64_t	hb_late;	/* heartbeat rounds skipped */
 		uint64_t	slow_iterations;
 		vg_ns		slowest_iteration;
+		struct vg_hist	iteration;	/* one loop iteration's work */
+		struct vg_hist	wakeup;		/* timer fired this late */
 	}			stats;
 	struct vg_ratelimit	rl_drop, rl_slow;
 };

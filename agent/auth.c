@@ -19,6 +19,7 @@ vg_auth_set_key(struct vg_auth *a, const uint8_t *key, size_t len)
 	a->mode = VG_AUTH_HMAC;
 	memcpy(a->key, key, len);
 	a->keylen = len;
+	crypto_auth_hmacsha256_init(&a->keyed, a->key, a->keylen);
 }
 
 void
@@ -32,6 +33,7 @@ void
 vg_auth_wipe(struct vg_auth *a)
 {
 	sodium_memzero(a->key, sizeof(a->key));
+	sodium_memzero(&a->keyed, sizeof(a->keyed));
 	a->keylen = 0;
 }
 
@@ -95,9 +97,8 @@ static void
 mac(const struct vg_auth *a, const uint8_t *data, size_t len,
     uint8_t out[crypto_auth_hmacsha256_BYTES])
 {
-	crypto_auth_hmacsha256_state st;
+	crypto_auth_hmacsha256_state st = a->keyed;
 
-	crypto_auth_hmacsha256_init(&st, a->key, a->keylen);
 	crypto_auth_hmacsha256_update(&st, data, len);
 	crypto_auth_hmacsha256_final(&st, out);
 	sodium_memzero(&st, sizeof(st));

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sodium.h>
+
 #include "conf.h"
 #include "proto.h"
 
@@ -21,6 +23,10 @@ struct vg_auth {
 	enum vg_auth_mode	mode;
 	uint8_t			key[VG_KEY_MAX];
 	size_t			keylen;
+	/* HMAC's keyed inner and outer hash states, computed once when the key
+	 * is set: each message then costs its own blocks only (two of the six
+	 * SHA-256 compressions of a heartbeat's HMAC are the key's) */
+	crypto_auth_hmacsha256_state keyed;
 };
 
 /* Reads the key file: owned by anyone, not group/world readable, 32..1024

@@ -901,6 +901,7 @@ defaults(struct vg_conf *c)
 	c->preempt_delay = VG_MS(VG_DEFAULT_PREEMPT_DELAY_MS);
 	c->max_failovers = VG_DEFAULT_MAX_FAILOVERS;
 	c->flap_window = VG_MS(VG_DEFAULT_FLAP_WINDOW_MS);
+	c->rt_priority = VG_DEFAULT_RT_PRIORITY;
 	c->auth = VG_AUTH_HMAC;
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", VG_DEFAULT_STATE_DIR);
 	snprintf(c->state_file, sizeof(c->state_file), "%s",
@@ -923,7 +924,7 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	    "garp_refresh", "notify", "notify_active", "notify_standby",
 	    "notify_fault", "notify_maintenance", "script_timeout", "preempt",
 	    "preempt_delay", "max_failovers", "flap_window", "track",
-	    "track_interfaces", "metrics", NULL };
+	    "track_interfaces", "metrics", "realtime_priority", NULL };
 	static const char *const auths[] = { "hmac-sha256", "none", NULL };
 	struct vg_conf *c = p->conf;
 	const config_setting_t *s;
@@ -988,6 +989,8 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 		c->max_failovers = (unsigned)n;
 	if (get_int(p, root, "flap_window", 1, 86400000, &n) == 1)
 		c->flap_window = VG_MS(n);
+	if (get_int(p, root, "realtime_priority", 0, 98, &n) == 1)
+		c->rt_priority = (int)n;
 	get_path(p, root, "state_file", c->state_file, sizeof(c->state_file));
 	if ((s = config_setting_get_member(root, "quorum")) != NULL)
 		quorum_line = line_of(s);

@@ -35,6 +35,7 @@
 #define VG_DEFAULT_PREEMPT_DELAY_MS 30000
 #define VG_DEFAULT_MAX_FAILOVERS 3
 #define VG_DEFAULT_FLAP_WINDOW_MS 60000
+#define VG_DEFAULT_RT_PRIORITY	20	/* the keeper runs one above */
 #define VG_DEFAULT_STATE_DIR	"/var/lib/vigil"
 #define VG_DEFAULT_STATE_FILE	"/run/vigil/state"
 #define VG_DEFAULT_CTL_SOCKET	"/run/vigil/vigil.sock"
@@ -105,6 +106,7 @@ struct vg_conf {
 	vg_ns			preempt_delay;
 	unsigned		max_failovers;	/* in flap_window: preemption held */
 	vg_ns			flap_window;
+	int			rt_priority;	/* SCHED_RR of the agent; 0 off */
 	unsigned		quorum;		/* votes needed */
 	unsigned		total_votes;
 	struct {

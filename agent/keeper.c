@@ -4,12 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -21,6 +19,7 @@
 #include "log.h"
 #include "net.h"
 #include "proto.h"
+#include "realtime.h"
 #include "vip.h"
 
 /* ---- the child */
@@ -173,19 +172,18 @@ k_release(struct kstate *k)
 }
 
 static void
-k_realtime(void)
+k_realtime(const struct vg_conf *c)
 {
-	struct sched_param sp;
+	struct vg_rt rt;
 
-	/* The margin m assumes the keeper wakes within h/4 of a deadline. */
-	/* MCL_ONFAULT: lock what it touches, not every page of every
-	 * library; the paths it needs are touched once at start (below). */
-	if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) == -1)
-		log_debug("keeper: mlockall: %s", strerror(errno));
-	memset(&sp, 0, sizeof(sp));
-	sp.sched_priority = 10;
-	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == -1)
-		log_debug("keeper: SCHED_FIFO: %s", strerror(errno));
+	/* The margin m assumes the keeper wakes within h/4 of a deadline:
+	 * SCHED_FIFO one step above the agent, memory locked (MCL_ONFAULT:
+	 * what it touches; the paths it needs are touched once at start). */
+	if (c->rt_priority > 0 &&
+	    vg_rt_setup(&rt, SCHED_FIFO, c->rt_priority + 1) == -1)
+		log_warnx("keeper: real-time scheduling refused (%s): a VIP may "
+		    "outlive its lease by more than the margin on a busy "
+		    "machine", rt.why);
 }
 
 static void __attribute__((noreturn))
@@ -224,7 +222,7 @@ keeper_main(int fd, const struct vg_conf *c, const struct vg_auth *a,
 		log_warnx("keeper: %s", err);
 		_exit(1);
 	}
-	k_realtime();
+	k_realtime(c);
 	if (vg_caps_drop(err, sizeof(err)) == -1)
 		log_warnx("keeper: %s", err);
 	/* The removal path, once, now: nothing is there yet (the agent swept

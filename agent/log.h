@@ -2,7 +2,8 @@
  * log: the agent's only way to say anything.  OpenBSD-style log_warn (appends
  * strerror), log_warnx, log_info, log_debug and noreturn fatal/fatalx, to
  * stderr (text or one JSON object per line) or to the journal with structured
- * fields.  The agent never opens a console or syslog.  vg_ratelimit keeps
+ * fields.  The agent never opens a console or syslog, and never waits for
+ * a sink: a line that cannot go out at once is dropped and counted.  vg_ratelimit keeps
  * per-packet complaints from flooding the log.
  */
 #ifndef VG_LOG_H
@@ -31,6 +32,8 @@ enum vg_log_target {
 	VG_LOG_JOURNAL,
 };
 
+#define VG_LOG_LINE_MAX	2048	/* a longer line is cut */
+
 void	log_init(enum vg_log_target, enum vg_log_format, enum vg_log_level);
 void	log_set_node(const char *);	/* VIGIL_NODE field / "node" key */
 /* VIGIL_STATE and VIGIL_TERM on every later line (journal and JSON) */
@@ -39,6 +42,8 @@ void	log_set_state(const char *state, unsigned long long term);
 void	log_peer(enum vg_log_level, const char *peer, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	log_set_level(enum vg_log_level);
+/* Lines dropped because their sink was full (never waited for). */
+uint64_t log_dropped(void);
 enum vg_log_level log_get_level(void);
 int	log_level_parse(const char *, enum vg_log_level *);
 const char *log_level_name(enum vg_log_level);

@@ -18,6 +18,22 @@ head(FILE *f, const char *name, const char *type, const char *help)
 }
 
 static void
+hist(FILE *f, const char *name, const char *help, const struct vg_hist *h)
+{
+	size_t i;
+
+	head(f, name, "histogram", help);
+	for (i = 0; i < VG_HIST_BUCKETS; i++)
+		fprintf(f, "%s_bucket{le=\"%g\"} %llu\n", name,
+		    (double)vg_hist_bounds[i] / 1e9,
+		    (unsigned long long)vg_hist_cumulative(h, i));
+	fprintf(f, "%s_bucket{le=\"+Inf\"} %llu\n", name,
+	    (unsigned long long)h->n);
+	fprintf(f, "%s_sum %.9f\n%s_count %llu\n", name, (double)h->sum / 1e9,
+	    name, (unsigned long long)h->n);
+}
+
+static void
 one(FILE *f, const char *name, const char *type, const char *help, double v)
 {
 	head(f, name, type, help);
@@ -127,6 +143,21 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 	    (double)cs->requests);
 	one(f, "vigil_ctl_denied_total", "counter",
 	    "Control requests refused for the caller's role.", (double)cs->denied);
+	one(f, "vigil_realtime", "gauge",
+	    "1 if the agent runs at its real-time priority (realtime_priority).",
+	    a->rt.realtime);
+	one(f, "vigil_log_lines_dropped_total", "counter",
+	    "Log lines dropped because their sink was full (never waited for).",
+	    (double)log_dropped());
+	one(f, "vigil_heartbeats_late_total", "counter",
+	    "Heartbeat rounds skipped because the loop fell behind.",
+	    (double)a->stats.hb_late);
+	hist(f, "vigil_loop_iteration_seconds",
+	    "Time one event-loop iteration took (its work, not its wait).",
+	    &a->stats.iteration);
+	hist(f, "vigil_timer_wakeup_late_seconds",
+	    "How late the loop's timer fired after its deadline.",
+	    &a->stats.wakeup);
 	one(f, "vigil_uptime_seconds", "gauge", "Seconds since this agent started.",
 	    (double)(now - a->started) / 1e9);
 	if (fclose(f) != 0) {

@@ -145,6 +145,39 @@ election_json(const struct vg_election *el)
 	return o;
 }
 
+static json_object *
+realtime_json(const struct vg_rt *rt)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "policy",
+	    json_object_new_string(vg_rt_policy_name(rt->policy)));
+	json_object_object_add(o, "priority", json_object_new_int(rt->priority));
+	json_object_object_add(o, "granted",
+	    json_object_new_boolean(rt->realtime));
+	json_object_object_add(o, "memory_locked",
+	    json_object_new_boolean(rt->locked));
+	if (rt->why[0] != '\0')
+		json_object_object_add(o, "refused",
+		    json_object_new_string(rt->why));
+	return o;
+}
+
+/* the loop's own timeliness: percentiles are for metrics; here the worst */
+static json_object *
+loop_json(const struct vg_agent *a)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "iterations",
+	    json_object_new_int64((int64_t)a->stats.iteration.n));
+	json_object_object_add(o, "slowest_iteration_us",
+	    json_object_new_int64(a->stats.iteration.max / VG_NS_PER_US));
+	json_object_object_add(o, "latest_wakeup_us",
+	    json_object_new_int64(a->stats.wakeup.max / VG_NS_PER_US));
+	return o;
+}
+
 json_object *
 vg_status_json(const struct vg_agent *a, vg_ns now)
 {
@@ -252,7 +285,11 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	    json_object_new_int64((int64_t)a->stats.hb_late));
 	json_object_object_add(cnt, "slow_iterations",
 	    json_object_new_int64((int64_t)a->stats.slow_iterations));
+	json_object_object_add(cnt, "log_lines_dropped",
+	    json_object_new_int64((int64_t)log_dropped()));
 	json_object_object_add(r, "counters", cnt);
+	json_object_object_add(r, "realtime", realtime_json(&a->rt));
+	json_object_object_add(r, "loop", loop_json(a));
 	return r;
 }
 

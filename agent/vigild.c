@@ -526,6 +526,7 @@ schedule(struct vg_agent *a)
 			next = d;
 	if ((d = vg_el_deadline(&a->el, now)) < next)
 		next = d;
+	a->timer_due = next;
 	ev_now_update(a->loop);
 	ev_timer_stop(a->loop, &a->timer);
 	ev_timer_set(&a->timer, next > now ? (double)(next - now) / 1e9 : 0., 0.);
@@ -571,10 +572,13 @@ static void
 timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct vg_agent *a = w->data;
+	vg_ns now = vg_now();
 
 	(void)loop;
 	(void)revents;
-	run_deadlines(a, vg_now());
+	if (a->timer_due != VG_NS_NEVER)
+		vg_hist_add(&a->stats.wakeup, now - a->timer_due);
+	run_deadlines(a, now);
 	schedule(a);
 }
 
@@ -748,6 +752,14 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		return;
 	now = vg_now();
 	took = now - a->iter_start;
+	vg_hist_add(&a->stats.iteration, took);
+	if (vg_rt_demoted() && a->rt.realtime) {
+		a->rt.realtime = 0;
+		snprintf(a->rt.why, sizeof(a->rt.why), "RLIMIT_RTTIME: a loop "
+		    "iteration ran %d ms without sleeping",
+		    VG_RT_RTTIME_SOFT_US / 1000);
+		log_warnx("real-time scheduling dropped: %s", a->rt.why);
+	}
 	if (took > a->stats.slowest_iteration)
 		a->stats.slowest_iteration = took;
 	if (took > a->conf->interval / 2) {
@@ -1410,6 +1422,16 @@ main(int argc, char *argv[])
 		vg_el_set_maintenance(&a->el, 1, a->started, &acts);
 		run_acts(a, &acts, a->started);
 	}
+
+	/* real-time from here on: the heartbeat path must not wait behind
+	 * other work (Corosync's way); the keeper runs one step above */
+	if (vg_rt_setup(&a->rt, SCHED_RR, c->rt_priority) == -1)
+		log_warnx("real-time scheduling refused (%s): heartbeats may be "
+		    "late on a busy machine; see realtime_priority in "
+		    "vigil.conf(5)", a->rt.why);
+	else if (a->rt.realtime)
+		log_info("real-time: SCHED_RR priority %d, memory locked",
+		    c->rt_priority);
 
 	a->next_hb = vg_now();		/* the first heartbeat goes at once */
 	schedule(a);
