@@ -1128,8 +1128,7 @@ static const char *const ho_text[VG_HO_MAX] = {
 	[VG_HO_DEAD] = "the target has not been heard within dead_time",
 	[VG_HO_INELIGIBLE] = "the target is not eligible (a witness, or not standby)",
 	[VG_HO_NO_QUORUM] = "a quorum is not in sight",
-	[VG_HO_GONE] = "the target released or stopped, and has not been "
-	    "heard from since",
+	[VG_HO_GONE] = "the target released or stopped, not heard since",
 };
 
 const char *
