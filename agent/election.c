@@ -3,9 +3,13 @@
  * first checks the lease (DESIGN.md: "at every event it handles"), then acts
  * on its event, and appends what must happen to a struct vg_acts.
  */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "election.h"
+#include "log.h"
 
 static const char *const refusal_names[VG_REFUSE_MAX] = {
 	[VG_REFUSE_NONE] = "none",
@@ -24,16 +28,33 @@ vg_refusal_name(enum vg_refusal r)
 
 /* ---- small helpers */
 
+/*
+ * A broken invariant of this module: say which, and stop.  Never carry on
+ * without an action that was decided (a VIPS_OFF or a PERSIST dropped could
+ * make two holders or a double vote); a dead agent is safe: its keeper
+ * removes the VIPs and sends RELEASE.
+ */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+broken(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("election: invariant broken: %s", msg);
+	abort();
+}
+
 static struct vg_act *
 act(struct vg_acts *acts, enum vg_act_type t)
 {
-	static struct vg_act spill;	/* never reached: VG_ACTS_MAX is ample */
 	struct vg_act *a;
 
-	if (acts->n >= VG_ACTS_MAX) {
-		memset(&spill, 0, sizeof(spill));
-		return &spill;
-	}
+	if (acts->n >= VG_ACTS_MAX)
+		broken("the action list is full (%zu): action %d would be "
+		    "lost", acts->n, (int)t);
 	a = &acts->a[acts->n++];
 	memset(a, 0, sizeof(*a));
 	a->type = t;
@@ -114,6 +135,18 @@ peer_eligible(const struct vg_election *el, const struct vg_el_node *n,
 	    n->state == VG_ST_ACTIVE);
 }
 
+/* Since when n counts as a healthy standby for preemption: -1 if it does
+ * not (gone, or not a standby); a restart or release restarts the count. */
+static vg_ns
+preempt_from(const struct vg_el_node *n)
+{
+	if (n->self || n->role != VG_ROLE_NODE || n->gone ||
+	    n->state != VG_ST_STANDBY || n->healthy_since < 0)
+		return -1;
+	return n->released_at > n->healthy_since ? n->released_at :
+	    n->healthy_since;
+}
+
 unsigned
 vg_el_votes_seen(const struct vg_election *el, vg_ns now)
 {
@@ -132,6 +165,36 @@ vg_el_has_quorum(const struct vg_election *el, vg_ns now)
 	return vg_el_votes_seen(el, now) >= el->quorum;
 }
 
+/*
+ * The transitions set_state() may make (STYLE.md: one guarded transition
+ * function and the matrix it asserts).  Only a candidate becomes active;
+ * only a standby becomes a candidate; fault, maintenance and no-quorum are
+ * reached from, and left to, any state but those two rules forbid.
+ */
+#define S(x)	(1u << (x))
+static const unsigned transitions[VG_ST_MAX + 1] = {
+	[VG_ST_STANDBY] = S(VG_ST_CANDIDATE) | S(VG_ST_FAULT) |
+	    S(VG_ST_MAINTENANCE) | S(VG_ST_NO_QUORUM),
+	[VG_ST_CANDIDATE] = S(VG_ST_STANDBY) | S(VG_ST_ACTIVE) | S(VG_ST_FAULT) |
+	    S(VG_ST_MAINTENANCE) | S(VG_ST_NO_QUORUM),
+	[VG_ST_ACTIVE] = S(VG_ST_STANDBY) | S(VG_ST_FAULT) |
+	    S(VG_ST_MAINTENANCE) | S(VG_ST_NO_QUORUM),
+	[VG_ST_FAULT] = S(VG_ST_STANDBY) | S(VG_ST_MAINTENANCE) |
+	    S(VG_ST_NO_QUORUM),
+	[VG_ST_MAINTENANCE] = S(VG_ST_STANDBY) | S(VG_ST_FAULT) |
+	    S(VG_ST_NO_QUORUM),
+	[VG_ST_NO_QUORUM] = S(VG_ST_STANDBY) | S(VG_ST_FAULT) |
+	    S(VG_ST_MAINTENANCE),
+};
+#undef S
+
+int
+vg_el_transition_ok(uint8_t from, uint8_t to)
+{
+	return from >= 1 && from <= VG_ST_MAX && to >= 1 && to <= VG_ST_MAX &&
+	    (transitions[from] & (1u << to)) != 0;
+}
+
 static void
 set_state(struct vg_election *el, uint8_t st, const char *why,
     struct vg_acts *acts)
@@ -140,6 +203,9 @@ set_state(struct vg_election *el, uint8_t st, const char *why,
 
 	if (el->state == st)
 		return;
+	if (!vg_el_transition_ok(el->state, st))
+		broken("state %s -> %s (%s) is not a transition",
+		    vg_state_name(el->state), vg_state_name(st), why);
 	a = act(acts, VG_ACT_STATE);
 	a->old_state = el->state;
 	a->new_state = st;
@@ -156,6 +222,26 @@ idle_state(const struct vg_election *el, vg_ns now)
 	if (el->maintenance)
 		return VG_ST_MAINTENANCE;
 	return vg_el_has_quorum(el, now) ? VG_ST_STANDBY : VG_ST_NO_QUORUM;
+}
+
+/*
+ * Back to standby or no-quorum, whichever is true now; a node that comes
+ * back to standby from no-quorum, fault or maintenance has heard nobody's
+ * heartbeat lately and first listens for a round (candidacy_at): an active
+ * may well be there (one that came back from a link flap stood on its own
+ * quiet time at once and went through a needless round against a young
+ * active).
+ */
+static void
+to_idle(struct vg_election *el, vg_ns now, const char *why,
+    struct vg_acts *acts)
+{
+	uint8_t was = el->state;
+
+	set_state(el, idle_state(el, now), why, acts);
+	if (el->state == VG_ST_STANDBY && (was == VG_ST_NO_QUORUM ||
+	    was == VG_ST_FAULT || was == VG_ST_MAINTENANCE))
+		el->back_at = now;
 }
 
 static void
@@ -325,6 +411,32 @@ rank(const struct vg_election *el, vg_ns now)
 	return r;
 }
 
+/*
+ * From when the voters' D runs, as far as we know: our own quiet_since, or
+ * later if we heard a voter come up since (its first heartbeat of an
+ * incarnation; it counts its start as heard and votes only D after it).
+ * At a start a few ms apart the best node stood on its own start, before
+ * the later voters' D had run out, lost its round, and a lower node won
+ * once their rule (3) window was over (4 of 25 starts at h = 10 ms).  At
+ * most four candidacy waits later than quiet_since: a voter that keeps
+ * restarting does not hold the others back for ever.
+ */
+static vg_ns
+voters_quiet(const struct vg_election *el, vg_ns now, vg_ns wait)
+{
+	vg_ns t = el->quiet_since;
+	size_t i;
+
+	for (i = 0; i < el->n_nodes; i++) {
+		const struct vg_el_node *x = &el->nodes[i];
+
+		if (!x->self && x->votes > 0 && heard_within(el, x, now) &&
+		    x->up_at > t)
+			t = x->up_at;
+	}
+	return t - el->quiet_since < 4 * wait ? t : el->quiet_since + 4 * wait;
+}
+
 /* When a standby starts its candidacy; VG_NS_NEVER if it may not. */
 static vg_ns
 candidacy_at(const struct vg_election *el, vg_ns now)
@@ -351,10 +463,17 @@ candidacy_at(const struct vg_election *el, vg_ns now)
 	}
 	/* after our own release (hand-over, fault, lapse, keeper lost) we stand
 	 * again only as after hearing an active: the others go first */
-	else
-		t = el->quiet_since +
-		    (vg_ns)((double)el->dead * (1 + el->rho) / (1 - el->rho)) +
-		    el->rtt_worst + (vg_ns)rank(el, now) * el->h;
+	else {
+		vg_ns wait = (vg_ns)((double)el->dead * (1 + el->rho) /
+		    (1 - el->rho));
+
+		t = voters_quiet(el, now, wait) + wait + el->rtt_worst +
+		    (vg_ns)rank(el, now) * el->h;
+		/* back from no-quorum, fault or maintenance: a round of
+		 * heartbeats first (an active's among them, if there is one) */
+		if (t < el->back_at + el->h + el->rtt_worst)
+			t = el->back_at + el->h + el->rtt_worst;
+	}
 	return t > el->backoff_until ? t : el->backoff_until;
 }
 
@@ -578,6 +697,19 @@ release_of(struct vg_election *el, struct vg_el_node *s, uint16_t successor,
 	el->st.releases_accepted++;
 }
 
+/*
+ * Did we hear s as the active of term?  Its own heartbeat as a standby (the
+ * step-down that goes with a RELEASE, say) clears active_id, and may
+ * overtake that RELEASE on the way: the RELEASE still counts.
+ */
+static int
+was_active(const struct vg_election *el, const struct vg_el_node *s,
+    uint64_t term)
+{
+	return s->id == el->active_id ||
+	    (s->id == el->term_active && term == el->term_active_of);
+}
+
 static void
 follow(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *s,
     vg_ns now, struct vg_acts *acts)
@@ -610,18 +742,42 @@ follow(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *s,
 	}
 	if (m->seq > el->echo_seq)
 		el->echo_seq = m->seq;
+	el->term_active = s->id;
+	el->term_active_of = m->term;
 	el->quiet_since = now;
 	el->last_active_hb = now;
-	el->active_hb_fresh = 1;
 	el->backoff_until = 0;
 	/* answer at once: the echo renews its lease one round trip later */
 	send_msg(acts, VG_MSG_HEARTBEAT, s->id, 0, el->term, 0);
+}
+
+/*
+ * What a heartbeat says of its sender beyond its state: when it came up (its
+ * first heartbeat of an incarnation), and whether it is back after a RELEASE
+ * (one sent after it: a higher seq of the same incarnation; after a crash,
+ * whose RELEASE its keeper sent from the seqs above the agent's, only a new
+ * incarnation).  Back, it is a healthy standby from now on at the earliest.
+ */
+static void
+heard_alive(struct vg_el_node *s, const struct vg_msg *m, vg_ns now)
+{
+	if (s->hb_inc != m->incarnation || s->up_at == 0) {
+		s->hb_inc = m->incarnation;
+		s->up_at = now;
+	}
+	if (s->gone && (m->incarnation > s->gone_inc ||
+	    (m->incarnation == s->gone_inc && m->seq > s->gone_seq))) {
+		s->gone = 0;
+		s->healthy_since = m->state == VG_ST_STANDBY &&
+		    s->role == VG_ROLE_NODE ? now : -1;
+	}
 }
 
 static void
 on_heartbeat(struct vg_election *el, const struct vg_msg *m,
     struct vg_el_node *s, vg_ns echo_sent, vg_ns now, struct vg_acts *acts)
 {
+	heard_alive(s, m, now);
 	if (m->state == VG_ST_ACTIVE && m->active == s->id) {
 		if (m->term < el->term) {
 			/* never echo an older term: tell it ours instead */
@@ -631,7 +787,7 @@ on_heartbeat(struct vg_election *el, const struct vg_msg *m,
 		follow(el, m, s, now, acts);
 		return;
 	}
-	if (s->id == el->active_id && m->term == el->term &&
+	if (was_active(el, s, m->term) && m->term == el->term &&
 	    el->state != VG_ST_ACTIVE) {
 		/* our active is no longer: a restart is a release */
 		if (m->incarnation > el->active_inc)
@@ -659,6 +815,14 @@ on_release(struct vg_election *el, const struct vg_msg *m,
 {
 	uint16_t target;
 
+	/* Whoever sent a RELEASE (accepted or not) is leaving: no hand-over
+	 * goes to it until it heartbeats again after it (heard_alive). */
+	if (!transfer) {
+		s->gone = 1;
+		s->gone_inc = m->incarnation;
+		s->gone_seq = m->seq;
+		s->healthy_since = -1;
+	}
 	/* TRANSFER to the active from a follower: an operator's request,
 	 * made on that node, to hand over (to m->active, 0: our choice). */
 	if (transfer && el->state == VG_ST_ACTIVE && m->term == el->term &&
@@ -670,7 +834,7 @@ on_release(struct vg_election *el, const struct vg_msg *m,
 	}
 	/* Only from the node we know as the active of that term: a
 	 * follower's keeper must not open an election. */
-	if (m->term != el->term || el->active_id != s->id ||
+	if (m->term != el->term || !was_active(el, s, m->term) ||
 	    el->state == VG_ST_ACTIVE) {
 		if (!(el->released && el->released_by == s->id &&
 		    m->term == el->term)) {
@@ -735,11 +899,29 @@ vg_el_init(struct vg_election *el, const struct vg_conf *c, uint64_t term,
 		el->state = VG_ST_STANDBY;
 }
 
+/*
+ * We granted a pre-vote: that candidate gets its round (2h + rtt_worst)
+ * before we stand ourselves.  The next-ranked node after a RELEASE stands
+ * only h after the best one, and an election that takes longer than h (two
+ * round trips and two fsyncs, on a loaded machine) then had two candidates;
+ * the second one's state changes and forks hit the follower the new active
+ * needed for its first renewal.
+ */
+static void
+defer_candidacy(struct vg_election *el, vg_ns now)
+{
+	vg_ns t = now + 2 * el->h + el->rtt_worst;
+
+	if (t > el->backoff_until)
+		el->backoff_until = t;
+}
+
 void
 vg_el_input(struct vg_election *el, const struct vg_msg *m, vg_ns echo_sent,
     vg_ns now, struct vg_acts *acts)
 {
 	struct vg_el_node *s = node(el, m->sender);
+	uint64_t prevotes;
 
 	lease_check(el, now, acts);
 	if (s == NULL || s->self)
@@ -765,7 +947,10 @@ vg_el_input(struct vg_election *el, const struct vg_msg *m, vg_ns echo_sent,
 		on_heartbeat(el, m, s, echo_sent, now, acts);
 		break;
 	case VG_MSG_VOTE_REQUEST:
+		prevotes = el->st.prevotes_granted;
 		on_request(el, m, s, now, acts);
+		if (el->st.prevotes_granted != prevotes)
+			defer_candidacy(el, now);
 		break;
 	case VG_MSG_VOTE:
 		on_vote(el, m, s, now, acts);
@@ -794,7 +979,7 @@ vg_el_tick(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 		break;
 	case VG_ST_STANDBY:
 	case VG_ST_NO_QUORUM:
-		set_state(el, idle_state(el, now), el->state == VG_ST_STANDBY ?
+		to_idle(el, now, el->state == VG_ST_STANDBY ?
 		    "lost sight of a quorum" : "a quorum is in sight", acts);
 		if (el->state == VG_ST_STANDBY && now >= candidacy_at(el, now))
 			start_candidacy(el, now, acts);
@@ -815,11 +1000,10 @@ vg_el_deadline(const struct vg_election *el, vg_ns now)
 		d = el->lapsed ? el->lapsed_at + el->dead : el->lease_deadline;
 		for (i = 0; el->preempt && !el->lapsed && i < el->n_nodes; i++) {
 			const struct vg_el_node *n = &el->nodes[i];
+			vg_ns from = preempt_from(n);
 
-			if (!n->self && n->healthy_since >= 0 &&
-			    n->priority > el->priority &&
-			    (t = n->healthy_since + el->preempt_delay) < d &&
-			    t > now)
+			if (from >= 0 && n->priority > el->priority &&
+			    (t = from + el->preempt_delay) < d && t > now)
 				d = t;
 		}
 		break;
@@ -846,8 +1030,15 @@ vg_el_deadline(const struct vg_election *el, vg_ns now)
 int
 vg_el_hb_due(const struct vg_election *el, uint16_t target)
 {
-	return !(el->active_hb_fresh && target == el->active_id &&
-	    el->state != VG_ST_ACTIVE);
+	/*
+	 * Every peer, every grid round.  A follower echoes its active on
+	 * arrival (follow()) and on its own grid as well: under loss the grid
+	 * copy is a second chance for the same echo to arrive (DESIGN.md,
+	 * revised 2026-12: echoing only on arrival halved the renewals).
+	 */
+	(void)el;
+	(void)target;
+	return 1;
 }
 
 uint64_t
@@ -870,7 +1061,8 @@ vg_el_hb_flags(const struct vg_election *el)
 void
 vg_el_grid_done(struct vg_election *el)
 {
-	el->active_hb_fresh = 0;
+	/* nothing is kept per grid round any more (see vg_el_hb_due) */
+	(void)el;
 }
 
 void
@@ -883,8 +1075,7 @@ vg_el_set_fault(struct vg_election *el, int on, vg_ns now, struct vg_acts *acts)
 	if (on && el->state == VG_ST_ACTIVE)
 		step_down(el, now, 1, "fault", acts);
 	else if (el->state != VG_ST_ACTIVE)
-		set_state(el, idle_state(el, now), on ? "fault" :
-		    "fault cleared", acts);
+		to_idle(el, now, on ? "fault" : "fault cleared", acts);
 }
 
 void
@@ -927,11 +1118,19 @@ vg_el_vips_off(struct vg_election *el)
 	el->holding = 0;
 }
 
+/*
+ * Capped at the lease: a round trip longer than L could renew no lease, so
+ * an election could win nothing; up to L an election must be able to
+ * succeed (a cap at h made every round end before its pre-votes came back
+ * once the round trip passed ~3h: RTT 31-41 ms at h = 10 ms, D = 8h).
+ */
 void
 vg_el_set_rtt(struct vg_election *el, vg_ns worst, vg_ns typical)
 {
-	el->rtt_worst = worst < 0 ? 0 : worst > el->h ? el->h : worst;
-	el->rtt_typ = typical < 0 ? 0 : typical > el->h ? el->h : typical;
+	vg_ns cap = el->lease > 0 ? el->lease : el->h;
+
+	el->rtt_worst = worst < 0 ? 0 : worst > cap ? cap : worst;
+	el->rtt_typ = typical < 0 ? 0 : typical > cap ? cap : typical;
 }
 
 int
@@ -958,6 +1157,7 @@ static const char *const ho_text[VG_HO_MAX] = {
 	[VG_HO_DEAD] = "the target has not been heard within dead_time",
 	[VG_HO_INELIGIBLE] = "the target is not eligible (a witness, or not standby)",
 	[VG_HO_NO_QUORUM] = "a quorum is not in sight",
+	[VG_HO_GONE] = "the target released or stopped, not heard since",
 };
 
 const char *
@@ -977,7 +1177,8 @@ best_standby(const struct vg_election *el, uint16_t skip, vg_ns now)
 		const struct vg_el_node *x = &el->nodes[i];
 
 		if (x->self || x->id == skip || x->role != VG_ROLE_NODE ||
-		    !heard_within(el, x, now) || x->state != VG_ST_STANDBY)
+		    !heard_within(el, x, now) || x->state != VG_ST_STANDBY ||
+		    x->gone)
 			continue;
 		if (b == NULL || better(x->priority, x->id, b->priority, b->id))
 			b = x;
@@ -1003,6 +1204,8 @@ target_check(const struct vg_election *el, uint16_t to, vg_ns now)
 	}
 	if (!heard_within(el, x, now))
 		return VG_HO_DEAD;
+	if (x->gone)
+		return VG_HO_GONE;
 	if (x->role != VG_ROLE_NODE || x->state != VG_ST_STANDBY)
 		return VG_HO_INELIGIBLE;
 	return VG_HO_OK;
@@ -1072,8 +1275,8 @@ vg_el_set_maintenance(struct vg_election *el, int on, vg_ns now,
 	if (on && el->state == VG_ST_ACTIVE)
 		(void)vg_el_handover(el, 0, now, acts);	/* lands in maintenance */
 	else if (el->state != VG_ST_ACTIVE)
-		set_state(el, idle_state(el, now), on ? "maintenance" :
-		    "maintenance over", acts);
+		to_idle(el, now, on ? "maintenance" : "maintenance over",
+		    acts);
 }
 
 void
@@ -1120,18 +1323,28 @@ vg_el_reconf(struct vg_election *el, const struct vg_conf *c, vg_ns now)
 	(void)now;
 }
 
-/* The active: a better node, healthy for preempt_delay, gets the VIPs. */
+/*
+ * The active: a better node, a healthy standby for preempt_delay, gets the
+ * VIPs.  Never one that released, crashed or is stopping: a RELEASE (its
+ * own, or its keeper's after a crash, which says "standby") makes it gone
+ * until it heartbeats after it; a restart counts from the restart; and it
+ * must have been heard within the last two intervals and a round trip (a
+ * crashed or stopped standby goes silent; it is not handed the VIPs in the
+ * D it takes to be declared dead).
+ */
 static void
 preempt_check(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 {
 	const struct vg_el_node *b;
+	vg_ns from;
 
 	if (el->state != VG_ST_ACTIVE || el->lapsed || !el->preempt ||
 	    vg_el_flapping(el, now))
 		return;
 	b = best_standby(el, 0, now);
-	if (b == NULL || b->priority <= el->priority || b->healthy_since < 0 ||
-	    now - b->healthy_since < el->preempt_delay)
+	if (b == NULL || b->priority <= el->priority ||
+	    (from = preempt_from(b)) < 0 || now - from < el->preempt_delay ||
+	    now - b->last_heard > 2 * el->h + el->rtt_worst)
 		return;
 	el->st.preemptions++;
 	(void)vg_el_handover(el, b->id, now, acts);

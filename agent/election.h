@@ -50,7 +50,16 @@ struct vg_act {
 	const char		*why;		/* STATE: a few words for the log */
 };
 
-#define VG_ACTS_MAX	32
+/*
+ * The actions of one entry point do not grow with the number of nodes (a
+ * SEND to every peer is one action): at most 10 (a vote that wins, then a
+ * preemption in the same tick; or a tick that stands, wins at once on its
+ * own votes and renews).  The shell may gather two entry points into one
+ * list before it runs it; 64 is ample for that (tests/unit: test_acts_bound
+ * drives 3- and 64-node elections with random input and checks the 10).
+ * A full list is a broken invariant (abort), never a dropped action.
+ */
+#define VG_ACTS_MAX	64
 
 struct vg_acts {
 	struct vg_act	a[VG_ACTS_MAX];
@@ -76,6 +85,14 @@ struct vg_el_node {
 	int		granted;
 	/* eligible (standby) and heard without a gap since; -1 not */
 	vg_ns		healthy_since;
+	/* it sent RELEASE (its agent, or its keeper after a crash): no
+	 * hand-over target until a heartbeat sent after that one */
+	int		gone;
+	uint64_t	gone_inc, gone_seq;
+	/* its first heartbeat of incarnation hb_inc came at up_at (0: none
+	 * yet): it started, and its D began, no later than that */
+	uint64_t	hb_inc;
+	vg_ns		up_at;
 };
 
 /* Why a hand-over cannot be done (vigilctl failover says so). */
@@ -89,6 +106,7 @@ enum vg_handover_err {
 	VG_HO_DEAD,		/* the target has not been heard within D */
 	VG_HO_INELIGIBLE,	/* a witness, or not standby (fault, maintenance...) */
 	VG_HO_NO_QUORUM,	/* a quorum is not in sight */
+	VG_HO_GONE,		/* it released or stopped; not heard since */
 	VG_HO_MAX
 };
 
@@ -118,7 +136,8 @@ struct vg_election {
 	vg_ns		quiet_since;	/* rule (1): last active hb, real vote, step-down, start */
 	vg_ns		last_active_hb;	/* rule (3)'s window */
 	uint64_t	echo_seq;	/* newest seq of the active's heartbeats in term */
-	int		active_hb_fresh;	/* one came since the last grid tick */
+	uint16_t	term_active;	/* who was active in term_active_of, even */
+	uint64_t	term_active_of;	/* after it stood down (active_id is 0) */
 
 	/* RELEASE / TRANSFER of `term` by its active */
 	int		released;
@@ -148,9 +167,11 @@ struct vg_election {
 	vg_ns		round_end;
 	vg_ns		req_sent;
 	vg_ns		backoff_until;
-	vg_ns		rtt_worst;	/* a bound (srtt + 4 rttvar), capped at h */
-	vg_ns		rtt_typ;	/* a typical one (srtt), capped at h */
+	vg_ns		rtt_worst;	/* the worst of a recent window, capped at L */
+	vg_ns		rtt_typ;	/* a typical one (srtt), capped at L */
 	uint64_t	rng;
+	vg_ns		back_at;	/* standby again after no-quorum, fault
+					 * or maintenance: listen a round first */
 
 	struct {
 		uint64_t	elections_started, elections_won, rounds_failed;
@@ -176,9 +197,9 @@ void	vg_el_input(struct vg_election *, const struct vg_msg *,
 void	vg_el_tick(struct vg_election *, vg_ns now, struct vg_acts *);
 vg_ns	vg_el_deadline(const struct vg_election *, vg_ns now);
 
-/* The grid heartbeat: whether to send one to target now (a follower skips
- * its active when the active's heartbeat came and was answered), and the
- * echo it carries.  vg_el_grid_done after each grid round. */
+/* The grid heartbeat: whether to send one to target now (every peer: a
+ * follower echoes its active on arrival and on its grid too), and the echo
+ * it carries.  vg_el_grid_done after each grid round (keeps nothing now). */
 int	vg_el_hb_due(const struct vg_election *, uint16_t target);
 uint64_t vg_el_echo(const struct vg_election *, uint16_t target,
 	    uint64_t fallback);
@@ -228,5 +249,7 @@ int	vg_el_flapping(const struct vg_election *, vg_ns now);
 int	vg_el_has_quorum(const struct vg_election *, vg_ns now);
 unsigned vg_el_votes_seen(const struct vg_election *, vg_ns now);
 const char *vg_refusal_name(enum vg_refusal);
+/* Whether set_state may go from one state to the other (it asserts this). */
+int	vg_el_transition_ok(uint8_t from, uint8_t to);
 
 #endif

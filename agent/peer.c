@@ -56,29 +56,89 @@ vg_peer_echo_delay_us(const struct vg_peer *p, vg_ns now)
 	return held > UINT32_MAX ? UINT32_MAX : (uint32_t)held;
 }
 
+/* Moves the window of rtt_max on to `now`: slots that ended are emptied. */
 static void
-rtt_sample(struct vg_peer *p, const struct vg_msg *m, vg_ns now,
-    vg_ns dead_time)
+rtt_window(struct vg_peer *p, vg_ns now)
+{
+	size_t i, k;
+
+	if (p->rtt_slot_len <= 0)
+		return;
+	for (k = 0; k < VG_RTT_SLOTS && now - p->rtt_slot_at >= p->rtt_slot_len;
+	    k++) {
+		p->rtt_slot_cur = (p->rtt_slot_cur + 1) % VG_RTT_SLOTS;
+		p->rtt_slot[p->rtt_slot_cur] = 0;
+		p->rtt_slot_at += p->rtt_slot_len;
+	}
+	if (now - p->rtt_slot_at >= p->rtt_slot_len)
+		p->rtt_slot_at = now;	/* silent for the whole window */
+	p->rtt_max = 0;
+	for (i = 0; i < VG_RTT_SLOTS; i++)
+		if (p->rtt_slot[i] > p->rtt_max)
+			p->rtt_max = p->rtt_slot[i];
+}
+
+/* A fresh estimate (it came up): nothing measured, the window empty. */
+static void
+rtt_reset(struct vg_peer *p, vg_ns now, vg_ns dead_time)
+{
+	vg_ns win = 4 * dead_time > VG_RTT_WINDOW ? 4 * dead_time :
+	    VG_RTT_WINDOW;
+
+	p->rtt_valid = 0;
+	p->rtt_max = 0;
+	memset(p->rtt_slot, 0, sizeof(p->rtt_slot));
+	p->rtt_slot_cur = 0;
+	p->rtt_slot_len = win / (VG_RTT_SLOTS - 1);
+	p->rtt_slot_at = now;
+}
+
+/*
+ * After it came up, or after a silence of half of dead_time, what we sent
+ * may have waited behind neighbour resolution (400-1770 ms was seen after
+ * a link flap): no sample until an echo of something sent since has come
+ * back, and then only of what was sent after that echo arrived.
+ */
+static void
+rtt_resume(struct vg_peer *p, vg_ns now)
+{
+	p->rtt_resume = now;
+	p->rtt_from = VG_NS_NEVER;
+}
+
+static void
+rtt_sample(struct vg_peer *p, const struct vg_msg *m, vg_ns now)
 {
 	uint64_t e = m->echo_seq;
-	vg_ns sample;
+	vg_ns sample, sent;
 
 	if (m->type != VG_MSG_HEARTBEAT || e == 0 ||
 	    m->u.hb.echo_delay_us == VG_ECHO_DELAY_UNKNOWN ||
 	    p->ring[e % VG_PEER_RING].seq != e)
 		return;
-	sample = now - p->ring[e % VG_PEER_RING].sent -
-	    (vg_ns)m->u.hb.echo_delay_us * VG_NS_PER_US;
+	sent = p->ring[e % VG_PEER_RING].sent;
+	if (sent < p->rtt_resume) {
+		p->rtt_skipped++;	/* sent while it was silent */
+		return;
+	}
+	if (p->rtt_from == VG_NS_NEVER) {
+		p->rtt_from = now;	/* the way is open from here on */
+		p->rtt_skipped++;
+		return;
+	}
+	if (sent < p->rtt_from) {
+		p->rtt_skipped++;
+		return;
+	}
+	sample = now - sent - (vg_ns)m->u.hb.echo_delay_us * VG_NS_PER_US;
 	if (sample < 0)		/* its delay rounds up: never below zero */
 		sample = 0;
 	p->rtt_last = sample;
+	rtt_window(p, now);
+	if (sample > p->rtt_slot[p->rtt_slot_cur])
+		p->rtt_slot[p->rtt_slot_cur] = sample;
 	if (sample > p->rtt_max)
 		p->rtt_max = sample;
-	/* an echo held up for half of dead_time (a neighbour resolution after
-	 * a link flap, a stalled peer) says nothing of the path's round trip:
-	 * shown as the worst, kept out of the estimate */
-	if (sample > dead_time / 2)
-		return;
 	if (!p->rtt_valid) {
 		p->srtt = sample;
 		p->rttvar = sample / 2;
@@ -104,12 +164,14 @@ vg_peer_heard(struct vg_peer *p, const struct vg_msg *m, int64_t gap,
 		p->alive = 1;
 		p->up_since = now;
 		p->ups++;
-		p->rtt_valid = 0;
-		p->rtt_max = 0;		/* the worst since it came up */
+		rtt_reset(p, now, dead_time);
+		rtt_resume(p, now);
 	} else if (restarted) {
 		ev = VG_PEER_EV_RESTART;
 		p->restarts++;
 	}
+	if (ev != VG_PEER_EV_UP && now - p->last_seen >= dead_time / 2)
+		rtt_resume(p, now);	/* a long silence, but alive */
 	if (restarted || !p->ever_seen)
 		p->rx_high = 0;
 	p->ever_seen = 1;
@@ -127,13 +189,14 @@ vg_peer_heard(struct vg_peer *p, const struct vg_msg *m, int64_t gap,
 		p->last = *m;
 	p->last_seen = now;
 	p->dead_at = now + dead_time;
-	rtt_sample(p, m, now, dead_time);
+	rtt_sample(p, m, now);
 	return ev;
 }
 
 enum vg_peer_event
 vg_peer_tick(struct vg_peer *p, vg_ns now)
 {
+	rtt_window(p, now);	/* the worst of a window: it ages */
 	if (!p->alive || now < p->dead_at)
 		return VG_PEER_EV_NONE;
 	p->alive = 0;
@@ -170,7 +233,10 @@ vg_peer_event_name(enum vg_peer_event ev)
 vg_ns
 vg_peer_rtt_bound(const struct vg_peer *p)
 {
-	return p->rtt_valid ? p->srtt + 4 * p->rttvar : 0;
+	if (!p->rtt_valid)
+		return 0;
+	/* a window without a sample: the typical one, until one comes */
+	return p->rtt_max > p->srtt ? p->rtt_max : p->srtt;
 }
 
 int

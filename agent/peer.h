@@ -28,6 +28,13 @@
 #include "proto.h"
 
 #define VG_PEER_RING	64
+/*
+ * The worst round trip is kept for a window of VG_RTT_WINDOW (or four
+ * dead_times, if longer) in VG_RTT_SLOTS - 1 to VG_RTT_SLOTS slots: one slow
+ * moment is forgotten, but not before the next few failovers.
+ */
+#define VG_RTT_WINDOW	VG_MS(10000)
+#define VG_RTT_SLOTS	5
 #define VG_ECHO_DELAY_UNKNOWN	UINT32_MAX	/* echo_delay: not measured */
 
 enum vg_peer_event {
@@ -74,7 +81,17 @@ struct vg_peer {
 	uint64_t		rx_high;	/* newest seq heard from it */
 	vg_ns			rx_high_at;
 	int			rtt_valid;
-	vg_ns			rtt_last, srtt, rttvar, rtt_max;
+	vg_ns			rtt_last, srtt, rttvar;
+	vg_ns			rtt_max;	/* the worst of the last window */
+	/* rtt_max's window: VG_RTT_SLOTS slots of rtt_slot_len, the current
+	 * one began at rtt_slot_at */
+	vg_ns			rtt_slot[VG_RTT_SLOTS];
+	size_t			rtt_slot_cur;
+	vg_ns			rtt_slot_at, rtt_slot_len;
+	/* after it came up or a silence: sent before rtt_resume, or before
+	 * the first echo since (rtt_from) came back, is no sample */
+	vg_ns			rtt_resume, rtt_from;
+	uint64_t		rtt_skipped;	/* samples left out so */
 };
 
 void		vg_peer_init(struct vg_peer *, const struct vg_conf_node *);
@@ -97,7 +114,8 @@ enum vg_peer_event vg_peer_heard(struct vg_peer *, const struct vg_msg *,
 /* Liveness at `now`: VG_PEER_EV_DOWN the first time dead_at has passed. */
 enum vg_peer_event vg_peer_tick(struct vg_peer *, vg_ns now);
 
-/* A bound on the round trip, as TCP's RTO: srtt + 4 rttvar (RFC 6298). */
+/* The worst round trip of the last window (rtt_max; srtt if the window
+ * has no sample), 0 without any: what the election adds to its waits. */
 vg_ns		vg_peer_rtt_bound(const struct vg_peer *);
 
 /* When we sent seq of our stream to it; VG_NS_NEVER if not in the ring. */

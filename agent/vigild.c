@@ -403,8 +403,8 @@ update_rtt(struct vg_agent *a)
 	vg_ns worst = 0, typ = 0;
 	size_t i;
 
-	/* not the largest sample ever (one stalled loop iteration would keep
-	 * it high for good), but TCP's bound on the round trip */
+	/* the worst round trip of the last window (peer.c): not the largest
+	 * sample ever, which one stalled moment would keep high for good */
 	for (i = 0; i < a->peers.n; i++)
 		if (a->peers.p[i].alive && a->peers.p[i].rtt_valid) {
 			if (vg_peer_rtt_bound(&a->peers.p[i]) > worst)

@@ -323,6 +323,22 @@ test_next_seq(void **state)
 	assert_int_equal(f->p.ring[2 % VG_PEER_RING].sent, T0 + 1);
 }
 
+/*
+ * After it came up (or a long silence) the first echo of something sent
+ * since opens the way: it is no sample itself (it may have waited behind
+ * neighbour resolution).  Returns the time after it.
+ */
+static vg_ns
+open_path(struct fix *f, uint64_t seq, vg_ns t)
+{
+	uint64_t s = vg_peer_next_seq(&f->p, t), skipped = f->p.rtt_skipped;
+	struct vg_msg m = hb_echo(seq, s, 0);
+
+	heard(f, &m, 0, t + VG_MS(5));
+	assert_int_equal(f->p.rtt_skipped, skipped + 1);
+	return t + VG_MS(5);
+}
+
 static void
 test_rtt(void **state)
 {
@@ -332,43 +348,47 @@ test_rtt(void **state)
 	vg_ns t;
 
 	m = hb(INC, 1);
-	heard(f, &m, 0, T0 - VG_MS(10));
+	heard(f, &m, 0, T0 - VG_MS(20));
+	assert_false(f->p.rtt_valid);
+	open_path(f, 2, T0 - VG_MS(10));
 	assert_false(f->p.rtt_valid);
 
 	/* sent at T0, echoed after 300 us at the peer, back at T0 + 2 ms */
 	s = vg_peer_next_seq(&f->p, T0);
-	m = hb_echo(2, s, 300);
+	m = hb_echo(3, s, 300);
 	heard(f, &m, 0, T0 + VG_MS(2));
 	assert_true(f->p.rtt_valid);
 	assert_int_equal(f->p.rtt_last, VG_MS(2) - US(300));
 	assert_int_equal(f->p.rtt_last, US(1700));
 	assert_int_equal(f->p.srtt, US(1700));		/* the first sample */
 	assert_int_equal(f->p.rtt_max, US(1700));
+	assert_int_equal(vg_peer_rtt_bound(&f->p), US(1700));
 
 	/* 0.9 ms: srtt moves 1/8 of the way */
 	t = T0 + VG_MS(100);
 	s = vg_peer_next_seq(&f->p, t);
-	m = hb_echo(3, s, 100);
+	m = hb_echo(4, s, 100);
 	heard(f, &m, 0, t + US(1000));
 	assert_int_equal(f->p.rtt_last, US(900));
 	assert_int_equal(f->p.srtt, US(1700) + (US(900) - US(1700)) / 8);
 	assert_int_equal(f->p.srtt, US(1600));
 	assert_int_equal(f->p.rtt_max, US(1700));
 
-	/* 3.3 ms: a new maximum */
+	/* 3.3 ms: a new maximum, and the bound */
 	t = T0 + VG_MS(200);
 	s = vg_peer_next_seq(&f->p, t);
-	m = hb_echo(4, s, 0);
+	m = hb_echo(5, s, 0);
 	heard(f, &m, 0, t + US(3300));
 	assert_int_equal(f->p.rtt_last, US(3300));
 	assert_int_equal(f->p.srtt, US(1600) + (US(3300) - US(1600)) / 8);
 	assert_int_equal(f->p.srtt, 1812500);
 	assert_int_equal(f->p.rtt_max, US(3300));
+	assert_int_equal(vg_peer_rtt_bound(&f->p), US(3300));
 
 	/* a delay longer than the round trip (its rounding) is no negative rtt */
 	t = T0 + VG_MS(300);
 	s = vg_peer_next_seq(&f->p, t);
-	m = hb_echo(5, s, 600);
+	m = hb_echo(6, s, 600);
 	heard(f, &m, 0, t + US(500));
 	assert_int_equal(f->p.rtt_last, 0);
 	assert_int_equal(f->p.rtt_max, US(3300));
@@ -380,36 +400,42 @@ test_rtt_no_sample(void **state)
 	struct fix *f = *state;
 	struct vg_msg m;
 	uint64_t first, s = 0;
+	vg_ns t;
 	int i;
 
 	m = hb(INC, 1);
 	heard(f, &m, 0, T0);
-	first = vg_peer_next_seq(&f->p, T0);
+	t = open_path(f, 2, T0);
+	first = vg_peer_next_seq(&f->p, t);
 	/* an echo of a seq we never sent */
-	m = hb_echo(2, first + 1, 0);
-	heard(f, &m, 0, T0 + VG_MS(1));
+	m = hb_echo(3, first + 1, 0);
+	heard(f, &m, 0, t + VG_MS(1));
 	assert_false(f->p.rtt_valid);
 	/* no echo at all */
-	m = hb_echo(3, 0, 0);
-	heard(f, &m, 0, T0 + VG_MS(1));
+	m = hb_echo(4, 0, 0);
+	heard(f, &m, 0, t + VG_MS(1));
 	assert_false(f->p.rtt_valid);
 	/* an echo in a message that is not a heartbeat */
-	m = hb_echo(4, first, 0);
+	m = hb_echo(5, first, 0);
 	m.type = VG_MSG_VOTE;
 	m.u.vote.reason = 0;
-	heard(f, &m, 0, T0 + VG_MS(1));
+	heard(f, &m, 0, t + VG_MS(1));
+	assert_false(f->p.rtt_valid);
+	/* an echo whose hold time the peer did not know */
+	m = hb_echo(6, first, VG_ECHO_DELAY_UNKNOWN);
+	heard(f, &m, 0, t + VG_MS(1));
 	assert_false(f->p.rtt_valid);
 
 	/* VG_PEER_RING later, the slot of `first` holds another seq */
 	for (i = 0; i < VG_PEER_RING; i++)
-		s = vg_peer_next_seq(&f->p, T0 + VG_MS(2) + i);
+		s = vg_peer_next_seq(&f->p, t + VG_MS(2) + i);
 	assert_true(s == first + VG_PEER_RING);
-	m = hb_echo(5, first, 0);
-	heard(f, &m, 0, T0 + VG_MS(5));
+	m = hb_echo(7, first, 0);
+	heard(f, &m, 0, t + VG_MS(5));
 	assert_false(f->p.rtt_valid);
 	/* the oldest one still in the ring does give a sample */
-	m = hb_echo(6, first + 1, 0);
-	heard(f, &m, 0, T0 + VG_MS(5));
+	m = hb_echo(8, first + 1, 0);
+	heard(f, &m, 0, t + VG_MS(5));
 	assert_true(f->p.rtt_valid);
 	assert_int_equal(f->p.rtt_last, VG_MS(5) - (VG_MS(2) + 0));
 }
@@ -421,22 +447,122 @@ test_rtt_reset_on_up(void **state)
 	struct fix *f = *state;
 	struct vg_msg m;
 	uint64_t s;
+	vg_ns t;
 
 	m = hb(INC, 1);
 	heard(f, &m, 0, T0);
-	s = vg_peer_next_seq(&f->p, T0);
-	m = hb_echo(2, s, 0);
-	heard(f, &m, 0, T0 + VG_MS(9));
+	t = open_path(f, 2, T0);
+	s = vg_peer_next_seq(&f->p, t);
+	m = hb_echo(3, s, 0);
+	heard(f, &m, 0, t + VG_MS(9));
 	assert_true(f->p.rtt_valid);
-	vg_peer_tick(&f->p, T0 + VG_MS(9) + f->dead);
-	m = hb(INC, 3);
+	assert_int_equal(f->p.rtt_max, VG_MS(9));
+	vg_peer_tick(&f->p, t + VG_MS(9) + f->dead);
+	m = hb(INC, 4);
 	assert_int_equal(heard(f, &m, 0, T0 + VG_MS(2000)), VG_PEER_EV_UP);
 	assert_false(f->p.rtt_valid);
+	assert_int_equal(f->p.rtt_max, 0);
+	t = open_path(f, 5, T0 + VG_MS(2050));
 	s = vg_peer_next_seq(&f->p, T0 + VG_MS(2100));
-	m = hb_echo(4, s, 0);
+	m = hb_echo(6, s, 0);
 	heard(f, &m, 0, T0 + VG_MS(2101));
 	assert_int_equal(f->p.srtt, VG_MS(1));
 	assert_int_equal(f->p.rtt_max, VG_MS(1));
+}
+
+/*
+ * The worst round trip is that of a window (10 s here, four dead_times
+ * when that is longer), not of all time: one slow moment is forgotten.
+ */
+static void
+test_rtt_window(void **state)
+{
+	struct fix *f = *state;
+	struct vg_msg m;
+	uint64_t s, seq = 3;
+	vg_ns t;
+	int i;
+
+	m = hb(INC, 1);
+	heard(f, &m, 0, T0);
+	t = open_path(f, 2, T0);
+	/* one slow moment: 40 ms */
+	s = vg_peer_next_seq(&f->p, t);
+	m = hb_echo(seq++, s, 0);
+	heard(f, &m, 0, t + VG_MS(40));
+	assert_int_equal(vg_peer_rtt_bound(&f->p), VG_MS(40));
+	/* then 1 ms every 100 ms: still the worst 8 s later */
+	for (i = 1; i <= 80; i++) {
+		vg_ns at = t + VG_MS(100) * i;
+
+		s = vg_peer_next_seq(&f->p, at);
+		m = hb_echo(seq++, s, 0);
+		heard(f, &m, 0, at + VG_MS(1));
+		vg_peer_tick(&f->p, at + VG_MS(1));
+	}
+	assert_int_equal(vg_peer_rtt_bound(&f->p), VG_MS(40));
+	/* gone once the window has passed over it (10..12.5 s) */
+	for (; i <= 130; i++) {
+		vg_ns at = t + VG_MS(100) * i;
+
+		s = vg_peer_next_seq(&f->p, at);
+		m = hb_echo(seq++, s, 0);
+		heard(f, &m, 0, at + VG_MS(1));
+		vg_peer_tick(&f->p, at + VG_MS(1));
+	}
+	assert_int_equal(f->p.rtt_max, VG_MS(1));
+	assert_int_equal(vg_peer_rtt_bound(&f->p), f->p.srtt > VG_MS(1) ?
+	    f->p.srtt : VG_MS(1));
+	/* a window with no sample at all: the typical round trip */
+	vg_peer_tick(&f->p, t + VG_MS(100) * 130 + VG_MS(20000));
+	assert_int_equal(f->p.rtt_max, 0);
+	assert_true(f->p.rtt_valid);
+	assert_int_equal(vg_peer_rtt_bound(&f->p), f->p.srtt);
+}
+
+/*
+ * After a silence of half of dead_time (a link flap), heartbeats we sent
+ * meanwhile come back late, having sat behind neighbour resolution: they
+ * are not round trips (the worst would be 300 ms here, for good).
+ */
+static void
+test_rtt_after_silence(void **state)
+{
+	struct fix *f = *state;
+	struct vg_msg m;
+	uint64_t s, during[3], seq = 3;
+	vg_ns t;
+	int i;
+
+	m = hb(INC, 1);
+	heard(f, &m, 0, T0);
+	t = open_path(f, 2, T0);
+	s = vg_peer_next_seq(&f->p, t);
+	m = hb_echo(seq++, s, 0);
+	heard(f, &m, 0, t + VG_MS(1));
+	assert_int_equal(f->p.rtt_max, VG_MS(1));
+	/* 300 ms of silence (dead_time 500 ms), while we go on sending */
+	for (i = 0; i < 3; i++)
+		during[i] = vg_peer_next_seq(&f->p, t + VG_MS(100) * (i + 1));
+	/* it is heard again: its echoes of what waited */
+	for (i = 0; i < 3; i++) {
+		m = hb_echo(seq++, during[i], 0);
+		heard(f, &m, 0, t + VG_MS(400) + US(10) * i);
+	}
+	assert_int_equal(f->p.rtt_max, VG_MS(1));
+	/* the first echo of what was sent since: not yet a sample */
+	s = vg_peer_next_seq(&f->p, t + VG_MS(401));
+	m = hb_echo(seq++, s, 0);
+	heard(f, &m, 0, t + VG_MS(404));
+	assert_int_equal(f->p.rtt_max, VG_MS(1));
+	assert_int_equal(f->p.rtt_skipped, 1 + 3 + 1);
+	/* and from then on */
+	s = vg_peer_next_seq(&f->p, t + VG_MS(410));
+	m = hb_echo(seq++, s, 0);
+	heard(f, &m, 0, t + VG_MS(412));
+	assert_int_equal(f->p.rtt_last, VG_MS(2));
+	assert_int_equal(f->p.rtt_max, VG_MS(2));
+	assert_int_equal(vg_peer_rtt_bound(&f->p), VG_MS(2));
 }
 
 /* ---- what we echo */
@@ -497,6 +623,8 @@ main(void)
 		T(test_rtt),
 		T(test_rtt_no_sample),
 		T(test_rtt_reset_on_up),
+		T(test_rtt_window),
+		T(test_rtt_after_silence),
 		T(test_echo),
 		cmocka_unit_test(test_event_names),
 	};
