@@ -1,6 +1,7 @@
 /*
- * clock: reads CLOCK_MONOTONIC (timers) and CLOCK_REALTIME (logs, the floor
- * of the incarnation number).  Nothing else in the agent reads a clock.
+ * clock: reads CLOCK_BOOTTIME (timers, deadlines, leases), CLOCK_MONOTONIC
+ * (only what systemd wants in it) and CLOCK_REALTIME (logs, the floor of
+ * the incarnation number).  Nothing else in the agent reads a clock.
  */
 #include <time.h>
 
@@ -8,6 +9,15 @@
 
 vg_ns
 vg_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(VG_CLOCK, &ts);
+	return (vg_ns)ts.tv_sec * VG_NS_PER_S + ts.tv_nsec;
+}
+
+vg_ns
+vg_monotonic(void)
 {
 	struct timespec ts;
 

@@ -1,12 +1,16 @@
 /*
  * clock: the time type of the whole agent and the one place that reads the
- * clock.  Every timer, deadline and lease is a vg_ns on CLOCK_MONOTONIC; the
- * pure modules (peer, election) are handed "now" and never call vg_now().
+ * clock.  Every timer, deadline and lease is a vg_ns on CLOCK_BOOTTIME: it
+ * counts a suspend of the host (CLOCK_MONOTONIC stops then, and a lease
+ * measured on it would look valid after a resume for as long as it had
+ * left before).  The pure modules (peer, election) are handed "now" and
+ * never call vg_now().
  */
 #ifndef VG_CLOCK_H
 #define VG_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 typedef int64_t vg_ns;			/* nanoseconds, CLOCK_MONOTONIC */
 
@@ -16,7 +20,10 @@ typedef int64_t vg_ns;			/* nanoseconds, CLOCK_MONOTONIC */
 #define VG_MS(x)	((vg_ns)(x) * VG_NS_PER_MS)
 #define VG_NS_NEVER	INT64_MAX
 
-vg_ns		vg_now(void);		/* CLOCK_MONOTONIC */
+#define VG_CLOCK	CLOCK_BOOTTIME	/* of vg_now(), and the keeper's timer */
+
+vg_ns		vg_now(void);		/* VG_CLOCK */
+vg_ns		vg_monotonic(void);	/* CLOCK_MONOTONIC: for systemd only */
 int64_t		vg_realtime_ms(void);	/* wall clock, for logs and incarnations */
 
 #endif

@@ -83,6 +83,12 @@ vg_conf_lease(vg_ns interval, vg_ns dead_time, double rho)
 	return (vg_ns)floor(l);
 }
 
+vg_ns
+vg_conf_batch(size_t n, int add)
+{
+	return VG_VIP_BATCH_NS + (vg_ns)n * (add ? VG_VIP_ADD_NS : VG_VIP_DEL_NS);
+}
+
 const struct vg_conf_node *
 vg_conf_node_by_id(const struct vg_conf *c, uint16_t id)
 {
@@ -840,6 +846,36 @@ check_timing(struct parse *p, int dead_line)
 		    (1 + c->max_drift) / (1 - c->max_drift)) / VG_NS_PER_MS));
 }
 
+/*
+ * The keeper starts removing the VIPs a removal batch before the deadline
+ * and adds only if the add and the removal fit before it: with many VIPs
+ * the lease must still leave two intervals for renewals, or the VIPs would
+ * come and go with every late echo.
+ */
+static void
+check_vip_fit(struct parse *p, int dead_line)
+{
+	struct vg_conf *c = p->conf;
+	vg_ns batch = vg_conf_batch(c->n_vips, 1) + vg_conf_batch(c->n_vips, 0);
+	double need;
+
+	if (c->n_vips == 0 || c->lease < 2 * c->interval ||
+	    c->lease - batch >= 2 * c->interval)
+		return;
+	/* L = D(1-rho)/(1+rho) - h/4 >= 2h + batch */
+	need = (2.25 * (double)c->interval + (double)batch) *
+	    (1 + c->max_drift) / (1 - c->max_drift);
+	ERR(p, dead_line, "%zu VIPs take about %.1f ms to add and remove "
+	    "(netlink batches); the lease at interval = %lld ms and dead_time "
+	    "= %lld ms is %.1f ms and must exceed that by 2 intervals: "
+	    "dead_time must be at least %lld ms (or use fewer VIPs)",
+	    c->n_vips, (double)batch / VG_NS_PER_MS,
+	    (long long)(c->interval / VG_NS_PER_MS),
+	    (long long)(c->dead_time / VG_NS_PER_MS),
+	    (double)c->lease / VG_NS_PER_MS,
+	    (long long)ceil(need / VG_NS_PER_MS));
+}
+
 static void
 resolve_self(struct parse *p, const char *self, int nodes_line)
 {
@@ -1026,6 +1062,7 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	check_timing(p, dead_line);
 	check_nodes(p, nodes_line, quorum_line);
 	check_vips(p);
+	check_vip_fit(p, dead_line);
 	resolve_self(p, self, nodes_line);
 	compute_digest(c);
 }

@@ -38,8 +38,7 @@ struct vg_hold {
 	int			leased;		/* a lease given, not taken off */
 	uint64_t		term;
 	vg_ns			deadline;
-	ev_timer		garp;
-	unsigned		garp_left;
+	int			lock_fd;	/* kept open by every keeper */
 	struct vg_hold_stats	st;
 };
 
@@ -58,12 +57,17 @@ keeper_start(struct vg_hold *h, int successor)
 	if ((pid = fork()) == -1)
 		fatal("keeper fork");
 	if (pid == 0) {
-		/* only its end of the pair (as fd 3) and stdio stay open */
+		/* only its end of the pair (as fd 3), the instance lock (as
+		 * fd 4: a restarted agent cannot run beside a keeper that is
+		 * still alive) and stdio stay open */
 		close(sv[0]);
 		if (sv[1] != 3 && dup2(sv[1], 3) == -1)
 			_exit(1);
-		(void)close_range(4, ~0U, 0);
-		vg_keeper_main(3, h->conf, h->auth, h->incarnation, successor);
+		if (h->lock_fd != -1 && dup2(h->lock_fd, 4) == -1)
+			_exit(1);
+		(void)close_range(h->lock_fd != -1 ? 5 : 4, ~0U, 0);
+		vg_keeper_main(3, h->lock_fd != -1 ? 4 : -1, h->conf, h->auth,
+		    h->incarnation, successor);
 	}
 	close(sv[1]);
 	(void)fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
@@ -140,38 +144,6 @@ k_kill(struct vg_hold *h)
 /* ---- reports */
 
 static void
-garp_start(struct vg_hold *h)
-{
-	h->garp_left = h->conf->garp_count;
-	ev_timer_stop(h->loop, &h->garp);
-	ev_timer_set(&h->garp, 0., 0.);
-	ev_timer_start(h->loop, &h->garp);
-}
-
-static void
-garp_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct vg_hold *h = w->data;
-	double next;
-
-	(void)revents;
-	if (!h->held || !h->leased)
-		return;
-	if (vg_garp_send(h->conf->vips, h->conf->n_vips) == 0)
-		h->st.garps_sent++;
-	if (h->garp_left > 0)
-		h->garp_left--;
-	if (h->garp_left > 0)
-		next = (double)h->conf->garp_interval / 1e9;
-	else if (h->conf->garp_refresh > 0)
-		next = (double)h->conf->garp_refresh / 1e9;
-	else
-		return;
-	ev_timer_set(&h->garp, next, 0.);
-	ev_timer_start(loop, &h->garp);
-}
-
-static void
 report(struct vg_hold *h, const struct vg_keeper_rep *r)
 {
 	struct vg_hold_event e;
@@ -183,9 +155,10 @@ report(struct vg_hold *h, const struct vg_keeper_rep *r)
 		h->held = 1;
 		e.type = VG_HOLD_ADDED;
 		log_info("VIPs added (term %llu)", (unsigned long long)r->term);
-		if (h->conf->garp_count > 0 || h->conf->garp_refresh > 0)
-			garp_start(h);
 		break;
+	case VG_KEEPER_GARP:
+		h->st.garps_sent++;	/* the keeper announces them */
+		return;
 	case VG_KEEPER_FAILED:
 		h->held = 1;	/* partly: they must be taken back */
 		e.type = VG_HOLD_ADD_FAILED;
@@ -354,12 +327,40 @@ off(struct vg_hold *h)
 	return rc;
 }
 
+/*
+ * The lease has run out (a lapse): the keeper has removed the VIPs at its
+ * deadline already, unless it is frozen; waiting for its ack (at least
+ * 1 ms) would then pass d + m for a short interval (m = h/4).  The agent
+ * removes them itself at once, with its own socket, and tells the keeper
+ * to forget the lease: its REMOVED comes later, as a report.  A keeper
+ * that thaws finds the DROP behind its old HOLDs and adds nothing.
+ */
+static int
+off_expired(struct vg_hold *h)
+{
+	uint32_t id;
+
+	if (off_self(h) == -1)
+		return -1;
+	id = h->next_id++;
+	if (h->next_id == 0)
+		h->next_id = 1;
+	(void)k_send(h->fd, VG_KEEPER_DROP, id, 0, 0);
+	return 0;
+}
+
 int
 vg_hold_off(struct vg_hold *h)
 {
+	int expired = h->leased && h->fd != -1 && vg_now() >= h->deadline, rc;
+
 	h->leased = 0;
-	h->unconfirmed = off(h) == -1;
-	return h->unconfirmed ? -1 : 0;
+	if (expired && off_expired(h) == 0)
+		rc = 0;
+	else
+		rc = off(h);
+	h->unconfirmed = rc == -1;
+	return rc;
 }
 
 int
@@ -388,7 +389,7 @@ vg_hold_lease(struct vg_hold *h, uint64_t term, vg_ns deadline)
 struct vg_hold *
 vg_hold_new(struct ev_loop *loop, const struct vg_conf *c,
     const struct vg_auth *auth, uint64_t incarnation, struct vg_nl *nl,
-    vg_hold_cb cb, void *arg)
+    int lock_fd, vg_hold_cb cb, void *arg)
 {
 	struct vg_hold *h = calloc(1, sizeof(*h));
 
@@ -399,13 +400,13 @@ vg_hold_new(struct ev_loop *loop, const struct vg_conf *c,
 	h->auth = auth;
 	h->incarnation = incarnation;
 	h->nl = nl;
+	h->lock_fd = lock_fd;
 	h->cb = cb;
 	h->arg = arg;
 	h->fd = -1;
 	ev_io_init(&h->io, io_cb, -1, EV_READ);
 	ev_child_init(&h->child, child_cb, 0, 0);
-	ev_init(&h->garp, garp_cb);
-	h->io.data = h->child.data = h->garp.data = h;
+	h->io.data = h->child.data = h;
 	keeper_start(h, 0);
 	return h;
 }
@@ -452,7 +453,6 @@ vg_hold_free(struct vg_hold *h)
 		return;
 	ev_io_stop(h->loop, &h->io);
 	ev_child_stop(h->loop, &h->child);
-	ev_timer_stop(h->loop, &h->garp);
 	if (h->fd != -1)
 		close(h->fd);
 	/* it removes what it holds and exits on EOF; wait a little for that */

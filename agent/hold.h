@@ -2,7 +2,7 @@
  * hold: the agent's side of holding the VIPs (DESIGN.md, "The keeper owns
  * the VIPs").  It forks the keeper and keeps the handle on it, hands it
  * each lease, asks it to remove the VIPs and waits (bounded) for the ack,
- * follows its reports, and sends GARP/NA after an add.  A keeper that is
+ * follows its reports (the keeper itself sends GARP/NA as the VIPs arrive).  A keeper that is
  * gone, or does not ack a removal in time, is killed and reaped; then the
  * VIPs are removed with the agent's own netlink socket and a new keeper
  * starts.  It decides nothing of the election: what happens is reported up
@@ -51,11 +51,12 @@ struct vg_hold_stats {
 struct vg_hold;
 
 /* Forks the first keeper (fatal if it cannot).  nl: the agent's own
- * netlink socket, for removals when the keeper is gone. */
+ * netlink socket, for removals when the keeper is gone; lock_fd: the
+ * instance lock, which every keeper keeps open (-1: none). */
 struct vg_hold	*vg_hold_new(struct ev_loop *, const struct vg_conf *,
 		    const struct vg_auth *, uint64_t incarnation,
-		    struct vg_nl *, vg_hold_cb, void *arg);
-/* The keeper holds the VIPs until deadline (CLOCK_MONOTONIC) in term.
+		    struct vg_nl *, int lock_fd, vg_hold_cb, void *arg);
+/* The keeper holds the VIPs until deadline (VG_CLOCK) in term.
  * 0, or -1 if the keeper is gone (logged). */
 int		 vg_hold_lease(struct vg_hold *, uint64_t term, vg_ns deadline);
 /*

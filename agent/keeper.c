@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,20 +22,62 @@
 #include "realtime.h"
 #include "vip.h"
 
+/* ---- timing, pure */
+
+void
+vg_ktime_init(struct vg_ktime *kt, vg_ns margin, size_t n_vips)
+{
+	kt->margin = margin;
+	kt->add = kt->add_plan = vg_conf_batch(n_vips, 1);
+	kt->del = kt->del_plan = vg_conf_batch(n_vips, 0);
+}
+
+void
+vg_ktime_measured(struct vg_ktime *kt, int add, vg_ns took)
+{
+	vg_ns *cur = add ? &kt->add : &kt->del;
+	vg_ns plan = add ? kt->add_plan : kt->del_plan;
+	vg_ns want = took + took / 2, floor = want > plan ? want : plan;
+
+	if (want > *cur)
+		*cur = want;
+	else
+		*cur -= (*cur - floor) / 8;
+}
+
+vg_ns
+vg_ktime_remove_at(const struct vg_ktime *kt, vg_ns deadline)
+{
+	return deadline - kt->del;
+}
+
+int
+vg_ktime_may_add(const struct vg_ktime *kt, vg_ns deadline, vg_ns now)
+{
+	return now + kt->add + kt->del + kt->margin <= deadline;
+}
+
+/* ---- the child */
+
 struct kstate {
 	const struct vg_conf	*conf;
 	const struct vg_auth	*auth;
 	uint64_t		incarnation;
-	int			fd;
+	int			fd;		/* the agent's socket */
+	int			tfd;		/* timerfd on VG_CLOCK */
 	struct vg_nl		*nl;
+	struct vg_garp		*garp;
 	int			held;		/* the VIPs are on the links */
 	int			add_failed;	/* redo the add at the next HOLD */
 	int			swept;		/* removed all once since the last add */
 	uint64_t		lease_term;	/* a lease of this term was given */
 	vg_ns			deadline;
 	vg_ns			last_add;
-	vg_ns			margin, refresh;
+	vg_ns			refresh;	/* re-add (lifetimes) this often */
 	unsigned		lifetime_s;
+	struct vg_ktime		kt;
+	vg_ns			garp_at;	/* the next round; NEVER: none */
+	unsigned		garp_left;	/* repeats at garp_interval */
 };
 
 static void
@@ -53,31 +96,106 @@ report(struct kstate *k, uint32_t ev, uint32_t id, int failed)
 static int
 k_remove(struct kstate *k)
 {
+	vg_ns t0 = vg_now();
 	int failed = vg_vip_apply(k->nl, k->conf->vips, k->conf->n_vips, 0, 0);
 
+	if (failed == 0 && k->conf->n_vips > 0)
+		vg_ktime_measured(&k->kt, 0, vg_now() - t0);
 	k->held = 0;
+	k->garp_at = VG_NS_NEVER;
 	return failed;
 }
 
+static int
+lease_valid(const struct kstate *k, vg_ns now)
+{
+	return k->lease_term != 0 && now < k->deadline;
+}
+
+/* After an add: the repeats at garp_interval, then every garp_refresh. */
+static void
+garp_next(struct kstate *k, vg_ns now)
+{
+	const struct vg_conf *c = k->conf;
+
+	if (k->garp_left > 0) {
+		k->garp_left--;
+		k->garp_at = now + c->garp_interval;
+	} else if (c->garp_refresh > 0)
+		k->garp_at = now + c->garp_refresh;
+	else
+		k->garp_at = VG_NS_NEVER;
+}
+
+/* A round for every VIP, only under a lease that is valid now: a keeper
+ * (or agent) that was frozen must not pull traffic to a node that has
+ * lost the VIPs to another. */
+static void
+garp_round(struct kstate *k, vg_ns now)
+{
+	if (!k->held || !lease_valid(k, now)) {
+		k->garp_at = VG_NS_NEVER;
+		return;
+	}
+	report(k, VG_KEEPER_GARP, 0, vg_garp_send(k->garp, k->conf->vips,
+	    k->conf->n_vips));
+	garp_next(k, now);
+}
+
+/*
+ * Adds (or refreshes the lifetimes of) every VIP, in chunks; a first add
+ * announces each chunk once the kernel has acked it, so that the first
+ * VIPs answer while the last are still being added.  Before each chunk
+ * the add must still fit before the lease's deadline (vg_ktime_may_add
+ * for what is left); if it does not, the rest waits and the removal at
+ * the deadline takes back what is there.
+ */
 static void
 k_add(struct kstate *k, vg_ns now)
 {
-	int failed = vg_vip_apply(k->nl, k->conf->vips, k->conf->n_vips, 1,
-	    k->lifetime_s);
-	int was = k->held;
+	const struct vg_conf *c = k->conf;
+	size_t i, n = c->n_vips, m;
+	int failed = 0, was = k->held, r, cut = 0, announced = 0;
+	vg_ns t0 = vg_now(), t;
 
+	k->held = 1;		/* even a partial add must be taken back */
+	for (i = 0; i < n; i += m) {
+		m = n - i < VG_KEEPER_CHUNK ? n - i : VG_KEEPER_CHUNK;
+		t = vg_now();
+		/* what is left of the add, a removal and m still fit */
+		if (i > 0 && !vg_ktime_may_add(&k->kt, k->deadline +
+		    (vg_ns)((double)k->kt.add * (double)i / (double)n), t)) {
+			cut = 1;
+			break;
+		}
+		r = vg_vip_apply(k->nl, c->vips + i, m, 1, k->lifetime_s);
+		failed += r < 0 ? (int)m : r;
+		if (r == 0 && !was && c->garp_count > 0) {
+			(void)vg_garp_send(k->garp, c->vips + i, m);
+			announced = 1;
+		}
+	}
+	t = vg_now();
+	if (!cut && failed == 0)
+		vg_ktime_measured(&k->kt, 1, t - t0);
 	k->last_add = now;
 	k->swept = 0;
-	k->add_failed = failed != 0;
-	k->held = 1;		/* even a partial add must be taken back */
-	if (!was)
-		report(k, failed ? VG_KEEPER_FAILED : VG_KEEPER_ADDED, 0,
-		    failed < 0 ? (int)k->conf->n_vips : failed);
+	k->add_failed = failed != 0 || cut;
+	if (was)
+		return;
+	report(k, failed || cut ? VG_KEEPER_FAILED : VG_KEEPER_ADDED, 0,
+	    cut ? (int)(n - i) + failed : failed);
+	if (announced) {
+		report(k, VG_KEEPER_GARP, 0, 0);
+		k->garp_left = c->garp_count - 1;
+		garp_next(k, t);
+	} else if (c->garp_refresh > 0)
+		k->garp_at = t + c->garp_refresh;
 }
 
 /* Takes a HOLD's lease; the add itself waits until the queue is drained. */
 static void
-k_hold(struct kstate *k, const struct vg_keeper_req *q, vg_ns now)
+k_hold(struct kstate *k, const struct vg_keeper_req *q)
 {
 	int other_term = q->term != k->lease_term;
 
@@ -88,18 +206,18 @@ k_hold(struct kstate *k, const struct vg_keeper_req *q, vg_ns now)
 	k->lease_term = q->term;
 	if (q->deadline > k->deadline || other_term)
 		k->deadline = q->deadline;
-	(void)now;
 }
 
-/* After the whole queue: add (or refresh) if the lease still allows it. */
+/* After the whole queue, and on the refresh timer: add (or refresh) if
+ * the lease still allows it. */
 static void
 k_apply(struct kstate *k, vg_ns now)
 {
 	if (k->lease_term == 0 || k->deadline == 0)
 		return;
-	/* only while now < deadline - m: an add can never come late; and a
+	/* only while the add and a removal fit before the deadline; and a
 	 * keeper that took over from another makes sure nothing is left */
-	if (now >= k->deadline - k->margin) {
+	if (!vg_ktime_may_add(&k->kt, k->deadline, now)) {
 		if (!k->held && !k->swept) {
 			(void)k_remove(k);
 			k->swept = 1;
@@ -108,6 +226,37 @@ k_apply(struct kstate *k, vg_ns now)
 	}
 	if (!k->held || k->add_failed || now - k->last_add >= k->refresh)
 		k_add(k, now);
+}
+
+/* What the keeper waits for next: the removal, a refresh, a GARP round. */
+static vg_ns
+k_next(const struct kstate *k)
+{
+	vg_ns t = VG_NS_NEVER, r;
+
+	if (!k->held)
+		return t;
+	t = vg_ktime_remove_at(&k->kt, k->deadline);
+	if ((r = k->last_add + k->refresh) < t)
+		t = r;
+	if (k->garp_at < t)
+		t = k->garp_at;
+	return t;
+}
+
+static void
+k_arm(int tfd, vg_ns at)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));	/* NEVER: disarmed */
+	if (at != VG_NS_NEVER) {
+		if (at <= 0)
+			at = 1;		/* 0 would disarm: at once instead */
+		its.it_value.tv_sec = at / VG_NS_PER_S;
+		its.it_value.tv_nsec = at % VG_NS_PER_S;
+	}
+	(void)timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
 /* The agent is gone: VIPs off, acked; then RELEASE(T) in its name. */
@@ -183,16 +332,28 @@ k_realtime(const struct vg_conf *c)
 		    "machine", rt.why);
 }
 
+/* Deadlines passed, GARP rounds due, lifetimes to refresh. */
+static void
+k_timers(struct kstate *k, vg_ns now)
+{
+	if (k->held && now >= vg_ktime_remove_at(&k->kt, k->deadline))
+		report(k, VG_KEEPER_REMOVED, 0, k_remove(k));
+	if (k->held && now >= k->garp_at)
+		garp_round(k, now);
+	if (k->held && now - k->last_add >= k->refresh)
+		k_apply(k, now);
+}
+
 void
-vg_keeper_main(int fd, const struct vg_conf *c, const struct vg_auth *a,
-    uint64_t inc, int successor)
+vg_keeper_main(int fd, int lock_fd, const struct vg_conf *c,
+    const struct vg_auth *a, uint64_t inc, int successor)
 {
 	struct kstate k;
 	struct vg_keeper_req q;
-	struct pollfd pfd;
-	struct timespec ts, *tsp;
+	struct pollfd pfd[2];
 	sigset_t none;
 	char err[256];
+	uint64_t ticks;
 	ssize_t n;
 	vg_ns now;
 	int i, hold;
@@ -206,19 +367,29 @@ vg_keeper_main(int fd, const struct vg_conf *c, const struct vg_auth *a,
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	(void)prctl(PR_SET_NAME, "vigild-keeper", 0, 0, 0);
+	/* lock_fd stays open: the instance lock is held while this keeper
+	 * lives, so that a restarted agent cannot run beside it */
+	(void)lock_fd;
 
 	memset(&k, 0, sizeof(k));
 	k.conf = c;
 	k.auth = a;
 	k.incarnation = inc;
 	k.fd = fd;
-	k.margin = c->interval / 4;
 	k.lifetime_s = c->vip_lifetime;
 	k.refresh = (vg_ns)c->vip_lifetime * VG_NS_PER_S / 4;
+	k.garp_at = VG_NS_NEVER;
+	vg_ktime_init(&k.kt, c->interval / 4, c->n_vips);
+	/* CLOCK_BOOTTIME, absolute: after a suspend it fires at once */
+	if ((k.tfd = timerfd_create(VG_CLOCK, TFD_CLOEXEC | TFD_NONBLOCK)) == -1) {
+		log_warn("keeper: timerfd_create");
+		_exit(1);
+	}
 	if ((k.nl = vg_nl_open(0, err, sizeof(err))) == NULL) {
 		log_warnx("keeper: %s", err);
 		_exit(1);
 	}
+	k.garp = vg_garp_open();
 	k_realtime(c);
 	if (vg_caps_drop(err, sizeof(err)) == -1)
 		log_warnx("keeper: %s", err);
@@ -227,26 +398,20 @@ vg_keeper_main(int fd, const struct vg_conf *c, const struct vg_auth *a,
 	 * A successor holds what its predecessor held: it touches nothing. */
 	if (!successor)
 		(void)k_remove(&k);
-	pfd.fd = fd;
-	pfd.events = POLLIN;
+	pfd[0].fd = fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = k.tfd;
+	pfd[1].events = POLLIN;
 	for (;;) {
-		now = vg_now();
-		tsp = NULL;
-		if (k.held) {
-			vg_ns left = k.deadline - now;
-
-			if (left < 0)
-				left = 0;
-			ts.tv_sec = left / VG_NS_PER_S;
-			ts.tv_nsec = left % VG_NS_PER_S;
-			tsp = &ts;
-		}
-		if (ppoll(&pfd, 1, tsp, NULL) == -1 && errno != EINTR)
+		k_arm(k.tfd, k_next(&k));
+		if (ppoll(pfd, 2, NULL, NULL) == -1 && errno != EINTR)
 			break;
+		if ((pfd[1].revents & POLLIN) &&
+		    read(k.tfd, &ticks, sizeof(ticks)) == -1)
+			ticks = 0;	/* EAGAIN: it was read already */
 		now = vg_now();
-		if (k.held && now >= k.deadline)
-			report(&k, VG_KEEPER_REMOVED, 0, k_remove(&k));
-		if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+		k_timers(&k, now);
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		/*
 		 * The whole queue first, then act: a HOLD that a later DROP,
@@ -266,7 +431,7 @@ vg_keeper_main(int fd, const struct vg_conf *c, const struct vg_auth *a,
 				continue;
 			switch (q.op) {
 			case VG_KEEPER_HOLD:
-				k_hold(&k, &q, now);
+				k_hold(&k, &q);
 				hold = 1;
 				break;
 			case VG_KEEPER_DROP:
@@ -288,5 +453,6 @@ vg_keeper_main(int fd, const struct vg_conf *c, const struct vg_auth *a,
 gone:
 	k_release(&k);
 	vg_nl_close(k.nl);
+	vg_garp_close(k.garp);
 	_exit(0);
 }

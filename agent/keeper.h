@@ -30,13 +30,15 @@ enum vg_keeper_ev {
 	VG_KEEPER_ADDED = 1,	/* term: the VIPs are on the links */
 	VG_KEEPER_REMOVED,	/* id: of the DROP, 0 when the deadline passed */
 	VG_KEEPER_FAILED,	/* err: a netlink change failed */
+	VG_KEEPER_GARP,		/* a round of GARP/NA went out (failed: how
+				 * many VIPs it could not announce) */
 };
 
 struct vg_keeper_req {
 	uint32_t	op;
 	uint32_t	id;
 	uint64_t	term;
-	int64_t		deadline;	/* CLOCK_MONOTONIC ns */
+	int64_t		deadline;	/* VG_CLOCK ns */
 };
 
 struct vg_keeper_rep {
@@ -53,7 +55,34 @@ struct vg_keeper_rep {
  * lease over from a running keeper (a reload), so the VIPs may be on the
  * links and must stay there.  Never returns.
  */
-void	vg_keeper_main(int fd, const struct vg_conf *, const struct vg_auth *,
-	    uint64_t incarnation, int successor) __attribute__((noreturn));
+/*
+ * The keeper's timing, pure (unit-tested).  The VIPs must be off by the
+ * deadline d plus the margin m (the lease formula leaves m for the keeper
+ * to wake).  A removal takes a netlink batch: the keeper starts it `del`
+ * before d.  An add admitted at t ends at t + add and may hold up a
+ * removal that long: it is admitted only while t + add + del + m <= d.
+ * add and del start at the plan for the VIP count (vg_conf_batch) and are
+ * raised to 1.5 times the slowest batch measured, decaying back towards
+ * the plan by an eighth of the difference a batch.
+ */
+struct vg_ktime {
+	vg_ns	margin;
+	vg_ns	add_plan, del_plan;	/* the floor */
+	vg_ns	add, del;		/* what is expected now */
+};
+
+void	vg_ktime_init(struct vg_ktime *, vg_ns margin, size_t n_vips);
+/* A batch of all the VIPs (an add when add) took `took`. */
+void	vg_ktime_measured(struct vg_ktime *, int add, vg_ns took);
+vg_ns	vg_ktime_remove_at(const struct vg_ktime *, vg_ns deadline);
+int	vg_ktime_may_add(const struct vg_ktime *, vg_ns deadline, vg_ns now);
+
+/* Adds go in chunks of this many VIPs, each announced once it is acked. */
+#define VG_KEEPER_CHUNK	64
+
+/* lock_fd: the agent's instance lock, kept open by the keeper (or -1). */
+void	vg_keeper_main(int fd, int lock_fd, const struct vg_conf *,
+	    const struct vg_auth *, uint64_t incarnation, int successor)
+	    __attribute__((noreturn));
 
 #endif

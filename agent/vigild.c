@@ -631,7 +631,7 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 
 	/* systemd hears of every reload, through SIGHUP or the ctl socket */
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)(now / VG_NS_PER_US));
+	    (unsigned long long)(vg_monotonic() / VG_NS_PER_US));
 	if (vg_reload_prepare(&r, a->conf, a->self->name, &a->peers, err,
 	    errlen) == -1) {
 		for (i = 0; i < r.errs.n; i++)
@@ -912,7 +912,7 @@ main(int argc, char *argv[])
 	if ((a->loop = ev_default_loop(EVFLAG_AUTO | EVFLAG_NOSIGMASK)) == NULL)
 		fatalx("cannot start the event loop");
 	a->hold = vg_hold_new(a->loop, c, &a->auth, a->incarnation, a->nl,
-	    hold_event, a);
+	    a->lock_fd, hold_event, a);
 	if ((a->hooks = vg_hooks_new(a->loop, c, hook_done, a)) == NULL)
 		fatal("hooks");
 	a->ctl = vg_control_open(a->loop, c->ctl.socket, c->ctl.operator_group,

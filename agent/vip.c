@@ -545,17 +545,53 @@ na6(int fd, const struct vg_conf_vip *v, int idx, const uint8_t mac[6])
 	    sizeof(dst)) == (ssize_t)sizeof(p) ? 0 : -1;
 }
 
-int
-vg_garp_send(const struct vg_conf_vip *vips, size_t n)
+struct vg_garp {
+	int	pfd;		/* AF_PACKET: ARP out, nothing in */
+	int	ifd;		/* raw ICMPv6: NA out, every type filtered */
+};
+
+struct vg_garp *
+vg_garp_open(void)
 {
-	int pfd = -1, ifd = -1, failed = 0, idx = 0, have_mac = 0;
+	struct vg_garp *g = calloc(1, sizeof(*g));
+	struct icmp6_filter f;
+
+	if (g == NULL)
+		return NULL;
+	/* protocol 0: a packet socket that is handed nothing to read */
+	g->pfd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	g->ifd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+	if (g->ifd != -1) {
+		ICMP6_FILTER_SETBLOCKALL(&f);
+		(void)setsockopt(g->ifd, IPPROTO_ICMPV6, ICMP6_FILTER, &f,
+		    sizeof(f));
+	}
+	return g;
+}
+
+void
+vg_garp_close(struct vg_garp *g)
+{
+	if (g == NULL)
+		return;
+	if (g->pfd != -1)
+		close(g->pfd);
+	if (g->ifd != -1)
+		close(g->ifd);
+	free(g);
+}
+
+int
+vg_garp_send(struct vg_garp *g, const struct vg_conf_vip *vips, size_t n)
+{
+	int failed = 0, idx = 0, have_mac = 0;
 	const char *ifname = NULL;
 	uint8_t mac[6];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		const struct vg_conf_vip *v = &vips[i];
-		int r;
+		int fd = v->family == AF_INET ? g->pfd : g->ifd, r;
 
 		/* VIPs come grouped by interface: look each one up once */
 		if (ifname == NULL || strcmp(ifname, v->ifname) != 0) {
@@ -563,35 +599,20 @@ vg_garp_send(const struct vg_conf_vip *vips, size_t n)
 			idx = (int)if_nametoindex(v->ifname);
 			have_mac = 0;
 		}
-		if (idx == 0) {
+		if (idx == 0 || fd == -1) {
 			failed++;
 			continue;
 		}
-		if (v->family == AF_INET) {
-			if (pfd == -1 && (pfd = socket(AF_PACKET, SOCK_DGRAM |
-			    SOCK_CLOEXEC, htons(ETH_P_ARP))) == -1) {
-				failed++;
-				continue;
-			}
-			if (!have_mac)
-				have_mac = hwaddr(pfd, v->ifname, mac) == 0;
-			r = have_mac ? garp4(pfd, v, idx, mac) : -1;
-		} else {
-			if (ifd == -1 && (ifd = socket(AF_INET6, SOCK_RAW |
-			    SOCK_CLOEXEC, IPPROTO_ICMPV6)) == -1) {
-				failed++;
-				continue;
-			}
-			if (!have_mac)
-				have_mac = hwaddr(ifd, v->ifname, mac) == 0;
-			r = have_mac ? na6(ifd, v, idx, mac) : -1;
-		}
+		if (!have_mac)
+			have_mac = hwaddr(fd, v->ifname, mac) == 0;
+		if (!have_mac)
+			r = -1;
+		else if (v->family == AF_INET)
+			r = garp4(fd, v, idx, mac);
+		else
+			r = na6(fd, v, idx, mac);
 		if (r == -1)
 			failed++;
 	}
-	if (pfd != -1)
-		close(pfd);
-	if (ifd != -1)
-		close(ifd);
 	return failed;
 }

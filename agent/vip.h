@@ -44,7 +44,18 @@ int	vg_link_query(struct vg_nl *, const char (*names)[IF_NAMESIZE], size_t n,
 int	vg_link_read(struct vg_nl *, const char (*names)[IF_NAMESIZE], size_t n,
 	    char *bad, size_t badlen);
 
-/* Gratuitous ARP / unsolicited NA for every VIP; returns how many failed. */
-int	vg_garp_send(const struct vg_conf_vip *, size_t n);
+/*
+ * Gratuitous ARP / unsolicited NA.  The sockets stay open for the life of
+ * the sender (a packet socket's close waits for an RCU grace period: 1 to
+ * 17 ms here, too long for a loop that keeps leases), and receive nothing.
+ * Each interface is looked up once per call (VIPs come grouped by it).
+ */
+struct vg_garp;
+
+struct vg_garp	*vg_garp_open(void);
+/* For vips[0..n); returns how many failed. */
+int		 vg_garp_send(struct vg_garp *, const struct vg_conf_vip *,
+		    size_t n);
+void		 vg_garp_close(struct vg_garp *);
 
 #endif
