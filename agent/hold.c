@@ -60,10 +60,15 @@ keeper_start(struct vg_hold *h, int successor)
 		/* only its end of the pair (as fd 3), the instance lock (as
 		 * fd 4: a restarted agent cannot run beside a keeper that is
 		 * still alive) and stdio stay open */
+		int lk = h->lock_fd;
+
 		close(sv[0]);
+		/* out of the way first: the lock may be fd 3 or 4 itself */
+		if (lk != -1 && (lk = fcntl(lk, F_DUPFD, 10)) == -1)
+			_exit(1);
 		if (sv[1] != 3 && dup2(sv[1], 3) == -1)
 			_exit(1);
-		if (h->lock_fd != -1 && dup2(h->lock_fd, 4) == -1)
+		if (lk != -1 && dup2(lk, 4) == -1)
 			_exit(1);
 		(void)close_range(h->lock_fd != -1 ? 5 : 4, ~0U, 0);
 		vg_keeper_main(3, h->lock_fd != -1 ? 4 : -1, h->conf, h->auth,

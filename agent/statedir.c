@@ -72,8 +72,9 @@ vg_statedir_lock(const char *dir, char *err, size_t errlen)
 		n = pread(fd, pid, sizeof(pid) - 1, 0);
 		pid[n > 0 ? n : 0] = '\0';
 		pid[strcspn(pid, "\n")] = '\0';
-		snprintf(err, errlen, "another vigild (pid %s) holds %s",
-		    pid[0] ? pid : "unknown", path);
+		snprintf(err, errlen, "another vigild (pid %s), or its keeper "
+		    "still removing the VIPs, holds %s", pid[0] ? pid : "unknown",
+		    path);
 		close(fd);
 		return -1;
 	}

@@ -1,0 +1,78 @@
+"""The keeper (issue 10): it keeps the instance lock, so that an agent
+restarted outside systemd cannot run beside an old keeper that is still
+alive; and it refreshes the VIPs' kernel lifetime on its own timer, so that
+an interval longer than vip_lifetime does not let the kernel drop a VIP
+whose lease is valid.  Every wait is bounded; processes are signalled by
+PID only."""
+import os
+import signal
+import time
+
+import pytest
+
+import vgtopo
+from vgtopo import children_named, log_tail, pid_running, wait_until
+
+VIP = "198.18.0.100/24"
+
+
+def keeper_of(t, name):
+    pid = t.pid(name)
+    kids, _ = wait_until(lambda: children_named(pid, vgtopo.KEEPER_COMM), 3.0)
+    assert kids, "%s: no keeper under vigild %d" % (name, pid)
+    return kids[0]
+
+
+def test_keeper_holds_the_instance_lock(fresh3):
+    t = fresh3
+    kp = keeper_of(t, "n3")
+    os.kill(kp, signal.SIGSTOP)
+    try:
+        t.kill("n3", signal.SIGKILL)
+        t.procs["n3"].wait(timeout=3.0)
+        # the old keeper lives on (stopped): a new agent must not start
+        p = t.start("n3", wait=False)
+        rc = p.wait(timeout=5.0)
+        log = log_tail(t.log_path("n3"), 5)
+        assert rc != 0, "a second agent ran beside the old keeper\n%s" % log
+        assert "or its keeper still removing the VIPs, holds" in log, log
+    finally:
+        os.kill(kp, signal.SIGCONT)
+    # the old keeper sees its agent gone and leaves; then one starts
+    gone, _ = wait_until(lambda: not pid_running(kp), 3.0)
+    assert gone, "the old keeper %d did not exit after SIGCONT" % kp
+    t.start("n3")
+    st, _, diff = t.wait_json("n3", {"node": {"name": "n3"}}, 3.0)
+    assert diff is None, diff
+
+
+@pytest.fixture
+def slow3(tmp_path_factory):
+    """Interval 1.2 s, longer than the 1 s vip_lifetime."""
+    t = vgtopo.build_topology(
+        vgtopo.failover_nodes(interval=1200, dead_time=3600,
+                              extra_conf="vip_lifetime = 1;\n"),
+        tmp_path_factory.mktemp("slow"), start=False)
+    t.direct_ctl = True
+    yield t
+    errs = t.teardown()
+    assert not errs, "teardown of %s: %s" % (t.tag, errs)
+
+
+def test_lifetime_refreshed_between_renewals(slow3):
+    t = slow3
+    vips = vgtopo.VipSampler(t, VIP).start()
+    try:
+        t.start_all()
+        h, t_up = vips.wait_holder(lambda h: len(h) == 1, 10.0,
+                                   "a first holder")
+        # 4 s: more than three intervals, four lifetimes
+        time.sleep(4.0)
+        changes = vips.changes(t_up)
+        assert changes and all(c[1] == h for c in changes), (
+            "the VIP left %s while its lease was valid: %s" % (h[0], changes))
+        for n in t.topo.cluster_nodes:
+            t.stop(n.name)
+    finally:
+        vips.stop()
+    assert not vips.doubles(), vips.doubles()
