@@ -384,9 +384,11 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 	uint64_t client;
 	size_t i;
 
-	/* a removal that could not be confirmed is tried again */
+	/* a removal that could not be confirmed is tried again; until it
+	 * succeeds (or the kernel's lifetime ran out on them) our heartbeats
+	 * say so, and the peers give no vote to another candidate */
 	if (vg_hold_unconfirmed(a->hold) && a->el.state != VG_ST_ACTIVE &&
-	    vg_hold_off(a->hold) == 0)
+	    (vg_hold_off(a->hold) == 0 || vg_hold_expired(a->hold, now)))
 		vg_el_vips_off(&a->el);
 	vg_el_tick(&a->el, now, &acts);
 	run_acts(a, &acts, now);
