@@ -344,19 +344,22 @@ peer_event(struct vg_agent *a, struct vg_peer *p, enum vg_peer_event ev,
  * of an interval late.
  */
 static void
-arm(int tfd, vg_ns at)
+arm(struct vg_agent *a, vg_ns at)
 {
 	struct itimerspec its;
 
-	memset(&its, 0, sizeof(its));
 	if (at == VG_NS_NEVER)
 		at = vg_now() + 3600 * VG_NS_PER_S;	/* re-armed long before */
 	if (at <= 0)
 		at = 1;			/* 0 would disarm it */
+	if (at == a->tfd_at)
+		return;		/* armed for it already: no system call */
+	memset(&its, 0, sizeof(its));
 	its.it_value.tv_sec = (time_t)(at / VG_NS_PER_S);
 	its.it_value.tv_nsec = (long)(at % VG_NS_PER_S);
-	if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL) == -1)
+	if (timerfd_settime(a->tfd, TFD_TIMER_ABSTIME, &its, NULL) == -1)
 		fatal("timerfd_settime");
+	a->tfd_at = at;
 }
 
 static void
@@ -373,7 +376,7 @@ schedule(struct vg_agent *a)
 	if ((d = vg_el_deadline(&a->el, now)) < next)
 		next = d;
 	a->timer_due = next;
-	arm(a->tfd, next > now ? next : now);
+	arm(a, next > now ? next : now);
 }
 
 static void
@@ -421,15 +424,14 @@ static void
 timer_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct vg_agent *a = w->data;
-	uint64_t expired;
-	vg_ns now;
+	vg_ns now = vg_now();
 
 	(void)loop;
 	(void)revents;
-	if (read(a->tfd, &expired, sizeof(expired)) == -1 && errno != EAGAIN)
-		log_warn("timerfd");
-	now = vg_now();
-	if (a->timer_due != VG_NS_NEVER)
+	/* no read of the expiry count: schedule() below arms it again, and
+	 * timerfd_settime clears the count (the fd is no longer readable) */
+	a->tfd_at = 0;
+	if (a->timer_due != VG_NS_NEVER && now >= a->timer_due)
 		vg_hist_add(&a->stats.wakeup, now - a->timer_due);
 	run_deadlines(a, now);
 	schedule(a);
