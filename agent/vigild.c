@@ -35,6 +35,7 @@ static struct vg_net_rx	rx_batch;
 static struct vg_net_tx	tx_batch;
 
 static void	run_acts(struct vg_agent *, struct vg_acts *, vg_ns);
+static void	size_sndbuf(struct vg_agent *);
 static void	schedule(struct vg_agent *);
 static int	reload(struct vg_agent *, struct vg_errs *, char *, size_t);
 
@@ -723,6 +724,7 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 	vg_reload_swap(&r, &a->conf, &a->auth, &a->peers);	/* rx shares */
 	nc = a->conf;
 	a->self = &nc->nodes[nc->self];
+	size_sndbuf(a);
 	vg_el_reconf(&a->el, nc, now);
 	vg_hooks_set_conf(a->hooks, nc);
 	vg_tracks_free(a->tracks);	/* they start again, innocent */
@@ -807,6 +809,25 @@ load_key(struct vg_agent *a)
 	if (vg_auth_load_key(&a->auth, a->conf->auth_key_file, err,
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
+}
+
+/* Room in the socket's send buffer for every peer's unresolved queue
+ * (net.h): a peer down on the link must cost its own datagrams only. */
+static void
+size_sndbuf(struct vg_agent *a)
+{
+	size_t want = vg_net_sndbuf_for(a->peers.n, vg_net_unres_qlen()), got;
+
+	if (vg_net_set_sndbuf(a->sock, want, &got) == -1)
+		log_warn("send buffer of %zu bytes", want);
+	else if (got < want)
+		log_warnx("send buffer: %zu bytes wanted for %zu peers, the "
+		    "kernel gave %zu (without CAP_NET_ADMIN it stops at "
+		    "net.core.wmem_max): peers down on the link may delay "
+		    "heartbeats to live ones", want, a->peers.n, got);
+	else
+		log_debug("send buffer %zu bytes for %zu peers", got,
+		    a->peers.n);
 }
 
 static void
@@ -977,6 +998,7 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 	a->rxb = &rx_batch;
 	a->tx = &tx_batch;
+	size_sndbuf(a);
 
 	/* Before anything is sent: no VIP of ours may be left on a link. */
 	if ((a->nl = vg_nl_open(RTMGRP_LINK, err, sizeof(err))) == NULL)
