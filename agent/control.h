@@ -56,7 +56,14 @@ struct vg_control_stats {
 	unsigned	clients;
 	uint64_t	accepted, refused_full, requests, bad_requests,
 			denied, overlong, idle_closed;
+	uint64_t	refused_uid;	/* its uid holds VG_CTL_MAX_PER_UID */
+	uint64_t	stalled_closed;	/* replies unread VG_CTL_STALL_MS */
 };
 const struct vg_control_stats *vg_control_stats(const struct vg_control *);
+
+#define VG_CTL_FULL	"too many clients"
+#define VG_CTL_UID_FULL	"too many clients of this user"
+/* NULL: admitted; else the refusal (pure: control.c's admission rule). */
+const char	*vg_ctl_admit(enum vg_ctl_role, size_t clients, size_t of_uid);
 
 #endif
