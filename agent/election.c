@@ -1230,8 +1230,7 @@ static const char *const ho_text[VG_HO_MAX] = {
 	[VG_HO_INELIGIBLE] = "the target is not eligible (a witness, or not standby)",
 	[VG_HO_NO_QUORUM] = "a quorum is not in sight",
 	[VG_HO_GONE] = "the target released or stopped, not heard since",
-	[VG_HO_DISAGREES] = "the target's configuration (safety digest) "
-	    "differs from this node's",
+	[VG_HO_DISAGREES] = "the target's safety configuration differs",
 };
 
 const char *

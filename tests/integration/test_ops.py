@@ -554,9 +554,12 @@ ERR_LINE = re.compile(r"^  (/\S+):(\d+): (.+)$")
 def test_reload_bad(fo3_make):
     """Bad reloads on the active: a syntax error, then two semantic errors
     (interval = 0, garp_count = 500), then a change that needs a restart
-    (state_dir): each exits 1, prints every error as file:line, and changes
-    nothing (digest, term, state, the VIP; heartbeats go on).  The good
-    file reloads again to the same digest, and the node still hands over."""
+    (state_dir), then safety-relevant changes that every node must agree
+    on (dead_time; the active's votes; the active made a witness): each
+    exits 1, prints every error as file:line or names what it refuses, and
+    changes nothing (digest, term, state, the VIP; heartbeats go on).  The
+    good file reloads again to the same digest, and the node still hands
+    over."""
     t = fo3_make()
     vips = t.vips
     a, sts = first_active(t)
@@ -619,9 +622,37 @@ def test_reload_bad(fo3_make):
     assert p.returncode == 1 and "cannot change in a reload" in p.stderr, (
         p.returncode, p.stderr)
     check_unchanged("a state_dir change")
+
+    # 4. what every node must agree on: refused, named, with the way to do
+    # it (not node by node); the active keeps its VIP and its votes
+    dline = [i for i, x in enumerate(lines) if x.startswith("dead_time =")]
+    assert len(dline) == 1, lines
+    me = 'name = "%s";' % a
+    for what, text in (
+            ("dead_time", "\n".join(
+                lines[:dline[0]] + ["dead_time = %d;" % (
+                    t.topo.dead_time * 2)] + lines[dline[0] + 1:]) + "\n"),
+            ("votes of %s" % a, "\n".join(
+                x.replace("votes = 1;", "votes = 2;") if me in x else x
+                for x in lines) + "\n"),
+            ("role of %s" % a, "\n".join(
+                x.replace('role = "node"', 'role = "witness"') if me in x
+                else x for x in lines) + "\n")):
+        assert text != good, what
+        t.write_config(a, text)
+        p = t.ctl(a, "reload", check=False, timeout=5.0)
+        assert p.returncode == 1 and "cannot change what every node must " \
+            "agree on: %s" % what in p.stderr and "stop every node" in \
+            p.stderr and "nothing changed" in p.stderr, (what, p.returncode,
+                                                         p.stderr)
+        check_unchanged("a %s change" % what)
+    st = t.status(a)
+    assert st["node"]["role"] == "node" and st["cluster"]["total_votes"] == 3 \
+        and st["cluster"]["safety_digest"] == sts[a]["cluster"][
+            "safety_digest"], st["cluster"]
     refused = [x for x in event_texts(t, a, "config")
                if x.startswith("reload refused")]
-    assert len(refused) >= 4, refused
+    assert len(refused) >= 7, refused
     m = t.metrics(a)
     assert m["vigil_term"] == snap[a]["term"], m["vigil_term"]
 
