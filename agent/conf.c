@@ -1345,16 +1345,15 @@ int
 vg_conf_reload_refusal(const struct vg_conf *cur, const struct vg_conf *next,
     char *err, size_t errlen)
 {
-	char what[256];
+	char what[80];
 	const char *fixed;
 
+	/* a ctl error is 256 bytes: the list may be cut, never the way out */
 	if (safety_changes(cur, next, what, sizeof(what)) > 0) {
-		snprintf(err, errlen, "a reload cannot change what every node "
-		    "must agree on: %s.  Changing it node by node is not safe "
-		    "(nodes that disagree do not count each other's votes and "
-		    "echoes): stop every node, change the file on all of them, "
-		    "start them again (docs/operations.md); nothing changed",
-		    what);
+		snprintf(err, errlen, "nothing changed: a reload cannot change "
+		    "what every node must agree on (%s), and node by node is "
+		    "not safe: stop every node, change every file, start them "
+		    "(docs/operations.md)", what);
 		return -1;
 	}
 	if ((fixed = vg_conf_fixed_changed(cur, next)) != NULL) {

@@ -642,7 +642,7 @@ def test_reload_bad(fo3_make):
         t.write_config(a, text)
         p = t.ctl(a, "reload", check=False, timeout=5.0)
         assert p.returncode == 1 and "cannot change what every node must " \
-            "agree on: %s" % what in p.stderr and "stop every node" in \
+            "agree on (%s" % what in p.stderr and "stop every node" in \
             p.stderr and "nothing changed" in p.stderr, (what, p.returncode,
                                                          p.stderr)
         check_unchanged("a %s change" % what)
@@ -671,6 +671,65 @@ def test_reload_bad(fo3_make):
     print("\nbad reloads on %s: refused with file:line each (%s), nothing "
           "changed; then a hand-over to %s, hole %.2f..%.2f ms" % (
               a, sorted(at), b, ho["hole_min_ms"], ho["hole_max_ms"]))
+
+
+# ------------------------------------------------- 4b configuration agreement
+
+def test_disagreeing_node_not_counted(fo3_make):
+    """n1, the best node, runs with another max_drift (what a node-by-node
+    timing change leaves behind): its votes and echoes do not count, so n2
+    is elected by n2 and n3 and n1 never holds the VIP (the sampler fails
+    the test on two holders).  Every status names the disagreeing peer and
+    the part (timing), metrics say vigil_peer_config_agrees 0, the human
+    status prints it, and the event log has it."""
+    t = fo3_make(conf=lambda t, n: "max_drift = 0.02;\n" if n == "n1"
+                 else "")
+    vips = t.vips
+    a, _, _ = wait_one_active(t, NAMES, 5.0, "election without n1")
+    assert a == "n2", "%s elected, not n2 (n1 disagrees)" % a
+    vips.wait_holder(lambda h: h == ["n2"], 1.0, "n2 holding the VIP")
+    t_up = time.monotonic()
+
+    def shown():
+        sts = vgtopo.statuses(t, NAMES)
+        if not sts:
+            return None
+        p1 = {n: peers_by_name(sts[n]).get("n1") for n in ("n2", "n3")}
+        ok = all(p and p["agrees"] is False and p["digest_match"] is False
+                 and p["digest_differs"] == ["timing"] and
+                 p["disagree_since_ms"] is not None for p in p1.values())
+        ok = ok and all(p["agrees"] is False and p["digest_differs"] ==
+                        ["timing"] for p in sts["n1"]["peers"])
+        ok = ok and sts["n2"]["election"]["peers_disagreeing"] == 1 and \
+            sts["n1"]["election"]["peers_disagreeing"] == 2
+        return sts if ok else None
+    sts, _ = wait_until(shown, 2.0)
+    assert sts, "the disagreement is not shown: %s" % {
+        n: [(p["name"], p["agrees"], p["digest_differs"]) for p in s["peers"]]
+        for n, s in (vgtopo.statuses(t, NAMES) or {}).items()}
+    assert sts["n1"]["cluster"]["safety_parts"]["timing"] != \
+        sts["n2"]["cluster"]["safety_parts"]["timing"]
+    assert sts["n1"]["cluster"]["safety_parts"]["membership"] == \
+        sts["n2"]["cluster"]["safety_parts"]["membership"]
+    # n1 sees no agreeing quorum: it stands for nothing
+    assert sts["n1"]["node"]["state"] == "no-quorum", sts["n1"]["node"]
+    assert sts["n1"]["node"]["votes_seen"] == 1, sts["n1"]["node"]
+    assert sts["n1"]["election"]["won"] == 0, sts["n1"]["election"]
+    m = t.metrics("n2")
+    assert m['vigil_peer_config_agrees{peer="n1"}'] == 0, m
+    assert m['vigil_peer_config_agrees{peer="n3"}'] == 1, m
+    table = t.ctl("n2", "status").stdout
+    assert re.search(r"^n1: configuration DIFFERS \(timing\) for [0-9.]+ s",
+                     table, re.M), table
+    ev = [x for x in event_texts(t, "n2", "peer")
+          if x == "peer n1: configuration differs (timing)"]
+    assert ev, event_texts(t, "n2")
+    vips.assert_stayed(["n2"], t_up, what="the VIP on n2")
+    assert vips.first("n1", "up", vips.started) is None, "n1 held the VIP"
+    print("\nn1 (max_drift 0.02) beside n2, n3: n2 elected; n2 shows n1 "
+          "disagreeing (timing) for %d ms, n1 is %s" % (
+              peers_by_name(sts["n2"])["n1"]["disagree_since_ms"],
+              sts["n1"]["node"]["state"]))
 
 
 # ---------------------------------------------------------------- 5 50 changes

@@ -507,6 +507,30 @@ test_safety_allowed(void **state)
 	    "log = { level = \"debug\"; };\n", NULL);
 }
 
+/* Many changes: the list is cut, the way out fits a ctl error (256). */
+static void
+test_refusal_fits(void **state)
+{
+	struct vg_conf *a = with_tail(""), *b;
+	char err[256];
+
+	(void)state;
+	b = parse_ok("cluster = \"r\";\nauth = \"none\";\ninterval = 50;\n"
+	    "dead_time = 900;\nmax_drift = 0.05;\nquorum = 3;\nnodes = (\n"
+	    "\t{ id = 1; name = \"n1\"; address = \"10.0.0.1\"; votes = 2; },\n"
+	    "\t{ id = 12; name = \"a-rather-long-node-name-12\"; address = "
+	    "\"10.0.0.12\"; },\n"
+	    "\t{ id = 13; name = \"a-rather-long-node-name-13\"; address = "
+	    "\"10.0.0.13\"; }\n);\n", "n1");
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), -1);
+	assert_true(strlen(err) < sizeof(err) - 1);
+	assert_non_null(strstr(err, "(interval, dead_time, max_drift"));
+	assert_non_null(strstr(err, "stop every node, change every file, "
+	    "start them (docs/operations.md)"));
+	vg_conf_free(b);
+	vg_conf_free(a);
+}
+
 static void
 test_refusal_fixed_too(void **state)
 {
@@ -1383,8 +1407,9 @@ test_prepare_refuses_changes_nothing(void **state)
 	expect_refused(d, &run, HEAD NODES "interval = 0;\nbogus = 1;\n",
 	    "configuration invalid; nothing changed (2 errors)", 2);
 	expect_refused(d, &run, HEAD NODES "dead_time = 900;\n",
-	    "a reload cannot change what every node must agree on: "
-	    "dead_time.", 0);
+	    "nothing changed: a reload cannot change what every node must "
+	    "agree on (dead_time), and node by node is not safe: stop every "
+	    "node, change every file, start them (docs/operations.md)", 0);
 	/* membership: a node-by-node change could make two quorums */
 	expect_refused(d, &run, HEAD "nodes = (\n"
 	    "\t{ id = 4; name = \"n4\"; address = \"10.0.0.4\"; },\n"
@@ -1512,6 +1537,7 @@ main(void)
 		cmocka_unit_test(test_timing_fixed),
 		cmocka_unit_test(test_safety_refused),
 		cmocka_unit_test(test_safety_allowed),
+		cmocka_unit_test(test_refusal_fits),
 		cmocka_unit_test(test_refusal_fixed_too),
 		cmocka_unit_test(test_new_defaults),
 		cmocka_unit_test(test_new_values),
