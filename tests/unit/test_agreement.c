@@ -18,7 +18,8 @@
  *   voters elected 3h after its last heartbeat while its lease ran 10h.
  * Both: at most one holder at every step, a holder in the end (the side
  * that agrees elects), and the refusals counted where they happened.
- * - the counters and vg_el_disagreeing on one election, by hand.
+ * - the counters and vg_el_disagreeing on one election, by hand; no
+ *   hand-over to a node that disagrees.
  * - terms: a message with a term at or above 2^63-1 is dropped and
  *   counted, a vote file holding one is refused, and no candidacy reaches
  *   the limit.
@@ -38,6 +39,8 @@
 #include "election.h"
 #include "proto.h"
 #include "statedir.h"
+
+#include "elfix.h"
 
 #define MAXN	5
 #define RING	4096
@@ -710,6 +713,37 @@ test_votes_and_echoes_ignored(void **state)
 	vg_conf_free(c);
 }
 
+/* An active does not hand over, or preempt, to a node that disagrees. */
+static void
+test_no_handover_to_disagreeing(void **state)
+{
+	struct vg_conf *c = parse(EL3_CONF, "n1");
+	struct vg_election el;
+	struct vg_acts acts = { .n = 0 };
+	struct vg_msg m;
+	vg_ns now = T0;
+	uint16_t to = 0;
+
+	(void)state;
+	vg_el_init(&el, c, 0, 0, 1, now);
+	el_elect(&el, &now);
+	/* n2 (the better standby) now runs another file */
+	now += H;
+	m = el_msg(2, VG_MSG_HEARTBEAT, 0, el.term, VG_ST_STANDBY);
+	m.config_digest ^= 0x10;
+	vg_el_input(&el, &m, VG_NS_NEVER, now, &acts);
+	m = el_msg(3, VG_MSG_HEARTBEAT, 0, el.term, VG_ST_STANDBY);
+	vg_el_input(&el, &m, VG_NS_NEVER, now, &acts);
+	assert_int_equal(vg_el_handover_check(&el, 2, now, &to),
+	    VG_HO_DISAGREES);
+	assert_non_null(strstr(vg_handover_err_text(VG_HO_DISAGREES),
+	    "configuration"));
+	assert_int_equal(vg_el_handover_check(&el, 0, now, &to), VG_HO_OK);
+	assert_int_equal(to, 3);
+	assert_int_equal(vg_el_disagreeing(&el, now), 1);
+	vg_conf_free(c);
+}
+
 /* ---- terms that would wrap */
 
 static void
@@ -819,6 +853,7 @@ main(void)
 		cmocka_unit_test(test_mixed_dead_time),
 		cmocka_unit_test(test_counters),
 		cmocka_unit_test(test_votes_and_echoes_ignored),
+		cmocka_unit_test(test_no_handover_to_disagreeing),
 		cmocka_unit_test(test_term_limit_message),
 		cmocka_unit_test(test_term_limit_vote_file),
 	};
