@@ -35,6 +35,7 @@ static struct vg_net_rx	rx_batch;
 static struct vg_net_tx	tx_batch;
 
 static void	run_acts(struct vg_agent *, struct vg_acts *, vg_ns);
+static void	size_sndbuf(struct vg_agent *);
 static void	schedule(struct vg_agent *);
 static int	reload(struct vg_agent *, struct vg_errs *, char *, size_t);
 
@@ -361,19 +362,22 @@ peer_event(struct vg_agent *a, struct vg_peer *p, enum vg_peer_event ev,
  * of an interval late.
  */
 static void
-arm(int tfd, vg_ns at)
+arm(struct vg_agent *a, vg_ns at)
 {
 	struct itimerspec its;
 
-	memset(&its, 0, sizeof(its));
 	if (at == VG_NS_NEVER)
 		at = vg_now() + 3600 * VG_NS_PER_S;	/* re-armed long before */
 	if (at <= 0)
 		at = 1;			/* 0 would disarm it */
+	if (at == a->tfd_at)
+		return;		/* armed for it already: no system call */
+	memset(&its, 0, sizeof(its));
 	its.it_value.tv_sec = (time_t)(at / VG_NS_PER_S);
 	its.it_value.tv_nsec = (long)(at % VG_NS_PER_S);
-	if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL) == -1)
+	if (timerfd_settime(a->tfd, TFD_TIMER_ABSTIME, &its, NULL) == -1)
 		fatal("timerfd_settime");
+	a->tfd_at = at;
 }
 
 static void
@@ -390,7 +394,7 @@ schedule(struct vg_agent *a)
 	if ((d = vg_el_deadline(&a->el, now)) < next)
 		next = d;
 	a->timer_due = next;
-	arm(a->tfd, next > now ? next : now);
+	arm(a, next > now ? next : now);
 }
 
 static void
@@ -438,15 +442,14 @@ static void
 timer_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct vg_agent *a = w->data;
-	uint64_t expired;
-	vg_ns now;
+	vg_ns now = vg_now();
 
 	(void)loop;
 	(void)revents;
-	if (read(a->tfd, &expired, sizeof(expired)) == -1 && errno != EAGAIN)
-		log_warn("timerfd");
-	now = vg_now();
-	if (a->timer_due != VG_NS_NEVER)
+	/* no read of the expiry count: schedule() below arms it again, and
+	 * timerfd_settime clears the count (the fd is no longer readable) */
+	a->tfd_at = 0;
+	if (a->timer_due != VG_NS_NEVER && now >= a->timer_due)
 		vg_hist_add(&a->stats.wakeup, now - a->timer_due);
 	run_deadlines(a, now);
 	schedule(a);
@@ -745,6 +748,7 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 	vg_reload_swap(&r, &a->conf, &a->auth, &a->peers);	/* rx shares */
 	nc = a->conf;
 	a->self = &nc->nodes[nc->self];
+	size_sndbuf(a);
 	vg_el_reconf(&a->el, nc, now);
 	vg_hooks_set_conf(a->hooks, nc);
 	vg_tracks_free(a->tracks);	/* they start again, innocent */
@@ -829,6 +833,25 @@ load_key(struct vg_agent *a)
 	if (vg_auth_load_key(&a->auth, a->conf->auth_key_file, err,
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
+}
+
+/* Room in the socket's send buffer for every peer's unresolved queue
+ * (net.h): a peer down on the link must cost its own datagrams only. */
+static void
+size_sndbuf(struct vg_agent *a)
+{
+	size_t want = vg_net_sndbuf_for(a->peers.n, vg_net_unres_qlen()), got;
+
+	if (vg_net_set_sndbuf(a->sock, want, &got) == -1)
+		log_warn("send buffer of %zu bytes", want);
+	else if (got < want)
+		log_warnx("send buffer: %zu bytes wanted for %zu peers, the "
+		    "kernel gave %zu (without CAP_NET_ADMIN it stops at "
+		    "net.core.wmem_max): peers down on the link may delay "
+		    "heartbeats to live ones", want, a->peers.n, got);
+	else
+		log_debug("send buffer %zu bytes for %zu peers", got,
+		    a->peers.n);
 }
 
 static void
@@ -999,6 +1022,7 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 	a->rxb = &rx_batch;
 	a->tx = &tx_batch;
+	size_sndbuf(a);
 
 	/* Before anything is sent: no VIP of ours may be left on a link. */
 	if ((a->nl = vg_nl_open(RTMGRP_LINK, err, sizeof(err))) == NULL)
