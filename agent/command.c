@@ -162,7 +162,7 @@ vg_cmd_reloaded(struct vg_agent *a, const struct vg_ctl_caller *caller,
 	if (errs == NULL) {
 		audit(a, caller, "reload", "applied");
 		return message("%s reloaded (digest %08x)", a->conf->path,
-		    a->conf->digest);
+		    a->conf->digest);	/* the safety digest cannot change */
 	}
 	audit(a, caller, "reload", err);
 	r = failure(err);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "proto.h"
 #include "statedir.h"
 
 /* A rename or unlink is durable once its directory is. */
@@ -177,10 +178,21 @@ vg_statedir_read_vote(const char *dir, uint64_t *term, uint16_t *voted_for,
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
-	if (n <= 0 || sscanf(buf, "%llu %u", &t, &v) != 2 || v > 65535) {
+	/* digits only (sscanf's %llu takes "-1" and saturates an overflow) */
+	if (n <= 0 || strspn(buf, "0123456789") == 0 ||
+	    buf[strspn(buf, "0123456789")] != ' ' ||
+	    sscanf(buf, "%llu %u", &t, &v) != 2 || v > 65535 ||
+	    strspn(buf, "0123456789") > 19) {
 		/* a vote must never be forgotten: refuse to guess */
 		snprintf(err, errlen, "%s is corrupt; it holds this node's "
 		    "term and vote, which must never go back", path);
+		return -1;
+	}
+	if (t >= VG_TERM_LIMIT) {
+		/* the next term would wrap: no node counts this high */
+		snprintf(err, errlen, "%s holds term %llu, at or above 2^63-1: "
+		    "corrupt; refusing to start (a term must never go back or "
+		    "wrap)", path, t);
 		return -1;
 	}
 	*term = t;

@@ -112,7 +112,9 @@ send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
 	/* RELEASE and TRANSFER name a successor there; the rest our active */
 	if (m->type != VG_MSG_RELEASE && m->type != VG_MSG_TRANSFER)
 		m->active = a->el.active_id;
-	m->config_digest = a->conf->digest;
+	/* what the election's agreement rule compares, and which part */
+	m->config_digest = a->conf->safety_digest;
+	m->digest_parts = vg_conf_parts_hint(a->conf);
 	m->seq = vg_peer_next_seq(p, now);
 	if ((len = vg_proto_encode(m, buf, VG_NET_BUF)) == 0)
 		fatalx("cannot encode a %s", vg_msg_type_name(m->type));
@@ -305,6 +307,23 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 
 /* ---- timers: one libev timer, armed for the earliest deadline */
 
+/* A peer's safety digest is not ours: say which parts differ, if its hint
+ * tells, and what that costs. */
+static void
+disagree_log(struct vg_agent *a, const struct vg_peer *p, const char *verb)
+{
+	char parts[64];
+
+	log_peer(VG_LOG_WARNING, p->name, "peer %s %s safety digest %08x, this "
+	    "node %08x: the configurations differ (%s); its votes and echoes "
+	    "are not counted until they agree", p->name, verb,
+	    p->last.config_digest, a->conf->safety_digest,
+	    vg_conf_parts_str(vg_conf_parts_differ(a->conf,
+	    p->last.digest_parts), parts, sizeof(parts)));
+	vg_agent_event(a, VG_EV_PEER, "peer %s: configuration differs (%s)",
+	    p->name, parts);
+}
+
 static void
 peer_event(struct vg_agent *a, struct vg_peer *p, enum vg_peer_event ev,
     vg_ns now)
@@ -314,10 +333,8 @@ peer_event(struct vg_agent *a, struct vg_peer *p, enum vg_peer_event ev,
 		log_peer(VG_LOG_INFO, p->name, "peer %s (id %u) is up", p->name,
 		    p->id);
 		vg_agent_event(a, VG_EV_PEER, "peer %s is up", p->name);
-		if (p->last.config_digest != a->conf->digest)
-			log_warnx("peer %s has config digest %08x, this node "
-			    "%08x: the configurations differ", p->name,
-			    p->last.config_digest, a->conf->digest);
+		if (p->last.config_digest != a->conf->safety_digest)
+			disagree_log(a, p, "has");
 		break;
 	case VG_PEER_EV_DOWN:
 		log_peer(VG_LOG_INFO, p->name, "peer %s (id %u) is dead: silent "
@@ -496,16 +513,22 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 	log_debug("rx %s from %s seq %llu term %llu",
 	    vg_msg_type_name(r.msg.type), r.peer->name,
 	    (unsigned long long)r.msg.seq, (unsigned long long)r.msg.term);
+	/* never seen: its "up" says whether it disagrees */
 	digest = r.peer->ever_seen ? r.peer->last.config_digest :
-	    a->conf->digest;
+	    r.msg.config_digest;
 	peer_event(a, r.peer, vg_peer_heard(r.peer, &r.msg, r.gap, now,
 	    a->conf->dead_time), now);
-	if (r.peer->last.config_digest != digest &&
-	    r.peer->last.config_digest != a->conf->digest)
-		log_peer(VG_LOG_WARNING, r.peer->name, "peer %s now has "
-		    "config digest %08x, this node %08x: the "
-		    "configurations differ", r.peer->name,
-		    r.peer->last.config_digest, a->conf->digest);
+	if (r.peer->last.config_digest != digest) {
+		if (r.peer->last.config_digest != a->conf->safety_digest)
+			disagree_log(a, r.peer, "now has");
+		else {
+			log_peer(VG_LOG_INFO, r.peer->name, "peer %s agrees "
+			    "again (safety digest %08x)", r.peer->name,
+			    a->conf->safety_digest);
+			vg_agent_event(a, VG_EV_PEER, "peer %s: configuration "
+			    "agrees", r.peer->name);
+		}
+	}
 	update_rtt(a);
 	vg_el_input(&a->el, &r.msg, vg_peer_sent_at(r.peer, r.msg.echo_seq),
 	    now, &acts);
@@ -692,8 +715,9 @@ sig_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	if (reload(a, &errs, err, sizeof(err)) == -1)
 		log_warnx("SIGHUP: %s", err);
 	else
-		log_info("SIGHUP: %s reloaded (digest %08x)", a->conf->path,
-		    a->conf->digest);
+		log_info("SIGHUP: %s reloaded (digest %08x, safety digest "
+		    "%08x)", a->conf->path, a->conf->digest,
+		    a->conf->safety_digest);
 }
 
 /* ---- reload: prepare (reload.c), then commit here: pointer swaps */

@@ -84,7 +84,8 @@ def hb_fields(t, st, sender, target, **over):
              priority=p.get("priority") or 1, term=p.get("term") or 0,
              incarnation=p["incarnation"], seq=1, echo_seq=0,
              active=p.get("active") or 0,
-             config_digest=int(st["cluster"]["digest"], 16))
+             config_digest=int(st["cluster"]["safety_digest"], 16),
+             reserved=vgwire.parts_hint(st["cluster"]["safety_parts"]))
     f.update(over)
     return f
 
@@ -122,7 +123,12 @@ def test_all_alive_within_1s(shared3):
 
     digests = {name: st["cluster"]["digest"] for name, st in sts.items()}
     assert len(set(digests.values())) == 1, "config digests differ: %s" % digests
-    digest = digests["n1"]
+    # the wire carries the safety digest (membership, votes, timing)
+    safety = {name: (st["cluster"]["safety_digest"],
+                     st["cluster"]["safety_parts"]) for name, st in sts.items()}
+    assert len(set(repr(v) for v in safety.values())) == 1, safety
+    digest = safety["n1"][0]
+    assert sorted(safety["n1"][1]) == ["membership", "timing", "votes"], safety
     nodes = {n.name: n for n in t.topo.cluster_nodes}
     for name, st in sts.items():
         me = nodes[name]
@@ -145,7 +151,10 @@ def test_all_alive_within_1s(shared3):
             want = {"id": pn.id, "address": pn.address, "port": t.topo.port,
                     "role": "node", "votes": 1, "alive": True,
                     "priority": pn.priority, "config_digest": digest,
-                    "digest_match": True,
+                    "digest_match": True, "agrees": True,
+                    "disagree_since_ms": None, "digest_differs": None,
+                    "echoes_ignored": 0, "votes_ignored": 0,
+                    "requests_refused": 0,
                     "incarnation": sts[pname]["node"]["incarnation"]}
             d = json_cmp(p, want)
             assert d is None, "%s's peer %s: %s\n%s" % (name, pname, d, p)
@@ -185,7 +194,8 @@ def test_wire_capture_matches_crafter(shared3):
     pkts = res["packets"]
     assert len(pkts) >= 2, "captured %d packets n2 -> n1 in 2 s" % len(pkts)
     st1, st2 = t.status("n1"), t.status("n2")
-    digest = int(st1["cluster"]["digest"], 16)
+    digest = int(st1["cluster"]["safety_digest"], 16)
+    parts = vgwire.parts_hint(st1["cluster"]["safety_parts"])
     seqs = []
     for c in pkts:
         raw = bytes.fromhex(c["payload"])
@@ -196,7 +206,7 @@ def test_wire_capture_matches_crafter(shared3):
         assert vgwire.mac_ok(t.key, raw), "MAC does not verify: %s" % f
         d = json_cmp(f, {"magic": vgwire.MAGIC, "version": 1, "length": 78,
                          "cluster_id": t.topo.cluster_id, "sender": 2,
-                         "target": 1, "reserved": 0,
+                         "target": 1, "reserved": parts,
                          "incarnation": st2["node"]["incarnation"],
                          "config_digest": digest})
         assert d is None, "captured heartbeat: %s\n%s" % (d, f)

@@ -531,7 +531,7 @@ agent_send(struct sim *s, int i, int j, uint8_t type, uint16_t flags,
 	/* as vigild: RELEASE and TRANSFER name the successor there */
 	m.active = type == VG_MSG_RELEASE || type == VG_MSG_TRANSFER ?
 	    successor : d->el.active_id;
-	m.config_digest = d->conf->digest;
+	m.config_digest = d->conf->safety_digest;
 	if (type == VG_MSG_HEARTBEAT) {
 		m.echo_seq = vg_el_echo(&d->el, (uint16_t)id_of(j),
 		    vg_peer_echo_seq(p));
@@ -781,7 +781,7 @@ node_crash(struct sim *s, int i, int keeper_lives)
 		m.term = term;
 		m.incarnation = d->inc;
 		m.seq = KEEPER_SEQ + ++k->seq;
-		m.config_digest = d->conf->digest;
+		m.config_digest = d->conf->safety_digest;
 		net_send(s, i, j, &m);
 	}
 }
@@ -2059,6 +2059,9 @@ static const char conf3_text[] =
 	"  { id = 3; name = \"n3\"; address = \"192.0.2.3\"; priority = 80; }\n"
 	");\n";
 
+/* the safety digest of the last conf3/conf_n: what one_msg carries */
+static uint32_t one_digest;
+
 static struct vg_conf *
 conf3(const char *self)
 {
@@ -2069,6 +2072,7 @@ conf3(const char *self)
 	c = vg_conf_parse(conf3_text, "one.conf", self, &errs);
 	if (c == NULL)
 		fail_msg("config: %s", errs.n ? errs.msg[0] : "?");
+	one_digest = c->safety_digest;
 	return c;
 }
 
@@ -2089,6 +2093,7 @@ one_msg(uint8_t type, uint16_t from, uint16_t to, uint8_t state,
 	m.incarnation = inc;
 	m.seq = seq;
 	m.active = active;
+	m.config_digest = one_digest;
 	return m;
 }
 
@@ -2265,6 +2270,7 @@ conf_n(int n, int self_votes)
 	c = vg_conf_parse(text, "big.conf", "n1", &errs);
 	if (c == NULL)
 		fail_msg("config: %s", errs.n ? errs.msg[0] : "?");
+	one_digest = c->safety_digest;
 	return c;
 }
 
