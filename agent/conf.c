@@ -8,13 +8,16 @@
 #include <ctype.h>
 #include <errno.h>
 #include <libconfig.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
+#include "trust.h"
 
 struct parse {
 	const char		*file;
@@ -1422,6 +1425,48 @@ vg_conf_parse(const char *text, const char *filename, const char *self,
 	return p.conf;
 }
 
+/*
+ * What vigild reads or runs as root must be the administrator's alone
+ * (trust.h): the file itself, its key, its scripts, the directories of its
+ * state.  Only for a file on disk: vg_conf_parse (the tests, the fuzzer)
+ * judges text.
+ */
+static int
+check_trust(const struct vg_conf *c, struct vg_errs *errs)
+{
+	const struct { const char *what, *path; } f[] = {
+		{ "auth_key_file", c->auth_key_file },
+		{ "state_dir", c->state_dir },
+		{ "state_file", c->state_file },
+		{ "notify", c->hooks.notify },
+		{ "notify_active", c->hooks.notify_active },
+		{ "notify_standby", c->hooks.notify_standby },
+		{ "notify_fault", c->hooks.notify_fault },
+		{ "notify_maintenance", c->hooks.notify_maintenance },
+	};
+	char why[PATH_MAX + 64], real[PATH_MAX], cmd[PATH_MAX];
+	uid_t self = geteuid();
+	size_t n0 = errs->n, i;
+
+	if (realpath(c->path, real) == NULL ||
+	    vg_trust_path(real, self, why, sizeof(why)) == -1)
+		vg_errs_add(errs, c->path, 0, "the configuration is not "
+		    "trusted: %s", realpath(c->path, real) == NULL ?
+		    strerror(errno) : why);
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].path[0] != '\0' &&
+		    vg_trust_path(f[i].path, self, why, sizeof(why)) == -1)
+			vg_errs_add(errs, c->path, 0, "%s %s is not trusted: %s",
+			    f[i].what, f[i].path, why);
+	for (i = 0; i < c->n_tracks; i++)
+		if (vg_trust_command_path(c->tracks[i].command, cmd,
+		    sizeof(cmd)) &&
+		    vg_trust_path(cmd, self, why, sizeof(why)) == -1)
+			vg_errs_add(errs, c->path, c->tracks[i].line, "track %s: "
+			    "%s is not trusted: %s", c->tracks[i].name, cmd, why);
+	return errs->n > n0 ? -1 : 0;
+}
+
 struct vg_conf *
 vg_conf_load(const char *path, const char *self, struct vg_errs *errs)
 {
@@ -1460,5 +1505,9 @@ vg_conf_load(const char *path, const char *self, struct vg_errs *errs)
 	}
 	c = vg_conf_parse(text, path, self, errs);
 	free(text);
+	if (c != NULL && check_trust(c, errs) == -1) {
+		vg_conf_free(c);
+		return NULL;
+	}
 	return c;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "reload.h"
 
 int
@@ -24,8 +25,11 @@ vg_reload_prepare(struct vg_reload *r, const struct vg_conf *cur,
 	/* what every node must agree on, and what needs a restart */
 	if (vg_conf_reload_refusal(cur, r->conf, err, errlen) == -1)
 		goto refuse;
-	if (r->conf->auth == VG_AUTH_NONE)
+	if (r->conf->auth == VG_AUTH_NONE) {
+		log_warnx("reload: auth = \"none\": heartbeats and votes are "
+		    "not authenticated; for a lab only");
 		vg_auth_set_none(&r->auth);
+	}
 	else if (vg_auth_load_key(&r->auth, r->conf->auth_key_file, err,
 	    errlen) == -1)
 		goto refuse;

@@ -14,6 +14,7 @@
 
 #include "proto.h"
 #include "statedir.h"
+#include "trust.h"
 
 /* A rename or unlink is durable once its directory is. */
 static void
@@ -30,7 +31,7 @@ fsync_dir(const char *dir)
 int
 vg_statedir_prepare(const char *dir, char *err, size_t errlen)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[PATH_MAX + 64];
 	size_t i, len = strlen(dir);
 	struct stat st;
 
@@ -54,6 +55,11 @@ vg_statedir_prepare(const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "state_dir %s is not a directory", dir);
 		return -1;
 	}
+	/* whoever may write here could plant a link to any root file */
+	if (vg_trust_path(dir, geteuid(), why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: not trusted: %s", dir, why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -65,7 +71,8 @@ vg_statedir_lock(const char *dir, char *err, size_t errlen)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/lock", dir);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1) {
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd == -1) {
 		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -98,7 +105,8 @@ vg_statedir_write(const char *dir, const char *name, const char *data,
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0640);
 	if (fd == -1) {
 		snprintf(err, errlen, "open %s: %s", tmp, strerror(errno));
 		return -1;
@@ -129,7 +137,7 @@ vg_statedir_next_incarnation(const char *dir, int64_t realtime_ms,
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/incarnation", dir);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
 		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
 		buf[n > 0 ? n : 0] = '\0';
@@ -169,7 +177,7 @@ vg_statedir_read_vote(const char *dir, uint64_t *term, uint16_t *voted_for,
 	*term = 0;
 	*voted_for = 0;
 	snprintf(path, sizeof(path), "%s/vote", dir);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		if (errno == ENOENT)
 			return 0;
 		snprintf(err, errlen, "open %s: %s", path, strerror(errno));

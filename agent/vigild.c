@@ -983,6 +983,11 @@ main(int argc, char *argv[])
 			return 1;
 		}
 		vg_auth_wipe(&a->auth);
+		if (c->auth == VG_AUTH_NONE)
+			fprintf(stderr, "%s: warning: auth = \"none\": anyone "
+			    "who can send to port %u can vote, take the VIPs "
+			    "or hold them off; for a lab only\n", path,
+			    c->nodes[c->self].port);
 		vg_conf_free(c);
 		printf("configuration OK\n");
 		return 0;
