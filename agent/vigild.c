@@ -729,6 +729,7 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 	struct vg_conf *nc;
 	vg_ns now = vg_now();
 	size_t i;
+	int new_key;
 
 	/* systemd hears of every reload, through SIGHUP or the ctl socket */
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
@@ -744,6 +745,9 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 		notify_status(a);
 		return -1;
 	}
+	/* a new key: the keeper signs its RELEASE with the key it was
+	 * forked with, which the peers would drop; a new one takes over */
+	new_key = !vg_auth_same(&a->auth, &r.auth);
 	/* the commit: nothing below can fail; peers keep what was heard */
 	vg_reload_swap(&r, &a->conf, &a->auth, &a->peers);	/* rx shares */
 	nc = a->conf;
@@ -760,7 +764,8 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 	vg_control_set_groups(a->ctl, nc->ctl.operator_group,
 	    nc->ctl.admin_group);
 	log_set_level(nc->log.level);
-	vg_hold_reconf(a->hold, nc, r.vips_changed, r.gone, r.n_gone);
+	vg_hold_reconf(a->hold, nc, r.vips_changed || new_key, r.gone,
+	    r.n_gone);
 	if (r.vips_changed)
 		(void)vg_link_query(a->nl, nc->links, nc->n_links, a->link_down,
 		    sizeof(a->link_down));
@@ -768,7 +773,8 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 	a->reloads++;
 	vg_agent_event(a, VG_EV_CONFIG, "reloaded: digest %08x, %zu nodes, "
 	    "%zu VIPs%s", nc->digest, nc->n_nodes, nc->n_vips, r.vips_changed ?
-	    " (VIPs changed: keeper handed over)" : "");
+	    " (VIPs changed: keeper handed over)" : new_key ?
+	    " (new key: keeper handed over)" : "");
 	vg_reload_done(&r);		/* the old config, key and peers */
 	schedule(a);
 	sd_notify(0, "READY=1");
