@@ -1202,6 +1202,11 @@ vg_conf_fixed_changed(const struct vg_conf *o, const struct vg_conf *n)
 		return "state_dir";
 	if (strcmp(o->ctl.socket, n->ctl.socket) != 0)
 		return "ctl.socket";
+	/* the socket's group was set at start; without CAP_CHOWN (dropped
+	 * after set-up) it cannot follow, and roles by the new group on a
+	 * socket of the old one would be half a change */
+	if (strcmp(o->ctl.operator_group, n->ctl.operator_group) != 0)
+		return "ctl.operator_group";
 	if (o->cluster_id != n->cluster_id)
 		return "the cluster id";
 	return NULL;

@@ -7,7 +7,7 @@
  *   changed interface, a changed vip_lifetime are not the same.
  * - vg_conf_vips_gone: exactly the VIPs that left.
  * - vg_conf_fixed_changed: this node's id, address, port, state_dir,
- *   ctl.socket and the cluster id need a restart; a priority or a new peer
+ *   ctl.socket, ctl.operator_group and the cluster id need a restart; a priority or a new peer
  *   does not.
  * - vg_conf_reload_refusal: every safety-relevant change (timing, a node
  *   added, removed, moved or renamed, votes, roles, quorum) is refused,
@@ -346,6 +346,12 @@ test_fixed_paths_and_cluster(void **state)
 	expect_fixed(&base, &s, "ctl.socket");
 	s.tail = "cluster_id = 77;\n";
 	expect_fixed(&base, &s, "the cluster id");
+	/* the socket's group cannot follow without CAP_CHOWN */
+	s.tail = "ctl = { operator_group = \"staff\"; };\n";
+	expect_fixed(&base, &s, "ctl.operator_group");
+	/* the admin group is the agent's own mapping: it may change */
+	s.tail = "ctl = { admin_group = \"adm\"; };\n";
+	expect_fixed(&base, &s, NULL);
 	/* the default state_dir spelled out is no change */
 	s.tail = "state_dir = \"/var/lib/vigil\";\n";
 	expect_fixed(&base, &s, NULL);
@@ -389,7 +395,7 @@ test_not_fixed(void **state)
 	    "notify = \"/bin/true\";\nstate_file = \"/run/vigil/st\";\n"
 	    "vips = ( { address = \"198.51.100.1\"; interface = \"eth0\"; } );\n"
 	    "track = ( { name = \"t\"; command = \"true\"; } );\n"
-	    "ctl = { operator_group = \"wheel\"; };\n";
+	    "ctl = { admin_group = \"wheel\"; };\n";
 	expect_fixed(&base, &s, NULL);
 }
 
