@@ -325,6 +325,9 @@ vg_metrics_export_start(struct ev_loop *loop, struct vg_agent *a, char *err,
 		    0, NULL, NULL, answer, x,
 		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+		    /* one source cannot hold every connection open: 20
+		     * half-open ones blocked real scrapes for good */
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)4,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)5,
 		    MHD_OPTION_END);
 		if (x->mhd == NULL || (info = MHD_get_daemon_info(x->mhd,
