@@ -185,6 +185,10 @@ vg_cmd_run(struct vg_agent *a, const struct vg_ctl_request *req,
 	char *text;
 
 	memset(out, 0, sizeof(*out));
+	if (caller->denied != NULL) {
+		audit(a, caller, vg_ctl_cmds[req->cmd].name, caller->denied);
+		return NULL;
+	}
 	switch (req->cmd) {
 	case VG_CTL_STATUS:
 		return vg_status_json(a, now);

@@ -197,7 +197,7 @@ client_request(struct client *c, const char *line, size_t len)
 	struct vg_control *ctl = c->ctl;
 	struct vg_ctl_request req;
 	const struct vg_ctl_cmd_info *ci;
-	char err[256];
+	char err[256], scratch[64];
 	json_object *reply;
 
 	ctl->st.requests++;
@@ -217,6 +217,14 @@ client_request(struct client *c, const char *line, size_t len)
 		log_warnx("ctl: denied %s to pid %d uid %u (%s)", ci->name,
 		    (int)c->caller.pid, (unsigned)c->caller.uid,
 		    vg_ctl_role_name(c->caller.role));
+		/* into the audit list too (the handler records it) */
+		c->caller.denied = err;
+		c->caller.client = c->id;
+		reply = ctl->handler(ctl->arg, &req, &c->caller, scratch,
+		    sizeof(scratch));
+		if (reply != NULL)
+			json_object_put(reply);
+		c->caller.denied = NULL;
 		client_error(c, err);
 		return;
 	}
@@ -331,6 +339,12 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (c->inlen > VG_CTL_MAX_LINE) {
+		/* full of whole lines that wait for their turn: read on once
+		 * client_process has taken them (it starts rio again) */
+		ev_io_stop(c->ctl->loop, &c->rio);
+		return;
+	}
 	n = read(c->fd, c->in + c->inlen, VG_CTL_MAX_LINE + 1 - c->inlen);
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
@@ -342,7 +356,10 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ev_timer_again(c->ctl->loop, &c->idle);
 	c->inlen += (size_t)n;
 	client_process(c);
-	if (c->inlen > VG_CTL_MAX_LINE) {
+	/* too long only if no line ends in it: a client that sends many
+	 * short requests at once (and reads slowly) just waits */
+	if (c->inlen > VG_CTL_MAX_LINE && memchr(c->in, '\n', c->inlen) ==
+	    NULL) {
 		c->ctl->st.overlong++;
 		complain(c->ctl, c, "request line too long; closing");
 		client_error(c, "request line too long (at most 65536 bytes)");

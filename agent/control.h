@@ -21,6 +21,9 @@ struct vg_ctl_caller {
 	enum vg_ctl_role	role;
 	int			subscribe;	/* set by the handler: stream events */
 	int			defer;		/* set by the handler: answer later */
+	/* the request needs a higher role: the handler is called only to
+	 * record it (audit), must return NULL, and the client is refused */
+	const char		*denied;	/* why, or NULL */
 	uint64_t		client;		/* for vg_control_answer */
 };
 

@@ -172,3 +172,63 @@ def test_reader_that_never_reads_is_closed(tmp_path):
     finally:
         errs = t.teardown()
         assert not errs, "teardown: %s" % errs
+
+
+def test_denials_in_the_audit_list(tmp_path):
+    """A request refused for its role is in `vigilctl events` (the audit
+    list), not only in the log: who, what, and why."""
+    staff = grp.getgrnam("staff").gr_gid
+    topo = vgtopo.three_nodes(socket_tmpfs=True, state_tmpfs=True,
+                              ctl_extra='operator_group = "staff";')
+    t = vgtopo.build_topology(topo, tmp_path)
+    try:
+        # an operator (nobody in staff) may not reload
+        p = t.ctl_as("n1", "reload", uid=65534, gid=65534, groups=[staff])
+        assert p.returncode == 1 and "reload needs the admin role" in \
+            p.stderr, (p.returncode, p.stderr)
+        ev = json.loads(run([vgtopo.VIGILCTL, "-s", t.socket("n1"),
+                             "events", "--json"], timeout=5).stdout)
+        texts = [e["text"] for e in ev["events"] if e["kind"] == "ctl"]
+        assert any("uid 65534" in x and "reload: permission denied: "
+                   "reload needs the admin role" in x for x in texts), texts
+    finally:
+        errs = t.teardown()
+        assert not errs, "teardown: %s" % errs
+
+
+def test_pipelined_requests_are_not_too_long(tmp_path):
+    """8000 short requests written at once (120 KiB, twice the line limit)
+    by a client that starts reading only a second later: every one gets
+    its answer, in order, and none is taken for an overlong line.  (Issue
+    12 reported such a close; this run did not reproduce it on the code
+    before the guard in client_read_cb either: it guards the behaviour.)"""
+    import threading
+    t = vgtopo.build_topology(vgtopo.three_nodes(), tmp_path)
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(t.socket("n1"))
+        n = 8000
+        req = b'{"cmd":"nope"}\n' * n
+        w = threading.Thread(target=s.sendall, args=(req,), daemon=True)
+        w.start()
+        time.sleep(1.0)
+        s.settimeout(10.0)
+        buf, lines = b"", []
+        t0 = time.monotonic()
+        while len(lines) < n and time.monotonic() - t0 < 20.0:
+            got = s.recv(1 << 16)
+            if not got:
+                break
+            buf += got
+            *done, buf = buf.split(b"\n")
+            lines += done
+        w.join(timeout=5.0)
+        s.close()
+        assert len(lines) == n, "%d answers of %d; last %r" % (
+            len(lines), n, lines[-1:])
+        bad = [x for x in lines if b"too long" in x]
+        assert not bad, bad[:1]
+        assert all(json.loads(x)["ok"] is False for x in lines[:10])
+    finally:
+        errs = t.teardown()
+        assert not errs, "teardown: %s" % errs
