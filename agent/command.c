@@ -49,10 +49,18 @@ audit(struct vg_agent *a, const struct vg_ctl_caller *who, const char *cmd,
 	    (unsigned)who->uid, (int)who->pid, cmd, outcome);
 }
 
+/* The audit says "failover: ..." itself: not "failover: failover ...". */
 static json_object *
 refuse(struct vg_agent *a, struct vg_ctl_caller *caller, char *err)
 {
-	audit(a, caller, "failover", err);
+	const char *s = err;
+
+	if (strncmp(s, "failover", 8) == 0) {
+		s += 8;
+		s += *s == ':';
+		s += strspn(s, " ");
+	}
+	audit(a, caller, "failover", s);
 	return NULL;
 }
 

@@ -544,7 +544,8 @@ start_candidacy(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 	el->round_end = now + 2 * el->h + el->rtt_worst;
 	el->st.elections_started++;
 	round_reset(el);
-	set_state(el, VG_ST_CANDIDATE, el->transfer_to_me ? "handed over to" :
+	set_state(el, VG_ST_CANDIDATE, el->transfer_to_me ?
+	    "the active handed over to this node" :
 	    el->released && el->released_by != el->self_id ?
 	    "the active released" : "no active heard", acts);
 	if (el->transfer_to_me) {

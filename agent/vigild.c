@@ -502,7 +502,9 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 {
 	struct vg_rx_result r;
 	struct vg_acts acts = { .n = 0 };
+	const struct vg_conf_node *node;
 	uint32_t digest;
+	uint16_t was;
 
 	a->stats.rx_packets++;
 	vg_rx_input(&a->rx, buf, n, trunc || n > VG_MAX_PKT, src, srclen, &r);
@@ -530,9 +532,16 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 		}
 	}
 	update_rtt(a);
+	was = a->el.active_id;
 	vg_el_input(&a->el, &r.msg, vg_peer_sent_at(r.peer, r.msg.echo_seq),
 	    now, &acts);
 	run_acts(a, &acts, now);
+	/* on a standby too, the events say who became active */
+	if (a->el.active_id != was && a->el.active_id != 0 &&
+	    a->el.active_id != a->self->id &&
+	    (node = vg_conf_node_by_id(a->conf, a->el.active_id)) != NULL)
+		vg_agent_event(a, VG_EV_ELECTION, "%s is active (term %llu)",
+		    node->name, (unsigned long long)a->el.term);
 }
 
 /*

@@ -273,7 +273,7 @@ def test_failover_to_each_node(fo3_make):
             dead, p.returncode, p.stderr))
     vips.assert_stayed([cur], tr, what="the VIP during refused failovers")
     ctl_ev = event_texts(t, cur, "ctl")
-    assert any("failover: failover refused: the target has not been heard"
+    assert any("failover: refused: the target has not been heard"
                in x for x in ctl_ev), ctl_ev[-5:]
     # with two of three alive the plain `failover` still works, via the
     # remaining standby
