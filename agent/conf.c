@@ -521,7 +521,7 @@ static void
 parse_ctl(struct parse *p, const config_setting_t *root)
 {
 	static const char *const known[] = { "socket", "operator_group",
-	    "admin_group", NULL };
+	    "admin_group", "viewers", NULL };
 	const config_setting_t *g = get_group(p, root, "ctl", CONFIG_TYPE_GROUP);
 
 	if (g == NULL)
@@ -532,6 +532,7 @@ parse_ctl(struct parse *p, const config_setting_t *root)
 	    sizeof(p->conf->ctl.operator_group));
 	get_str(p, g, "admin_group", p->conf->ctl.admin_group,
 	    sizeof(p->conf->ctl.admin_group));
+	get_bool(p, g, "viewers", &p->conf->ctl.viewers);
 }
 
 static void

@@ -138,6 +138,7 @@ struct vg_conf {
 		char		socket[VG_SOCK_PATH_MAX];
 		char		operator_group[VG_NAME_MAX];
 		char		admin_group[VG_NAME_MAX];
+		int		viewers;	/* socket 0666: anyone may view */
 	} ctl;
 	struct {
 		enum vg_log_level	level;

@@ -576,6 +576,17 @@ vg_control_close(struct vg_control *ctl)
 	free(ctl);
 }
 
+int
+vg_control_set_viewers(struct vg_control *ctl, int anyone)
+{
+	/* the agent owns the file: no capability needed */
+	if (chmod(ctl->path, anyone ? 0666 : 0660) == -1) {
+		log_warn("ctl: chmod %s", ctl->path);
+		return -1;
+	}
+	return 0;
+}
+
 void
 vg_control_set_groups(struct vg_control *ctl, const char *operator,
     const char *admin)

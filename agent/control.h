@@ -44,6 +44,9 @@ struct vg_control *vg_control_open(struct ev_loop *, const char *path,
 		    size_t errlen);
 void		 vg_control_close(struct vg_control *);
 /* Group names of the operator and admin roles ("" or unknown: none). */
+/* The socket's mode: 0666 when anyone may view (status, events, metrics:
+ * the roles still guard the rest), else 0660.  0, or -1 (logged). */
+int		 vg_control_set_viewers(struct vg_control *, int anyone);
 void		 vg_control_set_groups(struct vg_control *, const char *operator,
 		    const char *admin);
 /* The deferred answer to a client's request (it may have gone: then 0). */

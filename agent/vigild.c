@@ -772,6 +772,7 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 		log_warnx("reload: %s; metrics not exported", err);
 	vg_control_set_groups(a->ctl, nc->ctl.operator_group,
 	    nc->ctl.admin_group);
+	(void)vg_control_set_viewers(a->ctl, nc->ctl.viewers);
 	log_set_level(nc->log.level);
 	vg_hold_reconf(a->hold, nc, r.vips_changed || new_key, r.gone,
 	    r.n_gone);
@@ -1067,6 +1068,7 @@ main(int argc, char *argv[])
 	if (a->ctl == NULL)
 		fatalx("%s", err);
 	vg_control_set_groups(a->ctl, c->ctl.operator_group, c->ctl.admin_group);
+	(void)vg_control_set_viewers(a->ctl, c->ctl.viewers);
 	a->export = vg_metrics_export_start(a->loop, a, err, sizeof(err));
 	if (a->export == NULL && (c->metrics.listen[0] || c->metrics.textfile[0]))
 		fatalx("%s", err);

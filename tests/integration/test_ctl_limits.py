@@ -11,6 +11,7 @@ import json
 import os
 import select
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -229,6 +230,34 @@ def test_pipelined_requests_are_not_too_long(tmp_path):
         bad = [x for x in lines if b"too long" in x]
         assert not bad, bad[:1]
         assert all(json.loads(x)["ok"] is False for x in lines[:10])
+    finally:
+        errs = t.teardown()
+        assert not errs, "teardown: %s" % errs
+
+
+def test_viewers_reach_the_socket(tmp_path):
+    """ctl.viewers = true makes the socket 0666 (issue 12: the viewer role
+    could not be reached with the shipped 0660): nobody, in no group, may
+    run status but not failover; a reload back to false makes it 0660."""
+    topo = vgtopo.three_nodes(socket_tmpfs=True, state_tmpfs=True,
+                              ctl_extra='operator_group = "staff"; '
+                              'viewers = true;')
+    t = vgtopo.build_topology(topo, tmp_path)
+    try:
+        sock = t.socket("n1")
+        assert stat.S_IMODE(os.stat(sock).st_mode) == 0o666
+        p = t.ctl_as("n1", "status", "--json")
+        assert p.returncode == 0, (p.returncode, p.stderr)
+        assert json.loads(p.stdout)["node"]["name"] == "n1"
+        p = t.ctl_as("n1", "failover")
+        assert p.returncode == 1 and "needs the operator role" in p.stderr, (
+            p.returncode, p.stderr)
+        t.topo.ctl_extra = 'operator_group = "staff";'
+        t.write_config("n1")
+        t.ctl("n1", "reload")
+        assert stat.S_IMODE(os.stat(sock).st_mode) == 0o660
+        p = t.ctl_as("n1", "status", "--json")
+        assert p.returncode == 3, (p.returncode, p.stderr)
     finally:
         errs = t.teardown()
         assert not errs, "teardown: %s" % errs
