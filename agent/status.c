@@ -6,8 +6,10 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "agent.h"
+#include "net.h"
 
 static json_object *
 ms_or_null(vg_ns v, int valid)
@@ -201,6 +203,42 @@ realtime_json(const struct vg_rt *rt)
 	return o;
 }
 
+/* Who sent what was dropped before (or at) the HMAC, most recent first. */
+static json_object *
+sources_json(const struct vg_rx *rx)
+{
+	json_object *arr = json_object_new_array(), *o;
+	const struct vg_rx_source *s, *order[VG_RX_SOURCES];
+	char addr[INET6_ADDRSTRLEN + 16], *colon;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < VG_RX_SOURCES; i++) {
+		if (rx->src[i].addrlen == 0)
+			continue;
+		for (j = n; j > 0 && order[j - 1]->stamp < rx->src[i].stamp; j--)
+			order[j] = order[j - 1];
+		order[j] = &rx->src[i];
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		s = order[i];
+		vg_sockaddr_fmt((const struct sockaddr *)&s->addr, addr,
+		    sizeof(addr));
+		/* by address: the port of the last one says little */
+		if ((colon = strrchr(addr, ':')) != NULL)
+			*colon = '\0';
+		o = json_object_new_object();
+		json_object_object_add(o, "address",
+		    json_object_new_string(addr));
+		json_object_object_add(o, "drops",
+		    json_object_new_int64((int64_t)s->drops));
+		json_object_object_add(o, "last",
+		    json_object_new_string(vg_drop_name(s->last)));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 /* the loop's own timeliness: percentiles are for metrics; here the worst */
 static json_object *
 loop_json(const struct vg_agent *a)
@@ -302,6 +340,7 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 		json_object_array_add(peers, peer_json(a, &a->peers.p[i], now));
 	json_object_object_add(r, "peers", peers);
 	json_object_object_add(r, "drops", drops_json(a->rx.drops));
+	json_object_object_add(r, "drop_sources", sources_json(&a->rx));
 	for (i = 0; i < c->n_vips; i++) {
 		json_object *v = json_object_new_object();
 

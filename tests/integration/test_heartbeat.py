@@ -279,10 +279,11 @@ def _case_stale_incarnation(t, st):
 
 CASES = [
     # id, builder, drop reason, counted against peer n2 too (rx.c knows the
-    # sender from the address check on; the cluster check comes before)
+    # sender once its address is n2's; the cluster check comes before, and
+    # a foreign address is a stranger's: counted against its source)
     ("wrong_key", _case_wrong_key, "auth", True),
     ("wrong_cluster", _case_wrong_cluster, "cluster", False),
-    ("foreign_address", _case_foreign_address, "address", True),
+    ("foreign_address", _case_foreign_address, "address", False),
     ("replay_seq1", _case_replay_seq1, "replay", True),
     ("replay_captured", _case_replay_captured, "replay", True),
     ("stale_incarnation", _case_stale_incarnation, "stale_incarnation", True),
@@ -306,6 +307,14 @@ def test_crafted_packet_dropped(shared3, case, build, reason, per_peer):
                            % (case, len(packets), src, len(packets), reason,
                               {k: v for k, v in delta.items() if v}))
     pb, pa = peers_by_name(before)["n2"], peers_by_name(after)["n2"]
+    if reason == "address":
+        # not n2's: its own counter stays, the real source has them
+        assert peer_drop(after, "n2", reason) == peer_drop(before, "n2",
+                                                           reason), pa
+        srcs = {s["address"]: s for s in after["drop_sources"]}
+        # (its last drop is the barrier's: "magic")
+        assert src in srcs and srcs[src]["drops"] >= len(packets), \
+            after["drop_sources"]
     if per_peer:
         got = peer_drop(after, "n2", reason) - peer_drop(before, "n2", reason)
         assert got == len(packets), (
