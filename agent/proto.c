@@ -22,6 +22,7 @@ static const char *const drop_names[VG_DROP_MAX] = {
 	[VG_DROP_AUTH] = "auth",
 	[VG_DROP_STALE] = "stale_incarnation",
 	[VG_DROP_REPLAY] = "replay",
+	[VG_DROP_UNFRESH] = "unfresh",
 };
 
 static const char *const type_names[] = {

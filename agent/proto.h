@@ -144,6 +144,8 @@ enum vg_drop {
 	VG_DROP_AUTH,		/* MAC does not verify */
 	VG_DROP_STALE,		/* older incarnation than one already seen */
 	VG_DROP_REPLAY,		/* seq already seen, or below the window */
+	VG_DROP_UNFRESH,	/* since this node started, the sender has
+				 * not yet echoed one of its seqs */
 	VG_DROP_MAX
 };
 

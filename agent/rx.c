@@ -133,6 +133,12 @@ vg_rx_input(struct vg_rx *rx, const uint8_t *buf, size_t len, int truncated,
 		drop(rx, res, d);
 		return;
 	}
+	/* after our restart: only once it has heard us (a replay of what it
+	 * sent before would otherwise pass: our windows started empty) */
+	if (!vg_peer_fresh(res->peer, m)) {
+		drop(rx, res, VG_DROP_UNFRESH);
+		return;
+	}
 	res->gap = vg_replay_update(&res->peer->replay, m->incarnation, m->seq);
 	rx->accepted++;
 }

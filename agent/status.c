@@ -94,6 +94,7 @@ peer_json(const struct vg_agent *a, const struct vg_peer *p, vg_ns now)
 	ADD("ups", json_object_new_int64((int64_t)p->ups));
 	ADD("downs", json_object_new_int64((int64_t)p->downs));
 	ADD("restarts", json_object_new_int64((int64_t)p->restarts));
+	ADD("fresh", json_object_new_boolean(p->seq_base == 0 || p->fresh));
 	ADD("config_digest", p->ever_seen ? digest_str(m->config_digest) : NULL);
 	ADD("digest_match", p->ever_seen ? json_object_new_boolean(
 	    m->config_digest == a->conf->safety_digest) : NULL);

@@ -161,6 +161,9 @@ send_act(struct vg_agent *a, const struct vg_act *x, vg_ns now)
 		m.flags = x->flags;
 		m.term = x->term;
 		m.active = x->successor;
+		/* not an acknowledgement (only a heartbeat's is): it tells a
+		 * restarted peer that we heard it (vg_peer_fresh) */
+		m.echo_seq = vg_peer_echo_seq(p);
 		if (m.type == VG_MSG_VOTE)
 			m.u.vote.reason = x->reason;
 		send_msg(a, p, &m, now);
@@ -1034,6 +1037,8 @@ main(int argc, char *argv[])
 	a->rl_drop = (struct vg_ratelimit)VG_RATELIMIT_INIT(VG_NS_PER_S, 10);
 	a->rl_slow = (struct vg_ratelimit)VG_RATELIMIT_INIT(10 * VG_NS_PER_S, 1);
 	setup_peers(a);
+	/* a peer counts once it has echoed a seq of this incarnation */
+	vg_peers_fresh_start(&a->peers, a->incarnation);
 	vg_el_init(&a->el, c, term, voted_for, a->incarnation ^
 	    ((uint64_t)getpid() << 32), a->started);
 

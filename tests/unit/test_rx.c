@@ -386,6 +386,61 @@ test_rx_drop_address(void **state)
 	}
 }
 
+/*
+ * Freshness after a restart: once vg_peers_fresh_start has set the base,
+ * a peer's message counts only when it (or an earlier one) echoes a seq we
+ * sent above the base; before, it is dropped as "unfresh", counted against
+ * the peer, and leaves its replay window as it was.  A forged echo of a
+ * seq not yet sent does not count.
+ */
+static void
+test_rx_unfresh(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT];
+	struct vg_rx_result res;
+	struct vg_msg m;
+	uint64_t base = 1000ULL << VG_SEQ_BASE_SHIFT, ours;
+	size_t len;
+
+	vg_peers_fresh_start(&f->table, 1000);
+	assert_int_equal(peer(f, BETA)->seq_base, base);
+	assert_int_equal(peer(f, BETA)->tx_seq, base);
+	/* a replay from before our start: echoes nothing of ours */
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 7);
+	m.echo_seq = 0;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_UNFRESH, peer(f, BETA));
+	/* echoes a seq of our earlier run (below the base) */
+	m.echo_seq = base - 5;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_UNFRESH, peer(f, BETA));
+	/* echoes one we have not sent yet: not proof either */
+	m.echo_seq = base + 1;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_UNFRESH, peer(f, BETA));
+	assert_false(peer(f, BETA)->fresh);
+	/* we send it our first seq of this run; it echoes it: taken, and
+	 * seq 7, never accepted, is still new to the window */
+	ours = vg_peer_next_seq(peer(f, BETA), 5);
+	assert_int_equal(ours, base + 1);
+	m.echo_seq = ours;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, BETA, &res);
+	assert_true(peer(f, BETA)->fresh);
+	/* from then on, with or without an echo */
+	m = msg_from(f, BETA, VG_MSG_VOTE, 8);
+	m.echo_seq = 0;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, BETA, &res);
+	assert_int_equal(peer(f, BETA)->drops[VG_DROP_UNFRESH], 3);
+	/* gamma: another peer, still to prove it */
+	m = msg_from(f, GAMMA, VG_MSG_HEARTBEAT, 1);
+	m.echo_seq = ours;		/* beta's seq, not one sent to gamma */
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, GAMMA, VG_DROP_UNFRESH, peer(f, GAMMA));
+}
+
 /* The source table keeps the VG_RX_SOURCES most recent strangers. */
 static void
 test_rx_sources_lru(void **state)
@@ -711,6 +766,8 @@ main(void)
 		    fix_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_drop_unknown_peer,
 		    fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_unfresh, fix_setup,
+		    fix_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_sources_lru, fix_setup,
 		    fix_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_drop_address, fix_setup,
