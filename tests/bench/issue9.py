@@ -129,6 +129,17 @@ class Timeline:
         self.changes = 0
         self.dbl_sweeps = 0
 
+    def reset(self):
+        """Counts from now on (the holder seen last stays the state)."""
+        self.acc = {0: 0.0, 1: 0.0, 2: 0.0}
+        self.total = 0.0
+        self.eps = {0: [], 2: []}
+        if self.cur is not None and self.t_prev is not None:
+            self.cur = (self.cur[0], self.t_prev)
+        self.downs, self.ups = {}, {}
+        self.changes = 0
+        self.dbl_sweeps = 0
+
     def consume(self, keep_s=3.0):
         sw = self.smp.sweeps[:len(self.smp.sweeps)]
         for x in sw:
@@ -304,6 +315,7 @@ def bench_idle(args, R):
                 time.sleep(0.5)
             tl = Timeline(smp)
             tl.consume()
+            tl.reset()
             c0 = vig_counters(bt, NAMES) if kind == "vigil" else {}
             m0 = ka_masters(bt) if kind != "vigil" else 0
             w0 = wakeup_hist(bt, NAMES) if kind == "vigil" else {}
@@ -405,6 +417,7 @@ def bench_n64(args, R):
         time.sleep(2.0)
         tl = Timeline(smp)
         tl.consume()
+        tl.reset()
         c0 = vig_counters(bt, names)
         pids = {n: kanet.VigilSys(bt).pids(n) for n in names}
         cpu0 = {n: cpu_s(pids[n]) for n in names}
@@ -515,6 +528,7 @@ def run_schedule(bt, s, smp, sch, secs):
 
     tl = Timeline(smp, healthy)
     tl.consume()
+    tl.reset()
     acts = []                       # (t_rel, 'do'/'undo', idx)
     for i, (st, dur, _k, _a) in enumerate(sch):
         acts.append((st, 0, i))
@@ -864,7 +878,7 @@ class CgTopology(bn.BenchTopology):
             self.started_at[name] = time.monotonic()
             p = subprocess.Popen(
                 ["ip", "netns", "exec", self.ns(name), "valgrind",
-                 "--tool=callgrind", "--collect-atstart=no",
+                 "--tool=callgrind", "--instr-atstart=no",
                  "--callgrind-out-file=%s" % self.cg_out,
                  vgtopo.VIGILD, "-f", self.conf_path(name), "-n", name],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log)
@@ -911,7 +925,7 @@ def bench_cg(args, R):
         for f in files:
             with open(f, errors="replace") as fh:
                 for ln in fh:
-                    if ln.startswith("totals:") or ln.startswith("summary:"):
+                    if ln.startswith("totals:"):
                         per[os.path.basename(f)] = int(ln.split()[1])
                         break
         tot = sum(per.values())
@@ -919,6 +933,7 @@ def bench_cg(args, R):
         tx = c1["tx"] - c0["tx"]
         rec.update(ok=True, instr=tot, per_file=per, rx=rx, tx=tx,
                    window_s=dt, per_rx=tot / rx if rx else None,
+                   per_dgram=tot / (rx + tx) if rx + tx else None,
                    state=c1["state"])
         say("  callgrind: %d instructions, %d received, %d sent in %.1f s:"
             " %s per received heartbeat" % (tot, rx, tx, dt,
@@ -1105,9 +1120,11 @@ def report(R, args):
     if cg:
         row("instructions per received heartbeat (callgrind, standby, "
             "h = 100 ms)", "measured, cut",
-            "%s (%s instr / %s rx, %s tx)" % (
+            "%s (%s instructions of the agent / %s received; %s sent; %s "
+            "per datagram in or out; %.0f s)" % (
                 fmt(cg.get("per_rx"), 0), cg.get("instr"), cg.get("rx"),
-                cg.get("tx")) if cg.get("ok") else "failed: %s" %
+                cg.get("tx"), fmt(cg.get("per_dgram"), 0),
+                cg.get("window_s", 0)) if cg.get("ok") else "failed: %s" %
             cg.get("error", "")[:100])
     hdr = ["what", "target", "vigil", "keepalived", "ratio", "met"]
     return rows, hdr
