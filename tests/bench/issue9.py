@@ -14,7 +14,7 @@ table this printed, the command and the date):
            busy processes at nice 0; keepalived at 10 ms adverts the same
            way: lease lapses, VIP flaps, changes of active, CPU per node,
            vigild's wake-up lateness histogram.  --idle-s (default 120 s,
-           --quick 20 s; the issue's figure is 600).
+           --quick 10 s; the issue's figure is 600).
   n64      64 nodes at h = 100 ms (permanent neighbour entries): false
            failovers, CPU per node, datagrams per second.  --n64-s.
   sched    a random fault schedule (kill, SIGTERM, freeze, link down,
