@@ -116,7 +116,7 @@ demo: deps
 # the benchmarks of issue 9's targets, vigil and keepalived side by side
 # (about 30 minutes; not part of check): figures, not pass/fail.  Installs
 # Debian's keepalived and valgrind (bench only).  BENCH_ARGS=--quick: about
-# 7 minutes; --idle-s 600 --n64-s 600 --sched-s 600: the issue's 10 minutes.
+# 6 minutes; --idle-s 600 --n64-s 600 --sched-s 600: the issue's 10 minutes.
 # tests/bench/bench.py and floor.py run alone (tests/bench/README.md).
 bench: deps all
 	@sh tests/deps.sh keepalived valgrind
