@@ -1351,8 +1351,13 @@ class VipSampler:
         by_sweeps = down[2][1] <= up[1][0]
         # faster than a sweep: the kernel's order of the two changes
         order = getattr(self, "order", None)
-        by_order = not by_sweeps and order is not None and \
-            order.proven(old, new, since) is True
+        by_order = False
+        if not by_sweeps and order is not None:
+            # the monitor (`ip`, not real-time) may print a little after
+            # the sampler saw the change: wait for both lines (bounded)
+            got, _ = wait_until(lambda: order.proven(old, new, since)
+                                is not None, 2.0, step=0.01)
+            by_order = order.proven(old, new, since) is True
         return {"down": down, "up": up,
                 "proven": by_sweeps or by_order,
                 "proven_by": "sweeps" if by_sweeps else "kernel order" if
