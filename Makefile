@@ -35,6 +35,8 @@ CORE_OBJS = $(CORE:%=$(B)/agent/%.o)
 CTL_OBJS = $(B)/ctl/vigilctl.o $(B)/agent/ctlproto.o
 UNIT	= conf proto rx auth peer election hold command ctl hooks track events reload child log net keeper
 UNIT_BINS = $(UNIT:%=$(B)/tests/test_%)
+# the unit tests that run on the simulated cluster (tests/unit/sim.c)
+SIM_TESTS = election schedule
 FUZZ	= proto conf ctl
 FB	= build/fuzz
 FUZZ_BINS = $(FUZZ:%=$(FB)/fuzz_%)
@@ -70,8 +72,10 @@ $(B)/vigilctl: $(CTL_OBJS)
 $(B)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) agent/*.h tests/unit/*.h
 	@mkdir -p $(@D)
 	$(E) "  CC LD   $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -DVG_SRCDIR='"$(CURDIR)"' -o $@ $< $(CORE_OBJS) \
+	$(Q)$(CC) $(ALL_CFLAGS) -DVG_SRCDIR='"$(CURDIR)"' -o $@ $< \
+	    $(if $(filter $*,$(SIM_TESTS)),tests/unit/sim.c) $(CORE_OBJS) \
 	    $(LDFLAGS) $(LIBS) -lcmocka
+$(SIM_TESTS:%=$(B)/tests/test_%): tests/unit/sim.c
 
 # ---- fuzzers: clang's libFuzzer with ASan+UBSan, over the pure parsers
 FUZZ_SRCS = $(CORE:%=agent/%.c)
