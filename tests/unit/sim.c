@@ -55,7 +55,8 @@ rng_range(uint64_t *s, vg_ns lo, vg_ns hi)
 static const char *const tl_names[] = {
 	[TL_ON] = "VIPS ON", [TL_OFF] = "VIPS OFF", [TL_STATE] = "state",
 	[TL_CRASH] = "crash", [TL_RESTART] = "start", [TL_FREEZE] = "freeze",
-	[TL_THAW] = "thaw", [TL_NOTE] = "note",
+	[TL_THAW] = "thaw", [TL_NOTE] = "note", [TL_KFREEZE] = "kfreeze",
+	[TL_KTHAW] = "kthaw",
 };
 
 int
@@ -159,6 +160,8 @@ el_dump(const struct sim *s)
 void
 sim_fail(const struct sim *s, const char *what)
 {
+	if (s->on_fail != NULL)
+		s->on_fail(s, what);	/* does not return */
 	tl_dump(s, getenv("EL_TL") ? (size_t)atoi(getenv("EL_TL")) : 40);
 	el_dump(s);
 	fail_msg("seed %llu at %.3f ms: %s", (unsigned long long)s->o.seed,
@@ -288,13 +291,27 @@ count_holders(const struct sim *s)
 	return n;
 }
 
+/*
+ * A keeper's VIPs go on or off.  Off at its deadline, it may still hold
+ * them for the margin m (it wakes within m of it: design.md, step 1), so
+ * an add anywhere else before that is a second holder too.
+ */
 static void
-keeper_set(struct sim *s, int i, int on)
+keeper_set(struct sim *s, int i, int on, int at_deadline)
 {
 	struct keeper *k = &s->nd[i].k;
+	int j;
 
 	if (k->holding == on)
 		return;
+	if (on)
+		for (j = 0; j < s->n; j++)
+			if (j != i && !s->nd[j].k.holding &&
+			    s->nd[j].k.maybe_until > s->now)
+				sim_fail(s, "two keepers hold the VIPs (one "
+				    "within the margin after its deadline)");
+	if (!on)
+		k->maybe_until = at_deadline ? s->now + s->margin : s->now;
 	if (s->nholding > 0)
 		s->held_ns += s->now - s->acc_t;
 	s->acc_t = s->now;
@@ -312,7 +329,7 @@ keeper_off(struct sim *s, int i)
 
 	k->lease = 0;
 	k->gen++;
-	keeper_set(s, i, 0);
+	keeper_set(s, i, 0, 0);
 }
 
 static void
@@ -321,8 +338,6 @@ keeper_lease(struct sim *s, int i, uint64_t term, vg_ns deadline)
 	struct keeper *k = &s->nd[i].k;
 	vg_ns ln = lnow(s, i);
 
-	if (s->nd[i].conf->nodes[i].role == VG_ROLE_WITNESS)
-		sim_fail(s, "a witness was told to hold the VIPs");
 	k->term = term;
 	k->gen++;
 	if (ln >= deadline) {
@@ -332,7 +347,7 @@ keeper_lease(struct sim *s, int i, uint64_t term, vg_ns deadline)
 	k->lease = 1;
 	k->deadline = deadline;
 	if (!k->holding && ln < deadline - s->margin)
-		keeper_set(s, i, 1);
+		keeper_set(s, i, 1, 0);
 	ev_at(s, real_at(s, i, deadline), EV_KEEPER, i, k->gen);
 }
 
@@ -343,8 +358,76 @@ keeper_deadline(struct sim *s, int i, uint64_t gen)
 
 	if (gen != k->gen || !k->lease || lnow(s, i) < k->deadline)
 		return;
+	if (k->frozen) {
+		k->fq_due = 1;		/* it acts when it runs again */
+		return;
+	}
 	k->lease = 0;
-	keeper_set(s, i, 0);
+	keeper_set(s, i, 0, 1);
+}
+
+/* What the agent asks of its keeper: a lease, or the VIPs off.  A frozen
+ * keeper reads it when it runs again (the last word counts); a removal the
+ * agent makes itself at once (at a lapse it does not wait for the ack; else
+ * nothing leaves before the ack). */
+static void
+keeper_order(struct sim *s, int i, int lease, uint64_t term, vg_ns deadline)
+{
+	struct snode *d = &s->nd[i];
+	struct keeper *k = &d->k;
+
+	if (lease) {
+		if (d->conf->nodes[d->conf->self].role == VG_ROLE_WITNESS)
+			sim_fail(s, "a witness was told to hold the VIPs");
+		if (deadline - lnow(s, i) > d->lease_len)
+			sim_fail(s, "a lease longer than L = D(1-rho)/(1+rho) "
+			    "- h/4");
+	}
+	if (!k->frozen) {
+		if (lease)
+			keeper_lease(s, i, term, deadline);
+		else
+			keeper_off(s, i);
+		return;
+	}
+	k->fq = lease ? 1 : 2;
+	k->fq_term = term;
+	k->fq_deadline = deadline;
+	if (!lease) {
+		k->lease = 0;
+		k->gen++;
+		keeper_set(s, i, 0, 0);	/* the agent's own removal */
+	}
+}
+
+void
+keeper_freeze(struct sim *s, int i)
+{
+	struct keeper *k = &s->nd[i].k;
+
+	k->frozen = 1;
+	k->fq = 0;
+	k->fq_due = 0;
+	tl_add(s, i, TL_KFREEZE, 0, 0, k->term);
+}
+
+void
+keeper_thaw(struct sim *s, int i)
+{
+	struct keeper *k = &s->nd[i].k;
+
+	k->frozen = 0;
+	tl_add(s, i, TL_KTHAW, 0, 0, k->term);
+	if (k->fq == 1)
+		keeper_lease(s, i, k->fq_term, k->fq_deadline);
+	else if (k->fq == 2)
+		keeper_off(s, i);
+	else if (k->fq_due && k->lease && lnow(s, i) >= k->deadline) {
+		k->lease = 0;
+		keeper_set(s, i, 0, 1);
+	}
+	k->fq = 0;
+	k->fq_due = 0;
 }
 
 /* ---- the network */
@@ -368,6 +451,11 @@ net_send(struct sim *s, int from, int to, const struct vg_msg *m)
 	e.from = from;
 	e.m = *m;
 	ev_push(s, &e);
+	if (s->ln[from][to].dup > 0 && rng_unit(&s->rng) < s->ln[from][to].dup) {
+		s->dups++;
+		e.t += rng_range(&s->rng, 0, 2 * s->ln[from][to].delay);
+		ev_push(s, &e);
+	}
 }
 
 /* ---- the daemon around the election, as vigild carries actions out */
@@ -397,7 +485,7 @@ agent_send(struct sim *s, int i, int j, uint8_t type, uint16_t flags,
 	/* as vigild: RELEASE and TRANSFER name the successor there */
 	m.active = type == VG_MSG_RELEASE || type == VG_MSG_TRANSFER ?
 	    successor : d->el.active_id;
-	m.config_digest = d->conf->digest;
+	m.config_digest = SIM_DIGEST(d->conf);
 	if (type == VG_MSG_HEARTBEAT) {
 		m.echo_seq = vg_el_echo(&d->el, (uint16_t)id_of(j),
 		    vg_peer_echo_seq(p));
@@ -418,7 +506,7 @@ on_state(struct sim *s, int i, const struct vg_act *a)
 	tl_add(s, i, TL_STATE, a->old_state, a->new_state, t);
 	if (a->new_state != VG_ST_ACTIVE)
 		return;
-	if (d->conf->nodes[i].role == VG_ROLE_WITNESS)
+	if (d->conf->nodes[d->conf->self].role == VG_ROLE_WITNESS)
 		sim_fail(s, "a witness became active");
 	if (t >= s->nowner) {
 		size_t n = t + 1024;
@@ -435,28 +523,47 @@ on_state(struct sim *s, int i, const struct vg_act *a)
 	s->owner[t] = (uint16_t)id_of(i);
 }
 
-void
-agent_do(struct sim *s, int i, const struct vg_acts *acts)
+/* Is node j in node i's config (the first node_members of them)? */
+int
+member(const struct sim *s, int i, int j)
+{
+	return (size_t)j < s->nd[i].conf->n_nodes;
+}
+
+/* The actions from k on; a slow fsync blocks the agent, and the rest of
+ * the list runs when it is done (EV_FSYNC). */
+static void
+agent_do_from(struct sim *s, int i, const struct vg_acts *acts, size_t k)
 {
 	struct snode *d = &s->nd[i];
-	size_t k;
 	int j;
 
 	if (acts->n >= VG_ACTS_MAX)
 		sim_fail(s, "the action list overflowed");
-	for (k = 0; k < acts->n; k++) {
+	for (; k < acts->n; k++) {
 		const struct vg_act *a = &acts->a[k];
 
 		switch (a->type) {
 		case VG_ACT_VIPS_OFF:
-			keeper_off(s, i);
+			keeper_order(s, i, 0, 0, 0);
 			break;
 		case VG_ACT_LEASE:
-			keeper_lease(s, i, a->term, a->deadline);
+			keeper_order(s, i, 1, a->term, a->deadline);
 			break;
 		case VG_ACT_PERSIST:
 			if (a->term < d->disk_term)
 				sim_fail(s, "the persisted term went back");
+			if (d->fsync > 0) {
+				if (acts != &d->pend)
+					d->pend = *acts;
+				d->pend_k = k + 1;
+				d->pend_term = a->term;
+				d->pend_vote = a->voted_for;
+				d->agent = AG_FSYNC;
+				ev_at(s, s->now + d->fsync, EV_FSYNC, i,
+				    ++d->fsync_gen);
+				return;
+			}
 			d->disk_term = a->term;
 			d->disk_vote = a->voted_for;
 			break;
@@ -474,8 +581,14 @@ agent_do(struct sim *s, int i, const struct vg_acts *acts)
 			    d->disk_vote != id_of(i)))
 				sim_fail(s, "a request was sent before its term "
 				    "was persisted");
+			if (a->term > d->disk_term && (a->msg_type ==
+			    VG_MSG_HEARTBEAT || a->msg_type == VG_MSG_RELEASE ||
+			    a->msg_type == VG_MSG_TRANSFER))
+				sim_fail(s, "a term was sent before it was "
+				    "persisted");
 			for (j = 0; j < s->n; j++)
-				if (j != i && (a->target == 0 ||
+				if (j != i && member(s, i, j) &&
+				    (a->target == 0 ||
 				    a->target == id_of(j)))
 					agent_send(s, i, j, a->msg_type,
 					    a->flags | (a->msg_type ==
@@ -491,14 +604,23 @@ agent_do(struct sim *s, int i, const struct vg_acts *acts)
 	}
 }
 
+void
+agent_do(struct sim *s, int i, const struct vg_acts *acts)
+{
+	agent_do_from(s, i, acts, 0);
+}
+
 static void
 agent_grid(struct sim *s, int i)
 {
 	struct snode *d = &s->nd[i];
 	int j;
 
+	if (d->el.term > d->disk_term)
+		sim_fail(s, "a term was sent before it was persisted");
 	for (j = 0; j < s->n; j++)
-		if (j != i && vg_el_hb_due(&d->el, (uint16_t)id_of(j)))
+		if (j != i && member(s, i, j) &&
+		    vg_el_hb_due(&d->el, (uint16_t)id_of(j)))
 			agent_send(s, i, j, VG_MSG_HEARTBEAT,
 			    vg_el_hb_flags(&d->el), d->el.term, 0,
 			    (uint16_t)id_of(j), 0);
@@ -513,12 +635,16 @@ agent_wake(struct sim *s, int i)
 	struct vg_acts acts;
 	int j;
 
+	if (d->agent != AG_UP)
+		return;
 	for (j = 0; j < s->n; j++)
-		if (j != i)
+		if (j != i && member(s, i, j))
 			vg_peer_tick(&d->peer[j], ln);
 	acts.n = 0;
 	vg_el_tick(&d->el, ln, &acts);
 	agent_do(s, i, &acts);
+	if (d->agent != AG_UP)
+		return;			/* in an fsync: the grid waits */
 	if (ln >= d->next_grid) {
 		agent_grid(s, i);
 		while (d->next_grid <= ln)
@@ -536,22 +662,34 @@ agent_rx(struct sim *s, int i, const struct vg_msg *m)
 	int64_t gap = 0;
 	struct vg_acts acts;
 
-	if (m->incarnation < d->inc_seen[j]) {
-		s->stale++;		/* rx.c: VG_DROP_STALE */
-		return;
+	if (!member(s, i, j))
+		return;			/* rx.c: VG_DROP_UNKNOWN */
+	if (s->o.replay) {
+		if (vg_replay_check(&d->replay[j], m->incarnation, m->seq) !=
+		    VG_DROP_NONE) {
+			s->stale++;	/* rx.c: stale or replayed */
+			return;
+		}
+		gap = vg_replay_update(&d->replay[j], m->incarnation, m->seq);
+	} else {
+		if (m->incarnation < d->inc_seen[j]) {
+			s->stale++;	/* rx.c: VG_DROP_STALE */
+			return;
+		}
+		if (p->ever_seen && m->incarnation == p->last.incarnation &&
+		    m->seq > p->rx_high)
+			gap = (int64_t)(m->seq - p->rx_high - 1);
 	}
 	d->inc_seen[j] = m->incarnation;
 	d->last_rx[j] = s->now;
-	if (p->ever_seen && m->incarnation == p->last.incarnation &&
-	    m->seq > p->rx_high)
-		gap = (int64_t)(m->seq - p->rx_high - 1);
-	vg_peer_heard(p, m, gap, ln, s->dead);
+	vg_peer_heard(p, m, gap, ln, d->conf->dead_time);
 	if (m->type == VG_MSG_HEARTBEAT && m->echo_seq != 0 &&
 	    p->ring[m->echo_seq % VG_PEER_RING].seq == m->echo_seq)
 		echo_sent = p->ring[m->echo_seq % VG_PEER_RING].sent;
 	/* as vigild's update_rtt: TCP's bound, and the typical srtt */
 	for (k = 0; k < s->n; k++)
-		if (k != i && d->peer[k].alive && d->peer[k].rtt_valid) {
+		if (k != i && member(s, i, k) && d->peer[k].alive &&
+		    d->peer[k].rtt_valid) {
 			if (vg_peer_rtt_bound(&d->peer[k]) > worst)
 				worst = vg_peer_rtt_bound(&d->peer[k]);
 			if (d->peer[k].srtt > typ)
@@ -600,8 +738,10 @@ node_start(struct sim *s, int i)
 	vg_el_init(&d->el, d->conf, d->disk_term, d->disk_vote,
 	    rng_next(&s->rng), ln);
 	for (j = 0; j < s->n; j++) {
-		vg_peer_init(&d->peer[j], &d->conf->nodes[j]);
+		if (member(s, i, j))
+			vg_peer_init(&d->peer[j], &d->conf->nodes[j]);
 		d->inc_seen[j] = 0;
+		memset(&d->replay[j], 0, sizeof(d->replay[j]));
 	}
 	d->nbacklog = 0;
 	d->agent = AG_UP;
@@ -622,6 +762,16 @@ node_crash(struct sim *s, int i, int keeper_lives)
 	int j, release;
 	uint64_t term = k->term;
 
+	/* in an fsync: the write may or may not have reached the disk */
+	if (d->agent == AG_FSYNC && (rng_next(&s->rng) & 1)) {
+		d->disk_term = d->pend_term;
+		d->disk_vote = d->pend_vote;
+	}
+	d->fsync_gen++;
+	/* a keeper frozen on its own is not crashed with the agent here
+	 * (test_schedule never does that: see sim.h) */
+	k->frozen = 0;
+	k->fq = 0;
 	d->agent = AG_DOWN;
 	d->wake_gen++;
 	d->wake_at = VG_NS_NEVER;
@@ -635,7 +785,7 @@ node_crash(struct sim *s, int i, int keeper_lives)
 	for (j = 0; j < s->n; j++) {
 		struct vg_msg m;
 
-		if (j == i)
+		if (j == i || !member(s, i, j))
 			continue;
 		memset(&m, 0, sizeof(m));
 		m.version = VG_VERSION;
@@ -647,7 +797,7 @@ node_crash(struct sim *s, int i, int keeper_lives)
 		m.term = term;
 		m.incarnation = d->inc;
 		m.seq = KEEPER_SEQ + ++k->seq;
-		m.config_digest = d->conf->digest;
+		m.config_digest = SIM_DIGEST(d->conf);
 		net_send(s, i, j, &m);
 	}
 }
@@ -663,23 +813,51 @@ node_freeze(struct sim *s, int i)
 	tl_add(s, i, TL_FREEZE, 0, 0, d->el.term);
 }
 
+/* What queued while the agent could not run, until it blocks again. */
+static void
+drain(struct sim *s, int i)
+{
+	struct snode *d = &s->nd[i];
+	size_t k = 0;
+
+	while (k < d->nbacklog && d->agent == AG_UP)
+		agent_rx(s, i, &d->backlog[k++]);
+	memmove(d->backlog, d->backlog + k,
+	    (d->nbacklog - k) * sizeof(d->backlog[0]));
+	d->nbacklog -= k;
+}
+
 /* SIGCONT: timers and the socket backlog, in an order the loop picks. */
 void
 node_thaw(struct sim *s, int i)
 {
 	struct snode *d = &s->nd[i];
 	int timer_first = (int)(rng_next(&s->rng) & 1);
-	size_t k;
 
 	d->agent = AG_UP;
 	tl_add(s, i, TL_THAW, 0, 0, d->el.term);
 	if (timer_first)
 		agent_wake(s, i);
-	for (k = 0; k < d->nbacklog; k++)
-		agent_rx(s, i, &d->backlog[k]);
-	d->nbacklog = 0;
+	drain(s, i);
 	if (!timer_first)
 		agent_wake(s, i);
+	agent_schedule(s, i);
+}
+
+/* The fsync of a PERSIST is done: the rest of that list, then the rest. */
+static void
+fsync_done(struct sim *s, int i, uint64_t gen)
+{
+	struct snode *d = &s->nd[i];
+
+	if (d->agent != AG_FSYNC || gen != d->fsync_gen)
+		return;
+	d->disk_term = d->pend_term;
+	d->disk_vote = d->pend_vote;
+	d->agent = AG_UP;
+	agent_do_from(s, i, &d->pend, d->pend_k);
+	drain(s, i);
+	agent_wake(s, i);
 	agent_schedule(s, i);
 }
 
@@ -717,42 +895,67 @@ set_loss(struct sim *s, double loss)
 /* Every live sim, so that a failed test still frees what it made. */
 struct sim *live_sims[8];
 
+/* Node self's config: the cluster's, or what o says this node's says. */
+static void
+conf_text(const struct opt *o, int self, char *text, size_t size)
+{
+	int i, dh = o->node_dead_h[self] ? o->node_dead_h[self] :
+	    o->dead_h ? o->dead_h : 3;
+	int n = o->node_members[self] ? o->node_members[self] : o->n;
+	size_t len;
+
+	len = (size_t)snprintf(text, size,
+	    "cluster = \"sim\";\nauth = \"none\";\ninterval = %lld;\n"
+	    "dead_time = %lld;\nmax_drift = %.3f;\nnodes = (\n",
+	    (long long)ms_of(H), (long long)ms_of(dh * H), RHO);
+	for (i = 0; i < n; i++) {
+		int v = o->node_votes[self][i] ? o->node_votes[self][i] :
+		    o->votes[i] ? o->votes[i] : 1;
+
+		len += (size_t)snprintf(text + len, size - len,
+		    "  { id = %d; name = \"n%d\"; address = \"192.0.2.%d\"; "
+		    "priority = %d; role = \"%s\"; votes = %d; }%s\n",
+		    id_of(i), id_of(i), id_of(i),
+		    o->prio[i] ? o->prio[i] : 100 - 10 * i,
+		    (o->witness >> i) & 1 ? "witness" : "node", v,
+		    i + 1 < n ? "," : "");
+	}
+	snprintf(text + len, size - len, ");\n");
+}
+
 struct sim *
 sim_new(const struct opt *o)
 {
 	struct sim *s = calloc(1, sizeof(*s));
 	char text[4096];
-	size_t len;
-	int i, j, dh = o->dead_h ? o->dead_h : 3;
+	int i, j;
 
 	assert_non_null(s);
 	s->o = *o;
 	s->n = o->n;
 	s->rng = o->seed * 0x9e3779b97f4a7c15ULL + 12345;
 	s->jitter = o->fixed_delay ? 0 : JITTER;
-	len = (size_t)snprintf(text, sizeof(text),
-	    "cluster = \"sim\";\nauth = \"none\";\ninterval = %lld;\n"
-	    "dead_time = %lld;\nmax_drift = %.3f;\nnodes = (\n",
-	    (long long)ms_of(H), (long long)ms_of(dh * H), RHO);
-	for (i = 0; i < o->n; i++)
-		len += (size_t)snprintf(text + len, sizeof(text) - len,
-		    "  { id = %d; name = \"n%d\"; address = \"192.0.2.%d\"; "
-		    "priority = %d; role = \"%s\"; }%s\n", id_of(i), id_of(i),
-		    id_of(i), o->prio[i] ? o->prio[i] : 100 - 10 * i,
-		    (o->witness >> i) & 1 ? "witness" : "node",
-		    i + 1 < o->n ? "," : "");
-	snprintf(text + len, sizeof(text) - len, ");\n");
 	for (i = 0; i < o->n; i++) {
 		struct snode *d = &s->nd[i];
 		struct vg_errs errs;
 		char name[16];
+		const struct vg_conf *c;
 
+		conf_text(o, i, text, sizeof(text));
 		snprintf(name, sizeof(name), "n%d", id_of(i));
 		vg_errs_init(&errs);
 		d->conf = vg_conf_parse(text, "sim.conf", name, &errs);
 		if (d->conf == NULL)
-			fail_msg("config: %s", errs.n ? errs.msg[0] : "?");
-		d->rate = o->no_drift ? 1.0 :
+			fail_msg("config of n%d: %s", id_of(i),
+			    errs.n ? errs.msg[0] : "?");
+		c = d->conf;
+		for (j = 0; j < (int)c->n_nodes; j++)
+			assert_int_equal(c->nodes[j].id, id_of(j));
+		/* DESIGN.md's L, from this node's own config */
+		d->lease_len = (vg_ns)floor((double)c->dead_time *
+		    (1 - c->max_drift) / (1 + c->max_drift) -
+		    (double)c->interval / 4);
+		d->rate = o->rate[i] != 0 ? o->rate[i] : o->no_drift ? 1.0 :
 		    1.0 + RHO * (2 * rng_unit(&s->rng) - 1);
 		d->off = VG_MS(1000) * (vg_ns)(1 + i) +
 		    rng_range(&s->rng, 0, VG_MS(1000));
@@ -820,7 +1023,7 @@ sim_event(struct sim *s, const struct ev *e)
 		    s->ln[e->from][e->node].cut)
 			break;
 		s->delivered++;
-		if (d->agent == AG_FROZEN) {
+		if (d->agent == AG_FROZEN || d->agent == AG_FSYNC) {
 			if (d->nbacklog < BACKLOG)
 				d->backlog[d->nbacklog++] = e->m;
 			else
@@ -842,6 +1045,9 @@ sim_event(struct sim *s, const struct ev *e)
 		break;
 	case EV_START:
 		node_start(s, e->node);
+		break;
+	case EV_FSYNC:
+		fsync_done(s, e->node, e->gen);
 		break;
 	}
 	sim_check(s);

@@ -133,12 +133,13 @@ struct snode {
 	size_t		pend_k;
 	uint64_t	pend_term;
 	uint16_t	pend_vote;
+	uint64_t	fsync_gen;
 	vg_ns		lease_len;	/* L from this node's config, by DESIGN.md */
 };
 
 enum tl_kind {
 	TL_ON, TL_OFF, TL_STATE, TL_CRASH, TL_RESTART, TL_FREEZE, TL_THAW,
-	TL_NOTE
+	TL_NOTE, TL_KFREEZE, TL_KTHAW
 };
 
 struct tl {
