@@ -280,7 +280,7 @@ plan_line(const struct plan *p, char *buf, size_t size)
 
 /* ---- carrying it out */
 
-static void
+static void __attribute__((format(printf, 2, 3)))
 trace(struct run *u, const char *fmt, ...)
 {
 	va_list ap;
