@@ -86,8 +86,18 @@ $(FB)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) agent/*.h
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $@ $< $(FUZZ_SRCS) $(LIBS)
 
+# ---- mutants: each safety rule broken in turn (-DVG_MUTANT_x in
+# agent/election.c) must be caught by the fault schedules or test_election
+MUTANTS	= ACTIVE_VOTES NO_QUIET TWO_VOTES NO_PERSIST MINORITY_LEASE LEASE_D \
+	  NO_DRIFT NO_MARGIN PREVOTE_COUNTS WITNESS_STANDS RESTART_VOTES
+mutants: $(filter-out $(B)/agent/election.o,$(CORE_OBJS))
+	@echo "== mutants ($(words $(MUTANTS)) rules, each must be caught)"
+	@CC="$(CC)" CFLAGS="$(filter-out -O2 -g,$(ALL_CFLAGS)) -O1" \
+	    LIBS="$(LDFLAGS) $(LIBS) -lcmocka" \
+	    OBJS="$^" OUT=$(B)/mutants sh tests/unit/mutants.sh $(MUTANTS)
+
 .PRECIOUS: $(FB)/fuzz_%
-.PHONY: all deps deps-deb deb check unit fuzz integration clang-build clean install bench demo
+.PHONY: all deps deps-deb deb check unit fuzz integration clang-build clean install bench demo mutants fuzz-sweep
 
 deps:
 	@sh tests/deps.sh
@@ -130,6 +140,7 @@ check: deps
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory clang-build
 	$(MAKE) --no-print-directory SANITIZE=1 unit
+	$(MAKE) --no-print-directory mutants
 	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory integration
 

@@ -1065,6 +1065,52 @@ test_release_overtaken(void **state)
 	vg_conf_free(c);
 }
 
+/* ==== one vote per term: n2 votes for n1 in term 1; a request for the same
+ * term from n3, after D more (rule 1's quiet is over, rule 3's window too),
+ * real or pre-vote, is refused for its term, and nothing is persisted */
+
+static void
+test_one_vote_per_term(void **state)
+{
+	struct vg_conf *c = conf3("n2");
+	struct vg_election el;
+	struct vg_acts acts;
+	struct vg_msg m;
+	vg_ns t = VG_MS(1000), d = c->dead_time;
+	size_t k;
+	int pre;
+
+	(void)state;
+	for (pre = 0; pre < 2; pre++) {
+		vg_el_init(&el, c, 0, 0, 7, t);
+		acts.n = 0;
+		m = one_msg(VG_MSG_VOTE_REQUEST, 1, 2, VG_ST_CANDIDATE, 1, 100,
+		    1, 0);
+		vg_el_input(&el, &m, VG_NS_NEVER, t + d + 1, &acts);
+		assert_int_equal(el.term, 1);
+		assert_int_equal(el.voted_for, 1);
+		acts.n = 0;
+		m = one_msg(VG_MSG_VOTE_REQUEST, 3, 2, VG_ST_CANDIDATE, 1, 300,
+		    1, 0);
+		m.flags = pre ? VG_FLAG_PRE : 0;
+		vg_el_input(&el, &m, VG_NS_NEVER, t + 3 * d, &acts);
+		for (k = 0; k < acts.n; k++) {
+			if (acts.a[k].type == VG_ACT_PERSIST)
+				fail_msg("a second request of term 1 changed "
+				    "the vote");
+			if (acts.a[k].type == VG_ACT_SEND &&
+			    acts.a[k].msg_type == VG_MSG_VOTE &&
+			    (acts.a[k].flags & VG_FLAG_GRANTED))
+				fail_msg("a second %svote granted in term 1",
+				    pre ? "pre-" : "");
+		}
+		assert_int_equal(el.voted_for, 1);
+		assert_int_equal(el.st.refused[VG_REFUSE_TERM], 1);
+		t += 10 * d;
+	}
+	vg_conf_free(c);
+}
+
 /* ==== invariants that stop the agent: a full action list, a forbidden
  * transition (each in a child process, which must die of SIGABRT) */
 
@@ -1712,6 +1758,7 @@ main(void)
 		T(test_frozen_active),
 		T(test_handover),
 		T(test_release_overtaken),
+		T(test_one_vote_per_term),
 		T(test_lossy_grid_echo),
 		T(test_invariants_abort),
 		T(test_acts_bound),
