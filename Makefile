@@ -86,6 +86,12 @@ $(FB)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) agent/*.h
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $@ $< $(FUZZ_SRCS) $(LIBS)
 
+# ---- the long fault-schedule sweep (make bench runs it): -O2, no sanitizer
+SWEEP_SCHEDULES ?= 200000
+fuzz-sweep: $(B)/tests/test_schedule
+	@echo "== fault-schedule sweep ($(SWEEP_SCHEDULES) schedules)"
+	@SCHEDULES=$(SWEEP_SCHEDULES) $(B)/tests/test_schedule
+
 # ---- mutants: each safety rule broken in turn (-DVG_MUTANT_x in
 # agent/election.c) must be caught by the fault schedules or test_election
 MUTANTS	= ACTIVE_VOTES NO_QUIET TWO_VOTES NO_PERSIST MINORITY_LEASE LEASE_D \
@@ -132,6 +138,7 @@ demo: deps
 bench: deps all
 	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) bench.py $(BENCH_ARGS)
 	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) floor.py
+	$(MAKE) --no-print-directory fuzz-sweep
 
 clang-build:
 	$(MAKE) --no-print-directory CC=$(CLANG) B=build/clang all
