@@ -92,6 +92,11 @@ fuzz-sweep: $(B)/tests/test_schedule
 	@echo "== fault-schedule sweep ($(SWEEP_SCHEDULES) schedules)"
 	@SCHEDULES=$(SWEEP_SCHEDULES) $(B)/tests/test_schedule
 
+# availability and changes of active against loss and D, from the simulator
+loss-table: $(B)/tests/test_schedule
+	@echo "== VIP availability under symmetric loss (3 nodes, h = 10 ms)"
+	@LOSS_TABLE=1 $(B)/tests/test_schedule
+
 # ---- mutants: each safety rule broken in turn (-DVG_MUTANT_x in
 # agent/election.c) must be caught by the fault schedules or test_election
 MUTANTS	= ACTIVE_VOTES NO_QUIET TWO_VOTES NO_PERSIST MINORITY_LEASE LEASE_D \
@@ -103,7 +108,7 @@ mutants: $(filter-out $(B)/agent/election.o,$(CORE_OBJS))
 	    OBJS="$^" OUT=$(B)/mutants sh tests/unit/mutants.sh $(MUTANTS)
 
 .PRECIOUS: $(FB)/fuzz_%
-.PHONY: all deps deps-deb deb check unit fuzz integration clang-build clean install bench demo mutants fuzz-sweep
+.PHONY: all deps deps-deb deb check unit fuzz integration clang-build clean install bench demo mutants fuzz-sweep loss-table
 
 deps:
 	@sh tests/deps.sh
@@ -138,7 +143,7 @@ demo: deps
 bench: deps all
 	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) bench.py $(BENCH_ARGS)
 	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) floor.py
-	$(MAKE) --no-print-directory fuzz-sweep
+	$(MAKE) --no-print-directory fuzz-sweep loss-table
 
 clang-build:
 	$(MAKE) --no-print-directory CC=$(CLANG) B=build/clang all

@@ -641,6 +641,61 @@ test_schedules(void **state)
 	assert_int_equal(t.violations, 0);
 }
 
+/*
+ * Not a test: availability against loss (make loss-table, LOSS_TABLE=1).
+ * 3 nodes, symmetric loss on every link from the start of a settled
+ * cluster, LOSS_MIN minutes per seed, 3 seeds a cell: the share of time a
+ * VIP was held, and changes of active per hour.
+ */
+static void
+loss_table(void)
+{
+	static const int deads[] = { 3, 4, 5, 8 };
+	static const double losses[] = { 0.10, 0.20, 0.30, 0.40, 0.50 };
+	vg_ns len = VG_MS(60000) * (vg_ns)env_u64("LOSS_MIN", 20);
+	size_t a, b;
+	uint64_t seed;
+
+	printf("| loss each way |");
+	for (a = 0; a < sizeof(deads) / sizeof(deads[0]); a++)
+		printf(" D = %dh |", deads[a]);
+	printf("\n| --- |");
+	for (a = 0; a < sizeof(deads) / sizeof(deads[0]); a++)
+		printf(" --- |");
+	printf("\n");
+	for (b = 0; b < sizeof(losses) / sizeof(losses[0]); b++) {
+		printf("| %.0f %% |", 100 * losses[b]);
+		for (a = 0; a < sizeof(deads) / sizeof(deads[0]); a++) {
+			double held = 0, span_s = 0;
+			int changes = 0;
+
+			for (seed = 1; seed <= 3; seed++) {
+				struct opt o = opt3(20000 + seed);
+				struct sim *s;
+				vg_ns t0, h0;
+				int el, ch;
+
+				o.dead_h = deads[a];
+				s = sim_new(&o);
+				stable(s);
+				t0 = s->now;
+				h0 = sim_held(s);
+				set_loss(s, losses[b]);
+				sim_run(s, t0 + len);
+				tl_changes(s, t0, &el, &ch);
+				held += (double)(sim_held(s) - h0);
+				span_s += (double)(s->now - t0);
+				changes += ch;
+				sim_free(s);
+			}
+			printf(" %.2f %%, %.0f/h |", 100 * held / span_s,
+			    changes / (span_s / VG_NS_PER_S / 3600));
+		}
+		printf("\n");
+		fflush(stdout);
+	}
+}
+
 static int
 free_sims(void **state)
 {
@@ -664,5 +719,9 @@ main(int argc, char **argv)
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--mixed-configs") == 0)
 			mixed_arg = 1;
+	if (env_u64("LOSS_TABLE", 0)) {
+		loss_table();
+		return 0;
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
