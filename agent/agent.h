@@ -63,7 +63,10 @@ struct vg_agent {
 	int			sock;
 	int			lock_fd;
 	ev_io			sock_w;
-	ev_timer		timer;		/* armed for the earliest deadline */
+	int			tfd;		/* timerfd on VG_CLOCK, absolute */
+	ev_io			timer;		/* armed for the earliest deadline */
+	struct vg_net_rx	*rxb;		/* one recvmmsg's datagrams */
+	struct vg_net_tx	*tx;		/* sends queued, one sendmmsg */
 	ev_timer		watchdog;
 	ev_signal		sig_term, sig_int, sig_hup;
 	ev_prepare		prep;

@@ -84,6 +84,12 @@ vg_conf_lease(vg_ns interval, vg_ns dead_time, double rho)
 }
 
 vg_ns
+vg_conf_vip_outlives(const struct vg_conf *c)
+{
+	return (vg_ns)c->vip_lifetime * 1000000000LL + VG_VIP_EXPIRY_SLACK;
+}
+
+vg_ns
 vg_conf_batch(size_t n, int add)
 {
 	return VG_VIP_BATCH_NS + (vg_ns)n * (add ? VG_VIP_ADD_NS : VG_VIP_DEL_NS);

@@ -202,6 +202,14 @@ int		 vg_conf_parse_hostport(const char *, struct sockaddr_storage *,
 /* The planned time of a netlink batch that adds (add) or removes n VIPs. */
 vg_ns		 vg_conf_batch(size_t n, int add);
 
+/*
+ * How long a VIP can outlive its last add when nothing removes it: the
+ * kernel deletes it once vip_lifetime has passed, but checks lifetimes on
+ * a coarse timer (whole seconds, rounded up): VG_VIP_EXPIRY_SLACK more.
+ */
+#define VG_VIP_EXPIRY_SLACK	(3 * 1000000000LL)
+vg_ns		 vg_conf_vip_outlives(const struct vg_conf *);
+
 /* L = D(1-rho)/(1+rho) - h/4, as in DESIGN.md; may be negative. */
 vg_ns		 vg_conf_lease(vg_ns interval, vg_ns dead_time, double max_drift);
 

@@ -596,6 +596,31 @@ round_failed(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 
 /* ---- voting */
 
+/*
+ * Rule (0) for a peer: a node whose removal of the VIPs was not confirmed
+ * says so in its heartbeats (VG_FLAG_HOLDING) until a removal succeeds or
+ * the kernel's lifetime has run out on them; while it says so, no other
+ * candidate gets our vote: its VIPs may still answer.  Its silence does not
+ * end that (it may have crashed with them): only the time the kernel takes
+ * at most, counted from its last heartbeat.  It was no longer active when
+ * it sent that, so its keeper's last add came before.
+ */
+static int
+peer_holding(const struct vg_election *el, const struct vg_el_node *c,
+    vg_ns now)
+{
+	size_t i;
+
+	for (i = 0; i < el->n_nodes; i++) {
+		const struct vg_el_node *x = &el->nodes[i];
+
+		if (!x->self && x->id != c->id && x->holding && x->heard &&
+		    now - x->last_heard < el->vip_outlives)
+			return 1;
+	}
+	return 0;
+}
+
 static enum vg_refusal
 vote_check(struct vg_election *el, const struct vg_msg *m,
     const struct vg_el_node *c, vg_ns now)
@@ -606,7 +631,7 @@ vote_check(struct vg_election *el, const struct vg_msg *m,
 #ifdef VG_MUTANT_ACTIVE_VOTES	/* mutants.sh: rule (0) gone, an active votes */
 	if (0)
 #endif
-	if (el->state == VG_ST_ACTIVE || el->holding)
+	if (el->state == VG_ST_ACTIVE || el->holding || peer_holding(el, c, now))
 		return VG_REFUSE_ACTIVE;
 	if (!pre && m->term == el->term && el->voted_for == c->id)
 		return VG_REFUSE_NONE;		/* its retransmission */
@@ -903,6 +928,7 @@ vg_el_init(struct vg_election *el, const struct vg_conf *c, uint64_t term,
 #endif
 	el->margin = c->interval / 4;
 	el->rho = c->max_drift;
+	el->vip_outlives = vg_conf_vip_outlives(c);
 	el->n_nodes = c->n_nodes;
 	for (i = 0; i < c->n_nodes; i++) {
 		struct vg_el_node *n = &el->nodes[i];
@@ -972,6 +998,9 @@ vg_el_input(struct vg_election *el, const struct vg_msg *m, vg_ns echo_sent,
 	s->heard = 1;
 	s->last_heard = now;
 	s->state = m->state;
+	if (m->type == VG_MSG_HEARTBEAT)
+		s->holding = (m->flags & VG_FLAG_HOLDING) != 0 &&
+		    m->state != VG_ST_ACTIVE;
 	s->priority = m->priority;
 	s->term = m->term;
 	s->incarnation = m->incarnation;
@@ -1091,7 +1120,10 @@ vg_el_echo(const struct vg_election *el, uint16_t target, uint64_t fallback)
 uint16_t
 vg_el_hb_flags(const struct vg_election *el)
 {
-	return el->state == VG_ST_ACTIVE && el->lapsed ? VG_FLAG_LAPSED : 0;
+	if (el->state == VG_ST_ACTIVE)
+		return el->lapsed ? VG_FLAG_LAPSED : 0;
+	/* a removal not confirmed: the peers must not elect past us */
+	return el->holding ? VG_FLAG_HOLDING : 0;
 }
 
 void
@@ -1335,6 +1367,7 @@ vg_el_reconf(struct vg_election *el, const struct vg_conf *c, vg_ns now)
 	 * them.  Term, vote, state, lease and what was heard stay. */
 	memcpy(old, el->nodes, sizeof(old));
 	el->quorum = c->quorum;
+	el->vip_outlives = vg_conf_vip_outlives(c);
 	el->preempt = c->preempt;
 	el->preempt_delay = c->preempt_delay;
 	el->max_failovers = c->max_failovers;

@@ -75,6 +75,7 @@ struct vg_el_node {
 	int		heard;
 	vg_ns		last_heard;
 	uint8_t		state;
+	int		holding;	/* its VIPs may still be in its kernel */
 	uint8_t		priority;	/* effective */
 	uint64_t	term;
 	uint64_t	incarnation;
@@ -118,6 +119,9 @@ struct vg_election {
 	size_t		self;		/* index in nodes[] */
 	unsigned	quorum;
 	vg_ns		h, dead, lease, margin;
+	/* how long a VIP outlives its last add at most: vip_lifetime and
+	 * the kernel's expiry check (VG_VIP_EXPIRY_SLACK) */
+	vg_ns		vip_outlives;
 	double		rho;
 	struct vg_el_node nodes[VG_MAX_NODES];
 	size_t		n_nodes;

@@ -34,6 +34,7 @@ struct vg_hold {
 
 	int			held;		/* as the keeper last reported */
 	int			unconfirmed;	/* the last removal: not acked */
+	vg_ns			gone_by;	/* then the kernel's lifetime */
 	int			stopping;
 	int			leased;		/* a lease given, not taken off */
 	uint64_t		term;
@@ -364,8 +365,26 @@ vg_hold_off(struct vg_hold *h)
 		rc = 0;
 	else
 		rc = off(h);
+	if (rc == -1 && !h->unconfirmed) {
+		vg_ns now = vg_now();
+
+		h->gone_by = (h->deadline > now ? h->deadline : now) +
+		    vg_conf_vip_outlives(h->conf);
+	}
 	h->unconfirmed = rc == -1;
 	return rc;
+}
+
+int
+vg_hold_expired(struct vg_hold *h, vg_ns now)
+{
+	if (!h->unconfirmed || now < h->gone_by)
+		return 0;
+	log_warnx("the VIPs' removal was never confirmed; their lifetime "
+	    "(vip_lifetime %u s) has run out: the kernel has removed them",
+	    h->conf->vip_lifetime);
+	h->unconfirmed = 0;
+	return 1;
 }
 
 int

@@ -67,6 +67,13 @@ int		 vg_hold_lease(struct vg_hold *, uint64_t term, vg_ns deadline);
 int		 vg_hold_off(struct vg_hold *);
 int		 vg_hold_unconfirmed(const struct vg_hold *);
 /*
+ * Whether the kernel has removed them by now on its own, whatever the
+ * removal said: their lifetime ran out (vg_conf_vip_outlives after the
+ * later of the failed removal and the last lease deadline; the keeper adds
+ * nothing after that deadline).  Then they count as confirmed off.
+ */
+int		 vg_hold_expired(struct vg_hold *, vg_ns now);
+/*
  * A reload: the new config (and the key behind the pointer given at
  * vg_hold_new, already replaced).  If the VIPs changed, a new keeper with
  * the new set takes the running lease over, the old one leaves without

@@ -53,7 +53,7 @@ static const size_t body_len[] = {
 
 /* Flags each type may carry; any other bit set is malformed. */
 static const uint16_t type_flags[] = {
-	[VG_MSG_HEARTBEAT] = VG_FLAG_LAPSED,
+	[VG_MSG_HEARTBEAT] = VG_FLAG_LAPSED | VG_FLAG_HOLDING,
 	[VG_MSG_VOTE_REQUEST] = VG_FLAG_PRE,
 	[VG_MSG_VOTE] = VG_FLAG_PRE | VG_FLAG_GRANTED,
 	[VG_MSG_RELEASE] = 0,

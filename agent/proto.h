@@ -75,7 +75,9 @@ enum vg_msg_type {
 #define VG_FLAG_PRE	0x0001		/* VOTE_REQUEST / VOTE: pre-vote */
 #define VG_FLAG_GRANTED	0x0002		/* VOTE: granted */
 #define VG_FLAG_LAPSED	0x0004		/* HEARTBEAT of an active: lease lapsed */
-#define VG_FLAG_MASK	0x0007
+#define VG_FLAG_HOLDING	0x0008		/* HEARTBEAT of a non-active: a removal
+					 * of its VIPs was not confirmed */
+#define VG_FLAG_MASK	0x000f
 
 /* Node states as they travel on the wire (never 0). */
 enum vg_state {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +31,8 @@
 #define RX_BURST		64	/* datagrams per wake-up, then timers run */
 
 static struct vg_agent	agent;
+static struct vg_net_rx	rx_batch;
+static struct vg_net_tx	tx_batch;
 
 static void	run_acts(struct vg_agent *, struct vg_acts *, vg_ns);
 static void	schedule(struct vg_agent *);
@@ -66,12 +69,39 @@ notify_status(struct vg_agent *a)
 /* ---- sending */
 
 static void
+tx_flush(struct vg_agent *a)
+{
+	unsigned i;
+
+	if (a->tx->n == 0)
+		return;
+	if (vg_net_tx_flush(a->sock, a->tx) == 0)
+		return;
+	/* ENOBUFS, EHOSTUNREACH...: transient, counted not logged */
+	for (i = 0; i < a->tx->last; i++)
+		if (a->tx->err[i] != 0) {
+			a->stats.tx_errors++;
+			if (a->tx->tag[i] < a->peers.n)
+				a->peers.p[a->tx->tag[i]].tx_errors++;
+		}
+}
+
+/*
+ * Queued, not sent: the sends of one batch of actions, or of a heartbeat
+ * round, leave in one sendmmsg, in order, when run_acts or the round ends
+ * (tx_flush).  Nothing that must be durable first (the vote) is queued
+ * before it is: run_acts persists before it reaches a send.
+ */
+static void
 send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
 {
-	uint8_t buf[VG_MAX_PKT];
+	uint8_t *buf;
 	size_t len;
-	int e;
 
+	if ((buf = vg_net_tx_slot(a->tx)) == NULL) {
+		tx_flush(a);
+		buf = vg_net_tx_slot(a->tx);
+	}
 	m->cluster_id = a->conf->cluster_id;
 	m->sender = a->self->id;
 	m->target = p->id;
@@ -83,17 +113,13 @@ send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
 		m->active = a->el.active_id;
 	m->config_digest = a->conf->digest;
 	m->seq = vg_peer_next_seq(p, now);
-	if ((len = vg_proto_encode(m, buf, sizeof(buf))) == 0)
+	if ((len = vg_proto_encode(m, buf, VG_NET_BUF)) == 0)
 		fatalx("cannot encode a %s", vg_msg_type_name(m->type));
 	vg_auth_sign(&a->auth, buf, len);
-	e = vg_net_send(a->sock, buf, len, (struct sockaddr *)&p->sa, p->salen);
+	vg_net_tx_queue(a->tx, len, (struct sockaddr *)&p->sa, p->salen,
+	    (uint32_t)(p - a->peers.p));
 	p->tx++;
 	a->stats.tx_packets++;
-	if (e != 0) {
-		/* ENOBUFS, EHOSTUNREACH...: transient, counted not logged */
-		p->tx_errors++;
-		a->stats.tx_errors++;
-	}
 }
 
 static void
@@ -224,9 +250,14 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 	 * hold up a vote or a take-over.
 	 */
 	for (pass = 0; pass < 2; pass++)
-	for (i = 0; i < acts->n; i++) {
+	for (i = 0; i <= acts->n; i++) {
 		const struct vg_act *x = &acts->a[i];
 
+		/* the protocol's sends leave before the state changes' work */
+		if (i == acts->n) {
+			tx_flush(a);
+			break;
+		}
 		if ((x->type == VG_ACT_STATE) != (pass == 1))
 			continue;
 
@@ -267,6 +298,7 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 			break;
 		}
 	}
+	tx_flush(a);
 	acts->n = 0;
 }
 
@@ -304,6 +336,29 @@ peer_event(struct vg_agent *a, struct vg_peer *p, enum vg_peer_event ev,
 	notify_status(a);
 }
 
+/*
+ * The deadline timer is a timerfd on VG_CLOCK, armed at an absolute time:
+ * the kernel's high-resolution timer wakes epoll when it is due.  An
+ * ev_timer would wait in epoll_wait's milliseconds, rounded up, and never
+ * less than one: at h = 5 ms a heartbeat or a lease check up to a fifth
+ * of an interval late.
+ */
+static void
+arm(int tfd, vg_ns at)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	if (at == VG_NS_NEVER)
+		at = vg_now() + 3600 * VG_NS_PER_S;	/* re-armed long before */
+	if (at <= 0)
+		at = 1;			/* 0 would disarm it */
+	its.it_value.tv_sec = (time_t)(at / VG_NS_PER_S);
+	its.it_value.tv_nsec = (long)(at % VG_NS_PER_S);
+	if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL) == -1)
+		fatal("timerfd_settime");
+}
+
 static void
 schedule(struct vg_agent *a)
 {
@@ -318,10 +373,7 @@ schedule(struct vg_agent *a)
 	if ((d = vg_el_deadline(&a->el, now)) < next)
 		next = d;
 	a->timer_due = next;
-	ev_now_update(a->loop);
-	ev_timer_stop(a->loop, &a->timer);
-	ev_timer_set(&a->timer, next > now ? (double)(next - now) / 1e9 : 0., 0.);
-	ev_timer_start(a->loop, &a->timer);
+	arm(a->tfd, next > now ? next : now);
 }
 
 static void
@@ -332,9 +384,11 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 	uint64_t client;
 	size_t i;
 
-	/* a removal that could not be confirmed is tried again */
+	/* a removal that could not be confirmed is tried again; until it
+	 * succeeds (or the kernel's lifetime ran out on them) our heartbeats
+	 * say so, and the peers give no vote to another candidate */
 	if (vg_hold_unconfirmed(a->hold) && a->el.state != VG_ST_ACTIVE &&
-	    vg_hold_off(a->hold) == 0)
+	    (vg_hold_off(a->hold) == 0 || vg_hold_expired(a->hold, now)))
 		vg_el_vips_off(&a->el);
 	vg_el_tick(&a->el, now, &acts);
 	run_acts(a, &acts, now);
@@ -346,6 +400,7 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 		for (i = 0; i < a->peers.n; i++)
 			if (vg_el_hb_due(&a->el, a->peers.p[i].id))
 				send_heartbeat(a, &a->peers.p[i], now);
+		tx_flush(a);
 		vg_el_grid_done(&a->el);
 		/* On the grid, not "now + interval": no drift.  A loop that
 		 * fell behind by whole intervals skips them, it does not burst. */
@@ -363,13 +418,17 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 }
 
 static void
-timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+timer_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct vg_agent *a = w->data;
-	vg_ns now = vg_now();
+	uint64_t expired;
+	vg_ns now;
 
 	(void)loop;
 	(void)revents;
+	if (read(a->tfd, &expired, sizeof(expired)) == -1 && errno != EAGAIN)
+		log_warn("timerfd");
+	now = vg_now();
 	if (a->timer_due != VG_NS_NEVER)
 		vg_hist_add(&a->stats.wakeup, now - a->timer_due);
 	run_deadlines(a, now);
@@ -415,54 +474,69 @@ update_rtt(struct vg_agent *a)
 	vg_el_set_rtt(&a->el, worst, typ);
 }
 
+/* One datagram through the ordered checks, then to the peer table and
+ * the election. */
+static void
+rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
+    const struct sockaddr *src, socklen_t srclen, vg_ns now)
+{
+	struct vg_rx_result r;
+	struct vg_acts acts = { .n = 0 };
+	uint32_t digest;
+
+	a->stats.rx_packets++;
+	vg_rx_input(&a->rx, buf, n, trunc || n > VG_MAX_PKT, src, srclen, &r);
+	if (r.drop != VG_DROP_NONE) {
+		log_drop(a, &r, src, now);
+		return;
+	}
+	log_debug("rx %s from %s seq %llu term %llu",
+	    vg_msg_type_name(r.msg.type), r.peer->name,
+	    (unsigned long long)r.msg.seq, (unsigned long long)r.msg.term);
+	digest = r.peer->ever_seen ? r.peer->last.config_digest :
+	    a->conf->digest;
+	peer_event(a, r.peer, vg_peer_heard(r.peer, &r.msg, r.gap, now,
+	    a->conf->dead_time), now);
+	if (r.peer->last.config_digest != digest &&
+	    r.peer->last.config_digest != a->conf->digest)
+		log_peer(VG_LOG_WARNING, r.peer->name, "peer %s now has "
+		    "config digest %08x, this node %08x: the "
+		    "configurations differ", r.peer->name,
+		    r.peer->last.config_digest, a->conf->digest);
+	update_rtt(a);
+	vg_el_input(&a->el, &r.msg, vg_peer_sent_at(r.peer, r.msg.echo_seq),
+	    now, &acts);
+	run_acts(a, &acts, now);
+}
+
+/*
+ * Every datagram waiting, a recvmmsg at a time (no closing read that says
+ * EAGAIN), up to RX_BURST; then the deadlines.  Each is stamped with the
+ * time it is handled, not the time the batch was read.
+ */
 static void
 sock_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct vg_agent *a = w->data;
-	uint8_t buf[VG_MAX_PKT + 1];
-	struct sockaddr_storage src;
-	struct vg_rx_result r;
-	struct vg_acts acts = { .n = 0 };
-	socklen_t srclen;
-	uint32_t digest;
-	int i, trunc;
-	ssize_t n;
-	vg_ns now;
+	struct vg_net_rx *rx = a->rxb;
+	int i, n, got = 0;
 
 	(void)loop;
 	(void)revents;
-	for (i = 0; i < RX_BURST; i++) {
-		n = vg_net_recv(a->sock, buf, sizeof(buf), &src, &srclen, &trunc);
-		if (n == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				log_warn("recv");
+	while (got < RX_BURST) {
+		if ((n = vg_net_recv_batch(a->sock, rx, VG_NET_BATCH)) <= 0) {
+			if (n == -1)
+				log_warn("recvmmsg");
 			break;
 		}
-		now = vg_now();
-		a->stats.rx_packets++;
-		vg_rx_input(&a->rx, buf, (size_t)n, trunc || (size_t)n > VG_MAX_PKT,
-		    (struct sockaddr *)&src, srclen, &r);
-		if (r.drop != VG_DROP_NONE) {
-			log_drop(a, &r, (struct sockaddr *)&src, now);
-			continue;
-		}
-		log_debug("rx %s from %s seq %llu term %llu",
-		    vg_msg_type_name(r.msg.type), r.peer->name,
-		    (unsigned long long)r.msg.seq, (unsigned long long)r.msg.term);
-		digest = r.peer->ever_seen ? r.peer->last.config_digest :
-		    a->conf->digest;
-		peer_event(a, r.peer, vg_peer_heard(r.peer, &r.msg, r.gap, now,
-		    a->conf->dead_time), now);
-		if (r.peer->last.config_digest != digest &&
-		    r.peer->last.config_digest != a->conf->digest)
-			log_peer(VG_LOG_WARNING, r.peer->name, "peer %s now has "
-			    "config digest %08x, this node %08x: the "
-			    "configurations differ", r.peer->name,
-			    r.peer->last.config_digest, a->conf->digest);
-		update_rtt(a);
-		vg_el_input(&a->el, &r.msg, vg_peer_sent_at(r.peer,
-		    r.msg.echo_seq), now, &acts);
-		run_acts(a, &acts, now);
+		for (i = 0; i < n; i++)
+			rx_one(a, rx->buf[i], rx->msg[i].msg_len,
+			    vg_net_rx_trunc(rx, (unsigned)i),
+			    (struct sockaddr *)&rx->src[i],
+			    rx->msg[i].msg_hdr.msg_namelen, vg_now());
+		got += n;
+		if (n < VG_NET_BATCH)
+			break;
 	}
 	run_deadlines(a, vg_now());
 	schedule(a);
@@ -778,7 +852,9 @@ start_watchers(struct vg_agent *a)
 
 	ev_io_init(&a->sock_w, sock_cb, a->sock, EV_READ);
 	ev_io_init(&a->nl_w, nl_cb, vg_nl_fd(a->nl), EV_READ);
-	ev_init(&a->timer, timer_cb);
+	if ((a->tfd = timerfd_create(VG_CLOCK, TFD_NONBLOCK | TFD_CLOEXEC)) == -1)
+		fatal("timerfd_create");
+	ev_io_init(&a->timer, timer_cb, a->tfd, EV_READ);
 	ev_prepare_init(&a->prep, prepare_cb);
 	ev_check_init(&a->check, check_cb);
 	ev_signal_init(&a->sig_term, sig_stop_cb, SIGTERM);
@@ -789,6 +865,7 @@ start_watchers(struct vg_agent *a)
 	a->sig_term.data = a->sig_int.data = a->sig_hup.data = a;
 	a->watchdog.data = a;
 	ev_io_start(a->loop, &a->sock_w);
+	ev_io_start(a->loop, &a->timer);
 	ev_io_start(a->loop, &a->nl_w);
 	ev_prepare_start(a->loop, &a->prep);
 	ev_check_start(a->loop, &a->check);
@@ -896,6 +973,8 @@ main(int argc, char *argv[])
 	    a->self->salen, err, sizeof(err));
 	if (a->sock == -1)
 		fatalx("%s", err);
+	a->rxb = &rx_batch;
+	a->tx = &tx_batch;
 
 	/* Before anything is sent: no VIP of ours may be left on a link. */
 	if ((a->nl = vg_nl_open(RTMGRP_LINK, err, sizeof(err))) == NULL)
@@ -971,6 +1050,7 @@ main(int argc, char *argv[])
 	vg_metrics_export_stop(a->export);
 	vg_control_close(a->ctl);
 	close(a->sock);
+	close(a->tfd);
 	vg_nl_close(a->nl);
 	vg_auth_wipe(&a->auth);
 	vg_peers_free(&a->peers);

@@ -56,6 +56,7 @@ HEARTBEAT, VOTE_REQUEST, VOTE, RELEASE, TRANSFER = 1, 2, 3, 4, 5
 BODY_LEN = {HEARTBEAT: 4, VOTE_REQUEST: 0, VOTE: 2, RELEASE: 0, TRANSFER: 0}
 
 FLAG_PRE, FLAG_GRANTED, FLAG_LAPSED = 0x0001, 0x0002, 0x0004
+FLAG_HOLDING = 0x0008
 
 STATES = {"standby": 1, "candidate": 2, "active": 3, "fault": 4,
           "maintenance": 5, "no-quorum": 6}

@@ -11,7 +11,11 @@
  *   later removal is confirmed (vg_el_vips_off) the next request is granted;
  * - from an arbitrary list only RELEASE, TRANSFER and granted VOTEs go, from
  *   the index given on, in order; refusals and heartbeats stay;
- * - after the keeper is lost and the agent's own removal fails, the same.
+ * - after the keeper is lost and the agent's own removal fails, the same;
+ * - the peers' side: such a node's heartbeats say VG_FLAG_HOLDING, and its
+ *   peers give no vote to any other candidate while it says so, nor for
+ *   vip_lifetime (and the kernel's slack) after it falls silent saying so;
+ *   a heartbeat without the flag lifts that at once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -160,6 +164,82 @@ test_unconfirmed_keeper_lost(void **state)
 	fix_free(f);
 }
 
+/* n3's vote request to n1 (a standby here): n1's answer */
+static struct vg_act
+ask3(struct fix *f, uint64_t term, uint16_t pre)
+{
+	struct vg_acts acts = { .n = 0 };
+	struct vg_msg m = el_msg(3, VG_MSG_VOTE_REQUEST, pre, term,
+	    VG_ST_CANDIDATE);
+	const struct vg_act *v;
+
+	input(f, &m, &acts);
+	v = act_find(&acts, VG_ACT_SEND, VG_MSG_VOTE, 0, NULL);
+	assert_non_null(v);
+	return *v;
+}
+
+static void
+test_unconfirmed_peer(void **state)
+{
+	struct fix *f = fix_new();
+	struct vg_acts acts = { .n = 0 };
+	struct vg_msg m;
+	struct vg_act v;
+	size_t off = 0;
+	vg_ns outlives = vg_conf_vip_outlives(f->conf);
+
+	(void)state;
+	/* the node whose removal failed says so in its heartbeats */
+	elect(f);
+	assert_int_equal(vg_el_hb_flags(&f->el), 0);
+	assert_int_equal(vg_el_handover(&f->el, 2, f->now, &acts), 0);
+	assert_non_null(act_find(&acts, VG_ACT_VIPS_OFF, 0, 0, &off));
+	vg_el_vips_unconfirmed(&f->el, &acts, off + 1);
+	assert_int_not_equal(f->el.state, VG_ST_ACTIVE);
+	assert_int_equal(vg_el_hb_flags(&f->el), VG_FLAG_HOLDING);
+	vg_el_vips_off(&f->el);
+	assert_int_equal(vg_el_hb_flags(&f->el), 0);
+	fix_free(f);
+
+	/* a peer: n1, quiet for 3 D, hears n2 (standby) say it may hold */
+	f = fix_new();
+	f->now += 3 * f->el.dead;
+	acts.n = 0;
+	m = el_msg(2, VG_MSG_HEARTBEAT, VG_FLAG_HOLDING, f->el.term,
+	    VG_ST_STANDBY);
+	input(f, &m, &acts);
+	v = ask3(f, f->el.max_term + 1, VG_FLAG_PRE);
+	assert_false(v.flags & VG_FLAG_GRANTED);
+	assert_int_equal(v.reason, VG_REFUSE_ACTIVE);
+	v = ask3(f, f->el.max_term + 1, 0);
+	assert_false(v.flags & VG_FLAG_GRANTED);
+	/* n2 falls silent: still none until the kernel's lifetime is out */
+	f->now += outlives - VG_MS(1);
+	v = ask3(f, f->el.max_term + 1, 0);
+	assert_false(v.flags & VG_FLAG_GRANTED);
+	assert_int_equal(v.reason, VG_REFUSE_ACTIVE);
+	f->now += VG_MS(2);
+	v = ask3(f, f->el.max_term + 1, 0);
+	assert_true(v.flags & VG_FLAG_GRANTED);
+	fix_free(f);
+
+	/* a heartbeat of n2 without the flag lifts it at once */
+	f = fix_new();
+	f->now += 3 * f->el.dead;
+	m = el_msg(2, VG_MSG_HEARTBEAT, VG_FLAG_HOLDING, f->el.term,
+	    VG_ST_STANDBY);
+	input(f, &m, &acts);
+	v = ask3(f, f->el.max_term + 1, VG_FLAG_PRE);
+	assert_false(v.flags & VG_FLAG_GRANTED);
+	f->now += H;
+	m = el_msg(2, VG_MSG_HEARTBEAT, 0, f->el.term, VG_ST_STANDBY);
+	input(f, &m, &acts);
+	v = ask3(f, f->el.max_term + 1, VG_FLAG_PRE);
+	assert_true(v.flags & VG_FLAG_GRANTED);
+	fix_free(f);
+}
+
 static struct vg_act
 send_act(uint8_t type, uint16_t flags, uint64_t term)
 {
@@ -218,6 +298,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unconfirmed_handover),
 		cmocka_unit_test(test_unconfirmed_keeper_lost),
+		cmocka_unit_test(test_unconfirmed_peer),
 		cmocka_unit_test(test_strike_list),
 	};
 

@@ -42,6 +42,7 @@ test_roundtrip_every_type(void **state)
 		uint16_t	flags;
 	} types[] = {
 		{ VG_MSG_HEARTBEAT, VG_FLAG_LAPSED },
+		{ VG_MSG_HEARTBEAT, VG_FLAG_HOLDING },
 		{ VG_MSG_VOTE_REQUEST, VG_FLAG_PRE },
 		{ VG_MSG_VOTE, VG_FLAG_PRE | VG_FLAG_GRANTED },
 		{ VG_MSG_RELEASE, 0 },

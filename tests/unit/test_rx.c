@@ -242,6 +242,11 @@ test_rx_drop_malformed(void **state)
 	m = msg_from(f, BETA, VG_MSG_VOTE, 1);
 	m.flags = VG_FLAG_LAPSED;
 	malformed(f, &m);
+	m.flags = VG_FLAG_HOLDING;
+	malformed(f, &m);
+	m = msg_from(f, BETA, VG_MSG_VOTE_REQUEST, 1);
+	m.flags = VG_FLAG_HOLDING;
+	malformed(f, &m);
 	m = msg_from(f, BETA, VG_MSG_RELEASE, 1);
 	m.flags = VG_FLAG_PRE;
 	malformed(f, &m);
@@ -249,7 +254,7 @@ test_rx_drop_malformed(void **state)
 	m.flags = VG_FLAG_LAPSED;
 	malformed(f, &m);
 	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
-	m.flags = VG_FLAG_LAPSED | 0x0008;
+	m.flags = VG_FLAG_LAPSED | 0x0010;
 	malformed(f, &m);
 	m.flags = 0x8000;
 	malformed(f, &m);
@@ -261,7 +266,7 @@ test_rx_drop_malformed(void **state)
 	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
 	m.incarnation = 0;
 	malformed(f, &m);
-	assert_int_equal(f->rx.drops[VG_DROP_MALFORMED], 14);
+	assert_int_equal(f->rx.drops[VG_DROP_MALFORMED], 16);
 }
 
 static void
