@@ -64,6 +64,7 @@ struct vg_agent {
 	int			lock_fd;
 	ev_io			sock_w;
 	int			tfd;		/* timerfd on VG_CLOCK, absolute */
+	vg_ns			tfd_at;		/* armed for; 0 fired or never */
 	ev_io			timer;		/* armed for the earliest deadline */
 	struct vg_net_rx	*rxb;		/* one recvmmsg's datagrams */
 	struct vg_net_tx	*tx;		/* sends queued, one sendmmsg */

@@ -175,3 +175,10 @@ vg_replay_update(struct vg_replay *r, uint64_t incarnation, uint64_t seq)
 	r->bitmap |= 1ULL << (r->high - seq);
 	return -1;
 }
+
+int
+vg_auth_same(const struct vg_auth *a, const struct vg_auth *b)
+{
+	return a->mode == b->mode && a->keylen == b->keylen &&
+	    (a->keylen == 0 || sodium_memcmp(a->key, b->key, a->keylen) == 0);
+}

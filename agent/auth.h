@@ -29,6 +29,9 @@ struct vg_auth {
 	crypto_auth_hmacsha256_state keyed;
 };
 
+/* The same mode and key (a reload that keeps the key keeps the keeper). */
+int	vg_auth_same(const struct vg_auth *, const struct vg_auth *);
+
 /* Reads the key file: owned by anyone, not group/world readable, 32..1024
  * bytes (taken as they are).  -1 with a message in err on any problem. */
 int	vg_auth_load_key(struct vg_auth *, const char *path, char *err,

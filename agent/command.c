@@ -49,10 +49,18 @@ audit(struct vg_agent *a, const struct vg_ctl_caller *who, const char *cmd,
 	    (unsigned)who->uid, (int)who->pid, cmd, outcome);
 }
 
+/* The audit says "failover: ..." itself: not "failover: failover ...". */
 static json_object *
 refuse(struct vg_agent *a, struct vg_ctl_caller *caller, char *err)
 {
-	audit(a, caller, "failover", err);
+	const char *s = err;
+
+	if (strncmp(s, "failover", 8) == 0) {
+		s += 8;
+		s += *s == ':';
+		s += strspn(s, " ");
+	}
+	audit(a, caller, "failover", s);
 	return NULL;
 }
 
@@ -162,7 +170,7 @@ vg_cmd_reloaded(struct vg_agent *a, const struct vg_ctl_caller *caller,
 	if (errs == NULL) {
 		audit(a, caller, "reload", "applied");
 		return message("%s reloaded (digest %08x)", a->conf->path,
-		    a->conf->digest);
+		    a->conf->digest);	/* the safety digest cannot change */
 	}
 	audit(a, caller, "reload", err);
 	r = failure(err);
@@ -185,6 +193,10 @@ vg_cmd_run(struct vg_agent *a, const struct vg_ctl_request *req,
 	char *text;
 
 	memset(out, 0, sizeof(*out));
+	if (caller->denied != NULL) {
+		audit(a, caller, vg_ctl_cmds[req->cmd].name, caller->denied);
+		return NULL;
+	}
 	switch (req->cmd) {
 	case VG_CTL_STATUS:
 		return vg_status_json(a, now);

@@ -8,13 +8,16 @@
 #include <ctype.h>
 #include <errno.h>
 #include <libconfig.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
+#include "trust.h"
 
 struct parse {
 	const char		*file;
@@ -518,7 +521,7 @@ static void
 parse_ctl(struct parse *p, const config_setting_t *root)
 {
 	static const char *const known[] = { "socket", "operator_group",
-	    "admin_group", NULL };
+	    "admin_group", "viewers", NULL };
 	const config_setting_t *g = get_group(p, root, "ctl", CONFIG_TYPE_GROUP);
 
 	if (g == NULL)
@@ -529,6 +532,7 @@ parse_ctl(struct parse *p, const config_setting_t *root)
 	    sizeof(p->conf->ctl.operator_group));
 	get_str(p, g, "admin_group", p->conf->ctl.admin_group,
 	    sizeof(p->conf->ctl.admin_group));
+	get_bool(p, g, "viewers", &p->conf->ctl.viewers);
 }
 
 static void
@@ -899,6 +903,62 @@ resolve_self(struct parse *p, const char *self, int nodes_line)
 		    "with -n NAME)", self);
 }
 
+/* The nodes' indices in id order (ids are unique): the safety parts do not
+ * depend on the order the file lists them in. */
+static void
+nodes_by_id(const struct vg_conf *c, size_t *ix)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->n_nodes; i++) {
+		for (j = i; j > 0 && c->nodes[ix[j - 1]].id > c->nodes[i].id; j--)
+			ix[j] = ix[j - 1];
+		ix[j] = i;
+	}
+}
+
+/*
+ * What the election's safety rests on (DESIGN.md, "Configuration
+ * agreement"): who the nodes are (an id is one node, at one address, under
+ * one name: the name is how a node finds its own id), how many votes each
+ * has and whether it may hold the VIPs, how many make a quorum, and the
+ * timing that the lease and every voter's quiet time are measured in.
+ * Priority, preemption, VIPs, hooks, tracks and local paths are not: they
+ * may differ for a while without two holders.  The cluster id and the key
+ * need no digest: a message of another cluster or key is dropped by rx.
+ */
+static void
+compute_safety_digest(struct vg_conf *c)
+{
+	size_t ix[VG_MAX_NODES], i;
+	uint32_t m = FNV_INIT, v = FNV_INIT, t = FNV_INIT, h = FNV_INIT;
+
+	nodes_by_id(c, ix);
+	for (i = 0; i < c->n_nodes; i++) {
+		const struct vg_conf_node *n = &c->nodes[ix[i]];
+		uint8_t role = (uint8_t)n->role;
+
+		m = fnv1a(m, &n->id, sizeof(n->id));
+		m = fnv1a(m, n->name, strlen(n->name) + 1);
+		m = fnv1a(m, n->address, strlen(n->address) + 1);
+		m = fnv1a(m, &n->port, sizeof(n->port));
+		v = fnv1a(v, &n->id, sizeof(n->id));
+		v = fnv1a(v, &n->votes, sizeof(n->votes));
+		v = fnv1a(v, &role, sizeof(role));
+	}
+	v = fnv1a(v, &c->quorum, sizeof(c->quorum));
+	t = fnv1a(t, &c->interval, sizeof(c->interval));
+	t = fnv1a(t, &c->dead_time, sizeof(c->dead_time));
+	t = fnv1a(t, &c->max_drift, sizeof(c->max_drift));
+	c->part_digest[VG_PART_MEMBERSHIP] = m;
+	c->part_digest[VG_PART_VOTES] = v;
+	c->part_digest[VG_PART_TIMING] = t;
+	h = fnv1a(h, "vigil-safety-1", 14);
+	for (i = 0; i < VG_PART_MAX; i++)
+		h = fnv1a(h, &c->part_digest[i], sizeof(c->part_digest[i]));
+	c->safety_digest = h;
+}
+
 /*
  * The digest covers what every node must agree on, in a fixed order; local
  * settings (paths, ctl, log) are left out so they may differ between nodes.
@@ -935,6 +995,7 @@ compute_digest(struct vg_conf *c)
 		h = fnv1a(h, c->vips[i].ifname, strlen(c->vips[i].ifname) + 1);
 	}
 	c->digest = h;
+	compute_safety_digest(c);
 }
 
 static void
@@ -1142,14 +1203,180 @@ vg_conf_fixed_changed(const struct vg_conf *o, const struct vg_conf *n)
 		return "state_dir";
 	if (strcmp(o->ctl.socket, n->ctl.socket) != 0)
 		return "ctl.socket";
+	/* the socket's group was set at start; without CAP_CHOWN (dropped
+	 * after set-up) it cannot follow, and roles by the new group on a
+	 * socket of the old one would be half a change */
+	if (strcmp(o->ctl.operator_group, n->ctl.operator_group) != 0)
+		return "ctl.operator_group";
 	if (o->cluster_id != n->cluster_id)
 		return "the cluster id";
-	/* the running lease and every voter's quiet time were measured with
-	 * the old D and L: a mix of old and new could let two nodes hold */
-	if (o->interval != n->interval || o->dead_time != n->dead_time ||
-	    o->max_drift != n->max_drift)
-		return "interval, dead_time or max_drift";
 	return NULL;
+}
+
+/* ---- the safety-relevant configuration: its parts, the wire's hint */
+
+static const char *const part_names[VG_PART_MAX] = {
+	[VG_PART_MEMBERSHIP] = "membership",
+	[VG_PART_VOTES] = "votes",
+	[VG_PART_TIMING] = "timing",
+};
+
+const char *
+vg_conf_part_name(enum vg_conf_part p)
+{
+	return (unsigned)p < VG_PART_MAX ? part_names[p] : "invalid";
+}
+
+/* 5 bits of a digest: the top of a multiplicative hash (every bit of d
+ * moves them) */
+static unsigned
+fold5(uint32_t d)
+{
+	return (uint32_t)(d * 0x9e3779b1u) >> 27;
+}
+
+uint16_t
+vg_conf_parts_hint(const struct vg_conf *c)
+{
+	unsigned h = VG_PARTS_PRESENT;
+	int i;
+
+	for (i = 0; i < VG_PART_MAX; i++)
+		h |= fold5(c->part_digest[i]) << (5 * i);
+	return (uint16_t)h;
+}
+
+unsigned
+vg_conf_parts_differ(const struct vg_conf *c, uint16_t hint)
+{
+	unsigned mask = 0;
+	int i;
+
+	if (!(hint & VG_PARTS_PRESENT))
+		return 0;
+	for (i = 0; i < VG_PART_MAX; i++)
+		if (((unsigned)hint >> (5 * i) & 31) != fold5(c->part_digest[i]))
+			mask |= 1u << i;
+	return mask;
+}
+
+const char *
+vg_conf_parts_str(unsigned mask, char *buf, size_t len)
+{
+	size_t at = 0;
+	int i, n;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	for (i = 0; i < VG_PART_MAX; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		n = snprintf(buf + at, len - at, "%s%s", at ? ", " : "",
+		    part_names[i]);
+		if (n < 0 || (size_t)n >= len - at) {
+			buf[at] = '\0';	/* whole names only */
+			break;
+		}
+		at += (size_t)n;
+	}
+	if (at == 0)
+		snprintf(buf, len, "unknown");
+	return buf;
+}
+
+/* ---- what a reload may not change */
+
+/* Appends "what" to the list in buf (", " between); quietly full. */
+static void
+list_add(char *buf, size_t len, size_t *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+list_add(char *buf, size_t len, size_t *at, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*at + 2 >= len)
+		return;
+	if (*at > 0) {
+		buf[(*at)++] = ',';
+		buf[(*at)++] = ' ';
+		buf[*at] = '\0';
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *at, len - *at, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*at += (size_t)n < len - *at ? (size_t)n : len - *at - 1;
+}
+
+/* Every safety-relevant field that differs, named, into buf; 0 if none. */
+static size_t
+safety_changes(const struct vg_conf *o, const struct vg_conf *n, char *buf,
+    size_t len)
+{
+	const struct vg_conf_node *x, *y;
+	size_t at = 0, i;
+
+	buf[0] = '\0';
+	if (o->interval != n->interval)
+		list_add(buf, len, &at, "interval");
+	if (o->dead_time != n->dead_time)
+		list_add(buf, len, &at, "dead_time");
+	if (o->max_drift != n->max_drift)
+		list_add(buf, len, &at, "max_drift");
+	for (i = 0; i < o->n_nodes; i++) {
+		x = &o->nodes[i];
+		if ((y = vg_conf_node_by_id(n, x->id)) == NULL) {
+			list_add(buf, len, &at, "node %s (id %u) removed",
+			    x->name, x->id);
+			continue;
+		}
+		if (strcmp(x->name, y->name) != 0)
+			list_add(buf, len, &at, "name of node id %u", x->id);
+		if (strcmp(x->address, y->address) != 0 || x->port != y->port)
+			list_add(buf, len, &at, "address or port of %s",
+			    x->name);
+		if (x->votes != y->votes)
+			list_add(buf, len, &at, "votes of %s", x->name);
+		if (x->role != y->role)
+			list_add(buf, len, &at, "role of %s", x->name);
+	}
+	for (i = 0; i < n->n_nodes; i++)
+		if (vg_conf_node_by_id(o, n->nodes[i].id) == NULL)
+			list_add(buf, len, &at, "node %s (id %u) added",
+			    n->nodes[i].name, n->nodes[i].id);
+	if (o->quorum != n->quorum)
+		list_add(buf, len, &at, "quorum");
+	/* whatever the list missed, the digests do not */
+	if (at == 0 && o->safety_digest != n->safety_digest)
+		list_add(buf, len, &at, "the safety-relevant settings");
+	return at;
+}
+
+int
+vg_conf_reload_refusal(const struct vg_conf *cur, const struct vg_conf *next,
+    char *err, size_t errlen)
+{
+	char what[80];
+	const char *fixed;
+
+	/* a ctl error is 256 bytes: the list may be cut, never the way out */
+	if (safety_changes(cur, next, what, sizeof(what)) > 0) {
+		snprintf(err, errlen, "nothing changed: a reload cannot change "
+		    "what every node must agree on (%s), and node by node is "
+		    "not safe: stop every node, change every file, start them "
+		    "(docs/operations.md)", what);
+		return -1;
+	}
+	if ((fixed = vg_conf_fixed_changed(cur, next)) != NULL) {
+		snprintf(err, errlen, "%s cannot change in a reload (restart the "
+		    "agent); nothing changed", fixed);
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -1204,6 +1431,48 @@ vg_conf_parse(const char *text, const char *filename, const char *self,
 	return p.conf;
 }
 
+/*
+ * What vigild reads or runs as root must be the administrator's alone
+ * (trust.h): the file itself, its key, its scripts, the directories of its
+ * state.  Only for a file on disk: vg_conf_parse (the tests, the fuzzer)
+ * judges text.
+ */
+static int
+check_trust(const struct vg_conf *c, struct vg_errs *errs)
+{
+	const struct { const char *what, *path; } f[] = {
+		{ "auth_key_file", c->auth_key_file },
+		{ "state_dir", c->state_dir },
+		{ "state_file", c->state_file },
+		{ "notify", c->hooks.notify },
+		{ "notify_active", c->hooks.notify_active },
+		{ "notify_standby", c->hooks.notify_standby },
+		{ "notify_fault", c->hooks.notify_fault },
+		{ "notify_maintenance", c->hooks.notify_maintenance },
+	};
+	char why[PATH_MAX + 64], real[PATH_MAX], cmd[PATH_MAX];
+	uid_t self = geteuid();
+	size_t n0 = errs->n, i;
+
+	if (realpath(c->path, real) == NULL ||
+	    vg_trust_path(real, self, why, sizeof(why)) == -1)
+		vg_errs_add(errs, c->path, 0, "the configuration is not "
+		    "trusted: %s", realpath(c->path, real) == NULL ?
+		    strerror(errno) : why);
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].path[0] != '\0' &&
+		    vg_trust_path(f[i].path, self, why, sizeof(why)) == -1)
+			vg_errs_add(errs, c->path, 0, "%s %s is not trusted: %s",
+			    f[i].what, f[i].path, why);
+	for (i = 0; i < c->n_tracks; i++)
+		if (vg_trust_command_path(c->tracks[i].command, cmd,
+		    sizeof(cmd)) &&
+		    vg_trust_path(cmd, self, why, sizeof(why)) == -1)
+			vg_errs_add(errs, c->path, c->tracks[i].line, "track %s: "
+			    "%s is not trusted: %s", c->tracks[i].name, cmd, why);
+	return errs->n > n0 ? -1 : 0;
+}
+
 struct vg_conf *
 vg_conf_load(const char *path, const char *self, struct vg_errs *errs)
 {
@@ -1242,5 +1511,9 @@ vg_conf_load(const char *path, const char *self, struct vg_errs *errs)
 	}
 	c = vg_conf_parse(text, path, self, errs);
 	free(text);
+	if (c != NULL && check_trust(c, errs) == -1) {
+		vg_conf_free(c);
+		return NULL;
+	}
 	return c;
 }

@@ -86,6 +86,20 @@ struct vg_conf_vip {
 #define VG_MAX_TRACKS	32
 #define VG_MAX_LINKS	64
 
+/*
+ * The safety-relevant configuration, in three parts, each with its own
+ * digest (so that a mismatch can say which part differs).  Every node of a
+ * cluster must agree on all three at all times: the election counts an
+ * echo, grants a vote or counts a vote only between equal safety digests
+ * (DESIGN.md, "Configuration agreement"), and a reload may not change them.
+ */
+enum vg_conf_part {
+	VG_PART_MEMBERSHIP,	/* every node's id, name, address and port */
+	VG_PART_VOTES,		/* every node's votes and role; the quorum */
+	VG_PART_TIMING,		/* interval, dead_time, max_drift */
+	VG_PART_MAX
+};
+
 struct vg_conf_track {
 	char			name[VG_NAME_MAX];
 	char			command[1024];	/* run with /bin/sh -c */
@@ -124,6 +138,7 @@ struct vg_conf {
 		char		socket[VG_SOCK_PATH_MAX];
 		char		operator_group[VG_NAME_MAX];
 		char		admin_group[VG_NAME_MAX];
+		int		viewers;	/* socket 0666: anyone may view */
 	} ctl;
 	struct {
 		enum vg_log_level	level;
@@ -154,6 +169,10 @@ struct vg_conf {
 	size_t			n_vips;
 	int			self;		/* index in nodes[], -1 if unresolved */
 	uint32_t		digest;		/* of the cluster-wide part */
+	/* of the safety-relevant part (what the wire's config_digest
+	 * carries), and of each of its parts */
+	uint32_t		safety_digest;
+	uint32_t		part_digest[VG_PART_MAX];
 };
 
 #define VG_ERRS_MAX	64
@@ -191,9 +210,34 @@ int		 vg_conf_vips_same(const struct vg_conf *, const struct vg_conf *);
 /* The VIPs of `from` that `to` does not have, into out (from->n_vips room). */
 size_t		 vg_conf_vips_gone(const struct vg_conf *from,
 		    const struct vg_conf *to, struct vg_conf_vip *out);
-/* What changed that a reload cannot apply (NULL: nothing). */
+/* What changed that a reload cannot apply locally (this node's id,
+ * address or port, state_dir, ctl.socket, the cluster id; NULL: nothing). */
 const char	*vg_conf_fixed_changed(const struct vg_conf *old,
 		    const struct vg_conf *new);
+/*
+ * Whether a reload from cur to next must be refused: a safety-relevant
+ * field changed (every one named: "dead_time", "node n4 added", "votes of
+ * n2"...; a node-by-node change is not safe: stop every node, change,
+ * start), or one that only a restart applies.  0: it may go ahead; -1 with
+ * the message in err.  Pure.
+ */
+int		 vg_conf_reload_refusal(const struct vg_conf *cur,
+		    const struct vg_conf *next, char *err, size_t errlen);
+
+/* "membership", "votes", "timing". */
+const char	*vg_conf_part_name(enum vg_conf_part);
+/*
+ * The parts' hint that travels in the header (proto.h, digest_parts): a
+ * 5-bit fold of each part digest and VG_PARTS_PRESENT.  It only tells
+ * which part differs; agreement is decided on the whole safety digest.
+ */
+#define VG_PARTS_PRESENT	0x8000
+uint16_t	 vg_conf_parts_hint(const struct vg_conf *);
+/* The parts (bit 1 << part) that a peer's hint shows different from ours;
+ * 0 if it sent none or none shows (a 1 in 32 chance per part). */
+unsigned	 vg_conf_parts_differ(const struct vg_conf *, uint16_t hint);
+/* "membership, timing" for a mask of parts, "unknown" for none. */
+const char	*vg_conf_parts_str(unsigned mask, char *buf, size_t len);
 
 /* "198.18.0.1:9465" or "[2001:db8::1]:9465" (literal addresses). */
 int		 vg_conf_parse_hostport(const char *, struct sockaddr_storage *,

@@ -21,6 +21,7 @@ struct client {
 	int			fd;
 	ev_io			rio, wio;
 	ev_timer		idle;
+	ev_timer		stall;		/* replies waiting to be read */
 	struct vg_ctl_caller	caller;
 	char			*in;
 	size_t			inlen;
@@ -68,6 +69,37 @@ vg_ctl_role_of(uid_t uid, gid_t gid, const gid_t *groups, size_t n,
 	if (in_admin)
 		return VG_ROLE_ADMIN;
 	return in_op ? VG_ROLE_OPERATOR : VG_ROLE_VIEWER;
+}
+
+/*
+ * Who may have one more client: VG_CTL_MAX_CLIENTS in all, of which
+ * VG_CTL_ADMIN_SLOTS only root and admins may take, and at most
+ * VG_CTL_MAX_PER_UID of any one other uid: no number of clients of the
+ * operator group (subscribers that never read, say) locks root out.
+ */
+const char *
+vg_ctl_admit(enum vg_ctl_role role, size_t clients, size_t of_uid)
+{
+	if (clients >= VG_CTL_MAX_CLIENTS)
+		return VG_CTL_FULL;
+	if (role == VG_ROLE_ADMIN)
+		return NULL;
+	if (clients >= VG_CTL_MAX_CLIENTS - VG_CTL_ADMIN_SLOTS)
+		return VG_CTL_FULL;
+	if (of_uid >= VG_CTL_MAX_PER_UID)
+		return VG_CTL_UID_FULL;
+	return NULL;
+}
+
+static size_t
+count_uid(const struct vg_control *ctl, uid_t uid)
+{
+	const struct client *c;
+	size_t n = 0;
+
+	for (c = ctl->clients; c != NULL; c = c->next)
+		n += c->caller.uid == uid;
+	return n;
 }
 
 /* The caller's supplementary groups, from /proc: no NSS on the loop. */
@@ -165,7 +197,7 @@ client_request(struct client *c, const char *line, size_t len)
 	struct vg_control *ctl = c->ctl;
 	struct vg_ctl_request req;
 	const struct vg_ctl_cmd_info *ci;
-	char err[256];
+	char err[256], scratch[64];
 	json_object *reply;
 
 	ctl->st.requests++;
@@ -185,6 +217,14 @@ client_request(struct client *c, const char *line, size_t len)
 		log_warnx("ctl: denied %s to pid %d uid %u (%s)", ci->name,
 		    (int)c->caller.pid, (unsigned)c->caller.uid,
 		    vg_ctl_role_name(c->caller.role));
+		/* into the audit list too (the handler records it) */
+		c->caller.denied = err;
+		c->caller.client = c->id;
+		reply = ctl->handler(ctl->arg, &req, &c->caller, scratch,
+		    sizeof(scratch));
+		if (reply != NULL)
+			json_object_put(reply);
+		c->caller.denied = NULL;
 		client_error(c, err);
 		return;
 	}
@@ -224,6 +264,10 @@ client_flush(struct client *c)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
 			ev_io_start(c->ctl->loop, &c->wio);
+			/* a client (a subscriber, say) that does not read
+			 * its replies keeps its slot for VG_CTL_STALL_MS */
+			if (!ev_is_active(&c->stall))
+				ev_timer_start(c->ctl->loop, &c->stall);
 			return;
 		}
 		if (n == -1) {		/* EPIPE: gone mid-reply */
@@ -234,6 +278,7 @@ client_flush(struct client *c)
 	}
 	c->outoff = c->outlen = 0;
 	ev_io_stop(c->ctl->loop, &c->wio);
+	ev_timer_stop(c->ctl->loop, &c->stall);
 	if (c->closing) {
 		client_free(c);
 		return;
@@ -294,6 +339,12 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (c->inlen > VG_CTL_MAX_LINE) {
+		/* full of whole lines that wait for their turn: read on once
+		 * client_process has taken them (it starts rio again) */
+		ev_io_stop(c->ctl->loop, &c->rio);
+		return;
+	}
 	n = read(c->fd, c->in + c->inlen, VG_CTL_MAX_LINE + 1 - c->inlen);
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
@@ -305,7 +356,10 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ev_timer_again(c->ctl->loop, &c->idle);
 	c->inlen += (size_t)n;
 	client_process(c);
-	if (c->inlen > VG_CTL_MAX_LINE) {
+	/* too long only if no line ends in it: a client that sends many
+	 * short requests at once (and reads slowly) just waits */
+	if (c->inlen > VG_CTL_MAX_LINE && memchr(c->in, '\n', c->inlen) ==
+	    NULL) {
 		c->ctl->st.overlong++;
 		complain(c->ctl, c, "request line too long; closing");
 		client_error(c, "request line too long (at most 65536 bytes)");
@@ -335,6 +389,18 @@ client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 static void
+client_stall_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct client *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	c->ctl->st.stalled_closed++;
+	complain(c->ctl, c, "has not read its replies for 5 s; closing");
+	client_free(c);
+}
+
+static void
 client_free(struct client *c)
 {
 	struct vg_control *ctl = c->ctl;
@@ -350,6 +416,7 @@ client_free(struct client *c)
 	ev_io_stop(ctl->loop, &c->wio);
 	ev_timer_stop(ctl->loop, &c->idle);
 	ev_timer_stop(ctl->loop, &c->more);
+	ev_timer_stop(ctl->loop, &c->stall);
 	close(c->fd);
 	free(c->in);
 	free(c->out);
@@ -365,6 +432,8 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	socklen_t len = sizeof(cred);
 	struct client *c;
 	gid_t groups[256];
+	enum vg_ctl_role role;
+	const char *refusal;
 	size_t ng;
 	int fd;
 
@@ -372,17 +441,28 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd == -1)
 		return;
-	if (ctl->st.clients >= VG_CTL_MAX_CLIENTS) {
-		static const char busy[] =
-		    "{\"ok\":false,\"error\":\"too many clients\"}\n";
-
-		ctl->st.refused_full++;
-		(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		close(fd);
 		return;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
-	    (c = calloc(1, sizeof(*c))) == NULL) {
+	ng = cred.uid == 0 ? 0 : proc_groups(cred.pid, groups, 256);
+	role = vg_ctl_role_of(cred.uid, cred.gid, groups, ng,
+	    ctl->operator_gid, ctl->admin_gid);
+	if ((refusal = vg_ctl_admit(role, ctl->st.clients, count_uid(ctl,
+	    cred.uid))) != NULL) {
+		char line[128];
+		int n = snprintf(line, sizeof(line),
+		    "{\"ok\":false,\"error\":\"%s\"}\n", refusal);
+
+		if (strcmp(refusal, VG_CTL_FULL) == 0)
+			ctl->st.refused_full++;
+		else
+			ctl->st.refused_uid++;
+		(void)!send(fd, line, (size_t)n, MSG_NOSIGNAL);
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
 		return;
 	}
@@ -397,15 +477,15 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	c->caller.pid = cred.pid;
 	c->caller.uid = cred.uid;
 	c->caller.gid = cred.gid;
-	ng = cred.uid == 0 ? 0 : proc_groups(cred.pid, groups, 256);
-	c->caller.role = vg_ctl_role_of(cred.uid, cred.gid, groups, ng,
-	    ctl->operator_gid, ctl->admin_gid);
+	c->caller.role = role;
 	ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
 	ev_init(&c->idle, client_idle_cb);
 	c->idle.repeat = VG_CTL_IDLE_MS / 1000.0;
 	ev_timer_init(&c->more, client_more_cb, 0., 0.);
+	ev_timer_init(&c->stall, client_stall_cb, VG_CTL_STALL_MS / 1000.0, 0.);
 	c->rio.data = c->wio.data = c->idle.data = c->more.data = c;
+	c->stall.data = c;
 	ev_io_start(loop, &c->rio);
 	ev_timer_again(loop, &c->idle);
 	c->next = ctl->clients;
@@ -494,6 +574,17 @@ vg_control_close(struct vg_control *ctl)
 	close(ctl->fd);
 	(void)unlink(ctl->path);
 	free(ctl);
+}
+
+int
+vg_control_set_viewers(struct vg_control *ctl, int anyone)
+{
+	/* the agent owns the file: no capability needed */
+	if (chmod(ctl->path, anyone ? 0666 : 0660) == -1) {
+		log_warn("ctl: chmod %s", ctl->path);
+		return -1;
+	}
+	return 0;
 }
 
 void

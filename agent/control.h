@@ -21,6 +21,9 @@ struct vg_ctl_caller {
 	enum vg_ctl_role	role;
 	int			subscribe;	/* set by the handler: stream events */
 	int			defer;		/* set by the handler: answer later */
+	/* the request needs a higher role: the handler is called only to
+	 * record it (audit), must return NULL, and the client is refused */
+	const char		*denied;	/* why, or NULL */
 	uint64_t		client;		/* for vg_control_answer */
 };
 
@@ -41,6 +44,9 @@ struct vg_control *vg_control_open(struct ev_loop *, const char *path,
 		    size_t errlen);
 void		 vg_control_close(struct vg_control *);
 /* Group names of the operator and admin roles ("" or unknown: none). */
+/* The socket's mode: 0666 when anyone may view (status, events, metrics:
+ * the roles still guard the rest), else 0660.  0, or -1 (logged). */
+int		 vg_control_set_viewers(struct vg_control *, int anyone);
 void		 vg_control_set_groups(struct vg_control *, const char *operator,
 		    const char *admin);
 /* The deferred answer to a client's request (it may have gone: then 0). */
@@ -56,7 +62,14 @@ struct vg_control_stats {
 	unsigned	clients;
 	uint64_t	accepted, refused_full, requests, bad_requests,
 			denied, overlong, idle_closed;
+	uint64_t	refused_uid;	/* its uid holds VG_CTL_MAX_PER_UID */
+	uint64_t	stalled_closed;	/* replies unread VG_CTL_STALL_MS */
 };
 const struct vg_control_stats *vg_control_stats(const struct vg_control *);
+
+#define VG_CTL_FULL	"too many clients"
+#define VG_CTL_UID_FULL	"too many clients of this user"
+/* NULL: admitted; else the refusal (pure: control.c's admission rule). */
+const char	*vg_ctl_admit(enum vg_ctl_role, size_t clients, size_t of_uid);
 
 #endif

@@ -13,7 +13,10 @@
 #define VG_CTL_SOCKET_DEFAULT	"/run/vigil/vigil.sock"
 #define VG_CTL_MAX_LINE		65536	/* a longer request is refused */
 #define VG_CTL_MAX_CLIENTS	16
+#define VG_CTL_ADMIN_SLOTS	4	/* of those, kept for root and admins */
+#define VG_CTL_MAX_PER_UID	4	/* clients of one uid, but root and admins */
 #define VG_CTL_IDLE_MS		5000	/* a silent client is closed */
+#define VG_CTL_STALL_MS		5000	/* one that does not read its replies */
 
 /* vigilctl exit codes */
 #define VG_EXIT_OK		0

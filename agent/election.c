@@ -18,6 +18,7 @@ static const char *const refusal_names[VG_REFUSE_MAX] = {
 	[VG_REFUSE_RECENT] = "recent",
 	[VG_REFUSE_INELIGIBLE] = "ineligible",
 	[VG_REFUSE_PRIORITY] = "priority",
+	[VG_REFUSE_CONFIG] = "config",
 };
 
 const char *
@@ -111,6 +112,14 @@ heard_within(const struct vg_election *el, const struct vg_el_node *n, vg_ns now
 	return n->self || (n->heard && now - n->last_heard < el->dead);
 }
 
+/* Heard within D, and its configuration is ours: its vote could count. */
+static int
+heard_agreeing(const struct vg_election *el, const struct vg_el_node *n,
+    vg_ns now)
+{
+	return heard_within(el, n, now) && (n->self || n->agrees);
+}
+
 /* a better than b: higher effective priority, then lower id */
 static int
 better(uint8_t pa, uint16_t ia, uint8_t pb, uint16_t ib)
@@ -133,7 +142,7 @@ static int
 peer_eligible(const struct vg_election *el, const struct vg_el_node *n,
     vg_ns now)
 {
-	return !n->self && n->role == VG_ROLE_NODE && heard_within(el, n, now) &&
+	return !n->self && n->role == VG_ROLE_NODE && heard_agreeing(el, n, now) &&
 	    (n->state == VG_ST_STANDBY || n->state == VG_ST_CANDIDATE ||
 	    n->state == VG_ST_ACTIVE);
 }
@@ -157,9 +166,32 @@ vg_el_votes_seen(const struct vg_election *el, vg_ns now)
 	size_t i;
 
 	for (i = 0; i < el->n_nodes; i++)
-		if (heard_within(el, &el->nodes[i], now))
+		if (heard_agreeing(el, &el->nodes[i], now))
 			v += el->nodes[i].votes;
 	return v;
+}
+
+size_t
+vg_el_disagreeing(const struct vg_election *el, vg_ns now)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < el->n_nodes; i++)
+		if (!el->nodes[i].self && !el->nodes[i].agrees &&
+		    heard_within(el, &el->nodes[i], now))
+			n++;
+	return n;
+}
+
+const struct vg_el_node *
+vg_el_node_of(const struct vg_election *el, uint16_t id)
+{
+	size_t i;
+
+	for (i = 0; i < el->n_nodes; i++)
+		if (el->nodes[i].id == id)
+			return &el->nodes[i];
+	return NULL;
 }
 
 int
@@ -456,7 +488,9 @@ candidacy_at(const struct vg_election *el, vg_ns now)
 	vg_ns t, half_rtt = el->rtt_typ < el->rtt_worst / 2 ? el->rtt_typ :
 	    el->rtt_worst / 2;
 
-	if (el->state != VG_ST_STANDBY || !self_eligible(el))
+	if (el->state != VG_ST_STANDBY || !self_eligible(el) ||
+	    (el->max_term > el->term ? el->max_term : el->term) + 1 >=
+	    VG_TERM_LIMIT)
 		return VG_NS_NEVER;
 	if (el->transfer_to_me || (el->released &&
 	    el->release_to == el->self_id && el->released_by != el->self_id))
@@ -516,7 +550,8 @@ start_candidacy(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 	el->round_end = now + 2 * el->h + el->rtt_worst;
 	el->st.elections_started++;
 	round_reset(el);
-	set_state(el, VG_ST_CANDIDATE, el->transfer_to_me ? "handed over to" :
+	set_state(el, VG_ST_CANDIDATE, el->transfer_to_me ?
+	    "the active handed over to this node" :
 	    el->released && el->released_by != el->self_id ?
 	    "the active released" : "no active heard", acts);
 	if (el->transfer_to_me) {
@@ -628,6 +663,9 @@ vote_check(struct vg_election *el, const struct vg_msg *m,
 	int pre = (m->flags & VG_FLAG_PRE) != 0, lifted;
 	size_t i;
 
+	/* first: not even its retransmission is granted again */
+	if (!c->agrees)
+		return VG_REFUSE_CONFIG;
 #ifdef VG_MUTANT_ACTIVE_VOTES	/* mutants.sh: rule (0) gone, an active votes */
 	if (0)
 #endif
@@ -679,6 +717,8 @@ on_request(struct vg_election *el, const struct vg_msg *m,
 
 	if (r != VG_REFUSE_NONE) {
 		el->st.refused[r]++;
+		if (r == VG_REFUSE_CONFIG)
+			c->requests_refused++;
 		send_msg(acts, VG_MSG_VOTE, c->id, pre ? VG_FLAG_PRE : 0, m->term,
 		    (uint16_t)r);
 		return;
@@ -721,6 +761,14 @@ on_vote(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *v,
 	if (el->state != VG_ST_CANDIDATE || pre != el->prevote ||
 	    m->term != (el->prevote ? el->cand_term : el->term))
 		return;			/* late, or of another round */
+	if (!v->agrees) {
+		/* its vote was given under another configuration's quorum */
+		if (m->flags & VG_FLAG_GRANTED) {
+			v->votes_ignored++;
+			el->st.votes_ignored++;
+		}
+		return;
+	}
 	if (!(m->flags & VG_FLAG_GRANTED)) {
 		if (m->u.vote.reason < VG_REFUSE_MAX)
 			el->st.refusals[m->u.vote.reason]++;
@@ -852,6 +900,13 @@ on_heartbeat(struct vg_election *el, const struct vg_msg *m,
 	}
 	if (m->term == el->term && m->active == el->self_id && echo_sent >= 0 &&
 	    echo_sent != VG_NS_NEVER && m->echo_seq != 0) {
+		if (!s->agrees) {
+			/* it would refuse its vote elsewhere by another D, or
+			 * count another quorum: its echo renews nothing */
+			s->echoes_ignored++;
+			el->st.echoes_ignored++;
+			return;
+		}
 		if (echo_sent > s->ack_sent)
 			s->ack_sent = echo_sent;
 		lease_renew(el, quorum_time(el, now), now, acts);
@@ -911,6 +966,10 @@ vg_el_init(struct vg_election *el, const struct vg_conf *c, uint64_t term,
 	size_t i;
 
 	memset(el, 0, sizeof(*el));
+	if (term >= VG_TERM_LIMIT)
+		broken("term %llu from the vote file is out of range "
+		    "(statedir refuses it)", (unsigned long long)term);
+	el->digest = c->safety_digest;
 	el->self_id = c->nodes[c->self].id;
 	el->self = (size_t)c->self;
 	el->quorum = c->quorum;
@@ -941,6 +1000,8 @@ vg_el_init(struct vg_election *el, const struct vg_conf *c, uint64_t term,
 		n->released_at = -1;
 		n->ack_sent = -1;
 		n->healthy_since = -1;
+		n->agrees = 1;
+		n->disagree_since = -1;
 	}
 	el->preempt = c->preempt;
 	el->preempt_delay = c->preempt_delay;
@@ -988,6 +1049,18 @@ vg_el_input(struct vg_election *el, const struct vg_msg *m, vg_ns echo_sent,
 	lease_check(el, now, acts);
 	if (s == NULL || s->self)
 		return;
+	if (m->term >= VG_TERM_LIMIT) {
+		/* corrupt or hostile: taking it would make terms wrap */
+		el->st.terms_refused++;
+		return;
+	}
+	if (m->config_digest == el->digest) {
+		s->agrees = 1;
+		s->disagree_since = -1;
+	} else if (s->agrees) {
+		s->agrees = 0;
+		s->disagree_since = now;
+	}
 	if (s->heard && m->incarnation > s->incarnation)
 		s->released_at = now;		/* restarted */
 	if (m->state == VG_ST_STANDBY && s->role == VG_ROLE_NODE) {
@@ -1226,6 +1299,7 @@ static const char *const ho_text[VG_HO_MAX] = {
 	[VG_HO_INELIGIBLE] = "the target is not eligible (a witness, or not standby)",
 	[VG_HO_NO_QUORUM] = "a quorum is not in sight",
 	[VG_HO_GONE] = "the target released or stopped, not heard since",
+	[VG_HO_DISAGREES] = "the target's safety configuration differs",
 };
 
 const char *
@@ -1245,7 +1319,7 @@ best_standby(const struct vg_election *el, uint16_t skip, vg_ns now)
 		const struct vg_el_node *x = &el->nodes[i];
 
 		if (x->self || x->id == skip || x->role != VG_ROLE_NODE ||
-		    !heard_within(el, x, now) || x->state != VG_ST_STANDBY ||
+		    !heard_agreeing(el, x, now) || x->state != VG_ST_STANDBY ||
 		    x->gone)
 			continue;
 		if (b == NULL || better(x->priority, x->id, b->priority, b->id))
@@ -1274,6 +1348,8 @@ target_check(const struct vg_election *el, uint16_t to, vg_ns now)
 		return VG_HO_DEAD;
 	if (x->gone)
 		return VG_HO_GONE;
+	if (!x->agrees)
+		return VG_HO_DISAGREES;
 	if (x->role != VG_ROLE_NODE || x->state != VG_ST_STANDBY)
 		return VG_HO_INELIGIBLE;
 	return VG_HO_OK;
@@ -1366,6 +1442,18 @@ vg_el_reconf(struct vg_election *el, const struct vg_conf *c, vg_ns now)
 	 * the running lease and the voters' quiet times were measured with
 	 * them.  Term, vote, state, lease and what was heard stay. */
 	memcpy(old, el->nodes, sizeof(old));
+	if (el->digest != c->safety_digest) {
+		/* a reload refuses this (vg_conf_reload_refusal); a caller
+		 * that does it anyway gets no echo or vote of the old
+		 * configuration counted in the new one */
+		el->digest = c->safety_digest;
+		for (i = 0; i < n_old; i++) {
+			old[i].agrees = 1;
+			old[i].disagree_since = -1;
+			old[i].ack_sent = -1;
+			old[i].granted = old[i].self;
+		}
+	}
 	el->quorum = c->quorum;
 	el->vip_outlives = vg_conf_vip_outlives(c);
 	el->preempt = c->preempt;
@@ -1379,6 +1467,8 @@ vg_el_reconf(struct vg_election *el, const struct vg_conf *c, vg_ns now)
 
 		memset(n, 0, sizeof(*n));
 		n->released_at = n->ack_sent = n->healthy_since = -1;
+		n->agrees = 1;
+		n->disagree_since = -1;
 		for (j = 0; j < n_old; j++)
 			if (old[j].id == c->nodes[i].id)
 				*n = old[j];	/* what we heard stays */

@@ -24,6 +24,7 @@ enum vg_refusal {
 	VG_REFUSE_RECENT,	/* (1) heard an active less than D ago */
 	VG_REFUSE_INELIGIBLE,	/* (2) the candidate may not become active */
 	VG_REFUSE_PRIORITY,	/* (3) a better eligible node is alive */
+	VG_REFUSE_CONFIG,	/* its safety digest is not ours */
 	VG_REFUSE_MAX
 };
 
@@ -94,6 +95,13 @@ struct vg_el_node {
 	 * yet): it started, and its D began, no later than that */
 	uint64_t	hb_inc;
 	vg_ns		up_at;
+	/* configuration agreement: its last message carried our safety
+	 * digest (1 until it is heard); else since when it has not */
+	int		agrees;
+	vg_ns		disagree_since;	/* -1 while it agrees */
+	uint64_t	echoes_ignored;	/* its echoes not counted to a lease */
+	uint64_t	votes_ignored;	/* its granted votes not counted */
+	uint64_t	requests_refused;	/* its vote requests refused so */
 };
 
 /* Why a hand-over cannot be done (vigilctl failover says so). */
@@ -108,6 +116,7 @@ enum vg_handover_err {
 	VG_HO_INELIGIBLE,	/* a witness, or not standby (fault, maintenance...) */
 	VG_HO_NO_QUORUM,	/* a quorum is not in sight */
 	VG_HO_GONE,		/* it released or stopped; not heard since */
+	VG_HO_DISAGREES,	/* its safety configuration is not ours */
 	VG_HO_MAX
 };
 
@@ -115,6 +124,7 @@ enum vg_handover_err {
 
 struct vg_election {
 	/* configuration */
+	uint32_t	digest;		/* our safety digest (conf.h) */
 	uint16_t	self_id;
 	size_t		self;		/* index in nodes[] */
 	unsigned	quorum;
@@ -186,6 +196,8 @@ struct vg_election {
 		uint64_t	releases_accepted, releases_rejected;
 		uint64_t	conflicts;	/* an active of our term that is not ours */
 		uint64_t	handovers, handover_requests, preemptions;
+		/* configuration agreement, and terms out of range */
+		uint64_t	echoes_ignored, votes_ignored, terms_refused;
 	}		st;
 };
 
@@ -250,6 +262,22 @@ void	vg_el_reconf(struct vg_election *, const struct vg_conf *, vg_ns now);
 /* Automatic preemption is on hold: too many changes of active lately. */
 int	vg_el_flapping(const struct vg_election *, vg_ns now);
 
+/*
+ * Configuration agreement (DESIGN.md): a message whose config_digest is
+ * not our safety digest is heard (its sender is alive, an active among them
+ * keeps us from voting, its term is taken), but its echo renews no lease,
+ * its vote request is refused (VG_REFUSE_CONFIG), its vote is not counted,
+ * and its sender counts toward no quorum in sight and is no candidate or
+ * hand-over target of ours.  A message with a term at or above
+ * VG_TERM_LIMIT is dropped whole (st.terms_refused).
+ */
+/* Peers heard within D whose last message disagreed. */
+size_t	vg_el_disagreeing(const struct vg_election *, vg_ns now);
+/* What the election keeps of node `id` (NULL: not in the config). */
+const struct vg_el_node *vg_el_node_of(const struct vg_election *,
+	    uint16_t id);
+
+/* Votes of the nodes heard within D that agree with us (self included). */
 int	vg_el_has_quorum(const struct vg_election *, vg_ns now);
 unsigned vg_el_votes_seen(const struct vg_election *, vg_ns now);
 const char *vg_refusal_name(enum vg_refusal);

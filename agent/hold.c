@@ -436,16 +436,16 @@ vg_hold_new(struct ev_loop *loop, const struct vg_conf *c,
 }
 
 void
-vg_hold_reconf(struct vg_hold *h, const struct vg_conf *c, int vips_changed,
+vg_hold_reconf(struct vg_hold *h, const struct vg_conf *c, int new_keeper,
     const struct vg_conf_vip *gone, size_t n_gone)
 {
 	pid_t old_pid = h->pid;
 	int old_fd = h->fd;
 
 	h->conf = c;
-	if (!vips_changed)
+	if (!new_keeper)
 		return;
-	/* a new keeper with the new VIPs takes the lease over */
+	/* a new keeper with the new VIPs and key takes the lease over */
 	ev_io_stop(h->loop, &h->io);
 	ev_child_stop(h->loop, &h->child);
 	keeper_start(h, 1);

@@ -75,12 +75,14 @@ int		 vg_hold_unconfirmed(const struct vg_hold *);
 int		 vg_hold_expired(struct vg_hold *, vg_ns now);
 /*
  * A reload: the new config (and the key behind the pointer given at
- * vg_hold_new, already replaced).  If the VIPs changed, a new keeper with
- * the new set takes the running lease over, the old one leaves without
- * touching anything, and the VIPs in `gone` are removed.
+ * vg_hold_new, already replaced).  If the VIPs or the key changed
+ * (new_keeper), a new keeper with the new set and key takes the running
+ * lease over, the old one leaves without touching anything, and the VIPs
+ * in `gone` are removed.  (A keeper with the old key would sign its
+ * RELEASE with it after a crash: the peers would drop it.)
  */
 void		 vg_hold_reconf(struct vg_hold *, const struct vg_conf *,
-		    int vips_changed, const struct vg_conf_vip *gone,
+		    int new_keeper, const struct vg_conf_vip *gone,
 		    size_t n_gone);
 /* Shutting down: a keeper lost from now on is not replaced. */
 void		 vg_hold_stop(struct vg_hold *);

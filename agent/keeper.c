@@ -305,7 +305,8 @@ k_release(struct kstate *k)
 			m.term = k->lease_term;
 			m.incarnation = k->incarnation;
 			m.seq = ++seq;
-			m.config_digest = c->digest;
+			m.config_digest = c->safety_digest;
+			m.digest_parts = vg_conf_parts_hint(c);
 			len = vg_proto_encode(&m, buf, sizeof(buf));
 			vg_auth_sign(k->auth, buf, len);
 			(void)vg_net_send(fd, buf, len,

@@ -83,6 +83,16 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 	for (i = 0; i < a->peers.n; i++)
 		fprintf(f, "vigil_peer_up{peer=\"%s\"} %d\n", a->peers.p[i].name,
 		    vg_peer_alive(&a->peers.p[i], now));
+	head(f, "vigil_peer_config_agrees", "gauge",
+	    "1 if the peer's last message carried this node's safety digest "
+	    "(its votes and echoes count); 1 until it is heard.");
+	for (i = 0; i < a->peers.n; i++) {
+		const struct vg_el_node *en = vg_el_node_of(el,
+		    a->peers.p[i].id);
+
+		fprintf(f, "vigil_peer_config_agrees{peer=\"%s\"} %d\n",
+		    a->peers.p[i].name, en == NULL || en->agrees);
+	}
 	head(f, "vigil_peer_rtt_seconds", "gauge",
 	    "Smoothed round trip to the peer.");
 	for (i = 0; i < a->peers.n; i++)
@@ -121,6 +131,15 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 		fprintf(f, "vigil_votes_refused_total{reason=\"%s\"} %llu\n",
 		    vg_refusal_name((enum vg_refusal)r),
 		    (unsigned long long)el->st.refused[r]);
+	one(f, "vigil_election_echoes_ignored_total", "counter",
+	    "Echoes not counted toward this node's lease: the peer's safety "
+	    "digest differs.", (double)el->st.echoes_ignored);
+	one(f, "vigil_election_votes_ignored_total", "counter",
+	    "Granted votes not counted: the voter's safety digest differs.",
+	    (double)el->st.votes_ignored);
+	one(f, "vigil_terms_refused_total", "counter",
+	    "Messages dropped for a term at or above 2^63-1.",
+	    (double)el->st.terms_refused);
 	one(f, "vigil_lease_lapses_total", "counter",
 	    "Times this node's lease ran out while active.",
 	    (double)el->st.lease_lapses);
@@ -306,6 +325,9 @@ vg_metrics_export_start(struct ev_loop *loop, struct vg_agent *a, char *err,
 		    0, NULL, NULL, answer, x,
 		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+		    /* one source cannot hold every connection open: 20
+		     * half-open ones blocked real scrapes for good */
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)4,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)5,
 		    MHD_OPTION_END);
 		if (x->mhd == NULL || (info = MHD_get_daemon_info(x->mhd,

@@ -3,6 +3,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <glob.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <stdio.h>
@@ -11,6 +13,63 @@
 #include <unistd.h>
 
 #include "net.h"
+
+#define UNRES_QLEN_DEFAULT	(212992)	/* the kernel's, SK_WMEM_MAX */
+#define SNDBUF_ROUND		(256 * 1024)	/* a round, votes, a burst */
+
+size_t
+vg_net_sndbuf_for(size_t n_peers, size_t unres)
+{
+	if (unres == 0)
+		unres = UNRES_QLEN_DEFAULT;
+	return n_peers * unres + SNDBUF_ROUND;
+}
+
+/* The largest unres_qlen_bytes of any interface (and the defaults new ones
+ * take), IPv4 and IPv6, in this network namespace. */
+size_t
+vg_net_unres_qlen(void)
+{
+	static const char *const pat[] = {
+		"/proc/sys/net/ipv4/neigh/*/unres_qlen_bytes",
+		"/proc/sys/net/ipv6/neigh/*/unres_qlen_bytes",
+	};
+	unsigned long long v, best = 0;
+	size_t i, k;
+	glob_t g;
+	FILE *f;
+
+	for (i = 0; i < sizeof(pat) / sizeof(pat[0]); i++) {
+		if (glob(pat[i], 0, NULL, &g) != 0)
+			continue;
+		for (k = 0; k < g.gl_pathc; k++) {
+			if ((f = fopen(g.gl_pathv[k], "re")) == NULL)
+				continue;
+			if (fscanf(f, "%llu", &v) == 1 && v > best)
+				best = v;
+			fclose(f);
+		}
+		globfree(&g);
+	}
+	if (best > INT_MAX / 2)
+		best = INT_MAX / 2;
+	return (size_t)best;
+}
+
+int
+vg_net_set_sndbuf(int fd, size_t bytes, size_t *got)
+{
+	int v = bytes > INT_MAX / 2 ? INT_MAX / 2 : (int)bytes, r = 0;
+	socklen_t len = sizeof(r);
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) == -1 &&
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) == -1)
+		return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &r, &len) == -1)
+		return -1;
+	*got = (size_t)r;
+	return 0;
+}
 
 int
 vg_net_open(const struct sockaddr *sa, socklen_t salen, char *err, size_t errlen)

@@ -61,6 +61,22 @@ void	vg_net_tx_queue(struct vg_net_tx *, size_t len, const struct sockaddr *,
  * empty after it, and err[i], tag[i] for i < last say what became of each. */
 unsigned vg_net_tx_flush(int fd, struct vg_net_tx *);
 
+/*
+ * Every peer's datagrams leave through the one socket.  What is sent to a
+ * peer whose address does not resolve (it is down on the link) waits in
+ * its neighbour entry, up to unres_qlen_bytes, counted against the
+ * socket's send buffer until resolution fails: with the default buffer a
+ * few such peers filled it and the sends to live peers failed (EAGAIN).
+ * The buffer is sized so that every peer's queue fits beside a heartbeat
+ * round: vg_net_sndbuf_for is that size for n peers and the largest
+ * unres_qlen_bytes of the namespace (0 read: the kernel's default);
+ * vg_net_set_sndbuf sets it (SO_SNDBUFFORCE: CAP_NET_ADMIN, else
+ * SO_SNDBUF up to wmem_max), and returns the size the kernel took.
+ */
+size_t	vg_net_sndbuf_for(size_t n_peers, size_t unres_qlen_bytes);
+size_t	vg_net_unres_qlen(void);
+int	vg_net_set_sndbuf(int fd, size_t bytes, size_t *got);
+
 /* "198.18.0.1:5405" or "[2001:db8::1]:5405" */
 void	vg_sockaddr_fmt(const struct sockaddr *, char *out, size_t outlen);
 

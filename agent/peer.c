@@ -40,7 +40,10 @@ vg_peer_next_seq(struct vg_peer *p, vg_ns now)
 uint64_t
 vg_peer_echo_seq(const struct vg_peer *p)
 {
-	return p->alive ? p->rx_high : 0;
+	/* a peer whose messages wait for its proof of freshness still gets
+	 * its newest echoed, or two nodes started together would each wait
+	 * for the other's echo for good */
+	return p->alive ? p->rx_high : p->unfresh_seq;
 }
 
 uint32_t
@@ -281,4 +284,33 @@ vg_peers_free(struct vg_peers *t)
 	free(t->p);
 	t->p = NULL;
 	t->n = 0;
+}
+
+void
+vg_peers_fresh_start(struct vg_peers *ps, uint64_t incarnation)
+{
+	uint64_t base = incarnation << VG_SEQ_BASE_SHIFT;
+	size_t i;
+
+	/* below the keeper's seqs (proto.h), whatever the incarnation */
+	if (incarnation >= VG_SEQ_KEEPER_BASE >> VG_SEQ_BASE_SHIFT)
+		base = VG_SEQ_KEEPER_BASE >> 1;
+	for (i = 0; i < ps->n; i++) {
+		ps->p[i].seq_base = base;
+		if (ps->p[i].tx_seq < base)
+			ps->p[i].tx_seq = base;
+		ps->p[i].fresh = 0;
+	}
+}
+
+int
+vg_peer_fresh(struct vg_peer *p, const struct vg_msg *m)
+{
+	if (p->seq_base == 0 || p->fresh)
+		return 1;
+	if (m->echo_seq > p->seq_base && m->echo_seq <= p->tx_seq)
+		p->fresh = 1;
+	else if (m->seq > p->unfresh_seq)
+		p->unfresh_seq = m->seq;
+	return p->fresh;
 }

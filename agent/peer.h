@@ -70,8 +70,12 @@ struct vg_peer {
 	uint64_t		rx, lost, tx, tx_errors;
 	uint64_t		drops[VG_DROP_MAX];
 
-	/* our stream to it */
+	/* our stream to it: seqs above seq_base (vg_peers_fresh_start) */
 	uint64_t		tx_seq;
+	uint64_t		seq_base;	/* 0: no freshness check */
+	int			fresh;		/* it echoed a seq above seq_base */
+	uint64_t		unfresh_seq;	/* newest of it dropped as unfresh:
+						 * echoed so that it can prove */
 	struct {
 		uint64_t	seq;
 		vg_ns		sent;
@@ -126,6 +130,8 @@ vg_ns		vg_peer_deadline(const struct vg_peer *);
 
 const char	*vg_peer_event_name(enum vg_peer_event);
 
+
+
 /*
  * The peer table: every node of the config but this one, in config order.
  * One per agent, shared, never copied: rx.c finds senders in it (and moves
@@ -135,6 +141,22 @@ struct vg_peers {
 	struct vg_peer	*p;
 	size_t		n;
 };
+
+/*
+ * Freshness after a restart (issue 12).  This node's replay windows start
+ * empty, so a peer's datagrams captured before the restart would be taken
+ * once more.  Our seqs of this incarnation start above a base that no seq
+ * of an earlier one reached (the incarnation, milliseconds of the wall
+ * clock at start at least, shifted by VG_SEQ_BASE_SHIFT: 2^20 seqs per
+ * millisecond that the earlier one ran), and a peer's message counts only
+ * once one of its messages echoes a seq we sent above it: it heard us after
+ * we started.  vg_peers_fresh_start sets that base for every peer.
+ */
+#define VG_SEQ_BASE_SHIFT	20
+void		vg_peers_fresh_start(struct vg_peers *, uint64_t incarnation);
+/* Whether msg (accepted by every other check) may count: it proves, or an
+ * earlier one did, that the peer heard this node after it started. */
+int		vg_peer_fresh(struct vg_peer *, const struct vg_msg *);
 
 /*
  * Builds in `next` the table for config `c` from `cur` (empty at start): a

@@ -22,6 +22,7 @@ static const char *const drop_names[VG_DROP_MAX] = {
 	[VG_DROP_AUTH] = "auth",
 	[VG_DROP_STALE] = "stale_incarnation",
 	[VG_DROP_REPLAY] = "replay",
+	[VG_DROP_UNFRESH] = "unfresh",
 };
 
 static const char *const type_names[] = {
@@ -156,7 +157,7 @@ vg_proto_encode(const struct vg_msg *m, uint8_t *buf, size_t buflen)
 	put16(buf + 14, m->target);
 	buf[16] = m->state;
 	buf[17] = m->priority;
-	/* 18..19 reserved, zero */
+	put16(buf + 18, m->digest_parts);
 	put64(buf + 20, m->term);
 	put64(buf + 28, m->incarnation);
 	put64(buf + 36, m->seq);
@@ -196,6 +197,7 @@ vg_proto_decode(const uint8_t *buf, size_t len, struct vg_msg *m)
 	d.target = get16(buf + 14);
 	d.state = buf[16];
 	d.priority = buf[17];
+	d.digest_parts = get16(buf + 18);
 	d.term = get64(buf + 20);
 	d.incarnation = get64(buf + 28);
 	d.seq = get64(buf + 36);
@@ -207,7 +209,8 @@ vg_proto_decode(const uint8_t *buf, size_t len, struct vg_msg *m)
 	else if (d.type == VG_MSG_VOTE)
 		d.u.vote.reason = get16(buf + VG_HDR_LEN);
 
-	/* Reserved bytes are ignored (they may carry meaning in a later version). */
+	/* digest_parts is a hint, any value goes (zero from a node that
+	 * sends none) */
 	if ((d.flags & ~type_flags[d.type]) != 0 ||
 	    d.state == 0 || d.state > VG_ST_MAX ||
 	    d.sender == 0 || d.seq == 0 || d.incarnation == 0)

@@ -15,7 +15,7 @@
  * +-------------------------------+-------------------------------+
  * |            sender             |            target             | 12
  * +---------------+---------------+-------------------------------+
- * |    state      |   priority    |        reserved (zero)        | 16
+ * |    state      |   priority    |         digest_parts          | 16
  * +---------------+---------------+-------------------------------+
  * |                         term (64 bits)                        | 20
  * +                                                               +
@@ -43,6 +43,13 @@
  * |                  truncated to 16 bytes                        |
  * +---------------------------------------------------------------+
  *
+ * config_digest is the sender's safety digest (conf.h: membership, votes,
+ * timing); the election counts an echo or a vote only between equal ones.
+ * digest_parts, in what were reserved bytes (a version 1 node sends zero
+ * and ignores them), is a hint of which part differs: bit 15 set, then 5
+ * bits of each part's digest (vg_conf_parts_hint).  Terms at or above
+ * VG_TERM_LIMIT are refused wherever they come from.
+ *
  * Bodies:  HEARTBEAT     echo_delay u32: microseconds between the arrival
  *                        of echo_seq and this send (for the RTT estimate)
  *          VOTE          reason u16: why a vote was refused (0 if granted)
@@ -62,6 +69,10 @@
 /* Seqs from here on are the keeper's (its RELEASE after the agent died):
  * the agent never gets there, and a jump into them is not a loss. */
 #define VG_SEQ_KEEPER_BASE	(1ULL << 62)
+/* No term is this high by counting (one per election): a message or a vote
+ * file that says so is corrupt or hostile, and taking it would make the
+ * next term wrap.  Refused, counted. */
+#define VG_TERM_LIMIT		((1ULL << 63) - 1)
 
 enum vg_msg_type {
 	VG_MSG_HEARTBEAT = 1,
@@ -99,6 +110,7 @@ struct vg_msg {
 	uint16_t	target;
 	uint8_t		state;
 	uint8_t		priority;
+	uint16_t	digest_parts;	/* 0: none sent */
 	uint64_t	term;
 	uint64_t	incarnation;
 	uint64_t	seq;
@@ -132,6 +144,8 @@ enum vg_drop {
 	VG_DROP_AUTH,		/* MAC does not verify */
 	VG_DROP_STALE,		/* older incarnation than one already seen */
 	VG_DROP_REPLAY,		/* seq already seen, or below the window */
+	VG_DROP_UNFRESH,	/* since this node started, the sender has
+				 * not yet echoed one of its seqs */
 	VG_DROP_MAX
 };
 

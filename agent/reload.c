@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "reload.h"
 
 int
 vg_reload_prepare(struct vg_reload *r, const struct vg_conf *cur,
     const char *self, const struct vg_peers *peers, char *err, size_t errlen)
 {
-	const char *what;
 	size_t n;
 
 	memset(r, 0, sizeof(*r));
@@ -22,13 +22,14 @@ vg_reload_prepare(struct vg_reload *r, const struct vg_conf *cur,
 		    "(%zu error%s)", n, n == 1 ? "" : "s");
 		return -1;
 	}
-	if ((what = vg_conf_fixed_changed(cur, r->conf)) != NULL) {
-		snprintf(err, errlen, "%s cannot change in a reload (restart the "
-		    "agent); nothing changed", what);
+	/* what every node must agree on, and what needs a restart */
+	if (vg_conf_reload_refusal(cur, r->conf, err, errlen) == -1)
 		goto refuse;
-	}
-	if (r->conf->auth == VG_AUTH_NONE)
+	if (r->conf->auth == VG_AUTH_NONE) {
+		log_warnx("reload: auth = \"none\": heartbeats and votes are "
+		    "not authenticated; for a lab only");
 		vg_auth_set_none(&r->auth);
+	}
 	else if (vg_auth_load_key(&r->auth, r->conf->auth_key_file, err,
 	    errlen) == -1)
 		goto refuse;

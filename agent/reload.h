@@ -9,7 +9,9 @@
  * plan holds: the old one after a commit, the new one otherwise.
  *
  * Refused here, before anything is touched: an invalid file, what
- * vg_conf_fixed_changed says a reload cannot change, an unreadable key.
+ * vg_conf_reload_refusal says a reload cannot change (the safety-relevant
+ * configuration, which every node must agree on, and what only a restart
+ * applies), an unreadable key.
  */
 #ifndef VG_RELOAD_H
 #define VG_RELOAD_H

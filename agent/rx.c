@@ -47,6 +47,36 @@ drop(struct vg_rx *rx, struct vg_rx_result *res, enum vg_drop why)
 		res->peer->drops[why]++;
 }
 
+/* The real source of a dropped datagram, in the table: its entry, or the
+ * least recently used one taken over. */
+static void
+by_source(struct vg_rx *rx, const struct sockaddr *src, socklen_t srclen,
+    enum vg_drop why)
+{
+	struct vg_rx_source *s, *lru = &rx->src[0];
+	size_t i;
+
+	if (srclen > sizeof(lru->addr))
+		return;
+	for (i = 0; i < VG_RX_SOURCES; i++) {
+		s = &rx->src[i];
+		if (s->addrlen != 0 && vg_sockaddr_same_host(src, srclen,
+		    (const struct sockaddr *)&s->addr, s->addrlen))
+			break;
+		if (s->stamp < lru->stamp)
+			lru = s;
+	}
+	if (i == VG_RX_SOURCES) {
+		s = lru;
+		memset(s, 0, sizeof(*s));
+		memcpy(&s->addr, src, srclen);
+		s->addrlen = srclen;
+	}
+	s->drops++;
+	s->last = why;
+	s->stamp = ++rx->src_stamp;
+}
+
 void
 vg_rx_input(struct vg_rx *rx, const uint8_t *buf, size_t len, int truncated,
     const struct sockaddr *src, socklen_t srclen, struct vg_rx_result *res)
@@ -57,40 +87,56 @@ vg_rx_input(struct vg_rx *rx, const uint8_t *buf, size_t len, int truncated,
 	memset(res, 0, sizeof(*res));
 	if (truncated) {
 		drop(rx, res, VG_DROP_TRUNCATED);
+		by_source(rx, src, srclen, VG_DROP_TRUNCATED);
 		return;
 	}
 	if ((d = vg_proto_decode(buf, len, m)) != VG_DROP_NONE) {
 		drop(rx, res, d);
+		by_source(rx, src, srclen, d);
 		return;
 	}
 	if (m->cluster_id != rx->cluster_id) {
 		drop(rx, res, VG_DROP_CLUSTER);
+		by_source(rx, src, srclen, VG_DROP_CLUSTER);
 		return;
 	}
 	if (m->target != rx->self_id) {
 		drop(rx, res, VG_DROP_TARGET);
+		by_source(rx, src, srclen, VG_DROP_TARGET);
 		return;
 	}
 	if (m->sender == rx->self_id) {
 		drop(rx, res, VG_DROP_SELF);
+		by_source(rx, src, srclen, VG_DROP_SELF);
 		return;
 	}
 	if ((res->peer = vg_rx_peer_by_id(rx, m->sender)) == NULL) {
 		drop(rx, res, VG_DROP_UNKNOWN_PEER);
+		by_source(rx, src, srclen, VG_DROP_UNKNOWN_PEER);
 		return;
 	}
 	if (!vg_sockaddr_same_host(src, srclen,
 	    (const struct sockaddr *)&res->peer->sa, res->peer->salen)) {
+		/* a stranger's, whichever peer it names */
+		res->peer = NULL;
 		drop(rx, res, VG_DROP_ADDRESS);
+		by_source(rx, src, srclen, VG_DROP_ADDRESS);
 		return;
 	}
 	if (!vg_auth_verify(rx->auth, buf, len)) {
 		drop(rx, res, VG_DROP_AUTH);
+		by_source(rx, src, srclen, VG_DROP_AUTH);
 		return;
 	}
 	if ((d = vg_replay_check(&res->peer->replay, m->incarnation, m->seq)) !=
 	    VG_DROP_NONE) {
 		drop(rx, res, d);
+		return;
+	}
+	/* after our restart: only once it has heard us (a replay of what it
+	 * sent before would otherwise pass: our windows started empty) */
+	if (!vg_peer_fresh(res->peer, m)) {
+		drop(rx, res, VG_DROP_UNFRESH);
 		return;
 	}
 	res->gap = vg_replay_update(&res->peer->replay, m->incarnation, m->seq);

@@ -4,7 +4,10 @@
  * type -> field ranges -> cluster id -> target -> known peer and its source
  * address -> HMAC (constant time) -> replay.  Nothing reaches the election
  * before every check has passed; each rejection is counted by reason, in
- * total and, once the sender is known, against that peer.
+ * total and, once the sender is known and its address is the peer's,
+ * against that peer.  A datagram that claims a peer from another address
+ * is a stranger's: it is counted against its real source, in a small table
+ * of the sources dropped most recently (VG_RX_SOURCES), not the peer.
  */
 #ifndef VG_RX_H
 #define VG_RX_H
@@ -17,6 +20,18 @@
 #include "peer.h"
 #include "proto.h"
 
+#define VG_RX_SOURCES	8
+
+/* A source whose datagrams were dropped before the HMAC was checked, or
+ * failed it: by address (the port ignored). */
+struct vg_rx_source {
+	struct sockaddr_storage	addr;
+	socklen_t		addrlen;
+	uint64_t		drops;
+	enum vg_drop		last;		/* the reason of the last one */
+	uint64_t		stamp;		/* of the last drop: LRU order */
+};
+
 struct vg_rx {
 	uint32_t		cluster_id;
 	uint16_t		self_id;
@@ -24,6 +39,8 @@ struct vg_rx {
 	struct vg_peers		*peers;	/* the agent's table, shared */
 	uint64_t		accepted;
 	uint64_t		drops[VG_DROP_MAX];
+	struct vg_rx_source	src[VG_RX_SOURCES];
+	uint64_t		src_stamp;
 };
 
 struct vg_rx_result {

@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "proto.h"
 #include "statedir.h"
+#include "trust.h"
 
 /* A rename or unlink is durable once its directory is. */
 static void
@@ -29,7 +31,7 @@ fsync_dir(const char *dir)
 int
 vg_statedir_prepare(const char *dir, char *err, size_t errlen)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[PATH_MAX + 64];
 	size_t i, len = strlen(dir);
 	struct stat st;
 
@@ -53,6 +55,11 @@ vg_statedir_prepare(const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "state_dir %s is not a directory", dir);
 		return -1;
 	}
+	/* whoever may write here could plant a link to any root file */
+	if (vg_trust_path(dir, geteuid(), why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: not trusted: %s", dir, why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -64,7 +71,8 @@ vg_statedir_lock(const char *dir, char *err, size_t errlen)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/lock", dir);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1) {
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd == -1) {
 		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -97,7 +105,8 @@ vg_statedir_write(const char *dir, const char *name, const char *data,
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0640);
 	if (fd == -1) {
 		snprintf(err, errlen, "open %s: %s", tmp, strerror(errno));
 		return -1;
@@ -128,7 +137,7 @@ vg_statedir_next_incarnation(const char *dir, int64_t realtime_ms,
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/incarnation", dir);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
 		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
 		buf[n > 0 ? n : 0] = '\0';
@@ -168,7 +177,7 @@ vg_statedir_read_vote(const char *dir, uint64_t *term, uint16_t *voted_for,
 	*term = 0;
 	*voted_for = 0;
 	snprintf(path, sizeof(path), "%s/vote", dir);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		if (errno == ENOENT)
 			return 0;
 		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
@@ -177,10 +186,21 @@ vg_statedir_read_vote(const char *dir, uint64_t *term, uint16_t *voted_for,
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
-	if (n <= 0 || sscanf(buf, "%llu %u", &t, &v) != 2 || v > 65535) {
+	/* digits only (sscanf's %llu takes "-1" and saturates an overflow) */
+	if (n <= 0 || strspn(buf, "0123456789") == 0 ||
+	    buf[strspn(buf, "0123456789")] != ' ' ||
+	    sscanf(buf, "%llu %u", &t, &v) != 2 || v > 65535 ||
+	    strspn(buf, "0123456789") > 19) {
 		/* a vote must never be forgotten: refuse to guess */
 		snprintf(err, errlen, "%s is corrupt; it holds this node's "
 		    "term and vote, which must never go back", path);
+		return -1;
+	}
+	if (t >= VG_TERM_LIMIT) {
+		/* the next term would wrap: no node counts this high */
+		snprintf(err, errlen, "%s holds term %llu, at or above 2^63-1: "
+		    "corrupt; refusing to start (a term must never go back or "
+		    "wrap)", path, t);
 		return -1;
 	}
 	*term = t;

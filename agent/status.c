@@ -6,8 +6,10 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "agent.h"
+#include "net.h"
 
 static json_object *
 ms_or_null(vg_ns v, int valid)
@@ -42,11 +44,29 @@ drops_json(const uint64_t *drops)
 	return o;
 }
 
+/* The parts of the safety configuration that the peer's hint shows
+ * different (an empty list: its hint shows none, or it sent none). */
+static json_object *
+differs_json(const struct vg_conf *c, uint16_t hint)
+{
+	json_object *l = json_object_new_array();
+	unsigned mask = vg_conf_parts_differ(c, hint);
+	int i;
+
+	for (i = 0; i < VG_PART_MAX; i++)
+		if (mask & (1u << i))
+			json_object_array_add(l, json_object_new_string(
+			    vg_conf_part_name((enum vg_conf_part)i)));
+	return l;
+}
+
 static json_object *
 peer_json(const struct vg_agent *a, const struct vg_peer *p, vg_ns now)
 {
 	json_object *o = json_object_new_object();
 	const struct vg_msg *m = &p->last;
+	const struct vg_el_node *en = vg_el_node_of(&a->el, p->id);
+	int disagrees = p->ever_seen && en != NULL && !en->agrees;
 
 #define ADD(k, v) json_object_object_add(o, (k), (v))
 	ADD("id", json_object_new_int(p->id));
@@ -74,9 +94,23 @@ peer_json(const struct vg_agent *a, const struct vg_peer *p, vg_ns now)
 	ADD("ups", json_object_new_int64((int64_t)p->ups));
 	ADD("downs", json_object_new_int64((int64_t)p->downs));
 	ADD("restarts", json_object_new_int64((int64_t)p->restarts));
+	ADD("fresh", json_object_new_boolean(p->seq_base == 0 || p->fresh));
 	ADD("config_digest", p->ever_seen ? digest_str(m->config_digest) : NULL);
 	ADD("digest_match", p->ever_seen ? json_object_new_boolean(
-	    m->config_digest == a->conf->digest) : NULL);
+	    m->config_digest == a->conf->safety_digest) : NULL);
+	/* the election's view: whether its votes and echoes count */
+	ADD("agrees", p->ever_seen && en != NULL ?
+	    json_object_new_boolean(en->agrees) : NULL);
+	ADD("disagree_since_ms", ms_or_null(disagrees ? now -
+	    en->disagree_since : 0, disagrees));
+	ADD("digest_differs", disagrees ? differs_json(a->conf,
+	    m->digest_parts) : NULL);
+	ADD("echoes_ignored", json_object_new_int64(en ?
+	    (int64_t)en->echoes_ignored : 0));
+	ADD("votes_ignored", json_object_new_int64(en ?
+	    (int64_t)en->votes_ignored : 0));
+	ADD("requests_refused", json_object_new_int64(en ?
+	    (int64_t)en->requests_refused : 0));
 	ADD("drops", drops_json(p->drops));
 #undef ADD
 	return o;
@@ -122,7 +156,7 @@ refusals_json(const uint64_t *r)
 }
 
 static json_object *
-election_json(const struct vg_election *el)
+election_json(const struct vg_election *el, vg_ns now)
 {
 	json_object *o = json_object_new_object();
 
@@ -142,6 +176,10 @@ election_json(const struct vg_election *el)
 	ADD("handovers", el->st.handovers);
 	ADD("handover_requests", el->st.handover_requests);
 	ADD("preemptions", el->st.preemptions);
+	ADD("echoes_ignored", el->st.echoes_ignored);
+	ADD("votes_ignored", el->st.votes_ignored);
+	ADD("terms_refused", el->st.terms_refused);
+	ADD("peers_disagreeing", vg_el_disagreeing(el, now));
 #undef ADD
 	json_object_object_add(o, "refused", refusals_json(el->st.refused));
 	json_object_object_add(o, "refusals", refusals_json(el->st.refusals));
@@ -164,6 +202,42 @@ realtime_json(const struct vg_rt *rt)
 		json_object_object_add(o, "refused",
 		    json_object_new_string(rt->why));
 	return o;
+}
+
+/* Who sent what was dropped before (or at) the HMAC, most recent first. */
+static json_object *
+sources_json(const struct vg_rx *rx)
+{
+	json_object *arr = json_object_new_array(), *o;
+	const struct vg_rx_source *s, *order[VG_RX_SOURCES];
+	char addr[INET6_ADDRSTRLEN + 16], *colon;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < VG_RX_SOURCES; i++) {
+		if (rx->src[i].addrlen == 0)
+			continue;
+		for (j = n; j > 0 && order[j - 1]->stamp < rx->src[i].stamp; j--)
+			order[j] = order[j - 1];
+		order[j] = &rx->src[i];
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		s = order[i];
+		vg_sockaddr_fmt((const struct sockaddr *)&s->addr, addr,
+		    sizeof(addr));
+		/* by address: the port of the last one says little */
+		if ((colon = strrchr(addr, ':')) != NULL)
+			*colon = '\0';
+		o = json_object_new_object();
+		json_object_object_add(o, "address",
+		    json_object_new_string(addr));
+		json_object_object_add(o, "drops",
+		    json_object_new_int64((int64_t)s->drops));
+		json_object_object_add(o, "last",
+		    json_object_new_string(vg_drop_name(s->last)));
+		json_object_array_add(arr, o);
+	}
+	return arr;
 }
 
 /* the loop's own timeliness: percentiles are for metrics; here the worst */
@@ -191,12 +265,20 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	json_object *peers = json_object_new_array();
 	json_object *cnt = json_object_new_object();
 	json_object *vips = json_object_new_array();
+	json_object *sp;
 	const struct vg_election *el = &a->el;
 	size_t i;
 
 	json_object_object_add(cl, "name", json_object_new_string(c->cluster));
 	json_object_object_add(cl, "id", json_object_new_int64(c->cluster_id));
 	json_object_object_add(cl, "digest", digest_str(c->digest));
+	json_object_object_add(cl, "safety_digest",
+	    digest_str(c->safety_digest));
+	sp = json_object_new_object();
+	for (i = 0; i < VG_PART_MAX; i++)
+		json_object_object_add(sp, vg_conf_part_name(
+		    (enum vg_conf_part)i), digest_str(c->part_digest[i]));
+	json_object_object_add(cl, "safety_parts", sp);
 	json_object_object_add(cl, "quorum", json_object_new_int((int)c->quorum));
 	json_object_object_add(cl, "total_votes",
 	    json_object_new_int((int)c->total_votes));
@@ -259,6 +341,7 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 		json_object_array_add(peers, peer_json(a, &a->peers.p[i], now));
 	json_object_object_add(r, "peers", peers);
 	json_object_object_add(r, "drops", drops_json(a->rx.drops));
+	json_object_object_add(r, "drop_sources", sources_json(&a->rx));
 	for (i = 0; i < c->n_vips; i++) {
 		json_object *v = json_object_new_object();
 
@@ -273,7 +356,7 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 		json_object_array_add(vips, v);
 	}
 	json_object_object_add(r, "vips", vips);
-	json_object_object_add(r, "election", election_json(el));
+	json_object_object_add(r, "election", election_json(el, now));
 	json_object_object_add(r, "tracks", tracks_json(a));
 
 	json_object_object_add(cnt, "rx_packets",

@@ -35,6 +35,7 @@ static struct vg_net_rx	rx_batch;
 static struct vg_net_tx	tx_batch;
 
 static void	run_acts(struct vg_agent *, struct vg_acts *, vg_ns);
+static void	size_sndbuf(struct vg_agent *);
 static void	schedule(struct vg_agent *);
 static int	reload(struct vg_agent *, struct vg_errs *, char *, size_t);
 
@@ -111,7 +112,9 @@ send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
 	/* RELEASE and TRANSFER name a successor there; the rest our active */
 	if (m->type != VG_MSG_RELEASE && m->type != VG_MSG_TRANSFER)
 		m->active = a->el.active_id;
-	m->config_digest = a->conf->digest;
+	/* what the election's agreement rule compares, and which part */
+	m->config_digest = a->conf->safety_digest;
+	m->digest_parts = vg_conf_parts_hint(a->conf);
 	m->seq = vg_peer_next_seq(p, now);
 	if ((len = vg_proto_encode(m, buf, VG_NET_BUF)) == 0)
 		fatalx("cannot encode a %s", vg_msg_type_name(m->type));
@@ -158,6 +161,9 @@ send_act(struct vg_agent *a, const struct vg_act *x, vg_ns now)
 		m.flags = x->flags;
 		m.term = x->term;
 		m.active = x->successor;
+		/* not an acknowledgement (only a heartbeat's is): it tells a
+		 * restarted peer that we heard it (vg_peer_fresh) */
+		m.echo_seq = vg_peer_echo_seq(p);
 		if (m.type == VG_MSG_VOTE)
 			m.u.vote.reason = x->reason;
 		send_msg(a, p, &m, now);
@@ -304,6 +310,23 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 
 /* ---- timers: one libev timer, armed for the earliest deadline */
 
+/* A peer's safety digest is not ours: say which parts differ, if its hint
+ * tells, and what that costs. */
+static void
+disagree_log(struct vg_agent *a, const struct vg_peer *p, const char *verb)
+{
+	char parts[64];
+
+	log_peer(VG_LOG_WARNING, p->name, "peer %s %s safety digest %08x, this "
+	    "node %08x: the configurations differ (%s); its votes and echoes "
+	    "are not counted until they agree", p->name, verb,
+	    p->last.config_digest, a->conf->safety_digest,
+	    vg_conf_parts_str(vg_conf_parts_differ(a->conf,
+	    p->last.digest_parts), parts, sizeof(parts)));
+	vg_agent_event(a, VG_EV_PEER, "peer %s: configuration differs (%s)",
+	    p->name, parts);
+}
+
 static void
 peer_event(struct vg_agent *a, struct vg_peer *p, enum vg_peer_event ev,
     vg_ns now)
@@ -313,10 +336,8 @@ peer_event(struct vg_agent *a, struct vg_peer *p, enum vg_peer_event ev,
 		log_peer(VG_LOG_INFO, p->name, "peer %s (id %u) is up", p->name,
 		    p->id);
 		vg_agent_event(a, VG_EV_PEER, "peer %s is up", p->name);
-		if (p->last.config_digest != a->conf->digest)
-			log_warnx("peer %s has config digest %08x, this node "
-			    "%08x: the configurations differ", p->name,
-			    p->last.config_digest, a->conf->digest);
+		if (p->last.config_digest != a->conf->safety_digest)
+			disagree_log(a, p, "has");
 		break;
 	case VG_PEER_EV_DOWN:
 		log_peer(VG_LOG_INFO, p->name, "peer %s (id %u) is dead: silent "
@@ -344,19 +365,22 @@ peer_event(struct vg_agent *a, struct vg_peer *p, enum vg_peer_event ev,
  * of an interval late.
  */
 static void
-arm(int tfd, vg_ns at)
+arm(struct vg_agent *a, vg_ns at)
 {
 	struct itimerspec its;
 
-	memset(&its, 0, sizeof(its));
 	if (at == VG_NS_NEVER)
 		at = vg_now() + 3600 * VG_NS_PER_S;	/* re-armed long before */
 	if (at <= 0)
 		at = 1;			/* 0 would disarm it */
+	if (at == a->tfd_at)
+		return;		/* armed for it already: no system call */
+	memset(&its, 0, sizeof(its));
 	its.it_value.tv_sec = (time_t)(at / VG_NS_PER_S);
 	its.it_value.tv_nsec = (long)(at % VG_NS_PER_S);
-	if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL) == -1)
+	if (timerfd_settime(a->tfd, TFD_TIMER_ABSTIME, &its, NULL) == -1)
 		fatal("timerfd_settime");
+	a->tfd_at = at;
 }
 
 static void
@@ -373,7 +397,7 @@ schedule(struct vg_agent *a)
 	if ((d = vg_el_deadline(&a->el, now)) < next)
 		next = d;
 	a->timer_due = next;
-	arm(a->tfd, next > now ? next : now);
+	arm(a, next > now ? next : now);
 }
 
 static void
@@ -421,15 +445,14 @@ static void
 timer_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct vg_agent *a = w->data;
-	uint64_t expired;
-	vg_ns now;
+	vg_ns now = vg_now();
 
 	(void)loop;
 	(void)revents;
-	if (read(a->tfd, &expired, sizeof(expired)) == -1 && errno != EAGAIN)
-		log_warn("timerfd");
-	now = vg_now();
-	if (a->timer_due != VG_NS_NEVER)
+	/* no read of the expiry count: schedule() below arms it again, and
+	 * timerfd_settime clears the count (the fd is no longer readable) */
+	a->tfd_at = 0;
+	if (a->timer_due != VG_NS_NEVER && now >= a->timer_due)
 		vg_hist_add(&a->stats.wakeup, now - a->timer_due);
 	run_deadlines(a, now);
 	schedule(a);
@@ -482,7 +505,9 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 {
 	struct vg_rx_result r;
 	struct vg_acts acts = { .n = 0 };
+	const struct vg_conf_node *node;
 	uint32_t digest;
+	uint16_t was;
 
 	a->stats.rx_packets++;
 	vg_rx_input(&a->rx, buf, n, trunc || n > VG_MAX_PKT, src, srclen, &r);
@@ -493,20 +518,33 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 	log_debug("rx %s from %s seq %llu term %llu",
 	    vg_msg_type_name(r.msg.type), r.peer->name,
 	    (unsigned long long)r.msg.seq, (unsigned long long)r.msg.term);
+	/* never seen: its "up" says whether it disagrees */
 	digest = r.peer->ever_seen ? r.peer->last.config_digest :
-	    a->conf->digest;
+	    r.msg.config_digest;
 	peer_event(a, r.peer, vg_peer_heard(r.peer, &r.msg, r.gap, now,
 	    a->conf->dead_time), now);
-	if (r.peer->last.config_digest != digest &&
-	    r.peer->last.config_digest != a->conf->digest)
-		log_peer(VG_LOG_WARNING, r.peer->name, "peer %s now has "
-		    "config digest %08x, this node %08x: the "
-		    "configurations differ", r.peer->name,
-		    r.peer->last.config_digest, a->conf->digest);
+	if (r.peer->last.config_digest != digest) {
+		if (r.peer->last.config_digest != a->conf->safety_digest)
+			disagree_log(a, r.peer, "now has");
+		else {
+			log_peer(VG_LOG_INFO, r.peer->name, "peer %s agrees "
+			    "again (safety digest %08x)", r.peer->name,
+			    a->conf->safety_digest);
+			vg_agent_event(a, VG_EV_PEER, "peer %s: configuration "
+			    "agrees", r.peer->name);
+		}
+	}
 	update_rtt(a);
+	was = a->el.active_id;
 	vg_el_input(&a->el, &r.msg, vg_peer_sent_at(r.peer, r.msg.echo_seq),
 	    now, &acts);
 	run_acts(a, &acts, now);
+	/* on a standby too, the events say who became active */
+	if (a->el.active_id != was && a->el.active_id != 0 &&
+	    a->el.active_id != a->self->id &&
+	    (node = vg_conf_node_by_id(a->conf, a->el.active_id)) != NULL)
+		vg_agent_event(a, VG_EV_ELECTION, "%s is active (term %llu)",
+		    node->name, (unsigned long long)a->el.term);
 }
 
 /*
@@ -689,8 +727,9 @@ sig_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	if (reload(a, &errs, err, sizeof(err)) == -1)
 		log_warnx("SIGHUP: %s", err);
 	else
-		log_info("SIGHUP: %s reloaded (digest %08x)", a->conf->path,
-		    a->conf->digest);
+		log_info("SIGHUP: %s reloaded (digest %08x, safety digest "
+		    "%08x)", a->conf->path, a->conf->digest,
+		    a->conf->safety_digest);
 }
 
 /* ---- reload: prepare (reload.c), then commit here: pointer swaps */
@@ -702,6 +741,7 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 	struct vg_conf *nc;
 	vg_ns now = vg_now();
 	size_t i;
+	int new_key;
 
 	/* systemd hears of every reload, through SIGHUP or the ctl socket */
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
@@ -717,10 +757,14 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 		notify_status(a);
 		return -1;
 	}
+	/* a new key: the keeper signs its RELEASE with the key it was
+	 * forked with, which the peers would drop; a new one takes over */
+	new_key = !vg_auth_same(&a->auth, &r.auth);
 	/* the commit: nothing below can fail; peers keep what was heard */
 	vg_reload_swap(&r, &a->conf, &a->auth, &a->peers);	/* rx shares */
 	nc = a->conf;
 	a->self = &nc->nodes[nc->self];
+	size_sndbuf(a);
 	vg_el_reconf(&a->el, nc, now);
 	vg_hooks_set_conf(a->hooks, nc);
 	vg_tracks_free(a->tracks);	/* they start again, innocent */
@@ -731,8 +775,10 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 		log_warnx("reload: %s; metrics not exported", err);
 	vg_control_set_groups(a->ctl, nc->ctl.operator_group,
 	    nc->ctl.admin_group);
+	(void)vg_control_set_viewers(a->ctl, nc->ctl.viewers);
 	log_set_level(nc->log.level);
-	vg_hold_reconf(a->hold, nc, r.vips_changed, r.gone, r.n_gone);
+	vg_hold_reconf(a->hold, nc, r.vips_changed || new_key, r.gone,
+	    r.n_gone);
 	if (r.vips_changed)
 		(void)vg_link_query(a->nl, nc->links, nc->n_links, a->link_down,
 		    sizeof(a->link_down));
@@ -740,7 +786,8 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 	a->reloads++;
 	vg_agent_event(a, VG_EV_CONFIG, "reloaded: digest %08x, %zu nodes, "
 	    "%zu VIPs%s", nc->digest, nc->n_nodes, nc->n_vips, r.vips_changed ?
-	    " (VIPs changed: keeper handed over)" : "");
+	    " (VIPs changed: keeper handed over)" : new_key ?
+	    " (new key: keeper handed over)" : "");
 	vg_reload_done(&r);		/* the old config, key and peers */
 	schedule(a);
 	sd_notify(0, "READY=1");
@@ -805,6 +852,25 @@ load_key(struct vg_agent *a)
 	if (vg_auth_load_key(&a->auth, a->conf->auth_key_file, err,
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
+}
+
+/* Room in the socket's send buffer for every peer's unresolved queue
+ * (net.h): a peer down on the link must cost its own datagrams only. */
+static void
+size_sndbuf(struct vg_agent *a)
+{
+	size_t want = vg_net_sndbuf_for(a->peers.n, vg_net_unres_qlen()), got;
+
+	if (vg_net_set_sndbuf(a->sock, want, &got) == -1)
+		log_warn("send buffer of %zu bytes", want);
+	else if (got < want)
+		log_warnx("send buffer: %zu bytes wanted for %zu peers, the "
+		    "kernel gave %zu (without CAP_NET_ADMIN it stops at "
+		    "net.core.wmem_max): peers down on the link may delay "
+		    "heartbeats to live ones", want, a->peers.n, got);
+	else
+		log_debug("send buffer %zu bytes for %zu peers", got,
+		    a->peers.n);
 }
 
 static void
@@ -936,6 +1002,11 @@ main(int argc, char *argv[])
 			return 1;
 		}
 		vg_auth_wipe(&a->auth);
+		if (c->auth == VG_AUTH_NONE)
+			fprintf(stderr, "%s: warning: auth = \"none\": anyone "
+			    "who can send to port %u can vote, take the VIPs "
+			    "or hold them off; for a lab only\n", path,
+			    c->nodes[c->self].port);
 		vg_conf_free(c);
 		printf("configuration OK\n");
 		return 0;
@@ -966,6 +1037,8 @@ main(int argc, char *argv[])
 	a->rl_drop = (struct vg_ratelimit)VG_RATELIMIT_INIT(VG_NS_PER_S, 10);
 	a->rl_slow = (struct vg_ratelimit)VG_RATELIMIT_INIT(10 * VG_NS_PER_S, 1);
 	setup_peers(a);
+	/* a peer counts once it has echoed a seq of this incarnation */
+	vg_peers_fresh_start(&a->peers, a->incarnation);
 	vg_el_init(&a->el, c, term, voted_for, a->incarnation ^
 	    ((uint64_t)getpid() << 32), a->started);
 
@@ -975,6 +1048,7 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 	a->rxb = &rx_batch;
 	a->tx = &tx_batch;
+	size_sndbuf(a);
 
 	/* Before anything is sent: no VIP of ours may be left on a link. */
 	if ((a->nl = vg_nl_open(RTMGRP_LINK, err, sizeof(err))) == NULL)
@@ -999,6 +1073,7 @@ main(int argc, char *argv[])
 	if (a->ctl == NULL)
 		fatalx("%s", err);
 	vg_control_set_groups(a->ctl, c->ctl.operator_group, c->ctl.admin_group);
+	(void)vg_control_set_viewers(a->ctl, c->ctl.viewers);
 	a->export = vg_metrics_export_start(a->loop, a, err, sizeof(err));
 	if (a->export == NULL && (c->metrics.listen[0] || c->metrics.textfile[0]))
 		fatalx("%s", err);

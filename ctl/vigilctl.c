@@ -215,9 +215,10 @@ print_status(json_object *r)
 	json_object *tracks = get(r, "tracks"), *v;
 	size_t i, n;
 
-	printf("cluster %s (id %s)  digest %s  interval %s ms  dead_time %s ms  "
-	    "lease %s ms\n", str(cl, "name"), str(cl, "id"), str(cl, "digest"),
-	    str(cl, "interval_ms"), str(cl, "dead_time_ms"), str(cl, "lease_ms"));
+	printf("cluster %s (id %s)  digest %s  safety %s  interval %s ms  "
+	    "dead_time %s ms  lease %s ms\n", str(cl, "name"), str(cl, "id"),
+	    str(cl, "digest"), str(cl, "safety_digest"), str(cl, "interval_ms"),
+	    str(cl, "dead_time_ms"), str(cl, "lease_ms"));
 	printf("term %s  quorum %s of %s votes seen (%s needed)  active %s",
 	    str(nd, "term"), str(nd, "votes_seen"), str(cl, "total_votes"),
 	    str(cl, "quorum"), peer_name(r, json_object_get_int(get(nd,
@@ -276,6 +277,23 @@ print_status(json_object *r)
 		    drops_total(get(p, "drops")),
 		    dm == NULL ? "-" : json_object_get_boolean(dm) ? "ok" :
 		    "DIFFERS");
+	}
+	/* which peer's safety configuration differs, and in what */
+	for (i = 0; i < n; i++) {
+		json_object *p = json_object_array_get_idx(peers, i);
+		json_object *d = get(p, "digest_differs");
+		size_t j, nparts = d ? json_object_array_length(d) : 0;
+
+		if (get(p, "agrees") == NULL ||
+		    json_object_get_boolean(get(p, "agrees")))
+			continue;
+		printf("%s: configuration DIFFERS (", str(p, "name"));
+		for (j = 0; j < nparts; j++)
+			printf("%s%s", j ? ", " : "", json_object_get_string(
+			    json_object_array_get_idx(d, j)));
+		printf("%s) for %.1f s: its votes and echoes are not counted\n",
+		    nparts ? "" : "which part: unknown", json_object_get_int64(get(p,
+		    "disagree_since_ms")) / 1000.0);
 	}
 	if (drops_total(get(r, "drops")) > 0) {
 		printf("\n");

@@ -84,7 +84,8 @@ def hb_fields(t, st, sender, target, **over):
              priority=p.get("priority") or 1, term=p.get("term") or 0,
              incarnation=p["incarnation"], seq=1, echo_seq=0,
              active=p.get("active") or 0,
-             config_digest=int(st["cluster"]["digest"], 16))
+             config_digest=int(st["cluster"]["safety_digest"], 16),
+             reserved=vgwire.parts_hint(st["cluster"]["safety_parts"]))
     f.update(over)
     return f
 
@@ -122,7 +123,12 @@ def test_all_alive_within_1s(shared3):
 
     digests = {name: st["cluster"]["digest"] for name, st in sts.items()}
     assert len(set(digests.values())) == 1, "config digests differ: %s" % digests
-    digest = digests["n1"]
+    # the wire carries the safety digest (membership, votes, timing)
+    safety = {name: (st["cluster"]["safety_digest"],
+                     st["cluster"]["safety_parts"]) for name, st in sts.items()}
+    assert len(set(repr(v) for v in safety.values())) == 1, safety
+    digest = safety["n1"][0]
+    assert sorted(safety["n1"][1]) == ["membership", "timing", "votes"], safety
     nodes = {n.name: n for n in t.topo.cluster_nodes}
     for name, st in sts.items():
         me = nodes[name]
@@ -145,7 +151,10 @@ def test_all_alive_within_1s(shared3):
             want = {"id": pn.id, "address": pn.address, "port": t.topo.port,
                     "role": "node", "votes": 1, "alive": True,
                     "priority": pn.priority, "config_digest": digest,
-                    "digest_match": True,
+                    "digest_match": True, "agrees": True,
+                    "disagree_since_ms": None, "digest_differs": None,
+                    "echoes_ignored": 0, "votes_ignored": 0,
+                    "requests_refused": 0,
                     "incarnation": sts[pname]["node"]["incarnation"]}
             d = json_cmp(p, want)
             assert d is None, "%s's peer %s: %s\n%s" % (name, pname, d, p)
@@ -185,7 +194,8 @@ def test_wire_capture_matches_crafter(shared3):
     pkts = res["packets"]
     assert len(pkts) >= 2, "captured %d packets n2 -> n1 in 2 s" % len(pkts)
     st1, st2 = t.status("n1"), t.status("n2")
-    digest = int(st1["cluster"]["digest"], 16)
+    digest = int(st1["cluster"]["safety_digest"], 16)
+    parts = vgwire.parts_hint(st1["cluster"]["safety_parts"])
     seqs = []
     for c in pkts:
         raw = bytes.fromhex(c["payload"])
@@ -196,7 +206,7 @@ def test_wire_capture_matches_crafter(shared3):
         assert vgwire.mac_ok(t.key, raw), "MAC does not verify: %s" % f
         d = json_cmp(f, {"magic": vgwire.MAGIC, "version": 1, "length": 78,
                          "cluster_id": t.topo.cluster_id, "sender": 2,
-                         "target": 1, "reserved": 0,
+                         "target": 1, "reserved": parts,
                          "incarnation": st2["node"]["incarnation"],
                          "config_digest": digest})
         assert d is None, "captured heartbeat: %s\n%s" % (d, f)
@@ -269,10 +279,11 @@ def _case_stale_incarnation(t, st):
 
 CASES = [
     # id, builder, drop reason, counted against peer n2 too (rx.c knows the
-    # sender from the address check on; the cluster check comes before)
+    # sender once its address is n2's; the cluster check comes before, and
+    # a foreign address is a stranger's: counted against its source)
     ("wrong_key", _case_wrong_key, "auth", True),
     ("wrong_cluster", _case_wrong_cluster, "cluster", False),
-    ("foreign_address", _case_foreign_address, "address", True),
+    ("foreign_address", _case_foreign_address, "address", False),
     ("replay_seq1", _case_replay_seq1, "replay", True),
     ("replay_captured", _case_replay_captured, "replay", True),
     ("stale_incarnation", _case_stale_incarnation, "stale_incarnation", True),
@@ -296,6 +307,14 @@ def test_crafted_packet_dropped(shared3, case, build, reason, per_peer):
                            % (case, len(packets), src, len(packets), reason,
                               {k: v for k, v in delta.items() if v}))
     pb, pa = peers_by_name(before)["n2"], peers_by_name(after)["n2"]
+    if reason == "address":
+        # not n2's: its own counter stays, the real source has them
+        assert peer_drop(after, "n2", reason) == peer_drop(before, "n2",
+                                                           reason), pa
+        srcs = {s["address"]: s for s in after["drop_sources"]}
+        # (its last drop is the barrier's: "magic")
+        assert src in srcs and srcs[src]["drops"] >= len(packets), \
+            after["drop_sources"]
     if per_peer:
         got = peer_drop(after, "n2", reason) - peer_drop(before, "n2", reason)
         assert got == len(packets), (

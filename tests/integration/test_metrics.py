@@ -72,6 +72,16 @@ def test_http_metrics_and_textfile(fo3_make):
         assert m["vigil_peers_alive"] == 2, (n, m["vigil_peers_alive"])
         assert m["vigil_quorum_votes_needed"] == 2
         assert m["vigil_term"] == by_node[a]["vigil_term"]
+        # one configuration: every peer agrees, nothing was ignored
+        for p in NAMES:
+            if p != n:
+                assert m['vigil_peer_config_agrees{peer="%s"}' % p] == 1, (
+                    n, p)
+        for k in ("vigil_election_echoes_ignored_total",
+                  "vigil_election_votes_ignored_total",
+                  "vigil_terms_refused_total",
+                  'vigil_votes_refused_total{reason="config"}'):
+            assert m[k] == 0, (n, k, m[k])
         # the listener and `vigilctl metrics` render the same families
         via_ctl = t.metrics(n)
         assert set(via_ctl) == set(m), (n, set(via_ctl) ^ set(m))

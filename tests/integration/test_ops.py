@@ -273,7 +273,7 @@ def test_failover_to_each_node(fo3_make):
             dead, p.returncode, p.stderr))
     vips.assert_stayed([cur], tr, what="the VIP during refused failovers")
     ctl_ev = event_texts(t, cur, "ctl")
-    assert any("failover: failover refused: the target has not been heard"
+    assert any("failover: refused: the target has not been heard"
                in x for x in ctl_ev), ctl_ev[-5:]
     # with two of three alive the plain `failover` still works, via the
     # remaining standby
@@ -554,9 +554,12 @@ ERR_LINE = re.compile(r"^  (/\S+):(\d+): (.+)$")
 def test_reload_bad(fo3_make):
     """Bad reloads on the active: a syntax error, then two semantic errors
     (interval = 0, garp_count = 500), then a change that needs a restart
-    (state_dir): each exits 1, prints every error as file:line, and changes
-    nothing (digest, term, state, the VIP; heartbeats go on).  The good
-    file reloads again to the same digest, and the node still hands over."""
+    (state_dir), then safety-relevant changes that every node must agree
+    on (dead_time; the active's votes; the active made a witness): each
+    exits 1, prints every error as file:line or names what it refuses, and
+    changes nothing (digest, term, state, the VIP; heartbeats go on).  The
+    good file reloads again to the same digest, and the node still hands
+    over."""
     t = fo3_make()
     vips = t.vips
     a, sts = first_active(t)
@@ -619,9 +622,37 @@ def test_reload_bad(fo3_make):
     assert p.returncode == 1 and "cannot change in a reload" in p.stderr, (
         p.returncode, p.stderr)
     check_unchanged("a state_dir change")
+
+    # 4. what every node must agree on: refused, named, with the way to do
+    # it (not node by node); the active keeps its VIP and its votes
+    dline = [i for i, x in enumerate(lines) if x.startswith("dead_time =")]
+    assert len(dline) == 1, lines
+    me = 'name = "%s";' % a
+    for what, text in (
+            ("dead_time", "\n".join(
+                lines[:dline[0]] + ["dead_time = %d;" % (
+                    t.topo.dead_time * 2)] + lines[dline[0] + 1:]) + "\n"),
+            ("votes of %s" % a, "\n".join(
+                x.replace("votes = 1;", "votes = 2;") if me in x else x
+                for x in lines) + "\n"),
+            ("role of %s" % a, "\n".join(
+                x.replace('role = "node"', 'role = "witness"') if me in x
+                else x for x in lines) + "\n")):
+        assert text != good, what
+        t.write_config(a, text)
+        p = t.ctl(a, "reload", check=False, timeout=5.0)
+        assert p.returncode == 1 and "cannot change what every node must " \
+            "agree on (%s" % what in p.stderr and "stop every node" in \
+            p.stderr and "nothing changed" in p.stderr, (what, p.returncode,
+                                                         p.stderr)
+        check_unchanged("a %s change" % what)
+    st = t.status(a)
+    assert st["node"]["role"] == "node" and st["cluster"]["total_votes"] == 3 \
+        and st["cluster"]["safety_digest"] == sts[a]["cluster"][
+            "safety_digest"], st["cluster"]
     refused = [x for x in event_texts(t, a, "config")
                if x.startswith("reload refused")]
-    assert len(refused) >= 4, refused
+    assert len(refused) >= 7, refused
     m = t.metrics(a)
     assert m["vigil_term"] == snap[a]["term"], m["vigil_term"]
 
@@ -640,6 +671,65 @@ def test_reload_bad(fo3_make):
     print("\nbad reloads on %s: refused with file:line each (%s), nothing "
           "changed; then a hand-over to %s, hole %.2f..%.2f ms" % (
               a, sorted(at), b, ho["hole_min_ms"], ho["hole_max_ms"]))
+
+
+# ------------------------------------------------- 4b configuration agreement
+
+def test_disagreeing_node_not_counted(fo3_make):
+    """n1, the best node, runs with another max_drift (what a node-by-node
+    timing change leaves behind): its votes and echoes do not count, so n2
+    is elected by n2 and n3 and n1 never holds the VIP (the sampler fails
+    the test on two holders).  Every status names the disagreeing peer and
+    the part (timing), metrics say vigil_peer_config_agrees 0, the human
+    status prints it, and the event log has it."""
+    t = fo3_make(conf=lambda t, n: "max_drift = 0.02;\n" if n == "n1"
+                 else "")
+    vips = t.vips
+    a, _, _ = wait_one_active(t, NAMES, 5.0, "election without n1")
+    assert a == "n2", "%s elected, not n2 (n1 disagrees)" % a
+    vips.wait_holder(lambda h: h == ["n2"], 1.0, "n2 holding the VIP")
+    t_up = time.monotonic()
+
+    def shown():
+        sts = vgtopo.statuses(t, NAMES)
+        if not sts:
+            return None
+        p1 = {n: peers_by_name(sts[n]).get("n1") for n in ("n2", "n3")}
+        ok = all(p and p["agrees"] is False and p["digest_match"] is False
+                 and p["digest_differs"] == ["timing"] and
+                 p["disagree_since_ms"] is not None for p in p1.values())
+        ok = ok and all(p["agrees"] is False and p["digest_differs"] ==
+                        ["timing"] for p in sts["n1"]["peers"])
+        ok = ok and sts["n2"]["election"]["peers_disagreeing"] == 1 and \
+            sts["n1"]["election"]["peers_disagreeing"] == 2
+        return sts if ok else None
+    sts, _ = wait_until(shown, 2.0)
+    assert sts, "the disagreement is not shown: %s" % {
+        n: [(p["name"], p["agrees"], p["digest_differs"]) for p in s["peers"]]
+        for n, s in (vgtopo.statuses(t, NAMES) or {}).items()}
+    assert sts["n1"]["cluster"]["safety_parts"]["timing"] != \
+        sts["n2"]["cluster"]["safety_parts"]["timing"]
+    assert sts["n1"]["cluster"]["safety_parts"]["membership"] == \
+        sts["n2"]["cluster"]["safety_parts"]["membership"]
+    # n1 sees no agreeing quorum: it stands for nothing
+    assert sts["n1"]["node"]["state"] == "no-quorum", sts["n1"]["node"]
+    assert sts["n1"]["node"]["votes_seen"] == 1, sts["n1"]["node"]
+    assert sts["n1"]["election"]["won"] == 0, sts["n1"]["election"]
+    m = t.metrics("n2")
+    assert m['vigil_peer_config_agrees{peer="n1"}'] == 0, m
+    assert m['vigil_peer_config_agrees{peer="n3"}'] == 1, m
+    table = t.ctl("n2", "status").stdout
+    assert re.search(r"^n1: configuration DIFFERS \(timing\) for [0-9.]+ s",
+                     table, re.M), table
+    ev = [x for x in event_texts(t, "n2", "peer")
+          if x == "peer n1: configuration differs (timing)"]
+    assert ev, event_texts(t, "n2")
+    vips.assert_stayed(["n2"], t_up, what="the VIP on n2")
+    assert vips.first("n1", "up", vips.started) is None, "n1 held the VIP"
+    print("\nn1 (max_drift 0.02) beside n2, n3: n2 elected; n2 shows n1 "
+          "disagreeing (timing) for %d ms, n1 is %s" % (
+              peers_by_name(sts["n2"])["n1"]["disagree_since_ms"],
+              sts["n1"]["node"]["state"]))
 
 
 # ---------------------------------------------------------------- 5 50 changes

@@ -84,6 +84,9 @@ class Topo:
     # machine's shared disk an fsync has been seen to take 300 ms while
     # other builds ran, longer than D.  Timing tests use tmpfs.
     state_tmpfs: bool = False
+    # members of the cluster config that are never built or started (no
+    # namespace: their addresses, in 198.18.0.0/15, never answer ARP)
+    phantoms: list = dataclasses.field(default_factory=list)
 
     def node(self, name):
         for n in self.nodes:
@@ -330,7 +333,7 @@ class Topology:
     partial build."""
 
     def __init__(self, topo, workdir, key=None):
-        for n in topo.nodes:
+        for n in list(topo.nodes) + list(topo.phantoms):
             if ipaddress.ip_address(n.address) not in ALLOWED_NET:
                 raise ValueError("%s: %s is outside 198.18.0.0/15"
                                  % (n.name, n.address))
@@ -425,7 +428,7 @@ class Topology:
             '\t{ id = %d; name = "%s"; address = "%s"; priority = %d; '
             'votes = %d; role = "%s"; }'
             % (n.id, n.name, n.address, n.priority, n.votes, n.role)
-            for n in t.cluster_nodes)
+            for n in t.cluster_nodes + list(t.phantoms))
         vips = ",\n".join('\t{ address = "%s"; interface = "%s"; }' % v
                           for v in t.vips)
         return (

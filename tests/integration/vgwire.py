@@ -62,8 +62,9 @@ STATES = {"standby": 1, "candidate": 2, "active": 3, "fault": 4,
           "maintenance": 5, "no-quorum": 6}
 
 # magic u32, version u8, type u8, flags u16, cluster_id u32, sender u16,
-# target u16, state u8, priority u8, reserved u16, term u64, incarnation u64,
-# seq u64, echo_seq u64, active u16, config_digest u32
+# target u16, state u8, priority u8, reserved u16 (digest_parts since issue
+# 10: the parts hint, see parts_hint), term u64, incarnation u64,
+# seq u64, echo_seq u64, active u16, config_digest u32 (the safety digest)
 HDR = struct.Struct(">IBBHIHHBBHQQQQHI")
 assert HDR.size == HDR_LEN
 
@@ -75,6 +76,18 @@ DEFAULTS = {
     "echo_delay_us": 0,         # HEARTBEAT body
     "reason": 0,                # VOTE body
 }
+
+
+def parts_hint(parts):
+    """The 16-bit hint of which safety part differs, as conf.c's
+    vg_conf_parts_hint makes it from status's cluster.safety_parts (hex
+    strings): bit 15, then the top 5 bits of each part digest times
+    0x9e3779b1, membership, votes, timing from bit 0."""
+    h = 0x8000
+    for i, name in enumerate(("membership", "votes", "timing")):
+        d = int(parts[name], 16)
+        h |= (((d * 0x9e3779b1) & 0xffffffff) >> 27) << (5 * i)
+    return h
 
 
 def packet_len(mtype):

@@ -28,6 +28,26 @@
 #define T0	VG_MS(1000000)
 #define H	VG_MS(100)
 
+/* The safety digest of EL3_CONF: what its nodes' messages carry. */
+static inline uint32_t
+el3_digest(void)
+{
+	static uint32_t d;
+	static int done;
+	struct vg_errs errs;
+	struct vg_conf *c;
+
+	if (!done) {
+		vg_errs_init(&errs);
+		c = vg_conf_parse(EL3_CONF, "el3.conf", "n1", &errs);
+		assert_non_null(c);
+		d = c->safety_digest;
+		vg_conf_free(c);
+		done = 1;
+	}
+	return d;
+}
+
 /* A message of peer `from` (2 or 3) to n1. */
 static inline struct vg_msg
 el_msg(uint16_t from, uint8_t type, uint16_t flags, uint64_t term, uint8_t st)
@@ -44,6 +64,7 @@ el_msg(uint16_t from, uint8_t type, uint16_t flags, uint64_t term, uint8_t st)
 	m.priority = from == 2 ? 120 : 110;
 	m.term = term;
 	m.incarnation = 500;
+	m.config_digest = el3_digest();
 	return m;
 }
 

@@ -108,7 +108,8 @@ msg_from(const struct fix *f, uint16_t sender, uint8_t type, uint64_t seq)
 	m.term = 7;
 	m.incarnation = INC;
 	m.seq = seq;
-	m.config_digest = f->conf->digest;
+	m.config_digest = f->conf->safety_digest;
+	m.digest_parts = vg_conf_parts_hint(f->conf);
 	return m;
 }
 
@@ -260,6 +261,7 @@ assert_msg_equal(const struct vg_msg *a, const struct vg_msg *b)
 	assert_true(a->echo_seq == b->echo_seq);
 	assert_int_equal(a->active, b->active);
 	assert_int_equal(a->config_digest, b->config_digest);
+	assert_int_equal(a->digest_parts, b->digest_parts);
 	if (a->type == VG_MSG_HEARTBEAT)
 		assert_int_equal(a->u.hb.echo_delay_us, b->u.hb.echo_delay_us);
 	else if (a->type == VG_MSG_VOTE)

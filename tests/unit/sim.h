@@ -54,8 +54,9 @@
 #define JITTER		US(500)		/* per message, on top */
 #define RTT_MAX		(2 * (DMAX + JITTER))
 
-/* What a node puts in a message's config_digest (vigild.c: the conf's). */
-#define SIM_DIGEST(c)	((c)->digest)
+/* What a node puts in a message's config_digest (vigild.c: the conf's
+ * safety digest, configuration agreement). */
+#define SIM_DIGEST(c)	((c)->safety_digest)
 
 struct opt {
 	int		n;

@@ -886,6 +886,100 @@ test_cluster_id_default(void **state)
 	vg_conf_free(e);
 }
 
+/* The safety digest and its parts: what changes which. */
+static void
+expect_parts(const struct vg_conf *a, const char *text, unsigned parts)
+{
+	struct vg_conf *b = parse_ok(text, "alpha");
+	char buf[64];
+	int i;
+
+	for (i = 0; i < VG_PART_MAX; i++)
+		if (((a->part_digest[i] != b->part_digest[i]) ? 1u : 0u) !=
+		    ((parts >> i) & 1u))
+			fail_msg("part %s: %08x / %08x, wanted %s",
+			    vg_conf_part_name((enum vg_conf_part)i),
+			    a->part_digest[i], b->part_digest[i],
+			    parts >> i & 1 ? "different" : "the same");
+	if (parts == 0)
+		assert_int_equal(a->safety_digest, b->safety_digest);
+	else
+		assert_int_not_equal(a->safety_digest, b->safety_digest);
+	/* the hint on the wire shows the same parts (these inputs do not hit
+	 * its 1-in-32 collision) */
+	assert_int_equal(vg_conf_parts_differ(a, vg_conf_parts_hint(b)), parts);
+	assert_int_equal(vg_conf_parts_differ(b, vg_conf_parts_hint(a)), parts);
+	print_message("    %-30s %s\n", vg_conf_parts_str(parts, buf,
+	    sizeof(buf)), text + strlen(HEAD));
+	vg_conf_free(b);
+}
+
+static void
+test_safety_digest(void **state)
+{
+	struct vg_conf *a;
+	char buf[64];
+
+	(void)state;
+	a = parse_ok(HEAD NODES3, "alpha");
+	assert_true((vg_conf_parts_hint(a) & VG_PARTS_PRESENT) != 0);
+	assert_int_equal(vg_conf_parts_differ(a, vg_conf_parts_hint(a)), 0);
+	assert_int_equal(vg_conf_parts_differ(a, 0), 0);	/* none sent */
+	/* not safety-relevant: local settings, priorities, VIPs, preemption,
+	 * the list's order, explicit defaults */
+	expect_parts(a, HEAD "state_dir = \"/srv/v\";\nlog = { level = "
+	    "\"debug\"; };\npreempt = false;\nvip_lifetime = 9;\n"
+	    "interval = 100;\nquorum = 2;\n"
+	    "vips = ( { address = \"10.0.0.100/24\"; interface = \"eth0\"; } );\n"
+	    "nodes = (\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; priority = 7; },\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; votes = 1; }\n"
+	    ");\n", 0);
+	/* membership: an address, a port, a name, an id */
+	expect_parts(a, HEAD "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.12\"; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; }\n"
+	    ");\n", 1u << VG_PART_MEMBERSHIP);
+	expect_parts(a, HEAD "port = 5999;\n" NODES3, 1u << VG_PART_MEMBERSHIP);
+	expect_parts(a, HEAD "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"bravo\"; address = \"10.0.0.2\"; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; }\n"
+	    ");\n", 1u << VG_PART_MEMBERSHIP);
+	/* an id changes both (votes are counted by id) */
+	expect_parts(a, HEAD "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
+	    "\t{ id = 4; name = \"gamma\"; address = \"10.0.0.3\"; }\n"
+	    ");\n", 1u << VG_PART_MEMBERSHIP | 1u << VG_PART_VOTES);
+	/* votes: a node's votes, a witness, the quorum */
+	expect_parts(a, HEAD "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; role = \"witness\"; }\n"
+	    ");\n", 1u << VG_PART_VOTES);
+	expect_parts(a, HEAD "quorum = 3;\n" NODES3, 1u << VG_PART_VOTES);
+	/* timing */
+	expect_parts(a, HEAD "dead_time = 600;\n" NODES3, 1u << VG_PART_TIMING);
+	expect_parts(a, HEAD "max_drift = 0.02;\n" NODES3, 1u << VG_PART_TIMING);
+	expect_parts(a, HEAD "interval = 50;\ndead_time = 500;\n" NODES3,
+	    1u << VG_PART_TIMING);
+	/* a node more: membership and votes (and the quorum with them) */
+	expect_parts(a, HEAD "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; },\n"
+	    "\t{ id = 4; name = \"delta\"; address = \"10.0.0.4\"; }\n"
+	    ");\n", 1u << VG_PART_MEMBERSHIP | 1u << VG_PART_VOTES);
+	assert_string_equal(vg_conf_parts_str(0, buf, sizeof(buf)), "unknown");
+	assert_string_equal(vg_conf_parts_str(5, buf, sizeof(buf)),
+	    "membership, timing");
+	assert_string_equal(vg_conf_parts_str(7, buf, 12), "membership");
+	vg_conf_free(a);
+}
+
 static void
 test_digest(void **state)
 {
@@ -1014,6 +1108,7 @@ main(void)
 		cmocka_unit_test(test_lease_formula),
 		cmocka_unit_test(test_cluster_id_default),
 		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_safety_digest),
 		cmocka_unit_test(test_ipv6),
 	};
 

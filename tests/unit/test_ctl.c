@@ -531,10 +531,44 @@ test_role_each_command_needs(void **state)
 	assert_string_equal(vg_ctl_role_name(VG_ROLE_ADMIN), "admin");
 }
 
+/* No number of clients of the operator group locks root or an admin out;
+ * one uid holds at most VG_CTL_MAX_PER_UID; the total is bounded. */
+static void
+test_admission(void **state)
+{
+	size_t n;
+
+	(void)state;
+	for (n = 0; n < VG_CTL_MAX_CLIENTS - VG_CTL_ADMIN_SLOTS; n++) {
+		assert_null(vg_ctl_admit(VG_ROLE_OPERATOR, n, 0));
+		assert_null(vg_ctl_admit(VG_ROLE_VIEWER, n, 0));
+	}
+	/* the last slots are kept for root and admins */
+	for (; n < VG_CTL_MAX_CLIENTS; n++) {
+		assert_string_equal(vg_ctl_admit(VG_ROLE_OPERATOR, n, 0),
+		    VG_CTL_FULL);
+		assert_string_equal(vg_ctl_admit(VG_ROLE_VIEWER, n, 0),
+		    VG_CTL_FULL);
+		assert_null(vg_ctl_admit(VG_ROLE_ADMIN, n, n));
+	}
+	assert_string_equal(vg_ctl_admit(VG_ROLE_ADMIN, VG_CTL_MAX_CLIENTS, 0),
+	    VG_CTL_FULL);
+	/* one user: at most VG_CTL_MAX_PER_UID, however many slots are free */
+	assert_null(vg_ctl_admit(VG_ROLE_OPERATOR, 3, VG_CTL_MAX_PER_UID - 1));
+	assert_string_equal(vg_ctl_admit(VG_ROLE_OPERATOR, 3,
+	    VG_CTL_MAX_PER_UID), VG_CTL_UID_FULL);
+	assert_string_equal(vg_ctl_admit(VG_ROLE_VIEWER, 0,
+	    VG_CTL_MAX_PER_UID), VG_CTL_UID_FULL);
+	assert_null(vg_ctl_admit(VG_ROLE_ADMIN, 3, VG_CTL_MAX_PER_UID + 5));
+	assert_true(VG_CTL_ADMIN_SLOTS > 0 &&
+	    VG_CTL_ADMIN_SLOTS < VG_CTL_MAX_CLIENTS);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_admission),
 		cmocka_unit_test(test_every_command),
 		cmocka_unit_test(test_key_order_and_spacing),
 		cmocka_unit_test(test_events_follow),

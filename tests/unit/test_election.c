@@ -969,6 +969,9 @@ static const char conf3_text[] =
 	"  { id = 3; name = \"n3\"; address = \"192.0.2.3\"; priority = 80; }\n"
 	");\n";
 
+/* the safety digest of the last conf3/conf_n: what one_msg carries */
+static uint32_t one_digest;
+
 static struct vg_conf *
 conf3(const char *self)
 {
@@ -979,6 +982,7 @@ conf3(const char *self)
 	c = vg_conf_parse(conf3_text, "one.conf", self, &errs);
 	if (c == NULL)
 		fail_msg("config: %s", errs.n ? errs.msg[0] : "?");
+	one_digest = c->safety_digest;
 	return c;
 }
 
@@ -999,6 +1003,7 @@ one_msg(uint8_t type, uint16_t from, uint16_t to, uint8_t state,
 	m.incarnation = inc;
 	m.seq = seq;
 	m.active = active;
+	m.config_digest = one_digest;
 	return m;
 }
 
@@ -1221,6 +1226,7 @@ conf_n(int n, int self_votes)
 	c = vg_conf_parse(text, "big.conf", "n1", &errs);
 	if (c == NULL)
 		fail_msg("config: %s", errs.n ? errs.msg[0] : "?");
+	one_digest = c->safety_digest;
 	return c;
 }
 

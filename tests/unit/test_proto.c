@@ -70,6 +70,7 @@ test_roundtrip_every_type(void **state)
 		m.echo_seq = 0xffffffffffffffffULL;
 		m.active = 0x4142;
 		m.config_digest = 0x51525354u;
+		m.digest_parts = 0x9192;
 		if (m.type == VG_MSG_HEARTBEAT)
 			m.u.hb.echo_delay_us = 0x91929394u;
 		else if (m.type == VG_MSG_VOTE)
@@ -141,6 +142,7 @@ test_byte_offsets(void **state)
 	m.echo_seq = 0x3132333435363738ULL;
 	m.active = 0x4142;
 	m.config_digest = 0x51525354u;
+	m.digest_parts = 0x8a8b;
 	m.u.hb.echo_delay_us = 0x61626364u;
 	len = build(f, &m, buf, sizeof(buf));
 	assert_int_equal(len, 58 + 4 + 16);
@@ -155,7 +157,7 @@ test_byte_offsets(void **state)
 	assert_memory_equal(buf + 14, "\x0c\x0d", 2);
 	assert_int_equal(buf[16], VG_ST_ACTIVE);
 	assert_int_equal(buf[17], 0x9f);
-	assert_memory_equal(buf + 18, "\0\0", 2);
+	assert_memory_equal(buf + 18, "\x8a\x8b", 2);
 	assert_true(be64_at(buf + 20) == 0x0102030405060708ULL);
 	assert_true(be64_at(buf + 28) == 0x1112131415161718ULL);
 	assert_true(be64_at(buf + 36) == 0x2122232425262728ULL);
@@ -199,12 +201,13 @@ test_decode_fills_only_on_success(void **state)
 	assert_int_equal(vg_proto_decode(buf, 10, &d), VG_DROP_SHORT);
 	assert_memory_equal(&d, &ref, sizeof(d));
 
-	/* the reserved bytes are not checked (a later version may use them) */
+	/* digest_parts (once reserved) is not checked: any value goes */
 	m.state = VG_ST_STANDBY;
 	len = build(f, &m, buf, sizeof(buf));
 	buf[18] = 0xff;
 	buf[19] = 0x01;
 	assert_int_equal(vg_proto_decode(buf, len, &d), VG_DROP_NONE);
+	assert_int_equal(d.digest_parts, 0xff01);
 }
 
 static void

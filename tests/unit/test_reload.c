@@ -7,8 +7,13 @@
  *   changed interface, a changed vip_lifetime are not the same.
  * - vg_conf_vips_gone: exactly the VIPs that left.
  * - vg_conf_fixed_changed: this node's id, address, port, state_dir,
- *   ctl.socket and the cluster id need a restart; a priority or a new peer
+ *   ctl.socket, ctl.operator_group and the cluster id need a restart; a priority or a new peer
  *   does not.
+ * - vg_conf_reload_refusal: every safety-relevant change (timing, a node
+ *   added, removed, moved or renamed, votes, roles, quorum) is refused,
+ *   each named, pointing to the stop-all procedure; priorities, the list's
+ *   order, preemption, VIPs, hooks, tracks and local settings are not;
+ *   what needs a restart is still refused.
  * - notify*, script_timeout, preempt*, max_failovers, flap_window, track,
  *   track_interfaces, vip_lifetime, garp_*: defaults, values, ranges, and
  *   errors with their lines.
@@ -17,7 +22,8 @@
  *   trip, liveness and counters (its name and address follow the config);
  *   a new one starts clean; the current table is not touched.  What is
  *   shown as alive goes false at dead_at, before vg_peer_tick runs.
- * - vg_reload_prepare: an invalid file, a timing change, a missing key are
+ * - vg_reload_prepare: an invalid file, a timing or membership change, a
+ *   missing key are
  *   refused with the running config and peer table untouched and nothing
  *   held; a good one brings the next peer table (survivors keep their
  *   replay window, round trip and liveness; a new node is clean) and the
@@ -340,6 +346,12 @@ test_fixed_paths_and_cluster(void **state)
 	expect_fixed(&base, &s, "ctl.socket");
 	s.tail = "cluster_id = 77;\n";
 	expect_fixed(&base, &s, "the cluster id");
+	/* the socket's group cannot follow without CAP_CHOWN */
+	s.tail = "ctl = { operator_group = \"staff\"; };\n";
+	expect_fixed(&base, &s, "ctl.operator_group");
+	/* the admin group is the agent's own mapping: it may change */
+	s.tail = "ctl = { admin_group = \"adm\"; };\n";
+	expect_fixed(&base, &s, NULL);
 	/* the default state_dir spelled out is no change */
 	s.tail = "state_dir = \"/var/lib/vigil\";\n";
 	expect_fixed(&base, &s, NULL);
@@ -383,23 +395,164 @@ test_not_fixed(void **state)
 	    "notify = \"/bin/true\";\nstate_file = \"/run/vigil/st\";\n"
 	    "vips = ( { address = \"198.51.100.1\"; interface = \"eth0\"; } );\n"
 	    "track = ( { name = \"t\"; command = \"true\"; } );\n"
-	    "ctl = { operator_group = \"wheel\"; };\n";
+	    "ctl = { admin_group = \"wheel\"; };\n";
 	expect_fixed(&base, &s, NULL);
 }
+
+/* vg_conf_reload_refusal(a, b) and back: refused naming every one of
+ * `want` (NULL: allowed). */
+static void
+expect_refusal(const char *ta, const char *tb, const char *const *want)
+{
+	struct vg_conf *a = parse_ok(ta, "n1"), *b = parse_ok(tb, "n1");
+	char err[1024];
+	int r, back;
+	size_t i;
+
+	memset(err, 0, sizeof(err));
+	r = vg_conf_reload_refusal(a, b, err, sizeof(err));
+	back = vg_conf_reload_refusal(b, a, err + 512, 512);
+	if (want == NULL) {
+		if (r != 0 || back != 0)
+			fail_msg("refused: \"%s\" / \"%s\"", err, err + 512);
+		assert_int_equal(a->safety_digest, b->safety_digest);
+	} else {
+		assert_int_equal(r, -1);
+		assert_int_equal(back, -1);
+		for (i = 0; want[i] != NULL; i++)
+			if (strstr(err, want[i]) == NULL)
+				fail_msg("\"%s\" does not name \"%s\"", err,
+				    want[i]);
+		assert_non_null(strstr(err, "stop every node"));
+		assert_non_null(strstr(err, "nothing changed"));
+		assert_int_not_equal(a->safety_digest, b->safety_digest);
+	}
+	vg_conf_free(a);
+	vg_conf_free(b);
+}
+
+#define N3(x1, x2, x3) "nodes = (\n" x1 x2 x3 ");\n"
+#define A1 "\t{ id = 1; name = \"n1\"; address = \"10.0.0.1\"; priority = 150; },\n"
+#define A2 "\t{ id = 2; name = \"n2\"; address = \"10.0.0.2\"; priority = 120; },\n"
+#define A3 "\t{ id = 3; name = \"n3\"; address = \"10.0.0.3\"; role = \"witness\"; }\n"
 
 static void
 test_timing_fixed(void **state)
 {
-	struct spec base = { 0 }, s = { 0 };
+	static const char *const iv[] = { "interval", NULL };
+	static const char *const dt[] = { "dead_time", NULL };
+	static const char *const md[] = { "max_drift", NULL };
+	static const char *const both[] = { "interval", "dead_time", NULL };
 
 	(void)state;
-	/* the running lease and the voters' quiet times are in the old D */
-	s.tail = "interval = 50;\n";
-	expect_fixed(&base, &s, "interval, dead_time or max_drift");
-	s.tail = "dead_time = 600;\n";
-	expect_fixed(&base, &s, "interval, dead_time or max_drift");
-	s.tail = "max_drift = 0.05;\n";
-	expect_fixed(&base, &s, "interval, dead_time or max_drift");
+	/* the running lease and the voters' quiet times are in the old D;
+	 * a node-by-node change mixes them: refused, named */
+	expect_refusal(HEAD NODES, HEAD NODES "interval = 50;\n", iv);
+	expect_refusal(HEAD NODES, HEAD NODES "dead_time = 600;\n", dt);
+	expect_refusal(HEAD NODES, HEAD NODES "max_drift = 0.05;\n", md);
+	/* the default interval spelled out is no change; D follows h */
+	expect_refusal(HEAD NODES, HEAD NODES "interval = 100;\n", NULL);
+	expect_refusal(HEAD NODES, HEAD NODES "interval = 50;\n"
+	    "dead_time = 1000;\n", both);
+}
+
+static void
+test_safety_refused(void **state)
+{
+	static const char *const add[] = { "node n4 (id 4) added", NULL };
+	static const char *const mv[] = { "address or port of n2", NULL };
+	static const char *const vo[] = { "votes of n2", "quorum", NULL };
+	static const char *const ro[] = { "role of n3", NULL };
+	static const char *const nm[] = { "name of node id 2", NULL };
+	static const char *const qu[] = { "quorum", NULL };
+	static const char *const many[] = { "dead_time", "node n3 (id 3) "
+	    "removed", "votes of n2", NULL };
+
+	(void)state;
+	expect_refusal(HEAD NODES, HEAD "nodes = (\n" A1 A2
+	    "\t{ id = 3; name = \"n3\"; address = \"10.0.0.3\"; role = "
+	    "\"witness\"; },\n"
+	    "\t{ id = 4; name = \"n4\"; address = \"10.0.0.4\"; }\n);\n", add);
+	expect_refusal(HEAD NODES, HEAD N3(A1, "\t{ id = 2; name = \"n2\"; "
+	    "address = \"10.0.0.12\"; priority = 120; },\n", A3), mv);
+	expect_refusal(HEAD NODES, HEAD N3(A1, "\t{ id = 2; name = \"n2\"; "
+	    "address = \"10.0.0.2\"; port = 5999; priority = 120; },\n", A3),
+	    mv);
+	expect_refusal(HEAD NODES, HEAD N3(A1, "\t{ id = 2; name = \"n2\"; "
+	    "address = \"10.0.0.2\"; votes = 2; priority = 120; },\n", A3),
+	    vo);
+	/* the witness becomes a node: the active a witness is refused too */
+	expect_refusal(HEAD NODES, HEAD N3(A1, A2, "\t{ id = 3; name = \"n3\"; "
+	    "address = \"10.0.0.3\"; }\n"), ro);
+	expect_refusal(HEAD NODES, HEAD N3(A1, "\t{ id = 2; name = \"m2\"; "
+	    "address = \"10.0.0.2\"; priority = 120; },\n", A3), nm);
+	expect_refusal(HEAD NODES, HEAD NODES "quorum = 3;\n", qu);
+	expect_refusal(HEAD NODES, HEAD "dead_time = 900;\nnodes = (\n" A1
+	    "\t{ id = 2; name = \"n2\"; address = \"10.0.0.2\"; votes = 3; "
+	    "priority = 120; }\n);\n", many);
+}
+
+static void
+test_safety_allowed(void **state)
+{
+	(void)state;
+	/* priorities, the order of the list, preemption, VIPs, hooks,
+	 * tracks, local settings: a reload */
+	expect_refusal(HEAD NODES, HEAD N3(
+	    "\t{ id = 1; name = \"n1\"; address = \"10.0.0.1\"; priority = 10; },\n",
+	    "\t{ id = 2; name = \"n2\"; address = \"10.0.0.2\"; priority = 250; },\n",
+	    A3), NULL);
+	expect_refusal(HEAD NODES, HEAD "nodes = (\n"
+	    "\t{ id = 3; name = \"n3\"; address = \"10.0.0.3\"; role = \"witness\"; },\n"
+	    A2 "\t{ id = 1; name = \"n1\"; address = \"10.0.0.1\"; priority = 150; }\n"
+	    ");\n", NULL);
+	expect_refusal(HEAD NODES, HEAD NODES "preempt = false;\n"
+	    "max_failovers = 9;\nnotify = \"/bin/true\";\n"
+	    "vip_lifetime = 30;\n" VIPS_ABC
+	    "track = ( { name = \"t\"; command = \"true\"; } );\n"
+	    "log = { level = \"debug\"; };\n", NULL);
+}
+
+/* Many changes: the list is cut, the way out fits a ctl error (256). */
+static void
+test_refusal_fits(void **state)
+{
+	struct vg_conf *a = with_tail(""), *b;
+	char err[256];
+
+	(void)state;
+	b = parse_ok("cluster = \"r\";\nauth = \"none\";\ninterval = 50;\n"
+	    "dead_time = 900;\nmax_drift = 0.05;\nquorum = 3;\nnodes = (\n"
+	    "\t{ id = 1; name = \"n1\"; address = \"10.0.0.1\"; votes = 2; },\n"
+	    "\t{ id = 12; name = \"a-rather-long-node-name-12\"; address = "
+	    "\"10.0.0.12\"; },\n"
+	    "\t{ id = 13; name = \"a-rather-long-node-name-13\"; address = "
+	    "\"10.0.0.13\"; }\n);\n", "n1");
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), -1);
+	assert_true(strlen(err) < sizeof(err) - 1);
+	assert_non_null(strstr(err, "(interval, dead_time, max_drift"));
+	assert_non_null(strstr(err, "stop every node, change every file, "
+	    "start them (docs/operations.md)"));
+	vg_conf_free(b);
+	vg_conf_free(a);
+}
+
+static void
+test_refusal_fixed_too(void **state)
+{
+	struct vg_conf *a = with_tail(""), *b;
+	char err[512];
+
+	(void)state;
+	b = with_tail("state_dir = \"/var/lib/vigil2\";\n");
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), -1);
+	assert_string_equal(err, "state_dir cannot change in a reload "
+	    "(restart the agent); nothing changed");
+	vg_conf_free(b);
+	b = with_tail("notify = \"/bin/true\";\n");
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), 0);
+	vg_conf_free(b);
+	vg_conf_free(a);
 }
 
 /* ---- the new settings: defaults and values */
@@ -1260,8 +1413,16 @@ test_prepare_refuses_changes_nothing(void **state)
 	expect_refused(d, &run, HEAD NODES "interval = 0;\nbogus = 1;\n",
 	    "configuration invalid; nothing changed (2 errors)", 2);
 	expect_refused(d, &run, HEAD NODES "dead_time = 900;\n",
-	    "interval, dead_time or max_drift cannot change in a reload "
-	    "(restart the agent); nothing changed", 0);
+	    "nothing changed: a reload cannot change what every node must "
+	    "agree on (dead_time), and node by node is not safe: stop every "
+	    "node, change every file, start them (docs/operations.md)", 0);
+	/* membership: a node-by-node change could make two quorums */
+	expect_refused(d, &run, HEAD "nodes = (\n"
+	    "\t{ id = 4; name = \"n4\"; address = \"10.0.0.4\"; },\n"
+	    "\t{ id = 1; name = \"n1\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 3; name = \"n3\"; address = \"10.0.0.13\"; }\n"
+	    ");\n", "node n2 (id 2) removed, address or port of n3, "
+	    "role of n3, node n4 (id 4) added", 0);
 	snprintf(text, sizeof(text), "cluster = \"r\";\n"
 	    "auth_key_file = \"%s/no-such-key\";\n" NODES, d->dir);
 	expect_refused(d, &run, text, "no-such-key", 0);
@@ -1277,20 +1438,24 @@ test_prepare_then_swap(void **state)
 	struct vg_reload r;
 	struct vg_conf *before;
 	struct vg_auth auth;
-	struct vg_peer old3;
+	struct vg_peer old2, old3;
 	char err[512] = "";
 
 	(void)state;
 	rdir_write(d, HEAD NODES VIPS_ABC);
 	running_new(&run, d, VG_MS(50000));
 	before = run.conf;
+	old2 = run.peers.p[0];
 	old3 = run.peers.p[1];
+	assert_int_equal(old2.id, 2);
 	assert_int_equal(old3.id, 3);
-	/* n2 leaves, n4 comes, n3 moves; a VIP goes, one comes */
+	/* priorities move, the list is in another order (membership is
+	 * not a reload: test_prepare_refuses_changes_nothing); a VIP goes,
+	 * one comes */
 	rdir_write(d, HEAD "nodes = (\n"
-	    "\t{ id = 4; name = \"n4\"; address = \"10.0.0.4\"; },\n"
-	    "\t{ id = 1; name = \"n1\"; address = \"10.0.0.1\"; },\n"
-	    "\t{ id = 3; name = \"n3\"; address = \"10.0.0.13\"; }\n"
+	    "\t{ id = 3; name = \"n3\"; address = \"10.0.0.3\"; role = \"witness\"; },\n"
+	    "\t{ id = 1; name = \"n1\"; address = \"10.0.0.1\"; priority = 90; },\n"
+	    "\t{ id = 2; name = \"n2\"; address = \"10.0.0.2\"; priority = 200; }\n"
 	    ");\nvips = (\n"
 	    "\t{ address = \"198.51.100.1/24\"; interface = \"eth0\"; },\n"
 	    "\t{ address = \"198.51.100.7/24\"; interface = \"eth0\"; }\n"
@@ -1314,17 +1479,20 @@ test_prepare_then_swap(void **state)
 	assert_int_equal(auth.mode, VG_AUTH_NONE);
 	assert_int_equal(run.conf->n_nodes, 3);
 	assert_int_equal(run.peers.n, 2);
-	assert_int_equal(run.peers.p[0].id, 4);
-	assert_false(vg_peer_alive(&run.peers.p[0], VG_MS(50000)));
-	assert_int_equal(run.peers.p[0].replay.incarnation, 0);
-	assert_int_equal(run.peers.p[1].id, 3);
-	assert_string_equal(run.peers.p[1].address, "10.0.0.13");
-	assert_memory_equal(&run.peers.p[1].replay, &old3.replay,
+	/* in the new order; both survivors keep what was heard of them */
+	assert_int_equal(run.peers.p[0].id, 3);
+	assert_memory_equal(&run.peers.p[0].replay, &old3.replay,
 	    sizeof(old3.replay));
-	assert_true(run.peers.p[1].rtt_valid);
-	assert_int_equal(run.peers.p[1].srtt, old3.srtt);
+	assert_true(run.peers.p[0].rtt_valid);
+	assert_int_equal(run.peers.p[0].srtt, old3.srtt);
+	assert_true(vg_peer_alive(&run.peers.p[0], VG_MS(50000)));
+	assert_int_equal(run.peers.p[0].dead_at, old3.dead_at);
+	assert_int_equal(run.peers.p[1].id, 2);
+	assert_memory_equal(&run.peers.p[1].replay, &old2.replay,
+	    sizeof(old2.replay));
 	assert_true(vg_peer_alive(&run.peers.p[1], VG_MS(50000)));
-	assert_int_equal(run.peers.p[1].dead_at, old3.dead_at);
+	assert_int_equal(run.conf->nodes[2].priority, 200);
+	assert_int_equal(run.conf->safety_digest, r.conf->safety_digest);
 	vg_reload_done(&r);
 	assert_null(r.conf);
 	assert_null(r.peers.p);
@@ -1373,6 +1541,10 @@ main(void)
 		cmocka_unit_test(test_fixed_cluster_name_moves_id),
 		cmocka_unit_test(test_not_fixed),
 		cmocka_unit_test(test_timing_fixed),
+		cmocka_unit_test(test_safety_refused),
+		cmocka_unit_test(test_safety_allowed),
+		cmocka_unit_test(test_refusal_fits),
+		cmocka_unit_test(test_refusal_fixed_too),
 		cmocka_unit_test(test_new_defaults),
 		cmocka_unit_test(test_new_values),
 		cmocka_unit_test(test_track_timeout_longer_than_interval),

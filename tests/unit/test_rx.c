@@ -342,15 +342,19 @@ test_rx_drop_address(void **state)
 
 	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
 	len = build(f, &m, buf, sizeof(buf));
-	/* beta's id from gamma's address (another family) */
-	expect_drop(f, buf, len, GAMMA, VG_DROP_ADDRESS, peer(f, BETA));
+	/* beta's id from gamma's address (another family): a stranger's,
+	 * not counted against beta */
+	expect_drop(f, buf, len, GAMMA, VG_DROP_ADDRESS, NULL);
 	/* from a host next door */
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(5405);
 	assert_int_equal(inet_pton(AF_INET, "192.0.2.3", &sin.sin_addr), 1);
 	expect_drop_src(f, buf, len, 0, (struct sockaddr *)&sin, sizeof(sin),
-	    VG_DROP_ADDRESS, peer(f, BETA));
+	    VG_DROP_ADDRESS, NULL);
+	sin.sin_port = htons(40000);	/* the same host, another port */
+	expect_drop_src(f, buf, len, 0, (struct sockaddr *)&sin, sizeof(sin),
+	    VG_DROP_ADDRESS, NULL);
 	/* gamma from a neighbour of its IPv6 address */
 	m = msg_from(f, GAMMA, VG_MSG_HEARTBEAT, 1);
 	len = build(f, &m, buf, sizeof(buf));
@@ -358,9 +362,115 @@ test_rx_drop_address(void **state)
 	sin6.sin6_family = AF_INET6;
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8::4", &sin6.sin6_addr), 1);
 	expect_drop_src(f, buf, len, 0, (struct sockaddr *)&sin6, sizeof(sin6),
-	    VG_DROP_ADDRESS, peer(f, GAMMA));
-	assert_int_equal(peer(f, BETA)->drops[VG_DROP_ADDRESS], 2);
-	assert_int_equal(peer(f, GAMMA)->drops[VG_DROP_ADDRESS], 1);
+	    VG_DROP_ADDRESS, NULL);
+	assert_int_equal(peer(f, BETA)->drops[VG_DROP_ADDRESS], 0);
+	assert_int_equal(peer(f, GAMMA)->drops[VG_DROP_ADDRESS], 0);
+	/* each real source, by address: 192.0.2.3 twice, most recent last */
+	{
+		size_t i, n = 0, by_next_door = 0;
+
+		for (i = 0; i < VG_RX_SOURCES; i++) {
+			const struct vg_rx_source *s = &f->rx.src[i];
+
+			if (s->addrlen == 0)
+				continue;
+			n++;
+			assert_int_equal(s->last, VG_DROP_ADDRESS);
+			if (vg_sockaddr_same_host((struct sockaddr *)&sin,
+			    sizeof(sin), (const struct sockaddr *)&s->addr,
+			    s->addrlen))
+				by_next_door = s->drops;
+		}
+		assert_int_equal(n, 3);
+		assert_int_equal(by_next_door, 2);
+	}
+}
+
+/*
+ * Freshness after a restart: once vg_peers_fresh_start has set the base,
+ * a peer's message counts only when it (or an earlier one) echoes a seq we
+ * sent above the base; before, it is dropped as "unfresh", counted against
+ * the peer, and leaves its replay window as it was.  A forged echo of a
+ * seq not yet sent does not count.
+ */
+static void
+test_rx_unfresh(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT];
+	struct vg_rx_result res;
+	struct vg_msg m;
+	uint64_t base = 1000ULL << VG_SEQ_BASE_SHIFT, ours;
+	size_t len;
+
+	vg_peers_fresh_start(&f->table, 1000);
+	assert_int_equal(peer(f, BETA)->seq_base, base);
+	assert_int_equal(peer(f, BETA)->tx_seq, base);
+	/* a replay from before our start: echoes nothing of ours */
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 7);
+	m.echo_seq = 0;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_UNFRESH, peer(f, BETA));
+	/* echoes a seq of our earlier run (below the base) */
+	m.echo_seq = base - 5;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_UNFRESH, peer(f, BETA));
+	/* echoes one we have not sent yet: not proof either */
+	m.echo_seq = base + 1;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_UNFRESH, peer(f, BETA));
+	assert_false(peer(f, BETA)->fresh);
+	/* we send it our first seq of this run; it echoes it: taken, and
+	 * seq 7, never accepted, is still new to the window */
+	ours = vg_peer_next_seq(peer(f, BETA), 5);
+	assert_int_equal(ours, base + 1);
+	m.echo_seq = ours;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, BETA, &res);
+	assert_true(peer(f, BETA)->fresh);
+	/* from then on, with or without an echo */
+	m = msg_from(f, BETA, VG_MSG_VOTE, 8);
+	m.echo_seq = 0;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, BETA, &res);
+	assert_int_equal(peer(f, BETA)->drops[VG_DROP_UNFRESH], 3);
+	/* gamma: another peer, still to prove it */
+	m = msg_from(f, GAMMA, VG_MSG_HEARTBEAT, 1);
+	m.echo_seq = ours;		/* beta's seq, not one sent to gamma */
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, GAMMA, VG_DROP_UNFRESH, peer(f, GAMMA));
+}
+
+/* The source table keeps the VG_RX_SOURCES most recent strangers. */
+static void
+test_rx_sources_lru(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT];
+	struct sockaddr_in sin;
+	struct vg_msg m;
+	size_t len, i;
+	char a[32];
+
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	len = build(f, &m, buf, sizeof(buf));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	for (i = 0; i < VG_RX_SOURCES + 3; i++) {
+		snprintf(a, sizeof(a), "192.0.2.%zu", 10 + i);
+		assert_int_equal(inet_pton(AF_INET, a, &sin.sin_addr), 1);
+		expect_drop_src(f, buf, len, 0, (struct sockaddr *)&sin,
+		    sizeof(sin), VG_DROP_ADDRESS, NULL);
+	}
+	/* the first three were taken over; the last VG_RX_SOURCES stay */
+	for (i = 0; i < VG_RX_SOURCES; i++) {
+		const struct sockaddr_in *s =
+		    (const struct sockaddr_in *)&f->rx.src[i].addr;
+		unsigned last = ntohl(s->sin_addr.s_addr) & 0xff;
+
+		assert_true(last >= 13 && last < 10 + VG_RX_SOURCES + 3);
+		assert_int_equal(f->rx.src[i].drops, 1);
+	}
 }
 
 static void
@@ -584,7 +694,7 @@ test_rx_auth_none(void **state)
 	/* the other checks still run */
 	m.seq = 3;
 	len = build(f, &m, buf, sizeof(buf));
-	expect_drop(f, buf, len, GAMMA, VG_DROP_ADDRESS, peer(f, BETA));
+	expect_drop(f, buf, len, GAMMA, VG_DROP_ADDRESS, NULL);
 	m.seq = 2;
 	len = build(f, &m, buf, sizeof(buf));
 	expect_drop(f, buf, len, BETA, VG_DROP_REPLAY, peer(f, BETA));
@@ -656,6 +766,10 @@ main(void)
 		    fix_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_drop_unknown_peer,
 		    fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_unfresh, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_sources_lru, fix_setup,
+		    fix_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_drop_address, fix_setup,
 		    fix_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_drop_auth, fix_setup,

@@ -9,9 +9,11 @@
  * random times: an agent killed (its keeper releases) or a host crashed,
  * restarted later or never; one or two agents frozen; a keeper frozen on
  * its own; partitions, an isolated node, one-way cuts; 30-95 % loss bursts;
- * slow links; duplication; a failing health check.  With per-node
- * configurations on (SCHED_MIXED=1, or --mixed-configs) one or two nodes
- * also disagree with the rest on dead_time, membership or votes.
+ * slow links; duplication; a failing health check.  Per-node
+ * configurations (SCHED_MIXED=1, the default): one node disagrees with the
+ * rest on dead_time, membership or votes; SCHED_MIXED=2 (--mixed-configs=2)
+ * also two nodes that share another file, and a file that makes its node
+ * a quorum alone, which configuration agreement cannot see.
  *
  * The simulator checks after every event (sim.h): at most one holder, a
  * keeper off at its deadline counting as holding for m more; at most one
@@ -39,10 +41,11 @@
 
 #include "sim.h"
 
-/* Per-node configurations are on by default once every node counts echoes
- * and votes only between equal configuration digests (issue 10); until
- * then SCHED_MIXED=1 shows the two holders that the agreement rule ends. */
-static const int mixed_default = 0;
+/* Per-node configurations (level 1: one node with a file of its own) are
+ * on: every node counts echoes and votes only between equal configuration
+ * digests (issue 10).  SCHED_MIXED=0 turns them off; SCHED_MIXED=2 adds
+ * what agreement does not cover (plan_mixed). */
+static const int mixed_default = 1;
 
 #define MAXF		12
 #define MAXACT		(2 * MAXF)
@@ -135,16 +138,43 @@ span(uint64_t *r, vg_ns lo, vg_ns hi)
 	    (log((double)hi) - log((double)lo)));
 }
 
+/* Is node i a quorum on its own votes, by its own file (own) or the
+ * cluster's? */
+static int
+self_quorum(const struct opt *o, int i, int own)
+{
+	int j, n = own && o->node_members[i] ? o->node_members[i] : o->n;
+	unsigned v, tot = 0, mine = 0;
+
+	for (j = 0; j < n; j++) {
+		v = own && o->node_votes[i][j] ? o->node_votes[i][j] :
+		    o->votes[j] ? o->votes[j] : 1;
+		tot += v;
+		if (j == i)
+			mine = v;
+	}
+	return mine >= tot / 2 + 1;
+}
+
+/*
+ * Level 1: one node has a file of its own (a rolling change caught half
+ * way), but not one that makes it a quorum by itself: configuration
+ * agreement covers that.  Level 2: also two nodes that share another file
+ * (disjoint quorums, each agreeing within itself) and a file that makes
+ * its node a quorum alone; agreement cannot see those (docs/design.md).
+ */
 static void
-plan_mixed(struct plan *p, uint64_t *r)
+plan_mixed(struct plan *p, uint64_t *r, int level)
 {
 	struct opt *o = &p->o;
-	int k, i, j, n = o->n;
+	int k, i = 0, j, n = o->n;
 
 	p->mkind = 1 + pick(r, 3);
 	if (p->mkind == M_MEMBERS && n < 3)
 		p->mkind = M_DEAD;
 	p->mnodes = 1 + pick(r, 2);
+	if (level < 2)
+		p->mnodes = 1;
 	for (k = 0; k < p->mnodes; k++) {
 		i = pick(r, n);
 		switch (p->mkind) {
@@ -168,6 +198,12 @@ plan_mixed(struct plan *p, uint64_t *r)
 				o->node_votes[i][j]++;
 			break;
 		}
+	}
+	if (level < 2 && self_quorum(o, i, 1) && !self_quorum(o, i, 0)) {
+		o->node_members[i] = 0;
+		memset(o->node_votes[i], 0, sizeof(o->node_votes[i]));
+		o->node_dead_h[i] = 3 + pick(r, 8);
+		p->mkind = M_DEAD;
 	}
 }
 
@@ -207,7 +243,7 @@ plan_make(struct plan *p, uint64_t seed, int mixed)
 	p->preempt_delay = pick(&r, 3) == 0 ? VG_MS(pick(&r, 200)) : -1;
 	o->stagger = pick(&r, 3) == 0 ? VG_MS(50) : 0;
 	if (mixed)
-		plan_mixed(p, &r);
+		plan_mixed(p, &r, mixed);
 	p->length = VG_MS(1500) + (vg_ns)pick(&r, 3000) * VG_MS(1);
 	p->nf = 2 + pick(&r, MAXF - 1);
 	for (k = 0; k < p->nf; k++) {
@@ -630,7 +666,8 @@ test_schedules(void **state)
 	    "%s), %.2f simulated hours, %llu violations; %.1f s, %.0f "
 	    "schedules/s; %llu events; one active at the end of %llu\n",
 	    (unsigned long long)t.schedules, (unsigned long long)first,
-	    (unsigned long long)(first + t.schedules - 1), mixed ? "on" : "off",
+	    (unsigned long long)(first + t.schedules - 1),
+	    mixed == 0 ? "off" : mixed == 1 ? "one node" : "all kinds",
 	    t.sim_s / 3600, (unsigned long long)t.violations, wall,
 	    wall > 0 ? (double)t.schedules / wall : 0,
 	    (unsigned long long)t.events, (unsigned long long)t.ended_active);
@@ -717,8 +754,8 @@ main(int argc, char **argv)
 	int i;
 
 	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--mixed-configs") == 0)
-			mixed_arg = 1;
+		if (strncmp(argv[i], "--mixed-configs", 15) == 0)
+			mixed_arg = argv[i][15] == '=' ? atoi(argv[i] + 16) : 1;
 	if (env_u64("LOSS_TABLE", 0)) {
 		loss_table();
 		return 0;

@@ -1,0 +1,62 @@
+"""The metrics listener cannot be held shut by one source (issue 12,
+item 11).  20 TCP connections from one host that never send a request
+filled the listener's 16 and blocked real scrapes (until the 5 s timeout,
+and for good if renewed).  Now one address holds at most 4: while the host
+`client` holds 20 half-open connections to n1, a scrape from n2 succeeds."""
+import json
+
+import vgtopo
+from vgtopo import wait_one_active
+
+NAMES = ("n1", "n2", "n3")
+PORT = 9465
+
+HOLD = r"""
+import socket, sys, time
+addr, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+held = []
+for i in range(n):
+    s = socket.socket()
+    s.settimeout(1.0)
+    try:
+        s.connect((addr, port))
+        held.append(s)
+    except OSError:
+        s.close()
+print(len(held), flush=True)
+time.sleep(3.5)             # below the listener's 5 s timeout
+"""
+
+FETCH = r"""
+import json, sys, urllib.request
+try:
+    r = urllib.request.urlopen(sys.argv[1], timeout=2)
+    print(json.dumps([r.status, len(r.read())]))
+except Exception as e:
+    print(json.dumps([0, str(e)]))
+"""
+
+
+def conf(t, name):
+    addr = t.topo.node(name).address
+    return 'metrics = { listen = "%s:%d"; };\n' % (addr, PORT)
+
+
+def test_one_host_cannot_hold_the_listener(fo3_make):
+    t = fo3_make(conf=conf)
+    wait_one_active(t, NAMES, 3.0, "first election")
+    p = vgtopo.subprocess.Popen(
+        ["ip", "netns", "exec", t.ns("client"), vgtopo.PYTHON, "-c", HOLD,
+         "198.18.0.1", str(PORT), "20"],
+        stdout=vgtopo.subprocess.PIPE, text=True)
+    try:
+        held = int(p.stdout.readline())
+        assert held >= 4, "the holder got only %d connections" % held
+        r = t.netns_python("n2", "-c", FETCH,
+                           "http://198.18.0.1:%d/metrics" % PORT)
+        code, size = json.loads(r.stdout)
+        assert code == 200 and size > 100, (
+            "a scrape from n2 while client holds %d connections: %s %s" % (
+                held, code, size))
+    finally:
+        p.wait(timeout=10)
