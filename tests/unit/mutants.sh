@@ -8,11 +8,11 @@
 #
 # From the Makefile (make mutants): CC, CFLAGS, LIBS, OBJS (the core objects
 # but election.o), OUT (a directory).  MUTANT_SCHEDULES bounds the schedules
-# per mutant (default 3000); MUTANT_NO_LEN=1 also runs each without the
+# per mutant (default 1500); MUTANT_NO_LEN=1 also runs each without the
 # lease-length check (what the other checks catch on their own).
 set -u
 : "${CC:?}" "${CFLAGS:?}" "${LIBS:?}" "${OBJS:?}" "${OUT:?}"
-n=${MUTANT_SCHEDULES:-3000}
+n=${MUTANT_SCHEDULES:-1500}
 mkdir -p "$OUT"
 total=0
 dead=0

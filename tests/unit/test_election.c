@@ -1116,6 +1116,41 @@ test_one_vote_per_term(void **state)
 	vg_conf_free(c);
 }
 
+/* ==== a (re)started voter counts its start as heard: no vote, real or
+ * pre-, until D after it, however long it was down (design.md, step 8) */
+
+static void
+test_start_is_heard(void **state)
+{
+	struct vg_conf *c = conf3("n2");
+	struct vg_election el;
+	struct vg_acts acts;
+	struct vg_msg m;
+	vg_ns t = VG_MS(1000), d = c->dead_time;
+	int pre;
+
+	(void)state;
+	for (pre = 0; pre < 2; pre++) {
+		vg_el_init(&el, c, 4, 1, 7, t);
+		acts.n = 0;
+		m = one_msg(VG_MSG_VOTE_REQUEST, 1, 2, VG_ST_CANDIDATE, 5, 100,
+		    1, 0);
+		m.flags = pre ? VG_FLAG_PRE : 0;
+		vg_el_input(&el, &m, VG_NS_NEVER, t + d - VG_MS(1), &acts);
+		assert_int_equal(el.term, 4);
+		assert_int_equal(el.st.refused[VG_REFUSE_RECENT], 1);
+		/* and D after the start it is granted */
+		m.seq = 2;
+		vg_el_input(&el, &m, VG_NS_NEVER, t + d + VG_MS(1), &acts);
+		if (pre)
+			assert_int_equal(el.st.prevotes_granted, 1);
+		else
+			assert_int_equal(el.term, 5);
+		t += 10 * d;
+	}
+	vg_conf_free(c);
+}
+
 /* ==== invariants that stop the agent: a full action list, a forbidden
  * transition (each in a child process, which must die of SIGABRT) */
 
@@ -1765,6 +1800,7 @@ main(void)
 		T(test_handover),
 		T(test_release_overtaken),
 		T(test_one_vote_per_term),
+		T(test_start_is_heard),
 		T(test_lossy_grid_echo),
 		T(test_invariants_abort),
 		T(test_acts_bound),

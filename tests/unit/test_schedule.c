@@ -10,8 +10,8 @@
  * restarted later or never; one or two agents frozen; a keeper frozen on
  * its own; partitions, an isolated node, one-way cuts; 30-95 % loss bursts;
  * slow links; duplication; a failing health check.  Per-node
- * configurations (SCHED_MIXED=1, the default): one node disagrees with the
- * rest on dead_time, membership or votes; SCHED_MIXED=2 (--mixed-configs=2)
+ * configurations (SCHED_MIXED=1, the default): in a quarter of the plans
+ * one node disagrees with the rest on dead_time, membership or votes; SCHED_MIXED=2 (--mixed-configs=2)
  * also two nodes that share another file, and a file that makes its node
  * a quorum alone, which configuration agreement cannot see.
  *
@@ -242,7 +242,9 @@ plan_make(struct plan *p, uint64_t seed, int mixed)
 	}
 	p->preempt_delay = pick(&r, 3) == 0 ? VG_MS(pick(&r, 200)) : -1;
 	o->stagger = pick(&r, 3) == 0 ? VG_MS(50) : 0;
-	if (mixed)
+	/* level 1 in a quarter of the plans: a node out of agreement stalls
+	 * most of a small cluster, and the other rules need plans that move */
+	if (mixed >= 2 || (mixed == 1 && pick(&r, 4) == 0))
 		plan_mixed(p, &r, mixed);
 	p->length = VG_MS(1500) + (vg_ns)pick(&r, 3000) * VG_MS(1);
 	p->nf = 2 + pick(&r, MAXF - 1);
