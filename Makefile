@@ -138,11 +138,14 @@ demo: deps
 	$(MAKE) --no-print-directory all
 	$(PYTHON) tests/demo/demo.py --build $(B)
 
-# the benchmarks (minutes; not part of check): figures, not pass/fail;
-# BENCH_ARGS=--quick for a short run
+# the benchmarks of issue 9's targets, vigil and keepalived side by side
+# (about 30 minutes; not part of check): figures, not pass/fail.  Installs
+# Debian's keepalived and valgrind (bench only).  BENCH_ARGS=--quick: about
+# 6 minutes; --idle-s 600 --n64-s 600 --sched-s 600: the issue's 10 minutes.
+# tests/bench/bench.py and floor.py run alone (tests/bench/README.md).
 bench: deps all
-	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) bench.py $(BENCH_ARGS)
-	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) floor.py
+	@sh tests/deps.sh keepalived valgrind
+	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) issue9.py $(BENCH_ARGS)
 	$(MAKE) --no-print-directory fuzz-sweep loss-table
 
 clang-build:
