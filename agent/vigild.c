@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "net.h"
 #include "reload.h"
+#include "send.h"
 #include "statedir.h"
 
 #define VG_VERSION_STRING	"0.1.0"
@@ -35,7 +36,6 @@ static struct vg_net_rx	rx_batch;
 static struct vg_net_tx	tx_batch;
 
 static void	run_acts(struct vg_agent *, struct vg_acts *, vg_ns);
-static void	size_sndbuf(struct vg_agent *);
 static void	schedule(struct vg_agent *);
 static int	reload(struct vg_agent *, struct vg_errs *, char *, size_t);
 
@@ -65,109 +65,6 @@ notify_status(struct vg_agent *a)
 	    vg_state_name(a->el.state), (unsigned long long)a->el.term,
 	    a->el.active_id, alive, a->peers.n,
 	    vg_hold_stats(a->hold).held ? ", VIPs held" : "");
-}
-
-/* ---- sending */
-
-static void
-tx_flush(struct vg_agent *a)
-{
-	unsigned i;
-
-	if (a->tx->n == 0)
-		return;
-	if (vg_net_tx_flush(a->sock, a->tx) == 0)
-		return;
-	/* ENOBUFS, EHOSTUNREACH...: transient, counted not logged */
-	for (i = 0; i < a->tx->last; i++)
-		if (a->tx->err[i] != 0) {
-			a->stats.tx_errors++;
-			if (a->tx->tag[i] < a->peers.n)
-				a->peers.p[a->tx->tag[i]].tx_errors++;
-		}
-}
-
-/*
- * Queued, not sent: the sends of one batch of actions, or of a heartbeat
- * round, leave in one sendmmsg, in order, when run_acts or the round ends
- * (tx_flush).  Nothing that must be durable first (the vote) is queued
- * before it is: run_acts persists before it reaches a send.
- */
-static void
-send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
-{
-	uint8_t *buf;
-	size_t len;
-
-	if ((buf = vg_net_tx_slot(a->tx)) == NULL) {
-		tx_flush(a);
-		buf = vg_net_tx_slot(a->tx);
-	}
-	m->cluster_id = a->conf->cluster_id;
-	m->sender = a->self->id;
-	m->target = p->id;
-	m->state = a->el.state;
-	m->priority = a->el.priority;
-	m->incarnation = a->incarnation;
-	/* RELEASE and TRANSFER name a successor there; the rest our active */
-	if (m->type != VG_MSG_RELEASE && m->type != VG_MSG_TRANSFER)
-		m->active = a->el.active_id;
-	/* what the election's agreement rule compares, and which part */
-	m->config_digest = a->conf->safety_digest;
-	m->digest_parts = vg_conf_parts_hint(a->conf);
-	m->seq = vg_peer_next_seq(p, now);
-	if ((len = vg_proto_encode(m, buf, VG_NET_BUF)) == 0)
-		fatalx("cannot encode a %s", vg_msg_type_name(m->type));
-	vg_auth_sign(&a->auth, buf, len);
-	vg_net_tx_queue(a->tx, len, (struct sockaddr *)&p->sa, p->salen,
-	    (uint32_t)(p - a->peers.p));
-	p->tx++;
-	a->stats.tx_packets++;
-}
-
-static void
-send_heartbeat(struct vg_agent *a, struct vg_peer *p, vg_ns now)
-{
-	struct vg_msg m;
-
-	memset(&m, 0, sizeof(m));
-	m.type = VG_MSG_HEARTBEAT;
-	m.flags = vg_el_hb_flags(&a->el);
-	m.term = a->el.term;
-	m.echo_seq = vg_el_echo(&a->el, p->id, vg_peer_echo_seq(p));
-	/* the hold time is known for the peer's newest seq only */
-	m.u.hb.echo_delay_us = m.echo_seq == vg_peer_echo_seq(p) ?
-	    vg_peer_echo_delay_us(p, now) : VG_ECHO_DELAY_UNKNOWN;
-	send_msg(a, p, &m, now);
-}
-
-static void
-send_act(struct vg_agent *a, const struct vg_act *x, vg_ns now)
-{
-	struct vg_msg m;
-	size_t i;
-
-	for (i = 0; i < a->peers.n; i++) {
-		struct vg_peer *p = &a->peers.p[i];
-
-		if (x->target != 0 && x->target != p->id)
-			continue;
-		if (x->msg_type == VG_MSG_HEARTBEAT) {
-			send_heartbeat(a, p, now);
-			continue;
-		}
-		memset(&m, 0, sizeof(m));
-		m.type = x->msg_type;
-		m.flags = x->flags;
-		m.term = x->term;
-		m.active = x->successor;
-		/* not an acknowledgement (only a heartbeat's is): it tells a
-		 * restarted peer that we heard it (vg_peer_fresh) */
-		m.echo_seq = vg_peer_echo_seq(p);
-		if (m.type == VG_MSG_VOTE)
-			m.u.vote.reason = x->reason;
-		send_msg(a, p, &m, now);
-	}
 }
 
 /* ---- the VIPs: hold.c reports, the election hears of it */
@@ -261,7 +158,7 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 
 		/* the protocol's sends leave before the state changes' work */
 		if (i == acts->n) {
-			tx_flush(a);
+			vg_send_flush(a);
 			break;
 		}
 		if ((x->type == VG_ACT_STATE) != (pass == 1))
@@ -286,7 +183,7 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 				    (unsigned long long)x->term, err);
 			break;
 		case VG_ACT_SEND:
-			send_act(a, x, now);
+			vg_send_act(a, x, now);
 			break;
 		case VG_ACT_STATE:
 			log_info("state %s -> %s: %s (term %llu)",
@@ -304,7 +201,7 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 			break;
 		}
 	}
-	tx_flush(a);
+	vg_send_flush(a);
 	acts->n = 0;
 }
 
@@ -423,8 +320,8 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 	if (now >= a->next_hb) {
 		for (i = 0; i < a->peers.n; i++)
 			if (vg_el_hb_due(&a->el, a->peers.p[i].id))
-				send_heartbeat(a, &a->peers.p[i], now);
-		tx_flush(a);
+				vg_send_heartbeat(a, &a->peers.p[i], now);
+		vg_send_flush(a);
 		vg_el_grid_done(&a->el);
 		/* On the grid, not "now + interval": no drift.  A loop that
 		 * fell behind by whole intervals skips them, it does not burst. */
@@ -764,7 +661,7 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 	vg_reload_swap(&r, &a->conf, &a->auth, &a->peers);	/* rx shares */
 	nc = a->conf;
 	a->self = &nc->nodes[nc->self];
-	size_sndbuf(a);
+	vg_send_size_buffer(a);
 	vg_el_reconf(&a->el, nc, now);
 	vg_hooks_set_conf(a->hooks, nc);
 	vg_tracks_free(a->tracks);	/* they start again, innocent */
@@ -852,25 +749,6 @@ load_key(struct vg_agent *a)
 	if (vg_auth_load_key(&a->auth, a->conf->auth_key_file, err,
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
-}
-
-/* Room in the socket's send buffer for every peer's unresolved queue
- * (net.h): a peer down on the link must cost its own datagrams only. */
-static void
-size_sndbuf(struct vg_agent *a)
-{
-	size_t want = vg_net_sndbuf_for(a->peers.n, vg_net_unres_qlen()), got;
-
-	if (vg_net_set_sndbuf(a->sock, want, &got) == -1)
-		log_warn("send buffer of %zu bytes", want);
-	else if (got < want)
-		log_warnx("send buffer: %zu bytes wanted for %zu peers, the "
-		    "kernel gave %zu (without CAP_NET_ADMIN it stops at "
-		    "net.core.wmem_max): peers down on the link may delay "
-		    "heartbeats to live ones", want, a->peers.n, got);
-	else
-		log_debug("send buffer %zu bytes for %zu peers", got,
-		    a->peers.n);
 }
 
 static void
@@ -1048,7 +926,7 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 	a->rxb = &rx_batch;
 	a->tx = &tx_batch;
-	size_sndbuf(a);
+	vg_send_size_buffer(a);
 
 	/* Before anything is sent: no VIP of ours may be left on a link. */
 	if ((a->nl = vg_nl_open(RTMGRP_LINK, err, sizeof(err))) == NULL)

@@ -1,0 +1,133 @@
+/*
+ * send: the agent's datagrams out.  Each message is filled from the
+ * agent's state (sender, state, priority, incarnation, active, the safety
+ * digest and its hint), given its seq, encoded, signed and queued; a batch
+ * of actions or a heartbeat round leaves in one sendmmsg (vg_send_flush),
+ * whose failures are counted per peer.  And the socket's send buffer,
+ * sized for every peer's unresolved queue.
+ */
+#include <string.h>
+
+#include "agent.h"
+#include "net.h"
+#include "send.h"
+
+void
+vg_send_flush(struct vg_agent *a)
+{
+	unsigned i;
+
+	if (a->tx->n == 0)
+		return;
+	if (vg_net_tx_flush(a->sock, a->tx) == 0)
+		return;
+	/* ENOBUFS, EHOSTUNREACH...: transient, counted not logged */
+	for (i = 0; i < a->tx->last; i++)
+		if (a->tx->err[i] != 0) {
+			a->stats.tx_errors++;
+			if (a->tx->tag[i] < a->peers.n)
+				a->peers.p[a->tx->tag[i]].tx_errors++;
+		}
+}
+
+/*
+ * Queued, not sent: the sends of one batch of actions, or of a heartbeat
+ * round, leave in one sendmmsg, in order, when run_acts or the round ends
+ * (vg_send_flush).  Nothing that must be durable first (the vote) is queued
+ * before it is: run_acts persists before it reaches a send.
+ */
+static void
+send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
+{
+	uint8_t *buf;
+	size_t len;
+
+	if ((buf = vg_net_tx_slot(a->tx)) == NULL) {
+		vg_send_flush(a);
+		buf = vg_net_tx_slot(a->tx);
+	}
+	m->cluster_id = a->conf->cluster_id;
+	m->sender = a->self->id;
+	m->target = p->id;
+	m->state = a->el.state;
+	m->priority = a->el.priority;
+	m->incarnation = a->incarnation;
+	/* RELEASE and TRANSFER name a successor there; the rest our active */
+	if (m->type != VG_MSG_RELEASE && m->type != VG_MSG_TRANSFER)
+		m->active = a->el.active_id;
+	/* what the election's agreement rule compares, and which part */
+	m->config_digest = a->conf->safety_digest;
+	m->digest_parts = vg_conf_parts_hint(a->conf);
+	m->seq = vg_peer_next_seq(p, now);
+	if ((len = vg_proto_encode(m, buf, VG_NET_BUF)) == 0)
+		fatalx("cannot encode a %s", vg_msg_type_name(m->type));
+	vg_auth_sign(&a->auth, buf, len);
+	vg_net_tx_queue(a->tx, len, (struct sockaddr *)&p->sa, p->salen,
+	    (uint32_t)(p - a->peers.p));
+	p->tx++;
+	a->stats.tx_packets++;
+}
+
+void
+vg_send_heartbeat(struct vg_agent *a, struct vg_peer *p, vg_ns now)
+{
+	struct vg_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = VG_MSG_HEARTBEAT;
+	m.flags = vg_el_hb_flags(&a->el);
+	m.term = a->el.term;
+	m.echo_seq = vg_el_echo(&a->el, p->id, vg_peer_echo_seq(p));
+	/* the hold time is known for the peer's newest seq only */
+	m.u.hb.echo_delay_us = m.echo_seq == vg_peer_echo_seq(p) ?
+	    vg_peer_echo_delay_us(p, now) : VG_ECHO_DELAY_UNKNOWN;
+	send_msg(a, p, &m, now);
+}
+
+void
+vg_send_act(struct vg_agent *a, const struct vg_act *x, vg_ns now)
+{
+	struct vg_msg m;
+	size_t i;
+
+	for (i = 0; i < a->peers.n; i++) {
+		struct vg_peer *p = &a->peers.p[i];
+
+		if (x->target != 0 && x->target != p->id)
+			continue;
+		if (x->msg_type == VG_MSG_HEARTBEAT) {
+			vg_send_heartbeat(a, p, now);
+			continue;
+		}
+		memset(&m, 0, sizeof(m));
+		m.type = x->msg_type;
+		m.flags = x->flags;
+		m.term = x->term;
+		m.active = x->successor;
+		/* not an acknowledgement (only a heartbeat's is): it tells a
+		 * restarted peer that we heard it (vg_peer_fresh) */
+		m.echo_seq = vg_peer_echo_seq(p);
+		if (m.type == VG_MSG_VOTE)
+			m.u.vote.reason = x->reason;
+		send_msg(a, p, &m, now);
+	}
+}
+
+/* Room in the socket's send buffer for every peer's unresolved queue
+ * (net.h): a peer down on the link must cost its own datagrams only. */
+void
+vg_send_size_buffer(struct vg_agent *a)
+{
+	size_t want = vg_net_sndbuf_for(a->peers.n, vg_net_unres_qlen()), got;
+
+	if (vg_net_set_sndbuf(a->sock, want, &got) == -1)
+		log_warn("send buffer of %zu bytes", want);
+	else if (got < want)
+		log_warnx("send buffer: %zu bytes wanted for %zu peers, the "
+		    "kernel gave %zu (without CAP_NET_ADMIN it stops at "
+		    "net.core.wmem_max): peers down on the link may delay "
+		    "heartbeats to live ones", want, a->peers.n, got);
+	else
+		log_debug("send buffer %zu bytes for %zu peers", got,
+		    a->peers.n);
+}
