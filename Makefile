@@ -3,6 +3,7 @@
 
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
+BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
@@ -130,19 +131,28 @@ check: deps
 	$(MAKE) --no-print-directory integration
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/vigil \
 	    $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(PREFIX)/lib/sysusers.d \
 	    $(DESTDIR)$(PREFIX)/lib/tmpfiles.d $(DESTDIR)$(COMPLETIONDIR) \
 	    $(DESTDIR)$(DOCDIR)/examples/scripts
-	install -m 0755 $(B)/vigild $(B)/vigilctl $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(B)/vigild $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(B)/vigilctl $(DESTDIR)$(BINDIR)/
 	install -m 0644 docs/vigild.8 docs/vigilctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/vigil.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/vigil/vigil.conf ] || \
 	    install -m 0644 conf/vigil.conf $(DESTDIR)$(SYSCONFDIR)/vigil/vigil.conf
 	install -m 0644 conf/vigil.conf $(DESTDIR)$(DOCDIR)/examples/vigil.conf
 	install -m 0755 conf/scripts/* $(DESTDIR)$(DOCDIR)/examples/scripts/
-	install -m 0644 systemd/vigild.service $(DESTDIR)$(SYSTEMDDIR)/
+	install -m 0644 docs/operations.md docs/grafana-dashboard.json \
+	    $(DESTDIR)$(DOCDIR)/
+	# the unit names the binaries where this install put them
+	sed -e 's|/usr/sbin/vigild |$(SBINDIR)/vigild |' \
+	    -e 's|/usr/bin/vigilctl |$(BINDIR)/vigilctl |' \
+	    -e 's|/etc/vigil/|$(SYSCONFDIR)/vigil/|g' \
+	    systemd/vigild.service > $(DESTDIR)$(SYSTEMDDIR)/vigild.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/vigild.service
 	install -m 0644 systemd/vigil.sysusers \
 	    $(DESTDIR)$(PREFIX)/lib/sysusers.d/vigil.conf
 	install -m 0644 systemd/vigil.tmpfiles \
