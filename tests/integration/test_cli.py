@@ -96,3 +96,23 @@ def test_with_cluster(fresh3):
     assert p.returncode == 3 and "Permission denied" in p.stderr, p
     b, sts2, _ = wait_one_active(t, NAMES, 3.0, "still")
     assert (b, sts2[b]["node"]["term"]) == (a, term), (a, term, b, sts2[b])
+
+
+def test_metrics_numbers(fresh3):
+    """`vigilctl metrics` on a running cluster: every sample's value is an
+    integer or a decimal of at most 9 fraction digits (ns), or 9 significant
+    digits: never a 17-digit float such as 0.44547796899999997."""
+    t = fresh3
+    a, _, _ = wait_one_active(t, NAMES, 3.0, "first election")
+    p = ctl(t.socket(a), "metrics")
+    assert p.returncode == 0, p
+    ok = re.compile(r"^-?\d+(\.\d{0,8}[1-9])?$|^-?\d(\.\d{1,8})?e[+-]\d+$")
+    seen = 0
+    for line in p.stdout.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        value = line.rsplit(" ", 1)[1]
+        assert ok.match(value), line
+        seen += "." in value
+    # the uptime, the lease, rtts, histogram sums: fractions do occur
+    assert seen >= 3, p.stdout
