@@ -123,7 +123,7 @@ bench: deps all
 clang-build:
 	$(MAKE) --no-print-directory CC=$(CLANG) B=build/clang all
 
-check: deps
+check: deps-deb
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory clang-build
 	$(MAKE) --no-print-directory SANITIZE=1 unit
@@ -168,6 +168,8 @@ deb: deps-deb
 	lintian --fail-on error build/deb/vigil_*.deb
 	@ls build/deb/*.deb
 
+# make check needs them too (test_package runs make deb): installed, and
+# named first, before any test runs
 deps-deb: deps
 	@sh tests/deps.sh debhelper lintian
 
