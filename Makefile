@@ -84,7 +84,7 @@ $(FB)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) agent/*.h
 	    -o $@ $< $(FUZZ_SRCS) $(LIBS)
 
 .PRECIOUS: $(FB)/fuzz_%
-.PHONY: all deps deps-deb deb check unit fuzz integration clang-build clean install bench demo
+.PHONY: all deps deps-deb deb check unit fuzz integration clang-build clean install bench demo image image-check
 
 deps:
 	@sh tests/deps.sh
@@ -172,6 +172,20 @@ deb: deps-deb
 # named first, before any test runs
 deps-deb: deps
 	@sh tests/deps.sh debhelper lintian
+
+# The OCI image from Debian packages only (mmdebstrap + the .deb + tini,
+# imported by podman as localhost/vigil:VERSION); minutes, fetches
+# packages: not part of make check.  image-check runs it as a 3-node
+# cluster, one container per node namespace (tests/integration/test_image.py).
+IMAGE_VERSION = $(shell sed -n '1s/^vigil (\([^)-]*\).*/\1/p' debian/changelog)
+image: deb
+	@sh tests/deps.sh mmdebstrap podman runc
+	sh conf/image/build.sh build/deb/vigil_$(IMAGE_VERSION)_*.deb build/image
+
+image-check: image all
+	cd tests/integration && VIGIL_BUILD=$(CURDIR)/$(B) \
+	    VIGIL_IMAGE=localhost/vigil:$(IMAGE_VERSION) \
+	    $(PYTHON) -m pytest -v -p no:cacheprovider test_image.py
 
 clean:
 	rm -rf build
