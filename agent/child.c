@@ -1,9 +1,11 @@
 /*
- * child: fork, set up, time out, reap; the output read line by line.
+ * child: spawn (posix_spawn, never fork), time out, reap; the output read
+ * line by line.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -134,61 +136,132 @@ vg_child_init(struct vg_child *c, struct ev_loop *loop,
 	c->cw.data = c->timer.data = c->out.data = c;
 }
 
-/* In the child: everything but fn. */
-static void
-child_setup(int out)
+/* systemd's notify socket and watchdog are the agent's alone */
+static int
+env_private(const char *kv)
 {
-	sigset_t none;
-	int fd;
+	static const char *const name[] = {
+		"NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=",
+	};
+	size_t i;
 
-	setpgid(0, 0);		/* both sides: no race with kill(-pid) */
+	for (i = 0; i < sizeof(name) / sizeof(name[0]); i++)
+		if (strncmp(kv, name[i], strlen(name[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* The child's environment: the agent's minus systemd's, plus extra. */
+static char **
+env_build(char *const extra[])
+{
+	size_t n = 0, i, k = 0;
+	char **env;
+
+	for (i = 0; environ != NULL && environ[i] != NULL; i++)
+		n++;
+	for (i = 0; extra != NULL && extra[i] != NULL; i++)
+		n++;
+	if ((env = calloc(n + 1, sizeof(*env))) == NULL)
+		return NULL;
+	for (i = 0; environ != NULL && environ[i] != NULL; i++)
+		if (!env_private(environ[i]))
+			env[k++] = environ[i];
+	for (i = 0; extra != NULL && extra[i] != NULL; i++)
+		env[k++] = extra[i];
+	env[k] = NULL;
+	return env;
+}
+
+/*
+ * The set-up of the child as spawn attributes and file actions: glibc
+ * carries them out between its clone(CLONE_VM|CLONE_VFORK) and the exec,
+ * so the agent's (locked) memory is never copied or write-protected.
+ */
+static int
+spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+    int out)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, all;
+	int e;
+
+	if ((e = posix_spawnattr_init(&at)) != 0)
+		return e;
+	if ((e = posix_spawn_file_actions_init(&fa)) != 0) {
+		posix_spawnattr_destroy(&at);
+		return e;
+	}
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	if (out != -1 && out <= 2 && (out = fcntl(out, F_DUPFD, 3)) == -1)
-		_exit(126);
-	if ((fd = open("/dev/null", O_RDWR)) != -1) {
-		dup2(fd, 0);
-		if (out == -1)
-			dup2(fd, 1);
-		if (fd > 2)
-			close(fd);
-	}
-	if (out != -1) {
-		dup2(out, 1);
-		dup2(out, 2);
-	}
-	(void)close_range(3, ~0U, 0);
-	/* systemd's notify socket and watchdog are the agent's alone */
-	unsetenv("NOTIFY_SOCKET");
-	unsetenv("WATCHDOG_USEC");
-	unsetenv("WATCHDOG_PID");
+	sigfillset(&all);
+	if ((e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) != 0 ||
+	    (e = posix_spawnattr_setpgroup(&at, 0)) != 0 ||
+	    (e = posix_spawnattr_setsigmask(&at, &none)) != 0 ||
+	    (e = posix_spawnattr_setsigdefault(&at, &all)) != 0 ||
+	    (e = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
+	    O_RDONLY, 0)) != 0)
+		goto out;
+	if (out == -1)
+		e = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null",
+		    O_WRONLY, 0);
+	else if ((e = posix_spawn_file_actions_adddup2(&fa, out, 1)) == 0)
+		e = posix_spawn_file_actions_adddup2(&fa, out, 2);
+	if (e != 0 ||
+	    (e = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) != 0)
+		goto out;
+	e = posix_spawn(pid, path, &fa, &at, argv, envp);
+out:
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	return e;
 }
 
 int
-vg_child_start(struct vg_child *c, void (*fn)(void *), void *fnarg,
-    vg_ns timeout, vg_ns grace)
+vg_child_spawn(struct vg_child *c, const char *path, char *const argv[],
+    char *const env_extra[], vg_ns timeout, vg_ns grace)
 {
-	int p[2] = { -1, -1 }, e;
+	int p[2] = { -1, -1 }, e = 0, fd;
+	char **envp;
 	pid_t pid;
 
-	if (c->ops->line != NULL && pipe2(p, O_CLOEXEC) == -1)
+	if ((envp = env_build(env_extra)) == NULL)
 		return -1;
-	if ((pid = fork()) == -1) {
-		e = errno;
-		if (p[0] != -1) {
-			close(p[0]);
-			close(p[1]);
+	if (c->ops->line != NULL) {
+		if (pipe2(p, O_CLOEXEC) == -1)
+			e = errno;
+		/* its ends must not land on 0-2, which the child replaces */
+		else if (p[1] <= 2) {
+			if ((fd = fcntl(p[1], F_DUPFD_CLOEXEC, 3)) == -1)
+				e = errno;
+			else {
+				close(p[1]);
+				p[1] = fd;
+			}
 		}
+		if (e == 0 && p[0] <= 2) {
+			if ((fd = fcntl(p[0], F_DUPFD_CLOEXEC, 3)) == -1)
+				e = errno;
+			else {
+				close(p[0]);
+				p[0] = fd;
+			}
+		}
+	}
+	/* an exec that fails comes back here (glibc reaps that child) */
+	if (e == 0)
+		e = spawn(&pid, path, argv, envp, p[1]);
+	free(envp);
+	if (p[1] != -1)
+		close(p[1]);
+	if (e != 0) {
+		if (p[0] != -1)
+			close(p[0]);
 		errno = e;
 		return -1;
 	}
-	if (pid == 0) {
-		child_setup(p[1]);
-		fn(fnarg);
-		_exit(127);
-	}
-	setpgid(pid, pid);
+	(void)setpgid(pid, pid);	/* both sides: no race with kill(-pid) */
 	c->pid = pid;
 	c->killed = 0;
 	c->grace = grace;
@@ -197,7 +270,6 @@ vg_child_start(struct vg_child *c, void (*fn)(void *), void *fnarg,
 	ev_child_set(&c->cw, pid, 0);
 	ev_child_start(c->loop, &c->cw);
 	if (p[0] != -1) {
-		close(p[1]);
 		(void)fcntl(p[0], F_SETFL, O_NONBLOCK);
 		ev_io_set(&c->out, p[0], EV_READ);
 		ev_io_start(c->loop, &c->out);

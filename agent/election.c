@@ -130,6 +130,9 @@ better(uint8_t pa, uint16_t ia, uint8_t pb, uint16_t ib)
 static int
 self_eligible(const struct vg_election *el)
 {
+#ifdef VG_MUTANT_WITNESS_STANDS	/* tests/unit/mutants.sh: a witness stands */
+	return !el->fault && !el->maintenance;
+#endif
 	return el->nodes[el->self].role == VG_ROLE_NODE && !el->fault &&
 	    !el->maintenance;
 }
@@ -397,6 +400,9 @@ quorum_time(const struct vg_election *el, vg_ns now)
 		v[j] = x->votes;
 		n++;
 	}
+#ifdef VG_MUTANT_MINORITY_LEASE	/* mutants.sh: a quorum less one vote renews */
+	sum = 1;
+#endif
 	for (i = 0; i < n; i++) {
 		sum += v[i];
 		if (sum >= el->quorum)
@@ -660,15 +666,27 @@ vote_check(struct vg_election *el, const struct vg_msg *m,
 	/* first: not even its retransmission is granted again */
 	if (!c->agrees)
 		return VG_REFUSE_CONFIG;
+#ifdef VG_MUTANT_ACTIVE_VOTES	/* mutants.sh: rule (0) gone, an active votes */
+	if (0)
+#endif
 	if (el->state == VG_ST_ACTIVE || el->holding || peer_holding(el, c, now))
 		return VG_REFUSE_ACTIVE;
 	if (!pre && m->term == el->term && el->voted_for == c->id)
 		return VG_REFUSE_NONE;		/* its retransmission */
+#ifdef VG_MUTANT_TWO_VOTES	/* mutants.sh: a second vote in a term */
+	if (m->term != el->term)
+#endif
 	if (m->term <= el->term)
 		return VG_REFUSE_TERM;
 	lifted = el->released && m->term > el->term;
+#ifdef VG_MUTANT_NO_QUIET	/* mutants.sh: rule (1) gone, no D of quiet */
+	if (0)
+#endif
 	if (!lifted && now - el->quiet_since < el->dead)
 		return VG_REFUSE_RECENT;
+#ifdef VG_MUTANT_WITNESS_STANDS	/* mutants.sh: and rule (2) is gone */
+	if (0)
+#endif
 	if (c->role != VG_ROLE_NODE || (m->state != VG_ST_STANDBY &&
 	    m->state != VG_ST_CANDIDATE))
 		return VG_REFUSE_INELIGIBLE;
@@ -718,6 +736,9 @@ on_request(struct vg_election *el, const struct vg_msg *m,
 		el->echo_seq = 0;
 		el->released = 0;
 		el->transfer_to_me = 0;
+#ifdef VG_MUTANT_NO_PERSIST	/* mutants.sh: a vote sent, not on disk */
+		if (0)
+#endif
 		persist(el, acts);
 		if (el->state == VG_ST_CANDIDATE)
 			set_state(el, idle_state(el, now), "voted for another",
@@ -734,6 +755,9 @@ on_vote(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *v,
 {
 	int pre = (m->flags & VG_FLAG_PRE) != 0;
 
+#ifdef VG_MUTANT_PREVOTE_COUNTS	/* mutants.sh: a pre-vote counts as a vote */
+	pre = el->prevote;
+#endif
 	if (el->state != VG_ST_CANDIDATE || pre != el->prevote ||
 	    m->term != (el->prevote ? el->cand_term : el->term))
 		return;			/* late, or of another round */
@@ -952,6 +976,15 @@ vg_el_init(struct vg_election *el, const struct vg_conf *c, uint64_t term,
 	el->h = c->interval;
 	el->dead = c->dead_time;
 	el->lease = c->lease;
+#ifdef VG_MUTANT_LEASE_D	/* mutants.sh: L = D */
+	el->lease = c->dead_time;
+#endif
+#ifdef VG_MUTANT_NO_DRIFT	/* mutants.sh: L = D - h/4, drift ignored */
+	el->lease = c->dead_time - c->interval / 4;
+#endif
+#ifdef VG_MUTANT_NO_MARGIN	/* mutants.sh: L = D(1-rho)/(1+rho), no m */
+	el->lease = c->lease + c->interval / 4;
+#endif
 	el->margin = c->interval / 4;
 	el->rho = c->max_drift;
 	el->vip_outlives = vg_conf_vip_outlives(c);
@@ -980,6 +1013,9 @@ vg_el_init(struct vg_election *el, const struct vg_conf *c, uint64_t term,
 	el->state = VG_ST_NO_QUORUM;
 	/* a freshly started node counts its start as "heard" */
 	el->quiet_since = now;
+#ifdef VG_MUTANT_RESTART_VOTES	/* mutants.sh: a restarted voter votes at once */
+	el->quiet_since = now - el->dead;
+#endif
 	el->last_active_hb = now;
 	el->rng = seed ? seed : 0x9e3779b97f4a7c15ULL;
 	if (c->nodes[c->self].votes >= c->quorum)

@@ -1,10 +1,16 @@
 /*
- * hooks: the state file, the notify-script queue and its runner.
+ * hooks: the state file (its writer thread), the notify-script queue and
+ * its runner.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -156,6 +162,88 @@ vg_hook_state_text(const struct vg_conf *c, const struct vg_hook_event *ev,
 	return (size_t)n + 2;
 }
 
+/* ---- the state-file writer: one thread, fed by the loop */
+
+#define WRITER_STACK	(64 * 1024)	/* the agent locks all its memory */
+
+/*
+ * What the loop hands the thread: everything the thread touches is here,
+ * filled by the loop while the thread is idle (go == 0), so the thread
+ * never reads the config (a reload may free it) and never allocates.
+ */
+struct vg_writer {
+	pthread_t		tid;
+	pthread_mutex_t		mu;
+	pthread_cond_t		cv;
+	int			go, quit;	/* under mu */
+	int			efd;		/* eventfd: one write done */
+	int			started;	/* the thread exists */
+	char			dir[VG_PATH_MAX], name[VG_PATH_MAX];
+	char			*text;
+	size_t			room, len;
+	int			result;		/* 0 or -1 (err says why) */
+	char			err[256];
+};
+
+static void *
+writer_main(void *arg)
+{
+	struct vg_writer *w = arg;
+	uint64_t one = 1;
+	int r;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->go && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->quit)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		w->err[0] = '\0';
+		r = vg_statedir_prepare(w->dir, w->err, sizeof(w->err)) == -1 ||
+		    vg_statedir_write(w->dir, w->name, w->text, w->len, w->err,
+		    sizeof(w->err)) == -1 ? -1 : 0;
+		pthread_mutex_lock(&w->mu);
+		w->result = r;
+		w->go = 0;
+		pthread_mutex_unlock(&w->mu);
+		while (write(w->efd, &one, sizeof(one)) == -1 && errno == EINTR)
+			;
+		pthread_mutex_lock(&w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* SCHED_OTHER whatever the agent's priority, every signal blocked (they
+ * are the loop's), a small stack. */
+static int
+writer_start_thread(struct vg_writer *w)
+{
+	struct sched_param sp;
+	pthread_attr_t at;
+	sigset_t all, old;
+	int e;
+
+	if ((e = pthread_attr_init(&at)) != 0)
+		return e;
+	memset(&sp, 0, sizeof(sp));
+	sigfillset(&all);
+	if ((e = pthread_attr_setstacksize(&at, WRITER_STACK)) == 0 &&
+	    (e = pthread_attr_setinheritsched(&at,
+	    PTHREAD_EXPLICIT_SCHED)) == 0 &&
+	    (e = pthread_attr_setschedpolicy(&at, SCHED_OTHER)) == 0 &&
+	    (e = pthread_attr_setschedparam(&at, &sp)) == 0) {
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		e = pthread_create(&w->tid, &at, writer_main, w);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	pthread_attr_destroy(&at);
+	if (e == 0)
+		w->started = 1;
+	return e;
+}
+
 /* ---- the runner */
 
 struct vg_hooks {
@@ -163,28 +251,27 @@ struct vg_hooks {
 	const struct vg_conf	*conf;
 	struct vg_hookq		q;
 	struct vg_hooks_stats	st;
-	struct vg_child		child;		/* the running script or writer */
+	struct vg_child		child;		/* the running script */
 	struct vg_hook_job	cur;
-	int			cur_is_file;	/* the running child writes the file */
 	int			file_due;	/* the state file is behind */
 	struct vg_hook_event	file_ev;	/* what it must say */
+	int			w_busy;		/* handed to the writer */
+	int			w_late;		/* ... and past the timeout */
+	struct vg_writer	w;
+	ev_io			w_io;
+	ev_timer		w_timer;
 	vg_hooks_done		done;
 	void			*done_arg;
 };
 
 static void	run_next(struct vg_hooks *);
 
-static const char *
-cur_name(const struct vg_hooks *h)
-{
-	return h->cur_is_file ? h->conf->state_file :
-	    vg_hook_path(h->conf, &h->cur);
-}
-
 static void
 out_line(void *arg, const char *line)
 {
-	log_info("hook %s: %s", cur_name(arg), line);
+	struct vg_hooks *h = arg;
+
+	log_info("hook %s: %s", vg_hook_path(h->conf, &h->cur), line);
 }
 
 static void
@@ -193,7 +280,7 @@ expired(void *arg, pid_t pid)
 	struct vg_hooks *h = arg;
 
 	log_warnx("hook %s (pid %d) ran past script_timeout (%lld ms): "
-	    "SIGTERM", cur_name(h), (int)pid,
+	    "SIGTERM", vg_hook_path(h->conf, &h->cur), (int)pid,
 	    (long long)(h->conf->hooks.timeout / VG_NS_PER_MS));
 	h->st.timeouts++;
 }
@@ -203,17 +290,6 @@ exited(void *arg, int st, int killed)
 {
 	struct vg_hooks *h = arg;
 
-	if (h->cur_is_file) {
-		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-			h->st.state_writes++;
-		else {
-			h->st.state_write_errors++;
-			log_warnx("state file %s was not written", cur_name(h));
-		}
-		h->cur_is_file = 0;
-		run_next(h);
-		return;
-	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		log_debug("hook %s: done", vg_hook_path(h->conf, &h->cur));
 	else {
@@ -233,106 +309,192 @@ exited(void *arg, int st, int killed)
 
 static const struct vg_child_ops hook_ops = { out_line, expired, exited };
 
-static void
-setenv_u(const char *k, unsigned long long v)
-{
-	char buf[32];
+#define SCRIPT_ENV	13
 
-	snprintf(buf, sizeof(buf), "%llu", v);
-	setenv(k, buf, 1);
-}
+/* A script's VIGIL_* variables, built in the agent ("KEY=value" each). */
+struct script_env {
+	char	*v[SCRIPT_ENV + 1];
+	char	term[32];
+	char	*buf;
+};
 
-/* In the child (vg_child_start has set it up): the script, with its
- * arguments and VIGIL_* environment. */
-static void __attribute__((noreturn))
-exec_script(void *arg)
+static int
+script_env(const struct vg_conf *c, const struct vg_hook_job *j,
+    struct script_env *e)
 {
-	const struct vg_hooks *h = arg;
-	const struct vg_conf *c = h->conf;
-	const struct vg_hook_job *j = &h->cur;
 	const struct vg_conf_node *self = &c->nodes[c->self];
-	const char *path = vg_hook_path(c, j);
-	char term[32], when[96], *vips;
+	size_t room = text_room(c) + 2 * VG_PATH_MAX, off = 0, k = 0, v;
+	char when[96];
+	int n;
 
-	snprintf(term, sizeof(term), "%llu", (unsigned long long)j->ev.term);
+#define ENV(...) do {							\
+	n = snprintf(e->buf + off, room - off, __VA_ARGS__);		\
+	if (n < 0 || (size_t)n >= room - off)				\
+		goto cut;						\
+	e->v[k++] = e->buf + off;					\
+	off += (size_t)n + 1;						\
+} while (0)
+
+	snprintf(e->term, sizeof(e->term), "%llu",
+	    (unsigned long long)j->ev.term);
 	fmt_time(j->ev.time_ms, when, sizeof(when));
-	if ((vips = malloc(text_room(c))) == NULL ||
-	    vips_text(c, vips, text_room(c)) == (size_t)-1)
-		_exit(126);
-	setenv("VIGIL_CLUSTER", c->cluster, 1);
-	setenv("VIGIL_NODE", self->name, 1);
-	setenv_u("VIGIL_NODE_ID", self->id);
-	setenv("VIGIL_STATE", vg_state_name(j->ev.state), 1);
-	setenv("VIGIL_PREV_STATE", vg_state_name(j->ev.prev), 1);
-	setenv("VIGIL_TERM", term, 1);
-	setenv("VIGIL_ACTIVE", j->ev.active, 1);
-	setenv_u("VIGIL_ACTIVE_ID", j->ev.active_id);
-	setenv_u("VIGIL_SEQ", j->ev.seq);
-	setenv("VIGIL_REASON", j->ev.reason, 1);
-	setenv("VIGIL_TIME", when, 1);
-	setenv("VIGIL_VIPS", vips, 1);
-	setenv("VIGIL_STATE_FILE", c->state_file, 1);
-	execl(path, path, vg_state_name(j->ev.state), vg_state_name(j->ev.prev),
-	    term, (char *)NULL);
-	fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
-	_exit(127);
+	if ((e->buf = malloc(room)) == NULL)
+		return -1;
+	ENV("VIGIL_CLUSTER=%s", c->cluster);
+	ENV("VIGIL_NODE=%s", self->name);
+	ENV("VIGIL_NODE_ID=%u", self->id);
+	ENV("VIGIL_STATE=%s", vg_state_name(j->ev.state));
+	ENV("VIGIL_PREV_STATE=%s", vg_state_name(j->ev.prev));
+	ENV("VIGIL_TERM=%s", e->term);
+	ENV("VIGIL_ACTIVE=%s", j->ev.active);
+	ENV("VIGIL_ACTIVE_ID=%u", j->ev.active_id);
+	ENV("VIGIL_SEQ=%llu", (unsigned long long)j->ev.seq);
+	ENV("VIGIL_REASON=%s", j->ev.reason);
+	ENV("VIGIL_TIME=%s", when);
+	ENV("VIGIL_STATE_FILE=%s", c->state_file);
+	ENV("VIGIL_VIPS=");
+	off--;			/* back onto its NUL: the list follows */
+	if ((v = vips_text(c, e->buf + off, room - off)) == (size_t)-1)
+		goto cut;
+	e->v[k] = NULL;
+#undef ENV
+	(void)v;
+	return 0;
+cut:
+	free(e->buf);
+	e->buf = NULL;
+	errno = ENAMETOOLONG;
+	return -1;
 }
 
-/* In the child: the state file, atomically and durably, off the loop. */
-static void __attribute__((noreturn))
-write_state_file(void *arg)
+/* Hands the latest state to the writer thread (idle: the loop owns w). */
+static void
+writer_go(struct vg_hooks *h)
 {
-	const struct vg_hooks *h = arg;
-	const struct vg_conf *c = h->conf;
-	const char *sf = c->state_file;
+	struct vg_writer *w = &h->w;
+	const char *sf = h->conf->state_file;
 	const char *slash = strrchr(sf, '/');
-	char *text, dir[VG_PATH_MAX], err[256];
-	size_t len;
+	size_t room = text_room(h->conf);
+	char *t;
 
-	if ((text = malloc(text_room(c))) == NULL)
-		_exit(1);
-	len = vg_hook_state_text(c, &h->file_ev, text, text_room(c));
-	if (slash == NULL || len == 0 || (size_t)(slash - sf) >= sizeof(dir))
-		_exit(1);
-	memcpy(dir, sf, (size_t)(slash - sf));
-	dir[slash - sf] = '\0';
-	if (dir[0] == '\0')
-		snprintf(dir, sizeof(dir), "/");
-	if (vg_statedir_prepare(dir, err, sizeof(err)) == -1 ||
-	    vg_statedir_write(dir, slash + 1, text, len, err, sizeof(err)) == -1) {
-		fprintf(stderr, "%s\n", err);
-		_exit(1);
+	h->file_due = 0;
+	if (w->room < room) {		/* a reload added VIPs */
+		if ((t = realloc(w->text, room)) == NULL)
+			goto fail;
+		w->text = t;
+		w->room = room;
 	}
-	_exit(0);
+	w->len = vg_hook_state_text(h->conf, &h->file_ev, w->text, w->room);
+	if (!w->started || slash == NULL || w->len == 0 ||
+	    (size_t)(slash - sf) >= sizeof(w->dir))
+		goto fail;
+	memcpy(w->dir, sf, (size_t)(slash - sf));
+	w->dir[slash - sf] = '\0';
+	if (w->dir[0] == '\0')
+		snprintf(w->dir, sizeof(w->dir), "/");
+	snprintf(w->name, sizeof(w->name), "%s", slash + 1);
+	pthread_mutex_lock(&w->mu);
+	w->go = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	h->w_busy = 1;
+	h->w_late = 0;
+	ev_timer_set(&h->w_timer, (double)h->conf->hooks.timeout / 1e9, 0.);
+	ev_timer_start(h->loop, &h->w_timer);
+	log_debug("state file %s: handed to the writer", sf);
+	return;
+fail:
+	h->st.state_write_errors++;
+	log_warnx("state file %s was not written", sf);
+}
+
+static void
+writer_done_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct vg_hooks *h = io->data;
+	struct vg_writer *w = &h->w;
+	uint64_t n;
+	int busy, r;
+
+	(void)revents;
+	if (read(w->efd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return;
+	pthread_mutex_lock(&w->mu);
+	busy = w->go;
+	r = w->result;
+	pthread_mutex_unlock(&w->mu);
+	if (busy || !h->w_busy)
+		return;
+	h->w_busy = 0;
+	ev_timer_stop(loop, &h->w_timer);
+	if (r == 0)
+		h->st.state_writes++;
+	else {
+		h->st.state_write_errors++;
+		log_warnx("state file %s/%s was not written: %s", w->dir,
+		    w->name, w->err);
+	}
+	if (h->w_late)
+		log_info("state file %s/%s: the late write is done", w->dir,
+		    w->name);
+	run_next(h);
+}
+
+static void
+writer_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct vg_hooks *h = t->data;
+
+	(void)loop;
+	(void)revents;
+	if (!h->w_busy)
+		return;
+	/* as the old writer's kill at the timeout did: the scripts go on,
+	 * the file is behind until the thread is free again */
+	log_warnx("state file %s/%s: the write ran past script_timeout "
+	    "(%lld ms): the scripts go on without it", h->w.dir, h->w.name,
+	    (long long)(h->conf->hooks.timeout / VG_NS_PER_MS));
+	h->st.timeouts++;
+	h->w_late = 1;
+	run_next(h);
 }
 
 static void
 run_next(struct vg_hooks *h)
 {
-	const char *path;
-	int file;
+	char *argv[5], *path;
+	struct script_env e;
 
+	/* the state file goes before the scripts, and says the latest */
+	if (h->file_due && !h->w_busy)
+		writer_go(h);
 	while (!vg_child_running(&h->child)) {
-		/* the state file goes before the scripts, and says the latest */
-		if ((file = h->file_due) != 0)
-			h->file_due = 0;
-		else if (!vg_hookq_pop(&h->q, &h->cur))
+		if (h->w_busy && !h->w_late)
+			return;		/* its scripts wait for it */
+		if (!vg_hookq_pop(&h->q, &h->cur))
 			return;
-		path = file ? h->conf->state_file : vg_hook_path(h->conf, &h->cur);
+		path = (char *)(uintptr_t)vg_hook_path(h->conf, &h->cur);
 		if (path[0] == '\0')
 			continue;
-		h->cur_is_file = file;
-		if (vg_child_start(&h->child, file ? write_state_file :
-		    exec_script, h, h->conf->hooks.timeout, KILL_GRACE) == -1) {
+		argv[0] = path;
+		argv[1] = (char *)(uintptr_t)vg_state_name(h->cur.ev.state);
+		argv[2] = (char *)(uintptr_t)vg_state_name(h->cur.ev.prev);
+		argv[3] = e.term;
+		argv[4] = NULL;
+		if (script_env(h->conf, &h->cur, &e) == -1 ||
+		    vg_child_spawn(&h->child, path, argv, e.v,
+		    h->conf->hooks.timeout, KILL_GRACE) == -1) {
 			h->st.spawn_errors++;
 			log_warn("hook %s: cannot start it", path);
-			h->cur_is_file = 0;
+			free(e.buf);
+			/* the event log shows it as it did a failed exec */
+			if (h->done != NULL)
+				h->done(h->done_arg, &h->cur, path, 127 << 8, 0);
 			continue;
 		}
-		if (!file)
-			h->st.runs++;
-		log_debug("%s %s (pid %d)", file ? "state file" : "hook", path,
-		    (int)h->child.pid);
+		free(e.buf);
+		h->st.runs++;
+		log_debug("hook %s (pid %d)", path, (int)h->child.pid);
 	}
 }
 
@@ -341,6 +503,7 @@ vg_hooks_new(struct ev_loop *loop, const struct vg_conf *c, vg_hooks_done done,
     void *arg)
 {
 	struct vg_hooks *h = calloc(1, sizeof(*h));
+	int e;
 
 	if (h == NULL)
 		return NULL;
@@ -349,20 +512,49 @@ vg_hooks_new(struct ev_loop *loop, const struct vg_conf *c, vg_hooks_done done,
 	h->loop = loop;
 	h->conf = c;
 	vg_child_init(&h->child, loop, &hook_ops, h);
+	h->w.room = text_room(c);
+	if ((h->w.text = malloc(h->w.room)) == NULL ||
+	    (h->w.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
+		free(h->w.text);
+		free(h);
+		return NULL;
+	}
+	pthread_mutex_init(&h->w.mu, NULL);
+	pthread_cond_init(&h->w.cv, NULL);
+	if ((e = writer_start_thread(&h->w)) != 0) {
+		close(h->w.efd);
+		free(h->w.text);
+		free(h);
+		errno = e;
+		return NULL;
+	}
+	ev_io_init(&h->w_io, writer_done_cb, h->w.efd, EV_READ);
+	ev_init(&h->w_timer, writer_timer_cb);
+	h->w_io.data = h->w_timer.data = h;
+	ev_io_start(loop, &h->w_io);
 	return h;
 }
 
 void
 vg_hooks_set_conf(struct vg_hooks *h, const struct vg_conf *c)
 {
+	char *t;
+
 	h->conf = c;
+	/* the writer's buffer: re-sized here only while it is idle, else
+	 * when the next write is handed to it */
+	if (!h->w_busy && h->w.room < text_room(c) &&
+	    (t = realloc(h->w.text, text_room(c))) != NULL) {
+		h->w.text = t;
+		h->w.room = text_room(c);
+	}
 }
 
 void
 vg_hooks_state_change(struct vg_hooks *h, const struct vg_hook_event *ev)
 {
 	h->file_ev = *ev;
-	h->file_due = 1;
+	h->file_due = h->conf->state_file[0] != '\0';
 	vg_hookq_push(&h->q, h->conf, ev);
 	if (h->q.dropped > 0 && h->q.dropped % 100 == 1)
 		log_warnx("hooks: %llu script runs dropped: more than %d queued",
@@ -379,7 +571,8 @@ vg_hooks_stats(const struct vg_hooks *h)
 size_t
 vg_hooks_pending(const struct vg_hooks *h)
 {
-	return h->q.n + (size_t)vg_child_running(&h->child) + (size_t)h->file_due;
+	return h->q.n + (size_t)vg_child_running(&h->child) +
+	    (size_t)h->file_due + (size_t)h->w_busy;
 }
 
 void
@@ -388,5 +581,17 @@ vg_hooks_free(struct vg_hooks *h)
 	if (h == NULL)
 		return;
 	vg_child_stop(&h->child);
+	/* a write under way is finished first: the file stays whole */
+	pthread_mutex_lock(&h->w.mu);
+	h->w.quit = 1;
+	pthread_cond_signal(&h->w.cv);
+	pthread_mutex_unlock(&h->w.mu);
+	pthread_join(h->w.tid, NULL);
+	ev_io_stop(h->loop, &h->w_io);
+	ev_timer_stop(h->loop, &h->w_timer);
+	close(h->w.efd);
+	pthread_cond_destroy(&h->w.cv);
+	pthread_mutex_destroy(&h->w.mu);
+	free(h->w.text);
 	free(h);
 }

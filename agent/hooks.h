@@ -1,12 +1,15 @@
 /*
  * hooks: what the services behind the VIP follow.  On every state change the
  * state file is rewritten atomically (temp file, fsync, rename; KEY=value
- * lines a shell can source) by a short-lived child, so that its fsync never
- * stalls the loop, and the notify scripts are queued: notify_<state> first,
- * then notify (every change).  The writer goes before the scripts and
- * writes the latest state; then the scripts run one at a time, in order,
- * each with script_timeout (SIGTERM, then SIGKILL a second later), never
- * blocking the event loop (ev_child); their output goes to the log.
+ * lines a shell can source) by one long-lived writer thread, so that its
+ * fsync never stalls the loop and no process is made for it: the loop
+ * renders the text while the thread is idle and hears the result through
+ * an eventfd.  The notify scripts are queued: notify_<state> first, then
+ * notify (every change).  The write goes before the scripts and writes the
+ * latest state (one running past script_timeout is logged, and the scripts
+ * go on); then the scripts run one at a time, in order, spawned (never
+ * forked), each with script_timeout (SIGTERM, then SIGKILL a second later),
+ * never blocking the event loop (ev_child); their output goes to the log.
  *
  * The queue (vg_hookq) is pure, for the unit tests; the children run
  * through child.c.
@@ -82,7 +85,8 @@ void		 vg_hooks_state_change(struct vg_hooks *,
 		    const struct vg_hook_event *);
 const struct vg_hooks_stats *vg_hooks_stats(const struct vg_hooks *);
 size_t		 vg_hooks_pending(const struct vg_hooks *);
-/* Kills a running script (its process group) and frees. */
+/* Kills a running script (its process group), lets a write under way
+ * finish, joins the writer thread and frees. */
 void		 vg_hooks_free(struct vg_hooks *);
 
 #endif

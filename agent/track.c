@@ -1,6 +1,8 @@
 /*
  * track: fall/rise counting and the schedule of the checks.
  */
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -68,30 +70,28 @@ struct vg_tracks {
 	void			*arg;
 };
 
-/* In the child (vg_child_start has set it up). */
-static void __attribute__((noreturn))
-exec_check(void *arg)
-{
-	const struct runner *r = arg;
-
-	execl("/bin/sh", "sh", "-c", r->owner->conf->tracks[r->idx].command,
-	    (char *)NULL);
-	_exit(127);
-}
+static void	exited(void *, int, int);
 
 static void
 run_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct runner *r = w->data;
 	const struct vg_conf_track *t = &r->owner->conf->tracks[r->idx];
+	char *argv[] = { "sh", "-c", (char *)(uintptr_t)t->command, NULL };
 
 	(void)loop;
 	(void)revents;
 	if (vg_child_running(&r->child))
 		return;			/* the last one is still running */
 	/* killed (SIGKILL, its group) at its timeout: a failure */
-	if (vg_child_start(&r->child, exec_check, r, t->timeout, 0) == -1)
-		log_warn("track %s: fork", t->name);
+	if (vg_child_spawn(&r->child, "/bin/sh", argv, NULL, t->timeout,
+	    0) == -1) {
+		log_warn("track %s: cannot start /bin/sh", t->name);
+		/* a failed exec is a failed check (exit 127, as it was);
+		 * no memory or processes for now is not the check's fault */
+		if (errno != EAGAIN && errno != ENOMEM)
+			exited(r, 127 << 8, 0);
+	}
 }
 
 static void

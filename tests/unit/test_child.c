@@ -1,14 +1,17 @@
 /*
  * test_child: the one child runner (hooks and tracks) on a real libev
- * loop and real children that exit at once; nothing here waits for a
+ * loop and real children (small /bin/sh -c scripts, spawned) that exit at
+ * once; nothing here waits for a
  * timer (the timeout path is tests/integration/test_ops.py's hanging
  * script).  What is checked: the wait status reaches done; stdout and
  * stderr come back as lines, in order, a last line without a newline too,
  * an overlong line cut in pieces and a NUL shown as a space; in the child
  * stdin is /dev/null, it leads its own process group, every descriptor
- * above stderr is closed and systemd's variables are unset; without a line
- * callback stdout is /dev/null; vg_child_stop kills and reaps a running
- * child without calling done.  Every loop is bounded by a guard timer.
+ * above stderr is closed, systemd's variables are unset and the extra
+ * ones set, and it runs SCHED_OTHER under a SCHED_RR|SCHED_RESET_ON_FORK
+ * parent (when the test may set that); without a line callback stdout is
+ * /dev/null; vg_child_stop kills and reaps a running child without calling
+ * done; a path that cannot be executed is -1 with exec's errno.  Every loop is bounded by a guard timer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,10 +71,13 @@ guard_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	fail_msg("the child did not finish within 5 s");
 }
 
-/* Runs fn in a child and the loop until done (at most 5 s). */
+/* Runs /bin/sh -c script (with env, NULL-terminated or NULL) and the
+ * loop until done (at most 5 s). */
 static void
-run(const struct vg_child_ops *ops, void (*fn)(void *), struct seen *s)
+run_env(const struct vg_child_ops *ops, const char *script, char *const env[],
+    struct seen *s)
 {
+	char *argv[] = { "sh", "-c", (char *)(uintptr_t)script, NULL };
 	struct ev_loop *loop = ev_default_loop(0);
 	struct vg_child c;
 	ev_timer guard;
@@ -79,7 +87,8 @@ run(const struct vg_child_ops *ops, void (*fn)(void *), struct seen *s)
 	vg_child_init(&c, loop, ops, s);
 	ev_timer_init(&guard, guard_cb, 5., 0.);
 	ev_timer_start(loop, &guard);
-	assert_int_equal(vg_child_start(&c, fn, NULL, VG_MS(5000), 0), 0);
+	assert_int_equal(vg_child_spawn(&c, "/bin/sh", argv, env, VG_MS(5000),
+	    0), 0);
 	assert_true(vg_child_running(&c));
 	for (i = 0; i < 10000 && !s->done; i++)
 		ev_run(loop, EVRUN_ONCE);
@@ -90,21 +99,9 @@ run(const struct vg_child_ops *ops, void (*fn)(void *), struct seen *s)
 }
 
 static void
-say(int fd, const char *text, size_t len)
+run(const struct vg_child_ops *ops, const char *script, struct seen *s)
 {
-	if (write(fd, text, len) != (ssize_t)len)
-		_exit(100);
-}
-
-static void __attribute__((noreturn))
-child_lines(void *arg)
-{
-	(void)arg;
-	say(1, "one\ntwo\n", 8);
-	say(2, "on stderr\n", 10);
-	say(1, "a\0b\n", 4);
-	say(1, "last", 4);
-	_exit(3);
+	run_env(ops, script, NULL, s);
 }
 
 static void
@@ -113,7 +110,8 @@ test_lines_and_status(void **state)
 	struct seen s;
 
 	(void)state;
-	run(&with_lines, child_lines, &s);
+	run(&with_lines, "printf 'one\\ntwo\\n'; echo 'on stderr' >&2; "
+	    "printf 'a\\000b\\n'; printf last; exit 3", &s);
 	assert_true(WIFEXITED(s.status));
 	assert_int_equal(WEXITSTATUS(s.status), 3);
 	assert_int_equal(s.killed, 0);
@@ -125,18 +123,6 @@ test_lines_and_status(void **state)
 	assert_string_equal(s.lines[4], "last");
 }
 
-static void __attribute__((noreturn))
-child_long_line(void *arg)
-{
-	char buf[1200];
-
-	(void)arg;
-	memset(buf, 'x', sizeof(buf));
-	say(1, buf, sizeof(buf));
-	say(1, "\n", 1);
-	_exit(0);
-}
-
 static void
 test_long_line_cut(void **state)
 {
@@ -144,7 +130,7 @@ test_long_line_cut(void **state)
 	size_t i, total = 0;
 
 	(void)state;
-	run(&with_lines, child_long_line, &s);
+	run(&with_lines, "head -c 1200 /dev/zero | tr '\\000' x; echo", &s);
 	assert_int_equal(WEXITSTATUS(s.status), 0);
 	assert_int_equal(s.n_lines, 3);
 	for (i = 0; i < s.n_lines; i++) {
@@ -156,85 +142,93 @@ test_long_line_cut(void **state)
 	assert_int_equal(total, 1200);
 }
 
-static int	leaked_fd = -1;
-
-/* Exit status: one bit for each thing that is wrong in the child. */
-static void __attribute__((noreturn))
-child_setup_check(void *arg)
-{
-	char b;
-	int bad = 0;
-
-	(void)arg;
-	if (read(0, &b, 1) != 0)
-		bad |= 1;		/* stdin is not /dev/null */
-	if (getpgrp() != getpid())
-		bad |= 2;		/* not its own process group */
-	if (fcntl(leaked_fd, F_GETFD) != -1 || errno != EBADF)
-		bad |= 4;		/* a descriptor of the agent leaked */
-	if (getenv("NOTIFY_SOCKET") != NULL || getenv("WATCHDOG_USEC") != NULL ||
-	    getenv("WATCHDOG_PID") != NULL)
-		bad |= 8;
-	_exit(bad);
-}
+/* Exit status: one bit for each thing that is wrong in the child; its
+ * descriptors listed, one a line. */
+#define SETUP_CHECK \
+	"bad=0; " \
+	"[ \"$(readlink /proc/$$/fd/0)\" = /dev/null ] || bad=$((bad|1)); " \
+	"set -- $(cat /proc/$$/stat); [ \"$5\" = $$ ] || bad=$((bad|2)); " \
+	"[ -z \"${NOTIFY_SOCKET+x}${WATCHDOG_USEC+x}${WATCHDOG_PID+x}\" ] || " \
+	"    bad=$((bad|8)); " \
+	"[ \"$VG_EXTRA\" = 'a b' ] && [ \"$VG_TWO\" = 2 ] || bad=$((bad|16)); " \
+	"ls /proc/$$/fd; exit $bad"
 
 static void
 test_child_setup(void **state)
 {
+	char *env[] = { "VG_EXTRA=a b", "VG_TWO=2", NULL };
 	struct seen s;
+	int leaked;
+	size_t i;
 
 	(void)state;
-	leaked_fd = open("/dev/null", O_RDONLY);	/* no O_CLOEXEC */
-	assert_true(leaked_fd > 2);
+	leaked = open("/dev/null", O_RDONLY);	/* no O_CLOEXEC */
+	assert_true(leaked > 2);
 	setenv("NOTIFY_SOCKET", "/run/systemd/notify", 1);
 	setenv("WATCHDOG_USEC", "1000000", 1);
 	setenv("WATCHDOG_PID", "1", 1);
-	run(&with_lines, child_setup_check, &s);
+	run_env(&with_lines, SETUP_CHECK, env, &s);
 	unsetenv("NOTIFY_SOCKET");
 	unsetenv("WATCHDOG_USEC");
 	unsetenv("WATCHDOG_PID");
-	close(leaked_fd);
+	close(leaked);
 	assert_true(WIFEXITED(s.status));
+	for (i = 0; i < s.n_lines; i++)
+		print_message("    child: %s\n", s.lines[i]);
 	if (WEXITSTATUS(s.status) != 0)
 		fail_msg("the child's set-up is wrong: %#x (1 stdin, 2 group, "
-		    "4 fd leaked, 8 systemd variables)", WEXITSTATUS(s.status));
-	assert_int_equal(s.n_lines, 0);
+		    "8 systemd variables, 16 extra variables)",
+		    WEXITSTATUS(s.status));
+	/* 0 1 2 and nothing else: every descriptor above 2 closed */
+	assert_int_equal(s.n_lines, 3);
+	assert_string_equal(s.lines[0], "0");
+	assert_string_equal(s.lines[1], "1");
+	assert_string_equal(s.lines[2], "2");
+}
+
+/* Under a SCHED_RR|SCHED_RESET_ON_FORK parent, as the agent runs: the
+ * child is SCHED_OTHER (field 41 of /proc/PID/stat is the policy). */
+static void
+test_child_not_realtime(void **state)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	struct rlimit rt, old;
+	struct seen s;
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_RTTIME, &old), 0);
+	rt = old;		/* the hard limit stays: it could not go back */
+	rt.rlim_cur = old.rlim_max < 200000 ? old.rlim_max : 200000;
+	assert_int_equal(setrlimit(RLIMIT_RTTIME, &rt), 0);
+	if (sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &sp) == -1) {
+		assert_int_equal(setrlimit(RLIMIT_RTTIME, &old), 0);
+		skip();		/* no CAP_SYS_NICE here */
+	}
+	run(&with_lines, "cut -d' ' -f41 /proc/$$/stat", &s);
+	sp.sched_priority = 0;
+	assert_int_equal(sched_setscheduler(0, SCHED_OTHER, &sp), 0);
+	assert_int_equal(setrlimit(RLIMIT_RTTIME, &old), 0);
+	assert_int_equal(WEXITSTATUS(s.status), 0);
+	assert_int_equal(s.n_lines, 1);
+	assert_string_equal(s.lines[0], "0");		/* SCHED_OTHER */
 }
 
 /* Without a line callback: stdout is /dev/null. */
-static void __attribute__((noreturn))
-child_stdout_null(void *arg)
-{
-	struct stat out, null;
-
-	(void)arg;
-	if (fstat(1, &out) == -1 || stat("/dev/null", &null) == -1)
-		_exit(2);
-	_exit(S_ISCHR(out.st_mode) && out.st_rdev == null.st_rdev ? 0 : 1);
-}
-
 static void
 test_no_lines_stdout_null(void **state)
 {
 	struct seen s;
 
 	(void)state;
-	run(&no_lines, child_stdout_null, &s);
+	run(&no_lines, "[ \"$(readlink /proc/$$/fd/1)\" = /dev/null ]", &s);
 	assert_true(WIFEXITED(s.status));
 	assert_int_equal(WEXITSTATUS(s.status), 0);
-}
-
-static void __attribute__((noreturn))
-child_waits(void *arg)
-{
-	(void)arg;
-	for (;;)
-		pause();
 }
 
 static void
 test_stop_kills_and_reaps(void **state)
 {
+	char *argv[] = { "sh", "-c", "exec sleep 60", NULL };
 	struct ev_loop *loop = ev_default_loop(0);
 	struct vg_child c;
 	struct seen s;
@@ -243,10 +237,11 @@ test_stop_kills_and_reaps(void **state)
 	(void)state;
 	memset(&s, 0, sizeof(s));
 	vg_child_init(&c, loop, &with_lines, &s);
-	assert_int_equal(vg_child_start(&c, child_waits, NULL, VG_MS(60000), 0),
-	    0);
+	assert_int_equal(vg_child_spawn(&c, "/bin/sh", argv, NULL,
+	    VG_MS(60000), 0), 0);
 	pid = c.pid;
 	assert_true(pid > 0);
+	assert_int_equal(getpgid(pid), pid);	/* its own group at once */
 	vg_child_stop(&c);
 	assert_false(vg_child_running(&c));
 	assert_int_equal(c.out_fd, -1);
@@ -257,6 +252,37 @@ test_stop_kills_and_reaps(void **state)
 	vg_child_stop(&c);		/* twice is harmless */
 }
 
+/* An exec that fails is the spawn's -1 with errno; nothing runs, and no
+ * descriptor is left behind. */
+static void
+test_exec_failure(void **state)
+{
+	char *argv[] = { "nope", NULL };
+	struct ev_loop *loop = ev_default_loop(0);
+	struct vg_child c;
+	struct seen s;
+	int before, after;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	vg_child_init(&c, loop, &with_lines, &s);
+	before = dup(0);
+	close(before);
+	errno = 0;
+	assert_int_equal(vg_child_spawn(&c, "/nonexistent/vigil-hook", argv,
+	    NULL, VG_MS(5000), 0), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_false(vg_child_running(&c));
+	assert_int_equal(c.out_fd, -1);
+	after = dup(0);
+	close(after);
+	assert_int_equal(after, before);	/* the pipe was closed */
+	/* glibc reaped the child that failed: none is left to wait for */
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+	assert_int_equal(s.done, 0);
+}
+
 int
 main(void)
 {
@@ -264,8 +290,10 @@ main(void)
 		cmocka_unit_test(test_lines_and_status),
 		cmocka_unit_test(test_long_line_cut),
 		cmocka_unit_test(test_child_setup),
+		cmocka_unit_test(test_child_not_realtime),
 		cmocka_unit_test(test_no_lines_stdout_null),
 		cmocka_unit_test(test_stop_kills_and_reaps),
+		cmocka_unit_test(test_exec_failure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

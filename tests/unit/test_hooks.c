@@ -4,7 +4,10 @@
  * script for each state; scripts not configured are skipped; past
  * VG_HOOKQ_MAX the oldest stay and the rest are counted as dropped.  The
  * state file: every KEY=value line, VIGIL_VIPS quoted, and /bin/sh can
- * source it.
+ * source it.  The runner on a real loop: the writer thread writes the
+ * file and reports back, the latest of two changes in a row stays, the
+ * scripts see the file of their change or a later one; a write error and a
+ * missing script are counted.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,10 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <ev.h>
 
 #include "conf.h"
 #include "hooks.h"
@@ -608,6 +613,201 @@ test_state_text_sh_sources_it(void **state)
 	vg_conf_free(c);
 }
 
+/* ---- the runner: the writer thread and the scripts, on a real loop */
+
+struct ran {
+	int	runs, ok;
+};
+
+static void
+ran_done(void *arg, const struct vg_hook_job *j, const char *path, int st,
+    int timed_out)
+{
+	struct ran *r = arg;
+
+	(void)j;
+	(void)path;
+	r->runs++;
+	if (!timed_out && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		r->ok++;
+}
+
+static void
+guard_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	fail_msg("the hooks did not finish within 5 s");
+}
+
+/* Runs the loop until nothing is pending (at most 5 s). */
+static void
+drain(struct ev_loop *loop, struct vg_hooks *h)
+{
+	ev_timer guard;
+	int i;
+
+	ev_timer_init(&guard, guard_cb, 5., 0.);
+	ev_timer_start(loop, &guard);
+	for (i = 0; i < 10000 && vg_hooks_pending(h) > 0; i++)
+		ev_run(loop, EVRUN_ONCE);
+	ev_timer_stop(loop, &guard);
+	assert_int_equal(vg_hooks_pending(h), 0);
+}
+
+static void
+file_value(const char *file, const char *var, char *out, size_t outlen)
+{
+	char line[512];
+	size_t n = strlen(var);
+	FILE *f = fopen(file, "r");
+
+	assert_non_null(f);
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, var, n) == 0 && line[n] == '=') {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out, outlen, "%s", line + n + 1);
+		}
+	fclose(f);
+}
+
+/*
+ * The state file is written by the writer thread, which reports back
+ * through the loop (state_writes); two changes in a row leave the latest
+ * text; and every script starts after the file says its change or a later
+ * one (the notify script checks that and exits 1 if not).
+ */
+static void
+test_writer_thread(void **state)
+{
+	char dir[] = "/tmp/test_hooks.XXXXXX", text[2048], sf[128], nf[128],
+	    v[64];
+	struct ev_loop *loop = ev_default_loop(0);
+	const struct vg_hooks_stats *st;
+	struct vg_hook_event ev;
+	struct vg_hooks *h;
+	struct vg_conf *c;
+	struct ran r;
+	FILE *f;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	assert_non_null(mkdtemp(dir));
+	snprintf(sf, sizeof(sf), "%s/sub/state", dir);	/* made by it */
+	snprintf(nf, sizeof(nf), "%s/notify", dir);
+	f = fopen(nf, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\nwant=$VIGIL_SEQ\n. \"$VIGIL_STATE_FILE\"\n"
+	    "[ \"$VIGIL_SEQ\" -ge \"$want\" ]\n");
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(nf, 0700), 0);
+	snprintf(text, sizeof(text), BASE VIPS "state_file = \"%s\";\n"
+	    "notify = \"%s\";\n", sf, nf);
+	c = conf_of(text, "n7");
+	h = vg_hooks_new(loop, c, ran_done, &r);
+	assert_non_null(h);
+	st = vg_hooks_stats(h);
+
+	ev = event(1, VG_ST_ACTIVE, VG_ST_STANDBY);
+	vg_hooks_state_change(h, &ev);
+	assert_true(vg_hooks_pending(h) > 0);
+	/* handed to the thread: only the loop counts it, when it reports */
+	assert_int_equal(st->state_writes, 0);
+	drain(loop, h);
+	assert_int_equal(st->state_writes, 1);
+	assert_int_equal(st->state_write_errors, 0);
+	file_value(sf, "VIGIL_SEQ", v, sizeof(v));
+	assert_string_equal(v, "1");
+	file_value(sf, "VIGIL_STATE", v, sizeof(v));
+	assert_string_equal(v, "active");
+	assert_int_equal(r.runs, 1);
+	assert_int_equal(r.ok, 1);
+
+	/* two in a row: the second waits for the thread, then the latest */
+	ev = event(2, VG_ST_STANDBY, VG_ST_ACTIVE);
+	vg_hooks_state_change(h, &ev);
+	ev = event(3, VG_ST_FAULT, VG_ST_STANDBY);
+	vg_hooks_state_change(h, &ev);
+	drain(loop, h);
+	assert_true(st->state_writes >= 2 && st->state_writes <= 3);
+	assert_int_equal(st->state_write_errors, 0);
+	file_value(sf, "VIGIL_SEQ", v, sizeof(v));
+	assert_string_equal(v, "3");
+	file_value(sf, "VIGIL_STATE", v, sizeof(v));
+	assert_string_equal(v, "fault");
+	assert_int_equal(r.runs, 3);
+	assert_int_equal(r.ok, 3);
+	assert_int_equal(st->runs, 3);
+	assert_int_equal(st->failures, 0);
+
+	vg_hooks_free(h);
+	vg_conf_free(c);
+	assert_int_equal(unlink(sf), 0);
+	snprintf(sf, sizeof(sf), "%s/sub", dir);
+	assert_int_equal(rmdir(sf), 0);
+	assert_int_equal(unlink(nf), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* A file it cannot write is counted through the loop; the scripts run. */
+static void
+test_writer_error(void **state)
+{
+	struct ev_loop *loop = ev_default_loop(0);
+	struct vg_hook_event ev = event(1, VG_ST_ACTIVE, VG_ST_STANDBY);
+	const struct vg_hooks_stats *st;
+	struct vg_hooks *h;
+	struct vg_conf *c;
+	struct ran r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	/* /dev/null is no directory: mkdir -p of it fails */
+	c = conf_of(BASE "state_file = \"/dev/null/x/state\";\n"
+	    "notify = \"/bin/true\";\n", "n7");
+	h = vg_hooks_new(loop, c, ran_done, &r);
+	assert_non_null(h);
+	st = vg_hooks_stats(h);
+	vg_hooks_state_change(h, &ev);
+	drain(loop, h);
+	assert_int_equal(st->state_writes, 0);
+	assert_int_equal(st->state_write_errors, 1);
+	assert_int_equal(r.runs, 1);
+	assert_int_equal(r.ok, 1);
+	vg_hooks_free(h);
+	vg_conf_free(c);
+}
+
+/* A script that cannot be executed: a spawn error, reported as exit 127. */
+static void
+test_script_missing(void **state)
+{
+	struct ev_loop *loop = ev_default_loop(0);
+	struct vg_hook_event ev = event(1, VG_ST_ACTIVE, VG_ST_STANDBY);
+	const struct vg_hooks_stats *st;
+	struct vg_hooks *h;
+	struct vg_conf *c;
+	struct ran r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	c = conf_of(BASE "state_file = \"/dev/null/x/state\";\n"
+	    "notify = \"/nonexistent/vigil-notify\";\n", "n7");
+	h = vg_hooks_new(loop, c, ran_done, &r);
+	assert_non_null(h);
+	st = vg_hooks_stats(h);
+	vg_hooks_state_change(h, &ev);
+	drain(loop, h);
+	assert_int_equal(st->spawn_errors, 1);
+	assert_int_equal(st->runs, 0);
+	assert_int_equal(r.runs, 1);
+	assert_int_equal(r.ok, 0);
+	vg_hooks_free(h);
+	vg_conf_free(c);
+}
+
 int
 main(void)
 {
@@ -624,6 +824,9 @@ main(void)
 		cmocka_unit_test(test_state_text_vips_never_cut),
 		cmocka_unit_test(test_state_text_many_vips),
 		cmocka_unit_test(test_state_text_sh_sources_it),
+		cmocka_unit_test(test_writer_thread),
+		cmocka_unit_test(test_writer_error),
+		cmocka_unit_test(test_script_missing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,1184 @@
+/*
+ * sim: the simulated cluster of test_election and test_schedule (sim.h says
+ * what it models and what it checks).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+#include <cmocka.h>
+
+#include "sim.h"
+vg_ns
+ms_of(vg_ns t)
+{
+	return t / VG_NS_PER_MS;
+}
+
+double
+msf(vg_ns t)
+{
+	return (double)t / (double)VG_NS_PER_MS;
+}
+
+/* ---- a PRNG of our own (splitmix64) */
+
+uint64_t
+rng_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+double
+rng_unit(uint64_t *s)
+{
+	return (double)(rng_next(s) >> 11) / 9007199254740992.0;
+}
+
+vg_ns
+rng_range(uint64_t *s, vg_ns lo, vg_ns hi)
+{
+	return lo + (vg_ns)(rng_unit(s) * (double)(hi - lo));
+}
+
+/* ---- the simulated cluster */
+
+static const char *const tl_names[] = {
+	[TL_ON] = "VIPS ON", [TL_OFF] = "VIPS OFF", [TL_STATE] = "state",
+	[TL_CRASH] = "crash", [TL_RESTART] = "start", [TL_FREEZE] = "freeze",
+	[TL_THAW] = "thaw", [TL_NOTE] = "note", [TL_KFREEZE] = "kfreeze",
+	[TL_KTHAW] = "kthaw",
+};
+
+int
+id_of(int i)
+{
+	return i + 1;
+}
+
+static vg_ns
+loc(const struct snode *d, vg_ns t)
+{
+	return d->off + (vg_ns)((double)t * d->rate);
+}
+
+vg_ns
+lnow(const struct sim *s, int i)
+{
+	return loc(&s->nd[i], s->now);
+}
+
+/* The first real time at which node i's clock reads `local`. */
+vg_ns
+real_at(const struct sim *s, int i, vg_ns local)
+{
+	const struct snode *d = &s->nd[i];
+	vg_ns t;
+
+	if (local >= VG_NS_NEVER / 2)
+		return VG_NS_NEVER;
+	t = (vg_ns)ceil((double)(local - d->off) / d->rate);
+	while (loc(d, t) < local)
+		t++;
+	while (t > 0 && loc(d, t - 1) >= local)
+		t--;
+	return t < s->now ? s->now : t;
+}
+
+/* ---- timeline */
+
+static void
+tl_add(struct sim *s, int node, int kind, uint8_t a, uint8_t b, uint64_t term)
+{
+	struct tl *e;
+
+	if (s->ntl == s->captl) {
+		s->captl = s->captl ? 2 * s->captl : 1024;
+		s->tl = realloc(s->tl, s->captl * sizeof(*s->tl));
+		assert_non_null(s->tl);
+	}
+	e = &s->tl[s->ntl++];
+	e->t = s->now;
+	e->node = node;
+	e->kind = kind;
+	e->a = a;
+	e->b = b;
+	e->term = term;
+}
+
+void
+tl_dump(const struct sim *s, size_t last)
+{
+	size_t i = s->ntl > last ? s->ntl - last : 0;
+
+	printf("  timeline (last %zu of %zu), seed %llu:\n", s->ntl - i, s->ntl,
+	    (unsigned long long)s->o.seed);
+	for (; i < s->ntl; i++) {
+		const struct tl *e = &s->tl[i];
+
+		printf("    %10.3f ms  n%d  %-8s", msf(e->t), id_of(e->node),
+		    tl_names[e->kind]);
+		if (e->kind == TL_STATE)
+			printf(" %s -> %s", vg_state_name(e->a),
+			    vg_state_name(e->b));
+		printf("  term %llu\n", (unsigned long long)e->term);
+	}
+}
+
+void
+el_dump(const struct sim *s)
+{
+	int i, r;
+
+	for (i = 0; i < s->n; i++) {
+		const struct vg_election *el = &s->nd[i].el;
+
+		printf("    n%d %s term %llu vote %u active %u rtt %.2f; refused",
+		    id_of(i), vg_state_name(el->state),
+		    (unsigned long long)el->term, el->voted_for, el->active_id,
+		    msf(el->rtt_worst));
+		for (r = 1; r < VG_REFUSE_MAX; r++)
+			printf(" %s %llu", vg_refusal_name((enum vg_refusal)r),
+			    (unsigned long long)el->st.refused[r]);
+		printf("; got refusals");
+		for (r = 1; r < VG_REFUSE_MAX; r++)
+			printf(" %s %llu", vg_refusal_name((enum vg_refusal)r),
+			    (unsigned long long)el->st.refusals[r]);
+		printf("\n");
+	}
+}
+
+void
+sim_fail(const struct sim *s, const char *what)
+{
+	if (s->on_fail != NULL)
+		s->on_fail(s, what);	/* does not return */
+	tl_dump(s, getenv("EL_TL") ? (size_t)atoi(getenv("EL_TL")) : 40);
+	el_dump(s);
+	fail_msg("seed %llu at %.3f ms: %s", (unsigned long long)s->o.seed,
+	    msf(s->now), what);
+}
+
+/* First entry of `kind` at or after `after`; node >= 0 that node, -1 any;
+ * not >= 0 any node but that one. */
+const struct tl *
+tl_first(const struct sim *s, int kind, int node, int not, vg_ns after)
+{
+	size_t i;
+
+	for (i = 0; i < s->ntl; i++) {
+		const struct tl *e = &s->tl[i];
+
+		if (e->t < after || e->kind != kind)
+			continue;
+		if (node >= 0 && e->node != node)
+			continue;
+		if (not >= 0 && e->node == not)
+			continue;
+		return e;
+	}
+	return NULL;
+}
+
+/* Elections won since `from` (entries into active) and changes of the
+ * active node among them (a node other than the last one to be active). */
+void
+tl_changes(const struct sim *s, vg_ns from, int *elections, int *changes)
+{
+	int last = -1;
+	size_t i;
+
+	*elections = *changes = 0;
+	for (i = 0; i < s->ntl; i++) {
+		const struct tl *e = &s->tl[i];
+
+		if (e->kind != TL_STATE || e->b != VG_ST_ACTIVE)
+			continue;
+		if (e->t >= from) {
+			(*elections)++;
+			if (e->node != last)
+				(*changes)++;
+		}
+		last = e->node;
+	}
+}
+
+/* ---- the event heap */
+
+static int
+ev_less(const struct ev *a, const struct ev *b)
+{
+	return a->t < b->t || (a->t == b->t && a->ord < b->ord);
+}
+
+static void
+ev_push(struct sim *s, const struct ev *e)
+{
+	size_t i;
+
+	if (s->nheap == s->capheap) {
+		s->capheap = s->capheap ? 2 * s->capheap : 1024;
+		s->heap = realloc(s->heap, s->capheap * sizeof(*s->heap));
+		assert_non_null(s->heap);
+	}
+	i = s->nheap++;
+	s->heap[i] = *e;
+	s->heap[i].ord = s->ord++;
+	while (i > 0 && ev_less(&s->heap[i], &s->heap[(i - 1) / 2])) {
+		struct ev t = s->heap[i];
+
+		s->heap[i] = s->heap[(i - 1) / 2];
+		s->heap[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+static void
+ev_pop(struct sim *s, struct ev *out)
+{
+	size_t i = 0;
+
+	*out = s->heap[0];
+	s->heap[0] = s->heap[--s->nheap];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct ev t;
+
+		if (l < s->nheap && ev_less(&s->heap[l], &s->heap[m]))
+			m = l;
+		if (r < s->nheap && ev_less(&s->heap[r], &s->heap[m]))
+			m = r;
+		if (m == i)
+			break;
+		t = s->heap[i];
+		s->heap[i] = s->heap[m];
+		s->heap[m] = t;
+		i = m;
+	}
+}
+
+void
+ev_at(struct sim *s, vg_ns t, int type, int node, uint64_t gen)
+{
+	struct ev e;
+
+	memset(&e, 0, sizeof(e));
+	e.t = t;
+	e.type = type;
+	e.node = node;
+	e.gen = gen;
+	ev_push(s, &e);
+}
+
+/* ---- the keeper: it, not the agent, holds the VIPs */
+
+int
+count_holders(const struct sim *s)
+{
+	int i, n = 0;
+
+	for (i = 0; i < s->n; i++)
+		n += s->nd[i].k.holding;
+	return n;
+}
+
+/*
+ * A keeper's VIPs go on or off.  Off at its deadline, it may still hold
+ * them for the margin m (it wakes within m of it: design.md, step 1), so
+ * an add anywhere else before that is a second holder too.
+ */
+static void
+keeper_set(struct sim *s, int i, int on, int at_deadline)
+{
+	struct keeper *k = &s->nd[i].k;
+	int j;
+
+	if (k->holding == on)
+		return;
+	if (on)
+		for (j = 0; j < s->n; j++)
+			if (j != i && !s->nd[j].k.holding &&
+			    s->nd[j].k.maybe_until > s->now)
+				sim_fail(s, "two keepers hold the VIPs (one "
+				    "within the margin after its deadline)");
+	if (!on)
+		k->maybe_until = at_deadline ? s->now + s->margin : s->now;
+	if (s->nholding > 0)
+		s->held_ns += s->now - s->acc_t;
+	s->acc_t = s->now;
+	k->holding = on;
+	s->nholding += on ? 1 : -1;
+	tl_add(s, i, on ? TL_ON : TL_OFF, 0, 0, k->term);
+	if (s->nholding > 1)
+		sim_fail(s, "two keepers hold the VIPs");
+}
+
+static void
+keeper_off(struct sim *s, int i)
+{
+	struct keeper *k = &s->nd[i].k;
+
+	k->lease = 0;
+	k->gen++;
+	keeper_set(s, i, 0, 0);
+}
+
+static void
+keeper_lease(struct sim *s, int i, uint64_t term, vg_ns deadline)
+{
+	struct keeper *k = &s->nd[i].k;
+	vg_ns ln = lnow(s, i);
+
+	k->term = term;
+	k->gen++;
+	if (ln >= deadline) {
+		keeper_off(s, i);
+		return;
+	}
+	k->lease = 1;
+	k->deadline = deadline;
+	if (!k->holding && ln < deadline - s->margin)
+		keeper_set(s, i, 1, 0);
+	ev_at(s, real_at(s, i, deadline), EV_KEEPER, i, k->gen);
+}
+
+static void
+keeper_deadline(struct sim *s, int i, uint64_t gen)
+{
+	struct keeper *k = &s->nd[i].k;
+
+	if (gen != k->gen || !k->lease || lnow(s, i) < k->deadline)
+		return;
+	if (k->frozen) {
+		k->fq_due = 1;		/* it acts when it runs again */
+		return;
+	}
+	k->lease = 0;
+	keeper_set(s, i, 0, 1);
+}
+
+/* What the agent asks of its keeper: a lease, or the VIPs off.  A frozen
+ * keeper reads it when it runs again (the last word counts); a removal the
+ * agent makes itself at once (at a lapse it does not wait for the ack; else
+ * nothing leaves before the ack). */
+static void
+keeper_order(struct sim *s, int i, int lease, uint64_t term, vg_ns deadline)
+{
+	struct snode *d = &s->nd[i];
+	struct keeper *k = &d->k;
+
+	if (lease) {
+		if (d->conf->nodes[d->conf->self].role == VG_ROLE_WITNESS)
+			sim_fail(s, "a witness was told to hold the VIPs");
+		if (!s->no_len_check && deadline - lnow(s, i) > d->lease_len)
+			sim_fail(s, "a lease longer than L = D(1-rho)/(1+rho) "
+			    "- h/4");
+	}
+	if (!k->frozen) {
+		if (lease)
+			keeper_lease(s, i, term, deadline);
+		else
+			keeper_off(s, i);
+		return;
+	}
+	k->fq = lease ? 1 : 2;
+	k->fq_term = term;
+	k->fq_deadline = deadline;
+	if (!lease) {
+		k->lease = 0;
+		k->gen++;
+		keeper_set(s, i, 0, 0);	/* the agent's own removal */
+	}
+}
+
+void
+keeper_freeze(struct sim *s, int i)
+{
+	struct keeper *k = &s->nd[i].k;
+
+	k->frozen = 1;
+	k->fq = 0;
+	k->fq_due = 0;
+	tl_add(s, i, TL_KFREEZE, 0, 0, k->term);
+}
+
+void
+keeper_thaw(struct sim *s, int i)
+{
+	struct keeper *k = &s->nd[i].k;
+
+	k->frozen = 0;
+	tl_add(s, i, TL_KTHAW, 0, 0, k->term);
+	if (k->fq == 1)
+		keeper_lease(s, i, k->fq_term, k->fq_deadline);
+	else if (k->fq == 2)
+		keeper_off(s, i);
+	else if (k->fq_due && k->lease && lnow(s, i) >= k->deadline) {
+		k->lease = 0;
+		keeper_set(s, i, 0, 1);
+	}
+	k->fq = 0;
+	k->fq_due = 0;
+}
+
+/* ---- the network */
+
+static void
+net_send(struct sim *s, int from, int to, const struct vg_msg *m)
+{
+	struct ev e;
+
+	s->msgs++;
+	if (s->nd[from].isolated || s->nd[to].isolated ||
+	    s->ln[from][to].cut)
+		return;
+	if (s->ln[from][to].loss > 0 && rng_unit(&s->rng) < s->ln[from][to].loss)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.t = s->now + s->ln[from][to].delay +
+	    (s->jitter ? rng_range(&s->rng, 0, s->jitter) : 0);
+	e.type = EV_DELIVER;
+	e.node = to;
+	e.from = from;
+	e.m = *m;
+	ev_push(s, &e);
+	if (s->ln[from][to].dup > 0 && rng_unit(&s->rng) < s->ln[from][to].dup) {
+		s->dups++;
+		e.t += rng_range(&s->rng, 0, 2 * s->ln[from][to].delay);
+		ev_push(s, &e);
+	}
+}
+
+/* ---- the daemon around the election, as vigild carries actions out */
+
+
+static void
+agent_send(struct sim *s, int i, int j, uint8_t type, uint16_t flags,
+    uint64_t term, uint16_t reason, uint16_t target, uint16_t successor)
+{
+	struct snode *d = &s->nd[i];
+	struct vg_peer *p = &d->peer[j];
+	vg_ns ln = lnow(s, i);
+	struct vg_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.version = VG_VERSION;
+	m.type = type;
+	m.flags = flags;
+	m.cluster_id = d->conf->cluster_id;
+	m.sender = (uint16_t)id_of(i);
+	m.target = target;
+	m.state = d->el.state;
+	m.priority = d->el.priority;
+	m.term = term;
+	m.incarnation = d->inc;
+	m.seq = vg_peer_next_seq(p, ln);
+	/* as vigild: RELEASE and TRANSFER name the successor there */
+	m.active = type == VG_MSG_RELEASE || type == VG_MSG_TRANSFER ?
+	    successor : d->el.active_id;
+	m.config_digest = SIM_DIGEST(d->conf);
+	if (type == VG_MSG_HEARTBEAT) {
+		m.echo_seq = vg_el_echo(&d->el, (uint16_t)id_of(j),
+		    vg_peer_echo_seq(p));
+		m.u.hb.echo_delay_us = vg_peer_echo_delay_us(p, ln);
+	} else
+		m.echo_seq = vg_peer_echo_seq(p);
+	if (type == VG_MSG_VOTE)
+		m.u.vote.reason = reason;
+	net_send(s, i, j, &m);
+}
+
+static void
+on_state(struct sim *s, int i, const struct vg_act *a)
+{
+	struct snode *d = &s->nd[i];
+	uint64_t t = d->el.term;
+
+	tl_add(s, i, TL_STATE, a->old_state, a->new_state, t);
+	if (a->new_state != VG_ST_ACTIVE)
+		return;
+	if (d->conf->nodes[d->conf->self].role == VG_ROLE_WITNESS)
+		sim_fail(s, "a witness became active");
+	if (t >= s->nowner) {
+		size_t n = t + 1024;
+
+		if (n > 1000000)
+			sim_fail(s, "terms ran away");
+		s->owner = realloc(s->owner, n * sizeof(*s->owner));
+		assert_non_null(s->owner);
+		memset(s->owner + s->nowner, 0, (n - s->nowner) * sizeof(*s->owner));
+		s->nowner = n;
+	}
+	if (s->owner[t] != 0 && s->owner[t] != id_of(i))
+		sim_fail(s, "two nodes active in one term");
+	s->owner[t] = (uint16_t)id_of(i);
+}
+
+/* Is node j in node i's config (the first node_members of them)? */
+int
+member(const struct sim *s, int i, int j)
+{
+	return (size_t)j < s->nd[i].conf->n_nodes;
+}
+
+/* The actions from k on; a slow fsync blocks the agent, and the rest of
+ * the list runs when it is done (EV_FSYNC). */
+static void
+agent_do_from(struct sim *s, int i, const struct vg_acts *acts, size_t k)
+{
+	struct snode *d = &s->nd[i];
+	int j;
+
+	if (acts->n >= VG_ACTS_MAX)
+		sim_fail(s, "the action list overflowed");
+	for (; k < acts->n; k++) {
+		const struct vg_act *a = &acts->a[k];
+
+		switch (a->type) {
+		case VG_ACT_VIPS_OFF:
+			keeper_order(s, i, 0, 0, 0);
+			break;
+		case VG_ACT_LEASE:
+			keeper_order(s, i, 1, a->term, a->deadline);
+			break;
+		case VG_ACT_PERSIST:
+			if (a->term < d->disk_term)
+				sim_fail(s, "the persisted term went back");
+			if (d->fsync > 0) {
+				if (acts != &d->pend)
+					d->pend = *acts;
+				d->pend_k = k + 1;
+				d->pend_term = a->term;
+				d->pend_vote = a->voted_for;
+				d->agent = AG_FSYNC;
+				ev_at(s, s->now + d->fsync, EV_FSYNC, i,
+				    ++d->fsync_gen);
+				return;
+			}
+			d->disk_term = a->term;
+			d->disk_vote = a->voted_for;
+			break;
+		case VG_ACT_SEND:
+			/* a vote (or a real request) leaves only once durable */
+			if (a->msg_type == VG_MSG_VOTE &&
+			    (a->flags & VG_FLAG_GRANTED) &&
+			    !(a->flags & VG_FLAG_PRE) &&
+			    (d->disk_term != a->term || d->disk_vote != a->target))
+				sim_fail(s, "a vote was sent before it was "
+				    "persisted");
+			if (a->msg_type == VG_MSG_VOTE_REQUEST &&
+			    !(a->flags & VG_FLAG_PRE) &&
+			    (d->disk_term != a->term ||
+			    d->disk_vote != id_of(i)))
+				sim_fail(s, "a request was sent before its term "
+				    "was persisted");
+			if (a->term > d->disk_term && (a->msg_type ==
+			    VG_MSG_HEARTBEAT || a->msg_type == VG_MSG_RELEASE ||
+			    a->msg_type == VG_MSG_TRANSFER))
+				sim_fail(s, "a term was sent before it was "
+				    "persisted");
+			for (j = 0; j < s->n; j++)
+				if (j != i && member(s, i, j) &&
+				    (a->target == 0 ||
+				    a->target == id_of(j)))
+					agent_send(s, i, j, a->msg_type,
+					    a->flags | (a->msg_type ==
+					    VG_MSG_HEARTBEAT ?
+					    vg_el_hb_flags(&d->el) : 0),
+					    a->term, a->reason, a->target,
+					    a->successor);
+			break;
+		case VG_ACT_STATE:
+			on_state(s, i, a);
+			break;
+		}
+	}
+}
+
+void
+agent_do(struct sim *s, int i, const struct vg_acts *acts)
+{
+	agent_do_from(s, i, acts, 0);
+}
+
+static void
+agent_grid(struct sim *s, int i)
+{
+	struct snode *d = &s->nd[i];
+	int j;
+
+	if (d->el.term > d->disk_term)
+		sim_fail(s, "a term was sent before it was persisted");
+	for (j = 0; j < s->n; j++)
+		if (j != i && member(s, i, j) &&
+		    vg_el_hb_due(&d->el, (uint16_t)id_of(j)))
+			agent_send(s, i, j, VG_MSG_HEARTBEAT,
+			    vg_el_hb_flags(&d->el), d->el.term, 0,
+			    (uint16_t)id_of(j), 0);
+	vg_el_grid_done(&d->el);
+}
+
+static void
+agent_wake(struct sim *s, int i)
+{
+	struct snode *d = &s->nd[i];
+	vg_ns ln = lnow(s, i);
+	struct vg_acts acts;
+	int j;
+
+	if (d->agent != AG_UP)
+		return;
+	for (j = 0; j < s->n; j++)
+		if (j != i && member(s, i, j))
+			vg_peer_tick(&d->peer[j], ln);
+	acts.n = 0;
+	vg_el_tick(&d->el, ln, &acts);
+	agent_do(s, i, &acts);
+	if (d->agent != AG_UP)
+		return;			/* in an fsync: the grid waits */
+	if (ln >= d->next_grid) {
+		agent_grid(s, i);
+		while (d->next_grid <= ln)
+			d->next_grid += s->h;
+	}
+}
+
+static void
+agent_rx(struct sim *s, int i, const struct vg_msg *m)
+{
+	struct snode *d = &s->nd[i];
+	int j = m->sender - 1, k;
+	struct vg_peer *p = &d->peer[j];
+	vg_ns ln = lnow(s, i), echo_sent = VG_NS_NEVER, worst = 0, typ = 0;
+	int64_t gap = 0;
+	struct vg_acts acts;
+
+	if (!member(s, i, j))
+		return;			/* rx.c: VG_DROP_UNKNOWN */
+	if (s->o.replay) {
+		if (vg_replay_check(&d->replay[j], m->incarnation, m->seq) !=
+		    VG_DROP_NONE) {
+			s->stale++;	/* rx.c: stale or replayed */
+			return;
+		}
+		gap = vg_replay_update(&d->replay[j], m->incarnation, m->seq);
+	} else {
+		if (m->incarnation < d->inc_seen[j]) {
+			s->stale++;	/* rx.c: VG_DROP_STALE */
+			return;
+		}
+		if (p->ever_seen && m->incarnation == p->last.incarnation &&
+		    m->seq > p->rx_high)
+			gap = (int64_t)(m->seq - p->rx_high - 1);
+	}
+	d->inc_seen[j] = m->incarnation;
+	d->last_rx[j] = s->now;
+	vg_peer_heard(p, m, gap, ln, d->conf->dead_time);
+	if (m->type == VG_MSG_HEARTBEAT && m->echo_seq != 0 &&
+	    p->ring[m->echo_seq % VG_PEER_RING].seq == m->echo_seq)
+		echo_sent = p->ring[m->echo_seq % VG_PEER_RING].sent;
+	/* as vigild's update_rtt: TCP's bound, and the typical srtt */
+	for (k = 0; k < s->n; k++)
+		if (k != i && member(s, i, k) && d->peer[k].alive &&
+		    d->peer[k].rtt_valid) {
+			if (vg_peer_rtt_bound(&d->peer[k]) > worst)
+				worst = vg_peer_rtt_bound(&d->peer[k]);
+			if (d->peer[k].srtt > typ)
+				typ = d->peer[k].srtt;
+		}
+	vg_el_set_rtt(&d->el, worst, typ);
+	acts.n = 0;
+	vg_el_input(&d->el, m, echo_sent, ln, &acts);
+	agent_do(s, i, &acts);
+}
+
+/* Arm the node's one timer: min(next grid tick, election deadline). */
+void
+agent_schedule(struct sim *s, int i)
+{
+	struct snode *d = &s->nd[i];
+	vg_ns ln, dl, t;
+
+	if (d->agent != AG_UP)
+		return;
+	ln = lnow(s, i);
+	dl = vg_el_deadline(&d->el, ln);
+	if (d->next_grid < dl)
+		dl = d->next_grid;
+	if (dl <= ln) {
+		s->spins++;	/* a deadline that tick did not act on */
+		dl = ln + US(1);
+	}
+	t = real_at(s, i, dl);
+	if (d->wake_at != VG_NS_NEVER && d->wake_at <= t)
+		return;		/* an earlier wake is pending: it re-arms */
+	d->wake_at = t;
+	ev_at(s, t, EV_WAKE, i, ++d->wake_gen);
+}
+
+/* ---- node life: start, crash, freeze, isolate */
+
+void
+node_start(struct sim *s, int i)
+{
+	struct snode *d = &s->nd[i];
+	vg_ns ln = lnow(s, i);
+	int j;
+
+	d->inc += 1000;		/* never goes back */
+	vg_el_init(&d->el, d->conf, d->disk_term, d->disk_vote,
+	    rng_next(&s->rng), ln);
+	for (j = 0; j < s->n; j++) {
+		if (member(s, i, j))
+			vg_peer_init(&d->peer[j], &d->conf->nodes[j]);
+		d->inc_seen[j] = 0;
+		memset(&d->replay[j], 0, sizeof(d->replay[j]));
+	}
+	d->nbacklog = 0;
+	d->agent = AG_UP;
+	d->next_grid = ln + rng_range(&s->rng, 0, s->h);
+	d->wake_at = VG_NS_NEVER;
+	d->wake_gen++;
+	tl_add(s, i, TL_RESTART, 0, 0, d->disk_term);
+	agent_schedule(s, i);
+}
+
+/* The agent dies.  keeper_lives: only the agent (SIGKILL, segfault): the
+ * keeper removes the VIPs and sends RELEASE; else the host (both gone). */
+void
+node_crash(struct sim *s, int i, int keeper_lives)
+{
+	struct snode *d = &s->nd[i];
+	struct keeper *k = &d->k;
+	int j, release;
+	uint64_t term = k->term;
+
+	/* in an fsync: the write may or may not have reached the disk */
+	if (d->agent == AG_FSYNC && (rng_next(&s->rng) & 1)) {
+		d->disk_term = d->pend_term;
+		d->disk_vote = d->pend_vote;
+	}
+	d->fsync_gen++;
+	/* a keeper frozen on its own is not crashed with the agent here
+	 * (test_schedule never does that: see sim.h) */
+	k->frozen = 0;
+	k->fq = 0;
+	d->agent = AG_DOWN;
+	d->wake_gen++;
+	d->wake_at = VG_NS_NEVER;
+	d->nbacklog = 0;
+	tl_add(s, i, TL_CRASH, 0, 0, d->el.term);
+	release = keeper_lives &&
+	    (k->holding || (k->lease && lnow(s, i) < k->deadline));
+	keeper_off(s, i);
+	if (!release)
+		return;
+	for (j = 0; j < s->n; j++) {
+		struct vg_msg m;
+
+		if (j == i || !member(s, i, j))
+			continue;
+		memset(&m, 0, sizeof(m));
+		m.version = VG_VERSION;
+		m.type = VG_MSG_RELEASE;
+		m.cluster_id = d->conf->cluster_id;
+		m.sender = (uint16_t)id_of(i);
+		m.state = VG_ST_STANDBY;	/* as keeper.c sends it */
+		m.priority = d->el.priority;
+		m.term = term;
+		m.incarnation = d->inc;
+		m.seq = KEEPER_SEQ + ++k->seq;
+		m.config_digest = SIM_DIGEST(d->conf);
+		net_send(s, i, j, &m);
+	}
+}
+
+void
+node_freeze(struct sim *s, int i)
+{
+	struct snode *d = &s->nd[i];
+
+	d->agent = AG_FROZEN;
+	d->wake_gen++;
+	d->wake_at = VG_NS_NEVER;
+	tl_add(s, i, TL_FREEZE, 0, 0, d->el.term);
+}
+
+/* What queued while the agent could not run, until it blocks again. */
+static void
+drain(struct sim *s, int i)
+{
+	struct snode *d = &s->nd[i];
+	size_t k = 0;
+
+	while (k < d->nbacklog && d->agent == AG_UP)
+		agent_rx(s, i, &d->backlog[k++]);
+	memmove(d->backlog, d->backlog + k,
+	    (d->nbacklog - k) * sizeof(d->backlog[0]));
+	d->nbacklog -= k;
+}
+
+/* SIGCONT: timers and the socket backlog, in an order the loop picks. */
+void
+node_thaw(struct sim *s, int i)
+{
+	struct snode *d = &s->nd[i];
+	int timer_first = (int)(rng_next(&s->rng) & 1);
+
+	d->agent = AG_UP;
+	tl_add(s, i, TL_THAW, 0, 0, d->el.term);
+	if (timer_first)
+		agent_wake(s, i);
+	drain(s, i);
+	if (!timer_first)
+		agent_wake(s, i);
+	agent_schedule(s, i);
+}
+
+/* The fsync of a PERSIST is done: the rest of that list, then the rest. */
+static void
+fsync_done(struct sim *s, int i, uint64_t gen)
+{
+	struct snode *d = &s->nd[i];
+
+	if (d->agent != AG_FSYNC || gen != d->fsync_gen)
+		return;
+	d->disk_term = d->pend_term;
+	d->disk_vote = d->pend_vote;
+	d->agent = AG_UP;
+	agent_do_from(s, i, &d->pend, d->pend_k);
+	drain(s, i);
+	agent_wake(s, i);
+	agent_schedule(s, i);
+}
+
+void
+cut(struct sim *s, int from, int to, int on)
+{
+	s->ln[from][to].cut = on;
+}
+
+/* Both directions between i and every other node. */
+void
+cut_all(struct sim *s, int i, int on)
+{
+	int j;
+
+	for (j = 0; j < s->n; j++)
+		if (j != i) {
+			cut(s, i, j, on);
+			cut(s, j, i, on);
+		}
+}
+
+void
+set_loss(struct sim *s, double loss)
+{
+	int i, j;
+
+	for (i = 0; i < s->n; i++)
+		for (j = 0; j < s->n; j++)
+			s->ln[i][j].loss = loss;
+}
+
+/* ---- set-up and the loop */
+
+/* Every live sim, so that a failed test still frees what it made. */
+struct sim *live_sims[8];
+
+/* Node self's config: the cluster's, or what o says this node's says. */
+static void
+conf_text(const struct opt *o, int self, char *text, size_t size)
+{
+	int i, dh = o->node_dead_h[self] ? o->node_dead_h[self] :
+	    o->dead_h ? o->dead_h : 3;
+	int n = o->node_members[self] ? o->node_members[self] : o->n;
+	size_t len;
+
+	len = (size_t)snprintf(text, size,
+	    "cluster = \"sim\";\nauth = \"none\";\ninterval = %lld;\n"
+	    "dead_time = %lld;\nmax_drift = %.3f;\nnodes = (\n",
+	    (long long)ms_of(H), (long long)ms_of(dh * H), RHO);
+	for (i = 0; i < n; i++) {
+		int v = o->node_votes[self][i] ? o->node_votes[self][i] :
+		    o->votes[i] ? o->votes[i] : 1;
+
+		len += (size_t)snprintf(text + len, size - len,
+		    "  { id = %d; name = \"n%d\"; address = \"192.0.2.%d\"; "
+		    "priority = %d; role = \"%s\"; votes = %d; }%s\n",
+		    id_of(i), id_of(i), id_of(i),
+		    o->prio[i] ? o->prio[i] : 100 - 10 * i,
+		    (o->witness >> i) & 1 ? "witness" : "node", v,
+		    i + 1 < n ? "," : "");
+	}
+	snprintf(text + len, size - len, ");\n");
+}
+
+struct sim *
+sim_new(const struct opt *o)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+	char text[4096];
+	int i, j;
+
+	assert_non_null(s);
+	s->o = *o;
+	s->n = o->n;
+	s->rng = o->seed * 0x9e3779b97f4a7c15ULL + 12345;
+	s->jitter = o->fixed_delay ? 0 : JITTER;
+	for (i = 0; i < o->n; i++) {
+		struct snode *d = &s->nd[i];
+		struct vg_errs errs;
+		char name[16];
+		const struct vg_conf *c;
+
+		conf_text(o, i, text, sizeof(text));
+		snprintf(name, sizeof(name), "n%d", id_of(i));
+		vg_errs_init(&errs);
+		d->conf = vg_conf_parse(text, "sim.conf", name, &errs);
+		if (d->conf == NULL)
+			fail_msg("config of n%d: %s", id_of(i),
+			    errs.n ? errs.msg[0] : "?");
+		c = d->conf;
+		for (j = 0; j < (int)c->n_nodes; j++)
+			assert_int_equal(c->nodes[j].id, id_of(j));
+		/* DESIGN.md's L, from this node's own config */
+		d->lease_len = (vg_ns)floor((double)c->dead_time *
+		    (1 - c->max_drift) / (1 + c->max_drift) -
+		    (double)c->interval / 4);
+		d->rate = o->rate[i] != 0 ? o->rate[i] : o->no_drift ? 1.0 :
+		    1.0 + RHO * (2 * rng_unit(&s->rng) - 1);
+		d->off = VG_MS(1000) * (vg_ns)(1 + i) +
+		    rng_range(&s->rng, 0, VG_MS(1000));
+		d->wake_at = VG_NS_NEVER;
+		for (j = 0; j < o->n; j++)
+			s->ln[i][j].delay = o->fixed_delay ? DMAX :
+			    rng_range(&s->rng, DMIN, DMAX);
+		if (!((o->down >> i) & 1))
+			ev_at(s, o->stagger ?
+			    rng_range(&s->rng, 0, o->stagger) : 0, EV_START,
+			    i, 0);
+	}
+	s->h = s->nd[0].conf->interval;
+	s->dead = s->nd[0].conf->dead_time;
+	s->lease = s->nd[0].conf->lease;
+	s->margin = s->h / 4;
+	set_loss(s, o->loss);
+	for (i = 0; i < 8; i++)
+		if (live_sims[i] == NULL) {
+			live_sims[i] = s;
+			break;
+		}
+	return s;
+}
+
+void
+sim_free(struct sim *s)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		if (live_sims[i] == s)
+			live_sims[i] = NULL;
+	for (i = 0; i < s->n; i++)
+		vg_conf_free(s->nd[i].conf);
+	free(s->heap);
+	free(s->tl);
+	free(s->owner);
+	free(s);
+}
+
+void
+sim_check(const struct sim *s)
+{
+	int i;
+
+	if (count_holders(s) > 1)
+		sim_fail(s, "two keepers hold the VIPs");
+	for (i = 0; i < s->n; i++)
+		if (s->nd[i].k.holding && s->nd[i].agent == AG_UP &&
+		    s->nd[i].el.state != VG_ST_ACTIVE)
+			sim_fail(s, "a keeper holds for an agent that is not "
+			    "active");
+}
+
+static void
+sim_event(struct sim *s, const struct ev *e)
+{
+	struct snode *d = &s->nd[e->node];
+
+	s->events++;
+	switch (e->type) {
+	case EV_DELIVER:
+		if (d->agent == AG_DOWN || d->isolated ||
+		    s->ln[e->from][e->node].cut)
+			break;
+		s->delivered++;
+		if (d->agent == AG_FROZEN || d->agent == AG_FSYNC) {
+			if (d->nbacklog < BACKLOG)
+				d->backlog[d->nbacklog++] = e->m;
+			else
+				s->overflow++;
+			break;
+		}
+		agent_rx(s, e->node, &e->m);
+		agent_schedule(s, e->node);
+		break;
+	case EV_WAKE:
+		if (d->agent != AG_UP || e->gen != d->wake_gen)
+			break;
+		d->wake_at = VG_NS_NEVER;
+		agent_wake(s, e->node);
+		agent_schedule(s, e->node);
+		break;
+	case EV_KEEPER:
+		keeper_deadline(s, e->node, e->gen);
+		break;
+	case EV_START:
+		node_start(s, e->node);
+		break;
+	case EV_FSYNC:
+		fsync_done(s, e->node, e->gen);
+		break;
+	}
+	sim_check(s);
+}
+
+
+/* Run until `until`, or until pred(s, arg) holds (then returns the time;
+ * else -1).  The clock ends at `until` unless stopped. */
+vg_ns
+sim_run_pred(struct sim *s, vg_ns until, sim_pred pred, int arg)
+{
+	struct ev e;
+
+	while (s->nheap > 0 && s->heap[0].t <= until) {
+		ev_pop(s, &e);
+		s->now = e.t;
+		sim_event(s, &e);
+		if (pred != NULL && pred(s, arg))
+			return s->now;
+	}
+	s->now = until;
+	return -1;
+}
+
+void
+sim_run(struct sim *s, vg_ns until)
+{
+	sim_run_pred(s, until, NULL, 0);
+}
+
+vg_ns
+sim_held(const struct sim *s)
+{
+	return s->held_ns + (s->nholding > 0 ? s->now - s->acc_t : 0);
+}
+
+/* ---- what the scenarios look at */
+
+/* The one node that is active and holds, no other in state active; else -1. */
+int
+the_active(const struct sim *s)
+{
+	int i, who = -1;
+
+	for (i = 0; i < s->n; i++) {
+		const struct snode *d = &s->nd[i];
+
+		/* a frozen agent may still think it is active: its keeper
+		 * decides whether it holds (and the invariant checks that) */
+		if (d->agent != AG_UP || d->el.state != VG_ST_ACTIVE)
+			continue;
+		if (who >= 0 || !d->k.holding)
+			return -1;
+		who = i;
+	}
+	return who;
+}
+
+/* arg >= 0: that node is the one active; arg < 0: any one node. */
+int
+pred_active(const struct sim *s, int arg)
+{
+	int a = the_active(s);
+
+	return arg < 0 ? a >= 0 : a == arg;
+}
+
+/* One node is active and holds, and it is not node arg. */
+int
+pred_other(const struct sim *s, int arg)
+{
+	int a = the_active(s);
+
+	return a >= 0 && a != arg;
+}
+
+int
+n_in_state(const struct sim *s, uint8_t st)
+{
+	int i, n = 0;
+
+	for (i = 0; i < s->n; i++)
+		n += s->nd[i].agent != AG_DOWN && s->nd[i].el.state == st;
+	return n;
+}
+
+/* Run until one node is active (or that node), failing after `limit`. */
+vg_ns
+await_active(struct sim *s, int who, vg_ns limit, const char *what)
+{
+	vg_ns t;
+
+	if (pred_active(s, who))
+		return s->now;
+	t = sim_run_pred(s, s->now + limit, pred_active, who);
+	if (t < 0)
+		sim_fail(s, what);
+	return t;
+}
+
+/* The local-clock span d of node-local timers as a bound in real time. */
+vg_ns
+slow(vg_ns d)
+{
+	return (vg_ns)ceil((double)d / (1 - RHO));
+}
+
+/* D(1+rho)/(1-rho): how long a standby waits before a candidacy. */
+vg_ns
+cand_wait(const struct sim *s)
+{
+	return (vg_ns)((double)s->dead * (1 + RHO) / (1 - RHO));
+}
+
+struct opt
+opt3(uint64_t seed)
+{
+	struct opt o;
+
+	memset(&o, 0, sizeof(o));
+	o.n = 3;
+	o.seed = seed;
+	return o;
+}
+
+vg_ns
+stable(struct sim *s)
+{
+	/* a cluster that has elected and settled */
+	vg_ns t = await_active(s, -1, VG_MS(1000), "no active at start");
+
+	sim_run(s, s->now + 20 * s->h);
+	return t;
+}

@@ -1,0 +1,237 @@
+/*
+ * sim: a cluster of the real election (agent/election.c, peer.c, auth.c's
+ * replay window) on a fake clock, shared by test_election and test_schedule.
+ *
+ * Every node of a simulated cluster has its own struct vg_election, a
+ * struct vg_peer per other node (seqs, echoes, RTT), a clock of its own
+ * (offset and a rate within max_drift), a config of its own (parsed from
+ * text, so nodes may disagree on dead_time, membership and votes), and a
+ * keeper: the thing that holds the VIPs.  The keeper is modelled as
+ * DESIGN.md has it: on LEASE(d) it adds the VIPs only if now < d - m, keeps
+ * them until d unless renewed, removes them at d, on VIPS_OFF, or when the
+ * agent dies (then, if it held the VIPs or a lease of term T, it sends
+ * RELEASE(T) to every peer in the node's name).  A discrete-event loop
+ * delivers messages over directed links with delay, jitter, loss,
+ * duplication and cuts, fires the nodes' timers and the keepers' deadlines,
+ * and crashes, restarts, freezes and isolates nodes; an fsync may take time
+ * (the agent is blocked meanwhile), a keeper may be frozen on its own.
+ *
+ * THE INVARIANT, checked after every single event: at most one keeper holds
+ * the VIPs, where a keeper that removed them at its deadline counts as
+ * holding for m more (docs/design.md, step 1: it holds no later than
+ * real(d) + m).  Also checked throughout: at most one node is ever active
+ * in a term, a witness never holds or becomes active, term and vote are
+ * persisted before a VOTE or a real VOTE_REQUEST leaves, the persisted term
+ * never goes back, and no lease is longer than L = D(1-rho)/(1+rho) - h/4
+ * computed here from the node's own config (so a build with L = D fails).
+ * A timeline of holder and state changes lets the scenarios assert on the
+ * order of things.
+ *
+ * Timing: interval h = 10 ms, dead_time D = 3h unless asked, max_drift
+ * 0.01; links 0.2..2 ms one way plus up to 0.5 ms of jitter.
+ */
+#ifndef VG_TEST_SIM_H
+#define VG_TEST_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clock.h"
+#include "conf.h"
+#include "election.h"
+#include "peer.h"
+#include "proto.h"
+#include "auth.h"
+
+#define NMAX		8
+#define H		VG_MS(10)
+#define RHO		0.01
+#define US(x)		((vg_ns)(x) * VG_NS_PER_US)
+#define BACKLOG		256		/* a frozen agent's socket buffer */
+#define KEEPER_SEQ	(1ULL << 62)	/* the keeper's own seq range */
+#define DMIN		US(200)		/* one-way delay of a link: DMIN..DMAX */
+#define DMAX		VG_MS(2)
+#define JITTER		US(500)		/* per message, on top */
+#define RTT_MAX		(2 * (DMAX + JITTER))
+
+/* What a node puts in a message's config_digest (vigild.c: the conf's
+ * safety digest, configuration agreement). */
+#define SIM_DIGEST(c)	((c)->safety_digest)
+
+struct opt {
+	int		n;
+	uint8_t		prio[NMAX];	/* 0: 100 - 10 * index */
+	unsigned	witness;	/* bit i: node i is a witness */
+	int		dead_h;		/* D in intervals; 0: 3 */
+	double		loss;		/* every directed link */
+	int		no_drift;	/* all clocks at rate 1 */
+	int		fixed_delay;	/* every link DMAX, no jitter */
+	vg_ns		stagger;	/* random start offsets up to this */
+	unsigned	down;		/* bit i: node i is not started */
+	uint64_t	seed;
+	/* fault-schedule extras (0: as before) */
+	uint8_t		votes[NMAX];	/* 0: 1 */
+	double		rate[NMAX];	/* a clock's rate; 0: random */
+	/* per-node configurations: what node i's own config says */
+	int		node_dead_h[NMAX];	/* 0: dead_h */
+	int		node_members[NMAX];	/* the first k nodes; 0: all */
+	uint8_t		node_votes[NMAX][NMAX];	/* [i][j]; 0: votes[j] */
+	int		replay;		/* rx.c's replay window (with dup) */
+};
+
+enum ev_type { EV_DELIVER, EV_WAKE, EV_KEEPER, EV_START, EV_FSYNC };
+
+struct ev {
+	vg_ns		t;
+	uint64_t	ord;		/* FIFO among equal times */
+	int		type;
+	int		node;
+	int		from;
+	uint64_t	gen;
+	struct vg_msg	m;
+};
+
+/* AG_FSYNC: blocked in a PERSIST's fsync, the rest of its actions wait */
+enum { AG_DOWN, AG_UP, AG_FROZEN, AG_FSYNC };
+
+struct keeper {
+	int		holding;	/* the VIPs are on this node */
+	int		lease;		/* a deadline is pending */
+	vg_ns		deadline;	/* local clock */
+	uint64_t	term;
+	uint64_t	gen;
+	uint64_t	seq;
+	vg_ns		maybe_until;	/* real: removed at d, may hold till d + m */
+	int		frozen;		/* SIGSTOPped on its own */
+	int		fq;		/* frozen: 0 none, 1 LEASE, 2 OFF queued */
+	uint64_t	fq_term;
+	vg_ns		fq_deadline;
+	int		fq_due;		/* its deadline passed while frozen */
+};
+
+struct snode {
+	struct vg_conf	*conf;
+	struct vg_election el;
+	struct vg_peer	peer[NMAX];
+	struct vg_replay replay[NMAX];
+	int		agent;
+	int		isolated;	/* link lost: nothing in or out */
+	uint64_t	inc;
+	uint64_t	disk_term;	/* what PERSIST wrote */
+	uint16_t	disk_vote;
+	double		rate;		/* local ns per real ns */
+	vg_ns		off;
+	vg_ns		next_grid;	/* local */
+	vg_ns		wake_at;	/* real; VG_NS_NEVER: none pending */
+	uint64_t	wake_gen;
+	struct keeper	k;
+	struct vg_msg	backlog[BACKLOG];
+	size_t		nbacklog;
+	uint64_t	inc_seen[NMAX];
+	vg_ns		last_rx[NMAX];	/* real time of the last message from j */
+	vg_ns		fsync;		/* how long a PERSIST takes; 0 at once */
+	struct vg_acts	pend;		/* AG_FSYNC: the list, resumed at pend_k */
+	size_t		pend_k;
+	uint64_t	pend_term;
+	uint16_t	pend_vote;
+	uint64_t	fsync_gen;
+	vg_ns		lease_len;	/* L from this node's config, by DESIGN.md */
+};
+
+enum tl_kind {
+	TL_ON, TL_OFF, TL_STATE, TL_CRASH, TL_RESTART, TL_FREEZE, TL_THAW,
+	TL_NOTE, TL_KFREEZE, TL_KTHAW
+};
+
+struct tl {
+	vg_ns		t;
+	int		node;
+	int		kind;
+	uint8_t		a, b;		/* STATE: old, new */
+	uint64_t	term;
+};
+
+struct link {
+	vg_ns		delay;
+	double		loss;
+	double		dup;		/* a second copy, a little later */
+	int		cut;		/* this direction only */
+};
+
+struct sim;
+/* Called by sim_fail instead of cmocka's fail_msg; must not return. */
+typedef void (*sim_fail_fn)(const struct sim *, const char *what);
+
+struct sim {
+	struct opt	o;
+	int		n;
+	vg_ns		h, dead, lease, margin;
+	struct snode	nd[NMAX];
+	struct link	ln[NMAX][NMAX];
+	vg_ns		jitter;
+	struct ev	*heap;
+	size_t		nheap, capheap;
+	uint64_t	ord;
+	vg_ns		now;
+	uint64_t	rng;
+	struct tl	*tl;
+	size_t		ntl, captl;
+	uint16_t	*owner;		/* owner[term]: who was active in it */
+	size_t		nowner;
+	int		nholding;
+	vg_ns		held_ns, acc_t;
+	uint64_t	events, msgs, delivered, spins, stale, overflow, dups;
+	sim_fail_fn	on_fail;
+	int		no_len_check;	/* leave out the lease-length check */
+};
+
+typedef int (*sim_pred)(const struct sim *, int);
+
+extern struct sim *live_sims[8];
+
+vg_ns	ms_of(vg_ns t);
+double	msf(vg_ns t);
+uint64_t rng_next(uint64_t *s);
+double	rng_unit(uint64_t *s);
+vg_ns	rng_range(uint64_t *s, vg_ns lo, vg_ns hi);
+int	id_of(int i);
+vg_ns	lnow(const struct sim *s, int i);
+vg_ns	real_at(const struct sim *s, int i, vg_ns local);
+void	tl_dump(const struct sim *s, size_t last);
+void	el_dump(const struct sim *s);
+void	sim_fail(const struct sim *s, const char *what);
+const struct tl *tl_first(const struct sim *s, int kind, int node, int not,
+	    vg_ns after);
+void	tl_changes(const struct sim *s, vg_ns from, int *elections,
+	    int *changes);
+int	count_holders(const struct sim *s);
+void	ev_at(struct sim *s, vg_ns t, int type, int node, uint64_t gen);
+void	agent_do(struct sim *s, int i, const struct vg_acts *acts);
+void	agent_schedule(struct sim *s, int i);
+void	node_start(struct sim *s, int i);
+void	node_crash(struct sim *s, int i, int keeper_lives);
+void	node_freeze(struct sim *s, int i);
+void	node_thaw(struct sim *s, int i);
+void	keeper_freeze(struct sim *s, int i);
+void	keeper_thaw(struct sim *s, int i);
+int	member(const struct sim *s, int i, int j);
+void	cut(struct sim *s, int from, int to, int on);
+void	cut_all(struct sim *s, int i, int on);
+void	set_loss(struct sim *s, double loss);
+struct sim *sim_new(const struct opt *o);
+void	sim_free(struct sim *s);
+void	sim_check(const struct sim *s);
+vg_ns	sim_run_pred(struct sim *s, vg_ns until, sim_pred pred, int arg);
+void	sim_run(struct sim *s, vg_ns until);
+vg_ns	sim_held(const struct sim *s);
+int	the_active(const struct sim *s);
+int	pred_active(const struct sim *s, int arg);
+int	pred_other(const struct sim *s, int arg);
+int	n_in_state(const struct sim *s, uint8_t st);
+vg_ns	await_active(struct sim *s, int who, vg_ns limit, const char *what);
+vg_ns	slow(vg_ns d);
+vg_ns	cand_wait(const struct sim *s);
+struct opt opt3(uint64_t seed);
+vg_ns	stable(struct sim *s);
+
+#endif
