@@ -3,6 +3,7 @@
 
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
+BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
@@ -33,7 +34,7 @@ LIBS	= -lmnl -lconfig -lsystemd -lev -lsodium -ljson-c -lmicrohttpd -lm
 CORE	= clock log hist realtime trust conf proto auth peer rx election net vip keeper hold child hooks track events statedir caps ctlproto control status metrics command reload send
 CORE_OBJS = $(CORE:%=$(B)/agent/%.o)
 CTL_OBJS = $(B)/ctl/vigilctl.o $(B)/agent/ctlproto.o
-UNIT	= trust conf proto rx auth peer election agreement hold command ctl hooks track events reload child log net keeper schedule
+UNIT	= trust conf proto rx auth peer election agreement hold command ctl hooks track events reload child log net keeper schedule metrics
 UNIT_BINS = $(UNIT:%=$(B)/tests/test_%)
 # the unit tests that run on the simulated cluster (tests/unit/sim.c)
 SIM_TESTS = election schedule
@@ -108,7 +109,7 @@ mutants: $(filter-out $(B)/agent/election.o,$(CORE_OBJS))
 	    OBJS="$^" OUT=$(B)/mutants sh tests/unit/mutants.sh $(MUTANTS)
 
 .PRECIOUS: $(FB)/fuzz_%
-.PHONY: all deps deps-deb deb check unit fuzz integration clang-build clean install bench demo mutants fuzz-sweep loss-table
+.PHONY: all deps deps-deb deb check unit fuzz integration clang-build clean install bench demo mutants fuzz-sweep loss-table image image-check
 
 deps:
 	@sh tests/deps.sh
@@ -151,7 +152,7 @@ bench: deps all
 clang-build:
 	$(MAKE) --no-print-directory CC=$(CLANG) B=build/clang all
 
-check: deps
+check: deps-deb
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory clang-build
 	$(MAKE) --no-print-directory SANITIZE=1 unit
@@ -160,19 +161,28 @@ check: deps
 	$(MAKE) --no-print-directory integration
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/vigil \
 	    $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(PREFIX)/lib/sysusers.d \
 	    $(DESTDIR)$(PREFIX)/lib/tmpfiles.d $(DESTDIR)$(COMPLETIONDIR) \
 	    $(DESTDIR)$(DOCDIR)/examples/scripts
-	install -m 0755 $(B)/vigild $(B)/vigilctl $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(B)/vigild $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(B)/vigilctl $(DESTDIR)$(BINDIR)/
 	install -m 0644 docs/vigild.8 docs/vigilctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/vigil.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/vigil/vigil.conf ] || \
 	    install -m 0644 conf/vigil.conf $(DESTDIR)$(SYSCONFDIR)/vigil/vigil.conf
 	install -m 0644 conf/vigil.conf $(DESTDIR)$(DOCDIR)/examples/vigil.conf
 	install -m 0755 conf/scripts/* $(DESTDIR)$(DOCDIR)/examples/scripts/
-	install -m 0644 systemd/vigild.service $(DESTDIR)$(SYSTEMDDIR)/
+	install -m 0644 docs/operations.md docs/grafana-dashboard.json \
+	    $(DESTDIR)$(DOCDIR)/
+	# the unit names the binaries where this install put them
+	sed -e 's|/usr/sbin/vigild |$(SBINDIR)/vigild |' \
+	    -e 's|/usr/bin/vigilctl |$(BINDIR)/vigilctl |' \
+	    -e 's|/etc/vigil/|$(SYSCONFDIR)/vigil/|g' \
+	    systemd/vigild.service > $(DESTDIR)$(SYSTEMDDIR)/vigild.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/vigild.service
 	install -m 0644 systemd/vigil.sysusers \
 	    $(DESTDIR)$(PREFIX)/lib/sysusers.d/vigil.conf
 	install -m 0644 systemd/vigil.tmpfiles \
@@ -188,8 +198,24 @@ deb: deps-deb
 	lintian --fail-on error build/deb/vigil_*.deb
 	@ls build/deb/*.deb
 
+# make check needs them too (test_package runs make deb): installed, and
+# named first, before any test runs
 deps-deb: deps
 	@sh tests/deps.sh debhelper lintian
+
+# The OCI image from Debian packages only (mmdebstrap + the .deb + tini,
+# imported by podman as localhost/vigil:VERSION); minutes, fetches
+# packages: not part of make check.  image-check runs it as a 3-node
+# cluster, one container per node namespace (tests/integration/test_image.py).
+IMAGE_VERSION = $(shell sed -n '1s/^vigil (\([^)-]*\).*/\1/p' debian/changelog)
+image: deb
+	@sh tests/deps.sh mmdebstrap podman runc
+	sh conf/image/build.sh build/deb/vigil_$(IMAGE_VERSION)_*.deb build/image
+
+image-check: image all
+	cd tests/integration && VIGIL_BUILD=$(CURDIR)/$(B) \
+	    VIGIL_IMAGE=localhost/vigil:$(IMAGE_VERSION) \
+	    $(PYTHON) -m pytest -v -p no:cacheprovider test_image.py
 
 clean:
 	rm -rf build

@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,41 @@
 
 #include "metrics.h"
 #include "statedir.h"
+
+char *
+vg_metrics_seconds(char *buf, size_t len, vg_ns ns)
+{
+	/* via uint64_t: INT64_MIN has no positive int64_t */
+	uint64_t mag = ns < 0 ? 0 - (uint64_t)ns : (uint64_t)ns;
+	unsigned long long sec = mag / 1000000000u;
+	unsigned frac = (unsigned)(mag % 1000000000u);
+	char f[16];
+	int n;
+
+	if (frac == 0) {
+		snprintf(buf, len, "%s%llu", ns < 0 ? "-" : "", sec);
+		return buf;
+	}
+	n = snprintf(f, sizeof(f), "%09u", frac);
+	while (n > 0 && f[n - 1] == '0')
+		f[--n] = '\0';
+	snprintf(buf, len, "%s%llu.%s", ns < 0 ? "-" : "", sec, f);
+	return buf;
+}
+
+char *
+vg_metrics_number(char *buf, size_t len, double v)
+{
+	if (isnan(v))
+		snprintf(buf, len, "NaN");
+	else if (isinf(v))
+		snprintf(buf, len, "%s", v < 0 ? "-Inf" : "+Inf");
+	else if (v == trunc(v) && fabs(v) < 9007199254740992.0)	/* 2^53 */
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%.9g", v);
+	return buf;
+}
 
 static void
 head(FILE *f, const char *name, const char *type, const char *help)
@@ -20,6 +56,7 @@ head(FILE *f, const char *name, const char *type, const char *help)
 static void
 hist(FILE *f, const char *name, const char *help, const struct vg_hist *h)
 {
+	char v[32];
 	size_t i;
 
 	head(f, name, "histogram", help);
@@ -29,15 +66,28 @@ hist(FILE *f, const char *name, const char *help, const struct vg_hist *h)
 		    (unsigned long long)vg_hist_cumulative(h, i));
 	fprintf(f, "%s_bucket{le=\"+Inf\"} %llu\n", name,
 	    (unsigned long long)h->n);
-	fprintf(f, "%s_sum %.9f\n%s_count %llu\n", name, (double)h->sum / 1e9,
-	    name, (unsigned long long)h->n);
+	fprintf(f, "%s_sum %s\n%s_count %llu\n", name,
+	    vg_metrics_seconds(v, sizeof(v), h->sum), name,
+	    (unsigned long long)h->n);
 }
 
 static void
 one(FILE *f, const char *name, const char *type, const char *help, double v)
 {
+	char b[32];
+
 	head(f, name, type, help);
-	fprintf(f, "%s %.17g\n", name, v);
+	fprintf(f, "%s %s\n", name, vg_metrics_number(b, sizeof(b), v));
+}
+
+/* a gauge in seconds, from ns */
+static void
+secs(FILE *f, const char *name, const char *help, vg_ns ns)
+{
+	char b[32];
+
+	head(f, name, "gauge", help);
+	fprintf(f, "%s %s\n", name, vg_metrics_seconds(b, sizeof(b), ns));
 }
 
 char *
@@ -46,7 +96,7 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 	const struct vg_election *el = &a->el;
 	const struct vg_hooks_stats *hs = vg_hooks_stats(a->hooks);
 	const struct vg_control_stats *cs = vg_control_stats(a->ctl);
-	char *buf = NULL;
+	char *buf = NULL, v[32];
 	size_t len = 0, i, alive = 0;
 	FILE *f = open_memstream(&buf, &len);
 	uint8_t s;
@@ -68,10 +118,10 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 	one(f, "vigil_vips_held", "gauge",
 	    "1 if the keeper reports the VIPs on this node's links.",
 	    vg_hold_stats(a->hold).held);
-	one(f, "vigil_lease_remaining_seconds", "gauge",
+	secs(f, "vigil_lease_remaining_seconds",
 	    "Seconds the active's lease has to run; 0 if not active.",
 	    el->state == VG_ST_ACTIVE && el->lease_deadline > now ?
-	    (double)(el->lease_deadline - now) / 1e9 : 0);
+	    el->lease_deadline - now : 0);
 	one(f, "vigil_quorum_votes_needed", "gauge", "Votes needed for a quorum.",
 	    el->quorum);
 	one(f, "vigil_quorum_votes_seen", "gauge",
@@ -97,8 +147,9 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 	    "Smoothed round trip to the peer.");
 	for (i = 0; i < a->peers.n; i++)
 		if (a->peers.p[i].rtt_valid)
-			fprintf(f, "vigil_peer_rtt_seconds{peer=\"%s\"} %.9f\n",
-			    a->peers.p[i].name, (double)a->peers.p[i].srtt / 1e9);
+			fprintf(f, "vigil_peer_rtt_seconds{peer=\"%s\"} %s\n",
+			    a->peers.p[i].name, vg_metrics_seconds(v, sizeof(v),
+			    a->peers.p[i].srtt));
 	head(f, "vigil_peer_lost_total", "counter",
 	    "Messages from the peer that never arrived (seq gaps).");
 	for (i = 0; i < a->peers.n; i++)
@@ -145,10 +196,9 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 	    (double)el->st.lease_lapses);
 	one(f, "vigil_step_downs_total", "counter",
 	    "Times this node left the active state.", (double)el->st.step_downs);
-	one(f, "vigil_last_failover_seconds", "gauge",
+	secs(f, "vigil_last_failover_seconds",
 	    "From the last heartbeat of the previous active to this node "
-	    "holding the VIPs, at its last take-over.",
-	    (double)a->last_failover / 1e9);
+	    "holding the VIPs, at its last take-over.", a->last_failover);
 	one(f, "vigil_keeper_starts_total", "counter",
 	    "Keeper processes started (1 + restarts).", (double)vg_hold_stats(a->hold).keeper_starts);
 	one(f, "vigil_hook_runs_total", "counter", "Notify scripts run.",
@@ -177,8 +227,8 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 	hist(f, "vigil_timer_wakeup_late_seconds",
 	    "How late the loop's timer fired after its deadline.",
 	    &a->stats.wakeup);
-	one(f, "vigil_uptime_seconds", "gauge", "Seconds since this agent started.",
-	    (double)(now - a->started) / 1e9);
+	secs(f, "vigil_uptime_seconds", "Seconds since this agent started.",
+	    now - a->started);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

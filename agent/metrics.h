@@ -8,6 +8,16 @@
 
 #include "agent.h"
 
+/*
+ * A sample's value as the text format has it, short and exact: ns as
+ * seconds in decimal ("0.445477969", "12", "-0.5"; no trailing zeros, no
+ * binary-float noise such as 0.44547796899999997), and any other number
+ * as an integer when it is one, else with 9 significant digits.  Both
+ * write at most len - 1 characters and a NUL; they return buf.
+ */
+char	*vg_metrics_seconds(char *buf, size_t len, vg_ns ns);
+char	*vg_metrics_number(char *buf, size_t len, double v);
+
 /* Returns a malloc'd NUL-terminated text, or NULL. */
 char	*vg_metrics_text(const struct vg_agent *, vg_ns now);
 

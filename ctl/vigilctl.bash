@@ -30,7 +30,7 @@ _vigilctl()
 	esac
 
 	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W "$commands -s --json --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "$commands -s --json --help --version" -- "$cur"))
 		return
 	fi
 	case "$cmd" in

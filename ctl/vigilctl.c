@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +17,14 @@
 #include <unistd.h>
 
 #include "ctlproto.h"
+#include "version.h"
 
 #define REPLY_MAX	(4 * 1024 * 1024)
 
 static void
-usage(void)
+usage(FILE *out)
 {
-	fprintf(stderr,
+	fprintf(out,
 	    "usage: vigilctl [-s socket] command [args] [--json]\n"
 	    "commands:\n"
 	    "  status                  the cluster, this node and every peer\n"
@@ -34,8 +36,23 @@ usage(void)
 	    "options:\n"
 	    "  -s socket the agent's ctl socket (default %s)\n"
 	    "  --json    print the agent's JSON reply\n"
+	    "  --help    this text; --version: vigilctl's version\n"
 	    "exit: 0 ok, 1 refused or failed, 2 usage, 3 agent unreachable\n",
 	    VG_CTL_SOCKET_DEFAULT);
+}
+
+/* A usage error: the reason, then the usage, on stderr; exit 2. */
+static void __attribute__((format(printf, 1, 2), noreturn))
+bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vigilctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage(stderr);
 	exit(VG_EXIT_USAGE);
 }
 
@@ -333,35 +350,40 @@ print_reply(const char *cmd, json_object *r)
 		printf("%s\n", str(r, "message"));
 }
 
-/* The request line for the command and its arguments; -1 on a usage error. */
-static int
+/* The request line for the command and its arguments; a usage error
+ * exits, naming what is wrong. */
+static void
 build_request(const char *cmd, char **args, int nargs, const char *to,
     int follow, char *req, size_t len)
 {
-	json_object *o = json_object_new_object();
-	int rc = 0;
+	json_object *o;
 
+	if (strcmp(cmd, "maintenance") == 0) {
+		if (nargs == 0)
+			bad_usage("maintenance needs on or off");
+		if (strcmp(args[0], "on") != 0 && strcmp(args[0], "off") != 0)
+			bad_usage("maintenance \"%s\": on or off", args[0]);
+		if (nargs > 1)
+			bad_usage("maintenance: unexpected \"%s\"", args[1]);
+	} else if (nargs != 0)
+		bad_usage("%s takes no argument: unexpected \"%s\"", cmd,
+		    args[0]);
+	if (strcmp(cmd, "failover") != 0 && to != NULL)
+		bad_usage("--to is for failover only");
+	if (strcmp(cmd, "events") != 0 && follow)
+		bad_usage("--follow is for events only");
+	o = json_object_new_object();
 	json_object_object_add(o, "cmd", json_object_new_string(cmd));
 	if (strcmp(cmd, "events") == 0 && follow)
 		json_object_object_add(o, "follow", json_object_new_boolean(1));
 	if (strcmp(cmd, "failover") == 0 && to != NULL)
 		json_object_object_add(o, "to", json_object_new_string(to));
-	if (strcmp(cmd, "maintenance") == 0) {
-		if (nargs != 1 || (strcmp(args[0], "on") != 0 &&
-		    strcmp(args[0], "off") != 0))
-			rc = -1;
-		else
-			json_object_object_add(o, "on", json_object_new_boolean(
-			    strcmp(args[0], "on") == 0));
-	} else if (nargs != 0)
-		rc = -1;
-	if ((strcmp(cmd, "failover") != 0 && to != NULL) ||
-	    (strcmp(cmd, "events") != 0 && follow))
-		rc = -1;
+	if (strcmp(cmd, "maintenance") == 0)
+		json_object_object_add(o, "on", json_object_new_boolean(
+		    strcmp(args[0], "on") == 0));
 	snprintf(req, len, "%s\n", json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
-	return rc;
 }
 
 int
@@ -375,40 +397,48 @@ main(int argc, char *argv[])
 	ssize_t n;
 
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
-			sock = argv[++i];
-		else if (strcmp(argv[i], "--json") == 0 ||
+		if (strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "--to") == 0) {
+			if (i + 1 == argc || argv[i + 1][0] == '\0' ||
+			    (argv[i][1] == '-' && argv[i + 1][0] == '-'))
+				bad_usage("%s needs %s", argv[i],
+				    argv[i][1] == 's' ? "a socket path" :
+				    "a node's name");
+			if (argv[i][1] == 's')
+				sock = argv[++i];
+			else
+				to = argv[++i];
+		} else if (strcmp(argv[i], "--json") == 0 ||
 		    strcmp(argv[i], "-j") == 0)
 			json = 1;
 		else if (strcmp(argv[i], "--follow") == 0 ||
 		    strcmp(argv[i], "-f") == 0)
 			follow = 1;
-		else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
-			to = argv[++i];
 		else if (strcmp(argv[i], "-h") == 0 ||
-		    strcmp(argv[i], "--help") == 0)
-			usage();
-		else if (argv[i][0] == '-')
-			usage();
+		    strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return VG_EXIT_OK;
+		} else if (strcmp(argv[i], "-V") == 0 ||
+		    strcmp(argv[i], "--version") == 0) {
+			printf("vigilctl %s\n", VG_RELEASE);
+			return VG_EXIT_OK;
+		} else if (argv[i][0] == '-')
+			bad_usage("unknown option \"%s\"", argv[i]);
 		else if (cmd == NULL)
 			cmd = argv[i];
 		else if (nargs < 8)
 			args[nargs++] = argv[i];
 		else
-			usage();
+			bad_usage("too many arguments");
 	}
 	if (cmd == NULL)
-		usage();
+		bad_usage("no command");
 	colour = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 	for (i = 0; i < VG_CTL_CMD_MAX; i++)
 		if (strcmp(cmd, vg_ctl_cmds[i].name) == 0)
 			break;
-	if (i == VG_CTL_CMD_MAX) {
-		fprintf(stderr, "vigilctl: unknown command \"%s\"\n", cmd);
-		usage();
-	}
-	if (build_request(cmd, args, nargs, to, follow, req, sizeof(req)) == -1)
-		usage();
+	if (i == VG_CTL_CMD_MAX)
+		bad_usage("unknown command \"%s\"", cmd);
+	build_request(cmd, args, nargs, to, follow, req, sizeof(req));
 	/* a hand-over or a reload may take a moment; a follower waits forever */
 	if ((fd = ctl_connect(sock, 10)) == -1)
 		return VG_EXIT_UNREACHABLE;

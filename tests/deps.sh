@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages vigil's build and tests need, only those that
 # are missing, so that a fresh Debian 12 machine needs nothing but
-# `sudo make check` (or `sudo make demo`).
+# `make check` (or `make demo`) as root.  Before installing it says what
+# apt-get will install: the named packages and every dependency they pull.
 set -eu
 
 PKGS="gcc make pkg-config libmnl-dev libconfig-dev libsystemd-dev libev-dev
@@ -20,15 +21,21 @@ for p in $PKGS; do
 done
 [ -z "$missing" ] && exit 0
 
-echo "deps: installing:$missing"
+echo "deps: missing:$missing"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: these packages are missing and only root can install them;" >&2
-	echo "deps: run: sudo make check" >&2
+	echo "deps: run make as root" >&2
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # --no-install-recommends: so libclang-rt-14-dev (libFuzzer, sanitizer
 # runtimes) is named above, as clang only recommends it.
+# shellcheck disable=SC2086
+sim=$(apt-get install -s --no-install-recommends $missing)
+all=$(echo "$sim" | sed -n 's/^Inst \([^ ]*\) .*/\1/p')
+echo "deps: apt-get will install $(echo "$all" | grep -c .) packages" \
+    "(these and their dependencies):"
+echo "$all" | xargs | fold -s -w 76 | sed 's/^/deps:   /'
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing

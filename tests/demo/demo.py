@@ -240,7 +240,8 @@ def demo(args, state):
 
     work = tempfile.mkdtemp(prefix="vigil-demo-")
     state["dirs"].append(work)
-    topo = vgtopo.failover_nodes()          # n1..n3 + client, tmpfs state
+    # n1..n3 + client, tmpfs state; the cluster named for what it is
+    topo = vgtopo.failover_nodes(cluster="demo")
     say("building: namespaces %s-{br,n1,n2,n3,client}, bridge br0, nodes "
         "198.18.0.1-3, client 198.18.0.200, VIP %s/24 (h %d ms, D %d ms)"
         % (vgtopo.RUN_TAG + "t1", VIP, topo.interval, topo.dead_time))
@@ -283,7 +284,19 @@ def demo(args, state):
            ho["hole_min_ms"], ho["hole_max_ms"]))
     find_active(t, vips, rest, 2.0, "after the SIGKILL")
     say("vigilctl status on %s, the new active:" % b)
+    tstat = time.monotonic()
     block(t.ctl(b, "status").stdout)
+    say("%s still shows as alive: a peer counts as dead only after dead_time "
+        "(%d ms) without a heartbeat, and only %.0f ms have passed since the "
+        "kill; the RELEASE its keeper sent let %s take over before that"
+        % (a, topo.dead_time, (tstat - tk) * 1000, b))
+    left = topo.dead_time / 1000.0 - (time.monotonic() - tk) + 0.1
+    if left > 0:
+        time.sleep(left)
+    out = t.ctl(b, "status").stdout
+    say("after dead_time, on %s: %s" % (b, " | ".join(
+        ln.strip() for ln in out.splitlines()
+        if ln.split()[:1] == [a]) or "(no line for %s)" % a))
     check_time()
 
     c = [n for n in rest if n != b][0]
@@ -325,7 +338,7 @@ def main():
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.stderr.write("demo: needs root (network namespaces): "
-                         "sudo make demo\n")
+                         "run `make demo` as root\n")
         return 1
     # Orphaned keepers (their agent SIGKILLed) become our children, so the
     # final sweep finds and reaps them by PID.

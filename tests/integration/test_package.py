@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 DEB_DIR = os.path.join(ROOT, "build", "deb")
 
-SBIN = ("usr/sbin/vigild", "usr/sbin/vigilctl")
+SBIN = ("usr/sbin/vigild", "usr/bin/vigilctl")
 UNIT = "lib/systemd/system/vigild.service"
 CONFFILE = "/etc/vigil/vigil.conf"
 MANS = ("usr/share/man/man8/vigild.8.gz", "usr/share/man/man8/vigilctl.8.gz",
@@ -196,9 +196,13 @@ def test_completion_and_scripts(deb):
 
 
 def test_sysusers_tmpfiles(deb):
-    """sysusers.d makes the vigil group (vigilctl's operator role);
-    tmpfiles.d makes /run/vigil 0750 root:vigil (the ctl socket, the state
-    file); the unit's RuntimeDirectory agrees."""
+    """sysusers.d makes the vigil group (vigilctl's operator role, the ctl
+    socket's group); tmpfiles.d makes /run/vigil 0755 root:root (the ctl
+    socket, the state file) and the unit's RuntimeDirectory agrees, so that
+    a non-root operator reaches the socket (systemd makes a RuntimeDirectory
+    root:root whatever tmpfiles said: 0750 there locked operators out).
+    The example's metrics textfile directory is writable under the unit's
+    ProtectSystem=strict."""
     with open(x(deb, SYSUSERS)) as fh:
         su = [ln.split() for ln in fh if ln.strip() and
               not ln.startswith("#")]
@@ -206,11 +210,20 @@ def test_sysusers_tmpfiles(deb):
     with open(x(deb, TMPFILES)) as fh:
         tf = [ln.split() for ln in fh if ln.strip() and
               not ln.startswith("#")]
-    assert ["d", "/run/vigil", "0750", "root", "vigil", "-"] in tf, tf
+    assert ["d", "/run/vigil", "0755", "root", "root", "-"] in tf, tf
     with open(x(deb, UNIT)) as fh:
         unit = fh.read()
     assert re.search(r"^RuntimeDirectory=vigil$", unit, re.M)
-    assert re.search(r"^RuntimeDirectoryMode=0750$", unit, re.M)
+    assert re.search(r"^RuntimeDirectoryMode=0755$", unit, re.M)
+    assert not re.search(r"^(User|Group)=", unit, re.M), unit
+    assert re.search(r"^ProtectSystem=strict$", unit, re.M)
+    rw = []
+    for line in re.findall(r"^ReadWritePaths=(.*)$", unit, re.M):
+        rw += [w.lstrip("-") for w in line.split()]
+    with open(x(deb, "etc/vigil/vigil.conf")) as fh:
+        tfile = re.search(r'textfile = "([^"]+)";', fh.read()).group(1)
+    assert [d for d in rw + ["/var/lib/vigil", "/run/vigil"]
+            if tfile.startswith(d.rstrip("/") + "/")], (tfile, rw)
 
 
 def test_binaries_run(deb):
@@ -263,8 +276,8 @@ def _rewritten_unit(deb, dest_dir, manpath=None, exec_root=None):
     with open(x(deb, UNIT)) as fh:
         unit = fh.read()
     root = exec_root if exec_root is not None else deb["root"]
-    new, n = re.subn(r"^(Exec[A-Za-z]*=[-@:+!]*)/usr/sbin/",
-                     r"\g<1>%s/usr/sbin/" % root, unit, flags=re.M)
+    new, n = re.subn(r"^(Exec[A-Za-z]*=[-@:+!]*)/usr/(s?bin)/",
+                     r"\g<1>%s/usr/\g<2>/" % root, unit, flags=re.M)
     os.makedirs(dest_dir, exist_ok=True)
     path = os.path.join(dest_dir, "vigild.service")
     with open(path, "w") as fh:
@@ -290,7 +303,8 @@ def test_systemd_analyze_verify(deb, tmp_path):
     execs = re.findall(r"^Exec[A-Za-z]*=[-@:+!]*(\S+)", text, re.M)
     assert n == 4 and len(execs) == 4, (n, execs)
     for e in execs:
-        assert e.startswith(deb["root"] + "/usr/sbin/") and \
+        assert (e.startswith(deb["root"] + "/usr/sbin/vigild") or
+                e == deb["root"] + "/usr/bin/vigilctl") and \
             os.access(e, os.X_OK), e
     assert re.search(r"^Type=notify$", text, re.M)
     assert re.search(r"^WatchdogSec=", text, re.M)
@@ -314,3 +328,153 @@ def test_systemd_analyze_verify(deb, tmp_path):
     assert p.returncode != 0 and "missing/usr/sbin/vigild" in p.stderr, (
         "control: verify did not notice missing binaries: exit %d %s"
         % (p.returncode, p.stderr))
+
+
+# ------------------------------------------------ maintainer scripts
+
+FAKE_SYSTEMCTL = """#!/bin/sh
+echo "systemctl $*" >> "$FAKE_LOG"
+for a in "$@"; do
+    case "$a" in
+    is-enabled) echo "$FAKE_ENABLED"; [ "$FAKE_ENABLED" = enabled ]; exit;;
+    is-active) [ "$FAKE_ACTIVE" = 1 ]; exit;;
+    esac
+done
+exit 0
+"""
+# the real deb-systemd-invoke (its decisions are under test) with this
+# machine's policy-rc.d out of the way (DPKG_ROOT moves only that)
+FAKE_INVOKE = """#!/bin/sh
+echo "deb-systemd-invoke $*" >> "$FAKE_LOG"
+DPKG_ROOT="$FAKE_ROOT" exec perl /usr/bin/deb-systemd-invoke "$@"
+"""
+FAKE_LOGGER = """#!/bin/sh
+echo "$(basename "$0") $*" >> "$FAKE_LOG"
+exit 1
+"""
+
+
+def _run_script(deb, tmp, name, args, enabled="disabled", active=0):
+    """control.tar's `name` with its absolute paths moved under tmp (so it
+    acts on nothing of this machine's) and systemctl, deb-systemd-helper,
+    systemd-tmpfiles, addgroup faked (each logs its arguments): returns
+    (exit, log lines, stderr)."""
+    bindir = tmp / "bin"
+    if not bindir.exists():
+        bindir.mkdir()
+        for n, text in (("systemctl", FAKE_SYSTEMCTL),
+                        ("deb-systemd-invoke", FAKE_INVOKE),
+                        ("deb-systemd-helper", FAKE_LOGGER),
+                        ("systemd-tmpfiles", FAKE_LOGGER),
+                        ("addgroup", FAKE_LOGGER),
+                        ("getent", "#!/bin/sh\nexit 0\n")):
+            (bindir / n).write_text(text)
+            os.chmod(str(bindir / n), 0o755)
+        for d in ("run/systemd/system", "run/vigil", "etc/vigil",
+                  "var/lib/vigil", "fakeroot"):
+            (tmp / d).mkdir(parents=True)
+    with open(os.path.join(deb["control"], name)) as fh:
+        text = fh.read()
+    for path in ("/run/systemd/system", "/run/vigil", "/etc/vigil",
+                 "/var/lib/vigil"):
+        text = text.replace(path, str(tmp) + path)
+    script = tmp / ("script-" + name)
+    script.write_text(text)
+    log = tmp / "log"
+    if log.exists():
+        log.unlink()
+    env = {"PATH": "%s:/usr/sbin:/usr/bin:/sbin:/bin" % bindir,
+           "FAKE_LOG": str(log), "FAKE_ENABLED": enabled,
+           "FAKE_ACTIVE": str(active), "FAKE_ROOT": str(tmp / "fakeroot")}
+    p = sh(["sh", "-e", str(script)] + list(args), env=env, check=False)
+    lines = log.read_text().splitlines() if log.exists() else []
+    return p.returncode, lines, p.stderr
+
+
+def test_maintainer_scripts_lifecycle(deb, tmp_path):
+    """What dpkg's calls of the package's maintainer scripts make systemd
+    do (debian/rules: dh_installsystemd --no-enable, not --no-start), with
+    the real deb-systemd-invoke deciding and systemctl faked:
+    - a fresh install starts nothing (the unit is disabled) and generates a
+      key, saying that every node needs the same one;
+    - an upgrade restarts a running unit (disabled or not) and an enabled
+      one, never enables it;
+    - removal stops the unit; an upgrade's prerm does not;
+    - purge removes the key, /var/lib/vigil and /run/vigil."""
+    rc, log, err = _run_script(deb, tmp_path, "postinst", ["configure"])
+    assert rc == 0, (rc, log, err)
+    assert "deb-systemd-invoke start vigild.service" in log, log
+    assert not [ln for ln in log if ln.startswith("systemctl") and
+                re.search(r"\b(start|restart)\b", ln)], log
+    assert not [ln for ln in log if " enable " in ln + " "], log
+    assert os.path.getsize(str(tmp_path / "etc/vigil/auth.key")) == 32
+    assert "SAME key" in err and "copy" in err, err
+
+    # upgrade, agent running: restarted; the key is kept, nothing said
+    key = (tmp_path / "etc/vigil/auth.key").read_bytes()
+    rc, log, err = _run_script(deb, tmp_path, "postinst",
+                               ["configure", "0.0.9"], active=1)
+    assert rc == 0, (rc, log, err)
+    assert "deb-systemd-invoke restart vigild.service" in log, log
+    assert "systemctl --quiet --system restart vigild.service" in log, log
+    assert (tmp_path / "etc/vigil/auth.key").read_bytes() == key
+    assert "SAME key" not in err, err
+    # upgrade, unit enabled but stopped: started again
+    rc, log, _ = _run_script(deb, tmp_path, "postinst",
+                             ["configure", "0.0.9"], enabled="enabled")
+    assert "systemctl --quiet --system restart vigild.service" in log, log
+    # upgrade, disabled and stopped: stays stopped
+    rc, log, _ = _run_script(deb, tmp_path, "postinst",
+                             ["configure", "0.0.9"])
+    assert "deb-systemd-invoke restart vigild.service" in log, log
+    assert not [ln for ln in log if "system restart" in ln], log
+
+    rc, log, _ = _run_script(deb, tmp_path, "prerm", ["upgrade", "0.2.0"],
+                             active=1)
+    assert rc == 0 and not [ln for ln in log if "stop" in ln], log
+    rc, log, _ = _run_script(deb, tmp_path, "prerm", ["remove"], active=1)
+    assert rc == 0 and "deb-systemd-invoke stop vigild.service" in log, log
+    assert [ln for ln in log if ln.startswith("systemctl") and
+            "stop" in ln and "vigild.service" in ln], log
+
+    (tmp_path / "run/vigil/state").write_text("x")
+    rc, log, _ = _run_script(deb, tmp_path, "postrm", ["purge"])
+    assert rc == 0, log
+    for gone in ("etc/vigil/auth.key", "run/vigil", "var/lib/vigil"):
+        assert not (tmp_path / gone).exists(), gone
+
+
+def test_docs_installed(deb):
+    """The runbook and the Grafana dashboard are in /usr/share/doc/vigil
+    (the dashboard uncompressed, importable as it is)."""
+    assert os.path.isfile(x(deb, "usr/share/doc/vigil/operations.md.gz")) \
+        or os.path.isfile(x(deb, "usr/share/doc/vigil/operations.md"))
+    with open(x(deb, "usr/share/doc/vigil/grafana-dashboard.json")) as fh:
+        import json
+        assert json.load(fh)
+
+
+def test_make_install_prefix(tmp_path):
+    """`make install DESTDIR=... PREFIX=/usr/local`: vigild in
+    /usr/local/sbin, vigilctl in /usr/local/bin, and the unit's Exec lines
+    name those (the unit of a /usr/local install used to name /usr/sbin)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES",
+                        "SANITIZE", "B", "CFLAGS", "LDFLAGS")}
+    dest = tmp_path / "dest"
+    sh(["make", "--no-print-directory", "-C", ROOT, "install",
+        "DESTDIR=%s" % dest, "PREFIX=/usr/local"], timeout=600, env=env,
+       stdin=subprocess.DEVNULL)
+    for rel in ("usr/local/sbin/vigild", "usr/local/bin/vigilctl"):
+        assert os.access(str(dest / rel), os.X_OK), rel
+    assert not (dest / "usr/local/sbin/vigilctl").exists()
+    unit = (dest / "usr/local/lib/systemd/system/vigild.service").read_text()
+    execs = re.findall(r"^(Exec[A-Za-z]*)=[-@:+!]*(\S+)", unit, re.M)
+    assert sorted(execs) == sorted([
+        ("ExecStartPre", "/usr/local/sbin/vigild"),
+        ("ExecStart", "/usr/local/sbin/vigild"),
+        ("ExecReload", "/usr/local/bin/vigilctl"),
+        ("ExecStopPost", "/usr/local/sbin/vigild")]), execs
+    assert "/etc/vigil/vigil.conf" in unit
+    for d in ("operations.md", "grafana-dashboard.json"):
+        assert (dest / "usr/local/share/doc/vigil" / d).is_file(), d
