@@ -27,8 +27,8 @@
 #include "reload.h"
 #include "send.h"
 #include "statedir.h"
+#include "version.h"
 
-#define VG_VERSION_STRING	"0.1.0"
 #define RX_BURST		64	/* datagrams per wake-up, then timers run */
 
 static struct vg_agent	agent;
@@ -39,18 +39,19 @@ static void	run_acts(struct vg_agent *, struct vg_acts *, vg_ns);
 static void	schedule(struct vg_agent *);
 static int	reload(struct vg_agent *, struct vg_errs *, char *, size_t);
 
-static void
-usage(void)
+static void __attribute__((noreturn))
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status == 0 ? stdout : stderr,
 	    "usage: vigild [-dt] [--release] [-f file] [-n name]\n"
 	    "  -f file    configuration (default /etc/vigil/vigil.conf)\n"
 	    "  -n name    this node's name in the configuration (default: hostname)\n"
 	    "  -t         check the configuration and exit (0 valid, 1 not)\n"
 	    "  --release  remove this configuration's VIPs from every link, exit\n"
 	    "  -d         log at debug level\n"
-	    "  -V         print the version\n");
-	exit(2);
+	    "  -V, --version  print the version\n"
+	    "  -h, --help     this text\n");
+	exit(status);
 }
 
 static void
@@ -828,6 +829,8 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "release", no_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = "/etc/vigil/vigil.conf", *name = NULL;
@@ -846,12 +849,13 @@ main(int argc, char *argv[])
 		case 'n': name = optarg; break;
 		case 't': test = 1; break;
 		case 'R': release = 1; break;
-		case 'V': printf("vigild %s\n", VG_VERSION_STRING); return 0;
-		default: usage();
+		case 'V': printf("vigild %s\n", VG_RELEASE); return 0;
+		case 'h': usage(0);
+		default: usage(2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(2);
 	log_init(VG_LOG_STDERR, VG_LOG_TEXT, debug ? VG_LOG_DEBUG : VG_LOG_INFO);
 	if (name == NULL) {
 		if (gethostname(host, sizeof(host)) == -1)
@@ -895,7 +899,7 @@ main(int argc, char *argv[])
 	log_init(c->log.target, c->log.format, debug ? VG_LOG_DEBUG : c->log.level);
 	log_set_node(a->self->name);
 	log_info("vigild %s starting: node %s (id %u, %s) of cluster %s, %zu "
-	    "nodes, %zu VIPs", VG_VERSION_STRING, a->self->name, a->self->id,
+	    "nodes, %zu VIPs", VG_RELEASE, a->self->name, a->self->id,
 	    vg_role_name(a->self->role), c->cluster, c->n_nodes, c->n_vips);
 	load_key(a);
 

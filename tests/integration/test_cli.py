@@ -60,8 +60,17 @@ def test_help_version():
         p = run([vgtopo.VIGILCTL, opt], check=False)
         assert (p.returncode, p.stdout, p.stderr) == (
             0, "vigilctl %s\n" % rel, ""), (opt, p)
-    p = run([vgtopo.VIGILD, "-V"], check=False)
-    assert p.stdout == "vigild %s\n" % rel, p
+    for opt in ("--version", "-V"):
+        p = run([vgtopo.VIGILD, opt], check=False)
+        assert (p.returncode, p.stdout) == (0, "vigild %s\n" % rel), (opt, p)
+    # vigild: --help/-h on stdout, exit 0; an unknown option: stderr, 2
+    for opt in ("--help", "-h"):
+        p = run([vgtopo.VIGILD, opt], check=False)
+        assert p.returncode == 0 and p.stderr == "" and \
+            p.stdout.startswith("usage: vigild"), (opt, p)
+    p = run([vgtopo.VIGILD, "--bogus"], check=False)
+    assert p.returncode == 2 and "usage: vigild" in p.stderr and \
+        p.stdout == "", p
 
 
 def test_no_agent(tmp_path):
