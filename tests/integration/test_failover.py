@@ -17,6 +17,7 @@ without it began (VipSampler.handover).
 Which node wins is never assumed; each test finds the active first.  Every
 wait is a poll with a bounded deadline.  Figures are printed (pytest -s).
 """
+import json
 import os
 import signal
 import time
@@ -485,15 +486,56 @@ def test_active_isolated_nftables(fo3, vip_sampler):
               sts2[b]["node"]["term"], el * 1000, new))
 
 
-def test_active_sigstopped(fo3, vip_sampler):
+# Runs in the client's namespace: every ARP packet on eth0 for `secs` s, as
+# JSON [monotonic time, sender MAC, sender IP, op] (the time is the shared
+# CLOCK_MONOTONIC, comparable with the test's).
+ARP_SNIFF = r"""
+import json, socket, struct, sys, time
+secs = float(sys.argv[1])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
+s.bind(("eth0", 0))
+s.settimeout(0.05)
+out, end = [], time.monotonic() + secs
+print("ready", flush=True)
+while time.monotonic() < end and len(out) < 10000:
+    try:
+        f = s.recv(2048)
+    except socket.timeout:
+        continue
+    if len(f) < 42:
+        continue
+    op = struct.unpack("!H", f[20:22])[0]
+    out.append([time.monotonic(), f[22:28].hex(":"), socket.inet_ntoa(f[28:32]),
+                op])
+print(json.dumps(out), flush=True)
+"""
+
+
+def arp_sniffer(t, secs):
+    p = vgtopo.subprocess.Popen(
+        ["ip", "netns", "exec", t.ns("client"), vgtopo.PYTHON, "-c",
+         ARP_SNIFF, str(secs)], stdout=vgtopo.subprocess.PIPE, text=True)
+    t.helpers.append(p)
+    assert p.stdout.readline().strip() == "ready", "ARP sniffer did not start"
+    return p
+
+
+def test_active_sigstopped(fo3_make):
     """SIGSTOP the active's agent for 4 s: its keeper removes the VIP when
     the lease runs out (within lease + h/4 + slack of the stop), another node
     takes over strictly after; on SIGCONT the old active steps down and the
-    VIP does not move again (no flapping)."""
-    t, vips = fo3, vip_sampler
+    VIP does not move again (no flapping).  And no gratuitous ARP for the VIP
+    leaves the old active once its keeper removed it, not even on SIGCONT
+    (issue 10: the agent's GARP timer fired first after a thaw, pulling the
+    client to a node without the VIP; GARP is now the keeper's, under a
+    valid lease only); the new holder's are seen (the sniffer works).
+    garp_refresh = 1 s, so that the refresh falls due during the stop."""
+    t = fo3_make(conf=lambda t, n: "garp_refresh = 1000;\n")
+    vips = t.vips
     a, sts = first_active(t, vips, STEADY_S)
     client_prime(t, a)
     L = lease_ms(sts[a])
+    sniff = arp_sniffer(t, 6.5)
     ts = t.kill(a, signal.SIGSTOP)
     try:
         rest = others(a)
@@ -524,6 +566,17 @@ def test_active_sigstopped(fo3, vip_sampler):
                                                        st and st["node"])
     ch = stable_holder(vips, new, tc, 1.5)
     wait_one_active(t, NAMES, 1.0, "after SIGCONT")
+    arps = json.loads(sniff.communicate(timeout=10)[0])
+    vip_ip = vips.vip
+    old_mac, new_mac = t.mac(a), t.mac(new)
+    late = [x for x in arps if x[2] == vip_ip and x[1] == old_mac and
+            x[0] > ho["t_down"]]
+    assert not late, ("%s announced %s after its keeper removed it (%.1f "
+                      "s after the SIGCONT at most): %s" % (
+                          a, vip_ip, max(x[0] for x in late) - tc, late[:3]))
+    assert any(x[2] == vip_ip and x[1] == new_mac for x in arps), (
+        "the sniffer saw no gratuitous ARP of the new holder %s: %s" % (
+            new, arps[-5:]))
     assert not ups_after(vips, a, ts), (
         "%s took the VIP again: %s" % (a, vips.changes(ts)))
     extra = len(ch) - 1
