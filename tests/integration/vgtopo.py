@@ -374,7 +374,8 @@ class Topology:
                 raise ValueError("%s: %s: IPv6 only with Topo.ipv6, only in "
                                  "2001:2::/48" % (n.name, n.address6))
         if topo.peers_v6 and not (topo.ipv6 and all(
-                n.address6 for n in topo.cluster_nodes)):
+                n.address6 for n in topo.cluster_nodes + list(
+                    topo.phantoms))):
             raise ValueError("peers_v6 needs ipv6 and every node's address6")
         for v in topo.vips:
             if not allowed_addr(v[0].split("/")[0]) or (
