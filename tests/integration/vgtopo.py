@@ -10,7 +10,9 @@ Rules kept here (the machine's): addresses only from 198.18.0.0/15, inside
 the namespaces; every namespace carries the run's tag (RUN_TAG, "vgt<pid>")
 and is deleted at teardown; processes are stopped by PID, SIGTERM then
 SIGKILL after a bounded wait; every loop is bounded in count and in time;
-IPv6 is disabled in every namespace so nothing but our IPv4 leaves a veth.
+IPv6 is disabled in every namespace so nothing but our IPv4 leaves a veth,
+except in a dual-stack topology (Topo.ipv6): there the node namespaces carry
+IPv6 too, addresses only from 2001:2::/48 (RFC 5180's benchmarking prefix).
 """
 import bisect
 import dataclasses
@@ -37,6 +39,14 @@ VIGILCTL = os.path.join(BUILD, "vigilctl")
 RUN_TAG = "vgt%d" % os.getpid()
 _NS_RE = re.compile(r"^vgt(\d+)t\d+-")
 ALLOWED_NET = ipaddress.ip_network("198.18.0.0/15")
+ALLOWED_NET6 = ipaddress.ip_network("2001:2::/48")
+
+
+def allowed_addr(addr):
+    """True if `addr` (no prefix length) is one of ours: 198.18.0.0/15 or
+    2001:2::/48."""
+    a = ipaddress.ip_address(addr)
+    return a in (ALLOWED_NET if a.version == 4 else ALLOWED_NET6)
 
 # Everything this run started or created, for the end-of-module checks.
 STARTED = []            # subprocess.Popen of every vigild
@@ -59,6 +69,8 @@ class Node:
     prefixlen: int = 24
     role: str = "node"
     votes: int = 1
+    address6: str = ""          # IPv6 in 2001:2::/48 (Topo.ipv6 only)
+    prefixlen6: int = 64
 
 
 @dataclasses.dataclass
@@ -87,6 +99,15 @@ class Topo:
     # members of the cluster config that are never built or started (no
     # namespace: their addresses, in 198.18.0.0/15, never answer ARP)
     phantoms: list = dataclasses.field(default_factory=list)
+    # dual-stack: IPv6 stays on in the node namespaces (off in the bridge's:
+    # it only switches frames), router advertisements and autoconf off, and
+    # each node's address6 is added with `nodad` (usable at once; the
+    # link-local addresses still do their DAD, which build() waits for,
+    # bounded, and measures in Topology.dad_wait_s).  Off: as before.
+    ipv6: bool = False
+    # the cluster config names every node by its address6 (heartbeats over
+    # IPv6); needs ipv6
+    peers_v6: bool = False
 
     def node(self, name):
         for n in self.nodes:
@@ -107,6 +128,16 @@ def three_nodes(**kw):
         Node("n3", "198.18.0.3", id=3, priority=80),
         Node("x", "198.18.0.50", vigil=False),
     ], **kw)
+
+
+def dual_stack_nodes(**kw):
+    """failover_nodes() with IPv6: n1..n3 also at 2001:2::1..3/64, the client
+    at 2001:2::200/64 (Topo.ipv6 on; peers_v6 and vips as given)."""
+    t = failover_nodes(**kw)
+    t.ipv6 = True
+    for n in t.nodes:
+        n.address6 = "2001:2::%s" % (n.id if n.vigil else "200")
+    return t
 
 
 def failover_nodes(**kw):
@@ -337,6 +368,20 @@ class Topology:
             if ipaddress.ip_address(n.address) not in ALLOWED_NET:
                 raise ValueError("%s: %s is outside 198.18.0.0/15"
                                  % (n.name, n.address))
+            if n.address6 and (not topo.ipv6 or
+                               ipaddress.ip_address(n.address6)
+                               not in ALLOWED_NET6):
+                raise ValueError("%s: %s: IPv6 only with Topo.ipv6, only in "
+                                 "2001:2::/48" % (n.name, n.address6))
+        if topo.peers_v6 and not (topo.ipv6 and all(
+                n.address6 for n in topo.cluster_nodes + list(
+                    topo.phantoms))):
+            raise ValueError("peers_v6 needs ipv6 and every node's address6")
+        for v in topo.vips:
+            if not allowed_addr(v[0].split("/")[0]) or (
+                    ":" in v[0] and not topo.ipv6):
+                raise ValueError("VIP %s: outside our prefixes, or IPv6 "
+                                 "without Topo.ipv6" % v[0])
         _topo_seq[0] += 1
         self.topo = topo
         self.tag = "%st%d" % (RUN_TAG, _topo_seq[0])
@@ -351,6 +396,7 @@ class Topology:
         self.keepers = {}           # name -> keeper pids seen (status, /proc)
         self.torn_down = False
         self.teardown_errors = []
+        self.dad_wait_s = None      # dual-stack: the link-local DAD wait
         ACTIVE.append(self)
 
     # -- names
@@ -382,13 +428,39 @@ class Topology:
         return os.path.join(self.dir(name), "vigild.log")
 
     # -- build
-    def _add_ns(self, ns):
+    def _add_ns(self, ns, ipv6=False):
         run(["ip", "netns", "add", ns])
         self.namespaces.append(ns)
-        run(["ip", "netns", "exec", ns, "sysctl", "-qw",
-             "net.ipv6.conf.all.disable_ipv6=1",
-             "net.ipv6.conf.default.disable_ipv6=1"])
+        if ipv6:
+            # dual-stack node: IPv6 on, nothing learnt from or asked of
+            # routers (there are none), no autoconf address
+            run(["ip", "netns", "exec", ns, "sysctl", "-qw"] +
+                ["net.ipv6.conf.%s.%s" % (c, kv) for c in ("all", "default")
+                 for kv in ("disable_ipv6=0", "accept_ra=0", "autoconf=0",
+                            "router_solicitations=0")])
+        else:
+            run(["ip", "netns", "exec", ns, "sysctl", "-qw",
+                 "net.ipv6.conf.all.disable_ipv6=1",
+                 "net.ipv6.conf.default.disable_ipv6=1"])
         run(["ip", "-n", ns, "link", "set", "lo", "up"])
+
+    def tentative6(self, name):
+        """The node's IPv6 addresses still doing DAD (tentative)."""
+        out = run(["ip", "-n", self.ns(name), "-6", "-o", "addr", "show",
+                   "tentative"], timeout=5).stdout
+        return [ln.split()[3] for ln in out.splitlines() if ln.strip()]
+
+    def addr6(self, name, addr, dev="eth0"):
+        """The node's IPv6 address `addr` on `dev` as `ip -j` shows it (a
+        dict with its flags: "nodad", "tentative"...), or None."""
+        want = ipaddress.ip_address(addr)
+        out = run(["ip", "-n", self.ns(name), "-6", "-j", "addr", "show",
+                   "dev", dev], timeout=5).stdout
+        for link in json.loads(out or "[]"):
+            for a in link.get("addr_info", []):
+                if ipaddress.ip_address(a["local"]) == want:
+                    return a
+        return None
 
     def build(self):
         """Namespaces, bridge, links, addresses, key and configs."""
@@ -396,9 +468,14 @@ class Topology:
         self._add_ns(self.br_ns)
         run(["ip", "-n", self.br_ns, "link", "add", "br0", "type", "bridge",
              "forward_delay", "0", "stp_state", "0"])
+        if self.topo.ipv6:
+            # no MLD snooping (no querier here): every multicast (NA to
+            # ff02::1, NS to a solicited-node group) reaches every port
+            run(["ip", "-n", self.br_ns, "link", "set", "br0", "type",
+                 "bridge", "mcast_snooping", "0"])
         run(["ip", "-n", self.br_ns, "link", "set", "br0", "up"])
         for n in self.topo.nodes:
-            self._add_ns(self.ns(n.name))
+            self._add_ns(self.ns(n.name), ipv6=self.topo.ipv6)
             port = "v-%s" % n.name
             assert len(port) <= 15, port
             run(["ip", "-n", self.ns(n.name), "link", "add", "eth0", "type",
@@ -407,8 +484,25 @@ class Topology:
             run(["ip", "-n", self.br_ns, "link", "set", port, "up"])
             run(["ip", "-n", self.ns(n.name), "addr", "add",
                  "%s/%d" % (n.address, n.prefixlen), "dev", "eth0"])
+            if self.topo.ipv6 and n.address6:
+                run(["ip", "-n", self.ns(n.name), "-6", "addr", "add",
+                     "%s/%d" % (n.address6, n.prefixlen6), "dev", "eth0",
+                     "nodad"])
             run(["ip", "-n", self.ns(n.name), "link", "set", "eth0", "up"])
             os.makedirs(self.dir(n.name), exist_ok=True)
+        if self.topo.ipv6:
+            # the link-local addresses do DAD (1..2 s: a random delay of up
+            # to 1 s, one probe, one retrans timer of 1 s; 1.5..2.0 s seen
+            # here); a node's NA or NS sent meanwhile would leave from the
+            # global address.  Waited for (bounded) and measured.
+            t0 = time.monotonic()
+            ok, _ = wait_until(lambda: not any(
+                self.tentative6(n.name) for n in self.topo.nodes), 5.0,
+                step=0.05, what="IPv6 DAD of the link-local addresses")
+            if not ok:
+                raise AssertionError("IPv6 DAD not done in 5 s: %s" % {
+                    n.name: self.tentative6(n.name) for n in self.topo.nodes})
+            self.dad_wait_s = time.monotonic() - t0
         fd = os.open(self.key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
                      0o600)
         with os.fdopen(fd, "wb") as fh:
@@ -427,7 +521,8 @@ class Topology:
         nodes = ",\n".join(
             '\t{ id = %d; name = "%s"; address = "%s"; priority = %d; '
             'votes = %d; role = "%s"; }'
-            % (n.id, n.name, n.address, n.priority, n.votes, n.role)
+            % (n.id, n.name, n.address6 if t.peers_v6 else n.address,
+               n.priority, n.votes, n.role)
             for n in t.cluster_nodes + list(t.phantoms))
         vips = ",\n".join('\t{ address = "%s"; interface = "%s"; }' % v
                           for v in t.vips)
@@ -825,8 +920,8 @@ class Topology:
     def ping(self, name, dst, wait=1.0):
         """One ICMP echo from the node's namespace to `dst` (icmp_echo(),
         run there: no ping(8) on the machine); the round trip in ms, or None
-        if no reply came within `wait` s."""
-        assert ipaddress.ip_address(dst) in ALLOWED_NET, dst
+        if no reply came within `wait` s.  IPv4 or IPv6 (dual-stack)."""
+        assert allowed_addr(dst), dst
         p = run(["ip", "netns", "exec", self.ns(name), PYTHON,
                  os.path.abspath(__file__), "ping", dst, str(wait)],
                 check=False, timeout=wait + 10)
@@ -1009,8 +1104,8 @@ class AddrOrder:
     the fib_trie sampler (a hand-over of a fraction of a millisecond).  It
     only listens; nothing is sent."""
 
-    LINE = re.compile(r"^\[nsid (\d+)\](Deleted )?\d+: \S+\s+inet "
-                      r"([0-9.]+)/")
+    LINE = re.compile(r"^\[nsid (\d+)\](Deleted )?\d+: \S+\s+inet6? "
+                      r"([0-9a-f.:]+)/")
 
     def __init__(self, t, vip, names):
         self.t, self.vip, self.names = t, vip, list(names)
@@ -1058,7 +1153,7 @@ class AddrOrder:
                 self.seen_marker.set()
                 continue
             m = self.LINE.match(line)
-            if m and m.group(3) == self.vip and \
+            if m and _same_addr(m.group(3), self.vip) and \
                     int(m.group(1)) in self.nsid:
                 self.events.append((now, self.nsid[int(m.group(1))],
                                     m.group(2) is not None))
@@ -1085,6 +1180,13 @@ class AddrOrder:
 ORDER_MARKER = "198.18.1.251/32"
 
 
+def _same_addr(a, b):
+    try:
+        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return False
+
+
 class VipSampler:
     """Watches who holds a VIP, on every node at once, for a whole test.
 
@@ -1099,6 +1201,10 @@ class VipSampler:
     node B showing none in a read that started at t2 >= t1 mean that A lost
     it before t1 and B got it after t2: never both at once in between.
 
+    An IPv6 VIP (dual-stack topologies) is read from /proc/PID/net/if_inet6
+    instead: a node holds it when the address is listed there, whatever its
+    flags (a tentative address is held too: the conservative reading).
+
     Bounded: at most max_s seconds and max_sweeps sweeps.
     """
 
@@ -1108,7 +1214,11 @@ class VipSampler:
                  max_sweeps=2000000):
         self.t = t
         self.vip = vip.split("/")[0]
-        assert ipaddress.ip_address(self.vip) in ALLOWED_NET, vip
+        assert allowed_addr(self.vip), vip
+        self.v6 = ipaddress.ip_address(self.vip).version == 6
+        # if_inet6: 32 hex digits of the address first on its line
+        self.hex6 = (ipaddress.ip_address(self.vip).packed.hex().encode()
+                     if self.v6 else None)
         self.names = list(names or [n.name for n in t.topo.cluster_nodes])
         self.pause = pause
         self.max_s = max_s
@@ -1145,8 +1255,9 @@ class VipSampler:
                                      "(pid %d, exit %s)" % (ns, p.pid,
                                                             p.poll()))
         self.t.__dict__.setdefault("samplers", []).append(self)
-        self._paths = [(name, "/proc/%d/net/fib_trie" % self.sleepers[name].pid)
-                       for name in self.names]
+        self._paths = [(name, "/proc/%d/net/%s" % (
+            self.sleepers[name].pid, "if_inet6" if self.v6 else "fib_trie"))
+            for name in self.names]
         self.has_vip(self._read(self._paths[0][1]))     # parses: raises early
         # A thread wanting the GIL waits up to the switch interval (5 ms by
         # default) while the main thread runs Python code: the sampler would
@@ -1205,6 +1316,11 @@ class VipSampler:
             os.close(fd)
 
     def has_vip(self, trie):
+        if self.v6:
+            if b"lo" not in trie:       # ::1 on lo: IPv6 is on there
+                raise AssertionError("not an if_inet6: %r" % trie[:200])
+            return any(ln.startswith(self.hex6)
+                       for ln in trie.split(b"\n"))
         if b"Main:" not in trie and b"Local:" not in trie:
             raise AssertionError("not a fib_trie: %r" % trie[:200])
         for m in self.leaf.finditer(trie):
@@ -1620,6 +1736,8 @@ def icmp_echo(dst, wait):
 
     ident, seq = os.getpid() & 0xffff, 1
     payload = b"vigil-itest" + os.urandom(8)
+    if ipaddress.ip_address(dst).version == 6:
+        return icmp6_echo(dst, wait, ident, seq, payload)
     hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
     pkt = struct.pack("!BBHHH", 8, 0, csum(hdr + payload), ident, seq) + \
         payload
@@ -1644,6 +1762,36 @@ def icmp_echo(dst, wait):
             typ, _code, _ck, rid, rseq = struct.unpack("!BBHHH", icmp)
             if typ == 0 and rid == ident and rseq == seq and \
                     data[ihl + 8:] == payload:
+                return (time.monotonic() - t0) * 1000
+    return None
+
+
+def icmp6_echo(dst, wait, ident, seq, payload):
+    """icmp_echo() for IPv6: an ICMPv6 echo request (the kernel sums it)
+    from a raw socket; the round trip in ms or None."""
+    import socket
+    import struct
+
+    pkt = struct.pack("!BBHHH", 128, 0, 0, ident, seq) + payload
+    with socket.socket(socket.AF_INET6, socket.SOCK_RAW,
+                       socket.IPPROTO_ICMPV6) as s:
+        t0 = time.monotonic()
+        s.sendto(pkt, (dst, 0))
+        deadline = t0 + wait
+        for _ in range(1000):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            s.settimeout(left)
+            try:
+                data, src = s.recvfrom(2048)
+            except socket.timeout:
+                return None
+            if len(data) < 8 or not _same_addr(src[0], dst):
+                continue
+            typ, _code, _ck, rid, rseq = struct.unpack("!BBHHH", data[:8])
+            if typ == 129 and rid == ident and rseq == seq and \
+                    data[8:] == payload:
                 return (time.monotonic() - t0) * 1000
     return None
 

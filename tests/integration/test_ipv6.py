@@ -1,0 +1,301 @@
+"""IPv6 end to end (issue 13) on a dual-stack topology
+(vgtopo.dual_stack_nodes: failover_nodes() plus n1..n3 at 2001:2::1..3/64
+and the client at 2001:2::200/64; IPv6 only from 2001:2::/48, only inside
+the test's namespaces; the nodes' own addresses added with `nodad`, the
+link-local DAD waited for at build and its wait printed).
+
+- Heartbeats over IPv6: the cluster config names every peer by its IPv6
+  address, and nftables in every node namespace drops IPv4 UDP to and from
+  the cluster port, so an election with every peer alive can only have been
+  made over IPv6.
+- An IPv4 and an IPv6 VIP on one cluster: the active holds both (the IPv6
+  one added with IFA_F_NODAD by agent/vip.c: never tentative); a SIGKILL of
+  the active's agent moves both to one new holder, never two holders of
+  either (a VipSampler per VIP: fib_trie for the IPv4 one, if_inet6 for
+  the IPv6 one), and the client's IPv6 neighbour entry for the VIP, primed
+  with an echo, turns to the new holder's MAC by itself (the unsolicited
+  neighbour advertisement), then the VIP answers it.
+- Controls: the if_inet6 sampler must see two holders when the IPv6 VIP is
+  added by hand on two nodes; a move by hand (no NA) must leave the client's
+  entry on the old MAC.
+
+Every wait is a poll with a bounded deadline; figures are printed (-s).
+"""
+import re
+import signal
+import time
+
+import pytest
+
+import vgtopo
+from conftest import SAMPLER_GAP_LIMIT, SAMPLER_GAP_MAX, SAMPLER_SLOW_ALLOWED
+from vgtopo import wait_until
+
+NAMES = ("n1", "n2", "n3")
+CLIENT = "client"
+VIP4 = "198.18.0.100"
+VIP6 = "2001:2::100"
+VIPS = [(VIP4 + "/24", "eth0"), (VIP6 + "/64", "eth0")]
+D_MS = 250
+NO_UDP4 = """table inet vgt_v6only {
+    chain v4in { type filter hook input priority 0; policy accept;
+        meta nfproto ipv6 udp dport %(port)d counter
+        meta nfproto ipv4 udp dport %(port)d drop
+        meta nfproto ipv4 udp sport %(port)d drop
+    }
+    chain v4out { type filter hook output priority 0; policy accept;
+        meta nfproto ipv4 udp dport %(port)d drop
+        meta nfproto ipv4 udp sport %(port)d drop
+    }
+}
+"""
+
+
+@pytest.fixture
+def ds_make(tmp_path_factory):
+    """make(watch=(), **topo_kw): a dual-stack failover cluster built, a
+    VipSampler started on each VIP of `watch` (before any daemon), the
+    hook setup(t) run, then every vigild started.  At the end every vigild
+    is stopped (SIGTERM) while the samplers still watch; the test fails on
+    two holders in one sweep of any sampler, a sampler error or slow
+    sweeps (as conftest's fo3_make); then everything is torn down."""
+    made = []
+
+    def make(watch=(), setup=None, start=True, **kw):
+        t = vgtopo.build_topology(vgtopo.dual_stack_nodes(**kw),
+                                  tmp_path_factory.mktemp("v6"), start=False)
+        made.append(t)
+        t.direct_ctl = True
+        print("\n%s: link-local DAD done %.0f ms after the build's links "
+              "came up" % (t.tag, t.dad_wait_s * 1000))
+        if setup is not None:
+            setup(t)
+        t.samplers6 = {v: t.watch(v) for v in watch}
+        if start:
+            t.start_all()
+        return t
+
+    yield make
+    probs, errs = [], []
+    for t in made:
+        for n in t.topo.cluster_nodes:
+            try:
+                t.stop(n.name)
+            except Exception as e:          # keep going: samplers next
+                errs.append("%s: stop: %r" % (n.name, e))
+        for s in reversed(getattr(t, "watchers", [])):
+            s.stop()
+            print("\n%s: %s" % (s.vip, s.summary()))
+            probs += ["%s: %s" % (s.vip, p) for p in
+                      s.problems(SAMPLER_GAP_LIMIT, SAMPLER_SLOW_ALLOWED,
+                                 SAMPLER_GAP_MAX)]
+        errs += ["teardown of %s: %s" % (t.tag, e) for e in t.teardown()]
+    if probs or errs:
+        pytest.fail("; ".join(probs + errs), pytrace=False)
+
+
+def wait_one_active(t, names, timeout, what):
+    return vgtopo.wait_one_active(t, names, timeout, what)
+
+
+def ping(t, dst, tries=5):
+    for _ in range(tries):
+        rtt = t.ping(CLIENT, dst, wait=0.5)
+        if rtt is not None:
+            return rtt
+    return None
+
+
+def test_heartbeats_over_ipv6(ds_make):
+    """Peers named by 2001:2::1..3, IPv4 UDP on the cluster port dropped in
+    every node: one active, agreed on by all, every peer alive, and each
+    node sees its peers at their IPv6 addresses."""
+    def no_udp4(t):
+        for n in NAMES:
+            t.nft(n, NO_UDP4 % {"port": t.topo.port})
+
+    t = ds_make(setup=no_udp4, peers_v6=True)
+    a, sts, el = wait_one_active(t, NAMES, 5.0, "election over IPv6")
+    for n, st in sts.items():
+        peers = vgtopo.peers_by_name(st)
+        for m in NAMES:
+            if m == n:
+                continue
+            want = t.topo.node(m).address6
+            assert peers[m]["alive"] and peers[m]["rx"] > 0, (n, m, peers[m])
+            assert peers[m]["address"] == want, (
+                "%s names %s by %s, not %s" % (n, m, peers[m]["address"],
+                                               want))
+    # the cluster stays whole for 0.5 s more (10 heartbeats) over IPv6
+    wait_until(lambda: False, 0.5, step=0.05)       # a bounded pause
+    b, sts2, _ = wait_one_active(t, NAMES, 1.0, "still one active")
+    assert b == a and sts2[a]["node"]["term"] == sts[a]["node"]["term"], (
+        a, b, sts[a]["node"], sts2[b]["node"])
+    # and IPv6 UDP to the cluster port did arrive at every node
+    v6in = {}
+    for n in NAMES:
+        out = vgtopo.run(["ip", "netns", "exec", t.ns(n), "nft", "list",
+                          "chain", "inet", "vgt_v6only", "v4in"]).stdout
+        m = re.search(r"ipv6 udp dport %d counter packets (\d+)"
+                      % t.topo.port, out)
+        assert m, out
+        v6in[n] = int(m.group(1))
+        assert v6in[n] > 0, (n, out)
+    print("IPv6 heartbeats: %s active in term %d, all peers alive, %.0f ms "
+          "after the first start; IPv6 UDP datagrams in per node %s (IPv4 "
+          "UDP on the port dropped)"
+          % (a, sts[a]["node"]["term"], el * 1000, v6in))
+
+
+def test_dual_stack_vips_sigkill(ds_make):
+    """An IPv4 and an IPv6 VIP, peers over IPv6: the active holds both (the
+    IPv6 one with nodad, not tentative); SIGKILL of its agent moves both to
+    one new holder, each strictly after the old holder lost it (never two
+    holders, either family); the client's IPv6 neighbour entry follows to
+    the new MAC by itself; both VIPs answer the client afterwards."""
+    t = ds_make(watch=(VIP4 + "/24", VIP6 + "/64"), peers_v6=True, vips=VIPS)
+    s4, s6 = t.samplers6[VIP4 + "/24"], t.samplers6[VIP6 + "/64"]
+    a, sts, _ = wait_one_active(t, NAMES, 5.0, "first election")
+    for s in (s4, s6):
+        s.wait_holder(lambda h: h == [a], 1.0, "%s holding %s" % (a, s.vip))
+    assert {v["address"].split("/")[0] for v in sts[a]["vips"]} >= {
+        VIP4, VIP6} or len(sts[a]["vips"]) == 2, sts[a]["vips"]
+    ai = t.addr6(a, VIP6)
+    assert ai is not None and ai.get("nodad") and not ai.get("tentative") \
+        and not ai.get("dadfailed"), (
+            "%s's IPv6 VIP should be added with IFA_F_NODAD: %s" % (a, ai))
+
+    # prime the client's entries (an echo each), on a's MAC
+    for vip in (VIP4, VIP6):
+        rtt = ping(t, vip)
+        assert rtt is not None, "client got no echo from %s (on %s)" % (vip, a)
+        ent = t.neigh(CLIENT, vip)
+        assert ent and ent[0] == t.mac(a), (vip, ent, a, t.mac(a))
+    # a steady moment: the election's back-offs are over
+    wait_until(lambda: False, 0.4, step=0.05)       # a bounded pause
+    b0, sts, _ = wait_one_active(t, NAMES, 1.0, "steady")
+    assert b0 == a, (a, b0)
+    term0 = sts[a]["node"]["term"]
+
+    tk = t.kill(a, signal.SIGKILL)
+    t.procs[a].wait(timeout=2.0)
+    rest = [n for n in NAMES if n != a]
+    h4, _ = s4.wait_holder(lambda h: len(h) == 1 and h[0] in rest, 2.0,
+                           "a new IPv4 holder after the SIGKILL of %s" % a)
+    new = h4[0]
+    s6.wait_holder(lambda h: h == [new], 2.0, "%s holding %s" % (new, VIP6))
+    # the client's IPv6 entry follows with nothing sent by the client
+    want = t.mac(new)
+    polls = []                  # (start, end) of each `ip neigh` poll
+
+    def follows():
+        t0 = time.monotonic()
+        e = t.neigh(CLIENT, VIP6)
+        polls.append((t0, time.monotonic()))
+        return e if e and e[0] == want else None
+
+    ent, _ = wait_until(follows, 1.0, step=0.01)
+    # the entry changed after the start of the last poll that still showed
+    # the old MAC (or the VIP's arrival, whichever is later) and before the
+    # end of the first that showed the new one
+    follow = (polls[0][0], polls[-2][0] if len(polls) > 1 else None,
+              polls[-1][1])
+    na_state = ent[1] if ent else None
+    assert ent, ("client's neighbour entry for %s is %s 1 s after the move, "
+                 "not %s's eth0 %s: no unsolicited NA arrived"
+                 % (VIP6, t.neigh(CLIENT, VIP6), new, want))
+    # an unsolicited NA with the override flag turns a REACHABLE entry to
+    # the new address STALE (RFC 4861 7.2.5); had the client probed itself
+    # (it sent nothing), the entry would come back REACHABLE (or DELAY/PROBE)
+    assert na_state == ["STALE"], (
+        "client's entry for %s on the new MAC is %s, not STALE: not the "
+        "unsolicited NA's doing" % (VIP6, na_state))
+    ho4 = s4.assert_moved(a, new, tk, "IPv4 VIP, SIGKILL of %s" % a)
+    ho6 = s6.assert_moved(a, new, tk, "IPv6 VIP, SIGKILL of %s" % a)
+    lo = max(follow[1] or 0, ho6["t_up"]) - ho6["t_up"]
+    hi = follow[2] - ho6["t_up"]
+    for s in (s4, s6):
+        assert not s.doubles(), (s.vip, s.doubles()[:3], s.changes())
+    b, sts2, _ = wait_one_active(t, rest, 2.0, "after the SIGKILL")
+    assert b == new and sts2[b]["node"]["term"] > term0, (
+        b, new, term0, sts2[b]["node"])
+    ni = t.addr6(new, VIP6)
+    assert ni is not None and ni.get("nodad") and not ni.get("tentative"), (
+        new, ni)
+
+    for vip in (VIP6, VIP4):
+        assert ping(t, vip) is not None, (
+            "client cannot reach %s after the move to %s" % (vip, new))
+        ent = t.neigh(CLIENT, vip)
+        assert ent and ent[0] == want, (vip, ent, new, want)
+    print("dual stack, SIGKILL of %s: IPv4 VIP on %s after %.2f ms (hole "
+          "%.2f..%.2f ms, %s), IPv6 VIP after %.2f ms (hole %.2f..%.2f ms, "
+          "%s); client's IPv6 entry on the new MAC %.0f..%.0f ms after the "
+          "IPv6 VIP's arrival (%d polls of `ip neigh`, %.0f ms each at "
+          "most), %s" % (
+              a, new, (ho4["t_up"] - tk) * 1000, ho4["hole_min_ms"],
+              ho4["hole_max_ms"], ho4["proven_by"], (ho6["t_up"] - tk) * 1000,
+              ho6["hole_min_ms"], ho6["hole_max_ms"], ho6["proven_by"],
+              lo * 1000, hi * 1000, len(polls),
+              max(p[1] - p[0] for p in polls) * 1000, na_state))
+
+
+def test_sampler6_sees_two_holders(ds_make):
+    """Positive control of the IPv6 reading (no daemon runs): the IPv6 VIP
+    added by hand (nodad) to n1, then n2, then removed from n1: the if_inet6
+    sampler must report two holders, and neither its sweeps nor the kernel's
+    order (AddrOrder, inet6 lines) may call that move proven."""
+    t = ds_make(start=False)
+    s = vgtopo.VipSampler(t, VIP6 + "/64").start()
+    try:
+        t0 = time.monotonic()
+        for name, verb, want in (("n1", "add", ["n1"]),
+                                 ("n2", "add", ["n1", "n2"]),
+                                 ("n1", "del", ["n2"]),
+                                 ("n2", "del", [])):
+            vgtopo.run(["ip", "-n", t.ns(name), "-6", "addr", verb,
+                        VIP6 + "/64", "dev", "eth0"] +
+                       (["nodad"] if verb == "add" else []))
+            s.wait_holder(lambda h: h == want, 1.0, "holders %s" % want)
+        got, _ = wait_until(lambda: len(s.order.events) >= 4, 2.0,
+                            step=0.01)
+    finally:
+        s.stop()
+    probs = s.problems()
+    assert any("TWO HOLDERS" in p for p in probs), (probs, s.changes())
+    assert [(e[1], e[2]) for e in s.order.events] == [
+        ("n1", False), ("n2", False), ("n1", True), ("n2", True)], (
+        "ip monitor's inet6 lines: %s" % s.order.events)
+    ho = s.handover("n1", "n2", t0)
+    assert ho["down"] and ho["up"] and not ho["proven"], ho
+    print("IPv6 sampler control: %s; overlap %.1f ms seen" % (
+        probs[0][:60], (ho["t_down"] - ho["t_up"]) * 1000))
+
+
+def test_client_entry_stays_without_na(ds_make):
+    """Negative control of the neighbour check (no daemon runs): the IPv6
+    VIP moved from n1 to n2 by hand (`ip addr`, which sends no NA: nodad and
+    ndisc_notify off) leaves the client's primed entry on n1's MAC, so the
+    failover test's "entry follows" is the agent's NA, not something the
+    kernel does anyway."""
+    t = ds_make(start=False)
+
+    def ip(name, verb):
+        vgtopo.run(["ip", "-n", t.ns(name), "-6", "addr", verb, VIP6 + "/64",
+                    "dev", "eth0"] + (["nodad"] if verb == "add" else []))
+
+    ip("n1", "add")
+    assert ping(t, VIP6) is not None, "client got no echo from n1's VIP"
+    ent = t.neigh(CLIENT, VIP6)
+    assert ent and ent[0] == t.mac("n1"), ent
+    ip("n1", "del")
+    ip("n2", "add")
+    t0 = time.monotonic()
+    moved, _ = wait_until(lambda: (lambda e: e and e[0] != t.mac("n1"))(
+        t.neigh(CLIENT, VIP6)), 0.5, step=0.02)
+    ent = t.neigh(CLIENT, VIP6)
+    ip("n2", "del")
+    assert not moved and ent and ent[0] == t.mac("n1"), (
+        "the client's entry left n1's MAC without any NA: %s" % (ent,))
+    print("NA control: the client's entry stayed on n1's MAC (%s) for %.1f s "
+          "after a move by hand" % (ent[1], time.monotonic() - t0))
