@@ -46,7 +46,8 @@
  *   earliest vote" is an inequality with equality allowed).  Every other
  *   timer of the code is replaced by nondeterminism, which only adds
  *   behaviours: an active sends heartbeats, a follower echoes, a standby
- *   stands (with any term above its own), a candidate gives up its round,
+ *   stands (with any term above its own) once its own D has run (see
+ *   MAY_STAND: that wait is safety), a candidate gives up its round,
  *   an active hands over or steps down after a lapse, at ANY time.  So the
  *   candidacy wait, rank, back-off, preemption and flap damping are not in
  *   the safety model (they cannot make it less safe), and a frozen agent is
@@ -77,6 +78,7 @@
  *   -DRELEASE_ANY       a RELEASE(T) is taken from any node of term T
  *   -DTERM_NONACTIVE    a heartbeat of a non-active node sets the term
  *   -DNO_RULE2          a witness's candidacy gets votes (with -DWITNESS)
+ *   -DCAND_EARLY        a standby stands before its own D has run
  */
 
 #include "consts.pml"
@@ -86,22 +88,25 @@
 #endif
 #define Q	2		/* quorum: more than half of N votes */
 #ifndef MAXT
-#define MAXT	3
+#define MAXT	2
 #endif
 #ifndef CRASHES
-#define CRASHES	1
+#define CRASHES	0
 #endif
 #ifndef KCRASH
-#define KCRASH	1
+#define KCRASH	0
 #endif
 #ifndef FREEZES
-#define FREEZES	1
+#define FREEZES	0
 #endif
 #ifndef DUPS
-#define DUPS	1
+#define DUPS	0
 #endif
 #ifndef BAG
 #define BAG	4
+#endif
+#ifndef PREVOTE
+#define PREVOTE	0	/* -DPREVOTE=1: the pre-vote round too */
 #endif
 #ifndef DMAX
 #define DMAX	1
@@ -131,7 +136,27 @@ typedef msg_t {
 	byte echo;	/* HB to the active: age of the echoed heartbeat + 1; 0 none */
 	byte age;	/* ticks since sent */
 };
-msg_t bag[BAG];
+/*
+ * The bag holds datagrams packed in one int each and kept sorted (free
+ * slots last): two bags with the same datagrams in other slots are one
+ * state.  Fields: ty 3 bits, from 2, to 2, term 2, pre, yes, act, inc 2,
+ * echo 3, age 3.
+ */
+#define P_TY(x)		((x) & 7)
+#define P_FROM(x)	(((x) >> 3) & 3)
+#define P_TO(x)		(((x) >> 5) & 3)
+#define P_TERM(x)	(((x) >> 7) & 3)
+#define P_PRE(x)	(((x) >> 9) & 1)
+#define P_YES(x)	(((x) >> 10) & 1)
+#define P_ACT(x)	(((x) >> 11) & 1)
+#define P_INC(x)	(((x) >> 12) & 3)
+#define P_ECHO(x)	(((x) >> 14) & 7)
+#define P_AGE(x)	(((x) >> 17) & 7)
+#define PACK(TY, F, T, TERM, PRE, YES, ACT, INC, ECHO, AGE) \
+	((TY) | ((F) << 3) | ((T) << 5) | ((TERM) << 7) | ((PRE) << 9) | \
+	((YES) << 10) | ((ACT) << 11) | ((INC) << 12) | ((ECHO) << 14) | ((AGE) << 17))
+int bag[BAG];
+msg_t cur;	/* the datagram being delivered (zeroed after) */
 
 typedef node_t {
 	/* persisted */
@@ -178,21 +203,33 @@ byte crashes, kcrashes, freezes, dups;
 
 #define ONE(i)	(1 << (i))
 
+inline sort()
+{
+	/* insertion sort, descending (0 = free goes last) */
+	k = 1;
+	do
+	:: k < BAG ->
+		j2 = k;
+		do
+		:: j2 > 0 && bag[j2 - 1] < bag[j2] ->
+			t2 = bag[j2]; bag[j2] = bag[j2 - 1]; bag[j2 - 1] = t2; j2--
+		:: else -> break
+		od;
+		k++
+	:: else -> break
+	od;
+	k = 0; j2 = 0; t2 = 0
+}
+
 inline send(F, T, TY, TERM, PRE, YES, ACT, ECHO)
 {
-	/* the first free slot; a full bag loses the datagram */
-	k = 0;
-	do
-	:: k < BAG && bag[k].ty != 0 -> k++
-	:: k < BAG && bag[k].ty == 0 ->
-		bag[k].ty = TY; bag[k].from = F; bag[k].to = T;
-		bag[k].term = TERM; bag[k].pre = PRE; bag[k].yes = YES;
-		bag[k].act = ACT; bag[k].inc = nd[F].inc; bag[k].echo = ECHO;
-		bag[k].age = 0;
-		break
-	:: k == BAG -> break
-	od;
-	k = 0
+	/* a free slot (the bag is sorted: free ones last); full: lost */
+	if
+	:: bag[BAG - 1] == 0 ->
+		bag[BAG - 1] = PACK(TY, F, T, TERM, PRE, YES, ACT, nd[F].inc, ECHO, 0);
+		sort()
+	:: else -> skip
+	fi
 }
 
 inline sendall(F, TY, TERM, PRE, ACT)
@@ -454,17 +491,24 @@ inline on_release(i, s, m)
 	fi
 }
 
-inline deliver(K)
+inline deliver(K, FREE)
 {
-	i = bag[K].to;
+	cur.ty = P_TY(bag[K]); cur.from = P_FROM(bag[K]); cur.to = P_TO(bag[K]);
+	cur.term = P_TERM(bag[K]); cur.pre = P_PRE(bag[K]); cur.yes = P_YES(bag[K]);
+	cur.act = P_ACT(bag[K]); cur.inc = P_INC(bag[K]); cur.echo = P_ECHO(bag[K]);
+	cur.age = P_AGE(bag[K]);
+	if :: FREE -> bag[K] = 0; sort() :: else -> skip fi;
+	i = cur.to;
 	lease_check(i);
 	if
-	:: bag[K].ty == HB -> on_heartbeat(i, bag[K].from, bag[K])
-	:: bag[K].ty == REQ -> on_request(i, bag[K].from, bag[K])
-	:: bag[K].ty == VOTE -> on_vote(i, bag[K].from, bag[K])
-	:: bag[K].ty == REL || bag[K].ty == XFER -> on_release(i, bag[K].from, bag[K])
+	:: cur.ty == HB -> on_heartbeat(i, cur.from, cur)
+	:: cur.ty == REQ -> on_request(i, cur.from, cur)
+	:: cur.ty == VOTE -> on_vote(i, cur.from, cur)
+	:: cur.ty == REL || cur.ty == XFER -> on_release(i, cur.from, cur)
 	fi;
-	r = 0; i = 0
+	r = 0; i = 0;
+	cur.ty = 0; cur.from = 0; cur.to = 0; cur.term = 0; cur.pre = 0; cur.yes = 0;
+	cur.act = 0; cur.inc = 0; cur.echo = 0; cur.age = 0
 }
 
 /* ---- time */
@@ -476,9 +520,21 @@ inline tick()
 {
 	j = 0;
 	do
-	:: j < BAG -> if :: bag[j].ty != 0 -> AGE(bag[j].age); if :: bag[j].echo != 0 && bag[j].echo <= AMAX -> bag[j].echo++ :: else -> skip fi :: else -> skip fi; j++
+	:: j < BAG ->
+		if
+		:: bag[j] != 0 ->
+			t2 = P_ECHO(bag[j]);
+			if :: t2 != 0 && t2 <= AMAX -> t2++ :: else -> skip fi;
+			bag[j] = PACK(P_TY(bag[j]), P_FROM(bag[j]), P_TO(bag[j]),
+			    P_TERM(bag[j]), P_PRE(bag[j]), P_YES(bag[j]),
+			    P_ACT(bag[j]), P_INC(bag[j]), t2, P_AGE(bag[j]) + 1)
+		:: else -> skip
+		fi;
+		j++
 	:: j == BAG -> break
 	od;
+	t2 = 0;
+	sort();
 	j = 0;
 	do
 	:: j < N ->
@@ -498,40 +554,54 @@ inline tick()
 	j = 0
 }
 
-#define NOLATE	(bag[0].ty == 0 || bag[0].age < DMAX) && (BAG < 2 || bag[1].ty == 0 || bag[1].age < DMAX) && (BAG < 3 || bag[2].ty == 0 || bag[2].age < DMAX) && (BAG < 4 || bag[3].ty == 0 || bag[3].age < DMAX) && (BAG < 5 || bag[4].ty == 0 || bag[4].age < DMAX) && (BAG < 6 || bag[5].ty == 0 || bag[5].age < DMAX)
+#define LATE(K)	(BAG > K && bag[K] != 0 && P_AGE(bag[K]) >= DMAX)
+#define NOLATE	!(LATE(0) || LATE(1) || LATE(2) || LATE(3) || LATE(4) || LATE(5))
 
 #define HOLDERS	(nd[0].vips + nd[1].vips + nd[2].vips)
 
 /* ---- what one node may do; all at once (an event of the pure machine) */
 
+/*
+ * A standby stands only once its own D has run since quiet_since, or after
+ * a RELEASE or TRANSFER of its term's active: candidacy_at() waits
+ * D(1+rho)/(1-rho) >= D from quiet_since otherwise.  This wait is
+ * load-bearing: the candidate's vote for itself is a vote, and rule (1)
+ * is not checked on it (-DCAND_EARLY: a counterexample in 16 events).
+ */
+#ifdef CAND_EARLY
+#define MAY_STAND(I)	1
+#else
+#define MAY_STAND(I)	(nd[I].quiet >= WAIT || nd[I].released || nd[I].xfer)
+#endif
 #define CAND(I, UP) \
 	:: d_step { nd[I].up && nd[I].st == STANDBY && ISNODE_TRY(I) && \
-	    nd[I].term + UP <= MAXT -> \
+	    MAY_STAND(I) && nd[I].term + UP <= MAXT -> \
 		lease_check(I); \
 		nd[I].cterm = nd[I].term + UP; \
 		nd[I].st = CANDIDATE; nd[I].granted = ONE(I); \
 		if \
-		:: nd[I].xfer -> real_round(I) \
+		:: nd[I].xfer || !PREVOTE -> real_round(I) \
 		:: else -> nd[I].pre = 1; sendall(I, REQ, nd[I].cterm, 1, 0) \
 		fi }
 
+#ifdef NO_HANDOVER
+#define HANDOVER(I, S)
+#else
 #define HANDOVER(I, S) \
 	:: d_step { nd[I].up && nd[I].st == ACTIVE && !nd[I].lapsed && \
 	    S != I + 1 && (S == 0 || ISNODE(S - 1)) && nd[I].lease > 0 -> \
 		step_down(I, 1, S) }
+#endif
 
 #define NODE(I) \
 	CAND(I, 1) \
 	CAND(I, 2) \
-	:: d_step { nd[I].up && nd[I].st == CANDIDATE -> \
-		if :: nd[I].pre -> sendall(I, REQ, nd[I].cterm, 1, 0) \
-		   :: else -> sendall(I, REQ, nd[I].term, 0, 0) fi } \
 	:: d_step { nd[I].up && nd[I].st == CANDIDATE -> nd[I].st = STANDBY } \
 	:: d_step { nd[I].up && nd[I].st == ACTIVE -> lease_check(I); \
 		sendall(I, HB, nd[I].term, 0, 1) } \
 	:: d_step { nd[I].up && nd[I].st != ACTIVE && nd[I].actid != 0 && nd[I].echo < AMAX -> \
 		send(I, nd[I].actid - 1, HB, nd[I].term, 0, 0, 0, nd[I].echo + 1) } \
-	:: d_step { nd[I].up && nd[I].st != ACTIVE -> sendall(I, HB, nd[I].term, 0, 0) } \
+	STANDBY_HB(I) \
 	HANDOVER(I, 0) \
 	HANDOVER(I, 1) \
 	HANDOVER(I, 2) \
@@ -547,11 +617,18 @@ inline tick()
 		nd[I].actid = 0; nd[I].tact = 0; nd[I].echo = AMAX; nd[I].released = 0; nd[I].xfer = 0; \
 		nd[I].ack[0] = AMAX; nd[I].ack[1] = AMAX; nd[I].ack[2] = AMAX; nd[I].relown = 0; \
 		nd[I].granted = 0; nd[I].pre = 0; nd[I].cterm = 0; nd[I].req = AMAX; nd[I].quiet = 0 } \
-	:: d_step { !nd[I].up -> nd[I].up = 1; nd[I].inc++; nd[I].quiet = 0; nd[I].st = STANDBY } \
+	:: d_step { !nd[I].up -> nd[I].up = 1; nd[I].inc++; nd[I].quiet = 0; nd[I].st = STANDBY; \
+		sendall(I, HB, nd[I].term, 0, 0) } \
 	:: d_step { nd[I].up && !nd[I].kfrozen && kcrashes < KCRASH -> kcrashes++; \
 		if :: nd[I].st == ACTIVE -> step_down(I, 1, 0) :: else -> vips_off(I) fi } \
 	:: d_step { nd[I].up && !nd[I].kfrozen && freezes < FREEZES -> freezes++; nd[I].kfrozen = 1 } \
 	:: d_step { nd[I].kfrozen -> nd[I].kfrozen = 0 }
+
+#ifdef STANDBY_HBS
+#define STANDBY_HB(I) :: d_step { nd[I].up && nd[I].st != ACTIVE -> sendall(I, HB, nd[I].term, 0, 0) }
+#else
+#define STANDBY_HB(I)
+#endif
 
 #ifdef NO_KEEPER
 /* the VIPs were the agent's: nobody removes them, nobody sends RELEASE */
@@ -579,13 +656,14 @@ inline tick()
 #endif
 
 #define DELIVER(K) \
-	:: d_step { bag[K].ty != 0 && nd[bag[K].to].up -> deliver(K); bag[K].ty = 0 } \
-	:: d_step { bag[K].ty != 0 && nd[bag[K].to].up && dups < DUPS -> dups++; deliver(K) } \
-	:: d_step { bag[K].ty != 0 -> bag[K].ty = 0 }
+	:: d_step { BAG > K && bag[K] != 0 && nd[P_TO(bag[K])].up -> deliver(K, 1) } \
+	:: d_step { BAG > K && bag[K] != 0 && nd[P_TO(bag[K])].up && dups < DUPS -> dups++; deliver(K, 0) } \
+	:: d_step { BAG > K && bag[K] != 0 -> bag[K] = 0; sort() }
 
 active proctype world()
 {
-	byte i, j, k, r;
+	byte i, j, k, r, j2;
+	int t2;
 
 	atomic {
 	i = 0;
@@ -605,12 +683,6 @@ end:	do
 	DELIVER(1)
 	DELIVER(2)
 	DELIVER(3)
-#if BAG > 4
-	DELIVER(4)
-#endif
-#if BAG > 5
-	DELIVER(5)
-#endif
 	:: d_step { NOLATE -> tick() }
 	od
 }
