@@ -88,6 +88,10 @@ $(FB)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) agent/*.h
 deps:
 	@sh tests/deps.sh
 
+# the election's Promela model, full search (tests/model; minutes)
+model: deps
+	sh tests/model/run.sh model $(B)
+
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
 	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
@@ -126,6 +130,7 @@ check: deps
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory clang-build
 	$(MAKE) --no-print-directory SANITIZE=1 unit
+	sh tests/model/run.sh check $(B)
 	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory integration
 
