@@ -39,14 +39,19 @@ check)
 	# make model
 	VARIANTS="GRANT_NOT_HEARD:18 LEASE_D:19 CAND_EARLY:18"
 	start=$(date +%s)
-	build ok -DWAIT=1
-	(cd ok && ./pan -m"$DEPTH" >run.txt 2>&1) || true
-	echo "model: 3 nodes, every run of up to $DEPTH events:"
-	summary ok/run.txt
-	if ! grep -q "errors: 0" ok/run.txt; then
-		echo "model: FAIL: a counterexample (trail: $out/ok/)"
-		fail=1
-	fi
+	for cfg in "ok" "witness -DWITNESS -DWITNESS_TRIES"; do
+		n=${cfg%% *}
+		# shellcheck disable=SC2086
+		build "$n" -DWAIT=1 $(echo "$cfg" | sed 's/^[a-z]*//')
+		(cd "$n" && ./pan -m"$DEPTH" >run.txt 2>&1) || true
+		echo "model: $n (3 nodes; witness: 2 + a witness that tries" \
+		    "to stand), every run of up to $DEPTH events:"
+		summary "$n/run.txt"
+		if ! grep -q "errors: 0" "$n/run.txt"; then
+			echo "model: FAIL: a counterexample (trail: $out/$n/)"
+			fail=1
+		fi
+	done
 	# variant:depth (the events its shortest counterexample takes, +2)
 	for vd in $VARIANTS; do
 		v=${vd%:*}; d=${vd##*:}
