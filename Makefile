@@ -109,10 +109,14 @@ mutants: $(filter-out $(B)/agent/election.o,$(CORE_OBJS))
 	    OBJS="$^" OUT=$(B)/mutants sh tests/unit/mutants.sh $(MUTANTS)
 
 .PRECIOUS: $(FB)/fuzz_%
-.PHONY: all deps deps-deb deb check unit fuzz integration clang-build clean install bench demo mutants fuzz-sweep loss-table image image-check
+.PHONY: all deps deps-deb deb check unit fuzz integration clang-build clean install bench demo mutants fuzz-sweep loss-table image image-check model
 
 deps:
 	@sh tests/deps.sh
+
+# the election's Promela model, full search (tests/model; minutes)
+model: deps
+	sh tests/model/run.sh model $(B)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
@@ -159,6 +163,7 @@ check: deps-deb
 	$(MAKE) --no-print-directory clang-build
 	$(MAKE) --no-print-directory SANITIZE=1 unit
 	$(MAKE) --no-print-directory mutants
+	sh tests/model/run.sh check $(B)
 	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory integration
 

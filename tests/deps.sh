@@ -7,7 +7,7 @@ set -eu
 
 PKGS="gcc make pkg-config libmnl-dev libconfig-dev libsystemd-dev libev-dev
 libsodium-dev libjson-c-dev libmicrohttpd-dev libcmocka-dev python3 python3-pytest clang
-libclang-rt-14-dev iproute2 nftables"
+libclang-rt-14-dev iproute2 nftables spin"
 
 # extra packages for one target (make deb) come as arguments
 [ $# -gt 0 ] && PKGS="$*"
