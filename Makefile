@@ -153,6 +153,7 @@ demo: deps
 bench: deps all
 	@sh tests/deps.sh keepalived valgrind
 	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) issue9.py $(BENCH_ARGS)
+	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) flood.py
 	$(MAKE) --no-print-directory fuzz-sweep loss-table
 
 clang-build:
