@@ -170,6 +170,14 @@ def fo3_make(tmp_path_factory):
         return t
 
     yield make
+    finish_made(made)
+
+
+def finish_made(made):
+    """The end of a factory fixture's topologies: every vigild stopped
+    (SIGTERM) while the samplers still watch, then each sampler's verdict
+    (two holders in one sweep, an error, slow sweeps) and the teardown;
+    the test fails on any of it."""
     probs, errs = [], []
     for t in made:
         for n in t.topo.cluster_nodes:

@@ -28,7 +28,7 @@ import time
 import pytest
 
 import vgtopo
-from conftest import SAMPLER_GAP_LIMIT, SAMPLER_GAP_MAX, SAMPLER_SLOW_ALLOWED
+from conftest import finish_made
 from vgtopo import wait_until
 
 NAMES = ("n1", "n2", "n3")
@@ -76,22 +76,7 @@ def ds_make(tmp_path_factory):
         return t
 
     yield make
-    probs, errs = [], []
-    for t in made:
-        for n in t.topo.cluster_nodes:
-            try:
-                t.stop(n.name)
-            except Exception as e:          # keep going: samplers next
-                errs.append("%s: stop: %r" % (n.name, e))
-        for s in reversed(getattr(t, "watchers", [])):
-            s.stop()
-            print("\n%s: %s" % (s.vip, s.summary()))
-            probs += ["%s: %s" % (s.vip, p) for p in
-                      s.problems(SAMPLER_GAP_LIMIT, SAMPLER_SLOW_ALLOWED,
-                                 SAMPLER_GAP_MAX)]
-        errs += ["teardown of %s: %s" % (t.tag, e) for e in t.teardown()]
-    if probs or errs:
-        pytest.fail("; ".join(probs + errs), pytrace=False)
+    finish_made(made)
 
 
 def wait_one_active(t, names, timeout, what):

@@ -563,37 +563,17 @@ test_mixed_dead_time(void **state)
 
 /* ---- the rule on one election, by hand */
 
+/* elfix's message to n1, with a priority of 100, seq 1 and the digest */
 static struct vg_msg
 msg(uint16_t from, uint8_t type, uint16_t flags, uint64_t term, uint8_t st,
     uint32_t digest)
 {
-	struct vg_msg m;
+	struct vg_msg m = el_msg(from, type, flags, term, st);
 
-	memset(&m, 0, sizeof(m));
-	m.version = VG_VERSION;
-	m.type = type;
-	m.flags = flags;
-	m.sender = from;
-	m.target = 1;
-	m.state = st;
 	m.priority = 100;
-	m.term = term;
-	m.incarnation = 500;
 	m.seq = 1;
 	m.config_digest = digest;
 	return m;
-}
-
-static const struct vg_act *
-find_vote(const struct vg_acts *acts)
-{
-	size_t i;
-
-	for (i = 0; i < acts->n; i++)
-		if (acts->a[i].type == VG_ACT_SEND &&
-		    acts->a[i].msg_type == VG_MSG_VOTE)
-			return &acts->a[i];
-	return NULL;
 }
 
 static void
@@ -625,7 +605,8 @@ test_counters(void **state)
 	acts.n = 0;
 	m = msg(3, VG_MSG_VOTE_REQUEST, VG_FLAG_PRE, 9, VG_ST_STANDBY, other);
 	vg_el_input(&el, &m, VG_NS_NEVER, t, &acts);
-	assert_non_null(v = find_vote(&acts));
+	v = act_find(&acts, VG_ACT_SEND, VG_MSG_VOTE, 0, NULL);
+	assert_non_null(v);
 	assert_false(v->flags & VG_FLAG_GRANTED);
 	assert_int_equal(v->reason, VG_REFUSE_CONFIG);
 	assert_string_equal(vg_refusal_name(VG_REFUSE_CONFIG), "config");
@@ -636,7 +617,8 @@ test_counters(void **state)
 	acts.n = 0;
 	m = msg(3, VG_MSG_VOTE_REQUEST, VG_FLAG_PRE, 9, VG_ST_STANDBY, ours);
 	vg_el_input(&el, &m, VG_NS_NEVER, t, &acts);
-	assert_non_null(v = find_vote(&acts));
+	v = act_find(&acts, VG_ACT_SEND, VG_MSG_VOTE, 0, NULL);
+	assert_non_null(v);
 	assert_true(v->flags & VG_FLAG_GRANTED);
 	assert_true(vg_el_node_of(&el, 3)->agrees);
 	assert_true(vg_el_node_of(&el, 3)->disagree_since == -1);
@@ -770,7 +752,7 @@ test_term_limit_message(void **state)
 		/* not taken, not heard, nothing sent */
 		assert_true(el.term == 5 && el.max_term == 5);
 		assert_false(vg_el_node_of(&el, 2)->heard);
-		assert_null(find_vote(&acts));
+		assert_null(act_find(&acts, VG_ACT_SEND, VG_MSG_VOTE, 0, NULL));
 	}
 	assert_int_equal(el.st.terms_refused, 3);
 	/* just below the limit is taken; no candidacy goes past it */
