@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +29,9 @@ struct vg_hold {
 
 	pid_t			pid;		/* the keeper; 0: none, reaped */
 	int			fd;		/* our end of the pair, or -1 */
+	struct vg_kshare	*share;		/* this keeper's page */
+	uint64_t		k_term;		/* of the last HOLD it was sent */
+	int			k_added;	/* and it has added the VIPs */
 	uint32_t		next_id;	/* of the next DROP */
 	ev_io			io;
 	ev_child		child;
@@ -47,9 +51,38 @@ static void	keeper_lost(struct vg_hold *, const char *);
 
 /* ---- the keeper's handle */
 
+static struct vg_kshare *
+share_new(void)
+{
+	struct vg_kshare *s;
+
+	s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (s == MAP_FAILED)
+		fatal("keeper: mmap");
+	atomic_store(&s->deadline, 0);
+	return s;
+}
+
+static void
+share_free(struct vg_kshare *s)
+{
+	if (s != NULL)
+		(void)munmap(s, sizeof(*s));
+}
+
+static void
+share_set(struct vg_kshare *s, vg_ns deadline)
+{
+	if (s != NULL)
+		atomic_store_explicit(&s->deadline, deadline,
+		    memory_order_release);
+}
+
 static void
 keeper_start(struct vg_hold *h, int successor)
 {
+	struct vg_kshare *share = share_new();
 	int sv[2];
 	pid_t pid;
 
@@ -72,13 +105,16 @@ keeper_start(struct vg_hold *h, int successor)
 		if (lk != -1 && dup2(lk, 4) == -1)
 			_exit(1);
 		(void)close_range(h->lock_fd != -1 ? 5 : 4, ~0U, 0);
-		vg_keeper_main(3, h->lock_fd != -1 ? 4 : -1, h->conf, h->auth,
-		    h->incarnation, successor);
+		vg_keeper_main(3, h->lock_fd != -1 ? 4 : -1, share, h->conf,
+		    h->auth, h->incarnation, successor);
 	}
 	close(sv[1]);
 	(void)fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
 	h->pid = pid;
 	h->fd = sv[0];
+	h->share = share;
+	h->k_term = 0;
+	h->k_added = 0;
 	h->next_id = 1;
 	h->st.keeper_starts++;
 	ev_io_set(&h->io, h->fd, EV_READ);
@@ -105,6 +141,21 @@ k_send(int fd, uint32_t op, uint32_t id, uint64_t term, vg_ns deadline)
 		n = send(fd, &q, sizeof(q), MSG_NOSIGNAL | MSG_DONTWAIT);
 	} while (n == -1 && errno == EINTR);
 	return n == (ssize_t)sizeof(q) ? 0 : -1;
+}
+
+/*
+ * A message that changes the lease (HOLD, DROP): the page is cleared
+ * first, so that nothing stored for the lease before it can extend what
+ * the message sets up (keeper.h).
+ */
+static int
+k_tell(struct vg_hold *h, uint32_t op, uint32_t id, uint64_t term,
+    vg_ns deadline)
+{
+	share_set(h->share, 0);
+	h->k_added = 0;
+	h->k_term = op == VG_KEEPER_HOLD ? term : 0;
+	return k_send(h->fd, op, id, term, deadline);
 }
 
 /* One report; 1 read, 0 nothing, -1 EOF or error (the keeper is gone). */
@@ -143,6 +194,8 @@ k_kill(struct vg_hold *h)
 	ev_io_stop(h->loop, &h->io);
 	ev_child_stop(h->loop, &h->child);
 	k_reap(h->pid, h->fd);
+	share_free(h->share);
+	h->share = NULL;
 	h->pid = 0;
 	h->fd = -1;
 }
@@ -159,6 +212,9 @@ report(struct vg_hold *h, const struct vg_keeper_rep *r)
 	switch (r->ev) {
 	case VG_KEEPER_ADDED:
 		h->held = 1;
+		/* renewals of this lease may go through the page now */
+		if (r->term == h->k_term && h->k_term != 0)
+			h->k_added = 1;
 		e.type = VG_HOLD_ADDED;
 		log_info("VIPs added (term %llu)", (unsigned long long)r->term);
 		break;
@@ -167,12 +223,14 @@ report(struct vg_hold *h, const struct vg_keeper_rep *r)
 		return;
 	case VG_KEEPER_FAILED:
 		h->held = 1;	/* partly: they must be taken back */
+		h->k_added = 0;	/* the next HOLD tries the add again */
 		e.type = VG_HOLD_ADD_FAILED;
 		e.failed = r->failed;
 		log_warnx("the keeper could not add %d VIP(s) (term %llu)",
 		    r->failed, (unsigned long long)r->term);
 		break;
 	case VG_KEEPER_REMOVED:
+		h->k_added = 0;
 		e.type = VG_HOLD_REMOVED;
 		e.was_held = h->held;
 		e.lease_out = r->id == 0;
@@ -287,7 +345,7 @@ k_drop(struct vg_hold *h, vg_ns timeout)
 
 	if (h->next_id == 0)
 		h->next_id = 1;
-	if (k_send(h->fd, VG_KEEPER_DROP, id, 0, 0) == -1)
+	if (k_tell(h, VG_KEEPER_DROP, id, 0, 0) == -1)
 		return -1;
 	pfd.fd = h->fd;
 	pfd.events = POLLIN;
@@ -351,7 +409,7 @@ off_expired(struct vg_hold *h)
 	id = h->next_id++;
 	if (h->next_id == 0)
 		h->next_id = 1;
-	(void)k_send(h->fd, VG_KEEPER_DROP, id, 0, 0);
+	(void)k_tell(h, VG_KEEPER_DROP, id, 0, 0);
 	return 0;
 }
 
@@ -403,7 +461,14 @@ vg_hold_lease(struct vg_hold *h, uint64_t term, vg_ns deadline)
 		h->deadline = deadline;
 	}
 	h->leased = 1;
-	if (k_send(h->fd, VG_KEEPER_HOLD, 0, term, deadline) == -1) {
+	if (h->k_added && term == h->k_term && h->fd != -1) {
+		/* the keeper has this lease's VIPs on: one store */
+		share_set(h->share, h->deadline);
+		h->st.renewals_shared++;
+		return 0;
+	}
+	h->st.renewals_sent++;
+	if (k_tell(h, VG_KEEPER_HOLD, 0, term, h->deadline) == -1) {
 		log_warnx("could not hand the lease to the keeper");
 		return -1;
 	}
@@ -439,6 +504,7 @@ void
 vg_hold_reconf(struct vg_hold *h, const struct vg_conf *c, int new_keeper,
     const struct vg_conf_vip *gone, size_t n_gone)
 {
+	struct vg_kshare *old_share = h->share;
 	pid_t old_pid = h->pid;
 	int old_fd = h->fd;
 
@@ -450,12 +516,13 @@ vg_hold_reconf(struct vg_hold *h, const struct vg_conf *c, int new_keeper,
 	ev_child_stop(h->loop, &h->child);
 	keeper_start(h, 1);
 	if (h->leased && h->deadline > vg_now())
-		(void)k_send(h->fd, VG_KEEPER_HOLD, 0, h->term, h->deadline);
+		(void)k_tell(h, VG_KEEPER_HOLD, 0, h->term, h->deadline);
 	/* the old one leaves without touching anything: DETACH, and then
 	 * killed and reaped before its end of the pair can see EOF, so that
 	 * it never removes or RELEASEs anything */
 	(void)k_send(old_fd, VG_KEEPER_DETACH, 0, 0, 0);
 	k_reap(old_pid, old_fd);
+	share_free(old_share);
 	/* the VIPs no longer in the config */
 	if (n_gone > 0 && vg_vip_apply(h->nl, gone, n_gone, 0, 0) != 0)
 		log_warnx("reload: could not remove every VIP that left the "
@@ -490,6 +557,7 @@ vg_hold_free(struct vg_hold *h)
 			usleep(10000);
 	}
 	k_reap(h->pid, -1);
+	share_free(h->share);
 	free(h);
 }
 

@@ -46,6 +46,8 @@ struct vg_hold_stats {
 	pid_t		keeper_pid;	/* 0 between keepers */
 	uint64_t	keeper_starts;	/* 1 + restarts */
 	uint64_t	garps_sent;	/* rounds of GARP/NA */
+	uint64_t	renewals_sent;	/* leases handed over by a message */
+	uint64_t	renewals_shared; /* renewals stored in the shared page */
 };
 
 struct vg_hold;

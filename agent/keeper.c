@@ -57,6 +57,14 @@ vg_ktime_may_add(const struct vg_ktime *kt, vg_ns deadline, vg_ns now)
 	return now + kt->add + kt->del + kt->margin <= deadline;
 }
 
+vg_ns
+vg_kshare_apply(uint64_t term, vg_ns deadline, vg_ns shared)
+{
+	if (term == 0 || shared <= deadline)
+		return deadline;
+	return shared;
+}
+
 /* ---- the child */
 
 struct kstate {
@@ -64,6 +72,7 @@ struct kstate {
 	const struct vg_auth	*auth;
 	uint64_t		incarnation;
 	int			fd;		/* the agent's socket */
+	struct vg_kshare	*share;		/* renewals without a message */
 	int			tfd;		/* timerfd on VG_CLOCK */
 	struct vg_nl		*nl;
 	struct vg_garp		*garp;
@@ -104,6 +113,14 @@ k_remove(struct kstate *k)
 	k->held = 0;
 	k->garp_at = VG_NS_NEVER;
 	return failed;
+}
+
+/* Renewals the agent made through the page since the last look. */
+static void
+k_sync(struct kstate *k)
+{
+	k->deadline = vg_kshare_apply(k->lease_term, k->deadline,
+	    atomic_load_explicit(&k->share->deadline, memory_order_acquire));
 }
 
 static int
@@ -337,8 +354,18 @@ k_realtime(const struct vg_conf *c)
 static void
 k_timers(struct kstate *k, vg_ns now)
 {
-	if (k->held && now >= vg_ktime_remove_at(&k->kt, k->deadline))
+	vg_ns was;
+
+	k_sync(k);
+	if (k->held && now >= vg_ktime_remove_at(&k->kt, k->deadline)) {
+		was = k->deadline;
 		report(k, VG_KEEPER_REMOVED, 0, k_remove(k));
+		/* a renewal stored while the batch ran: added back at once, as
+		 * a HOLD queued behind the deadline is */
+		k_sync(k);
+		if (k->deadline > was)
+			k_apply(k, vg_now());
+	}
 	if (k->held && now >= k->garp_at)
 		garp_round(k, now);
 	if (k->held && now - k->last_add >= k->refresh)
@@ -346,8 +373,9 @@ k_timers(struct kstate *k, vg_ns now)
 }
 
 void
-vg_keeper_main(int fd, int lock_fd, const struct vg_conf *c,
-    const struct vg_auth *a, uint64_t inc, int successor)
+vg_keeper_main(int fd, int lock_fd, struct vg_kshare *share,
+    const struct vg_conf *c, const struct vg_auth *a, uint64_t inc,
+    int successor)
 {
 	struct kstate k;
 	struct vg_keeper_req q;
@@ -377,6 +405,7 @@ vg_keeper_main(int fd, int lock_fd, const struct vg_conf *c,
 	k.auth = a;
 	k.incarnation = inc;
 	k.fd = fd;
+	k.share = share;
 	k.lifetime_s = c->vip_lifetime;
 	k.refresh = (vg_ns)c->vip_lifetime * VG_NS_PER_S / 4;
 	k.garp_at = VG_NS_NEVER;
@@ -448,8 +477,10 @@ vg_keeper_main(int fd, int lock_fd, const struct vg_conf *c,
 				_exit(0);
 			}
 		}
-		if (hold)
+		if (hold) {
+			k_sync(&k);
 			k_apply(&k, vg_now());
+		}
 	}
 gone:
 	k_release(&k);

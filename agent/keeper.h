@@ -11,6 +11,7 @@
 #ifndef VG_KEEPER_H
 #define VG_KEEPER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "auth.h"
@@ -49,6 +50,28 @@ struct vg_keeper_rep {
 };
 
 /*
+ * The lease's deadline, shared with the keeper (one MAP_SHARED page made
+ * before the fork).  A renewal of a lease that the keeper has already
+ * acted on (same term, VIPs added) is one store here: no message, no
+ * wake-up of the keeper, which reads it whenever it is about to act on
+ * its deadline (a removal, a GARP round, an add).  Rules that keep it
+ * safe (hold.c writes, the keeper reads):
+ *  - the agent stores only the deadline of a lease it holds now, and 0
+ *    before every message that changes the lease (HOLD, DROP, DETACH);
+ *  - the keeper only ever raises the deadline of the lease it has, and
+ *    ignores the page while it has none.
+ * So the keeper never holds the VIPs past a deadline the agent did not
+ * give, and a lease taken back is not extended by the page.
+ */
+struct vg_kshare {
+	_Atomic int64_t	deadline;	/* VG_CLOCK ns; 0: nothing to add */
+};
+
+/* The deadline a keeper with a lease of `term` until `deadline` keeps
+ * after reading `shared` from the page (pure). */
+vg_ns	vg_kshare_apply(uint64_t term, vg_ns deadline, vg_ns shared);
+
+/*
  * The keeper's main, in the child that hold.c forked: `fd` is its end of
  * the pair (every other descriptor closed), the config, key and
  * incarnation are the agent's at the fork.  `successor`: it takes the
@@ -81,8 +104,9 @@ int	vg_ktime_may_add(const struct vg_ktime *, vg_ns deadline, vg_ns now);
 #define VG_KEEPER_CHUNK	64
 
 /* lock_fd: the agent's instance lock, kept open by the keeper (or -1). */
-void	vg_keeper_main(int fd, int lock_fd, const struct vg_conf *,
-	    const struct vg_auth *, uint64_t incarnation, int successor)
+void	vg_keeper_main(int fd, int lock_fd, struct vg_kshare *,
+	    const struct vg_conf *, const struct vg_auth *,
+	    uint64_t incarnation, int successor)
 	    __attribute__((noreturn));
 
 #endif

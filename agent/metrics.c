@@ -201,6 +201,13 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 	    "holding the VIPs, at its last take-over.", a->last_failover);
 	one(f, "vigil_keeper_starts_total", "counter",
 	    "Keeper processes started (1 + restarts).", (double)vg_hold_stats(a->hold).keeper_starts);
+	one(f, "vigil_keeper_lease_messages_total", "counter",
+	    "Leases handed to the keeper by a message (a new lease, or one "
+	    "whose VIPs it has not added yet).",
+	    (double)vg_hold_stats(a->hold).renewals_sent);
+	one(f, "vigil_keeper_lease_stores_total", "counter",
+	    "Lease renewals stored in the page shared with the keeper (no "
+	    "message, no wake-up).", (double)vg_hold_stats(a->hold).renewals_shared);
 	one(f, "vigil_hook_runs_total", "counter", "Notify scripts run.",
 	    (double)hs->runs);
 	one(f, "vigil_hook_failures_total", "counter",

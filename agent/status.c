@@ -331,6 +331,12 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	    (int)vg_hold_stats(a->hold).keeper_pid));
 	json_object_object_add(nd, "keeper_starts", json_object_new_int64(
 	    (int64_t)vg_hold_stats(a->hold).keeper_starts));
+	json_object_object_add(nd, "keeper_lease_messages",
+	    json_object_new_int64((int64_t)
+	    vg_hold_stats(a->hold).renewals_sent));
+	json_object_object_add(nd, "keeper_lease_stores",
+	    json_object_new_int64((int64_t)
+	    vg_hold_stats(a->hold).renewals_shared));
 	json_object_object_add(nd, "incarnation",
 	    json_object_new_int64((int64_t)a->incarnation));
 	json_object_object_add(nd, "uptime_ms",

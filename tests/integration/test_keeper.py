@@ -76,3 +76,51 @@ def test_lifetime_refreshed_between_renewals(slow3):
     finally:
         vips.stop()
     assert not vips.doubles(), vips.doubles()
+
+
+@pytest.fixture
+def calm3(tmp_path_factory):
+    """Interval 50 ms, dead_time 150 ms, the VIP on eth0."""
+    t = vgtopo.build_topology(
+        vgtopo.failover_nodes(interval=50, dead_time=150),
+        tmp_path_factory.mktemp("calm"), start=False)
+    t.direct_ctl = True
+    yield t
+    errs = t.teardown()
+    assert not errs, "teardown of %s: %s" % (t.tag, errs)
+
+
+def test_renewals_through_the_page(calm3):
+    """Once the keeper has added the VIPs, the active's renewals are stores
+    in the page it shares with the keeper, not messages that wake it
+    (issue 9, idle CPU): over 3 s (about 120 renewals) no message unless a
+    lease lapsed, and the VIP never leaves the active."""
+    t = calm3
+    vips = vgtopo.VipSampler(t, VIP).start()
+    try:
+        t.start_all()
+        h, t_up = vips.wait_holder(lambda h: len(h) == 1, 10.0,
+                                   "a first holder")
+        time.sleep(0.5)
+        n0 = t.status(h[0])["node"]
+        c0 = t.status(h[0])["election"]
+        time.sleep(3.0)
+        n1 = t.status(h[0])["node"]
+        c1 = t.status(h[0])["election"]
+        changes = vips.changes(t_up)
+    finally:
+        vips.stop()
+    lapses = c1["lease_lapses"] - c0["lease_lapses"]
+    sent = n1["keeper_lease_messages"] - n0["keeper_lease_messages"]
+    stored = n1["keeper_lease_stores"] - n0["keeper_lease_stores"]
+    print("3 s on %s: %d renewals stored, %d lease messages, %d lapses" % (
+        h[0], stored, sent, lapses))
+    assert n1["vips_held"], n1
+    assert stored >= 40, (stored, n0, n1)
+    # a lapse hands the renewed lease over by a message (at most two: the
+    # HOLD, and one more if the add was refused as too close)
+    assert sent <= 2 * lapses, (sent, lapses, n0, n1)
+    if lapses == 0:
+        assert all(c[1] == h for c in changes), (
+            "the VIP left %s with no lapse: %s" % (h[0], changes))
+    assert not vips.doubles(), vips.doubles()

@@ -150,6 +150,24 @@ test_config_fits_batches(void **state)
 	free(t);
 }
 
+/* The shared page only ever raises the deadline of a lease the keeper
+ * has; a keeper without a lease (term 0: dropped, or never given one)
+ * ignores it, and the 0 the agent stores before a message changes
+ * nothing. */
+static void
+test_share_only_raises(void **state)
+{
+	(void)state;
+	assert_int_equal(vg_kshare_apply(7, VG_MS(100), VG_MS(130)),
+	    VG_MS(130));
+	assert_int_equal(vg_kshare_apply(7, VG_MS(100), VG_MS(90)),
+	    VG_MS(100));
+	assert_int_equal(vg_kshare_apply(7, VG_MS(100), 0), VG_MS(100));
+	assert_int_equal(vg_kshare_apply(0, 0, VG_MS(130)), 0);
+	assert_int_equal(vg_kshare_apply(0, VG_MS(100), VG_MS(130)),
+	    VG_MS(100));
+}
+
 int
 main(void)
 {
@@ -158,6 +176,7 @@ main(void)
 		cmocka_unit_test(test_add_admitted_only_if_all_fits),
 		cmocka_unit_test(test_slow_batch_raises_then_decays),
 		cmocka_unit_test(test_config_fits_batches),
+		cmocka_unit_test(test_share_only_raises),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
