@@ -411,6 +411,36 @@ quorum_time(const struct vg_election *el, vg_ns now)
 	return -1;
 }
 
+/* Why a lease ran out, for the operator: how late this look at it came,
+ * and for each voter how old its newest echo and its last message are. */
+static void
+lapse_log(const struct vg_election *el, vg_ns now)
+{
+	char buf[512];
+	size_t i, off = 0;
+	int n;
+
+	buf[0] = '\0';
+	for (i = 0; i < el->n_nodes && off < sizeof(buf); i++) {
+		const struct vg_el_node *x = &el->nodes[i];
+
+		if (x->self || x->votes == 0)
+			continue;
+		n = snprintf(buf + off, sizeof(buf) - off,
+		    "; node %u: echo of a heartbeat sent %lld us ago, heard "
+		    "%lld us ago", x->id, x->ack_sent < 0 ? -1LL :
+		    (long long)((now - x->ack_sent) / VG_NS_PER_US),
+		    x->heard ? (long long)((now - x->last_heard) /
+		    VG_NS_PER_US) : -1LL);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	log_info("lease lapsed (term %llu): its deadline passed %lld us "
+	    "ago%s", (unsigned long long)el->term,
+	    (long long)((now - el->lease_deadline) / VG_NS_PER_US), buf);
+}
+
 static void
 lease_check(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 {
@@ -420,6 +450,7 @@ lease_check(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 		el->lapsed = 1;
 		el->lapsed_at = now;
 		el->st.lease_lapses++;
+		lapse_log(el, now);
 		vips_off(el, acts);	/* the keeper has already; make sure */
 	}
 	if (el->lapsed && now - el->lapsed_at >= el->dead)

@@ -330,6 +330,7 @@ def failover_group(bt, watch, fault, h, runs, budget, multi=None):
                     1 for tr in downs if tr[2][1] <= t_restore)
                 rec["flap_times_ms"] = [round((tr[2][1] - t0) * 1000, 1)
                                         for tr in downs[:20]]
+                rec["flap_stall_ms"] = flap_stalls(watch.smp, downs[:20])
             else:
                 t_all = t0 + rec["a_all_ms"] / 1000.0
                 with bt.mons[new].lock:
@@ -528,8 +529,10 @@ def bench_switchover(args, budget, res):
                                 p.returncode, rec["ctl_reply"]))
                     t_up = ho.get("t_up") or t0
                     a = bt.settle(watch, 0.5, 10.0)
-                    rec["flaps"] = sum(1 for tr in smp.transitions(tgt, t_up)
-                                       if tr[0] == "down")
+                    downs = [tr for tr in smp.transitions(tgt, t_up)
+                             if tr[0] == "down"]
+                    rec["flaps"] = len(downs)
+                    rec["flap_stall_ms"] = flap_stalls(smp, downs[:20])
                     if rec["flaps"]:
                         rec.setdefault("notes", []).append(
                             "the VIP left %s %d time(s) after the hand-over"
@@ -567,6 +570,30 @@ def bench_switchover(args, budget, res):
 # ---------------------------------------------------------------- 4
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+STALL_S = 0.015         # a sweep gap this long: the machine stalled
+
+
+def flap_stalls(smp, downs, window=0.1):
+    """For each flap (a 'down' transition of the sampler), the longest gap
+    between the sampler's sweeps in the `window` s before it, in ms.  The
+    sampler runs SCHED_FIFO above the agents and their keepers: a gap of
+    STALL_S or more is a stall of the machine (or of the VM), long enough
+    to make a lease of D = 3h lapse on its own."""
+    out = []
+    for tr in downs:
+        t = tr[2][1]
+        sw = smp._snap(t - window, t)
+        gaps = [b[0] - a[0] for a, b in zip(sw, sw[1:])]
+        out.append(round(max(gaps) * 1000, 1) if gaps else None)
+    return out
+
+
+def stalled_flaps(recs):
+    """How many of the flaps in `recs` came right after a machine stall."""
+    return sum(1 for r in recs for g in r.get("flap_stall_ms", [])
+               if g is not None and g >= STALL_S * 1000)
 
 
 def proc_cpu(pid):

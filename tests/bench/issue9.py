@@ -1000,6 +1000,11 @@ def report(R, args):
                                v["two_s"] == 0 else "NO"))
     runs = [r for r in R["runs"] if r.get("ok")]
 
+    def stalls(rs):
+        k = bench.stalled_flaps(rs)
+        return "; %d right after a machine stall of >= %d ms (the RT " \
+            "sampler's sweeps)" % (k, bench.STALL_S * 1000) if k else ""
+
     def sel(kind, fault, h):
         return [r for r in runs if r.get("kind") == kind and
                 r.get("fault") == fault and r.get("interval") == h]
@@ -1011,19 +1016,20 @@ def report(R, args):
         if al:
             fl = sum(r.get("flaps", 0) for r in rs)
             row("%s, h = 10 ms: flaps after take-over" % nm, "0",
-                "%d flaps in %d/%d runs" % (fl, sum(1 for r in rs
-                                                    if r.get("flaps")),
-                                            len(al)),
+                "%d flaps in %d/%d runs%s" % (fl, sum(1 for r in rs
+                                                      if r.get("flaps")),
+                                              len(al), stalls(rs)),
                 "-", "-", "yes" if fl == 0 and len(rs) == len(al) else "NO")
     sw = R.get("switchover", [])
     sw10 = [r for r in sw if r["interval"] == 10 and r.get("ok")]
     if sw:
         fl = sum(r.get("flaps", 0) for r in sw10)
         row("failover --to, h = 10 ms: flaps after take-over", "0",
-            "%d flaps in %d/%d runs" % (fl, sum(1 for r in sw10
-                                                if r.get("flaps")),
-                                        len([r for r in sw
-                                             if r["interval"] == 10])),
+            "%d flaps in %d/%d runs%s" % (fl, sum(1 for r in sw10
+                                                  if r.get("flaps")),
+                                          len([r for r in sw
+                                               if r["interval"] == 10]),
+                                          stalls(sw10)),
             "-", "-", "yes" if fl == 0 else "NO")
     fl = [r for r in R["floor"] if r.get("settled")]
     if R["floor"]:
