@@ -81,6 +81,21 @@ def loadavg():
         return " ".join(fh.read().split()[:3])
 
 
+def wakeups(pids):
+    """Context switches (voluntary + not) of `pids`, from /proc: about
+    one per wake-up; what an idle daemon's CPU is made of on a VM."""
+    tot = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/status" % pid) as fh:
+                for ln in fh:
+                    if "ctxt_switches" in ln:
+                        tot += int(ln.split()[1])
+        except (OSError, ValueError, IndexError):
+            pass
+    return tot
+
+
 def cpu_s(pids):
     """utime + stime of `pids` in seconds (from /proc; gone ones count 0)."""
     tot = 0.0
@@ -321,6 +336,7 @@ def bench_idle(args, R):
             w0 = wakeup_hist(bt, NAMES) if kind == "vigil" else {}
             pids = {n: s.pids(n) for n in NAMES}
             cpu0 = {n: cpu_s(pids[n]) for n in NAMES}
+            wk0 = {n: wakeups(pids[n]) for n in NAMES}
             holder0 = bn.SamplerWatch(smp).holders()
             t0 = time.monotonic()
             la0 = loadavg()
@@ -330,6 +346,7 @@ def bench_idle(args, R):
                 tl.consume()
             dt = time.monotonic() - t0
             cpu1 = {n: cpu_s(pids[n]) for n in NAMES}
+            wk1 = {n: wakeups(pids[n]) for n in NAMES}
             tl.consume()
             holder1 = bn.SamplerWatch(smp).holders()
             rec["load"] = [la0, loadavg()]
@@ -340,6 +357,7 @@ def bench_idle(args, R):
             rec["none_s"] = r["none_s"]
             rec["holders"] = [holder0, holder1]
             rec["cpu_pct"] = {n: (cpu1[n] - cpu0[n]) / dt * 100 for n in NAMES}
+            rec["wakeups_per_s"] = {n: (wk1[n] - wk0[n]) / dt for n in NAMES}
             rec["master"] = holder0[0] if holder0 else None
             if kind == "vigil":
                 c1 = vig_counters(bt, NAMES)
@@ -1126,6 +1144,15 @@ def report(R, args):
                 km, ", ".join("%.2f" % x for x in kb)),
             fmt(vm / km, 2) if km else "-",
             "-" if km is None else ("yes" if vm <= km else "NO"))
+        if v.get("wakeups_per_s") and k and k.get("wakeups_per_s"):
+            wv = v["wakeups_per_s"]
+            wk = k["wakeups_per_s"]
+            row("context switches per second per node, h = 10 ms (what the "
+                "idle CPU is made of)", "-", ", ".join(
+                    "%s %.0f" % (n, x) for n, x in sorted(wv.items())),
+                ", ".join("%s%s %.0f" % (n, " (master)" if n == k["master"]
+                                          else "", x)
+                          for n, x in sorted(wk.items())), "-", "-")
     cg = R.get("cg")
     if cg:
         row("instructions per received heartbeat (callgrind, standby, "
