@@ -931,6 +931,9 @@ sim_new(const struct opt *o)
 	int i, j;
 
 	assert_non_null(s);
+	/* the nodes' info lines (a lapse, say) are the timeline's business:
+	 * thousands of them would bury a failure's report */
+	log_set_level(VG_LOG_WARNING);
 	s->o = *o;
 	s->n = o->n;
 	s->rng = o->seed * 0x9e3779b97f4a7c15ULL + 12345;
