@@ -579,8 +579,9 @@ def flap_stalls(smp, downs, window=0.1):
     """For each flap (a 'down' transition of the sampler), the longest gap
     between the sampler's sweeps in the `window` s before it, in ms.  The
     sampler runs SCHED_FIFO above the agents and their keepers: a gap of
-    STALL_S or more is a stall of the machine (or of the VM), long enough
-    to make a lease of D = 3h lapse on its own."""
+    STALL_S or more is a stall of the CPU it ran on (the VM's virtual CPU
+    stopped, say), long enough to make a lease of D = 3h lapse on its
+    own.  A stall of another CPU does not show here (stalltrace.py)."""
     out = []
     for tr in downs:
         t = tr[2][1]

@@ -1019,9 +1019,11 @@ def report(R, args):
     runs = [r for r in R["runs"] if r.get("ok")]
 
     def stalls(rs):
+        # the sampler sees a stall of the CPU it runs on only; a stall of
+        # the other one is stalltrace.py's to show
         k = bench.stalled_flaps(rs)
-        return "; %d right after a machine stall of >= %d ms (the RT " \
-            "sampler's sweeps)" % (k, bench.STALL_S * 1000) if k else ""
+        return "; %d right after a gap of >= %d ms in the RT sampler's " \
+            "sweeps" % (k, bench.STALL_S * 1000) if k else ""
 
     def sel(kind, fault, h):
         return [r for r in runs if r.get("kind") == kind and
