@@ -46,26 +46,41 @@ def test_keeper_holds_the_instance_lock(fresh3):
     assert diff is None, diff
 
 
-@pytest.fixture
-def slow3(tmp_path_factory):
-    """Interval 1.2 s, longer than the 1 s vip_lifetime."""
-    t = vgtopo.build_topology(
-        vgtopo.failover_nodes(interval=1200, dead_time=3600,
-                              extra_conf="vip_lifetime = 1;\n"),
-        tmp_path_factory.mktemp("slow"), start=False)
+def failover3(tmp_path_factory, tag, **kw):
+    """A failover topology of its own, not started; torn down after."""
+    t = vgtopo.build_topology(vgtopo.failover_nodes(**kw),
+                              tmp_path_factory.mktemp(tag), start=False)
     t.direct_ctl = True
     yield t
     errs = t.teardown()
     assert not errs, "teardown of %s: %s" % (t.tag, errs)
 
 
-def test_lifetime_refreshed_between_renewals(slow3):
-    t = slow3
+@pytest.fixture
+def slow3(tmp_path_factory):
+    """Interval 1.2 s, longer than the 1 s vip_lifetime."""
+    yield from failover3(tmp_path_factory, "slow", interval=1200,
+                         dead_time=3600, extra_conf="vip_lifetime = 1;\n")
+
+
+def started(t):
+    """Every node started under a VIP sampler: (sampler, [holder], when the
+    VIP came); the sampler is the caller's to stop."""
     vips = vgtopo.VipSampler(t, VIP).start()
     try:
         t.start_all()
         h, t_up = vips.wait_holder(lambda h: len(h) == 1, 10.0,
                                    "a first holder")
+    except BaseException:
+        vips.stop()
+        raise
+    return vips, h, t_up
+
+
+def test_lifetime_refreshed_between_renewals(slow3):
+    t = slow3
+    vips, h, t_up = started(t)
+    try:
         # 4 s: more than three intervals, four lifetimes
         time.sleep(4.0)
         changes = vips.changes(t_up)
@@ -81,13 +96,8 @@ def test_lifetime_refreshed_between_renewals(slow3):
 @pytest.fixture
 def calm3(tmp_path_factory):
     """Interval 50 ms, dead_time 150 ms, the VIP on eth0."""
-    t = vgtopo.build_topology(
-        vgtopo.failover_nodes(interval=50, dead_time=150),
-        tmp_path_factory.mktemp("calm"), start=False)
-    t.direct_ctl = True
-    yield t
-    errs = t.teardown()
-    assert not errs, "teardown of %s: %s" % (t.tag, errs)
+    yield from failover3(tmp_path_factory, "calm", interval=50,
+                         dead_time=150)
 
 
 def test_renewals_through_the_page(calm3):
@@ -96,11 +106,8 @@ def test_renewals_through_the_page(calm3):
     (issue 9, idle CPU): over 3 s (about 120 renewals) no message unless a
     lease lapsed, and the VIP never leaves the active."""
     t = calm3
-    vips = vgtopo.VipSampler(t, VIP).start()
+    vips, h, t_up = started(t)
     try:
-        t.start_all()
-        h, t_up = vips.wait_holder(lambda h: len(h) == 1, 10.0,
-                                   "a first holder")
         time.sleep(0.5)
         n0 = t.status(h[0])["node"]
         c0 = t.status(h[0])["election"]
