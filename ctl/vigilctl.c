@@ -232,8 +232,9 @@ print_status(json_object *r)
 	json_object *tracks = get(r, "tracks"), *v;
 	size_t i, n;
 
-	printf("cluster %s (id %s)  digest %s  safety %s  interval %s ms  "
-	    "dead_time %s ms  lease %s ms\n", str(cl, "name"), str(cl, "id"),
+	printf("cluster %s (id %s)  epoch %s  file %s  digest %s  safety %s  "
+	    "interval %s ms  dead_time %s ms  lease %s ms\n", str(cl, "name"),
+	    str(cl, "id"), str(cl, "epoch"), str(cl, "conf_digest"),
 	    str(cl, "digest"), str(cl, "safety_digest"), str(cl, "interval_ms"),
 	    str(cl, "dead_time_ms"), str(cl, "lease_ms"));
 	printf("term %s  quorum %s of %s votes seen (%s needed)  active %s",
@@ -311,6 +312,18 @@ print_status(json_object *r)
 		printf("%s) for %.1f s: its votes and echoes are not counted\n",
 		    nparts ? "" : "which part: unknown", json_object_get_int64(get(p,
 		    "disagree_since_ms")) / 1000.0);
+	}
+	/* which peer runs another epoch or file: shown, not refused */
+	for (i = 0; i < n; i++) {
+		json_object *p = json_object_array_get_idx(peers, i);
+		json_object *ca = get(p, "conf_agrees");
+
+		if (ca == NULL || json_object_get_boolean(ca))
+			continue;
+		printf("%s: epoch %s (this node %s), file %s %s\n",
+		    str(p, "name"), str(p, "epoch"), str(cl, "epoch"),
+		    str(p, "conf_digest"), strcmp(str(p, "conf_digest"),
+		    str(cl, "conf_digest")) == 0 ? "the same" : "differs");
 	}
 	if (drops_total(get(r, "drops")) > 0) {
 		printf("\n");

@@ -555,6 +555,40 @@ test_refusal_fixed_too(void **state)
 	vg_conf_free(a);
 }
 
+/* An epoch names one file cluster-wide: a reload may keep it or raise it,
+ * never lower it (the message says so, and that nothing changed); the
+ * epoch check comes before the safety list. */
+static void
+test_refusal_epoch(void **state)
+{
+	struct vg_conf *a = with_tail("epoch = 4;\n"), *b;
+	char err[256];
+
+	(void)state;
+	b = with_tail("epoch = 3;\n");
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), -1);
+	assert_string_equal(err, "epoch 3 is lower than the running epoch 4: "
+	    "a configuration never goes back to an older epoch; nothing "
+	    "changed");
+	vg_conf_free(b);
+	b = with_tail("epoch = 0;\ndead_time = 900;\n");
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "epoch 0 is lower"));
+	vg_conf_free(b);
+	b = with_tail("epoch = 4;\nnotify = \"/bin/true\";\n");
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), 0);
+	vg_conf_free(b);
+	b = with_tail("epoch = 5;\n");
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), 0);
+	vg_conf_free(b);
+	/* a higher epoch does not make a safety change a reload's */
+	b = with_tail("epoch = 5;\ndead_time = 900;\n");
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "(dead_time)"));
+	vg_conf_free(b);
+	vg_conf_free(a);
+}
+
 /* ---- the new settings: defaults and values */
 
 static void
@@ -1545,6 +1579,7 @@ main(void)
 		cmocka_unit_test(test_safety_allowed),
 		cmocka_unit_test(test_refusal_fits),
 		cmocka_unit_test(test_refusal_fixed_too),
+		cmocka_unit_test(test_refusal_epoch),
 		cmocka_unit_test(test_new_defaults),
 		cmocka_unit_test(test_new_values),
 		cmocka_unit_test(test_track_timeout_longer_than_interval),
