@@ -1739,8 +1739,8 @@ vg_conf_parse(const char *text, const char *filename, const char *self,
  * state.  Only for a file on disk: vg_conf_parse (the tests, the fuzzer)
  * judges text.
  */
-static int
-check_trust(const struct vg_conf *c, struct vg_errs *errs)
+int
+vg_conf_trust(const struct vg_conf *c, int with_file, struct vg_errs *errs)
 {
 	const struct { const char *what, *path; } f[] = {
 		{ "auth_key_file", c->auth_key_file },
@@ -1756,8 +1756,8 @@ check_trust(const struct vg_conf *c, struct vg_errs *errs)
 	uid_t self = geteuid();
 	size_t n0 = errs->n, i;
 
-	if (realpath(c->path, real) == NULL ||
-	    vg_trust_path(real, self, why, sizeof(why)) == -1)
+	if (with_file && (realpath(c->path, real) == NULL ||
+	    vg_trust_path(real, self, why, sizeof(why)) == -1))
 		vg_errs_add(errs, c->path, 0, "the configuration is not "
 		    "trusted: %s", realpath(c->path, real) == NULL ?
 		    strerror(errno) : why);
@@ -1813,7 +1813,7 @@ vg_conf_load(const char *path, const char *self, struct vg_errs *errs)
 	}
 	c = vg_conf_parse(text, path, self, errs);
 	free(text);
-	if (c != NULL && check_trust(c, errs) == -1) {
+	if (c != NULL && vg_conf_trust(c, 1, errs) == -1) {
 		vg_conf_free(c);
 		return NULL;
 	}

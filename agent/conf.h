@@ -207,6 +207,13 @@ struct vg_conf	*vg_conf_load(const char *path, const char *self,
 struct vg_conf	*vg_conf_parse(const char *text, const char *filename,
 		    const char *self, struct vg_errs *);
 void		 vg_conf_free(struct vg_conf *);
+/*
+ * What vg_conf_load adds to vg_conf_parse: the file (with_file) and every
+ * path it names (key, state, scripts, track programs) must be root's and
+ * writable by nobody else (trust.h).  0, or -1 with errs added.
+ */
+int		 vg_conf_trust(const struct vg_conf *, int with_file,
+		    struct vg_errs *);
 
 const struct vg_conf_node *vg_conf_node_by_id(const struct vg_conf *, uint16_t);
 const struct vg_conf_node *vg_conf_node_by_name(const struct vg_conf *,
