@@ -243,9 +243,13 @@ config_diff(struct vg_agent *a, const struct vg_ctl_request *req, char *err,
 	json_object_object_add(o, "file", json_object_new_int64(next->epoch));
 	json_object_object_add(r, "epoch", o);
 	o = json_object_new_object();
-	json_object_object_add(o, "running", hex32(a->conf->conf_digest));
-	json_object_object_add(o, "file", hex32(next->conf_digest));
-	json_object_object_add(r, "conf_digest", o);
+	json_object_object_add(o, "running", hex32(a->conf->digest));
+	json_object_object_add(o, "file", hex32(next->digest));
+	json_object_object_add(r, "digest", o);
+	o = json_object_new_object();
+	json_object_object_add(o, "running", hex32(a->conf->file_digest));
+	json_object_object_add(o, "file", hex32(next->file_digest));
+	json_object_object_add(r, "file_digest", o);
 	/* what a reload of it here would answer: the same function */
 	json_object_object_add(r, "reload", vg_conf_reload_refusal(a->conf,
 	    next, refusal, sizeof(refusal)) == 0 ? NULL :

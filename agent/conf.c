@@ -970,43 +970,77 @@ compute_safety_digest(struct vg_conf *c)
 }
 
 /*
- * The digest covers what every node must agree on, in a fixed order; local
- * settings (paths, ctl, log) are left out so they may differ between nodes.
+ * The digest covers every cluster-wide setting (what a push gives every
+ * node alike; the wire's conf_digest), in a fixed order, nodes by id; the
+ * local settings (state_dir, state_file, ctl, log, auth_key_file,
+ * realtime_priority, metrics) are left out so they may differ between
+ * nodes, and so is the epoch (it travels beside the digest).
  */
+#define H_STR(h, s)	fnv1a((h), (s), strlen(s) + 1)
+#define H_VAL(h, v)	fnv1a((h), &(v), sizeof(v))
+
 static void
 compute_digest(struct vg_conf *c)
 {
 	uint32_t h = FNV_INIT;
-	size_t i;
+	size_t ix[VG_MAX_NODES], i;
 
-	h = fnv1a(h, c->cluster, strlen(c->cluster) + 1);
-	h = fnv1a(h, &c->cluster_id, sizeof(c->cluster_id));
-	h = fnv1a(h, &c->interval, sizeof(c->interval));
-	h = fnv1a(h, &c->dead_time, sizeof(c->dead_time));
-	h = fnv1a(h, &c->max_drift, sizeof(c->max_drift));
-	h = fnv1a(h, &c->quorum, sizeof(c->quorum));
-	h = fnv1a(h, &c->auth, sizeof(c->auth));
-	h = fnv1a(h, &c->vip_lifetime, sizeof(c->vip_lifetime));
-	h = fnv1a(h, &c->preempt, sizeof(c->preempt));
-	h = fnv1a(h, &c->preempt_delay, sizeof(c->preempt_delay));
+	h = H_STR(h, c->cluster);
+	h = H_VAL(h, c->cluster_id);
+	h = H_VAL(h, c->interval);
+	h = H_VAL(h, c->dead_time);
+	h = H_VAL(h, c->max_drift);
+	h = H_VAL(h, c->quorum);
+	h = H_VAL(h, c->auth);
+	h = H_VAL(h, c->vip_lifetime);
+	h = H_VAL(h, c->preempt);
+	h = H_VAL(h, c->preempt_delay);
+	h = H_VAL(h, c->max_failovers);
+	h = H_VAL(h, c->flap_window);
+	h = H_VAL(h, c->garp_count);
+	h = H_VAL(h, c->garp_interval);
+	h = H_VAL(h, c->garp_refresh);
+	h = H_STR(h, c->hooks.notify);
+	h = H_STR(h, c->hooks.notify_active);
+	h = H_STR(h, c->hooks.notify_standby);
+	h = H_STR(h, c->hooks.notify_fault);
+	h = H_STR(h, c->hooks.notify_maintenance);
+	h = H_VAL(h, c->hooks.timeout);
+	nodes_by_id(c, ix);
 	for (i = 0; i < c->n_nodes; i++) {
-		const struct vg_conf_node *n = &c->nodes[i];
+		const struct vg_conf_node *n = &c->nodes[ix[i]];
 
-		h = fnv1a(h, &n->id, sizeof(n->id));
-		h = fnv1a(h, n->name, strlen(n->name) + 1);
-		h = fnv1a(h, n->address, strlen(n->address) + 1);
-		h = fnv1a(h, &n->port, sizeof(n->port));
-		h = fnv1a(h, &n->priority, sizeof(n->priority));
-		h = fnv1a(h, &n->votes, sizeof(n->votes));
-		h = fnv1a(h, &n->role, sizeof(n->role));
+		h = H_VAL(h, n->id);
+		h = H_STR(h, n->name);
+		h = H_STR(h, n->address);
+		h = H_VAL(h, n->port);
+		h = H_VAL(h, n->priority);
+		h = H_VAL(h, n->votes);
+		h = H_VAL(h, n->role);
 	}
 	for (i = 0; i < c->n_vips; i++) {
-		h = fnv1a(h, c->vips[i].text, strlen(c->vips[i].text) + 1);
-		h = fnv1a(h, c->vips[i].ifname, strlen(c->vips[i].ifname) + 1);
+		h = H_STR(h, c->vips[i].text);
+		h = H_STR(h, c->vips[i].ifname);
 	}
+	for (i = 0; i < c->n_tracks; i++) {
+		const struct vg_conf_track *t = &c->tracks[i];
+
+		h = H_STR(h, t->name);
+		h = H_STR(h, t->command);
+		h = H_VAL(h, t->interval);
+		h = H_VAL(h, t->timeout);
+		h = H_VAL(h, t->fall);
+		h = H_VAL(h, t->rise);
+		h = H_VAL(h, t->weight);
+	}
+	for (i = 0; i < c->n_links; i++)
+		h = H_STR(h, c->links[i]);
 	c->digest = h;
 	compute_safety_digest(c);
 }
+
+#undef H_STR
+#undef H_VAL
 
 static void
 defaults(struct vg_conf *c)
@@ -1725,7 +1759,7 @@ vg_conf_parse(const char *text, const char *filename, const char *self,
 	parse_root(&p, config_root_setting(&cfg), self);
 	config_destroy(&cfg);
 	vg_conf_file_digest(text, strlen(text), p.conf->file_sha256,
-	    &p.conf->conf_digest);
+	    &p.conf->file_digest);
 	if (errs->n + errs->dropped != before) {
 		vg_conf_free(p.conf);
 		return NULL;

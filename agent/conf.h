@@ -172,11 +172,13 @@ struct vg_conf {
 	struct vg_conf_vip	*vips;
 	size_t			n_vips;
 	int			self;		/* index in nodes[], -1 if unresolved */
-	uint32_t		digest;		/* of the cluster-wide part */
-	/* of the file's bytes: the SHA-256, and its first 32 bits (what the
-	 * wire's conf_digest carries: the same file, byte for byte) */
+	/* of every cluster-wide setting (not the local ones, not the epoch):
+	 * what the wire's conf_digest carries */
+	uint32_t		digest;
+	/* of the file's bytes: the SHA-256 (what a push will name the file
+	 * by) and its first 32 bits */
 	uint8_t			file_sha256[VG_CONF_SHA256_LEN];
-	uint32_t		conf_digest;
+	uint32_t		file_digest;
 	/* of the safety-relevant part (what the wire's config_digest
 	 * carries), and of each of its parts */
 	uint32_t		safety_digest;

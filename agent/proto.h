@@ -55,9 +55,9 @@
  * VG_TERM_LIMIT are refused wherever they come from.
  *
  * Version 2 (issue 14) added epoch and conf_digest: the sender's
- * configuration epoch and the first 32 bits of the SHA-256 of its file
- * (conf.h); they decide nothing in the election, they show whether the
- * cluster runs one file.  A version 1 datagram has neither (its body
+ * configuration epoch and the digest of its cluster-wide settings (conf.h,
+ * digest); they decide nothing in the election, they show whether the
+ * cluster runs one configuration.  A version 1 datagram has neither (its body
  * starts at 58) and is still accepted: m.version says which it was, and
  * the agent sends each peer the version it last accepted from it
  * (docs/design.md, "Cluster-wide configuration").

@@ -234,9 +234,9 @@ print_status(json_object *r)
 	json_object *tracks = get(r, "tracks"), *v;
 	size_t i, n;
 
-	printf("cluster %s (id %s)  epoch %s  file %s  digest %s  safety %s  "
+	printf("cluster %s (id %s)  epoch %s  digest %s  safety %s  "
 	    "interval %s ms  dead_time %s ms  lease %s ms\n", str(cl, "name"),
-	    str(cl, "id"), str(cl, "epoch"), str(cl, "conf_digest"),
+	    str(cl, "id"), str(cl, "epoch"),
 	    str(cl, "digest"), str(cl, "safety_digest"), str(cl, "interval_ms"),
 	    str(cl, "dead_time_ms"), str(cl, "lease_ms"));
 	printf("term %s  quorum %s of %s votes seen (%s needed)  active %s",
@@ -315,17 +315,17 @@ print_status(json_object *r)
 		    nparts ? "" : "which part: unknown", json_object_get_int64(get(p,
 		    "disagree_since_ms")) / 1000.0);
 	}
-	/* which peer runs another epoch or file: shown, not refused */
+	/* which peer runs another epoch or settings: shown, not refused */
 	for (i = 0; i < n; i++) {
 		json_object *p = json_object_array_get_idx(peers, i);
 		json_object *ca = get(p, "conf_agrees");
 
 		if (ca == NULL || json_object_get_boolean(ca))
 			continue;
-		printf("%s: epoch %s (this node %s), file %s %s\n",
+		printf("%s: epoch %s (this node %s), settings %s %s\n",
 		    str(p, "name"), str(p, "epoch"), str(cl, "epoch"),
 		    str(p, "conf_digest"), strcmp(str(p, "conf_digest"),
-		    str(cl, "conf_digest")) == 0 ? "the same" : "differs");
+		    str(cl, "digest")) == 0 ? "the same" : "differ");
 	}
 	if (drops_total(get(r, "drops")) > 0) {
 		printf("\n");
@@ -353,11 +353,11 @@ static void
 print_diff(json_object *r)
 {
 	json_object *l = get(r, "changes"), *rl = get(r, "reload");
-	json_object *ep = get(r, "epoch"), *cd = get(r, "conf_digest");
+	json_object *ep = get(r, "epoch"), *cd = get(r, "digest");
 	size_t i, n = l ? json_object_array_length(l) : 0;
 
 	printf("%s against the running configuration: epoch %s -> %s, "
-	    "file %s -> %s\n", str(r, "file"), str(ep, "running"),
+	    "digest %s -> %s\n", str(r, "file"), str(ep, "running"),
 	    str(ep, "file"), str(cd, "running"), str(cd, "file"));
 	for (i = 0; i < n; i++) {
 		json_object *c = json_object_array_get_idx(l, i);

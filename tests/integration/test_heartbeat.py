@@ -210,7 +210,7 @@ def test_wire_capture_matches_crafter(shared3):
                          "incarnation": st2["node"]["incarnation"],
                          "config_digest": digest,
                          "epoch": st2["cluster"]["epoch"],
-                         "conf_digest": int(st2["cluster"]["conf_digest"],
+                         "conf_digest": int(st2["cluster"]["digest"],
                                             16)})
         assert d is None, "captured heartbeat: %s\n%s" % (d, f)
         assert f["flags"] & ~vgwire.FLAG_LAPSED == 0, f

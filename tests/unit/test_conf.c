@@ -161,6 +161,58 @@ test_wrong_type(void **state)
 	    ");\n", NULL, 5, "id must be an integer, not a number");
 }
 
+/* The cluster-wide digest (the wire's conf_digest): every cluster-wide
+ * setting moves it; the local ones, the epoch, the order of the nodes and
+ * comments do not. */
+static void
+test_digest_covers(void **state)
+{
+	static const char *const moves[] = {
+		"garp_count = 5;\n", "notify = \"/bin/true\";\n",
+		"script_timeout = 999;\n", "max_failovers = 9;\n",
+		"flap_window = 1234;\n", "preempt = false;\n",
+		"track = ( { name = \"t\"; command = \"true\"; } );\n",
+		"track_interfaces = [ \"eth1\" ];\n", "vip_lifetime = 30;\n",
+		"dead_time = 900;\n",
+	};
+	static const char *const stays[] = {
+		"epoch = 9;\n", "# a comment\n",
+		"state_dir = \"/var/lib/other\";\n",
+		"state_file = \"/run/other\";\n",
+		"ctl = { socket = \"/run/o.sock\"; admin_group = \"wheel\"; };\n",
+		"log = { level = \"debug\"; };\n", "realtime_priority = 0;\n",
+		"metrics = { listen = \"127.0.0.1:9465\"; };\n",
+	};
+	struct vg_conf *a, *b;
+	char text[2048];
+	size_t i;
+
+	(void)state;
+	a = parse_ok(HEAD NODES3, "alpha");
+	for (i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s%s", HEAD, NODES3, moves[i]);
+		b = parse_ok(text, "alpha");
+		if (a->digest == b->digest)
+			fail_msg("%s does not move the digest", moves[i]);
+		vg_conf_free(b);
+	}
+	for (i = 0; i < sizeof(stays) / sizeof(stays[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s%s", HEAD, NODES3, stays[i]);
+		b = parse_ok(text, "alpha");
+		if (a->digest != b->digest)
+			fail_msg("%s moves the digest", stays[i]);
+		vg_conf_free(b);
+	}
+	b = parse_ok(HEAD "nodes = (\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; },\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; }\n"
+	    ");\n", "alpha");
+	assert_int_equal(a->digest, b->digest);
+	vg_conf_free(b);
+	vg_conf_free(a);
+}
+
 /* epoch: an integer 0..2^31-1, 0 by default */
 static void
 test_epoch(void **state)
@@ -199,9 +251,9 @@ test_file_digest(void **state)
 	a = parse_ok(text, "alpha");
 	b = parse_ok(text, "beta");
 	c = parse_ok(HEAD "# a comment\n" NODES3, "alpha");
-	assert_int_equal(a->conf_digest, b->conf_digest);
+	assert_int_equal(a->file_digest, b->file_digest);
 	assert_memory_equal(a->file_sha256, b->file_sha256, 32);
-	assert_int_not_equal(a->conf_digest, c->conf_digest);
+	assert_int_not_equal(a->file_digest, c->file_digest);
 	/* the settings are the same: the other digests do not move */
 	assert_int_equal(a->digest, c->digest);
 	assert_int_equal(a->safety_digest, c->safety_digest);
@@ -209,7 +261,7 @@ test_file_digest(void **state)
 	assert_memory_equal(a->file_sha256, sha, 32);
 	d = (uint32_t)sha[0] << 24 | (uint32_t)sha[1] << 16 |
 	    (uint32_t)sha[2] << 8 | sha[3];
-	assert_int_equal(a->conf_digest, d);
+	assert_int_equal(a->file_digest, d);
 	vg_conf_free(a);
 	vg_conf_free(b);
 	vg_conf_free(c);
@@ -1163,6 +1215,7 @@ main(void)
 		cmocka_unit_test(test_lease_formula),
 		cmocka_unit_test(test_cluster_id_default),
 		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_digest_covers),
 		cmocka_unit_test(test_epoch),
 		cmocka_unit_test(test_file_digest),
 		cmocka_unit_test(test_safety_digest),
