@@ -277,9 +277,9 @@ print_status(json_object *r)
 		    str(t, "name"), json_object_get_boolean(get(t, "up")) ? "up" :
 		    "DOWN", str(t, "weight"), str(t, "runs"), str(t, "failures"));
 	}
-	printf("\n%-16s %5s %-20s %-12s %4s %-5s %-14s %-10s %8s %8s %6s %-6s\n",
-	    "PEER", "ID", "ADDRESS", "STATE", "PRIO", "ALIVE", "LAST SEEN", "RTT",
-	    "RX", "LOST", "DROPS", "DIGEST");
+	printf("\n%-16s %5s %-20s %-12s %4s %-5s %-14s %-10s %8s %8s %6s %-7s "
+	    "%s\n", "PEER", "ID", "ADDRESS", "STATE", "PRIO", "ALIVE",
+	    "LAST SEEN", "RTT", "RX", "LOST", "DROPS", "DIGEST", "EPOCH");
 	n = peers ? json_object_array_length(peers) : 0;
 	for (i = 0; i < n; i++) {
 		json_object *p = json_object_array_get_idx(peers, i);
@@ -288,15 +288,17 @@ print_status(json_object *r)
 
 		fmt_ms(seen, sizeof(seen), get(p, "last_seen_ms"));
 		fmt_us(rtt, sizeof(rtt), get(p, "rtt_us"));
+		/* the epoch it runs, starred if it or the settings differ */
 		printf("%-16s %5s %-20s %s%-12s%s %4s %-5s %-14s %-10s %8s %8s "
-		    "%6lld %-6s\n", str(p, "name"), str(p, "id"),
+		    "%6lld %-7s %s%s\n", str(p, "name"), str(p, "id"),
 		    str(p, "address"), state_colour(str(p, "state")),
 		    str(p, "state"), reset(), str(p, "priority"),
 		    json_object_get_boolean(get(p, "alive")) ? "yes" : "no", seen,
 		    rtt, str(p, "rx"), str(p, "lost"),
 		    drops_total(get(p, "drops")),
 		    dm == NULL ? "-" : json_object_get_boolean(dm) ? "ok" :
-		    "DIFFERS");
+		    "DIFFERS", str(p, "epoch"), get(p, "conf_agrees") != NULL &&
+		    !json_object_get_boolean(get(p, "conf_agrees")) ? "*" : "");
 	}
 	/* which peer's safety configuration differs, and in what */
 	for (i = 0; i < n; i++) {

@@ -111,6 +111,9 @@ def test_epoch_shown_diff_and_reload(fresh3, tmp_path):
     p = t.ctl("n1", "status")
     assert re.search(r"^n2: epoch 1 \(this node 0\), settings [0-9a-f]{8} "
                      r"the same$", p.stdout, re.M), p.stdout
+    # the table's EPOCH column: n2 starred, n3 not
+    assert re.search(r"^n2 .* 1\*$", p.stdout, re.M) and \
+        re.search(r"^n3 .* 0$", p.stdout, re.M), p.stdout
     m = t.metrics("n1")
     assert m['vigil_peer_config_epoch{peer="n2"}'] == 1, m
     assert m['vigil_peer_config_same{peer="n2"}'] == 0, m
