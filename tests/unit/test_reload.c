@@ -693,6 +693,25 @@ test_diff_classes(void **state)
 	c = change_of(d, "priority of n2");
 	assert_int_equal(c->kind, VG_CHANGE_LIVE);
 
+	/* the same VIPs in another order: no VIP change; one moved to
+	 * another interface: removed there, added here */
+	assert_int_equal(diff_of(HEAD NODES VIPS_ABC, HEAD NODES "vips = (\n"
+	    "\t{ address = \"2001:db8::3/64\"; interface = \"eth1\"; },\n"
+	    "\t{ address = \"198.51.100.2/24\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"198.51.100.1/24\"; interface = \"eth0\"; }\n"
+	    ");\n", d), VG_CHANGE_NONE);
+	assert_int_equal(d->n, 0);
+	assert_int_equal(diff_of(HEAD NODES VIPS_ABC, HEAD NODES "vips = (\n"
+	    "\t{ address = \"198.51.100.1/24\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"198.51.100.2/24\"; interface = \"eth1\"; },\n"
+	    "\t{ address = \"2001:db8::3/64\"; interface = \"eth1\"; }\n"
+	    ");\n", d), VG_CHANGE_LIVE);
+	assert_int_equal(d->n, 2);
+	assert_string_equal(change_of(d, "vip 198.51.100.2/24 removed")->from,
+	    "198.51.100.2/24 dev eth0");
+	assert_string_equal(change_of(d, "vip 198.51.100.2/24 added")->to,
+	    "198.51.100.2/24 dev eth1");
+
 	/* restart: the gravest wins over a live change */
 	assert_int_equal(diff_of(HEAD NODES, HEAD NODES
 	    "state_dir = \"/var/lib/vigil2\";\npreempt = false;\n", d),
