@@ -160,12 +160,126 @@ maintenance(struct vg_agent *a, const struct vg_ctl_request *req,
 	    req->on && was_active ? ": the VIPs were handed over" : "");
 }
 
+/* The config's errors as the reply's "errors" array (none: nothing). */
+static void
+add_errors(json_object *r, const struct vg_errs *errs)
+{
+	json_object *l;
+	size_t i;
+
+	if (errs->n == 0)
+		return;
+	l = json_object_new_array();
+	for (i = 0; i < errs->n; i++)
+		json_object_array_add(l, json_object_new_string(errs->msg[i]));
+	json_object_object_add(r, "errors", l);
+}
+
+static json_object *
+hex32(uint32_t v)
+{
+	char b[16];
+
+	snprintf(b, sizeof(b), "%08x", v);
+	return json_object_new_string(b);
+}
+
+static const char *const kind_says[] = {
+	[VG_CHANGE_NONE] = "no setting changes",
+	[VG_CHANGE_LIVE] = "live: a reload applies it, and the VIPs that stay "
+	    "do not move",
+	[VG_CHANGE_SAFETY] = "safety-relevant: every node must change "
+	    "together (a new election; not a reload)",
+	[VG_CHANGE_RESTART] = "this node must restart to apply it",
+};
+
+/*
+ * What the text would change over the running configuration, checked as
+ * `vigild -t` checks a file for this node (its own name; the paths it names
+ * trusted; the file itself is the ctl's, checked when installed).  Read
+ * only: nothing is changed, nothing audited.
+ */
+static json_object *
+config_diff(struct vg_agent *a, const struct vg_ctl_request *req, char *err,
+    size_t errlen)
+{
+	const char *name = req->name[0] != '\0' ? req->name : "(config diff)";
+	struct vg_conf_diff *d;
+	struct vg_conf *next;
+	struct vg_errs errs;
+	json_object *r, *l, *o;
+	char refusal[512];
+	size_t i;
+
+	vg_errs_init(&errs);
+	next = vg_conf_parse(req->text, name, a->self->name, &errs);
+	if (next != NULL && vg_conf_trust(next, 0, &errs) == -1) {
+		vg_conf_free(next);
+		next = NULL;
+	}
+	if (next == NULL) {
+		snprintf(refusal, sizeof(refusal), "%.160s is not a valid "
+		    "configuration for %s%s", name, a->self->name,
+		    errs.dropped ? " (more errors than shown)" : "");
+		r = failure(refusal);
+		add_errors(r, &errs);
+		return r;
+	}
+	if ((d = malloc(sizeof(*d))) == NULL) {
+		vg_conf_free(next);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	vg_conf_diff(a->conf, next, d);
+	r = json_object_new_object();
+	json_object_object_add(r, "file", json_object_new_string(name));
+	json_object_object_add(r, "kind", json_object_new_string(
+	    vg_change_kind_name(d->kind)));
+	json_object_object_add(r, "says", json_object_new_string(
+	    kind_says[d->kind]));
+	o = json_object_new_object();
+	json_object_object_add(o, "running", json_object_new_int64(
+	    a->conf->epoch));
+	json_object_object_add(o, "file", json_object_new_int64(next->epoch));
+	json_object_object_add(r, "epoch", o);
+	o = json_object_new_object();
+	json_object_object_add(o, "running", hex32(a->conf->digest));
+	json_object_object_add(o, "file", hex32(next->digest));
+	json_object_object_add(r, "digest", o);
+	o = json_object_new_object();
+	json_object_object_add(o, "running", hex32(a->conf->file_digest));
+	json_object_object_add(o, "file", hex32(next->file_digest));
+	json_object_object_add(r, "file_digest", o);
+	/* what a reload of it here would answer: the same function */
+	json_object_object_add(r, "reload", vg_conf_reload_refusal(a->conf,
+	    next, refusal, sizeof(refusal)) == 0 ? NULL :
+	    json_object_new_string(refusal));
+	l = json_object_new_array();
+	for (i = 0; i < d->n; i++) {
+		o = json_object_new_object();
+		json_object_object_add(o, "what",
+		    json_object_new_string(d->ch[i].what));
+		json_object_object_add(o, "from", d->ch[i].from[0] ?
+		    json_object_new_string(d->ch[i].from) : NULL);
+		json_object_object_add(o, "to", d->ch[i].to[0] ?
+		    json_object_new_string(d->ch[i].to) : NULL);
+		json_object_object_add(o, "kind", json_object_new_string(
+		    vg_change_kind_name(d->ch[i].kind)));
+		json_object_array_add(l, o);
+	}
+	json_object_object_add(r, "changes", l);
+	json_object_object_add(r, "dropped", json_object_new_int64(
+	    (int64_t)d->dropped));
+	free(d);
+	vg_conf_free(next);
+	return r;
+}
+
 json_object *
 vg_cmd_reloaded(struct vg_agent *a, const struct vg_ctl_caller *caller,
     const struct vg_errs *errs, const char *err)
 {
-	json_object *r, *l;
-	size_t i;
+	json_object *r;
 
 	if (errs == NULL) {
 		audit(a, caller, "reload", "applied");
@@ -174,13 +288,7 @@ vg_cmd_reloaded(struct vg_agent *a, const struct vg_ctl_caller *caller,
 	}
 	audit(a, caller, "reload", err);
 	r = failure(err);
-	if (errs->n > 0) {
-		l = json_object_new_array();
-		for (i = 0; i < errs->n; i++)
-			json_object_array_add(l,
-			    json_object_new_string(errs->msg[i]));
-		json_object_object_add(r, "errors", l);
-	}
+	add_errors(r, errs);
 	return r;
 }
 
@@ -219,6 +327,8 @@ vg_cmd_run(struct vg_agent *a, const struct vg_ctl_request *req,
 	case VG_CTL_RELOAD:
 		out->reload = 1;
 		return NULL;
+	case VG_CTL_CONFIG_DIFF:
+		return config_diff(a, req, err, errlen);
 	default:
 		snprintf(err, errlen, "unknown command");
 		return NULL;

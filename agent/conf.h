@@ -84,6 +84,7 @@ struct vg_conf_vip {
 };
 
 #define VG_MAX_TRACKS	32
+#define VG_CONF_SHA256_LEN	32
 #define VG_MAX_LINKS	64
 
 /*
@@ -113,6 +114,9 @@ struct vg_conf {
 	char			path[VG_PATH_MAX];
 	char			cluster[VG_NAME_MAX];
 	uint32_t		cluster_id;
+	/* the configuration epoch (docs/design.md, "Cluster-wide
+	 * configuration"): one file per epoch, cluster-wide; never lower */
+	uint32_t		epoch;
 	vg_ns			interval;	/* h */
 	vg_ns			dead_time;	/* D */
 	double			max_drift;	/* rho */
@@ -168,7 +172,13 @@ struct vg_conf {
 	struct vg_conf_vip	*vips;
 	size_t			n_vips;
 	int			self;		/* index in nodes[], -1 if unresolved */
-	uint32_t		digest;		/* of the cluster-wide part */
+	/* of every cluster-wide setting (not the local ones, not the epoch):
+	 * what the wire's conf_digest carries */
+	uint32_t		digest;
+	/* of the file's bytes: the SHA-256 (what a push will name the file
+	 * by) and its first 32 bits */
+	uint8_t			file_sha256[VG_CONF_SHA256_LEN];
+	uint32_t		file_digest;
 	/* of the safety-relevant part (what the wire's config_digest
 	 * carries), and of each of its parts */
 	uint32_t		safety_digest;
@@ -199,6 +209,13 @@ struct vg_conf	*vg_conf_load(const char *path, const char *self,
 struct vg_conf	*vg_conf_parse(const char *text, const char *filename,
 		    const char *self, struct vg_errs *);
 void		 vg_conf_free(struct vg_conf *);
+/*
+ * What vg_conf_load adds to vg_conf_parse: the file (with_file) and every
+ * path it names (key, state, scripts, track programs) must be root's and
+ * writable by nobody else (trust.h).  0, or -1 with errs added.
+ */
+int		 vg_conf_trust(const struct vg_conf *, int with_file,
+		    struct vg_errs *);
 
 const struct vg_conf_node *vg_conf_node_by_id(const struct vg_conf *, uint16_t);
 const struct vg_conf_node *vg_conf_node_by_name(const struct vg_conf *,
@@ -223,6 +240,41 @@ const char	*vg_conf_fixed_changed(const struct vg_conf *old,
  */
 int		 vg_conf_reload_refusal(const struct vg_conf *cur,
 		    const struct vg_conf *next, char *err, size_t errlen);
+
+/*
+ * What a new file would change over the running one, field by field (what
+ * `vigilctl config diff` shows), each change classed; `kind` is the
+ * gravest.  The safety-relevant fields are the ones vg_conf_reload_refusal
+ * refuses (one list, in conf.c), the restart ones vg_conf_fixed_changed's;
+ * everything else is live.  Pure.
+ */
+enum vg_change_kind {		/* in order of gravity */
+	VG_CHANGE_NONE,
+	VG_CHANGE_LIVE,		/* a reload applies it; the VIPs that stay stay */
+	VG_CHANGE_SAFETY,	/* the cluster must change together */
+	VG_CHANGE_RESTART,	/* only a restart of this node applies it */
+};
+#define VG_DIFF_MAX	64
+
+struct vg_conf_change {
+	enum vg_change_kind	kind;
+	char			what[VG_NAME_MAX + 40];	/* "votes of n2" */
+	char			from[160], to[160];	/* "" for none */
+};
+
+struct vg_conf_diff {
+	enum vg_change_kind	kind;
+	size_t			n, dropped;	/* past VG_DIFF_MAX */
+	struct vg_conf_change	ch[VG_DIFF_MAX];
+};
+
+void		 vg_conf_diff(const struct vg_conf *cur,
+		    const struct vg_conf *next, struct vg_conf_diff *);
+const char	*vg_change_kind_name(enum vg_change_kind);
+
+/* The SHA-256 of a file's text and its first 32 bits (big-endian). */
+void		 vg_conf_file_digest(const char *text, size_t len,
+		    uint8_t sha256[VG_CONF_SHA256_LEN], uint32_t *digest);
 
 /* "membership", "votes", "timing". */
 const char	*vg_conf_part_name(enum vg_conf_part);

@@ -191,24 +191,16 @@ complain(struct vg_control *ctl, const struct client *c, const char *what)
 		    sup ? " (and earlier complaints suppressed)" : "");
 }
 
+/* A parsed request: the role check, the handler, the reply. */
 static void
-client_request(struct client *c, const char *line, size_t len)
+client_handle(struct client *c, const struct vg_ctl_request *r)
 {
 	struct vg_control *ctl = c->ctl;
-	struct vg_ctl_request req;
+	const struct vg_ctl_request req = *r;
 	const struct vg_ctl_cmd_info *ci;
 	char err[256], scratch[64];
 	json_object *reply;
 
-	ctl->st.requests++;
-	while (len > 0 && line[len - 1] == '\r')
-		len--;
-	if (vg_ctl_parse_request(line, len, &req, err, sizeof(err)) == -1) {
-		ctl->st.bad_requests++;
-		complain(ctl, c, err);
-		client_error(c, err);
-		return;
-	}
 	ci = &vg_ctl_cmds[req.cmd];
 	if (c->caller.role < ci->role) {
 		ctl->st.denied++;
@@ -250,6 +242,26 @@ client_request(struct client *c, const char *line, size_t len)
 		json_object_object_add(reply, "ok", json_object_new_boolean(1));
 	client_reply(c, reply);
 	json_object_put(reply);
+}
+
+static void
+client_request(struct client *c, const char *line, size_t len)
+{
+	struct vg_control *ctl = c->ctl;
+	struct vg_ctl_request req;
+	char err[256];
+
+	ctl->st.requests++;
+	while (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (vg_ctl_parse_request(line, len, &req, err, sizeof(err)) == -1) {
+		ctl->st.bad_requests++;
+		complain(ctl, c, err);
+		client_error(c, err);
+		return;
+	}
+	client_handle(c, &req);
+	vg_ctl_request_clear(&req);
 }
 
 static void

@@ -3,6 +3,7 @@
  */
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctlproto.h"
@@ -14,6 +15,9 @@ const struct vg_ctl_cmd_info vg_ctl_cmds[VG_CTL_CMD_MAX] = {
 	[VG_CTL_FAILOVER] = { "failover", VG_ROLE_OPERATOR },
 	[VG_CTL_MAINTENANCE] = { "maintenance", VG_ROLE_OPERATOR },
 	[VG_CTL_RELOAD] = { "reload", VG_ROLE_ADMIN },
+	/* operator, not viewer: the agent parses the text as root and checks
+	 * the paths it names (their owner and mode show in the errors) */
+	[VG_CTL_CONFIG_DIFF] = { "config_diff", VG_ROLE_OPERATOR },
 };
 
 const char *
@@ -27,6 +31,23 @@ vg_ctl_role_name(enum vg_ctl_role r)
 	return "invalid";
 }
 
+/* A JSON string without an escaped NUL in it (it would cut it short). */
+static int
+plain_string(json_object *v)
+{
+	return json_object_is_type(v, json_type_string) &&
+	    (size_t)json_object_get_string_len(v) ==
+	    strlen(json_object_get_string(v));
+}
+
+void
+vg_ctl_request_clear(struct vg_ctl_request *req)
+{
+	free(req->text);
+	req->text = NULL;
+	req->text_len = 0;
+}
+
 /* The arguments each command takes; anything else is an error. */
 static int
 parse_args(json_object *obj, struct vg_ctl_request *req, char *err,
@@ -35,6 +56,24 @@ parse_args(json_object *obj, struct vg_ctl_request *req, char *err,
 	json_object_object_foreach(obj, k, v) {
 		if (strcmp(k, "cmd") == 0)
 			continue;
+		if (req->cmd == VG_CTL_CONFIG_DIFF && strcmp(k, "text") == 0 &&
+		    plain_string(v) && req->text == NULL) {
+			req->text_len = (size_t)json_object_get_string_len(v);
+			if ((req->text = malloc(req->text_len + 1)) == NULL) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			memcpy(req->text, json_object_get_string(v),
+			    req->text_len + 1);
+			continue;
+		}
+		if (req->cmd == VG_CTL_CONFIG_DIFF && strcmp(k, "name") == 0 &&
+		    plain_string(v) &&
+		    strlen(json_object_get_string(v)) < sizeof(req->name)) {
+			snprintf(req->name, sizeof(req->name), "%s",
+			    json_object_get_string(v));
+			continue;
+		}
 		if (req->cmd == VG_CTL_EVENTS && strcmp(k, "follow") == 0 &&
 		    json_object_is_type(v, json_type_boolean))
 			req->follow = json_object_get_boolean(v);
@@ -58,6 +97,10 @@ parse_args(json_object *obj, struct vg_ctl_request *req, char *err,
 	if (req->cmd == VG_CTL_MAINTENANCE &&
 	    !json_object_object_get_ex(obj, "on", NULL)) {
 		snprintf(err, errlen, "maintenance needs \"on\": true or false");
+		return -1;
+	}
+	if (req->cmd == VG_CTL_CONFIG_DIFF && req->text == NULL) {
+		snprintf(err, errlen, "config_diff needs \"text\": the file");
 		return -1;
 	}
 	return 0;
@@ -123,7 +166,8 @@ vg_ctl_parse_request(const char *line, size_t len, struct vg_ctl_request *req,
 		goto out;
 	}
 	req->cmd = (enum vg_ctl_cmd)i;
-	rc = parse_args(obj, req, err, errlen);
+	if ((rc = parse_args(obj, req, err, errlen)) == -1)
+		vg_ctl_request_clear(req);
 out:
 	json_object_put(obj);
 	json_tokener_free(tok);

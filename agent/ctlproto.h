@@ -37,6 +37,8 @@ enum vg_ctl_cmd {
 	VG_CTL_FAILOVER,	/* operator: {"to": "name"} optional */
 	VG_CTL_MAINTENANCE,	/* operator: {"on": bool} */
 	VG_CTL_RELOAD,		/* admin */
+	VG_CTL_CONFIG_DIFF,	/* operator, read only: {"text": the file,
+				 * "name": its name for the errors} */
 	VG_CTL_CMD_MAX
 };
 
@@ -47,19 +49,26 @@ struct vg_ctl_cmd_info {
 
 extern const struct vg_ctl_cmd_info vg_ctl_cmds[VG_CTL_CMD_MAX];
 
+#define VG_CTL_NAME_MAX		256	/* config_diff's "name" */
+
 struct vg_ctl_request {
 	enum vg_ctl_cmd		cmd;
 	int			follow;		/* events */
 	int			on;		/* maintenance */
 	char			to[64];		/* failover: "" = the best other */
+	char			*text;		/* config_diff: the file, no NUL */
+	size_t			text_len;
+	char			name[VG_CTL_NAME_MAX];	/* config_diff */
 };
 
 /*
  * Parses one request line (without its newline).  Pure.  Returns 0, or -1
- * with a message for the client in err.
+ * with a message for the client in err (and nothing to clear).  A request
+ * parsed is cleared with vg_ctl_request_clear once handled.
  */
 int		 vg_ctl_parse_request(const char *line, size_t len,
 		    struct vg_ctl_request *, char *err, size_t errlen);
+void		 vg_ctl_request_clear(struct vg_ctl_request *);
 const char	*vg_ctl_role_name(enum vg_ctl_role);
 
 #endif

@@ -324,6 +324,8 @@ k_release(struct kstate *k)
 			m.seq = ++seq;
 			m.config_digest = c->safety_digest;
 			m.digest_parts = vg_conf_parts_hint(c);
+			m.epoch = c->epoch;
+			m.conf_digest = c->digest;
 			len = vg_proto_encode(&m, buf, sizeof(buf));
 			vg_auth_sign(k->auth, buf, len);
 			(void)vg_net_send(fd, buf, len,

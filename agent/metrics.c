@@ -143,6 +143,30 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 		fprintf(f, "vigil_peer_config_agrees{peer=\"%s\"} %d\n",
 		    a->peers.p[i].name, en == NULL || en->agrees);
 	}
+	one(f, "vigil_config_epoch", "gauge",
+	    "The epoch of the configuration this node runs.",
+	    (double)a->conf->epoch);
+	head(f, "vigil_peer_config_epoch", "gauge",
+	    "The configuration epoch in the peer's last message (peers heard "
+	    "in wire version 2 only).");
+	for (i = 0; i < a->peers.n; i++) {
+		const struct vg_peer *p = &a->peers.p[i];
+
+		if (p->ever_seen && p->last.version >= 2)
+			fprintf(f, "vigil_peer_config_epoch{peer=\"%s\"} %u\n",
+			    p->name, p->last.epoch);
+	}
+	head(f, "vigil_peer_config_same", "gauge",
+	    "1 if the peer runs this node's epoch and cluster-wide settings "
+	    "(the same digest); peers heard in wire version 2 only.");
+	for (i = 0; i < a->peers.n; i++) {
+		const struct vg_peer *p = &a->peers.p[i];
+
+		if (p->ever_seen && p->last.version >= 2)
+			fprintf(f, "vigil_peer_config_same{peer=\"%s\"} %d\n",
+			    p->name, p->last.epoch == a->conf->epoch &&
+			    p->last.conf_digest == a->conf->digest);
+	}
 	head(f, "vigil_peer_rtt_seconds", "gauge",
 	    "Smoothed round trip to the peer.");
 	for (i = 0; i < a->peers.n; i++)

@@ -94,11 +94,19 @@ vg_state_parse(const char *s, uint8_t *out)
 }
 
 size_t
+vg_proto_len_v(uint8_t version, uint8_t type)
+{
+	if (type == 0 || type > VG_MSG_TYPE_MAX ||
+	    version < VG_VERSION_MIN || version > VG_VERSION)
+		return 0;
+	return (version == 1 ? VG_HDR_LEN_V1 : VG_HDR_LEN) + body_len[type] +
+	    VG_MAC_LEN;
+}
+
+size_t
 vg_proto_len(uint8_t type)
 {
-	if (type == 0 || type > VG_MSG_TYPE_MAX)
-		return 0;
-	return VG_HDR_LEN + body_len[type] + VG_MAC_LEN;
+	return vg_proto_len_v(VG_VERSION, type);
 }
 
 static void
@@ -143,13 +151,15 @@ get64(const uint8_t *p)
 size_t
 vg_proto_encode(const struct vg_msg *m, uint8_t *buf, size_t buflen)
 {
-	size_t len = vg_proto_len(m->type);
+	uint8_t version = m->version == 1 ? 1 : VG_VERSION;
+	size_t len = vg_proto_len_v(version, m->type), body;
 
 	if (len == 0 || buflen < len)
 		return 0;
+	body = version == 1 ? VG_HDR_LEN_V1 : VG_HDR_LEN;
 	memset(buf, 0, len);
 	put32(buf + 0, VG_MAGIC);
-	buf[4] = VG_VERSION;
+	buf[4] = version;
 	buf[5] = m->type;
 	put16(buf + 6, m->flags);
 	put32(buf + 8, m->cluster_id);
@@ -164,10 +174,14 @@ vg_proto_encode(const struct vg_msg *m, uint8_t *buf, size_t buflen)
 	put64(buf + 44, m->echo_seq);
 	put16(buf + 52, m->active);
 	put32(buf + 54, m->config_digest);
+	if (version >= 2) {
+		put32(buf + 58, m->epoch);
+		put32(buf + 62, m->conf_digest);
+	}
 	if (m->type == VG_MSG_HEARTBEAT)
-		put32(buf + VG_HDR_LEN, m->u.hb.echo_delay_us);
+		put32(buf + body, m->u.hb.echo_delay_us);
 	else if (m->type == VG_MSG_VOTE)
-		put16(buf + VG_HDR_LEN, m->u.vote.reason);
+		put16(buf + body, m->u.vote.reason);
 	return len;
 }
 
@@ -175,15 +189,16 @@ enum vg_drop
 vg_proto_decode(const uint8_t *buf, size_t len, struct vg_msg *m)
 {
 	struct vg_msg d;
-	size_t want;
+	size_t want, body;
 
-	if (len < VG_HDR_LEN + VG_MAC_LEN)
+	/* the shortest header any accepted version has */
+	if (len < VG_HDR_LEN_V1 + VG_MAC_LEN)
 		return VG_DROP_SHORT;
 	if (get32(buf) != VG_MAGIC)
 		return VG_DROP_MAGIC;
-	if (buf[4] != VG_VERSION)
+	if (buf[4] < VG_VERSION_MIN || buf[4] > VG_VERSION)
 		return VG_DROP_VERSION;
-	if ((want = vg_proto_len(buf[5])) == 0)
+	if ((want = vg_proto_len_v(buf[4], buf[5])) == 0)
 		return VG_DROP_TYPE;
 	if (len != want)
 		return VG_DROP_LENGTH;
@@ -204,10 +219,15 @@ vg_proto_decode(const uint8_t *buf, size_t len, struct vg_msg *m)
 	d.echo_seq = get64(buf + 44);
 	d.active = get16(buf + 52);
 	d.config_digest = get32(buf + 54);
+	body = d.version == 1 ? VG_HDR_LEN_V1 : VG_HDR_LEN;
+	if (d.version >= 2) {
+		d.epoch = get32(buf + 58);
+		d.conf_digest = get32(buf + 62);
+	}
 	if (d.type == VG_MSG_HEARTBEAT)
-		d.u.hb.echo_delay_us = get32(buf + VG_HDR_LEN);
+		d.u.hb.echo_delay_us = get32(buf + body);
 	else if (d.type == VG_MSG_VOTE)
-		d.u.vote.reason = get16(buf + VG_HDR_LEN);
+		d.u.vote.reason = get16(buf + body);
 
 	/* digest_parts is a hint, any value goes (zero from a node that
 	 * sends none) */

@@ -35,7 +35,11 @@
  * +-------------------------------+-------------------------------+
  * |            active             |     config_digest (high)      | 52
  * +-------------------------------+-------------------------------+
- * |     config_digest (low)       |  body (0..n bytes, by type)   | 56
+ * |     config_digest (low)       |         epoch (high)          | 56
+ * +-------------------------------+-------------------------------+
+ * |          epoch (low)          |      conf_digest (high)       | 60
+ * +-------------------------------+-------------------------------+
+ * |       conf_digest (low)       |  body (0..n bytes, by type)   | 64
  * +-------------------------------+                               +
  * |                                                               |
  * +---------------------------------------------------------------+
@@ -50,6 +54,14 @@
  * bits of each part's digest (vg_conf_parts_hint).  Terms at or above
  * VG_TERM_LIMIT are refused wherever they come from.
  *
+ * Version 2 (issue 14) added epoch and conf_digest: the sender's
+ * configuration epoch and the digest of its cluster-wide settings (conf.h,
+ * digest); they decide nothing in the election, they show whether the
+ * cluster runs one configuration.  A version 1 datagram has neither (its body
+ * starts at 58) and is still accepted: m.version says which it was, and
+ * the agent sends each peer the version it last accepted from it
+ * (docs/design.md, "Cluster-wide configuration").
+ *
  * Bodies:  HEARTBEAT     echo_delay u32: microseconds between the arrival
  *                        of echo_seq and this send (for the RTT estimate)
  *          VOTE          reason u16: why a vote was refused (0 if granted)
@@ -62,8 +74,10 @@
 #include <stdint.h>
 
 #define VG_MAGIC		0x56474c31u	/* "VGL1" */
-#define VG_VERSION		1
-#define VG_HDR_LEN		58
+#define VG_VERSION		2	/* what this node speaks */
+#define VG_VERSION_MIN		1	/* the oldest it still accepts */
+#define VG_HDR_LEN		66
+#define VG_HDR_LEN_V1		58
 #define VG_MAC_LEN		16
 #define VG_MAX_PKT		(VG_HDR_LEN + 4 + VG_MAC_LEN)
 /* Seqs from here on are the keeper's (its RELEASE after the agent died):
@@ -102,7 +116,7 @@ enum vg_state {
 #define VG_ST_MAX	VG_ST_NO_QUORUM
 
 struct vg_msg {
-	uint8_t		version;
+	uint8_t		version;	/* encode: 1 or VG_VERSION (0 too) */
 	uint8_t		type;
 	uint16_t	flags;
 	uint32_t	cluster_id;
@@ -117,6 +131,8 @@ struct vg_msg {
 	uint64_t	echo_seq;
 	uint16_t	active;		/* the sender's active node id, 0: none */
 	uint32_t	config_digest;
+	uint32_t	epoch;		/* version 2 on; 0 in a version 1 one */
+	uint32_t	conf_digest;	/* version 2 on; 0 in a version 1 one */
 	union {
 		struct { uint32_t echo_delay_us; } hb;
 		struct { uint16_t reason; } vote;
@@ -156,9 +172,12 @@ int		 vg_state_parse(const char *, uint8_t *);
 
 /* Length on the wire of a message of this type (header, body, MAC); 0 if unknown. */
 size_t		 vg_proto_len(uint8_t type);
+/* The same in a given version; 0 if the version or type is unknown. */
+size_t		 vg_proto_len_v(uint8_t version, uint8_t type);
 
-/* Writes m at buf; the MAC bytes are zeroed for auth to fill.  Returns the
- * length, or 0 if buflen is too small or the type unknown. */
+/* Writes m at buf in m->version (1, else VG_VERSION); the MAC bytes are
+ * zeroed for auth to fill.  Returns the length, or 0 if buflen is too
+ * small or the type unknown. */
 size_t		 vg_proto_encode(const struct vg_msg *m, uint8_t *buf,
 		    size_t buflen);
 

@@ -1,7 +1,7 @@
 /*
  * send: the agent's datagrams out.  Each message is filled from the
  * agent's state (sender, state, priority, incarnation, active, the safety
- * digest and its hint), given its seq, encoded, signed and queued; a batch
+ * digest and its hint, the epoch and the cluster-wide digest), given its seq, encoded, signed and queued; a batch
  * of actions or a heartbeat round leaves in one sendmmsg (vg_send_flush),
  * whose failures are counted per peer.  And the socket's send buffer,
  * sized for every peer's unresolved queue.
@@ -58,6 +58,11 @@ send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
 	/* what the election's agreement rule compares, and which part */
 	m->config_digest = a->conf->safety_digest;
 	m->digest_parts = vg_conf_parts_hint(a->conf);
+	/* the epoch and settings shown per peer; a peer that spoke version 1
+	 * last is sent version 1, which it reads (proto.h) */
+	m->epoch = a->conf->epoch;
+	m->conf_digest = a->conf->digest;
+	m->version = p->ever_seen && p->last.version == 1 ? 1 : VG_VERSION;
 	m->seq = vg_peer_next_seq(p, now);
 	if ((len = vg_proto_encode(m, buf, VG_NET_BUF)) == 0)
 		fatalx("cannot encode a %s", vg_msg_type_name(m->type));

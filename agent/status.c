@@ -95,6 +95,17 @@ peer_json(const struct vg_agent *a, const struct vg_peer *p, vg_ns now)
 	ADD("downs", json_object_new_int64((int64_t)p->downs));
 	ADD("restarts", json_object_new_int64((int64_t)p->restarts));
 	ADD("fresh", json_object_new_boolean(p->seq_base == 0 || p->fresh));
+	/* the epoch and cluster-wide settings it runs (version 2 on):
+	 * shown, never decisive */
+	ADD("epoch", p->ever_seen && m->version >= 2 ?
+	    json_object_new_int64(m->epoch) : NULL);
+	ADD("conf_digest", p->ever_seen && m->version >= 2 ?
+	    digest_str(m->conf_digest) : NULL);
+	ADD("conf_agrees", p->ever_seen && m->version >= 2 ?
+	    json_object_new_boolean(m->epoch == a->conf->epoch &&
+	    m->conf_digest == a->conf->digest) : NULL);
+	ADD("wire_version", p->ever_seen ? json_object_new_int(m->version) :
+	    NULL);
 	ADD("config_digest", p->ever_seen ? digest_str(m->config_digest) : NULL);
 	ADD("digest_match", p->ever_seen ? json_object_new_boolean(
 	    m->config_digest == a->conf->safety_digest) : NULL);
@@ -272,6 +283,8 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	json_object_object_add(cl, "name", json_object_new_string(c->cluster));
 	json_object_object_add(cl, "id", json_object_new_int64(c->cluster_id));
 	json_object_object_add(cl, "digest", digest_str(c->digest));
+	json_object_object_add(cl, "epoch", json_object_new_int64(c->epoch));
+	json_object_object_add(cl, "file_digest", digest_str(c->file_digest));
 	json_object_object_add(cl, "safety_digest",
 	    digest_str(c->safety_digest));
 	sp = json_object_new_object();

@@ -625,9 +625,9 @@ sig_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	if (reload(a, &errs, err, sizeof(err)) == -1)
 		log_warnx("SIGHUP: %s", err);
 	else
-		log_info("SIGHUP: %s reloaded (digest %08x, safety digest "
-		    "%08x)", a->conf->path, a->conf->digest,
-		    a->conf->safety_digest);
+		log_info("SIGHUP: %s reloaded (epoch %u, digest %08x, safety "
+		    "digest %08x)", a->conf->path, a->conf->epoch,
+		    a->conf->digest, a->conf->safety_digest);
 }
 
 /* ---- reload: prepare (reload.c), then commit here: pointer swaps */
@@ -682,8 +682,9 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 		    sizeof(a->link_down));
 	health(a);
 	a->reloads++;
-	vg_agent_event(a, VG_EV_CONFIG, "reloaded: digest %08x, %zu nodes, "
-	    "%zu VIPs%s", nc->digest, nc->n_nodes, nc->n_vips, r.vips_changed ?
+	vg_agent_event(a, VG_EV_CONFIG, "reloaded: epoch %u, digest %08x, "
+	    "%zu nodes, %zu VIPs%s", nc->epoch, nc->digest, nc->n_nodes,
+	    nc->n_vips, r.vips_changed ?
 	    " (VIPs changed: keeper handed over)" : new_key ?
 	    " (new key: keeper handed over)" : "");
 	vg_reload_done(&r);		/* the old config, key and peers */

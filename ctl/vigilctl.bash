@@ -5,7 +5,7 @@ _vigilctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="status events metrics failover maintenance reload"
+	local commands="status events metrics failover maintenance reload config"
 	local cmd="" i
 	for ((i = 1; i < cword; i++)); do
 		case "${words[i]}" in
@@ -38,6 +38,13 @@ _vigilctl()
 	events) COMPREPLY=($(compgen -W "--follow --json" -- "$cur")) ;;
 	failover) COMPREPLY=($(compgen -W "--to --json" -- "$cur")) ;;
 	maintenance) COMPREPLY=($(compgen -W "on off --json" -- "$cur")) ;;
+	config)
+		if [[ $prev == config ]]; then
+			COMPREPLY=($(compgen -W "diff" -- "$cur"))
+		else
+			_filedir
+		fi
+		;;
 	esac
 } &&
 	complete -F _vigilctl vigilctl

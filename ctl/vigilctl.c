@@ -33,6 +33,8 @@ usage(FILE *out)
 	    "  failover [--to NODE]    hand the VIPs over (operator)\n"
 	    "  maintenance on|off      drain this node, or put it back (operator)\n"
 	    "  reload                  re-read the configuration (admin)\n"
+	    "  config diff FILE        what FILE would change, and whether the\n"
+	    "                          change is live or safety-relevant (operator)\n"
 	    "options:\n"
 	    "  -s socket the agent's ctl socket (default %s)\n"
 	    "  --json    print the agent's JSON reply\n"
@@ -232,8 +234,9 @@ print_status(json_object *r)
 	json_object *tracks = get(r, "tracks"), *v;
 	size_t i, n;
 
-	printf("cluster %s (id %s)  digest %s  safety %s  interval %s ms  "
-	    "dead_time %s ms  lease %s ms\n", str(cl, "name"), str(cl, "id"),
+	printf("cluster %s (id %s)  epoch %s  digest %s  safety %s  "
+	    "interval %s ms  dead_time %s ms  lease %s ms\n", str(cl, "name"),
+	    str(cl, "id"), str(cl, "epoch"),
 	    str(cl, "digest"), str(cl, "safety_digest"), str(cl, "interval_ms"),
 	    str(cl, "dead_time_ms"), str(cl, "lease_ms"));
 	printf("term %s  quorum %s of %s votes seen (%s needed)  active %s",
@@ -274,9 +277,9 @@ print_status(json_object *r)
 		    str(t, "name"), json_object_get_boolean(get(t, "up")) ? "up" :
 		    "DOWN", str(t, "weight"), str(t, "runs"), str(t, "failures"));
 	}
-	printf("\n%-16s %5s %-20s %-12s %4s %-5s %-14s %-10s %8s %8s %6s %-6s\n",
-	    "PEER", "ID", "ADDRESS", "STATE", "PRIO", "ALIVE", "LAST SEEN", "RTT",
-	    "RX", "LOST", "DROPS", "DIGEST");
+	printf("\n%-16s %5s %-20s %-12s %4s %-5s %-14s %-10s %8s %8s %6s %-7s "
+	    "%s\n", "PEER", "ID", "ADDRESS", "STATE", "PRIO", "ALIVE",
+	    "LAST SEEN", "RTT", "RX", "LOST", "DROPS", "DIGEST", "EPOCH");
 	n = peers ? json_object_array_length(peers) : 0;
 	for (i = 0; i < n; i++) {
 		json_object *p = json_object_array_get_idx(peers, i);
@@ -285,15 +288,17 @@ print_status(json_object *r)
 
 		fmt_ms(seen, sizeof(seen), get(p, "last_seen_ms"));
 		fmt_us(rtt, sizeof(rtt), get(p, "rtt_us"));
+		/* the epoch it runs, starred if it or the settings differ */
 		printf("%-16s %5s %-20s %s%-12s%s %4s %-5s %-14s %-10s %8s %8s "
-		    "%6lld %-6s\n", str(p, "name"), str(p, "id"),
+		    "%6lld %-7s %s%s\n", str(p, "name"), str(p, "id"),
 		    str(p, "address"), state_colour(str(p, "state")),
 		    str(p, "state"), reset(), str(p, "priority"),
 		    json_object_get_boolean(get(p, "alive")) ? "yes" : "no", seen,
 		    rtt, str(p, "rx"), str(p, "lost"),
 		    drops_total(get(p, "drops")),
 		    dm == NULL ? "-" : json_object_get_boolean(dm) ? "ok" :
-		    "DIFFERS");
+		    "DIFFERS", str(p, "epoch"), get(p, "conf_agrees") != NULL &&
+		    !json_object_get_boolean(get(p, "conf_agrees")) ? "*" : "");
 	}
 	/* which peer's safety configuration differs, and in what */
 	for (i = 0; i < n; i++) {
@@ -311,6 +316,18 @@ print_status(json_object *r)
 		printf("%s) for %.1f s: its votes and echoes are not counted\n",
 		    nparts ? "" : "which part: unknown", json_object_get_int64(get(p,
 		    "disagree_since_ms")) / 1000.0);
+	}
+	/* which peer runs another epoch or settings: shown, not refused */
+	for (i = 0; i < n; i++) {
+		json_object *p = json_object_array_get_idx(peers, i);
+		json_object *ca = get(p, "conf_agrees");
+
+		if (ca == NULL || json_object_get_boolean(ca))
+			continue;
+		printf("%s: epoch %s (this node %s), settings %s %s\n",
+		    str(p, "name"), str(p, "epoch"), str(cl, "epoch"),
+		    str(p, "conf_digest"), strcmp(str(p, "conf_digest"),
+		    str(cl, "digest")) == 0 ? "the same" : "differ");
 	}
 	if (drops_total(get(r, "drops")) > 0) {
 		printf("\n");
@@ -333,6 +350,32 @@ print_event(json_object *e)
 	    str(e, "kind"), str(e, "text"));
 }
 
+/* config_diff: one line a change, then what the whole change is. */
+static void
+print_diff(json_object *r)
+{
+	json_object *l = get(r, "changes"), *rl = get(r, "reload");
+	json_object *ep = get(r, "epoch"), *cd = get(r, "digest");
+	size_t i, n = l ? json_object_array_length(l) : 0;
+
+	printf("%s against the running configuration: epoch %s -> %s, "
+	    "digest %s -> %s\n", str(r, "file"), str(ep, "running"),
+	    str(ep, "file"), str(cd, "running"), str(cd, "file"));
+	for (i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(l, i);
+		const char *kind = str(c, "kind");
+
+		printf("  %-8s %s: %s -> %s\n", strcmp(kind, "live") == 0 ?
+		    "live" : strcmp(kind, "safety") == 0 ? "SAFETY" :
+		    "RESTART", str(c, "what"), str(c, "from"), str(c, "to"));
+	}
+	if (json_object_get_int64(get(r, "dropped")) > 0)
+		printf("  ... and %s more\n", str(r, "dropped"));
+	printf("change: %s\n", str(r, "says"));
+	if (rl != NULL)
+		printf("reload: refused here: %s\n", json_object_get_string(rl));
+}
+
 static void
 print_reply(const char *cmd, json_object *r)
 {
@@ -346,17 +389,49 @@ print_reply(const char *cmd, json_object *r)
 			print_event(json_object_array_get_idx(l, i));
 	} else if (strcmp(cmd, "metrics") == 0)
 		fputs(str(r, "text"), stdout);
+	else if (strcmp(cmd, "config_diff") == 0)
+		print_diff(r);
 	else if (get(r, "message") != NULL)
 		printf("%s\n", str(r, "message"));
 }
 
-/* The request line for the command and its arguments; a usage error
- * exits, naming what is wrong. */
-static void
+/* FILE's bytes, NUL-terminated, for config diff; a usage error exits. */
+static char *
+read_file(const char *path, size_t *lenp)
+{
+	FILE *f;
+	char *text;
+	size_t n;
+
+	if ((f = fopen(path, "re")) == NULL)
+		bad_usage("config diff: %s: %s", path, strerror(errno));
+	if ((text = malloc(VG_CTL_MAX_LINE + 1)) == NULL) {
+		fprintf(stderr, "vigilctl: out of memory\n");
+		exit(VG_EXIT_REFUSED);
+	}
+	n = fread(text, 1, VG_CTL_MAX_LINE + 1, f);
+	if (ferror(f) || n > VG_CTL_MAX_LINE || memchr(text, '\0', n)) {
+		fprintf(stderr, "vigilctl: %s: %s\n", path, ferror(f) ?
+		    "read error" : n > VG_CTL_MAX_LINE ? "larger than a ctl "
+		    "request (64 KiB)" : "holds a NUL byte");
+		exit(VG_EXIT_REFUSED);
+	}
+	fclose(f);
+	text[n] = '\0';
+	*lenp = n;
+	return text;
+}
+
+/* The request line (malloc'd) for the command and its arguments; a usage
+ * error exits, naming what is wrong. */
+static char *
 build_request(const char *cmd, char **args, int nargs, const char *to,
-    int follow, char *req, size_t len)
+    int follow)
 {
 	json_object *o;
+	const char *s;
+	char *req, *text = NULL;
+	size_t len = 0;
 
 	if (strcmp(cmd, "maintenance") == 0) {
 		if (nargs == 0)
@@ -365,6 +440,10 @@ build_request(const char *cmd, char **args, int nargs, const char *to,
 			bad_usage("maintenance \"%s\": on or off", args[0]);
 		if (nargs > 1)
 			bad_usage("maintenance: unexpected \"%s\"", args[1]);
+	} else if (strcmp(cmd, "config_diff") == 0) {
+		if (nargs != 1)
+			bad_usage("config diff needs one FILE");
+		text = read_file(args[0], &len);
 	} else if (nargs != 0)
 		bad_usage("%s takes no argument: unexpected \"%s\"", cmd,
 		    args[0]);
@@ -381,17 +460,35 @@ build_request(const char *cmd, char **args, int nargs, const char *to,
 	if (strcmp(cmd, "maintenance") == 0)
 		json_object_object_add(o, "on", json_object_new_boolean(
 		    strcmp(args[0], "on") == 0));
-	snprintf(req, len, "%s\n", json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN));
+	if (text != NULL) {
+		json_object_object_add(o, "name", json_object_new_string_len(
+		    args[0], (int)strnlen(args[0], VG_CTL_NAME_MAX - 1)));
+		json_object_object_add(o, "text",
+		    json_object_new_string_len(text, (int)len));
+		free(text);
+	}
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	if (strlen(s) > VG_CTL_MAX_LINE) {
+		fprintf(stderr, "vigilctl: %s: the request would be %zu bytes, "
+		    "more than a ctl request may be (%d)\n", cmd, strlen(s),
+		    VG_CTL_MAX_LINE);
+		exit(VG_EXIT_REFUSED);
+	}
+	if ((req = malloc(strlen(s) + 2)) == NULL) {
+		fprintf(stderr, "vigilctl: out of memory\n");
+		exit(VG_EXIT_REFUSED);
+	}
+	snprintf(req, strlen(s) + 2, "%s\n", s);
 	json_object_put(o);
+	return req;
 }
 
 int
 main(int argc, char *argv[])
 {
 	const char *sock = VG_CTL_SOCKET_DEFAULT, *cmd = NULL, *to = NULL;
-	char *args[8], req[512], *reply, *buf = NULL;
-	size_t blen = 0, bcap = 0;
+	char *args[8], *req, *reply, *buf = NULL;
+	size_t blen = 0, bcap = 0, reqlen;
 	int i, nargs = 0, json = 0, follow = 0, rc, fd, serr;
 	json_object *r, *ok;
 	ssize_t n;
@@ -432,22 +529,34 @@ main(int argc, char *argv[])
 	}
 	if (cmd == NULL)
 		bad_usage("no command");
+	/* "config diff FILE" is the agent's config_diff */
+	if (strcmp(cmd, "config") == 0) {
+		if (nargs == 0 || strcmp(args[0], "diff") != 0)
+			bad_usage("config: diff FILE");
+		cmd = "config_diff";
+		memmove(args, args + 1, (size_t)--nargs * sizeof(args[0]));
+	} else if (strcmp(cmd, "config_diff") == 0)
+		bad_usage("unknown command \"%s\"", cmd);
 	colour = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 	for (i = 0; i < VG_CTL_CMD_MAX; i++)
 		if (strcmp(cmd, vg_ctl_cmds[i].name) == 0)
 			break;
 	if (i == VG_CTL_CMD_MAX)
 		bad_usage("unknown command \"%s\"", cmd);
-	build_request(cmd, args, nargs, to, follow, req, sizeof(req));
+	req = build_request(cmd, args, nargs, to, follow);
 	/* a hand-over or a reload may take a moment; a follower waits forever */
-	if ((fd = ctl_connect(sock, 10)) == -1)
+	if ((fd = ctl_connect(sock, 10)) == -1) {
+		free(req);
 		return VG_EXIT_UNREACHABLE;
+	}
 	/* a full agent answers at once and closes: its line may be there
 	 * even when the send failed, so read before giving up */
-	n = send(fd, req, strlen(req), MSG_NOSIGNAL);
+	reqlen = strlen(req);
+	n = send(fd, req, reqlen, MSG_NOSIGNAL);
 	serr = errno;
+	free(req);
 	if ((reply = read_line(fd, &buf, &blen, &bcap)) == NULL) {
-		if (n != (ssize_t)strlen(req))
+		if (n != (ssize_t)reqlen)
 			fprintf(stderr, "vigilctl: send to %s: %s\n", sock,
 			    strerror(serr));
 		else

@@ -204,11 +204,14 @@ def test_wire_capture_matches_crafter(shared3):
         if f["type"] != vgwire.HEARTBEAT:
             continue
         assert vgwire.mac_ok(t.key, raw), "MAC does not verify: %s" % f
-        d = json_cmp(f, {"magic": vgwire.MAGIC, "version": 1, "length": 78,
+        d = json_cmp(f, {"magic": vgwire.MAGIC, "version": 2, "length": 86,
                          "cluster_id": t.topo.cluster_id, "sender": 2,
                          "target": 1, "reserved": parts,
                          "incarnation": st2["node"]["incarnation"],
-                         "config_digest": digest})
+                         "config_digest": digest,
+                         "epoch": st2["cluster"]["epoch"],
+                         "conf_digest": int(st2["cluster"]["digest"],
+                                            16)})
         assert d is None, "captured heartbeat: %s\n%s" % (d, f)
         assert f["flags"] & ~vgwire.FLAG_LAPSED == 0, f
         assert f["state"] in vgwire.STATES.values(), f

@@ -3,8 +3,9 @@
 for crafting and checking packets in the integration tests.  Stdlib only.
 
 It is written from the layout drawn in agent/proto.h, not from proto.c:
-a 58-byte header in network byte order, a body whose length is fixed by the
-type, then the first 16 bytes of HMAC-SHA256 (key: the key file's raw bytes)
+a 66-byte header in network byte order (version 2; version 1's is 58 bytes,
+without epoch and conf_digest), a body whose length is fixed by the type,
+then the first 16 bytes of HMAC-SHA256 (key: the key file's raw bytes)
 over every byte before the MAC.
 
 As a library:  encode(), decode(), mac_ok().
@@ -48,8 +49,9 @@ import sys
 import time
 
 MAGIC = 0x56474C31          # "VGL1"
-VERSION = 1
-HDR_LEN = 58
+VERSION = 2
+HDR_LEN = 66
+HDR_LEN_V1 = 58
 MAC_LEN = 16
 
 HEARTBEAT, VOTE_REQUEST, VOTE, RELEASE, TRANSFER = 1, 2, 3, 4, 5
@@ -64,15 +66,23 @@ STATES = {"standby": 1, "candidate": 2, "active": 3, "fault": 4,
 # magic u32, version u8, type u8, flags u16, cluster_id u32, sender u16,
 # target u16, state u8, priority u8, reserved u16 (digest_parts since issue
 # 10: the parts hint, see parts_hint), term u64, incarnation u64,
-# seq u64, echo_seq u64, active u16, config_digest u32 (the safety digest)
-HDR = struct.Struct(">IBBHIHHBBHQQQQHI")
+# seq u64, echo_seq u64, active u16, config_digest u32 (the safety digest);
+# version 2 then epoch u32, conf_digest u32 (the file's SHA-256, 32 bits)
+HDR_V1 = struct.Struct(">IBBHIHHBBHQQQQHI")
+assert HDR_V1.size == HDR_LEN_V1
+HDR = struct.Struct(">IBBHIHHBBHQQQQHIII")
 assert HDR.size == HDR_LEN
+NAMES_V1 = ("magic", "version", "type", "flags", "cluster_id", "sender",
+            "target", "state", "priority", "reserved", "term",
+            "incarnation", "seq", "echo_seq", "active", "config_digest")
+NAMES = NAMES_V1 + ("epoch", "conf_digest")
 
 DEFAULTS = {
     "magic": MAGIC, "version": VERSION, "type": HEARTBEAT, "flags": 0,
     "cluster_id": 0, "sender": 0, "target": 0, "state": STATES["standby"],
     "priority": 1, "reserved": 0, "term": 0, "incarnation": 1, "seq": 1,
     "echo_seq": 0, "active": 0, "config_digest": 0,
+    "epoch": 0, "conf_digest": 0,   # version 2 only
     "echo_delay_us": 0,         # HEARTBEAT body
     "reason": 0,                # VOTE body
 }
@@ -90,8 +100,9 @@ def parts_hint(parts):
     return h
 
 
-def packet_len(mtype):
-    return HDR_LEN + BODY_LEN[mtype] + MAC_LEN
+def packet_len(mtype, version=VERSION):
+    return (HDR_LEN_V1 if version == 1 else HDR_LEN) + BODY_LEN[mtype] + \
+        MAC_LEN
 
 
 def _mac(key, data):
@@ -108,10 +119,10 @@ def encode(key, **fields):
     f.update(fields)
     if isinstance(f["state"], str):
         f["state"] = STATES[f["state"]]
-    hdr = HDR.pack(f["magic"], f["version"], f["type"], f["flags"],
-                   f["cluster_id"], f["sender"], f["target"], f["state"],
-                   f["priority"], f["reserved"], f["term"], f["incarnation"],
-                   f["seq"], f["echo_seq"], f["active"], f["config_digest"])
+    if f["version"] == 1:
+        hdr = HDR_V1.pack(*(f[k] for k in NAMES_V1))
+    else:
+        hdr = HDR.pack(*(f[k] for k in NAMES))
     if f["type"] == HEARTBEAT:
         body = struct.pack(">I", f["echo_delay_us"])
     elif f["type"] == VOTE:
@@ -124,13 +135,12 @@ def encode(key, **fields):
 
 def decode(buf):
     """The fields of a packet (no checks beyond the lengths), plus "mac"."""
-    if len(buf) < HDR_LEN + MAC_LEN:
+    v1 = len(buf) > 4 and buf[4] == 1
+    hdr, names = (HDR_V1, NAMES_V1) if v1 else (HDR, NAMES)
+    if len(buf) < hdr.size + MAC_LEN:
         raise ValueError("short packet: %d bytes" % len(buf))
-    names = ("magic", "version", "type", "flags", "cluster_id", "sender",
-             "target", "state", "priority", "reserved", "term",
-             "incarnation", "seq", "echo_seq", "active", "config_digest")
-    f = dict(zip(names, HDR.unpack_from(buf, 0)))
-    body = buf[HDR_LEN:-MAC_LEN]
+    f = dict(zip(names, hdr.unpack_from(buf, 0)))
+    body = buf[hdr.size:-MAC_LEN]
     if f["type"] == HEARTBEAT and len(body) == 4:
         f["echo_delay_us"] = struct.unpack(">I", body)[0]
     elif f["type"] == VOTE and len(body) == 2:

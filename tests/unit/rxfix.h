@@ -262,6 +262,8 @@ assert_msg_equal(const struct vg_msg *a, const struct vg_msg *b)
 	assert_int_equal(a->active, b->active);
 	assert_int_equal(a->config_digest, b->config_digest);
 	assert_int_equal(a->digest_parts, b->digest_parts);
+	assert_int_equal(a->epoch, b->epoch);
+	assert_int_equal(a->conf_digest, b->conf_digest);
 	if (a->type == VG_MSG_HEARTBEAT)
 		assert_int_equal(a->u.hb.echo_delay_us, b->u.hb.echo_delay_us);
 	else if (a->type == VG_MSG_VOTE)

@@ -14,6 +14,10 @@
  * - maintenance is persisted before it is applied: when state_dir cannot
  *   be written (or the file cannot be removed) nothing changes;
  * - reload is left to the shell; its answer carries the errors.
+ * - config_diff: the running configuration against a text, for this node:
+ *   each change with its class, the whole one's, what a reload here would
+ *   answer; an invalid text answers its errors; nothing changes, nothing
+ *   is audited.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -392,6 +396,119 @@ test_reload_left_to_the_shell(void **state)
 	fix_free(f);
 }
 
+/* config_diff on the fixture's agent (n1): the running file plus `tail`. */
+static json_object *
+diff(struct fix *f, const char *tail, const char *name)
+{
+	struct vg_ctl_request req;
+	struct vg_cmd_out out;
+	char text[4096];
+	json_object *r;
+
+	memset(&req, 0, sizeof(req));
+	req.cmd = VG_CTL_CONFIG_DIFF;
+	req.text_len = (size_t)snprintf(text, sizeof(text), EL3_CONF
+	    "state_dir = \"%s\";\n%s", f->dir, tail);
+	req.text = text;
+	snprintf(req.name, sizeof(req.name), "%s", name);
+	f->err[0] = '\0';
+	r = vg_cmd_run(&f->a, &req, &f->caller, f->now, &out, f->err,
+	    sizeof(f->err));
+	assert_int_equal(out.acts.n, 0);
+	assert_false(out.reload);
+	assert_non_null(r);
+	return r;
+}
+
+static json_object *
+member(json_object *o, const char *key)
+{
+	json_object *v;
+
+	assert_true(json_object_object_get_ex(o, key, &v));
+	return v;
+}
+
+static void
+test_config_diff(void **state)
+{
+	struct fix *f = fix_new(NULL);
+	uint32_t safety = f->a.conf->safety_digest;
+	size_t n = f->a.events.n, i;
+	json_object *r, *l, *c;
+	int seen = 0;
+
+	(void)state;
+	f->caller.role = VG_ROLE_OPERATOR;
+	/* the same settings: nothing, the same digest; another file (the
+	 * fixture's text was not the file's) */
+	r = diff(f, "", "same.conf");
+	assert_string_equal(str(r, "kind"), "none");
+	assert_int_equal(json_object_array_length(member(r, "changes")), 0);
+	assert_string_equal(str(member(r, "digest"), "running"),
+	    str(member(r, "digest"), "file"));
+	assert_non_null(member(member(r, "file_digest"), "file"));
+	assert_null(member(r, "reload"));
+	json_object_put(r);
+
+	/* live: a raised epoch, a priority */
+	r = diff(f, "epoch = 2;\npreempt = false;\n", "live.conf");
+	assert_string_equal(str(r, "kind"), "live");
+	assert_string_equal(str(r, "file"), "live.conf");
+	assert_int_equal(json_object_get_int(member(member(r, "epoch"),
+	    "running")), 0);
+	assert_int_equal(json_object_get_int(member(member(r, "epoch"),
+	    "file")), 2);
+	/* the epoch is not in the digest; preempt is */
+	assert_string_not_equal(str(member(r, "digest"), "running"),
+	    str(member(r, "digest"), "file"));
+	assert_non_null(strstr(str(r, "says"), "the VIPs that stay"));
+	assert_null(member(r, "reload"));
+	l = member(r, "changes");
+	assert_int_equal(json_object_array_length(l), 2);
+	for (i = 0; i < 2; i++) {
+		c = json_object_array_get_idx(l, i);
+		assert_string_equal(str(c, "kind"), "live");
+		if (strcmp(str(c, "what"), "preempt") == 0) {
+			assert_string_equal(str(c, "from"), "true");
+			assert_string_equal(str(c, "to"), "false");
+			seen++;
+		}
+	}
+	assert_int_equal(seen, 1);
+	json_object_put(r);
+
+	/* safety: named, classed, and a reload here would be refused */
+	r = diff(f, "dead_time = 900;\n", "safety.conf");
+	assert_string_equal(str(r, "kind"), "safety");
+	assert_non_null(strstr(str(r, "says"), "every node must change "
+	    "together"));
+	c = json_object_array_get_idx(member(r, "changes"), 0);
+	assert_string_equal(str(c, "what"), "dead_time");
+	assert_string_equal(str(c, "from"), "500 ms");
+	assert_string_equal(str(c, "to"), "900 ms");
+	assert_string_equal(str(c, "kind"), "safety");
+	assert_non_null(strstr(str(r, "reload"), "(dead_time)"));
+	json_object_put(r);
+
+	/* invalid for this node: its errors, with the name and line */
+	r = diff(f, "dead_time = 0;\n", "bad.conf");
+	assert_false(json_object_get_boolean(member(r, "ok")));
+	assert_string_equal(str(r, "error"), "bad.conf is not a valid "
+	    "configuration for n1");
+	l = member(r, "errors");
+	assert_int_equal(json_object_array_length(l), 1);
+	assert_non_null(strstr(json_object_get_string(
+	    json_object_array_get_idx(l, 0)), "bad.conf:10: dead_time = 0"));
+	json_object_put(r);
+
+	/* read only: nothing changed, nothing audited */
+	assert_int_equal(f->a.conf->safety_digest, safety);
+	assert_int_equal(f->a.conf->dead_time, VG_MS(500));
+	assert_int_equal(f->a.events.n, n);
+	fix_free(f);
+}
+
 int
 main(void)
 {
@@ -403,6 +520,7 @@ main(void)
 		cmocka_unit_test(test_maintenance_persisted_then_applied),
 		cmocka_unit_test(test_maintenance_not_persisted_not_applied),
 		cmocka_unit_test(test_reload_left_to_the_shell),
+		cmocka_unit_test(test_config_diff),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "conf.h"
 
@@ -158,6 +159,112 @@ test_wrong_type(void **state)
 	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
 	    "\t{ id = 2.5; name = \"beta\"; address = \"10.0.0.2\"; }\n"
 	    ");\n", NULL, 5, "id must be an integer, not a number");
+}
+
+/* The cluster-wide digest (the wire's conf_digest): every cluster-wide
+ * setting moves it; the local ones, the epoch, the order of the nodes and
+ * comments do not. */
+static void
+test_digest_covers(void **state)
+{
+	static const char *const moves[] = {
+		"garp_count = 5;\n", "notify = \"/bin/true\";\n",
+		"script_timeout = 999;\n", "max_failovers = 9;\n",
+		"flap_window = 1234;\n", "preempt = false;\n",
+		"track = ( { name = \"t\"; command = \"true\"; } );\n",
+		"track_interfaces = [ \"eth1\" ];\n", "vip_lifetime = 30;\n",
+		"dead_time = 900;\n",
+	};
+	static const char *const stays[] = {
+		"epoch = 9;\n", "# a comment\n",
+		"state_dir = \"/var/lib/other\";\n",
+		"state_file = \"/run/other\";\n",
+		"ctl = { socket = \"/run/o.sock\"; admin_group = \"wheel\"; };\n",
+		"log = { level = \"debug\"; };\n", "realtime_priority = 0;\n",
+		"metrics = { listen = \"127.0.0.1:9465\"; };\n",
+	};
+	struct vg_conf *a, *b;
+	char text[2048];
+	size_t i;
+
+	(void)state;
+	a = parse_ok(HEAD NODES3, "alpha");
+	for (i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s%s", HEAD, NODES3, moves[i]);
+		b = parse_ok(text, "alpha");
+		if (a->digest == b->digest)
+			fail_msg("%s does not move the digest", moves[i]);
+		vg_conf_free(b);
+	}
+	for (i = 0; i < sizeof(stays) / sizeof(stays[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s%s", HEAD, NODES3, stays[i]);
+		b = parse_ok(text, "alpha");
+		if (a->digest != b->digest)
+			fail_msg("%s moves the digest", stays[i]);
+		vg_conf_free(b);
+	}
+	b = parse_ok(HEAD "nodes = (\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; },\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; }\n"
+	    ");\n", "alpha");
+	assert_int_equal(a->digest, b->digest);
+	vg_conf_free(b);
+	vg_conf_free(a);
+}
+
+/* epoch: an integer 0..2^31-1, 0 by default */
+static void
+test_epoch(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	c = parse_ok(HEAD NODES3, NULL);
+	assert_int_equal(c->epoch, 0);
+	vg_conf_free(c);
+	c = parse_ok(HEAD "epoch = 2147483647;\n" NODES3, NULL);
+	assert_true(c->epoch == 2147483647u);
+	vg_conf_free(c);
+	c = parse_ok(HEAD "epoch = 7;\n" NODES3, NULL);
+	assert_int_equal(c->epoch, 7);
+	vg_conf_free(c);
+	expect_one_error(HEAD "epoch = -1;\n" NODES3, NULL, 3,
+	    "epoch = -1 is out of range (0..2147483647)");
+	expect_one_error(HEAD "epoch = 2147483648L;\n" NODES3, NULL, 3,
+	    "epoch = 2147483648 is out of range (0..2147483647)");
+	expect_one_error(HEAD "epoch = \"3\";\n" NODES3, NULL, 3,
+	    "epoch must be an integer, not a string");
+}
+
+/* The file digest is of the bytes: a comment changes it, this node's name
+ * does not; it is the SHA-256's first 32 bits. */
+static void
+test_file_digest(void **state)
+{
+	static const char text[] = HEAD NODES3;
+	struct vg_conf *a, *b, *c;
+	uint8_t sha[32];
+	uint32_t d;
+
+	(void)state;
+	a = parse_ok(text, "alpha");
+	b = parse_ok(text, "beta");
+	c = parse_ok(HEAD "# a comment\n" NODES3, "alpha");
+	assert_int_equal(a->file_digest, b->file_digest);
+	assert_memory_equal(a->file_sha256, b->file_sha256, 32);
+	assert_int_not_equal(a->file_digest, c->file_digest);
+	/* the settings are the same: the other digests do not move */
+	assert_int_equal(a->digest, c->digest);
+	assert_int_equal(a->safety_digest, c->safety_digest);
+	crypto_hash_sha256(sha, (const unsigned char *)text, strlen(text));
+	assert_memory_equal(a->file_sha256, sha, 32);
+	d = (uint32_t)sha[0] << 24 | (uint32_t)sha[1] << 16 |
+	    (uint32_t)sha[2] << 8 | sha[3];
+	assert_int_equal(a->file_digest, d);
+	vg_conf_free(a);
+	vg_conf_free(b);
+	vg_conf_free(c);
 }
 
 static void
@@ -1108,6 +1215,9 @@ main(void)
 		cmocka_unit_test(test_lease_formula),
 		cmocka_unit_test(test_cluster_id_default),
 		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_digest_covers),
+		cmocka_unit_test(test_epoch),
+		cmocka_unit_test(test_file_digest),
 		cmocka_unit_test(test_safety_digest),
 		cmocka_unit_test(test_ipv6),
 	};

@@ -91,6 +91,8 @@ test_every_command(void **state)
 		if (t[i].cmd != VG_CTL_MAINTENANCE)
 			assert_int_equal(r.on, 0);
 		assert_string_equal(r.to, "");
+		assert_null(r.text);
+		assert_string_equal(r.name, "");
 	}
 	/* every entry of the table has a name, and they are all different */
 	for (i = 0; i < VG_CTL_CMD_MAX; i++) {
@@ -101,6 +103,56 @@ test_every_command(void **state)
 			assert_string_not_equal(vg_ctl_cmds[i].name,
 			    vg_ctl_cmds[j].name);
 	}
+}
+
+/* config_diff: the text (required, a string without an escaped NUL, once)
+ * and an optional name; another command may carry neither. */
+static void
+test_config_diff(void **state)
+{
+	struct vg_ctl_request r;
+	char big[8192];
+	size_t i;
+
+	(void)state;
+	r = parse_ok("{\"cmd\":\"config_diff\",\"text\":\"cluster = "
+	    "\\\"x\\\";\\nepoch = 2;\\n\",\"name\":\"/etc/vigil/new.conf\"}");
+	assert_int_equal(r.cmd, VG_CTL_CONFIG_DIFF);
+	assert_string_equal(r.text, "cluster = \"x\";\nepoch = 2;\n");
+	assert_int_equal(r.text_len, strlen(r.text));
+	assert_string_equal(r.name, "/etc/vigil/new.conf");
+	vg_ctl_request_clear(&r);
+	assert_null(r.text);
+	vg_ctl_request_clear(&r);	/* twice is harmless */
+	r = parse_ok("{\"cmd\":\"config_diff\",\"text\":\"\"}");
+	assert_string_equal(r.text, "");
+	assert_string_equal(r.name, "");
+	vg_ctl_request_clear(&r);
+	refused("{\"cmd\":\"config_diff\"}", "config_diff needs \"text\"");
+	refused("{\"cmd\":\"config_diff\",\"name\":\"x\"}",
+	    "config_diff needs \"text\"");
+	refused("{\"cmd\":\"config_diff\",\"text\":\"a\\u0000b\"}",
+	    "invalid argument \"text\"");
+	refused("{\"cmd\":\"config_diff\",\"text\":3}",
+	    "invalid argument \"text\"");
+	/* the text parsed, then a bad argument: refused, nothing kept (ASan
+	 * would see a leak) */
+	refused("{\"cmd\":\"config_diff\",\"text\":\"x\",\"bogus\":1}",
+	    "invalid argument \"bogus\"");
+	refused("{\"cmd\":\"status\",\"text\":\"x\"}",
+	    "invalid argument \"text\"");
+	/* a name as long as the limit is refused, one shorter kept */
+	i = (size_t)snprintf(big, sizeof(big), "{\"cmd\":\"config_diff\","
+	    "\"text\":\"x\",\"name\":\"");
+	memset(big + i, 'n', VG_CTL_NAME_MAX);
+	snprintf(big + i + VG_CTL_NAME_MAX, sizeof(big) - i - VG_CTL_NAME_MAX,
+	    "\"}");
+	refused(big, "invalid argument \"name\"");
+	snprintf(big + i + VG_CTL_NAME_MAX - 1,
+	    sizeof(big) - i - VG_CTL_NAME_MAX + 1, "\"}");
+	r = parse_ok(big);
+	assert_int_equal(strlen(r.name), VG_CTL_NAME_MAX - 1);
+	vg_ctl_request_clear(&r);
 }
 
 static void
@@ -518,6 +570,9 @@ test_role_each_command_needs(void **state)
 	assert_int_equal(vg_ctl_cmds[VG_CTL_MAINTENANCE].role,
 	    VG_ROLE_OPERATOR);
 	assert_int_equal(vg_ctl_cmds[VG_CTL_RELOAD].role, VG_ROLE_ADMIN);
+	/* read only, but the agent parses the text as root */
+	assert_int_equal(vg_ctl_cmds[VG_CTL_CONFIG_DIFF].role,
+	    VG_ROLE_OPERATOR);
 	/* the roles are ordered: a higher one may do what a lower one may */
 	assert_true(VG_ROLE_VIEWER < VG_ROLE_OPERATOR);
 	assert_true(VG_ROLE_OPERATOR < VG_ROLE_ADMIN);
@@ -570,6 +625,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_admission),
 		cmocka_unit_test(test_every_command),
+		cmocka_unit_test(test_config_diff),
 		cmocka_unit_test(test_key_order_and_spacing),
 		cmocka_unit_test(test_events_follow),
 		cmocka_unit_test(test_maintenance_on),

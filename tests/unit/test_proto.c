@@ -1,8 +1,9 @@
 /*
  * test_proto: the wire format.  Every type's length, encode and decode
  * round trips, what encode refuses, the byte offsets of the diagram in
- * proto.h (and the mac over them), a decode that fails leaves the output
- * alone, and the names of drops, types and states.
+ * proto.h (and the mac over them), version 1 (no epoch, no file digest)
+ * still read and written, a decode that fails leaves the output alone, and
+ * the names of drops, types and states.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,15 +24,23 @@ static void
 test_proto_len(void **state)
 {
 	(void)state;
-	assert_int_equal(vg_proto_len(VG_MSG_HEARTBEAT), 58 + 4 + 16);
-	assert_int_equal(vg_proto_len(VG_MSG_VOTE_REQUEST), 58 + 16);
-	assert_int_equal(vg_proto_len(VG_MSG_VOTE), 58 + 2 + 16);
-	assert_int_equal(vg_proto_len(VG_MSG_RELEASE), 58 + 16);
-	assert_int_equal(vg_proto_len(VG_MSG_TRANSFER), 58 + 16);
+	assert_int_equal(VG_VERSION, 2);
+	assert_int_equal(vg_proto_len(VG_MSG_HEARTBEAT), 66 + 4 + 16);
+	assert_int_equal(vg_proto_len(VG_MSG_VOTE_REQUEST), 66 + 16);
+	assert_int_equal(vg_proto_len(VG_MSG_VOTE), 66 + 2 + 16);
+	assert_int_equal(vg_proto_len(VG_MSG_RELEASE), 66 + 16);
+	assert_int_equal(vg_proto_len(VG_MSG_TRANSFER), 66 + 16);
 	assert_int_equal(vg_proto_len(0), 0);
 	assert_int_equal(vg_proto_len(VG_MSG_TYPE_MAX + 1), 0);
 	assert_int_equal(vg_proto_len(255), 0);
 	assert_int_equal(VG_MAX_PKT, vg_proto_len(VG_MSG_HEARTBEAT));
+	/* version 1: the 58-byte header */
+	assert_int_equal(vg_proto_len_v(1, VG_MSG_HEARTBEAT), 58 + 4 + 16);
+	assert_int_equal(vg_proto_len_v(1, VG_MSG_VOTE), 58 + 2 + 16);
+	assert_int_equal(vg_proto_len_v(2, VG_MSG_VOTE), 66 + 2 + 16);
+	assert_int_equal(vg_proto_len_v(0, VG_MSG_VOTE), 0);
+	assert_int_equal(vg_proto_len_v(3, VG_MSG_VOTE), 0);
+	assert_int_equal(vg_proto_len_v(1, 0), 0);
 }
 
 static void
@@ -71,6 +80,8 @@ test_roundtrip_every_type(void **state)
 		m.active = 0x4142;
 		m.config_digest = 0x51525354u;
 		m.digest_parts = 0x9192;
+		m.epoch = 0xfffffffeu;
+		m.conf_digest = 0xc1c2c3c4u;
 		if (m.type == VG_MSG_HEARTBEAT)
 			m.u.hb.echo_delay_us = 0x91929394u;
 		else if (m.type == VG_MSG_VOTE)
@@ -101,6 +112,9 @@ test_encode_refuses(void **state)
 	assert_int_equal(vg_proto_encode(&m, buf, VG_MAX_PKT - 1), 0);
 	assert_int_equal(vg_proto_encode(&m, buf, VG_MAX_PKT), VG_MAX_PKT);
 	m.type = VG_MSG_VOTE_REQUEST;
+	assert_int_equal(vg_proto_encode(&m, buf, 81), 0);
+	assert_int_equal(vg_proto_encode(&m, buf, 82), 82);
+	m.version = 1;
 	assert_int_equal(vg_proto_encode(&m, buf, 73), 0);
 	assert_int_equal(vg_proto_encode(&m, buf, 74), 74);
 	m.type = 0;
@@ -144,8 +158,10 @@ test_byte_offsets(void **state)
 	m.config_digest = 0x51525354u;
 	m.digest_parts = 0x8a8b;
 	m.u.hb.echo_delay_us = 0x61626364u;
+	m.epoch = 0xe1e2e3e4u;
+	m.conf_digest = 0xd1d2d3d4u;
 	len = build(f, &m, buf, sizeof(buf));
-	assert_int_equal(len, 58 + 4 + 16);
+	assert_int_equal(len, 66 + 4 + 16);
 
 	assert_memory_equal(buf + 0, "VGL1", 4);
 	assert_int_equal(buf[4], VG_VERSION);
@@ -164,7 +180,9 @@ test_byte_offsets(void **state)
 	assert_true(be64_at(buf + 44) == 0x3132333435363738ULL);
 	assert_memory_equal(buf + 52, "\x41\x42", 2);
 	assert_memory_equal(buf + 54, "\x51\x52\x53\x54", 4);
-	assert_memory_equal(buf + 58, "\x61\x62\x63\x64", 4);
+	assert_memory_equal(buf + 58, "\xe1\xe2\xe3\xe4", 4);
+	assert_memory_equal(buf + 62, "\xd1\xd2\xd3\xd4", 4);
+	assert_memory_equal(buf + 66, "\x61\x62\x63\x64", 4);
 
 	/* mac: HMAC-SHA256 over everything before it, first 16 bytes */
 	crypto_auth_hmacsha256_init(&st, f->auth.key, f->auth.keylen);
@@ -173,14 +191,64 @@ test_byte_offsets(void **state)
 	assert_memory_equal(buf + len - 16, full, 16);
 	assert_int_equal(vg_auth_verify(&f->auth, buf, len), 1);
 
-	/* VOTE: reason u16 at 58, then the mac */
+	/* VOTE: reason u16 at 66, then the mac */
 	m.type = VG_MSG_VOTE;
 	m.flags = 0;
 	m.u.vote.reason = 0x7172;
 	len = build(f, &m, buf, sizeof(buf));
-	assert_int_equal(len, 58 + 2 + 16);
+	assert_int_equal(len, 66 + 2 + 16);
 	assert_int_equal(buf[5], VG_MSG_VOTE);
+	assert_memory_equal(buf + 66, "\x71\x72", 2);
+
+	/* version 1: no epoch and no file digest, the body at 58 */
+	m.version = 1;
+	len = build(f, &m, buf, sizeof(buf));
+	assert_int_equal(len, 58 + 2 + 16);
+	assert_int_equal(buf[4], 1);
+	assert_memory_equal(buf + 54, "\x51\x52\x53\x54", 4);
 	assert_memory_equal(buf + 58, "\x71\x72", 2);
+	assert_int_equal(vg_auth_verify(&f->auth, buf, len), 1);
+}
+
+/* A version 1 datagram decodes, with epoch and file digest 0 and its
+ * version kept (send.c answers a peer in the version it spoke); a
+ * version 1 length in a version 2 header, or the reverse, is `length`. */
+static void
+test_version1_accepted(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_PKT + 8];
+	struct vg_msg m, d;
+	size_t len;
+
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 9);
+	m.version = 1;
+	m.epoch = 7;
+	m.conf_digest = 0x01020304u;
+	m.u.hb.echo_delay_us = 0x0a0b0c0du;
+	len = build(f, &m, buf, sizeof(buf));
+	assert_int_equal(len, 58 + 4 + 16);
+	assert_int_equal(vg_proto_decode(buf, len, &d), VG_DROP_NONE);
+	assert_int_equal(d.version, 1);
+	assert_int_equal(d.epoch, 0);
+	assert_int_equal(d.conf_digest, 0);
+	assert_int_equal(d.u.hb.echo_delay_us, 0x0a0b0c0du);
+	assert_int_equal(d.seq, 9);
+	/* the version byte says 2, the length is version 1's */
+	buf[4] = 2;
+	assert_int_equal(vg_proto_decode(buf, len, &d), VG_DROP_LENGTH);
+	/* and a version 2 datagram that claims version 1 */
+	m.version = 2;
+	len = build(f, &m, buf, sizeof(buf));
+	assert_int_equal(len, 66 + 4 + 16);
+	assert_int_equal(vg_proto_decode(buf, len, &d), VG_DROP_NONE);
+	assert_int_equal(d.version, 2);
+	assert_int_equal(d.epoch, 7);
+	assert_int_equal(d.conf_digest, 0x01020304u);
+	buf[4] = 1;
+	assert_int_equal(vg_proto_decode(buf, len, &d), VG_DROP_LENGTH);
+	buf[4] = 3;
+	assert_int_equal(vg_proto_decode(buf, len, &d), VG_DROP_VERSION);
 }
 
 static void
@@ -249,6 +317,8 @@ main(void)
 		cmocka_unit_test(test_roundtrip_every_type),
 		cmocka_unit_test(test_encode_refuses),
 		cmocka_unit_test_setup_teardown(test_byte_offsets, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_version1_accepted, fix_setup,
 		    fix_teardown),
 		cmocka_unit_test_setup_teardown(test_decode_fills_only_on_success,
 		    fix_setup, fix_teardown),

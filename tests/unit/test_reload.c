@@ -22,6 +22,9 @@
  *   trip, liveness and counters (its name and address follow the config);
  *   a new one starts clean; the current table is not touched.  What is
  *   shown as alive goes false at dead_at, before vg_peer_tick runs.
+ * - vg_conf_diff: each change named with its values and classed (live,
+ *   safety, restart); safety exactly when vg_conf_reload_refusal refuses
+ *   a safety change (one list); comments alone change nothing.
  * - vg_reload_prepare: an invalid file, a timing or membership change, a
  *   missing key are
  *   refused with the running config and peer table untouched and nothing
@@ -553,6 +556,206 @@ test_refusal_fixed_too(void **state)
 	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), 0);
 	vg_conf_free(b);
 	vg_conf_free(a);
+}
+
+/* An epoch names one file cluster-wide: a reload may keep it or raise it,
+ * never lower it (the message says so, and that nothing changed); the
+ * epoch check comes before the safety list. */
+static void
+test_refusal_epoch(void **state)
+{
+	struct vg_conf *a = with_tail("epoch = 4;\n"), *b;
+	char err[256];
+
+	(void)state;
+	b = with_tail("epoch = 3;\n");
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), -1);
+	assert_string_equal(err, "epoch 3 is lower than the running epoch 4: "
+	    "a configuration never goes back to an older epoch; nothing "
+	    "changed");
+	vg_conf_free(b);
+	b = with_tail("epoch = 0;\ndead_time = 900;\n");
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "epoch 0 is lower"));
+	vg_conf_free(b);
+	b = with_tail("epoch = 4;\nnotify = \"/bin/true\";\n");
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), 0);
+	vg_conf_free(b);
+	b = with_tail("epoch = 5;\n");
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), 0);
+	vg_conf_free(b);
+	/* a higher epoch does not make a safety change a reload's */
+	b = with_tail("epoch = 5;\ndead_time = 900;\n");
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "(dead_time)"));
+	vg_conf_free(b);
+	vg_conf_free(a);
+}
+
+/* ---- vg_conf_diff: what `vigilctl config diff` shows */
+
+/* The change named `what` in d, or fail. */
+static const struct vg_conf_change *
+change_of(const struct vg_conf_diff *d, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->ch[i].what, what) == 0)
+			return &d->ch[i];
+	fail_msg("no change \"%s\" among %zu", what, d->n);
+	return NULL;
+}
+
+/* diff(a, b): its kind; and it is SAFETY exactly when the reload's
+ * refusal is the safety one, RESTART or LIVE/NONE otherwise. */
+static enum vg_change_kind
+diff_of(const char *ta, const char *tb, struct vg_conf_diff *d)
+{
+	struct vg_conf *a = parse_ok(ta, "n1"), *b = parse_ok(tb, "n1");
+	char err[512];
+	int r;
+
+	vg_conf_diff(a, b, d);
+	r = vg_conf_reload_refusal(a, b, err, sizeof(err));
+	if (d->kind == VG_CHANGE_SAFETY)
+		assert_non_null(strstr(err, "stop every node"));
+	else if (d->kind == VG_CHANGE_RESTART)
+		assert_non_null(strstr(err, "cannot change in a reload"));
+	else if (b->epoch >= a->epoch)
+		assert_int_equal(r, 0);
+	vg_conf_free(a);
+	vg_conf_free(b);
+	return d->kind;
+}
+
+static void
+test_diff_classes(void **state)
+{
+	struct vg_conf_diff *d = malloc(sizeof(*d));
+	const struct vg_conf_change *c;
+
+	(void)state;
+	assert_non_null(d);
+	/* a comment: no setting, nothing listed */
+	assert_int_equal(diff_of(HEAD NODES, HEAD "# new\n" NODES, d),
+	    VG_CHANGE_NONE);
+	assert_int_equal(d->n, 0);
+
+	/* live: epoch, a priority, a VIP, a track, preemption, log */
+	assert_int_equal(diff_of(HEAD NODES VIPS_ABC, HEAD N3(
+	    "\t{ id = 1; name = \"n1\"; address = \"10.0.0.1\"; priority = 10; },\n",
+	    A2, A3) "epoch = 3;\npreempt = false;\n"
+	    "vips = ( { address = \"198.51.100.9/24\"; interface = \"eth0\"; } );\n"
+	    "track = ( { name = \"t\"; command = \"true\"; } );\n"
+	    "log = { level = \"debug\"; };\n", d), VG_CHANGE_LIVE);
+	c = change_of(d, "epoch");
+	assert_string_equal(c->from, "0");
+	assert_string_equal(c->to, "3");
+	assert_int_equal(c->kind, VG_CHANGE_LIVE);
+	c = change_of(d, "priority of n1");
+	assert_string_equal(c->from, "150");
+	assert_string_equal(c->to, "10");
+	c = change_of(d, "preempt");
+	assert_string_equal(c->to, "false");
+	c = change_of(d, "vip 198.51.100.9/24 added");
+	assert_string_equal(c->from, "");
+	assert_string_equal(c->to, "198.51.100.9/24 dev eth0");
+	c = change_of(d, "vip 2001:db8::3/64 removed");
+	assert_string_equal(c->from, "2001:db8::3/64 dev eth1");
+	assert_string_equal(c->to, "");
+	c = change_of(d, "link eth1 no longer followed");
+	assert_int_equal(c->kind, VG_CHANGE_LIVE);
+	c = change_of(d, "track t added");
+	assert_string_equal(c->to, "true");
+	c = change_of(d, "log.level");
+	assert_string_equal(c->to, "debug");
+	/* epoch, priority, preempt, log, 3 VIPs gone and 1 added, a track,
+	 * a link */
+	assert_int_equal(d->n, 10);
+
+	/* safety: each field named, with its values; the live ones kept */
+	assert_int_equal(diff_of(HEAD NODES, HEAD "dead_time = 900;\n"
+	    "nodes = (\n" A1 "\t{ id = 2; name = \"n2\"; address = "
+	    "\"10.0.0.2\"; votes = 3; priority = 99; }\n);\n", d),
+	    VG_CHANGE_SAFETY);
+	c = change_of(d, "dead_time");
+	assert_string_equal(c->from, "500 ms");
+	assert_string_equal(c->to, "900 ms");
+	assert_int_equal(c->kind, VG_CHANGE_SAFETY);
+	c = change_of(d, "votes of n2");
+	assert_string_equal(c->from, "1");
+	assert_string_equal(c->to, "3");
+	c = change_of(d, "node n3 (id 3) removed");
+	assert_string_equal(c->from, "10.0.0.3 port 5405");
+	assert_string_equal(c->to, "");
+	assert_int_equal(c->kind, VG_CHANGE_SAFETY);
+	c = change_of(d, "priority of n2");
+	assert_int_equal(c->kind, VG_CHANGE_LIVE);
+
+	/* the same VIPs in another order: no VIP change; one moved to
+	 * another interface: removed there, added here */
+	assert_int_equal(diff_of(HEAD NODES VIPS_ABC, HEAD NODES "vips = (\n"
+	    "\t{ address = \"2001:db8::3/64\"; interface = \"eth1\"; },\n"
+	    "\t{ address = \"198.51.100.2/24\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"198.51.100.1/24\"; interface = \"eth0\"; }\n"
+	    ");\n", d), VG_CHANGE_NONE);
+	assert_int_equal(d->n, 0);
+	assert_int_equal(diff_of(HEAD NODES VIPS_ABC, HEAD NODES "vips = (\n"
+	    "\t{ address = \"198.51.100.1/24\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"198.51.100.2/24\"; interface = \"eth1\"; },\n"
+	    "\t{ address = \"2001:db8::3/64\"; interface = \"eth1\"; }\n"
+	    ");\n", d), VG_CHANGE_LIVE);
+	assert_int_equal(d->n, 2);
+	assert_string_equal(change_of(d, "vip 198.51.100.2/24 removed")->from,
+	    "198.51.100.2/24 dev eth0");
+	assert_string_equal(change_of(d, "vip 198.51.100.2/24 added")->to,
+	    "198.51.100.2/24 dev eth1");
+
+	/* restart: the gravest wins over a live change */
+	assert_int_equal(diff_of(HEAD NODES, HEAD NODES
+	    "state_dir = \"/var/lib/vigil2\";\npreempt = false;\n", d),
+	    VG_CHANGE_RESTART);
+	c = change_of(d, "state_dir");
+	assert_string_equal(c->from, "/var/lib/vigil");
+	assert_string_equal(c->to, "/var/lib/vigil2");
+	assert_int_equal(c->kind, VG_CHANGE_RESTART);
+	/* a lower epoch is a live change that a reload refuses */
+	assert_int_equal(diff_of(HEAD NODES "epoch = 5;\n", HEAD NODES
+	    "epoch = 4;\n", d), VG_CHANGE_LIVE);
+	free(d);
+}
+
+/* More changes than the diff keeps: counted, the kind still the gravest. */
+static void
+test_diff_overflow(void **state)
+{
+	struct vg_conf_diff *d = malloc(sizeof(*d));
+	char tail[16384];
+	size_t at = 0;
+	int i;
+
+	(void)state;
+	assert_non_null(d);
+	at += (size_t)snprintf(tail + at, sizeof(tail) - at, "vips = (\n");
+	for (i = 0; i < 100; i++)
+		at += (size_t)snprintf(tail + at, sizeof(tail) - at,
+		    "\t{ address = \"198.51.100.%d/24\"; interface = "
+		    "\"eth0\"; }%s\n", i + 1, i < 99 ? "," : "");
+	snprintf(tail + at, sizeof(tail) - at, ");\ninterval = 50;\n");
+	{
+		char text[20000];
+
+		snprintf(text, sizeof(text), "%s%s%s", HEAD, NODES, tail);
+		assert_int_equal(diff_of(HEAD NODES, text, d),
+		    VG_CHANGE_SAFETY);
+	}
+	/* interval, dead_time (it follows h), 100 VIPs, link eth0 */
+	assert_int_equal(d->n, VG_DIFF_MAX);
+	assert_int_equal(d->dropped, 2 + 100 + 1 - VG_DIFF_MAX);
+	/* the safety fields come first: never the ones cut */
+	assert_string_equal(d->ch[0].what, "interval");
+	free(d);
 }
 
 /* ---- the new settings: defaults and values */
@@ -1545,6 +1748,9 @@ main(void)
 		cmocka_unit_test(test_safety_allowed),
 		cmocka_unit_test(test_refusal_fits),
 		cmocka_unit_test(test_refusal_fixed_too),
+		cmocka_unit_test(test_refusal_epoch),
+		cmocka_unit_test(test_diff_classes),
+		cmocka_unit_test(test_diff_overflow),
 		cmocka_unit_test(test_new_defaults),
 		cmocka_unit_test(test_new_values),
 		cmocka_unit_test(test_track_timeout_longer_than_interval),

@@ -31,6 +31,8 @@ test_rx_accepts(void **state)
 	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
 	m.echo_seq = 9;
 	m.u.hb.echo_delay_us = 250;
+	m.epoch = 12;
+	m.conf_digest = 0xfeedf00du;
 	len = build(f, &m, buf, sizeof(buf));
 	expect_accept(f, buf, len, BETA, &res);
 	assert_int_equal(f->rx.accepted, 1);
@@ -39,6 +41,20 @@ test_rx_accepts(void **state)
 	assert_int_equal(res.gap, 0);
 	assert_true(peer(f, BETA)->replay.incarnation == INC);
 	assert_true(peer(f, BETA)->replay.high == 1);
+
+	/* version 1, from a node of the previous release: accepted, its
+	 * version kept, no epoch and no file digest */
+	m.seq = 2;
+	m.version = 1;
+	len = build(f, &m, buf, sizeof(buf));
+	assert_int_equal(len, vg_proto_len_v(1, VG_MSG_HEARTBEAT));
+	expect_accept(f, buf, len, BETA, &res);
+	assert_int_equal(res.msg.version, 1);
+	assert_int_equal(res.msg.epoch, 0);
+	assert_int_equal(res.msg.conf_digest, 0);
+	assert_int_equal(res.msg.u.hb.echo_delay_us, 250);
+	assert_int_equal(f->rx.accepted, 2);
+	m.version = VG_VERSION;
 
 	/* an IPv6 peer, and every type */
 	m = msg_from(f, GAMMA, VG_MSG_VOTE, 1);
@@ -55,14 +71,14 @@ test_rx_accepts(void **state)
 	m = msg_from(f, GAMMA, VG_MSG_TRANSFER, 4);
 	len = build(f, &m, buf, sizeof(buf));
 	expect_accept(f, buf, len, GAMMA, &res);
-	assert_int_equal(f->rx.accepted, 5);
+	assert_int_equal(f->rx.accepted, 6);
 	assert_int_equal(res.gap, 0);
 
-	/* gaps are reported for vg_peer_heard */
+	/* gaps are reported for vg_peer_heard (BETA's 1 and 2 were seen) */
 	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 5);
 	len = build(f, &m, buf, sizeof(buf));
 	expect_accept(f, buf, len, BETA, &res);
-	assert_int_equal(res.gap, 3);
+	assert_int_equal(res.gap, 2);
 }
 
 static void
@@ -114,8 +130,9 @@ test_rx_drop_short(void **state)
 
 	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
 	build(f, &m, buf, sizeof(buf));
-	expect_drop(f, buf, VG_HDR_LEN + VG_MAC_LEN - 1, BETA, VG_DROP_SHORT,
-	    NULL);
+	/* short of the shortest header accepted (version 1's) */
+	expect_drop(f, buf, VG_HDR_LEN_V1 + VG_MAC_LEN - 1, BETA,
+	    VG_DROP_SHORT, NULL);
 	expect_drop(f, buf, 1, BETA, VG_DROP_SHORT, NULL);
 	expect_drop(f, buf, 0, BETA, VG_DROP_SHORT, NULL);
 }
@@ -182,24 +199,30 @@ test_rx_drop_length(void **state)
 	struct vg_msg m;
 	size_t len;
 
-	/* HEARTBEAT is 78: 77 and 79 are not */
+	/* HEARTBEAT is 86: 85 and 87 are not */
 	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
 	len = build(f, &m, buf, sizeof(buf));
 	buf[len] = 0;
 	expect_drop(f, buf, len + 1, BETA, VG_DROP_LENGTH, NULL);
 	expect_drop(f, buf, len - 1, BETA, VG_DROP_LENGTH, NULL);
-	/* VOTE is 76 */
+	/* VOTE is 84 */
 	m = msg_from(f, BETA, VG_MSG_VOTE, 1);
 	len = build(f, &m, buf, sizeof(buf));
-	assert_int_equal(len, 76);
+	assert_int_equal(len, 84);
 	buf[len] = 0;
 	expect_drop(f, buf, len + 1, BETA, VG_DROP_LENGTH, NULL);
 	expect_drop(f, buf, len - 1, BETA, VG_DROP_LENGTH, NULL);
-	/* the body-less ones are 74: one more is a length error, one less short */
+	/* the body-less ones are 82, and 74 in version 1: one more is a
+	 * length error, one less too, and short below version 1's */
 	m = msg_from(f, BETA, VG_MSG_RELEASE, 1);
 	len = build(f, &m, buf, sizeof(buf));
+	assert_int_equal(len, 82);
 	buf[len] = 0;
 	expect_drop(f, buf, len + 1, BETA, VG_DROP_LENGTH, NULL);
+	expect_drop(f, buf, len - 1, BETA, VG_DROP_LENGTH, NULL);
+	m.version = 1;
+	len = build(f, &m, buf, sizeof(buf));
+	assert_int_equal(len, 74);
 	expect_drop(f, buf, len - 1, BETA, VG_DROP_SHORT, NULL);
 	/* a HEARTBEAT header with a VOTE's length */
 	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);

@@ -1,0 +1,187 @@
+"""Configuration epochs and `vigilctl config diff` (issue 14), on a 3-node
+bridge (vgtopo.three_nodes: h = 50 ms, D = 250 ms).
+
+- Every node shows every peer at its epoch and cluster-wide digest, in
+  agreement, speaking wire version 2; a node reloaded to epoch 1 is shown
+  at epoch 1 and not in agreement by the others (status, text view,
+  metrics), and nothing else changes (no election, the same active); a
+  reload back to epoch 0 is refused and changes nothing.
+- `vigilctl config diff FILE` answers each change and its class: a VIP and
+  a raised epoch are live, a dead_time is safety-relevant (and a reload
+  here would be refused), an invalid file prints its errors and exits 1;
+  the running configuration is untouched.
+- A peer heard in wire version 1 is answered in version 1 (a crafted v1
+  heartbeat of n2's next incarnation, then n1's datagrams to n2 captured).
+
+Every wait is a poll with a bounded deadline.
+"""
+import json
+import re
+
+import vgwire
+from vgtopo import peers_by_name, wait_one_active, wait_until
+
+NAMES = ("n1", "n2", "n3")
+N1, N2 = "198.18.0.1", "198.18.0.2"
+
+
+def all_agree(t, epoch):
+    """The statuses if every node sees every peer alive, at `epoch`, with
+    its own digest, in wire version 2; else None."""
+    sts = {}
+    for name in NAMES:
+        st = t.status(name, check=False)
+        if not st:
+            return None
+        for p in st["peers"]:
+            if not (p["alive"] and p["epoch"] == epoch and
+                    p["conf_agrees"] is True and p["wire_version"] == 2 and
+                    p["conf_digest"] == st["cluster"]["digest"]):
+                return None
+        sts[name] = st
+    return sts
+
+
+def test_epoch_shown_diff_and_reload(fresh3, tmp_path):
+    t = fresh3
+    a, _, _ = wait_one_active(t, NAMES, 3.0, "first election")
+    sts, _ = wait_until(lambda: all_agree(t, 0), 3.0, step=0.05)
+    assert sts, {n: t.status(n, check=False) for n in NAMES}
+    term = sts[a]["node"]["term"]
+    assert sts["n1"]["cluster"]["epoch"] == 0
+
+    # ---- config diff against n1's running file (read only)
+    base = t.config("n1")
+    live = tmp_path / "live.conf"
+    live.write_text(base.replace(
+        "vips = (\n", 'vips = (\n\t{ address = "198.18.0.101/24"; '
+        'interface = "eth0"; },\n') + "epoch = 1;\n")
+    p = t.ctl("n1", "config", "diff", str(live), "--json", check=False)
+    assert p.returncode == 0, p
+    r = json.loads(p.stdout)
+    assert r["kind"] == "live" and r["reload"] is None, r
+    assert r["epoch"] == {"running": 0, "file": 1}, r
+    whats = {c["what"]: c for c in r["changes"]}
+    assert set(whats) == {"epoch", "vip 198.18.0.101/24 added"}, whats
+    assert whats["vip 198.18.0.101/24 added"]["to"] == \
+        "198.18.0.101/24 dev eth0", whats
+    assert all(c["kind"] == "live" for c in r["changes"]), r
+    p = t.ctl("n1", "config", "diff", str(live), check=False)
+    assert p.returncode == 0 and "live: a reload applies it" in p.stdout, p
+
+    safety = tmp_path / "safety.conf"
+    safety.write_text(re.sub(r"dead_time = \d+;", "dead_time = 400;", base))
+    p = t.ctl("n1", "config", "diff", str(safety), check=False)
+    assert p.returncode == 0, p
+    assert re.search(r"SAFETY +dead_time: 250 ms -> 400 ms", p.stdout), \
+        p.stdout
+    assert "every node must change together" in p.stdout, p.stdout
+    assert "reload: refused here:" in p.stdout, p.stdout
+
+    bad = tmp_path / "bad.conf"
+    bad.write_text(base + "dead_time = 0;\n")
+    p = t.ctl("n1", "config", "diff", str(bad), check=False)
+    assert p.returncode == 1, p
+    assert "is not a valid configuration for n1" in p.stderr, p.stderr
+    assert "bad.conf:" in p.stderr, p.stderr
+
+    # nothing changed by the diffs
+    st1 = t.status("n1")
+    assert st1["cluster"]["epoch"] == 0 and \
+        st1["cluster"]["dead_time_ms"] == 250, st1["cluster"]
+    assert len(st1["vips"]) == len(sts["n1"]["vips"]), st1["vips"]
+
+    # ---- n2 reloaded to epoch 1: shown by the others, nothing refused
+    t.write_config("n2", t.config("n2") + "epoch = 1;\n")
+    p = t.ctl("n2", "reload", check=False, timeout=5.0)
+    assert p.returncode == 0, p
+
+    def n2_at_1():
+        for name in ("n1", "n3"):
+            st = t.status(name, check=False)
+            if not st:
+                return None
+            p2 = peers_by_name(st)["n2"]
+            if p2["epoch"] != 1 or p2["conf_agrees"] is not False or \
+                    p2["agrees"] is not True or not p2["alive"]:
+                return None
+        return True
+    ok, _ = wait_until(n2_at_1, 2.0, step=0.05)
+    assert ok, {n: peers_by_name(t.status(n))["n2"] for n in ("n1", "n3")}
+    p = t.ctl("n1", "status")
+    assert re.search(r"^n2: epoch 1 \(this node 0\), settings [0-9a-f]{8} "
+                     r"the same$", p.stdout, re.M), p.stdout
+    # the table's EPOCH column: n2 starred, n3 not
+    assert re.search(r"^n2 .* 1\*$", p.stdout, re.M) and \
+        re.search(r"^n3 .* 0$", p.stdout, re.M), p.stdout
+    m = t.metrics("n1")
+    assert m['vigil_peer_config_epoch{peer="n2"}'] == 1, m
+    assert m['vigil_peer_config_same{peer="n2"}'] == 0, m
+    assert m['vigil_peer_config_same{peer="n3"}'] == 1, m
+    assert m["vigil_config_epoch"] == 0, m
+    st2 = t.status("n2")
+    assert st2["cluster"]["epoch"] == 1, st2["cluster"]
+    assert all(p["conf_agrees"] is False for p in st2["peers"]), st2["peers"]
+
+    # ---- back to epoch 0: refused, nothing changed
+    t.write_config("n2", t.config("n2"))
+    p = t.ctl("n2", "reload", check=False, timeout=5.0)
+    assert p.returncode == 1, p
+    assert "epoch 0 is lower than the running epoch 1" in p.stderr, p.stderr
+    assert t.status("n2")["cluster"]["epoch"] == 1
+
+    # no election through any of it
+    b, sts2, _ = wait_one_active(t, NAMES, 2.0, "still")
+    assert (b, sts2[b]["node"]["term"]) == (a, term), (a, term, b)
+
+
+def test_version1_peer_answered_in_kind(fresh3):
+    """n1 hears "n2" in version 1 (a correctly keyed v1 heartbeat of n2's
+    next incarnation, from n2's address: n1 takes it as n2 restarted, and
+    n2's genuine datagrams as stale); n1 then sends n2 version 1 (58-byte
+    header, no epoch), which n2 still reads.  Its status shows n2 at wire
+    version 1 with epoch and digest unknown."""
+    t = fresh3
+    wait_one_active(t, NAMES, 3.0, "first election")
+    sts, _ = wait_until(lambda: all_agree(t, 0), 3.0, step=0.05)
+    assert sts
+    st = sts["n1"]
+    p2 = peers_by_name(st)["n2"]
+    f = dict(type=vgwire.HEARTBEAT, version=1, cluster_id=t.topo.cluster_id,
+             sender=2, target=1, state=vgwire.STATES["standby"],
+             priority=p2["priority"], term=p2["term"],
+             incarnation=p2["incarnation"] + 1, seq=1, echo_seq=0,
+             active=p2["active"],
+             config_digest=int(st["cluster"]["safety_digest"], 16),
+             reserved=vgwire.parts_hint(st["cluster"]["safety_parts"]),
+             key_file=t.key_file)
+    res = t.vgwire("n2", "send", {"src": N2, "dst": N1, "port": t.topo.port,
+                                   "packets": [f], "barrier": False})
+    assert res["sent"] == 1, res
+
+    def n2_v1():
+        s = t.status("n1", check=False)
+        q = s and peers_by_name(s)["n2"]
+        return q if q and q["wire_version"] == 1 else None
+    q, _ = wait_until(n2_v1, 2.0, step=0.02)
+    assert q, peers_by_name(t.status("n1"))["n2"]
+    assert q["epoch"] is None and q["conf_digest"] is None and \
+        q["conf_agrees"] is None, q
+    cap = t.vgwire("n2", "sniff", {"iface": "eth0", "src": N1, "dst": N2,
+                                    "dport": t.topo.port, "count": 4,
+                                    "timeout": 2.0})
+    pkts = cap["packets"]
+    assert len(pkts) >= 2, "captured %d packets n1 -> n2" % len(pkts)
+    for c in pkts:
+        raw = bytes.fromhex(c["payload"])
+        d = vgwire.decode(raw)
+        assert d["version"] == 1, d
+        assert d["length"] == vgwire.packet_len(d["type"], 1), d
+        assert "epoch" not in d, d
+        assert vgwire.mac_ok(t.key, raw), d
+    # n2 reads them: n1 stays alive to it, its drops did not grow by version
+    # or length
+    st2 = t.status("n2")
+    assert peers_by_name(st2)["n1"]["alive"], st2
+    assert st2["drops"].get("version", 0) == 0 and \
+        st2["drops"].get("length", 0) == 0, st2["drops"]
