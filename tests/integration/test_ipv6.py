@@ -23,6 +23,7 @@ link-local DAD waited for at build and its wait printed).
 
 Every wait is a poll with a bounded deadline; figures are printed (-s).
 """
+import os
 import re
 import signal
 import time
@@ -328,6 +329,83 @@ def test_dual_stack_failover(ds_make, kind):
                  (ho[s]["t_up"] - t0) * 1000, ho[s]["hole_min_ms"],
                  ho[s]["hole_max_ms"], ho[s]["proven_by"])
         for s in (s4, s6)) + "; " + follow))
+
+
+EXPIRY_MARGIN_S = 1.3     # the kernel's lifetime check: whole seconds
+                          # (minus 20 ms), rescheduled at least 1 s ahead
+
+
+@pytest.mark.parametrize("lifetime", [1, 2])
+def test_agent_and_keeper_killed(ds_make, lifetime):
+    """A whole container killed (an OOM kill of its cgroup, SIGKILL of
+    every process): the active's agent and keeper frozen (SIGSTOP, so that
+    neither sees the other die), then both SIGKILLed by PID.  Nobody
+    removes the VIPs and nobody sends RELEASE: the others elect a new
+    active after D(1+rho)/(1-rho) - h at the earliest, which adds both
+    VIPs while the old node's kernel still has them, until their lifetime
+    (vip_lifetime, refreshed every vip_lifetime/4 while held) runs out.
+    Asserted: the new holder took them no earlier than that (no RELEASE);
+    the old node lost each between 3/4 of vip_lifetime after the kill
+    (the last refresh was at most a quarter before) and vip_lifetime + the
+    kernel's check margin; two holders only in that window, only those two;
+    the client's IPv6 entry follows the new holder meanwhile (its NA).
+    The two-holder window is printed (docs/operations.md)."""
+    t = ds_make(watch=(W4, W6), peers_v6=True, vips=VIPS,
+                extra_conf="vip_lifetime = %d;\n" % lifetime)
+    s4, s6 = t.samplers6[W4], t.samplers6[W6]
+    a, sts = dual_active(t, s4, s6)
+    ap, kp = t.pid(a), sts[a]["node"]["keeper_pid"]
+    assert kp in vgtopo.children_named(ap, vgtopo.KEEPER_COMM), (
+        "keeper_pid %d is not a child of %s's vigild %d" % (kp, a, ap))
+    t.note_keeper(a, kp)
+    rest = [n for n in NAMES if n != a]
+
+    tk = time.monotonic()
+    for sig in (signal.SIGSTOP, signal.SIGKILL):
+        for pid in (kp, ap):
+            os.kill(pid, sig)
+    t.procs[a].wait(timeout=2.0)
+    gone, _ = wait_until(lambda: not vgtopo.pid_running(kp), 2.0, step=0.01)
+    assert gone, "keeper %d of %s survived SIGKILL" % (kp, a)
+    h, _ = s4.wait_holder(lambda h: any(n in h for n in rest), 2.0,
+                          "a new holder after %s's agent and keeper died" % a)
+    new = [n for n in h if n in rest][0]
+    s6.wait_holder(lambda h: new in h, 1.0, "%s holding %s" % (new, VIP6))
+    follow = na_follows(t, new, s6.first(new, "up", tk)[2][1])
+    for s in (s4, s6):
+        s.wait_holder(lambda h: h == [new], lifetime + EXPIRY_MARGIN_S + 1.0,
+                      "%s's kernel dropping %s" % (a, s.vip))
+    b, sts2, _ = wait_one_active(t, rest, 2.0, "after the kill")
+    assert b == new and sts2[b]["node"]["term"] > sts[a]["node"]["term"], (
+        b, new, sts2[b]["node"])
+    figs = []
+    for s in (s4, s6):
+        up, down = s.first(new, "up", tk), s.first(a, "down", tk)
+        up_ms = (up[2][1] - tk) * 1000
+        assert up_ms >= CANDIDACY_MS - H_MS, (
+            "%s took %s %.1f ms after the kill: before D(1+rho)/(1-rho) - h "
+            "= %.0f ms, though nobody released" % (new, s.vip, up_ms,
+                                                   CANDIDACY_MS - H_MS))
+        lo, hi = down[1][0] - tk, down[2][1] - tk
+        assert 0.75 * lifetime - 0.05 <= hi and lo <= \
+            lifetime + EXPIRY_MARGIN_S, (
+                "%s left %s's kernel %.3f..%.3f s after the kill: not by its "
+                "lifetime (%d s, refreshed every %.2f s)" % (
+                    s.vip, a, lo, hi, lifetime, lifetime / 4))
+        dbl = s.doubles(tk)
+        assert dbl and all(sorted(x[1]) == sorted([a, new]) and
+                           up[1][0] <= x[0] <= down[2][1] for x in dbl), (
+            "two holders of %s outside [%s up, %s down]: %s; changes %s" % (
+                s.vip, new, a, dbl[:3], s.changes(tk)))
+        s.allow_doubles(up[1][0], down[2][1], [a, new])
+        figs.append("%s on %s after %.0f ms, off %s after %.0f..%.0f ms: "
+                    "two holders for %.0f..%.0f ms" % (
+                        s.vip, new, up_ms, a, lo * 1000, hi * 1000,
+                        (down[1][0] - up[2][1]) * 1000,
+                        (down[2][1] - up[1][0]) * 1000))
+    both_answer(t, new)
+    print("agent and keeper of %s killed together, vip_lifetime %d s, D %d "
+          "ms: %s; %s" % (a, lifetime, D_MS, "; ".join(figs), follow))
 
 
 def test_sampler6_sees_two_holders(ds_make):
