@@ -1468,8 +1468,13 @@ class VipSampler:
         k = 0
         if since is not None:
             # start from the last sweep before `since`: a change right after
-            # it (a keeper is fast) is a change after `since`
+            # it (a keeper is fast) is a change after `since`; and from one
+            # whose read of `name` began before `since` (a sweep that began
+            # before it may have read `name` after it: a stalled sweep, and
+            # a hand-over in its middle would be missed)
             k = max(0, bisect.bisect_left([x[0] for x in sw_all], since) - 1)
+            while k > 0 and sw_all[k][1][i][0] >= since:
+                k -= 1
         for sw in sw_all[k:]:
             r = sw[1][i]
             if prev is not None and r[2] != prev[2]:
