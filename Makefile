@@ -224,7 +224,7 @@ image: deb
 image-check: image all
 	cd tests/integration && VIGIL_BUILD=$(CURDIR)/$(B) \
 	    VIGIL_IMAGE=localhost/vigil:$(IMAGE_VERSION) \
-	    $(PYTHON) -m pytest -v -p no:cacheprovider test_image.py
+	    $(PYTHON) -m pytest -v -p no:cacheprovider test_image.py test_image_upgrade.py
 
 clean:
 	rm -rf build

@@ -33,7 +33,6 @@ RHO = 0.01
 CANDIDACY_MS = D_MS * (1 + RHO) / (1 - RHO)     # a standby's wait, at least
 SLACK_MS = 30           # sampler sweep + scheduling, on a 2-CPU machine
 STEADY_S = 0.4          # > 2h + a round: the election's back-offs are over
-ISO_TABLE = "vgt_iso"
 
 
 # ---------------------------------------------------------------- helpers
@@ -414,14 +413,8 @@ def test_active_isolated_nftables(fo3, vip_sampler):
     a, sts = first_active(t, vips, STEADY_S)
     client_prime(t, a)
     L = lease_ms(sts[a])
-    port = t.topo.port
     ti = time.monotonic()
-    t.nft(a, """table inet %s {
-        chain in { type filter hook input priority 0; policy accept;
-                   udp dport %d drop; udp sport %d drop; }
-        chain out { type filter hook output priority 0; policy accept;
-                    udp dport %d drop; udp sport %d drop; }
-    }""" % (ISO_TABLE, port, port, port, port))
+    t.isolate(a)
     # the cut is complete once nft has returned: every echo that the active
     # can still receive was sent before ti1, so its lease ends before ti1 + L
     ti1 = time.monotonic()
@@ -465,7 +458,7 @@ def test_active_isolated_nftables(fo3, vip_sampler):
         iso_state, nq_ms)
 
     th = time.monotonic()
-    t.nft(a, "delete table inet %s\n" % ISO_TABLE)
+    t.isolate(a, on=False)
     st, el, diff = t.wait_json(a, {"node": {"state": "standby",
                                             "vips_held": False,
                                             "active": sts2[b]["node"]["id"],

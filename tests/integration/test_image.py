@@ -31,7 +31,9 @@ class Pods:
         self.t = t
         self.names = {}
 
-    def start(self, n):
+    def start(self, n, entry=(), cmd=None):
+        """The node's container, vigild as tini's child; or with `entry`
+        (podman options: --entrypoint...) and `cmd`, whatever they say."""
         t = self.t
         cname = "%s-%s" % (t.tag, n)
         vols = []
@@ -41,8 +43,9 @@ class Pods:
         run(PODMAN + ["run", "-d", "--name", cname,
                       "--network", "ns:/run/netns/%s" % t.ns(n),
                       "--cap-drop", "all", "--cap-add", "NET_ADMIN,NET_RAW",
-                      *LIMITS, *vols, IMAGE,
-                      "-f", t.conf_path(n), "-n", n, "-d"], timeout=60)
+                      *LIMITS, *vols, *entry, IMAGE,
+                      *(cmd if cmd is not None else
+                        ["-f", t.conf_path(n), "-n", n, "-d"])], timeout=60)
         self.names[n] = cname
         st, _ = wait_until(lambda: t.status(n, check=False), 10.0,
                            what="%s ctl socket" % n)

@@ -9,18 +9,21 @@ link-local DAD waited for at build and its wait printed).
   the cluster port, so an election with every peer alive can only have been
   made over IPv6.
 - An IPv4 and an IPv6 VIP on one cluster: the active holds both (the IPv6
-  one added with IFA_F_NODAD by agent/vip.c: never tentative); a SIGKILL of
-  the active's agent moves both to one new holder, never two holders of
-  either (a VipSampler per VIP: fib_trie for the IPv4 one, if_inet6 for
-  the IPv6 one), and the client's IPv6 neighbour entry for the VIP, primed
+  one added with IFA_F_NODAD by agent/vip.c: never tentative); each
+  failover kind of test_failover.py (SIGKILL of the agent, SIGTERM,
+  `vigilctl failover --to`, link down, nftables isolation) moves both to
+  one new holder, never two holders of either (a VipSampler per VIP:
+  fib_trie for the IPv4 one, if_inet6 for the IPv6 one), in the time the
+  kind allows, and the client's IPv6 neighbour entry for the VIP, primed
   with an echo, turns to the new holder's MAC by itself (the unsolicited
-  neighbour advertisement), then the VIP answers it.
+  neighbour advertisement), then both VIPs answer it.
 - Controls: the if_inet6 sampler must see two holders when the IPv6 VIP is
   added by hand on two nodes; a move by hand (no NA) must leave the client's
   entry on the old MAC.
 
 Every wait is a poll with a bounded deadline; figures are printed (-s).
 """
+import os
 import re
 import signal
 import time
@@ -36,7 +39,12 @@ CLIENT = "client"
 VIP4 = "198.18.0.100"
 VIP6 = "2001:2::100"
 VIPS = [(VIP4 + "/24", "eth0"), (VIP6 + "/64", "eth0")]
-D_MS = 250
+D_MS, H_MS = 250, 50
+RHO = 0.01
+CANDIDACY_MS = D_MS * (1 + RHO) / (1 - RHO)     # a standby's wait, at least
+SLACK_MS = 30           # sampler sweep + scheduling, on a 2-CPU machine
+STEADY_S = 0.4          # > 2h + a round: the election's back-offs are over
+W4, W6 = VIP4 + "/24", VIP6 + "/64"
 NO_UDP4 = """table inet vgt_v6only {
     chain v4in { type filter hook input priority 0; policy accept;
         meta nfproto ipv6 udp dport %(port)d counter
@@ -132,44 +140,40 @@ def test_heartbeats_over_ipv6(ds_make):
           % (a, sts[a]["node"]["term"], el * 1000, v6in))
 
 
-def test_dual_stack_vips_sigkill(ds_make):
-    """An IPv4 and an IPv6 VIP, peers over IPv6: the active holds both (the
-    IPv6 one with nodad, not tentative); SIGKILL of its agent moves both to
-    one new holder, each strictly after the old holder lost it (never two
-    holders, either family); the client's IPv6 neighbour entry follows to
-    the new MAC by itself; both VIPs answer the client afterwards."""
-    t = ds_make(watch=(VIP4 + "/24", VIP6 + "/64"), peers_v6=True, vips=VIPS)
-    s4, s6 = t.samplers6[VIP4 + "/24"], t.samplers6[VIP6 + "/64"]
+def dual_active(t, s4, s6):
+    """The first election with an IPv4 and an IPv6 VIP: one active holding
+    both (sampler and status; the IPv6 one nodad), the client's entry for
+    each primed on its MAC (an echo each), then a steady moment (the
+    election's back-offs are over); returns (active, statuses)."""
     a, sts, _ = wait_one_active(t, NAMES, 5.0, "first election")
     for s in (s4, s6):
         s.wait_holder(lambda h: h == [a], 1.0, "%s holding %s" % (a, s.vip))
-    assert {v["address"].split("/")[0] for v in sts[a]["vips"]} >= {
-        VIP4, VIP6} or len(sts[a]["vips"]) == 2, sts[a]["vips"]
-    ai = t.addr6(a, VIP6)
-    assert ai is not None and ai.get("nodad") and not ai.get("tentative") \
-        and not ai.get("dadfailed"), (
-            "%s's IPv6 VIP should be added with IFA_F_NODAD: %s" % (a, ai))
-
-    # prime the client's entries (an echo each), on a's MAC
+    assert {v["address"].split("/")[0] for v in sts[a]["vips"]} == {
+        VIP4, VIP6}, sts[a]["vips"]
+    assert_nodad(t, a)
     for vip in (VIP4, VIP6):
         rtt = ping(t, vip)
         assert rtt is not None, "client got no echo from %s (on %s)" % (vip, a)
         ent = t.neigh(CLIENT, vip)
         assert ent and ent[0] == t.mac(a), (vip, ent, a, t.mac(a))
-    # a steady moment: the election's back-offs are over
-    wait_until(lambda: False, 0.4, step=0.05)       # a bounded pause
+    wait_until(lambda: False, STEADY_S, step=0.05)      # a bounded pause
     b0, sts, _ = wait_one_active(t, NAMES, 1.0, "steady")
     assert b0 == a, (a, b0)
-    term0 = sts[a]["node"]["term"]
+    return a, sts
 
-    tk = t.kill(a, signal.SIGKILL)
-    t.procs[a].wait(timeout=2.0)
-    rest = [n for n in NAMES if n != a]
-    h4, _ = s4.wait_holder(lambda h: len(h) == 1 and h[0] in rest, 2.0,
-                           "a new IPv4 holder after the SIGKILL of %s" % a)
-    new = h4[0]
-    s6.wait_holder(lambda h: h == [new], 2.0, "%s holding %s" % (new, VIP6))
-    # the client's IPv6 entry follows with nothing sent by the client
+
+def assert_nodad(t, name):
+    ai = t.addr6(name, VIP6)
+    assert ai is not None and ai.get("nodad") and not ai.get("tentative") \
+        and not ai.get("dadfailed"), (
+            "%s's IPv6 VIP should be added with IFA_F_NODAD: %s" % (name, ai))
+
+
+def na_follows(t, new, t_up):
+    """The client's IPv6 entry for the VIP, primed on the old holder's MAC,
+    turns to `new`'s by itself (the client sends nothing): the unsolicited
+    NA.  Returns the bounds of the change in ms after t_up (the sampler's
+    first read with the VIP on `new`) and the polls' figures."""
     want = t.mac(new)
     polls = []                  # (start, end) of each `ip neigh` poll
 
@@ -180,49 +184,245 @@ def test_dual_stack_vips_sigkill(ds_make):
         return e if e and e[0] == want else None
 
     ent, _ = wait_until(follows, 1.0, step=0.01)
-    # the entry changed after the start of the last poll that still showed
-    # the old MAC (or the VIP's arrival, whichever is later) and before the
-    # end of the first that showed the new one
-    follow = (polls[0][0], polls[-2][0] if len(polls) > 1 else None,
-              polls[-1][1])
-    na_state = ent[1] if ent else None
     assert ent, ("client's neighbour entry for %s is %s 1 s after the move, "
                  "not %s's eth0 %s: no unsolicited NA arrived"
                  % (VIP6, t.neigh(CLIENT, VIP6), new, want))
     # an unsolicited NA with the override flag turns a REACHABLE entry to
     # the new address STALE (RFC 4861 7.2.5); had the client probed itself
     # (it sent nothing), the entry would come back REACHABLE (or DELAY/PROBE)
-    assert na_state == ["STALE"], (
+    assert ent[1] == ["STALE"], (
         "client's entry for %s on the new MAC is %s, not STALE: not the "
-        "unsolicited NA's doing" % (VIP6, na_state))
-    ho4 = s4.assert_moved(a, new, tk, "IPv4 VIP, SIGKILL of %s" % a)
-    ho6 = s6.assert_moved(a, new, tk, "IPv6 VIP, SIGKILL of %s" % a)
-    lo = max(follow[1] or 0, ho6["t_up"]) - ho6["t_up"]
-    hi = follow[2] - ho6["t_up"]
-    for s in (s4, s6):
-        assert not s.doubles(), (s.vip, s.doubles()[:3], s.changes())
-    b, sts2, _ = wait_one_active(t, rest, 2.0, "after the SIGKILL")
-    assert b == new and sts2[b]["node"]["term"] > term0, (
-        b, new, term0, sts2[b]["node"])
-    ni = t.addr6(new, VIP6)
-    assert ni is not None and ni.get("nodad") and not ni.get("tentative"), (
-        new, ni)
+        "unsolicited NA's doing" % (VIP6, ent[1]))
+    # the entry changed after the start of the last poll that still showed
+    # the old MAC (or the VIP's arrival, whichever is later) and before the
+    # end of the first that showed the new one
+    last_old = polls[-2][0] if len(polls) > 1 else 0
+    return ("client's IPv6 entry on the new MAC (STALE) %.0f..%.0f ms after "
+            "the IPv6 VIP's arrival (%d polls of `ip neigh`, %.0f ms each at "
+            "most)" % ((max(last_old, t_up) - t_up) * 1000,
+                       (polls[-1][1] - t_up) * 1000, len(polls),
+                       max(p[1] - p[0] for p in polls) * 1000))
 
+
+def both_answer(t, new):
+    """Both VIPs answer the client's echo, from `new`'s MAC."""
     for vip in (VIP6, VIP4):
         assert ping(t, vip) is not None, (
             "client cannot reach %s after the move to %s" % (vip, new))
         ent = t.neigh(CLIENT, vip)
-        assert ent and ent[0] == want, (vip, ent, new, want)
-    print("dual stack, SIGKILL of %s: IPv4 VIP on %s after %.2f ms (hole "
-          "%.2f..%.2f ms, %s), IPv6 VIP after %.2f ms (hole %.2f..%.2f ms, "
-          "%s); client's IPv6 entry on the new MAC %.0f..%.0f ms after the "
-          "IPv6 VIP's arrival (%d polls of `ip neigh`, %.0f ms each at "
-          "most), %s" % (
-              a, new, (ho4["t_up"] - tk) * 1000, ho4["hole_min_ms"],
-              ho4["hole_max_ms"], ho4["proven_by"], (ho6["t_up"] - tk) * 1000,
-              ho6["hole_min_ms"], ho6["hole_max_ms"], ho6["proven_by"],
-              lo * 1000, hi * 1000, len(polls),
-              max(p[1] - p[0] for p in polls) * 1000, na_state))
+        assert ent and ent[0] == t.mac(new), (vip, ent, new, t.mac(new))
+
+
+# The failover kinds of test_failover.py, on the dual-stack cluster.  Each
+# acts on the active `a` (the others `rest`, in priority order) and returns
+# (time before, time after, the node that must take over or None).
+
+def fault_sigkill(t, a, rest):
+    t0 = t.kill(a, signal.SIGKILL)
+    t.procs[a].wait(timeout=2.0)
+    return t0, time.monotonic(), None
+
+
+def fault_sigterm(t, a, rest):
+    t0 = t.kill(a, signal.SIGTERM)
+    rc = t.procs[a].wait(timeout=3.0)
+    assert rc == 0, "%s: vigild exited %s on SIGTERM" % (a, rc)
+    return t0, time.monotonic(), None
+
+
+def fault_failover_to(t, a, rest):
+    to = rest[-1]       # the lowest priority: not whom an election picks
+    t0 = time.monotonic()
+    p = t.ctl(a, "failover", "--to", to, check=False, timeout=5.0)
+    assert p.returncode == 0, "failover --to %s: exit %d %s%s" % (
+        to, p.returncode, p.stdout, p.stderr)
+    return t0, time.monotonic(), to
+
+
+def fault_link_down(t, a, rest):
+    t0 = time.monotonic()
+    t.link_set(t.br_ns, t.bridge_port(a), False)
+    return t0, time.monotonic(), None
+
+
+def fault_isolation(t, a, rest):
+    t0 = time.monotonic()
+    t.isolate(a)
+    return t0, time.monotonic(), None
+
+
+def released(fo_ms, t0, t1, L):
+    """The old active released (RELEASE, hand-over): well under D."""
+    return fo_ms < D_MS, "< D = %d ms (the release path)" % D_MS
+
+
+def silent(fo_ms, t0, t1, L):
+    """Nothing reached the others: none may stand before D(1+rho)/(1-rho)
+    after it was last heard (h before the fault at most)."""
+    return (CANDIDACY_MS - H_MS <= fo_ms <= 2 * D_MS + 4 * H_MS,
+            "in [D(1+rho)/(1-rho) - h, 2D + 4h] = [%.0f, %d] ms" % (
+                CANDIDACY_MS - H_MS, 2 * D_MS + 4 * H_MS))
+
+
+FAULTS = {
+    "sigkill": (fault_sigkill, released),
+    "sigterm": (fault_sigterm, released),
+    "failover-to": (fault_failover_to, released),
+    "link-down": (fault_link_down, silent),
+    "isolation": (fault_isolation, silent),
+}
+
+
+@pytest.mark.parametrize("kind", list(FAULTS))
+def test_dual_stack_failover(ds_make, kind):
+    """An IPv4 and an IPv6 VIP, peers over IPv6; the active's agent
+    SIGKILLed (its keeper releases), SIGTERMed (a hand-over), told to hand
+    over to the lowest-priority node (`vigilctl failover --to`), its link
+    cut (carrier off at the bridge) or isolated (nftables drops the cluster
+    port both ways): both VIPs move to one new holder, each strictly after
+    the old holder lost it (never two holders of either, from before the
+    first start to after the last stop: the fib_trie and if_inet6
+    samplers); the isolated active's keeper drops them within its lease;
+    the move takes well under D when the old active released, D..2D when
+    it fell silent; the client's IPv6 entry follows to the new MAC by
+    itself (unsolicited NA); both VIPs answer the client afterwards."""
+    fault, timing = FAULTS[kind]
+    t = ds_make(watch=(W4, W6), peers_v6=True, vips=VIPS)
+    s4, s6 = t.samplers6[W4], t.samplers6[W6]
+    a, sts = dual_active(t, s4, s6)
+    term0, L = sts[a]["node"]["term"], sts[a]["cluster"]["lease_ms"]
+    rest = [n for n in NAMES if n != a]
+
+    t0, t1, to = fault(t, a, rest)
+    h4, _ = s4.wait_holder(lambda h: len(h) == 1 and h[0] in rest, 3.0,
+                           "a new IPv4 holder after %s of %s" % (kind, a))
+    new = h4[0]
+    assert to is None or new == to, (
+        "failover --to %s: %s took the VIPs" % (to, new))
+    s6.wait_holder(lambda h: h == [new], 2.0, "%s holding %s" % (new, VIP6))
+    ho = {s: s.assert_moved(a, new, t0, "%s, %s of %s" % (s.vip, kind, a))
+          for s in (s4, s6)}
+    follow = na_follows(t, new, ho[s6]["t_up"])
+    for s in (s4, s6):
+        assert not s.doubles(), (s.vip, s.doubles()[:3], s.changes())
+        fo_ms = (ho[s]["t_up"] - t0) * 1000
+        ok, want = timing(fo_ms, t0, t1, L)
+        assert ok, "%s of %s: %s on %s after %.1f ms, not %s" % (
+            kind, a, s.vip, new, fo_ms, want)
+    if kind == "isolation":
+        # the cut was complete once nft returned: the isolated active's
+        # lease ends L after t1 at the latest, and its keeper drops the VIPs
+        for s in (s4, s6):
+            late = (ho[s]["t_down"] - t1) * 1000
+            assert late <= L + H_MS / 4 + SLACK_MS, (
+                "isolated %s dropped %s %.1f ms after the cut was complete: "
+                "later than its lease (%d ms) + h/4 + %d ms" % (
+                    a, s.vip, late, L, SLACK_MS))
+    b, sts2, _ = wait_one_active(t, rest, 2.0, "after %s of %s" % (kind, a))
+    assert b == new and sts2[b]["node"]["term"] > term0, (
+        b, new, term0, sts2[b]["node"])
+    assert_nodad(t, new)
+    both_answer(t, new)
+    print("dual stack, %s of %s: %s" % (kind, a, "; ".join(
+        "%s off %s after %.2f ms, on %s after %.2f ms (hole %.2f..%.2f ms, "
+        "%s)" % (s.vip, a, (ho[s]["t_down"] - t0) * 1000, new,
+                 (ho[s]["t_up"] - t0) * 1000, ho[s]["hole_min_ms"],
+                 ho[s]["hole_max_ms"], ho[s]["proven_by"])
+        for s in (s4, s6)) + "; " + follow))
+
+
+EXPIRY_MARGIN_S = 1.3     # the kernel's lifetime check: whole seconds
+                          # (minus 20 ms), rescheduled at least 1 s ahead
+
+
+@pytest.mark.parametrize("lifetime,dead", [(1, D_MS), (2, D_MS), (1, 2500)],
+                         ids=["lifetime1", "lifetime2", "lifetime1-D2500"])
+def test_agent_and_keeper_killed(ds_make, lifetime, dead):
+    """A whole container killed (an OOM kill of its cgroup, SIGKILL of
+    every process): the active's agent and keeper frozen (SIGSTOP, so that
+    neither sees the other die), then both SIGKILLed by PID.  Nobody
+    removes the VIPs and nobody sends RELEASE: the others elect a new
+    active after D(1+rho)/(1-rho) - h at the earliest, which adds both
+    VIPs, while the old node's kernel keeps them until their lifetime
+    (vip_lifetime, refreshed every vip_lifetime/4 while held) runs out.
+    Asserted: the new holder took them no earlier than that (no RELEASE);
+    the old node lost each between 3/4 of vip_lifetime after the kill
+    (the last refresh was at most a quarter before) and vip_lifetime + the
+    kernel's check margin; two holders only in between, only those two;
+    none at all when dead_time exceeds vip_lifetime + that margin + h (the
+    operator's way to close the window, at the price of a slower silent
+    failover); the client's IPv6 entry follows the new holder (its NA).
+    The two-holder window is printed (docs/operations.md, "Containers")."""
+    t = ds_make(watch=(W4, W6), peers_v6=True, vips=VIPS, dead_time=dead,
+                extra_conf="vip_lifetime = %d;\n" % lifetime)
+    s4, s6 = t.samplers6[W4], t.samplers6[W6]
+    a, sts = dual_active(t, s4, s6)
+    ap, kp = t.pid(a), sts[a]["node"]["keeper_pid"]
+    assert kp in vgtopo.children_named(ap, vgtopo.KEEPER_COMM), (
+        "keeper_pid %d is not a child of %s's vigild %d" % (kp, a, ap))
+    t.note_keeper(a, kp)
+    rest = [n for n in NAMES if n != a]
+    candidacy_ms = dead * (1 + RHO) / (1 - RHO) - H_MS
+    closed = dead >= (lifetime + EXPIRY_MARGIN_S) * 1000 + H_MS
+
+    tk = time.monotonic()
+    for sig in (signal.SIGSTOP, signal.SIGKILL):
+        for pid in (kp, ap):
+            os.kill(pid, sig)
+    t.procs[a].wait(timeout=2.0)
+    gone, _ = wait_until(lambda: not vgtopo.pid_running(kp), 2.0, step=0.01)
+    assert gone, "keeper %d of %s survived SIGKILL" % (kp, a)
+    h, _ = s4.wait_holder(lambda h: any(n in h for n in rest),
+                          dead / 1000.0 + 2.0, "a new holder after %s's "
+                          "agent and keeper died" % a)
+    new = [n for n in h if n in rest][0]
+    s6.wait_holder(lambda h: new in h, 1.0, "%s holding %s" % (new, VIP6))
+    follow = na_follows(t, new, s6.first(new, "up", tk)[2][1])
+    for s in (s4, s6):
+        s.wait_holder(lambda h: h == [new], lifetime + EXPIRY_MARGIN_S + 1.0,
+                      "%s's kernel dropping %s" % (a, s.vip))
+    b, sts2, _ = wait_one_active(t, rest, 2.0, "after the kill")
+    assert b == new and sts2[b]["node"]["term"] > sts[a]["node"]["term"], (
+        b, new, sts2[b]["node"])
+    figs = []
+    for s in (s4, s6):
+        up, down = s.first(new, "up", tk), s.first(a, "down", tk)
+        up_ms = (up[2][1] - tk) * 1000
+        assert up_ms >= candidacy_ms, (
+            "%s took %s %.1f ms after the kill: before D(1+rho)/(1-rho) - h "
+            "= %.0f ms, though nobody released" % (new, s.vip, up_ms,
+                                                   candidacy_ms))
+        lo, hi = down[1][0] - tk, down[2][1] - tk
+        assert 0.75 * lifetime - 0.05 <= hi and lo <= \
+            lifetime + EXPIRY_MARGIN_S, (
+                "%s left %s's kernel %.3f..%.3f s after the kill: not by its "
+                "lifetime (%d s, refreshed every %.2f s)" % (
+                    s.vip, a, lo, hi, lifetime, lifetime / 4))
+        dbl = s.doubles(tk)
+        assert all(sorted(x[1]) == sorted([a, new]) and
+                   up[1][0] <= x[0] <= down[2][1] for x in dbl), (
+            "two holders of %s outside [%s up, %s down]: %s; changes %s" % (
+                s.vip, new, a, dbl[:3], s.changes(tk)))
+        if closed:
+            ho = s.assert_moved(a, new, tk, "%s with D = %d ms" % (s.vip,
+                                                                  dead))
+            assert not dbl, dbl[:3]
+            figs.append("%s on %s after %.0f ms, off %s after %.0f..%.0f ms: "
+                        "no two holders (hole %.0f..%.0f ms)" % (
+                            s.vip, new, up_ms, a, lo * 1000, hi * 1000,
+                            ho["hole_min_ms"], ho["hole_max_ms"]))
+            continue
+        assert dbl, ("no two holders of %s although %s took it before %s's "
+                     "kernel dropped it?" % (s.vip, new, a))
+        s.allow_doubles(up[1][0], down[2][1], [a, new])
+        figs.append("%s on %s after %.0f ms, off %s after %.0f..%.0f ms: "
+                    "two holders for %.0f..%.0f ms" % (
+                        s.vip, new, up_ms, a, lo * 1000, hi * 1000,
+                        (down[1][0] - up[2][1]) * 1000,
+                        (down[2][1] - up[1][0]) * 1000))
+    both_answer(t, new)
+    print("agent and keeper of %s killed together, vip_lifetime %d s, D %d "
+          "ms: %s; %s" % (a, lifetime, dead, "; ".join(figs), follow))
 
 
 def test_sampler6_sees_two_holders(ds_make):
