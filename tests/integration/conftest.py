@@ -93,9 +93,14 @@ def fresh3(tmp_path_factory):
 VIP = "198.18.0.100/24"
 SAMPLER_GAP_LIMIT = 0.005       # s: a sweep gap above this is "slow"
 SAMPLER_SLOW_ALLOWED = 3        # ... and may happen this often per test
-SAMPLER_GAP_MAX = 0.060         # s: no gap may ever exceed this (a quarter
-                                # of the tests' lease: an overlap that
-                                # long would still be seen)
+SAMPLER_GAP_MAX = 0.120         # s: no gap may ever exceed this (half the
+                                # tests' lease, ~240 ms: an overlap of a
+                                # lease would still be seen).  It was a
+                                # quarter; this VM stops a virtual CPU for
+                                # 95-115 ms under load, the sampler's
+                                # among them (tests/bench/stalltrace.py,
+                                # docs/performance.md), which no process in
+                                # it can avoid
 
 
 @pytest.fixture
@@ -117,8 +122,8 @@ def vip_sampler(fo3_net):
     """A VipSampler on n1..n3 for the VIP, running for the whole test.  At
     the end (after the daemons were stopped, so the hand-overs of the
     teardown are watched too) it fails the test on two holders in one
-    sweep, a sampler error, a sweep gap > 20 ms, or more than 3 gaps > 5 ms;
-    and prints its figures (pytest -s)."""
+    sweep, a sampler error, a sweep gap > SAMPLER_GAP_MAX (120 ms), or
+    more than 3 gaps > 5 ms; and prints its figures (pytest -s)."""
     s = vgtopo.VipSampler(fo3_net, VIP).start()
     yield s
     s.stop()
