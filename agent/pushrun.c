@@ -1,0 +1,457 @@
+/*
+ * pushrun: the coordinator and the participant of a configuration push;
+ * pure (pushrun.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pushrun.h"
+
+static const char *const status_names[] = {
+	[0] = "none",
+	[VG_PUSH_RECEIVING] = "receiving",
+	[VG_PUSH_STAGED] = "staged",
+	[VG_PUSH_REJECTED] = "rejected",
+	[VG_PUSH_JOINT] = "joint",
+	[VG_PUSH_DONE] = "done",
+};
+
+const char *
+vg_push_status_name(uint8_t s)
+{
+	return s <= VG_PUSH_DONE ? status_names[s] : "invalid";
+}
+
+void
+vg_pushrun_init(struct vg_pushrun *pr, const struct vg_pushrun_ops *ops)
+{
+	memset(pr, 0, sizeof(*pr));
+	pr->ops = *ops;
+}
+
+void
+vg_pushrun_free(struct vg_pushrun *pr)
+{
+	free(pr->file);
+	pr->file = NULL;
+	vg_push_rx_free(&pr->rx);
+}
+
+vg_ns
+vg_pushrun_deadline(vg_ns dead_time, uint32_t size)
+{
+	vg_ns d = VG_MS(3000);
+
+	if (10 * dead_time > d)
+		d = 10 * dead_time;
+	return d + (vg_ns)vg_push_chunks(size) * VG_MS(20);
+}
+
+int
+vg_pushrun_busy(const struct vg_pushrun *pr)
+{
+	return pr->phase != VG_PR_IDLE;
+}
+
+int
+vg_pushrun_start(struct vg_pushrun *pr, uint64_t push_id, uint32_t epoch,
+    const uint8_t *file, uint32_t size, const uint16_t *peers, size_t n,
+    vg_ns now, vg_ns deadline, char *err, size_t errlen)
+{
+	size_t i;
+	uint8_t *copy;
+
+	if (pr->phase != VG_PR_IDLE) {
+		snprintf(err, errlen, "push %016llx (epoch %u) is under way",
+		    (unsigned long long)pr->push_id, pr->epoch);
+		return -1;
+	}
+	if (pr->status == VG_PUSH_RECEIVING || pr->status == VG_PUSH_STAGED) {
+		snprintf(err, errlen, "node %u's push %016llx (epoch %u) is %s "
+		    "here", pr->from, (unsigned long long)pr->rx.offer.push_id,
+		    pr->rx.offer.epoch, vg_push_status_name(pr->status));
+		return -1;
+	}
+	if (size > VG_PUSH_MAX_SIZE || n > VG_MAX_NODES || push_id == 0) {
+		snprintf(err, errlen, "a file of %u bytes cannot be pushed "
+		    "(at most %u)", size, VG_PUSH_MAX_SIZE);
+		return -1;
+	}
+	if ((copy = malloc(size ? size : 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(copy, file, size);
+	free(pr->file);
+	pr->file = copy;
+	pr->size = size;
+	pr->push_id = push_id;
+	pr->epoch = epoch;
+	pr->n = n;
+	pr->step = 0;
+	pr->why[0] = '\0';
+	pr->rounds = 0;
+	memset(pr->t, 0, sizeof(pr->t));
+	for (i = 0; i < n; i++) {
+		pr->t[i].id = peers[i];
+		(void)vg_push_tx_init(&pr->t[i].tx, push_id, epoch, copy, size);
+	}
+	pr->deadline = now + deadline;
+	pr->phase = VG_PR_TRANSFER;
+	return 0;
+}
+
+static struct vg_pushrun_target *
+target(struct vg_pushrun *pr, uint16_t id)
+{
+	size_t i;
+
+	for (i = 0; i < pr->n; i++)
+		if (pr->t[i].id == id)
+			return &pr->t[i];
+	return NULL;
+}
+
+/* ---- the coordinator */
+
+static void
+send_offer(struct vg_pushrun *pr, const struct vg_pushrun_target *t)
+{
+	uint8_t body[64];
+	size_t len = vg_push_encode_offer(&t->tx.offer, body, sizeof(body));
+
+	pr->ops.send(pr->ops.arg, t->id, VG_MSG_CONF_OFFER, body, len);
+}
+
+static void
+send_chunks(struct vg_pushrun *pr, const struct vg_pushrun_target *t)
+{
+	uint16_t idx[VG_PUSH_PER_ROUND];
+	uint8_t body[16 + VG_PUSH_CHUNK];
+	struct vg_push_chunk c;
+	size_t n, i, len;
+
+	n = vg_push_tx_round(&t->tx, idx, VG_PUSH_PER_ROUND);
+	for (i = 0; i < n; i++) {
+		vg_push_tx_chunk(&t->tx, idx[i], &c);
+		len = vg_push_encode_chunk(&c, body, sizeof(body));
+		pr->ops.send(pr->ops.arg, t->id, VG_MSG_CONF_CHUNK, body, len);
+	}
+}
+
+static void
+send_decide(struct vg_pushrun *pr, const struct vg_pushrun_target *t)
+{
+	struct vg_push_decide x;
+	uint8_t body[16];
+	size_t len;
+
+	memset(&x, 0, sizeof(x));
+	x.push_id = pr->push_id;
+	x.epoch = pr->epoch;
+	x.step = pr->step;
+	len = vg_push_encode_decide(&x, body, sizeof(body));
+	pr->ops.send(pr->ops.arg, t->id, VG_MSG_CONF_DECIDE, body, len);
+}
+
+/*
+ * Every target answered, or the deadline passed: LIVE only if every one
+ * staged and this node's own commit succeeds (it commits first: it is the
+ * source of truth for the peers that confirm late); ABORT otherwise.
+ */
+static void
+decide(struct vg_pushrun *pr, vg_ns now)
+{
+	char err[200];
+	size_t i;
+	int all = 1;
+
+	for (i = 0; i < pr->n; i++) {
+		if (pr->t[i].status == 0)
+			snprintf(pr->t[i].error, sizeof(pr->t[i].error),
+			    "no answer within the push's deadline");
+		if (pr->t[i].status != VG_PUSH_STAGED)
+			all = 0;
+	}
+	pr->step = all ? VG_PUSH_LIVE : VG_PUSH_ABORT;
+	if (all && pr->ops.commit(pr->ops.arg, err, sizeof(err)) == -1) {
+		snprintf(pr->why, sizeof(pr->why), "this node could not "
+		    "commit: %s", err);
+		pr->step = VG_PUSH_ABORT;
+	}
+	if (pr->step == VG_PUSH_ABORT)
+		pr->ops.discard(pr->ops.arg);
+	pr->phase = VG_PR_DECIDED;
+	pr->decide_until = now + VG_PUSHRUN_DECIDE_FOR;
+}
+
+static void
+coordinate(struct vg_pushrun *pr, vg_ns now)
+{
+	struct vg_pushrun_target *t;
+	size_t i, answered = 0, confirmed = 0;
+
+	if (pr->phase == VG_PR_TRANSFER) {
+		for (i = 0; i < pr->n; i++)
+			answered += pr->t[i].status != 0;
+		if (answered == pr->n || now >= pr->deadline)
+			decide(pr, now);
+	}
+	if (pr->phase == VG_PR_TRANSFER) {
+		pr->rounds++;
+		for (i = 0; i < pr->n; i++) {
+			t = &pr->t[i];
+			if (t->status != 0)
+				continue;
+			if (!t->heard)
+				send_offer(pr, t);
+			send_chunks(pr, t);
+		}
+		return;
+	}
+	if (pr->phase != VG_PR_DECIDED)
+		return;
+	for (i = 0; i < pr->n; i++)
+		confirmed += pr->t[i].confirmed;
+	if (confirmed == pr->n || now >= pr->decide_until) {
+		pr->phase = VG_PR_FINISHED;
+		return;
+	}
+	for (i = 0; i < pr->n; i++)
+		if (!pr->t[i].confirmed)
+			send_decide(pr, &pr->t[i]);
+}
+
+static void
+coordinator_ack(struct vg_pushrun *pr, uint16_t from,
+    const struct vg_push_ack *a)
+{
+	struct vg_pushrun_target *t;
+
+	if (pr->phase == VG_PR_IDLE || a->push_id != pr->push_id ||
+	    a->epoch != pr->epoch || (t = target(pr, from)) == NULL)
+		return;
+	t->heard = 1;
+	if (pr->phase == VG_PR_TRANSFER) {
+		switch (a->status) {
+		case VG_PUSH_RECEIVING:
+			(void)vg_push_tx_ack(&t->tx, a);
+			break;
+		case VG_PUSH_STAGED:
+			t->status = VG_PUSH_STAGED;
+			break;
+		case VG_PUSH_REJECTED:
+			t->status = VG_PUSH_REJECTED;
+			snprintf(t->error, sizeof(t->error), "%s", a->error);
+			break;
+		}
+		return;
+	}
+	/* decided: DONE confirms it, with an error if it failed there */
+	if (a->status == VG_PUSH_DONE && !t->confirmed) {
+		t->confirmed = 1;
+		if (a->error[0] != '\0')
+			snprintf(t->error, sizeof(t->error), "%s", a->error);
+	}
+}
+
+int
+vg_pushrun_take(struct vg_pushrun *pr, int *committed)
+{
+	if (pr->phase != VG_PR_FINISHED)
+		return 0;
+	*committed = pr->step == VG_PUSH_LIVE;
+	pr->phase = VG_PR_IDLE;
+	free(pr->file);
+	pr->file = NULL;
+	return 1;
+}
+
+/* ---- the participant */
+
+static void
+reject(struct vg_pushrun *pr, const char *err)
+{
+	pr->status = VG_PUSH_REJECTED;
+	snprintf(pr->error, sizeof(pr->error), "%s", err);
+}
+
+/* A new push replaces what this node holds of an older one. */
+static void
+forget(struct vg_pushrun *pr)
+{
+	if (pr->status == VG_PUSH_STAGED)
+		pr->ops.discard(pr->ops.arg);
+	vg_push_rx_free(&pr->rx);
+	pr->status = 0;
+	pr->error[0] = '\0';
+}
+
+static void
+on_offer(struct vg_pushrun *pr, uint16_t from, const struct vg_push_offer *o,
+    uint32_t epoch, vg_ns now)
+{
+	char err[VG_PUSH_ERR_LEN];
+
+	pr->ack_due = 1;
+	pr->from = from;
+	if (o->push_id == pr->done_id)
+		return;				/* decided: answered as such */
+	if (pr->status != 0 && pr->rx.offer.push_id == o->push_id)
+		return;				/* the same push again */
+	if (pr->phase != VG_PR_IDLE) {
+		forget(pr);
+		pr->rx.offer = *o;
+		snprintf(err, sizeof(err), "this node coordinates push "
+		    "%016llx (epoch %u)", (unsigned long long)pr->push_id,
+		    pr->epoch);
+		reject(pr, err);
+		return;
+	}
+	forget(pr);
+	if (vg_push_rx_offer(&pr->rx, o, epoch, err, sizeof(err)) == -1) {
+		pr->rx.offer = *o;
+		reject(pr, err);
+		return;
+	}
+	pr->status = VG_PUSH_RECEIVING;
+	pr->staged_at = now;		/* for the time-out of a stalled one */
+}
+
+static void
+on_chunk(struct vg_pushrun *pr, uint16_t from, const struct vg_push_chunk *c,
+    vg_ns now)
+{
+	char err[VG_PUSH_ERR_LEN];
+
+	if (c->push_id != pr->rx.offer.push_id || pr->status == 0)
+		return;
+	pr->ack_due = 1;
+	pr->from = from;
+	if (pr->status != VG_PUSH_RECEIVING ||
+	    vg_push_rx_chunk(&pr->rx, c) == -1)
+		return;
+	pr->staged_at = now;
+	switch (vg_push_rx_complete(&pr->rx, err, sizeof(err))) {
+	case 0:
+		return;
+	case -1:
+		return;			/* forgotten: the chunks come again */
+	}
+	if (pr->ops.check(pr->ops.arg, pr->rx.buf, pr->rx.offer.size,
+	    pr->rx.offer.epoch, err, sizeof(err)) == -1 ||
+	    pr->ops.stage(pr->ops.arg, pr->rx.buf, pr->rx.offer.size, err,
+	    sizeof(err)) == -1) {
+		reject(pr, err);
+		return;
+	}
+	pr->status = VG_PUSH_STAGED;
+	pr->staged_at = now;
+}
+
+static void
+on_decide(struct vg_pushrun *pr, uint16_t from, const struct vg_push_decide *x)
+{
+	char err[VG_PUSH_ERR_LEN];
+
+	pr->ack_due = 1;
+	pr->from = from;
+	if (x->push_id == pr->done_id)
+		return;
+	pr->done_id = x->push_id;
+	pr->done_epoch = x->epoch;
+	pr->done_status = VG_PUSH_DONE;
+	pr->done_error[0] = '\0';
+	if (pr->status == 0 || pr->rx.offer.push_id != x->push_id) {
+		if (x->step == VG_PUSH_LIVE)
+			snprintf(pr->done_error, sizeof(pr->done_error),
+			    "push %016llx is not staged here",
+			    (unsigned long long)x->push_id);
+		return;
+	}
+	if (x->step == VG_PUSH_LIVE && pr->status == VG_PUSH_STAGED) {
+		if (pr->ops.commit(pr->ops.arg, err, sizeof(err)) == -1)
+			snprintf(pr->done_error, sizeof(pr->done_error),
+			    "commit failed: %.140s", err);
+		pr->status = 0;		/* committed: nothing staged */
+	} else if (x->step == VG_PUSH_LIVE)
+		snprintf(pr->done_error, sizeof(pr->done_error), "not "
+		    "staged here (%s)", vg_push_status_name(pr->status));
+	forget(pr);
+}
+
+void
+vg_pushrun_input(struct vg_pushrun *pr, uint16_t from, uint8_t type,
+    const uint8_t *body, size_t len, uint32_t epoch, vg_ns now)
+{
+	struct vg_push_offer o;
+	struct vg_push_chunk c;
+	struct vg_push_ack a;
+	struct vg_push_decide x;
+
+	switch (type) {
+	case VG_MSG_CONF_OFFER:
+		if (vg_push_decode_offer(body, len, &o) == 0)
+			on_offer(pr, from, &o, epoch, now);
+		break;
+	case VG_MSG_CONF_CHUNK:
+		if (vg_push_decode_chunk(body, len, &c) == 0)
+			on_chunk(pr, from, &c, now);
+		break;
+	case VG_MSG_CONF_ACK:
+		if (vg_push_decode_ack(body, len, &a) == 0)
+			coordinator_ack(pr, from, &a);
+		break;
+	case VG_MSG_CONF_DECIDE:
+		if (vg_push_decode_decide(body, len, &x) == 0)
+			on_decide(pr, from, &x);
+		break;
+	default:
+		/* CONF_FETCH: catch-up is not built; nothing is served */
+		break;
+	}
+}
+
+static void
+send_ack(struct vg_pushrun *pr)
+{
+	struct vg_push_ack a;
+	uint8_t body[VG_PUSH_ERR_LEN + 32];
+	size_t len;
+
+	if (pr->status == VG_PUSH_RECEIVING)
+		vg_push_rx_ack(&pr->rx, &a);
+	else {
+		memset(&a, 0, sizeof(a));
+		if (pr->status == 0) {		/* decided */
+			a.push_id = pr->done_id;
+			a.epoch = pr->done_epoch;
+			a.status = pr->done_status;
+			snprintf(a.error, sizeof(a.error), "%s", pr->done_error);
+		} else {
+			a.push_id = pr->rx.offer.push_id;
+			a.epoch = pr->rx.offer.epoch;
+			a.status = pr->status;
+			a.first_missing = pr->status == VG_PUSH_STAGED ?
+			    pr->rx.offer.chunks : 0;
+			snprintf(a.error, sizeof(a.error), "%s", pr->error);
+		}
+		if (a.push_id == 0)
+			return;
+	}
+	len = vg_push_encode_ack(&a, body, sizeof(body));
+	pr->ops.send(pr->ops.arg, pr->from, VG_MSG_CONF_ACK, body, len);
+}
+
+void
+vg_pushrun_round(struct vg_pushrun *pr, vg_ns now)
+{
+	if (pr->status != 0 && now - pr->staged_at >= VG_PUSHRUN_STAGE_TTL)
+		forget(pr);		/* no decision came: dropped */
+	if (pr->ack_due) {
+		send_ack(pr);
+		pr->ack_due = 0;
+	}
+	coordinate(pr, now);
+}
