@@ -204,7 +204,9 @@ coordinate(struct vg_pushrun *pr, vg_ns now)
 			t = &pr->t[i];
 			if (t->status != 0)
 				continue;
-			if (!t->heard)
+			/* the offer until it is heard, and again once every
+			 * chunk is acknowledged: it asks for the answer */
+			if (!t->heard || vg_push_tx_done(&t->tx))
 				send_offer(pr, t);
 			send_chunks(pr, t);
 		}
@@ -270,11 +272,22 @@ vg_pushrun_take(struct vg_pushrun *pr, int *committed)
 
 /* ---- the participant */
 
+static void send_ack(struct vg_pushrun *);
+
 static void
 reject(struct vg_pushrun *pr, const char *err)
 {
 	pr->status = VG_PUSH_REJECTED;
 	snprintf(pr->error, sizeof(pr->error), "%s", err);
+}
+
+/* An answer that ends a phase (STAGED, REJECTED, DONE) leaves at once,
+ * not at the next round: it saves the coordinator a round trip. */
+static void
+answer_now(struct vg_pushrun *pr)
+{
+	send_ack(pr);
+	pr->ack_due = 0;
 }
 
 /* A new push replaces what this node holds of an older one. */
@@ -320,6 +333,15 @@ on_offer(struct vg_pushrun *pr, uint16_t from, const struct vg_push_offer *o,
 }
 
 static void
+on_offer_answer(struct vg_pushrun *pr, uint16_t from,
+    const struct vg_push_offer *o, uint32_t epoch, vg_ns now)
+{
+	on_offer(pr, from, o, epoch, now);
+	if (pr->status != VG_PUSH_RECEIVING)
+		answer_now(pr);
+}
+
+static void
 on_chunk(struct vg_pushrun *pr, uint16_t from, const struct vg_push_chunk *c,
     vg_ns now)
 {
@@ -344,10 +366,12 @@ on_chunk(struct vg_pushrun *pr, uint16_t from, const struct vg_push_chunk *c,
 	    pr->ops.stage(pr->ops.arg, pr->rx.buf, pr->rx.offer.size, err,
 	    sizeof(err)) == -1) {
 		reject(pr, err);
+		answer_now(pr);
 		return;
 	}
 	pr->status = VG_PUSH_STAGED;
 	pr->staged_at = now;
+	answer_now(pr);
 }
 
 static void
@@ -393,7 +417,7 @@ vg_pushrun_input(struct vg_pushrun *pr, uint16_t from, uint8_t type,
 	switch (type) {
 	case VG_MSG_CONF_OFFER:
 		if (vg_push_decode_offer(body, len, &o) == 0)
-			on_offer(pr, from, &o, epoch, now);
+			on_offer_answer(pr, from, &o, epoch, now);
 		break;
 	case VG_MSG_CONF_CHUNK:
 		if (vg_push_decode_chunk(body, len, &c) == 0)
@@ -404,8 +428,10 @@ vg_pushrun_input(struct vg_pushrun *pr, uint16_t from, uint8_t type,
 			coordinator_ack(pr, from, &a);
 		break;
 	case VG_MSG_CONF_DECIDE:
-		if (vg_push_decode_decide(body, len, &x) == 0)
+		if (vg_push_decode_decide(body, len, &x) == 0) {
 			on_decide(pr, from, &x);
+			answer_now(pr);
+		}
 		break;
 	default:
 		/* CONF_FETCH: catch-up is not built; nothing is served */

@@ -34,6 +34,21 @@ is_local(const char *name)
 	return 0;
 }
 
+/* Line `n` (1-based) of text is blank or only a comment. */
+static int
+line_is_comment(const char *text, unsigned n)
+{
+	const char *l = text;
+
+	while (--n > 0 && (l = strchr(l, '\n')) != NULL)
+		l++;
+	if (l == NULL)
+		return 1;
+	l += strspn(l, " \t");
+	return *l == '\n' || *l == '\0' || *l == '#' ||
+	    (l[0] == '/' && (l[1] == '/' || l[1] == '*'));
+}
+
 /* Which of the text's lines (1-based, up to nlines) a local setting holds:
  * mark[line] = 1.  0, 1 if libconfig cannot read it, -1 with err. */
 static int
@@ -79,6 +94,9 @@ local_lines(const char *text, uint8_t *mark, size_t nlines, char *err,
 			if (from[j] > from[i] && from[j] - 1 < to)
 				to = from[j] - 1;
 		}
+		/* the comments before the next setting are the next one's */
+		while (rc == 0 && to > from[i] && line_is_comment(text, to))
+			to--;
 		for (j = (int)from[i]; rc == 0 && j <= (int)to && j >= 1 &&
 		    (size_t)j <= nlines; j++)
 			mark[j] = 1;
@@ -408,6 +426,7 @@ vg_stage_input(struct vg_agent *a, struct vg_peer *p, const struct vg_msg *m,
 
 	vg_pushrun_input(&a->push, p->id, m->type, m->body,
 	    vg_push_body_len(m->type), a->conf->epoch, now);
+	vg_send_flush(a);		/* an answer that leaves at once */
 	/* p may be gone now: a commit reloads, the peer table is new */
 	if (a->push.status != status && (a->push.status == VG_PUSH_STAGED ||
 	    a->push.status == VG_PUSH_REJECTED))
