@@ -601,8 +601,19 @@ vg_stage_push_cmd(struct vg_agent *a, const char *text, size_t len,
 		a->push_local = NULL;
 		return NULL;
 	}
-	for (i = 0; i < a->peers.n; i++)
-		ids[i] = a->peers.p[i].id;
+	for (i = 0; i < a->peers.n; i++) {
+		const struct vg_peer *p = &a->peers.p[i];
+
+		/* a release before wire version 2 has no push types */
+		if (p->ever_seen && p->last.version == 1) {
+			snprintf(err, errlen, "config push: %s speaks wire "
+			    "version 1 (an older release): upgrade it first",
+			    p->name);
+			op_discard(a);
+			return NULL;
+		}
+		ids[i] = p->id;
+	}
 	while (id == 0)
 		randombytes_buf(&id, sizeof(id));
 	if (vg_pushrun_start(&a->push, id, a->push.epoch,

@@ -27,7 +27,7 @@ struct vg_peer;
  * state_file, ctl, log, auth_key_file, realtime_priority, metrics: the
  * ones that may differ between nodes, conf.h) are blanked, line for line
  * (the errors' line numbers stay the pushed file's), and this node's own,
- * from its running file `own`, are appended.  A top-level setting spans
+ * from its file `own` (as it is on disk), are appended.  A top-level setting spans
  * from its first line to the line before the next one.  *out is malloc'd.
  * 0, or -1 with err (a file libconfig cannot read is returned as it is:
  * the check reports its errors; two top-level settings on one line are

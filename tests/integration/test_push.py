@@ -11,7 +11,9 @@ watching from before the first election (fixture fo3).
   disk: the pushed file made n3's is invalid there only) changes nothing
   anywhere: every node stays at epoch 1 with its file untouched, nothing
   staged is left, and the answer names n3 and its error.
-- A push at a lower or equal epoch is refused by the node asked, at once.
+- The same file (padded to 50 chunks) once n3 is whole again: committed.
+- A safety-relevant change (dead_time) is refused by the node asked,
+  naming the field; so is a push at a lower or equal epoch.
 
 Every wait is a poll with a bounded deadline.
 """
@@ -115,9 +117,31 @@ def test_push_live_abort_and_lower_epoch(fo3, vip_sampler, tmp_path):
         assert not os.path.exists(os.path.join(t.state_base(n), "state",
                                                "staged.conf")), n
 
-    # the same file once n3 is whole again: committed (the text view)
+    # the same file once n3 is whole again, padded to 50 chunks with a
+    # comment (the transfer's rounds, 32 chunks a round): committed, the
+    # text view
+    pad = "".join("# %04d %s\n" % (i, "x" * 90) for i in range(520))
+    f2.write_text(f2.read_text() + pad)
+    assert len(f2.read_text()) > 49 * 1024
+    tp = time.monotonic()
     p = t.ctl(via, "config", "push", str(f2), check=False, timeout=30)
+    took = time.monotonic() - tp
     assert p.returncode == 0 and "epoch 2 committed" in p.stdout, p
+    assert all(pad in open(t.conf_path(n)).read() for n in NAMES)
+    print("config push of epoch 2 (%d bytes, %d chunks): answered in "
+          "%.0f ms" % (len(f2.read_text()), -(-len(f2.read_text()) // 1024),
+                       took * 1000))
+
+    # ---- a safety-relevant change: refused by the node asked, named
+    f3 = tmp_path / "safety.conf"
+    f3.write_text(f2.read_text().replace("epoch = 2;", "epoch = 3;")
+                  .replace("dead_time = 250;", "dead_time = 400;"))
+    assert f3.read_text() != f2.read_text().replace("epoch = 2;",
+                                                    "epoch = 3;")
+    p, r = push(t, via, f3)
+    assert p.returncode == 1, (p, r)
+    assert "safety change (dead_time)" in r["error"], r
+    assert "joint-quorum transition is not built" in r["error"], r
 
     # ---- a lower and an equal epoch: refused by the node asked
     got, _ = wait_until(lambda: (lambda e: e if e and all(
