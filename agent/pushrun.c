@@ -326,10 +326,14 @@ on_offer(struct vg_pushrun *pr, uint16_t from, const struct vg_push_offer *o,
 	if (vg_push_rx_offer(&pr->rx, o, epoch, err, sizeof(err)) == -1) {
 		pr->rx.offer = *o;
 		reject(pr, err);
+		pr->offered_at = now;
+		pr->forget_at = now + vg_pushrun_deadline(pr->dead_time, 0);
 		return;
 	}
 	pr->status = VG_PUSH_RECEIVING;
-	pr->staged_at = now;		/* for the time-out of a stalled one */
+	pr->offered_at = now;
+	pr->forget_at = now + vg_pushrun_deadline(pr->dead_time, o->size) +
+	    VG_PUSHRUN_DECIDE_FOR + VG_PUSHRUN_STAGE_SLACK;
 }
 
 static void
@@ -342,8 +346,7 @@ on_offer_answer(struct vg_pushrun *pr, uint16_t from,
 }
 
 static void
-on_chunk(struct vg_pushrun *pr, uint16_t from, const struct vg_push_chunk *c,
-    vg_ns now)
+on_chunk(struct vg_pushrun *pr, uint16_t from, const struct vg_push_chunk *c)
 {
 	char err[VG_PUSH_ERR_LEN];
 
@@ -354,7 +357,6 @@ on_chunk(struct vg_pushrun *pr, uint16_t from, const struct vg_push_chunk *c,
 	if (pr->status != VG_PUSH_RECEIVING ||
 	    vg_push_rx_chunk(&pr->rx, c) == -1)
 		return;
-	pr->staged_at = now;
 	switch (vg_push_rx_complete(&pr->rx, err, sizeof(err))) {
 	case 0:
 		return;
@@ -370,7 +372,6 @@ on_chunk(struct vg_pushrun *pr, uint16_t from, const struct vg_push_chunk *c,
 		return;
 	}
 	pr->status = VG_PUSH_STAGED;
-	pr->staged_at = now;
 	answer_now(pr);
 }
 
@@ -421,7 +422,7 @@ vg_pushrun_input(struct vg_pushrun *pr, uint16_t from, uint8_t type,
 		break;
 	case VG_MSG_CONF_CHUNK:
 		if (vg_push_decode_chunk(body, len, &c) == 0)
-			on_chunk(pr, from, &c, now);
+			on_chunk(pr, from, &c);
 		break;
 	case VG_MSG_CONF_ACK:
 		if (vg_push_decode_ack(body, len, &a) == 0)
@@ -473,8 +474,10 @@ send_ack(struct vg_pushrun *pr)
 void
 vg_pushrun_round(struct vg_pushrun *pr, vg_ns now)
 {
-	if (pr->status != 0 && now - pr->staged_at >= VG_PUSHRUN_STAGE_TTL)
-		forget(pr);		/* no decision came: dropped */
+	/* no decision came: dropped (a REJECTED answer is kept as long,
+	 * for the coordinator's repeated offers) */
+	if (pr->status != 0 && pr->offered_at != 0 && now >= pr->forget_at)
+		forget(pr);
 	if (pr->ack_due) {
 		send_ack(pr);
 		pr->ack_due = 0;

@@ -22,9 +22,11 @@
 #include "conf.h"
 #include "push.h"
 
-/* A staging that no DECIDE follows is discarded after this long; the
- * coordinator's deadline is always shorter (vg_pushrun_deadline). */
-#define VG_PUSHRUN_STAGE_TTL	VG_MS(60000)
+/* A push that no DECIDE ends is forgotten (its staging discarded) this
+ * long after the coordinator's decision could have come: the offer's
+ * arrival, plus vg_pushrun_deadline for its size and this node's D (a
+ * safety setting: the coordinator's own), plus VG_PUSHRUN_DECIDE_FOR. */
+#define VG_PUSHRUN_STAGE_SLACK	VG_MS(1000)
 /* After the decision: how long it is repeated to peers that did not
  * confirm it. */
 #define VG_PUSHRUN_DECIDE_FOR	VG_MS(2000)
@@ -67,6 +69,7 @@ enum vg_pushrun_phase {
 
 struct vg_pushrun {
 	struct vg_pushrun_ops	ops;
+	vg_ns			dead_time;	/* the caller's D, kept current */
 
 	/* the coordinator's push */
 	enum vg_pushrun_phase	phase;
@@ -88,7 +91,8 @@ struct vg_pushrun {
 	uint8_t			status;		/* 0, RECEIVING, STAGED, ... */
 	char			error[VG_PUSH_ERR_LEN];
 	int			ack_due;
-	vg_ns			staged_at;
+	vg_ns			offered_at;	/* the push's forget-by: */
+	vg_ns			forget_at;	/* offered_at + its time */
 	uint64_t		done_id;	/* the last push decided here */
 	uint32_t		done_epoch;
 	uint8_t			done_status;	/* DONE, or REJECTED: failed */

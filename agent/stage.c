@@ -424,6 +424,7 @@ vg_stage_input(struct vg_agent *a, struct vg_peer *p, const struct vg_msg *m,
 	uint64_t done = a->push.done_id;
 	uint8_t status = a->push.status;
 
+	a->push.dead_time = a->conf->dead_time;
 	vg_pushrun_input(&a->push, p->id, m->type, m->body,
 	    vg_push_body_len(m->type), a->conf->epoch, now);
 	vg_send_flush(a);		/* an answer that leaves at once */
@@ -515,6 +516,7 @@ vg_stage_round(struct vg_agent *a, vg_ns now)
 	json_object *r;
 	int committed;
 
+	a->push.dead_time = a->conf->dead_time;
 	vg_pushrun_round(&a->push, now);
 	vg_send_flush(a);
 	if (!vg_pushrun_take(&a->push, &committed))

@@ -13,6 +13,8 @@
  * - a peer whose check fails: ABORT everywhere, nobody commits, the
  *   others discard their staging, the answer carries that peer's error;
  * - a silent peer: ABORT at the deadline, its error says so;
+ * - a staging whose decision never comes is discarded once the
+ *   coordinator's deadline and its decision's time are over;
  * - an offer not above the running epoch is REJECTED; a node that
  *   coordinates rejects another's offer; a node with a staging refuses
  *   to start its own push;
@@ -451,6 +453,54 @@ test_offer_refusals(void **state)
 	free(f);
 }
 
+/*
+ * Node 2 staged node 1's push, then hears nothing more (node 1 committed
+ * and its decision is lost): node 1 answers committed with node 2
+ * unconfirmed; node 2 keeps its staging until the offer's arrival plus
+ * the deadline (its D: the coordinator's) plus the decision's 2 s plus
+ * 1 s, then discards it and commits nothing.
+ */
+static void
+test_stale_staging_forgotten(void **state)
+{
+	static const uint16_t p2[] = { 2 };
+	uint8_t *f = file_of(100);
+	vg_ns t0 = VG_MS(1000), forget, now;
+	char err[256];
+	int committed = -1, got = 0;
+
+	(void)state;
+	setup_nodes();
+	nodes[0].pr.dead_time = nodes[1].pr.dead_time = VG_MS(250);
+	nodes[0].staged = file_of(100);
+	nodes[0].staged_len = 100;
+	assert_int_equal(vg_pushrun_start(&nodes[0].pr, 0x42, 2, f, 100, p2, 1,
+	    t0, vg_pushrun_deadline(VG_MS(250), 100), err, sizeof(err)), 0);
+	round_at(t0);
+	assert_int_equal(nodes[1].pr.status, VG_PUSH_STAGED);
+	assert_int_equal(nodes[0].pr.t[0].status, VG_PUSH_STAGED);
+	deaf = 2;
+	/* the offer arrived at t0 + H/2 */
+	forget = t0 + H / 2 + vg_pushrun_deadline(VG_MS(250), 100) +
+	    VG_PUSHRUN_DECIDE_FOR + VG_PUSHRUN_STAGE_SLACK;
+	for (now = t0 + H; now < forget; now += H) {
+		round_at(now);
+		if (!got)
+			got = vg_pushrun_take(&nodes[0].pr, &committed);
+		assert_int_equal(nodes[1].pr.status, VG_PUSH_STAGED);
+	}
+	assert_true(got);
+	assert_int_equal(committed, 1);
+	assert_int_equal(nodes[0].commits, 1);
+	assert_false(nodes[0].pr.t[0].confirmed);
+	round_at(forget);
+	assert_int_equal(nodes[1].pr.status, 0);
+	assert_int_equal(nodes[1].discards, 1);
+	assert_int_equal(nodes[1].commits, 0);
+	teardown_nodes();
+	free(f);
+}
+
 /* ---- vg_stage_localize */
 
 static const char pushed[] =
@@ -516,6 +566,7 @@ main(void)
 		cmocka_unit_test(test_push_one_rejects),
 		cmocka_unit_test(test_push_silent_peer),
 		cmocka_unit_test(test_offer_refusals),
+		cmocka_unit_test(test_stale_staging_forgotten),
 		cmocka_unit_test(test_localize),
 	};
 
