@@ -15,6 +15,10 @@ watching from before the first election (fixture fo3).
 - A safety-relevant change (dead_time) is refused by the node asked,
   naming the field; so is a push at a lower or equal epoch.
 
+- A node down during a push: aborted at the deadline (5.1 s: 3 s, then
+  the abort repeated for 2 s), the silent node named, nothing changed;
+  started again, it rejoins at the same epoch.
+
 Every wait is a poll with a bounded deadline.
 """
 import json
@@ -160,3 +164,42 @@ def test_push_live_abort_and_lower_epoch(fo3, vip_sampler, tmp_path):
     vip_sampler.assert_stayed([a], t0, what="the VIP during the pushes")
     _, sts2, _ = wait_one_active(t, NAMES, 1.0, "after the pushes")
     assert sts2[a]["node"]["term"] == term
+
+
+def test_push_with_a_node_down_aborts(fo3, vip_sampler, tmp_path):
+    """A node down during a push: no answer from it, so the push is aborted
+    at its deadline (3 s at D = 250 ms) and nothing changes anywhere; the
+    answer names the silent node.  Started again, it rejoins at the same
+    epoch as the others."""
+    t = fo3
+    a, sts, _ = wait_one_active(t, NAMES, 3.0, "first election")
+    vip_sampler.wait_holder(lambda h: h == [a], 1.0, "%s holds the VIP" % a)
+    term = sts[a]["node"]["term"]
+    down = [n for n in NAMES if n != a][1]
+    via = [n for n in NAMES if n not in (a, down)][0]
+    t.stop(down)
+    before = {n: open(t.conf_path(n)).read() for n in NAMES}
+    f = tmp_path / "epoch1.conf"
+    f.write_text(t.config(via) + "epoch = 1;\n")
+    t0 = time.monotonic()
+    p, r = push(t, via, f)
+    took = time.monotonic() - t0
+    assert p.returncode == 1 and r and r["committed"] is False, (p, r)
+    nodes = {n["name"]: n for n in r["nodes"]}
+    assert nodes[down]["status"] == "silent", r
+    assert nodes[down]["error"] == "no answer within the push's deadline", r
+    assert "%s: no answer" % down in r["error"], r
+    # the deadline (3 s), then the abort repeated to the silent node (2 s)
+    assert 3.0 <= took < 8.0, took
+    for n in NAMES:
+        assert open(t.conf_path(n)).read() == before[n], n
+        assert not os.path.exists(os.path.join(t.state_base(n), "state",
+                                               "staged.conf")), n
+    for n in NAMES:
+        if n != down:
+            assert t.status(n)["cluster"]["epoch"] == 0, n
+    t.start(down)
+    _, sts2, _ = wait_one_active(t, NAMES, 3.0, "%s back" % down)
+    assert sts2[a]["node"]["term"] == term
+    assert all(s["cluster"]["epoch"] == 0 for s in sts2.values()), sts2
+    print("\nconfig push with %s down: aborted in %.1f s" % (down, took))
