@@ -162,6 +162,12 @@ def test_push_live_abort_and_lower_epoch(fo3, vip_sampler, tmp_path):
 
     # the VIP that stayed never moved, and nobody else ever held it
     vip_sampler.assert_stayed([a], t0, what="the VIP during the pushes")
+    for n in NAMES:     # the loop's timeliness through the pushes: figures
+        st = t.status(n)
+        print("%s: slowest loop iteration %d us, heartbeats late %d, slow "
+              "iterations %d" % (n, st["loop"]["slowest_iteration_us"],
+                                 st["counters"]["heartbeats_late"],
+                                 st["counters"]["slow_iterations"]))
     _, sts2, _ = wait_one_active(t, NAMES, 1.0, "after the pushes")
     assert sts2[a]["node"]["term"] == term
 
