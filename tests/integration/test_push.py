@@ -49,6 +49,13 @@ def holds(t, name, addr):
                      for v in st["vips"]) else None
 
 
+def no_push_left(t):
+    """True once no node shows a push under way (status cluster.push)."""
+    return all(t.status(n)["cluster"]["push"] == {"coordinating": None,
+                                                  "here": None}
+               for n in NAMES)
+
+
 def push(t, via, path):
     p = t.ctl(via, "config", "push", str(path), "--json", check=False,
               timeout=30)
@@ -82,6 +89,8 @@ def test_push_live_abort_and_lower_epoch(fo3, vip_sampler, tmp_path):
             v[1] for v in e.values())) == 1 else None)(epochs(t)), 3.0,
         step=0.05)
     assert got, epochs(t)
+    assert wait_until(lambda: no_push_left(t), 2.0, step=0.05)[0], [
+        t.status(n)["cluster"]["push"] for n in NAMES]
     st, _ = wait_until(lambda: holds(t, a, VIP2), 3.0, step=0.05)
     assert st, "%s does not hold %s after the push" % (a, VIP2)
     assert st["node"]["term"] == term, "the push moved the election"
@@ -115,6 +124,8 @@ def test_push_live_abort_and_lower_epoch(fo3, vip_sampler, tmp_path):
     assert "n3: " in r["error"], r
     assert all(nodes[n]["status"] == "staged" for n in NAMES
                if n != "n3"), r
+    assert wait_until(lambda: no_push_left(t), 2.0, step=0.05)[0], [
+        t.status(n)["cluster"]["push"] for n in NAMES]
     for n in NAMES:
         assert t.status(n)["cluster"]["epoch"] == 1, n
         assert open(t.conf_path(n)).read() == before[n], n
