@@ -2,18 +2,182 @@
  * child: spawn (posix_spawn, never fork), time out, reap; the output read
  * line by line.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "child.h"
 
 #define DRAIN_READS	64	/* at its exit: what is left in the pipe */
+#define TREE_MAX	1024	/* descendants followed per round */
+#define KILL_ROUNDS	8	/* rounds of a sweep, each one new pid at least */
+
+/* ---- every descendant: the agent as their subreaper */
+
+static struct vg_child	*running;	/* the live scripts, linked */
+static int		(*spare_fn)(void *, pid_t);
+static void		*spare_arg;
+static int		subreaper;
+
+int
+vg_child_subreaper(int (*spare)(void *, pid_t), void *arg)
+{
+	spare_fn = spare;
+	spare_arg = arg;
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
+		return -1;
+	subreaper = 1;
+	return 0;
+}
+
+static void
+live_add(struct vg_child *c)
+{
+	c->next = running;
+	running = c;
+}
+
+static void
+live_del(struct vg_child *c)
+{
+	struct vg_child **p;
+
+	for (p = &running; *p != NULL; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	c->next = NULL;
+}
+
+/* One of the agent's own children that no sweep may touch? */
+static int
+ours(pid_t pid)
+{
+	const struct vg_child *c;
+
+	for (c = running; c != NULL; c = c->next)
+		if (c->pid == pid)
+			return 1;
+	return spare_fn != NULL && spare_fn(spare_arg, pid);
+}
+
+static int
+seen(const pid_t *v, size_t n, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == pid)
+			return 1;
+	return 0;
+}
+
+/*
+ * Appends the children of pid (every thread's, from
+ * /proc/PID/task/TID/children) to v; returns the new count.  A process
+ * that is gone has none.
+ */
+static size_t
+children_of(pid_t pid, int strays, pid_t *v, size_t n, size_t max)
+{
+	char path[64], buf[32], *end;
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+	long k;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return n;
+	while (n < max && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.20s/children",
+		    (int)pid, de->d_name);
+		if ((f = fopen(path, "re")) == NULL)
+			continue;
+		while (n < max && fscanf(f, "%31s", buf) == 1) {
+			k = strtol(buf, &end, 10);
+			if (*end != '\0' || k <= 0)
+				continue;
+			if ((strays && ours((pid_t)k)) || seen(v, n, (pid_t)k))
+				continue;
+			v[n++] = (pid_t)k;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+/* v[from..n) and all their descendants: the tree under them. */
+static size_t
+descend(pid_t *v, size_t from, size_t n, size_t max)
+{
+	size_t i;
+
+	for (i = from; i < n && n < max; i++)
+		n = children_of(v[i], 0, v, n, max);
+	return n;
+}
+
+size_t
+vg_child_kill_tree(pid_t pid, int sig)
+{
+	pid_t v[TREE_MAX];
+	size_t n, i;
+
+	if (pid <= 0)
+		return 0;
+	(void)kill(-pid, sig);		/* its group, as before */
+	v[0] = pid;
+	n = descend(v, 0, 1, TREE_MAX);
+	for (i = 1; i < n; i++)
+		(void)kill(v[i], sig);
+	return n - 1;
+}
+
+size_t
+vg_child_sweep(void)
+{
+	pid_t v[TREE_MAX], done[TREE_MAX];
+	size_t n, i, nd = 0, fresh;
+	int round;
+
+	if (!subreaper)
+		return 0;
+	/*
+	 * A stray is a child of the agent that is neither a script that
+	 * runs nor spared (the keeper): a script's descendant whose parent
+	 * died came back to the agent.  It goes with everything under it,
+	 * SIGKILL, in rounds until a round finds nothing new (what a killed
+	 * process had under it comes back to the agent as well); libev's
+	 * SIGCHLD handler reaps them.
+	 */
+	for (round = 0; round < KILL_ROUNDS; round++) {
+		n = children_of(getpid(), 1, v, 0, TREE_MAX);
+		n = descend(v, 0, n, TREE_MAX);
+		for (i = 0, fresh = 0; i < n; i++) {
+			(void)kill(v[i], SIGKILL);
+			if (!seen(done, nd, v[i]) && nd < TREE_MAX) {
+				done[nd++] = v[i];
+				fresh++;
+			}
+		}
+		if (fresh == 0)
+			break;
+	}
+	return nd;
+}
 
 int
 vg_child_exited(pid_t pid)
@@ -89,15 +253,17 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	if (c->killed == 0 && c->ops->expired != NULL)
 		c->ops->expired(c->arg, c->pid);
+	/* the whole tree: its group and whatever left the group */
 	if (c->killed == 0 && c->grace > 0) {
-		kill(-c->pid, SIGTERM);
+		(void)vg_child_kill_tree(c->pid, SIGTERM);
 		c->killed = 1;
 		ev_timer_set(w, (double)c->grace / 1e9, 0.);
 		ev_timer_start(loop, w);
 	} else {
-		kill(-c->pid, SIGKILL);
+		(void)vg_child_kill_tree(c->pid, SIGKILL);
 		c->killed = 2;
 	}
+	(void)vg_child_sweep();
 }
 
 static void
@@ -115,9 +281,12 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 			break;
 	if (c->out_fd != -1)
 		out_close(c);
-	/* anything it left in its process group goes with it */
+	/* anything it left in its process group goes with it, and what
+	 * left the group came back to the agent: the sweep finds it */
 	kill(-c->pid, SIGKILL);
+	live_del(c);
 	c->pid = 0;
+	(void)vg_child_sweep();
 	c->ops->done(c->arg, st, c->killed != 0);
 }
 
@@ -263,6 +432,7 @@ vg_child_spawn(struct vg_child *c, const char *path, char *const argv[],
 	}
 	(void)setpgid(pid, pid);	/* both sides: no race with kill(-pid) */
 	c->pid = pid;
+	live_add(c);
 	c->killed = 0;
 	c->grace = grace;
 	c->linelen = 0;
@@ -289,9 +459,11 @@ void
 vg_child_stop(struct vg_child *c)
 {
 	if (c->pid > 0) {
-		kill(-c->pid, SIGKILL);
+		(void)vg_child_kill_tree(c->pid, SIGKILL);
 		(void)waitpid(c->pid, NULL, 0);	/* ECHILD if reaped */
+		live_del(c);
 		c->pid = 0;
+		(void)vg_child_sweep();
 	}
 	ev_child_stop(c->loop, &c->cw);
 	ev_timer_stop(c->loop, &c->timer);

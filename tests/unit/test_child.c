@@ -22,8 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sched.h>
+#include <spawn.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -252,6 +255,74 @@ test_stop_kills_and_reaps(void **state)
 	vg_child_stop(&c);		/* twice is harmless */
 }
 
+/* ---- what a script leaves outside its group (issue 12) */
+
+static pid_t	spared;		/* the keeper's part */
+
+static int
+spare_cb(void *arg, pid_t pid)
+{
+	(void)arg;
+	return pid == spared;
+}
+
+/* Does pid end within ms?  (A pidfd: any process, no sleep, bounded.) */
+static int
+ends_within(pid_t pid, int ms)
+{
+	struct pollfd p;
+	int fd, r;
+
+	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1)
+		return errno == ESRCH;
+	p.fd = fd;
+	p.events = POLLIN;
+	r = poll(&p, 1, ms);
+	close(fd);
+	return r == 1;
+}
+
+/*
+ * A script that starts a grandchild which calls setsid (out of the
+ * script's group: the group kill misses it) and then exits: the grandchild
+ * came back to the agent (a subreaper) and is killed at the script's exit;
+ * another child of the agent that is spared (the keeper) is not touched.
+ * Before the sweep the grandchild ran on under init.
+ */
+static void
+test_setsid_grandchild_killed_at_exit(void **state)
+{
+	char *sl[] = { "sleep", "60", NULL };
+	struct seen s;
+	pid_t gc;
+	int ok, alive;
+
+	(void)state;
+	assert_int_equal(posix_spawn(&spared, "/bin/sleep", NULL, NULL, sl,
+	    environ), 0);
+	assert_int_equal(vg_child_subreaper(spare_cb, NULL), 0);
+	/* it prints the grandchild's pid once its setsid is done (field 6 of
+	 * stat: the session), within a bounded busy wait */
+	run(&with_lines, "setsid sleep 60 & i=0; "
+	    "while [ $i -lt 100000 ] && "
+	    "[ \"$(cut -d' ' -f6 /proc/$!/stat)\" != \"$!\" ]; do "
+	    "i=$((i+1)); done; echo $!", &s);
+	assert_int_equal(s.n_lines, 1);
+	gc = (pid_t)atoi(s.lines[0]);
+	assert_true(gc > 1);
+	ok = ends_within(gc, 2000);
+	if (!ok)
+		kill(gc, SIGKILL);		/* the test's own, by pid */
+	(void)waitpid(gc, NULL, WNOHANG);
+	/* the spared one lived on */
+	alive = waitpid(spared, NULL, WNOHANG) == 0;
+	kill(spared, SIGKILL);
+	assert_int_equal(waitpid(spared, NULL, 0), spared);
+	assert_true(ok);
+	assert_true(alive);
+	assert_int_equal(vg_child_sweep(), 0);	/* nothing left */
+}
+
 /* An exec that fails is the spawn's -1 with errno; nothing runs, and no
  * descriptor is left behind. */
 static void
@@ -294,6 +365,7 @@ main(void)
 		cmocka_unit_test(test_no_lines_stdout_null),
 		cmocka_unit_test(test_stop_kills_and_reaps),
 		cmocka_unit_test(test_exec_failure),
+		cmocka_unit_test(test_setsid_grandchild_killed_at_exit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
