@@ -1020,6 +1020,7 @@ main(int argc, char *argv[])
 	vg_hold_free(a->hold);
 	vg_hooks_free(a->hooks);
 	vg_tracks_free(a->tracks);
+	vg_child_shutdown();
 	vg_metrics_export_stop(a->export);
 	vg_control_close(a->ctl);
 	close(a->sock);
