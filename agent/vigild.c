@@ -1018,6 +1018,7 @@ main(int argc, char *argv[])
 
 	/* the VIPs were dropped in sig_stop_cb; EOF tells the keeper to go */
 	vg_hold_free(a->hold);
+	a->hold = NULL;		/* is_keeper: no keeper from here on */
 	vg_hooks_free(a->hooks);
 	vg_tracks_free(a->tracks);
 	vg_child_shutdown();
