@@ -111,10 +111,14 @@ def check_tree_gone(t, files, timeout_ms, what):
         "the %s ran to its end" % what
     print("\n%s: the setsid grandchild was gone %.0f ms after it started "
           "(timeout %d ms)" % (what, t_gc, timeout_ms))
-    # the agent goes on, its keeper untouched
+    # the agent goes on, its keeper untouched by the sweeps (the one
+    # child of the agent that is not a script)
     st = t.status(NODE)
     assert st["node"]["state"] in ("active", "standby", "candidate",
                                    "fault"), st["node"]
+    nd = st["node"]
+    assert nd["keeper_starts"] == 1 and \
+        vgtopo.pid_running(nd["keeper_pid"], vgtopo.KEEPER_COMM), nd
 
 
 def test_notify_grandchild_killed_at_timeout(one_node):
