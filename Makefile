@@ -133,11 +133,12 @@ fuzz-run-%: $(FB)/fuzz_%
 	    2>$(FB)/fuzz_$*.log || { tail -40 $(FB)/fuzz_$*.log; exit 1; }
 	@grep -h '^Done' $(FB)/fuzz_$*.log
 
-# test_image.py needs the OCI image (make image, minutes of package
-# downloads): make image-check runs it, not check
+# test_image.py and test_image_upgrade.py need the OCI image (make image,
+# minutes of package downloads): make image-check runs them, not check
 integration: all
 	cd tests/integration && VIGIL_BUILD=$(CURDIR)/$(B) \
-	    $(PYTHON) -m pytest -v -p no:cacheprovider --ignore=test_image.py .
+	    $(PYTHON) -m pytest -v -p no:cacheprovider --ignore=test_image.py \
+	    --ignore=test_image_upgrade.py .
 
 # a live 3-node cluster in network namespaces: election, status, a kill,
 # the failover, a hand-over; it removes everything it made, also on Ctrl-C
