@@ -65,20 +65,28 @@
  *   (all weights 1).  A freeze of the agent and the keeper together, or a
  *   frozen keeper whose agent crashes: not covered by the design (docs/
  *   design.md) and excluded here.  The add and removal durations (folded
- *   into HOLD by the keeper's admission rule).  Liveness: not checked (the
- *   nondeterministic timers above let candidates duel for ever).
+ *   into HOLD by the keeper's admission rule).  Liveness: not checked, and
+ *   not checkable in this shape: a candidate may give up its round and a
+ *   datagram may be lost at any time, so under weak fairness a run of
+ *   stand / give up for ever is fair (the bound needs the timers).
  *   Bounds: terms up to MAXT, CRASHES agent crashes, KCRASH keeper crashes,
  *   FREEZES keeper freezes, DUPS duplications, BAG datagrams in flight.
  *
- * BROKEN VARIANTS (each must give a counterexample; tests/model/run.sh)
- *   -DACTIVE_VOTES      rule (0) off: an active grants votes
+ * BROKEN VARIANTS (make check asserts a counterexample for the first five;
+ * tests/model/run.sh, which gives the depth and instance of each)
  *   -DGRANT_NOT_HEARD   a granted vote does not restart the voter's D
  *   -DLEASE_D           L = D: consts.py computes HOLD for it (HOLD_EXTRA)
- *   -DNO_KEEPER         the agent holds the VIPs itself: they stay when it dies
- *   -DRELEASE_ANY       a RELEASE(T) is taken from any node of term T
- *   -DTERM_NONACTIVE    a heartbeat of a non-active node sets the term
- *   -DNO_RULE2          a witness's candidacy gets votes (with -DWITNESS)
  *   -DCAND_EARLY        a standby stands before its own D has run
+ *   -DACTIVE_VOTES      rule (0) off: an active grants votes
+ *   -DNO_KEEPER         the agent holds the VIPs itself: they stay when it
+ *                       dies (with -DCRASHES=1)
+ *   -DTERM_NONACTIVE    a heartbeat of a non-active node sets the term: not
+ *                       load-bearing for safety (docs/design.md "The
+ *                       model"); make model searches it and must find nothing
+ *   -DRELEASE_ANY       a RELEASE(T) is taken from any node of term T
+ *   -DNO_RULE2          a witness's candidacy gets votes (with -DWITNESS)
+ * Smaller instances: -DBAG=3, -DNO_HANDOVER (only take behaviours away).
+ * Each event prints an "EV" line in a replay (spin -t; run.sh trail DIR).
  */
 
 #include "consts.pml"

@@ -6,8 +6,9 @@
 #          variant must give a counterexample.  About 2 minutes of one core.
 #   trail: the events of a counterexample found in DIR (a verifier's
 #          directory under BUILDDIR/model).
-#   model: the full search (depth-first, hash-compact, no depth bound) of
-#          3 nodes and of 2 nodes + a witness; prints states and time.
+#   model: the deeper search (depth-first to a depth bound, hash-compact):
+#          3 nodes, 2 nodes + a witness, faults on, and TERM_NONACTIVE;
+#          prints states and time.
 set -eu
 what=$1
 if [ "$what" = trail ]; then
@@ -89,30 +90,29 @@ check)
 	echo "model: check took $(($(date +%s) - start)) s"
 	;;
 model)
-	CFLAGS_PAN="-DHC4"
-	for cfg in "three -DWAIT=1" "witness -DWAIT=1 -DWITNESS -DWITNESS_TRIES"; do
-		n=$(echo "$cfg" | cut -d' ' -f1)
+	# Deeper than make check, still bounded in depth: the search without
+	# a depth bound did not finish (3 nodes: 53.5 million states, not
+	# exhausted, in 393 s; docs/design.md).  Depth-first to DEPTH steps
+	# with -DREACH (a state reached again at a smaller depth is searched
+	# again: every run of up to DEPTH - 1 events), hash-compact states.
+	# NAME:DEPTH[:OPTIONS]
+	CFLAGS_PAN="-DHC4 -DREACH -DMEMLIM=8000"
+	for cd in "three:16" "witness:16:-DWITNESS,-DWITNESS_TRIES" \
+	    "faults:12:-DCRASHES=1,-DKCRASH=1,-DFREEZES=1,-DDUPS=1" \
+	    "term-nonactive:13:-DTERM_NONACTIVE,-DSTANDBY_HBS,-DCRASHES=1"; do
+		n=${cd%%:*}; rest=${cd#*:}; d=${rest%%:*}
+		opts=""
+		[ "$rest" = "$d" ] || opts=$(echo "${rest#*:}" | tr , ' ')
 		# shellcheck disable=SC2086
-		build "full-$n" $(echo "$cfg" | cut -d' ' -f2-)
+		build "full-$n" -DWAIT=1 $opts
 		start=$(date +%s)
-		(cd "full-$n" && ./pan -m20000000 -w28 >run.txt 2>&1) || true
-		echo "model: full search, $n ($(echo "$cfg" | cut -d' ' -f2-)):" \
-		    "$(($(date +%s) - start)) s"
+		(cd "full-$n" && ./pan -m"$d" -w27 >run.txt 2>&1) || true
+		echo "model: $n (-DWAIT=1 $opts), every run of up to" \
+		    "$((d - 1)) events: $(($(date +%s) - start)) s"
 		summary "full-$n/run.txt"
+		# term-nonactive is a variant that is not load-bearing for
+		# safety (docs/design.md): it must find nothing either
 		grep -q "errors: 0" "full-$n/run.txt" || fail=1
-	done
-	# the broken variants whose counterexample is longer than make
-	# check's depth: breadth-first to 24 events
-	CFLAGS_PAN="-DBFS -DHC4"
-	for v in ACTIVE_VOTES "NO_KEEPER -DCRASHES=1"; do
-		n=$(echo "$v" | cut -d' ' -f1)
-		# shellcheck disable=SC2086
-		build "$n" -DWAIT=1 -D$v
-		start=$(date +%s)
-		(cd "$n" && ./pan -m24 >run.txt 2>&1) || true
-		echo "model: broken variant $n: $(($(date +%s) - start)) s"
-		summary "$n/run.txt"
-		grep -q "assertion violated" "$n/run.txt" || fail=1
 	done
 	;;
 *)
