@@ -577,7 +577,7 @@ inline tick()
  * a RELEASE or TRANSFER of its term's active: candidacy_at() waits
  * D(1+rho)/(1-rho) >= D from quiet_since otherwise.  This wait is
  * load-bearing: the candidate's vote for itself is a vote, and rule (1)
- * is not checked on it (-DCAND_EARLY: a counterexample in 16 events).
+ * is not checked on it (-DCAND_EARLY: a counterexample in 9 events).
  */
 #ifdef CAND_EARLY
 #define MAY_STAND(I)	1

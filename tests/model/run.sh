@@ -32,6 +32,7 @@ build() {
 	mkdir -p "$name"
 	cp election.pml consts.pml "$name/"
 	echo "$@" >"$name/opts"
+	# shellcheck disable=SC2086
 	(cd "$name" && spin -a "$@" election.pml >/dev/null &&
 	    gcc -O2 -w -DSAFETY $CFLAGS_PAN -o pan pan.c)
 }
