@@ -538,6 +538,9 @@ candidacy_at(const struct vg_election *el, vg_ns now)
 		vg_ns wait = (vg_ns)((double)el->dead * (1 + el->rho) /
 		    (1 - el->rho));
 
+#ifdef VG_MUTANT_CAND_EARLY	/* mutants.sh: stands before its D has run */
+		wait = 0;
+#endif
 		t = voters_quiet(el, now, wait) + wait + el->rtt_worst +
 		    (vg_ns)rank(el, now) * el->h;
 		/* back from no-quorum, fault or maintenance: a round of

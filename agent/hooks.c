@@ -307,7 +307,25 @@ exited(void *arg, int st, int killed)
 	run_next(h);
 }
 
-static const struct vg_child_ops hook_ops = { out_line, expired, exited };
+/* its exec failed (on the spawner thread): a spawn error, shown in the
+ * event log as a failed exec is; the queue goes on */
+static void
+failed(void *arg, int err)
+{
+	struct vg_hooks *h = arg;
+	const char *path = vg_hook_path(h->conf, &h->cur);
+
+	h->st.spawn_errors++;
+	h->st.runs--;		/* counted when it was queued */
+	log_warnx("hook %s: cannot start it: %s", path, strerror(err));
+	if (h->done != NULL)
+		h->done(h->done_arg, &h->cur, path, 127 << 8, 0);
+	run_next(h);
+}
+
+static const struct vg_child_ops hook_ops = {
+	out_line, expired, exited, failed,
+};
 
 #define SCRIPT_ENV	13
 
@@ -494,7 +512,7 @@ run_next(struct vg_hooks *h)
 		}
 		free(e.buf);
 		h->st.runs++;
-		log_debug("hook %s (pid %d)", path, (int)h->child.pid);
+		log_debug("hook %s: queued for the spawner", path);
 	}
 }
 

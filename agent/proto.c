@@ -121,45 +121,6 @@ vg_proto_len(uint8_t type)
 	return vg_proto_len_v(VG_VERSION, type);
 }
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return ((uint32_t)get16(p) << 16) | get16(p + 2);
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	return ((uint64_t)get32(p) << 32) | get32(p + 4);
-}
-
 size_t
 vg_proto_encode(const struct vg_msg *m, uint8_t *buf, size_t buflen)
 {
@@ -170,30 +131,30 @@ vg_proto_encode(const struct vg_msg *m, uint8_t *buf, size_t buflen)
 		return 0;
 	body = version == 1 ? VG_HDR_LEN_V1 : VG_HDR_LEN;
 	memset(buf, 0, len);
-	put32(buf + 0, VG_MAGIC);
+	vg_put32(buf + 0, VG_MAGIC);
 	buf[4] = version;
 	buf[5] = m->type;
-	put16(buf + 6, m->flags);
-	put32(buf + 8, m->cluster_id);
-	put16(buf + 12, m->sender);
-	put16(buf + 14, m->target);
+	vg_put16(buf + 6, m->flags);
+	vg_put32(buf + 8, m->cluster_id);
+	vg_put16(buf + 12, m->sender);
+	vg_put16(buf + 14, m->target);
 	buf[16] = m->state;
 	buf[17] = m->priority;
-	put16(buf + 18, m->digest_parts);
-	put64(buf + 20, m->term);
-	put64(buf + 28, m->incarnation);
-	put64(buf + 36, m->seq);
-	put64(buf + 44, m->echo_seq);
-	put16(buf + 52, m->active);
-	put32(buf + 54, m->config_digest);
+	vg_put16(buf + 18, m->digest_parts);
+	vg_put64(buf + 20, m->term);
+	vg_put64(buf + 28, m->incarnation);
+	vg_put64(buf + 36, m->seq);
+	vg_put64(buf + 44, m->echo_seq);
+	vg_put16(buf + 52, m->active);
+	vg_put32(buf + 54, m->config_digest);
 	if (version >= 2) {
-		put32(buf + 58, m->epoch);
-		put32(buf + 62, m->conf_digest);
+		vg_put32(buf + 58, m->epoch);
+		vg_put32(buf + 62, m->conf_digest);
 	}
 	if (m->type == VG_MSG_HEARTBEAT)
-		put32(buf + body, m->u.hb.echo_delay_us);
+		vg_put32(buf + body, m->u.hb.echo_delay_us);
 	else if (m->type == VG_MSG_VOTE)
-		put16(buf + body, m->u.vote.reason);
+		vg_put16(buf + body, m->u.vote.reason);
 	else if (VG_MSG_IS_PUSH(m->type) && m->body != NULL)
 		memcpy(buf + body, m->body, body_len[m->type]);
 	return len;
@@ -208,7 +169,7 @@ vg_proto_decode(const uint8_t *buf, size_t len, struct vg_msg *m)
 	/* the shortest header any accepted version has */
 	if (len < VG_HDR_LEN_V1 + VG_MAC_LEN)
 		return VG_DROP_SHORT;
-	if (get32(buf) != VG_MAGIC)
+	if (vg_get32(buf) != VG_MAGIC)
 		return VG_DROP_MAGIC;
 	if (buf[4] < VG_VERSION_MIN || buf[4] > VG_VERSION)
 		return VG_DROP_VERSION;
@@ -220,28 +181,28 @@ vg_proto_decode(const uint8_t *buf, size_t len, struct vg_msg *m)
 	memset(&d, 0, sizeof(d));
 	d.version = buf[4];
 	d.type = buf[5];
-	d.flags = get16(buf + 6);
-	d.cluster_id = get32(buf + 8);
-	d.sender = get16(buf + 12);
-	d.target = get16(buf + 14);
+	d.flags = vg_get16(buf + 6);
+	d.cluster_id = vg_get32(buf + 8);
+	d.sender = vg_get16(buf + 12);
+	d.target = vg_get16(buf + 14);
 	d.state = buf[16];
 	d.priority = buf[17];
-	d.digest_parts = get16(buf + 18);
-	d.term = get64(buf + 20);
-	d.incarnation = get64(buf + 28);
-	d.seq = get64(buf + 36);
-	d.echo_seq = get64(buf + 44);
-	d.active = get16(buf + 52);
-	d.config_digest = get32(buf + 54);
+	d.digest_parts = vg_get16(buf + 18);
+	d.term = vg_get64(buf + 20);
+	d.incarnation = vg_get64(buf + 28);
+	d.seq = vg_get64(buf + 36);
+	d.echo_seq = vg_get64(buf + 44);
+	d.active = vg_get16(buf + 52);
+	d.config_digest = vg_get32(buf + 54);
 	body = d.version == 1 ? VG_HDR_LEN_V1 : VG_HDR_LEN;
 	if (d.version >= 2) {
-		d.epoch = get32(buf + 58);
-		d.conf_digest = get32(buf + 62);
+		d.epoch = vg_get32(buf + 58);
+		d.conf_digest = vg_get32(buf + 62);
 	}
 	if (d.type == VG_MSG_HEARTBEAT)
-		d.u.hb.echo_delay_us = get32(buf + body);
+		d.u.hb.echo_delay_us = vg_get32(buf + body);
 	else if (d.type == VG_MSG_VOTE)
-		d.u.vote.reason = get16(buf + body);
+		d.u.vote.reason = vg_get16(buf + body);
 	else if (VG_MSG_IS_PUSH(d.type))
 		d.body = buf + body;
 

@@ -183,6 +183,46 @@ enum vg_drop {
 	VG_DROP_MAX
 };
 
+/* Big-endian fields, for every body on the wire (proto.c, push.c). */
+static inline void
+vg_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void
+vg_put32(uint8_t *p, uint32_t v)
+{
+	vg_put16(p, (uint16_t)(v >> 16));
+	vg_put16(p + 2, (uint16_t)v);
+}
+
+static inline void
+vg_put64(uint8_t *p, uint64_t v)
+{
+	vg_put32(p, (uint32_t)(v >> 32));
+	vg_put32(p + 4, (uint32_t)v);
+}
+
+static inline uint16_t
+vg_get16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t
+vg_get32(const uint8_t *p)
+{
+	return ((uint32_t)vg_get16(p) << 16) | vg_get16(p + 2);
+}
+
+static inline uint64_t
+vg_get64(const uint8_t *p)
+{
+	return ((uint64_t)vg_get32(p) << 32) | vg_get32(p + 4);
+}
+
 const char	*vg_drop_name(enum vg_drop);
 const char	*vg_msg_type_name(uint8_t);
 const char	*vg_state_name(uint8_t);

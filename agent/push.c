@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto.h"
 #include "push.h"
 
 #define OFFER_LEN	52
@@ -14,45 +15,6 @@
 #define ACK_LEN		(24 + VG_PUSH_ERR_LEN)
 #define DECIDE_LEN	16
 #define FETCH_LEN	4
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return ((uint32_t)get16(p) << 16) | get16(p + 2);
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	return ((uint64_t)get32(p) << 32) | get32(p + 4);
-}
 
 size_t
 vg_push_body_len(uint8_t type)
@@ -117,11 +79,11 @@ vg_push_encode_offer(const struct vg_push_offer *o, uint8_t *buf,
 {
 	if (buflen < OFFER_LEN)
 		return 0;
-	put64(buf, o->push_id);
-	put32(buf + 8, o->epoch);
-	put32(buf + 12, o->size);
-	put16(buf + 16, o->chunks);
-	put16(buf + 18, o->flags);
+	vg_put64(buf, o->push_id);
+	vg_put32(buf + 8, o->epoch);
+	vg_put32(buf + 12, o->size);
+	vg_put16(buf + 16, o->chunks);
+	vg_put16(buf + 18, o->flags);
 	memcpy(buf + 20, o->sha256, VG_PUSH_SHA_LEN);
 	return OFFER_LEN;
 }
@@ -133,11 +95,11 @@ vg_push_decode_offer(const uint8_t *b, size_t len, struct vg_push_offer *o)
 
 	if (len != OFFER_LEN)
 		return -1;
-	d.push_id = get64(b);
-	d.epoch = get32(b + 8);
-	d.size = get32(b + 12);
-	d.chunks = get16(b + 16);
-	d.flags = get16(b + 18);
+	d.push_id = vg_get64(b);
+	d.epoch = vg_get32(b + 8);
+	d.size = vg_get32(b + 12);
+	d.chunks = vg_get16(b + 16);
+	d.flags = vg_get16(b + 18);
 	memcpy(d.sha256, b + 20, VG_PUSH_SHA_LEN);
 	if (d.push_id == 0 || d.size > VG_PUSH_MAX_SIZE ||
 	    d.chunks != vg_push_chunks(d.size) ||
@@ -154,10 +116,10 @@ vg_push_encode_chunk(const struct vg_push_chunk *c, uint8_t *buf,
 	if (buflen < CHUNK_LEN || c->used > VG_PUSH_CHUNK)
 		return 0;
 	memset(buf, 0, CHUNK_LEN);
-	put64(buf, c->push_id);
-	put32(buf + 8, c->epoch);
-	put16(buf + 12, c->index);
-	put16(buf + 14, c->used);
+	vg_put64(buf, c->push_id);
+	vg_put32(buf + 8, c->epoch);
+	vg_put16(buf + 12, c->index);
+	vg_put16(buf + 14, c->used);
 	if (c->used > 0)
 		memcpy(buf + 16, c->data, c->used);
 	return CHUNK_LEN;
@@ -171,10 +133,10 @@ vg_push_decode_chunk(const uint8_t *b, size_t len, struct vg_push_chunk *c)
 
 	if (len != CHUNK_LEN)
 		return -1;
-	d.push_id = get64(b);
-	d.epoch = get32(b + 8);
-	d.index = get16(b + 12);
-	d.used = get16(b + 14);
+	d.push_id = vg_get64(b);
+	d.epoch = vg_get32(b + 8);
+	d.index = vg_get16(b + 12);
+	d.used = vg_get16(b + 14);
 	d.data = b + 16;
 	if (d.push_id == 0 || d.used > VG_PUSH_CHUNK ||
 	    d.index >= VG_PUSH_MAX_CHUNKS)
@@ -193,11 +155,11 @@ vg_push_encode_ack(const struct vg_push_ack *a, uint8_t *buf, size_t buflen)
 	if (buflen < ACK_LEN)
 		return 0;
 	memset(buf, 0, ACK_LEN);
-	put64(buf, a->push_id);
-	put32(buf + 8, a->epoch);
+	vg_put64(buf, a->push_id);
+	vg_put32(buf + 8, a->epoch);
 	buf[12] = a->status;
-	put16(buf + 14, a->first_missing);
-	put64(buf + 16, a->map);
+	vg_put16(buf + 14, a->first_missing);
+	vg_put64(buf + 16, a->map);
 	/* NUL-padded, the last byte always NUL */
 	memcpy(buf + 24, a->error, strnlen(a->error, VG_PUSH_ERR_LEN - 1));
 	return ACK_LEN;
@@ -211,11 +173,11 @@ vg_push_decode_ack(const uint8_t *b, size_t len, struct vg_push_ack *a)
 
 	if (len != ACK_LEN)
 		return -1;
-	d.push_id = get64(b);
-	d.epoch = get32(b + 8);
+	d.push_id = vg_get64(b);
+	d.epoch = vg_get32(b + 8);
 	d.status = b[12];
-	d.first_missing = get16(b + 14);
-	d.map = get64(b + 16);
+	d.first_missing = vg_get16(b + 14);
+	d.map = vg_get64(b + 16);
 	if (d.push_id == 0 || b[13] != 0 || d.status < VG_PUSH_RECEIVING ||
 	    d.status > VG_PUSH_DONE || d.first_missing > VG_PUSH_MAX_CHUNKS)
 		return -1;
@@ -235,8 +197,8 @@ vg_push_encode_decide(const struct vg_push_decide *x, uint8_t *buf,
 	if (buflen < DECIDE_LEN)
 		return 0;
 	memset(buf, 0, DECIDE_LEN);
-	put64(buf, x->push_id);
-	put32(buf + 8, x->epoch);
+	vg_put64(buf, x->push_id);
+	vg_put32(buf + 8, x->epoch);
 	buf[12] = x->step;
 	return DECIDE_LEN;
 }
@@ -248,8 +210,8 @@ vg_push_decode_decide(const uint8_t *b, size_t len, struct vg_push_decide *x)
 
 	if (len != DECIDE_LEN)
 		return -1;
-	d.push_id = get64(b);
-	d.epoch = get32(b + 8);
+	d.push_id = vg_get64(b);
+	d.epoch = vg_get32(b + 8);
 	d.step = b[12];
 	if (d.push_id == 0 || d.step < VG_PUSH_ABORT || d.step > VG_PUSH_FINAL ||
 	    b[13] != 0 || b[14] != 0 || b[15] != 0)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,8 +114,20 @@ exited(void *arg, int status, int timed_out)
 	}
 }
 
+/* its exec failed on the spawner thread: as a failed spawn above */
+static void
+failed(void *arg, int err)
+{
+	struct runner *r = arg;
+
+	log_warnx("track %s: cannot start /bin/sh: %s",
+	    r->owner->conf->tracks[r->idx].name, strerror(err));
+	if (err != EAGAIN && err != ENOMEM)
+		exited(r, 127 << 8, 0);
+}
+
 /* stdout to /dev/null, stderr the agent's: a check's output is not read */
-static const struct vg_child_ops check_ops = { NULL, NULL, exited };
+static const struct vg_child_ops check_ops = { NULL, NULL, exited, failed };
 
 struct vg_tracks *
 vg_tracks_new(struct ev_loop *loop, const struct vg_conf *c,

@@ -21,6 +21,7 @@
 
 #include "agent.h"
 #include "caps.h"
+#include "child.h"
 #include "command.h"
 #include "metrics.h"
 #include "net.h"
@@ -117,6 +118,15 @@ hook_done(void *arg, const struct vg_hook_job *j, const char *path, int st,
 		vg_agent_event(a, VG_EV_HOOK, "%s %s: failed (%s %d)", path,
 		    vg_state_name(j->ev.state), WIFEXITED(st) ? "exit" : "signal",
 		    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+}
+
+/* The keeper: the one child of the agent that no script sweep may kill. */
+static int
+is_keeper(void *arg, pid_t pid)
+{
+	struct vg_agent *a = arg;
+
+	return a->hold != NULL && pid == vg_hold_stats(a->hold).keeper_pid;
 }
 
 /* ---- hooks: the state file and the notify scripts follow every change */
@@ -964,6 +974,11 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if ((a->loop = ev_default_loop(EVFLAG_AUTO | EVFLAG_NOSIGMASK)) == NULL)
 		fatalx("cannot start the event loop");
+	/* a script's descendants that lose their parent come back here, to
+	 * be killed with the script (child.c) */
+	if (vg_child_subreaper(is_keeper, a) == -1)
+		log_warn("PR_SET_CHILD_SUBREAPER: a script's descendant that "
+		    "leaves its process group may outlive it");
 	a->hold = vg_hold_new(a->loop, c, &a->auth, a->incarnation, a->nl,
 	    a->lock_fd, hold_event, a);
 	if ((a->hooks = vg_hooks_new(a->loop, c, hook_done, a)) == NULL)
@@ -1029,10 +1044,12 @@ main(int argc, char *argv[])
 
 	/* the VIPs were dropped in sig_stop_cb; EOF tells the keeper to go */
 	vg_hold_free(a->hold);
+	a->hold = NULL;		/* is_keeper: no keeper from here on */
 	vg_pushrun_free(&a->push);
 	free(a->push_local);
 	vg_hooks_free(a->hooks);
 	vg_tracks_free(a->tracks);
+	vg_child_shutdown();
 	vg_metrics_export_stop(a->export);
 	vg_control_close(a->ctl);
 	close(a->sock);

@@ -2,7 +2,8 @@
 item 11).  20 TCP connections from one host that never send a request
 filled the listener's 16 and blocked real scrapes (until the 5 s timeout,
 and for good if renewed).  Now one address holds at most 4: while the host
-`client` holds 20 half-open connections to n1, a scrape from n2 succeeds."""
+`client` holds 20 half-open connections to n1, a scrape from n2 succeeds;
+and a connection that never sends a request is closed after 5 s."""
 import json
 
 import vgtopo
@@ -60,3 +61,34 @@ def test_one_host_cannot_hold_the_listener(fo3_make):
                 held, code, size))
     finally:
         p.wait(timeout=10)
+
+
+IDLE = r"""
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2.0)
+t0 = time.monotonic()
+s.settimeout(10.0)
+try:
+    got = s.recv(1)
+    print("closed" if got == b"" else "data", time.monotonic() - t0,
+          flush=True)
+except socket.timeout:
+    print("open", time.monotonic() - t0, flush=True)
+except OSError as e:
+    print("reset", time.monotonic() - t0, flush=True)
+"""
+
+
+def test_idle_connection_closed(fo3_make):
+    """A connection that never sends a request is closed by the listener
+    after its 5 s limit (MHD_OPTION_CONNECTION_TIMEOUT), not held for
+    good."""
+    t = fo3_make(conf=conf)
+    wait_one_active(t, NAMES, 3.0, "first election")
+    r = t.netns_python("client", "-c", IDLE, "198.18.0.1", str(PORT),
+                       timeout=15.0)
+    how, secs = r.stdout.split()
+    secs = float(secs)
+    print("idle connection: %s after %.2f s" % (how, secs))
+    assert how in ("closed", "reset"), r.stdout
+    assert 4.5 <= secs <= 7.5, secs

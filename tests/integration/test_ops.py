@@ -855,8 +855,11 @@ def test_hanging_notify_killed(fo3_make):
         assert ok, "hang.sh did not start on %s" % s
         with open(pidfile) as fh:
             sh_pid, sleep_pid = [int(x) for x in fh.read().split()]
-        assert vgtopo.pid_running(sh_pid, "hang.sh") and \
-            vgtopo.pid_running(sleep_pid, "sleep"), (sh_pid, sleep_pid)
+        # the background child may not have exec'd sleep yet
+        ok, _ = wait_until(lambda: vgtopo.pid_running(sh_pid, "hang.sh") and
+                           vgtopo.pid_running(sleep_pid, "sleep"), 1.0,
+                           step=0.005)
+        assert ok, (sh_pid, sleep_pid)
         # while it hangs: the agent answers, peers keep it alive
         worst_ms, slowest = 0, 0.0
         for _ in range(10):

@@ -65,20 +65,28 @@
  *   (all weights 1).  A freeze of the agent and the keeper together, or a
  *   frozen keeper whose agent crashes: not covered by the design (docs/
  *   design.md) and excluded here.  The add and removal durations (folded
- *   into HOLD by the keeper's admission rule).  Liveness: not checked (the
- *   nondeterministic timers above let candidates duel for ever).
+ *   into HOLD by the keeper's admission rule).  Liveness: not checked, and
+ *   not checkable in this shape: a candidate may give up its round and a
+ *   datagram may be lost at any time, so under weak fairness a run of
+ *   stand / give up for ever is fair (the bound needs the timers).
  *   Bounds: terms up to MAXT, CRASHES agent crashes, KCRASH keeper crashes,
  *   FREEZES keeper freezes, DUPS duplications, BAG datagrams in flight.
  *
- * BROKEN VARIANTS (each must give a counterexample; tests/model/run.sh)
- *   -DACTIVE_VOTES      rule (0) off: an active grants votes
+ * BROKEN VARIANTS (make check asserts a counterexample for the first five;
+ * tests/model/run.sh, which gives the depth and instance of each)
  *   -DGRANT_NOT_HEARD   a granted vote does not restart the voter's D
  *   -DLEASE_D           L = D: consts.py computes HOLD for it (HOLD_EXTRA)
- *   -DNO_KEEPER         the agent holds the VIPs itself: they stay when it dies
- *   -DRELEASE_ANY       a RELEASE(T) is taken from any node of term T
- *   -DTERM_NONACTIVE    a heartbeat of a non-active node sets the term
- *   -DNO_RULE2          a witness's candidacy gets votes (with -DWITNESS)
  *   -DCAND_EARLY        a standby stands before its own D has run
+ *   -DACTIVE_VOTES      rule (0) off: an active grants votes
+ *   -DNO_KEEPER         the agent holds the VIPs itself: they stay when it
+ *                       dies (with -DCRASHES=1)
+ *   -DTERM_NONACTIVE    a heartbeat of a non-active node sets the term: not
+ *                       load-bearing for safety (docs/design.md "The
+ *                       model"); make model searches it and must find nothing
+ *   -DRELEASE_ANY       a RELEASE(T) is taken from any node of term T
+ *   -DNO_RULE2          a witness's candidacy gets votes (with -DWITNESS)
+ * Smaller instances: -DBAG=3, -DNO_HANDOVER (only take behaviours away).
+ * Each event prints an "EV" line in a replay (spin -t; run.sh trail DIR).
  */
 
 #include "consts.pml"
@@ -499,6 +507,9 @@ inline deliver(K, FREE)
 	cur.age = P_AGE(bag[K]);
 	if :: FREE -> bag[K] = 0; sort() :: else -> skip fi;
 	i = cur.to;
+	printf("EV deliver ty %d n%d -> n%d term %d pre %d yes %d act %d inc %d echo %d age %d kept %d\n",
+	    cur.ty, cur.from, cur.to, cur.term, cur.pre, cur.yes,
+	    cur.act, cur.inc, cur.echo, cur.age, 1 - FREE);
 	lease_check(i);
 	if
 	:: cur.ty == HB -> on_heartbeat(i, cur.from, cur)
@@ -566,7 +577,7 @@ inline tick()
  * a RELEASE or TRANSFER of its term's active: candidacy_at() waits
  * D(1+rho)/(1-rho) >= D from quiet_since otherwise.  This wait is
  * load-bearing: the candidate's vote for itself is a vote, and rule (1)
- * is not checked on it (-DCAND_EARLY: a counterexample in 16 events).
+ * is not checked on it (-DCAND_EARLY: a counterexample in 9 events).
  */
 #ifdef CAND_EARLY
 #define MAY_STAND(I)	1
@@ -576,6 +587,7 @@ inline tick()
 #define CAND(I, UP) \
 	:: d_step { nd[I].up && nd[I].st == STANDBY && ISNODE_TRY(I) && \
 	    MAY_STAND(I) && nd[I].term + UP <= MAXT -> \
+		printf("EV n%d stands for term %d\n", I, nd[I].term + UP); \
 		lease_check(I); \
 		nd[I].cterm = nd[I].term + UP; \
 		nd[I].st = CANDIDATE; nd[I].granted = ONE(I); \
@@ -590,16 +602,18 @@ inline tick()
 #define HANDOVER(I, S) \
 	:: d_step { nd[I].up && nd[I].st == ACTIVE && !nd[I].lapsed && \
 	    S != I + 1 && (S == 0 || ISNODE(S - 1)) && nd[I].lease > 0 -> \
-		step_down(I, 1, S) }
+		printf("EV n%d hands over to %d\n", I, S - 1); step_down(I, 1, S) }
 #endif
 
 #define NODE(I) \
 	CAND(I, 1) \
 	CAND(I, 2) \
-	:: d_step { nd[I].up && nd[I].st == CANDIDATE -> nd[I].st = STANDBY } \
-	:: d_step { nd[I].up && nd[I].st == ACTIVE -> lease_check(I); \
-		sendall(I, HB, nd[I].term, 0, 1) } \
+	:: d_step { nd[I].up && nd[I].st == CANDIDATE -> printf("EV n%d gives up\n", I); \
+		nd[I].st = STANDBY } \
+	:: d_step { nd[I].up && nd[I].st == ACTIVE -> printf("EV n%d heartbeat\n", I); \
+		lease_check(I); sendall(I, HB, nd[I].term, 0, 1) } \
 	:: d_step { nd[I].up && nd[I].st != ACTIVE && nd[I].actid != 0 && nd[I].echo < AMAX -> \
+		printf("EV n%d echoes again\n", I); \
 		send(I, nd[I].actid - 1, HB, nd[I].term, 0, 0, 0, nd[I].echo + 1) } \
 	STANDBY_HB(I) \
 	HANDOVER(I, 0) \
@@ -607,33 +621,42 @@ inline tick()
 	HANDOVER(I, 2) \
 	HANDOVER(I, 3) \
 	:: d_step { nd[I].up && nd[I].st == ACTIVE && (nd[I].lapsed || nd[I].lease == 0) -> \
+		printf("EV n%d steps down after the lapse\n", I); \
 		lease_check(I); step_down(I, 1, 0) } \
 	:: d_step { !nd[I].kfrozen && nd[I].kpend > 0 -> \
+		printf("EV n%d keeper adds (deadline in %d)\n", I, nd[I].kpend); \
 		if :: nd[I].kpend > nd[I].kleft -> nd[I].kleft = nd[I].kpend :: else -> skip fi; \
 		nd[I].kpend = 0; nd[I].vips = 1 } \
 	:: d_step { nd[I].up && !nd[I].kfrozen && crashes < CRASHES -> crashes++; \
+		printf("EV n%d agent crashes\n", I); \
 		KEEPER_EOF(I); \
 		nd[I].up = 0; nd[I].st = STANDBY; nd[I].lease = 0; nd[I].lapsed = 0; \
 		nd[I].actid = 0; nd[I].tact = 0; nd[I].echo = AMAX; nd[I].released = 0; nd[I].xfer = 0; \
 		nd[I].ack[0] = AMAX; nd[I].ack[1] = AMAX; nd[I].ack[2] = AMAX; nd[I].relown = 0; \
 		nd[I].granted = 0; nd[I].pre = 0; nd[I].cterm = 0; nd[I].req = AMAX; nd[I].quiet = 0 } \
-	:: d_step { !nd[I].up -> nd[I].up = 1; nd[I].inc++; nd[I].quiet = 0; nd[I].st = STANDBY; \
+	:: d_step { !nd[I].up -> printf("EV n%d agent restarts\n", I); START_CLEAN(I); nd[I].up = 1; nd[I].inc++; nd[I].quiet = 0; nd[I].st = STANDBY; \
 		sendall(I, HB, nd[I].term, 0, 0) } \
 	:: d_step { nd[I].up && !nd[I].kfrozen && kcrashes < KCRASH -> kcrashes++; \
+		printf("EV n%d keeper crashes\n", I); \
 		if :: nd[I].st == ACTIVE -> step_down(I, 1, 0) :: else -> vips_off(I) fi } \
-	:: d_step { nd[I].up && !nd[I].kfrozen && freezes < FREEZES -> freezes++; nd[I].kfrozen = 1 } \
-	:: d_step { nd[I].kfrozen -> nd[I].kfrozen = 0 }
+	:: d_step { nd[I].up && !nd[I].kfrozen && freezes < FREEZES -> freezes++; \
+		printf("EV n%d keeper freezes\n", I); nd[I].kfrozen = 1 } \
+	:: d_step { nd[I].kfrozen -> printf("EV n%d keeper thaws\n", I); nd[I].kfrozen = 0 }
 
 #ifdef STANDBY_HBS
-#define STANDBY_HB(I) :: d_step { nd[I].up && nd[I].st != ACTIVE -> sendall(I, HB, nd[I].term, 0, 0) }
+#define STANDBY_HB(I) :: d_step { nd[I].up && nd[I].st != ACTIVE -> printf("EV n%d standby heartbeat\n", I); sendall(I, HB, nd[I].term, 0, 0) }
 #else
 #define STANDBY_HB(I)
 #endif
 
 #ifdef NO_KEEPER
-/* the VIPs were the agent's: nobody removes them, nobody sends RELEASE */
-#define KEEPER_EOF(I)	skip
+/* the VIPs were the agent's: nobody removes them (no timer runs to the
+ * deadline: kleft = 0), nobody sends RELEASE; the agent's start removes
+ * every VIP of its config (vigild's start-up clean) */
+#define KEEPER_EOF(I)	nd[I].kleft = 0
+#define START_CLEAN(I)	vips_off(I)
 #else
+#define START_CLEAN(I)	skip
 /* EOF: remove, and once acked RELEASE(T) if it held VIPs or a lease of T */
 #define KEEPER_EOF(I) \
 	if :: nd[I].vips || nd[I].klease -> vips_off(I); sendall(I, REL, nd[I].term, 0, 0) \
@@ -658,14 +681,15 @@ inline tick()
 #define DELIVER(K) \
 	:: d_step { BAG > K && bag[K] != 0 && nd[P_TO(bag[K])].up -> deliver(K, 1) } \
 	:: d_step { BAG > K && bag[K] != 0 && nd[P_TO(bag[K])].up && dups < DUPS -> dups++; deliver(K, 0) } \
-	:: d_step { BAG > K && bag[K] != 0 -> bag[K] = 0; sort() }
+	:: d_step { BAG > K && bag[K] != 0 -> printf("EV lost: ty %d n%d -> n%d\n", \
+		P_TY(bag[K]), P_FROM(bag[K]), P_TO(bag[K])); bag[K] = 0; sort() }
 
 active proctype world()
 {
 	byte i, j, k, r, j2;
 	int t2;
 
-	atomic {
+	d_step {
 	i = 0;
 	do
 	:: i < N -> nd[i].up = 1; nd[i].st = STANDBY; nd[i].echo = AMAX;
@@ -683,7 +707,7 @@ end:	do
 	DELIVER(1)
 	DELIVER(2)
 	DELIVER(3)
-	:: d_step { NOLATE -> tick() }
+	:: d_step { NOLATE -> printf("EV tick\n"); tick() }
 	od
 }
 

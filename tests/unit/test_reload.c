@@ -38,6 +38,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -1633,6 +1634,41 @@ test_prepare_refuses_changes_nothing(void **state)
 	rdir_free(d);
 }
 
+/* A reload to auth = "none" is taken (a lab may want it) but said, as
+ * `vigild -t` says it: a warning on the log (issue 12, item 9). */
+static void
+test_prepare_warns_auth_none(void **state)
+{
+	struct rdir *d = rdir_new();
+	struct running run;
+	struct vg_reload r;
+	char err[512] = "", out[4096];
+	int pfd[2], saved;
+	ssize_t n;
+
+	(void)state;
+	rdir_write(d, HEAD NODES VIPS_ABC);
+	running_new(&run, d, VG_MS(50000));
+	assert_int_equal(pipe2(pfd, O_NONBLOCK | O_CLOEXEC), 0);
+	assert_true((saved = dup(STDERR_FILENO)) >= 0);
+	assert_int_equal(dup2(pfd[1], STDERR_FILENO), STDERR_FILENO);
+	assert_int_equal(vg_reload_prepare(&r, run.conf, "n1", &run.peers, err,
+	    sizeof(err)), 0);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	close(pfd[1]);
+	n = read(pfd[0], out, sizeof(out) - 1);
+	close(pfd[0]);
+	out[n > 0 ? n : 0] = '\0';
+	if (strstr(out, "auth = \"none\"") == NULL ||
+	    strstr(out, "not authenticated") == NULL)
+		fail_msg("no warning of auth = \"none\" on the log: \"%s\"", out);
+	assert_int_equal(r.auth.mode, VG_AUTH_NONE);
+	vg_reload_done(&r);
+	running_free(&run);
+	rdir_free(d);
+}
+
 static void
 test_prepare_then_swap(void **state)
 {
@@ -1770,6 +1806,7 @@ main(void)
 		cmocka_unit_test(test_peers_reconf_keeps_survivors),
 		cmocka_unit_test(test_peer_alive_as_shown),
 		cmocka_unit_test(test_prepare_refuses_changes_nothing),
+		cmocka_unit_test(test_prepare_warns_auth_none),
 		cmocka_unit_test(test_prepare_then_swap),
 		cmocka_unit_test(test_prepare_same_file),
 	};

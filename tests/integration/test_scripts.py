@@ -1,0 +1,138 @@
+"""A script's whole tree goes at its timeout (issue 12, item 12: "a
+script's grandchildren escape the timeout"; agent/child.c).
+
+One node (votes 1) in a namespace of its own.  Its first notify script
+(script_timeout = 300 ms), and in the second test its first track check
+(timeout = 300 ms), starts a grandchild that calls setsid(2) (so it leaves
+the script's process group: the group kill at the timeout misses it),
+writes its pid to a file and sleeps 60 s, while the script itself hangs in
+`sleep 60`.  After the timeout the script and the grandchild must both be
+gone within a bound.  Before the fix the grandchild lived on under init
+for its 60 s.  Only the processes the test started are killed in its
+cleanup, by PID (the grandchild, if it survived).
+"""
+import os
+import time
+
+import pytest
+
+import vgtopo
+from vgtopo import wait_until
+
+NODE = "n1"
+
+# the first run hangs; later runs (other state changes, later checks)
+# end at once.  gc.pid: the grandchild's pid once its setsid is done
+HANG = r"""#!/bin/sh
+d="%s"
+[ -e "$d/ran" ] && exit 0
+: > "$d/ran"
+echo $$ > "$d/script.pid"
+setsid sh -c 'echo $$ > "$1/gc.tmp" && mv "$1/gc.tmp" "$1/gc.pid" &&
+    exec sleep 60' sh "$d" &
+sleep 60
+echo "not killed" > "$d/after"
+"""
+
+
+def sid(pid):
+    """The session of pid (field 6 of its stat), or None."""
+    try:
+        with open("/proc/%d/stat" % pid) as fh:
+            st = fh.read()
+    except OSError:
+        return None
+    return int(st[st.rfind(")") + 2:].split()[3])
+
+
+def read_pid(path):
+    with open(path) as fh:
+        return int(fh.read().split()[0])
+
+
+@pytest.fixture
+def one_node(tmp_path):
+    """make(extra_conf(workdir) -> str): one node with the hanging
+    script at <workdir>/hang.sh; returns (t, dir of its files)."""
+    made = []
+
+    def make(extra):
+        work = tmp_path / "w"
+        work.mkdir()
+        files = tmp_path / "files"
+        files.mkdir()
+        path = str(work / "hang.sh")
+        with open(path, "w") as fh:
+            fh.write(HANG % files)
+        os.chmod(path, 0o755)
+        topo = vgtopo.Topo(nodes=[vgtopo.Node(NODE, "198.18.0.1", id=1,
+                                              priority=100)],
+                           state_tmpfs=True, extra_conf=extra(path))
+        t = vgtopo.build_topology(topo, tmp_path / "topo")
+        made.append((t, str(files)))
+        return t, str(files)
+
+    yield make
+    errs = []
+    for t, files in made:
+        # only what this test started, by PID: a grandchild that survived
+        p = os.path.join(files, "gc.pid")
+        if os.path.exists(p):
+            gc = read_pid(p)
+            if vgtopo.pid_running(gc, "sleep"):
+                os.kill(gc, 9)
+        errs += t.teardown()
+    assert not errs, errs
+
+
+def check_tree_gone(t, files, timeout_ms, what):
+    gcf = os.path.join(files, "gc.pid")
+    ok, _ = wait_until(lambda: os.path.exists(gcf), 5.0, step=0.005)
+    assert ok, "the %s did not start its grandchild: %s" % (
+        what, vgtopo.log_tail(t.log_path(NODE)))
+    t_seen = time.monotonic()
+    gc = read_pid(gcf)
+    sh = read_pid(os.path.join(files, "script.pid"))
+    # it writes its pid, then execs sleep
+    ok, _ = wait_until(lambda: vgtopo.pid_running(gc, "sleep"), 1.0,
+                       step=0.002)
+    assert ok, "the grandchild %d never ran sleep" % gc
+    # it left the script's group and session: the group kill misses it
+    assert sid(gc) == gc, (gc, sid(gc))
+    gone, _ = wait_until(lambda: not vgtopo.pid_running(sh), 3.0,
+                         step=0.005)
+    assert gone, "the %s %d still runs 3 s after its start" % (what, sh)
+    ok, _ = wait_until(lambda: not vgtopo.pid_running(gc, "sleep"), 1.0,
+                       step=0.005)
+    t_gc = (time.monotonic() - t_seen) * 1000
+    assert ok, ("the %s's grandchild %d (setsid) outlived the %d ms "
+                "timeout by 1 s" % (what, gc, timeout_ms))
+    assert not os.path.exists(os.path.join(files, "after")), \
+        "the %s ran to its end" % what
+    print("\n%s: the setsid grandchild was gone %.0f ms after it started "
+          "(timeout %d ms)" % (what, t_gc, timeout_ms))
+    # the agent goes on, its keeper untouched by the sweeps (the one
+    # child of the agent that is not a script)
+    st = t.status(NODE)
+    assert st["node"]["state"] in ("active", "standby", "candidate",
+                                   "fault"), st["node"]
+    nd = st["node"]
+    assert nd["keeper_starts"] == 1 and \
+        vgtopo.pid_running(nd["keeper_pid"], vgtopo.KEEPER_COMM), nd
+
+
+def test_notify_grandchild_killed_at_timeout(one_node):
+    """A notify script's setsid'd grandchild is killed with the script at
+    script_timeout (SIGTERM to the tree, SIGKILL a second later)."""
+    t, files = one_node(lambda path: 'script_timeout = 300;\n'
+                        'notify = "%s";\n' % path)
+    check_tree_gone(t, files, 300, "notify script")
+
+
+def test_track_grandchild_killed_at_timeout(one_node):
+    """A track check's setsid'd grandchild is killed with the check at its
+    timeout (SIGKILL to the tree)."""
+    t, files = one_node(lambda path: 'track = ( { name = "hang"; command = '
+                        '"%s"; interval = 1000; timeout = 300; weight = 10;'
+                        ' } );\n' % path)
+    check_tree_gone(t, files, 300, "track check")

@@ -1,0 +1,147 @@
+/*
+ * test_statedir: the state directory's files are never reached through a
+ * symbolic link (issue 12, item 4): a user who can write the directory
+ * must not make vigild overwrite another file.  On real files in a fresh
+ * directory under /tmp; the link's target is a file of the test's own.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "statedir.h"
+
+static char dir[64], target[PATH_MAX];
+
+static int
+setup(void **state)
+{
+	FILE *f;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/vg-statedir-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	/* the file an attacker would point the link at */
+	snprintf(target, sizeof(target), "%s/precious", dir);
+	if ((f = fopen(target, "w")) == NULL)
+		return -1;
+	fputs("keep me\n", f);
+	fclose(f);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	const char *names[] = { "precious", "state", ".state.tmp", "vote",
+	    ".vote.tmp", "lock" };
+	char p[PATH_MAX];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		(void)unlink(p);
+	}
+	return rmdir(dir);
+}
+
+static void
+link_to_target(const char *name)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	(void)unlink(p);
+	assert_int_equal(symlink(target, p), 0);
+}
+
+static void
+assert_target_untouched(void)
+{
+	char buf[64] = "";
+	FILE *f = fopen(target, "r");
+
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "keep me\n");
+}
+
+/* A link planted where the new copy is written first: refused, named. */
+static void
+test_link_at_temp_refused(void **state)
+{
+	char err[256] = "";
+
+	(void)state;
+	link_to_target(".state.tmp");
+	assert_int_equal(vg_statedir_write(dir, "state", "x\n", 2, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, ".state.tmp"));
+	assert_non_null(strstr(err, strerror(ELOOP)));
+	assert_target_untouched();
+}
+
+/* A link planted at the file's own name: the rename replaces the link
+ * itself; what it pointed at is not written. */
+static void
+test_link_at_name_replaced(void **state)
+{
+	char err[256] = "", p[PATH_MAX];
+	struct stat st;
+
+	(void)state;
+	link_to_target("state");
+	assert_int_equal(vg_statedir_write(dir, "state", "x\n", 2, err,
+	    sizeof(err)), 0);
+	snprintf(p, sizeof(p), "%s/state", dir);
+	assert_int_equal(lstat(p, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_target_untouched();
+}
+
+/* The vote and the lock are opened in place: through a link, refused. */
+static void
+test_vote_and_lock_links_refused(void **state)
+{
+	char err[256] = "";
+	uint64_t term;
+	uint16_t voted;
+
+	(void)state;
+	link_to_target("vote");
+	assert_int_equal(vg_statedir_read_vote(dir, &term, &voted, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, strerror(ELOOP)));
+	link_to_target("lock");
+	err[0] = '\0';
+	assert_int_equal(vg_statedir_lock(dir, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, strerror(ELOOP)));
+	assert_target_untouched();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_link_at_temp_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_at_name_replaced,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vote_and_lock_links_refused,
+		    setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
