@@ -301,47 +301,115 @@ forget(struct vg_pushrun *pr)
 	pr->error[0] = '\0';
 }
 
+/*
+ * An answer about a push this node does not hold (an offer it refuses, a
+ * decision for such an offer), sent at once to that push's coordinator,
+ * without touching the push this node holds (its coordinator, answers
+ * and staging stay as they are).
+ */
 static void
+answer_other(struct vg_pushrun *pr, uint16_t from, uint64_t push_id,
+    uint32_t epoch, uint8_t status, const char *why)
+{
+	struct vg_push_ack a;
+	uint8_t body[VG_PUSH_ERR_LEN + 32];
+	size_t len;
+
+	memset(&a, 0, sizeof(a));
+	a.push_id = push_id;
+	a.epoch = epoch;
+	a.status = status;
+	snprintf(a.error, sizeof(a.error), "%s", why);
+	len = vg_push_encode_ack(&a, body, sizeof(body));
+	pr->ops.send(pr->ops.arg, from, VG_MSG_CONF_ACK, body, len);
+}
+
+/* 1 if this node receives or has staged a push other than push_id. */
+static int
+holds_other(const struct vg_pushrun *pr, uint64_t push_id)
+{
+	return (pr->status == VG_PUSH_RECEIVING ||
+	    pr->status == VG_PUSH_STAGED) && pr->rx.offer.push_id != push_id;
+}
+
+/* The last decided push's outcome, to its coordinator asking again. */
+static void
+answer_done(struct vg_pushrun *pr, uint16_t from)
+{
+	answer_other(pr, from, pr->done_id, pr->done_epoch, pr->done_status,
+	    pr->done_error);
+}
+
+/*
+ * One push at a time on a node: an offer that comes while this node
+ * coordinates a push, or receives or has staged another's, is refused
+ * (answered at once, returns 1) and changes nothing here.  Were the newer
+ * one to replace the staging, the first coordinator, which counted this
+ * node's STAGED, could commit while this node does not: all or nothing
+ * would be lost, and two coordinators racing for one epoch could each
+ * commit a different file at it.  A holder that never hears a decision
+ * lets its push go at forget_at, and the next offer is taken then.
+ */
+static int
 on_offer(struct vg_pushrun *pr, uint16_t from, const struct vg_push_offer *o,
     uint32_t epoch, vg_ns now)
 {
 	char err[VG_PUSH_ERR_LEN];
 
-	pr->ack_due = 1;
-	pr->from = from;
-	if (o->push_id == pr->done_id)
-		return;				/* decided: answered as such */
-	if (pr->status != 0 && pr->rx.offer.push_id == o->push_id)
-		return;				/* the same push again */
+	if (holds_other(pr, o->push_id) && o->push_id == pr->done_id) {
+		answer_done(pr, from);
+		return 1;
+	}
+	if (o->push_id == pr->done_id) {
+		pr->ack_due = 1;		/* decided: answered as such */
+		pr->from = from;
+		return 0;
+	}
+	if (pr->status != 0 && pr->rx.offer.push_id == o->push_id) {
+		pr->ack_due = 1;		/* the same push again */
+		pr->from = from;
+		return 0;
+	}
 	if (pr->phase != VG_PR_IDLE) {
-		forget(pr);
-		pr->rx.offer = *o;
 		snprintf(err, sizeof(err), "this node coordinates push "
 		    "%016llx (epoch %u)", (unsigned long long)pr->push_id,
 		    pr->epoch);
-		reject(pr, err);
-		return;
+		answer_other(pr, from, o->push_id, o->epoch, VG_PUSH_REJECTED,
+		    err);
+		return 1;
 	}
+	if (holds_other(pr, o->push_id)) {
+		snprintf(err, sizeof(err), "node %u's push %016llx (epoch %u) "
+		    "is %s here until it is decided", pr->from,
+		    (unsigned long long)pr->rx.offer.push_id,
+		    pr->rx.offer.epoch, vg_push_status_name(pr->status));
+		answer_other(pr, from, o->push_id, o->epoch, VG_PUSH_REJECTED,
+		    err);
+		return 1;
+	}
+	pr->ack_due = 1;
+	pr->from = from;
 	forget(pr);
 	if (vg_push_rx_offer(&pr->rx, o, epoch, err, sizeof(err)) == -1) {
 		pr->rx.offer = *o;
 		reject(pr, err);
 		pr->offered_at = now;
 		pr->forget_at = now + vg_pushrun_deadline(pr->dead_time, 0);
-		return;
+		return 0;
 	}
 	pr->status = VG_PUSH_RECEIVING;
 	pr->offered_at = now;
 	pr->forget_at = now + vg_pushrun_deadline(pr->dead_time, o->size) +
 	    VG_PUSHRUN_DECIDE_FOR + VG_PUSHRUN_STAGE_SLACK;
+	return 0;
 }
 
 static void
 on_offer_answer(struct vg_pushrun *pr, uint16_t from,
     const struct vg_push_offer *o, uint32_t epoch, vg_ns now)
 {
-	on_offer(pr, from, o, epoch, now);
-	if (pr->status != VG_PUSH_RECEIVING)
+	if (on_offer(pr, from, o, epoch, now) == 0 &&
+	    pr->status != VG_PUSH_RECEIVING)
 		answer_now(pr);
 }
 
@@ -375,15 +443,24 @@ on_chunk(struct vg_pushrun *pr, uint16_t from, const struct vg_push_chunk *c)
 	answer_now(pr);
 }
 
-static void
+static int
 on_decide(struct vg_pushrun *pr, uint16_t from, const struct vg_push_decide *x)
 {
 	char err[VG_PUSH_ERR_LEN];
 
+	if (holds_other(pr, x->push_id)) {
+		if (x->push_id == pr->done_id)
+			answer_done(pr, from);
+		else			/* the decision of an offer refused */
+			answer_other(pr, from, x->push_id, x->epoch,
+			    VG_PUSH_DONE, x->step == VG_PUSH_LIVE ? "refused "
+			    "here: another push was staged" : "");
+		return 1;
+	}
 	pr->ack_due = 1;
 	pr->from = from;
 	if (x->push_id == pr->done_id)
-		return;
+		return 0;
 	pr->done_id = x->push_id;
 	pr->done_epoch = x->epoch;
 	pr->done_status = VG_PUSH_DONE;
@@ -393,7 +470,7 @@ on_decide(struct vg_pushrun *pr, uint16_t from, const struct vg_push_decide *x)
 			snprintf(pr->done_error, sizeof(pr->done_error),
 			    "push %016llx is not staged here",
 			    (unsigned long long)x->push_id);
-		return;
+		return 0;
 	}
 	if (x->step == VG_PUSH_LIVE && pr->status == VG_PUSH_STAGED) {
 		if (pr->ops.commit(pr->ops.arg, err, sizeof(err)) == -1)
@@ -404,6 +481,7 @@ on_decide(struct vg_pushrun *pr, uint16_t from, const struct vg_push_decide *x)
 		snprintf(pr->done_error, sizeof(pr->done_error), "not "
 		    "staged here (%s)", vg_push_status_name(pr->status));
 	forget(pr);
+	return 0;
 }
 
 void
@@ -430,8 +508,8 @@ vg_pushrun_input(struct vg_pushrun *pr, uint16_t from, uint8_t type,
 		break;
 	case VG_MSG_CONF_DECIDE:
 		if (vg_push_decode_decide(body, len, &x) == 0) {
-			on_decide(pr, from, &x);
-			answer_now(pr);
+			if (on_decide(pr, from, &x) == 0)
+				answer_now(pr);
 		}
 		break;
 	default:

@@ -18,6 +18,9 @@
  * - an offer not above the running epoch is REJECTED; a node that
  *   coordinates rejects another's offer; a node with a staging refuses
  *   to start its own push;
+ * - one push at a time: a node that has staged a push refuses any other
+ *   offer (answered REJECTED, its staging untouched) until the first is
+ *   decided, so the first coordinator's commit reaches it;
  * - vg_stage_localize: the pushed file's local settings are blanked line
  *   for line and this node's are appended; two settings on a line are
  *   refused; a file libconfig cannot read is returned as it is.
@@ -428,9 +431,22 @@ test_offer_refusals(void **state)
 		vg_pushrun_input(&nodes[1].pr, 1, VG_MSG_CONF_OFFER, body, len,
 		    0, VG_MS(1000));
 	}
-	assert_int_equal(nodes[1].pr.status, VG_PUSH_REJECTED);
-	assert_non_null(strstr(nodes[1].pr.error, "this node coordinates "
-	    "push 0000000000000099"));
+	/* answered REJECTED at once, to node 1, for its push; nothing of it
+	 * is kept here */
+	assert_int_equal(nodes[1].pr.status, 0);
+	assert_int_equal(nq, 1);
+	{
+		struct vg_push_ack a;
+
+		assert_int_equal(q[0].type, VG_MSG_CONF_ACK);
+		assert_int_equal(q[0].to, 1);
+		assert_int_equal(vg_push_decode_ack(q[0].body, q[0].len, &a),
+		    0);
+		assert_int_equal(a.push_id, 0x55);
+		assert_int_equal(a.status, VG_PUSH_REJECTED);
+		assert_non_null(strstr(a.error, "this node coordinates "
+		    "push 0000000000000099"));
+	}
 	teardown_nodes();
 
 	/* node 2 holds node 1's staging: it cannot start its own */
@@ -451,6 +467,110 @@ test_offer_refusals(void **state)
 	}
 	teardown_nodes();
 	free(f);
+}
+
+/* The first queued message of type to node `to`, decoded as an ACK. */
+static int
+queued_ack(uint16_t to, struct vg_push_ack *a)
+{
+	size_t i;
+
+	for (i = 0; i < nq; i++)
+		if (q[i].to == to && q[i].type == VG_MSG_CONF_ACK)
+			return vg_push_decode_ack(q[i].body, q[i].len, a) == 0;
+	return 0;
+}
+
+/*
+ * One push at a time: node 2 has staged node 1's push (epoch 4) when an
+ * older offer of node 3's (push 0x55, also epoch 4: delayed in the
+ * network, or node 3 racing) arrives.  Node 2 refuses it, answering node
+ * 3 REJECTED with node 1's push named, and keeps node 1's staging; node
+ * 3's decision for its push is confirmed to node 3 without touching it
+ * either.  Node 1 then commits, and every node has node 1's file: had the
+ * newer offer replaced the staging (as it did), node 1 would have
+ * committed while node 2 did not.
+ */
+static void
+test_one_push_at_a_time(void **state)
+{
+	static const uint16_t peers[] = { 2, 3 };
+	uint8_t *f = file_of(100), *g = file_of(200);
+	struct vg_push_tx tx;
+	struct vg_push_decide x;
+	struct vg_push_ack a;
+	uint8_t body[64];
+	size_t len;
+	vg_ns now = VG_MS(1000);
+	char err[256];
+	int committed = -1, r, i;
+
+	(void)state;
+	setup_nodes();
+	nodes[0].staged = malloc(100);
+	assert_non_null(nodes[0].staged);
+	memcpy(nodes[0].staged, f, 100);
+	nodes[0].staged_len = 100;
+	nodes[0].staged_epoch = 4;
+	assert_int_equal(vg_pushrun_start(&nodes[0].pr, 0x1234, 4, f, 100,
+	    peers, 2, now, VG_MS(3000), err, sizeof(err)), 0);
+	round_at(now);				/* offer, chunk, STAGED */
+	assert_int_equal(nodes[1].pr.status, VG_PUSH_STAGED);
+	assert_int_equal(nodes[2].pr.status, VG_PUSH_STAGED);
+
+	/* node 3's own offer, for another file at the same epoch */
+	assert_int_equal(vg_push_tx_init(&tx, 0x55, 4, g, 200), 0);
+	len = vg_push_encode_offer(&tx.offer, body, sizeof(body));
+	nq = 0;
+	vg_pushrun_input(&nodes[1].pr, 3, VG_MSG_CONF_OFFER, body, len, 0,
+	    now + H / 2);
+	assert_int_equal(nodes[1].pr.status, VG_PUSH_STAGED);
+	assert_int_equal(nodes[1].pr.rx.offer.push_id, 0x1234);
+	assert_int_equal(nodes[1].pr.from, 1);
+	assert_int_equal(nodes[1].discards, 0);
+	assert_int_equal(nq, 1);
+	assert_true(queued_ack(3, &a));
+	assert_int_equal(a.push_id, 0x55);
+	assert_int_equal(a.status, VG_PUSH_REJECTED);
+	assert_non_null(strstr(a.error, "node 1's push 0000000000001234 "
+	    "(epoch 4) is staged here"));
+
+	/* and node 3's decision for it: confirmed, nothing changes here */
+	memset(&x, 0, sizeof(x));
+	x.push_id = 0x55;
+	x.epoch = 4;
+	x.step = VG_PUSH_LIVE;
+	len = vg_push_encode_decide(&x, body, sizeof(body));
+	nq = 0;
+	vg_pushrun_input(&nodes[1].pr, 3, VG_MSG_CONF_DECIDE, body, len, 0,
+	    now + H / 2);
+	assert_int_equal(nodes[1].pr.status, VG_PUSH_STAGED);
+	assert_int_equal(nodes[1].pr.from, 1);
+	assert_int_equal(nodes[1].commits, 0);
+	assert_true(queued_ack(3, &a));
+	assert_int_equal(a.push_id, 0x55);
+	assert_int_equal(a.status, VG_PUSH_DONE);
+	assert_non_null(strstr(a.error, "refused here"));
+	nq = 0;
+
+	for (r = 0; r < 100; r++) {
+		now += H;
+		round_at(now);
+		if (vg_pushrun_take(&nodes[0].pr, &committed))
+			break;
+	}
+	assert_int_equal(committed, 1);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(nodes[i].commits, 1);
+		assert_int_equal(nodes[i].committed_len, 100);
+		assert_memory_equal(nodes[i].committed, f, 100);
+		assert_int_equal(nodes[i].epoch, 4);
+	}
+	for (i = 1; i < N; i++)
+		assert_string_equal(nodes[0].pr.t[i - 1].error, "");
+	teardown_nodes();
+	free(f);
+	free(g);
 }
 
 /*
@@ -566,6 +686,7 @@ main(void)
 		cmocka_unit_test(test_push_one_rejects),
 		cmocka_unit_test(test_push_silent_peer),
 		cmocka_unit_test(test_offer_refusals),
+		cmocka_unit_test(test_one_push_at_a_time),
 		cmocka_unit_test(test_stale_staging_forgotten),
 		cmocka_unit_test(test_localize),
 	};
