@@ -20,6 +20,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "peer.h"
+#include "pushrun.h"
 #include "realtime.h"
 #include "rx.h"
 #include "track.h"
@@ -59,6 +60,16 @@ struct vg_agent {
 		vg_ns		started, deadline;
 	}			pending;
 	uint64_t		reloads, reloads_failed;
+
+	/* the configuration push (stage.c) */
+	struct vg_pushrun	push;
+	char			*push_local;	/* checked, made this node's */
+	size_t			push_local_len;
+	uint64_t		push_client;	/* the ctl client to answer */
+	uid_t			push_uid;
+	pid_t			push_pid;
+	/* the reload path (vigild.c), which a commit applies through */
+	int			(*apply)(struct vg_agent *, char *, size_t);
 
 	int			sock;
 	int			lock_fd;

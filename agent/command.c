@@ -9,6 +9,7 @@
 #include "agent.h"
 #include "command.h"
 #include "metrics.h"
+#include "stage.h"
 #include "statedir.h"
 
 static json_object *
@@ -329,6 +330,13 @@ vg_cmd_run(struct vg_agent *a, const struct vg_ctl_request *req,
 		return NULL;
 	case VG_CTL_CONFIG_DIFF:
 		return config_diff(a, req, err, errlen);
+	case VG_CTL_CONFIG_PUSH:
+		r = vg_stage_push_cmd(a, req->text, req->text_len,
+		    req->name[0] != '\0' ? req->name : "(config push)", caller,
+		    now, err, errlen);
+		if (r == NULL && !caller->defer)
+			audit(a, caller, "config push", err);
+		return r;
 	default:
 		snprintf(err, errlen, "unknown command");
 		return NULL;

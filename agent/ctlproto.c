@@ -18,6 +18,7 @@ const struct vg_ctl_cmd_info vg_ctl_cmds[VG_CTL_CMD_MAX] = {
 	/* operator, not viewer: the agent parses the text as root and checks
 	 * the paths it names (their owner and mode show in the errors) */
 	[VG_CTL_CONFIG_DIFF] = { "config_diff", VG_ROLE_OPERATOR },
+	[VG_CTL_CONFIG_PUSH] = { "config_push", VG_ROLE_ADMIN },
 };
 
 const char *
@@ -48,6 +49,9 @@ vg_ctl_request_clear(struct vg_ctl_request *req)
 	req->text_len = 0;
 }
 
+/* The commands that carry a file's text */
+#define HAS_TEXT(c)	((c) == VG_CTL_CONFIG_DIFF || (c) == VG_CTL_CONFIG_PUSH)
+
 /* The arguments each command takes; anything else is an error. */
 static int
 parse_args(json_object *obj, struct vg_ctl_request *req, char *err,
@@ -56,7 +60,7 @@ parse_args(json_object *obj, struct vg_ctl_request *req, char *err,
 	json_object_object_foreach(obj, k, v) {
 		if (strcmp(k, "cmd") == 0)
 			continue;
-		if (req->cmd == VG_CTL_CONFIG_DIFF && strcmp(k, "text") == 0 &&
+		if (HAS_TEXT(req->cmd) && strcmp(k, "text") == 0 &&
 		    plain_string(v) && req->text == NULL) {
 			req->text_len = (size_t)json_object_get_string_len(v);
 			if ((req->text = malloc(req->text_len + 1)) == NULL) {
@@ -67,7 +71,7 @@ parse_args(json_object *obj, struct vg_ctl_request *req, char *err,
 			    req->text_len + 1);
 			continue;
 		}
-		if (req->cmd == VG_CTL_CONFIG_DIFF && strcmp(k, "name") == 0 &&
+		if (HAS_TEXT(req->cmd) && strcmp(k, "name") == 0 &&
 		    plain_string(v) &&
 		    strlen(json_object_get_string(v)) < sizeof(req->name)) {
 			snprintf(req->name, sizeof(req->name), "%s",
@@ -99,8 +103,9 @@ parse_args(json_object *obj, struct vg_ctl_request *req, char *err,
 		snprintf(err, errlen, "maintenance needs \"on\": true or false");
 		return -1;
 	}
-	if (req->cmd == VG_CTL_CONFIG_DIFF && req->text == NULL) {
-		snprintf(err, errlen, "config_diff needs \"text\": the file");
+	if (HAS_TEXT(req->cmd) && req->text == NULL) {
+		snprintf(err, errlen, "%s needs \"text\": the file",
+		    vg_ctl_cmds[req->cmd].name);
 		return -1;
 	}
 	return 0;

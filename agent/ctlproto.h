@@ -39,6 +39,8 @@ enum vg_ctl_cmd {
 	VG_CTL_RELOAD,		/* admin */
 	VG_CTL_CONFIG_DIFF,	/* operator, read only: {"text": the file,
 				 * "name": its name for the errors} */
+	VG_CTL_CONFIG_PUSH,	/* admin: {"text", "name"} as config_diff;
+				 * answered when the push ends */
 	VG_CTL_CMD_MAX
 };
 

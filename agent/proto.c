@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "push.h"
 
 static const char *const drop_names[VG_DROP_MAX] = {
 	[VG_DROP_NONE] = "none",
@@ -32,6 +33,11 @@ static const char *const type_names[] = {
 	[VG_MSG_VOTE] = "vote",
 	[VG_MSG_RELEASE] = "release",
 	[VG_MSG_TRANSFER] = "transfer",
+	[VG_MSG_CONF_OFFER] = "conf_offer",
+	[VG_MSG_CONF_CHUNK] = "conf_chunk",
+	[VG_MSG_CONF_ACK] = "conf_ack",
+	[VG_MSG_CONF_DECIDE] = "conf_decide",
+	[VG_MSG_CONF_FETCH] = "conf_fetch",
 };
 
 static const char *const state_names[] = {
@@ -44,16 +50,21 @@ static const char *const state_names[] = {
 	[VG_ST_NO_QUORUM] = "no-quorum",
 };
 
-static const size_t body_len[] = {
+static const size_t body_len[VG_MSG_TYPE_MAX + 1] = {
 	[VG_MSG_HEARTBEAT] = 4,
 	[VG_MSG_VOTE_REQUEST] = 0,
 	[VG_MSG_VOTE] = 2,
 	[VG_MSG_RELEASE] = 0,
 	[VG_MSG_TRANSFER] = 0,
+	[VG_MSG_CONF_OFFER] = 52,
+	[VG_MSG_CONF_CHUNK] = 1040,
+	[VG_MSG_CONF_ACK] = 184,
+	[VG_MSG_CONF_DECIDE] = 16,
+	[VG_MSG_CONF_FETCH] = 4,
 };
 
 /* Flags each type may carry; any other bit set is malformed. */
-static const uint16_t type_flags[] = {
+static const uint16_t type_flags[VG_MSG_TYPE_MAX + 1] = {
 	[VG_MSG_HEARTBEAT] = VG_FLAG_LAPSED | VG_FLAG_HOLDING,
 	[VG_MSG_VOTE_REQUEST] = VG_FLAG_PRE,
 	[VG_MSG_VOTE] = VG_FLAG_PRE | VG_FLAG_GRANTED,
@@ -97,7 +108,8 @@ size_t
 vg_proto_len_v(uint8_t version, uint8_t type)
 {
 	if (type == 0 || type > VG_MSG_TYPE_MAX ||
-	    version < VG_VERSION_MIN || version > VG_VERSION)
+	    version < VG_VERSION_MIN || version > VG_VERSION ||
+	    (version == 1 && VG_MSG_IS_PUSH(type)))
 		return 0;
 	return (version == 1 ? VG_HDR_LEN_V1 : VG_HDR_LEN) + body_len[type] +
 	    VG_MAC_LEN;
@@ -143,6 +155,8 @@ vg_proto_encode(const struct vg_msg *m, uint8_t *buf, size_t buflen)
 		vg_put32(buf + body, m->u.hb.echo_delay_us);
 	else if (m->type == VG_MSG_VOTE)
 		vg_put16(buf + body, m->u.vote.reason);
+	else if (VG_MSG_IS_PUSH(m->type) && m->body != NULL)
+		memcpy(buf + body, m->body, body_len[m->type]);
 	return len;
 }
 
@@ -189,12 +203,17 @@ vg_proto_decode(const uint8_t *buf, size_t len, struct vg_msg *m)
 		d.u.hb.echo_delay_us = vg_get32(buf + body);
 	else if (d.type == VG_MSG_VOTE)
 		d.u.vote.reason = vg_get16(buf + body);
+	else if (VG_MSG_IS_PUSH(d.type))
+		d.body = buf + body;
 
 	/* digest_parts is a hint, any value goes (zero from a node that
 	 * sends none) */
 	if ((d.flags & ~type_flags[d.type]) != 0 ||
 	    d.state == 0 || d.state > VG_ST_MAX ||
 	    d.sender == 0 || d.seq == 0 || d.incarnation == 0)
+		return VG_DROP_MALFORMED;
+	if (VG_MSG_IS_PUSH(d.type) &&
+	    vg_push_body_check(d.type, d.body, body_len[d.type]) == -1)
 		return VG_DROP_MALFORMED;
 	*m = d;
 	return VG_DROP_NONE;

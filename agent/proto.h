@@ -66,6 +66,11 @@
  *                        of echo_seq and this send (for the RTT estimate)
  *          VOTE          reason u16: why a vote was refused (0 if granted)
  *          VOTE_REQUEST, RELEASE, TRANSFER: empty
+ *          CONF_OFFER, CONF_CHUNK, CONF_ACK, CONF_DECIDE, CONF_FETCH:
+ *                        the configuration push's (push.h), version 2
+ *                        only; each body's fields are range-checked
+ *                        here too (vg_push_body_check), so a bad one is
+ *                        `malformed` like any other field out of range
  */
 #ifndef VG_PROTO_H
 #define VG_PROTO_H
@@ -79,7 +84,9 @@
 #define VG_HDR_LEN		66
 #define VG_HDR_LEN_V1		58
 #define VG_MAC_LEN		16
-#define VG_MAX_PKT		(VG_HDR_LEN + 4 + VG_MAC_LEN)
+#define VG_MAX_PKT		(VG_HDR_LEN + 4 + VG_MAC_LEN)	/* a heartbeat */
+/* The largest datagram of any type: a CONF_CHUNK (push.h), 1122 bytes */
+#define VG_MAX_DGRAM		(VG_HDR_LEN + 1040 + VG_MAC_LEN)
 /* Seqs from here on are the keeper's (its RELEASE after the agent died):
  * the agent never gets there, and a jump into them is not a loss. */
 #define VG_SEQ_KEEPER_BASE	(1ULL << 62)
@@ -94,8 +101,16 @@ enum vg_msg_type {
 	VG_MSG_VOTE = 3,
 	VG_MSG_RELEASE = 4,
 	VG_MSG_TRANSFER = 5,
+	/* the configuration push (push.h): version 2 only */
+	VG_MSG_CONF_OFFER = 6,
+	VG_MSG_CONF_CHUNK = 7,
+	VG_MSG_CONF_ACK = 8,
+	VG_MSG_CONF_DECIDE = 9,
+	VG_MSG_CONF_FETCH = 10,
 };
-#define VG_MSG_TYPE_MAX	VG_MSG_TRANSFER
+#define VG_MSG_TYPE_MAX	VG_MSG_CONF_FETCH
+#define VG_MSG_IS_PUSH(t)	((t) >= VG_MSG_CONF_OFFER && \
+				 (t) <= VG_MSG_CONF_FETCH)
 
 #define VG_FLAG_PRE	0x0001		/* VOTE_REQUEST / VOTE: pre-vote */
 #define VG_FLAG_GRANTED	0x0002		/* VOTE: granted */
@@ -137,6 +152,9 @@ struct vg_msg {
 		struct { uint32_t echo_delay_us; } hb;
 		struct { uint16_t reason; } vote;
 	} u;
+	/* A push type's body (vg_push_body_len bytes): on decode, into the
+	 * datagram (valid while it is); on encode, copied from here. */
+	const uint8_t	*body;
 };
 
 /*

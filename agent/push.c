@@ -1,6 +1,6 @@
 /*
  * push: the configuration transfer's bodies, the sender's chunk schedule
- * and the receiver's reassembly; pure (push.h).  Not wired yet.
+ * and the receiver's reassembly; pure (push.h).
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -27,6 +27,29 @@ vg_push_body_len(uint8_t type)
 	case VG_MSG_CONF_FETCH:		return FETCH_LEN;
 	}
 	return 0;
+}
+
+int
+vg_push_body_check(uint8_t type, const uint8_t *body, size_t len)
+{
+	struct vg_push_offer o;
+	struct vg_push_chunk c;
+	struct vg_push_ack a;
+	struct vg_push_decide x;
+
+	switch (type) {
+	case VG_MSG_CONF_OFFER:
+		return vg_push_decode_offer(body, len, &o);
+	case VG_MSG_CONF_CHUNK:
+		return vg_push_decode_chunk(body, len, &c);
+	case VG_MSG_CONF_ACK:
+		return vg_push_decode_ack(body, len, &a);
+	case VG_MSG_CONF_DECIDE:
+		return vg_push_decode_decide(body, len, &x);
+	case VG_MSG_CONF_FETCH:
+		return len == FETCH_LEN ? 0 : -1;
+	}
+	return -1;
 }
 
 uint16_t

@@ -7,9 +7,9 @@
  * over the whole).  Pure: no socket, no clock, no file; rounds are the
  * caller's.
  *
- * NOT WIRED YET.  proto.c does not accept the types below (rx drops them
- * as `type`), and nothing in the agent calls this module: the staging,
- * the commit and the ctl command are the next steps.
+ * The types are proto.h's (VG_MSG_CONF_*); proto.c range-checks every
+ * body with vg_push_body_check, so rx drops a bad one as `malformed`.
+ * The agent's side (who sends what when, staging, commit) is pushrun.c.
  *
  * Bodies, network byte order, fixed length per type (as every type's):
  *
@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto.h"
+
 #define VG_PUSH_CHUNK		1024
 #define VG_PUSH_MAX_SIZE	(1024 * 1024)	/* a file pushed: 1 MiB */
 #define VG_PUSH_MAX_CHUNKS	(VG_PUSH_MAX_SIZE / VG_PUSH_CHUNK)
@@ -38,15 +40,6 @@
 #define VG_PUSH_ERR_LEN		160
 #define VG_PUSH_SHA_LEN		32
 #define VG_PUSH_ACK_MAP		64	/* chunks after first_missing */
-
-/* The message types, after proto.h's (not accepted by proto.c yet). */
-enum vg_push_type {
-	VG_MSG_CONF_OFFER = 6,
-	VG_MSG_CONF_CHUNK = 7,
-	VG_MSG_CONF_ACK = 8,
-	VG_MSG_CONF_DECIDE = 9,
-	VG_MSG_CONF_FETCH = 10,
-};
 
 #define VG_PUSH_OFFER_COMMITTED	0x0001	/* served for catch-up */
 #define VG_PUSH_OFFER_FLAGS	VG_PUSH_OFFER_COMMITTED
@@ -100,6 +93,9 @@ struct vg_push_decide {
 
 /* A body's length for a push type; 0 for any other type. */
 size_t	vg_push_body_len(uint8_t type);
+/* 0 if body (len bytes) is a well-formed body of a push type, else -1:
+ * what proto.c's decode asks (the same decoders, the result dropped). */
+int	vg_push_body_check(uint8_t type, const uint8_t *body, size_t len);
 
 /* Each writes the body at buf and returns its length (0 if buflen is
  * short); each decode checks the exact length and every field's range,

@@ -62,7 +62,8 @@ send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
 	 * last is sent version 1, which it reads (proto.h) */
 	m->epoch = a->conf->epoch;
 	m->conf_digest = a->conf->digest;
-	m->version = p->ever_seen && p->last.version == 1 ? 1 : VG_VERSION;
+	m->version = p->ever_seen && p->last.version == 1 &&
+	    !VG_MSG_IS_PUSH(m->type) ? 1 : VG_VERSION;
 	m->seq = vg_peer_next_seq(p, now);
 	if ((len = vg_proto_encode(m, buf, VG_NET_BUF)) == 0)
 		fatalx("cannot encode a %s", vg_msg_type_name(m->type));
@@ -86,6 +87,23 @@ vg_send_heartbeat(struct vg_agent *a, struct vg_peer *p, vg_ns now)
 	/* the hold time is known for the peer's newest seq only */
 	m.u.hb.echo_delay_us = m.echo_seq == vg_peer_echo_seq(p) ?
 	    vg_peer_echo_delay_us(p, now) : VG_ECHO_DELAY_UNKNOWN;
+	send_msg(a, p, &m, now);
+}
+
+void
+vg_send_push(struct vg_agent *a, struct vg_peer *p, uint8_t type,
+    const uint8_t *body, vg_ns now)
+{
+	struct vg_msg m;
+
+	/* a version 1 peer has no push types: it is not sent one */
+	if (p->ever_seen && p->last.version == 1)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.term = a->el.term;
+	m.echo_seq = vg_peer_echo_seq(p);
+	m.body = body;
 	send_msg(a, p, &m, now);
 }
 

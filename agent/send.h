@@ -11,6 +11,9 @@
 void	vg_send_act(struct vg_agent *, const struct vg_act *, vg_ns now);
 /* This node's heartbeat to p, with its echo and flags. */
 void	vg_send_heartbeat(struct vg_agent *, struct vg_peer *, vg_ns now);
+/* A message of a push type (proto.h) to p, its body of the type's length. */
+void	vg_send_push(struct vg_agent *, struct vg_peer *, uint8_t type,
+	    const uint8_t *body, vg_ns now);
 /* What is queued leaves now, in order; failures are counted. */
 void	vg_send_flush(struct vg_agent *);
 /* Room in the send buffer for every peer's unresolved queue (net.h). */

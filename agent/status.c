@@ -251,6 +251,56 @@ sources_json(const struct vg_rx *rx)
 	return arr;
 }
 
+static json_object *
+push_id_str(uint64_t id)
+{
+	char b[24];
+
+	snprintf(b, sizeof(b), "%016llx", (unsigned long long)id);
+	return json_object_new_string(b);
+}
+
+/* A configuration push under way here: as its coordinator, and as a
+ * participant (stage.c); null members when none. */
+static json_object *
+push_json(const struct vg_agent *a)
+{
+	static const char *const phases[] = {
+		[VG_PR_IDLE] = "idle", [VG_PR_TRANSFER] = "transfer",
+		[VG_PR_DECIDED] = "decided", [VG_PR_FINISHED] = "finished",
+	};
+	const struct vg_pushrun *pr = &a->push;
+	const struct vg_conf_node *n;
+	json_object *o = json_object_new_object(), *x = NULL;
+
+	if (pr->phase != VG_PR_IDLE) {
+		x = json_object_new_object();
+		json_object_object_add(x, "push_id", push_id_str(pr->push_id));
+		json_object_object_add(x, "epoch",
+		    json_object_new_int64(pr->epoch));
+		json_object_object_add(x, "phase",
+		    json_object_new_string(phases[pr->phase]));
+	}
+	json_object_object_add(o, "coordinating", x);
+	x = NULL;
+	if (pr->status != 0) {
+		x = json_object_new_object();
+		json_object_object_add(x, "push_id",
+		    push_id_str(pr->rx.offer.push_id));
+		json_object_object_add(x, "epoch",
+		    json_object_new_int64(pr->rx.offer.epoch));
+		json_object_object_add(x, "status", json_object_new_string(
+		    vg_push_status_name(pr->status)));
+		n = vg_conf_node_by_id(a->conf, pr->from);
+		json_object_object_add(x, "from", n != NULL ?
+		    json_object_new_string(n->name) : NULL);
+		json_object_object_add(x, "error", pr->error[0] ?
+		    json_object_new_string(pr->error) : NULL);
+	}
+	json_object_object_add(o, "here", x);
+	return o;
+}
+
 /* the loop's own timeliness: percentiles are for metrics; here the worst */
 static json_object *
 loop_json(const struct vg_agent *a)
@@ -285,6 +335,7 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	json_object_object_add(cl, "digest", digest_str(c->digest));
 	json_object_object_add(cl, "epoch", json_object_new_int64(c->epoch));
 	json_object_object_add(cl, "file_digest", digest_str(c->file_digest));
+	json_object_object_add(cl, "push", push_json(a));
 	json_object_object_add(cl, "safety_digest",
 	    digest_str(c->safety_digest));
 	sp = json_object_new_object();

@@ -27,6 +27,7 @@
 #include "net.h"
 #include "reload.h"
 #include "send.h"
+#include "stage.h"
 #include "statedir.h"
 #include "version.h"
 
@@ -334,6 +335,8 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 				vg_send_heartbeat(a, &a->peers.p[i], now);
 		vg_send_flush(a);
 		vg_el_grid_done(&a->el);
+		/* a push's sends after the heartbeats, bounded a round */
+		vg_stage_round(a, now);
 		/* On the grid, not "now + interval": no drift.  A loop that
 		 * fell behind by whole intervals skips them, it does not burst. */
 		a->next_hb += a->conf->interval;
@@ -418,7 +421,7 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 	uint16_t was;
 
 	a->stats.rx_packets++;
-	vg_rx_input(&a->rx, buf, n, trunc || n > VG_MAX_PKT, src, srclen, &r);
+	vg_rx_input(&a->rx, buf, n, trunc || n > VG_MAX_DGRAM, src, srclen, &r);
 	if (r.drop != VG_DROP_NONE) {
 		log_drop(a, &r, src, now);
 		return;
@@ -441,6 +444,11 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 			vg_agent_event(a, VG_EV_PEER, "peer %s: configuration "
 			    "agrees", r.peer->name);
 		}
+	}
+	/* the push's messages are the push's; the election never sees them */
+	if (VG_MSG_IS_PUSH(r.msg.type)) {
+		vg_stage_input(a, r.peer, &r.msg, now);
+		return;
 	}
 	update_rtt(a);
 	was = a->el.active_id;
@@ -702,6 +710,15 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 	sd_notify(0, "READY=1");
 	notify_status(a);
 	return 0;
+}
+
+/* A push's commit applies the installed file through the reload path. */
+static int
+apply_push(struct vg_agent *a, char *err, size_t errlen)
+{
+	struct vg_errs errs;
+
+	return reload(a, &errs, err, errlen);
 }
 
 /* ---- control requests: command.c decides, the shell carries out */
@@ -977,6 +994,15 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 
 	start_watchers(a);
+	vg_stage_init(a);
+	a->apply = apply_push;
+	/* a staging outlives no restart: its push's state was in memory */
+	if (vg_statedir_exists(c->state_dir, VG_STAGE_FILE)) {
+		log_info("config push: a staged file from before the restart "
+		    "is discarded (no decision can reach it now)");
+		(void)vg_statedir_remove(c->state_dir, VG_STAGE_FILE, err,
+		    sizeof(err));
+	}
 	/* set-up is done: from here on only what the agent needs */
 	if (vg_caps_drop(err, sizeof(err)) == -1)
 		fatalx("%s", err);
@@ -1019,6 +1045,8 @@ main(int argc, char *argv[])
 	/* the VIPs were dropped in sig_stop_cb; EOF tells the keeper to go */
 	vg_hold_free(a->hold);
 	a->hold = NULL;		/* is_keeper: no keeper from here on */
+	vg_pushrun_free(&a->push);
+	free(a->push_local);
 	vg_hooks_free(a->hooks);
 	vg_tracks_free(a->tracks);
 	vg_child_shutdown();

@@ -35,6 +35,8 @@ usage(FILE *out)
 	    "  reload                  re-read the configuration (admin)\n"
 	    "  config diff FILE        what FILE would change, and whether the\n"
 	    "                          change is live or safety-relevant (operator)\n"
+	    "  config push FILE        FILE to every node, all or nothing; live\n"
+	    "                          changes only, at a higher epoch (admin)\n"
 	    "options:\n"
 	    "  -s socket the agent's ctl socket (default %s)\n"
 	    "  --json    print the agent's JSON reply\n"
@@ -350,6 +352,23 @@ print_event(json_object *e)
 	    str(e, "kind"), str(e, "text"));
 }
 
+/* Each node's answer to a push, after its message or error. */
+static void
+print_push(json_object *r)
+{
+	json_object *l = get(r, "nodes"), *n;
+	size_t i;
+
+	if (get(r, "message") != NULL)
+		printf("%s\n", str(r, "message"));
+	for (i = 0; l != NULL && i < json_object_array_length(l); i++) {
+		n = json_object_array_get_idx(l, i);
+		printf("  %-16s %s%s%s\n", str(n, "name"), str(n, "status"),
+		    get(n, "error") != NULL ? ": " : "",
+		    get(n, "error") != NULL ? str(n, "error") : "");
+	}
+}
+
 /* config_diff: one line a change, then what the whole change is. */
 static void
 print_diff(json_object *r)
@@ -391,11 +410,14 @@ print_reply(const char *cmd, json_object *r)
 		fputs(str(r, "text"), stdout);
 	else if (strcmp(cmd, "config_diff") == 0)
 		print_diff(r);
+	else if (strcmp(cmd, "config_push") == 0)
+		print_push(r);
 	else if (get(r, "message") != NULL)
 		printf("%s\n", str(r, "message"));
 }
 
-/* FILE's bytes, NUL-terminated, for config diff; a usage error exits. */
+/* FILE's bytes, NUL-terminated, for config diff and push; a usage error
+ * exits. */
 static char *
 read_file(const char *path, size_t *lenp)
 {
@@ -404,7 +426,7 @@ read_file(const char *path, size_t *lenp)
 	size_t n;
 
 	if ((f = fopen(path, "re")) == NULL)
-		bad_usage("config diff: %s: %s", path, strerror(errno));
+		bad_usage("config: %s: %s", path, strerror(errno));
 	if ((text = malloc(VG_CTL_MAX_LINE + 1)) == NULL) {
 		fprintf(stderr, "vigilctl: out of memory\n");
 		exit(VG_EXIT_REFUSED);
@@ -440,9 +462,10 @@ build_request(const char *cmd, char **args, int nargs, const char *to,
 			bad_usage("maintenance \"%s\": on or off", args[0]);
 		if (nargs > 1)
 			bad_usage("maintenance: unexpected \"%s\"", args[1]);
-	} else if (strcmp(cmd, "config_diff") == 0) {
+	} else if (strcmp(cmd, "config_diff") == 0 ||
+	    strcmp(cmd, "config_push") == 0) {
 		if (nargs != 1)
-			bad_usage("config diff needs one FILE");
+			bad_usage("config %s needs one FILE", cmd + 7);
 		text = read_file(args[0], &len);
 	} else if (nargs != 0)
 		bad_usage("%s takes no argument: unexpected \"%s\"", cmd,
@@ -529,13 +552,17 @@ main(int argc, char *argv[])
 	}
 	if (cmd == NULL)
 		bad_usage("no command");
-	/* "config diff FILE" is the agent's config_diff */
+	/* "config diff FILE" is the agent's config_diff, "config push FILE"
+	 * its config_push */
 	if (strcmp(cmd, "config") == 0) {
-		if (nargs == 0 || strcmp(args[0], "diff") != 0)
-			bad_usage("config: diff FILE");
-		cmd = "config_diff";
+		if (nargs == 0 || (strcmp(args[0], "diff") != 0 &&
+		    strcmp(args[0], "push") != 0))
+			bad_usage("config: diff FILE or push FILE");
+		cmd = strcmp(args[0], "diff") == 0 ? "config_diff" :
+		    "config_push";
 		memmove(args, args + 1, (size_t)--nargs * sizeof(args[0]));
-	} else if (strcmp(cmd, "config_diff") == 0)
+	} else if (strcmp(cmd, "config_diff") == 0 ||
+	    strcmp(cmd, "config_push") == 0)
 		bad_usage("unknown command \"%s\"", cmd);
 	colour = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 	for (i = 0; i < VG_CTL_CMD_MAX; i++)
@@ -545,7 +572,8 @@ main(int argc, char *argv[])
 		bad_usage("unknown command \"%s\"", cmd);
 	req = build_request(cmd, args, nargs, to, follow);
 	/* a hand-over or a reload may take a moment; a follower waits forever */
-	if ((fd = ctl_connect(sock, 10)) == -1) {
+	if ((fd = ctl_connect(sock, strcmp(cmd, "config_push") == 0 ?
+	    120 : 10)) == -1) {
 		free(req);
 		return VG_EXIT_UNREACHABLE;
 	}

@@ -3,7 +3,8 @@
  * arbitrary datagrams.  Input byte 0 picks the source address (a peer's,
  * or a stranger's) and whether the rest is signed with the cluster key
  * first, so that the checks behind the HMAC (replay, peer state) are
- * reached too.  Every decoded message must re-encode to the same bytes.
+ * reached too.  Datagrams up to the largest type's (a CONF_CHUNK, 1122
+ * bytes), the push's bodies range-checked by proto.c.  Every decoded message must re-encode to the same bytes.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -51,7 +52,7 @@ setup(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t pkt[512], again[512];
+	uint8_t pkt[VG_MAX_DGRAM + 16], again[VG_MAX_DGRAM + 16];
 	struct sockaddr_storage ss;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 	struct vg_rx_result res;

@@ -1,6 +1,6 @@
 /*
- * test_push: the configuration transfer's pure parts (agent/push.c; not
- * wired into the agent yet).
+ * test_push: the configuration transfer's pure parts (agent/push.c; the
+ * agent's side of a push is test_pushrun's).
  *
  * - bodies: each type round-trips at its fixed length; a wrong length, a
  *   field out of range, a non-zero pad or an unterminated error is

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "push.h"
 #include "rxfix.h"
 
 /* ---- rx: accepted */
@@ -759,6 +760,101 @@ test_sockaddr_same_host(void **state)
 	    (struct sockaddr *)&d, sizeof(d)));
 }
 
+/*
+ * The push's five types (issue 14) pass the same checks as every type:
+ * a signed chunk (the largest datagram, VG_MAX_DGRAM) and an offer are
+ * accepted with their bodies; a chunk whose padding is not zero, an ack
+ * of an unknown status, are `malformed`; a push type in wire version 1
+ * is `type` (it has none); a chunk signed with another key is `auth`, and
+ * the same chunk twice is a replay.
+ */
+static void
+test_rx_push_types(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[VG_MAX_DGRAM + 8], body[1040], file[1500];
+	struct vg_push_offer o, od;
+	struct vg_push_chunk c, cd;
+	struct vg_push_ack ak;
+	struct vg_push_tx tx;
+	struct vg_rx_result res;
+	struct vg_auth other;
+	struct vg_msg m;
+	uint8_t key[32];
+	size_t len, i;
+
+	for (i = 0; i < sizeof(file); i++)
+		file[i] = (uint8_t)(i * 13);
+	assert_int_equal(vg_push_tx_init(&tx, 77, 5, file, sizeof(file)), 0);
+	o = tx.offer;
+	m = msg_from(f, BETA, VG_MSG_CONF_OFFER, 1);
+	assert_int_equal(vg_push_encode_offer(&o, body, sizeof(body)), 52);
+	m.body = body;
+	len = build(f, &m, buf, sizeof(buf));
+	assert_int_equal(len, VG_HDR_LEN + 52 + VG_MAC_LEN);
+	expect_accept(f, buf, len, BETA, &res);
+	assert_int_equal(res.msg.type, VG_MSG_CONF_OFFER);
+	assert_int_equal(vg_push_decode_offer(res.msg.body, 52, &od), 0);
+	assert_true(od.push_id == 77 && od.epoch == 5 && od.size == 1500);
+
+	/* the last chunk: 476 bytes used, the rest zero */
+	vg_push_tx_chunk(&tx, 1, &c);
+	assert_int_equal(vg_push_encode_chunk(&c, body, sizeof(body)), 1040);
+	m = msg_from(f, BETA, VG_MSG_CONF_CHUNK, 2);
+	m.body = body;
+	len = build(f, &m, buf, sizeof(buf));
+	assert_int_equal(len, VG_MAX_DGRAM);
+	expect_accept(f, buf, len, BETA, &res);
+	assert_int_equal(vg_push_decode_chunk(res.msg.body, 1040, &cd), 0);
+	assert_int_equal(cd.used, 476);
+	assert_memory_equal(cd.data, file + 1024, 476);
+	expect_drop(f, buf, len, BETA, VG_DROP_REPLAY, peer(f, BETA));
+
+	/* a byte past `used` set: one datagram, one meaning */
+	body[16 + 476] = 1;
+	m = msg_from(f, BETA, VG_MSG_CONF_CHUNK, 3);
+	m.body = body;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_MALFORMED, NULL);
+	body[16 + 476] = 0;
+
+	memset(&ak, 0, sizeof(ak));
+	ak.push_id = 77;
+	ak.epoch = 5;
+	ak.status = VG_PUSH_STAGED;
+	assert_int_equal(vg_push_encode_ack(&ak, body, sizeof(body)), 184);
+	body[12] = 9;			/* no such status */
+	m = msg_from(f, GAMMA, VG_MSG_CONF_ACK, 1);
+	m.body = body;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, GAMMA, VG_DROP_MALFORMED, NULL);
+	body[12] = VG_PUSH_STAGED;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, GAMMA, &res);
+
+	/* version 1 has no push types */
+	m = msg_from(f, BETA, VG_MSG_CONF_DECIDE, 4);
+	m.version = 1;
+	m.body = body;
+	assert_int_equal(vg_proto_encode(&m, buf, sizeof(buf)), 0);
+	m.version = VG_VERSION;
+	memset(body, 0, 16);
+	body[7] = 77;
+	body[12] = VG_PUSH_LIVE;
+	len = build(f, &m, buf, sizeof(buf));
+	buf[4] = 1;
+	expect_drop(f, buf, len, BETA, VG_DROP_TYPE, NULL);
+
+	/* another key: the MAC */
+	test_key(key, 9);
+	vg_auth_set_key(&other, key, sizeof(key));
+	len = build_with(&other, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_AUTH, peer(f, BETA));
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, BETA, &res);
+	assert_int_equal(res.msg.body[12], VG_PUSH_LIVE);
+}
+
 int
 main(void)
 {
@@ -806,6 +902,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rx_replay_per_sender,
 		    fix_setup, fix_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_auth_none, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_push_types, fix_setup,
 		    fix_teardown),
 		cmocka_unit_test(test_sockaddr_same_host),
 	};

@@ -1,0 +1,564 @@
+/*
+ * pushrun: the coordinator and the participant of a configuration push;
+ * pure (pushrun.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pushrun.h"
+
+static const char *const status_names[] = {
+	[0] = "none",
+	[VG_PUSH_RECEIVING] = "receiving",
+	[VG_PUSH_STAGED] = "staged",
+	[VG_PUSH_REJECTED] = "rejected",
+	[VG_PUSH_JOINT] = "joint",
+	[VG_PUSH_DONE] = "done",
+};
+
+const char *
+vg_push_status_name(uint8_t s)
+{
+	return s <= VG_PUSH_DONE ? status_names[s] : "invalid";
+}
+
+void
+vg_pushrun_init(struct vg_pushrun *pr, const struct vg_pushrun_ops *ops)
+{
+	memset(pr, 0, sizeof(*pr));
+	pr->ops = *ops;
+}
+
+void
+vg_pushrun_free(struct vg_pushrun *pr)
+{
+	free(pr->file);
+	pr->file = NULL;
+	vg_push_rx_free(&pr->rx);
+}
+
+vg_ns
+vg_pushrun_deadline(vg_ns dead_time, uint32_t size)
+{
+	vg_ns d = VG_MS(3000);
+
+	if (10 * dead_time > d)
+		d = 10 * dead_time;
+	return d + (vg_ns)vg_push_chunks(size) * VG_MS(20);
+}
+
+int
+vg_pushrun_busy(const struct vg_pushrun *pr)
+{
+	return pr->phase != VG_PR_IDLE;
+}
+
+int
+vg_pushrun_start(struct vg_pushrun *pr, uint64_t push_id, uint32_t epoch,
+    const uint8_t *file, uint32_t size, const uint16_t *peers, size_t n,
+    vg_ns now, vg_ns deadline, char *err, size_t errlen)
+{
+	size_t i;
+	uint8_t *copy;
+
+	if (pr->phase != VG_PR_IDLE) {
+		snprintf(err, errlen, "push %016llx (epoch %u) is under way",
+		    (unsigned long long)pr->push_id, pr->epoch);
+		return -1;
+	}
+	if (pr->status == VG_PUSH_RECEIVING || pr->status == VG_PUSH_STAGED) {
+		snprintf(err, errlen, "node %u's push %016llx (epoch %u) is %s "
+		    "here", pr->from, (unsigned long long)pr->rx.offer.push_id,
+		    pr->rx.offer.epoch, vg_push_status_name(pr->status));
+		return -1;
+	}
+	if (size > VG_PUSH_MAX_SIZE || n > VG_MAX_NODES || push_id == 0) {
+		snprintf(err, errlen, "a file of %u bytes cannot be pushed "
+		    "(at most %u)", size, VG_PUSH_MAX_SIZE);
+		return -1;
+	}
+	if ((copy = malloc(size ? size : 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(copy, file, size);
+	free(pr->file);
+	pr->file = copy;
+	pr->size = size;
+	pr->push_id = push_id;
+	pr->epoch = epoch;
+	pr->n = n;
+	pr->step = 0;
+	pr->why[0] = '\0';
+	pr->rounds = 0;
+	memset(pr->t, 0, sizeof(pr->t));
+	for (i = 0; i < n; i++) {
+		pr->t[i].id = peers[i];
+		(void)vg_push_tx_init(&pr->t[i].tx, push_id, epoch, copy, size);
+	}
+	pr->deadline = now + deadline;
+	pr->phase = VG_PR_TRANSFER;
+	return 0;
+}
+
+static struct vg_pushrun_target *
+target(struct vg_pushrun *pr, uint16_t id)
+{
+	size_t i;
+
+	for (i = 0; i < pr->n; i++)
+		if (pr->t[i].id == id)
+			return &pr->t[i];
+	return NULL;
+}
+
+/* ---- the coordinator */
+
+static void
+send_offer(struct vg_pushrun *pr, const struct vg_pushrun_target *t)
+{
+	uint8_t body[64];
+	size_t len = vg_push_encode_offer(&t->tx.offer, body, sizeof(body));
+
+	pr->ops.send(pr->ops.arg, t->id, VG_MSG_CONF_OFFER, body, len);
+}
+
+static void
+send_chunks(struct vg_pushrun *pr, const struct vg_pushrun_target *t)
+{
+	uint16_t idx[VG_PUSH_PER_ROUND];
+	uint8_t body[16 + VG_PUSH_CHUNK];
+	struct vg_push_chunk c;
+	size_t n, i, len;
+
+	n = vg_push_tx_round(&t->tx, idx, VG_PUSH_PER_ROUND);
+	for (i = 0; i < n; i++) {
+		vg_push_tx_chunk(&t->tx, idx[i], &c);
+		len = vg_push_encode_chunk(&c, body, sizeof(body));
+		pr->ops.send(pr->ops.arg, t->id, VG_MSG_CONF_CHUNK, body, len);
+	}
+}
+
+static void
+send_decide(struct vg_pushrun *pr, const struct vg_pushrun_target *t)
+{
+	struct vg_push_decide x;
+	uint8_t body[16];
+	size_t len;
+
+	memset(&x, 0, sizeof(x));
+	x.push_id = pr->push_id;
+	x.epoch = pr->epoch;
+	x.step = pr->step;
+	len = vg_push_encode_decide(&x, body, sizeof(body));
+	pr->ops.send(pr->ops.arg, t->id, VG_MSG_CONF_DECIDE, body, len);
+}
+
+/*
+ * Every target answered, or the deadline passed: LIVE only if every one
+ * staged and this node's own commit succeeds (it commits first: it is the
+ * source of truth for the peers that confirm late); ABORT otherwise.
+ */
+static void
+decide(struct vg_pushrun *pr, vg_ns now)
+{
+	char err[200];
+	size_t i;
+	int all = 1;
+
+	for (i = 0; i < pr->n; i++) {
+		if (pr->t[i].status == 0)
+			snprintf(pr->t[i].error, sizeof(pr->t[i].error),
+			    "no answer within the push's deadline");
+		if (pr->t[i].status != VG_PUSH_STAGED)
+			all = 0;
+	}
+	pr->step = all ? VG_PUSH_LIVE : VG_PUSH_ABORT;
+	if (all && pr->ops.commit(pr->ops.arg, err, sizeof(err)) == -1) {
+		snprintf(pr->why, sizeof(pr->why), "this node could not "
+		    "commit: %s", err);
+		pr->step = VG_PUSH_ABORT;
+	}
+	if (pr->step == VG_PUSH_ABORT)
+		pr->ops.discard(pr->ops.arg);
+	pr->phase = VG_PR_DECIDED;
+	pr->decide_until = now + VG_PUSHRUN_DECIDE_FOR;
+}
+
+static void
+coordinate(struct vg_pushrun *pr, vg_ns now)
+{
+	struct vg_pushrun_target *t;
+	size_t i, answered = 0, confirmed = 0;
+
+	if (pr->phase == VG_PR_TRANSFER) {
+		for (i = 0; i < pr->n; i++)
+			answered += pr->t[i].status != 0;
+		if (answered == pr->n || now >= pr->deadline)
+			decide(pr, now);
+	}
+	if (pr->phase == VG_PR_TRANSFER) {
+		pr->rounds++;
+		for (i = 0; i < pr->n; i++) {
+			t = &pr->t[i];
+			if (t->status != 0)
+				continue;
+			/* the offer until it is heard, and again once every
+			 * chunk is acknowledged: it asks for the answer */
+			if (!t->heard || vg_push_tx_done(&t->tx))
+				send_offer(pr, t);
+			send_chunks(pr, t);
+		}
+		return;
+	}
+	if (pr->phase != VG_PR_DECIDED)
+		return;
+	for (i = 0; i < pr->n; i++)
+		confirmed += pr->t[i].confirmed;
+	if (confirmed == pr->n || now >= pr->decide_until) {
+		pr->phase = VG_PR_FINISHED;
+		return;
+	}
+	for (i = 0; i < pr->n; i++)
+		if (!pr->t[i].confirmed)
+			send_decide(pr, &pr->t[i]);
+}
+
+static void
+coordinator_ack(struct vg_pushrun *pr, uint16_t from,
+    const struct vg_push_ack *a)
+{
+	struct vg_pushrun_target *t;
+
+	if (pr->phase == VG_PR_IDLE || a->push_id != pr->push_id ||
+	    a->epoch != pr->epoch || (t = target(pr, from)) == NULL)
+		return;
+	t->heard = 1;
+	if (pr->phase == VG_PR_TRANSFER) {
+		switch (a->status) {
+		case VG_PUSH_RECEIVING:
+			(void)vg_push_tx_ack(&t->tx, a);
+			break;
+		case VG_PUSH_STAGED:
+			t->status = VG_PUSH_STAGED;
+			break;
+		case VG_PUSH_REJECTED:
+			t->status = VG_PUSH_REJECTED;
+			snprintf(t->error, sizeof(t->error), "%s", a->error);
+			break;
+		}
+		return;
+	}
+	/* decided: DONE confirms it, with an error if it failed there */
+	if (a->status == VG_PUSH_DONE && !t->confirmed) {
+		t->confirmed = 1;
+		if (a->error[0] != '\0')
+			snprintf(t->error, sizeof(t->error), "%s", a->error);
+	}
+}
+
+int
+vg_pushrun_take(struct vg_pushrun *pr, int *committed)
+{
+	if (pr->phase != VG_PR_FINISHED)
+		return 0;
+	*committed = pr->step == VG_PUSH_LIVE;
+	pr->phase = VG_PR_IDLE;
+	free(pr->file);
+	pr->file = NULL;
+	return 1;
+}
+
+/* ---- the participant */
+
+static void send_ack(struct vg_pushrun *);
+
+static void
+reject(struct vg_pushrun *pr, const char *err)
+{
+	pr->status = VG_PUSH_REJECTED;
+	snprintf(pr->error, sizeof(pr->error), "%s", err);
+}
+
+/* An answer that ends a phase (STAGED, REJECTED, DONE) leaves at once,
+ * not at the next round: it saves the coordinator a round trip. */
+static void
+answer_now(struct vg_pushrun *pr)
+{
+	send_ack(pr);
+	pr->ack_due = 0;
+}
+
+/* A new push replaces what this node holds of an older one. */
+static void
+forget(struct vg_pushrun *pr)
+{
+	if (pr->status == VG_PUSH_STAGED)
+		pr->ops.discard(pr->ops.arg);
+	vg_push_rx_free(&pr->rx);
+	pr->status = 0;
+	pr->error[0] = '\0';
+}
+
+/*
+ * An answer about a push this node does not hold (an offer it refuses, a
+ * decision for such an offer), sent at once to that push's coordinator,
+ * without touching the push this node holds (its coordinator, answers
+ * and staging stay as they are).
+ */
+static void
+answer_other(struct vg_pushrun *pr, uint16_t from, uint64_t push_id,
+    uint32_t epoch, uint8_t status, const char *why)
+{
+	struct vg_push_ack a;
+	uint8_t body[VG_PUSH_ERR_LEN + 32];
+	size_t len;
+
+	memset(&a, 0, sizeof(a));
+	a.push_id = push_id;
+	a.epoch = epoch;
+	a.status = status;
+	snprintf(a.error, sizeof(a.error), "%s", why);
+	len = vg_push_encode_ack(&a, body, sizeof(body));
+	pr->ops.send(pr->ops.arg, from, VG_MSG_CONF_ACK, body, len);
+}
+
+/* 1 if this node receives or has staged a push other than push_id. */
+static int
+holds_other(const struct vg_pushrun *pr, uint64_t push_id)
+{
+	return (pr->status == VG_PUSH_RECEIVING ||
+	    pr->status == VG_PUSH_STAGED) && pr->rx.offer.push_id != push_id;
+}
+
+/* The last decided push's outcome, to its coordinator asking again. */
+static void
+answer_done(struct vg_pushrun *pr, uint16_t from)
+{
+	answer_other(pr, from, pr->done_id, pr->done_epoch, pr->done_status,
+	    pr->done_error);
+}
+
+/*
+ * One push at a time on a node: an offer that comes while this node
+ * coordinates a push, or receives or has staged another's, is refused
+ * (answered at once, returns 1) and changes nothing here.  Were the newer
+ * one to replace the staging, the first coordinator, which counted this
+ * node's STAGED, could commit while this node does not: all or nothing
+ * would be lost, and two coordinators racing for one epoch could each
+ * commit a different file at it.  A holder that never hears a decision
+ * lets its push go at forget_at, and the next offer is taken then.
+ */
+static int
+on_offer(struct vg_pushrun *pr, uint16_t from, const struct vg_push_offer *o,
+    uint32_t epoch, vg_ns now)
+{
+	char err[VG_PUSH_ERR_LEN];
+
+	if (holds_other(pr, o->push_id) && o->push_id == pr->done_id) {
+		answer_done(pr, from);
+		return 1;
+	}
+	if (o->push_id == pr->done_id) {
+		pr->ack_due = 1;		/* decided: answered as such */
+		pr->from = from;
+		return 0;
+	}
+	if (pr->status != 0 && pr->rx.offer.push_id == o->push_id) {
+		pr->ack_due = 1;		/* the same push again */
+		pr->from = from;
+		return 0;
+	}
+	if (pr->phase != VG_PR_IDLE) {
+		snprintf(err, sizeof(err), "this node coordinates push "
+		    "%016llx (epoch %u)", (unsigned long long)pr->push_id,
+		    pr->epoch);
+		answer_other(pr, from, o->push_id, o->epoch, VG_PUSH_REJECTED,
+		    err);
+		return 1;
+	}
+	if (holds_other(pr, o->push_id)) {
+		snprintf(err, sizeof(err), "node %u's push %016llx (epoch %u) "
+		    "is %s here until it is decided", pr->from,
+		    (unsigned long long)pr->rx.offer.push_id,
+		    pr->rx.offer.epoch, vg_push_status_name(pr->status));
+		answer_other(pr, from, o->push_id, o->epoch, VG_PUSH_REJECTED,
+		    err);
+		return 1;
+	}
+	pr->ack_due = 1;
+	pr->from = from;
+	forget(pr);
+	if (vg_push_rx_offer(&pr->rx, o, epoch, err, sizeof(err)) == -1) {
+		pr->rx.offer = *o;
+		reject(pr, err);
+		pr->offered_at = now;
+		pr->forget_at = now + vg_pushrun_deadline(pr->dead_time, 0);
+		return 0;
+	}
+	pr->status = VG_PUSH_RECEIVING;
+	pr->offered_at = now;
+	pr->forget_at = now + vg_pushrun_deadline(pr->dead_time, o->size) +
+	    VG_PUSHRUN_DECIDE_FOR + VG_PUSHRUN_STAGE_SLACK;
+	return 0;
+}
+
+static void
+on_offer_answer(struct vg_pushrun *pr, uint16_t from,
+    const struct vg_push_offer *o, uint32_t epoch, vg_ns now)
+{
+	if (on_offer(pr, from, o, epoch, now) == 0 &&
+	    pr->status != VG_PUSH_RECEIVING)
+		answer_now(pr);
+}
+
+static void
+on_chunk(struct vg_pushrun *pr, uint16_t from, const struct vg_push_chunk *c)
+{
+	char err[VG_PUSH_ERR_LEN];
+
+	if (c->push_id != pr->rx.offer.push_id || pr->status == 0)
+		return;
+	pr->ack_due = 1;
+	pr->from = from;
+	if (pr->status != VG_PUSH_RECEIVING ||
+	    vg_push_rx_chunk(&pr->rx, c) == -1)
+		return;
+	switch (vg_push_rx_complete(&pr->rx, err, sizeof(err))) {
+	case 0:
+		return;
+	case -1:
+		return;			/* forgotten: the chunks come again */
+	}
+	if (pr->ops.check(pr->ops.arg, pr->rx.buf, pr->rx.offer.size,
+	    pr->rx.offer.epoch, err, sizeof(err)) == -1 ||
+	    pr->ops.stage(pr->ops.arg, pr->rx.buf, pr->rx.offer.size, err,
+	    sizeof(err)) == -1) {
+		reject(pr, err);
+		answer_now(pr);
+		return;
+	}
+	pr->status = VG_PUSH_STAGED;
+	answer_now(pr);
+}
+
+static int
+on_decide(struct vg_pushrun *pr, uint16_t from, const struct vg_push_decide *x)
+{
+	char err[VG_PUSH_ERR_LEN];
+
+	if (holds_other(pr, x->push_id)) {
+		if (x->push_id == pr->done_id)
+			answer_done(pr, from);
+		else			/* the decision of an offer refused */
+			answer_other(pr, from, x->push_id, x->epoch,
+			    VG_PUSH_DONE, x->step == VG_PUSH_LIVE ? "refused "
+			    "here: another push was staged" : "");
+		return 1;
+	}
+	pr->ack_due = 1;
+	pr->from = from;
+	if (x->push_id == pr->done_id)
+		return 0;
+	pr->done_id = x->push_id;
+	pr->done_epoch = x->epoch;
+	pr->done_status = VG_PUSH_DONE;
+	pr->done_error[0] = '\0';
+	if (pr->status == 0 || pr->rx.offer.push_id != x->push_id) {
+		if (x->step == VG_PUSH_LIVE)
+			snprintf(pr->done_error, sizeof(pr->done_error),
+			    "push %016llx is not staged here",
+			    (unsigned long long)x->push_id);
+		return 0;
+	}
+	if (x->step == VG_PUSH_LIVE && pr->status == VG_PUSH_STAGED) {
+		if (pr->ops.commit(pr->ops.arg, err, sizeof(err)) == -1)
+			snprintf(pr->done_error, sizeof(pr->done_error),
+			    "commit failed: %.140s", err);
+		pr->status = 0;		/* committed: nothing staged */
+	} else if (x->step == VG_PUSH_LIVE)
+		snprintf(pr->done_error, sizeof(pr->done_error), "not "
+		    "staged here (%s)", vg_push_status_name(pr->status));
+	forget(pr);
+	return 0;
+}
+
+void
+vg_pushrun_input(struct vg_pushrun *pr, uint16_t from, uint8_t type,
+    const uint8_t *body, size_t len, uint32_t epoch, vg_ns now)
+{
+	struct vg_push_offer o;
+	struct vg_push_chunk c;
+	struct vg_push_ack a;
+	struct vg_push_decide x;
+
+	switch (type) {
+	case VG_MSG_CONF_OFFER:
+		if (vg_push_decode_offer(body, len, &o) == 0)
+			on_offer_answer(pr, from, &o, epoch, now);
+		break;
+	case VG_MSG_CONF_CHUNK:
+		if (vg_push_decode_chunk(body, len, &c) == 0)
+			on_chunk(pr, from, &c);
+		break;
+	case VG_MSG_CONF_ACK:
+		if (vg_push_decode_ack(body, len, &a) == 0)
+			coordinator_ack(pr, from, &a);
+		break;
+	case VG_MSG_CONF_DECIDE:
+		if (vg_push_decode_decide(body, len, &x) == 0) {
+			if (on_decide(pr, from, &x) == 0)
+				answer_now(pr);
+		}
+		break;
+	default:
+		/* CONF_FETCH: catch-up is not built; nothing is served */
+		break;
+	}
+}
+
+static void
+send_ack(struct vg_pushrun *pr)
+{
+	struct vg_push_ack a;
+	uint8_t body[VG_PUSH_ERR_LEN + 32];
+	size_t len;
+
+	if (pr->status == VG_PUSH_RECEIVING)
+		vg_push_rx_ack(&pr->rx, &a);
+	else {
+		memset(&a, 0, sizeof(a));
+		if (pr->status == 0) {		/* decided */
+			a.push_id = pr->done_id;
+			a.epoch = pr->done_epoch;
+			a.status = pr->done_status;
+			snprintf(a.error, sizeof(a.error), "%s", pr->done_error);
+		} else {
+			a.push_id = pr->rx.offer.push_id;
+			a.epoch = pr->rx.offer.epoch;
+			a.status = pr->status;
+			a.first_missing = pr->status == VG_PUSH_STAGED ?
+			    pr->rx.offer.chunks : 0;
+			snprintf(a.error, sizeof(a.error), "%s", pr->error);
+		}
+		if (a.push_id == 0)
+			return;
+	}
+	len = vg_push_encode_ack(&a, body, sizeof(body));
+	pr->ops.send(pr->ops.arg, pr->from, VG_MSG_CONF_ACK, body, len);
+}
+
+void
+vg_pushrun_round(struct vg_pushrun *pr, vg_ns now)
+{
+	/* no decision came: dropped (a REJECTED answer is kept as long,
+	 * for the coordinator's repeated offers) */
+	if (pr->status != 0 && pr->offered_at != 0 && now >= pr->forget_at)
+		forget(pr);
+	if (pr->ack_due) {
+		send_ack(pr);
+		pr->ack_due = 0;
+	}
+	coordinate(pr, now);
+}

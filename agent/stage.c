@@ -1,0 +1,639 @@
+/*
+ * stage: a pushed file made this node's, checked, staged, installed; the
+ * push's messages and its ctl command (stage.h).
+ */
+#include <errno.h>
+#include <libconfig.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "send.h"
+#include "stage.h"
+#include "statedir.h"
+
+/* ---- the local settings, kept per node */
+
+static const char *const local_names[] = {
+	"state_dir", "state_file", "ctl", "log", "auth_key_file",
+	"realtime_priority", "metrics",
+};
+
+static int
+is_local(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(local_names) / sizeof(local_names[0]); i++)
+		if (name != NULL && strcmp(name, local_names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Line `n` (1-based) of text is blank or only a comment. */
+static int
+line_is_comment(const char *text, unsigned n)
+{
+	const char *l = text;
+
+	while (--n > 0 && (l = strchr(l, '\n')) != NULL)
+		l++;
+	if (l == NULL)
+		return 1;
+	l += strspn(l, " \t");
+	return *l == '\n' || *l == '\0' || *l == '#' ||
+	    (l[0] == '/' && (l[1] == '/' || l[1] == '*'));
+}
+
+/* Which of the text's lines (1-based, up to nlines) a local setting holds:
+ * mark[line] = 1.  0, 1 if libconfig cannot read it, -1 with err. */
+static int
+local_lines(const char *text, uint8_t *mark, size_t nlines, char *err,
+    size_t errlen)
+{
+	config_t cfg;
+	config_setting_t *root, *s;
+	unsigned from[256], to;
+	int local[256], i, j, n, rc = 0;
+
+	config_init(&cfg);
+	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+		config_destroy(&cfg);
+		return 1;
+	}
+	root = config_root_setting(&cfg);
+	n = config_setting_length(root);
+	if (n > 256)
+		n = 256;
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(root, (unsigned)i);
+		from[i] = (unsigned)config_setting_source_line(s);
+		local[i] = is_local(config_setting_name(s));
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		if (!local[i])
+			continue;
+		/* it ends where the next one (by line) starts */
+		to = (unsigned)nlines;
+		for (j = 0; j < n; j++) {
+			if (j == i)
+				continue;
+			if (from[j] == from[i]) {
+				snprintf(err, errlen, "line %u holds two "
+				    "settings, \"%s\" one of them: a push "
+				    "needs each top-level setting on lines "
+				    "of its own", from[i], config_setting_name(
+				    config_setting_get_elem(root, (unsigned)i)));
+				rc = -1;
+				break;
+			}
+			if (from[j] > from[i] && from[j] - 1 < to)
+				to = from[j] - 1;
+		}
+		/* the comments before the next setting are the next one's */
+		while (rc == 0 && to > from[i] && line_is_comment(text, to))
+			to--;
+		for (j = (int)from[i]; rc == 0 && j <= (int)to && j >= 1 &&
+		    (size_t)j <= nlines; j++)
+			mark[j] = 1;
+	}
+	config_destroy(&cfg);
+	return rc;
+}
+
+static size_t
+count_lines(const char *t, size_t len)
+{
+	size_t i, n = 1;
+
+	for (i = 0; i < len; i++)
+		if (t[i] == '\n' && i + 1 < len)
+			n++;
+	return n;
+}
+
+int
+vg_stage_localize(const char *pushed, size_t len, const char *own,
+    char **out, size_t *outlen, char *err, size_t errlen)
+{
+	size_t np = count_lines(pushed, len), olen = strlen(own);
+	size_t no = count_lines(own, olen), i, line, o = 0;
+	uint8_t *mp = NULL, *mo = NULL;
+	char *text = NULL, *p = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((p = malloc(len + 1)) == NULL || (mp = calloc(np + 2, 1)) == NULL ||
+	    (mo = calloc(no + 2, 1)) == NULL ||
+	    (text = malloc(len + olen + 128)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	memcpy(p, pushed, len);
+	p[len] = '\0';
+	if ((rc = local_lines(p, mp, np, err, errlen)) == -1)
+		goto fail;
+	if (rc == 1) {			/* the check reports its errors */
+		free(mp);
+		free(mo);
+		free(text);
+		*out = p;
+		*outlen = len;
+		return 0;
+	}
+	if (local_lines(own, mo, no, err, errlen) != 0) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "this node's own file cannot "
+			    "be read again");
+		goto fail;
+	}
+	/* the pushed file, its local lines blank */
+	for (i = 0, line = 1; i < len; i++) {
+		if (!mp[line] || p[i] == '\n')
+			text[o++] = p[i];
+		if (p[i] == '\n')
+			line++;
+	}
+	if (o > 0 && text[o - 1] != '\n')
+		text[o++] = '\n';
+	o += (size_t)snprintf(text + o, 96, "# this node's own settings, "
+	    "kept by config push\n");
+	for (i = 0, line = 1; i < olen; i++) {
+		if (mo[line])
+			text[o++] = own[i];
+		if (own[i] == '\n')
+			line++;
+	}
+	if (o > 0 && text[o - 1] != '\n')
+		text[o++] = '\n';
+	text[o] = '\0';
+	free(p);
+	free(mp);
+	free(mo);
+	*out = text;
+	*outlen = o;
+	return 0;
+fail:
+	free(p);
+	free(mp);
+	free(mo);
+	free(text);
+	return -1;
+}
+
+/* ---- files */
+
+/* The whole of path, NUL-terminated (malloc'd), or NULL with err. */
+static char *
+slurp(const char *path, size_t *lenp, char *err, size_t errlen)
+{
+	FILE *f;
+	char *t;
+	long n;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) == -1 || (n = ftell(f)) < 0 ||
+	    n > VG_PUSH_MAX_SIZE || fseek(f, 0, SEEK_SET) == -1 ||
+	    (t = malloc((size_t)n + 1)) == NULL) {
+		snprintf(err, errlen, "%s: cannot read", path);
+		fclose(f);
+		return NULL;
+	}
+	if (fread(t, 1, (size_t)n, f) != (size_t)n) {
+		snprintf(err, errlen, "%s: read error", path);
+		free(t);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	t[n] = '\0';
+	*lenp = (size_t)n;
+	return t;
+}
+
+/* Over the configured path: temp in its directory, fsync, rename. */
+static int
+install(const char *path, const char *text, size_t len, char *err,
+    size_t errlen)
+{
+	char d[PATH_MAX], b[PATH_MAX];
+
+	snprintf(d, sizeof(d), "%s", path);
+	snprintf(b, sizeof(b), "%s", path);
+	return vg_statedir_write(dirname(d), basename(b), text, len, err,
+	    errlen);
+}
+
+/* ---- the ops pushrun asks for */
+
+static void
+op_send(void *arg, uint16_t peer, uint8_t type, const uint8_t *body,
+    size_t len)
+{
+	struct vg_agent *a = arg;
+	size_t i;
+
+	(void)len;			/* the type's: proto.c copies it */
+	for (i = 0; i < a->peers.n; i++)
+		if (a->peers.p[i].id == peer) {
+			vg_send_push(a, &a->peers.p[i], type, body, vg_now());
+			return;
+		}
+}
+
+/* The first error of errs, or why, cut for an ACK. */
+static void
+first_error(const struct vg_errs *errs, const char *why, char *err,
+    size_t errlen)
+{
+	snprintf(err, errlen, "%s", errs->n > 0 ? errs->msg[0] : why);
+}
+
+static int
+op_check(void *arg, const uint8_t *file, size_t size, uint32_t epoch,
+    char *err, size_t errlen)
+{
+	struct vg_agent *a = arg;
+	struct vg_conf_diff *d = NULL;
+	struct vg_conf *next = NULL;
+	struct vg_errs *errs = NULL;
+	char *own, *text = NULL, why[512];
+	size_t ownlen, tlen;
+	int rc = -1;
+
+	free(a->push_local);
+	a->push_local = NULL;
+	if ((own = slurp(a->conf->path, &ownlen, err, errlen)) == NULL)
+		return -1;
+	if (vg_stage_localize((const char *)file, size, own, &text, &tlen,
+	    err, errlen) == -1)
+		goto out;
+	if ((errs = malloc(sizeof(*errs))) == NULL ||
+	    (d = malloc(sizeof(*d))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	vg_errs_init(errs);
+	next = vg_conf_parse(text, "pushed file", a->self->name, errs);
+	if (next != NULL && vg_conf_trust(next, 0, errs) == -1) {
+		vg_conf_free(next);
+		next = NULL;
+	}
+	if (next == NULL) {
+		first_error(errs, "invalid", err, errlen);
+		goto out;
+	}
+	if (next->epoch != epoch) {
+		snprintf(err, errlen, "the file says epoch %u, its offer %u",
+		    next->epoch, epoch);
+		goto out;
+	}
+	if (next->epoch <= a->conf->epoch) {
+		snprintf(err, errlen, "epoch %u is not above the running "
+		    "epoch %u", next->epoch, a->conf->epoch);
+		goto out;
+	}
+	vg_conf_diff(a->conf, next, d);
+	if (d->kind > VG_CHANGE_LIVE) {
+		snprintf(err, errlen, "%s change (%s): config push applies "
+		    "live changes only; the joint-quorum transition is not "
+		    "built", vg_change_kind_name(d->kind), d->n > 0 ?
+		    d->ch[0].what : "?");
+		for (size_t i = 0; i < d->n; i++)
+			if (d->ch[i].kind > VG_CHANGE_LIVE) {
+				snprintf(err, errlen, "%s change (%s): config "
+				    "push applies live changes only; the "
+				    "joint-quorum transition is not built",
+				    vg_change_kind_name(d->ch[i].kind),
+				    d->ch[i].what);
+				break;
+			}
+		goto out;
+	}
+	if (vg_conf_reload_refusal(a->conf, next, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s", why);
+		goto out;
+	}
+	a->push_local = text;
+	a->push_local_len = tlen;
+	text = NULL;
+	rc = 0;
+out:
+	vg_conf_free(next);
+	free(errs);
+	free(d);
+	free(text);
+	free(own);
+	return rc;
+}
+
+static int
+op_stage(void *arg, const uint8_t *file, size_t size, char *err,
+    size_t errlen)
+{
+	struct vg_agent *a = arg;
+
+	(void)file;
+	(void)size;
+	if (a->push_local == NULL) {
+		snprintf(err, errlen, "nothing checked to stage");
+		return -1;
+	}
+	/* durable before STAGED leaves (an fsync off the heartbeat's path:
+	 * once per push) */
+	return vg_statedir_write(a->conf->state_dir, VG_STAGE_FILE,
+	    a->push_local, a->push_local_len, err, errlen);
+}
+
+static void
+op_discard(void *arg)
+{
+	struct vg_agent *a = arg;
+	char err[256];
+
+	free(a->push_local);
+	a->push_local = NULL;
+	if (vg_statedir_remove(a->conf->state_dir, VG_STAGE_FILE, err,
+	    sizeof(err)) == -1)
+		log_warnx("config push: %s", err);
+}
+
+static int
+op_commit(void *arg, char *err, size_t errlen)
+{
+	struct vg_agent *a = arg;
+	char *old, path[PATH_MAX], e2[256];
+	size_t oldlen;
+	uint32_t epoch;
+
+	if (a->push_local == NULL) {
+		snprintf(err, errlen, "nothing staged");
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s", a->conf->path);
+	if ((old = slurp(path, &oldlen, err, errlen)) == NULL)
+		return -1;
+	if (install(path, a->push_local, a->push_local_len, err,
+	    errlen) == -1) {
+		free(old);
+		return -1;
+	}
+	if (a->apply(a, err, errlen) == -1) {
+		/* the running file back: a restart must read what runs */
+		if (install(path, old, oldlen, e2, sizeof(e2)) == -1)
+			log_warnx("config push: %s could not be restored: %s",
+			    path, e2);
+		free(old);
+		return -1;
+	}
+	free(old);
+	epoch = a->conf->epoch;
+	op_discard(a);
+	log_info("config push: epoch %u committed", epoch);
+	return 0;
+}
+
+void
+vg_stage_init(struct vg_agent *a)
+{
+	struct vg_pushrun_ops ops = {
+		.arg = a,
+		.send = op_send,
+		.check = op_check,
+		.stage = op_stage,
+		.commit = op_commit,
+		.discard = op_discard,
+	};
+
+	vg_pushrun_init(&a->push, &ops);
+}
+
+/* ---- messages and rounds */
+
+void
+vg_stage_input(struct vg_agent *a, struct vg_peer *p, const struct vg_msg *m,
+    vg_ns now)
+{
+	uint64_t done = a->push.done_id;
+	uint8_t status = a->push.status;
+
+	a->push.dead_time = a->conf->dead_time;
+	vg_pushrun_input(&a->push, p->id, m->type, m->body,
+	    vg_push_body_len(m->type), a->conf->epoch, now);
+	vg_send_flush(a);		/* an answer that leaves at once */
+	/* p may be gone now: a commit reloads, the peer table is new */
+	if (a->push.status != status && (a->push.status == VG_PUSH_STAGED ||
+	    a->push.status == VG_PUSH_REJECTED))
+		vg_agent_event(a, VG_EV_CONFIG, "config push %016llx (epoch "
+		    "%u): %s%s%s", (unsigned long long)a->push.rx.offer.push_id,
+		    a->push.rx.offer.epoch, vg_push_status_name(
+		    a->push.status), a->push.error[0] ? ": " : "",
+		    a->push.error);
+	if (a->push.done_id != done)
+		vg_agent_event(a, VG_EV_CONFIG, "config push %016llx (epoch "
+		    "%u): %s%s%s", (unsigned long long)a->push.done_id,
+		    a->push.done_epoch, a->push.done_error[0] ? "failed" :
+		    "decided", a->push.done_error[0] ? ": " : "",
+		    a->push.done_error);
+}
+
+static const char *
+target_name(const struct vg_agent *a, uint16_t id)
+{
+	const struct vg_conf_node *n = vg_conf_node_by_id(a->conf, id);
+
+	return n != NULL ? n->name : "?";
+}
+
+static json_object *
+push_answer(struct vg_agent *a, int committed)
+{
+	const struct vg_pushrun *pr = &a->push;
+	json_object *r = json_object_new_object(), *l, *o;
+	char msg[1024];
+	size_t i, off;
+
+	l = json_object_new_array();
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(
+	    a->self->name));
+	json_object_object_add(o, "status", json_object_new_string(
+	    committed ? "done" : pr->why[0] ? "rejected" : "staged"));
+	json_object_object_add(o, "error", pr->why[0] ?
+	    json_object_new_string(pr->why) : NULL);
+	json_object_array_add(l, o);
+	if (committed)
+		off = (size_t)snprintf(msg, sizeof(msg), "epoch %u committed "
+		    "on every node", pr->epoch);
+	else
+		off = (size_t)snprintf(msg, sizeof(msg), "push of epoch %u "
+		    "aborted, nothing changed%s%s", pr->epoch,
+		    pr->why[0] ? "; " : "", pr->why);
+	for (i = 0; i < pr->n; i++) {
+		const struct vg_pushrun_target *t = &pr->t[i];
+		const char *st = committed ? (t->confirmed ? "done" :
+		    "unconfirmed") : vg_push_status_name(t->status);
+
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(
+		    target_name(a, t->id)));
+		json_object_object_add(o, "status",
+		    json_object_new_string(t->status == 0 ? "silent" : st));
+		json_object_object_add(o, "error", t->error[0] ?
+		    json_object_new_string(t->error) : NULL);
+		json_object_array_add(l, o);
+		if (t->error[0] && off < sizeof(msg))
+			off += (size_t)snprintf(msg + off, sizeof(msg) - off,
+			    "; %s: %s", target_name(a, t->id), t->error);
+		else if (committed && !t->confirmed && off < sizeof(msg))
+			off += (size_t)snprintf(msg + off, sizeof(msg) - off,
+			    "; %s: not confirmed yet (it applies the decision "
+			    "when it hears it)", target_name(a, t->id));
+	}
+	json_object_object_add(r, "ok", json_object_new_boolean(committed));
+	json_object_object_add(r, committed ? "message" : "error",
+	    json_object_new_string(msg));
+	json_object_object_add(r, "committed",
+	    json_object_new_boolean(committed));
+	json_object_object_add(r, "epoch", json_object_new_int64(pr->epoch));
+	snprintf(msg, sizeof(msg), "%016llx", (unsigned long long)pr->push_id);
+	json_object_object_add(r, "push_id", json_object_new_string(msg));
+	json_object_object_add(r, "rounds", json_object_new_int64(pr->rounds));
+	json_object_object_add(r, "nodes", l);
+	return r;
+}
+
+void
+vg_stage_round(struct vg_agent *a, vg_ns now)
+{
+	json_object *r;
+	int committed;
+
+	a->push.dead_time = a->conf->dead_time;
+	vg_pushrun_round(&a->push, now);
+	vg_send_flush(a);
+	if (!vg_pushrun_take(&a->push, &committed))
+		return;
+	r = push_answer(a, committed);
+	log_info("ctl: uid %u pid %d: config push: %s", (unsigned)a->push_uid,
+	    (int)a->push_pid, json_object_get_string(json_object_object_get(r,
+	    committed ? "message" : "error")));
+	vg_agent_event(a, VG_EV_CTL, "uid %u pid %d: config push: %s",
+	    (unsigned)a->push_uid, (int)a->push_pid,
+	    json_object_get_string(json_object_object_get(r, committed ?
+	    "message" : "error")));
+	if (a->push_client != 0)
+		vg_control_answer(a->ctl, a->push_client, r);
+	a->push_client = 0;
+	json_object_put(r);
+}
+
+json_object *
+vg_stage_push_cmd(struct vg_agent *a, const char *text, size_t len,
+    const char *name, struct vg_ctl_caller *caller, vg_ns now, char *err,
+    size_t errlen)
+{
+	uint16_t ids[VG_MAX_NODES];
+	struct vg_conf *next;
+	struct vg_errs *errs;
+	json_object *r;
+	uint64_t id = 0;
+	size_t i;
+
+	if (vg_pushrun_busy(&a->push)) {
+		snprintf(err, errlen, "config push: push %016llx (epoch %u) is "
+		    "under way", (unsigned long long)a->push.push_id,
+		    a->push.epoch);
+		return NULL;
+	}
+	if (a->push.status == VG_PUSH_RECEIVING ||
+	    a->push.status == VG_PUSH_STAGED) {
+		snprintf(err, errlen, "config push: node %s's push %016llx "
+		    "(epoch %u) is %s here", target_name(a, a->push.from),
+		    (unsigned long long)a->push.rx.offer.push_id,
+		    a->push.rx.offer.epoch, vg_push_status_name(a->push.status));
+		return NULL;
+	}
+	if (len > VG_PUSH_MAX_SIZE) {
+		snprintf(err, errlen, "config push: %zu bytes, at most %u",
+		    len, VG_PUSH_MAX_SIZE);
+		return NULL;
+	}
+	/* its epoch, from the file as it is (the check parses it again) */
+	if ((errs = malloc(sizeof(*errs))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	vg_errs_init(errs);
+	if ((next = vg_conf_parse(text, name, a->self->name, errs)) == NULL) {
+		snprintf(err, errlen, "config push: %.160s is not a valid "
+		    "configuration for %s", name, a->self->name);
+		r = json_object_new_object();
+		json_object_object_add(r, "ok", json_object_new_boolean(0));
+		json_object_object_add(r, "error", json_object_new_string(err));
+		if (errs->n > 0) {
+			json_object *l = json_object_new_array();
+
+			for (i = 0; i < errs->n; i++)
+				json_object_array_add(l,
+				    json_object_new_string(errs->msg[i]));
+			json_object_object_add(r, "errors", l);
+		}
+		free(errs);
+		return r;
+	}
+	free(errs);
+	a->push.epoch = next->epoch;
+	vg_conf_free(next);
+	if (op_check(a, (const uint8_t *)text, len, a->push.epoch, err,
+	    errlen) == -1 || op_stage(a, NULL, 0, err, errlen) == -1) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "config push refused here (%s): %s",
+		    a->self->name, err);
+		snprintf(err, errlen, "%s", why);
+		free(a->push_local);
+		a->push_local = NULL;
+		return NULL;
+	}
+	for (i = 0; i < a->peers.n; i++) {
+		const struct vg_peer *p = &a->peers.p[i];
+
+		/* a release before wire version 2 has no push types */
+		if (p->ever_seen && p->last.version == 1) {
+			snprintf(err, errlen, "config push: %s speaks wire "
+			    "version 1 (an older release): upgrade it first",
+			    p->name);
+			op_discard(a);
+			return NULL;
+		}
+		ids[i] = p->id;
+	}
+	while (id == 0)
+		randombytes_buf(&id, sizeof(id));
+	if (vg_pushrun_start(&a->push, id, a->push.epoch,
+	    (const uint8_t *)text, (uint32_t)len, ids, a->peers.n, now,
+	    vg_pushrun_deadline(a->conf->dead_time, (uint32_t)len), err,
+	    errlen) == -1) {
+		op_discard(a);
+		return NULL;
+	}
+	a->push_client = caller->client;
+	a->push_uid = caller->uid;
+	a->push_pid = caller->pid;
+	caller->defer = 1;
+	log_info("ctl: uid %u pid %d: config push: epoch %u, %zu bytes, push "
+	    "%016llx to %zu peers", (unsigned)caller->uid, (int)caller->pid,
+	    a->push.epoch, len, (unsigned long long)id, a->peers.n);
+	vg_agent_event(a, VG_EV_CTL, "uid %u pid %d: config push: epoch %u "
+	    "started (push %016llx)", (unsigned)caller->uid, (int)caller->pid,
+	    a->push.epoch, (unsigned long long)id);
+	return NULL;
+}

@@ -1,0 +1,222 @@
+"""`vigilctl config push` (issue 14, live changes), on the failover cluster
+(vgtopo.failover_nodes: n1..n3, h = 50 ms, D = 250 ms) with the VIP sampler
+watching from before the first election (fixture fo3).
+
+- A push to a standby that adds a VIP at epoch 1 is committed on every
+  node: each runs epoch 1 with the same cluster-wide digest, the active
+  holds the new VIP, each node's installed file keeps its own local
+  settings (its ctl socket) and passes `vigild -t`; the VIP that stays
+  never leaves its holder (sampler) and nobody else ever holds it.
+- A push that one node rejects (n3's own local settings are broken on
+  disk: the pushed file made n3's is invalid there only) changes nothing
+  anywhere: every node stays at epoch 1 with its file untouched, nothing
+  staged is left, and the answer names n3 and its error.
+- The same file (padded to 50 chunks) once n3 is whole again: committed.
+- A safety-relevant change (dead_time) is refused by the node asked,
+  naming the field; so is a push at a lower or equal epoch.
+
+- A node down during a push: aborted at the deadline (5.1 s: 3 s, then
+  the abort repeated for 2 s), the silent node named, nothing changed;
+  started again, it rejoins at the same epoch.
+
+Every wait is a poll with a bounded deadline.
+"""
+import json
+import os
+import time
+
+from vgtopo import wait_one_active, wait_until
+
+NAMES = ("n1", "n2", "n3")
+VIP2 = "198.18.0.101"
+
+
+def epochs(t):
+    """{name: (epoch, digest)} from each node's status, or None."""
+    out = {}
+    for n in NAMES:
+        st = t.status(n, check=False)
+        if not st:
+            return None
+        out[n] = (st["cluster"]["epoch"], st["cluster"]["digest"])
+    return out
+
+
+def holds(t, name, addr):
+    p = t.ctl(name, "status", "--json", check=False)
+    st = json.loads(p.stdout)
+    return st if any(v["address"].split("/")[0] == addr and v["held_here"]
+                     for v in st["vips"]) else None
+
+
+def no_push_left(t):
+    """True once no node shows a push under way (status cluster.push)."""
+    return all(t.status(n)["cluster"]["push"] == {"coordinating": None,
+                                                  "here": None}
+               for n in NAMES)
+
+
+def push(t, via, path):
+    p = t.ctl(via, "config", "push", str(path), "--json", check=False,
+              timeout=30)
+    return p, json.loads(p.stdout) if p.stdout.strip() else None
+
+
+def test_push_live_abort_and_lower_epoch(fo3, vip_sampler, tmp_path):
+    t = fo3
+    a, sts, _ = wait_one_active(t, NAMES, 3.0, "first election")
+    vip_sampler.wait_holder(lambda h: h == [a], 1.0, "%s holds the VIP" % a)
+    t0 = time.monotonic()
+    term = sts[a]["node"]["term"]
+    via = [n for n in NAMES if n != a][0]       # a standby is asked
+
+    # ---- a live push: a VIP added, epoch 1
+    base = t.config(via)
+    f1 = tmp_path / "epoch1.conf"
+    f1.write_text(base.replace(
+        "vips = (\n", 'vips = (\n\t{ address = "%s/24"; interface = '
+        '"eth0"; },\n' % VIP2) + "epoch = 1;\n")
+    tp = time.monotonic()
+    p, r = push(t, via, f1)
+    took = time.monotonic() - tp
+    assert p.returncode == 0 and r and r["committed"] is True, (p, r)
+    assert r["epoch"] == 1, r
+    assert sorted(n["name"] for n in r["nodes"]) == sorted(NAMES), r
+    assert all(n["status"] == "done" and n["error"] is None
+               for n in r["nodes"]), r
+    got, _ = wait_until(lambda: (lambda e: e if e and all(
+        v[0] == 1 for v in e.values()) and len(set(
+            v[1] for v in e.values())) == 1 else None)(epochs(t)), 3.0,
+        step=0.05)
+    assert got, epochs(t)
+    assert wait_until(lambda: no_push_left(t), 2.0, step=0.05)[0], [
+        t.status(n)["cluster"]["push"] for n in NAMES]
+    st, _ = wait_until(lambda: holds(t, a, VIP2), 3.0, step=0.05)
+    assert st, "%s does not hold %s after the push" % (a, VIP2)
+    assert st["node"]["term"] == term, "the push moved the election"
+    for n in NAMES:
+        text = open(t.conf_path(n)).read()
+        assert VIP2 in text and "epoch = 1;" in text, (n, text)
+        assert t.socket(n) in text, "%s lost its own ctl socket:\n%s" % (
+            n, text)
+        for m in NAMES:
+            if m != n:
+                assert t.socket(m) not in text, (n, m, text)
+        t.check_config(n)
+        assert not os.path.exists(os.path.join(t.state_base(n), "state",
+                                               "staged.conf")), n
+    print("\nconfig push of epoch 1 (%d bytes): answered in %.0f ms, "
+          "%d rounds" % (len(f1.read_text()), took * 1000, r["rounds"]))
+
+    # ---- rejected by n3 only: nothing changes anywhere
+    before = {n: open(t.conf_path(n)).read() for n in NAMES}
+    broken = before["n3"].replace('level = "debug"', 'level = "loud"')
+    assert broken != before["n3"]
+    t.write_config("n3", broken)
+    f2 = tmp_path / "epoch2.conf"
+    f2.write_text(f1.read_text().replace("epoch = 1;", "epoch = 2;"))
+    p, r = push(t, via, f2)
+    t.write_config("n3", before["n3"])
+    assert p.returncode == 1 and r and r["committed"] is False, (p, r)
+    nodes = {n["name"]: n for n in r["nodes"]}
+    assert nodes["n3"]["status"] == "rejected", r
+    assert 'level = "loud"' in nodes["n3"]["error"], r
+    assert "n3: " in r["error"], r
+    assert all(nodes[n]["status"] == "staged" for n in NAMES
+               if n != "n3"), r
+    assert wait_until(lambda: no_push_left(t), 2.0, step=0.05)[0], [
+        t.status(n)["cluster"]["push"] for n in NAMES]
+    for n in NAMES:
+        assert t.status(n)["cluster"]["epoch"] == 1, n
+        assert open(t.conf_path(n)).read() == before[n], n
+        assert not os.path.exists(os.path.join(t.state_base(n), "state",
+                                               "staged.conf")), n
+
+    # the same file once n3 is whole again, padded to 50 chunks with a
+    # comment (the transfer's rounds, 32 chunks a round): committed, the
+    # text view
+    pad = "".join("# %04d %s\n" % (i, "x" * 90) for i in range(520))
+    f2.write_text(f2.read_text() + pad)
+    assert len(f2.read_text()) > 49 * 1024
+    tp = time.monotonic()
+    p = t.ctl(via, "config", "push", str(f2), check=False, timeout=30)
+    took = time.monotonic() - tp
+    assert p.returncode == 0 and "epoch 2 committed" in p.stdout, p
+    assert all(pad in open(t.conf_path(n)).read() for n in NAMES)
+    print("config push of epoch 2 (%d bytes, %d chunks): answered in "
+          "%.0f ms" % (len(f2.read_text()), -(-len(f2.read_text()) // 1024),
+                       took * 1000))
+
+    # ---- a safety-relevant change: refused by the node asked, named
+    f3 = tmp_path / "safety.conf"
+    f3.write_text(f2.read_text().replace("epoch = 2;", "epoch = 3;")
+                  .replace("dead_time = 250;", "dead_time = 400;"))
+    assert f3.read_text() != f2.read_text().replace("epoch = 2;",
+                                                    "epoch = 3;")
+    p, r = push(t, via, f3)
+    assert p.returncode == 1, (p, r)
+    assert "safety change (dead_time)" in r["error"], r
+    assert "joint-quorum transition is not built" in r["error"], r
+
+    # ---- a lower and an equal epoch: refused by the node asked
+    got, _ = wait_until(lambda: (lambda e: e if e and all(
+        v[0] == 2 for v in e.values()) else None)(epochs(t)), 3.0, step=0.05)
+    assert got, epochs(t)
+    for ep in (1, 2):
+        f = tmp_path / ("low%d.conf" % ep)
+        f.write_text(f2.read_text().replace("epoch = 2;", "epoch = %d;" % ep))
+        p, r = push(t, via, f)
+        assert p.returncode == 1, (p, r)
+        assert "is not above the running epoch 2" in r["error"], r
+    for n in NAMES:
+        assert t.status(n)["cluster"]["epoch"] == 2
+
+    # the VIP that stayed never moved, and nobody else ever held it
+    vip_sampler.assert_stayed([a], t0, what="the VIP during the pushes")
+    for n in NAMES:     # the loop's timeliness through the pushes: figures
+        st = t.status(n)
+        print("%s: slowest loop iteration %d us, heartbeats late %d, slow "
+              "iterations %d" % (n, st["loop"]["slowest_iteration_us"],
+                                 st["counters"]["heartbeats_late"],
+                                 st["counters"]["slow_iterations"]))
+    _, sts2, _ = wait_one_active(t, NAMES, 1.0, "after the pushes")
+    assert sts2[a]["node"]["term"] == term
+
+
+def test_push_with_a_node_down_aborts(fo3, vip_sampler, tmp_path):
+    """A node down during a push: no answer from it, so the push is aborted
+    at its deadline (3 s at D = 250 ms) and nothing changes anywhere; the
+    answer names the silent node.  Started again, it rejoins at the same
+    epoch as the others."""
+    t = fo3
+    a, sts, _ = wait_one_active(t, NAMES, 3.0, "first election")
+    vip_sampler.wait_holder(lambda h: h == [a], 1.0, "%s holds the VIP" % a)
+    term = sts[a]["node"]["term"]
+    down = [n for n in NAMES if n != a][1]
+    via = [n for n in NAMES if n not in (a, down)][0]
+    t.stop(down)
+    before = {n: open(t.conf_path(n)).read() for n in NAMES}
+    f = tmp_path / "epoch1.conf"
+    f.write_text(t.config(via) + "epoch = 1;\n")
+    t0 = time.monotonic()
+    p, r = push(t, via, f)
+    took = time.monotonic() - t0
+    assert p.returncode == 1 and r and r["committed"] is False, (p, r)
+    nodes = {n["name"]: n for n in r["nodes"]}
+    assert nodes[down]["status"] == "silent", r
+    assert nodes[down]["error"] == "no answer within the push's deadline", r
+    assert "%s: no answer" % down in r["error"], r
+    # the deadline (3 s), then the abort repeated to the silent node (2 s)
+    assert 3.0 <= took < 8.0, took
+    for n in NAMES:
+        assert open(t.conf_path(n)).read() == before[n], n
+        assert not os.path.exists(os.path.join(t.state_base(n), "state",
+                                               "staged.conf")), n
+    for n in NAMES:
+        if n != down:
+            assert t.status(n)["cluster"]["epoch"] == 0, n
+    t.start(down)
+    _, sts2, _ = wait_one_active(t, NAMES, 3.0, "%s back" % down)
+    assert sts2[a]["node"]["term"] == term
+    assert all(s["cluster"]["epoch"] == 0 for s in sts2.values()), sts2
+    print("\nconfig push with %s down: aborted in %.1f s" % (down, took))

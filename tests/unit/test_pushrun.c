@@ -1,0 +1,695 @@
+/*
+ * test_pushrun: the agent's side of a configuration push (agent/pushrun.c,
+ * and stage.c's vg_stage_localize), on a fake clock and a fake network:
+ * three nodes, each a struct vg_pushrun whose ops record what it asked
+ * for (check, stage, commit, discard) and queue what it sends; a round is
+ * every node's vg_pushrun_round, then every queued message delivered (or
+ * lost, by a seeded PRNG), then h = 50 ms.
+ *
+ * - a 1000-VIP file (54 chunks) pushed by node 1: committed, every peer
+ *   checked, staged, committed it once with the coordinator's bytes and
+ *   its epoch, in 4 rounds without loss; under 30 % loss each way, over 20
+ *   seeds, committed everywhere within the deadline (the rounds counted);
+ * - a peer whose check fails: ABORT everywhere, nobody commits, the
+ *   others discard their staging, the answer carries that peer's error;
+ * - a silent peer: ABORT at the deadline, its error says so;
+ * - a staging whose decision never comes is discarded once the
+ *   coordinator's deadline and its decision's time are over;
+ * - an offer not above the running epoch is REJECTED; a node that
+ *   coordinates rejects another's offer; a node with a staging refuses
+ *   to start its own push;
+ * - one push at a time: a node that has staged a push refuses any other
+ *   offer (answered REJECTED, its staging untouched) until the first is
+ *   decided, so the first coordinator's commit reaches it;
+ * - vg_stage_localize: the pushed file's local settings are blanked line
+ *   for line and this node's are appended; two settings on a line are
+ *   refused; a file libconfig cannot read is returned as it is.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pushrun.h"
+#include "stage.h"
+
+#define N	3
+#define H	VG_MS(50)
+#define QMAX	4096
+
+struct node {
+	struct vg_pushrun pr;
+	uint16_t	id;
+	uint32_t	epoch;		/* running */
+	int		reject;		/* its check fails */
+	int		checks, stages, commits, discards;
+	uint8_t		*staged;	/* what it staged */
+	size_t		staged_len;
+	uint8_t		committed[VG_PUSH_MAX_SIZE / 16];
+	size_t		committed_len;
+	uint32_t	staged_epoch;
+};
+
+struct pkt {
+	uint16_t	from, to;
+	uint8_t		type;
+	size_t		len;
+	uint8_t		body[1040];
+};
+
+static struct node nodes[N];
+static struct pkt q[QMAX];
+static size_t nq;
+static uint32_t seed;
+static unsigned loss_pct;	/* of every message, each way */
+static int deaf;		/* node id whose messages are all lost */
+
+static uint32_t
+rnd(void)
+{
+	seed ^= seed << 13;
+	seed ^= seed >> 17;
+	seed ^= seed << 5;
+	return seed;
+}
+
+static struct node *
+node_of(void *arg)
+{
+	return arg;
+}
+
+static void
+op_send(void *arg, uint16_t peer, uint8_t type, const uint8_t *body,
+    size_t len)
+{
+	struct pkt *p;
+
+	assert_true(nq < QMAX);
+	assert_true(len == vg_push_body_len(type));
+	p = &q[nq++];
+	p->from = node_of(arg)->id;
+	p->to = peer;
+	p->type = type;
+	p->len = len;
+	memcpy(p->body, body, len);
+}
+
+static int
+op_check(void *arg, const uint8_t *file, size_t size, uint32_t epoch,
+    char *err, size_t errlen)
+{
+	struct node *n = node_of(arg);
+
+	(void)file;
+	(void)size;
+	n->checks++;
+	if (n->reject) {
+		snprintf(err, errlen, "pushed file:3: no good on node %u",
+		    n->id);
+		return -1;
+	}
+	n->staged_epoch = epoch;
+	return 0;
+}
+
+static int
+op_stage(void *arg, const uint8_t *file, size_t size, char *err,
+    size_t errlen)
+{
+	struct node *n = node_of(arg);
+
+	(void)err;
+	(void)errlen;
+	n->stages++;
+	free(n->staged);
+	n->staged = malloc(size ? size : 1);
+	assert_non_null(n->staged);
+	memcpy(n->staged, file, size);
+	n->staged_len = size;
+	return 0;
+}
+
+static int
+op_commit(void *arg, char *err, size_t errlen)
+{
+	struct node *n = node_of(arg);
+
+	(void)err;
+	(void)errlen;
+	assert_non_null(n->staged);
+	assert_true(n->staged_len <= sizeof(n->committed));
+	n->commits++;
+	memcpy(n->committed, n->staged, n->staged_len);
+	n->committed_len = n->staged_len;
+	n->epoch = n->staged_epoch;
+	free(n->staged);
+	n->staged = NULL;
+	return 0;
+}
+
+static void
+op_discard(void *arg)
+{
+	struct node *n = node_of(arg);
+
+	n->discards++;
+	free(n->staged);
+	n->staged = NULL;
+}
+
+static void
+setup_nodes(void)
+{
+	struct vg_pushrun_ops ops = {
+		.send = op_send, .check = op_check, .stage = op_stage,
+		.commit = op_commit, .discard = op_discard,
+	};
+	int i;
+
+	nq = 0;
+	deaf = 0;
+	loss_pct = 0;
+	for (i = 0; i < N; i++) {
+		memset(&nodes[i], 0, sizeof(nodes[i]));
+		nodes[i].id = (uint16_t)(i + 1);
+		ops.arg = &nodes[i];
+		vg_pushrun_init(&nodes[i].pr, &ops);
+	}
+}
+
+static void
+teardown_nodes(void)
+{
+	int i;
+
+	for (i = 0; i < N; i++) {
+		vg_pushrun_free(&nodes[i].pr);
+		free(nodes[i].staged);
+		nodes[i].staged = NULL;
+	}
+}
+
+/* One round at now: every node's round, then the network: what is sent
+ * while a message is handled (an answer that leaves at once) arrives in
+ * the same round (a round trip is much shorter than h), up to 8 hops. */
+static void
+round_at(vg_ns now)
+{
+	struct pkt *batch;
+	size_t i, n;
+	int k, hop;
+
+	for (k = 0; k < N; k++)
+		vg_pushrun_round(&nodes[k].pr, now);
+	for (hop = 0; hop < 8 && nq > 0; hop++) {
+		n = nq;
+		batch = malloc(n * sizeof(*batch));
+		assert_non_null(batch);
+		memcpy(batch, q, n * sizeof(*batch));
+		nq = 0;
+		for (i = 0; i < n; i++) {
+			struct pkt *p = &batch[i];
+			struct node *to = &nodes[p->to - 1];
+
+			if (p->to == deaf || p->from == deaf)
+				continue;
+			if (loss_pct > 0 && rnd() % 100 < loss_pct)
+				continue;
+			vg_pushrun_input(&to->pr, p->from, p->type, p->body,
+			    p->len, to->epoch, now + H / 2);
+		}
+		free(batch);
+	}
+}
+
+/* A file of `size` bytes, deterministic. */
+static uint8_t *
+file_of(size_t size)
+{
+	uint8_t *f = malloc(size);
+	size_t i;
+
+	assert_non_null(f);
+	for (i = 0; i < size; i++)
+		f[i] = (uint8_t)(i * 31 + i / 1024);
+	return f;
+}
+
+/* Node 1 pushes file at epoch; rounds until it has a result (bounded).
+ * Returns the rounds taken; *committed says how it ended. */
+static unsigned
+push_from_1(const uint8_t *file, uint32_t size, uint32_t epoch,
+    int *committed)
+{
+	static const uint16_t peers[] = { 2, 3 };
+	vg_ns now = VG_MS(1000), dl = vg_pushrun_deadline(VG_MS(250), size);
+	char err[256];
+	unsigned r;
+
+	nodes[0].staged = malloc(size);
+	assert_non_null(nodes[0].staged);
+	memcpy(nodes[0].staged, file, size);
+	nodes[0].staged_len = size;
+	nodes[0].staged_epoch = epoch;
+	assert_int_equal(vg_pushrun_start(&nodes[0].pr, 0x1234, epoch, file,
+	    size, peers, 2, now, dl, err, sizeof(err)), 0);
+	assert_true(vg_pushrun_busy(&nodes[0].pr));
+	for (r = 1; r < 1000; r++) {
+		round_at(now);
+		if (vg_pushrun_take(&nodes[0].pr, committed))
+			return r;
+		now += H;
+	}
+	fail_msg("no result in 1000 rounds");
+	return 0;
+}
+
+static void
+test_push_commits_everywhere(void **state)
+{
+	uint32_t size = 54785;		/* test_push's 1000-VIP file */
+	uint8_t *f = file_of(size);
+	unsigned r;
+	int committed = -1, i;
+
+	(void)state;
+	setup_nodes();
+	r = push_from_1(f, size, 7, &committed);
+	assert_int_equal(committed, 1);
+	/* 54 chunks, 32 a round: round 1 offer and 0-31; round 2 the same
+	 * again (its first ACK leaves in the peer's round, after ours);
+	 * round 3 32-53, STAGED at once; round 4 LIVE, DONE at once; round
+	 * 5 the result */
+	assert_int_equal(r, 5);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(nodes[i].commits, 1);
+		assert_int_equal(nodes[i].committed_len, size);
+		assert_memory_equal(nodes[i].committed, f, size);
+		assert_int_equal(nodes[i].epoch, 7);
+	}
+	for (i = 1; i < N; i++) {
+		assert_int_equal(nodes[i].checks, 1);
+		assert_int_equal(nodes[i].stages, 1);
+		assert_int_equal(nodes[i].discards, 0);
+		assert_int_equal(nodes[0].pr.t[i - 1].status, VG_PUSH_STAGED);
+		assert_true(nodes[0].pr.t[i - 1].confirmed);
+		assert_string_equal(nodes[0].pr.t[i - 1].error, "");
+	}
+	assert_false(vg_pushrun_busy(&nodes[0].pr));
+	teardown_nodes();
+	free(f);
+}
+
+static void
+test_push_under_loss(void **state)
+{
+	uint32_t size = 54785;
+	uint8_t *f = file_of(size);
+	unsigned r, worst = 0, s;
+	int committed, i;
+
+	(void)state;
+	for (s = 1; s <= 20; s++) {
+		setup_nodes();
+		seed = 0x9e3779b9u * s;
+		loss_pct = 30;
+		committed = -1;
+		r = push_from_1(f, size, 3, &committed);
+		assert_int_equal(committed, 1);
+		assert_int_equal(nodes[0].commits, 1);
+		for (i = 1; i < N; i++) {
+			/* never twice; a confirmed one has committed */
+			assert_true(nodes[i].commits <= 1);
+			if (nodes[0].pr.t[i - 1].confirmed)
+				assert_int_equal(nodes[i].commits, 1);
+			if (nodes[i].commits == 1)
+				assert_memory_equal(nodes[i].committed, f,
+				    size);
+		}
+		if (r > worst)
+			worst = r;
+		teardown_nodes();
+	}
+	/* the deadline (3 s = 60 rounds) plus the decision's 2 s */
+	assert_true(worst < 100);
+	print_message("30 %% loss each way, 20 seeds: worst %u rounds\n",
+	    worst);
+	free(f);
+}
+
+static void
+test_push_one_rejects(void **state)
+{
+	uint8_t *f = file_of(3000);
+	int committed = -1;
+
+	(void)state;
+	setup_nodes();
+	nodes[2].reject = 1;
+	push_from_1(f, 3000, 2, &committed);
+	assert_int_equal(committed, 0);
+	assert_int_equal(nodes[0].commits + nodes[1].commits + nodes[2].commits,
+	    0);
+	assert_int_equal(nodes[0].discards, 1);
+	assert_int_equal(nodes[1].stages, 1);
+	assert_int_equal(nodes[1].discards, 1);	/* ABORT reached it */
+	assert_int_equal(nodes[2].stages, 0);
+	assert_int_equal(nodes[0].pr.t[0].status, VG_PUSH_STAGED);
+	assert_int_equal(nodes[0].pr.t[1].status, VG_PUSH_REJECTED);
+	assert_string_equal(nodes[0].pr.t[1].error,
+	    "pushed file:3: no good on node 3");
+	assert_int_equal(nodes[1].epoch, 0);
+	teardown_nodes();
+	free(f);
+}
+
+static void
+test_push_silent_peer(void **state)
+{
+	uint8_t *f = file_of(100);
+	int committed = -1;
+	unsigned r;
+
+	(void)state;
+	setup_nodes();
+	deaf = 3;
+	r = push_from_1(f, 100, 2, &committed);
+	assert_int_equal(committed, 0);
+	/* the 3 s deadline, then the decision's 2 s (node 3 never confirms) */
+	assert_true(r >= 60 && r <= 102);
+	assert_int_equal(nodes[0].pr.t[1].status, 0);
+	assert_string_equal(nodes[0].pr.t[1].error,
+	    "no answer within the push's deadline");
+	assert_int_equal(nodes[1].discards, 1);
+	assert_int_equal(nodes[1].commits, 0);
+	teardown_nodes();
+	free(f);
+}
+
+static void
+test_offer_refusals(void **state)
+{
+	static const uint16_t peers[] = { 1, 3 };
+	uint8_t *f = file_of(100);
+	char err[256];
+	int committed = -1;
+
+	(void)state;
+	/* node 3 runs epoch 5: an epoch 5 push is not above it */
+	setup_nodes();
+	nodes[2].epoch = 5;
+	push_from_1(f, 100, 5, &committed);
+	assert_int_equal(committed, 0);
+	assert_int_equal(nodes[0].pr.t[1].status, VG_PUSH_REJECTED);
+	assert_string_equal(nodes[0].pr.t[1].error,
+	    "epoch 5 is not above the running epoch 5");
+	assert_int_equal(nodes[2].checks, 0);
+	teardown_nodes();
+
+	/* node 2 coordinates its own: node 1's offer is rejected there */
+	setup_nodes();
+	assert_int_equal(vg_pushrun_start(&nodes[1].pr, 0x99, 4, f, 100, peers,
+	    2, VG_MS(1000), VG_MS(3000), err, sizeof(err)), 0);
+	assert_int_equal(vg_pushrun_start(&nodes[1].pr, 0x98, 4, f, 100, peers,
+	    2, VG_MS(1000), VG_MS(3000), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "under way"));
+	vg_pushrun_input(&nodes[1].pr, 1, VG_MSG_CONF_OFFER, NULL, 0, 0,
+	    VG_MS(1000));		/* malformed: ignored */
+	{
+		struct vg_push_tx tx;
+		uint8_t body[64];
+		size_t len;
+
+		assert_int_equal(vg_push_tx_init(&tx, 0x55, 4, f, 100), 0);
+		len = vg_push_encode_offer(&tx.offer, body, sizeof(body));
+		vg_pushrun_input(&nodes[1].pr, 1, VG_MSG_CONF_OFFER, body, len,
+		    0, VG_MS(1000));
+	}
+	/* answered REJECTED at once, to node 1, for its push; nothing of it
+	 * is kept here */
+	assert_int_equal(nodes[1].pr.status, 0);
+	assert_int_equal(nq, 1);
+	{
+		struct vg_push_ack a;
+
+		assert_int_equal(q[0].type, VG_MSG_CONF_ACK);
+		assert_int_equal(q[0].to, 1);
+		assert_int_equal(vg_push_decode_ack(q[0].body, q[0].len, &a),
+		    0);
+		assert_int_equal(a.push_id, 0x55);
+		assert_int_equal(a.status, VG_PUSH_REJECTED);
+		assert_non_null(strstr(a.error, "this node coordinates "
+		    "push 0000000000000099"));
+	}
+	teardown_nodes();
+
+	/* node 2 holds node 1's staging: it cannot start its own */
+	setup_nodes();
+	loss_pct = 100;			/* node 1 never hears STAGED */
+	seed = 1;
+	{
+		static const uint16_t p1[] = { 2 };
+
+		assert_int_equal(vg_pushrun_start(&nodes[0].pr, 0x77, 2, f, 100,
+		    p1, 1, VG_MS(1000), VG_MS(3000), err, sizeof(err)), 0);
+		loss_pct = 0;
+		round_at(VG_MS(1000));		/* offer, chunk */
+		assert_int_equal(nodes[1].pr.status, VG_PUSH_STAGED);
+		assert_int_equal(vg_pushrun_start(&nodes[1].pr, 0x66, 3, f, 100,
+		    peers, 2, VG_MS(1000), VG_MS(3000), err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "is staged here"));
+	}
+	teardown_nodes();
+	free(f);
+}
+
+/* The first queued message of type to node `to`, decoded as an ACK. */
+static int
+queued_ack(uint16_t to, struct vg_push_ack *a)
+{
+	size_t i;
+
+	for (i = 0; i < nq; i++)
+		if (q[i].to == to && q[i].type == VG_MSG_CONF_ACK)
+			return vg_push_decode_ack(q[i].body, q[i].len, a) == 0;
+	return 0;
+}
+
+/*
+ * One push at a time: node 2 has staged node 1's push (epoch 4) when an
+ * older offer of node 3's (push 0x55, also epoch 4: delayed in the
+ * network, or node 3 racing) arrives.  Node 2 refuses it, answering node
+ * 3 REJECTED with node 1's push named, and keeps node 1's staging; node
+ * 3's decision for its push is confirmed to node 3 without touching it
+ * either.  Node 1 then commits, and every node has node 1's file: had the
+ * newer offer replaced the staging (as it did), node 1 would have
+ * committed while node 2 did not.
+ */
+static void
+test_one_push_at_a_time(void **state)
+{
+	static const uint16_t peers[] = { 2, 3 };
+	uint8_t *f = file_of(100), *g = file_of(200);
+	struct vg_push_tx tx;
+	struct vg_push_decide x;
+	struct vg_push_ack a;
+	uint8_t body[64];
+	size_t len;
+	vg_ns now = VG_MS(1000);
+	char err[256];
+	int committed = -1, r, i;
+
+	(void)state;
+	setup_nodes();
+	nodes[0].staged = malloc(100);
+	assert_non_null(nodes[0].staged);
+	memcpy(nodes[0].staged, f, 100);
+	nodes[0].staged_len = 100;
+	nodes[0].staged_epoch = 4;
+	assert_int_equal(vg_pushrun_start(&nodes[0].pr, 0x1234, 4, f, 100,
+	    peers, 2, now, VG_MS(3000), err, sizeof(err)), 0);
+	round_at(now);				/* offer, chunk, STAGED */
+	assert_int_equal(nodes[1].pr.status, VG_PUSH_STAGED);
+	assert_int_equal(nodes[2].pr.status, VG_PUSH_STAGED);
+
+	/* node 3's own offer, for another file at the same epoch */
+	assert_int_equal(vg_push_tx_init(&tx, 0x55, 4, g, 200), 0);
+	len = vg_push_encode_offer(&tx.offer, body, sizeof(body));
+	nq = 0;
+	vg_pushrun_input(&nodes[1].pr, 3, VG_MSG_CONF_OFFER, body, len, 0,
+	    now + H / 2);
+	assert_int_equal(nodes[1].pr.status, VG_PUSH_STAGED);
+	assert_int_equal(nodes[1].pr.rx.offer.push_id, 0x1234);
+	assert_int_equal(nodes[1].pr.from, 1);
+	assert_int_equal(nodes[1].discards, 0);
+	assert_int_equal(nq, 1);
+	assert_true(queued_ack(3, &a));
+	assert_int_equal(a.push_id, 0x55);
+	assert_int_equal(a.status, VG_PUSH_REJECTED);
+	assert_non_null(strstr(a.error, "node 1's push 0000000000001234 "
+	    "(epoch 4) is staged here"));
+
+	/* and node 3's decision for it: confirmed, nothing changes here */
+	memset(&x, 0, sizeof(x));
+	x.push_id = 0x55;
+	x.epoch = 4;
+	x.step = VG_PUSH_LIVE;
+	len = vg_push_encode_decide(&x, body, sizeof(body));
+	nq = 0;
+	vg_pushrun_input(&nodes[1].pr, 3, VG_MSG_CONF_DECIDE, body, len, 0,
+	    now + H / 2);
+	assert_int_equal(nodes[1].pr.status, VG_PUSH_STAGED);
+	assert_int_equal(nodes[1].pr.from, 1);
+	assert_int_equal(nodes[1].commits, 0);
+	assert_true(queued_ack(3, &a));
+	assert_int_equal(a.push_id, 0x55);
+	assert_int_equal(a.status, VG_PUSH_DONE);
+	assert_non_null(strstr(a.error, "refused here"));
+	nq = 0;
+
+	for (r = 0; r < 100; r++) {
+		now += H;
+		round_at(now);
+		if (vg_pushrun_take(&nodes[0].pr, &committed))
+			break;
+	}
+	assert_int_equal(committed, 1);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(nodes[i].commits, 1);
+		assert_int_equal(nodes[i].committed_len, 100);
+		assert_memory_equal(nodes[i].committed, f, 100);
+		assert_int_equal(nodes[i].epoch, 4);
+	}
+	for (i = 1; i < N; i++)
+		assert_string_equal(nodes[0].pr.t[i - 1].error, "");
+	teardown_nodes();
+	free(f);
+	free(g);
+}
+
+/*
+ * Node 2 staged node 1's push, then hears nothing more (node 1 committed
+ * and its decision is lost): node 1 answers committed with node 2
+ * unconfirmed; node 2 keeps its staging until the offer's arrival plus
+ * the deadline (its D: the coordinator's) plus the decision's 2 s plus
+ * 1 s, then discards it and commits nothing.
+ */
+static void
+test_stale_staging_forgotten(void **state)
+{
+	static const uint16_t p2[] = { 2 };
+	uint8_t *f = file_of(100);
+	vg_ns t0 = VG_MS(1000), forget, now;
+	char err[256];
+	int committed = -1, got = 0;
+
+	(void)state;
+	setup_nodes();
+	nodes[0].pr.dead_time = nodes[1].pr.dead_time = VG_MS(250);
+	nodes[0].staged = file_of(100);
+	nodes[0].staged_len = 100;
+	assert_int_equal(vg_pushrun_start(&nodes[0].pr, 0x42, 2, f, 100, p2, 1,
+	    t0, vg_pushrun_deadline(VG_MS(250), 100), err, sizeof(err)), 0);
+	round_at(t0);
+	assert_int_equal(nodes[1].pr.status, VG_PUSH_STAGED);
+	assert_int_equal(nodes[0].pr.t[0].status, VG_PUSH_STAGED);
+	deaf = 2;
+	/* the offer arrived at t0 + H/2 */
+	forget = t0 + H / 2 + vg_pushrun_deadline(VG_MS(250), 100) +
+	    VG_PUSHRUN_DECIDE_FOR + VG_PUSHRUN_STAGE_SLACK;
+	for (now = t0 + H; now < forget; now += H) {
+		round_at(now);
+		if (!got)
+			got = vg_pushrun_take(&nodes[0].pr, &committed);
+		assert_int_equal(nodes[1].pr.status, VG_PUSH_STAGED);
+	}
+	assert_true(got);
+	assert_int_equal(committed, 1);
+	assert_int_equal(nodes[0].commits, 1);
+	assert_false(nodes[0].pr.t[0].confirmed);
+	round_at(forget);
+	assert_int_equal(nodes[1].pr.status, 0);
+	assert_int_equal(nodes[1].discards, 1);
+	assert_int_equal(nodes[1].commits, 0);
+	teardown_nodes();
+	free(f);
+}
+
+/* ---- vg_stage_localize */
+
+static const char pushed[] =
+	"cluster = \"c\";\n"			/* 1 */
+	"state_dir = \"/n1/state\";\n"		/* 2 */
+	"ctl = {\n"				/* 3 */
+	"\tsocket = \"/n1/sock\";\n"		/* 4 */
+	"};\n"					/* 5 */
+	"# the nodes\n"				/* 6 */
+	"nodes = ( { id = 1; name = \"n1\"; address = \"198.18.0.1\"; } );\n"
+	"log = { level = \"debug\"; };\n";	/* 8 */
+
+static const char own[] =
+	"cluster = \"c\";\n"
+	"nodes = ( { id = 1; name = \"n1\"; address = \"198.18.0.1\"; } );\n"
+	"state_dir = \"/n2/state\";\n"
+	"ctl = { socket = \"/n2/sock\"; };\n"
+	"epoch = 0;\n";
+
+static void
+test_localize(void **state)
+{
+	char *out, err[256];
+	const char *l;
+	size_t len, line;
+
+	(void)state;
+	assert_int_equal(vg_stage_localize(pushed, strlen(pushed), own, &out,
+	    &len, err, sizeof(err)), 0);
+	assert_int_equal(strlen(out), len);
+	assert_null(strstr(out, "/n1/"));
+	assert_null(strstr(out, "level"));	/* n2 has no log: none */
+	assert_non_null(strstr(out, "state_dir = \"/n2/state\";\n"));
+	assert_non_null(strstr(out, "ctl = { socket = \"/n2/sock\"; };\n"));
+	assert_null(strstr(out, "epoch"));	/* not local: not taken */
+	/* the pushed file's lines keep their numbers */
+	for (l = out, line = 1; (l = strchr(l, '\n')) != NULL &&
+	    strncmp(l + 1, "nodes", 5) != 0; l++)
+		line++;
+	assert_int_equal(line + 1, 7);
+	assert_non_null(strstr(out, "# the nodes\nnodes"));
+	free(out);
+
+	/* two settings on one line: their spans would overlap */
+	l = "cluster = \"c\"; state_dir = \"/x\";\n";
+	assert_int_equal(vg_stage_localize(l, strlen(l), own, &out, &len, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "line 1 holds two settings"));
+
+	/* not libconfig: as it is, for the check to report */
+	assert_int_equal(vg_stage_localize("cluster = ;\n", 12, own, &out,
+	    &len, err, sizeof(err)), 0);
+	assert_string_equal(out, "cluster = ;\n");
+	free(out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_push_commits_everywhere),
+		cmocka_unit_test(test_push_under_loss),
+		cmocka_unit_test(test_push_one_rejects),
+		cmocka_unit_test(test_push_silent_peer),
+		cmocka_unit_test(test_offer_refusals),
+		cmocka_unit_test(test_one_push_at_a_time),
+		cmocka_unit_test(test_stale_staging_forgotten),
+		cmocka_unit_test(test_localize),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
