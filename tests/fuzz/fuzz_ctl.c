@@ -38,14 +38,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (req.on != 0 && req.cmd != VG_CTL_MAINTENANCE)
 			abort();
-		/* config_diff alone carries a text, always; no NUL in it */
-		if ((req.text != NULL) != (req.cmd == VG_CTL_CONFIG_DIFF))
+		/* config_diff and config_push alone carry a text, always;
+		 * no NUL in it */
+		if ((req.text != NULL) != (req.cmd == VG_CTL_CONFIG_DIFF ||
+		    req.cmd == VG_CTL_CONFIG_PUSH))
 			abort();
 		if (req.text != NULL && (req.text[req.text_len] != '\0' ||
 		    strlen(req.text) != req.text_len))
 			abort();
 		if (memchr(req.name, '\0', sizeof(req.name)) == NULL ||
-		    (req.name[0] != '\0' && req.cmd != VG_CTL_CONFIG_DIFF))
+		    (req.name[0] != '\0' && req.cmd != VG_CTL_CONFIG_DIFF &&
+		    req.cmd != VG_CTL_CONFIG_PUSH))
 			abort();
 		vg_ctl_request_clear(&req);
 	} else if (rc == -1) {
