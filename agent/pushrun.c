@@ -33,9 +33,15 @@ vg_pushrun_init(struct vg_pushrun *pr, const struct vg_pushrun_ops *ops)
 void
 vg_pushrun_free(struct vg_pushrun *pr)
 {
+	size_t i;
+
 	free(pr->file);
 	pr->file = NULL;
 	vg_push_rx_free(&pr->rx);
+	for (i = 0; i < VG_PUSHRUN_SERVES; i++) {
+		free(pr->serve[i].file);
+		memset(&pr->serve[i], 0, sizeof(pr->serve[i]));
+	}
 }
 
 vg_ns
@@ -413,8 +419,35 @@ on_offer_answer(struct vg_pushrun *pr, uint16_t from,
 		answer_now(pr);
 }
 
+/*
+ * A served file (catch-up) checked and staged: it was committed where it
+ * came from, so it is committed here at once, and DONE (with the error if
+ * the commit failed) is the answer.
+ */
 static void
-on_chunk(struct vg_pushrun *pr, uint16_t from, const struct vg_push_chunk *c)
+catch_up_commit(struct vg_pushrun *pr, vg_ns now)
+{
+	char err[VG_PUSH_ERR_LEN];
+
+	pr->done_id = pr->rx.offer.push_id;
+	pr->done_epoch = pr->rx.offer.epoch;
+	pr->done_status = VG_PUSH_DONE;
+	pr->done_error[0] = '\0';
+	pr->done_catchup = 1;
+	pr->fetched++;
+	if (pr->ops.commit(pr->ops.arg, err, sizeof(err)) == -1) {
+		snprintf(pr->done_error, sizeof(pr->done_error),
+		    "commit failed: %.140s", err);
+		pr->fetch_at = now + VG_PUSHRUN_FETCH_BACKOFF;
+	}
+	pr->status = 0;			/* committed: nothing staged */
+	forget(pr);
+	answer_now(pr);
+}
+
+static void
+on_chunk(struct vg_pushrun *pr, uint16_t from, const struct vg_push_chunk *c,
+    vg_ns now)
 {
 	char err[VG_PUSH_ERR_LEN];
 
@@ -436,10 +469,16 @@ on_chunk(struct vg_pushrun *pr, uint16_t from, const struct vg_push_chunk *c)
 	    pr->ops.stage(pr->ops.arg, pr->rx.buf, pr->rx.offer.size, err,
 	    sizeof(err)) == -1) {
 		reject(pr, err);
+		if (pr->rx.offer.flags & VG_PUSH_OFFER_COMMITTED)
+			pr->fetch_at = now + VG_PUSHRUN_FETCH_BACKOFF;
 		answer_now(pr);
 		return;
 	}
 	pr->status = VG_PUSH_STAGED;
+	if (pr->rx.offer.flags & VG_PUSH_OFFER_COMMITTED) {
+		catch_up_commit(pr, now);
+		return;
+	}
 	answer_now(pr);
 }
 
@@ -484,6 +523,144 @@ on_decide(struct vg_pushrun *pr, uint16_t from, const struct vg_push_decide *x)
 	return 0;
 }
 
+/* ---- catch-up */
+
+static struct vg_pushrun_serve *
+serving(struct vg_pushrun *pr, uint16_t id)
+{
+	size_t i;
+
+	for (i = 0; i < VG_PUSHRUN_SERVES; i++)
+		if (pr->serve[i].id == id)
+			return &pr->serve[i];
+	return NULL;
+}
+
+static void
+serve_end(struct vg_pushrun *pr, struct vg_pushrun_serve *s, const char *why)
+{
+	if (why != NULL)
+		snprintf(pr->serve_error, sizeof(pr->serve_error), "node %u: "
+		    "%s", s->id, why);
+	free(s->file);
+	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * A peer asks for the file of epoch `want` (the one it heard from this
+ * node): served if this node runs it or a later one, one file per peer,
+ * VG_PUSHRUN_SERVES peers at once (a peer left out asks again after D).
+ */
+static void
+on_fetch(struct vg_pushrun *pr, uint16_t from, uint32_t want, uint32_t epoch,
+    vg_ns now)
+{
+	struct vg_pushrun_serve *s;
+	uint8_t *file = NULL;
+	uint32_t size = 0, e = 0;
+	uint64_t id;
+
+	if (from == 0 || want == 0 || want > epoch || pr->ops.load == NULL ||
+	    serving(pr, from) != NULL || (s = serving(pr, 0)) == NULL)
+		return;
+	if (pr->ops.load(pr->ops.arg, &file, &size, &e, pr->serve_error,
+	    sizeof(pr->serve_error)) == -1)
+		return;
+	id = VG_PUSHRUN_SERVE_TAG << 48 | (uint64_t)pr->self << 32 | e;
+	if (e < want || vg_push_tx_init(&s->tx, id, e, file, size) == -1) {
+		free(file);
+		return;
+	}
+	s->tx.offer.flags = VG_PUSH_OFFER_COMMITTED;
+	s->id = from;
+	s->file = file;
+	s->heard = 0;
+	s->until = now + vg_pushrun_deadline(pr->dead_time, size);
+	pr->served++;
+}
+
+/* An ACK of a served file: 1 if it was one (taken), 0 if not. */
+static int
+serve_ack(struct vg_pushrun *pr, uint16_t from, const struct vg_push_ack *a)
+{
+	struct vg_pushrun_serve *s = serving(pr, from);
+
+	if (from == 0 || s == NULL || a->push_id != s->tx.offer.push_id)
+		return 0;
+	s->heard = 1;
+	switch (a->status) {
+	case VG_PUSH_RECEIVING:
+		(void)vg_push_tx_ack(&s->tx, a);
+		break;
+	case VG_PUSH_DONE:
+		serve_end(pr, s, a->error[0] != '\0' ? a->error : NULL);
+		break;
+	case VG_PUSH_REJECTED:
+		serve_end(pr, s, a->error);
+		break;
+	}
+	return 1;
+}
+
+static void
+serve_round(struct vg_pushrun *pr, vg_ns now)
+{
+	struct vg_pushrun_serve *s;
+	uint16_t idx[VG_PUSH_PER_ROUND];
+	uint8_t body[16 + VG_PUSH_CHUNK];
+	struct vg_push_chunk c;
+	size_t i, j, n, len;
+
+	for (i = 0; i < VG_PUSHRUN_SERVES; i++) {
+		s = &pr->serve[i];
+		if (s->id == 0)
+			continue;
+		if (now >= s->until) {
+			serve_end(pr, s, "no answer to the file served");
+			continue;
+		}
+		if (!s->heard || vg_push_tx_done(&s->tx)) {
+			len = vg_push_encode_offer(&s->tx.offer, body,
+			    sizeof(body));
+			pr->ops.send(pr->ops.arg, s->id, VG_MSG_CONF_OFFER,
+			    body, len);
+		}
+		n = vg_push_tx_round(&s->tx, idx, VG_PUSH_PER_ROUND);
+		for (j = 0; j < n; j++) {
+			vg_push_tx_chunk(&s->tx, idx[j], &c);
+			len = vg_push_encode_chunk(&c, body, sizeof(body));
+			pr->ops.send(pr->ops.arg, s->id, VG_MSG_CONF_CHUNK,
+			    body, len);
+		}
+	}
+}
+
+int
+vg_pushrun_catching_up(const struct vg_pushrun *pr)
+{
+	return pr->status == VG_PUSH_RECEIVING &&
+	    (pr->rx.offer.flags & VG_PUSH_OFFER_COMMITTED) != 0;
+}
+
+void
+vg_pushrun_heard(struct vg_pushrun *pr, uint16_t from, uint32_t peer_epoch,
+    uint32_t epoch, vg_ns now)
+{
+	uint8_t body[4];
+	vg_ns again = pr->dead_time > VG_MS(50) ? pr->dead_time : VG_MS(50);
+
+	/* nothing newer there, or a push of this node's own under way (a
+	 * staged one waits for its decision: the coordinator commits, and
+	 * its heartbeats say so, before the decision reaches us) */
+	if (peer_epoch <= epoch || pr->phase != VG_PR_IDLE ||
+	    pr->status == VG_PUSH_RECEIVING || pr->status == VG_PUSH_STAGED ||
+	    now < pr->fetch_at)
+		return;
+	vg_put32(body, peer_epoch);
+	pr->ops.send(pr->ops.arg, from, VG_MSG_CONF_FETCH, body, sizeof(body));
+	pr->fetch_at = now + again;
+}
+
 void
 vg_pushrun_input(struct vg_pushrun *pr, uint16_t from, uint8_t type,
     const uint8_t *body, size_t len, uint32_t epoch, vg_ns now)
@@ -500,10 +677,11 @@ vg_pushrun_input(struct vg_pushrun *pr, uint16_t from, uint8_t type,
 		break;
 	case VG_MSG_CONF_CHUNK:
 		if (vg_push_decode_chunk(body, len, &c) == 0)
-			on_chunk(pr, from, &c);
+			on_chunk(pr, from, &c, now);
 		break;
 	case VG_MSG_CONF_ACK:
-		if (vg_push_decode_ack(body, len, &a) == 0)
+		if (vg_push_decode_ack(body, len, &a) == 0 &&
+		    serve_ack(pr, from, &a) == 0)
 			coordinator_ack(pr, from, &a);
 		break;
 	case VG_MSG_CONF_DECIDE:
@@ -512,8 +690,9 @@ vg_pushrun_input(struct vg_pushrun *pr, uint16_t from, uint8_t type,
 				answer_now(pr);
 		}
 		break;
-	default:
-		/* CONF_FETCH: catch-up is not built; nothing is served */
+	case VG_MSG_CONF_FETCH:
+		if (len == 4)
+			on_fetch(pr, from, vg_get32(body), epoch, now);
 		break;
 	}
 }
@@ -561,4 +740,5 @@ vg_pushrun_round(struct vg_pushrun *pr, vg_ns now)
 		pr->ack_due = 0;
 	}
 	coordinate(pr, now);
+	serve_round(pr, now);
 }

@@ -7,6 +7,14 @@
  * participant (every node: reassembly, the check, staging, the decision
  * carried out, an ACK each round it has something to say).
  *
+ * Catch-up (design.md "Catch-up"): a node that hears a peer at a higher
+ * epoch, holding no push of its own, asks that peer for its file with
+ * CONF_FETCH (again after D while nothing comes); the peer serves the file
+ * it runs as an OFFER flagged COMMITTED and its chunks; the node checks it
+ * as a pushed file, stages it and commits it at once (it was committed
+ * where it came from), and answers DONE, or REJECTED (then it asks again
+ * only after VG_PUSHRUN_FETCH_BACKOFF).
+ *
  * Pure: no socket, no clock, no file.  What it needs done (send one
  * message, check a file for this node, stage it durably, commit it,
  * discard it) it asks through the ops the shell gives; rounds and times
@@ -30,6 +38,12 @@
 /* After the decision: how long it is repeated to peers that did not
  * confirm it. */
 #define VG_PUSHRUN_DECIDE_FOR	VG_MS(2000)
+/* Catch-up: files served at once (one per asking peer), and how long a
+ * node waits before it asks again for a file it rejected. */
+#define VG_PUSHRUN_SERVES	4
+#define VG_PUSHRUN_FETCH_BACKOFF VG_MS(30000)
+/* A served file's push id: this tag, the server's id, the epoch. */
+#define VG_PUSHRUN_SERVE_TAG	0xC0A7ULL
 
 struct vg_pushrun_ops {
 	void	*arg;
@@ -48,6 +62,19 @@ struct vg_pushrun_ops {
 	int	(*commit)(void *arg, char *err, size_t errlen);
 	/* The staging dropped (an abort, or its time ran out). */
 	void	(*discard)(void *arg);
+	/* Catch-up: the file this node runs, to serve (*file malloc'd,
+	 * *epoch the running epoch): 0, or -1 with err. */
+	int	(*load)(void *arg, uint8_t **file, uint32_t *size,
+		    uint32_t *epoch, char *err, size_t errlen);
+};
+
+/* A file this node serves to a peer catching up. */
+struct vg_pushrun_serve {
+	uint16_t		id;	/* 0: a free slot */
+	struct vg_push_tx	tx;
+	uint8_t			*file;
+	int			heard;
+	vg_ns			until;
 };
 
 /* What became of one target of the coordinator's push. */
@@ -97,6 +124,14 @@ struct vg_pushrun {
 	uint32_t		done_epoch;
 	uint8_t			done_status;	/* DONE, or REJECTED: failed */
 	char			done_error[VG_PUSH_ERR_LEN];
+	int			done_catchup;	/* that one was a catch-up */
+
+	/* catch-up: this node's fetch, and the files it serves */
+	vg_ns			fetch_at;	/* the next FETCH no sooner */
+	uint16_t		self;		/* this node's id (serve ids) */
+	struct vg_pushrun_serve	serve[VG_PUSHRUN_SERVES];
+	uint64_t		served, fetched;	/* counters */
+	char			serve_error[VG_PUSH_ERR_LEN + 64];
 };
 
 void	vg_pushrun_init(struct vg_pushrun *, const struct vg_pushrun_ops *);
@@ -121,6 +156,13 @@ int	vg_pushrun_busy(const struct vg_pushrun *);
  * `epoch`. */
 void	vg_pushrun_input(struct vg_pushrun *, uint16_t from, uint8_t type,
 	    const uint8_t *body, size_t len, uint32_t epoch, vg_ns now);
+/* Any message that passed rx from peer `from`, which runs peer_epoch,
+ * for a node running `epoch`: a higher one starts (or repeats) catch-up. */
+void	vg_pushrun_heard(struct vg_pushrun *, uint16_t from,
+	    uint32_t peer_epoch, uint32_t epoch, vg_ns now);
+/* 1 while this node catches up (a served file being received). */
+int	vg_pushrun_catching_up(const struct vg_pushrun *);
+
 /* One round: the coordinator's offers, chunks (VG_PUSH_PER_ROUND a target)
  * and decisions, the participant's ACK; the deadlines. */
 void	vg_pushrun_round(struct vg_pushrun *, vg_ns now);

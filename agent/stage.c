@@ -400,6 +400,24 @@ op_commit(void *arg, char *err, size_t errlen)
 	return 0;
 }
 
+/* Catch-up: the file this node runs, served as it is on disk (its own
+ * local settings in it: the one who fetches replaces them with its own). */
+static int
+op_load(void *arg, uint8_t **file, uint32_t *size, uint32_t *epoch,
+    char *err, size_t errlen)
+{
+	struct vg_agent *a = arg;
+	size_t len;
+	char *t;
+
+	if ((t = slurp(a->conf->path, &len, err, errlen)) == NULL)
+		return -1;
+	*file = (uint8_t *)t;
+	*size = (uint32_t)len;
+	*epoch = a->conf->epoch;
+	return 0;
+}
+
 void
 vg_stage_init(struct vg_agent *a)
 {
@@ -410,12 +428,35 @@ vg_stage_init(struct vg_agent *a)
 		.stage = op_stage,
 		.commit = op_commit,
 		.discard = op_discard,
+		.load = op_load,
 	};
 
 	vg_pushrun_init(&a->push, &ops);
+	a->push.self = a->self->id;
+}
+
+void
+vg_stage_heard(struct vg_agent *a, const struct vg_peer *p,
+    const struct vg_msg *m, vg_ns now)
+{
+	vg_ns at = a->push.fetch_at;
+
+	if (m->version < 2 || m->epoch <= a->conf->epoch)
+		return;
+	a->push.dead_time = a->conf->dead_time;
+	vg_pushrun_heard(&a->push, p->id, m->epoch, a->conf->epoch, now);
+	if (a->push.fetch_at != at) {
+		if (at == 0 || now >= at + VG_MS(1000))
+			log_info("config: peer %s runs epoch %u, this node %u: "
+			    "fetching its file", p->name, m->epoch,
+			    a->conf->epoch);
+		vg_send_flush(a);
+	}
 }
 
 /* ---- messages and rounds */
+
+static const char *target_name(const struct vg_agent *, uint16_t);
 
 void
 vg_stage_input(struct vg_agent *a, struct vg_peer *p, const struct vg_msg *m,
@@ -436,7 +477,18 @@ vg_stage_input(struct vg_agent *a, struct vg_peer *p, const struct vg_msg *m,
 		    a->push.rx.offer.epoch, vg_push_status_name(
 		    a->push.status), a->push.error[0] ? ": " : "",
 		    a->push.error);
-	if (a->push.done_id != done)
+	if (a->push.done_id != done && a->push.done_catchup) {
+		a->push.done_catchup = 0;
+		if (a->push.done_error[0] != '\0')
+			log_warnx("config: catch-up to epoch %u failed: %s",
+			    a->push.done_epoch, a->push.done_error);
+		else
+			log_info("config: caught up to epoch %u from %s",
+			    a->push.done_epoch, target_name(a, a->push.from));
+		vg_agent_event(a, VG_EV_CONFIG, "catch-up to epoch %u: %s%s",
+		    a->push.done_epoch, a->push.done_error[0] ? "failed: " :
+		    "committed", a->push.done_error);
+	} else if (a->push.done_id != done)
 		vg_agent_event(a, VG_EV_CONFIG, "config push %016llx (epoch "
 		    "%u): %s%s%s", (unsigned long long)a->push.done_id,
 		    a->push.done_epoch, a->push.done_error[0] ? "failed" :

@@ -41,6 +41,10 @@ void	vg_stage_init(struct vg_agent *);
 /* A push message that passed rx. */
 void	vg_stage_input(struct vg_agent *, struct vg_peer *,
 	    const struct vg_msg *, vg_ns now);
+/* Any message that passed rx: a peer at a higher epoch starts catch-up
+ * (docs/design.md "Catch-up"). */
+void	vg_stage_heard(struct vg_agent *, const struct vg_peer *,
+	    const struct vg_msg *, vg_ns now);
 /* One round, after the heartbeats: sends, deadlines, a finished push's
  * answer to its ctl client. */
 void	vg_stage_round(struct vg_agent *, vg_ns now);

@@ -298,6 +298,14 @@ push_json(const struct vg_agent *a)
 		    json_object_new_string(pr->error) : NULL);
 	}
 	json_object_object_add(o, "here", x);
+	/* catch-up: files fetched here and served to peers, the last
+	 * serving error */
+	json_object_object_add(o, "caught_up", json_object_new_int64(
+	    (int64_t)pr->fetched));
+	json_object_object_add(o, "served", json_object_new_int64(
+	    (int64_t)pr->served));
+	json_object_object_add(o, "serve_error", pr->serve_error[0] ?
+	    json_object_new_string(pr->serve_error) : NULL);
 	return o;
 }
 

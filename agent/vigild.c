@@ -445,6 +445,8 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 			    "agrees", r.peer->name);
 		}
 	}
+	/* a peer at a higher epoch: this node fetches its file (catch-up) */
+	vg_stage_heard(a, r.peer, &r.msg, now);
 	/* the push's messages are the push's; the election never sees them */
 	if (VG_MSG_IS_PUSH(r.msg.type)) {
 		vg_stage_input(a, r.peer, &r.msg, now);

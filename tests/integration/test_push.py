@@ -19,6 +19,11 @@ watching from before the first election (fixture fo3).
   the abort repeated for 2 s), the silent node named, nothing changed;
   started again, it rejoins at the same epoch.
 
+- Catch-up: a standby restarted from its file of before a committed push
+  (an old image, a restored backup) hears its peers at the higher epoch,
+  fetches the file, commits it with its own local settings, and runs the
+  cluster's epoch and digest; the active and its VIP never move.
+
 Every wait is a poll with a bounded deadline.
 """
 import json
@@ -51,9 +56,8 @@ def holds(t, name, addr):
 
 def no_push_left(t):
     """True once no node shows a push under way (status cluster.push)."""
-    return all(t.status(n)["cluster"]["push"] == {"coordinating": None,
-                                                  "here": None}
-               for n in NAMES)
+    return all((lambda p: p["coordinating"] is None and p["here"] is None)(
+        t.status(n)["cluster"]["push"]) for n in NAMES)
 
 
 def push(t, via, path):
@@ -220,3 +224,52 @@ def test_push_with_a_node_down_aborts(fo3, vip_sampler, tmp_path):
     assert sts2[a]["node"]["term"] == term
     assert all(s["cluster"]["epoch"] == 0 for s in sts2.values()), sts2
     print("\nconfig push with %s down: aborted in %.1f s" % (down, took))
+
+
+def test_catch_up_from_an_old_file(fo3, vip_sampler, tmp_path):
+    """A standby started from the file it ran before a push catches up:
+    it fetches the committed file from a peer, installs it with its own
+    local settings and runs the cluster's epoch and digest, without any
+    move of the active or of its VIP (the sampler)."""
+    t = fo3
+    a, sts, _ = wait_one_active(t, NAMES, 3.0, "first election")
+    vip_sampler.wait_holder(lambda h: h == [a], 1.0, "%s holds the VIP" % a)
+    since = time.monotonic()
+    term = sts[a]["node"]["term"]
+    behind = [n for n in NAMES if n != a][1]
+    via = [n for n in NAMES if n not in (a, behind)][0]
+    old = open(t.conf_path(behind)).read()
+    f = tmp_path / "epoch1.conf"
+    f.write_text(t.config(via) + "epoch = 1;\n")
+    p, r = push(t, via, f)
+    assert p.returncode == 0 and r and r["committed"] is True, (p, r)
+    assert wait_until(lambda: no_push_left(t), 2.0, step=0.05)[0]
+
+    # the standby comes back from its old file
+    t.stop(behind)
+    t.write_config(behind, old)
+    t.start(behind)
+    t0 = time.monotonic()
+    got, _ = wait_until(lambda: (lambda e: e if e and all(
+        v[0] == 1 for v in e.values()) and len(set(
+            v[1] for v in e.values())) == 1 else None)(epochs(t)), 5.0,
+        step=0.05)
+    took = time.monotonic() - t0
+    assert got, epochs(t)
+    st = t.status(behind)
+    assert st["cluster"]["push"]["caught_up"] == 1, st["cluster"]["push"]
+    servers = [n for n in NAMES if n != behind and
+               t.status(n)["cluster"]["push"]["served"] >= 1]
+    assert len(servers) >= 1, "nobody served %s" % behind
+    text = open(t.conf_path(behind)).read()
+    assert "epoch = 1;" in text and t.socket(behind) in text, text
+    for m in NAMES:
+        if m != behind:
+            assert t.socket(m) not in text, (m, text)
+    t.check_config(behind)
+    _, sts2, _ = wait_one_active(t, NAMES, 3.0, "after the catch-up")
+    assert sts2[a]["node"]["state"] == "active"
+    assert sts2[a]["node"]["term"] == term, "the catch-up moved the election"
+    vip_sampler.assert_stayed([a], since, what="the VIP during the catch-up")
+    print("\n%s caught up to epoch 1 from %s within %.0f ms of its start" %
+          (behind, ",".join(servers), took * 1000))
