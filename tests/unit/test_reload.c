@@ -630,6 +630,42 @@ diff_of(const char *ta, const char *tb, struct vg_conf_diff *d)
 	return d->kind;
 }
 
+/* The rotation's keys are live: a reload applies them, nothing is refused. */
+static void
+test_diff_key_rotation(void **state)
+{
+	struct vg_conf_diff *d = malloc(sizeof(*d));
+	const struct vg_conf_change *c;
+#define KH(rest) "cluster = \"r\";\nauth_key_file = \"/k/cur\";\n" rest
+
+	(void)state;
+	assert_non_null(d);
+	/* 1: add next */
+	assert_int_equal(diff_of(KH("") NODES,
+	    KH("auth_key_next = \"/k/new\";\n") NODES, d), VG_CHANGE_LIVE);
+	c = change_of(d, "auth_key_next");
+	assert_string_equal(c->from, "");
+	assert_string_equal(c->to, "/k/new");
+	assert_int_equal(d->n, 1);
+	/* 2: send with the new, accept the old */
+	assert_int_equal(diff_of(KH("auth_key_next = \"/k/new\";\n") NODES,
+	    "cluster = \"r\";\nauth_key_file = \"/k/new\";\n"
+	    "auth_key_previous = \"/k/cur\";\n" NODES, d), VG_CHANGE_LIVE);
+	assert_string_equal(change_of(d, "auth_key_file")->to, "/k/new");
+	assert_string_equal(change_of(d, "auth_key_next")->to, "");
+	assert_string_equal(change_of(d, "auth_key_previous")->to, "/k/cur");
+	assert_int_equal(d->n, 3);
+	/* 3: drop the old */
+	assert_int_equal(diff_of(KH("auth_key_previous = \"/k/old\";\n") NODES,
+	    KH("") NODES, d), VG_CHANGE_LIVE);
+	c = change_of(d, "auth_key_previous");
+	assert_string_equal(c->from, "/k/old");
+	assert_string_equal(c->to, "");
+	assert_int_equal(d->n, 1);
+#undef KH
+	free(d);
+}
+
 static void
 test_diff_classes(void **state)
 {
@@ -1786,6 +1822,7 @@ main(void)
 		cmocka_unit_test(test_refusal_fixed_too),
 		cmocka_unit_test(test_refusal_epoch),
 		cmocka_unit_test(test_diff_classes),
+		cmocka_unit_test(test_diff_key_rotation),
 		cmocka_unit_test(test_diff_overflow),
 		cmocka_unit_test(test_new_defaults),
 		cmocka_unit_test(test_new_values),
