@@ -106,6 +106,11 @@ def test_key_rotation_no_gap(fo3_make):
                 assert keys_of(sts[n])["previous"]["accepted"] > 0, (
                     "%s never accepted a datagram on the previous key: %s" %
                     (n, keys_of(sts[n])))
+            # the same counts in the metrics
+            m = t.metrics(NAMES[-1])
+            assert m['vigil_auth_accepted_total{key="next"}'] > 0, m
+            assert m['vigil_auth_key_configured{key="previous"}'] == 1, m
+            assert m['vigil_auth_key_configured{key="next"}'] == 0, m
     # the keeper follows the sending key: handed over in step 2 only
     assert keepers[0] == kp0, ("keeper handed over on adding next",
                                kp0, keepers)

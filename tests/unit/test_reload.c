@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1670,6 +1671,58 @@ test_prepare_refuses_changes_nothing(void **state)
 	rdir_free(d);
 }
 
+/* A rotation's keys are loaded by prepare, each checked as the sending key
+ * is: a previous key readable by others refuses the reload, nothing held. */
+static void
+test_prepare_rotation_keys(void **state)
+{
+	static const char *const names[] = { "cur", "new", "new.0644" };
+	static const mode_t modes[] = { 0600, 0600, 0644 };
+	struct rdir *d = rdir_new();
+	struct running run;
+	struct vg_reload r;
+	char text[2048], err[512] = "", p[192];
+	uint8_t key[32];
+	size_t i;
+	int fd;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		memset(key, (int)i + 1, sizeof(key));
+		snprintf(p, sizeof(p), "%s/%s", d->dir, names[i]);
+		fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, key, sizeof(key)), (ssize_t)sizeof(key));
+		assert_int_equal(fchmod(fd, modes[i]), 0);
+		close(fd);
+	}
+	rdir_write(d, HEAD NODES);
+	running_new(&run, d, VG_MS(50000));
+	snprintf(text, sizeof(text), "cluster = \"r\";\n"
+	    "auth_key_file = \"%s/cur\";\nauth_key_next = \"%s/new\";\n"
+	    NODES, d->dir, d->dir);
+	rdir_write(d, text);
+	assert_int_equal(vg_reload_prepare(&r, run.conf, "n1", &run.peers, err,
+	    sizeof(err)), 0);
+	assert_true(vg_auth_has(&r.auth, VG_KEY_CURRENT));
+	assert_true(vg_auth_has(&r.auth, VG_KEY_NEXT));
+	assert_false(vg_auth_has(&r.auth, VG_KEY_PREVIOUS));
+	assert_int_equal(r.auth.key[0], 1);
+	assert_int_equal(r.auth.alt[VG_KEY_NEXT - 1].key[0], 2);
+	vg_reload_done(&r);
+	assert_false(vg_auth_has(&r.auth, VG_KEY_NEXT));
+	snprintf(text, sizeof(text), "cluster = \"r\";\n"
+	    "auth_key_file = \"%s/cur\";\nauth_key_previous = "
+	    "\"%s/new.0644\";\n" NODES, d->dir, d->dir);
+	expect_refused(d, &run, text, "auth_key_previous", 0);
+	running_free(&run);
+	for (i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/%s", d->dir, names[i]);
+		(void)unlink(p);
+	}
+	rdir_free(d);
+}
+
 /* A reload to auth = "none" is taken (a lab may want it) but said, as
  * `vigild -t` says it: a warning on the log (issue 12, item 9). */
 static void
@@ -1823,6 +1876,7 @@ main(void)
 		cmocka_unit_test(test_refusal_epoch),
 		cmocka_unit_test(test_diff_classes),
 		cmocka_unit_test(test_diff_key_rotation),
+		cmocka_unit_test(test_prepare_rotation_keys),
 		cmocka_unit_test(test_diff_overflow),
 		cmocka_unit_test(test_new_defaults),
 		cmocka_unit_test(test_new_values),
