@@ -22,6 +22,48 @@ vg_auth_set_key(struct vg_auth *a, const uint8_t *key, size_t len)
 	crypto_auth_hmacsha256_init(&a->keyed, a->key, a->keylen);
 }
 
+static const char *const slot_names[VG_KEY_SLOTS] = {
+	"current", "next", "previous"
+};
+static const char *const slot_settings[VG_KEY_SLOTS] = {
+	"auth_key_file", "auth_key_next", "auth_key_previous"
+};
+
+const char *
+vg_key_slot_name(enum vg_key_slot s)
+{
+	return (unsigned)s < VG_KEY_SLOTS ? slot_names[s] : "?";
+}
+
+void
+vg_auth_set_slot(struct vg_auth *a, enum vg_key_slot s, const uint8_t *key,
+    size_t len)
+{
+	struct vg_auth_key *k;
+
+	if (s == VG_KEY_CURRENT) {
+		vg_auth_set_key(a, key, len);
+		return;
+	}
+	if ((unsigned)s >= VG_KEY_SLOTS)
+		return;
+	k = &a->alt[s - 1];
+	if (len > VG_KEY_MAX)
+		len = VG_KEY_MAX;
+	memcpy(k->key, key, len);
+	k->keylen = len;
+	crypto_auth_hmacsha256_init(&k->keyed, k->key, k->keylen);
+}
+
+int
+vg_auth_has(const struct vg_auth *a, enum vg_key_slot s)
+{
+	if (s == VG_KEY_CURRENT)
+		return a->mode == VG_AUTH_HMAC && a->keylen > 0;
+	return (unsigned)s < VG_KEY_SLOTS && a->mode == VG_AUTH_HMAC &&
+	    a->alt[s - 1].keylen > 0;
+}
+
 void
 vg_auth_set_none(struct vg_auth *a)
 {
@@ -35,11 +77,21 @@ vg_auth_wipe(struct vg_auth *a)
 	sodium_memzero(a->key, sizeof(a->key));
 	sodium_memzero(&a->keyed, sizeof(a->keyed));
 	a->keylen = 0;
+	sodium_memzero(a->alt, sizeof(a->alt));
 }
 
 int
 vg_auth_load_key(struct vg_auth *a, const char *path, char *err, size_t errlen)
 {
+	return vg_auth_load_slot(a, VG_KEY_CURRENT, path, err, errlen);
+}
+
+int
+vg_auth_load_slot(struct vg_auth *a, enum vg_key_slot slot, const char *path,
+    char *err, size_t errlen)
+{
+	const char *what = slot_settings[(unsigned)slot < VG_KEY_SLOTS ?
+	    slot : 0];
 	uint8_t buf[VG_KEY_MAX + 1];
 	struct stat st;
 	ssize_t n;
@@ -47,19 +99,19 @@ vg_auth_load_key(struct vg_auth *a, const char *path, char *err, size_t errlen)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		snprintf(err, errlen, "auth_key_file %s: %s", path,
+		snprintf(err, errlen, "%s %s: %s", what, path,
 		    strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "auth_key_file %s: not a regular file",
-		    path);
+		snprintf(err, errlen, "%s %s: not a regular file",
+		    what, path);
 		close(fd);
 		return -1;
 	}
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		snprintf(err, errlen, "auth_key_file %s: mode %04o lets group "
-		    "or others read it; chmod 600 it", path,
+		snprintf(err, errlen, "%s %s: mode %04o lets group "
+		    "or others read it; chmod 600 it", what, path,
 		    (unsigned)(st.st_mode & 07777));
 		close(fd);
 		return -1;
@@ -69,7 +121,7 @@ vg_auth_load_key(struct vg_auth *a, const char *path, char *err, size_t errlen)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			snprintf(err, errlen, "auth_key_file %s: %s", path,
+			snprintf(err, errlen, "%s %s: %s", what, path,
 			    strerror(errno));
 			close(fd);
 			sodium_memzero(buf, sizeof(buf));
@@ -81,23 +133,55 @@ vg_auth_load_key(struct vg_auth *a, const char *path, char *err, size_t errlen)
 	}
 	close(fd);
 	if (len < VG_KEY_MIN || len > VG_KEY_MAX) {
-		snprintf(err, errlen, "auth_key_file %s: %zu%s bytes; a key is "
+		snprintf(err, errlen, "%s %s: %zu%s bytes; a key is "
 		    "%d..%d bytes (make one with: head -c 32 /dev/urandom)",
-		    path, len, len > VG_KEY_MAX ? " or more" : "", VG_KEY_MIN,
+		    what, path, len, len > VG_KEY_MAX ? " or more" : "", VG_KEY_MIN,
 		    VG_KEY_MAX);
 		sodium_memzero(buf, sizeof(buf));
 		return -1;
 	}
-	vg_auth_set_key(a, buf, len);
+	vg_auth_set_slot(a, slot, buf, len);
 	sodium_memzero(buf, sizeof(buf));
 	return 0;
 }
 
-static void
-mac(const struct vg_auth *a, const uint8_t *data, size_t len,
-    uint8_t out[crypto_auth_hmacsha256_BYTES])
+int
+vg_auth_load(struct vg_auth *a, const struct vg_conf *c, int *line,
+    char *err, size_t errlen)
 {
-	crypto_auth_hmacsha256_state st = a->keyed;
+	vg_auth_wipe(a);
+	*line = 0;
+	if (c->auth == VG_AUTH_NONE) {
+		vg_auth_set_none(a);
+		return 0;
+	}
+	a->mode = VG_AUTH_HMAC;
+	if (vg_auth_load_slot(a, VG_KEY_CURRENT, c->auth_key_file, err,
+	    errlen) == -1) {
+		*line = c->auth_key_file_line;
+		goto fail;
+	}
+	if (c->auth_key_next[0] != '\0' && vg_auth_load_slot(a, VG_KEY_NEXT,
+	    c->auth_key_next, err, errlen) == -1) {
+		*line = c->auth_key_next_line;
+		goto fail;
+	}
+	if (c->auth_key_previous[0] != '\0' && vg_auth_load_slot(a,
+	    VG_KEY_PREVIOUS, c->auth_key_previous, err, errlen) == -1) {
+		*line = c->auth_key_previous_line;
+		goto fail;
+	}
+	return 0;
+fail:
+	vg_auth_wipe(a);
+	return -1;
+}
+
+static void
+mac(const crypto_auth_hmacsha256_state *keyed, const uint8_t *data,
+    size_t len, uint8_t out[crypto_auth_hmacsha256_BYTES])
+{
+	crypto_auth_hmacsha256_state st = *keyed;
 
 	crypto_auth_hmacsha256_update(&st, data, len);
 	crypto_auth_hmacsha256_final(&st, out);
@@ -115,21 +199,44 @@ vg_auth_sign(const struct vg_auth *a, uint8_t *pkt, size_t len)
 		memset(pkt + len - VG_MAC_LEN, 0, VG_MAC_LEN);
 		return;
 	}
-	mac(a, pkt, len - VG_MAC_LEN, full);
+	mac(&a->keyed, pkt, len - VG_MAC_LEN, full);
 	memcpy(pkt + len - VG_MAC_LEN, full, VG_MAC_LEN);
+}
+
+static int
+mac_ok(const crypto_auth_hmacsha256_state *keyed, const uint8_t *pkt,
+    size_t len)
+{
+	uint8_t full[crypto_auth_hmacsha256_BYTES];
+	int ok;
+
+	mac(keyed, pkt, len - VG_MAC_LEN, full);
+	ok = sodium_memcmp(full, pkt + len - VG_MAC_LEN, VG_MAC_LEN) == 0;
+	sodium_memzero(full, sizeof(full));
+	return ok;
+}
+
+int
+vg_auth_verify_slot(const struct vg_auth *a, const uint8_t *pkt, size_t len)
+{
+	size_t i;
+
+	if (len < VG_MAC_LEN)
+		return -1;
+	if (a->mode == VG_AUTH_NONE)
+		return VG_KEY_CURRENT;
+	if (mac_ok(&a->keyed, pkt, len))
+		return VG_KEY_CURRENT;
+	for (i = 0; i < VG_KEY_SLOTS - 1; i++)
+		if (a->alt[i].keylen > 0 && mac_ok(&a->alt[i].keyed, pkt, len))
+			return (int)i + 1;
+	return -1;
 }
 
 int
 vg_auth_verify(const struct vg_auth *a, const uint8_t *pkt, size_t len)
 {
-	uint8_t full[crypto_auth_hmacsha256_BYTES];
-
-	if (len < VG_MAC_LEN)
-		return 0;
-	if (a->mode == VG_AUTH_NONE)
-		return 1;
-	mac(a, pkt, len - VG_MAC_LEN, full);
-	return sodium_memcmp(full, pkt + len - VG_MAC_LEN, VG_MAC_LEN) == 0;
+	return vg_auth_verify_slot(a, pkt, len) >= 0;
 }
 
 enum vg_drop

@@ -19,29 +19,69 @@
 #define VG_KEY_MAX	1024
 #define VG_REPLAY_WINDOW 64
 
+/*
+ * The key slots of a rotation (docs/design.md, "Key rotation without a
+ * gap"): the current key (auth_key_file) signs and is accepted; the next
+ * (auth_key_next) and the previous (auth_key_previous) are accepted only.
+ * A MAC is tried in this order, so the common case costs one HMAC.
+ */
+enum vg_key_slot {
+	VG_KEY_CURRENT,
+	VG_KEY_NEXT,
+	VG_KEY_PREVIOUS,
+	VG_KEY_SLOTS
+};
+
+struct vg_auth_key {
+	uint8_t			key[VG_KEY_MAX];
+	size_t			keylen;		/* 0: the slot is empty */
+	crypto_auth_hmacsha256_state keyed;
+};
+
 struct vg_auth {
 	enum vg_auth_mode	mode;
-	uint8_t			key[VG_KEY_MAX];
+	uint8_t			key[VG_KEY_MAX];	/* the current key */
 	size_t			keylen;
 	/* HMAC's keyed inner and outer hash states, computed once when the key
 	 * is set: each message then costs its own blocks only (two of the six
 	 * SHA-256 compressions of a heartbeat's HMAC are the key's) */
 	crypto_auth_hmacsha256_state keyed;
+	/* accepted, never sent with: VG_KEY_NEXT and VG_KEY_PREVIOUS, at
+	 * alt[slot - 1] */
+	struct vg_auth_key	alt[VG_KEY_SLOTS - 1];
 };
 
-/* The same mode and key (a reload that keeps the key keeps the keeper). */
+/* The same mode and sending key (a reload that keeps the sending key keeps
+ * the keeper, whatever it does to the next and previous keys). */
 int	vg_auth_same(const struct vg_auth *, const struct vg_auth *);
 
 /* Reads the key file: owned by anyone, not group/world readable, 32..1024
  * bytes (taken as they are).  -1 with a message in err on any problem. */
 int	vg_auth_load_key(struct vg_auth *, const char *path, char *err,
 	    size_t errlen);
+/* The same for a slot (VG_KEY_CURRENT is vg_auth_load_key). */
+int	vg_auth_load_slot(struct vg_auth *, enum vg_key_slot, const char *path,
+	    char *err, size_t errlen);
+/* Every key the config names (none for auth = "none"): -1 with err, and
+ * the config line of the setting at fault in *line, on any problem. */
+int	vg_auth_load(struct vg_auth *, const struct vg_conf *, int *line,
+	    char *err, size_t errlen);
 void	vg_auth_set_key(struct vg_auth *, const uint8_t *key, size_t len);
+void	vg_auth_set_slot(struct vg_auth *, enum vg_key_slot,
+	    const uint8_t *key, size_t len);
 void	vg_auth_set_none(struct vg_auth *);
 void	vg_auth_wipe(struct vg_auth *);
+/* The slot holds a key. */
+int	vg_auth_has(const struct vg_auth *, enum vg_key_slot);
+const char *vg_key_slot_name(enum vg_key_slot);
 
-/* pkt is a whole encoded message of len bytes; the MAC is its last 16. */
+/* pkt is a whole encoded message of len bytes; the MAC is its last 16.
+ * Signed with the current key. */
 void	vg_auth_sign(const struct vg_auth *, uint8_t *pkt, size_t len);
+/* The slot whose key verifies the MAC (current, next, previous: the first
+ * that does), or -1; VG_KEY_CURRENT for auth = "none". */
+int	vg_auth_verify_slot(const struct vg_auth *, const uint8_t *pkt,
+	    size_t len);
 int	vg_auth_verify(const struct vg_auth *, const uint8_t *pkt, size_t len);
 
 struct vg_replay {

@@ -848,6 +848,41 @@ check_vips(struct parse *p)
 	}
 }
 
+/*
+ * A key rotation's extra keys (docs/design.md, "Key rotation without a
+ * gap"): each a file apart from the sending key's, and next apart from
+ * previous; only with auth = "hmac-sha256".  The files themselves are
+ * checked when the keys are loaded (vg_auth_load).
+ */
+static void
+check_rotation(struct parse *p)
+{
+	const struct vg_conf *c = p->conf;
+
+	if (c->auth != VG_AUTH_HMAC) {
+		if (c->auth_key_next[0] != '\0')
+			ERR(p, c->auth_key_next_line, "auth_key_next without "
+			    "auth = \"hmac-sha256\"");
+		if (c->auth_key_previous[0] != '\0')
+			ERR(p, c->auth_key_previous_line, "auth_key_previous "
+			    "without auth = \"hmac-sha256\"");
+		return;
+	}
+	if (c->auth_key_next[0] != '\0' &&
+	    strcmp(c->auth_key_next, c->auth_key_file) == 0)
+		ERR(p, c->auth_key_next_line, "auth_key_next is auth_key_file "
+		    "(%s): the next key is another file", c->auth_key_next);
+	if (c->auth_key_previous[0] != '\0' &&
+	    strcmp(c->auth_key_previous, c->auth_key_file) == 0)
+		ERR(p, c->auth_key_previous_line, "auth_key_previous is "
+		    "auth_key_file (%s): the previous key is another file",
+		    c->auth_key_previous);
+	if (c->auth_key_next[0] != '\0' &&
+	    strcmp(c->auth_key_next, c->auth_key_previous) == 0)
+		ERR(p, c->auth_key_previous_line, "auth_key_previous is "
+		    "auth_key_next (%s)", c->auth_key_next);
+}
+
 static void
 check_timing(struct parse *p, int dead_line)
 {
@@ -973,6 +1008,7 @@ compute_safety_digest(struct vg_conf *c)
  * The digest covers every cluster-wide setting (what a push gives every
  * node alike; the wire's conf_digest), in a fixed order, nodes by id; the
  * local settings (state_dir, state_file, ctl, log, auth_key_file,
+ * auth_key_next, auth_key_previous,
  * realtime_priority, metrics) are left out so they may differ between
  * nodes, and so is the epoch (it travels beside the digest).
  */
@@ -1077,7 +1113,8 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 {
 	static const char *const known[] = { "cluster", "cluster_id",
 	    "epoch", "interval", "dead_time", "max_drift", "port", "auth",
-	    "auth_key_file", "state_dir", "state_file", "quorum", "ctl", "log",
+	    "auth_key_file", "auth_key_next", "auth_key_previous",
+	    "state_dir", "state_file", "quorum", "ctl", "log",
 	    "nodes", "vips", "vip_lifetime", "garp_count", "garp_interval",
 	    "garp_refresh", "notify", "notify_active", "notify_standby",
 	    "notify_fault", "notify_maintenance", "script_timeout", "preempt",
@@ -1132,6 +1169,14 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	    sizeof(c->auth_key_file)) == 1)
 		c->auth_key_file_line =
 		    line_of(config_setting_get_member(root, "auth_key_file"));
+	if (get_path(p, root, "auth_key_next", c->auth_key_next,
+	    sizeof(c->auth_key_next)) == 1)
+		c->auth_key_next_line =
+		    line_of(config_setting_get_member(root, "auth_key_next"));
+	if (get_path(p, root, "auth_key_previous", c->auth_key_previous,
+	    sizeof(c->auth_key_previous)) == 1)
+		c->auth_key_previous_line = line_of(
+		    config_setting_get_member(root, "auth_key_previous"));
 	get_path(p, root, "state_dir", c->state_dir, sizeof(c->state_dir));
 	get_path(p, root, "notify", c->hooks.notify, sizeof(c->hooks.notify));
 	get_path(p, root, "notify_active", c->hooks.notify_active,
@@ -1170,6 +1215,7 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	    config_setting_get_member(root, "auth_key_file") == NULL)
 		ERR(p, 0, "no auth_key_file: set one, or auth = \"none\" for a "
 		    "lab without authentication");
+	check_rotation(p);
 	if (!have_id)
 		c->cluster_id = fnv1a(FNV_INIT, c->cluster, strlen(c->cluster));
 	if (c->cluster_id == 0)
@@ -1665,6 +1711,8 @@ live_changes(const struct vg_conf *o, const struct vg_conf *n, change_fn *fn,
 		fn(ctx, "auth", o->auth == VG_AUTH_HMAC ? "hmac-sha256" :
 		    "none", n->auth == VG_AUTH_HMAC ? "hmac-sha256" : "none");
 	STR("auth_key_file", auth_key_file);
+	STR("auth_key_next", auth_key_next);
+	STR("auth_key_previous", auth_key_previous);
 	for (i = 0; i < n->n_nodes; i++) {
 		const struct vg_conf_node *x;
 
@@ -1820,6 +1868,8 @@ vg_conf_trust(const struct vg_conf *c, int with_file, struct vg_errs *errs)
 {
 	const struct { const char *what, *path; } f[] = {
 		{ "auth_key_file", c->auth_key_file },
+		{ "auth_key_next", c->auth_key_next },
+		{ "auth_key_previous", c->auth_key_previous },
 		{ "state_dir", c->state_dir },
 		{ "state_file", c->state_file },
 		{ "notify", c->hooks.notify },

@@ -125,6 +125,11 @@ struct vg_conf {
 	enum vg_auth_mode	auth;
 	char			auth_key_file[VG_PATH_MAX];
 	int			auth_key_file_line;
+	/* a rotation's keys, accepted and never sent with; local, live */
+	char			auth_key_next[VG_PATH_MAX];
+	int			auth_key_next_line;
+	char			auth_key_previous[VG_PATH_MAX];
+	int			auth_key_previous_line;
 	char			state_dir[VG_PATH_MAX];
 	char			state_file[VG_PATH_MAX];
 	unsigned		vip_lifetime;	/* s: kernel valid/preferred lft */

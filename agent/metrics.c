@@ -193,6 +193,25 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 		fprintf(f, "vigil_packets_dropped_total{reason=\"%s\"} %llu\n",
 		    vg_drop_name((enum vg_drop)r),
 		    (unsigned long long)a->rx.drops[r]);
+	head(f, "vigil_auth_accepted_total", "counter",
+	    "Datagrams accepted, by the key that verified their MAC.");
+	for (r = 0; r < VG_KEY_SLOTS; r++)
+		fprintf(f, "vigil_auth_accepted_total{key=\"%s\"} %llu\n",
+		    vg_key_slot_name((enum vg_key_slot)r),
+		    (unsigned long long)a->rx.key_accepted[r]);
+	head(f, "vigil_auth_dropped_total", "counter",
+	    "Datagrams whose MAC a key verified, dropped by a later check "
+	    "(replay), by that key.");
+	for (r = 0; r < VG_KEY_SLOTS; r++)
+		fprintf(f, "vigil_auth_dropped_total{key=\"%s\"} %llu\n",
+		    vg_key_slot_name((enum vg_key_slot)r),
+		    (unsigned long long)a->rx.key_drops[r]);
+	head(f, "vigil_auth_key_configured", "gauge",
+	    "1 for each key slot that holds a key.");
+	for (r = 0; r < VG_KEY_SLOTS; r++)
+		fprintf(f, "vigil_auth_key_configured{key=\"%s\"} %d\n",
+		    vg_key_slot_name((enum vg_key_slot)r),
+		    vg_auth_has(&a->auth, (enum vg_key_slot)r));
 	one(f, "vigil_elections_started_total", "counter",
 	    "Candidacies this node started.", (double)el->st.elections_started);
 	one(f, "vigil_elections_won_total", "counter",

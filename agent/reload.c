@@ -13,6 +13,7 @@ vg_reload_prepare(struct vg_reload *r, const struct vg_conf *cur,
     const char *self, const struct vg_peers *peers, char *err, size_t errlen)
 {
 	size_t n;
+	int line;
 
 	memset(r, 0, sizeof(*r));
 	vg_errs_init(&r->errs);
@@ -25,13 +26,11 @@ vg_reload_prepare(struct vg_reload *r, const struct vg_conf *cur,
 	/* what every node must agree on, and what needs a restart */
 	if (vg_conf_reload_refusal(cur, r->conf, err, errlen) == -1)
 		goto refuse;
-	if (r->conf->auth == VG_AUTH_NONE) {
+	if (r->conf->auth == VG_AUTH_NONE)
 		log_warnx("reload: auth = \"none\": heartbeats and votes are "
 		    "not authenticated; for a lab only");
-		vg_auth_set_none(&r->auth);
-	}
-	else if (vg_auth_load_key(&r->auth, r->conf->auth_key_file, err,
-	    errlen) == -1)
+	/* every key it names: current, and the rotation's next and previous */
+	if (vg_auth_load(&r->auth, r->conf, &line, err, errlen) == -1)
 		goto refuse;
 	if (vg_peers_reconf(&r->peers, peers, r->conf) == -1 ||
 	    (r->gone = calloc(cur->n_vips + 1, sizeof(*r->gone))) == NULL) {

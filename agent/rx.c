@@ -85,6 +85,7 @@ vg_rx_input(struct vg_rx *rx, const uint8_t *buf, size_t len, int truncated,
 	enum vg_drop d;
 
 	memset(res, 0, sizeof(*res));
+	res->key = -1;
 	if (truncated) {
 		drop(rx, res, VG_DROP_TRUNCATED);
 		by_source(rx, src, srclen, VG_DROP_TRUNCATED);
@@ -123,7 +124,7 @@ vg_rx_input(struct vg_rx *rx, const uint8_t *buf, size_t len, int truncated,
 		by_source(rx, src, srclen, VG_DROP_ADDRESS);
 		return;
 	}
-	if (!vg_auth_verify(rx->auth, buf, len)) {
+	if ((res->key = vg_auth_verify_slot(rx->auth, buf, len)) < 0) {
 		drop(rx, res, VG_DROP_AUTH);
 		by_source(rx, src, srclen, VG_DROP_AUTH);
 		return;
@@ -131,14 +132,17 @@ vg_rx_input(struct vg_rx *rx, const uint8_t *buf, size_t len, int truncated,
 	if ((d = vg_replay_check(&res->peer->replay, m->incarnation, m->seq)) !=
 	    VG_DROP_NONE) {
 		drop(rx, res, d);
+		rx->key_drops[res->key]++;
 		return;
 	}
 	/* after our restart: only once it has heard us (a replay of what it
 	 * sent before would otherwise pass: our windows started empty) */
 	if (!vg_peer_fresh(res->peer, m)) {
 		drop(rx, res, VG_DROP_UNFRESH);
+		rx->key_drops[res->key]++;
 		return;
 	}
 	res->gap = vg_replay_update(&res->peer->replay, m->incarnation, m->seq);
 	rx->accepted++;
+	rx->key_accepted[res->key]++;
 }

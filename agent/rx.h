@@ -2,7 +2,8 @@
  * rx: the receive pipeline, from a raw datagram to an accepted message, in
  * the order of STYLE.md: size -> magic and version -> exact length for the
  * type -> field ranges -> cluster id -> target -> known peer and its source
- * address -> HMAC (constant time) -> replay.  Nothing reaches the election
+ * address -> HMAC (constant time; the current key, then the next, then the
+ * previous, each only if configured) -> replay.  Nothing reaches the election
  * before every check has passed; each rejection is counted by reason, in
  * total and, once the sender is known and its address is the peer's,
  * against that peer.  A datagram that claims a peer from another address
@@ -39,6 +40,11 @@ struct vg_rx {
 	struct vg_peers		*peers;	/* the agent's table, shared */
 	uint64_t		accepted;
 	uint64_t		drops[VG_DROP_MAX];
+	/* by the key slot that verified the MAC: accepted, and dropped by a
+	 * later check (replay, stale, unfresh); a MAC that no key verifies is
+	 * drops[VG_DROP_AUTH] */
+	uint64_t		key_accepted[VG_KEY_SLOTS];
+	uint64_t		key_drops[VG_KEY_SLOTS];
 	struct vg_rx_source	src[VG_RX_SOURCES];
 	uint64_t		src_stamp;
 };
@@ -48,6 +54,7 @@ struct vg_rx_result {
 	struct vg_msg		msg;	/* decoded, when drop is NONE */
 	struct vg_peer		*peer;	/* the sender, when known */
 	int64_t			gap;	/* seqs skipped, for vg_peer_heard */
+	int			key;	/* the slot that verified it, or -1 */
 };
 
 struct vg_peer	*vg_rx_peer_by_id(struct vg_rx *, uint16_t id);

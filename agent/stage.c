@@ -20,7 +20,7 @@
 
 static const char *const local_names[] = {
 	"state_dir", "state_file", "ctl", "log", "auth_key_file",
-	"realtime_priority", "metrics",
+	"auth_key_next", "auth_key_previous", "realtime_priority", "metrics",
 };
 
 static int

@@ -24,7 +24,8 @@ struct vg_peer;
 
 /*
  * A pushed file made this node's: its local settings (state_dir,
- * state_file, ctl, log, auth_key_file, realtime_priority, metrics: the
+ * state_file, ctl, log, auth_key_file, auth_key_next, auth_key_previous,
+ * realtime_priority, metrics: the
  * ones that may differ between nodes, conf.h) are blanked, line for line
  * (the errors' line numbers stay the pushed file's), and this node's own,
  * from its file `own` (as it is on disk), are appended.  A top-level setting spans

@@ -216,6 +216,28 @@ realtime_json(const struct vg_rt *rt)
 }
 
 /* Who sent what was dropped before (or at) the HMAC, most recent first. */
+/* The key slots of a rotation: which are configured, and what each
+ * verified (accepted, or dropped by a later check). */
+static json_object *
+keys_json(const struct vg_agent *a)
+{
+	json_object *r = json_object_new_object(), *k;
+	int s;
+
+	for (s = 0; s < VG_KEY_SLOTS; s++) {
+		k = json_object_new_object();
+		json_object_object_add(k, "configured", json_object_new_boolean(
+		    vg_auth_has(&a->auth, (enum vg_key_slot)s)));
+		json_object_object_add(k, "accepted", json_object_new_int64(
+		    (int64_t)a->rx.key_accepted[s]));
+		json_object_object_add(k, "dropped", json_object_new_int64(
+		    (int64_t)a->rx.key_drops[s]));
+		json_object_object_add(r, vg_key_slot_name((enum vg_key_slot)s),
+		    k);
+	}
+	return r;
+}
+
 static json_object *
 sources_json(const struct vg_rx *rx)
 {
@@ -420,6 +442,7 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	json_object_object_add(r, "peers", peers);
 	json_object_object_add(r, "drops", drops_json(a->rx.drops));
 	json_object_object_add(r, "drop_sources", sources_json(&a->rx));
+	json_object_object_add(r, "auth_keys", keys_json(a));
 	for (i = 0; i < c->n_vips; i++) {
 		json_object *v = json_object_new_object();
 

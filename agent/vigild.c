@@ -769,6 +769,7 @@ static void
 load_key(struct vg_agent *a)
 {
 	char err[512];
+	int line;
 
 	if (a->conf->auth == VG_AUTH_NONE) {
 		vg_auth_set_none(&a->auth);
@@ -777,8 +778,7 @@ load_key(struct vg_agent *a)
 		    "VIPs (use only in a lab)");
 		return;
 	}
-	if (vg_auth_load_key(&a->auth, a->conf->auth_key_file, err,
-	    sizeof(err)) == -1)
+	if (vg_auth_load(&a->auth, a->conf, &line, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 }
 
@@ -904,11 +904,8 @@ main(int argc, char *argv[])
 		return n;
 	}
 	if (test) {
-		if (c->auth == VG_AUTH_HMAC &&
-		    vg_auth_load_key(&a->auth, c->auth_key_file, err,
-		    sizeof(err)) == -1) {
-			fprintf(stderr, "%s:%d: %s\n", path,
-			    c->auth_key_file_line, err);
+		if (vg_auth_load(&a->auth, c, &n, err, sizeof(err)) == -1) {
+			fprintf(stderr, "%s:%d: %s\n", path, n, err);
 			vg_auth_wipe(&a->auth);
 			vg_conf_free(c);
 			return 1;

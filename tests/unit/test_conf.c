@@ -1021,6 +1021,57 @@ expect_parts(const struct vg_conf *a, const char *text, unsigned parts)
 	vg_conf_free(b);
 }
 
+/* ---- key rotation: auth_key_next, auth_key_previous */
+
+/* Lines 1-4: a sending key, then the rotation's two. */
+#define ROT(next, prev) \
+	"cluster = \"t\";\n" \
+	"auth_key_file = \"/k/cur\";\n" \
+	next prev
+
+static void
+test_key_rotation_settings(void **state)
+{
+	struct vg_conf *a, *b;
+
+	(void)state;
+	a = parse_ok(ROT("auth_key_next = \"/k/new\";\n",
+	    "auth_key_previous = \"/k/old\";\n") NODES3, "alpha");
+	assert_string_equal(a->auth_key_next, "/k/new");
+	assert_int_equal(a->auth_key_next_line, 3);
+	assert_string_equal(a->auth_key_previous, "/k/old");
+	assert_int_equal(a->auth_key_previous_line, 4);
+	/* local settings: neither digest moves */
+	b = parse_ok(ROT("", "") NODES3, "alpha");
+	assert_string_equal(b->auth_key_next, "");
+	assert_string_equal(b->auth_key_previous, "");
+	assert_int_equal(a->digest, b->digest);
+	assert_int_equal(a->safety_digest, b->safety_digest);
+	vg_conf_free(a);
+	vg_conf_free(b);
+	/* each alone */
+	vg_conf_free(parse_ok(ROT("auth_key_next = \"/k/new\";\n", "") NODES3,
+	    "alpha"));
+	vg_conf_free(parse_ok(ROT("", "auth_key_previous = \"/k/old\";\n")
+	    NODES3, "alpha"));
+	/* the sending key again, or the same file twice */
+	expect_one_error(ROT("auth_key_next = \"/k/cur\";\n", "") NODES3,
+	    "alpha", 3, "auth_key_next is auth_key_file");
+	expect_one_error(ROT("", "auth_key_previous = \"/k/cur\";\n") NODES3,
+	    "alpha", 3, "auth_key_previous is auth_key_file");
+	expect_one_error(ROT("auth_key_next = \"/k/x\";\n",
+	    "auth_key_previous = \"/k/x\";\n") NODES3, "alpha", 4,
+	    "auth_key_previous is auth_key_next");
+	/* a relative path, as for auth_key_file */
+	expect_one_error(ROT("auth_key_next = \"k/new\";\n", "") NODES3,
+	    "alpha", 3, "auth_key_next");
+	/* without authentication there is nothing to rotate */
+	expect_one_error(HEAD "auth_key_next = \"/k/new\";\n" NODES3, "alpha", 3,
+	    "auth_key_next without auth");
+	expect_one_error(HEAD "auth_key_previous = \"/k/old\";\n" NODES3,
+	    "alpha", 3, "auth_key_previous without auth");
+}
+
 static void
 test_safety_digest(void **state)
 {
@@ -1218,6 +1269,7 @@ main(void)
 		cmocka_unit_test(test_digest_covers),
 		cmocka_unit_test(test_epoch),
 		cmocka_unit_test(test_file_digest),
+		cmocka_unit_test(test_key_rotation_settings),
 		cmocka_unit_test(test_safety_digest),
 		cmocka_unit_test(test_ipv6),
 	};

@@ -771,13 +771,15 @@ static const char pushed[] =
 	"};\n"					/* 5 */
 	"# the nodes\n"				/* 6 */
 	"nodes = ( { id = 1; name = \"n1\"; address = \"198.18.0.1\"; } );\n"
-	"log = { level = \"debug\"; };\n";	/* 8 */
+	"log = { level = \"debug\"; };\n"	/* 8 */
+	"auth_key_next = \"/n1/next.key\";\n";	/* 9 */
 
 static const char own[] =
 	"cluster = \"c\";\n"
 	"nodes = ( { id = 1; name = \"n1\"; address = \"198.18.0.1\"; } );\n"
 	"state_dir = \"/n2/state\";\n"
 	"ctl = { socket = \"/n2/sock\"; };\n"
+	"auth_key_previous = \"/n2/old.key\";\n"
 	"epoch = 0;\n";
 
 static void
@@ -796,6 +798,9 @@ test_localize(void **state)
 	assert_non_null(strstr(out, "state_dir = \"/n2/state\";\n"));
 	assert_non_null(strstr(out, "ctl = { socket = \"/n2/sock\"; };\n"));
 	assert_null(strstr(out, "epoch"));	/* not local: not taken */
+	/* the rotation's keys are the node's own too */
+	assert_null(strstr(out, "next.key"));
+	assert_non_null(strstr(out, "auth_key_previous = \"/n2/old.key\";\n"));
 	/* the pushed file's lines keep their numbers */
 	for (l = out, line = 1; (l = strchr(l, '\n')) != NULL &&
 	    strncmp(l + 1, "nodes", 5) != 0; l++)

@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -628,6 +629,42 @@ diff_of(const char *ta, const char *tb, struct vg_conf_diff *d)
 	vg_conf_free(a);
 	vg_conf_free(b);
 	return d->kind;
+}
+
+/* The rotation's keys are live: a reload applies them, nothing is refused. */
+static void
+test_diff_key_rotation(void **state)
+{
+	struct vg_conf_diff *d = malloc(sizeof(*d));
+	const struct vg_conf_change *c;
+#define KH(rest) "cluster = \"r\";\nauth_key_file = \"/k/cur\";\n" rest
+
+	(void)state;
+	assert_non_null(d);
+	/* 1: add next */
+	assert_int_equal(diff_of(KH("") NODES,
+	    KH("auth_key_next = \"/k/new\";\n") NODES, d), VG_CHANGE_LIVE);
+	c = change_of(d, "auth_key_next");
+	assert_string_equal(c->from, "");
+	assert_string_equal(c->to, "/k/new");
+	assert_int_equal(d->n, 1);
+	/* 2: send with the new, accept the old */
+	assert_int_equal(diff_of(KH("auth_key_next = \"/k/new\";\n") NODES,
+	    "cluster = \"r\";\nauth_key_file = \"/k/new\";\n"
+	    "auth_key_previous = \"/k/cur\";\n" NODES, d), VG_CHANGE_LIVE);
+	assert_string_equal(change_of(d, "auth_key_file")->to, "/k/new");
+	assert_string_equal(change_of(d, "auth_key_next")->to, "");
+	assert_string_equal(change_of(d, "auth_key_previous")->to, "/k/cur");
+	assert_int_equal(d->n, 3);
+	/* 3: drop the old */
+	assert_int_equal(diff_of(KH("auth_key_previous = \"/k/old\";\n") NODES,
+	    KH("") NODES, d), VG_CHANGE_LIVE);
+	c = change_of(d, "auth_key_previous");
+	assert_string_equal(c->from, "/k/old");
+	assert_string_equal(c->to, "");
+	assert_int_equal(d->n, 1);
+#undef KH
+	free(d);
 }
 
 static void
@@ -1634,6 +1671,58 @@ test_prepare_refuses_changes_nothing(void **state)
 	rdir_free(d);
 }
 
+/* A rotation's keys are loaded by prepare, each checked as the sending key
+ * is: a previous key readable by others refuses the reload, nothing held. */
+static void
+test_prepare_rotation_keys(void **state)
+{
+	static const char *const names[] = { "cur", "new", "new.0644" };
+	static const mode_t modes[] = { 0600, 0600, 0644 };
+	struct rdir *d = rdir_new();
+	struct running run;
+	struct vg_reload r;
+	char text[2048], err[512] = "", p[192];
+	uint8_t key[32];
+	size_t i;
+	int fd;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		memset(key, (int)i + 1, sizeof(key));
+		snprintf(p, sizeof(p), "%s/%s", d->dir, names[i]);
+		fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, key, sizeof(key)), (ssize_t)sizeof(key));
+		assert_int_equal(fchmod(fd, modes[i]), 0);
+		close(fd);
+	}
+	rdir_write(d, HEAD NODES);
+	running_new(&run, d, VG_MS(50000));
+	snprintf(text, sizeof(text), "cluster = \"r\";\n"
+	    "auth_key_file = \"%s/cur\";\nauth_key_next = \"%s/new\";\n"
+	    NODES, d->dir, d->dir);
+	rdir_write(d, text);
+	assert_int_equal(vg_reload_prepare(&r, run.conf, "n1", &run.peers, err,
+	    sizeof(err)), 0);
+	assert_true(vg_auth_has(&r.auth, VG_KEY_CURRENT));
+	assert_true(vg_auth_has(&r.auth, VG_KEY_NEXT));
+	assert_false(vg_auth_has(&r.auth, VG_KEY_PREVIOUS));
+	assert_int_equal(r.auth.key[0], 1);
+	assert_int_equal(r.auth.alt[VG_KEY_NEXT - 1].key[0], 2);
+	vg_reload_done(&r);
+	assert_false(vg_auth_has(&r.auth, VG_KEY_NEXT));
+	snprintf(text, sizeof(text), "cluster = \"r\";\n"
+	    "auth_key_file = \"%s/cur\";\nauth_key_previous = "
+	    "\"%s/new.0644\";\n" NODES, d->dir, d->dir);
+	expect_refused(d, &run, text, "auth_key_previous", 0);
+	running_free(&run);
+	for (i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/%s", d->dir, names[i]);
+		(void)unlink(p);
+	}
+	rdir_free(d);
+}
+
 /* A reload to auth = "none" is taken (a lab may want it) but said, as
  * `vigild -t` says it: a warning on the log (issue 12, item 9). */
 static void
@@ -1786,6 +1875,8 @@ main(void)
 		cmocka_unit_test(test_refusal_fixed_too),
 		cmocka_unit_test(test_refusal_epoch),
 		cmocka_unit_test(test_diff_classes),
+		cmocka_unit_test(test_diff_key_rotation),
+		cmocka_unit_test(test_prepare_rotation_keys),
 		cmocka_unit_test(test_diff_overflow),
 		cmocka_unit_test(test_new_defaults),
 		cmocka_unit_test(test_new_values),

@@ -528,6 +528,79 @@ test_rx_drop_auth(void **state)
 	expect_accept(f, buf, len, BETA, &(struct vg_rx_result){ 0 });
 }
 
+/*
+ * A rotation: a datagram signed with the next or the previous key passes
+ * only while that slot holds it, and is counted against the slot that
+ * verified it; one that no key verifies is an auth drop as before.
+ */
+static void
+test_rx_key_slots(void **state)
+{
+	struct fix *f = *state;
+	struct vg_auth nxt, prev;
+	struct vg_rx_result res;
+	uint8_t buf[VG_MAX_PKT], key[32];
+	struct vg_msg m;
+	size_t len;
+
+	memset(&nxt, 0, sizeof(nxt));
+	test_key(key, 2);
+	vg_auth_set_key(&nxt, key, sizeof(key));
+	memset(&prev, 0, sizeof(prev));
+	test_key(key, 3);
+	vg_auth_set_key(&prev, key, sizeof(key));
+
+	/* not configured: both refused as "auth" */
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	len = build_with(&nxt, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_AUTH, peer(f, BETA));
+	len = build_with(&prev, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_AUTH, peer(f, BETA));
+
+	/* next configured: next passes, previous still does not */
+	test_key(key, 2);
+	vg_auth_set_slot(&f->auth, VG_KEY_NEXT, key, sizeof(key));
+	len = build_with(&nxt, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, BETA, &res);
+	assert_int_equal(res.key, VG_KEY_NEXT);
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 2);
+	len = build_with(&prev, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_AUTH, peer(f, BETA));
+
+	/* previous configured too */
+	test_key(key, 3);
+	vg_auth_set_slot(&f->auth, VG_KEY_PREVIOUS, key, sizeof(key));
+	expect_accept(f, buf, len, BETA, &res);
+	assert_int_equal(res.key, VG_KEY_PREVIOUS);
+	/* and the current key first */
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 3);
+	len = build(f, &m, buf, sizeof(buf));
+	expect_accept(f, buf, len, BETA, &res);
+	assert_int_equal(res.key, VG_KEY_CURRENT);
+	/* a replay of a message verified by next: dropped, and counted
+	 * against next */
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
+	len = build_with(&nxt, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_REPLAY, peer(f, BETA));
+
+	assert_int_equal(f->rx.key_accepted[VG_KEY_CURRENT], 1);
+	assert_int_equal(f->rx.key_accepted[VG_KEY_NEXT], 1);
+	assert_int_equal(f->rx.key_accepted[VG_KEY_PREVIOUS], 1);
+	assert_int_equal(f->rx.key_drops[VG_KEY_CURRENT], 0);
+	assert_int_equal(f->rx.key_drops[VG_KEY_NEXT], 1);
+	assert_int_equal(f->rx.key_drops[VG_KEY_PREVIOUS], 0);
+	assert_int_equal(f->rx.drops[VG_DROP_AUTH], 3);
+	assert_int_equal(f->rx.accepted, 3);
+
+	/* the previous key dropped (step 3): its datagrams are refused */
+	memset(f->auth.alt, 0, sizeof(f->auth.alt));
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 4);
+	len = build_with(&prev, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_AUTH, peer(f, BETA));
+	assert_int_equal(f->rx.key_accepted[VG_KEY_PREVIOUS], 1);
+	assert_int_equal(f->rx.drops[VG_DROP_AUTH], 4);
+}
+
 /* Every single-bit change of a valid packet is rejected, never accepted. */
 static void
 test_rx_bit_flips(void **state)
@@ -890,6 +963,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rx_sources_lru, fix_setup,
 		    fix_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_drop_address, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_key_slots, fix_setup,
 		    fix_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_drop_auth, fix_setup,
 		    fix_teardown),
