@@ -1191,13 +1191,12 @@ push_event(struct sim *s, const struct ev *e)
 }
 
 void
-sim_push(struct sim *s, int coord, const struct opt *o2, vg_ns at)
+sim_push(struct sim *s, int coord, const struct opt *o2)
 {
 	char text[4096], name[16];
 	struct vg_conf *keep = NULL;
-	int i, n = o2->n > s->n ? o2->n : s->n;
+	int i, n = s->n;
 
-	assert_true(n <= s->n);
 	for (i = 0; i < n; i++) {
 		struct snode *d = &s->nd[i];
 		struct vg_errs errs;
@@ -1222,7 +1221,8 @@ sim_push(struct sim *s, int coord, const struct opt *o2, vg_ns at)
 			d->conf = d->conf_new;
 			d->lease_len = d->lease_len_new;
 			d->stage = 2;
-			ev_at(s, at, EV_START, i, 0);
+			if (d->agent == AG_DOWN)
+				node_start(s, i);
 		}
 		if (i == coord)
 			keep = d->conf_new;
@@ -1232,9 +1232,9 @@ sim_push(struct sim *s, int coord, const struct opt *o2, vg_ns at)
 	s->push.phase = 1;
 	s->push.coord = coord;
 	s->push.n = n;
-	s->push.end = at + 60 * s->h;
+	s->push.end = s->now + 60 * s->h;
 	s->push.joint_done = s->push.final_sent = -1;
-	push_tick(s, at);
+	push_tick(s, s->now);
 }
 
 static void

@@ -260,9 +260,9 @@ vg_ns	slow(vg_ns d);
 vg_ns	cand_wait(const struct sim *s);
 struct opt opt3(uint64_t seed);
 /* Stage a move to o2's configuration (its n members, votes, witness,
- * dead_h) on every node, and start its coordinator at real time `at`;
- * nodes of C' that are down (o->down) start then, in C'. */
-void	sim_push(struct sim *s, int coord, const struct opt *o2, vg_ns at);
+ * dead_h) on every node and start its coordinator now; the nodes that
+ * o->down kept out (new in C') start now, in C'. */
+void	sim_push(struct sim *s, int coord, const struct opt *o2);
 /* The configuration a node runs (C' after FINAL, else C). */
 const struct vg_conf *sim_conf(const struct snode *d);
 vg_ns	stable(struct sim *s);

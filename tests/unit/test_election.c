@@ -1868,7 +1868,7 @@ test_joint_grow(void **state)
 		stable(s);
 		a = the_active(s);
 		t0 = s->now;
-		sim_push(s, 1, &o2, t0);
+		sim_push(s, 1, &o2);
 		sim_run(s, t0 + 80 * s->h);
 		if (s->push.final_sent < 0)
 			sim_fail(s, "the push did not get to FINAL");
@@ -1910,7 +1910,7 @@ test_joint_back_in_c(void **state)
 		node_crash(s, 2, 0);
 		sim_run(s, s->now + 5 * s->h);
 		t0 = s->now;
-		sim_push(s, 0, &o2, t0);
+		sim_push(s, 0, &o2);
 		sim_run(s, t0 + 80 * s->h);
 		if (s->push.final_sent < 0 || s->nd[2].stage != 0)
 			sim_fail(s, "the push did not go as planned");
@@ -1965,7 +1965,7 @@ test_joint_partition(void **state)
 		if (sim_run_pred(s, s->now + VG_MS(2000), pred_active, 2) < 0)
 			sim_fail(s, "n3 not elected on the majority side");
 		t0 = s->now;
-		sim_push(s, 0, &o2, t0);
+		sim_push(s, 0, &o2);
 		sim_run(s, t0 + 40 * s->h);
 		if (s->nd[0].stage != 1 || s->nd[1].stage != 1 ||
 		    s->push.phase != 1)
@@ -1984,6 +1984,50 @@ test_joint_partition(void **state)
 		for (i = 3; i < 5; i++)
 			if (!s->nd[i].el.removed || s->nd[i].k.holding)
 				sim_fail(s, "a node that C' removed stays");
+		await_active(s, -1, VG_MS(2000), "no active in C'");
+		sim_free(s);
+	}
+}
+
+/*
+ * D 8h -> 3h pushed by n2 while n1 (active) is cut off from it: n3 moves,
+ * and n1 keeps its lease of C (L of 8h) from n3's echoes; then n1 is cut
+ * off from n3 too.  In J, n3 waits D_J = 8h since its last echo before it
+ * votes, and FINAL (with D' = 3h) comes only D_J after the joint acks: n1's
+ * lease ran out before.  A coordinator that sends FINAL at once
+ * (push.early_final, SIM_EARLY_FINAL=1) gives two holders here.
+ */
+static void
+test_joint_final_waits(void **state)
+{
+	uint64_t seed;
+	int early = getenv("SIM_EARLY_FINAL") != NULL;
+
+	(void)state;
+	for (seed = 1; seed <= 10; seed++) {
+		struct opt o = opt3(18300 + seed), o2;
+		struct sim *s;
+		vg_ns t0;
+
+		o.dead_h = 8;
+		o2 = o;
+		o2.dead_h = 3;
+		s = sim_new(&o);
+		stable(s);
+		if (the_active(s) != 0)
+			sim_fail(s, "n1 is not the active");
+		cut(s, 0, 1, 1);
+		cut(s, 1, 0, 1);
+		sim_run(s, s->now + 2 * s->h);
+		t0 = s->now;
+		sim_push(s, 1, &o2);
+		s->push.early_final = (unsigned)early;
+		while (s->push.phase < 2 && s->now < t0 + 20 * s->h)
+			sim_run(s, s->now + US(100));
+		cut_all(s, 0, 1);
+		sim_run(s, t0 + 80 * s->h);
+		if (s->push.final_sent < 0 || s->nd[2].stage != 2)
+			sim_fail(s, "the push did not get to FINAL");
 		await_active(s, -1, VG_MS(2000), "no active in C'");
 		sim_free(s);
 	}
@@ -2021,6 +2065,7 @@ main(void)
 		T(test_joint_grow),
 		T(test_joint_back_in_c),
 		T(test_joint_partition),
+		T(test_joint_final_waits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
