@@ -133,7 +133,8 @@ self_eligible(const struct vg_election *el)
 #ifdef VG_MUTANT_WITNESS_STANDS	/* tests/unit/mutants.sh: a witness stands */
 	return !el->fault && !el->maintenance;
 #endif
-	return el->nodes[el->self].role == VG_ROLE_NODE && !el->fault &&
+	return el->nodes[el->self].role == VG_ROLE_NODE && !el->removed &&
+	    !el->fault &&
 	    !el->maintenance;
 }
 
@@ -194,10 +195,51 @@ vg_el_node_of(const struct vg_election *el, uint16_t id)
 	return NULL;
 }
 
+/*
+ * Do the nodes with in[i] set make a quorum?  In one configuration, by
+ * their votes.  In J, a quorum of C by votes among those that sent J's
+ * digest and a quorum of C' by votes_new among those that sent J's or
+ * C''s (ourselves in both).
+ */
+static int
+is_quorum(const struct vg_election *el, const int *in)
+{
+	unsigned v = 0, w = 0;
+	size_t i;
+
+	for (i = 0; i < el->n_nodes; i++) {
+		const struct vg_el_node *x = &el->nodes[i];
+
+		if (!in[i])
+			continue;
+		if (!el->joint) {
+			v += x->votes;
+			continue;
+		}
+		if (x->self || x->cfg == 1)
+			v += x->votes;
+		if (x->self || x->cfg != 0)
+			w += x->votes_new;
+	}
+	if (!el->joint)
+		return v >= el->quorum;
+#ifdef VG_MUTANT_JOINT_ONE_QUORUM	/* mutants.sh: in J only C' counts */
+	v = el->quorum;
+#endif
+	return v >= el->quorum && w >= el->quorum_new;
+}
+
 int
 vg_el_has_quorum(const struct vg_election *el, vg_ns now)
 {
-	return vg_el_votes_seen(el, now) >= el->quorum;
+	int in[VG_MAX_NODES];
+	size_t i;
+
+	if (!el->joint)
+		return vg_el_votes_seen(el, now) >= el->quorum;
+	for (i = 0; i < el->n_nodes; i++)
+		in[i] = heard_agreeing(el, &el->nodes[i], now);
+	return is_quorum(el, in);
 }
 
 /*
@@ -376,20 +418,26 @@ lease_renew(struct vg_election *el, vg_ns t_q, vg_ns now, struct vg_acts *acts)
 	el->holding = 1;
 }
 
-/* t_q: the newest send time that a quorum of votes has echoed (self at now). */
+/* t_q: the newest send time that a quorum of votes has echoed (self at
+ * now).  part: 0 one configuration; in J, 1 C's quorum (votes, among
+ * peers in J), 2 C''s (votes_new, among peers in J or C'). */
 static vg_ns
-quorum_time(const struct vg_election *el, vg_ns now)
+quorum_time_of(const struct vg_election *el, vg_ns now, int part)
 {
 	vg_ns t[VG_MAX_NODES];
 	uint8_t v[VG_MAX_NODES];
 	size_t i, j, n = 0;
-	unsigned sum = 0;
+	unsigned sum = 0, q = part == 2 ? el->quorum_new : el->quorum;
 
 	for (i = 0; i < el->n_nodes; i++) {
 		const struct vg_el_node *x = &el->nodes[i];
 		vg_ns at = x->self ? now : x->ack_sent;
+		uint8_t xv = part == 2 ? x->votes_new : x->votes;
 
-		if (x->votes == 0 || at < 0)
+		if (xv == 0 || at < 0)
+			continue;
+		if ((part == 1 && !x->self && x->cfg != 1) ||
+		    (part == 2 && !x->self && x->cfg == 0))
 			continue;
 		/* insertion sort, newest first */
 		for (j = n; j > 0 && t[j - 1] < at; j--) {
@@ -397,7 +445,7 @@ quorum_time(const struct vg_election *el, vg_ns now)
 			v[j] = v[j - 1];
 		}
 		t[j] = at;
-		v[j] = x->votes;
+		v[j] = xv;
 		n++;
 	}
 #ifdef VG_MUTANT_MINORITY_LEASE	/* mutants.sh: a quorum less one vote renews */
@@ -405,10 +453,26 @@ quorum_time(const struct vg_election *el, vg_ns now)
 #endif
 	for (i = 0; i < n; i++) {
 		sum += v[i];
-		if (sum >= el->quorum)
+		if (sum >= q)
 			return t[i];
 	}
 	return -1;
+}
+
+/* In J a lease needs both quorums: the older of the two times. */
+static vg_ns
+quorum_time(const struct vg_election *el, vg_ns now)
+{
+	vg_ns a, b;
+
+	if (!el->joint)
+		return quorum_time_of(el, now, 0);
+	b = quorum_time_of(el, now, 2);
+#ifdef VG_MUTANT_JOINT_ONE_QUORUM	/* mutants.sh: in J only C' counts */
+	return b;
+#endif
+	a = quorum_time_of(el, now, 1);
+	return a < b ? a : b;
 }
 
 /* Why a lease ran out, for the operator: how late this look at it came,
@@ -572,6 +636,20 @@ round_votes(const struct vg_election *el)
 	return v;
 }
 
+/* The granted votes of this round make a quorum (in J: both). */
+static int
+round_won(const struct vg_election *el)
+{
+	int in[VG_MAX_NODES];
+	size_t i;
+
+	if (!el->joint)
+		return round_votes(el) >= el->quorum;
+	for (i = 0; i < el->n_nodes; i++)
+		in[i] = el->nodes[i].granted;
+	return is_quorum(el, in);
+}
+
 static void	round_progress(struct vg_election *, vg_ns, struct vg_acts *);
 static void	real_round(struct vg_election *, vg_ns, struct vg_acts *);
 static void	preempt_check(struct vg_election *, vg_ns, struct vg_acts *);
@@ -624,7 +702,7 @@ become_active(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 static void
 round_progress(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 {
-	if (el->state != VG_ST_CANDIDATE || round_votes(el) < el->quorum)
+	if (el->state != VG_ST_CANDIDATE || !round_won(el))
 		return;
 	if (el->prevote) {
 		real_round(el, now, acts);
@@ -650,7 +728,7 @@ real_round(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 	el->round_end = now + 2 * el->h + el->rtt_worst;
 	round_reset(el);
 	send_msg(acts, VG_MSG_VOTE_REQUEST, 0, 0, el->term, 0);
-	if (round_votes(el) >= el->quorum)
+	if (round_won(el))
 		become_active(el, now, acts);
 }
 
@@ -698,7 +776,7 @@ vote_check(struct vg_election *el, const struct vg_msg *m,
 	size_t i;
 
 	/* first: not even its retransmission is granted again */
-	if (!c->agrees)
+	if (!c->agrees || el->removed)
 		return VG_REFUSE_CONFIG;
 #ifdef VG_MUTANT_ACTIVE_VOTES	/* mutants.sh: rule (0) gone, an active votes */
 	if (0)
@@ -993,6 +1071,22 @@ on_release(struct vg_election *el, const struct vg_msg *m,
 
 /* ---- entry points */
 
+/* L from a config (conf.c computes it; the mutants break it here) */
+static vg_ns
+conf_lease(const struct vg_conf *c)
+{
+#ifdef VG_MUTANT_LEASE_D	/* mutants.sh: L = D */
+	return c->dead_time;
+#endif
+#ifdef VG_MUTANT_NO_DRIFT	/* mutants.sh: L = D - h/4, drift ignored */
+	return c->dead_time - c->interval / 4;
+#endif
+#ifdef VG_MUTANT_NO_MARGIN	/* mutants.sh: L = D(1-rho)/(1+rho), no m */
+	return c->lease + c->interval / 4;
+#endif
+	return c->lease;
+}
+
 void
 vg_el_init(struct vg_election *el, const struct vg_conf *c, uint64_t term,
     uint16_t voted_for, uint64_t seed, vg_ns now)
@@ -1009,16 +1103,7 @@ vg_el_init(struct vg_election *el, const struct vg_conf *c, uint64_t term,
 	el->quorum = c->quorum;
 	el->h = c->interval;
 	el->dead = c->dead_time;
-	el->lease = c->lease;
-#ifdef VG_MUTANT_LEASE_D	/* mutants.sh: L = D */
-	el->lease = c->dead_time;
-#endif
-#ifdef VG_MUTANT_NO_DRIFT	/* mutants.sh: L = D - h/4, drift ignored */
-	el->lease = c->dead_time - c->interval / 4;
-#endif
-#ifdef VG_MUTANT_NO_MARGIN	/* mutants.sh: L = D(1-rho)/(1+rho), no m */
-	el->lease = c->lease + c->interval / 4;
-#endif
+	el->lease = conf_lease(c);
 	el->margin = c->interval / 4;
 	el->rho = c->max_drift;
 	el->vip_outlives = vg_conf_vip_outlives(c);
@@ -1035,6 +1120,7 @@ vg_el_init(struct vg_election *el, const struct vg_conf *c, uint64_t term,
 		n->ack_sent = -1;
 		n->healthy_since = -1;
 		n->agrees = 1;
+		n->cfg = 1;
 		n->disagree_since = -1;
 	}
 	el->preempt = c->preempt;
@@ -1088,7 +1174,9 @@ vg_el_input(struct vg_election *el, const struct vg_msg *m, vg_ns echo_sent,
 		el->st.terms_refused++;
 		return;
 	}
-	if (m->config_digest == el->digest) {
+	s->cfg = m->config_digest == el->digest ? 1 : el->digest_alt != 0 &&
+	    m->config_digest == el->digest_alt ? 2 : 0;
+	if (s->cfg != 0) {
 		s->agrees = 1;
 		s->disagree_since = -1;
 	} else if (s->agrees) {
@@ -1483,6 +1571,7 @@ vg_el_reconf(struct vg_election *el, const struct vg_conf *c, vg_ns now)
 		el->digest = c->safety_digest;
 		for (i = 0; i < n_old; i++) {
 			old[i].agrees = 1;
+			old[i].cfg = 1;
 			old[i].disagree_since = -1;
 			old[i].ack_sent = -1;
 			old[i].granted = old[i].self;
@@ -1502,6 +1591,7 @@ vg_el_reconf(struct vg_election *el, const struct vg_conf *c, vg_ns now)
 		memset(n, 0, sizeof(*n));
 		n->released_at = n->ack_sent = n->healthy_since = -1;
 		n->agrees = 1;
+		n->cfg = 1;
 		n->disagree_since = -1;
 		for (j = 0; j < n_old; j++)
 			if (old[j].id == c->nodes[i].id)
@@ -1541,4 +1631,163 @@ preempt_check(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 		return;
 	el->st.preemptions++;
 	(void)vg_el_handover(el, b->id, now, acts);
+}
+
+/* ---- a configuration move: JOINT, then FINAL (docs/design.md) */
+
+uint32_t
+vg_el_joint_digest(uint32_t old_digest, uint32_t new_digest)
+{
+	uint32_t d = (old_digest * 0x9e3779b1u) ^ new_digest ^ 0x4a4f494eu;
+
+	/* never one of the two it joins, never 0 ("none") */
+	while (d == old_digest || d == new_digest || d == 0)
+		d = d * 0x9e3779b1u + 1;
+	return d;
+}
+
+/* Peers' digests as seen from the new digests: what they last sent stays
+ * what it was (J's, C''s or another), only our names for it change. */
+static void
+recount_cfg(struct vg_election *el, uint32_t was_ours, uint32_t was_alt,
+    vg_ns now)
+{
+	size_t i;
+
+	for (i = 0; i < el->n_nodes; i++) {
+		struct vg_el_node *n = &el->nodes[i];
+		uint32_t sent = n->cfg == 1 ? was_ours : n->cfg == 2 ? was_alt : 0;
+
+		if (n->self)
+			continue;
+		n->cfg = sent == 0 ? 0 : sent == el->digest ? 1 :
+		    el->digest_alt != 0 && sent == el->digest_alt ? 2 : 0;
+		if (!n->heard)
+			continue;	/* agrees until heard, as at the start */
+		if (n->cfg != 0) {
+			n->agrees = 1;
+			n->disagree_since = -1;
+		} else if (n->agrees) {
+			n->agrees = 0;
+			n->disagree_since = now;
+		}
+	}
+}
+
+void
+vg_el_joint(struct vg_election *el, const struct vg_conf *c, vg_ns now)
+{
+	uint32_t was = el->digest, was_alt = el->digest_alt;
+	vg_ns lease = conf_lease(c);
+	size_t i, j;
+
+	if (el->joint || el->removed || el->digest == c->safety_digest)
+		return;
+	for (i = 0; i < el->n_nodes; i++) {
+		el->nodes[i].votes_new = 0;
+		el->nodes[i].role_new = VG_ROLE_WITNESS;
+	}
+	for (j = 0; j < c->n_nodes; j++) {
+		struct vg_el_node *n = NULL;
+
+		for (i = 0; i < el->n_nodes; i++)
+			if (el->nodes[i].id == c->nodes[j].id)
+				n = &el->nodes[i];
+		if (n == NULL) {
+			if (el->n_nodes >= VG_MAX_NODES)
+				broken("more than %d nodes in J", VG_MAX_NODES);
+			n = &el->nodes[el->n_nodes++];
+			memset(n, 0, sizeof(*n));
+			n->id = c->nodes[j].id;
+			n->votes = 0;		/* not in C */
+			n->role = VG_ROLE_WITNESS;	/* stands in C' only */
+			n->priority = c->nodes[j].priority;
+			n->released_at = n->ack_sent = n->healthy_since = -1;
+			n->agrees = 1;
+			n->disagree_since = -1;
+		}
+		n->votes_new = c->nodes[j].votes;
+		n->role_new = c->nodes[j].role;
+	}
+	/* may stand in J: a node in both */
+	for (i = 0; i < el->n_nodes; i++)
+		if (el->nodes[i].role_new != VG_ROLE_NODE)
+			el->nodes[i].role = VG_ROLE_WITNESS;
+	el->quorum_new = c->quorum;
+	if (c->dead_time > el->dead)
+		el->dead = c->dead_time;
+	if (lease < el->lease)
+		el->lease = lease;
+	if (c->interval < el->h)
+		el->h = c->interval;
+	if (c->interval / 4 < el->margin)
+		el->margin = c->interval / 4;
+	if (c->max_drift > el->rho)
+		el->rho = c->max_drift;
+	if (vg_conf_vip_outlives(c) > el->vip_outlives)
+		el->vip_outlives = vg_conf_vip_outlives(c);
+	el->digest = vg_el_joint_digest(was, c->safety_digest);
+	el->digest_alt = c->safety_digest;
+	el->joint = 1;
+	recount_cfg(el, was, was_alt, now);
+}
+
+int
+vg_el_final(struct vg_election *el, const struct vg_conf *c, vg_ns now,
+    struct vg_acts *acts)
+{
+	struct vg_el_node old[VG_MAX_NODES];
+	uint32_t was, was_alt;
+	size_t i, j, n_old;
+	int self = -1;
+
+	for (j = 0; j < c->n_nodes; j++)
+		if (c->nodes[j].id == el->self_id)
+			self = (int)j;
+	if (el->removed || (!el->joint && el->digest == c->safety_digest))
+		return self < 0 ? -1 : 0;
+	vg_el_joint(el, c, now);	/* JOINT missed: through J at once */
+	if (self < 0) {
+		/* C' leaves us out: release, never vote or stand again */
+		el->removed = 1;
+		if (el->state == VG_ST_ACTIVE || el->holding)
+			step_down(el, now, 1, "removed by the new configuration",
+			    acts);
+		else if (el->state == VG_ST_CANDIDATE)
+			set_state(el, idle_state(el, now),
+			    "removed by the new configuration", acts);
+		return -1;
+	}
+	was = el->digest;
+	was_alt = el->digest_alt;
+	n_old = el->n_nodes;
+	memcpy(old, el->nodes, sizeof(old));
+	el->n_nodes = c->n_nodes;
+	el->self = (size_t)self;
+	for (j = 0; j < c->n_nodes; j++) {
+		struct vg_el_node *n = &el->nodes[j];
+
+		for (i = 0; i < n_old; i++)
+			if (old[i].id == c->nodes[j].id)
+				*n = old[i];	/* every node of C' is in J */
+		n->votes = c->nodes[j].votes;
+		n->role = c->nodes[j].role;
+		n->votes_new = 0;
+		n->self = (int)j == self;
+	}
+	el->quorum = c->quorum;
+	el->quorum_new = 0;
+	el->h = c->interval;
+	el->dead = c->dead_time;
+	el->lease = conf_lease(c);
+	el->margin = c->interval / 4;
+	el->rho = c->max_drift;
+	el->vip_outlives = vg_conf_vip_outlives(c);
+	el->digest = c->safety_digest;
+	el->digest_alt = was;		/* J's: a peer not yet final agrees */
+	el->joint = 0;
+	recount_cfg(el, was, was_alt, now);
+	if (el->state == VG_ST_NO_QUORUM || el->state == VG_ST_STANDBY)
+		set_state(el, idle_state(el, now), "configuration moved", acts);
+	return 0;
 }

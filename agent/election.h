@@ -102,6 +102,12 @@ struct vg_el_node {
 	uint64_t	echoes_ignored;	/* its echoes not counted to a lease */
 	uint64_t	votes_ignored;	/* its granted votes not counted */
 	uint64_t	requests_refused;	/* its vote requests refused so */
+	/* a configuration move (docs/design.md, "joint quorum"): in J its
+	 * votes in C' (votes: in C), and which digest it last sent:
+	 * 1 ours, 2 the other one we agree with (J: C''s; C': J's), 0 none */
+	uint8_t		votes_new;
+	enum vg_role	role_new;
+	int		cfg;
 };
 
 /* Why a hand-over cannot be done (vigilctl failover says so). */
@@ -133,6 +139,14 @@ struct vg_election {
 	 * the kernel's expiry check (VG_VIP_EXPIRY_SLACK) */
 	vg_ns		vip_outlives;
 	double		rho;
+	/* a configuration move: in J = (C, C') every quorum is one of C (by
+	 * votes, among peers that sent J's digest) and one of C' (by
+	 * votes_new, among peers that sent J's or C''s); after FINAL, J's
+	 * digest still agrees (digest_alt) */
+	int		joint;
+	int		removed;	/* C' leaves this node out */
+	unsigned	quorum_new;	/* J: C''s */
+	uint32_t	digest_alt;	/* J: C''s; C' after J: J's; 0 none */
 	struct vg_el_node nodes[VG_MAX_NODES];
 	size_t		n_nodes;
 
@@ -259,6 +273,23 @@ void	vg_el_set_priority(struct vg_election *, uint8_t, vg_ns now,
  * by id keep what was heard of them; the term, the vote, the state, the
  * lease and the timing (a reload cannot change it) stay. */
 void	vg_el_reconf(struct vg_election *, const struct vg_conf *, vg_ns now);
+/*
+ * A safety-relevant configuration move (docs/design.md, "Safety-relevant
+ * changes: joint quorum").  vg_el_joint moves to J = (C, C'): the nodes of
+ * both, J's digest (vg_el_joint_digest) on the wire, both quorums for a
+ * renewal, a win and a quorum in sight, D_J = max(D, D'), L_J = min(L, L'),
+ * h_J = min(h, h'), only a node of both may stand.  vg_el_final moves to C'
+ * alone (from J, or from C when JOINT was missed); a node that C' leaves
+ * out releases what it holds and never votes or stands again.  Term, vote,
+ * quiet times and a running lease carry over both.  The coordinator sends
+ * FINAL only after JOINT acks from a quorum of C and of C', and D_J more.
+ * Both are idempotent; vg_el_final returns -1 if c does not name us.
+ */
+uint32_t vg_el_joint_digest(uint32_t old_digest, uint32_t new_digest);
+void	vg_el_joint(struct vg_election *, const struct vg_conf *, vg_ns now);
+int	vg_el_final(struct vg_election *, const struct vg_conf *, vg_ns now,
+	    struct vg_acts *);
+
 /* Automatic preemption is on hold: too many changes of active lately. */
 int	vg_el_flapping(const struct vg_election *, vg_ns now);
 

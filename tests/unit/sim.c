@@ -377,9 +377,16 @@ keeper_order(struct sim *s, int i, int lease, uint64_t term, vg_ns deadline)
 	struct keeper *k = &d->k;
 
 	if (lease) {
-		if (d->conf->nodes[d->conf->self].role == VG_ROLE_WITNESS)
+		vg_ns len = d->stage == 0 ? d->lease_len : d->stage == 2 ||
+		    d->lease_len_new > d->lease_len ? d->lease_len_new :
+		    d->lease_len;
+
+		if (d->stage == 2 && d->conf_new == NULL)
+			sim_fail(s, "a node that C' removed was told to hold");
+		if (sim_conf(d)->nodes[sim_conf(d)->self].role ==
+		    VG_ROLE_WITNESS)
 			sim_fail(s, "a witness was told to hold the VIPs");
-		if (!s->no_len_check && deadline - lnow(s, i) > d->lease_len)
+		if (!s->no_len_check && deadline - lnow(s, i) > len)
 			sim_fail(s, "a lease longer than L = D(1-rho)/(1+rho) "
 			    "- h/4");
 	}
@@ -485,7 +492,7 @@ agent_send(struct sim *s, int i, int j, uint8_t type, uint16_t flags,
 	/* as vigild: RELEASE and TRANSFER name the successor there */
 	m.active = type == VG_MSG_RELEASE || type == VG_MSG_TRANSFER ?
 	    successor : d->el.active_id;
-	m.config_digest = SIM_DIGEST(d->conf);
+	m.config_digest = SIM_DIGEST(d);
 	if (type == VG_MSG_HEARTBEAT) {
 		m.echo_seq = vg_el_echo(&d->el, (uint16_t)id_of(j),
 		    vg_peer_echo_seq(p));
@@ -506,8 +513,11 @@ on_state(struct sim *s, int i, const struct vg_act *a)
 	tl_add(s, i, TL_STATE, a->old_state, a->new_state, t);
 	if (a->new_state != VG_ST_ACTIVE)
 		return;
-	if (d->conf->nodes[d->conf->self].role == VG_ROLE_WITNESS)
+	if (sim_conf(d)->nodes[sim_conf(d)->self].role == VG_ROLE_WITNESS)
 		sim_fail(s, "a witness became active");
+	if (d->stage == 1 && (d->conf_new == NULL ||
+	    d->conf_new->nodes[d->conf_new->self].role != VG_ROLE_NODE))
+		sim_fail(s, "active in J but not a node of both C and C'");
 	if (t >= s->nowner) {
 		size_t n = t + 1024;
 
@@ -527,7 +537,18 @@ on_state(struct sim *s, int i, const struct vg_act *a)
 int
 member(const struct sim *s, int i, int j)
 {
-	return (size_t)j < s->nd[i].conf->n_nodes;
+	const struct snode *d = &s->nd[i];
+
+	if (d->stage == 1 && d->conf_new != NULL &&
+	    (size_t)j < d->conf_new->n_nodes)
+		return 1;
+	return (size_t)j < sim_conf(d)->n_nodes;
+}
+
+const struct vg_conf *
+sim_conf(const struct snode *d)
+{
+	return d->stage == 2 && d->conf_new != NULL ? d->conf_new : d->conf;
 }
 
 /* The actions from k on; a slow fsync blocks the agent, and the rest of
@@ -682,7 +703,7 @@ agent_rx(struct sim *s, int i, const struct vg_msg *m)
 	}
 	d->inc_seen[j] = m->incarnation;
 	d->last_rx[j] = s->now;
-	vg_peer_heard(p, m, gap, ln, d->conf->dead_time);
+	vg_peer_heard(p, m, gap, ln, d->el.dead);
 	if (m->type == VG_MSG_HEARTBEAT && m->echo_seq != 0 &&
 	    p->ring[m->echo_seq % VG_PEER_RING].seq == m->echo_seq)
 		echo_sent = p->ring[m->echo_seq % VG_PEER_RING].sent;
@@ -735,11 +756,13 @@ node_start(struct sim *s, int i)
 	int j;
 
 	d->inc += 1000;		/* never goes back */
-	vg_el_init(&d->el, d->conf, d->disk_term, d->disk_vote,
+	vg_el_init(&d->el, sim_conf(d), d->disk_term, d->disk_vote,
 	    rng_next(&s->rng), ln);
+	if (d->stage == 1)	/* JOINT is on disk: back in J */
+		vg_el_joint(&d->el, s->nd[s->push.coord].conf_new, ln);
 	for (j = 0; j < s->n; j++) {
 		if (member(s, i, j))
-			vg_peer_init(&d->peer[j], &d->conf->nodes[j]);
+			vg_peer_init(&d->peer[j], &s->nd[j].conf->nodes[j]);
 		d->inc_seen[j] = 0;
 		memset(&d->replay[j], 0, sizeof(d->replay[j]));
 	}
@@ -797,7 +820,7 @@ node_crash(struct sim *s, int i, int keeper_lives)
 		m.term = term;
 		m.incarnation = d->inc;
 		m.seq = KEEPER_SEQ + ++k->seq;
-		m.config_digest = SIM_DIGEST(d->conf);
+		m.config_digest = SIM_DIGEST(d);
 		net_send(s, i, j, &m);
 	}
 }
@@ -992,8 +1015,11 @@ sim_free(struct sim *s)
 	for (i = 0; i < 8; i++)
 		if (live_sims[i] == s)
 			live_sims[i] = NULL;
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < s->n; i++) {
+		if (s->nd[i].conf_new != s->nd[i].conf)
+			vg_conf_free(s->nd[i].conf_new);
 		vg_conf_free(s->nd[i].conf);
+	}
 	free(s->heap);
 	free(s->tl);
 	free(s->owner);
@@ -1012,6 +1038,203 @@ sim_check(const struct sim *s)
 		    s->nd[i].el.state != VG_ST_ACTIVE)
 			sim_fail(s, "a keeper holds for an agent that is not "
 			    "active");
+}
+
+/* ---- a configuration move and its coordinator */
+
+static vg_ns
+lease_len_of(const struct vg_conf *c)
+{
+	return (vg_ns)floor((double)c->dead_time * (1 - c->max_drift) /
+	    (1 + c->max_drift) - (double)c->interval / 4);
+}
+
+/* The coordinator's message to node i (or i's ack to it): over the link,
+ * unless cut, isolated or lost; -1 if it does not arrive. */
+static void
+push_send(struct sim *s, int from, int to, int what)
+{
+	const struct link *l = &s->ln[from][to];
+	struct ev e;
+
+	if (s->nd[from].isolated || l->cut ||
+	    (l->loss > 0 && rng_unit(&s->rng) < l->loss))
+		return;
+	memset(&e, 0, sizeof(e));
+	e.t = s->now + l->delay + rng_range(&s->rng, 0, s->jitter);
+	e.type = EV_PUSH;
+	e.node = to;
+	e.from = what;
+	e.gen = (uint64_t)from;
+	ev_push(s, &e);
+}
+
+static void
+push_tick(struct sim *s, vg_ns t)
+{
+	struct ev e;
+
+	memset(&e, 0, sizeof(e));
+	e.t = t;
+	e.type = EV_PUSH;
+	e.node = s->push.coord;
+	e.from = PU_TICK;
+	ev_push(s, &e);
+}
+
+/* Do the nodes in `set` hold a quorum of c (by c's votes)? */
+static int
+push_quorum(const struct vg_conf *c, unsigned set)
+{
+	unsigned v = 0;
+	size_t j;
+
+	for (j = 0; j < c->n_nodes; j++)
+		if ((set >> j) & 1)
+			v += c->nodes[j].votes;
+	return v >= c->quorum;
+}
+
+static void
+push_move(struct sim *s, int i, int final)
+{
+	struct snode *d = &s->nd[i];
+	const struct vg_conf *cn = s->nd[s->push.coord].conf_new;
+	struct vg_acts acts;
+	vg_ns ln = lnow(s, i);
+	int j, was = d->stage;
+
+	if (d->agent != AG_UP || d->isolated || d->stage >= 1 + final)
+		return;
+	acts.n = 0;
+	if (final)
+		vg_el_final(&d->el, cn, ln, &acts);
+	else
+		vg_el_joint(&d->el, cn, ln);
+	d->stage = 1 + final;
+	tl_add(s, i, TL_NOTE, (uint8_t)was, (uint8_t)d->stage, d->el.term);
+	for (j = 0; j < s->n; j++)
+		if (j != i && member(s, i, j) && !d->peer[j].ever_seen)
+			vg_peer_init(&d->peer[j], &s->nd[j].conf->nodes[j]);
+	agent_do(s, i, &acts);
+	agent_schedule(s, i);
+}
+
+static void
+push_event(struct sim *s, const struct ev *e)
+{
+	struct spush *p = &s->push;
+	int c = p->coord, i = e->node, j;
+	const struct vg_conf *co = s->nd[c].conf, *cn = s->nd[c].conf_new;
+	vg_ns dj = co->dead_time > cn->dead_time ? co->dead_time :
+	    cn->dead_time;
+
+	switch (e->from) {
+	case PU_JOINT:
+		if (s->nd[i].agent != AG_UP || s->nd[i].isolated)
+			break;
+		push_move(s, i, 0);
+		if (s->nd[i].stage >= 1)
+			push_send(s, i, c, PU_ACK);
+		break;
+	case PU_FINAL:
+		push_move(s, i, 1);
+		break;
+	case PU_ACK:
+		if (p->phase != 1)
+			break;
+		p->acked |= 1u << (int)e->gen;
+		if (push_quorum(co, p->acked) && push_quorum(cn, p->acked)) {
+			p->phase = 2;
+			p->joint_done = s->now;
+			p->final_at = lnow(s, c) + (p->early_final ? 0 : dj);
+		}
+		break;
+	case PU_TICK:
+		if (p->phase == 0 || p->phase == 4)
+			break;
+		if (s->now >= p->end) {
+			p->phase = 4;
+			break;
+		}
+		if (p->phase == 2 && lnow(s, c) >= p->final_at) {
+			p->phase = 3;
+			p->final_sent = s->now;
+		}
+		/* JOINT to every node that has not acked (a node of C' alone
+		 * acks it too: it counts no C digest either); FINAL to every
+		 * node not yet in C' */
+		if (p->phase == 1 || p->phase == 3)
+			for (j = 0; j < p->n; j++)
+				if (p->phase == 1 ? !((p->acked >> j) & 1) :
+				    s->nd[j].stage < 2) {
+					if (j == c)
+						push_move(s, j, p->phase == 3);
+					else
+						push_send(s, c, j, p->phase == 3 ?
+						    PU_FINAL : PU_JOINT);
+				}
+		if (p->phase == 1 && s->nd[c].stage >= 1 &&
+		    !((p->acked >> c) & 1)) {
+			p->acked |= 1u << c;
+			if (push_quorum(co, p->acked) &&
+			    push_quorum(cn, p->acked)) {
+				p->phase = 2;
+				p->joint_done = s->now;
+				p->final_at = lnow(s, c) +
+				    (p->early_final ? 0 : dj);
+			}
+		}
+		push_tick(s, s->now + s->h);
+		break;
+	}
+}
+
+void
+sim_push(struct sim *s, int coord, const struct opt *o2)
+{
+	char text[4096], name[16];
+	struct vg_conf *keep = NULL;
+	int i, n = s->n;
+
+	for (i = 0; i < n; i++) {
+		struct snode *d = &s->nd[i];
+		struct vg_errs errs;
+
+		if (i >= o2->n) {
+			d->conf_new = NULL;
+			continue;
+		}
+		if (d->conf_new != NULL && d->conf_new != d->conf)
+			vg_conf_free(d->conf_new);
+		conf_text(o2, i, text, sizeof(text));
+		snprintf(name, sizeof(name), "n%d", id_of(i));
+		vg_errs_init(&errs);
+		d->conf_new = vg_conf_parse(text, "sim.conf", name, &errs);
+		if (d->conf_new == NULL)
+			fail_msg("C' of n%d: %s", id_of(i),
+			    errs.n ? errs.msg[0] : "?");
+		d->lease_len_new = lease_len_of(d->conf_new);
+		if ((s->o.down >> i) & 1) {
+			/* a new node: it has only C' */
+			vg_conf_free(d->conf);
+			d->conf = d->conf_new;
+			d->lease_len = d->lease_len_new;
+			d->stage = 2;
+			if (d->agent == AG_DOWN)
+				node_start(s, i);
+		}
+		if (i == coord)
+			keep = d->conf_new;
+	}
+	assert_non_null(keep);		/* the coordinator is in C' */
+	memset(&s->push, 0, sizeof(s->push));
+	s->push.phase = 1;
+	s->push.coord = coord;
+	s->push.n = n;
+	s->push.end = s->now + 60 * s->h;
+	s->push.joint_done = s->push.final_sent = -1;
+	push_tick(s, s->now);
 }
 
 static void
@@ -1051,6 +1274,9 @@ sim_event(struct sim *s, const struct ev *e)
 		break;
 	case EV_FSYNC:
 		fsync_done(s, e->node, e->gen);
+		break;
+	case EV_PUSH:
+		push_event(s, e);
 		break;
 	}
 	sim_check(s);

@@ -56,7 +56,7 @@
 
 /* What a node puts in a message's config_digest (vigild.c: the conf's
  * safety digest, configuration agreement). */
-#define SIM_DIGEST(c)	((c)->safety_digest)
+#define SIM_DIGEST(d)	((d)->el.digest)	/* J's during a move */
 
 struct opt {
 	int		n;
@@ -79,7 +79,9 @@ struct opt {
 	int		replay;		/* rx.c's replay window (with dup) */
 };
 
-enum ev_type { EV_DELIVER, EV_WAKE, EV_KEEPER, EV_START, EV_FSYNC };
+enum ev_type { EV_DELIVER, EV_WAKE, EV_KEEPER, EV_START, EV_FSYNC, EV_PUSH };
+/* EV_PUSH: `from` says what (the coordinator of a configuration move) */
+enum { PU_JOINT, PU_ACK, PU_FINAL, PU_TICK };
 
 struct ev {
 	vg_ns		t;
@@ -136,6 +138,11 @@ struct snode {
 	uint16_t	pend_vote;
 	uint64_t	fsync_gen;
 	vg_ns		lease_len;	/* L from this node's config, by DESIGN.md */
+	/* a configuration move: C' as this node parsed it (NULL: C' leaves
+	 * it out), and where it is, on disk: 0 C, 1 J, 2 C' (or removed) */
+	struct vg_conf	*conf_new;
+	vg_ns		lease_len_new;
+	int		stage;
 };
 
 enum tl_kind {
@@ -156,6 +163,25 @@ struct link {
 	double		loss;
 	double		dup;		/* a second copy, a little later */
 	int		cut;		/* this direction only */
+};
+
+/*
+ * The coordinator of a safety-relevant push (docs/design.md, joint quorum):
+ * it sends JOINT to every node of C and C' each h until it has acks from
+ * a quorum of C and one of C', waits D_J = max(D, D') on its own clock,
+ * then sends FINAL each h to every node not yet in C' until `end`.  Its
+ * messages take the links (cuts, isolation, loss); a node down or frozen
+ * misses them.  It gives up JOINT after `end` too (the nodes stay in J).
+ */
+struct spush {
+	int		phase;		/* 0 none, 1 JOINT, 2 D_J, 3 FINAL, 4 done */
+	int		coord;		/* whose clock and links */
+	int		n;		/* nodes of C and C' (the first n) */
+	unsigned	acked;		/* bit i: node i said it is in J */
+	vg_ns		final_at;	/* coordinator-local */
+	vg_ns		end;		/* real */
+	vg_ns		joint_done, final_sent;	/* real; -1 not yet */
+	unsigned	early_final;	/* a plan's broken coordinator: no D_J */
 };
 
 struct sim;
@@ -183,6 +209,7 @@ struct sim {
 	uint64_t	events, msgs, delivered, spins, stale, overflow, dups;
 	sim_fail_fn	on_fail;
 	int		no_len_check;	/* leave out the lease-length check */
+	struct spush	push;
 };
 
 typedef int (*sim_pred)(const struct sim *, int);
@@ -232,6 +259,12 @@ vg_ns	await_active(struct sim *s, int who, vg_ns limit, const char *what);
 vg_ns	slow(vg_ns d);
 vg_ns	cand_wait(const struct sim *s);
 struct opt opt3(uint64_t seed);
+/* Stage a move to o2's configuration (its n members, votes, witness,
+ * dead_h) on every node and start its coordinator now; the nodes that
+ * o->down kept out (new in C') start now, in C'. */
+void	sim_push(struct sim *s, int coord, const struct opt *o2);
+/* The configuration a node runs (C' after FINAL, else C). */
+const struct vg_conf *sim_conf(const struct snode *d);
 vg_ns	stable(struct sim *s);
 
 #endif

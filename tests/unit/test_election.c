@@ -1831,6 +1831,208 @@ test_model_cand_early(void **state)
 	}
 }
 
+/*
+ * Configuration moves (docs/design.md, "Safety-relevant changes: joint
+ * quorum").  Grow 3 -> 5 under a running active: JOINT, the acks, D_J,
+ * FINAL; the active keeps its lease throughout (no VIPs off, no state
+ * change), and the new nodes follow it.
+ */
+static struct opt
+opt_grow(uint64_t seed, struct opt *o2)
+{
+	struct opt o = opt3(seed);
+	int i;
+
+	o.n = 5;
+	for (i = 0; i < 3; i++)
+		o.node_members[i] = 3;
+	o.down = 3u << 3;		/* n4 and n5 start at the push, in C' */
+	memset(o2, 0, sizeof(*o2));
+	o2->n = 5;
+	o2->seed = seed;
+	return o;
+}
+
+static void
+test_joint_grow(void **state)
+{
+	uint64_t seed;
+
+	(void)state;
+	for (seed = 1; seed <= 10; seed++) {
+		struct opt o2, o = opt_grow(18000 + seed, &o2);
+		struct sim *s = sim_new(&o);
+		vg_ns t0;
+		int a, i;
+
+		stable(s);
+		a = the_active(s);
+		t0 = s->now;
+		sim_push(s, 1, &o2);
+		sim_run(s, t0 + 80 * s->h);
+		if (s->push.final_sent < 0)
+			sim_fail(s, "the push did not get to FINAL");
+		if (s->push.final_sent - s->push.joint_done <
+		    slow(s->dead) - s->h)
+			sim_fail(s, "FINAL before D_J after the joint acks");
+		for (i = 0; i < 5; i++)
+			if (s->nd[i].stage != 2 || s->nd[i].el.joint ||
+			    s->nd[i].el.n_nodes != 5 || s->nd[i].el.quorum != 3)
+				sim_fail(s, "a node is not in C' after FINAL");
+		if (the_active(s) != a || tl_first(s, TL_OFF, a, -1, t0) ||
+		    tl_first(s, TL_STATE, a, -1, t0))
+			sim_fail(s, "the active lost its lease in the move");
+		for (i = 3; i < 5; i++)
+			if (s->nd[i].el.active_id != id_of(a))
+				sim_fail(s, "a new node does not follow");
+		sim_free(s);
+	}
+}
+
+/*
+ * n3 is down through a grow 3 -> 5 and comes back in C after FINAL; the
+ * active crashes.  n3 must not win (no quorum of C counts it: the others
+ * moved), and C' elects among n2, n4, n5.
+ */
+static void
+test_joint_back_in_c(void **state)
+{
+	uint64_t seed;
+
+	(void)state;
+	for (seed = 1; seed <= 10; seed++) {
+		struct opt o2, o = opt_grow(18100 + seed, &o2);
+		struct sim *s = sim_new(&o);
+		vg_ns t0;
+		int a;
+
+		stable(s);
+		node_crash(s, 2, 0);
+		sim_run(s, s->now + 5 * s->h);
+		t0 = s->now;
+		sim_push(s, 0, &o2);
+		sim_run(s, t0 + 80 * s->h);
+		if (s->push.final_sent < 0 || s->nd[2].stage != 0)
+			sim_fail(s, "the push did not go as planned");
+		node_start(s, 2);
+		sim_run(s, s->now + 10 * s->h);
+		a = the_active(s);
+		node_crash(s, a, 0);
+		t0 = s->now;
+		await_active(s, -1, VG_MS(2000), "C' elected nobody");
+		sim_run(s, s->now + 40 * s->h);
+		if (the_active(s) == 2 || the_active(s) == a)
+			sim_fail(s, "the wrong node is active");
+		if (tl_first(s, TL_ON, 2, -1, 0) != NULL ||
+		    s->nd[2].el.state == VG_ST_ACTIVE ||
+		    s->nd[2].el.state == VG_ST_CANDIDATE)
+			sim_fail(s, "the node back in C stood or held");
+		if (s->nd[2].el.state != VG_ST_NO_QUORUM)
+			sim_fail(s, "the node back in C sees a quorum");
+		sim_free(s);
+	}
+}
+
+/*
+ * Shrink 5 -> 3 pushed from the minority side of a partition: n1 and n2
+ * move to J, n3 stays active in C with n4 and n5.  In J a win needs a
+ * quorum of C too, so n1 and n2 cannot win (with C''s quorum alone they
+ * would: two holders).  Healed, the move completes; n4 and n5 leave.
+ */
+static void
+test_joint_partition(void **state)
+{
+	uint64_t seed;
+
+	(void)state;
+	for (seed = 1; seed <= 10; seed++) {
+		struct opt o = opt3(18200 + seed), o2;
+		struct sim *s;
+		vg_ns t0;
+		int i, j;
+
+		o.n = 5;
+		memset(&o2, 0, sizeof(o2));
+		o2.n = 3;
+		o2.seed = o.seed;
+		s = sim_new(&o);
+		stable(s);
+		for (i = 0; i < 2; i++)
+			for (j = 2; j < 5; j++) {
+				cut(s, i, j, 1);
+				cut(s, j, i, 1);
+			}
+		if (sim_run_pred(s, s->now + VG_MS(2000), pred_active, 2) < 0)
+			sim_fail(s, "n3 not elected on the majority side");
+		t0 = s->now;
+		sim_push(s, 0, &o2);
+		sim_run(s, t0 + 40 * s->h);
+		if (s->nd[0].stage != 1 || s->nd[1].stage != 1 ||
+		    s->push.phase != 1)
+			sim_fail(s, "the push went further than the minority");
+		if (tl_first(s, TL_ON, 0, -1, t0) ||
+		    tl_first(s, TL_ON, 1, -1, t0) || the_active(s) != 2)
+			sim_fail(s, "the minority in J won");
+		for (i = 0; i < 2; i++)
+			for (j = 2; j < 5; j++) {
+				cut(s, i, j, 0);
+				cut(s, j, i, 0);
+			}
+		sim_run(s, s->now + 60 * s->h);
+		if (s->push.final_sent < 0)
+			sim_fail(s, "the push did not finish once healed");
+		for (i = 3; i < 5; i++)
+			if (!s->nd[i].el.removed || s->nd[i].k.holding)
+				sim_fail(s, "a node that C' removed stays");
+		await_active(s, -1, VG_MS(2000), "no active in C'");
+		sim_free(s);
+	}
+}
+
+/*
+ * D 8h -> 3h pushed by n2 while n1 (active) is cut off from it: n3 moves,
+ * and n1 keeps its lease of C (L of 8h) from n3's echoes; then n1 is cut
+ * off from n3 too.  In J, n3 waits D_J = 8h since its last echo before it
+ * votes, and FINAL (with D' = 3h) comes only D_J after the joint acks: n1's
+ * lease ran out before.  A coordinator that sends FINAL at once
+ * (push.early_final, SIM_EARLY_FINAL=1) gives two holders here.
+ */
+static void
+test_joint_final_waits(void **state)
+{
+	uint64_t seed;
+	int early = getenv("SIM_EARLY_FINAL") != NULL;
+
+	(void)state;
+	for (seed = 1; seed <= 10; seed++) {
+		struct opt o = opt3(18300 + seed), o2;
+		struct sim *s;
+		vg_ns t0;
+
+		o.dead_h = 8;
+		o2 = o;
+		o2.dead_h = 3;
+		s = sim_new(&o);
+		stable(s);
+		if (the_active(s) != 0)
+			sim_fail(s, "n1 is not the active");
+		cut(s, 0, 1, 1);
+		cut(s, 1, 0, 1);
+		sim_run(s, s->now + 2 * s->h);
+		t0 = s->now;
+		sim_push(s, 1, &o2);
+		s->push.early_final = (unsigned)early;
+		while (s->push.phase < 2 && s->now < t0 + 20 * s->h)
+			sim_run(s, s->now + US(100));
+		cut_all(s, 0, 1);
+		sim_run(s, t0 + 80 * s->h);
+		if (s->push.final_sent < 0 || s->nd[2].stage != 2)
+			sim_fail(s, "the push did not get to FINAL");
+		await_active(s, -1, VG_MS(2000), "no active in C'");
+		sim_free(s);
+	}
+}
+
 #define T(f)	cmocka_unit_test_teardown(f, free_sims)
 
 int
@@ -1860,6 +2062,10 @@ main(void)
 		T(test_staggered_start),
 		T(test_one_candidate),
 		T(test_model_cand_early),
+		T(test_joint_grow),
+		T(test_joint_back_in_c),
+		T(test_joint_partition),
+		T(test_joint_final_waits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,7 +25,14 @@
  * Environment: SCHEDULES (default 1000), SCHED_FIRST (first seed, 1),
  * SCHED_SEED (just that one, with its trace), SCHED_MIXED (0/1),
  * SCHED_STOP (stop at the first violation), SCHED_NO_LEN (leave out the
- * lease-length check: the mutants show what the other checks catch alone).
+ * lease-length check: the mutants show what the other checks catch alone),
+ * SCHED_EARLY_FINAL (a push's coordinator sends FINAL without waiting D_J
+ * after the joint acks: shows that the wait is load-bearing).
+ *
+ * Pushes (docs/design.md, joint quorum): in a quarter of the plans without
+ * per-node files, a push of a safety-relevant change (grow, shrink, votes,
+ * dead_time) at a random time, with the plan's faults around it, and in
+ * half of those a node down through it that comes back in C.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -48,7 +55,7 @@
 static const int mixed_default = 1;
 
 #define MAXF		12
-#define MAXACT		(2 * MAXF)
+#define MAXACT		(2 * MAXF + 1)	/* and the push */
 #define TRACE		32
 
 enum fkind {
@@ -65,6 +72,14 @@ static const char *const fnames[F_MAX] = {
 };
 
 enum mkind { M_NONE, M_DEAD, M_MEMBERS, M_VOTES };
+
+/* a push of a safety-relevant change (docs/design.md, joint quorum) */
+enum pkind { P_NONE, P_GROW, P_SHRINK, P_VOTES, P_DEAD, P_MAX };
+
+static const char *const pnames[P_MAX] = {
+	[P_NONE] = "none", [P_GROW] = "grow", [P_SHRINK] = "shrink",
+	[P_VOTES] = "votes", [P_DEAD] = "dead_time",
+};
 
 static const char *const mnames[] = {
 	[M_NONE] = "none", [M_DEAD] = "dead_time", [M_MEMBERS] = "members",
@@ -92,6 +107,12 @@ struct plan {
 	int		extreme;	/* every clock at +-rho */
 	struct fault	f[MAXF];
 	int		nf;
+	/* the push: C' is o2's; at push_at from coordinator push_coord;
+	 * stale: a node down through it, back in C */
+	int		push;
+	vg_ns		push_at;
+	int		push_coord, stale;
+	struct opt	o2;
 };
 
 struct act {
@@ -121,6 +142,7 @@ struct run {
 
 static struct run *cur;
 static int no_len_check;
+static int early_final;	/* SCHED_EARLY_FINAL: FINAL without D_J */
 
 /* ---- the plan */
 
@@ -207,6 +229,72 @@ plan_mixed(struct plan *p, uint64_t *r, int level)
 	}
 }
 
+/*
+ * A push in a quarter of the plans without per-node files: grow by up to
+ * two nodes (new ones start at the push, in C'), shrink by up to two,
+ * other votes for one node, another dead_time.  Half of them have a node
+ * down from just before the push until after its coordinator gave up: it
+ * comes back in C.
+ */
+static void
+plan_push(struct plan *p, uint64_t *r)
+{
+	struct opt *o = &p->o, *o2 = &p->o2;
+	int i, n = o->n, k, both;
+
+	*o2 = *o;
+	p->push = 1 + pick(r, P_MAX - 1);
+	if (p->push == P_GROW && n == 7)
+		p->push = P_SHRINK;
+	if (p->push == P_SHRINK && n <= 3)
+		p->push = P_GROW;
+	switch (p->push) {
+	case P_GROW:
+		k = n + 1 + pick(r, 2) > 7 ? 7 : n + 1 + pick(r, 2);
+		o->n = o2->n = k;
+		for (i = 0; i < n; i++)
+			o->node_members[i] = n;
+		for (i = n; i < k; i++) {
+			o->down |= 1u << i;
+			o->rate[i] = 1 + RHO * (2 * rng_unit(r) - 1);
+		}
+		/* a witness of C stays one; the new nodes are nodes */
+		o2->witness = o->witness;
+		break;
+	case P_SHRINK:
+		o2->n = n - 1 - pick(r, 2) < 2 ? 2 : n - 1 - pick(r, 2);
+		break;
+	case P_VOTES:
+		i = pick(r, n);
+		o2->votes[i] = (uint8_t)((o->votes[i] ? o->votes[i] : 1) %
+		    3 + 1);
+		break;
+	case P_DEAD:
+		o2->dead_h = 3 + pick(r, 8);
+		if (o2->dead_h == (o->dead_h ? o->dead_h : 3))
+			o2->dead_h++;
+		break;
+	}
+	both = o2->n < o->n ? o2->n : o->n;
+	if (p->push == P_GROW)
+		both = n;
+	p->push_at = VG_MS(200) + (vg_ns)(rng_unit(r) *
+	    (double)(p->length / 2));
+	p->push_coord = pick(r, both);
+	p->stale = -1;
+	if (pick(r, 2) == 0 && p->nf < MAXF) {
+		struct fault *f = &p->f[p->nf++];
+
+		memset(f, 0, sizeof(*f));
+		f->kind = F_HOSTCRASH;
+		f->a = (p->push_coord + 1 + pick(r, both - 1)) % both;
+		f->at = p->push_at - VG_MS(5);
+		f->dur = 60 * H + VG_MS(50) + (vg_ns)pick(r, 300) * VG_MS(1);
+		f->restart = 1;
+		p->stale = f->a;
+	}
+}
+
 static void
 plan_make(struct plan *p, uint64_t seed, int mixed)
 {
@@ -277,6 +365,10 @@ plan_make(struct plan *p, uint64_t seed, int mixed)
 			break;
 		}
 	}
+	/* from a stream of its own: the plans without a push stay the same */
+	r = seed * 0x9fb21c651e98df25ULL + 11;
+	if (p->mkind == M_NONE && pick(&r, 4) == 0)
+		plan_push(p, &r);
 }
 
 static void
@@ -309,6 +401,12 @@ plan_line(const struct plan *p, char *buf, size_t size)
 				len += (size_t)snprintf(buf + len, size - len,
 				    " n%d:votes(n%d)=%d", id_of(i), id_of(k),
 				    o->node_votes[i][k]);
+	if (p->push && len < size)
+		len += (size_t)snprintf(buf + len, size - len, " push=%s "
+		    "n'=%d D'=%dh at=%lldms coord=n%d stale=n%d", pnames[p->push],
+		    p->o2.n, p->o2.dead_h ? p->o2.dead_h : 3,
+		    (long long)ms_of(p->push_at), id_of(p->push_coord),
+		    p->stale >= 0 ? id_of(p->stale) : 0);
 	if (len < size)
 		len += (size_t)snprintf(buf + len, size - len, " faults=");
 	for (k = 0; k < p->nf && len < size; k++)
@@ -556,6 +654,7 @@ struct tally {
 	double		sim_s;
 	uint64_t	applied[F_MAX];
 	uint64_t	events;
+	uint64_t	pushes, finals, push_active, stale_back;
 };
 
 /* One schedule; 1 if it broke an invariant. */
@@ -587,6 +686,8 @@ run_one(uint64_t seed, int mixed, int verbose, struct tally *t)
 		acts[na++] = (struct act){ p.f[k].at, k, 0 };
 		acts[na++] = (struct act){ p.f[k].at + p.f[k].dur, k, 1 };
 	}
+	if (p.push)
+		acts[na++] = (struct act){ p.push_at, -1, 0 };
 	qsort(acts, (size_t)na, sizeof(acts[0]), act_cmp);
 	if (setjmp(u.jb) != 0) {
 		t->violations++;
@@ -597,10 +698,16 @@ run_one(uint64_t seed, int mixed, int verbose, struct tally *t)
 		return 1;
 	}
 	for (k = 0; k < na; k++) {
-		struct fault *f = &p.f[acts[k].f];
+		struct fault *f = &p.f[acts[k].f < 0 ? 0 : acts[k].f];
 
 		sim_run(s, acts[k].t);
-		if (acts[k].end)
+		if (acts[k].f < 0) {
+			sim_push(s, p.push_coord, &p.o2);
+			s->push.early_final = early_final;
+			trace(&u, "push %s from n%d", pnames[p.push],
+			    id_of(p.push_coord));
+			t->pushes++;
+		} else if (acts[k].end)
 			fault_end(&u, f);
 		else {
 			fault_start(&u, f);
@@ -612,6 +719,13 @@ run_one(uint64_t seed, int mixed, int verbose, struct tally *t)
 	t->sim_s += (double)s->now / VG_NS_PER_S;
 	t->events += s->events;
 	t->ended_active += the_active(s) >= 0;
+	if (p.push) {
+		t->finals += s->push.final_sent >= 0;
+		t->push_active += the_active(s) >= 0;
+		if (p.stale >= 0 && s->nd[p.stale].stage == 0 &&
+		    s->nd[p.stale].agent == AG_UP)
+			t->stale_back++;
+	}
 	if (verbose) {
 		char line[1024];
 
@@ -651,6 +765,7 @@ test_schedules(void **state)
 
 	(void)state;
 	no_len_check = (int)env_u64("SCHED_NO_LEN", 0);
+	early_final = (int)env_u64("SCHED_EARLY_FINAL", 0);
 	if (getenv("SCHED_SEED") != NULL) {
 		first = env_u64("SCHED_SEED", 1);
 		n = 1;
@@ -673,6 +788,10 @@ test_schedules(void **state)
 	    t.sim_s / 3600, (unsigned long long)t.violations, wall,
 	    wall > 0 ? (double)t.schedules / wall : 0,
 	    (unsigned long long)t.events, (unsigned long long)t.ended_active);
+	printf("  pushes: %llu (FINAL in %llu, one active at the end of %llu, "
+	    "a node back in C in %llu)\n", (unsigned long long)t.pushes,
+	    (unsigned long long)t.finals, (unsigned long long)t.push_active,
+	    (unsigned long long)t.stale_back);
 	printf("  faults applied:");
 	for (k = 0; k < F_MAX; k++)
 		printf(" %s %llu", fnames[k], (unsigned long long)t.applied[k]);
