@@ -91,7 +91,15 @@ def test_epoch_shown_diff_and_reload(fresh3, tmp_path):
         st1["cluster"]["dead_time_ms"] == 250, st1["cluster"]
     assert len(st1["vips"]) == len(sts["n1"]["vips"]), st1["vips"]
 
-    # ---- n2 reloaded to epoch 1: shown by the others, nothing refused
+    # ---- n2 reloaded to epoch 1: shown by the others, nothing refused.
+    # n2 drops every CONF_FETCH (type byte 10 at offset 5 of the datagram,
+    # after the 8-byte UDP header: bit 104 of the transport header) so
+    # that n1 and n3 cannot catch up yet and the view of a peer ahead holds
+    # still; the catch-up follows when the rule goes.
+    t.nft("n2", """table inet vgt_nofetch {
+        chain in { type filter hook input priority 0; policy accept;
+                   udp dport %d @th,104,8 10 counter drop; }
+    }""" % t.topo.port)
     t.write_config("n2", t.config("n2") + "epoch = 1;\n")
     p = t.ctl("n2", "reload", check=False, timeout=5.0)
     assert p.returncode == 0, p
@@ -122,6 +130,22 @@ def test_epoch_shown_diff_and_reload(fresh3, tmp_path):
     st2 = t.status("n2")
     assert st2["cluster"]["epoch"] == 1, st2["cluster"]
     assert all(p["conf_agrees"] is False for p in st2["peers"]), st2["peers"]
+    # the fetches were asked for and dropped: the rule's counter
+    out = t.nft("n2", "list table inet vgt_nofetch\n").stdout
+    m = re.search(r"counter packets (\d+)", out)
+    assert m and int(m.group(1)) >= 2, out
+
+    # ---- the fetches let through: n1 and n3 catch up to n2's epoch 1
+    # (its file, their own local settings), every digest the same
+    t.nft("n2", "delete table inet vgt_nofetch\n")
+    sts1, _ = wait_until(lambda: all_agree(t, 1), 3.0, step=0.05)
+    assert sts1, {n: t.status(n, check=False) for n in NAMES}
+    for name in ("n1", "n3"):
+        assert sts1[name]["cluster"]["epoch"] == 1, sts1[name]["cluster"]
+        assert sts1[name]["cluster"]["push"]["caught_up"] >= 1, \
+            sts1[name]["cluster"]["push"]
+        assert sts1[name]["node"]["name"] == name, sts1[name]["node"]
+    assert t.metrics("n1")["vigil_config_epoch"] == 1
 
     # ---- back to epoch 0: refused, nothing changed
     t.write_config("n2", t.config("n2"))
