@@ -68,6 +68,7 @@ struct vg_agent {
 	uint64_t		push_client;	/* the ctl client to answer */
 	uid_t			push_uid;
 	pid_t			push_pid;
+	uint32_t		push_digest;	/* the pushed file's */
 	/* the reload path (vigild.c), which a commit applies through */
 	int			(*apply)(struct vg_agent *, char *, size_t);
 

@@ -332,8 +332,8 @@ vg_cmd_run(struct vg_agent *a, const struct vg_ctl_request *req,
 		return config_diff(a, req, err, errlen);
 	case VG_CTL_CONFIG_PUSH:
 		r = vg_stage_push_cmd(a, req->text, req->text_len,
-		    req->name[0] != '\0' ? req->name : "(config push)", caller,
-		    now, err, errlen);
+		    req->name[0] != '\0' ? req->name : "(config push)",
+		    req->allow_down, caller, now, err, errlen);
 		if (r == NULL && !caller->defer)
 			audit(a, caller, "config push", err);
 		return r;

@@ -78,6 +78,12 @@ parse_args(json_object *obj, struct vg_ctl_request *req, char *err,
 			    json_object_get_string(v));
 			continue;
 		}
+		if (req->cmd == VG_CTL_CONFIG_PUSH &&
+		    strcmp(k, "allow_down") == 0 &&
+		    json_object_is_type(v, json_type_boolean)) {
+			req->allow_down = json_object_get_boolean(v);
+			continue;
+		}
 		if (req->cmd == VG_CTL_EVENTS && strcmp(k, "follow") == 0 &&
 		    json_object_is_type(v, json_type_boolean))
 			req->follow = json_object_get_boolean(v);

@@ -39,7 +39,8 @@ enum vg_ctl_cmd {
 	VG_CTL_RELOAD,		/* admin */
 	VG_CTL_CONFIG_DIFF,	/* operator, read only: {"text": the file,
 				 * "name": its name for the errors} */
-	VG_CTL_CONFIG_PUSH,	/* admin: {"text", "name"} as config_diff;
+	VG_CTL_CONFIG_PUSH,	/* admin: {"text", "name"} as config_diff,
+				 * "allow_down": true optional;
 				 * answered when the push ends */
 	VG_CTL_CMD_MAX
 };
@@ -61,6 +62,7 @@ struct vg_ctl_request {
 	char			*text;		/* config_diff: the file, no NUL */
 	size_t			text_len;
 	char			name[VG_CTL_NAME_MAX];	/* config_diff */
+	int			allow_down;	/* config_push */
 };
 
 /*

@@ -98,6 +98,10 @@ vg_pushrun_start(struct vg_pushrun *pr, uint64_t push_id, uint32_t epoch,
 	pr->step = 0;
 	pr->why[0] = '\0';
 	pr->rounds = 0;
+	pr->allow_down = 0;
+	pr->self_votes = 0;
+	pr->need = 0;
+	pr->short_of[0] = '\0';
 	memset(pr->t, 0, sizeof(pr->t));
 	for (i = 0; i < n; i++) {
 		pr->t[i].id = peers[i];
@@ -106,6 +110,19 @@ vg_pushrun_start(struct vg_pushrun *pr, uint64_t push_id, uint32_t epoch,
 	pr->deadline = now + deadline;
 	pr->phase = VG_PR_TRANSFER;
 	return 0;
+}
+
+void
+vg_pushrun_allow_down(struct vg_pushrun *pr, unsigned self_votes,
+    const unsigned *votes, unsigned need)
+{
+	size_t i;
+
+	pr->allow_down = 1;
+	pr->self_votes = self_votes;
+	pr->need = need;
+	for (i = 0; i < pr->n; i++)
+		pr->t[i].votes = votes[i];
 }
 
 static struct vg_pushrun_target *
@@ -163,22 +180,44 @@ send_decide(struct vg_pushrun *pr, const struct vg_pushrun_target *t)
 
 /*
  * Every target answered, or the deadline passed: LIVE only if every one
- * staged and this node's own commit succeeds (it commits first: it is the
- * source of truth for the peers that confirm late); ABORT otherwise.
+ * staged (or, with --allow-down, none rejected and the nodes that staged
+ * hold a quorum's votes: the silent ones catch up) and this node's own
+ * commit succeeds (it commits first: it is the source of truth for the
+ * peers that confirm late); ABORT otherwise.
  */
 static void
 decide(struct vg_pushrun *pr, vg_ns now)
 {
 	char err[200];
-	size_t i;
-	int all = 1;
+	size_t i, silent = 0, rejected = 0;
+	unsigned staged = pr->self_votes;
+	int all;
 
 	for (i = 0; i < pr->n; i++) {
 		if (pr->t[i].status == 0)
-			snprintf(pr->t[i].error, sizeof(pr->t[i].error),
-			    "no answer within the push's deadline");
-		if (pr->t[i].status != VG_PUSH_STAGED)
-			all = 0;
+			silent++;
+		else if (pr->t[i].status == VG_PUSH_STAGED)
+			staged += pr->t[i].votes;
+		else
+			rejected++;
+	}
+	all = silent == 0 && rejected == 0;
+	if (!all && rejected == 0 && pr->allow_down) {
+		if (staged >= pr->need)
+			all = 1;
+		else
+			snprintf(pr->short_of, sizeof(pr->short_of),
+			    "with --allow-down the nodes that staged hold %u "
+			    "votes, a quorum is %u", staged, pr->need);
+	}
+	for (i = 0; i < pr->n; i++) {
+		if (pr->t[i].status != 0)
+			continue;
+		pr->t[i].down = all;
+		snprintf(pr->t[i].error, sizeof(pr->t[i].error), "%s", all ?
+		    "no answer within the push's deadline: it catches up "
+		    "when it is heard again" :
+		    "no answer within the push's deadline");
 	}
 	pr->step = all ? VG_PUSH_LIVE : VG_PUSH_ABORT;
 	if (all && pr->ops.commit(pr->ops.arg, err, sizeof(err)) == -1) {
@@ -220,8 +259,9 @@ coordinate(struct vg_pushrun *pr, vg_ns now)
 	}
 	if (pr->phase != VG_PR_DECIDED)
 		return;
+	/* a node left down is not waited for (it catches up) */
 	for (i = 0; i < pr->n; i++)
-		confirmed += pr->t[i].confirmed;
+		confirmed += pr->t[i].confirmed || pr->t[i].down;
 	if (confirmed == pr->n || now >= pr->decide_until) {
 		pr->phase = VG_PR_FINISHED;
 		return;

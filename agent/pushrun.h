@@ -84,6 +84,9 @@ struct vg_pushrun_target {
 	uint8_t			status;	/* 0 silent, STAGED, REJECTED */
 	int			heard;	/* any ACK of this push */
 	int			confirmed;	/* the decision: DONE heard */
+	int			down;	/* silent at a LIVE decision taken
+					 * with --allow-down: catches up */
+	unsigned		votes;	/* its votes (--allow-down) */
 	char			error[VG_PUSH_ERR_LEN];
 };
 
@@ -111,6 +114,9 @@ struct vg_pushrun {
 	uint8_t			step;		/* LIVE or ABORT, once decided */
 	char			why[256];	/* an abort's own reason */
 	uint32_t		rounds;
+	int			allow_down;	/* vg_pushrun_allow_down */
+	unsigned		self_votes, need;
+	char			short_of[128];	/* --allow-down, no quorum */
 
 	/* this node as a participant */
 	struct vg_push_rx	rx;
@@ -149,6 +155,16 @@ vg_ns	vg_pushrun_deadline(vg_ns dead_time, uint32_t size);
 int	vg_pushrun_start(struct vg_pushrun *, uint64_t push_id, uint32_t epoch,
 	    const uint8_t *file, uint32_t size, const uint16_t *peers,
 	    size_t n, vg_ns now, vg_ns deadline, char *err, size_t errlen);
+/*
+ * `config push --allow-down` (design.md "Commit"), called right after
+ * vg_pushrun_start: targets silent at the deadline no longer stop a LIVE
+ * decision when the nodes that staged, this one included (self_votes),
+ * hold at least `need` votes; votes[i] are the votes of peers[i] given to
+ * vg_pushrun_start.  A rejection still aborts.  The silent ones are left
+ * to catch up (their decision is still sent; none is waited for).
+ */
+void	vg_pushrun_allow_down(struct vg_pushrun *, unsigned self_votes,
+	    const unsigned *votes, unsigned need);
 /* 1 while this node coordinates a push (its result not taken yet). */
 int	vg_pushrun_busy(const struct vg_pushrun *);
 

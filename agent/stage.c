@@ -510,7 +510,7 @@ push_answer(struct vg_agent *a, int committed)
 	const struct vg_pushrun *pr = &a->push;
 	json_object *r = json_object_new_object(), *l, *o;
 	char msg[1024];
-	size_t i, off;
+	size_t i, off, down;
 
 	l = json_object_new_array();
 	o = json_object_new_object();
@@ -521,30 +521,41 @@ push_answer(struct vg_agent *a, int committed)
 	json_object_object_add(o, "error", pr->why[0] ?
 	    json_object_new_string(pr->why) : NULL);
 	json_object_array_add(l, o);
-	if (committed)
+	for (i = 0, down = 0; i < pr->n; i++)
+		down += pr->t[i].down;
+	if (committed && down > 0)
+		off = (size_t)snprintf(msg, sizeof(msg), "epoch %u committed; "
+		    "%zu node%s down (--allow-down) catch%s up when heard "
+		    "again", pr->epoch, down, down == 1 ? "" : "s",
+		    down == 1 ? "es" : "");
+	else if (committed)
 		off = (size_t)snprintf(msg, sizeof(msg), "epoch %u committed "
 		    "on every node", pr->epoch);
 	else
 		off = (size_t)snprintf(msg, sizeof(msg), "push of epoch %u "
-		    "aborted, nothing changed%s%s", pr->epoch,
-		    pr->why[0] ? "; " : "", pr->why);
+		    "aborted, nothing changed%s%s%s%s", pr->epoch,
+		    pr->why[0] ? "; " : "", pr->why,
+		    pr->short_of[0] ? "; " : "", pr->short_of);
 	for (i = 0; i < pr->n; i++) {
 		const struct vg_pushrun_target *t = &pr->t[i];
 		const char *st = committed ? (t->confirmed ? "done" :
-		    "unconfirmed") : vg_push_status_name(t->status);
+		    t->down ? "down" : "unconfirmed") :
+		    vg_push_status_name(t->status);
 
 		o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(
 		    target_name(a, t->id)));
-		json_object_object_add(o, "status",
-		    json_object_new_string(t->status == 0 ? "silent" : st));
+		json_object_object_add(o, "status", json_object_new_string(
+		    t->status == 0 && !t->down && !t->confirmed ? "silent" :
+		    st));
 		json_object_object_add(o, "error", t->error[0] ?
 		    json_object_new_string(t->error) : NULL);
 		json_object_array_add(l, o);
 		if (t->error[0] && off < sizeof(msg))
 			off += (size_t)snprintf(msg + off, sizeof(msg) - off,
 			    "; %s: %s", target_name(a, t->id), t->error);
-		else if (committed && !t->confirmed && off < sizeof(msg))
+		else if (committed && !t->confirmed && !t->down &&
+		    off < sizeof(msg))
 			off += (size_t)snprintf(msg + off, sizeof(msg) - off,
 			    "; %s: not confirmed yet (it applies the decision "
 			    "when it hears it)", target_name(a, t->id));
@@ -562,6 +573,42 @@ push_answer(struct vg_agent *a, int committed)
 	return r;
 }
 
+/*
+ * The push's audit, on the coordinator (log line and event): who, the
+ * push, its epoch and the file's digest, the outcome, and each node's
+ * result ("n2 done, n3 down"; the errors are in the message).
+ */
+static void
+push_audit(struct vg_agent *a, json_object *r, int committed)
+{
+	json_object *l = json_object_object_get(r, "nodes"), *n;
+	char nodes[512];
+	size_t i, off = 0;
+
+	nodes[0] = '\0';
+	for (i = 0; l != NULL && i < json_object_array_length(l) &&
+	    off < sizeof(nodes); i++) {
+		n = json_object_array_get_idx(l, i);
+		off += (size_t)snprintf(nodes + off, sizeof(nodes) - off,
+		    "%s%s %s", i ? ", " : "", json_object_get_string(
+		    json_object_object_get(n, "name")), json_object_get_string(
+		    json_object_object_get(n, "status")));
+	}
+	/* the results first: an event's text is short, the message long */
+	log_info("ctl: uid %u pid %d: config push %016llx, epoch %u, file "
+	    "digest %08x: %s [%s]: %s", (unsigned)a->push_uid,
+	    (int)a->push_pid, (unsigned long long)a->push.push_id,
+	    a->push.epoch, a->push_digest, committed ? "committed" :
+	    "aborted", nodes, json_object_get_string(json_object_object_get(r,
+	    committed ? "message" : "error")));
+	vg_agent_event(a, VG_EV_CTL, "uid %u pid %d: config push %016llx, "
+	    "epoch %u, file digest %08x: %s [%s]: %s", (unsigned)a->push_uid,
+	    (int)a->push_pid, (unsigned long long)a->push.push_id,
+	    a->push.epoch, a->push_digest, committed ? "committed" :
+	    "aborted", nodes, json_object_get_string(json_object_object_get(r,
+	    committed ? "message" : "error")));
+}
+
 void
 vg_stage_round(struct vg_agent *a, vg_ns now)
 {
@@ -574,13 +621,7 @@ vg_stage_round(struct vg_agent *a, vg_ns now)
 	if (!vg_pushrun_take(&a->push, &committed))
 		return;
 	r = push_answer(a, committed);
-	log_info("ctl: uid %u pid %d: config push: %s", (unsigned)a->push_uid,
-	    (int)a->push_pid, json_object_get_string(json_object_object_get(r,
-	    committed ? "message" : "error")));
-	vg_agent_event(a, VG_EV_CTL, "uid %u pid %d: config push: %s",
-	    (unsigned)a->push_uid, (int)a->push_pid,
-	    json_object_get_string(json_object_object_get(r, committed ?
-	    "message" : "error")));
+	push_audit(a, r, committed);
 	if (a->push_client != 0)
 		vg_control_answer(a->ctl, a->push_client, r);
 	a->push_client = 0;
@@ -589,10 +630,12 @@ vg_stage_round(struct vg_agent *a, vg_ns now)
 
 json_object *
 vg_stage_push_cmd(struct vg_agent *a, const char *text, size_t len,
-    const char *name, struct vg_ctl_caller *caller, vg_ns now, char *err,
-    size_t errlen)
+    const char *name, int allow_down, struct vg_ctl_caller *caller,
+    vg_ns now, char *err, size_t errlen)
 {
 	uint16_t ids[VG_MAX_NODES];
+	unsigned votes[VG_MAX_NODES];
+	uint8_t sha[VG_CONF_SHA256_LEN];
 	struct vg_conf *next;
 	struct vg_errs *errs;
 	json_object *r;
@@ -667,6 +710,7 @@ vg_stage_push_cmd(struct vg_agent *a, const char *text, size_t len,
 			return NULL;
 		}
 		ids[i] = p->id;
+		votes[i] = p->votes;
 	}
 	while (id == 0)
 		randombytes_buf(&id, sizeof(id));
@@ -677,15 +721,21 @@ vg_stage_push_cmd(struct vg_agent *a, const char *text, size_t len,
 		op_discard(a);
 		return NULL;
 	}
+	if (allow_down)
+		vg_pushrun_allow_down(&a->push, a->self->votes, votes,
+		    a->conf->quorum);
+	vg_conf_file_digest(text, len, sha, &a->push_digest);
 	a->push_client = caller->client;
 	a->push_uid = caller->uid;
 	a->push_pid = caller->pid;
 	caller->defer = 1;
 	log_info("ctl: uid %u pid %d: config push: epoch %u, %zu bytes, push "
-	    "%016llx to %zu peers", (unsigned)caller->uid, (int)caller->pid,
-	    a->push.epoch, len, (unsigned long long)id, a->peers.n);
+	    "%016llx to %zu peers%s", (unsigned)caller->uid, (int)caller->pid,
+	    a->push.epoch, len, (unsigned long long)id, a->peers.n,
+	    allow_down ? ", --allow-down" : "");
 	vg_agent_event(a, VG_EV_CTL, "uid %u pid %d: config push: epoch %u "
-	    "started (push %016llx)", (unsigned)caller->uid, (int)caller->pid,
-	    a->push.epoch, (unsigned long long)id);
+	    "started (push %016llx, file digest %08x%s)", (unsigned)caller->uid,
+	    (int)caller->pid, a->push.epoch, (unsigned long long)id,
+	    a->push_digest, allow_down ? ", --allow-down" : "");
 	return NULL;
 }

@@ -49,10 +49,11 @@ void	vg_stage_heard(struct vg_agent *, const struct vg_peer *,
 /* One round, after the heartbeats: sends, deadlines, a finished push's
  * answer to its ctl client. */
 void	vg_stage_round(struct vg_agent *, vg_ns now);
-/* `vigilctl config push`: refused (NULL with err, or a failure reply) or
- * started (NULL, caller->defer set: answered by vg_stage_round). */
+/* `vigilctl config push [--allow-down]`: refused (NULL with err, or a
+ * failure reply) or started (NULL, caller->defer set: answered by
+ * vg_stage_round). */
 json_object *vg_stage_push_cmd(struct vg_agent *, const char *text,
-	    size_t len, const char *name, struct vg_ctl_caller *, vg_ns now,
-	    char *err, size_t errlen);
+	    size_t len, const char *name, int allow_down,
+	    struct vg_ctl_caller *, vg_ns now, char *err, size_t errlen);
 
 #endif

@@ -40,7 +40,9 @@ _vigilctl()
 	maintenance) COMPREPLY=($(compgen -W "on off --json" -- "$cur")) ;;
 	config)
 		if [[ $prev == config ]]; then
-			COMPREPLY=($(compgen -W "diff" -- "$cur"))
+			COMPREPLY=($(compgen -W "diff push" -- "$cur"))
+		elif [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--allow-down --json" -- "$cur"))
 		else
 			_filedir
 		fi

@@ -35,8 +35,11 @@ usage(FILE *out)
 	    "  reload                  re-read the configuration (admin)\n"
 	    "  config diff FILE        what FILE would change, and whether the\n"
 	    "                          change is live or safety-relevant (operator)\n"
-	    "  config push FILE        FILE to every node, all or nothing; live\n"
-	    "                          changes only, at a higher epoch (admin)\n"
+	    "  config push FILE [--allow-down]\n"
+	    "                          FILE to every node, all or nothing; live\n"
+	    "                          changes only, at a higher epoch (admin);\n"
+	    "                          --allow-down: nodes silent at the deadline\n"
+	    "                          catch up later, if a quorum staged it\n"
 	    "options:\n"
 	    "  -s socket the agent's ctl socket (default %s)\n"
 	    "  --json    print the agent's JSON reply\n"
@@ -448,7 +451,7 @@ read_file(const char *path, size_t *lenp)
  * error exits, naming what is wrong. */
 static char *
 build_request(const char *cmd, char **args, int nargs, const char *to,
-    int follow)
+    int follow, int allow_down)
 {
 	json_object *o;
 	const char *s;
@@ -474,12 +477,17 @@ build_request(const char *cmd, char **args, int nargs, const char *to,
 		bad_usage("--to is for failover only");
 	if (strcmp(cmd, "events") != 0 && follow)
 		bad_usage("--follow is for events only");
+	if (strcmp(cmd, "config_push") != 0 && allow_down)
+		bad_usage("--allow-down is for config push only");
 	o = json_object_new_object();
 	json_object_object_add(o, "cmd", json_object_new_string(cmd));
 	if (strcmp(cmd, "events") == 0 && follow)
 		json_object_object_add(o, "follow", json_object_new_boolean(1));
 	if (strcmp(cmd, "failover") == 0 && to != NULL)
 		json_object_object_add(o, "to", json_object_new_string(to));
+	if (allow_down)
+		json_object_object_add(o, "allow_down",
+		    json_object_new_boolean(1));
 	if (strcmp(cmd, "maintenance") == 0)
 		json_object_object_add(o, "on", json_object_new_boolean(
 		    strcmp(args[0], "on") == 0));
@@ -512,7 +520,7 @@ main(int argc, char *argv[])
 	const char *sock = VG_CTL_SOCKET_DEFAULT, *cmd = NULL, *to = NULL;
 	char *args[8], *req, *reply, *buf = NULL;
 	size_t blen = 0, bcap = 0, reqlen;
-	int i, nargs = 0, json = 0, follow = 0, rc, fd, serr;
+	int i, nargs = 0, json = 0, follow = 0, allow_down = 0, rc, fd, serr;
 	json_object *r, *ok;
 	ssize_t n;
 
@@ -533,6 +541,8 @@ main(int argc, char *argv[])
 		else if (strcmp(argv[i], "--follow") == 0 ||
 		    strcmp(argv[i], "-f") == 0)
 			follow = 1;
+		else if (strcmp(argv[i], "--allow-down") == 0)
+			allow_down = 1;
 		else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
@@ -570,7 +580,7 @@ main(int argc, char *argv[])
 			break;
 	if (i == VG_CTL_CMD_MAX)
 		bad_usage("unknown command \"%s\"", cmd);
-	req = build_request(cmd, args, nargs, to, follow);
+	req = build_request(cmd, args, nargs, to, follow, allow_down);
 	/* a hand-over or a reload may take a moment; a follower waits forever */
 	if ((fd = ctl_connect(sock, strcmp(cmd, "config_push") == 0 ?
 	    120 : 10)) == -1) {

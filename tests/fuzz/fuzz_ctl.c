@@ -38,6 +38,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (req.on != 0 && req.cmd != VG_CTL_MAINTENANCE)
 			abort();
+		if ((req.allow_down != 0 && req.cmd != VG_CTL_CONFIG_PUSH) ||
+		    (req.allow_down != 0 && req.allow_down != 1))
+			abort();
 		/* config_diff and config_push alone carry a text, always;
 		 * no NUL in it */
 		if ((req.text != NULL) != (req.cmd == VG_CTL_CONFIG_DIFF ||

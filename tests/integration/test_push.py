@@ -19,6 +19,10 @@ watching from before the first election (fixture fo3).
   the abort repeated for 2 s), the silent node named, nothing changed;
   started again, it rejoins at the same epoch.
 
+- `--allow-down` with a standby down: committed at the deadline, the node
+  answered down, the push audited in the coordinator's events; the node
+  started again catches up to the new epoch, the VIP never moving.
+
 - Catch-up: a standby restarted from its file of before a committed push
   (an old image, a restored backup) hears its peers at the higher epoch,
   fetches the file, commits it with its own local settings, and runs the
@@ -224,6 +228,56 @@ def test_push_with_a_node_down_aborts(fo3, vip_sampler, tmp_path):
     assert sts2[a]["node"]["term"] == term
     assert all(s["cluster"]["epoch"] == 0 for s in sts2.values()), sts2
     print("\nconfig push with %s down: aborted in %.1f s" % (down, took))
+
+
+def test_push_allow_down_then_catch_up(fo3, vip_sampler, tmp_path):
+    """`config push --allow-down` with a standby down: the two nodes up
+    hold a quorum, so the push is committed at its deadline (not waiting
+    for the silent node's confirmation), the answer names it down, and the
+    coordinator's events audit it (the file's digest, each node's result).
+    The node started again from its old file catches up to the new epoch;
+    the active and its VIP never move."""
+    t = fo3
+    a, sts, _ = wait_one_active(t, NAMES, 3.0, "first election")
+    vip_sampler.wait_holder(lambda h: h == [a], 1.0, "%s holds the VIP" % a)
+    since = time.monotonic()
+    term = sts[a]["node"]["term"]
+    down = [n for n in NAMES if n != a][1]
+    via = [n for n in NAMES if n not in (a, down)][0]
+    t.stop(down)
+    f = tmp_path / "epoch1.conf"
+    f.write_text(t.config(via) + "epoch = 1;\n")
+    t0 = time.monotonic()
+    p = t.ctl(via, "config", "push", str(f), "--allow-down", "--json",
+              check=False, timeout=30)
+    took = time.monotonic() - t0
+    r = json.loads(p.stdout) if p.stdout.strip() else None
+    assert p.returncode == 0 and r and r["committed"] is True, (p, r)
+    nodes = {n["name"]: n for n in r["nodes"]}
+    assert nodes[down]["status"] == "down", r
+    assert "catches up" in nodes[down]["error"], r
+    assert nodes[a]["status"] == "done" and nodes[via]["status"] == "done", r
+    assert "1 node down (--allow-down)" in r["message"], r
+    # the deadline (3 s) and no 2 s wait for the silent node's DONE
+    assert 3.0 <= took < 4.5, took
+    for n in (a, via):
+        assert t.status(n)["cluster"]["epoch"] == 1, n
+    ev = [e["text"] for e in t.events(via) if "config push" in e["text"] and
+          "file digest" in e["text"] and "committed" in e["text"]]
+    assert ev and "%s down" % down in ev[-1] and \
+        "%s done" % a in ev[-1], ev
+    t.start(down)
+    got, _ = wait_until(lambda: (lambda e: e if e and all(
+        v[0] == 1 for v in e.values()) and len(set(
+            v[1] for v in e.values())) == 1 else None)(epochs(t)), 5.0,
+        step=0.05)
+    assert got, epochs(t)
+    assert t.status(down)["cluster"]["push"]["caught_up"] == 1
+    _, sts2, _ = wait_one_active(t, NAMES, 3.0, "after the catch-up")
+    assert sts2[a]["node"]["term"] == term
+    vip_sampler.assert_stayed([a], since, what="the VIP through the push")
+    print("\nconfig push --allow-down with %s down: committed in %.1f s, "
+          "%s caught up" % (down, took, down))
 
 
 def test_catch_up_from_an_old_file(fo3, vip_sampler, tmp_path):

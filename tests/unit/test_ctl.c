@@ -153,6 +153,19 @@ test_config_diff(void **state)
 	r = parse_ok(big);
 	assert_int_equal(strlen(r.name), VG_CTL_NAME_MAX - 1);
 	vg_ctl_request_clear(&r);
+	/* config_push's allow_down: a boolean, for config_push alone */
+	r = parse_ok("{\"cmd\":\"config_push\",\"text\":\"x\","
+	    "\"allow_down\":true}");
+	assert_int_equal(r.cmd, VG_CTL_CONFIG_PUSH);
+	assert_int_equal(r.allow_down, 1);
+	vg_ctl_request_clear(&r);
+	r = parse_ok("{\"cmd\":\"config_push\",\"text\":\"x\"}");
+	assert_int_equal(r.allow_down, 0);
+	vg_ctl_request_clear(&r);
+	refused("{\"cmd\":\"config_push\",\"text\":\"x\","
+	    "\"allow_down\":1}", "invalid argument \"allow_down\"");
+	refused("{\"cmd\":\"config_diff\",\"text\":\"x\","
+	    "\"allow_down\":true}", "invalid argument \"allow_down\"");
 }
 
 static void

@@ -12,7 +12,10 @@
  *   seeds, committed everywhere within the deadline (the rounds counted);
  * - a peer whose check fails: ABORT everywhere, nobody commits, the
  *   others discard their staging, the answer carries that peer's error;
- * - a silent peer: ABORT at the deadline, its error says so;
+ * - a silent peer: ABORT at the deadline, its error says so; with
+ *   --allow-down and a quorum staged: committed, the silent peer named
+ *   down and caught up once heard; short of a quorum, or a rejection:
+ *   ABORT;
  * - a staging whose decision never comes is discarded once the
  *   coordinator's deadline and its decision's time are over;
  * - an offer not above the running epoch is REJECTED; a node that
@@ -71,6 +74,7 @@ static size_t nq;
 static uint32_t seed;
 static unsigned loss_pct;	/* of every message, each way */
 static int deaf;		/* node id whose messages are all lost */
+static unsigned allow_need;	/* push_from_1 with --allow-down: quorum */
 
 static uint32_t
 rnd(void)
@@ -195,6 +199,7 @@ setup_nodes(void)
 	nq = 0;
 	deaf = 0;
 	loss_pct = 0;
+	allow_need = 0;
 	for (i = 0; i < N; i++) {
 		memset(&nodes[i], 0, sizeof(nodes[i]));
 		nodes[i].id = (uint16_t)(i + 1);
@@ -279,8 +284,11 @@ push_from_1(const uint8_t *file, uint32_t size, uint32_t epoch,
 	memcpy(nodes[0].staged, file, size);
 	nodes[0].staged_len = size;
 	nodes[0].staged_epoch = epoch;
+	static const unsigned votes[] = { 1, 1 };
 	assert_int_equal(vg_pushrun_start(&nodes[0].pr, 0x1234, epoch, file,
 	    size, peers, 2, now, dl, err, sizeof(err)), 0);
+	if (allow_need > 0)
+		vg_pushrun_allow_down(&nodes[0].pr, 1, votes, allow_need);
 	assert_true(vg_pushrun_busy(&nodes[0].pr));
 	for (r = 1; r < 1000; r++) {
 		round_at(now);
@@ -409,6 +417,73 @@ test_push_silent_peer(void **state)
 	assert_string_equal(nodes[0].pr.t[1].error,
 	    "no answer within the push's deadline");
 	assert_int_equal(nodes[1].discards, 1);
+	assert_int_equal(nodes[1].commits, 0);
+	teardown_nodes();
+	free(f);
+}
+
+/*
+ * --allow-down: node 3 silent, nodes 1 and 2 (2 of 3 votes, a quorum)
+ * staged: committed at the deadline without waiting for node 3's
+ * confirmation, node 3 named down; it then hears node 1 at the new epoch
+ * and catches up to the same file.  With a quorum of 3 the same push
+ * aborts and says why; a rejection aborts whatever --allow-down says.
+ */
+static void
+test_push_allow_down(void **state)
+{
+	uint8_t *f = file_of(100);
+	vg_ns now = VG_MS(20000);
+	int committed = -1;
+	unsigned r;
+
+	(void)state;
+	setup_nodes();
+	deaf = 3;
+	allow_need = 2;
+	r = push_from_1(f, 100, 2, &committed);
+	assert_int_equal(committed, 1);
+	/* the 3 s deadline and a round or two, not the decision's 2 s */
+	assert_true(r >= 60 && r <= 64);
+	assert_true(nodes[0].pr.t[1].down);
+	assert_false(nodes[0].pr.t[0].down);
+	assert_true(nodes[0].pr.t[0].confirmed);
+	assert_non_null(strstr(nodes[0].pr.t[1].error, "catches up"));
+	assert_int_equal(nodes[0].commits, 1);
+	assert_int_equal(nodes[1].commits, 1);
+	assert_int_equal(nodes[2].commits, 0);
+	/* node 3 is heard again: it fetches epoch 2 and commits that file */
+	deaf = 0;
+	for (r = 0; r < 40 && nodes[2].epoch != 2; r++) {
+		vg_pushrun_heard(&nodes[2].pr, 1, nodes[0].epoch,
+		    nodes[2].epoch, now);
+		round_at(now);
+		now += H;
+	}
+	assert_int_equal(nodes[2].epoch, 2);
+	assert_int_equal(nodes[2].committed_len, 100);
+	assert_memory_equal(nodes[2].committed, f, 100);
+	teardown_nodes();
+
+	/* a quorum of 3 votes: 2 staged, not enough */
+	setup_nodes();
+	deaf = 3;
+	allow_need = 3;
+	push_from_1(f, 100, 2, &committed);
+	assert_int_equal(committed, 0);
+	assert_false(nodes[0].pr.t[1].down);
+	assert_string_equal(nodes[0].pr.short_of, "with --allow-down the "
+	    "nodes that staged hold 2 votes, a quorum is 3");
+	assert_int_equal(nodes[1].commits, 0);
+	assert_int_equal(nodes[1].discards, 1);
+	teardown_nodes();
+
+	/* a rejection is not a node down */
+	setup_nodes();
+	nodes[2].reject = 1;
+	allow_need = 2;
+	push_from_1(f, 100, 2, &committed);
+	assert_int_equal(committed, 0);
 	assert_int_equal(nodes[1].commits, 0);
 	teardown_nodes();
 	free(f);
@@ -830,6 +905,7 @@ main(void)
 		cmocka_unit_test(test_push_under_loss),
 		cmocka_unit_test(test_push_one_rejects),
 		cmocka_unit_test(test_push_silent_peer),
+		cmocka_unit_test(test_push_allow_down),
 		cmocka_unit_test(test_offer_refusals),
 		cmocka_unit_test(test_one_push_at_a_time),
 		cmocka_unit_test(test_catch_up),
