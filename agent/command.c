@@ -337,6 +337,12 @@ vg_cmd_run(struct vg_agent *a, const struct vg_ctl_request *req,
 		if (r == NULL && !caller->defer)
 			audit(a, caller, "config push", err);
 		return r;
+	case VG_CTL_KEY_ROTATE:
+		r = vg_stage_key_rotate_cmd(a, req->name, caller, now, err,
+		    errlen);
+		if (r == NULL && !caller->defer)
+			audit(a, caller, "key rotate", err);
+		return r;
 	default:
 		snprintf(err, errlen, "unknown command");
 		return NULL;

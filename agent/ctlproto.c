@@ -19,6 +19,7 @@ const struct vg_ctl_cmd_info vg_ctl_cmds[VG_CTL_CMD_MAX] = {
 	 * the paths it names (their owner and mode show in the errors) */
 	[VG_CTL_CONFIG_DIFF] = { "config_diff", VG_ROLE_OPERATOR },
 	[VG_CTL_CONFIG_PUSH] = { "config_push", VG_ROLE_ADMIN },
+	[VG_CTL_KEY_ROTATE] = { "key_rotate", VG_ROLE_ADMIN },
 };
 
 const char *
@@ -78,6 +79,13 @@ parse_args(json_object *obj, struct vg_ctl_request *req, char *err,
 			    json_object_get_string(v));
 			continue;
 		}
+		if (req->cmd == VG_CTL_KEY_ROTATE && strcmp(k, "file") == 0 &&
+		    plain_string(v) && json_object_get_string(v)[0] == '/' &&
+		    strlen(json_object_get_string(v)) < sizeof(req->name)) {
+			snprintf(req->name, sizeof(req->name), "%s",
+			    json_object_get_string(v));
+			continue;
+		}
 		if (req->cmd == VG_CTL_CONFIG_PUSH &&
 		    strcmp(k, "allow_down") == 0 &&
 		    json_object_is_type(v, json_type_boolean)) {
@@ -107,6 +115,11 @@ parse_args(json_object *obj, struct vg_ctl_request *req, char *err,
 	if (req->cmd == VG_CTL_MAINTENANCE &&
 	    !json_object_object_get_ex(obj, "on", NULL)) {
 		snprintf(err, errlen, "maintenance needs \"on\": true or false");
+		return -1;
+	}
+	if (req->cmd == VG_CTL_KEY_ROTATE && req->name[0] == '\0') {
+		snprintf(err, errlen, "key_rotate needs \"file\": the new "
+		    "key's absolute path");
 		return -1;
 	}
 	if (HAS_TEXT(req->cmd) && req->text == NULL) {

@@ -42,6 +42,9 @@ enum vg_ctl_cmd {
 	VG_CTL_CONFIG_PUSH,	/* admin: {"text", "name"} as config_diff,
 				 * "allow_down": true optional;
 				 * answered when the push ends */
+	VG_CTL_KEY_ROTATE,	/* admin: {"file": the new key's absolute
+				 * path on every node}; answered when the
+				 * rotation's pushes end */
 	VG_CTL_CMD_MAX
 };
 
@@ -61,7 +64,8 @@ struct vg_ctl_request {
 	char			to[64];		/* failover: "" = the best other */
 	char			*text;		/* config_diff: the file, no NUL */
 	size_t			text_len;
-	char			name[VG_CTL_NAME_MAX];	/* config_diff */
+	char			name[VG_CTL_NAME_MAX];	/* config_diff; the
+						 * key_rotate's file */
 	int			allow_down;	/* config_push */
 };
 

@@ -92,6 +92,7 @@ int
 vg_push_decode_offer(const uint8_t *b, size_t len, struct vg_push_offer *o)
 {
 	struct vg_push_offer d;
+	uint16_t keys;
 
 	if (len != OFFER_LEN)
 		return -1;
@@ -104,6 +105,11 @@ vg_push_decode_offer(const uint8_t *b, size_t len, struct vg_push_offer *o)
 	if (d.push_id == 0 || d.size > VG_PUSH_MAX_SIZE ||
 	    d.chunks != vg_push_chunks(d.size) ||
 	    (d.flags & ~VG_PUSH_OFFER_FLAGS) != 0)
+		return -1;
+	/* one key step at most, and never in a served file */
+	keys = d.flags & VG_PUSH_OFFER_KEYS;
+	if ((keys & (keys - 1)) != 0 ||
+	    (keys != 0 && (d.flags & VG_PUSH_OFFER_COMMITTED)))
 		return -1;
 	*o = d;
 	return 0;

@@ -42,7 +42,16 @@
 #define VG_PUSH_ACK_MAP		64	/* chunks after first_missing */
 
 #define VG_PUSH_OFFER_COMMITTED	0x0001	/* served for catch-up */
-#define VG_PUSH_OFFER_FLAGS	VG_PUSH_OFFER_COMMITTED
+/* A step of `vigilctl key rotate` (design.md "Key rotation"): the file's
+ * key settings are made per node by the step's rule, not kept from the
+ * node's own file (stage.h, vg_stage_localize).  At most one, never with
+ * COMMITTED. */
+#define VG_PUSH_OFFER_KEY_NEXT	0x0002	/* 1: also accept the new key */
+#define VG_PUSH_OFFER_KEY_SEND	0x0004	/* 2: send with it, accept the old */
+#define VG_PUSH_OFFER_KEY_DROP	0x0008	/* 3: the old key dropped */
+#define VG_PUSH_OFFER_KEYS	(VG_PUSH_OFFER_KEY_NEXT | \
+				 VG_PUSH_OFFER_KEY_SEND | VG_PUSH_OFFER_KEY_DROP)
+#define VG_PUSH_OFFER_FLAGS	(VG_PUSH_OFFER_COMMITTED | VG_PUSH_OFFER_KEYS)
 
 enum vg_push_status {
 	VG_PUSH_RECEIVING = 1,

@@ -125,6 +125,15 @@ vg_pushrun_allow_down(struct vg_pushrun *pr, unsigned self_votes,
 		pr->t[i].votes = votes[i];
 }
 
+void
+vg_pushrun_offer_flags(struct vg_pushrun *pr, uint16_t flags)
+{
+	size_t i;
+
+	for (i = 0; i < pr->n; i++)
+		pr->t[i].tx.offer.flags = flags;
+}
+
 static struct vg_pushrun_target *
 target(struct vg_pushrun *pr, uint16_t id)
 {
@@ -505,7 +514,7 @@ on_chunk(struct vg_pushrun *pr, uint16_t from, const struct vg_push_chunk *c,
 		return;			/* forgotten: the chunks come again */
 	}
 	if (pr->ops.check(pr->ops.arg, pr->rx.buf, pr->rx.offer.size,
-	    pr->rx.offer.epoch, err, sizeof(err)) == -1 ||
+	    pr->rx.offer.epoch, pr->rx.offer.flags, err, sizeof(err)) == -1 ||
 	    pr->ops.stage(pr->ops.arg, pr->rx.buf, pr->rx.offer.size, err,
 	    sizeof(err)) == -1) {
 		reject(pr, err);

@@ -51,10 +51,10 @@ struct vg_pushrun_ops {
 	void	(*send)(void *arg, uint16_t peer, uint8_t type,
 		    const uint8_t *body, size_t len);
 	/* The file (size bytes) checked for this node as `vigild -t` does,
-	 * at the offer's epoch, and as a change a push may make now: 0, or
-	 * -1 with err. */
+	 * at the offer's epoch, made this node's by the offer's flags (a key
+	 * step), and as a change a push may make now: 0, or -1 with err. */
 	int	(*check)(void *arg, const uint8_t *file, size_t size,
-		    uint32_t epoch, char *err, size_t errlen);
+		    uint32_t epoch, uint16_t flags, char *err, size_t errlen);
 	/* Written durably to the staging file: 0, or -1 with err. */
 	int	(*stage)(void *arg, const uint8_t *file, size_t size,
 		    char *err, size_t errlen);
@@ -165,6 +165,9 @@ int	vg_pushrun_start(struct vg_pushrun *, uint64_t push_id, uint32_t epoch,
  */
 void	vg_pushrun_allow_down(struct vg_pushrun *, unsigned self_votes,
 	    const unsigned *votes, unsigned need);
+/* The offer's flags (a key step of `vigilctl key rotate`), called right
+ * after vg_pushrun_start. */
+void	vg_pushrun_offer_flags(struct vg_pushrun *, uint16_t flags);
 /* 1 while this node coordinates a push (its result not taken yet). */
 int	vg_pushrun_busy(const struct vg_pushrun *);
 

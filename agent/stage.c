@@ -23,15 +23,51 @@ static const char *const local_names[] = {
 	"auth_key_next", "auth_key_previous", "realtime_priority", "metrics",
 };
 
+#define NLOCAL	(sizeof(local_names) / sizeof(local_names[0]))
+
+/* A list of top-level names (NULL-terminated). */
 static int
-is_local(const char *name)
+in_names(const char *name, const char *const *names)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(local_names) / sizeof(local_names[0]); i++)
-		if (name != NULL && strcmp(name, local_names[i]) == 0)
+	for (i = 0; name != NULL && names[i] != NULL; i++)
+		if (strcmp(name, names[i]) == 0)
 			return 1;
 	return 0;
+}
+
+/* The local names but those of `but` (NULL-terminated), into out (at
+ * least NLOCAL + 1 slots, NULL-terminated). */
+static void
+local_but(const char *const *but, const char **out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < NLOCAL; i++)
+		if (!in_names(local_names[i], but))
+			out[n++] = local_names[i];
+	out[n] = NULL;
+}
+
+/* The key settings a key step of `vigilctl key rotate` sets (offer flag),
+ * NULL-terminated: what the node's own file no longer gives. */
+static const char *const no_names[] = { NULL };
+static const char *const next_names[] = { "auth_key_next", NULL };
+static const char *const send_names[] = {
+	"auth_key_file", "auth_key_next", "auth_key_previous", NULL };
+static const char *const drop_names[] = { "auth_key_previous", NULL };
+
+static const char *const *
+key_step_names(uint16_t flags)
+{
+	if (flags & VG_PUSH_OFFER_KEY_NEXT)
+		return next_names;
+	if (flags & VG_PUSH_OFFER_KEY_SEND)
+		return send_names;
+	if (flags & VG_PUSH_OFFER_KEY_DROP)
+		return drop_names;
+	return no_names;
 }
 
 /* Line `n` (1-based) of text is blank or only a comment. */
@@ -49,11 +85,11 @@ line_is_comment(const char *text, unsigned n)
 	    (l[0] == '/' && (l[1] == '/' || l[1] == '*'));
 }
 
-/* Which of the text's lines (1-based, up to nlines) a local setting holds:
- * mark[line] = 1.  0, 1 if libconfig cannot read it, -1 with err. */
+/* Which of the text's lines (1-based, up to nlines) a setting of `names`
+ * holds: mark[line] = 1.  0, 1 if libconfig cannot read it, -1 with err. */
 static int
-local_lines(const char *text, uint8_t *mark, size_t nlines, char *err,
-    size_t errlen)
+setting_lines(const char *text, const char *const *names, uint8_t *mark,
+    size_t nlines, char *err, size_t errlen)
 {
 	config_t cfg;
 	config_setting_t *root, *s;
@@ -72,7 +108,7 @@ local_lines(const char *text, uint8_t *mark, size_t nlines, char *err,
 	for (i = 0; i < n; i++) {
 		s = config_setting_get_elem(root, (unsigned)i);
 		from[i] = (unsigned)config_setting_source_line(s);
-		local[i] = is_local(config_setting_name(s));
+		local[i] = in_names(config_setting_name(s), names);
 	}
 	for (i = 0; i < n && rc == 0; i++) {
 		if (!local[i])
@@ -116,28 +152,108 @@ count_lines(const char *t, size_t len)
 	return n;
 }
 
+/*
+ * A top-level string setting of text: 1 with its value in buf, 0 if there
+ * is none, -1 with err if it is not a plain path (a quote, a backslash or
+ * a control character would not survive being written back as a line).
+ */
+static int
+setting_path(const char *text, const char *name, char *buf, size_t len,
+    char *err, size_t errlen)
+{
+	config_t cfg;
+	const char *v;
+	size_t i;
+	int rc = 0;
+
+	config_init(&cfg);
+	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+		config_destroy(&cfg);
+		snprintf(err, errlen, "cannot be read for %s", name);
+		return -1;
+	}
+	if (config_lookup_string(&cfg, name, &v) == CONFIG_TRUE) {
+		rc = 1;
+		for (i = 0; v[i] != '\0'; i++)
+			if (v[i] == '"' || v[i] == '\\' ||
+			    (unsigned char)v[i] < 0x20)
+				rc = -1;
+		if (rc == -1 || i == 0 || i >= len) {
+			snprintf(err, errlen, "%s: not a plain path", name);
+			rc = -1;
+		} else
+			memcpy(buf, v, i + 1);
+	}
+	config_destroy(&cfg);
+	return rc;
+}
+
+/*
+ * The key lines a key step appends, after the node's own settings:
+ * NEXT: auth_key_next from the pushed file; SEND: auth_key_file from the
+ * pushed file and auth_key_previous = this node's own auth_key_file (its
+ * own old key, whatever its path); DROP: nothing (auth_key_previous goes).
+ */
+static int
+key_step_lines(const char *pushed, const char *own, uint16_t flags,
+    char *out, size_t outlen, char *err, size_t errlen)
+{
+	char v[VG_PATH_MAX], mine[VG_PATH_MAX];
+	const char *name = (flags & VG_PUSH_OFFER_KEY_NEXT) ?
+	    "auth_key_next" : "auth_key_file";
+
+	out[0] = '\0';
+	if (!(flags & (VG_PUSH_OFFER_KEY_NEXT | VG_PUSH_OFFER_KEY_SEND)))
+		return 0;
+	switch (setting_path(pushed, name, v, sizeof(v), err, errlen)) {
+	case -1:
+		return -1;
+	case 0:
+		snprintf(err, errlen, "a key step without %s", name);
+		return -1;
+	}
+	if (flags & VG_PUSH_OFFER_KEY_NEXT) {
+		snprintf(out, outlen, "auth_key_next = \"%s\";\n", v);
+		return 0;
+	}
+	if (setting_path(own, "auth_key_file", mine, sizeof(mine), err,
+	    errlen) != 1) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "this node's own file names no "
+			    "auth_key_file");
+		return -1;
+	}
+	snprintf(out, outlen, "auth_key_file = \"%s\";\n"
+	    "auth_key_previous = \"%s\";\n", v, mine);
+	return 0;
+}
+
 int
 vg_stage_localize(const char *pushed, size_t len, const char *own,
-    char **out, size_t *outlen, char *err, size_t errlen)
+    uint16_t flags, char **out, size_t *outlen, char *err, size_t errlen)
 {
 	size_t np = count_lines(pushed, len), olen = strlen(own);
 	size_t no = count_lines(own, olen), i, line, o = 0;
+	const char *keep[NLOCAL + 1];
 	uint8_t *mp = NULL, *mo = NULL;
-	char *text = NULL, *p = NULL;
+	char *text = NULL, *p = NULL, keys[2 * VG_PATH_MAX + 64];
 	int rc;
 
 	*out = NULL;
+	err[0] = '\0';
 	if ((p = malloc(len + 1)) == NULL || (mp = calloc(np + 2, 1)) == NULL ||
 	    (mo = calloc(no + 2, 1)) == NULL ||
-	    (text = malloc(len + olen + 128)) == NULL) {
+	    (text = malloc(len + olen + sizeof(keys) + 128)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	memcpy(p, pushed, len);
 	p[len] = '\0';
-	if ((rc = local_lines(p, mp, np, err, errlen)) == -1)
+	local_but(no_names, keep);
+	if ((rc = setting_lines(p, keep, mp, np, err, errlen)) == -1)
 		goto fail;
-	if (rc == 1) {			/* the check reports its errors */
+	if (rc == 1 && (flags & VG_PUSH_OFFER_KEYS) == 0) {
+		/* the check reports its errors */
 		free(mp);
 		free(mo);
 		free(text);
@@ -145,12 +261,21 @@ vg_stage_localize(const char *pushed, size_t len, const char *own,
 		*outlen = len;
 		return 0;
 	}
-	if (local_lines(own, mo, no, err, errlen) != 0) {
+	if (rc == 1) {
+		snprintf(err, errlen, "a key step's file cannot be read");
+		goto fail;
+	}
+	/* this node's own local settings, but those the key step sets */
+	local_but(key_step_names(flags), keep);
+	if (setting_lines(own, keep, mo, no, err, errlen) != 0) {
 		if (err[0] == '\0')
 			snprintf(err, errlen, "this node's own file cannot "
 			    "be read again");
 		goto fail;
 	}
+	if (key_step_lines(p, own, flags, keys, sizeof(keys), err,
+	    errlen) == -1)
+		goto fail;
 	/* the pushed file, its local lines blank */
 	for (i = 0, line = 1; i < len; i++) {
 		if (!mp[line] || p[i] == '\n')
@@ -170,6 +295,9 @@ vg_stage_localize(const char *pushed, size_t len, const char *own,
 	}
 	if (o > 0 && text[o - 1] != '\n')
 		text[o++] = '\n';
+	if (keys[0] != '\0')
+		o += (size_t)snprintf(text + o, sizeof(keys) + 64,
+		    "# the key, by vigilctl key rotate\n%s", keys);
 	text[o] = '\0';
 	free(p);
 	free(mp);
@@ -258,7 +386,7 @@ first_error(const struct vg_errs *errs, const char *why, char *err,
 
 static int
 op_check(void *arg, const uint8_t *file, size_t size, uint32_t epoch,
-    char *err, size_t errlen)
+    uint16_t flags, char *err, size_t errlen)
 {
 	struct vg_agent *a = arg;
 	struct vg_conf_diff *d = NULL;
@@ -272,8 +400,8 @@ op_check(void *arg, const uint8_t *file, size_t size, uint32_t epoch,
 	a->push_local = NULL;
 	if ((own = slurp(a->conf->path, &ownlen, err, errlen)) == NULL)
 		return -1;
-	if (vg_stage_localize((const char *)file, size, own, &text, &tlen,
-	    err, errlen) == -1)
+	if (vg_stage_localize((const char *)file, size, own, flags, &text,
+	    &tlen, err, errlen) == -1)
 		goto out;
 	if ((errs = malloc(sizeof(*errs))) == NULL ||
 	    (d = malloc(sizeof(*d))) == NULL) {
@@ -573,6 +701,8 @@ push_answer(struct vg_agent *a, int committed)
 	return r;
 }
 
+static void key_step_over(struct vg_agent *, json_object *, int, vg_ns);
+
 /*
  * The push's audit, on the coordinator (log line and event): who, the
  * push, its epoch and the file's digest, the outcome, and each node's
@@ -622,10 +752,103 @@ vg_stage_round(struct vg_agent *a, vg_ns now)
 		return;
 	r = push_answer(a, committed);
 	push_audit(a, r, committed);
-	if (a->push_client != 0)
-		vg_control_answer(a->ctl, a->push_client, r);
-	a->push_client = 0;
+	if (a->keyrot.step != 0)
+		key_step_over(a, r, committed, now);
+	else {
+		if (a->push_client != 0)
+			vg_control_answer(a->ctl, a->push_client, r);
+		a->push_client = 0;
+	}
 	json_object_put(r);
+}
+
+/* A push cannot start now (one coordinated, or another's held): -1 with
+ * err, prefixed by what. */
+static int
+push_refused(struct vg_agent *a, const char *what, char *err, size_t errlen)
+{
+	if (vg_pushrun_busy(&a->push)) {
+		snprintf(err, errlen, "%s: push %016llx (epoch %u) is under "
+		    "way", what, (unsigned long long)a->push.push_id,
+		    a->push.epoch);
+		return -1;
+	}
+	if (a->push.status == VG_PUSH_RECEIVING ||
+	    a->push.status == VG_PUSH_STAGED) {
+		snprintf(err, errlen, "%s: node %s's push %016llx (epoch %u) "
+		    "is %s here", what, target_name(a, a->push.from),
+		    (unsigned long long)a->push.rx.offer.push_id,
+		    a->push.rx.offer.epoch, vg_push_status_name(a->push.status));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The push of text at epoch started from this node: checked and staged
+ * here (made this node's by the offer's flags), offered to every peer.
+ * 0, or -1 with err (nothing staged is left).
+ */
+static int
+start_push(struct vg_agent *a, const char *text, size_t len, uint32_t epoch,
+    uint16_t flags, int allow_down, vg_ns now, char *err, size_t errlen)
+{
+	uint16_t ids[VG_MAX_NODES];
+	unsigned votes[VG_MAX_NODES];
+	uint8_t sha[VG_CONF_SHA256_LEN];
+	uint64_t id = 0;
+	size_t i;
+
+	a->push.epoch = epoch;
+	if (op_check(a, (const uint8_t *)text, len, epoch, flags, err,
+	    errlen) == -1 || op_stage(a, NULL, 0, err, errlen) == -1) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "config push refused here (%s): %s",
+		    a->self->name, err);
+		snprintf(err, errlen, "%s", why);
+		free(a->push_local);
+		a->push_local = NULL;
+		return -1;
+	}
+	for (i = 0; i < a->peers.n; i++) {
+		const struct vg_peer *p = &a->peers.p[i];
+
+		/* a release before wire version 2 has no push types */
+		if (p->ever_seen && p->last.version == 1) {
+			snprintf(err, errlen, "config push: %s speaks wire "
+			    "version 1 (an older release): upgrade it first",
+			    p->name);
+			op_discard(a);
+			return -1;
+		}
+		ids[i] = p->id;
+		votes[i] = p->votes;
+	}
+	while (id == 0)
+		randombytes_buf(&id, sizeof(id));
+	if (vg_pushrun_start(&a->push, id, epoch, (const uint8_t *)text,
+	    (uint32_t)len, ids, a->peers.n, now,
+	    vg_pushrun_deadline(a->conf->dead_time, (uint32_t)len), err,
+	    errlen) == -1) {
+		op_discard(a);
+		return -1;
+	}
+	vg_pushrun_offer_flags(&a->push, flags);
+	if (allow_down)
+		vg_pushrun_allow_down(&a->push, a->self->votes, votes,
+		    a->conf->quorum);
+	vg_conf_file_digest(text, len, sha, &a->push_digest);
+	log_info("ctl: uid %u pid %d: config push: epoch %u, %zu bytes, push "
+	    "%016llx to %zu peers%s%s", (unsigned)a->push_uid,
+	    (int)a->push_pid, epoch, len, (unsigned long long)id, a->peers.n,
+	    allow_down ? ", --allow-down" : "", flags ? ", a key step" : "");
+	vg_agent_event(a, VG_EV_CTL, "uid %u pid %d: config push: epoch %u "
+	    "started (push %016llx, file digest %08x%s%s)",
+	    (unsigned)a->push_uid, (int)a->push_pid, epoch,
+	    (unsigned long long)id, a->push_digest,
+	    allow_down ? ", --allow-down" : "", flags ? ", a key step" : "");
+	return 0;
 }
 
 json_object *
@@ -633,29 +856,19 @@ vg_stage_push_cmd(struct vg_agent *a, const char *text, size_t len,
     const char *name, int allow_down, struct vg_ctl_caller *caller,
     vg_ns now, char *err, size_t errlen)
 {
-	uint16_t ids[VG_MAX_NODES];
-	unsigned votes[VG_MAX_NODES];
-	uint8_t sha[VG_CONF_SHA256_LEN];
 	struct vg_conf *next;
 	struct vg_errs *errs;
 	json_object *r;
-	uint64_t id = 0;
+	uint32_t epoch;
 	size_t i;
 
-	if (vg_pushrun_busy(&a->push)) {
-		snprintf(err, errlen, "config push: push %016llx (epoch %u) is "
-		    "under way", (unsigned long long)a->push.push_id,
-		    a->push.epoch);
+	if (a->keyrot.step != 0) {
+		snprintf(err, errlen, "config push: a key rotation is under "
+		    "way");
 		return NULL;
 	}
-	if (a->push.status == VG_PUSH_RECEIVING ||
-	    a->push.status == VG_PUSH_STAGED) {
-		snprintf(err, errlen, "config push: node %s's push %016llx "
-		    "(epoch %u) is %s here", target_name(a, a->push.from),
-		    (unsigned long long)a->push.rx.offer.push_id,
-		    a->push.rx.offer.epoch, vg_push_status_name(a->push.status));
+	if (push_refused(a, "config push", err, errlen) == -1)
 		return NULL;
-	}
 	if (len > VG_PUSH_MAX_SIZE) {
 		snprintf(err, errlen, "config push: %zu bytes, at most %u",
 		    len, VG_PUSH_MAX_SIZE);
@@ -685,57 +898,212 @@ vg_stage_push_cmd(struct vg_agent *a, const char *text, size_t len,
 		return r;
 	}
 	free(errs);
-	a->push.epoch = next->epoch;
+	epoch = next->epoch;
 	vg_conf_free(next);
-	if (op_check(a, (const uint8_t *)text, len, a->push.epoch, err,
-	    errlen) == -1 || op_stage(a, NULL, 0, err, errlen) == -1) {
-		char why[512];
-
-		snprintf(why, sizeof(why), "config push refused here (%s): %s",
-		    a->self->name, err);
-		snprintf(err, errlen, "%s", why);
-		free(a->push_local);
-		a->push_local = NULL;
-		return NULL;
-	}
-	for (i = 0; i < a->peers.n; i++) {
-		const struct vg_peer *p = &a->peers.p[i];
-
-		/* a release before wire version 2 has no push types */
-		if (p->ever_seen && p->last.version == 1) {
-			snprintf(err, errlen, "config push: %s speaks wire "
-			    "version 1 (an older release): upgrade it first",
-			    p->name);
-			op_discard(a);
-			return NULL;
-		}
-		ids[i] = p->id;
-		votes[i] = p->votes;
-	}
-	while (id == 0)
-		randombytes_buf(&id, sizeof(id));
-	if (vg_pushrun_start(&a->push, id, a->push.epoch,
-	    (const uint8_t *)text, (uint32_t)len, ids, a->peers.n, now,
-	    vg_pushrun_deadline(a->conf->dead_time, (uint32_t)len), err,
-	    errlen) == -1) {
-		op_discard(a);
-		return NULL;
-	}
-	if (allow_down)
-		vg_pushrun_allow_down(&a->push, a->self->votes, votes,
-		    a->conf->quorum);
-	vg_conf_file_digest(text, len, sha, &a->push_digest);
-	a->push_client = caller->client;
 	a->push_uid = caller->uid;
 	a->push_pid = caller->pid;
+	if (start_push(a, text, len, epoch, 0, allow_down, now, err,
+	    errlen) == -1)
+		return NULL;
+	a->push_client = caller->client;
 	caller->defer = 1;
-	log_info("ctl: uid %u pid %d: config push: epoch %u, %zu bytes, push "
-	    "%016llx to %zu peers%s", (unsigned)caller->uid, (int)caller->pid,
-	    a->push.epoch, len, (unsigned long long)id, a->peers.n,
-	    allow_down ? ", --allow-down" : "");
-	vg_agent_event(a, VG_EV_CTL, "uid %u pid %d: config push: epoch %u "
-	    "started (push %016llx, file digest %08x%s)", (unsigned)caller->uid,
-	    (int)caller->pid, a->push.epoch, (unsigned long long)id,
-	    a->push_digest, allow_down ? ", --allow-down" : "");
+	return NULL;
+}
+
+/* ---- vigilctl key rotate: three pushes, one key step each */
+
+static const uint16_t key_flags[] = { 0, VG_PUSH_OFFER_KEY_NEXT,
+	VG_PUSH_OFFER_KEY_SEND, VG_PUSH_OFFER_KEY_DROP };
+static const char *const key_what[] = { "", "every node also accepts the "
+	"new key", "every node sends with the new key and still accepts its "
+	"old one", "the old key is dropped everywhere" };
+
+/*
+ * The file of key step `step`: this node's running file as it is on disk,
+ * its epoch one above the running one, and the step's key setting
+ * (auth_key_next for NEXT, auth_key_file for SEND: the new key; DROP
+ * carries none); each node applies the step's rule to its own keys
+ * (vg_stage_localize).  malloc'd, or NULL with err.
+ */
+static char *
+key_step_file(struct vg_agent *a, int step, size_t *lenp, char *err,
+    size_t errlen)
+{
+	static const char *const epoch_next[] = { "epoch", "auth_key_next",
+		NULL };
+	static const char *const epoch_file[] = { "epoch", "auth_key_file",
+		NULL };
+	static const char *const epoch_only[] = { "epoch", NULL };
+	const char *const *names = step == 1 ? epoch_next : step == 2 ?
+	    epoch_file : epoch_only;
+	char *own, *text;
+	uint8_t *mark;
+	size_t len, n, i, line, o = 0, room;
+
+	if ((own = slurp(a->conf->path, &len, err, errlen)) == NULL)
+		return NULL;
+	n = count_lines(own, len);
+	room = len + 2 * VG_PATH_MAX + 128;
+	if ((mark = calloc(n + 2, 1)) == NULL ||
+	    (text = malloc(room)) == NULL) {
+		free(mark);
+		free(own);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (setting_lines(own, names, mark, n, err, errlen) != 0) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "%s cannot be read again",
+			    a->conf->path);
+		free(text);
+		text = NULL;
+		goto out;
+	}
+	for (i = 0, line = 1; i < len; i++) {
+		if (!mark[line] || own[i] == '\n')
+			text[o++] = own[i];
+		if (own[i] == '\n')
+			line++;
+	}
+	if (o > 0 && text[o - 1] != '\n')
+		text[o++] = '\n';
+	o += (size_t)snprintf(text + o, room - o, "# vigilctl key rotate, "
+	    "step %d\nepoch = %u;\n", step, a->conf->epoch + 1);
+	if (step == 1 || step == 2)
+		o += (size_t)snprintf(text + o, room - o, "%s = \"%s\";\n",
+		    step == 1 ? "auth_key_next" : "auth_key_file",
+		    a->keyrot.path);
+	*lenp = o;
+out:
+	free(mark);
+	free(own);
+	return text;
+}
+
+/* The next key step started: 0, or -1 with err. */
+static int
+key_step(struct vg_agent *a, vg_ns now, char *err, size_t errlen)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	err[0] = '\0';
+	if ((text = key_step_file(a, a->keyrot.step, &len, err,
+	    errlen)) == NULL)
+		return -1;
+	rc = start_push(a, text, len, a->conf->epoch + 1,
+	    key_flags[a->keyrot.step], 0, now, err, errlen);
+	free(text);
+	return rc;
+}
+
+/* The rotation's answer to its client (and its audit); the rotation over. */
+static void
+key_answer(struct vg_agent *a, const char *why)
+{
+	json_object *r = json_object_new_object();
+	char msg[768];
+	int done = a->keyrot.step - 1;
+
+	if (why == NULL)
+		snprintf(msg, sizeof(msg), "key rotated: every node sends with "
+		    "%s and accepts no other key (epoch %u)", a->keyrot.path,
+		    a->conf->epoch);
+	else
+		snprintf(msg, sizeof(msg), "key rotate: step %d (%s) did not "
+		    "complete: %s; %s%s; vigilctl key rotate %s again goes on",
+		    a->keyrot.step, key_what[a->keyrot.step], why,
+		    done >= a->keyrot.first ? "done: " : "nothing done",
+		    done >= a->keyrot.first ? key_what[done] : "",
+		    a->keyrot.path);
+	json_object_object_add(r, "ok", json_object_new_boolean(why == NULL));
+	json_object_object_add(r, why == NULL ? "message" : "error",
+	    json_object_new_string(msg));
+	json_object_object_add(r, "epoch", json_object_new_int64(
+	    a->conf->epoch));
+	json_object_object_add(r, "step", json_object_new_int64(
+	    why == NULL ? 3 : done));
+	log_info("ctl: uid %u pid %d: %s", (unsigned)a->push_uid,
+	    (int)a->push_pid, msg);
+	vg_agent_event(a, VG_EV_CTL, "uid %u pid %d: %s", (unsigned)a->push_uid,
+	    (int)a->push_pid, msg);
+	if (a->push_client != 0)
+		vg_control_answer(a->ctl, a->push_client, r);
+	a->push_client = 0;
+	a->keyrot.step = 0;
+	json_object_put(r);
+}
+
+/*
+ * A key step's push ended: the next step only once every node confirmed
+ * this one (a node that has not applied it could drop what the next
+ * step's senders send); otherwise the rotation stops where it is, which
+ * is a state every node agrees on (design.md, "Key rotation").
+ */
+static void
+key_step_over(struct vg_agent *a, json_object *r, int committed, vg_ns now)
+{
+	const char *why = NULL;
+	char err[512];
+	size_t i;
+
+	if (!committed)
+		why = json_object_get_string(json_object_object_get(r,
+		    "error"));
+	for (i = 0; why == NULL && i < a->push.n; i++)
+		if (!a->push.t[i].confirmed)
+			why = "a node did not confirm it";
+	if (why != NULL) {
+		snprintf(err, sizeof(err), "%s", why);
+		key_answer(a, err);
+		return;
+	}
+	if (a->keyrot.step == 3) {
+		a->keyrot.step = 4;
+		key_answer(a, NULL);
+		return;
+	}
+	a->keyrot.step++;
+	if (key_step(a, now, err, sizeof(err)) == -1)
+		key_answer(a, err);
+}
+
+json_object *
+vg_stage_key_rotate_cmd(struct vg_agent *a, const char *path,
+    struct vg_ctl_caller *caller, vg_ns now, char *err, size_t errlen)
+{
+	if (a->keyrot.step != 0) {
+		snprintf(err, errlen, "key rotate: a key rotation is under way");
+		return NULL;
+	}
+	if (push_refused(a, "key rotate", err, errlen) == -1)
+		return NULL;
+	if (path[0] != '/' || strlen(path) >= sizeof(a->keyrot.path) ||
+	    strpbrk(path, "\"\\\n") != NULL) {
+		snprintf(err, errlen, "key rotate: %s: not a plain absolute "
+		    "path", path);
+		return NULL;
+	}
+	if (a->conf->epoch + 3 < a->conf->epoch) {
+		snprintf(err, errlen, "key rotate: no epoch left");
+		return NULL;
+	}
+	snprintf(a->keyrot.path, sizeof(a->keyrot.path), "%s", path);
+	/* sending with it already: only the old key is left to drop */
+	a->keyrot.first = strcmp(a->conf->auth_key_file, path) == 0 ? 3 : 1;
+	a->keyrot.step = a->keyrot.first;
+	a->push_uid = caller->uid;
+	a->push_pid = caller->pid;
+	if (key_step(a, now, err, errlen) == -1) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "key rotate: %s", err);
+		snprintf(err, errlen, "%s", why);
+		a->keyrot.step = 0;
+		return NULL;
+	}
+	a->push_client = caller->client;
+	caller->defer = 1;
 	return NULL;
 }

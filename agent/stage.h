@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "clock.h"
 #include "control.h"
@@ -29,13 +30,18 @@ struct vg_peer;
  * ones that may differ between nodes, conf.h) are blanked, line for line
  * (the errors' line numbers stay the pushed file's), and this node's own,
  * from its file `own` (as it is on disk), are appended.  A top-level setting spans
- * from its first line to the line before the next one.  *out is malloc'd.
+ * from its first line to the line before the next one.  A key step of
+ * `vigilctl key rotate` (flags: one of VG_PUSH_OFFER_KEYS) sets the key
+ * settings by its rule instead: NEXT, auth_key_next as pushed; SEND,
+ * auth_key_file as pushed and auth_key_previous = this node's own
+ * auth_key_file; DROP, no auth_key_previous.  *out is malloc'd.
  * 0, or -1 with err (a file libconfig cannot read is returned as it is:
  * the check reports its errors; two top-level settings on one line are
  * refused: their spans would overlap).
  */
 int	vg_stage_localize(const char *pushed, size_t len, const char *own,
-	    char **out, size_t *outlen, char *err, size_t errlen);
+	    uint16_t flags, char **out, size_t *outlen, char *err,
+	    size_t errlen);
 
 /* The push's state set up (the ops), at start-up. */
 void	vg_stage_init(struct vg_agent *);
@@ -54,6 +60,13 @@ void	vg_stage_round(struct vg_agent *, vg_ns now);
  * vg_stage_round). */
 json_object *vg_stage_push_cmd(struct vg_agent *, const char *text,
 	    size_t len, const char *name, int allow_down,
+	    struct vg_ctl_caller *, vg_ns now, char *err, size_t errlen);
+
+/* `vigilctl key rotate FILE`: the three key steps (design.md, "Key
+ * rotation") pushed one after the other, each only once every node
+ * confirmed the one before; refused (NULL with err) or started (NULL,
+ * caller->defer set: answered by vg_stage_round once over). */
+json_object *vg_stage_key_rotate_cmd(struct vg_agent *, const char *path,
 	    struct vg_ctl_caller *, vg_ns now, char *err, size_t errlen);
 
 #endif

@@ -5,7 +5,7 @@ _vigilctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="status events metrics failover maintenance reload config"
+	local commands="status events metrics failover maintenance reload config key"
 	local cmd="" i
 	for ((i = 1; i < cword; i++)); do
 		case "${words[i]}" in
@@ -43,6 +43,13 @@ _vigilctl()
 			COMPREPLY=($(compgen -W "diff push" -- "$cur"))
 		elif [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--allow-down --json" -- "$cur"))
+		else
+			_filedir
+		fi
+		;;
+	key)
+		if [[ $prev == key ]]; then
+			COMPREPLY=($(compgen -W "rotate" -- "$cur"))
 		else
 			_filedir
 		fi

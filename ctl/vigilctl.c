@@ -40,6 +40,9 @@ usage(FILE *out)
 	    "                          changes only, at a higher epoch (admin);\n"
 	    "                          --allow-down: nodes silent at the deadline\n"
 	    "                          catch up later, if a quorum staged it\n"
+	    "  key rotate FILE         every node to the key in FILE (the same\n"
+	    "                          path on every node) in three pushes,\n"
+	    "                          without a gap (admin)\n"
 	    "options:\n"
 	    "  -s socket the agent's ctl socket (default %s)\n"
 	    "  --json    print the agent's JSON reply\n"
@@ -455,7 +458,7 @@ build_request(const char *cmd, char **args, int nargs, const char *to,
 {
 	json_object *o;
 	const char *s;
-	char *req, *text = NULL;
+	char *req, *text = NULL, *key = NULL;
 	size_t len = 0;
 
 	if (strcmp(cmd, "maintenance") == 0) {
@@ -470,6 +473,13 @@ build_request(const char *cmd, char **args, int nargs, const char *to,
 		if (nargs != 1)
 			bad_usage("config %s needs one FILE", cmd + 7);
 		text = read_file(args[0], &len);
+	} else if (strcmp(cmd, "key_rotate") == 0) {
+		if (nargs != 1)
+			bad_usage("key rotate needs one FILE");
+		/* the agent's working directory is not ours */
+		if ((key = realpath(args[0], NULL)) == NULL)
+			bad_usage("key rotate: %s: %s", args[0],
+			    strerror(errno));
 	} else if (nargs != 0)
 		bad_usage("%s takes no argument: unexpected \"%s\"", cmd,
 		    args[0]);
@@ -488,6 +498,10 @@ build_request(const char *cmd, char **args, int nargs, const char *to,
 	if (allow_down)
 		json_object_object_add(o, "allow_down",
 		    json_object_new_boolean(1));
+	if (key != NULL) {
+		json_object_object_add(o, "file", json_object_new_string(key));
+		free(key);
+	}
 	if (strcmp(cmd, "maintenance") == 0)
 		json_object_object_add(o, "on", json_object_new_boolean(
 		    strcmp(args[0], "on") == 0));
@@ -563,7 +577,14 @@ main(int argc, char *argv[])
 	if (cmd == NULL)
 		bad_usage("no command");
 	/* "config diff FILE" is the agent's config_diff, "config push FILE"
-	 * its config_push */
+	 * its config_push, "key rotate FILE" its key_rotate */
+	if (strcmp(cmd, "key") == 0) {
+		if (nargs == 0 || strcmp(args[0], "rotate") != 0)
+			bad_usage("key: rotate FILE");
+		cmd = "key_rotate";
+		memmove(args, args + 1, (size_t)--nargs * sizeof(args[0]));
+	} else if (strcmp(cmd, "key_rotate") == 0)
+		bad_usage("unknown command \"%s\"", cmd);
 	if (strcmp(cmd, "config") == 0) {
 		if (nargs == 0 || (strcmp(args[0], "diff") != 0 &&
 		    strcmp(args[0], "push") != 0))
@@ -582,7 +603,8 @@ main(int argc, char *argv[])
 		bad_usage("unknown command \"%s\"", cmd);
 	req = build_request(cmd, args, nargs, to, follow, allow_down);
 	/* a hand-over or a reload may take a moment; a follower waits forever */
-	if ((fd = ctl_connect(sock, strcmp(cmd, "config_push") == 0 ?
+	if ((fd = ctl_connect(sock, strcmp(cmd, "config_push") == 0 ||
+	    strcmp(cmd, "key_rotate") == 0 ?
 	    120 : 10)) == -1) {
 		free(req);
 		return VG_EXIT_UNREACHABLE;

@@ -51,7 +51,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (memchr(req.name, '\0', sizeof(req.name)) == NULL ||
 		    (req.name[0] != '\0' && req.cmd != VG_CTL_CONFIG_DIFF &&
-		    req.cmd != VG_CTL_CONFIG_PUSH))
+		    req.cmd != VG_CTL_CONFIG_PUSH &&
+		    req.cmd != VG_CTL_KEY_ROTATE))
+			abort();
+		/* key_rotate: always an absolute path */
+		if (req.cmd == VG_CTL_KEY_ROTATE && req.name[0] != '/')
 			abort();
 		vg_ctl_request_clear(&req);
 	} else if (rc == -1) {

@@ -1,4 +1,5 @@
-"""Key rotation without a gap, by local reloads (issue 14, "Key rotation").
+"""Key rotation without a gap (issue 14, "Key rotation"): by local reloads,
+and by `vigilctl key rotate` (test_key_rotate_command).
 
 A 3-node cluster at h = 50 ms, the VIP watched by a sampler, rotates its
 key in the three steps of docs/design.md ("Key rotation without a gap"),
@@ -19,6 +20,7 @@ sending with NEW) and with the previous (from those still sending with
 OLD).  After step 3 a node put back on the old key alone is refused: its
 datagrams are counted as auth drops by the others, and the active stays.
 """
+import json
 import os
 import time
 
@@ -146,3 +148,78 @@ def test_key_rotation_no_gap(fo3_make):
     print("key rotation: 3 steps x 3 reloads, active %s kept term %d, "
           "keeper %d -> %d; %s on the old key: auth drops %s -> %s"
           % (a, term, kp0, keepers[1], late, before, got))
+
+
+def test_key_rotate_command(fo3_make):
+    """`vigilctl key rotate NEW` on a standby runs the three steps as
+    pushes, each after every node confirmed the one before: every node
+    ends sending with NEW, with no other key, at epoch 3, its installed
+    file saying so; no auth drop anywhere, no change of active or term,
+    the VIP never leaves the active, the keeper handed over once.  The
+    events audit each step.  A key file that is not there is refused by
+    the node asked at step 1, and nothing changes."""
+    t = fo3_make()
+    vips = t.vips
+    new = os.path.join(t.workdir, "rotated.key")
+    write_key(new, os.urandom(32))
+    a, sts, _ = wait_one_active(t, NAMES, 3.0, "first election")
+    vips.wait_holder(lambda h: h == [a], 1.0, "%s holding the VIP" % a)
+    term = sts[a]["node"]["term"]
+    kp0 = sts[a]["node"]["keeper_pid"]
+    drops0 = auth_drops(sts)
+    since = time.monotonic()
+    via = [n for n in NAMES if n != a][0]
+
+    missing = os.path.join(t.workdir, "missing.key")
+    p = t.ctl(via, "--json", "key", "rotate", t.key_file, check=False)
+    # the same key as the running one: only step 3, nothing to drop
+    assert p.returncode == 0, p
+    assert all(t.status(n)["cluster"]["epoch"] == 1 for n in NAMES)
+
+    t0 = time.monotonic()
+    p = t.ctl(via, "key", "rotate", new, "--json", check=False, timeout=60)
+    took = time.monotonic() - t0
+    r = json.loads(p.stdout) if p.stdout.strip() else None
+    assert p.returncode == 0 and r and r["ok"], (p, r)
+    assert r["epoch"] == 4 and r["step"] == 3, r
+    assert "every node sends with %s" % new in r["message"], r
+    got, _ = wait_until(lambda: (lambda s: s if all(
+        x["cluster"]["epoch"] == 4 for x in s.values()) else None)(
+        {n: t.status(n) for n in NAMES}), 2.0)
+    assert got, {n: t.status(n)["cluster"]["epoch"] for n in NAMES}
+    for n in NAMES:
+        k = keys_of(got[n])
+        assert k["current"]["configured"] and \
+            not k["next"]["configured"] and \
+            not k["previous"]["configured"], (n, k)
+        text = open(t.conf_path(n)).read()
+        assert 'auth_key_file = "%s";' % new in text, (n, text)
+        assert "auth_key_previous" not in text.split(
+            "kept by config push")[-1].replace(
+            "# the key", ""), (n, text)
+        t.check_config(n)
+    _, sts2, _ = wait_one_active(t, NAMES, 2.0, "after the rotation")
+    assert sts2[a]["node"]["state"] == "active"
+    assert sts2[a]["node"]["term"] == term
+    assert auth_drops(sts2) == drops0, (auth_drops(sts2), drops0)
+    assert sts2[a]["node"]["keeper_pid"] != kp0
+    vips.assert_stayed([a], since, what="the VIP during key rotate")
+    ev = [e["text"] for e in t.events(via) if "key rotated" in e["text"]]
+    assert ev, t.events(via)[-10:]
+    steps = [e["text"] for e in t.events(via) if "a key step" in e["text"]]
+    assert len(steps) == 4, steps       # the lone step 3, then 1, 2, 3
+
+    # a key that is not on the node asked: refused at step 1
+    p = t.ctl(via, "key", "rotate", missing, check=False)
+    assert p.returncode == 2, p         # vigilctl's realpath: no such file
+    write_key(missing, os.urandom(32))
+    os.chmod(missing, 0o644)            # readable by others: vigild -t no
+    p = t.ctl(via, "key", "rotate", missing, "--json", check=False,
+              timeout=30)
+    r = json.loads(p.stdout) if p.stdout.strip() else None
+    assert p.returncode == 1 and r and not r["ok"], (p, r)
+    assert "missing.key" in r["error"], r
+    assert all(t.status(n)["cluster"]["epoch"] == 4 for n in NAMES)
+    print("key rotate: 3 steps in %.0f ms, active %s kept term %d, keeper "
+          "%d -> %d" % (took * 1000, a, term, kp0,
+                        sts2[a]["node"]["keeper_pid"]))

@@ -166,6 +166,19 @@ test_config_diff(void **state)
 	    "\"allow_down\":1}", "invalid argument \"allow_down\"");
 	refused("{\"cmd\":\"config_diff\",\"text\":\"x\","
 	    "\"allow_down\":true}", "invalid argument \"allow_down\"");
+	/* key_rotate: "file", an absolute path, required */
+	r = parse_ok("{\"cmd\":\"key_rotate\",\"file\":"
+	    "\"/etc/vigil/n.key\"}");
+	assert_int_equal(r.cmd, VG_CTL_KEY_ROTATE);
+	assert_string_equal(r.name, "/etc/vigil/n.key");
+	vg_ctl_request_clear(&r);
+	refused("{\"cmd\":\"key_rotate\"}", "key_rotate needs \"file\"");
+	refused("{\"cmd\":\"key_rotate\",\"file\":\"n.key\"}",
+	    "invalid argument \"file\"");
+	refused("{\"cmd\":\"key_rotate\",\"file\":\"/a\\u0000b\"}",
+	    "invalid argument \"file\"");
+	refused("{\"cmd\":\"status\",\"file\":\"/x\"}",
+	    "invalid argument \"file\"");
 }
 
 static void
@@ -586,6 +599,8 @@ test_role_each_command_needs(void **state)
 	/* read only, but the agent parses the text as root */
 	assert_int_equal(vg_ctl_cmds[VG_CTL_CONFIG_DIFF].role,
 	    VG_ROLE_OPERATOR);
+	assert_int_equal(vg_ctl_cmds[VG_CTL_CONFIG_PUSH].role, VG_ROLE_ADMIN);
+	assert_int_equal(vg_ctl_cmds[VG_CTL_KEY_ROTATE].role, VG_ROLE_ADMIN);
 	/* the roles are ordered: a higher one may do what a lower one may */
 	assert_true(VG_ROLE_VIEWER < VG_ROLE_OPERATOR);
 	assert_true(VG_ROLE_OPERATOR < VG_ROLE_ADMIN);

@@ -88,8 +88,16 @@ test_offer_roundtrip(void **state)
 	buf[17] ^= 1;			/* chunks no longer add up */
 	assert_int_equal(vg_push_decode_offer(buf, len, &d), -1);
 	buf[17] ^= 1;
-	buf[19] = 0x02;			/* an unknown flag */
+	buf[19] = 0x10;			/* an unknown flag */
 	assert_int_equal(vg_push_decode_offer(buf, len, &d), -1);
+	buf[19] = 0x03;			/* a key step in a served file */
+	assert_int_equal(vg_push_decode_offer(buf, len, &d), -1);
+	buf[19] = 0x06;			/* two key steps */
+	assert_int_equal(vg_push_decode_offer(buf, len, &d), -1);
+	buf[19] = 0x04;			/* one key step */
+	assert_int_equal(vg_push_decode_offer(buf, len, &d), 0);
+	assert_int_equal(d.flags, VG_PUSH_OFFER_KEY_SEND);
+	d = ref;
 	buf[19] = 0x01;
 	buf[12] = 0x7f;			/* larger than 1 MiB */
 	assert_int_equal(vg_push_decode_offer(buf, len, &d), -1);

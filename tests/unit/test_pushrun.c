@@ -27,9 +27,11 @@
  * - catch-up: a node behind fetches a peer's file and commits it, under
  *   loss too; not while it holds a staged push; a rejected file is asked
  *   for again only after the back-off;
+ * - a key step's offer flag reaches every participant's check;
  * - vg_stage_localize: the pushed file's local settings are blanked line
  *   for line and this node's are appended; two settings on a line are
- *   refused; a file libconfig cannot read is returned as it is.
+ *   refused; a file libconfig cannot read is returned as it is; the key
+ *   steps of `vigilctl key rotate` set each node's keys by their rule.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -54,6 +56,7 @@ struct node {
 	uint32_t	epoch;		/* running */
 	int		reject;		/* its check fails */
 	int		checks, stages, commits, discards;
+	uint16_t	flags;		/* of the last offer checked */
 	uint8_t		*staged;	/* what it staged */
 	size_t		staged_len;
 	uint8_t		committed[VG_PUSH_MAX_SIZE / 16];
@@ -75,6 +78,7 @@ static uint32_t seed;
 static unsigned loss_pct;	/* of every message, each way */
 static int deaf;		/* node id whose messages are all lost */
 static unsigned allow_need;	/* push_from_1 with --allow-down: quorum */
+static uint16_t offer_flags;	/* push_from_1's offer: a key step */
 
 static uint32_t
 rnd(void)
@@ -109,13 +113,14 @@ op_send(void *arg, uint16_t peer, uint8_t type, const uint8_t *body,
 
 static int
 op_check(void *arg, const uint8_t *file, size_t size, uint32_t epoch,
-    char *err, size_t errlen)
+    uint16_t flags, char *err, size_t errlen)
 {
 	struct node *n = node_of(arg);
 
 	(void)file;
 	(void)size;
 	n->checks++;
+	n->flags = flags;
 	if (n->reject) {
 		snprintf(err, errlen, "pushed file:3: no good on node %u",
 		    n->id);
@@ -200,6 +205,7 @@ setup_nodes(void)
 	deaf = 0;
 	loss_pct = 0;
 	allow_need = 0;
+	offer_flags = 0;
 	for (i = 0; i < N; i++) {
 		memset(&nodes[i], 0, sizeof(nodes[i]));
 		nodes[i].id = (uint16_t)(i + 1);
@@ -289,6 +295,8 @@ push_from_1(const uint8_t *file, uint32_t size, uint32_t epoch,
 	    size, peers, 2, now, dl, err, sizeof(err)), 0);
 	if (allow_need > 0)
 		vg_pushrun_allow_down(&nodes[0].pr, 1, votes, allow_need);
+	if (offer_flags != 0)
+		vg_pushrun_offer_flags(&nodes[0].pr, offer_flags);
 	assert_true(vg_pushrun_busy(&nodes[0].pr));
 	for (r = 1; r < 1000; r++) {
 		round_at(now);
@@ -485,6 +493,25 @@ test_push_allow_down(void **state)
 	push_from_1(f, 100, 2, &committed);
 	assert_int_equal(committed, 0);
 	assert_int_equal(nodes[1].commits, 0);
+	teardown_nodes();
+	free(f);
+}
+
+/* A key step's flag reaches every participant's check with the file. */
+static void
+test_push_offer_flags(void **state)
+{
+	uint8_t *f = file_of(3000);
+	int committed = -1;
+
+	(void)state;
+	setup_nodes();
+	offer_flags = VG_PUSH_OFFER_KEY_SEND;
+	push_from_1(f, 3000, 2, &committed);
+	assert_int_equal(committed, 1);
+	assert_int_equal(nodes[1].flags, VG_PUSH_OFFER_KEY_SEND);
+	assert_int_equal(nodes[2].flags, VG_PUSH_OFFER_KEY_SEND);
+	assert_int_equal(nodes[2].commits, 1);
 	teardown_nodes();
 	free(f);
 }
@@ -865,8 +892,8 @@ test_localize(void **state)
 	size_t len, line;
 
 	(void)state;
-	assert_int_equal(vg_stage_localize(pushed, strlen(pushed), own, &out,
-	    &len, err, sizeof(err)), 0);
+	assert_int_equal(vg_stage_localize(pushed, strlen(pushed), own, 0,
+	    &out, &len, err, sizeof(err)), 0);
 	assert_int_equal(strlen(out), len);
 	assert_null(strstr(out, "/n1/"));
 	assert_null(strstr(out, "level"));	/* n2 has no log: none */
@@ -886,15 +913,96 @@ test_localize(void **state)
 
 	/* two settings on one line: their spans would overlap */
 	l = "cluster = \"c\"; state_dir = \"/x\";\n";
-	assert_int_equal(vg_stage_localize(l, strlen(l), own, &out, &len, err,
-	    sizeof(err)), -1);
+	assert_int_equal(vg_stage_localize(l, strlen(l), own, 0, &out, &len,
+	    err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "line 1 holds two settings"));
 
 	/* not libconfig: as it is, for the check to report */
-	assert_int_equal(vg_stage_localize("cluster = ;\n", 12, own, &out,
+	assert_int_equal(vg_stage_localize("cluster = ;\n", 12, own, 0, &out,
 	    &len, err, sizeof(err)), 0);
 	assert_string_equal(out, "cluster = ;\n");
 	free(out);
+}
+
+/*
+ * The key steps of `vigilctl key rotate`: each node's keys by the step's
+ * rule, whatever its own paths.  NEXT: the pushed auth_key_next beside
+ * the node's own sending key; SEND: the pushed key to send with, the
+ * node's own old one as previous, its next gone; DROP: its previous gone.
+ * A step whose key is missing or not a plain path is refused; a key step
+ * in a file libconfig cannot read is refused (not passed on).
+ */
+static void
+test_localize_key_steps(void **state)
+{
+	static const char mine[] =
+		"cluster = \"c\";\n"
+		"auth_key_file = \"/n2/old.key\";\n"
+		"auth_key_next = \"/n2/new.key\";\n"
+		"auth_key_previous = \"/n2/older.key\";\n"
+		"state_dir = \"/n2/state\";\n";
+	static const char next[] =
+		"cluster = \"c\";\n"
+		"auth_key_file = \"/n1/old.key\";\n"
+		"epoch = 4;\n"
+		"auth_key_next = \"/etc/vigil/new.key\";\n";
+	static const char send[] =
+		"cluster = \"c\";\n"
+		"auth_key_next = \"/n1/new.key\";\n"
+		"epoch = 5;\n"
+		"auth_key_file = \"/etc/vigil/new.key\";\n";
+	const char *l;
+	char *out, err[256];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(vg_stage_localize(next, strlen(next), mine,
+	    VG_PUSH_OFFER_KEY_NEXT, &out, &len, err, sizeof(err)), 0);
+	assert_non_null(strstr(out, "auth_key_file = \"/n2/old.key\";\n"));
+	assert_non_null(strstr(out,
+	    "auth_key_next = \"/etc/vigil/new.key\";\n"));
+	assert_null(strstr(out, "/n2/new.key"));
+	assert_null(strstr(out, "/n1/"));
+	assert_non_null(strstr(out, "auth_key_previous = \"/n2/older.key\""));
+	assert_non_null(strstr(out, "state_dir = \"/n2/state\";\n"));
+	assert_non_null(strstr(out, "epoch = 4;\n"));
+	free(out);
+
+	assert_int_equal(vg_stage_localize(send, strlen(send), mine,
+	    VG_PUSH_OFFER_KEY_SEND, &out, &len, err, sizeof(err)), 0);
+	assert_non_null(strstr(out,
+	    "auth_key_file = \"/etc/vigil/new.key\";\n"));
+	assert_non_null(strstr(out,
+	    "auth_key_previous = \"/n2/old.key\";\n"));
+	assert_null(strstr(out, "auth_key_next"));
+	assert_null(strstr(out, "older.key"));
+	assert_null(strstr(out, "/n1/"));
+	free(out);
+
+	assert_int_equal(vg_stage_localize(send, strlen(send), mine,
+	    VG_PUSH_OFFER_KEY_DROP, &out, &len, err, sizeof(err)), 0);
+	assert_null(strstr(out, "auth_key_previous"));
+	/* its own sending key stays (DROP changes no other key) */
+	assert_non_null(strstr(out, "auth_key_file = \"/n2/old.key\";\n"));
+	free(out);
+
+	/* NEXT takes the pushed auth_key_next, whatever else the file
+	 * says; NEXT without one, SEND with a path that is not plain and a
+	 * file libconfig cannot read are refused */
+	assert_int_equal(vg_stage_localize(send, strlen(send), mine,
+	    VG_PUSH_OFFER_KEY_NEXT, &out, &len, err, sizeof(err)), 0);
+	assert_non_null(strstr(out, "auth_key_next = \"/n1/new.key\""));
+	free(out);
+	assert_int_equal(vg_stage_localize("cluster = \"c\";\n", 15, mine,
+	    VG_PUSH_OFFER_KEY_NEXT, &out, &len, err, sizeof(err)), -1);
+	assert_string_equal(err, "a key step without auth_key_next");
+	l = "auth_key_file = \"/a\\\"b\";\n";
+	assert_int_equal(vg_stage_localize(l, strlen(l), mine,
+	    VG_PUSH_OFFER_KEY_SEND, &out, &len, err, sizeof(err)), -1);
+	assert_string_equal(err, "auth_key_file: not a plain path");
+	assert_int_equal(vg_stage_localize("cluster = ;\n", 12, mine,
+	    VG_PUSH_OFFER_KEY_DROP, &out, &len, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot be read"));
 }
 
 int
@@ -906,11 +1014,13 @@ main(void)
 		cmocka_unit_test(test_push_one_rejects),
 		cmocka_unit_test(test_push_silent_peer),
 		cmocka_unit_test(test_push_allow_down),
+		cmocka_unit_test(test_push_offer_flags),
 		cmocka_unit_test(test_offer_refusals),
 		cmocka_unit_test(test_one_push_at_a_time),
 		cmocka_unit_test(test_catch_up),
 		cmocka_unit_test(test_stale_staging_forgotten),
 		cmocka_unit_test(test_localize),
+		cmocka_unit_test(test_localize_key_steps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
