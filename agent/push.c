@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto.h"
 #include "push.h"
+#include "wire.h"
 
 #define OFFER_LEN	52
 #define CHUNK_LEN	(16 + VG_PUSH_CHUNK)

@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proto.h"
+#include "wire.h"
 
 #define VG_PUSH_CHUNK		1024
 #define VG_PUSH_MAX_SIZE	(1024 * 1024)	/* a file pushed: 1 MiB */
