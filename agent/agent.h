@@ -71,7 +71,6 @@ struct vg_agent {
 	uint32_t		push_digest;	/* the pushed file's */
 	struct {				/* vigilctl key rotate */
 		int		step;	/* 0: none; 1..3 under way */
-		int		first;	/* the step it started at */
 		char		path[VG_PATH_MAX];	/* the new key */
 	}			keyrot;
 	/* the reload path (vigild.c), which a commit applies through */

@@ -219,20 +219,21 @@ decide(struct vg_pushrun *pr, vg_ns now)
 			    "with --allow-down the nodes that staged hold %u "
 			    "votes, a quorum is %u", staged, pr->need);
 	}
-	for (i = 0; i < pr->n; i++) {
-		if (pr->t[i].status != 0)
-			continue;
-		pr->t[i].down = all;
-		snprintf(pr->t[i].error, sizeof(pr->t[i].error), "%s", all ?
-		    "no answer within the push's deadline: it catches up "
-		    "when it is heard again" :
-		    "no answer within the push's deadline");
-	}
 	pr->step = all ? VG_PUSH_LIVE : VG_PUSH_ABORT;
 	if (all && pr->ops.commit(pr->ops.arg, err, sizeof(err)) == -1) {
 		snprintf(pr->why, sizeof(pr->why), "this node could not "
 		    "commit: %s", err);
 		pr->step = VG_PUSH_ABORT;
+	}
+	/* the silent ones: left down to catch up only if it is LIVE */
+	for (i = 0; i < pr->n; i++) {
+		if (pr->t[i].status != 0)
+			continue;
+		pr->t[i].down = pr->step == VG_PUSH_LIVE;
+		snprintf(pr->t[i].error, sizeof(pr->t[i].error), "%s",
+		    pr->t[i].down ? "no answer within the push's deadline: it "
+		    "catches up when it is heard again" :
+		    "no answer within the push's deadline");
 	}
 	if (pr->step == VG_PUSH_ABORT)
 		pr->ops.discard(pr->ops.arg);

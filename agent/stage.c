@@ -58,17 +58,6 @@ static const char *const send_names[] = {
 	"auth_key_file", "auth_key_next", "auth_key_previous", NULL };
 static const char *const drop_names[] = { "auth_key_previous", NULL };
 
-static const char *const *
-key_step_names(uint16_t flags)
-{
-	if (flags & VG_PUSH_OFFER_KEY_NEXT)
-		return next_names;
-	if (flags & VG_PUSH_OFFER_KEY_SEND)
-		return send_names;
-	if (flags & VG_PUSH_OFFER_KEY_DROP)
-		return drop_names;
-	return no_names;
-}
 
 /* Line `n` (1-based) of text is blank or only a comment. */
 static int
@@ -189,21 +178,32 @@ setting_path(const char *text, const char *name, char *buf, size_t len,
 }
 
 /*
- * The key lines a key step appends, after the node's own settings:
- * NEXT: auth_key_next from the pushed file; SEND: auth_key_file from the
- * pushed file and auth_key_previous = this node's own auth_key_file (its
- * own old key, whatever its path); DROP: nothing (auth_key_previous goes).
+ * A key step's rule for this node (design.md, "Key rotation"): which of
+ * its own key settings it gives up (*names) and the key lines appended
+ * instead.  The new key is the pushed file's auth_key_next (NEXT) or
+ * auth_key_file (SEND, DROP).  By the node's own keys:
+ *   NEXT: already sending with the new key: nothing changes; else
+ *         auth_key_next = the new key;
+ *   SEND: already sending with it: nothing changes; accepting it (its
+ *         auth_key_next): auth_key_file = it, auth_key_previous = its
+ *         own old auth_key_file, no next; not accepting it: refused;
+ *   DROP: sending with it: no auth_key_previous; else refused.
+ * So a step never leaves a node on a key the others no longer accept,
+ * and running the three again from the start is always safe.
  */
 static int
-key_step_lines(const char *pushed, const char *own, uint16_t flags,
-    char *out, size_t outlen, char *err, size_t errlen)
+key_step_rule(const char *pushed, const char *own, uint16_t flags,
+    const char *const **names, char *out, size_t outlen, char *err,
+    size_t errlen)
 {
-	char v[VG_PATH_MAX], mine[VG_PATH_MAX];
+	char v[VG_PATH_MAX], mine[VG_PATH_MAX], next[VG_PATH_MAX];
 	const char *name = (flags & VG_PUSH_OFFER_KEY_NEXT) ?
 	    "auth_key_next" : "auth_key_file";
+	int rc;
 
 	out[0] = '\0';
-	if (!(flags & (VG_PUSH_OFFER_KEY_NEXT | VG_PUSH_OFFER_KEY_SEND)))
+	*names = no_names;
+	if (!(flags & VG_PUSH_OFFER_KEYS))
 		return 0;
 	switch (setting_path(pushed, name, v, sizeof(v), err, errlen)) {
 	case -1:
@@ -212,10 +212,6 @@ key_step_lines(const char *pushed, const char *own, uint16_t flags,
 		snprintf(err, errlen, "a key step without %s", name);
 		return -1;
 	}
-	if (flags & VG_PUSH_OFFER_KEY_NEXT) {
-		snprintf(out, outlen, "auth_key_next = \"%s\";\n", v);
-		return 0;
-	}
 	if (setting_path(own, "auth_key_file", mine, sizeof(mine), err,
 	    errlen) != 1) {
 		if (err[0] == '\0')
@@ -223,9 +219,59 @@ key_step_lines(const char *pushed, const char *own, uint16_t flags,
 			    "auth_key_file");
 		return -1;
 	}
+	if ((rc = setting_path(own, "auth_key_next", next, sizeof(next), err,
+	    errlen)) == -1)
+		return -1;
+	if (rc == 0)
+		next[0] = '\0';
+	if (flags & VG_PUSH_OFFER_KEY_DROP) {
+		if (strcmp(mine, v) != 0) {
+			snprintf(err, errlen, "this node sends with %.60s, not "
+			    "%.60s: the old key cannot be dropped yet", mine, v);
+			return -1;
+		}
+		*names = drop_names;
+		return 0;
+	}
+	if (strcmp(mine, v) == 0)
+		return 0;		/* sending with it already */
+	if (flags & VG_PUSH_OFFER_KEY_NEXT) {
+		*names = next_names;
+		snprintf(out, outlen, "auth_key_next = \"%s\";\n", v);
+		return 0;
+	}
+	if (strcmp(next, v) != 0) {
+		snprintf(err, errlen, "this node does not accept %.60s yet (its "
+		    "auth_key_next): the first step is missing here", v);
+		return -1;
+	}
+	*names = send_names;
 	snprintf(out, outlen, "auth_key_file = \"%s\";\n"
 	    "auth_key_previous = \"%s\";\n", v, mine);
 	return 0;
+}
+
+/* The lines of text that start with one of the comments vigild writes
+ * itself (a push's own-settings header, a key step's): mark[line] = 1, so
+ * that a file pushed, served or rotated again does not grow by them. */
+static void
+mark_ours(const char *text, uint8_t *mark, size_t nlines)
+{
+	static const char *const ours[] = {
+		"# this node's own settings, kept by config push",
+		"# the key, by vigilctl key rotate",
+		"# vigilctl key rotate, step ",
+	};
+	const char *l = text;
+	size_t line, i;
+
+	for (line = 1; l != NULL && line <= nlines; line++) {
+		for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+			if (strncmp(l, ours[i], strlen(ours[i])) == 0)
+				mark[line] = 1;
+		if ((l = strchr(l, '\n')) != NULL)
+			l++;
+	}
 }
 
 int
@@ -235,6 +281,7 @@ vg_stage_localize(const char *pushed, size_t len, const char *own,
 	size_t np = count_lines(pushed, len), olen = strlen(own);
 	size_t no = count_lines(own, olen), i, line, o = 0;
 	const char *keep[NLOCAL + 1];
+	const char *const *gone;
 	uint8_t *mp = NULL, *mo = NULL;
 	char *text = NULL, *p = NULL, keys[2 * VG_PATH_MAX + 64];
 	int rc;
@@ -266,17 +313,19 @@ vg_stage_localize(const char *pushed, size_t len, const char *own,
 		goto fail;
 	}
 	/* this node's own local settings, but those the key step sets */
-	local_but(key_step_names(flags), keep);
+	if (key_step_rule(p, own, flags, &gone, keys, sizeof(keys), err,
+	    errlen) == -1)
+		goto fail;
+	local_but(gone, keep);
 	if (setting_lines(own, keep, mo, no, err, errlen) != 0) {
 		if (err[0] == '\0')
 			snprintf(err, errlen, "this node's own file cannot "
 			    "be read again");
 		goto fail;
 	}
-	if (key_step_lines(p, own, flags, keys, sizeof(keys), err,
-	    errlen) == -1)
-		goto fail;
-	/* the pushed file, its local lines blank */
+	/* the pushed file, its local lines (and vigild's own comments)
+	 * blank, the blank lines at its end but one dropped */
+	mark_ours(p, mp, np);
 	for (i = 0, line = 1; i < len; i++) {
 		if (!mp[line] || p[i] == '\n')
 			text[o++] = p[i];
@@ -285,6 +334,8 @@ vg_stage_localize(const char *pushed, size_t len, const char *own,
 	}
 	if (o > 0 && text[o - 1] != '\n')
 		text[o++] = '\n';
+	while (o > 1 && text[o - 1] == '\n' && text[o - 2] == '\n')
+		o--;
 	o += (size_t)snprintf(text + o, 96, "# this node's own settings, "
 	    "kept by config push\n");
 	for (i = 0, line = 1; i < olen; i++) {
@@ -933,15 +984,22 @@ key_step_file(struct vg_agent *a, int step, size_t *lenp, char *err,
 		NULL };
 	static const char *const epoch_file[] = { "epoch", "auth_key_file",
 		NULL };
-	static const char *const epoch_only[] = { "epoch", NULL };
-	const char *const *names = step == 1 ? epoch_next : step == 2 ?
-	    epoch_file : epoch_only;
+	const char *const *names = step == 1 ? epoch_next : epoch_file;
+	uint8_t sha[VG_CONF_SHA256_LEN], *mark;
 	char *own, *text;
-	uint8_t *mark;
 	size_t len, n, i, line, o = 0, room;
+	uint32_t digest;
 
 	if ((own = slurp(a->conf->path, &len, err, errlen)) == NULL)
 		return NULL;
+	/* what runs, not an edit on disk that no reload applied */
+	vg_conf_file_digest(own, len, sha, &digest);
+	if (memcmp(sha, a->conf->file_sha256, sizeof(sha)) != 0) {
+		snprintf(err, errlen, "%s is not the file this node runs: "
+		    "reload it (or put it back) first", a->conf->path);
+		free(own);
+		return NULL;
+	}
 	n = count_lines(own, len);
 	room = len + 2 * VG_PATH_MAX + 128;
 	if ((mark = calloc(n + 2, 1)) == NULL ||
@@ -959,20 +1017,23 @@ key_step_file(struct vg_agent *a, int step, size_t *lenp, char *err,
 		text = NULL;
 		goto out;
 	}
+	/* a new file: vigild's own comments and runs of blank lines go */
+	mark_ours(own, mark, n);
 	for (i = 0, line = 1; i < len; i++) {
-		if (!mark[line] || own[i] == '\n')
+		if ((!mark[line] || own[i] == '\n') && !(own[i] == '\n' &&
+		    o > 1 && text[o - 1] == '\n' && text[o - 2] == '\n'))
 			text[o++] = own[i];
 		if (own[i] == '\n')
 			line++;
 	}
 	if (o > 0 && text[o - 1] != '\n')
 		text[o++] = '\n';
+	/* every step names the new key: NEXT as auth_key_next, SEND and
+	 * DROP as auth_key_file (DROP: a node not sending with it refuses) */
 	o += (size_t)snprintf(text + o, room - o, "# vigilctl key rotate, "
-	    "step %d\nepoch = %u;\n", step, a->conf->epoch + 1);
-	if (step == 1 || step == 2)
-		o += (size_t)snprintf(text + o, room - o, "%s = \"%s\";\n",
-		    step == 1 ? "auth_key_next" : "auth_key_file",
-		    a->keyrot.path);
+	    "step %d\nepoch = %u;\n%s = \"%s\";\n", step,
+	    a->conf->epoch + 1, step == 1 ? "auth_key_next" :
+	    "auth_key_file", a->keyrot.path);
 	*lenp = o;
 out:
 	free(mark);
@@ -998,32 +1059,36 @@ key_step(struct vg_agent *a, vg_ns now, char *err, size_t errlen)
 	return rc;
 }
 
-/* The rotation's answer to its client (and its audit); the rotation over. */
+/*
+ * The rotation's answer to its client (and its audit); the rotation over.
+ * why: NULL when done; else the step under way stopped, and here says
+ * whether that step was committed on this node (it runs it, though some
+ * node may not).
+ */
 static void
-key_answer(struct vg_agent *a, const char *why)
+key_answer(struct vg_agent *a, const char *why, int here)
 {
 	json_object *r = json_object_new_object();
-	char msg[768];
-	int done = a->keyrot.step - 1;
+	char msg[1024];
+	int k = a->keyrot.step;
 
 	if (why == NULL)
 		snprintf(msg, sizeof(msg), "key rotated: every node sends with "
 		    "%s and accepts no other key (epoch %u)", a->keyrot.path,
 		    a->conf->epoch);
 	else
-		snprintf(msg, sizeof(msg), "key rotate: step %d (%s) did not "
-		    "complete: %s; %s%s; vigilctl key rotate %s again goes on",
-		    a->keyrot.step, key_what[a->keyrot.step], why,
-		    done >= a->keyrot.first ? "done: " : "nothing done",
-		    done >= a->keyrot.first ? key_what[done] : "",
-		    a->keyrot.path);
+		snprintf(msg, sizeof(msg), "key rotate stopped at step %d "
+		    "(%s): %s; %s; run vigilctl key rotate %s again: every "
+		    "step is safe to repeat", k, key_what[k], why, here ?
+		    "this node runs that step" : k > 1 ? "the steps before "
+		    "it are done" : "nothing changed", a->keyrot.path);
 	json_object_object_add(r, "ok", json_object_new_boolean(why == NULL));
 	json_object_object_add(r, why == NULL ? "message" : "error",
 	    json_object_new_string(msg));
 	json_object_object_add(r, "epoch", json_object_new_int64(
 	    a->conf->epoch));
 	json_object_object_add(r, "step", json_object_new_int64(
-	    why == NULL ? 3 : done));
+	    why == NULL ? 3 : k - 1));
 	log_info("ctl: uid %u pid %d: %s", (unsigned)a->push_uid,
 	    (int)a->push_pid, msg);
 	vg_agent_event(a, VG_EV_CTL, "uid %u pid %d: %s", (unsigned)a->push_uid,
@@ -1048,25 +1113,34 @@ key_step_over(struct vg_agent *a, json_object *r, int committed, vg_ns now)
 	char err[512];
 	size_t i;
 
-	if (!committed)
+	if (!committed) {
 		why = json_object_get_string(json_object_object_get(r,
 		    "error"));
-	for (i = 0; why == NULL && i < a->push.n; i++)
-		if (!a->push.t[i].confirmed)
-			why = "a node did not confirm it";
-	if (why != NULL) {
-		snprintf(err, sizeof(err), "%s", why);
-		key_answer(a, err);
+		snprintf(err, sizeof(err), "%s", why != NULL ? why : "aborted");
+		key_answer(a, err, 0);
+		return;
+	}
+	/* committed here: every node must have applied it (a DONE with an
+	 * error is a node that did not: its commit failed, or it had lost
+	 * its staging) */
+	for (i = 0; i < a->push.n; i++) {
+		const struct vg_pushrun_target *t = &a->push.t[i];
+
+		if (t->confirmed && t->error[0] == '\0')
+			continue;
+		snprintf(err, sizeof(err), "committed here, but node %s %s%s",
+		    target_name(a, t->id), t->confirmed ? "did not apply it: " :
+		    "did not confirm it", t->confirmed ? t->error : "");
+		key_answer(a, err, 1);
 		return;
 	}
 	if (a->keyrot.step == 3) {
-		a->keyrot.step = 4;
-		key_answer(a, NULL);
+		key_answer(a, NULL, 1);
 		return;
 	}
 	a->keyrot.step++;
 	if (key_step(a, now, err, sizeof(err)) == -1)
-		key_answer(a, err);
+		key_answer(a, err, 0);
 }
 
 json_object *
@@ -1090,9 +1164,9 @@ vg_stage_key_rotate_cmd(struct vg_agent *a, const char *path,
 		return NULL;
 	}
 	snprintf(a->keyrot.path, sizeof(a->keyrot.path), "%s", path);
-	/* sending with it already: only the old key is left to drop */
-	a->keyrot.first = strcmp(a->conf->auth_key_file, path) == 0 ? 3 : 1;
-	a->keyrot.step = a->keyrot.first;
+	/* always from step 1: each node's rule makes a step it has done a
+	 * no-op there */
+	a->keyrot.step = 1;
 	a->push_uid = caller->uid;
 	a->push_pid = caller->pid;
 	if (key_step(a, now, err, errlen) == -1) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
@@ -450,6 +451,32 @@ read_file(const char *path, size_t *lenp)
 	return text;
 }
 
+/* FILE as an absolute path (malloc'd), symbolic links not resolved; a
+ * file that is not there is a usage error. */
+static char *
+absolute(const char *path)
+{
+	char cwd[4096], *out;
+	struct stat st;
+	size_t n;
+
+	if (stat(path, &st) == -1)
+		bad_usage("key rotate: %s: %s", path, strerror(errno));
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL)
+		bad_usage("key rotate: %s: the current directory: %s", path,
+		    strerror(errno));
+	n = strlen(path) + (path[0] == '/' ? 0 : strlen(cwd) + 1) + 1;
+	if ((out = malloc(n)) == NULL) {
+		fprintf(stderr, "vigilctl: out of memory\n");
+		exit(VG_EXIT_REFUSED);
+	}
+	if (path[0] == '/')
+		snprintf(out, n, "%s", path);
+	else
+		snprintf(out, n, "%s/%s", cwd, path);
+	return out;
+}
+
 /* The request line (malloc'd) for the command and its arguments; a usage
  * error exits, naming what is wrong. */
 static char *
@@ -476,10 +503,10 @@ build_request(const char *cmd, char **args, int nargs, const char *to,
 	} else if (strcmp(cmd, "key_rotate") == 0) {
 		if (nargs != 1)
 			bad_usage("key rotate needs one FILE");
-		/* the agent's working directory is not ours */
-		if ((key = realpath(args[0], NULL)) == NULL)
-			bad_usage("key rotate: %s: %s", args[0],
-			    strerror(errno));
+		/* the agent's working directory is not ours; a symbolic
+		 * link is kept as it is (the path must be the same on every
+		 * node, not its target here) */
+		key = absolute(args[0]);
 	} else if (nargs != 0)
 		bad_usage("%s takes no argument: unexpected \"%s\"", cmd,
 		    args[0]);

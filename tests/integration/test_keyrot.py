@@ -153,11 +153,14 @@ def test_key_rotation_no_gap(fo3_make):
 def test_key_rotate_command(fo3_make):
     """`vigilctl key rotate NEW` on a standby runs the three steps as
     pushes, each after every node confirmed the one before: every node
-    ends sending with NEW, with no other key, at epoch 3, its installed
+    ends sending with NEW, with no other key, its installed
     file saying so; no auth drop anywhere, no change of active or term,
     the VIP never leaves the active, the keeper handed over once.  The
-    events audit each step.  A key file that is not there is refused by
-    the node asked at step 1, and nothing changes."""
+    events audit each step.  A rotation to the key already in use changes
+    nothing but the epoch (each node's rule).  A key file that is not there
+    is refused by vigilctl, one readable by others by the node asked at
+    step 1, and so is a file on disk that is not the running one; nothing
+    changes."""
     t = fo3_make()
     vips = t.vips
     new = os.path.join(t.workdir, "rotated.key")
@@ -172,19 +175,20 @@ def test_key_rotate_command(fo3_make):
 
     missing = os.path.join(t.workdir, "missing.key")
     p = t.ctl(via, "--json", "key", "rotate", t.key_file, check=False)
-    # the same key as the running one: only step 3, nothing to drop
+    # the key every node sends with already: three steps that change
+    # nothing but the epoch (each node's rule)
     assert p.returncode == 0, p
-    assert all(t.status(n)["cluster"]["epoch"] == 1 for n in NAMES)
+    assert all(t.status(n)["cluster"]["epoch"] == 3 for n in NAMES)
 
     t0 = time.monotonic()
     p = t.ctl(via, "key", "rotate", new, "--json", check=False, timeout=60)
     took = time.monotonic() - t0
     r = json.loads(p.stdout) if p.stdout.strip() else None
     assert p.returncode == 0 and r and r["ok"], (p, r)
-    assert r["epoch"] == 4 and r["step"] == 3, r
+    assert r["epoch"] == 6 and r["step"] == 3, r
     assert "every node sends with %s" % new in r["message"], r
     got, _ = wait_until(lambda: (lambda s: s if all(
-        x["cluster"]["epoch"] == 4 for x in s.values()) else None)(
+        x["cluster"]["epoch"] == 6 for x in s.values()) else None)(
         {n: t.status(n) for n in NAMES}), 2.0)
     assert got, {n: t.status(n)["cluster"]["epoch"] for n in NAMES}
     for n in NAMES:
@@ -207,7 +211,7 @@ def test_key_rotate_command(fo3_make):
     ev = [e["text"] for e in t.events(via) if "key rotated" in e["text"]]
     assert ev, t.events(via)[-10:]
     steps = [e["text"] for e in t.events(via) if "a key step" in e["text"]]
-    assert len(steps) == 4, steps       # the lone step 3, then 1, 2, 3
+    assert len(steps) == 6, steps       # two rotations of three steps
 
     # a key that is not on the node asked: refused at step 1
     p = t.ctl(via, "key", "rotate", missing, check=False)
@@ -219,7 +223,18 @@ def test_key_rotate_command(fo3_make):
     r = json.loads(p.stdout) if p.stdout.strip() else None
     assert p.returncode == 1 and r and not r["ok"], (p, r)
     assert "missing.key" in r["error"], r
-    assert all(t.status(n)["cluster"]["epoch"] == 4 for n in NAMES)
+    assert all(t.status(n)["cluster"]["epoch"] == 6 for n in NAMES)
+
+    # the file on disk edited, not reloaded: not what runs, refused
+    os.chmod(missing, 0o600)
+    conf = open(t.conf_path(via)).read()
+    t.write_config(via, conf + "# edited, not reloaded\n")
+    p = t.ctl(via, "key", "rotate", missing, "--json", check=False,
+              timeout=30)
+    r = json.loads(p.stdout) if p.stdout.strip() else None
+    assert p.returncode == 1 and "is not the file this node runs" in \
+        r["error"], (p, r)
+    assert all(t.status(n)["cluster"]["epoch"] == 6 for n in NAMES)
     print("key rotate: 3 steps in %.0f ms, active %s kept term %d, keeper "
           "%d -> %d" % (took * 1000, a, term, kp0,
                         sts2[a]["node"]["keeper_pid"]))

@@ -55,6 +55,7 @@ struct node {
 	uint16_t	id;
 	uint32_t	epoch;		/* running */
 	int		reject;		/* its check fails */
+	int		commit_fail;	/* its commit fails */
 	int		checks, stages, commits, discards;
 	uint16_t	flags;		/* of the last offer checked */
 	uint8_t		*staged;	/* what it staged */
@@ -152,8 +153,12 @@ op_commit(void *arg, char *err, size_t errlen)
 {
 	struct node *n = node_of(arg);
 
-	(void)err;
-	(void)errlen;
+	if (n->commit_fail) {
+		snprintf(err, errlen, "reload refused");
+		free(n->staged);
+		n->staged = NULL;
+		return -1;
+	}
 	assert_non_null(n->staged);
 	assert_true(n->staged_len <= sizeof(n->committed));
 	n->commits++;
@@ -486,6 +491,19 @@ test_push_allow_down(void **state)
 	assert_int_equal(nodes[1].discards, 1);
 	teardown_nodes();
 
+	/* the coordinator's own commit fails: aborted, nobody left down */
+	setup_nodes();
+	deaf = 3;
+	allow_need = 2;
+	nodes[0].commit_fail = 1;
+	push_from_1(f, 100, 2, &committed);
+	assert_int_equal(committed, 0);
+	assert_false(nodes[0].pr.t[1].down);
+	assert_string_equal(nodes[0].pr.t[1].error,
+	    "no answer within the push's deadline");
+	assert_int_equal(nodes[1].commits, 0);
+	teardown_nodes();
+
 	/* a rejection is not a node down */
 	setup_nodes();
 	nodes[2].reject = 1;
@@ -512,6 +530,19 @@ test_push_offer_flags(void **state)
 	assert_int_equal(nodes[1].flags, VG_PUSH_OFFER_KEY_SEND);
 	assert_int_equal(nodes[2].flags, VG_PUSH_OFFER_KEY_SEND);
 	assert_int_equal(nodes[2].commits, 1);
+	teardown_nodes();
+
+	/* a participant whose commit fails confirms with its error: what
+	 * key rotate reads as "did not apply it" (stage.c key_step_over) */
+	setup_nodes();
+	offer_flags = VG_PUSH_OFFER_KEY_NEXT;
+	nodes[2].commit_fail = 1;
+	push_from_1(f, 3000, 2, &committed);
+	assert_int_equal(committed, 1);
+	assert_true(nodes[0].pr.t[1].confirmed);
+	assert_string_equal(nodes[0].pr.t[1].error,
+	    "commit failed: reload refused");
+	assert_int_equal(nodes[0].pr.t[0].error[0], '\0');
 	teardown_nodes();
 	free(f);
 }
@@ -926,27 +957,41 @@ test_localize(void **state)
 
 /*
  * The key steps of `vigilctl key rotate`: each node's keys by the step's
- * rule, whatever its own paths.  NEXT: the pushed auth_key_next beside
- * the node's own sending key; SEND: the pushed key to send with, the
- * node's own old one as previous, its next gone; DROP: its previous gone.
- * A step whose key is missing or not a plain path is refused; a key step
- * in a file libconfig cannot read is refused (not passed on).
+ * rule and its own keys, whatever its own paths (the new key is at one
+ * path everywhere).  NEXT: the new key accepted beside the node's own
+ * sending key.  SEND: on a node that accepts it (its next), the new key
+ * to send with and its own old one as previous, next gone; refused on a
+ * node that does not accept it yet.  DROP: previous gone on a node that
+ * sends with the new key; refused on one that does not (it would be cut
+ * off).  NEXT and SEND change nothing on a node already sending with the
+ * new key (a rotation run again).  A missing key or one that is not a
+ * plain path is refused; so is a key step in a file libconfig cannot
+ * read.
  */
 static void
 test_localize_key_steps(void **state)
 {
-	static const char mine[] =
+	static const char mine[] =		/* before the rotation */
 		"cluster = \"c\";\n"
 		"auth_key_file = \"/n2/old.key\";\n"
-		"auth_key_next = \"/n2/new.key\";\n"
 		"auth_key_previous = \"/n2/older.key\";\n"
+		"state_dir = \"/n2/state\";\n";
+	static const char accepting[] =		/* after NEXT */
+		"cluster = \"c\";\n"
+		"auth_key_file = \"/n2/old.key\";\n"
+		"auth_key_next = \"/etc/vigil/new.key\";\n"
+		"state_dir = \"/n2/state\";\n";
+	static const char sending[] =		/* after SEND */
+		"cluster = \"c\";\n"
+		"auth_key_file = \"/etc/vigil/new.key\";\n"
+		"auth_key_previous = \"/n2/old.key\";\n"
 		"state_dir = \"/n2/state\";\n";
 	static const char next[] =
 		"cluster = \"c\";\n"
 		"auth_key_file = \"/n1/old.key\";\n"
 		"epoch = 4;\n"
 		"auth_key_next = \"/etc/vigil/new.key\";\n";
-	static const char send[] =
+	static const char send[] =		/* SEND's and DROP's file */
 		"cluster = \"c\";\n"
 		"auth_key_next = \"/n1/new.key\";\n"
 		"epoch = 5;\n"
@@ -956,53 +1001,115 @@ test_localize_key_steps(void **state)
 	size_t len;
 
 	(void)state;
+	/* NEXT */
 	assert_int_equal(vg_stage_localize(next, strlen(next), mine,
 	    VG_PUSH_OFFER_KEY_NEXT, &out, &len, err, sizeof(err)), 0);
 	assert_non_null(strstr(out, "auth_key_file = \"/n2/old.key\";\n"));
 	assert_non_null(strstr(out,
 	    "auth_key_next = \"/etc/vigil/new.key\";\n"));
-	assert_null(strstr(out, "/n2/new.key"));
 	assert_null(strstr(out, "/n1/"));
 	assert_non_null(strstr(out, "auth_key_previous = \"/n2/older.key\""));
 	assert_non_null(strstr(out, "state_dir = \"/n2/state\";\n"));
 	assert_non_null(strstr(out, "epoch = 4;\n"));
 	free(out);
 
-	assert_int_equal(vg_stage_localize(send, strlen(send), mine,
+	/* SEND: on a node that accepts the new key, and on one that not */
+	assert_int_equal(vg_stage_localize(send, strlen(send), accepting,
 	    VG_PUSH_OFFER_KEY_SEND, &out, &len, err, sizeof(err)), 0);
 	assert_non_null(strstr(out,
 	    "auth_key_file = \"/etc/vigil/new.key\";\n"));
 	assert_non_null(strstr(out,
 	    "auth_key_previous = \"/n2/old.key\";\n"));
 	assert_null(strstr(out, "auth_key_next"));
-	assert_null(strstr(out, "older.key"));
 	assert_null(strstr(out, "/n1/"));
 	free(out);
-
 	assert_int_equal(vg_stage_localize(send, strlen(send), mine,
+	    VG_PUSH_OFFER_KEY_SEND, &out, &len, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "does not accept /etc/vigil/new.key yet"));
+
+	/* DROP: on a node that sends with it, and on one still on its old */
+	assert_int_equal(vg_stage_localize(send, strlen(send), sending,
 	    VG_PUSH_OFFER_KEY_DROP, &out, &len, err, sizeof(err)), 0);
 	assert_null(strstr(out, "auth_key_previous"));
-	/* its own sending key stays (DROP changes no other key) */
-	assert_non_null(strstr(out, "auth_key_file = \"/n2/old.key\";\n"));
+	assert_null(strstr(out, "old.key"));
+	assert_non_null(strstr(out,
+	    "auth_key_file = \"/etc/vigil/new.key\";\n"));
+	free(out);
+	assert_int_equal(vg_stage_localize(send, strlen(send), accepting,
+	    VG_PUSH_OFFER_KEY_DROP, &out, &len, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "this node sends with /n2/old.key"));
+
+	/* run again on a node that sends with the new key: NEXT and SEND
+	 * leave its keys as they are (previous stays until DROP) */
+	assert_int_equal(vg_stage_localize(next, strlen(next), sending,
+	    VG_PUSH_OFFER_KEY_NEXT, &out, &len, err, sizeof(err)), 0);
+	assert_null(strstr(out, "auth_key_next"));
+	assert_non_null(strstr(out,
+	    "auth_key_file = \"/etc/vigil/new.key\";\n"));
+	assert_non_null(strstr(out, "auth_key_previous = \"/n2/old.key\""));
+	free(out);
+	assert_int_equal(vg_stage_localize(send, strlen(send), sending,
+	    VG_PUSH_OFFER_KEY_SEND, &out, &len, err, sizeof(err)), 0);
+	assert_non_null(strstr(out, "auth_key_previous = \"/n2/old.key\""));
+	assert_null(strstr(out, "auth_key_next"));
 	free(out);
 
-	/* NEXT takes the pushed auth_key_next, whatever else the file
-	 * says; NEXT without one, SEND with a path that is not plain and a
-	 * file libconfig cannot read are refused */
-	assert_int_equal(vg_stage_localize(send, strlen(send), mine,
-	    VG_PUSH_OFFER_KEY_NEXT, &out, &len, err, sizeof(err)), 0);
-	assert_non_null(strstr(out, "auth_key_next = \"/n1/new.key\""));
-	free(out);
+	/* refused: no new key, a path that is not plain, a file libconfig
+	 * cannot read */
 	assert_int_equal(vg_stage_localize("cluster = \"c\";\n", 15, mine,
 	    VG_PUSH_OFFER_KEY_NEXT, &out, &len, err, sizeof(err)), -1);
 	assert_string_equal(err, "a key step without auth_key_next");
 	l = "auth_key_file = \"/a\\\"b\";\n";
-	assert_int_equal(vg_stage_localize(l, strlen(l), mine,
+	assert_int_equal(vg_stage_localize(l, strlen(l), accepting,
 	    VG_PUSH_OFFER_KEY_SEND, &out, &len, err, sizeof(err)), -1);
 	assert_string_equal(err, "auth_key_file: not a plain path");
 	assert_int_equal(vg_stage_localize("cluster = ;\n", 12, mine,
 	    VG_PUSH_OFFER_KEY_DROP, &out, &len, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "cannot be read"));
+}
+
+/* The own-settings header is in text once. */
+static void
+l_count_header(const char *text)
+{
+	const char *h = "# this node's own settings, kept by config push";
+	const char *p = strstr(text, h);
+
+	assert_non_null(p);
+	assert_null(strstr(p + 1, h));
+}
+
+/*
+ * A file pushed back again and again (catch-up serves the running file,
+ * key rotate pushes it) does not grow: vigild's own comments and the blank
+ * lines left at the end of the pushed part are dropped each time.
+ */
+static void
+test_localize_does_not_grow(void **state)
+{
+	char *cur = strdup("cluster = \"c\";\n"
+	    "epoch = 1;\n"
+	    "nodes = ( );\n"
+	    "auth_key_file = \"/n1/old.key\";\n"
+	    "state_dir = \"/n1/state\";\n"
+	    "ctl = { socket = \"/n1/ctl\"; };\n");
+	char *out, err[256];
+	size_t len, second = 0;
+	int i;
+
+	(void)state;
+	assert_non_null(cur);
+	for (i = 0; i < 30; i++) {
+		assert_int_equal(vg_stage_localize(cur, strlen(cur), cur, 0,
+		    &out, &len, err, sizeof(err)), 0);
+		free(cur);
+		cur = out;
+		if (i == 1)
+			second = strlen(cur);
+	}
+	assert_int_equal(strlen(cur), second);
+	l_count_header(cur);
+	free(cur);
 }
 
 int
@@ -1021,6 +1128,7 @@ main(void)
 		cmocka_unit_test(test_stale_staging_forgotten),
 		cmocka_unit_test(test_localize),
 		cmocka_unit_test(test_localize_key_steps),
+		cmocka_unit_test(test_localize_does_not_grow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
