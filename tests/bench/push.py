@@ -243,12 +243,25 @@ def one_push(bt, names, via, path, epoch, smp=None, active=None,
     rec["first_ms"] = min(got) - t_boot if got else None
     rec["all_ms"] = (max(got) - t_boot) if len(got) == len(names) else None
     rec["last_node"] = max(ct, key=lambda n: ct[n] or 0) if got else None
+    rec["first_node"] = min((n for n in ct if ct[n] is not None),
+                            key=lambda n: ct[n]) if got else None
     rec["ok"] = rec["committed"] and rec["status_all"] and \
         rec["all_ms"] is not None
     ok, _ = vgtopo.wait_until(lambda: no_push_left(bt, names), 5.0,
                               step=0.05)
     rec["push_left"] = not ok
     return rec
+
+
+def counters(bt, names):
+    """Sums over the nodes: loop iterations longer than h/2, heartbeats
+    sent late."""
+    out = {"slow_iterations": 0, "heartbeats_late": 0}
+    for n in names:
+        c = bt.status(n)["counters"]
+        for k in out:
+            out[k] += c[k]
+    return out
 
 
 def run_case(case, args, R):
@@ -280,6 +293,9 @@ def run_case(case, args, R):
         since = time.monotonic()
         via = names[(names.index(a) + 1) % len(names)]     # a standby
         rec.update(active=a, via=via, term=term)
+        rec["slowest_before_us"] = max(
+            (bt.status(n)["loop"]["slowest_iteration_us"] for n in names))
+        c0 = counters(bt, names)
         base = bt.config(via)               # the file every node runs
         big = []
         epoch = 0
@@ -315,7 +331,8 @@ def run_case(case, args, R):
                 k: (round(v, 1) if isinstance(v, float) else v)
                 for k, v in r.items() if k in (
                     "ok", "answer_ms", "first_ms", "all_ms", "rounds",
-                    "chunks", "vips1000_ms", "error", "last_node")}))
+                    "chunks", "vips1000_ms", "error", "first_node",
+                    "last_node")}))
             if not r["committed"]:
                 break
             time.sleep(args.gap)
@@ -331,6 +348,8 @@ def run_case(case, args, R):
         rec["term_after"] = c[1][c[0]]["node"]["term"] if c else None
         rec["slowest_iteration_us"] = max(
             (bt.status(n)["loop"]["slowest_iteration_us"] for n in names))
+        c1 = counters(bt, names)
+        rec["during"] = {k: c1[k] - c0[k] for k in c0}
         rec["ok"] = all(r["ok"] for r in rec["runs"]) and \
             rec["vip_stayed"] and rec["vip_doubles"] == 0 and \
             rec["active_after"] == a and rec["term_after"] == term
@@ -429,12 +448,15 @@ def details(R):
         s = c.get("sampler") or {}
         if s:
             out.append("case %s: via %s, active %s; sampler %d sweeps, gap "
-                       "mean %s ms, max %s ms; slowest loop iteration %s us;"
-                       " %.0f s" % (
+                       "mean %s ms, max %s ms; slowest loop iteration of "
+                       "any node %s us before the pushes, %s us after; "
+                       "during the pushes %s; %.0f s" % (
                            c["case"], c.get("via"), c.get("active"),
                            s.get("sweeps", 0), fmt(s.get("mean_ms"), 2),
                            fmt(s.get("max_ms"), 1),
-                           c.get("slowest_iteration_us"), c["case_s"]))
+                           c.get("slowest_before_us"),
+                           c.get("slowest_iteration_us"), c.get("during"),
+                           c["case_s"]))
     return out
 
 
