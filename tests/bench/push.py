@@ -3,8 +3,8 @@
 on the new epoch (issue 14).  Run as root (make bench runs it):
 
     cd tests/bench && VIGIL_BUILD=/work/main/build /usr/bin/python3 push.py
-        [--quick] [--runs N] [--only 3,16,1000] [--nodes16 N]
-        [--md FILE] [--json FILE] [--keep]
+        [--quick] [--runs N] [--only 3,16,1000] [--change vip|priority]
+        [--conf-tmpfs] [--md FILE] [--json FILE] [--keep]
 
 Every case is a fresh cluster in namespaces (vgtopo, through benchnet's
 BenchTopology: vigild without -d, log level info, state on tmpfs) at
@@ -25,7 +25,11 @@ eth0:
 Each run pushes, through a standby's ctl socket, the cluster's file at the
 next epoch with one small live change: the VIP 198.19.255.1/32 added on odd
 runs, removed on even runs (a change of the VIPs: every node reloads and
-the active's keeper is handed over).  Measured per run:
+the active's keeper is handed over); with --change priority, the last
+node's priority one lower on odd runs, restored on even runs (no VIP
+change, no keeper hand-over).  Each node's config file is where a commit
+installs it (with an fsync): the work dir, under /tmp (the disk), or
+/dev/shm with --conf-tmpfs.  Measured per run:
 
   answer   from just before vigilctl starts to its exit (it answers once
            every node confirmed the commit, or at the push's deadline);
@@ -267,7 +271,7 @@ def counters(bt, names):
 def run_case(case, args, R):
     names_needed = {"3": 3, "16": 16, "1000": 3}[case]
     rec = {"case": case, "nodes": names_needed, "h_ms": H, "dead_ms": D,
-           "runs": [], "load_before": loadavg()}
+           "change": args.change, "runs": [], "load_before": loadavg()}
     R["cases"].append(rec)
     topo = topo_for(case)
     names = [n.name for n in topo.cluster_nodes]
@@ -299,22 +303,35 @@ def run_case(case, args, R):
         base = bt.config(via)               # the file every node runs
         big = []
         epoch = 0
-        plan = []                           # (label, extra VIPs, 1000 add)
+        plan = []               # (label, run, extra VIPs, 1000 add)
         if case == "1000":
             big = [("%s/32" % x, "eth0") for x in vips1000()]
-            plan.append(("add", big, True))
+            plan.append(("add", 0, big, True))
         for k in range(1, args.runs + 1):
-            plan.append(("run", big + ([(TOGGLE_VIP, "eth0")] if k % 2
-                                       else []), False))
-        for i, (label, extra, want) in enumerate(plan):
+            plan.append(("run", k, big + ([(TOGGLE_VIP, "eth0")] if k % 2
+                                          else []), False))
+        for i, (label, k, extra, want) in enumerate(plan):
             if time.monotonic() - T0 > args.max_minutes * 60:
                 rec.setdefault("notes", []).append(
                     "stopped after %d pushes: --max-minutes" % i)
                 break
             epoch += 1
             path = os.path.join(wd, "push-%d.conf" % epoch)
+            text = with_vips(base, extra)
+            if args.change == "priority":
+                # the VIPs stay; the last node's priority one lower on the
+                # odd runs, restored on the even ones
+                text = with_vips(base, big)
+                if k % 2:
+                    last = topo.cluster_nodes[-1]
+                    was = 'name = "%s"; address = "%s"; priority = %d;' % (
+                        last.name, last.address, last.priority)
+                    assert was in text, was
+                    text = text.replace(was, was.replace(
+                        "priority = %d;" % last.priority,
+                        "priority = %d;" % (last.priority - 1)))
             with open(path, "w") as fh:
-                fh.write(with_vips(base, extra) + "epoch = %d;\n" % epoch)
+                fh.write(text + "epoch = %d;\n" % epoch)
             if i == 0:
                 # the file is valid for the node asked (vigild -t)
                 p = vgtopo.run([vgtopo.VIGILD, "-t", "-f", path, "-n", via],
@@ -473,6 +490,14 @@ def main():
     ap.add_argument("--json", help="write every run here")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work dir (configs, logs)")
+    ap.add_argument("--change", choices=("vip", "priority"), default="vip",
+                    help="the small live change of each push: the VIP "
+                    "198.19.255.1/32 added and removed (default), or the "
+                    "last node's priority lowered by one and restored")
+    ap.add_argument("--conf-tmpfs", action="store_true",
+                    help="the work dir (each node's config file, which a "
+                    "commit installs with an fsync) on /dev/shm instead of "
+                    "the disk")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -489,7 +514,8 @@ def main():
     if bad:
         sys.stderr.write("--only: unknown case(s) %s\n" % bad)
         return 2
-    args.workdir = tempfile.mkdtemp(prefix="vigil-push-")
+    args.workdir = tempfile.mkdtemp(prefix="vigil-push-", dir="/dev/shm"
+                                    if args.conf_tmpfs else None)
     bn.stop_signals()
     R = {"cases": [], "meta": {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
@@ -531,10 +557,14 @@ def main():
             "command: %s\nuptime at start: %s\nuptime at end:   %s\n"
             "times from just before vigilctl starts; median / max of the "
             "runs; \"first/every node\": the nodes' own \"reloaded: epoch "
-            "N\" events (CLOCK_BOOTTIME, 1 ms)" % (
+            "N\" events (CLOCK_BOOTTIME, 1 ms); each push's change: %s; "
+            "config files on %s" % (
                 meta["date"], meta["host"], meta["cpus"], meta["kernel"],
                 meta["elapsed_s"], meta["cmd"], meta["uptime_start"],
-                meta["uptime_end"]))
+                meta["uptime_end"], "the VIP %s added / removed" % TOGGLE_VIP
+                if args.change == "vip" else "the last node's priority "
+                "-1 / restored", "/dev/shm" if args.conf_tmpfs else
+                "the disk (%s)" % os.path.dirname(args.workdir)))
     rs = rows(R)
     det = details(R) + R.get("notes", [])
     print(head)
