@@ -155,6 +155,7 @@ demo: deps
 bench: deps all
 	@sh tests/deps.sh keepalived valgrind
 	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) issue9.py $(BENCH_ARGS)
+	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) push.py $(PUSH_BENCH_ARGS)
 	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) flood.py
 	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) stalltrace.py --seconds 60
 	$(MAKE) --no-print-directory fuzz-sweep loss-table
