@@ -241,18 +241,39 @@ decide(struct vg_pushrun *pr, vg_ns now)
 	pr->decide_until = now + VG_PUSHRUN_DECIDE_FOR;
 }
 
+/* Every target answered STAGED or REJECTED. */
+static int
+all_answered(const struct vg_pushrun *pr)
+{
+	size_t i;
+
+	for (i = 0; i < pr->n; i++)
+		if (pr->t[i].status == 0)
+			return 0;
+	return 1;
+}
+
+/* Every target confirmed the decision (or was left down). */
+static int
+all_confirmed(const struct vg_pushrun *pr)
+{
+	size_t i;
+
+	for (i = 0; i < pr->n; i++)
+		if (!pr->t[i].confirmed && !pr->t[i].down)
+			return 0;
+	return 1;
+}
+
 static void
 coordinate(struct vg_pushrun *pr, vg_ns now)
 {
 	struct vg_pushrun_target *t;
-	size_t i, answered = 0, confirmed = 0;
+	size_t i;
 
-	if (pr->phase == VG_PR_TRANSFER) {
-		for (i = 0; i < pr->n; i++)
-			answered += pr->t[i].status != 0;
-		if (answered == pr->n || now >= pr->deadline)
-			decide(pr, now);
-	}
+	if (pr->phase == VG_PR_TRANSFER &&
+	    (all_answered(pr) || now >= pr->deadline))
+		decide(pr, now);
 	if (pr->phase == VG_PR_TRANSFER) {
 		pr->rounds++;
 		for (i = 0; i < pr->n; i++) {
@@ -270,15 +291,34 @@ coordinate(struct vg_pushrun *pr, vg_ns now)
 	if (pr->phase != VG_PR_DECIDED)
 		return;
 	/* a node left down is not waited for (it catches up) */
-	for (i = 0; i < pr->n; i++)
-		confirmed += pr->t[i].confirmed || pr->t[i].down;
-	if (confirmed == pr->n || now >= pr->decide_until) {
+	if (all_confirmed(pr) || now >= pr->decide_until) {
 		pr->phase = VG_PR_FINISHED;
 		return;
 	}
 	for (i = 0; i < pr->n; i++)
 		if (!pr->t[i].confirmed)
 			send_decide(pr, &pr->t[i]);
+}
+
+/*
+ * The last answer decides at once, and the last confirmation ends the
+ * push at once, instead of at the next round (a round is h: a push was
+ * paced by them, tests/bench/push.py): the decision leaves now, to every
+ * target, and the shell takes the result after this input.
+ */
+static void
+coordinator_ack_done(struct vg_pushrun *pr, vg_ns now)
+{
+	size_t i;
+
+	if (pr->phase == VG_PR_TRANSFER && all_answered(pr)) {
+		decide(pr, now);
+		for (i = 0; i < pr->n; i++)
+			if (!pr->t[i].confirmed)
+				send_decide(pr, &pr->t[i]);
+	}
+	if (pr->phase == VG_PR_DECIDED && all_confirmed(pr))
+		pr->phase = VG_PR_FINISHED;
 }
 
 static void
@@ -731,8 +771,10 @@ vg_pushrun_input(struct vg_pushrun *pr, uint16_t from, uint8_t type,
 		break;
 	case VG_MSG_CONF_ACK:
 		if (vg_push_decode_ack(body, len, &a) == 0 &&
-		    serve_ack(pr, from, &a) == 0)
+		    serve_ack(pr, from, &a) == 0) {
 			coordinator_ack(pr, from, &a);
+			coordinator_ack_done(pr, now);
+		}
 		break;
 	case VG_MSG_CONF_DECIDE:
 		if (vg_push_decode_decide(body, len, &x) == 0) {

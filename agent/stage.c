@@ -637,6 +637,8 @@ vg_stage_heard(struct vg_agent *a, const struct vg_peer *p,
 
 static const char *target_name(const struct vg_agent *, uint16_t);
 
+static void push_taken(struct vg_agent *, vg_ns);
+
 void
 vg_stage_input(struct vg_agent *a, struct vg_peer *p, const struct vg_msg *m,
     vg_ns now)
@@ -673,6 +675,10 @@ vg_stage_input(struct vg_agent *a, struct vg_peer *p, const struct vg_msg *m,
 		    a->push.done_epoch, a->push.done_error[0] ? "failed" :
 		    "decided", a->push.done_error[0] ? ": " : "",
 		    a->push.done_error);
+	/* the answer that ended this node's push: over now, not a round
+	 * later */
+	push_taken(a, now);
+	vg_send_flush(a);
 }
 
 static const char *
@@ -793,12 +799,20 @@ push_audit(struct vg_agent *a, json_object *r, int committed)
 void
 vg_stage_round(struct vg_agent *a, vg_ns now)
 {
-	json_object *r;
-	int committed;
-
 	a->push.dead_time = a->conf->dead_time;
 	vg_pushrun_round(&a->push, now);
 	vg_send_flush(a);
+	push_taken(a, now);
+}
+
+/* This node's push over (at a round, or at the answer that ended it):
+ * answered, audited, or the rotation's next step. */
+static void
+push_taken(struct vg_agent *a, vg_ns now)
+{
+	json_object *r;
+	int committed;
+
 	if (!vg_pushrun_take(&a->push, &committed))
 		return;
 	r = push_answer(a, committed);
