@@ -1087,6 +1087,18 @@ conf_lease(const struct vg_conf *c)
 	return c->lease;
 }
 
+/* The timing of a configuration: h, D, L, the keeper's margin, rho. */
+static void
+set_timing(struct vg_election *el, const struct vg_conf *c)
+{
+	el->h = c->interval;
+	el->dead = c->dead_time;
+	el->lease = conf_lease(c);
+	el->margin = c->interval / 4;
+	el->rho = c->max_drift;
+	el->vip_outlives = vg_conf_vip_outlives(c);
+}
+
 void
 vg_el_init(struct vg_election *el, const struct vg_conf *c, uint64_t term,
     uint16_t voted_for, uint64_t seed, vg_ns now)
@@ -1101,12 +1113,7 @@ vg_el_init(struct vg_election *el, const struct vg_conf *c, uint64_t term,
 	el->self_id = c->nodes[c->self].id;
 	el->self = (size_t)c->self;
 	el->quorum = c->quorum;
-	el->h = c->interval;
-	el->dead = c->dead_time;
-	el->lease = conf_lease(c);
-	el->margin = c->interval / 4;
-	el->rho = c->max_drift;
-	el->vip_outlives = vg_conf_vip_outlives(c);
+	set_timing(el, c);
 	el->n_nodes = c->n_nodes;
 	for (i = 0; i < c->n_nodes; i++) {
 		struct vg_el_node *n = &el->nodes[i];
@@ -1777,12 +1784,7 @@ vg_el_final(struct vg_election *el, const struct vg_conf *c, vg_ns now,
 	}
 	el->quorum = c->quorum;
 	el->quorum_new = 0;
-	el->h = c->interval;
-	el->dead = c->dead_time;
-	el->lease = conf_lease(c);
-	el->margin = c->interval / 4;
-	el->rho = c->max_drift;
-	el->vip_outlives = vg_conf_vip_outlives(c);
+	set_timing(el, c);
 	el->digest = c->safety_digest;
 	el->digest_alt = was;		/* J's: a peer not yet final agrees */
 	el->joint = 0;

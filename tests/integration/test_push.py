@@ -51,6 +51,14 @@ def epochs(t):
     return out
 
 
+def one_epoch(t, epoch):
+    """{name: (epoch, digest)} once every node runs `epoch` with one
+    cluster-wide digest, else None."""
+    e = epochs(t)
+    return e if e and all(v[0] == epoch for v in e.values()) and \
+        len(set(v[1] for v in e.values())) == 1 else None
+
+
 def holds(t, name, addr):
     p = t.ctl(name, "status", "--json", check=False)
     st = json.loads(p.stdout)
@@ -267,10 +275,7 @@ def test_push_allow_down_then_catch_up(fo3, vip_sampler, tmp_path):
     assert ev and "%s down" % down in ev[-1] and \
         "%s done" % a in ev[-1], ev
     t.start(down)
-    got, _ = wait_until(lambda: (lambda e: e if e and all(
-        v[0] == 1 for v in e.values()) and len(set(
-            v[1] for v in e.values())) == 1 else None)(epochs(t)), 5.0,
-        step=0.05)
+    got, _ = wait_until(lambda: one_epoch(t, 1), 5.0, step=0.05)
     assert got, epochs(t)
     assert t.status(down)["cluster"]["push"]["caught_up"] == 1
     _, sts2, _ = wait_one_active(t, NAMES, 3.0, "after the catch-up")
@@ -304,10 +309,7 @@ def test_catch_up_from_an_old_file(fo3, vip_sampler, tmp_path):
     t.write_config(behind, old)
     t.start(behind)
     t0 = time.monotonic()
-    got, _ = wait_until(lambda: (lambda e: e if e and all(
-        v[0] == 1 for v in e.values()) and len(set(
-            v[1] for v in e.values())) == 1 else None)(epochs(t)), 5.0,
-        step=0.05)
+    got, _ = wait_until(lambda: one_epoch(t, 1), 5.0, step=0.05)
     took = time.monotonic() - t0
     assert got, epochs(t)
     st = t.status(behind)
