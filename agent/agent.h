@@ -73,8 +73,18 @@ struct vg_agent {
 		int		step;	/* 0: none; 1..3 under way */
 		char		path[VG_PATH_MAX];	/* the new key */
 	}			keyrot;
-	/* the reload path (vigild.c), which a commit applies through */
-	int			(*apply)(struct vg_agent *, char *, size_t);
+	/* the reload path (vigild.c), which a commit applies through (1: a
+	 * joint move's FINAL, vg_el_final) */
+	int			(*apply)(struct vg_agent *, int, char *, size_t);
+	/* a joint move (stage.c): in J while jconf is set (C', parsed for
+	 * this node, or without self when C' leaves it out) */
+	struct vg_conf		*jconf;
+	struct vg_conf		*push_conf;	/* the checked file, parsed */
+	uint8_t			joint_sha[32];	/* J's pushed file (SHA-256) */
+	char			push_names[VG_MAX_NODES][VG_NAME_MAX];	/* targets */
+	int			push_same;	/* the offered file runs here */
+	int			push_safety;	/* the checked file: a safety change */
+	vg_ns			joint_final_at;	/* catch-up: FINAL due (0 none) */
 
 	int			sock;
 	int			lock_fd;

@@ -278,6 +278,39 @@ vg_peers_reconf(struct vg_peers *next, const struct vg_peers *cur,
 	return 0;
 }
 
+int
+vg_peers_join(struct vg_peers *next, const struct vg_peers *cur,
+    const struct vg_conf *c, const struct vg_conf *c2, uint16_t self_id)
+{
+	const struct vg_conf_node *n;
+	struct vg_peer *p;
+	size_t i, j;
+
+	if (vg_peers_reconf(next, cur, c) == -1)
+		return -1;
+	if ((p = realloc(next->p, (c->n_nodes + c2->n_nodes) *
+	    sizeof(*p))) == NULL) {
+		vg_peers_free(next);
+		return -1;
+	}
+	next->p = p;
+	for (i = 0; i < c2->n_nodes; i++) {
+		n = &c2->nodes[i];
+		if (n->id == self_id || vg_conf_node_by_id(c, n->id) != NULL)
+			continue;
+		p = &next->p[next->n++];
+		for (j = 0; j < cur->n && cur->p[j].id != n->id; j++)
+			;
+		if (j == cur->n) {
+			vg_peer_init(p, n);
+			continue;
+		}
+		*p = cur->p[j];
+		identity(p, n);
+	}
+	return 0;
+}
+
 void
 vg_peers_free(struct vg_peers *t)
 {

@@ -167,6 +167,12 @@ int		vg_peer_fresh(struct vg_peer *, const struct vg_msg *);
  */
 int		vg_peers_reconf(struct vg_peers *next, const struct vg_peers *cur,
 		    const struct vg_conf *c);
+/* The table of a joint configuration (design.md, "joint quorum"): the
+ * nodes of c, then those of c2 that c does not have, but self_id; what
+ * `cur` heard of each stays, as in vg_peers_reconf. */
+int		vg_peers_join(struct vg_peers *next, const struct vg_peers *cur,
+		    const struct vg_conf *c, const struct vg_conf *c2,
+		    uint16_t self_id);
 void		vg_peers_free(struct vg_peers *);
 
 #endif

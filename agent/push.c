@@ -338,7 +338,10 @@ vg_push_rx_offer(struct vg_push_rx *r, const struct vg_push_offer *o,
 
 	if (r->active && offer_same(o, &r->offer))
 		return 0;			/* the same offer again */
-	if (o->epoch <= running_epoch) {
+	/* the running epoch itself goes to the check: a node that a safety
+	 * push adds runs the pushed file already (stage.c) */
+	if (o->epoch < running_epoch ||
+	    (o->epoch == running_epoch && (o->flags & VG_PUSH_OFFER_COMMITTED))) {
 		snprintf(err, errlen, "epoch %u is not above the running "
 		    "epoch %u", o->epoch, running_epoch);
 		return -1;

@@ -102,6 +102,8 @@ vg_pushrun_start(struct vg_pushrun *pr, uint64_t push_id, uint32_t epoch,
 	pr->self_votes = 0;
 	pr->need = 0;
 	pr->short_of[0] = '\0';
+	pr->joint = 0;
+	pr->final_at = pr->joint_quorum_at = 0;
 	memset(pr->t, 0, sizeof(pr->t));
 	for (i = 0; i < n; i++) {
 		pr->t[i].id = peers[i];
@@ -123,6 +125,25 @@ vg_pushrun_allow_down(struct vg_pushrun *pr, unsigned self_votes,
 	pr->need = need;
 	for (i = 0; i < pr->n; i++)
 		pr->t[i].votes = votes[i];
+}
+
+void
+vg_pushrun_joint(struct vg_pushrun *pr, unsigned self_old, unsigned self_new,
+    const unsigned *votes_old, const unsigned *votes_new, unsigned q_old,
+    unsigned q_new, vg_ns dead_j)
+{
+	size_t i;
+
+	pr->joint = 1;
+	pr->self_votes = self_old;
+	pr->self_new = self_new;
+	pr->q_old = q_old;
+	pr->q_new = q_new;
+	pr->dead_j = dead_j;
+	for (i = 0; i < pr->n; i++) {
+		pr->t[i].votes = votes_old[i];
+		pr->t[i].votes_new = votes_new[i];
+	}
 }
 
 void
@@ -211,7 +232,7 @@ decide(struct vg_pushrun *pr, vg_ns now)
 			rejected++;
 	}
 	all = silent == 0 && rejected == 0;
-	if (!all && rejected == 0 && pr->allow_down) {
+	if (!all && rejected == 0 && pr->allow_down && !pr->joint) {
 		if (staged >= pr->need)
 			all = 1;
 		else
@@ -219,8 +240,23 @@ decide(struct vg_pushrun *pr, vg_ns now)
 			    "with --allow-down the nodes that staged hold %u "
 			    "votes, a quorum is %u", staged, pr->need);
 	}
+	if (all && pr->joint) {
+		/* this node moves first; it never aborts after this */
+		if (pr->ops.joint(pr->ops.arg, err, sizeof(err)) == 0) {
+			pr->step = VG_PUSH_JOINT_STEP;
+			pr->phase = VG_PR_JOINT;
+			pr->final_at = 0;
+			pr->deadline = now + vg_pushrun_deadline(pr->dead_time,
+			    0);
+			return;
+		}
+		snprintf(pr->why, sizeof(pr->why), "this node could not "
+		    "move to the joint configuration: %s", err);
+		all = 0;
+	}
 	pr->step = all ? VG_PUSH_LIVE : VG_PUSH_ABORT;
-	if (all && pr->ops.commit(pr->ops.arg, err, sizeof(err)) == -1) {
+	if (pr->step == VG_PUSH_LIVE &&
+	    pr->ops.commit(pr->ops.arg, err, sizeof(err)) == -1) {
 		snprintf(pr->why, sizeof(pr->why), "this node could not "
 		    "commit: %s", err);
 		pr->step = VG_PUSH_ABORT;
@@ -265,12 +301,80 @@ all_confirmed(const struct vg_pushrun *pr)
 	return 1;
 }
 
+/* The nodes in J, this one included, hold a quorum of C and one of C'. */
+static int
+joint_quorum(const struct vg_pushrun *pr)
+{
+	unsigned o = pr->self_votes, n = pr->self_new;
+	size_t i;
+
+	for (i = 0; i < pr->n; i++)
+		if (pr->t[i].in_joint) {
+			o += pr->t[i].votes;
+			n += pr->t[i].votes_new;
+		}
+	return o >= pr->q_old && n >= pr->q_new;
+}
+
+/* FINAL: this node moves to C' first (a failure here is reported; the
+ * others move all the same: the quorums are in J and D_J has run). */
+static void
+final_decide(struct vg_pushrun *pr, vg_ns now)
+{
+	char err[200];
+
+	pr->step = VG_PUSH_FINAL;
+	if (pr->ops.commit(pr->ops.arg, err, sizeof(err)) == -1)
+		snprintf(pr->why, sizeof(pr->why), "this node could not move "
+		    "to the new configuration: %s", err);
+	if (pr->status == VG_PUSH_JOINT) {	/* a move it continued */
+		pr->status = 0;
+		vg_push_rx_free(&pr->rx);
+	}
+	pr->phase = VG_PR_DECIDED;
+	pr->decide_until = now + VG_PUSHRUN_DECIDE_FOR;
+}
+
+/* The move: JOINT to the nodes not in J yet; D_J once both quorums are;
+ * then FINAL.  Without both quorums by the deadline it stops, in J. */
+static void
+joint_round(struct vg_pushrun *pr, vg_ns now)
+{
+	size_t i;
+
+	if (pr->final_at == 0 && joint_quorum(pr)) {
+		pr->joint_quorum_at = now;
+		pr->final_at = now + pr->dead_j;
+	}
+	if (pr->final_at != 0 && now >= pr->final_at) {
+		final_decide(pr, now);
+		for (i = 0; i < pr->n; i++)
+			send_decide(pr, &pr->t[i]);
+		return;
+	}
+	if (pr->final_at == 0 && now >= pr->deadline) {
+		snprintf(pr->why, sizeof(pr->why), "the nodes in the joint "
+		    "configuration do not hold a quorum of the old and of the "
+		    "new membership: the move stays there (safe) until the "
+		    "same file is pushed again");
+		pr->phase = VG_PR_FINISHED;
+		return;
+	}
+	for (i = 0; i < pr->n; i++)
+		if (!pr->t[i].in_joint)
+			send_decide(pr, &pr->t[i]);
+}
+
 static void
 coordinate(struct vg_pushrun *pr, vg_ns now)
 {
 	struct vg_pushrun_target *t;
 	size_t i;
 
+	if (pr->phase == VG_PR_JOINT) {
+		joint_round(pr, now);
+		return;
+	}
 	if (pr->phase == VG_PR_TRANSFER &&
 	    (all_answered(pr) || now >= pr->deadline))
 		decide(pr, now);
@@ -317,6 +421,11 @@ coordinator_ack_done(struct vg_pushrun *pr, vg_ns now)
 			if (!pr->t[i].confirmed)
 				send_decide(pr, &pr->t[i]);
 	}
+	if (pr->phase == VG_PR_JOINT && pr->final_at == 0 &&
+	    joint_quorum(pr)) {
+		pr->joint_quorum_at = now;
+		pr->final_at = now + pr->dead_j;
+	}
 	if (pr->phase == VG_PR_DECIDED && all_confirmed(pr))
 		pr->phase = VG_PR_FINISHED;
 }
@@ -336,6 +445,9 @@ coordinator_ack(struct vg_pushrun *pr, uint16_t from,
 		case VG_PUSH_RECEIVING:
 			(void)vg_push_tx_ack(&t->tx, a);
 			break;
+		case VG_PUSH_JOINT:		/* in J already: a move continued */
+			t->in_joint = 1;
+			/* FALLTHROUGH */
 		case VG_PUSH_STAGED:
 			t->status = VG_PUSH_STAGED;
 			break;
@@ -344,6 +456,11 @@ coordinator_ack(struct vg_pushrun *pr, uint16_t from,
 			snprintf(t->error, sizeof(t->error), "%s", a->error);
 			break;
 		}
+		return;
+	}
+	if (pr->phase == VG_PR_JOINT) {
+		if (a->status == VG_PUSH_JOINT)
+			t->in_joint = 1;
 		return;
 	}
 	/* decided: DONE confirms it, with an error if it failed there */
@@ -359,7 +476,7 @@ vg_pushrun_take(struct vg_pushrun *pr, int *committed)
 {
 	if (pr->phase != VG_PR_FINISHED)
 		return 0;
-	*committed = pr->step == VG_PUSH_LIVE;
+	*committed = pr->step == VG_PUSH_LIVE || pr->step == VG_PUSH_FINAL;
 	pr->phase = VG_PR_IDLE;
 	free(pr->file);
 	pr->file = NULL;
@@ -420,12 +537,64 @@ answer_other(struct vg_pushrun *pr, uint16_t from, uint64_t push_id,
 	pr->ops.send(pr->ops.arg, from, VG_MSG_CONF_ACK, body, len);
 }
 
-/* 1 if this node receives or has staged a push other than push_id. */
+/* 1 if this node receives or has staged a push other than push_id, or
+ * is in J for another epoch than `epoch`. */
 static int
-holds_other(const struct vg_pushrun *pr, uint64_t push_id)
+holds_other(const struct vg_pushrun *pr, uint64_t push_id, uint32_t epoch)
 {
+	if (pr->status == VG_PUSH_JOINT)
+		return pr->rx.offer.epoch != epoch;
 	return (pr->status == VG_PUSH_RECEIVING ||
 	    pr->status == VG_PUSH_STAGED) && pr->rx.offer.push_id != push_id;
+}
+
+/* FINAL here (from the coordinator, or seen): C' committed (ops.commit),
+ * DONE with the error if it failed. */
+static int
+final_commit(struct vg_pushrun *pr, uint64_t push_id, uint32_t epoch,
+    char *err, size_t errlen)
+{
+	int rc;
+
+	pr->done_id = push_id;
+	pr->done_epoch = epoch;
+	pr->done_status = VG_PUSH_DONE;
+	pr->done_error[0] = '\0';
+	pr->done_catchup = 0;
+	if ((rc = pr->ops.commit(pr->ops.arg, err, errlen)) == -1)
+		snprintf(pr->done_error, sizeof(pr->done_error),
+		    "commit failed: %.140s", err);
+	pr->status = 0;			/* committed: nothing staged */
+	forget(pr);
+	return rc;
+}
+
+void
+vg_pushrun_resume_joint(struct vg_pushrun *pr, uint32_t epoch,
+    const uint8_t sha256[VG_PUSH_SHA_LEN])
+{
+	vg_push_rx_free(&pr->rx);
+	memset(&pr->rx.offer, 0, sizeof(pr->rx.offer));
+	pr->rx.offer.epoch = epoch;
+	memcpy(pr->rx.offer.sha256, sha256, VG_PUSH_SHA_LEN);
+	pr->status = VG_PUSH_JOINT;
+	pr->error[0] = '\0';
+	pr->offered_at = 0;
+}
+
+int
+vg_pushrun_in_joint(const struct vg_pushrun *pr)
+{
+	return pr->status == VG_PUSH_JOINT;
+}
+
+int
+vg_pushrun_final_seen(struct vg_pushrun *pr, char *err, size_t errlen)
+{
+	if (pr->status != VG_PUSH_JOINT)
+		return 0;
+	return final_commit(pr, pr->rx.offer.push_id, pr->rx.offer.epoch,
+	    err, errlen);
 }
 
 /* The last decided push's outcome, to its coordinator asking again. */
@@ -452,7 +621,23 @@ on_offer(struct vg_pushrun *pr, uint16_t from, const struct vg_push_offer *o,
 {
 	char err[VG_PUSH_ERR_LEN];
 
-	if (holds_other(pr, o->push_id) && o->push_id == pr->done_id) {
+	/* in J: a push of the same file continues the move */
+	if (pr->status == VG_PUSH_JOINT && o->epoch == pr->rx.offer.epoch &&
+	    memcmp(o->sha256, pr->rx.offer.sha256, VG_PUSH_SHA_LEN) == 0) {
+		pr->rx.offer.push_id = o->push_id;
+		pr->ack_due = 1;
+		pr->from = from;
+		return 0;
+	}
+	if (pr->status == VG_PUSH_JOINT) {
+		snprintf(err, sizeof(err), "this node is in the joint move to "
+		    "epoch %u until it ends", pr->rx.offer.epoch);
+		answer_other(pr, from, o->push_id, o->epoch, VG_PUSH_REJECTED,
+		    err);
+		return 1;
+	}
+	if (holds_other(pr, o->push_id, o->epoch) &&
+	    o->push_id == pr->done_id) {
 		answer_done(pr, from);
 		return 1;
 	}
@@ -474,7 +659,7 @@ on_offer(struct vg_pushrun *pr, uint16_t from, const struct vg_push_offer *o,
 		    err);
 		return 1;
 	}
-	if (holds_other(pr, o->push_id)) {
+	if (holds_other(pr, o->push_id, o->epoch)) {
 		snprintf(err, sizeof(err), "node %u's push %016llx (epoch %u) "
 		    "is %s here until it is decided", pr->from,
 		    (unsigned long long)pr->rx.offer.push_id,
@@ -577,7 +762,17 @@ on_decide(struct vg_pushrun *pr, uint16_t from, const struct vg_push_decide *x)
 {
 	char err[VG_PUSH_ERR_LEN];
 
-	if (holds_other(pr, x->push_id)) {
+	/* in J (a JOINT taken, or a restart in J): JOINT again is answered
+	 * JOINT; FINAL of its epoch, whoever's push, moves it to C' */
+	if (pr->status == VG_PUSH_JOINT && x->epoch == pr->rx.offer.epoch) {
+		pr->ack_due = 1;
+		pr->from = from;
+		if (x->step == VG_PUSH_FINAL)
+			(void)final_commit(pr, x->push_id, x->epoch, err,
+			    sizeof(err));
+		return 0;
+	}
+	if (holds_other(pr, x->push_id, x->epoch)) {
 		if (x->push_id == pr->done_id)
 			answer_done(pr, from);
 		else			/* the decision of an offer refused */
@@ -590,23 +785,39 @@ on_decide(struct vg_pushrun *pr, uint16_t from, const struct vg_push_decide *x)
 	pr->from = from;
 	if (x->push_id == pr->done_id)
 		return 0;
+	if (x->step == VG_PUSH_JOINT_STEP) {
+		/* the staged file's move: J, durably, then JOINT */
+		if (pr->status == VG_PUSH_STAGED &&
+		    pr->rx.offer.push_id == x->push_id) {
+			if (pr->ops.joint(pr->ops.arg, err, sizeof(err)) == 0) {
+				pr->status = VG_PUSH_JOINT;
+				pr->error[0] = '\0';
+			} else
+				snprintf(pr->error, sizeof(pr->error),
+				    "could not move to J: %.130s", err);
+		}
+		return 0;
+	}
 	pr->done_id = x->push_id;
 	pr->done_epoch = x->epoch;
 	pr->done_status = VG_PUSH_DONE;
 	pr->done_error[0] = '\0';
 	if (pr->status == 0 || pr->rx.offer.push_id != x->push_id) {
-		if (x->step == VG_PUSH_LIVE)
+		if (x->step == VG_PUSH_LIVE || x->step == VG_PUSH_FINAL)
 			snprintf(pr->done_error, sizeof(pr->done_error),
 			    "push %016llx is not staged here",
 			    (unsigned long long)x->push_id);
 		return 0;
 	}
-	if (x->step == VG_PUSH_LIVE && pr->status == VG_PUSH_STAGED) {
+	/* FINAL on a node that missed JOINT: it moves through J at once
+	 * (the shell's commit of a safety change) */
+	if ((x->step == VG_PUSH_LIVE || x->step == VG_PUSH_FINAL) &&
+	    pr->status == VG_PUSH_STAGED) {
 		if (pr->ops.commit(pr->ops.arg, err, sizeof(err)) == -1)
 			snprintf(pr->done_error, sizeof(pr->done_error),
 			    "commit failed: %.140s", err);
 		pr->status = 0;		/* committed: nothing staged */
-	} else if (x->step == VG_PUSH_LIVE)
+	} else if (x->step == VG_PUSH_LIVE || x->step == VG_PUSH_FINAL)
 		snprintf(pr->done_error, sizeof(pr->done_error), "not "
 		    "staged here (%s)", vg_push_status_name(pr->status));
 	forget(pr);
@@ -744,7 +955,7 @@ vg_pushrun_heard(struct vg_pushrun *pr, uint16_t from, uint32_t peer_epoch,
 	 * its heartbeats say so, before the decision reaches us) */
 	if (peer_epoch <= epoch || pr->phase != VG_PR_IDLE ||
 	    pr->status == VG_PUSH_RECEIVING || pr->status == VG_PUSH_STAGED ||
-	    now < pr->fetch_at)
+	    pr->status == VG_PUSH_JOINT || now < pr->fetch_at)
 		return;
 	vg_put32(body, peer_epoch);
 	pr->ops.send(pr->ops.arg, from, VG_MSG_CONF_FETCH, body, sizeof(body));
@@ -825,7 +1036,8 @@ vg_pushrun_round(struct vg_pushrun *pr, vg_ns now)
 {
 	/* no decision came: dropped (a REJECTED answer is kept as long,
 	 * for the coordinator's repeated offers) */
-	if (pr->status != 0 && pr->offered_at != 0 && now >= pr->forget_at)
+	if (pr->status != 0 && pr->status != VG_PUSH_JOINT &&
+	    pr->offered_at != 0 && now >= pr->forget_at)
 		forget(pr);
 	if (pr->ack_due) {
 		send_ack(pr);

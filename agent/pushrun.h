@@ -62,6 +62,10 @@ struct vg_pushrun_ops {
 	int	(*commit)(void *arg, char *err, size_t errlen);
 	/* The staging dropped (an abort, or its time ran out). */
 	void	(*discard)(void *arg);
+	/* A safety change's JOINT step: this node moved to J = (C, C'), the
+	 * staged file C', durably (a restart comes back in J): 0, or -1 with
+	 * err.  Its FINAL step is commit. */
+	int	(*joint)(void *arg, char *err, size_t errlen);
 	/* Catch-up: the file this node runs, to serve (*file malloc'd,
 	 * *epoch the running epoch): 0, or -1 with err. */
 	int	(*load)(void *arg, uint8_t **file, uint32_t *size,
@@ -86,13 +90,17 @@ struct vg_pushrun_target {
 	int			confirmed;	/* the decision: DONE heard */
 	int			down;	/* silent at a LIVE decision taken
 					 * with --allow-down: catches up */
-	unsigned		votes;	/* its votes (--allow-down) */
+	unsigned		votes;	/* its votes (--allow-down; in C) */
+	unsigned		votes_new;	/* a joint move: in C' */
+	int			in_joint;	/* it said it is in J */
 	char			error[VG_PUSH_ERR_LEN];
 };
 
 enum vg_pushrun_phase {
 	VG_PR_IDLE = 0,
 	VG_PR_TRANSFER,		/* offer and chunks, answers awaited */
+	VG_PR_JOINT,		/* JOINT until a quorum of C and of C' is
+				 * in J, then D_J, then FINAL */
 	VG_PR_DECIDED,		/* the decision repeated until confirmed */
 	VG_PR_FINISHED,		/* the result waits for the shell */
 };
@@ -111,12 +119,16 @@ struct vg_pushrun {
 	size_t			n;
 	vg_ns			deadline;	/* for the answers */
 	vg_ns			decide_until;
-	uint8_t			step;		/* LIVE or ABORT, once decided */
+	uint8_t			step;		/* LIVE, ABORT, JOINT, FINAL */
 	char			why[256];	/* an abort's own reason */
 	uint32_t		rounds;
 	int			allow_down;	/* vg_pushrun_allow_down */
 	unsigned		self_votes, need;
 	char			short_of[128];	/* --allow-down, no quorum */
+	int			joint;		/* a safety change: vg_pushrun_joint */
+	unsigned		self_new, q_old, q_new;
+	vg_ns			dead_j, final_at;	/* final_at 0: no quorum yet */
+	vg_ns			joint_quorum_at;	/* when both were in J */
 
 	/* this node as a participant */
 	struct vg_push_rx	rx;
@@ -165,6 +177,32 @@ int	vg_pushrun_start(struct vg_pushrun *, uint64_t push_id, uint32_t epoch,
  */
 void	vg_pushrun_allow_down(struct vg_pushrun *, unsigned self_votes,
 	    const unsigned *votes, unsigned need);
+/*
+ * A safety-relevant change (design.md, "joint quorum"), called right after
+ * vg_pushrun_start with the targets being every node of C and C' but this
+ * one: once every target staged, the decision is JOINT (this node moves
+ * first, ops.joint), repeated until the nodes in J hold a quorum of C
+ * (votes_old, q_old) and one of C' (votes_new, q_new), this node's own
+ * votes (self_old, self_new) included; then D_J = dead_j more on this
+ * node's clock; then FINAL (this node first, ops.commit), repeated as a
+ * LIVE decision is.  No abort after JOINT: without both quorums the move
+ * stays in J (safe), the result says so, and a push of the same file
+ * continues it.
+ */
+void	vg_pushrun_joint(struct vg_pushrun *, unsigned self_old,
+	    unsigned self_new, const unsigned *votes_old,
+	    const unsigned *votes_new, unsigned q_old, unsigned q_new,
+	    vg_ns dead_j);
+/* A restart in J: this node holds the move to the staged file of epoch
+ * (sha256), as if it had said JOINT: a FINAL of that epoch, or a push of
+ * the same file, continues it. */
+void	vg_pushrun_resume_joint(struct vg_pushrun *, uint32_t epoch,
+	    const uint8_t sha256[VG_PUSH_SHA_LEN]);
+/* 1 while this node is in J (it said JOINT, or resumed). */
+int	vg_pushrun_in_joint(const struct vg_pushrun *);
+/* A node in J saw that FINAL was decided (a node of C runs C'): it moves
+ * to C' (ops.commit) as if FINAL had come.  0, or -1 with err. */
+int	vg_pushrun_final_seen(struct vg_pushrun *, char *err, size_t errlen);
 /* The offer's flags (a key step of `vigilctl key rotate`), called right
  * after vg_pushrun_start. */
 void	vg_pushrun_offer_flags(struct vg_pushrun *, uint16_t flags);
@@ -188,8 +226,9 @@ void	vg_pushrun_round(struct vg_pushrun *, vg_ns now);
 
 /*
  * The result of the coordinator's push, once (then it is idle again): 1
- * and *committed (LIVE) or not (ABORT), the targets in pr->t[] until the
- * next start; 0 while it goes on or when there is none.
+ * and *committed (LIVE or FINAL) or not (ABORT, or a move left in J:
+ * pr->step JOINT), the targets in pr->t[] until the next start; 0 while
+ * it goes on or when there is none.
  */
 int	vg_pushrun_take(struct vg_pushrun *, int *committed);
 

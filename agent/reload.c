@@ -10,8 +10,10 @@
 
 int
 vg_reload_prepare(struct vg_reload *r, const struct vg_conf *cur,
-    const char *self, const struct vg_peers *peers, char *err, size_t errlen)
+    const char *self, const struct vg_peers *peers, int final, char *err,
+    size_t errlen)
 {
+	const char *fixed;
 	size_t n;
 	int line;
 
@@ -23,16 +25,34 @@ vg_reload_prepare(struct vg_reload *r, const struct vg_conf *cur,
 		    "(%zu error%s)", n, n == 1 ? "" : "s");
 		return -1;
 	}
-	/* what every node must agree on, and what needs a restart */
-	if (vg_conf_reload_refusal(cur, r->conf, err, errlen) == -1)
+	/* what every node must agree on, and what needs a restart; at a
+	 * joint move's FINAL only the latter */
+	if (!final && vg_conf_reload_refusal(cur, r->conf, err, errlen) == -1)
 		goto refuse;
+	if (final && r->conf->epoch <= cur->epoch) {
+		snprintf(err, errlen, "epoch %u is not above the running epoch "
+		    "%u; nothing changed", r->conf->epoch, cur->epoch);
+		goto refuse;
+	}
+	if (final && (fixed = vg_conf_fixed_changed(cur, r->conf)) != NULL) {
+		snprintf(err, errlen, "%s cannot change but by a restart; "
+		    "nothing changed", fixed);
+		goto refuse;
+	}
+	r->timing_changed = cur->interval != r->conf->interval ||
+	    cur->dead_time != r->conf->dead_time ||
+	    cur->max_drift != r->conf->max_drift;
 	if (r->conf->auth == VG_AUTH_NONE)
 		log_warnx("reload: auth = \"none\": heartbeats and votes are "
 		    "not authenticated; for a lab only");
 	/* every key it names: current, and the rotation's next and previous */
 	if (vg_auth_load(&r->auth, r->conf, &line, err, errlen) == -1)
 		goto refuse;
-	if (vg_peers_reconf(&r->peers, peers, r->conf) == -1 ||
+	/* at FINAL the nodes C' leaves out stay in the table (the election
+	 * has none of them): they hear FINAL and the new epoch, and leave */
+	if ((final ? vg_peers_join(&r->peers, peers, r->conf, cur,
+	    r->conf->nodes[r->conf->self].id) :
+	    vg_peers_reconf(&r->peers, peers, r->conf)) == -1 ||
 	    (r->gone = calloc(cur->n_vips + 1, sizeof(*r->gone))) == NULL) {
 		snprintf(err, errlen, "out of memory; nothing changed");
 		goto refuse;

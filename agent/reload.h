@@ -27,6 +27,7 @@ struct vg_reload {
 	struct vg_auth		auth;		/* its key */
 	struct vg_peers		peers;		/* the next peer table */
 	int			vips_changed;	/* the keeper must be handed over */
+	int			timing_changed;	/* interval, dead_time, drift */
 	struct vg_conf_vip	*gone;		/* VIPs that left the config */
 	size_t			n_gone;
 	struct vg_errs		errs;		/* the config's errors, if refused */
@@ -36,10 +37,14 @@ struct vg_reload {
  * Prepares a reload of cur->path for node `self` over the running config
  * and peer table (read only).  0, or -1 with err (and r->errs when the
  * file itself is invalid): nothing was changed, and r holds nothing.
+ * `final`: the FINAL step of a joint move (design.md, "joint quorum"):
+ * the safety-relevant settings may change (the election moves with
+ * vg_el_final), the file's epoch must be above cur's, and what only a
+ * restart applies is still refused.
  */
 int	vg_reload_prepare(struct vg_reload *, const struct vg_conf *cur,
-	    const char *self, const struct vg_peers *peers, char *err,
-	    size_t errlen);
+	    const char *self, const struct vg_peers *peers, int final,
+	    char *err, size_t errlen);
 /*
  * Commits a prepared reload into the running pointers: *conf, *auth and
  * *peers take the next ones, and r takes the old ones (for vg_reload_done,

@@ -56,7 +56,7 @@ send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
 	if (m->type != VG_MSG_RELEASE && m->type != VG_MSG_TRANSFER)
 		m->active = a->el.active_id;
 	/* what the election's agreement rule compares, and which part */
-	m->config_digest = a->conf->safety_digest;
+	m->config_digest = a->el.digest;	/* J's in a joint move */
 	m->digest_parts = vg_conf_parts_hint(a->conf);
 	/* the epoch and settings shown per peer; a peer that spoke version 1
 	 * last is sent version 1, which it reads (proto.h) */

@@ -460,7 +460,13 @@ op_check(void *arg, const uint8_t *file, size_t size, uint32_t epoch,
 		goto out;
 	}
 	vg_errs_init(errs);
-	next = vg_conf_parse(text, "pushed file", a->self->name, errs);
+	a->push_same = a->push_safety = 0;
+	/* named in it, or left out: then it stages in order to leave */
+	next = vg_conf_parse(text, "pushed file", NULL, errs);
+	if (next != NULL && vg_conf_node_by_name(next, a->self->name) != NULL) {
+		vg_conf_free(next);
+		next = vg_conf_parse(text, "pushed file", a->self->name, errs);
+	}
 	if (next != NULL && vg_conf_trust(next, 0, errs) == -1) {
 		vg_conf_free(next);
 		next = NULL;
@@ -474,32 +480,62 @@ op_check(void *arg, const uint8_t *file, size_t size, uint32_t epoch,
 		    next->epoch, epoch);
 		goto out;
 	}
+	/* a node that a safety push adds, started with the pushed file
+	 * already: it runs C' and answers as one that staged it */
+	if (next->self >= 0 && next->epoch == a->conf->epoch &&
+	    next->digest == a->conf->digest && a->jconf == NULL &&
+	    !(flags & VG_PUSH_OFFER_COMMITTED)) {
+		a->push_same = 1;
+		goto ok;
+	}
 	if (next->epoch <= a->conf->epoch) {
 		snprintf(err, errlen, "epoch %u is not above the running "
 		    "epoch %u", next->epoch, a->conf->epoch);
 		goto out;
 	}
+	if (next->self < 0) {
+		/* C' leaves this node out: a membership change */
+		a->push_safety = 1;
+		goto safety;
+	}
 	vg_conf_diff(a->conf, next, d);
-	if (d->kind > VG_CHANGE_LIVE) {
-		snprintf(err, errlen, "%s change (%s): config push applies "
-		    "live changes only; the joint-quorum transition is not "
-		    "built", vg_change_kind_name(d->kind), d->n > 0 ?
-		    d->ch[0].what : "?");
+	if (d->kind > VG_CHANGE_SAFETY) {
 		for (size_t i = 0; i < d->n; i++)
-			if (d->ch[i].kind > VG_CHANGE_LIVE) {
-				snprintf(err, errlen, "%s change (%s): config "
-				    "push applies live changes only; the "
-				    "joint-quorum transition is not built",
+			if (d->ch[i].kind > VG_CHANGE_SAFETY) {
+				snprintf(err, errlen, "%s change (%s): only a "
+				    "restart applies it",
 				    vg_change_kind_name(d->ch[i].kind),
 				    d->ch[i].what);
-				break;
+				goto out;
 			}
+		snprintf(err, errlen, "restart change: only a restart "
+		    "applies it");
 		goto out;
+	}
+	if (d->kind == VG_CHANGE_SAFETY) {
+		a->push_safety = 1;
+		goto safety;
 	}
 	if (vg_conf_reload_refusal(a->conf, next, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "%s", why);
 		goto out;
 	}
+	goto ok;
+safety:
+	/* through the joint move (design.md, "joint quorum") */
+	if (flags & VG_PUSH_OFFER_KEYS) {
+		snprintf(err, errlen, "a key step carries no safety change");
+		goto out;
+	}
+	if (a->jconf != NULL && next->epoch != a->jconf->epoch) {
+		snprintf(err, errlen, "this node is in the joint move to epoch "
+		    "%u until it ends", a->jconf->epoch);
+		goto out;
+	}
+ok:
+	vg_conf_free(a->push_conf);
+	a->push_conf = next;
+	next = NULL;
 	a->push_local = text;
 	a->push_local_len = tlen;
 	text = NULL;
@@ -525,6 +561,8 @@ op_stage(void *arg, const uint8_t *file, size_t size, char *err,
 		snprintf(err, errlen, "nothing checked to stage");
 		return -1;
 	}
+	if (a->push_same)
+		return 0;		/* it runs the file already */
 	/* durable before STAGED leaves (an fsync off the heartbeat's path:
 	 * once per push) */
 	return vg_statedir_write(a->conf->state_dir, VG_STAGE_FILE,
@@ -537,11 +575,136 @@ op_discard(void *arg)
 	struct vg_agent *a = arg;
 	char err[256];
 
+	if (a->jconf != NULL)
+		return;		/* in J the staged file is C': it stays */
+	/* the nodes a safety push added to the table stay (the election
+	 * ignores them): their seq streams must not start again */
 	free(a->push_local);
 	a->push_local = NULL;
+	vg_conf_free(a->push_conf);
+	a->push_conf = NULL;
+	a->push_same = a->push_safety = 0;
 	if (vg_statedir_remove(a->conf->state_dir, VG_STAGE_FILE, err,
 	    sizeof(err)) == -1)
 		log_warnx("config push: %s", err);
+}
+
+/* ---- the joint move (design.md, "joint quorum") */
+
+/* D_J: the longer dead_time of C and C'. */
+static vg_ns
+joint_dead(const struct vg_agent *a)
+{
+	const struct vg_conf *n = a->jconf != NULL ? a->jconf : a->push_conf;
+
+	return n != NULL && n->dead_time > a->conf->dead_time ? n->dead_time :
+	    a->conf->dead_time;
+}
+
+/* The marker that says this node is in J: the staged file's epoch and
+ * the pushed file's SHA-256 (what a push of the same file continues). */
+static int
+joint_mark(struct vg_agent *a, char *err, size_t errlen)
+{
+	char line[128], hex[2 * VG_PUSH_SHA_LEN + 1];
+	int n;
+
+	sodium_bin2hex(hex, sizeof(hex), a->joint_sha, VG_PUSH_SHA_LEN);
+	n = snprintf(line, sizeof(line), "epoch %u sha256 %s\n",
+	    a->jconf->epoch, hex);
+	return vg_statedir_write(a->conf->state_dir, VG_STAGE_JOINT, line,
+	    (size_t)n, err, errlen);
+}
+
+/* Into J = (C, C'), C' the checked file (a->push_conf): the peer table of
+ * both, the election's joint quorum; durably marked before it counts. */
+static int
+op_joint(void *arg, char *err, size_t errlen)
+{
+	struct vg_agent *a = arg;
+	struct vg_peers next, old;
+
+	if (a->push_same || a->jconf != NULL)
+		return 0;	/* in C' already, or in this move's J */
+	if (a->push_conf == NULL || !a->push_safety) {
+		snprintf(err, errlen, "no safety change staged");
+		return -1;
+	}
+	if (a->push.phase == VG_PR_IDLE)	/* a participant: the offer's */
+		memcpy(a->joint_sha, a->push.rx.offer.sha256, VG_PUSH_SHA_LEN);
+	a->jconf = a->push_conf;
+	if (joint_mark(a, err, errlen) == -1 ||
+	    vg_peers_join(&next, &a->peers, a->conf, a->jconf,
+	    a->self->id) == -1) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "out of memory");
+		a->jconf = NULL;
+		return -1;
+	}
+	a->push_conf = NULL;
+	old = a->peers;
+	a->peers = next;		/* rx shares the table */
+	vg_peers_free(&old);
+	vg_send_size_buffer(a);
+	vg_el_joint(&a->el, a->jconf, vg_now());
+	log_info("config push: joint configuration of epochs %u and %u "
+	    "(%zu and %zu nodes, quorums %u and %u): every win and lease "
+	    "needs both", a->conf->epoch, a->jconf->epoch, a->conf->n_nodes,
+	    a->jconf->n_nodes, a->conf->quorum, a->jconf->quorum);
+	vg_agent_event(a, VG_EV_CONFIG, "joint configuration: epochs %u and "
+	    "%u", a->conf->epoch, a->jconf->epoch);
+	return 0;
+}
+
+/* Out of J (or through it at once): C' installed and applied with
+ * vg_el_final; a node C' leaves out releases and leaves instead. */
+static int
+joint_final(struct vg_agent *a, char *err, size_t errlen)
+{
+	struct vg_conf *jc = a->jconf != NULL ? a->jconf : a->push_conf;
+	char *old, path[PATH_MAX], e2[256];
+	uint32_t epoch = jc->epoch;
+	size_t oldlen;
+
+	if (jc->self < 0) {
+		(void)a->apply(a, 2, err, errlen);	/* vg_el_final: leave */
+		log_warnx("config push: epoch %u leaves this node out: it "
+		    "released what it held and no longer votes; stop it",
+		    epoch);
+		vg_agent_event(a, VG_EV_CONFIG, "removed by epoch %u: stop "
+		    "this node", epoch);
+		goto done;
+	}
+	snprintf(path, sizeof(path), "%s", a->conf->path);
+	if ((old = slurp(path, &oldlen, err, errlen)) == NULL)
+		return -1;
+	if (install(path, a->push_local, a->push_local_len, err,
+	    errlen) == -1) {
+		free(old);
+		return -1;
+	}
+	if (a->apply(a, 1, err, errlen) == -1) {
+		if (install(path, old, oldlen, e2, sizeof(e2)) == -1)
+			log_warnx("config push: %s could not be restored: %s",
+			    path, e2);
+		free(old);
+		return -1;
+	}
+	free(old);
+	log_info("config push: epoch %u committed: the new configuration "
+	    "alone (%zu nodes, quorum %u)", epoch, a->conf->n_nodes,
+	    a->conf->quorum);
+done:
+	if (jc == a->jconf)
+		a->jconf = NULL;
+	else
+		a->push_conf = NULL;
+	vg_conf_free(jc);
+	a->joint_final_at = 0;
+	(void)vg_statedir_remove(a->conf->state_dir, VG_STAGE_JOINT, e2,
+	    sizeof(e2));
+	op_discard(a);
+	return 0;
 }
 
 static int
@@ -556,6 +719,23 @@ op_commit(void *arg, char *err, size_t errlen)
 		snprintf(err, errlen, "nothing staged");
 		return -1;
 	}
+	if (a->push_same) {		/* it runs the file already */
+		op_discard(a);
+		return 0;
+	}
+	if (a->push_safety || a->jconf != NULL) {
+		/* catch-up of a safety change: into J now, C' after D_J
+		 * (design.md, "Catch-up"); else FINAL (through J at once if
+		 * JOINT was missed) */
+		if (a->jconf == NULL &&
+		    (a->push.rx.offer.flags & VG_PUSH_OFFER_COMMITTED)) {
+			if (op_joint(a, err, errlen) == -1)
+				return -1;
+			a->joint_final_at = vg_now() + joint_dead(a);
+			return 0;
+		}
+		return joint_final(a, err, errlen);
+	}
 	snprintf(path, sizeof(path), "%s", a->conf->path);
 	if ((old = slurp(path, &oldlen, err, errlen)) == NULL)
 		return -1;
@@ -564,7 +744,7 @@ op_commit(void *arg, char *err, size_t errlen)
 		free(old);
 		return -1;
 	}
-	if (a->apply(a, err, errlen) == -1) {
+	if (a->apply(a, 0, err, errlen) == -1) {
 		/* the running file back: a restart must read what runs */
 		if (install(path, old, oldlen, e2, sizeof(e2)) == -1)
 			log_warnx("config push: %s could not be restored: %s",
@@ -607,6 +787,7 @@ vg_stage_init(struct vg_agent *a)
 		.stage = op_stage,
 		.commit = op_commit,
 		.discard = op_discard,
+		.joint = op_joint,
 		.load = op_load,
 	};
 
@@ -619,9 +800,26 @@ vg_stage_heard(struct vg_agent *a, const struct vg_peer *p,
     const struct vg_msg *m, vg_ns now)
 {
 	vg_ns at = a->push.fetch_at;
+	char err[256];
 
-	if (m->version < 2 || m->epoch <= a->conf->epoch)
+	if (m->version < 2 || m->epoch <= a->conf->epoch || a->el.removed)
 		return;
+	if (a->jconf != NULL) {
+		/* a node of C that runs C' went through FINAL: so may we
+		 * (a node that C' adds proves nothing: it started in C') */
+		if (m->epoch != a->jconf->epoch ||
+		    m->config_digest != a->jconf->safety_digest ||
+		    vg_conf_node_by_id(a->conf, p->id) == NULL ||
+		    vg_pushrun_busy(&a->push))
+			return;
+		log_info("config: %s runs epoch %u: the joint move is over",
+		    p->name, m->epoch);
+		if ((vg_pushrun_in_joint(&a->push) ?
+		    vg_pushrun_final_seen(&a->push, err, sizeof(err)) :
+		    joint_final(a, err, sizeof(err))) == -1)
+			log_warnx("config push: epoch %u: %s", m->epoch, err);
+		return;
+	}
 	a->push.dead_time = a->conf->dead_time;
 	vg_pushrun_heard(&a->push, p->id, m->epoch, a->conf->epoch, now);
 	if (a->push.fetch_at != at) {
@@ -631,6 +829,80 @@ vg_stage_heard(struct vg_agent *a, const struct vg_peer *p,
 			    a->conf->epoch);
 		vg_send_flush(a);
 	}
+}
+
+int
+vg_stage_restart(struct vg_agent *a, vg_ns now, char *err, size_t errlen)
+{
+	const char *dir = a->conf->state_dir;
+	char path[PATH_MAX], *mark, hex[2 * VG_PUSH_SHA_LEN + 1];
+	struct vg_errs *errs;
+	struct vg_conf *jc;
+	uint8_t sha[VG_PUSH_SHA_LEN];
+	size_t len, tlen;
+	unsigned epoch;
+	char *text;
+
+	(void)now;
+	if (!vg_statedir_exists(dir, VG_STAGE_JOINT)) {
+		/* a staging outlives no restart: its push was in memory */
+		if (vg_statedir_exists(dir, VG_STAGE_FILE)) {
+			log_info("config push: a staged file from before the "
+			    "restart is discarded (no decision can reach it "
+			    "now)");
+			(void)vg_statedir_remove(dir, VG_STAGE_FILE, err,
+			    errlen);
+		}
+		return 0;
+	}
+	/* in J before the restart: J again, or not at all (C alone would
+	 * break the promises made in J) */
+	snprintf(path, sizeof(path), "%s/%s", dir, VG_STAGE_JOINT);
+	if ((mark = slurp(path, &len, err, errlen)) == NULL)
+		return -1;
+	if (sscanf(mark, "epoch %u sha256 %64s", &epoch, hex) != 2 ||
+	    sodium_hex2bin(sha, sizeof(sha), hex, strlen(hex), NULL, NULL,
+	    NULL) != 0) {
+		snprintf(err, errlen, "%s: not a joint move's marker", path);
+		free(mark);
+		return -1;
+	}
+	free(mark);
+	snprintf(path, sizeof(path), "%s/%s", dir, VG_STAGE_FILE);
+	if ((text = slurp(path, &tlen, err, errlen)) == NULL)
+		return -1;
+	if ((errs = malloc(sizeof(*errs))) == NULL) {
+		free(text);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	vg_errs_init(errs);
+	jc = vg_conf_parse(text, path, NULL, errs);
+	if (jc != NULL && vg_conf_node_by_name(jc, a->self->name) != NULL) {
+		vg_conf_free(jc);
+		jc = vg_conf_parse(text, path, a->self->name, errs);
+	}
+	if (jc == NULL || jc->epoch != epoch) {
+		snprintf(err, errlen, "%s: %s", path, jc == NULL ? (errs->n ?
+		    errs->msg[0] : "invalid") : "not the marker's epoch");
+		vg_conf_free(jc);
+		free(errs);
+		free(text);
+		return -1;
+	}
+	free(errs);
+	a->push_local = text;
+	a->push_local_len = tlen;
+	a->push_conf = jc;
+	a->push_safety = 1;
+	vg_pushrun_resume_joint(&a->push, epoch, sha);
+	if (op_joint(a, err, errlen) == -1)
+		return -1;
+	/* a peer of C' only heard after this start counts, as every peer */
+	vg_peers_fresh_start(&a->peers, a->incarnation);
+	log_info("config push: back in the joint move to epoch %u after the "
+	    "restart", epoch);
+	return 0;
 }
 
 /* ---- messages and rounds */
@@ -685,8 +957,14 @@ static const char *
 target_name(const struct vg_agent *a, uint16_t id)
 {
 	const struct vg_conf_node *n = vg_conf_node_by_id(a->conf, id);
+	size_t i;
 
-	return n != NULL ? n->name : "?";
+	if (n != NULL)
+		return n->name;
+	for (i = 0; i < a->push.n; i++)	/* a node of C' or of C only */
+		if (a->push.t[i].id == id && a->push_names[i][0] != '\0')
+			return a->push_names[i];
+	return "?";
 }
 
 static json_object *
@@ -702,7 +980,8 @@ push_answer(struct vg_agent *a, int committed)
 	json_object_object_add(o, "name", json_object_new_string(
 	    a->self->name));
 	json_object_object_add(o, "status", json_object_new_string(
-	    committed ? "done" : pr->why[0] ? "rejected" : "staged"));
+	    committed ? "done" : pr->step == VG_PUSH_JOINT_STEP ? "joint" :
+	    pr->why[0] ? "rejected" : "staged"));
 	json_object_object_add(o, "error", pr->why[0] ?
 	    json_object_new_string(pr->why) : NULL);
 	json_object_array_add(l, o);
@@ -713,9 +992,17 @@ push_answer(struct vg_agent *a, int committed)
 		    "%zu node%s down (--allow-down) catch%s up when heard "
 		    "again", pr->epoch, down, down == 1 ? "" : "s",
 		    down == 1 ? "es" : "");
+	else if (committed && pr->joint)
+		off = (size_t)snprintf(msg, sizeof(msg), "epoch %u committed "
+		    "through the joint configuration (a quorum of the old and "
+		    "of the new membership in it, then D_J)%s%s", pr->epoch,
+		    pr->why[0] ? "; " : "", pr->why);
 	else if (committed)
 		off = (size_t)snprintf(msg, sizeof(msg), "epoch %u committed "
 		    "on every node", pr->epoch);
+	else if (pr->step == VG_PUSH_JOINT_STEP)
+		off = (size_t)snprintf(msg, sizeof(msg), "epoch %u not "
+		    "committed: %s", pr->epoch, pr->why);
 	else
 		off = (size_t)snprintf(msg, sizeof(msg), "push of epoch %u "
 		    "aborted, nothing changed%s%s%s%s", pr->epoch,
@@ -724,7 +1011,7 @@ push_answer(struct vg_agent *a, int committed)
 	for (i = 0; i < pr->n; i++) {
 		const struct vg_pushrun_target *t = &pr->t[i];
 		const char *st = committed ? (t->confirmed ? "done" :
-		    t->down ? "down" : "unconfirmed") :
+		    t->down ? "down" : "unconfirmed") : t->in_joint ? "joint" :
 		    vg_push_status_name(t->status);
 
 		o = json_object_new_object();
@@ -754,6 +1041,7 @@ push_answer(struct vg_agent *a, int committed)
 	snprintf(msg, sizeof(msg), "%016llx", (unsigned long long)pr->push_id);
 	json_object_object_add(r, "push_id", json_object_new_string(msg));
 	json_object_object_add(r, "rounds", json_object_new_int64(pr->rounds));
+	json_object_object_add(r, "joint", json_object_new_boolean(pr->joint));
 	json_object_object_add(r, "nodes", l);
 	return r;
 }
@@ -799,6 +1087,14 @@ push_audit(struct vg_agent *a, json_object *r, int committed)
 void
 vg_stage_round(struct vg_agent *a, vg_ns now)
 {
+	char err[256];
+
+	/* catch-up of a safety change: C' once D_J has run in J */
+	if (a->joint_final_at != 0 && now >= a->joint_final_at &&
+	    joint_final(a, err, sizeof(err)) == -1) {
+		log_warnx("config: catching up: %s", err);
+		a->joint_final_at = now + joint_dead(a);
+	}
 	a->push.dead_time = a->conf->dead_time;
 	vg_pushrun_round(&a->push, now);
 	vg_send_flush(a);
@@ -849,6 +1145,71 @@ push_refused(struct vg_agent *a, const char *what, char *err, size_t errlen)
 	return 0;
 }
 
+/* C' of the push this node checked or is in J for. */
+static const struct vg_conf *
+push_new(const struct vg_agent *a)
+{
+	return a->push_conf != NULL ? a->push_conf : a->jconf;
+}
+
+/*
+ * A safety change pushed from here: refused with --allow-down (every node
+ * of C and C' must stage it) and when the nodes it adds hold a quorum of
+ * C' among themselves (started with C', they could elect one of them
+ * before the move: design.md); else the peer table takes the nodes of
+ * C', so that they get the offer.
+ */
+static int
+joint_start(struct vg_agent *a, const char *text, size_t len, int allow_down,
+    char *err, size_t errlen)
+{
+	const struct vg_conf *cn = push_new(a);
+	uint8_t sha[VG_CONF_SHA256_LEN];
+	struct vg_peers next, old;
+	unsigned added = 0;
+	uint32_t digest;
+	size_t i;
+
+	vg_conf_file_digest(text, len, sha, &digest);
+	if (a->jconf != NULL && memcmp(sha, a->joint_sha, sizeof(sha)) != 0) {
+		snprintf(err, errlen, "config push: this node is in the joint "
+		    "move to epoch %u: push that file again to continue it",
+		    a->jconf->epoch);
+		return -1;
+	}
+	if (allow_down) {
+		snprintf(err, errlen, "config push: --allow-down applies to "
+		    "live changes; a safety change needs every node of the old "
+		    "and the new membership");
+		return -1;
+	}
+	if (cn->self < 0) {
+		snprintf(err, errlen, "config push: the file leaves this node "
+		    "out: push it from a node that stays");
+		return -1;
+	}
+	for (i = 0; i < cn->n_nodes; i++)
+		if (vg_conf_node_by_id(a->conf, cn->nodes[i].id) == NULL)
+			added += cn->nodes[i].votes;
+	if (added >= cn->quorum) {
+		snprintf(err, errlen, "config push: the nodes it adds hold %u "
+		    "votes, a quorum of the new membership (%u) among "
+		    "themselves: add fewer at a time", added, cn->quorum);
+		return -1;
+	}
+	if (a->jconf != NULL)
+		return 0;		/* the table of J already */
+	if (vg_peers_join(&next, &a->peers, a->conf, cn, a->self->id) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	old = a->peers;
+	a->peers = next;		/* rx shares the table */
+	vg_peers_free(&old);
+	vg_send_size_buffer(a);
+	return 0;
+}
+
 /*
  * The push of text at epoch started from this node: checked and staged
  * here (made this node's by the offer's flags), offered to every peer.
@@ -859,7 +1220,7 @@ start_push(struct vg_agent *a, const char *text, size_t len, uint32_t epoch,
     uint16_t flags, int allow_down, vg_ns now, char *err, size_t errlen)
 {
 	uint16_t ids[VG_MAX_NODES];
-	unsigned votes[VG_MAX_NODES];
+	unsigned votes[VG_MAX_NODES], votes_new[VG_MAX_NODES];
 	uint8_t sha[VG_CONF_SHA256_LEN];
 	uint64_t id = 0;
 	size_t i;
@@ -876,8 +1237,22 @@ start_push(struct vg_agent *a, const char *text, size_t len, uint32_t epoch,
 		a->push_local = NULL;
 		return -1;
 	}
+	if (a->push_same) {	/* the running file itself: nothing to push */
+		snprintf(err, errlen, "config push refused here (%s): epoch %u "
+		    "is not above the running epoch %u", a->self->name, epoch,
+		    a->conf->epoch);
+		op_discard(a);
+		return -1;
+	}
+	if (a->push_safety && joint_start(a, text, len, allow_down, err,
+	    errlen) == -1) {
+		op_discard(a);
+		return -1;
+	}
+	memset(a->push_names, 0, sizeof(a->push_names));
 	for (i = 0; i < a->peers.n; i++) {
 		const struct vg_peer *p = &a->peers.p[i];
+		const struct vg_conf_node *o, *n;
 
 		/* a release before wire version 2 has no push types */
 		if (p->ever_seen && p->last.version == 1) {
@@ -889,6 +1264,14 @@ start_push(struct vg_agent *a, const char *text, size_t len, uint32_t epoch,
 		}
 		ids[i] = p->id;
 		votes[i] = p->votes;
+		snprintf(a->push_names[i], sizeof(a->push_names[i]), "%s",
+		    p->name);
+		if (!a->push_safety)
+			continue;
+		o = vg_conf_node_by_id(a->conf, p->id);
+		n = vg_conf_node_by_id(push_new(a), p->id);
+		votes[i] = o != NULL ? o->votes : 0;
+		votes_new[i] = n != NULL ? n->votes : 0;
 	}
 	while (id == 0)
 		randombytes_buf(&id, sizeof(id));
@@ -900,7 +1283,17 @@ start_push(struct vg_agent *a, const char *text, size_t len, uint32_t epoch,
 		return -1;
 	}
 	vg_pushrun_offer_flags(&a->push, flags);
-	if (allow_down)
+	if (a->push_safety) {
+		const struct vg_conf *cn = push_new(a);
+		const struct vg_conf_node *me = vg_conf_node_by_id(cn,
+		    a->self->id);
+
+		vg_pushrun_joint(&a->push, a->self->votes, me != NULL ?
+		    me->votes : 0, votes, votes_new, a->conf->quorum,
+		    cn->quorum, cn->dead_time > a->conf->dead_time ?
+		    cn->dead_time : a->conf->dead_time);
+		vg_conf_file_digest(text, len, a->joint_sha, &a->push_digest);
+	} else if (allow_down)
 		vg_pushrun_allow_down(&a->push, a->self->votes, votes,
 		    a->conf->quorum);
 	vg_conf_file_digest(text, len, sha, &a->push_digest);

@@ -22,6 +22,7 @@ struct vg_agent;
 struct vg_peer;
 
 #define VG_STAGE_FILE	"staged.conf"
+#define VG_STAGE_JOINT	"joint"		/* in J: epoch and SHA-256 */
 
 /*
  * A pushed file made this node's: its local settings (state_dir,
@@ -45,6 +46,11 @@ int	vg_stage_localize(const char *pushed, size_t len, const char *own,
 
 /* The push's state set up (the ops), at start-up. */
 void	vg_stage_init(struct vg_agent *);
+/* At start, after the election's init: a node that was in a joint move
+ * (state_dir/joint) comes back in J; a staging without one is discarded.
+ * 0, or -1 with err (the agent must not start: C alone is not safe). */
+int	vg_stage_restart(struct vg_agent *, vg_ns now, char *err,
+	    size_t errlen);
 /* A push message that passed rx. */
 void	vg_stage_input(struct vg_agent *, struct vg_peer *,
 	    const struct vg_msg *, vg_ns now);

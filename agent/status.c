@@ -4,6 +4,8 @@
  * sent to every client that follows it.  The keys are the documented,
  * stable interface (docs/vigilctl.8).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -72,7 +74,12 @@ peer_json(const struct vg_agent *a, const struct vg_peer *p, vg_ns now)
 	ADD("id", json_object_new_int(p->id));
 	ADD("name", json_object_new_string(p->name));
 	ADD("address", json_object_new_string(p->address));
-	ADD("port", json_object_new_int(vg_conf_node_by_id(a->conf, p->id)->port));
+	/* a node of a joint move's other configuration is not in a->conf */
+	ADD("port", json_object_new_int(ntohs(p->sa.ss_family == AF_INET6 ?
+	    ((const struct sockaddr_in6 *)&p->sa)->sin6_port :
+	    ((const struct sockaddr_in *)&p->sa)->sin_port)));
+	ADD("member", json_object_new_boolean(vg_conf_node_by_id(a->conf,
+	    p->id) != NULL));
 	ADD("role", json_object_new_string(vg_role_name(p->role)));
 	ADD("votes", json_object_new_int(p->votes));
 	ADD("alive", json_object_new_boolean(vg_peer_alive(p, now)));
@@ -289,7 +296,8 @@ push_json(const struct vg_agent *a)
 {
 	static const char *const phases[] = {
 		[VG_PR_IDLE] = "idle", [VG_PR_TRANSFER] = "transfer",
-		[VG_PR_DECIDED] = "decided", [VG_PR_FINISHED] = "finished",
+		[VG_PR_JOINT] = "joint", [VG_PR_DECIDED] = "decided",
+		[VG_PR_FINISHED] = "finished",
 	};
 	const struct vg_pushrun *pr = &a->push;
 	const struct vg_conf_node *n;
@@ -320,6 +328,23 @@ push_json(const struct vg_agent *a)
 		    json_object_new_string(pr->error) : NULL);
 	}
 	json_object_object_add(o, "here", x);
+	/* a joint move (design.md, "joint quorum"): this node in J, every
+	 * win and lease needing a quorum of both; removed: C' left it out */
+	x = NULL;
+	if (a->jconf != NULL) {
+		x = json_object_new_object();
+		json_object_object_add(x, "epoch",
+		    json_object_new_int64(a->jconf->epoch));
+		json_object_object_add(x, "nodes",
+		    json_object_new_int64((int64_t)a->jconf->n_nodes));
+		json_object_object_add(x, "quorum",
+		    json_object_new_int64(a->jconf->quorum));
+		json_object_object_add(x, "final_due", json_object_new_boolean(
+		    a->joint_final_at != 0));
+	}
+	json_object_object_add(o, "joint", x);
+	json_object_object_add(o, "removed",
+	    json_object_new_boolean(a->el.removed));
 	/* catch-up: files fetched here and served to peers, the last
 	 * serving error */
 	json_object_object_add(o, "caught_up", json_object_new_int64(

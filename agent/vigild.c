@@ -39,7 +39,7 @@ static struct vg_net_tx	tx_batch;
 
 static void	run_acts(struct vg_agent *, struct vg_acts *, vg_ns);
 static void	schedule(struct vg_agent *);
-static int	reload(struct vg_agent *, struct vg_errs *, char *, size_t);
+static int	reload(struct vg_agent *, int, struct vg_errs *, char *, size_t);
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -221,6 +221,14 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 
 /* A peer's safety digest is not ours: say which parts differ, if its hint
  * tells, and what that costs. */
+/* A peer's safety digest counts (ours; in a joint move J's and C''s). */
+static int
+agrees(const struct vg_agent *a, uint32_t digest)
+{
+	return digest == a->el.digest ||
+	    (a->el.digest_alt != 0 && digest == a->el.digest_alt);
+}
+
 static void
 disagree_log(struct vg_agent *a, const struct vg_peer *p, const char *verb)
 {
@@ -229,7 +237,7 @@ disagree_log(struct vg_agent *a, const struct vg_peer *p, const char *verb)
 	log_peer(VG_LOG_WARNING, p->name, "peer %s %s safety digest %08x, this "
 	    "node %08x: the configurations differ (%s); its votes and echoes "
 	    "are not counted until they agree", p->name, verb,
-	    p->last.config_digest, a->conf->safety_digest,
+	    p->last.config_digest, a->el.digest,
 	    vg_conf_parts_str(vg_conf_parts_differ(a->conf,
 	    p->last.digest_parts), parts, sizeof(parts)));
 	vg_agent_event(a, VG_EV_PEER, "peer %s: configuration differs (%s)",
@@ -245,7 +253,7 @@ peer_event(struct vg_agent *a, struct vg_peer *p, enum vg_peer_event ev,
 		log_peer(VG_LOG_INFO, p->name, "peer %s (id %u) is up", p->name,
 		    p->id);
 		vg_agent_event(a, VG_EV_PEER, "peer %s is up", p->name);
-		if (p->last.config_digest != a->conf->safety_digest)
+		if (!agrees(a, p->last.config_digest))
 			disagree_log(a, p, "has");
 		break;
 	case VG_PEER_EV_DOWN:
@@ -339,13 +347,12 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 		vg_stage_round(a, now);
 		/* On the grid, not "now + interval": no drift.  A loop that
 		 * fell behind by whole intervals skips them, it does not burst. */
-		a->next_hb += a->conf->interval;
+		a->next_hb += a->el.h;	/* J: the shorter of C's and C''s */
 		if (a->next_hb <= now) {
 			vg_ns behind = now - a->next_hb;
 
-			a->stats.hb_late += (uint64_t)(behind / a->conf->interval) + 1;
-			a->next_hb += (behind / a->conf->interval + 1) *
-			    a->conf->interval;
+			a->stats.hb_late += (uint64_t)(behind / a->el.h) + 1;
+			a->next_hb += (behind / a->el.h + 1) * a->el.h;
 		}
 	}
 	for (i = 0; i < a->peers.n; i++)
@@ -435,12 +442,14 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 	peer_event(a, r.peer, vg_peer_heard(r.peer, &r.msg, r.gap, now,
 	    a->conf->dead_time), now);
 	if (r.peer->last.config_digest != digest) {
-		if (r.peer->last.config_digest != a->conf->safety_digest)
+		if (!agrees(a, r.peer->last.config_digest))
 			disagree_log(a, r.peer, "now has");
+		else if (agrees(a, digest))
+			;	/* J's and C''s during a joint move: both agree */
 		else {
 			log_peer(VG_LOG_INFO, r.peer->name, "peer %s agrees "
 			    "again (safety digest %08x)", r.peer->name,
-			    a->conf->safety_digest);
+			    r.peer->last.config_digest);
 			vg_agent_event(a, VG_EV_PEER, "peer %s: configuration "
 			    "agrees", r.peer->name);
 		}
@@ -642,7 +651,7 @@ sig_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (reload(a, &errs, err, sizeof(err)) == -1)
+	if (reload(a, 0, &errs, err, sizeof(err)) == -1)
 		log_warnx("SIGHUP: %s", err);
 	else
 		log_info("SIGHUP: %s reloaded (epoch %u, digest %08x, safety "
@@ -653,8 +662,10 @@ sig_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 /* ---- reload: prepare (reload.c), then commit here: pointer swaps */
 
 static int
-reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
+reload(struct vg_agent *a, int final, struct vg_errs *errs, char *err,
+    size_t errlen)
 {
+	struct vg_acts acts = { .n = 0 };
 	struct vg_reload r;
 	struct vg_conf *nc;
 	vg_ns now = vg_now();
@@ -664,8 +675,8 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 	/* systemd hears of every reload, through SIGHUP or the ctl socket */
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)(vg_monotonic() / VG_NS_PER_US));
-	if (vg_reload_prepare(&r, a->conf, a->self->name, &a->peers, err,
-	    errlen) == -1) {
+	if (vg_reload_prepare(&r, a->conf, a->self->name, &a->peers, final,
+	    err, errlen) == -1) {
 		for (i = 0; i < r.errs.n; i++)
 			log_warnx("reload: %s", r.errs.msg[i]);
 		*errs = r.errs;
@@ -683,7 +694,10 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 	nc = a->conf;
 	a->self = &nc->nodes[nc->self];
 	vg_send_size_buffer(a);
-	vg_el_reconf(&a->el, nc, now);
+	if (final)	/* a joint move's end: C' alone (it names us) */
+		(void)vg_el_final(&a->el, nc, now, &acts);
+	else
+		vg_el_reconf(&a->el, nc, now);
 	vg_hooks_set_conf(a->hooks, nc);
 	vg_tracks_free(a->tracks);	/* they start again, innocent */
 	a->tracks = vg_tracks_new(a->loop, nc, tracks_changed, a);
@@ -695,8 +709,9 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 	    nc->ctl.admin_group);
 	(void)vg_control_set_viewers(a->ctl, nc->ctl.viewers);
 	log_set_level(nc->log.level);
-	vg_hold_reconf(a->hold, nc, r.vips_changed || new_key, r.gone,
-	    r.n_gone);
+	vg_hold_reconf(a->hold, nc, r.vips_changed || new_key ||
+	    r.timing_changed, r.gone, r.n_gone);
+	run_acts(a, &acts, now);
 	if (r.vips_changed)
 		(void)vg_link_query(a->nl, nc->links, nc->n_links, a->link_down,
 		    sizeof(a->link_down));
@@ -714,13 +729,23 @@ reload(struct vg_agent *a, struct vg_errs *errs, char *err, size_t errlen)
 	return 0;
 }
 
-/* A push's commit applies the installed file through the reload path. */
+/* A push's commit applies the installed file through the reload path
+ * (final: a joint move's FINAL). */
 static int
-apply_push(struct vg_agent *a, char *err, size_t errlen)
+apply_push(struct vg_agent *a, int final, char *err, size_t errlen)
 {
+	struct vg_acts acts = { .n = 0 };
 	struct vg_errs errs;
+	vg_ns now = vg_now();
 
-	return reload(a, &errs, err, errlen);
+	if (final == 2) {	/* C' leaves this node out: it releases */
+		(void)vg_el_final(&a->el, a->jconf != NULL ? a->jconf :
+		    a->push_conf, now, &acts);
+		run_acts(a, &acts, now);
+		schedule(a);
+		return 0;
+	}
+	return reload(a, final, &errs, err, errlen);
 }
 
 /* ---- control requests: command.c decides, the shell carries out */
@@ -737,7 +762,7 @@ ctl_handler(void *arg, const struct vg_ctl_request *req,
 
 	r = vg_cmd_run(a, req, caller, now, &out, err, errlen);
 	if (out.reload)
-		r = vg_cmd_reloaded(a, caller, reload(a, &errs, err, errlen) == 0 ?
+		r = vg_cmd_reloaded(a, caller, reload(a, 0, &errs, err, errlen) == 0 ?
 		    NULL : &errs, err);
 	if (out.acts.n > 0 || caller->defer) {
 		run_acts(a, &out.acts, now);
@@ -995,13 +1020,12 @@ main(int argc, char *argv[])
 	start_watchers(a);
 	vg_stage_init(a);
 	a->apply = apply_push;
-	/* a staging outlives no restart: its push's state was in memory */
-	if (vg_statedir_exists(c->state_dir, VG_STAGE_FILE)) {
-		log_info("config push: a staged file from before the restart "
-		    "is discarded (no decision can reach it now)");
-		(void)vg_statedir_remove(c->state_dir, VG_STAGE_FILE, err,
-		    sizeof(err));
-	}
+	/* a staging outlives no restart (its push's state was in memory),
+	 * but a joint move's does: the node comes back in J */
+	if (vg_stage_restart(a, a->started, err, sizeof(err)) == -1)
+		fatalx("config push: the joint move cannot go on: %s (the "
+		    "node must not run C alone: put state_dir's staged.conf "
+		    "and joint right, or follow docs/operations.md)", err);
 	/* set-up is done: from here on only what the agent needs */
 	if (vg_caps_drop(err, sizeof(err)) == -1)
 		fatalx("%s", err);

@@ -12,8 +12,10 @@ watching from before the first election (fixture fo3).
   anywhere: every node stays at epoch 1 with its file untouched, nothing
   staged is left, and the answer names n3 and its error.
 - The same file (padded to 50 chunks) once n3 is whole again: committed.
-- A safety-relevant change (dead_time) is refused by the node asked,
-  naming the field; so is a push at a lower or equal epoch.
+- A safety-relevant change (dead_time 250 -> 400 ms) is committed through
+  the joint configuration (test_joint.py has the membership changes):
+  every node runs the new dead_time, the active never loses its VIP; a
+  push at a lower or equal epoch is refused by the node asked.
 
 - A node down during a push: aborted at the deadline (5.1 s: 3 s, then
   the abort repeated for 2 s), the silent node named, nothing changed;
@@ -163,29 +165,31 @@ def test_push_live_abort_and_lower_epoch(fo3, vip_sampler, tmp_path):
           "%.0f ms" % (len(f2.read_text()), -(-len(f2.read_text()) // 1024),
                        took * 1000))
 
-    # ---- a safety-relevant change: refused by the node asked, named
+    # ---- a safety-relevant change (dead_time): through the joint
+    # configuration, the active keeping its lease and its VIP throughout
     f3 = tmp_path / "safety.conf"
     f3.write_text(f2.read_text().replace("epoch = 2;", "epoch = 3;")
                   .replace("dead_time = 250;", "dead_time = 400;"))
     assert f3.read_text() != f2.read_text().replace("epoch = 2;",
                                                     "epoch = 3;")
     p, r = push(t, via, f3)
-    assert p.returncode == 1, (p, r)
-    assert "safety change (dead_time)" in r["error"], r
-    assert "joint-quorum transition is not built" in r["error"], r
+    assert p.returncode == 0 and r["committed"] and r["joint"], (p, r)
+    got, _ = wait_until(lambda: one_epoch(t, 3), 3.0, step=0.05)
+    assert got, epochs(t)
+    for n in NAMES:
+        st = t.status(n)
+        assert st["cluster"]["dead_time_ms"] == 400, (n, st["cluster"])
+        assert st["cluster"]["push"]["joint"] is None, n
 
     # ---- a lower and an equal epoch: refused by the node asked
-    got, _ = wait_until(lambda: (lambda e: e if e and all(
-        v[0] == 2 for v in e.values()) else None)(epochs(t)), 3.0, step=0.05)
-    assert got, epochs(t)
-    for ep in (1, 2):
+    for ep in (2, 3):
         f = tmp_path / ("low%d.conf" % ep)
-        f.write_text(f2.read_text().replace("epoch = 2;", "epoch = %d;" % ep))
+        f.write_text(f3.read_text().replace("epoch = 3;", "epoch = %d;" % ep))
         p, r = push(t, via, f)
         assert p.returncode == 1, (p, r)
-        assert "is not above the running epoch 2" in r["error"], r
+        assert "is not above the running epoch 3" in r["error"], r
     for n in NAMES:
-        assert t.status(n)["cluster"]["epoch"] == 2
+        assert t.status(n)["cluster"]["epoch"] == 3
 
     # the VIP that stayed never moved, and nobody else ever held it
     vip_sampler.assert_stayed([a], t0, what="the VIP during the pushes")

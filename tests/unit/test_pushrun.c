@@ -29,6 +29,14 @@
  *   loss too; not while it holds a staged push; a rejected file is asked
  *   for again only after the back-off;
  * - a key step's offer flag reaches every participant's check;
+ * - the joint move of a safety change (C = {1, 2, 3} grown to C' =
+ *   {1..5}): every node staged, then J (node 1 first), FINAL only after
+ *   both quorums were in J and D_J more; a node cut off through the move
+ *   commits with the FINAL it hears later; without a quorum of C in J
+ *   the move stays in J (nothing committed, nothing aborted) until the
+ *   same file pushed again continues it; a restart in J takes the same
+ *   file's offer as JOINT, refuses another epoch's, and moves to C' at a
+ *   FINAL of its epoch or one seen; a failed move to J here aborts;
  * - vg_stage_localize: the pushed file's local settings are blanked line
  *   for line and this node's are appended; two settings on a line are
  *   refused; a file libconfig cannot read is returned as it is; the key
@@ -47,7 +55,8 @@
 #include "pushrun.h"
 #include "stage.h"
 
-#define N	3
+#define N	3		/* the cluster of most tests */
+#define NMAX	5		/* the joint move's: C' adds nodes 4 and 5 */
 #define H	VG_MS(50)
 #define QMAX	4096
 
@@ -55,9 +64,13 @@ struct node {
 	struct vg_pushrun pr;
 	uint16_t	id;
 	uint32_t	epoch;		/* running */
+	uint32_t	runs_epoch;	/* it runs the file of this epoch */
 	int		reject;		/* its check fails */
 	int		commit_fail;	/* its commit fails */
 	int		checks, stages, commits, discards;
+	int		joints;		/* moved to J (ops.joint) */
+	int		joint_fail;	/* its move to J fails */
+	vg_ns		joint_at, commit_at;	/* when (the fake clock) */
 	uint16_t	flags;		/* of the last offer checked */
 	uint8_t		*staged;	/* what it staged */
 	size_t		staged_len;
@@ -73,7 +86,7 @@ struct pkt {
 	uint8_t		body[1040];
 };
 
-static struct node nodes[N];
+static struct node nodes[NMAX];
 static struct pkt q[QMAX];
 static size_t nq;
 static uint32_t seed;
@@ -82,6 +95,8 @@ static int deaf;		/* node id whose messages are all lost */
 static unsigned allow_need;	/* push_from_1 with --allow-down: quorum */
 static uint16_t offer_flags;	/* push_from_1's offer: a key step */
 static int hops_max;		/* round_at's hops; 0: 8 */
+static vg_ns clock_now;		/* the round's time, for the ops */
+static unsigned no_decide;	/* bit id: every CONF_DECIDE to it lost */
 
 static uint32_t
 rnd(void)
@@ -124,6 +139,12 @@ op_check(void *arg, const uint8_t *file, size_t size, uint32_t epoch,
 	(void)size;
 	n->checks++;
 	n->flags = flags;
+	/* the shell's rule: above the running epoch, or the file it runs */
+	if (epoch <= n->epoch && epoch != n->runs_epoch) {
+		snprintf(err, errlen, "epoch %u is not above the running "
+		    "epoch %u", epoch, n->epoch);
+		return -1;
+	}
 	if (n->reject) {
 		snprintf(err, errlen, "pushed file:3: no good on node %u",
 		    n->id);
@@ -164,6 +185,7 @@ op_commit(void *arg, char *err, size_t errlen)
 	assert_non_null(n->staged);
 	assert_true(n->staged_len <= sizeof(n->committed));
 	n->commits++;
+	n->commit_at = clock_now;
 	memcpy(n->committed, n->staged, n->staged_len);
 	n->committed_len = n->staged_len;
 	n->epoch = n->staged_epoch;
@@ -180,6 +202,21 @@ op_discard(void *arg)
 	n->discards++;
 	free(n->staged);
 	n->staged = NULL;
+}
+
+static int
+op_joint(void *arg, char *err, size_t errlen)
+{
+	struct node *n = node_of(arg);
+
+	if (n->joint_fail) {
+		snprintf(err, errlen, "disk full");
+		return -1;
+	}
+	assert_non_null(n->staged);	/* J needs C' staged */
+	n->joints++;
+	n->joint_at = clock_now;
+	return 0;
 }
 
 /* The file a node runs: what it committed last. */
@@ -205,16 +242,18 @@ setup_nodes(void)
 	struct vg_pushrun_ops ops = {
 		.send = op_send, .check = op_check, .stage = op_stage,
 		.commit = op_commit, .discard = op_discard, .load = op_load,
+		.joint = op_joint,
 	};
 	int i;
 
 	nq = 0;
 	deaf = 0;
+	no_decide = 0;
 	loss_pct = 0;
 	allow_need = 0;
 	offer_flags = 0;
 	hops_max = 0;
-	for (i = 0; i < N; i++) {
+	for (i = 0; i < NMAX; i++) {
 		memset(&nodes[i], 0, sizeof(nodes[i]));
 		nodes[i].id = (uint16_t)(i + 1);
 		ops.arg = &nodes[i];
@@ -229,7 +268,7 @@ teardown_nodes(void)
 {
 	int i;
 
-	for (i = 0; i < N; i++) {
+	for (i = 0; i < NMAX; i++) {
 		vg_pushrun_free(&nodes[i].pr);
 		free(nodes[i].staged);
 		nodes[i].staged = NULL;
@@ -246,7 +285,8 @@ round_at(vg_ns now)
 	size_t i, n;
 	int k, hop;
 
-	for (k = 0; k < N; k++)
+	clock_now = now;
+	for (k = 0; k < NMAX; k++)
 		vg_pushrun_round(&nodes[k].pr, now);
 	for (hop = 0; hop < (hops_max > 0 ? hops_max : 8) && nq > 0; hop++) {
 		n = nq;
@@ -258,7 +298,9 @@ round_at(vg_ns now)
 			struct pkt *p = &batch[i];
 			struct node *to = &nodes[p->to - 1];
 
-			if (p->to == deaf || p->from == deaf)
+			if (p->to == deaf || p->from == deaf ||
+			    (p->type == VG_MSG_CONF_DECIDE &&
+			    ((no_decide >> p->to) & 1)))
 				continue;
 			if (loss_pct > 0 && rnd() % 100 < loss_pct)
 				continue;
@@ -568,7 +610,8 @@ test_offer_refusals(void **state)
 	assert_int_equal(nodes[0].pr.t[1].status, VG_PUSH_REJECTED);
 	assert_string_equal(nodes[0].pr.t[1].error,
 	    "epoch 5 is not above the running epoch 5");
-	assert_int_equal(nodes[2].checks, 0);
+	assert_int_equal(nodes[2].checks, 1);	/* the check refused it */
+	assert_int_equal(nodes[2].stages, 0);
 	teardown_nodes();
 
 	/* node 2 coordinates its own: node 1's offer is rejected there */
@@ -1128,6 +1171,273 @@ test_localize_does_not_grow(void **state)
 	free(cur);
 }
 
+/* ---- the joint move (design.md, "joint quorum") */
+
+#define JDEAD	VG_MS(250)	/* D_J */
+
+/*
+ * Node 1 pushes a safety change that grows C = {1, 2, 3} (quorum 2) to
+ * C' = {1..5} (quorum 3), staged by node 1 already; each round, `cut`
+ * (if any) is called first (faults by round).  Returns the rounds taken.
+ */
+static unsigned
+joint_push(const uint8_t *file, uint32_t size, uint32_t epoch,
+    uint64_t id, int *committed, void (*cut)(unsigned, vg_ns))
+{
+	static const uint16_t peers[] = { 2, 3, 4, 5 };
+	static const unsigned vo[] = { 1, 1, 0, 0 }, vn[] = { 1, 1, 1, 1 };
+	vg_ns now = clock_now > 0 ? clock_now + H : VG_MS(1000);
+	vg_ns dl = vg_pushrun_deadline(VG_MS(250), size);
+	char err[256];
+	unsigned r;
+
+	free(nodes[0].staged);
+	nodes[0].staged = malloc(size);
+	assert_non_null(nodes[0].staged);
+	memcpy(nodes[0].staged, file, size);
+	nodes[0].staged_len = size;
+	nodes[0].staged_epoch = epoch;
+	assert_int_equal(vg_pushrun_start(&nodes[0].pr, id, epoch, file, size,
+	    peers, 4, now, dl, err, sizeof(err)), 0);
+	vg_pushrun_joint(&nodes[0].pr, 1, 1, vo, vn, 2, 3, JDEAD);
+	for (r = 1; r < 2000; r++) {
+		if (cut != NULL)
+			cut(r, now);
+		round_at(now);
+		if (vg_pushrun_take(&nodes[0].pr, committed))
+			return r;
+		now += H;
+	}
+	fail_msg("no result in 2000 rounds");
+	return 0;
+}
+
+/*
+ * Every node stages, node 1 moves to J first and then every other node;
+ * FINAL only once the nodes in J hold a quorum of C and of C' and D_J has
+ * run after that on the coordinator's clock; every node commits once,
+ * after its move to J.
+ */
+static void
+test_joint_move(void **state)
+{
+	uint8_t *f = file_of(3000);
+	int committed = -1, i;
+
+	(void)state;
+	setup_nodes();
+	for (i = 0; i < NMAX; i++)
+		nodes[i].epoch = nodes[i].runs_epoch = i < 3 ? 4 : 5;
+	/* 4 and 5 were started with C' (epoch 5) */
+	joint_push(f, 3000, 5, 0x51, &committed, NULL);
+	assert_int_equal(committed, 1);
+	assert_int_equal(nodes[0].pr.step, VG_PUSH_FINAL);
+	assert_true(nodes[0].pr.joint_quorum_at > 0);
+	for (i = 0; i < NMAX; i++) {
+		assert_int_equal(nodes[i].joints, 1);
+		assert_int_equal(nodes[i].commits, 1);
+		assert_int_equal(nodes[i].discards, 0);
+		assert_int_equal(nodes[i].epoch, 5);
+		assert_memory_equal(nodes[i].committed, f, 3000);
+		/* C' only after both quorums were in J and D_J more */
+		assert_true(nodes[i].commit_at >= nodes[0].pr.joint_quorum_at +
+		    JDEAD);
+		assert_true(nodes[i].joint_at <= nodes[0].pr.joint_quorum_at);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_true(nodes[0].pr.t[i].in_joint);
+		assert_true(nodes[0].pr.t[i].confirmed);
+	}
+	assert_false(vg_pushrun_in_joint(&nodes[1].pr));
+	teardown_nodes();
+	free(f);
+}
+
+/* Node 3 (the active, say) hears no decision once it staged: a quorum of
+ * C (1, 2) and of C' (1, 2, 4, 5) are in J without it: FINAL; node 3 is
+ * unconfirmed, never moved, and takes FINAL once it is heard again
+ * within the decision's repeats (through J at once: a commit). */
+static void
+test_joint_move_without_one(void **state)
+{
+	uint8_t *f = file_of(3000);
+	int committed = -1, i;
+	vg_ns t;
+
+	(void)state;
+	setup_nodes();
+	for (i = 0; i < NMAX; i++)
+		nodes[i].epoch = nodes[i].runs_epoch = i < 3 ? 4 : 5;
+	no_decide = 1u << 3;
+	joint_push(f, 3000, 5, 0x52, &committed, NULL);
+	assert_int_equal(committed, 1);
+	assert_int_equal(nodes[2].joints, 0);
+	assert_int_equal(nodes[2].commits, 0);
+	assert_false(nodes[0].pr.t[1].in_joint);
+	for (i = 0; i < NMAX; i++)
+		if (i != 2)
+			assert_int_equal(nodes[i].commits, 1);
+	/* the result came at the decision's end (node 3 unconfirmed): its
+	 * FINAL was repeated until then; heard again, a push of the same
+	 * epoch reaches it through catch-up (not modelled here) */
+	assert_false(nodes[0].pr.t[1].confirmed);
+	assert_int_equal(nodes[2].pr.status, VG_PUSH_STAGED);
+	/* a FINAL that does reach it (a coordinator still repeating) */
+	no_decide = 0;
+	t = clock_now + H;
+	nodes[0].pr.phase = VG_PR_DECIDED;	/* repeating again */
+	nodes[0].pr.decide_until = t + VG_MS(1000);
+	round_at(t);
+	assert_int_equal(nodes[2].commits, 1);
+	assert_int_equal(nodes[2].epoch, 5);
+	teardown_nodes();
+	free(f);
+}
+
+/* Nodes 2 and 3 hear no decision once they staged: only node 1 of C in
+ * J, no quorum of C: no FINAL ever, nobody commits, the result says the
+ * move stays in J; node 1 is in J.  Healed, the same file pushed again
+ * continues the move: every node in J, then C'. */
+static void
+test_joint_move_stays_in_j(void **state)
+{
+	uint8_t *f = file_of(3000);
+	int committed = -1, i;
+
+	(void)state;
+	setup_nodes();
+	for (i = 0; i < NMAX; i++)
+		nodes[i].epoch = nodes[i].runs_epoch = i < 3 ? 4 : 5;
+	no_decide = 1u << 2 | 1u << 3;
+	joint_push(f, 3000, 5, 0x53, &committed, NULL);
+	assert_int_equal(committed, 0);
+	assert_int_equal(nodes[0].pr.step, VG_PUSH_JOINT_STEP);
+	assert_non_null(strstr(nodes[0].pr.why, "stays there"));
+	assert_int_equal(nodes[0].joints, 1);
+	for (i = 0; i < NMAX; i++)
+		assert_int_equal(nodes[i].commits, 0);
+	/* no abort: node 1 never discards its C' (it is in J) */
+	assert_int_equal(nodes[0].discards, 0);
+	/* healed; what 2 and 3 staged is forgotten in time; 4 and 5 are in
+	 * J (they said JOINT): the same push again continues the move */
+	no_decide = 0;
+	for (i = 0; i < 200; i++)
+		round_at(clock_now + H);
+	assert_int_equal(nodes[1].pr.status, 0);
+	assert_true(vg_pushrun_in_joint(&nodes[3].pr));
+	joint_push(f, 3000, 5, 0x54, &committed, NULL);
+	assert_int_equal(committed, 1);
+	for (i = 0; i < NMAX; i++) {
+		assert_int_equal(nodes[i].commits, 1);
+		assert_int_equal(nodes[i].epoch, 5);
+	}
+	teardown_nodes();
+	free(f);
+}
+
+/* A restart in J (vg_pushrun_resume_joint): another epoch's offer is
+ * refused; the same file's offer is answered JOINT; FINAL of its epoch
+ * from any push moves it to C'; so does FINAL seen (a node of C in C'). */
+static void
+test_joint_resume(void **state)
+{
+	struct vg_push_offer o;
+	struct vg_push_decide x;
+	uint8_t body[64], sha[VG_PUSH_SHA_LEN];
+	struct vg_push_ack a;
+	char err[256];
+	size_t len;
+
+	(void)state;
+	setup_nodes();
+	memset(sha, 0x5a, sizeof(sha));
+	nodes[1].staged = malloc(10);
+	assert_non_null(nodes[1].staged);
+	memset(nodes[1].staged, 'c', 10);
+	nodes[1].staged_len = 10;
+	nodes[1].staged_epoch = 9;
+	vg_pushrun_resume_joint(&nodes[1].pr, 9, sha);
+	assert_true(vg_pushrun_in_joint(&nodes[1].pr));
+	/* an offer of epoch 10: REJECTED at once */
+	memset(&o, 0, sizeof(o));
+	o.push_id = 0x77;
+	o.epoch = 10;
+	o.size = 10;
+	o.chunks = 1;
+	memcpy(o.sha256, sha, sizeof(sha));
+	len = vg_push_encode_offer(&o, body, sizeof(body));
+	clock_now = VG_MS(100);
+	vg_pushrun_input(&nodes[1].pr, 1, VG_MSG_CONF_OFFER, body, len, 8,
+	    clock_now);
+	assert_int_equal(nq, 1);
+	assert_int_equal(vg_push_decode_ack(q[0].body, q[0].len, &a), 0);
+	assert_int_equal(a.status, VG_PUSH_REJECTED);
+	assert_non_null(strstr(a.error, "joint move to epoch 9"));
+	nq = 0;
+	/* the same file (epoch 9, its SHA-256): JOINT */
+	o.epoch = 9;
+	len = vg_push_encode_offer(&o, body, sizeof(body));
+	vg_pushrun_input(&nodes[1].pr, 1, VG_MSG_CONF_OFFER, body, len, 8,
+	    clock_now);
+	assert_int_equal(nq, 1);
+	assert_int_equal(vg_push_decode_ack(q[0].body, q[0].len, &a), 0);
+	assert_int_equal(a.status, VG_PUSH_JOINT);
+	assert_true(a.push_id == 0x77);
+	nq = 0;
+	/* FINAL of epoch 9 from another push: C' */
+	memset(&x, 0, sizeof(x));
+	x.push_id = 0x99;
+	x.epoch = 9;
+	x.step = VG_PUSH_FINAL;
+	len = vg_push_encode_decide(&x, body, sizeof(body));
+	vg_pushrun_input(&nodes[1].pr, 1, VG_MSG_CONF_DECIDE, body, len, 8,
+	    clock_now);
+	assert_int_equal(nodes[1].commits, 1);
+	assert_false(vg_pushrun_in_joint(&nodes[1].pr));
+	assert_int_equal(vg_push_decode_ack(q[0].body, q[0].len, &a), 0);
+	assert_int_equal(a.status, VG_PUSH_DONE);
+	/* seen: the same on node 3 */
+	nodes[2].staged = malloc(10);
+	assert_non_null(nodes[2].staged);
+	nodes[2].staged_len = 10;
+	vg_pushrun_resume_joint(&nodes[2].pr, 9, sha);
+	assert_int_equal(vg_pushrun_final_seen(&nodes[2].pr, err,
+	    sizeof(err)), 0);
+	assert_int_equal(nodes[2].commits, 1);
+	assert_false(vg_pushrun_in_joint(&nodes[2].pr));
+	/* not in J: nothing to do */
+	assert_int_equal(vg_pushrun_final_seen(&nodes[2].pr, err,
+	    sizeof(err)), 0);
+	assert_int_equal(nodes[2].commits, 1);
+	teardown_nodes();
+}
+
+/* The coordinator's own move to J fails: ABORT, nobody moves. */
+static void
+test_joint_move_fails_here(void **state)
+{
+	uint8_t *f = file_of(3000);
+	int committed = -1, i;
+
+	(void)state;
+	setup_nodes();
+	for (i = 0; i < NMAX; i++)
+		nodes[i].epoch = 4;
+	nodes[0].joint_fail = 1;
+	joint_push(f, 3000, 5, 0x55, &committed, NULL);
+	assert_int_equal(committed, 0);
+	assert_int_equal(nodes[0].pr.step, VG_PUSH_ABORT);
+	assert_non_null(strstr(nodes[0].pr.why, "disk full"));
+	for (i = 0; i < NMAX; i++) {
+		assert_int_equal(nodes[i].joints, 0);
+		assert_int_equal(nodes[i].commits, 0);
+	}
+	for (i = 1; i < NMAX; i++)
+		assert_int_equal(nodes[i].discards, 1);
+	teardown_nodes();
+	free(f);
+}
+
 int
 main(void)
 {
@@ -1145,6 +1455,11 @@ main(void)
 		cmocka_unit_test(test_localize),
 		cmocka_unit_test(test_localize_key_steps),
 		cmocka_unit_test(test_localize_does_not_grow),
+		cmocka_unit_test(test_joint_move),
+		cmocka_unit_test(test_joint_move_without_one),
+		cmocka_unit_test(test_joint_move_stays_in_j),
+		cmocka_unit_test(test_joint_resume),
+		cmocka_unit_test(test_joint_move_fails_here),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

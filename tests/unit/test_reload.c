@@ -1629,7 +1629,7 @@ expect_refused(struct rdir *d, struct running *run, const char *text,
 
 	rdir_write(d, text);
 	memset(&r, 0x5a, sizeof(r));
-	assert_int_equal(vg_reload_prepare(&r, run->conf, "n1", &run->peers, err,
+	assert_int_equal(vg_reload_prepare(&r, run->conf, "n1", &run->peers, 0, err,
 	    sizeof(err)), -1);
 	if (strstr(err, want) == NULL)
 		fail_msg("refused with \"%s\", wanted \"%s\"", err, want);
@@ -1702,7 +1702,7 @@ test_prepare_rotation_keys(void **state)
 	    "auth_key_file = \"%s/cur\";\nauth_key_next = \"%s/new\";\n"
 	    NODES, d->dir, d->dir);
 	rdir_write(d, text);
-	assert_int_equal(vg_reload_prepare(&r, run.conf, "n1", &run.peers, err,
+	assert_int_equal(vg_reload_prepare(&r, run.conf, "n1", &run.peers, 0, err,
 	    sizeof(err)), 0);
 	assert_true(vg_auth_has(&r.auth, VG_KEY_CURRENT));
 	assert_true(vg_auth_has(&r.auth, VG_KEY_NEXT));
@@ -1741,7 +1741,7 @@ test_prepare_warns_auth_none(void **state)
 	assert_int_equal(pipe2(pfd, O_NONBLOCK | O_CLOEXEC), 0);
 	assert_true((saved = dup(STDERR_FILENO)) >= 0);
 	assert_int_equal(dup2(pfd[1], STDERR_FILENO), STDERR_FILENO);
-	assert_int_equal(vg_reload_prepare(&r, run.conf, "n1", &run.peers, err,
+	assert_int_equal(vg_reload_prepare(&r, run.conf, "n1", &run.peers, 0, err,
 	    sizeof(err)), 0);
 	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
 	close(saved);
@@ -1788,7 +1788,7 @@ test_prepare_then_swap(void **state)
 	    "\t{ address = \"198.51.100.1/24\"; interface = \"eth0\"; },\n"
 	    "\t{ address = \"198.51.100.7/24\"; interface = \"eth0\"; }\n"
 	    ");\n");
-	assert_int_equal(vg_reload_prepare(&r, run.conf, "n1", &run.peers, err,
+	assert_int_equal(vg_reload_prepare(&r, run.conf, "n1", &run.peers, 0, err,
 	    sizeof(err)), 0);
 	running_unchanged(&run);
 	assert_true(r.vips_changed);
@@ -1841,7 +1841,7 @@ test_prepare_same_file(void **state)
 	(void)state;
 	rdir_write(d, HEAD NODES VIPS_ABC);
 	running_new(&run, d, VG_MS(50000));
-	assert_int_equal(vg_reload_prepare(&r, run.conf, "n1", &run.peers, err,
+	assert_int_equal(vg_reload_prepare(&r, run.conf, "n1", &run.peers, 0, err,
 	    sizeof(err)), 0);
 	assert_false(r.vips_changed);
 	assert_int_equal(r.n_gone, 0);
