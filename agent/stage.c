@@ -820,6 +820,12 @@ vg_stage_heard(struct vg_agent *a, const struct vg_peer *p,
 			log_warnx("config push: epoch %u: %s", m->epoch, err);
 		return;
 	}
+	/* only from a node of this node's own configuration: a node that a
+	 * safety push adds (in the table after an aborted push) runs C'
+	 * without having moved through J, and C' taken from it before FINAL
+	 * would count for C' while C still holds */
+	if (vg_conf_node_by_id(a->conf, p->id) == NULL)
+		return;
 	a->push.dead_time = a->conf->dead_time;
 	vg_pushrun_heard(&a->push, p->id, m->epoch, a->conf->epoch, now);
 	if (a->push.fetch_at != at) {

@@ -675,17 +675,17 @@ reload(struct vg_agent *a, int final, struct vg_errs *errs, char *err,
 	/* systemd hears of every reload, through SIGHUP or the ctl socket */
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)(vg_monotonic() / VG_NS_PER_US));
-	if (vg_reload_prepare(&r, a->conf, a->self->name, &a->peers, final,
-	    err, errlen) == -1) {
-		for (i = 0; i < r.errs.n; i++)
-			log_warnx("reload: %s", r.errs.msg[i]);
-		*errs = r.errs;
-		a->reloads_failed++;
-		vg_agent_event(a, VG_EV_CONFIG, "reload refused: %s", err);
-		sd_notify(0, "READY=1");
-		notify_status(a);
-		return -1;
+	if (!final && a->jconf != NULL) {
+		/* J's peer table and election are the move's until FINAL */
+		vg_errs_init(&r.errs);
+		snprintf(err, errlen, "this node is in the joint move to epoch "
+		    "%u: a reload waits for its end; nothing changed",
+		    a->jconf->epoch);
+		goto refused;
 	}
+	if (vg_reload_prepare(&r, a->conf, a->self->name, &a->peers, final,
+	    err, errlen) == -1)
+		goto refused;
 	/* a new key: the keeper signs its RELEASE with the key it was
 	 * forked with, which the peers would drop; a new one takes over */
 	new_key = !vg_auth_same(&a->auth, &r.auth);
@@ -727,6 +727,15 @@ reload(struct vg_agent *a, int final, struct vg_errs *errs, char *err,
 	sd_notify(0, "READY=1");
 	notify_status(a);
 	return 0;
+refused:
+	for (i = 0; i < r.errs.n; i++)
+		log_warnx("reload: %s", r.errs.msg[i]);
+	*errs = r.errs;
+	a->reloads_failed++;
+	vg_agent_event(a, VG_EV_CONFIG, "reload refused: %s", err);
+	sd_notify(0, "READY=1");
+	notify_status(a);
+	return -1;
 }
 
 /* A push's commit applies the installed file through the reload path
