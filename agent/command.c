@@ -190,7 +190,8 @@ static const char *const kind_says[] = {
 	[VG_CHANGE_LIVE] = "live: a reload applies it, and the VIPs that stay "
 	    "do not move",
 	[VG_CHANGE_SAFETY] = "safety-relevant: every node must change "
-	    "together (a new election; not a reload)",
+	    "together: config push (through the joint configuration), not a "
+	    "reload",
 	[VG_CHANGE_RESTART] = "this node must restart to apply it",
 };
 
@@ -271,6 +272,16 @@ config_diff(struct vg_agent *a, const struct vg_ctl_request *req, char *err,
 	json_object_object_add(r, "changes", l);
 	json_object_object_add(r, "dropped", json_object_new_int64(
 	    (int64_t)d->dropped));
+	/* a push moves the election only where the active cannot stay
+	 * active: C' leaves it out, or makes it a witness */
+	{
+		const struct vg_conf_node *act = a->el.active_id == 0 ? NULL :
+		    vg_conf_node_by_id(next, a->el.active_id);
+
+		json_object_object_add(r, "new_election", json_object_new_boolean(
+		    a->el.active_id == 0 || act == NULL ||
+		    act->role != VG_ROLE_NODE));
+	}
 	free(d);
 	vg_conf_free(next);
 	return r;

@@ -398,6 +398,11 @@ print_diff(json_object *r)
 	if (json_object_get_int64(get(r, "dropped")) > 0)
 		printf("  ... and %s more\n", str(r, "dropped"));
 	printf("change: %s\n", str(r, "says"));
+	if (json_object_get_boolean(get(r, "new_election")))
+		printf("election: a new one (no active, or the file leaves the "
+		    "active out or makes it a witness)\n");
+	else
+		printf("election: the active stays active\n");
 	if (rl != NULL)
 		printf("reload: refused here: %s\n", json_object_get_string(rl));
 }

@@ -8,8 +8,9 @@ bridge (vgtopo.three_nodes: h = 50 ms, D = 250 ms).
   reload back to epoch 0 is refused and changes nothing.
 - `vigilctl config diff FILE` answers each change and its class: a VIP and
   a raised epoch are live, a dead_time is safety-relevant (and a reload
-  here would be refused), an invalid file prints its errors and exits 1;
-  the running configuration is untouched.
+  here would be refused; the active stays active through it), a file that
+  leaves the active out needs a new election, an invalid file prints its
+  errors and exits 1; the running configuration is untouched.
 - A peer heard in wire version 1 is answered in version 1 (a crafted v1
   heartbeat of n2's next incarnation, then n1's datagrams to n2 captured).
 
@@ -77,6 +78,20 @@ def test_epoch_shown_diff_and_reload(fresh3, tmp_path):
         p.stdout
     assert "every node must change together" in p.stdout, p.stdout
     assert "reload: refused here:" in p.stdout, p.stdout
+    assert "election: the active stays active" in p.stdout, p.stdout
+    # a file that leaves the active out, asked of a standby: a new election
+    sb = [n for n in ("n1", "n2", "n3") if n != a][0]
+    gone = tmp_path / "gone.conf"
+    lines = [ln for ln in t.config(sb).splitlines(True)
+             if 'name = "%s"' % a not in ln]
+    gone.write_text("".join(lines).replace("},\n);", "}\n);"))
+    p = t.ctl(sb, "config", "diff", str(gone), "--json", check=False)
+    assert p.returncode == 0, (p, gone.read_text())
+    r = json.loads(p.stdout)
+    assert r["kind"] == "safety" and r["new_election"] is True, r
+    r = json.loads(t.ctl("n1", "config", "diff", str(safety), "--json",
+                         check=False).stdout)
+    assert r["new_election"] is False, r
 
     bad = tmp_path / "bad.conf"
     bad.write_text(base + "dead_time = 0;\n")
