@@ -80,6 +80,8 @@ struct vg_agent {
 	 * this node, or without self when C' leaves it out) */
 	struct vg_conf		*jconf;
 	struct vg_conf		*push_conf;	/* the checked file, parsed */
+	char			*joint_local;	/* in J: C' as staged here */
+	size_t			joint_local_len;
 	uint8_t			joint_sha[32];	/* J's pushed file (SHA-256) */
 	char			push_names[VG_MAX_NODES][VG_NAME_MAX];	/* targets */
 	int			push_same;	/* the offered file runs here */

@@ -242,7 +242,7 @@ decide(struct vg_pushrun *pr, vg_ns now)
 	}
 	if (all && pr->joint) {
 		/* this node moves first; it never aborts after this */
-		if (pr->ops.joint(pr->ops.arg, err, sizeof(err)) == 0) {
+		if (pr->ops.joint(pr->ops.arg, err, sizeof(err)) >= 0) {
 			pr->step = VG_PUSH_JOINT_STEP;
 			pr->phase = VG_PR_JOINT;
 			pr->final_at = 0;
@@ -507,10 +507,12 @@ answer_now(struct vg_pushrun *pr)
 static void
 forget(struct vg_pushrun *pr)
 {
-	if (pr->status == VG_PUSH_STAGED)
+	if (pr->status == VG_PUSH_STAGED ||
+	    (pr->status == VG_PUSH_JOINT && pr->joint_light))
 		pr->ops.discard(pr->ops.arg);
 	vg_push_rx_free(&pr->rx);
 	pr->status = 0;
+	pr->joint_light = 0;
 	pr->error[0] = '\0';
 }
 
@@ -789,8 +791,13 @@ on_decide(struct vg_pushrun *pr, uint16_t from, const struct vg_push_decide *x)
 		/* the staged file's move: J, durably, then JOINT */
 		if (pr->status == VG_PUSH_STAGED &&
 		    pr->rx.offer.push_id == x->push_id) {
-			if (pr->ops.joint(pr->ops.arg, err, sizeof(err)) == 0) {
+			int rc = pr->ops.joint(pr->ops.arg, err, sizeof(err));
+
+			if (rc >= 0) {
+				/* 1: it runs C' already (a node the push adds):
+				 * no promise of J to keep, forgotten in time */
 				pr->status = VG_PUSH_JOINT;
+				pr->joint_light = rc == 1;
 				pr->error[0] = '\0';
 			} else
 				snprintf(pr->error, sizeof(pr->error),
@@ -1036,8 +1043,8 @@ vg_pushrun_round(struct vg_pushrun *pr, vg_ns now)
 {
 	/* no decision came: dropped (a REJECTED answer is kept as long,
 	 * for the coordinator's repeated offers) */
-	if (pr->status != 0 && pr->status != VG_PUSH_JOINT &&
-	    pr->offered_at != 0 && now >= pr->forget_at)
+	if (pr->status != 0 && (pr->status != VG_PUSH_JOINT ||
+	    pr->joint_light) && pr->offered_at != 0 && now >= pr->forget_at)
 		forget(pr);
 	if (pr->ack_due) {
 		send_ack(pr);

@@ -63,8 +63,10 @@ struct vg_pushrun_ops {
 	/* The staging dropped (an abort, or its time ran out). */
 	void	(*discard)(void *arg);
 	/* A safety change's JOINT step: this node moved to J = (C, C'), the
-	 * staged file C', durably (a restart comes back in J): 0, or -1 with
-	 * err.  Its FINAL step is commit. */
+	 * staged file C', durably (a restart comes back in J): 0; 1 if it
+	 * runs C' already (nothing moved, nothing to keep: its JOINT is
+	 * forgotten in time like a staging); -1 with err.  Its FINAL step is
+	 * commit. */
 	int	(*joint)(void *arg, char *err, size_t errlen);
 	/* Catch-up: the file this node runs, to serve (*file malloc'd,
 	 * *epoch the running epoch): 0, or -1 with err. */
@@ -134,6 +136,7 @@ struct vg_pushrun {
 	struct vg_push_rx	rx;
 	uint16_t		from;		/* the coordinator it answers */
 	uint8_t			status;		/* 0, RECEIVING, STAGED, ... */
+	int			joint_light;	/* JOINT, but it runs C' already */
 	char			error[VG_PUSH_ERR_LEN];
 	int			ack_due;
 	vg_ns			offered_at;	/* the push's forget-by: */

@@ -449,6 +449,18 @@ op_check(void *arg, const uint8_t *file, size_t size, uint32_t epoch,
 
 	free(a->push_local);
 	a->push_local = NULL;
+	if (a->jconf != NULL) {
+		uint8_t sha[VG_CONF_SHA256_LEN];
+		uint32_t dg;
+
+		/* in J nothing but the same move (its file again) */
+		vg_conf_file_digest((const char *)file, size, sha, &dg);
+		if (memcmp(sha, a->joint_sha, sizeof(sha)) != 0) {
+			snprintf(err, errlen, "this node is in the joint move "
+			    "to epoch %u until it ends", a->jconf->epoch);
+			return -1;
+		}
+	}
 	if ((own = slurp(a->conf->path, &ownlen, err, errlen)) == NULL)
 		return -1;
 	if (vg_stage_localize((const char *)file, size, own, flags, &text,
@@ -575,8 +587,6 @@ op_discard(void *arg)
 	struct vg_agent *a = arg;
 	char err[256];
 
-	if (a->jconf != NULL)
-		return;		/* in J the staged file is C': it stays */
 	/* the nodes a safety push added to the table stay (the election
 	 * ignores them): their seq streams must not start again */
 	free(a->push_local);
@@ -584,6 +594,8 @@ op_discard(void *arg)
 	vg_conf_free(a->push_conf);
 	a->push_conf = NULL;
 	a->push_same = a->push_safety = 0;
+	if (a->jconf != NULL)
+		return;		/* in J staged.conf is C' (joint_local) */
 	if (vg_statedir_remove(a->conf->state_dir, VG_STAGE_FILE, err,
 	    sizeof(err)) == -1)
 		log_warnx("config push: %s", err);
@@ -624,8 +636,10 @@ op_joint(void *arg, char *err, size_t errlen)
 	struct vg_agent *a = arg;
 	struct vg_peers next, old;
 
-	if (a->push_same || a->jconf != NULL)
-		return 0;	/* in C' already, or in this move's J */
+	if (a->push_same)
+		return 1;	/* in C' already: nothing to move, no promise */
+	if (a->jconf != NULL)
+		return 0;	/* in this move's J already */
 	if (a->push_conf == NULL || !a->push_safety) {
 		snprintf(err, errlen, "no safety change staged");
 		return -1;
@@ -642,6 +656,11 @@ op_joint(void *arg, char *err, size_t errlen)
 		return -1;
 	}
 	a->push_conf = NULL;
+	/* J's own copy of C': another push's check cannot touch it */
+	free(a->joint_local);
+	a->joint_local = a->push_local;
+	a->joint_local_len = a->push_local_len;
+	a->push_local = NULL;
 	old = a->peers;
 	a->peers = next;		/* rx shares the table */
 	vg_peers_free(&old);
@@ -662,24 +681,36 @@ static int
 joint_final(struct vg_agent *a, char *err, size_t errlen)
 {
 	struct vg_conf *jc = a->jconf != NULL ? a->jconf : a->push_conf;
+	const char *text = a->jconf != NULL ? a->joint_local : a->push_local;
+	size_t len = a->jconf != NULL ? a->joint_local_len :
+	    a->push_local_len;
 	char *old, path[PATH_MAX], e2[256];
 	uint32_t epoch = jc->epoch;
 	size_t oldlen;
 
+	if (text == NULL) {
+		snprintf(err, errlen, "the joint move's file is gone");
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s", a->conf->path);
 	if (jc->self < 0) {
+		/* removed, durably: its file (C', which leaves it out) is
+		 * installed, so vigild refuses to start there again with it;
+		 * a restart in C could count toward a quorum of C */
 		(void)a->apply(a, 2, err, errlen);	/* vg_el_final: leave */
+		if (install(path, text, len, err, errlen) == -1)
+			log_warnx("config push: removed, but %s: restart it "
+			    "only with a file that leaves it out", err);
 		log_warnx("config push: epoch %u leaves this node out: it "
-		    "released what it held and no longer votes; stop it",
-		    epoch);
+		    "released what it held and no longer votes; stop it (its "
+		    "file now leaves it out)", epoch);
 		vg_agent_event(a, VG_EV_CONFIG, "removed by epoch %u: stop "
 		    "this node", epoch);
 		goto done;
 	}
-	snprintf(path, sizeof(path), "%s", a->conf->path);
 	if ((old = slurp(path, &oldlen, err, errlen)) == NULL)
 		return -1;
-	if (install(path, a->push_local, a->push_local_len, err,
-	    errlen) == -1) {
+	if (install(path, text, len, err, errlen) == -1) {
 		free(old);
 		return -1;
 	}
@@ -700,6 +731,8 @@ done:
 	else
 		a->push_conf = NULL;
 	vg_conf_free(jc);
+	free(a->joint_local);
+	a->joint_local = NULL;
 	a->joint_final_at = 0;
 	(void)vg_statedir_remove(a->conf->state_dir, VG_STAGE_JOINT, e2,
 	    sizeof(e2));
@@ -715,7 +748,7 @@ op_commit(void *arg, char *err, size_t errlen)
 	size_t oldlen;
 	uint32_t epoch;
 
-	if (a->push_local == NULL) {
+	if (a->push_local == NULL && a->jconf == NULL) {
 		snprintf(err, errlen, "nothing staged");
 		return -1;
 	}
@@ -800,24 +833,25 @@ vg_stage_heard(struct vg_agent *a, const struct vg_peer *p,
     const struct vg_msg *m, vg_ns now)
 {
 	vg_ns at = a->push.fetch_at;
-	char err[256];
 
 	if (m->version < 2 || m->epoch <= a->conf->epoch || a->el.removed)
 		return;
 	if (a->jconf != NULL) {
 		/* a node of C that runs C' went through FINAL: so may we
 		 * (a node that C' adds proves nothing: it started in C') */
-		if (m->epoch != a->jconf->epoch ||
+		/* (a later epoch with C''s safety settings: a live push after
+		 * FINAL; the move is done at the next round, not here: the
+		 * reload frees the peer table the caller still reads) */
+		if (m->epoch < a->jconf->epoch ||
 		    m->config_digest != a->jconf->safety_digest ||
 		    vg_conf_node_by_id(a->conf, p->id) == NULL ||
 		    vg_pushrun_busy(&a->push))
 			return;
-		log_info("config: %s runs epoch %u: the joint move is over",
-		    p->name, m->epoch);
-		if ((vg_pushrun_in_joint(&a->push) ?
-		    vg_pushrun_final_seen(&a->push, err, sizeof(err)) :
-		    joint_final(a, err, sizeof(err))) == -1)
-			log_warnx("config push: epoch %u: %s", m->epoch, err);
+		if (a->joint_final_at == 0 || a->joint_final_at > now) {
+			log_info("config: %s runs epoch %u: the joint move is "
+			    "over", p->name, m->epoch);
+			a->joint_final_at = now;
+		}
 		return;
 	}
 	/* only from a node of this node's own configuration: a node that a
@@ -874,6 +908,14 @@ vg_stage_restart(struct vg_agent *a, vg_ns now, char *err, size_t errlen)
 		return -1;
 	}
 	free(mark);
+	if (a->conf->epoch >= epoch) {
+		/* FINAL was installed, the marker not yet removed: done */
+		log_info("config push: the joint move to epoch %u was over "
+		    "before the restart", epoch);
+		(void)vg_statedir_remove(dir, VG_STAGE_JOINT, err, errlen);
+		(void)vg_statedir_remove(dir, VG_STAGE_FILE, err, errlen);
+		return 0;
+	}
 	snprintf(path, sizeof(path), "%s/%s", dir, VG_STAGE_FILE);
 	if ((text = slurp(path, &tlen, err, errlen)) == NULL)
 		return -1;
@@ -1097,7 +1139,9 @@ vg_stage_round(struct vg_agent *a, vg_ns now)
 
 	/* catch-up of a safety change: C' once D_J has run in J */
 	if (a->joint_final_at != 0 && now >= a->joint_final_at &&
-	    joint_final(a, err, sizeof(err)) == -1) {
+	    a->jconf != NULL && (vg_pushrun_in_joint(&a->push) ?
+	    vg_pushrun_final_seen(&a->push, err, sizeof(err)) :
+	    joint_final(a, err, sizeof(err))) == -1) {
 		log_warnx("config: catching up: %s", err);
 		a->joint_final_at = now + joint_dead(a);
 	}

@@ -36,7 +36,8 @@
  *   the move stays in J (nothing committed, nothing aborted) until the
  *   same file pushed again continues it; a restart in J takes the same
  *   file's offer as JOINT, refuses another epoch's, and moves to C' at a
- *   FINAL of its epoch or one seen; a failed move to J here aborts;
+ *   FINAL of its epoch or one seen; a failed move to J here aborts; a
+ *   node the push adds that misses FINAL forgets its JOINT in time;
  * - vg_stage_localize: the pushed file's local settings are blanked line
  *   for line and this node's are appended; two settings on a line are
  *   refused; a file libconfig cannot read is returned as it is; the key
@@ -97,6 +98,7 @@ static uint16_t offer_flags;	/* push_from_1's offer: a key step */
 static int hops_max;		/* round_at's hops; 0: 8 */
 static vg_ns clock_now;		/* the round's time, for the ops */
 static unsigned no_decide;	/* bit id: every CONF_DECIDE to it lost */
+static unsigned no_final;	/* bit id: every FINAL to it lost */
 
 static uint32_t
 rnd(void)
@@ -216,7 +218,9 @@ op_joint(void *arg, char *err, size_t errlen)
 	assert_non_null(n->staged);	/* J needs C' staged */
 	n->joints++;
 	n->joint_at = clock_now;
-	return 0;
+	/* a node the push adds runs C' already: nothing moved (stage.c) */
+	return n->staged_epoch == n->runs_epoch && n->epoch == n->runs_epoch ?
+	    1 : 0;
 }
 
 /* The file a node runs: what it committed last. */
@@ -248,7 +252,7 @@ setup_nodes(void)
 
 	nq = 0;
 	deaf = 0;
-	no_decide = 0;
+	no_decide = no_final = 0;
 	loss_pct = 0;
 	allow_need = 0;
 	offer_flags = 0;
@@ -300,7 +304,10 @@ round_at(vg_ns now)
 
 			if (p->to == deaf || p->from == deaf ||
 			    (p->type == VG_MSG_CONF_DECIDE &&
-			    ((no_decide >> p->to) & 1)))
+			    ((no_decide >> p->to) & 1)) ||
+			    (p->type == VG_MSG_CONF_DECIDE &&
+			    p->body[12] == VG_PUSH_FINAL &&
+			    ((no_final >> p->to) & 1)))
 				continue;
 			if (loss_pct > 0 && rnd() % 100 < loss_pct)
 				continue;
@@ -1318,13 +1325,15 @@ test_joint_move_stays_in_j(void **state)
 		assert_int_equal(nodes[i].commits, 0);
 	/* no abort: node 1 never discards its C' (it is in J) */
 	assert_int_equal(nodes[0].discards, 0);
-	/* healed; what 2 and 3 staged is forgotten in time; 4 and 5 are in
-	 * J (they said JOINT): the same push again continues the move */
+	/* healed; what 2 and 3 staged is forgotten in time, and so is the
+	 * JOINT of 4 and 5 (they run C' already: no promise to keep); node
+	 * 1 is in J: the same push again continues the move */
 	no_decide = 0;
+	assert_true(vg_pushrun_in_joint(&nodes[3].pr));
 	for (i = 0; i < 200; i++)
 		round_at(clock_now + H);
 	assert_int_equal(nodes[1].pr.status, 0);
-	assert_true(vg_pushrun_in_joint(&nodes[3].pr));
+	assert_false(vg_pushrun_in_joint(&nodes[3].pr));
 	joint_push(f, 3000, 5, 0x54, &committed, NULL);
 	assert_int_equal(committed, 1);
 	for (i = 0; i < NMAX; i++) {
@@ -1412,6 +1421,34 @@ test_joint_resume(void **state)
 	teardown_nodes();
 }
 
+/* A node the push adds (it runs C' already) that never hears FINAL: its
+ * JOINT holds no promise, so it is forgotten like a staging (it would
+ * refuse every later push otherwise). */
+static void
+test_joint_light_forgotten(void **state)
+{
+	uint8_t *f = file_of(3000);
+	int committed = -1, i;
+
+	(void)state;
+	setup_nodes();
+	for (i = 0; i < NMAX; i++)
+		nodes[i].epoch = nodes[i].runs_epoch = i < 3 ? 4 : 5;
+	no_final = 1u << 5;
+	joint_push(f, 3000, 5, 0x56, &committed, NULL);
+	assert_int_equal(committed, 1);
+	assert_false(nodes[0].pr.t[3].confirmed);
+	assert_true(vg_pushrun_in_joint(&nodes[4].pr));
+	assert_true(nodes[4].pr.joint_light);
+	assert_false(nodes[1].pr.joint_light);
+	for (i = 0; i < 200; i++)
+		round_at(clock_now + H);
+	assert_false(vg_pushrun_in_joint(&nodes[4].pr));
+	assert_int_equal(nodes[4].discards, 1);
+	teardown_nodes();
+	free(f);
+}
+
 /* The coordinator's own move to J fails: ABORT, nobody moves. */
 static void
 test_joint_move_fails_here(void **state)
@@ -1460,6 +1497,7 @@ main(void)
 		cmocka_unit_test(test_joint_move_stays_in_j),
 		cmocka_unit_test(test_joint_resume),
 		cmocka_unit_test(test_joint_move_fails_here),
+		cmocka_unit_test(test_joint_light_forgotten),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
