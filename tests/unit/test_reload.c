@@ -31,6 +31,9 @@
  *   held; a good one brings the next peer table (survivors keep their
  *   replay window, round trip and liveness; a new node is clean) and the
  *   VIP diff; vg_reload_swap is the commit, vg_reload_done frees the rest.
+ * - vg_reload_prepare at a joint move's FINAL: membership and timing taken,
+ *   the nodes left out kept in the table, a lower epoch or a restart
+ *   change refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1671,6 +1674,60 @@ test_prepare_refuses_changes_nothing(void **state)
 	rdir_free(d);
 }
 
+/* A joint move's FINAL (final = 1): the safety settings may change (a node
+ * added, dead_time), the epoch must rise, a restart change is refused;
+ * the peer table keeps the nodes the file leaves out (they hear FINAL),
+ * the timing change is flagged for the keeper's hand-over. */
+static void
+test_prepare_final(void **state)
+{
+	struct rdir *d = rdir_new();
+	struct running run;
+	struct vg_reload r;
+	char err[512] = "";
+	size_t i, found;
+
+	(void)state;
+	rdir_write(d, HEAD NODES "epoch = 3;\n");
+	running_new(&run, d, VG_MS(50000));
+	/* n2 out, n4 in, dead_time: taken at FINAL, not by a reload */
+	rdir_write(d, HEAD "nodes = (\n"
+	    "\t{ id = 1; name = \"n1\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 4; name = \"n4\"; address = \"10.0.0.4\"; },\n"
+	    "\t{ id = 3; name = \"n3\"; address = \"10.0.0.3\"; "
+	    "role = \"witness\"; }\n);\ndead_time = 900;\nepoch = 4;\n");
+	assert_int_equal(vg_reload_prepare(&r, run.conf, "n1", &run.peers, 0,
+	    err, sizeof(err)), -1);
+	assert_int_equal(vg_reload_prepare(&r, run.conf, "n1", &run.peers, 1,
+	    err, sizeof(err)), 0);
+	assert_true(r.timing_changed);
+	for (i = 0, found = 0; i < r.peers.n; i++)
+		found |= 1u << r.peers.p[i].id;
+	assert_int_equal(found, 1u << 2 | 1u << 3 | 1u << 4);
+	/* n2's heard state stays (the same table entry, moved) */
+	for (i = 0; i < r.peers.n; i++)
+		if (r.peers.p[i].id == 2)
+			assert_true(r.peers.p[i].ever_seen);
+	vg_reload_done(&r);
+	running_unchanged(&run);
+	/* not above the running epoch */
+	rdir_write(d, HEAD NODES "dead_time = 900;\nepoch = 3;\n");
+	assert_int_equal(vg_reload_prepare(&r, run.conf, "n1", &run.peers, 1,
+	    err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not above the running epoch 3"));
+	/* this node's address: only a restart */
+	rdir_write(d, HEAD "nodes = (\n"
+	    "\t{ id = 1; name = \"n1\"; address = \"10.0.0.11\"; },\n"
+	    "\t{ id = 2; name = \"n2\"; address = \"10.0.0.2\"; }\n"
+	    ");\nepoch = 5;\n");
+	assert_int_equal(vg_reload_prepare(&r, run.conf, "n1", &run.peers, 1,
+	    err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot change but by a restart"));
+	running_unchanged(&run);
+	running_free(&run);
+	rdir_free(d);
+}
+
 /* A rotation's keys are loaded by prepare, each checked as the sending key
  * is: a previous key readable by others refuses the reload, nothing held. */
 static void
@@ -1897,6 +1954,7 @@ main(void)
 		cmocka_unit_test(test_peers_reconf_keeps_survivors),
 		cmocka_unit_test(test_peer_alive_as_shown),
 		cmocka_unit_test(test_prepare_refuses_changes_nothing),
+		cmocka_unit_test(test_prepare_final),
 		cmocka_unit_test(test_prepare_warns_auth_none),
 		cmocka_unit_test(test_prepare_then_swap),
 		cmocka_unit_test(test_prepare_same_file),
