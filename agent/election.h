@@ -59,6 +59,8 @@ struct vg_act {
  * list before it runs it; 64 is ample for that (tests/unit: test_acts_bound
  * drives 3- and 64-node elections with random input and checks the 10).
  * A full list is a broken invariant (abort), never a dropped action.
+ * Only a[0..n) is ever read and act() clears each entry it appends: a
+ * caller sets n = 0 and need not zero the rest (3.6 kB, once a datagram).
  */
 #define VG_ACTS_MAX	64
 

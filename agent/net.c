@@ -144,7 +144,11 @@ vg_net_recv_batch(int fd, struct vg_net_rx *rx, unsigned max)
 
 	if (max > VG_NET_BATCH)
 		max = VG_NET_BATCH;
-	for (i = 0; i < max; i++) {
+	/* the pointers once; then only what the kernel writes back (the
+	 * length, the source's length, the flags) is set again: a whole
+	 * batch's headers at every wake-up cost more than the datagram */
+	for (; rx->ready < max; rx->ready++) {
+		i = rx->ready;
 		rx->iov[i].iov_base = rx->buf[i];
 		rx->iov[i].iov_len = sizeof(rx->buf[i]);
 		memset(&rx->msg[i], 0, sizeof(rx->msg[i]));
@@ -153,11 +157,23 @@ vg_net_recv_batch(int fd, struct vg_net_rx *rx, unsigned max)
 		rx->msg[i].msg_hdr.msg_iov = &rx->iov[i];
 		rx->msg[i].msg_hdr.msg_iovlen = 1;
 	}
+	for (i = 0; i < rx->dirty; i++) {
+		rx->msg[i].msg_len = 0;
+		rx->msg[i].msg_hdr.msg_namelen = sizeof(rx->src[i]);
+		rx->msg[i].msg_hdr.msg_controllen = 0;
+		rx->msg[i].msg_hdr.msg_flags = 0;
+	}
 	do {
 		n = recvmmsg(fd, rx->msg, max, MSG_DONTWAIT, NULL);
 	} while (n == -1 && errno == EINTR);
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+	/* the kernel writes back to the datagrams it returns (none when
+	 * nothing waits); after another error take it that it may have
+	 * written to any */
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		rx->dirty = 0;
 		return 0;
+	}
+	rx->dirty = n >= 0 ? (unsigned)n : max;
 	return n;
 }
 

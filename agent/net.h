@@ -33,6 +33,10 @@ struct vg_net_rx {
 	struct iovec		iov[VG_NET_BATCH];
 	struct sockaddr_storage	src[VG_NET_BATCH];
 	uint8_t			buf[VG_NET_BATCH][VG_NET_BUF];
+	unsigned		ready;	/* msg[0..ready) point at their iov,
+					 * src and buf (zeroed: none yet) */
+	unsigned		dirty;	/* msg[0..dirty) the last read may
+					 * have written back to */
 };
 
 /* Datagrams read (0 when none waits), or -1 with errno.  Datagram i is

@@ -4,7 +4,7 @@ keepalived (make bench).  Run as root:
 
     cd tests/bench && VIGIL_BUILD=/work/main/build /usr/bin/python3 issue9.py
         [--quick] [--only idle,n64,sched,runs,floor,vips,preempt,cg]
-        [--idle-s S] [--n64-s S] [--sched-s S] [--runs N] [--floor-s S]
+        [--idle-s S] [--idle-cases K:H:L,...] [--n64-s S] [--sched-s S] [--runs N] [--floor-s S]
         [--seed N] [--md FILE] [--json FILE] [--keep]
 
 One row per target of the issue's table (docs/performance.md has the
@@ -14,7 +14,8 @@ table this printed, the command and the date):
            busy processes at nice 0; keepalived at 10 ms adverts the same
            way: lease lapses, VIP flaps, changes of active, CPU per node,
            vigild's wake-up lateness histogram.  --idle-s (default 120 s,
-           --quick 10 s; the issue's figure is 600).
+           --quick 10 s; the issue's figure is 600); --idle-cases picks
+           some (e.g. vigil:10:quiet,keepalived:10:quiet).
   n64      64 nodes at h = 100 ms (permanent neighbour entries): false
            failovers, CPU per node, datagrams per second.  --n64-s.
   sched    a random fault schedule (kill, SIGTERM, freeze, link down,
@@ -310,9 +311,15 @@ def ka_masters(bt):
     return n
 
 
+IDLE_CASES = ("vigil:10:quiet,vigil:5:quiet,vigil:10:busy,vigil:5:busy,"
+              "keepalived:10:quiet,keepalived:10:busy")
+
+
 def bench_idle(args, R):
-    plan = [("vigil", h, load) for load in (False, True) for h in (10, 5)]
-    plan += [("keepalived", 10, load) for load in (False, True)]
+    plan = []
+    for c in args.idle_cases.split(","):
+        kind, h, load = c.split(":")
+        plan.append((kind, int(h), load == "busy"))
     for kind, h, load in plan:
         tag = "idle-%s-h%d-%s" % (kind, h, "busy" if load else "quiet")
         say("%s: %.0f s" % (tag, args.idle_s))
@@ -911,17 +918,19 @@ class CgTopology(bn.BenchTopology):
         return p
 
 
-def bench_cg(args, R):
-    h = 100
+def bench_cg(args, R, h=100):
+    """Returns the record, also put in R["cg"]; the callgrind output stays
+    in its work dir, <workdir>/cg-h<h> (cgbeat.py annotates it)."""
     say("callgrind: n3 (a standby) at h = %d ms, %.0f s" % (h, args.cg_s))
     rec = {"h": h, "secs": args.cg_s}
     if not shutil.which("valgrind") or not shutil.which("callgrind_control"):
         rec.update(ok=False, error="valgrind not installed")
         R["cg"] = rec
-        return
+        return rec
     topo = bn.bench_topo(h, 3 * h)
-    bt = CgTopology(topo, os.path.join(args.workdir, "cg"))
-    bt.cg_out = os.path.join(args.workdir, "cg", "callgrind.out.%p")
+    cgdir = os.path.join(args.workdir, "cg-h%d" % h)
+    bt = CgTopology(topo, cgdir)
+    bt.cg_out = os.path.join(cgdir, "callgrind.out.%p")
     try:
         bt.build()
         bt.start_all(timeout=60.0)
@@ -936,8 +945,7 @@ def bench_cg(args, R):
         c1 = vig_counters(bt, ["n3"])["n3"]
         bt.stop("n3", timeout=30.0)
         tot = 0
-        files = [f for f in glob.glob(os.path.join(args.workdir, "cg",
-                                                   "callgrind.out.*"))]
+        files = glob.glob(os.path.join(cgdir, "callgrind.out.*"))
         per = {}
         for f in files:
             with open(f, errors="replace") as fh:
@@ -948,7 +956,7 @@ def bench_cg(args, R):
         tot = sum(per.values())
         rx = c1["rx"] - c0["rx"]
         tx = c1["tx"] - c0["tx"]
-        rec.update(ok=True, instr=tot, per_file=per, rx=rx, tx=tx,
+        rec.update(ok=True, instr=tot, per_file=per, files=files, rx=rx, tx=tx,
                    window_s=dt, per_rx=tot / rx if rx else None,
                    per_dgram=tot / (rx + tx) if rx + tx else None,
                    state=c1["state"])
@@ -961,6 +969,7 @@ def bench_cg(args, R):
     finally:
         bt.teardown()
     R["cg"] = rec
+    return rec
 
 
 # ---------------------------------------------------------------- report
@@ -1231,6 +1240,8 @@ def main():
     ap.add_argument("--only", default="idle,n64,sched,runs,floor,vips,"
                     "preempt,cg")
     ap.add_argument("--idle-s", type=float)
+    ap.add_argument("--idle-cases", default=IDLE_CASES,
+                    help="kind:h:quiet|busy,... (default: all six)")
     ap.add_argument("--n64-s", type=float)
     ap.add_argument("--n64-nodes", type=int, default=64)
     ap.add_argument("--sched-s", type=float)

@@ -163,6 +163,53 @@ test_truncated_flagged(void **state)
 	free(rx);
 }
 
+/* The batch is set up once and reused: what the kernel wrote back for one
+ * datagram (its truncation, the length of a short source address) must not
+ * stick to the next one in the same slot. */
+static void
+test_reuse_resets_slot(void **state)
+{
+	struct pair *p = *state;
+	struct vg_net_rx *rx = calloc(1, sizeof(*rx));
+	uint8_t big[VG_NET_BUF + 100];
+	struct sockaddr_un named;
+	socklen_t named_len;
+	int fd, round;
+
+	assert_non_null(rx);
+	memset(big, 'z', sizeof(big));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	named_len = abstract(&named, "named");
+	assert_int_equal(bind(fd, (struct sockaddr *)&named, named_len), 0);
+	/* nothing waits: 0, and the slots stay as they were */
+	assert_int_equal(vg_net_recv_batch(p->rx_fd, rx, VG_NET_BATCH), 0);
+	for (round = 0; round < 2; round++) {
+		/* a whole datagram from a named sender (the first into a
+		 * fresh batch, then after a cut one), its whole address
+		 * written again */
+		memset(&rx->src[0], 0, sizeof(rx->src[0]));
+		assert_int_equal(sendto(fd, big, 20, 0,
+		    (struct sockaddr *)&p->rx_sa, p->rx_len), 20);
+		assert_int_equal(vg_net_recv_batch(p->rx_fd, rx,
+		    VG_NET_BATCH), 1);
+		assert_false(vg_net_rx_trunc(rx, 0));
+		assert_int_equal(rx->msg[0].msg_len, 20);
+		assert_int_equal(rx->msg[0].msg_hdr.msg_namelen, named_len);
+		assert_memory_equal(&rx->src[0], &named, named_len);
+		/* a cut one from an unbound sender: its source is short */
+		assert_int_equal(sendto(p->tx_fd, big, sizeof(big), 0,
+		    (struct sockaddr *)&p->rx_sa, p->rx_len),
+		    (ssize_t)sizeof(big));
+		assert_int_equal(vg_net_recv_batch(p->rx_fd, rx,
+		    VG_NET_BATCH), 1);
+		assert_true(vg_net_rx_trunc(rx, 0));
+		assert_true(rx->msg[0].msg_hdr.msg_namelen < named_len);
+	}
+	close(fd);
+	free(rx);
+}
+
 static void
 test_failure_costs_its_own(void **state)
 {
@@ -197,6 +244,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_full_batch_and_max, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_flagged, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reuse_resets_slot, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_failure_costs_its_own,
 		    setup, teardown),
