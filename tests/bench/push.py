@@ -3,7 +3,8 @@
 on the new epoch (issue 14).  Run as root (make bench runs it):
 
     cd tests/bench && VIGIL_BUILD=/work/main/build /usr/bin/python3 push.py
-        [--quick] [--runs N] [--only 3,16,1000] [--change vip|priority]
+        [--quick] [--runs N] [--only 3,16,1000]
+        [--change vip|priority|dead_time]
         [--conf-tmpfs] [--md FILE] [--json FILE] [--keep]
 
 Every case is a fresh cluster in namespaces (vgtopo, through benchnet's
@@ -28,7 +29,10 @@ next epoch with one small live change: the VIP 198.19.255.1/32 added on odd
 runs, removed on even runs (a change of the VIPs: every node reloads and
 the active's keeper is handed over); with --change priority, the last
 node's priority one lower on odd runs, restored on even runs (no VIP
-change, no keeper hand-over).  Each node's config file is where a commit
+change, no keeper hand-over); with --change dead_time, a safety-relevant
+change: dead_time doubled on odd runs, restored on even runs, through the
+joint configuration (JOINT, a quorum of both in J, D_J, FINAL: the answer
+includes the D_J wait, the longer dead_time).  Each node's config file is where a commit
 installs it (with an fsync): the work dir, under /tmp (the disk), or
 /dev/shm with --conf-tmpfs.  Measured per run:
 
@@ -379,6 +383,12 @@ def run_case(case, args, R):
                     text = text.replace(was, was.replace(
                         "priority = %d;" % last.priority,
                         "priority = %d;" % (last.priority - 1)))
+            if args.change == "dead_time":
+                text = with_vips(base, big)
+                if k % 2:
+                    was = "dead_time = %d;" % D
+                    assert was in text, was
+                    text = text.replace(was, "dead_time = %d;" % (2 * D))
             with open(path, "w") as fh:
                 fh.write(text + "epoch = %d;\n" % epoch)
             if i == 0:
@@ -541,10 +551,13 @@ def main():
     ap.add_argument("--json", help="write every run here")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work dir (configs, logs)")
-    ap.add_argument("--change", choices=("vip", "priority"), default="vip",
-                    help="the small live change of each push: the VIP "
-                    "198.19.255.1/32 added and removed (default), or the "
-                    "last node's priority lowered by one and restored")
+    ap.add_argument("--change", choices=("vip", "priority", "dead_time"),
+                    default="vip",
+                    help="the small change of each push: the VIP "
+                    "198.19.255.1/32 added and removed (default), the "
+                    "last node's priority lowered by one and restored, or "
+                    "dead_time doubled and restored (a safety change: the "
+                    "joint configuration)")
     ap.add_argument("--conf-tmpfs", action="store_true",
                     help="the work dir (each node's config file, which a "
                     "commit installs with an fsync) on /dev/shm instead of "
@@ -612,9 +625,12 @@ def main():
             "config files on %s" % (
                 meta["date"], meta["host"], meta["cpus"], meta["kernel"],
                 meta["elapsed_s"], meta["cmd"], meta["uptime_start"],
-                meta["uptime_end"], "the VIP %s added / removed" % TOGGLE_VIP
-                if args.change == "vip" else "the last node's priority "
-                "-1 / restored", "/dev/shm" if args.conf_tmpfs else
+                meta["uptime_end"], {
+                    "vip": "the VIP %s added / removed" % TOGGLE_VIP,
+                    "priority": "the last node's priority -1 / restored",
+                    "dead_time": "dead_time x2 / restored (a safety change: "
+                    "through the joint configuration)"}[args.change],
+                "/dev/shm" if args.conf_tmpfs else
                 "the disk (%s)" % os.path.dirname(args.workdir)))
     rs = rows(R)
     det = details(R) + R.get("notes", [])
