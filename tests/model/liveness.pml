@@ -15,7 +15,8 @@
  *   or stays down.  The calm comes at the boundary of the last fault (or of
  *   the last start): a later one only leaves less to count, since an
  *   active, once there, stays (KEEP).  -DFAILOVER: the one crash is the
- *   active's, it stays down, and the calm is at that crash.
+ *   active's, it stays down, and the calm is not before it (the cold start
+ *   before it is not counted).
  *
  * WHAT IS MODELLED, AND TIME
  *   Discrete time in ticks of m = h/4 (25 ms at h = 100 ms); h, D = 5h and
@@ -229,7 +230,7 @@ hidden byte m_ty, m_term, m_pre, m_st, m_inc;
 hidden int t2;
 
 byte phase;	/* the node whose turn it is (0: with the faults before it) */
-byte now;	/* ticks since the first start (saturates at H) */
+byte now;	/* ticks since the first start (saturates at H >= START) */
 bit calm;	/* the faults are over */
 bit ev;		/* an environment event at this boundary */
 byte since;	/* ticks since the calm */
