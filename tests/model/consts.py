@@ -1,17 +1,26 @@
 #!/usr/bin/python3
-"""Read the timing relations the model rests on from the C sources, check
-them, and write consts.pml (HOLD_EXTRA: how many ticks of m = h/4 an
-active's hold may outlast a voter's rule-(1) wait; 0 for the code as built).
+"""Read the timing relations the models rest on from the C sources, check
+them, and write the model's constants.
 
-Usage: consts.py SRCDIR OUT.pml.  Fails (exit 1) if a relation is not found
-in the form the model assumes, so that a change in the code that is not
-made in the model fails `make check`.
+Usage: consts.py SRCDIR OUT.pml [safety|liveness]
+  safety (the default): consts.pml for election.pml (HOLD_EXTRA: how many
+      ticks of m = h/4 an active's hold may outlast a voter's rule-(1)
+      wait; 0 for the code as built).
+  liveness: lconsts.pml for liveness.pml (the election's timers in ticks
+      of m = h/4 at the default h, D and rho of conf.h).
+Fails (exit 1) if a relation is not found in the form the model assumes,
+so that a change in the code that is not made in the model fails
+`make check`.
 """
 import math
 import re
 import sys
 
 src, out = sys.argv[1], sys.argv[2]
+mode = sys.argv[3] if len(sys.argv) > 3 else "safety"
+if mode not in ("safety", "liveness"):
+    sys.exit(f"consts.py: unknown mode {mode} (safety or liveness)")
+model = "election.pml" if mode == "safety" else "liveness.pml"
 
 
 def read(name):
@@ -23,12 +32,96 @@ def need(text, pattern, what):
     m = re.search(pattern, text, re.S)
     if not m:
         sys.exit(f"consts.py: {what}: not found as the model assumes "
-                 f"(/{pattern}/); update tests/model/election.pml and "
+                 f"(/{pattern}/); update tests/model/{model} and "
                  f"consts.py with the code")
     return m
 
 
 conf_c, keeper_c, elect_c = read("conf.c"), read("keeper.c"), read("election.c")
+
+
+def liveness():
+    """lconsts.pml: the timers of candidacy_at, the rounds, the back-off,
+    rules (1) and (3) as liveness.pml assumes them, in ticks of m = h/K at
+    conf.h's default D = F*h and rho."""
+    conf_h, vigild_c = read("conf.h"), read("vigild.c")
+    k = int(need(elect_c, r"el->margin = c->interval / ([0-9]+);",
+                 "the tick m = h/K").group(1))
+    dfac = int(need(conf_h, r"#define VG_DEFAULT_DEAD_FACTOR\s+([0-9]+)",
+                    "the default dead_time").group(1))
+    rho = float(need(conf_h, r"#define VG_DEFAULT_MAX_DRIFT\s+([0-9.]+)",
+                     "the default max_drift").group(1))
+    need(conf_c, r"c->dead_time = VG_DEFAULT_DEAD_FACTOR \* c->interval;",
+         "dead_time = F*h by default")
+    # the candidacy (candidacy_at, voters_quiet, rank)
+    need(elect_c, r"vg_ns wait = \(vg_ns\)\(\(double\)el->dead \* \(1 \+ el->rho\) /"
+         r"\s*\(1 - el->rho\)\);", "the candidate's wait")
+    need(elect_c, r"t = voters_quiet\(el, now, wait\) \+ wait \+ el->rtt_worst \+"
+         r"\s*\(vg_ns\)rank\(el, now\) \* el->h;", "the candidacy after quiet")
+    need(elect_c, r"if \(t < el->back_at \+ el->h \+ el->rtt_worst\)\s*"
+         r"t = el->back_at \+ el->h \+ el->rtt_worst;", "the listen after no-quorum")
+    need(elect_c, r"t = el->released_at \+ half_rtt \+ \(vg_ns\)rank\(el, now\) \* el->h;",
+         "the candidacy after a RELEASE")
+    need(elect_c, r"half_rtt = el->rtt_typ < el->rtt_worst / 2 \? el->rtt_typ :"
+         r"\s*el->rtt_worst / 2;", "the wait w after a RELEASE")
+    need(elect_c, r"return t > el->backoff_until \? t : el->backoff_until;",
+         "the back-off bounds the candidacy")
+    vq = int(need(elect_c, r"return t - el->quiet_since < ([0-9]+) \* wait \? t : "
+                  r"el->quiet_since \+ \1 \* wait;", "voters_quiet's cap").group(1))
+    need(elect_c, r"x->up_at > t\)\s*t = x->up_at;", "voters_quiet: a voter's up_at")
+    need(elect_c, r"if \(!peer_eligible\(el, x, now\) \|\| x->state == VG_ST_ACTIVE\)"
+         r"\s*continue;\s*if \(x->released_at >= 0 && now - x->released_at < el->dead\)"
+         r"\s*continue;", "rank: eligible, not active, not released within D")
+    need(elect_c, r"return n->self \|\| \(n->heard && now - n->last_heard < el->dead\);",
+         "heard within D")
+    # rounds, back-off, the deferral after a pre-vote
+    rounds = re.findall(r"el->round_end = now \+ ([0-9]+) \* el->h \+ el->rtt_worst;",
+                        elect_c)
+    if len(rounds) != 2 or rounds[0] != rounds[1]:
+        sys.exit("consts.py: the pre-vote and the real round should both end "
+                 "at now + R*h + rtt_worst; update tests/model/liveness.pml")
+    bo = int(need(elect_c, r"el->backoff_until = now \+ \(vg_ns\)\(rnd\(el\) % "
+                  r"\(uint64_t\)\(([0-9]+) \* el->h \+ 1\)\);", "the back-off").group(1))
+    de = int(need(elect_c, r"defer_candidacy\(struct vg_election \*el, vg_ns now\)\s*\{"
+                  r"\s*vg_ns t = now \+ ([0-9]+) \* el->h \+ el->rtt_worst;",
+                  "the deferral after a pre-vote").group(1))
+    need(elect_c, r"el->prevote = 1;", "a pre-vote round first")
+    need(elect_c, r"el->backoff_until = 0;\s*/\* answer at once", "follow() ends a back-off")
+    # the voter: rules (1) and (3)
+    need(elect_c, r"if \(!lifted && now - el->quiet_since < el->dead\)\s*"
+         r"return VG_REFUSE_RECENT;", "rule (1)")
+    r3 = int(need(elect_c, r"if \(!lifted && now - el->last_active_hb < ([0-9]+) \* el->dead\)",
+                  "rule (3)'s window").group(1))
+    need(elect_c, r"lifted = el->released && m->term > el->term;", "a RELEASE lifts (1), (3)")
+    # heartbeats: every peer, every h, the first at once
+    need(elect_c, r"vg_el_hb_due\(const struct vg_election \*el, uint16_t target\)"
+         r"\s*\{.*?return 1;\s*\}", "a heartbeat to every peer every round")
+    need(vigild_c, r"a->next_hb = vg_now\(\);", "the first heartbeat at the start")
+    need(elect_c, r"el->state = VG_ST_NO_QUORUM;\s*/\* a freshly started node counts its "
+         r"start as \"heard\" \*/\s*el->quiet_since = now;", "a start: no-quorum, quiet")
+    dead = dfac * k
+    # the wait in ticks: the first whole tick at or after D(1+rho)/(1-rho)
+    wait = math.ceil(dead * (1 + rho) / (1 - rho) - 1e-9)
+    with open(out, "w") as f:
+        f.write(f"""/* generated by tests/model/consts.py from agent/election.c, conf.c,
+ * conf.h, vigild.c: do not edit.  One tick is m = h/{k}; D = {dfac}h, rho = {rho:g}
+ * (the defaults). */
+#define H\t\t{k}\t/* h */
+#define DEAD\t\t{dead}\t/* D */
+#define WAIT\t\t{wait}\t/* D(1+rho)/(1-rho) = {dead * (1 + rho) / (1 - rho):.3f}, to the next tick */
+#define ROUND_H\t\t{rounds[0]}\t/* a round: {rounds[0]}h + rtt_worst */
+#define BACKOFF_H\t{bo}\t/* a failed round's back-off: 0..{bo}h */
+#define DEFER_H\t\t{de}\t/* after granting a pre-vote: {de}h + rtt_worst */
+#define RULE3\t\t{r3 * dead}\t/* rule (3) within {r3}D of an active's heartbeat */
+#define VQ_WAITS\t{vq}\t/* voters_quiet: at most {vq} waits after quiet_since */
+""")
+    print(f"lconsts: h = {k} ticks, D = {dead}, wait = {wait}, round {rounds[0]}h, "
+          f"back-off 0..{bo}h, deferral {de}h, rule (3) {r3}D")
+
+
+if mode == "liveness":
+    liveness()
+    sys.exit(0)
 
 # L = D(1-rho)/(1+rho) - h/K, floored (conf.c vg_conf_lease)
 m = need(conf_c, r"vg_conf_lease\(vg_ns interval, vg_ns dead_time, double rho\)"
