@@ -1108,6 +1108,32 @@ defaults(struct vg_conf *c)
 	c->self = -1;
 }
 
+/*
+ * A file without `groups`: one group, "default", of every VIP and track,
+ * with the nodes' priorities and the top-level preemption.  It adds
+ * nothing to any digest, so such a file means what it meant before groups.
+ */
+static void
+implicit_group(struct vg_conf *c)
+{
+	struct vg_conf_group *g = &c->groups[0];
+	size_t i;
+
+	memset(g, 0, sizeof(*g));
+	snprintf(g->name, sizeof(g->name), "default");
+	g->vip_first = 0;
+	g->n_vips = c->n_vips;
+	for (i = 0; i < c->n_nodes; i++)
+		g->priority[i] = c->nodes[i].priority;
+	g->tracks = c->n_tracks >= 32 ? UINT32_MAX :
+	    (UINT32_C(1) << c->n_tracks) - 1;
+	g->preempt = c->preempt;
+	g->preempt_delay = c->preempt_delay;
+	for (i = 0; i < c->n_vips; i++)
+		c->vips[i].group = 0;
+	c->n_groups = 1;
+}
+
 static void
 parse_root(struct parse *p, const config_setting_t *root, const char *self)
 {
@@ -1224,6 +1250,7 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	check_nodes(p, nodes_line, quorum_line);
 	check_vips(p);
 	check_vip_fit(p, dead_line);
+	implicit_group(c);
 	resolve_self(p, self, nodes_line);
 	compute_digest(c);
 }

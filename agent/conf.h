@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "wire.h"
 
 #define VG_MAX_NODES		64
 #define VG_MAX_VIPS		4096
@@ -80,10 +81,28 @@ struct vg_conf_vip {
 	uint8_t			prefixlen;
 	char			ifname[IF_NAMESIZE];
 	char			text[INET6_ADDRSTRLEN + 8];	/* "addr/len" */
+	uint8_t			group;		/* index in conf->groups */
 	int			line;
 };
 
 #define VG_MAX_TRACKS	32
+#define VG_GROUP_NAME_MAX	33	/* [a-z0-9_-]{1,32} */
+
+/*
+ * A VIP group (docs/design.md, "VIP groups"): its own election, its VIPs
+ * moving together.  A file without `groups` has one, "default": every VIP,
+ * every track, the nodes' priorities and the top-level preemption.
+ */
+struct vg_conf_group {
+	char			name[VG_GROUP_NAME_MAX];
+	size_t			vip_first, n_vips;	/* conf->vips[first..] */
+	uint8_t			priority[VG_MAX_NODES];	/* by node index;
+							 * 0: never holds it */
+	uint32_t		tracks;		/* bit i: tracks[i] counts */
+	int			preempt;
+	vg_ns			preempt_delay;
+	int			line;		/* 0: the implicit one */
+};
 #define VG_CONF_SHA256_LEN	32
 #define VG_MAX_LINKS	64
 
@@ -174,8 +193,11 @@ struct vg_conf {
 	size_t			n_links;
 	struct vg_conf_node	nodes[VG_MAX_NODES];
 	size_t			n_nodes;
-	struct vg_conf_vip	*vips;
+	struct vg_conf_vip	*vips;		/* a group's contiguous */
 	size_t			n_vips;
+	struct vg_conf_group	groups[VG_MAX_GROUPS];
+	size_t			n_groups;	/* 1 at least */
+	int			groups_line;	/* the file's `groups`; 0 none */
 	int			self;		/* index in nodes[], -1 if unresolved */
 	/* of every cluster-wide setting (not the local ones, not the epoch):
 	 * what the wire's conf_digest carries */

@@ -1099,13 +1099,59 @@ set_timing(struct vg_election *el, const struct vg_conf *c)
 	el->vip_outlives = vg_conf_vip_outlives(c);
 }
 
+/*
+ * Node i of c as this election sees it: its priority in the group, and a
+ * node of priority 0 there never holds the group, so it takes part as a
+ * witness does (votes, never stands).  A file without `groups` is read
+ * as before: the nodes' priorities, the top-level preemption.
+ */
+static uint8_t
+group_priority(const struct vg_election *el, const struct vg_conf *c,
+    size_t i)
+{
+	if (c->groups_line != 0 && el->group < c->n_groups)
+		return c->groups[el->group].priority[i];
+	return c->nodes[i].priority;
+}
+
+static enum vg_role
+group_role(const struct vg_election *el, const struct vg_conf *c, size_t i)
+{
+	if (c->nodes[i].role == VG_ROLE_NODE && group_priority(el, c, i) == 0)
+		return VG_ROLE_WITNESS;
+	return c->nodes[i].role;
+}
+
+static void
+group_preempt(struct vg_election *el, const struct vg_conf *c)
+{
+	if (c->groups_line != 0 && el->group < c->n_groups) {
+		el->preempt = c->groups[el->group].preempt;
+		el->preempt_delay = c->groups[el->group].preempt_delay;
+	} else {
+		el->preempt = c->preempt;
+		el->preempt_delay = c->preempt_delay;
+	}
+}
+
 void
 vg_el_init(struct vg_election *el, const struct vg_conf *c, uint64_t term,
     uint16_t voted_for, uint64_t seed, vg_ns now)
 {
+	vg_el_init_group(el, c, 0, term, voted_for, seed, now);
+}
+
+void
+vg_el_init_group(struct vg_election *el, const struct vg_conf *c,
+    size_t group, uint64_t term, uint16_t voted_for, uint64_t seed,
+    vg_ns now)
+{
 	size_t i;
 
 	memset(el, 0, sizeof(*el));
+	if (group >= VG_MAX_GROUPS)
+		broken("group %zu out of range", group);
+	el->group = (uint8_t)group;
 	if (term >= VG_TERM_LIMIT)
 		broken("term %llu from the vote file is out of range "
 		    "(statedir refuses it)", (unsigned long long)term);
@@ -1120,9 +1166,9 @@ vg_el_init(struct vg_election *el, const struct vg_conf *c, uint64_t term,
 
 		n->id = c->nodes[i].id;
 		n->votes = c->nodes[i].votes;
-		n->role = c->nodes[i].role;
+		n->role = group_role(el, c, i);
 		n->self = (int)i == c->self;
-		n->priority = c->nodes[i].priority;
+		n->priority = group_priority(el, c, i);
 		n->released_at = -1;
 		n->ack_sent = -1;
 		n->healthy_since = -1;
@@ -1130,11 +1176,10 @@ vg_el_init(struct vg_election *el, const struct vg_conf *c, uint64_t term,
 		n->cfg = 1;
 		n->disagree_since = -1;
 	}
-	el->preempt = c->preempt;
-	el->preempt_delay = c->preempt_delay;
+	group_preempt(el, c);
 	el->max_failovers = c->max_failovers;
 	el->flap_window = c->flap_window;
-	el->priority = c->nodes[c->self].priority;
+	el->priority = group_priority(el, c, (size_t)c->self);
 	el->term = el->max_term = term;
 	el->voted_for = voted_for;
 	el->state = VG_ST_NO_QUORUM;
@@ -1586,8 +1631,7 @@ vg_el_reconf(struct vg_election *el, const struct vg_conf *c, vg_ns now)
 	}
 	el->quorum = c->quorum;
 	el->vip_outlives = vg_conf_vip_outlives(c);
-	el->preempt = c->preempt;
-	el->preempt_delay = c->preempt_delay;
+	group_preempt(el, c);
 	el->max_failovers = c->max_failovers;
 	el->flap_window = c->flap_window;
 	el->self = (size_t)c->self;
@@ -1605,10 +1649,10 @@ vg_el_reconf(struct vg_election *el, const struct vg_conf *c, vg_ns now)
 				*n = old[j];	/* what we heard stays */
 		n->id = c->nodes[i].id;
 		n->votes = c->nodes[i].votes;
-		n->role = c->nodes[i].role;
+		n->role = group_role(el, c, i);
 		n->self = (int)i == c->self;
 		if (n->self)
-			n->priority = c->nodes[i].priority;
+			n->priority = group_priority(el, c, i);
 	}
 	(void)now;
 }
@@ -1708,13 +1752,13 @@ vg_el_joint(struct vg_election *el, const struct vg_conf *c, vg_ns now)
 			n->id = c->nodes[j].id;
 			n->votes = 0;		/* not in C */
 			n->role = VG_ROLE_WITNESS;	/* stands in C' only */
-			n->priority = c->nodes[j].priority;
+			n->priority = group_priority(el, c, j);
 			n->released_at = n->ack_sent = n->healthy_since = -1;
 			n->agrees = 1;
 			n->disagree_since = -1;
 		}
 		n->votes_new = c->nodes[j].votes;
-		n->role_new = c->nodes[j].role;
+		n->role_new = group_role(el, c, j);
 	}
 	/* may stand in J: a node in both */
 	for (i = 0; i < el->n_nodes; i++)
@@ -1778,7 +1822,7 @@ vg_el_final(struct vg_election *el, const struct vg_conf *c, vg_ns now,
 			if (old[i].id == c->nodes[j].id)
 				*n = old[i];	/* every node of C' is in J */
 		n->votes = c->nodes[j].votes;
-		n->role = c->nodes[j].role;
+		n->role = group_role(el, c, j);
 		n->votes_new = 0;
 		n->self = (int)j == self;
 	}

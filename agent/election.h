@@ -132,6 +132,8 @@ enum vg_handover_err {
 
 struct vg_election {
 	/* configuration */
+	uint8_t		group;		/* index in conf->groups: its VIPs,
+					 * priorities and preemption */
 	uint32_t	digest;		/* our safety digest (conf.h) */
 	uint16_t	self_id;
 	size_t		self;		/* index in nodes[] */
@@ -217,9 +219,15 @@ struct vg_election {
 	}		st;
 };
 
-/* From the config: who we are, who votes, the timing; term/vote as persisted. */
+/* From the config: who we are, who votes, the timing; term/vote as persisted.
+ * One election per VIP group (docs/design.md, "VIP groups"): the group's
+ * priorities and preemption, a node of priority 0 in it taking part as a
+ * witness; vg_el_init is group 0. */
 void	vg_el_init(struct vg_election *, const struct vg_conf *, uint64_t term,
 	    uint16_t voted_for, uint64_t seed, vg_ns now);
+void	vg_el_init_group(struct vg_election *, const struct vg_conf *,
+	    size_t group, uint64_t term, uint16_t voted_for, uint64_t seed,
+	    vg_ns now);
 
 /* An accepted message.  echo_sent is the send time of msg->echo_seq of
  * our stream to its sender (VG_NS_NEVER if unknown). */

@@ -179,6 +179,7 @@ vg_proto_decode(const uint8_t *buf, size_t len, struct vg_msg *m)
 		return VG_DROP_LENGTH;
 
 	memset(&d, 0, sizeof(d));
+	d.n_groups = 1;
 	d.version = buf[4];
 	d.type = buf[5];
 	d.flags = vg_get16(buf + 6);
@@ -217,4 +218,32 @@ vg_proto_decode(const uint8_t *buf, size_t len, struct vg_msg *m)
 		return VG_DROP_MALFORMED;
 	*m = d;
 	return VG_DROP_NONE;
+}
+
+int
+vg_msg_group_view(const struct vg_msg *m, size_t g, struct vg_msg *out)
+{
+	const struct vg_msg_group *s;
+
+	if (m->type != VG_MSG_HEARTBEAT) {
+		if (m->group != g)
+			return -1;
+		*out = *m;
+		return 0;
+	}
+	if (g >= (m->n_groups == 0 ? 1 : m->n_groups))
+		return -1;
+	*out = *m;
+	out->group = (uint8_t)g;
+	if (g == 0)
+		return 0;
+	s = &m->grp[g - 1];
+	out->state = s->state;
+	out->priority = s->priority;
+	out->flags = (uint16_t)((m->flags & ~(VG_FLAG_LAPSED | VG_FLAG_HOLDING)) |
+	    (s->flags & (VG_FLAG_LAPSED | VG_FLAG_HOLDING)));
+	out->active = s->active;
+	out->term = s->term;
+	out->echo_seq = s->echo_seq;
+	return 0;
 }

@@ -116,6 +116,18 @@ enum vg_state {
 };
 #define VG_ST_MAX	VG_ST_NO_QUORUM
 
+/* One group's part of a heartbeat (version 3, docs/design.md "VIP groups"):
+ * group 0's is in the header (state, priority, the flags LAPSED and
+ * HOLDING, term, active, echo_seq), every other group's in a section. */
+struct vg_msg_group {
+	uint8_t		state;
+	uint8_t		priority;
+	uint16_t	flags;		/* VG_FLAG_LAPSED, VG_FLAG_HOLDING */
+	uint16_t	active;
+	uint64_t	term;
+	uint64_t	echo_seq;
+};
+
 struct vg_msg {
 	uint8_t		version;	/* encode: 1 or VG_VERSION (0 too) */
 	uint8_t		type;
@@ -134,6 +146,13 @@ struct vg_msg {
 	uint32_t	config_digest;
 	uint32_t	epoch;		/* version 2 on; 0 in a version 1 one */
 	uint32_t	conf_digest;	/* version 2 on; 0 in a version 1 one */
+	/* VOTE_REQUEST, VOTE, RELEASE, TRANSFER: the group it is about
+	 * (version 3 on; 0 before) */
+	uint8_t		group;
+	/* HEARTBEAT: the groups it carries (1 before version 3); groups
+	 * 1..n_groups-1 in grp[0..n_groups-2] */
+	uint8_t		n_groups;
+	struct vg_msg_group grp[VG_MAX_GROUPS - 1];
 	union {
 		struct { uint32_t echo_delay_us; } hb;
 		struct { uint16_t reason; } vote;
@@ -174,6 +193,15 @@ const char	*vg_drop_name(enum vg_drop);
 const char	*vg_msg_type_name(uint8_t);
 const char	*vg_state_name(uint8_t);
 int		 vg_state_parse(const char *, uint8_t *);
+
+/*
+ * Group g's view of a message: a copy of m whose group fields are g's (a
+ * heartbeat's section g, or the header's for g = 0) and whose group is g,
+ * which is what that group's election takes.  -1 if m does not carry g (a
+ * heartbeat of fewer groups; another type about another group).
+ */
+int		 vg_msg_group_view(const struct vg_msg *m, size_t g,
+		    struct vg_msg *out);
 
 /* Length on the wire of a message of this type (header, body, MAC); 0 if unknown. */
 size_t		 vg_proto_len(uint8_t type);

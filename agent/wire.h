@@ -23,6 +23,10 @@ enum vg_msg_type {
 	VG_MSG_CONF_FETCH = 10,
 };
 #define VG_MSG_TYPE_MAX	VG_MSG_CONF_FETCH
+
+/* VIP groups (docs/design.md, "VIP groups"): at most this many in one
+ * cluster, each its own election; a heartbeat carries every one. */
+#define VG_MAX_GROUPS	16
 #define VG_MSG_IS_PUSH(t)	((t) >= VG_MSG_CONF_OFFER && \
 				 (t) <= VG_MSG_CONF_FETCH)
 
