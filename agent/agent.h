@@ -44,7 +44,11 @@ struct vg_agent {
 	uint64_t		changes;	/* state changes, for the hooks */
 
 	uint64_t		incarnation;
-	struct vg_election	el;		/* state, term, active, lease */
+	/* one election per VIP group (conf->n_groups of them): state,
+	 * term, active, lease; what groups share (membership, digests,
+	 * timing, the joint move) is the same in every one, el[0] says it */
+	struct vg_election	el[VG_MAX_GROUPS];
+	size_t			n_groups;
 	vg_ns			started;
 
 	struct vg_hold		*hold;		/* the keeper, the VIPs */
@@ -56,6 +60,7 @@ struct vg_agent {
 		int		on;
 		uint64_t	client;
 		uint16_t	from, to;	/* active before; wanted (0 any) */
+		size_t		group;		/* whose active */
 		uint64_t	term;
 		vg_ns		started, deadline;
 	}			pending;

@@ -73,9 +73,23 @@ failover(struct vg_agent *a, const struct vg_ctl_request *req,
     char *err, size_t errlen)
 {
 	const struct vg_conf_node *t = NULL;
+	struct vg_election *el;
 	enum vg_handover_err e;
-	uint16_t to = 0, target = 0, from = a->el.active_id;
+	uint16_t to = 0, target = 0, from;
+	size_t g = 0;
 
+	if (req->group[0] != '\0') {
+		for (g = 0; g < a->n_groups; g++)
+			if (strcmp(a->conf->groups[g].name, req->group) == 0)
+				break;
+		if (g == a->n_groups) {
+			snprintf(err, errlen, "failover: no group \"%s\"",
+			    req->group);
+			return refuse(a, caller, err);
+		}
+	}
+	el = &a->el[g];
+	from = el->active_id;
 	if (req->to[0] != '\0') {
 		if ((t = vg_conf_node_by_name(a->conf, req->to)) == NULL) {
 			snprintf(err, errlen, "failover: no node \"%s\"",
@@ -88,15 +102,15 @@ failover(struct vg_agent *a, const struct vg_ctl_request *req,
 		snprintf(err, errlen, "failover: one is already under way");
 		return NULL;
 	}
-	if (a->el.state == VG_ST_ACTIVE) {
-		e = vg_el_handover_check(&a->el, to, now, &target);
+	if (el->state == VG_ST_ACTIVE) {
+		e = vg_el_handover_check(el, to, now, &target);
 		if (e == VG_HO_OK) {
 			from = a->self->id;
 			to = target;
-			(void)vg_el_handover(&a->el, target, now, acts);
+			(void)vg_el_handover(el, target, now, acts);
 		}
 	} else
-		e = vg_el_request_handover(&a->el, to, now, acts);
+		e = vg_el_request_handover(el, to, now, acts);
 	if (e != VG_HO_OK) {
 		snprintf(err, errlen, "failover refused: %s",
 		    vg_handover_err_text(e));
@@ -106,7 +120,8 @@ failover(struct vg_agent *a, const struct vg_ctl_request *req,
 	a->pending.from = from;
 	a->pending.to = to;
 	a->pending.client = caller->client;
-	a->pending.term = a->el.term;
+	a->pending.group = g;
+	a->pending.term = el->term;
 	a->pending.started = now;
 	a->pending.deadline = now + 2 * a->conf->dead_time + VG_MS(1000);
 	caller->defer = 1;
@@ -118,17 +133,18 @@ json_object *
 vg_cmd_pending(struct vg_agent *a, vg_ns now, uint64_t *client)
 {
 	const struct vg_conf_node *n;
+	const struct vg_election *el = &a->el[a->pending.group];
 	json_object *r;
-	uint16_t act = a->el.active_id;
+	uint16_t act = el->active_id;
 
 	if (!a->pending.on)
 		return NULL;
-	if (act != 0 && act != a->pending.from && a->el.term > a->pending.term &&
+	if (act != 0 && act != a->pending.from && el->term > a->pending.term &&
 	    (a->pending.to == 0 || act == a->pending.to)) {
 		n = vg_conf_node_by_id(a->conf, act);
 		r = message("%s is active (term %llu), %.1f ms after the "
 		    "hand-over began", n ? n->name : "?",
-		    (unsigned long long)a->el.term,
+		    (unsigned long long)el->term,
 		    (double)(now - a->pending.started) / VG_NS_PER_MS);
 	} else if (now >= a->pending.deadline)
 		r = failure("the hand-over did not complete in time; see "
@@ -147,7 +163,8 @@ maintenance(struct vg_agent *a, const struct vg_ctl_request *req,
     char *err, size_t errlen)
 {
 	const char *what = req->on ? "maintenance on" : "maintenance off";
-	int was_active = a->el.state == VG_ST_ACTIVE;
+	int was_active = 0;
+	size_t g;
 
 	if (req->on ? vg_statedir_write(a->conf->state_dir, "maintenance",
 	    "on\n", 3, err, errlen) : vg_statedir_remove(a->conf->state_dir,
@@ -155,7 +172,11 @@ maintenance(struct vg_agent *a, const struct vg_ctl_request *req,
 		audit(a, caller, what, err);
 		return NULL;
 	}
-	vg_el_set_maintenance(&a->el, req->on, now, acts);
+	/* every group this node holds is handed over, one after another */
+	for (g = 0; g < a->n_groups; g++) {
+		was_active |= a->el[g].state == VG_ST_ACTIVE;
+		vg_el_set_maintenance(&a->el[g], req->on, now, acts);
+	}
 	audit(a, caller, what, "done");
 	return message("maintenance %s%s", req->on ? "on" : "off",
 	    req->on && was_active ? ": the VIPs were handed over" : "");
@@ -275,12 +296,19 @@ config_diff(struct vg_agent *a, const struct vg_ctl_request *req, char *err,
 	/* a push moves the election only where the active cannot stay
 	 * active: C' leaves it out, or makes it a witness */
 	{
-		const struct vg_conf_node *act = a->el.active_id == 0 ? NULL :
-		    vg_conf_node_by_id(next, a->el.active_id);
+		int any = 0;
+		size_t g;
 
-		json_object_object_add(r, "new_election", json_object_new_boolean(
-		    a->el.active_id == 0 || act == NULL ||
-		    act->role != VG_ROLE_NODE));
+		for (g = 0; g < a->n_groups; g++) {
+			uint16_t id = a->el[g].active_id;
+			const struct vg_conf_node *act = id == 0 ? NULL :
+			    vg_conf_node_by_id(next, id);
+
+			any |= id == 0 || act == NULL ||
+			    act->role != VG_ROLE_NODE;
+		}
+		json_object_object_add(r, "new_election",
+		    json_object_new_boolean(any));
 	}
 	free(d);
 	vg_conf_free(next);

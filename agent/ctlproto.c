@@ -106,6 +106,14 @@ parse_args(json_object *obj, struct vg_ctl_request *req, char *err,
 		    strlen(json_object_get_string(v)) < sizeof(req->to))
 			snprintf(req->to, sizeof(req->to), "%s",
 			    json_object_get_string(v));
+		else if (req->cmd == VG_CTL_FAILOVER &&
+		    strcmp(k, "group") == 0 &&
+		    json_object_is_type(v, json_type_string) &&
+		    (size_t)json_object_get_string_len(v) ==
+		    strlen(json_object_get_string(v)) &&
+		    strlen(json_object_get_string(v)) < sizeof(req->group))
+			snprintf(req->group, sizeof(req->group), "%s",
+			    json_object_get_string(v));
 		else {
 			snprintf(err, errlen, "%s: unknown or invalid argument "
 			    "\"%.64s\"", vg_ctl_cmds[req->cmd].name, k);

@@ -62,6 +62,7 @@ struct vg_ctl_request {
 	int			follow;		/* events */
 	int			on;		/* maintenance */
 	char			to[64];		/* failover: "" = the best other */
+	char			group[64];	/* failover: "" = the first */
 	char			*text;		/* config_diff: the file, no NUL */
 	size_t			text_len;
 	char			name[VG_CTL_NAME_MAX];	/* config_diff; the

@@ -59,6 +59,7 @@ act(struct vg_acts *acts, enum vg_act_type t)
 	a = &acts->a[acts->n++];
 	memset(a, 0, sizeof(*a));
 	a->type = t;
+	a->group = acts->group;
 	return a;
 }
 
@@ -1218,6 +1219,7 @@ vg_el_input(struct vg_election *el, const struct vg_msg *m, vg_ns echo_sent,
 	struct vg_el_node *s = node(el, m->sender);
 	uint64_t prevotes;
 
+	acts->group = el->group;
 	lease_check(el, now, acts);
 	if (s == NULL || s->self)
 		return;
@@ -1280,6 +1282,7 @@ vg_el_input(struct vg_election *el, const struct vg_msg *m, vg_ns echo_sent,
 void
 vg_el_tick(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 {
+	acts->group = el->group;
 	lease_check(el, now, acts);
 	switch (el->state) {
 	case VG_ST_ACTIVE:
@@ -1383,6 +1386,7 @@ vg_el_grid_done(struct vg_election *el)
 void
 vg_el_set_fault(struct vg_election *el, int on, vg_ns now, struct vg_acts *acts)
 {
+	acts->group = el->group;
 	lease_check(el, now, acts);
 	if (el->fault == on)
 		return;
@@ -1396,6 +1400,7 @@ vg_el_set_fault(struct vg_election *el, int on, vg_ns now, struct vg_acts *acts)
 void
 vg_el_keeper_lost(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 {
+	acts->group = el->group;
 	/* vips_off is carried out by the agent itself here */
 	el->holding = el->holding || el->state == VG_ST_ACTIVE;
 	if (el->state == VG_ST_ACTIVE)
@@ -1452,6 +1457,7 @@ int
 vg_el_handover(struct vg_election *el, uint16_t to, vg_ns now,
     struct vg_acts *acts)
 {
+	acts->group = el->group;
 	lease_check(el, now, acts);
 	if (el->state != VG_ST_ACTIVE)
 		return -1;
@@ -1562,6 +1568,7 @@ vg_el_request_handover(struct vg_election *el, uint16_t to, vg_ns now,
 	enum vg_handover_err e;
 	size_t i;
 
+	acts->group = el->group;
 	if (el->state == VG_ST_ACTIVE)
 		return VG_HO_NOT_ACTIVE;	/* the caller hands over itself */
 	for (i = 0; i < el->n_nodes; i++)
@@ -1586,6 +1593,7 @@ void
 vg_el_set_maintenance(struct vg_election *el, int on, vg_ns now,
     struct vg_acts *acts)
 {
+	acts->group = el->group;
 	lease_check(el, now, acts);
 	if (el->maintenance == on)
 		return;
@@ -1601,6 +1609,7 @@ void
 vg_el_set_priority(struct vg_election *el, uint8_t p, vg_ns now,
     struct vg_acts *acts)
 {
+	acts->group = el->group;
 	el->priority = p;
 	vg_el_tick(el, now, acts);
 }
@@ -1792,6 +1801,7 @@ vg_el_final(struct vg_election *el, const struct vg_conf *c, vg_ns now,
 	size_t i, j, n_old;
 	int self = -1;
 
+	acts->group = el->group;
 	for (j = 0; j < c->n_nodes; j++)
 		if (c->nodes[j].id == el->self_id)
 			self = (int)j;

@@ -38,6 +38,7 @@ enum vg_act_type {
 
 struct vg_act {
 	enum vg_act_type	type;
+	uint8_t			group;		/* the election's (el->group) */
 	uint8_t			msg_type;	/* SEND */
 	uint16_t		target;		/* SEND */
 	uint16_t		flags;		/* SEND */
@@ -67,6 +68,7 @@ struct vg_act {
 struct vg_acts {
 	struct vg_act	a[VG_ACTS_MAX];
 	size_t		n;
+	uint8_t		group;	/* each entry point sets it: act() stamps it */
 };
 
 struct vg_el_node {

@@ -93,7 +93,9 @@ secs(FILE *f, const char *name, const char *help, vg_ns ns)
 char *
 vg_metrics_text(const struct vg_agent *a, vg_ns now)
 {
-	const struct vg_election *el = &a->el;
+	/* the node's series are group 0's, as before groups; the vigil_group_
+	 * ones have a row per group */
+	const struct vg_election *el = &a->el[0];
 	const struct vg_hooks_stats *hs = vg_hooks_stats(a->hooks);
 	const struct vg_control_stats *cs = vg_control_stats(a->ctl);
 	char *buf = NULL, v[32];
@@ -115,6 +117,25 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 	one(f, "vigil_active_node_id", "gauge",
 	    "The id of the active node as this node knows it; 0 for none.",
 	    el->active_id);
+	head(f, "vigil_group_state", "gauge",
+	    "1 for the state this node is in for the VIP group, 0 for the "
+	    "others.");
+	for (i = 0; i < a->n_groups; i++)
+		for (s = 1; s <= VG_ST_MAX; s++)
+			fprintf(f, "vigil_group_state{group=\"%s\",state=\"%s\"} "
+			    "%d\n", a->conf->groups[i].name, vg_state_name(s),
+			    a->el[i].state == s);
+	head(f, "vigil_group_term", "gauge", "The VIP group's current term.");
+	for (i = 0; i < a->n_groups; i++)
+		fprintf(f, "vigil_group_term{group=\"%s\"} %llu\n",
+		    a->conf->groups[i].name,
+		    (unsigned long long)a->el[i].term);
+	head(f, "vigil_group_active_node_id", "gauge",
+	    "The id of the VIP group's active node as this node knows it; 0 "
+	    "for none.");
+	for (i = 0; i < a->n_groups; i++)
+		fprintf(f, "vigil_group_active_node_id{group=\"%s\"} %u\n",
+		    a->conf->groups[i].name, a->el[i].active_id);
 	one(f, "vigil_vips_held", "gauge",
 	    "1 if the keeper reports the VIPs on this node's links.",
 	    vg_hold_stats(a->hold).held);

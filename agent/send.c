@@ -12,6 +12,9 @@
 #include "net.h"
 #include "send.h"
 
+/* The first wire version that carries a group other than the first. */
+#define GROUPS_VERSION	3
+
 void
 vg_send_flush(struct vg_agent *a)
 {
@@ -39,9 +42,21 @@ vg_send_flush(struct vg_agent *a)
 static void
 send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
 {
+	const struct vg_election *el = &a->el[m->group];
 	uint8_t *buf;
 	size_t len;
 
+	/* the epoch and settings shown per peer; a peer that spoke version 1
+	 * last is sent version 1, which it reads (proto.h) */
+	m->version = p->ever_seen && p->last.version == 1 &&
+	    !VG_MSG_IS_PUSH(m->type) ? 1 : VG_VERSION;
+	/* a peer of an older version takes part in the first group only */
+	if (m->version < GROUPS_VERSION) {
+		if (m->group != 0)
+			return;
+		if (m->n_groups > 1)
+			m->n_groups = 1;
+	}
 	if ((buf = vg_net_tx_slot(a->tx)) == NULL) {
 		vg_send_flush(a);
 		buf = vg_net_tx_slot(a->tx);
@@ -49,21 +64,19 @@ send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
 	m->cluster_id = a->conf->cluster_id;
 	m->sender = a->self->id;
 	m->target = p->id;
-	m->state = a->el.state;
-	m->priority = a->el.priority;
+	/* the header's group fields: the message's group (a heartbeat's
+	 * header is group 0's, the others in its sections) */
+	m->state = el->state;
+	m->priority = el->priority;
 	m->incarnation = a->incarnation;
 	/* RELEASE and TRANSFER name a successor there; the rest our active */
 	if (m->type != VG_MSG_RELEASE && m->type != VG_MSG_TRANSFER)
-		m->active = a->el.active_id;
+		m->active = el->active_id;
 	/* what the election's agreement rule compares, and which part */
-	m->config_digest = a->el.digest;	/* J's in a joint move */
+	m->config_digest = el->digest;	/* J's in a joint move */
 	m->digest_parts = vg_conf_parts_hint(a->conf);
-	/* the epoch and settings shown per peer; a peer that spoke version 1
-	 * last is sent version 1, which it reads (proto.h) */
 	m->epoch = a->conf->epoch;
 	m->conf_digest = a->conf->digest;
-	m->version = p->ever_seen && p->last.version == 1 &&
-	    !VG_MSG_IS_PUSH(m->type) ? 1 : VG_VERSION;
 	m->seq = vg_peer_next_seq(p, now);
 	if ((len = vg_proto_encode(m, buf, VG_NET_BUF)) == 0)
 		fatalx("cannot encode a %s", vg_msg_type_name(m->type));
@@ -78,12 +91,26 @@ void
 vg_send_heartbeat(struct vg_agent *a, struct vg_peer *p, vg_ns now)
 {
 	struct vg_msg m;
+	size_t g;
 
 	memset(&m, 0, sizeof(m));
 	m.type = VG_MSG_HEARTBEAT;
-	m.flags = vg_el_hb_flags(&a->el);
-	m.term = a->el.term;
-	m.echo_seq = vg_el_echo(&a->el, p->id, vg_peer_echo_seq(p));
+	m.flags = vg_el_hb_flags(&a->el[0]);
+	m.term = a->el[0].term;
+	m.echo_seq = vg_el_echo(&a->el[0], p->id, vg_peer_echo_seq(p));
+	/* every other group in a section (version 3) */
+	m.n_groups = (uint8_t)a->n_groups;
+	for (g = 1; g < a->n_groups; g++) {
+		const struct vg_election *el = &a->el[g];
+		struct vg_msg_group *s = &m.grp[g - 1];
+
+		s->state = el->state;
+		s->priority = el->priority;
+		s->flags = vg_el_hb_flags(el);
+		s->active = el->active_id;
+		s->term = el->term;
+		s->echo_seq = vg_el_echo(el, p->id, vg_peer_echo_seq(p));
+	}
 	/* the hold time is known for the peer's newest seq only */
 	m.u.hb.echo_delay_us = m.echo_seq == vg_peer_echo_seq(p) ?
 	    vg_peer_echo_delay_us(p, now) : VG_ECHO_DELAY_UNKNOWN;
@@ -101,7 +128,7 @@ vg_send_push(struct vg_agent *a, struct vg_peer *p, uint8_t type,
 		return;
 	memset(&m, 0, sizeof(m));
 	m.type = type;
-	m.term = a->el.term;
+	m.term = a->el[0].term;
 	m.echo_seq = vg_peer_echo_seq(p);
 	m.body = body;
 	send_msg(a, p, &m, now);
@@ -124,6 +151,7 @@ vg_send_act(struct vg_agent *a, const struct vg_act *x, vg_ns now)
 		}
 		memset(&m, 0, sizeof(m));
 		m.type = x->msg_type;
+		m.group = x->group;
 		m.flags = x->flags;
 		m.term = x->term;
 		m.active = x->successor;

@@ -635,6 +635,7 @@ op_joint(void *arg, char *err, size_t errlen)
 {
 	struct vg_agent *a = arg;
 	struct vg_peers next, old;
+	size_t g;
 
 	if (a->push_same)
 		return 1;	/* in C' already: nothing to move, no promise */
@@ -665,7 +666,8 @@ op_joint(void *arg, char *err, size_t errlen)
 	a->peers = next;		/* rx shares the table */
 	vg_peers_free(&old);
 	vg_send_size_buffer(a);
-	vg_el_joint(&a->el, a->jconf, vg_now());
+	for (g = 0; g < a->n_groups; g++)
+		vg_el_joint(&a->el[g], a->jconf, vg_now());
 	log_info("config push: joint configuration of epochs %u and %u "
 	    "(%zu and %zu nodes, quorums %u and %u): every win and lease "
 	    "needs both", a->conf->epoch, a->jconf->epoch, a->conf->n_nodes,
@@ -834,7 +836,7 @@ vg_stage_heard(struct vg_agent *a, const struct vg_peer *p,
 {
 	vg_ns at = a->push.fetch_at;
 
-	if (m->version < 2 || m->epoch <= a->conf->epoch || a->el.removed)
+	if (m->version < 2 || m->epoch <= a->conf->epoch || a->el[0].removed)
 		return;
 	if (a->jconf != NULL) {
 		/* a node of C that runs C' went through FINAL: so may we

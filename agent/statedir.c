@@ -165,8 +165,8 @@ vg_statedir_next_incarnation(const char *dir, int64_t realtime_ms,
 }
 
 int
-vg_statedir_read_vote(const char *dir, uint64_t *term, uint16_t *voted_for,
-    char *err, size_t errlen)
+vg_statedir_read_vote(const char *dir, const char *name, uint64_t *term,
+    uint16_t *voted_for, char *err, size_t errlen)
 {
 	char path[PATH_MAX], buf[64];
 	unsigned long long t;
@@ -176,7 +176,7 @@ vg_statedir_read_vote(const char *dir, uint64_t *term, uint16_t *voted_for,
 
 	*term = 0;
 	*voted_for = 0;
-	snprintf(path, sizeof(path), "%s/vote", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		if (errno == ENOENT)
 			return 0;
@@ -209,13 +209,13 @@ vg_statedir_read_vote(const char *dir, uint64_t *term, uint16_t *voted_for,
 }
 
 int
-vg_statedir_write_vote(const char *dir, uint64_t term, uint16_t voted_for,
-    char *err, size_t errlen)
+vg_statedir_write_vote(const char *dir, const char *name, uint64_t term,
+    uint16_t voted_for, char *err, size_t errlen)
 {
 	char buf[64];
 
 	snprintf(buf, sizeof(buf), "%" PRIu64 " %u\n", term, voted_for);
-	return vg_statedir_write(dir, "vote", buf, strlen(buf), err, errlen);
+	return vg_statedir_write(dir, name, buf, strlen(buf), err, errlen);
 }
 
 int

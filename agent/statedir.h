@@ -28,12 +28,13 @@ int	vg_statedir_remove(const char *dir, const char *name, char *err,
 /* 1 if dir/name exists, 0 if not. */
 int	vg_statedir_exists(const char *dir, const char *name);
 
-/* The persisted term and vote (state_dir/vote: "term voted_for\n").
+/* The persisted term and vote (state_dir/NAME: "term voted_for\n"; NAME
+ * is "vote", or "vote.GROUP" for a group of a file with `groups`).
  * A missing file is term 0, no vote; a corrupt one is an error, and so is
  * a term at or above VG_TERM_LIMIT (the next one would wrap). */
-int	vg_statedir_read_vote(const char *dir, uint64_t *term,
-	    uint16_t *voted_for, char *err, size_t errlen);
-int	vg_statedir_write_vote(const char *dir, uint64_t term,
-	    uint16_t voted_for, char *err, size_t errlen);
+int	vg_statedir_read_vote(const char *dir, const char *name,
+	    uint64_t *term, uint16_t *voted_for, char *err, size_t errlen);
+int	vg_statedir_write_vote(const char *dir, const char *name,
+	    uint64_t term, uint16_t voted_for, char *err, size_t errlen);
 
 #endif

@@ -67,7 +67,7 @@ peer_json(const struct vg_agent *a, const struct vg_peer *p, vg_ns now)
 {
 	json_object *o = json_object_new_object();
 	const struct vg_msg *m = &p->last;
-	const struct vg_el_node *en = vg_el_node_of(&a->el, p->id);
+	const struct vg_el_node *en = vg_el_node_of(&a->el[0], p->id);
 	int disagrees = p->ever_seen && en != NULL && !en->agrees;
 
 #define ADD(k, v) json_object_object_add(o, (k), (v))
@@ -344,7 +344,7 @@ push_json(const struct vg_agent *a)
 	}
 	json_object_object_add(o, "joint", x);
 	json_object_object_add(o, "removed",
-	    json_object_new_boolean(a->el.removed));
+	    json_object_new_boolean(a->el[0].removed));
 	/* catch-up: files fetched here and served to peers, the last
 	 * serving error */
 	json_object_object_add(o, "caught_up", json_object_new_int64(
@@ -371,6 +371,52 @@ loop_json(const struct vg_agent *a)
 	return o;
 }
 
+/* A row per VIP group: its election as this node sees it. */
+static json_object *
+groups_json(const struct vg_agent *a, vg_ns now)
+{
+	const struct vg_conf *c = a->conf;
+	json_object *l = json_object_new_array();
+	const struct vg_conf_node *n;
+	size_t g, i;
+
+	for (g = 0; g < a->n_groups; g++) {
+		const struct vg_election *el = &a->el[g];
+		const struct vg_conf_group *cg = &c->groups[g];
+		json_object *o = json_object_new_object(), *v;
+
+		json_object_object_add(o, "name",
+		    json_object_new_string(cg->name));
+		json_object_object_add(o, "state",
+		    json_object_new_string(vg_state_name(el->state)));
+		json_object_object_add(o, "term",
+		    json_object_new_int64((int64_t)el->term));
+		json_object_object_add(o, "active",
+		    json_object_new_int(el->active_id));
+		n = vg_conf_node_by_id(c, el->active_id);
+		json_object_object_add(o, "active_name", n != NULL ?
+		    json_object_new_string(n->name) : NULL);
+		json_object_object_add(o, "priority",
+		    json_object_new_int(el->priority));
+		json_object_object_add(o, "preempt",
+		    json_object_new_boolean(el->preempt));
+		json_object_object_add(o, "fault",
+		    json_object_new_boolean(el->fault));
+		json_object_object_add(o, "lease_remaining_ms",
+		    el->state == VG_ST_ACTIVE ? json_object_new_int64(
+		    (el->lease_deadline - now) / VG_NS_PER_MS) : NULL);
+		json_object_object_add(o, "lapsed", json_object_new_boolean(
+		    el->state == VG_ST_ACTIVE && el->lapsed));
+		v = json_object_new_array();
+		for (i = 0; i < cg->n_vips; i++)
+			json_object_array_add(v, json_object_new_string(
+			    c->vips[cg->vip_first + i].text));
+		json_object_object_add(o, "vips", v);
+		json_object_array_add(l, o);
+	}
+	return l;
+}
+
 json_object *
 vg_status_json(const struct vg_agent *a, vg_ns now)
 {
@@ -382,7 +428,9 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	json_object *cnt = json_object_new_object();
 	json_object *vips = json_object_new_array();
 	json_object *sp;
-	const struct vg_election *el = &a->el;
+	/* the node's fields are group 0's, as before groups; "groups" has
+	 * a row for each */
+	const struct vg_election *el = &a->el[0];
 	size_t i;
 
 	json_object_object_add(cl, "name", json_object_new_string(c->cluster));
@@ -475,13 +523,16 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 		    json_object_new_string(c->vips[i].text));
 		json_object_object_add(v, "interface",
 		    json_object_new_string(c->vips[i].ifname));
+		json_object_object_add(v, "group", json_object_new_string(
+		    c->groups[c->vips[i].group].name));
 		json_object_object_add(v, "holder", json_object_new_int(
-		    el->active_id));
+		    a->el[c->vips[i].group].active_id));
 		json_object_object_add(v, "held_here",
 		    json_object_new_boolean(vg_hold_stats(a->hold).held));
 		json_object_array_add(vips, v);
 	}
 	json_object_object_add(r, "vips", vips);
+	json_object_object_add(r, "groups", groups_json(a, now));
 	json_object_object_add(r, "election", election_json(el, now));
 	json_object_object_add(r, "tracks", tracks_json(a));
 

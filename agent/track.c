@@ -37,15 +37,21 @@ vg_track_note(struct vg_track_state *t, int success, unsigned fall,
 }
 
 uint8_t
-vg_track_priority(const struct vg_conf *c, const struct vg_track_state *st,
-    int *fault)
+vg_track_priority(const struct vg_conf *c, size_t g,
+    const struct vg_track_state *st, int *fault)
 {
 	int p = c->nodes[c->self].priority;
+	uint32_t mask = UINT32_MAX;
 	size_t i;
 
+	if (c->groups_line != 0 && g < c->n_groups) {
+		if ((p = c->groups[g].priority[c->self]) == 0)
+			return 0;
+		mask = c->groups[g].tracks;
+	}
 	*fault = 0;
 	for (i = 0; i < c->n_tracks; i++) {
-		if (st[i].up)
+		if (st[i].up || (mask & (UINT32_C(1) << i)) == 0)
 			continue;
 		if (c->tracks[i].weight == 0)
 			*fault = 1;

@@ -26,9 +26,11 @@ struct vg_track_state {
 int	vg_track_note(struct vg_track_state *, int success, unsigned fall,
 	    unsigned rise);
 
-/* Effective priority and fault from the tracks' states (pure). */
-uint8_t	vg_track_priority(const struct vg_conf *, const struct vg_track_state *,
-	    int *fault);
+/* Effective priority and fault in group g from the tracks' states: the
+ * node's priority there less the weights of the group's failing tracks
+ * (1 at least; 0 stays 0: it never holds the group).  Pure. */
+uint8_t	vg_track_priority(const struct vg_conf *, size_t g,
+	    const struct vg_track_state *, int *fault);
 
 struct vg_tracks;
 

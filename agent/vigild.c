@@ -61,12 +61,13 @@ notify_status(struct vg_agent *a)
 {
 	size_t i, alive = 0;
 
-	log_set_state(vg_state_name(a->el.state), (unsigned long long)a->el.term);
+	log_set_state(vg_state_name(a->el[0].state),
+	    (unsigned long long)a->el[0].term);
 	for (i = 0; i < a->peers.n; i++)
 		alive += (size_t)vg_peer_alive(&a->peers.p[i], vg_now());
 	sd_notifyf(0, "STATUS=%s, term %llu, active %u, %zu/%zu peers alive%s",
-	    vg_state_name(a->el.state), (unsigned long long)a->el.term,
-	    a->el.active_id, alive, a->peers.n,
+	    vg_state_name(a->el[0].state), (unsigned long long)a->el[0].term,
+	    a->el[0].active_id, alive, a->peers.n,
 	    vg_hold_stats(a->hold).held ? ", VIPs held" : "");
 }
 
@@ -78,10 +79,11 @@ hold_event(void *arg, const struct vg_hold_event *e)
 	struct vg_agent *a = arg;
 	struct vg_acts acts = { .n = 0 };
 	vg_ns now = vg_now();
+	size_t g;
 
 	switch (e->type) {
 	case VG_HOLD_ADDED:
-		a->last_failover = now - a->el.last_active_hb;
+		a->last_failover = now - a->el[0].last_active_hb;
 		vg_agent_event(a, VG_EV_VIPS, "VIPs added (term %llu)",
 		    (unsigned long long)e->term);
 		break;
@@ -95,7 +97,8 @@ hold_event(void *arg, const struct vg_hold_event *e)
 		break;
 	case VG_HOLD_KEEPER_LOST:
 		/* the VIPs are off (or could not be): step down, RELEASE */
-		vg_el_keeper_lost(&a->el, now, &acts);
+		for (g = 0; g < a->n_groups; g++)
+			vg_el_keeper_lost(&a->el[g], now, &acts);
 		run_acts(a, &acts, now);
 		return;
 	}
@@ -132,7 +135,8 @@ is_keeper(void *arg, pid_t pid)
 /* ---- hooks: the state file and the notify scripts follow every change */
 
 static void
-state_changed(struct vg_agent *a, uint8_t prev, uint8_t state, const char *why)
+state_changed(struct vg_agent *a, size_t g, uint8_t prev, uint8_t state,
+    const char *why)
 {
 	struct vg_hook_event ev;
 	const struct vg_conf_node *n;
@@ -141,8 +145,8 @@ state_changed(struct vg_agent *a, uint8_t prev, uint8_t state, const char *why)
 	ev.seq = ++a->changes;
 	ev.state = state;
 	ev.prev = prev;
-	ev.term = a->el.term;
-	ev.active_id = a->el.active_id;
+	ev.term = a->el[g].term;
+	ev.active_id = a->el[g].active_id;
 	if ((n = vg_conf_node_by_id(a->conf, ev.active_id)) != NULL)
 		snprintf(ev.active, sizeof(ev.active), "%s", n->name);
 	snprintf(ev.reason, sizeof(ev.reason), "%s", why);
@@ -152,10 +156,31 @@ state_changed(struct vg_agent *a, uint8_t prev, uint8_t state, const char *why)
 
 /* ---- carrying out the election's decisions, in order */
 
+/* Where group g's term and vote are kept: "vote" for a file without
+ * groups (as before groups), "vote.NAME" for a group of one with. */
+static void
+vote_file(const struct vg_conf *c, size_t g, char *buf, size_t len)
+{
+	if (c->groups_line == 0)
+		snprintf(buf, len, "vote");
+	else
+		snprintf(buf, len, "vote.%s", c->groups[g].name);
+}
+
+/* "group web: " for a log line, "" in a file without groups. */
+static void
+group_label(const struct vg_agent *a, size_t g, char *buf, size_t len)
+{
+	if (a->conf->groups_line == 0)
+		buf[0] = '\0';
+	else
+		snprintf(buf, len, "group %s: ", a->conf->groups[g].name);
+}
+
 static void
 run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 {
-	char err[256];
+	char err[256], name[VG_GROUP_NAME_MAX + 8], label[VG_GROUP_NAME_MAX + 12];
 	size_t i, pass;
 
 	/*
@@ -182,15 +207,17 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 			 * (RELEASE, TRANSFER, a vote); rule (0) refuses votes
 			 * until a later removal succeeds */
 			if (vg_hold_off(a->hold) == -1)
-				vg_el_vips_unconfirmed(&a->el, acts, i + 1);
+				vg_el_vips_unconfirmed(&a->el[x->group], acts,
+				    i + 1);
 			break;
 		case VG_ACT_LEASE:
 			(void)vg_hold_lease(a->hold, x->term, x->deadline);
 			break;
 		case VG_ACT_PERSIST:
 			/* durable before the VOTE (or anything else) leaves */
-			if (vg_statedir_write_vote(a->conf->state_dir, x->term,
-			    x->voted_for, err, sizeof(err)) == -1)
+			vote_file(a->conf, x->group, name, sizeof(name));
+			if (vg_statedir_write_vote(a->conf->state_dir, name,
+			    x->term, x->voted_for, err, sizeof(err)) == -1)
 				fatalx("cannot persist term %llu and vote: %s",
 				    (unsigned long long)x->term, err);
 			break;
@@ -198,17 +225,19 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 			vg_send_act(a, x, now);
 			break;
 		case VG_ACT_STATE:
-			log_info("state %s -> %s: %s (term %llu)",
+			group_label(a, x->group, label, sizeof(label));
+			log_info("%sstate %s -> %s: %s (term %llu)", label,
 			    vg_state_name(x->old_state),
 			    vg_state_name(x->new_state), x->why,
-			    (unsigned long long)a->el.term);
+			    (unsigned long long)a->el[x->group].term);
 			vg_agent_event(a, x->new_state == VG_ST_ACTIVE ||
 			    x->old_state == VG_ST_ACTIVE ? VG_EV_ELECTION :
-			    VG_EV_STATE, "%s -> %s: %s (term %llu)",
+			    VG_EV_STATE, "%s%s -> %s: %s (term %llu)", label,
 			    vg_state_name(x->old_state),
 			    vg_state_name(x->new_state), x->why,
-			    (unsigned long long)a->el.term);
-			state_changed(a, x->old_state, x->new_state, x->why);
+			    (unsigned long long)a->el[x->group].term);
+			state_changed(a, x->group, x->old_state, x->new_state,
+			    x->why);
 			notify_status(a);
 			break;
 		}
@@ -225,8 +254,8 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 static int
 agrees(const struct vg_agent *a, uint32_t digest)
 {
-	return digest == a->el.digest ||
-	    (a->el.digest_alt != 0 && digest == a->el.digest_alt);
+	return digest == a->el[0].digest ||
+	    (a->el[0].digest_alt != 0 && digest == a->el[0].digest_alt);
 }
 
 static void
@@ -237,7 +266,7 @@ disagree_log(struct vg_agent *a, const struct vg_peer *p, const char *verb)
 	log_peer(VG_LOG_WARNING, p->name, "peer %s %s safety digest %08x, this "
 	    "node %08x: the configurations differ (%s); its votes and echoes "
 	    "are not counted until they agree", p->name, verb,
-	    p->last.config_digest, a->el.digest,
+	    p->last.config_digest, a->el[0].digest,
 	    vg_conf_parts_str(vg_conf_parts_differ(a->conf,
 	    p->last.digest_parts), parts, sizeof(parts)));
 	vg_agent_event(a, VG_EV_PEER, "peer %s: configuration differs (%s)",
@@ -311,8 +340,9 @@ schedule(struct vg_agent *a)
 	for (i = 0; i < a->peers.n; i++)
 		if ((d = vg_peer_deadline(&a->peers.p[i])) < next)
 			next = d;
-	if ((d = vg_el_deadline(&a->el, now)) < next)
-		next = d;
+	for (i = 0; i < a->n_groups; i++)
+		if ((d = vg_el_deadline(&a->el[i], now)) < next)
+			next = d;
 	a->timer_due = next;
 	arm(a, next > now ? next : now);
 }
@@ -323,38 +353,48 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 	struct vg_acts acts;	/* not zeroed: 3.6 kB a wake-up; act() fills */
 	json_object *r;
 	uint64_t client;
-	size_t i;
+	size_t i, g;
 
 	acts.n = 0;
 
 	/* a removal that could not be confirmed is tried again; until it
 	 * succeeds (or the kernel's lifetime ran out on them) our heartbeats
 	 * say so, and the peers give no vote to another candidate */
-	if (vg_hold_unconfirmed(a->hold) && a->el.state != VG_ST_ACTIVE &&
-	    (vg_hold_off(a->hold) == 0 || vg_hold_expired(a->hold, now)))
-		vg_el_vips_off(&a->el);
-	vg_el_tick(&a->el, now, &acts);
-	run_acts(a, &acts, now);
+	for (g = 0; g < a->n_groups; g++) {
+		if (vg_hold_unconfirmed(a->hold) &&
+		    a->el[g].state != VG_ST_ACTIVE &&
+		    (vg_hold_off(a->hold) == 0 ||
+		    vg_hold_expired(a->hold, now)))
+			vg_el_vips_off(&a->el[g]);
+		vg_el_tick(&a->el[g], now, &acts);
+		run_acts(a, &acts, now);
+	}
 	if ((r = vg_cmd_pending(a, now, &client)) != NULL) {
 		vg_control_answer(a->ctl, client, r);
 		json_object_put(r);
 	}
 	if (now >= a->next_hb) {
+		/* one heartbeat to a peer carries every group */
 		for (i = 0; i < a->peers.n; i++)
-			if (vg_el_hb_due(&a->el, a->peers.p[i].id))
-				vg_send_heartbeat(a, &a->peers.p[i], now);
+			for (g = 0; g < a->n_groups; g++)
+				if (vg_el_hb_due(&a->el[g], a->peers.p[i].id)) {
+					vg_send_heartbeat(a, &a->peers.p[i],
+					    now);
+					break;
+				}
 		vg_send_flush(a);
-		vg_el_grid_done(&a->el);
+		for (g = 0; g < a->n_groups; g++)
+			vg_el_grid_done(&a->el[g]);
 		/* a push's sends after the heartbeats, bounded a round */
 		vg_stage_round(a, now);
 		/* On the grid, not "now + interval": no drift.  A loop that
 		 * fell behind by whole intervals skips them, it does not burst. */
-		a->next_hb += a->el.h;	/* J: the shorter of C's and C''s */
+		a->next_hb += a->el[0].h;	/* J: the shorter of C's and C''s */
 		if (a->next_hb <= now) {
-			vg_ns behind = now - a->next_hb;
+			vg_ns behind = now - a->next_hb, h = a->el[0].h;
 
-			a->stats.hb_late += (uint64_t)(behind / a->el.h) + 1;
-			a->next_hb += (behind / a->el.h + 1) * a->el.h;
+			a->stats.hb_late += (uint64_t)(behind / h) + 1;
+			a->next_hb += (behind / h + 1) * h;
 		}
 	}
 	for (i = 0; i < a->peers.n; i++)
@@ -414,7 +454,8 @@ update_rtt(struct vg_agent *a)
 			if (a->peers.p[i].srtt > typ)
 				typ = a->peers.p[i].srtt;
 		}
-	vg_el_set_rtt(&a->el, worst, typ);
+	for (i = 0; i < a->n_groups; i++)
+		vg_el_set_rtt(&a->el[i], worst, typ);
 }
 
 /* One datagram through the ordered checks, then to the peer table and
@@ -426,8 +467,11 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 	struct vg_rx_result r;
 	struct vg_acts acts;	/* not zeroed: 3.6 kB a datagram; act() fills */
 	const struct vg_conf_node *node;
+	struct vg_msg v;
+	char label[VG_GROUP_NAME_MAX + 12];
 	uint32_t digest;
 	uint16_t was;
+	size_t g;
 
 	acts.n = 0;
 	a->stats.rx_packets++;
@@ -465,16 +509,27 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 		return;
 	}
 	update_rtt(a);
-	was = a->el.active_id;
-	vg_el_input(&a->el, &r.msg, vg_peer_sent_at(r.peer, r.msg.echo_seq),
-	    now, &acts);
-	run_acts(a, &acts, now);
-	/* on a standby too, the events say who became active */
-	if (a->el.active_id != was && a->el.active_id != 0 &&
-	    a->el.active_id != a->self->id &&
-	    (node = vg_conf_node_by_id(a->conf, a->el.active_id)) != NULL)
-		vg_agent_event(a, VG_EV_ELECTION, "%s is active (term %llu)",
-		    node->name, (unsigned long long)a->el.term);
+	/* each group's election takes its part of the message: a
+	 * heartbeat's section, or a vote's, a RELEASE's, a TRANSFER's group */
+	for (g = 0; g < a->n_groups; g++) {
+		struct vg_election *el = &a->el[g];
+
+		if (vg_msg_group_view(&r.msg, g, &v) == -1)
+			continue;
+		was = el->active_id;
+		vg_el_input(el, &v, vg_peer_sent_at(r.peer, v.echo_seq), now,
+		    &acts);
+		run_acts(a, &acts, now);
+		/* on a standby too, the events say who became active */
+		if (el->active_id != was && el->active_id != 0 &&
+		    el->active_id != a->self->id &&
+		    (node = vg_conf_node_by_id(a->conf, el->active_id)) != NULL) {
+			group_label(a, g, label, sizeof(label));
+			vg_agent_event(a, VG_EV_ELECTION, "%s%s is active "
+			    "(term %llu)", label, node->name,
+			    (unsigned long long)el->term);
+		}
+	}
 }
 
 /*
@@ -517,21 +572,36 @@ static void
 health(struct vg_agent *a)
 {
 	struct vg_acts acts = { .n = 0 };
+	const struct vg_conf *c = a->conf;
+	char label[VG_GROUP_NAME_MAX + 12];
 	vg_ns now = vg_now();
-	int track_fault = 0;
-	uint8_t prio = a->self->priority;
+	int track_fault, any = 0;
+	uint8_t prio;
+	size_t g;
 
-	if (a->tracks != NULL)
-		prio = vg_track_priority(a->conf, vg_tracks_state(a->tracks),
-		    &track_fault);
-	a->track_fault = track_fault;
-	vg_el_set_fault(&a->el, a->link_down[0] != '\0' || track_fault, now,
-	    &acts);
-	if (prio != a->el.priority) {
-		log_info("effective priority %u -> %u", a->el.priority, prio);
-		vg_el_set_priority(&a->el, prio, now, &acts);
+	/* a track counts in the groups that name it; a link down, in all */
+	for (g = 0; g < a->n_groups; g++) {
+		struct vg_election *el = &a->el[g];
+
+		track_fault = 0;
+		if (a->tracks != NULL)
+			prio = vg_track_priority(c, g,
+			    vg_tracks_state(a->tracks), &track_fault);
+		else
+			prio = c->groups_line != 0 ?
+			    c->groups[g].priority[c->self] : a->self->priority;
+		any |= track_fault;
+		vg_el_set_fault(el, a->link_down[0] != '\0' || track_fault,
+		    now, &acts);
+		if (prio != el->priority) {
+			group_label(a, g, label, sizeof(label));
+			log_info("%seffective priority %u -> %u", label,
+			    el->priority, prio);
+			vg_el_set_priority(el, prio, now, &acts);
+		}
+		run_acts(a, &acts, now);
 	}
-	run_acts(a, &acts, now);
+	a->track_fault = any;
 	schedule(a);
 }
 
@@ -631,16 +701,22 @@ sig_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct vg_agent *a = w->data;
 	struct vg_acts acts = { .n = 0 };
+	char label[VG_GROUP_NAME_MAX + 12];
 	vg_ns now = vg_now();
+	size_t g;
 
 	(void)revents;
 	log_info("signal %d: stopping", w->signum);
 	sd_notify(0, "STOPPING=1");
 	/* an active hands over: VIPs off (acked), then RELEASE */
-	if (vg_el_handover(&a->el, 0, now, &acts) == 0)
-		log_info("handing over: the VIPs go, RELEASE(%llu) is sent",
-		    (unsigned long long)a->el.term);
-	run_acts(a, &acts, now);
+	for (g = 0; g < a->n_groups; g++) {
+		if (vg_el_handover(&a->el[g], 0, now, &acts) == 0) {
+			group_label(a, g, label, sizeof(label));
+			log_info("%shanding over: the VIPs go, RELEASE(%llu) "
+			    "is sent", label, (unsigned long long)a->el[g].term);
+		}
+		run_acts(a, &acts, now);
+	}
 	vg_hold_stop(a->hold);
 	ev_break(loop, EVBREAK_ALL);
 }
@@ -697,10 +773,11 @@ reload(struct vg_agent *a, int final, struct vg_errs *errs, char *err,
 	nc = a->conf;
 	a->self = &nc->nodes[nc->self];
 	vg_send_size_buffer(a);
-	if (final)	/* a joint move's end: C' alone (it names us) */
-		(void)vg_el_final(&a->el, nc, now, &acts);
-	else
-		vg_el_reconf(&a->el, nc, now);
+	for (i = 0; i < a->n_groups; i++)
+		if (final)	/* a joint move's end: C' alone (it names us) */
+			(void)vg_el_final(&a->el[i], nc, now, &acts);
+		else
+			vg_el_reconf(&a->el[i], nc, now);
 	vg_hooks_set_conf(a->hooks, nc);
 	vg_tracks_free(a->tracks);	/* they start again, innocent */
 	a->tracks = vg_tracks_new(a->loop, nc, tracks_changed, a);
@@ -749,11 +826,14 @@ apply_push(struct vg_agent *a, int final, char *err, size_t errlen)
 	struct vg_acts acts = { .n = 0 };
 	struct vg_errs errs;
 	vg_ns now = vg_now();
+	size_t g;
 
 	if (final == 2) {	/* C' leaves this node out: it releases */
-		(void)vg_el_final(&a->el, a->jconf != NULL ? a->jconf :
-		    a->push_conf, now, &acts);
-		run_acts(a, &acts, now);
+		for (g = 0; g < a->n_groups; g++) {
+			(void)vg_el_final(&a->el[g], a->jconf != NULL ?
+			    a->jconf : a->push_conf, now, &acts);
+			run_acts(a, &acts, now);
+		}
 		schedule(a);
 		return 0;
 	}
@@ -784,6 +864,34 @@ ctl_handler(void *arg, const struct vg_ctl_request *req,
 }
 
 /* ---- start-up */
+
+/*
+ * One election per group, each from its term and vote.  A group whose
+ * file is not there yet (a file that gained `groups`) starts from what
+ * "vote" holds: a term never goes back, whatever the file is called.
+ */
+static void
+init_groups(struct vg_agent *a)
+{
+	const struct vg_conf *c = a->conf;
+	char name[VG_GROUP_NAME_MAX + 8], err[512];
+	uint64_t term;
+	uint16_t voted_for;
+	size_t g;
+
+	a->n_groups = c->n_groups;
+	for (g = 0; g < c->n_groups; g++) {
+		vote_file(c, g, name, sizeof(name));
+		if (!vg_statedir_exists(c->state_dir, name))
+			snprintf(name, sizeof(name), "vote");
+		if (vg_statedir_read_vote(c->state_dir, name, &term,
+		    &voted_for, err, sizeof(err)) == -1)
+			fatalx("%s", err);
+		vg_el_init_group(&a->el[g], c, g, term, voted_for,
+		    a->incarnation ^ ((uint64_t)getpid() << 32) ^ g,
+		    a->started);
+	}
+}
 
 static struct vg_conf *
 load_conf(const char *path, const char *name)
@@ -903,11 +1011,10 @@ main(int argc, char *argv[])
 	const char *path = "/etc/vigil/vigil.conf", *name = NULL;
 	char host[256], err[512], bad[IF_NAMESIZE] = "";
 	int ch, test = 0, debug = 0, release = 0, n, up;
-	uint64_t term;
-	uint16_t voted_for;
 	struct vg_agent *a = &agent;
 	struct vg_acts acts = { .n = 0 };
 	struct vg_conf *c;
+	size_t g;
 
 	while ((ch = getopt_long(argc, argv, "df:hn:tV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -974,9 +1081,6 @@ main(int argc, char *argv[])
 	if (vg_statedir_next_incarnation(c->state_dir, vg_realtime_ms(),
 	    &a->incarnation, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (vg_statedir_read_vote(c->state_dir, &term, &voted_for, err,
-	    sizeof(err)) == -1)
-		fatalx("%s", err);
 
 	a->started = vg_now();
 	vg_events_init(&a->events);
@@ -985,8 +1089,7 @@ main(int argc, char *argv[])
 	setup_peers(a);
 	/* a peer counts once it has echoed a seq of this incarnation */
 	vg_peers_fresh_start(&a->peers, a->incarnation);
-	vg_el_init(&a->el, c, term, voted_for, a->incarnation ^
-	    ((uint64_t)getpid() << 32), a->started);
+	init_groups(a);
 
 	a->sock = vg_net_open((const struct sockaddr *)&a->self->sa,
 	    a->self->salen, err, sizeof(err));
@@ -1043,7 +1146,8 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 
 	/* the state file and the scripts start from the state at start */
-	state_changed(a, 0, a->el.state, "started");
+	for (g = 0; g < a->n_groups; g++)
+		state_changed(a, g, 0, a->el[g].state, "started");
 	if ((a->tracks = vg_tracks_new(a->loop, c, tracks_changed, a)) == NULL)
 		fatal("tracks");
 	if (!up) {
@@ -1053,8 +1157,10 @@ main(int argc, char *argv[])
 	}
 	if (vg_statedir_exists(c->state_dir, "maintenance")) {
 		log_info("in maintenance (vigilctl maintenance off to end it)");
-		vg_el_set_maintenance(&a->el, 1, a->started, &acts);
-		run_acts(a, &acts, a->started);
+		for (g = 0; g < a->n_groups; g++) {
+			vg_el_set_maintenance(&a->el[g], 1, a->started, &acts);
+			run_acts(a, &acts, a->started);
+		}
 	}
 
 	/* real-time from here on: the heartbeat path must not wait behind
@@ -1073,7 +1179,8 @@ main(int argc, char *argv[])
 	notify_status(a);
 	log_info("ready: listening on %s port %u, ctl %s, incarnation %llu, "
 	    "term %llu", a->self->address, a->self->port, c->ctl.socket,
-	    (unsigned long long)a->incarnation, (unsigned long long)term);
+	    (unsigned long long)a->incarnation,
+	    (unsigned long long)a->el[0].term);
 
 	ev_run(a->loop, 0);
 

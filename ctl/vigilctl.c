@@ -31,7 +31,9 @@ usage(FILE *out)
 	    "  status                  the cluster, this node and every peer\n"
 	    "  events [--follow]       the last 1000 events; -f: and new ones\n"
 	    "  metrics                 Prometheus text\n"
-	    "  failover [--to NODE]    hand the VIPs over (operator)\n"
+	    "  failover [--to NODE] [--group NAME]\n"
+	    "                          hand the VIPs (of one group) over "
+	    "(operator)\n"
 	    "  maintenance on|off      drain this node, or put it back (operator)\n"
 	    "  reload                  re-read the configuration (admin)\n"
 	    "  config diff FILE        what FILE would change, and whether the\n"
@@ -486,7 +488,7 @@ absolute(const char *path)
  * error exits, naming what is wrong. */
 static char *
 build_request(const char *cmd, char **args, int nargs, const char *to,
-    int follow, int allow_down)
+    const char *group, int follow, int allow_down)
 {
 	json_object *o;
 	const char *s;
@@ -517,6 +519,8 @@ build_request(const char *cmd, char **args, int nargs, const char *to,
 		    args[0]);
 	if (strcmp(cmd, "failover") != 0 && to != NULL)
 		bad_usage("--to is for failover only");
+	if (strcmp(cmd, "failover") != 0 && group != NULL)
+		bad_usage("--group is for failover only");
 	if (strcmp(cmd, "events") != 0 && follow)
 		bad_usage("--follow is for events only");
 	if (strcmp(cmd, "config_push") != 0 && allow_down)
@@ -527,6 +531,9 @@ build_request(const char *cmd, char **args, int nargs, const char *to,
 		json_object_object_add(o, "follow", json_object_new_boolean(1));
 	if (strcmp(cmd, "failover") == 0 && to != NULL)
 		json_object_object_add(o, "to", json_object_new_string(to));
+	if (strcmp(cmd, "failover") == 0 && group != NULL)
+		json_object_object_add(o, "group",
+		    json_object_new_string(group));
 	if (allow_down)
 		json_object_object_add(o, "allow_down",
 		    json_object_new_boolean(1));
@@ -564,6 +571,7 @@ int
 main(int argc, char *argv[])
 {
 	const char *sock = VG_CTL_SOCKET_DEFAULT, *cmd = NULL, *to = NULL;
+	const char *group = NULL;
 	char *args[8], *req, *reply, *buf = NULL;
 	size_t blen = 0, bcap = 0, reqlen;
 	int i, nargs = 0, json = 0, follow = 0, allow_down = 0, rc, fd, serr;
@@ -571,14 +579,18 @@ main(int argc, char *argv[])
 	ssize_t n;
 
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "--to") == 0) {
+		if (strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "--to") == 0 ||
+		    strcmp(argv[i], "--group") == 0) {
 			if (i + 1 == argc || argv[i + 1][0] == '\0' ||
 			    (argv[i][1] == '-' && argv[i + 1][0] == '-'))
 				bad_usage("%s needs %s", argv[i],
 				    argv[i][1] == 's' ? "a socket path" :
+				    argv[i][2] == 'g' ? "a group's name" :
 				    "a node's name");
 			if (argv[i][1] == 's')
 				sock = argv[++i];
+			else if (argv[i][2] == 'g')
+				group = argv[++i];
 			else
 				to = argv[++i];
 		} else if (strcmp(argv[i], "--json") == 0 ||
@@ -633,7 +645,7 @@ main(int argc, char *argv[])
 			break;
 	if (i == VG_CTL_CMD_MAX)
 		bad_usage("unknown command \"%s\"", cmd);
-	req = build_request(cmd, args, nargs, to, follow, allow_down);
+	req = build_request(cmd, args, nargs, to, group, follow, allow_down);
 	/* a hand-over or a reload may take a moment; a follower waits forever */
 	if ((fd = ctl_connect(sock, strcmp(cmd, "config_push") == 0 ||
 	    strcmp(cmd, "key_rotate") == 0 ?

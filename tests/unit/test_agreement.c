@@ -805,23 +805,23 @@ test_term_limit_vote_file(void **state)
 	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		vote_file(dir, bad[k]);
 		err[0] = '\0';
-		if (vg_statedir_read_vote(dir, &term, &vote, err,
+		if (vg_statedir_read_vote(dir, "vote", &term, &vote, err,
 		    sizeof(err)) != -1)
 			fail_msg("\"%s\" was read as term %llu", bad[k],
 			    (unsigned long long)term);
 		assert_true(err[0] != '\0');
 	}
 	vote_file(dir, "9223372036854775806 3\n");
-	assert_int_equal(vg_statedir_read_vote(dir, &term, &vote, err,
+	assert_int_equal(vg_statedir_read_vote(dir, "vote", &term, &vote, err,
 	    sizeof(err)), 0);
 	assert_true(term == VG_TERM_LIMIT - 1 && vote == 3);
 	vote_file(dir, "42 0\n");
-	assert_int_equal(vg_statedir_read_vote(dir, &term, &vote, err,
+	assert_int_equal(vg_statedir_read_vote(dir, "vote", &term, &vote, err,
 	    sizeof(err)), 0);
 	assert_true(term == 42 && vote == 0);
 	snprintf(path, sizeof(path), "%s/vote", dir);
 	(void)unlink(path);
-	assert_int_equal(vg_statedir_read_vote(dir, &term, &vote, err,
+	assert_int_equal(vg_statedir_read_vote(dir, "vote", &term, &vote, err,
 	    sizeof(err)), 0);
 	assert_true(term == 0 && vote == 0);
 	(void)rmdir(dir);

@@ -64,7 +64,8 @@ fix_new(const char *state_dir)
 	f->a.self = &f->a.conf->nodes[f->a.conf->self];
 	vg_events_init(&f->a.events);
 	f->now = T0;
-	vg_el_init(&f->a.el, f->a.conf, 7, 0, 42, T0);
+	vg_el_init(&f->a.el[0], f->a.conf, 7, 0, 42, T0);
+	f->a.n_groups = 1;
 	f->caller.uid = 0;
 	f->caller.pid = 4242;
 	f->caller.role = VG_ROLE_ADMIN;
@@ -163,10 +164,10 @@ test_failover_refused(void **state)
 	refused(f, "", "failover refused: ", 1);
 	refused(f, "n2", "failover refused: ", 1);
 	refused(f, "nx", "failover: no node \"nx\"", 1);
-	el_elect(&f->a.el, &f->now);
+	el_elect(&f->a.el[0], &f->now);
 	refused(f, "n1", "failover refused: ", 1);
 	refused(f, "nx", "failover: no node \"nx\"", 1);
-	assert_int_equal(f->a.el.state, VG_ST_ACTIVE);
+	assert_int_equal(f->a.el[0].state, VG_ST_ACTIVE);
 	/* one at a time */
 	assert_null(run(f, VG_CTL_FAILOVER, "", 0, &out));
 	assert_true(f->caller.defer);
@@ -190,8 +191,8 @@ test_failover_answered_at_new_term(void **state)
 	size_t n, off = 0;
 
 	(void)state;
-	el_elect(&f->a.el, &f->now);
-	term = f->a.el.term;
+	el_elect(&f->a.el[0], &f->now);
+	term = f->a.el[0].term;
 	n = f->a.events.n;
 	assert_null(run(f, VG_CTL_FAILOVER, "n2", 0, &out));
 	assert_true(f->caller.defer);
@@ -210,14 +211,14 @@ test_failover_answered_at_new_term(void **state)
 	f->now += H;
 	assert_null(vg_cmd_pending(&f->a, f->now, &client));
 	m = el_msg(2, VG_MSG_HEARTBEAT, 0, term, VG_ST_STANDBY);
-	vg_el_input(&f->a.el, &m, VG_NS_NEVER, f->now, &acts);
+	vg_el_input(&f->a.el[0], &m, VG_NS_NEVER, f->now, &acts);
 	assert_null(vg_cmd_pending(&f->a, f->now, &client));
 	/* n2 active in a newer term */
 	f->now += H;
 	m = el_msg(2, VG_MSG_HEARTBEAT, 0, term + 1, VG_ST_ACTIVE);
 	m.active = 2;
-	vg_el_input(&f->a.el, &m, VG_NS_NEVER, f->now, &acts);
-	assert_int_equal(f->a.el.active_id, 2);
+	vg_el_input(&f->a.el[0], &m, VG_NS_NEVER, f->now, &acts);
+	assert_int_equal(f->a.el[0].active_id, 2);
 	r = vg_cmd_pending(&f->a, f->now, &client);
 	assert_non_null(r);
 	assert_true(client == 77);
@@ -241,11 +242,11 @@ test_failover_follower_asks(void **state)
 	(void)state;
 	m = el_msg(2, VG_MSG_HEARTBEAT, 0, 9, VG_ST_ACTIVE);
 	m.active = 2;
-	vg_el_input(&f->a.el, &m, VG_NS_NEVER, f->now, &acts);
+	vg_el_input(&f->a.el[0], &m, VG_NS_NEVER, f->now, &acts);
 	m = el_msg(3, VG_MSG_HEARTBEAT, 0, 9, VG_ST_STANDBY);
 	m.active = 2;
-	vg_el_input(&f->a.el, &m, VG_NS_NEVER, f->now, &acts);
-	assert_int_equal(f->a.el.active_id, 2);
+	vg_el_input(&f->a.el[0], &m, VG_NS_NEVER, f->now, &acts);
+	assert_int_equal(f->a.el[0].active_id, 2);
 	assert_null(run(f, VG_CTL_FAILOVER, "n3", 0, &out));
 	assert_true(f->caller.defer);
 	t = act_find(&out.acts, VG_ACT_SEND, VG_MSG_TRANSFER, 0, NULL);
@@ -266,7 +267,7 @@ test_failover_timed_out(void **state)
 	vg_ns t0;
 
 	(void)state;
-	el_elect(&f->a.el, &f->now);
+	el_elect(&f->a.el[0], &f->now);
 	t0 = f->now;
 	assert_null(run(f, VG_CTL_FAILOVER, "", 0, &out));
 	assert_int_equal(f->a.pending.deadline,
@@ -301,7 +302,7 @@ test_maintenance_persisted_then_applied(void **state)
 	size_t n;
 
 	(void)state;
-	el_elect(&f->a.el, &f->now);
+	el_elect(&f->a.el[0], &f->now);
 	n = f->a.events.n;
 	r = run(f, VG_CTL_MAINTENANCE, "", 1, &out);
 	assert_non_null(r);
@@ -310,7 +311,7 @@ test_maintenance_persisted_then_applied(void **state)
 	json_object_put(r);
 	audited(f, n, "maintenance on: done");
 	assert_true(maintenance_file(f));
-	assert_true(f->a.el.maintenance);
+	assert_true(f->a.el[0].maintenance);
 	assert_non_null(act_find(&out.acts, VG_ACT_VIPS_OFF, 0, 0, NULL));
 	assert_non_null(act_find(&out.acts, VG_ACT_SEND, VG_MSG_RELEASE, 0,
 	    NULL));
@@ -320,7 +321,7 @@ test_maintenance_persisted_then_applied(void **state)
 	assert_string_equal(str(r, "message"), "maintenance off");
 	json_object_put(r);
 	assert_false(maintenance_file(f));
-	assert_false(f->a.el.maintenance);
+	assert_false(f->a.el[0].maintenance);
 	fix_free(f);
 }
 
@@ -334,18 +335,18 @@ test_maintenance_not_persisted_not_applied(void **state)
 	size_t n;
 
 	(void)state;
-	el_elect(&f->a.el, &f->now);
+	el_elect(&f->a.el[0], &f->now);
 	n = f->a.events.n;
 	assert_null(run(f, VG_CTL_MAINTENANCE, "", 1, &out));
 	assert_non_null(strstr(f->err, "No such file or directory"));
 	audited(f, n, "maintenance on: open ");
-	assert_false(f->a.el.maintenance);
-	assert_int_equal(f->a.el.state, VG_ST_ACTIVE);
+	assert_false(f->a.el[0].maintenance);
+	assert_int_equal(f->a.el[0].state, VG_ST_ACTIVE);
 	assert_int_equal(out.acts.n, 0);
 
 	/* in maintenance; its file cannot be removed: it stays drained */
 	json_object_put(run(g, VG_CTL_MAINTENANCE, "", 1, &out));
-	assert_true(g->a.el.maintenance);
+	assert_true(g->a.el[0].maintenance);
 	snprintf(p, sizeof(p), "%s/maintenance", g->dir);
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(mkdir(p, 0700), 0);
@@ -355,8 +356,8 @@ test_maintenance_not_persisted_not_applied(void **state)
 	assert_null(run(g, VG_CTL_MAINTENANCE, "", 0, &out));
 	assert_non_null(strstr(g->err, "remove "));
 	audited(g, n, "maintenance off: remove ");
-	assert_true(g->a.el.maintenance);
-	assert_int_equal(g->a.el.state, VG_ST_MAINTENANCE);
+	assert_true(g->a.el[0].maintenance);
+	assert_int_equal(g->a.el[0].state, VG_ST_MAINTENANCE);
 	assert_int_equal(out.acts.n, 0);
 	assert_int_equal(rmdir(q), 0);
 	fix_free(f);

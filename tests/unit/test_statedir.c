@@ -121,7 +121,7 @@ test_vote_and_lock_links_refused(void **state)
 
 	(void)state;
 	link_to_target("vote");
-	assert_int_equal(vg_statedir_read_vote(dir, &term, &voted, err,
+	assert_int_equal(vg_statedir_read_vote(dir, "vote", &term, &voted, err,
 	    sizeof(err)), -1);
 	assert_non_null(strstr(err, strerror(ELOOP)));
 	link_to_target("lock");

@@ -205,7 +205,7 @@ test_priority_all_up(void **state)
 
 	(void)state;
 	states(st, 1, 1, 1, 1);
-	assert_int_equal(vg_track_priority(c, st, &fault), 150);
+	assert_int_equal(vg_track_priority(c, 0, st, &fault), 150);
 	assert_int_equal(fault, 0);
 	vg_conf_free(c);
 }
@@ -219,13 +219,13 @@ test_priority_weights_subtract(void **state)
 
 	(void)state;
 	states(st, 0, 1, 1, 1);
-	assert_int_equal(vg_track_priority(c, st, &fault), 140);
+	assert_int_equal(vg_track_priority(c, 0, st, &fault), 140);
 	assert_int_equal(fault, 0);
 	states(st, 1, 0, 1, 1);
-	assert_int_equal(vg_track_priority(c, st, &fault), 125);
+	assert_int_equal(vg_track_priority(c, 0, st, &fault), 125);
 	assert_int_equal(fault, 0);
 	states(st, 0, 0, 1, 1);
-	assert_int_equal(vg_track_priority(c, st, &fault), 115);
+	assert_int_equal(vg_track_priority(c, 0, st, &fault), 115);
 	assert_int_equal(fault, 0);
 	vg_conf_free(c);
 }
@@ -240,15 +240,15 @@ test_priority_clamps_at_1(void **state)
 
 	(void)state;
 	states(st, 1, 1, 1, 0);		/* 150 - 254 */
-	assert_int_equal(vg_track_priority(c, st, &fault), 1);
+	assert_int_equal(vg_track_priority(c, 0, st, &fault), 1);
 	assert_int_equal(fault, 0);
 	states(st, 0, 0, 1, 0);		/* 150 - 289 */
-	assert_int_equal(vg_track_priority(c, st, &fault), 1);
+	assert_int_equal(vg_track_priority(c, 0, st, &fault), 1);
 	/* 36 - 35 = 1 exactly, 36 - 25 = 11 */
 	states(st, 0, 0, 1, 1);
-	assert_int_equal(vg_track_priority(c30, st, &fault), 1);
+	assert_int_equal(vg_track_priority(c30, 0, st, &fault), 1);
 	states(st, 1, 0, 1, 1);
-	assert_int_equal(vg_track_priority(c30, st, &fault), 11);
+	assert_int_equal(vg_track_priority(c30, 0, st, &fault), 11);
 	vg_conf_free(c);
 	vg_conf_free(c30);
 }
@@ -263,14 +263,14 @@ test_priority_weight0_is_fault(void **state)
 	(void)state;
 	states(st, 1, 1, 0, 1);
 	/* a fault leaves the priority as it is */
-	assert_int_equal(vg_track_priority(c, st, &fault), 150);
+	assert_int_equal(vg_track_priority(c, 0, st, &fault), 150);
 	assert_int_equal(fault, 1);
 	states(st, 0, 1, 0, 1);
-	assert_int_equal(vg_track_priority(c, st, &fault), 140);
+	assert_int_equal(vg_track_priority(c, 0, st, &fault), 140);
 	assert_int_equal(fault, 1);
 	/* back up: no fault, *fault is reset */
 	states(st, 1, 1, 1, 1);
-	assert_int_equal(vg_track_priority(c, st, &fault), 150);
+	assert_int_equal(vg_track_priority(c, 0, st, &fault), 150);
 	assert_int_equal(fault, 0);
 	vg_conf_free(c);
 }
@@ -291,7 +291,7 @@ test_priority_no_tracks(void **state)
 	c = vg_conf_parse(text, "t.conf", "a", &errs);
 	assert_non_null(c);
 	assert_int_equal(c->n_tracks, 0);
-	assert_int_equal(vg_track_priority(c, NULL, &fault), 255);
+	assert_int_equal(vg_track_priority(c, 0, NULL, &fault), 255);
 	assert_int_equal(fault, 0);
 	vg_conf_free(c);
 }
