@@ -181,11 +181,11 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 			/* not acked: nothing that lets the peers act may leave
 			 * (RELEASE, TRANSFER, a vote); rule (0) refuses votes
 			 * until a later removal succeeds */
-			if (vg_hold_off(a->hold) == -1)
+			if (vg_hold_off(a->hold, 0) == -1)
 				vg_el_vips_unconfirmed(&a->el, acts, i + 1);
 			break;
 		case VG_ACT_LEASE:
-			(void)vg_hold_lease(a->hold, x->term, x->deadline);
+			(void)vg_hold_lease(a->hold, 0, x->term, x->deadline);
 			break;
 		case VG_ACT_PERSIST:
 			/* durable before the VOTE (or anything else) leaves */
@@ -330,8 +330,8 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 	/* a removal that could not be confirmed is tried again; until it
 	 * succeeds (or the kernel's lifetime ran out on them) our heartbeats
 	 * say so, and the peers give no vote to another candidate */
-	if (vg_hold_unconfirmed(a->hold) && a->el.state != VG_ST_ACTIVE &&
-	    (vg_hold_off(a->hold) == 0 || vg_hold_expired(a->hold, now)))
+	if (vg_hold_unconfirmed(a->hold, 0) && a->el.state != VG_ST_ACTIVE &&
+	    (vg_hold_off(a->hold, 0) == 0 || vg_hold_expired(a->hold, 0, now)))
 		vg_el_vips_off(&a->el);
 	vg_el_tick(&a->el, now, &acts);
 	run_acts(a, &acts, now);
