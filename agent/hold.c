@@ -610,7 +610,6 @@ vg_hold_reconf(struct vg_hold *h, const struct vg_conf *c, int new_keeper,
 	struct vg_kshare *old_share = h->share;
 	pid_t old_pid = h->pid;
 	int old_fd = h->fd;
-	uint32_t keep;
 	size_t g;
 
 	h->conf = c;
@@ -620,13 +619,12 @@ vg_hold_reconf(struct vg_hold *h, const struct vg_conf *c, int new_keeper,
 		memset(&h->g[g], 0, sizeof(h->g[g]));
 	if (!new_keeper)
 		return;
-	/* a new keeper with the new VIPs and key takes the valid leases
-	 * over: their VIPs that stay, stay */
+	/* a new keeper with the new VIPs and key takes over: it touches no
+	 * group's VIPs (those that stay, stay) and gets every valid lease */
 	ev_io_stop(h->loop, &h->io);
 	ev_child_stop(h->loop, &h->child);
-	keep = leases_now(h, vg_now());
-	keeper_start(h, keep);
-	leases_handed(h, keep);
+	keeper_start(h, (uint32_t)((UINT64_C(1) << n_groups(h)) - 1));
+	leases_handed(h, leases_now(h, vg_now()));
 	/* the old one leaves without touching anything: DETACH, and then
 	 * SIGKILLed before its end of the pair is closed, so that it never
 	 * sees EOF (on which it would remove and RELEASE): once kill(2) has
