@@ -304,12 +304,16 @@ k_apply(struct vg_keeper *k, size_t g, vg_ns now)
 	 * and a keeper that took over from another makes sure nothing is
 	 * left */
 	if (!k_admit(k, g, kg->kt.add, now)) {
+		/* a refresh waits for the next wake-up (a removal, a GARP
+		 * round, a HOLD), not spinning on its own due time */
+		kg->refresh_held = kg->held;
 		if (!kg->held && !kg->swept) {
 			(void)k_remove(k, g);
 			kg->swept = 1;
 		}
 		return;
 	}
+	kg->refresh_held = 0;
 	if (!kg->held || kg->add_failed || now - kg->last_add >= k->refresh)
 		k_add(k, g, now);
 }
@@ -453,7 +457,7 @@ vg_keeper_next(const struct vg_keeper *k)
 			continue;
 		if ((r = vg_ktime_remove_at(&kg->kt, kg->deadline)) < t)
 			t = r;
-		if ((r = kg->last_add + k->refresh) < t)
+		if (!kg->refresh_held && (r = kg->last_add + k->refresh) < t)
 			t = r;
 		if (kg->garp_at < t)
 			t = kg->garp_at;

@@ -141,6 +141,8 @@ struct vg_kgroup {
 	int		held;		/* its VIPs are on the links */
 	int		add_failed;	/* redo the add at the next HOLD */
 	int		swept;		/* removed all once since the last add */
+	int		refresh_held;	/* a refresh due was not admitted: not
+					 * a wake-up of its own until then */
 	uint64_t	lease_term;	/* a lease of this term was given */
 	vg_ns		deadline;
 	vg_ns		last_add;

@@ -568,6 +568,32 @@ test_add_waits_for_other_removal(void **state)
 	kfix_free(x);
 }
 
+/* A lifetime refresh of web that would hold db's removal up waits for
+ * the next wake-up (db's removal), without a wake-up of its own in the
+ * past (a keeper at SCHED_FIFO spinning until then). */
+static void
+test_refresh_waits_without_spinning(void **state)
+{
+	struct kfix *x = kfix_new(0);
+	vg_ns t0 = x->f.now, at;
+
+	(void)state;
+	x->k.refresh = VG_MS(58);
+	hold_both(x, t0 + VG_MS(500), t0 + VG_MS(60));
+	at = k_wake(&x->k, &x->f);
+	assert_int_equal(at, t0 + VG_MS(58));		/* the refresh */
+	assert_int_equal(x->f.adds[0], 1);		/* not admitted */
+	assert_true(vg_keeper_next(&x->k) > x->f.now);
+	at = k_wake(&x->k, &x->f);
+	assert_int_equal(at, vg_ktime_remove_at(&x->k.g[1].kt, t0 + VG_MS(60)));
+	assert_false(x->f.on[2] || x->f.on[3]);
+	assert_int_equal(x->f.adds[0], 2);		/* now it is */
+	assert_true(x->f.on[0] && x->f.on[1]);
+	/* and the next refresh counts from this one */
+	assert_int_equal(vg_keeper_next(&x->k), x->f.now + VG_MS(58));
+	kfix_free(x);
+}
+
 /* Two groups due at once: both removed in one wake-up, the earlier
  * deadline first, even when the batches take time. */
 static void
@@ -731,6 +757,7 @@ main(void)
 		cmocka_unit_test(test_share_slot_of_group_not_held),
 		cmocka_unit_test(test_drop_and_new_term_per_group),
 		cmocka_unit_test(test_add_waits_for_other_removal),
+		cmocka_unit_test(test_refresh_waits_without_spinning),
 		cmocka_unit_test(test_removals_earliest_first),
 		cmocka_unit_test(test_gone_releases_every_group),
 		cmocka_unit_test(test_one_group_as_before),
