@@ -56,14 +56,16 @@ struct vg_act {
  * The actions of one entry point do not grow with the number of nodes (a
  * SEND to every peer is one action): at most 10 (a vote that wins, then a
  * preemption in the same tick; or a tick that stands, wins at once on its
- * own votes and renews).  The shell may gather two entry points into one
- * list before it runs it; 64 is ample for that (tests/unit: test_acts_bound
- * drives 3- and 64-node elections with random input and checks the 10).
- * A full list is a broken invariant (abort), never a dropped action.
- * Only a[0..n) is ever read and act() clears each entry it appends: a
- * caller sets n = 0 and need not zero the rest (3.6 kB, once a datagram).
+ * own votes and renews).  The shell may gather into one list two entry
+ * points, or one per VIP group (maintenance, a FINAL, the keeper lost):
+ * 10 * (VG_MAX_GROUPS + 2) = 180 leaves room for that (tests/unit:
+ * test_acts_bound drives 3- and 64-node elections with random input and
+ * checks the 10).  A full list is a broken invariant (abort), never a
+ * dropped action.  Only a[0..n) is ever read and act() clears each entry
+ * it appends: a caller sets n = 0 and need not zero the rest (10 kB, once
+ * a datagram).
  */
-#define VG_ACTS_MAX	64
+#define VG_ACTS_MAX	(10 * (VG_MAX_GROUPS + 2))
 
 struct vg_acts {
 	struct vg_act	a[VG_ACTS_MAX];

@@ -1,6 +1,6 @@
 /*
- * hold: the keeper's handle, the lease given to it, acked removals, and
- * what the agent does when the keeper is gone.
+ * hold: the keeper's handle, the lease of each VIP group given to it,
+ * acked removals, and what the agent does when the keeper is gone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +18,18 @@
 #include "keeper.h"
 #include "log.h"
 
+/* One group's lease and VIPs, as the agent has them. */
+struct hgroup {
+	uint64_t		k_term;		/* of the last HOLD it was sent */
+	int			k_added;	/* and it has added the VIPs */
+	int			held;		/* as the keeper last reported */
+	int			unconfirmed;	/* the last removal: not acked */
+	vg_ns			gone_by;	/* then the kernel's lifetime */
+	int			leased;		/* a lease given, not taken off */
+	uint64_t		term;
+	vg_ns			deadline;
+};
+
 struct vg_hold {
 	struct ev_loop		*loop;
 	const struct vg_conf	*conf;
@@ -30,24 +42,43 @@ struct vg_hold {
 	pid_t			pid;		/* the keeper; 0: none, reaped */
 	int			fd;		/* our end of the pair, or -1 */
 	struct vg_kshare	*share;		/* this keeper's page */
-	uint64_t		k_term;		/* of the last HOLD it was sent */
-	int			k_added;	/* and it has added the VIPs */
 	uint32_t		next_id;	/* of the next DROP */
 	ev_io			io;
 	ev_child		child;
 
-	int			held;		/* as the keeper last reported */
-	int			unconfirmed;	/* the last removal: not acked */
-	vg_ns			gone_by;	/* then the kernel's lifetime */
+	struct hgroup		g[VG_MAX_GROUPS];
 	int			stopping;
-	int			leased;		/* a lease given, not taken off */
-	uint64_t		term;
-	vg_ns			deadline;
 	int			lock_fd;	/* kept open by every keeper */
 	struct vg_hold_stats	st;
 };
 
 static void	keeper_lost(struct vg_hold *, const char *);
+
+static size_t
+n_groups(const struct vg_hold *h)
+{
+	return h->conf->n_groups < VG_MAX_GROUPS ? h->conf->n_groups :
+	    VG_MAX_GROUPS;
+}
+
+static struct hgroup *
+grp(struct vg_hold *h, size_t g)
+{
+	if (g >= n_groups(h))
+		fatalx("hold: group %zu of %zu", g, n_groups(h));
+	return &h->g[g];
+}
+
+/* " of group NAME" when there is more than one: a one-group node logs
+ * what it always did. */
+static const char *
+gname(const struct vg_hold *h, size_t g, char *buf, size_t len)
+{
+	if (h->conf->n_groups <= 1)
+		return "";
+	snprintf(buf, len, " of group %s", h->conf->groups[g].name);
+	return buf;
+}
 
 /* ---- the keeper's handle */
 
@@ -55,12 +86,14 @@ static struct vg_kshare *
 share_new(void)
 {
 	struct vg_kshare *s;
+	size_t g;
 
 	s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (s == MAP_FAILED)
 		fatal("keeper: mmap");
-	atomic_store(&s->deadline, 0);
+	for (g = 0; g < VG_MAX_GROUPS; g++)
+		atomic_store(&s->deadline[g], 0);
 	return s;
 }
 
@@ -72,19 +105,22 @@ share_free(struct vg_kshare *s)
 }
 
 static void
-share_set(struct vg_kshare *s, vg_ns deadline)
+share_set(struct vg_kshare *s, size_t g, vg_ns deadline)
 {
 	if (s != NULL)
-		atomic_store_explicit(&s->deadline, deadline,
+		atomic_store_explicit(&s->deadline[g], deadline,
 		    memory_order_release);
 }
 
+/* keep: the groups whose leases the new keeper takes over (their VIPs
+ * stay as they are); it removes every other group's once at start. */
 static void
-keeper_start(struct vg_hold *h, int successor)
+keeper_start(struct vg_hold *h, uint32_t keep)
 {
 	struct vg_kshare *share = share_new();
 	int sv[2];
 	pid_t pid;
+	size_t g;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		fatal("keeper socketpair");
@@ -106,15 +142,17 @@ keeper_start(struct vg_hold *h, int successor)
 			_exit(1);
 		(void)close_range(h->lock_fd != -1 ? 5 : 4, ~0U, 0);
 		vg_keeper_main(3, h->lock_fd != -1 ? 4 : -1, share, h->conf,
-		    h->auth, h->incarnation, successor);
+		    h->auth, h->incarnation, keep);
 	}
 	close(sv[1]);
 	(void)fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
 	h->pid = pid;
 	h->fd = sv[0];
 	h->share = share;
-	h->k_term = 0;
-	h->k_added = 0;
+	for (g = 0; g < VG_MAX_GROUPS; g++) {
+		h->g[g].k_term = 0;
+		h->g[g].k_added = 0;
+	}
 	h->next_id = 1;
 	h->st.keeper_starts++;
 	ev_io_set(&h->io, h->fd, EV_READ);
@@ -125,7 +163,8 @@ keeper_start(struct vg_hold *h, int successor)
 }
 
 static int
-k_send(int fd, uint32_t op, uint32_t id, uint64_t term, vg_ns deadline)
+k_send(int fd, uint32_t op, size_t g, uint32_t id, uint64_t term,
+    vg_ns deadline)
 {
 	struct vg_keeper_req q;
 	ssize_t n;
@@ -137,6 +176,7 @@ k_send(int fd, uint32_t op, uint32_t id, uint64_t term, vg_ns deadline)
 	q.id = id;
 	q.term = term;
 	q.deadline = deadline;
+	q.group = (uint32_t)g;
 	do {
 		n = send(fd, &q, sizeof(q), MSG_NOSIGNAL | MSG_DONTWAIT);
 	} while (n == -1 && errno == EINTR);
@@ -144,18 +184,43 @@ k_send(int fd, uint32_t op, uint32_t id, uint64_t term, vg_ns deadline)
 }
 
 /*
- * A message that changes the lease (HOLD, DROP): the page is cleared
- * first, so that nothing stored for the lease before it can extend what
- * the message sets up (keeper.h).
+ * A message that changes group g's lease (HOLD, DROP): g's slot of the
+ * page is cleared first, so that nothing stored for the lease before it
+ * can extend what the message sets up (keeper.h).
  */
 static int
-k_tell(struct vg_hold *h, uint32_t op, uint32_t id, uint64_t term,
+k_tell(struct vg_hold *h, uint32_t op, size_t g, uint32_t id, uint64_t term,
     vg_ns deadline)
 {
-	share_set(h->share, 0);
-	h->k_added = 0;
-	h->k_term = op == VG_KEEPER_HOLD ? term : 0;
-	return k_send(h->fd, op, id, term, deadline);
+	share_set(h->share, g, 0);
+	h->g[g].k_added = 0;
+	h->g[g].k_term = op == VG_KEEPER_HOLD ? term : 0;
+	return k_send(h->fd, op, g, id, term, deadline);
+}
+
+/* The groups whose leases are valid now: a successor takes them over. */
+static uint32_t
+leases_now(const struct vg_hold *h, vg_ns now)
+{
+	uint32_t keep = 0;
+	size_t g;
+
+	for (g = 0; g < n_groups(h); g++)
+		if (h->g[g].leased && h->g[g].deadline > now)
+			keep |= UINT32_C(1) << g;
+	return keep;
+}
+
+/* Those leases handed to a keeper that has just started. */
+static void
+leases_handed(struct vg_hold *h, uint32_t keep)
+{
+	size_t g;
+
+	for (g = 0; g < n_groups(h); g++)
+		if (keep & (UINT32_C(1) << g))
+			(void)k_tell(h, VG_KEEPER_HOLD, g, 0, h->g[g].term,
+			    h->g[g].deadline);
 }
 
 /* One report; 1 read, 0 nothing, -1 EOF or error (the keeper is gone). */
@@ -206,38 +271,48 @@ static void
 report(struct vg_hold *h, const struct vg_keeper_rep *r)
 {
 	struct vg_hold_event e;
+	struct hgroup *x;
+	char gb[64];
 
+	if (r->group >= n_groups(h))
+		return;
+	x = &h->g[r->group];
 	memset(&e, 0, sizeof(e));
+	e.group = r->group;
 	e.term = r->term;
 	switch (r->ev) {
 	case VG_KEEPER_ADDED:
-		h->held = 1;
+		x->held = 1;
 		/* renewals of this lease may go through the page now */
-		if (r->term == h->k_term && h->k_term != 0)
-			h->k_added = 1;
+		if (r->term == x->k_term && x->k_term != 0)
+			x->k_added = 1;
 		e.type = VG_HOLD_ADDED;
-		log_info("VIPs added (term %llu)", (unsigned long long)r->term);
+		log_info("VIPs%s added (term %llu)",
+		    gname(h, r->group, gb, sizeof(gb)),
+		    (unsigned long long)r->term);
 		break;
 	case VG_KEEPER_GARP:
 		h->st.garps_sent++;	/* the keeper announces them */
 		return;
 	case VG_KEEPER_FAILED:
-		h->held = 1;	/* partly: they must be taken back */
-		h->k_added = 0;	/* the next HOLD tries the add again */
+		x->held = 1;	/* partly: they must be taken back */
+		x->k_added = 0;	/* the next HOLD tries the add again */
 		e.type = VG_HOLD_ADD_FAILED;
 		e.failed = r->failed;
-		log_warnx("the keeper could not add %d VIP(s) (term %llu)",
-		    r->failed, (unsigned long long)r->term);
+		log_warnx("the keeper could not add %d VIP(s)%s (term %llu)",
+		    r->failed, gname(h, r->group, gb, sizeof(gb)),
+		    (unsigned long long)r->term);
 		break;
 	case VG_KEEPER_REMOVED:
-		h->k_added = 0;
+		x->k_added = 0;
 		e.type = VG_HOLD_REMOVED;
-		e.was_held = h->held;
+		e.was_held = x->held;
 		e.lease_out = r->id == 0;
-		if (h->held)
-			log_info("VIPs removed%s", r->id == 0 ?
+		if (x->held)
+			log_info("VIPs%s removed%s",
+			    gname(h, r->group, gb, sizeof(gb)), r->id == 0 ?
 			    ": the lease ran out" : "");
-		h->held = 0;
+		x->held = 0;
 		break;
 	default:
 		return;
@@ -282,17 +357,22 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 
 /* ---- removals */
 
-/* With the agent's own netlink socket: the keeper is gone.  0, or -1 if
- * one could not be removed (then they may still be held). */
+/* Group g's, with the agent's own netlink socket: the keeper is gone.
+ * 0, or -1 if one could not be removed (then they may still be held). */
 static int
-off_self(struct vg_hold *h)
+off_self(struct vg_hold *h, size_t g)
 {
-	if (vg_vip_apply(h->nl, h->conf->vips, h->conf->n_vips, 0, 0) != 0) {
-		log_warnx("could not remove every VIP; the kernel lifetime "
-		    "(%u s) is the backstop", h->conf->vip_lifetime);
+	const struct vg_conf_group *cg = &h->conf->groups[g];
+	char gb[64];
+
+	if (vg_vip_apply(h->nl, h->conf->vips + cg->vip_first, cg->n_vips,
+	    0, 0) != 0) {
+		log_warnx("could not remove every VIP%s; the kernel lifetime "
+		    "(%u s) is the backstop", gname(h, g, gb, sizeof(gb)),
+		    h->conf->vip_lifetime);
 		return -1;
 	}
-	h->held = 0;
+	h->g[g].held = 0;
 	return 0;
 }
 
@@ -300,14 +380,17 @@ static void
 keeper_lost(struct vg_hold *h, const char *why)
 {
 	struct vg_hold_event e;
+	size_t g;
 
 	if (h->fd == -1 || h->stopping)
 		return;
 	log_warnx("the keeper (pid %d) is gone: %s; removing the VIPs, "
 	    "stepping down, starting a new keeper", (int)h->pid, why);
 	k_kill(h);
-	h->leased = 0;
-	(void)off_self(h);
+	for (g = 0; g < n_groups(h); g++) {
+		h->g[g].leased = 0;
+		(void)off_self(h, g);
+	}
 	/* between keepers: what the shell does now (steps down, removes the
 	 * VIPs again) goes through the agent's own socket */
 	memset(&e, 0, sizeof(e));
@@ -318,43 +401,52 @@ keeper_lost(struct vg_hold *h, const char *why)
 }
 
 /*
- * How long a removal may wait for the keeper's ack: half the margin m, and
- * the time its netlink batch takes (about 13 us a VIP, measured with 1000):
- * a big batch is not a stuck keeper.
+ * How long a removal of g may wait for the keeper's ack: half the margin
+ * m, and the time its netlink batch takes (about 13 us a VIP, measured
+ * with 1000): a big batch is not a stuck keeper.
  */
 static vg_ns
-ack_timeout(const struct vg_hold *h)
+ack_timeout(const struct vg_hold *h, size_t g)
 {
 	vg_ns t = h->conf->interval / 8;
 
 	if (t < VG_MS(1))
 		t = VG_MS(1);
-	return t + (vg_ns)h->conf->n_vips * 20 * VG_NS_PER_US;
+	return t + (vg_ns)h->conf->groups[g].n_vips * 20 * VG_NS_PER_US;
 }
 
-/* DROP, then wait (at most the timeout) for its REMOVED; reports that come
- * meanwhile are handled.  0, or -1: gone or not in time. */
+static uint32_t
+drop_id(struct vg_hold *h)
+{
+	uint32_t id = h->next_id++;
+
+	if (h->next_id == 0)
+		h->next_id = 1;
+	return id;
+}
+
+/* DROP(g), then wait (at most the timeout) for its REMOVED; reports that
+ * come meanwhile are handled.  0, or -1: gone or not in time. */
 static int
-k_drop(struct vg_hold *h, vg_ns timeout)
+k_drop(struct vg_hold *h, size_t g, vg_ns timeout)
 {
 	struct vg_keeper_rep r;
 	struct pollfd pfd;
 	vg_ns end = vg_now() + timeout, left;
-	uint32_t id = h->next_id++;
+	uint32_t id = drop_id(h);
 	int rc;
 
-	if (h->next_id == 0)
-		h->next_id = 1;
-	if (k_tell(h, VG_KEEPER_DROP, id, 0, 0) == -1)
+	if (k_tell(h, VG_KEEPER_DROP, g, id, 0, 0) == -1)
 		return -1;
 	pfd.fd = h->fd;
 	pfd.events = POLLIN;
 	for (;;) {
 		while ((rc = k_read(h, &r)) == 1) {
-			if (r.ev == VG_KEEPER_REMOVED && r.id == id) {
+			if (r.ev == VG_KEEPER_REMOVED && r.id == id &&
+			    r.group == g) {
 				if (r.failed != 0)
 					return -1;
-				h->held = 0;
+				h->g[g].held = 0;
 				return 0;
 			}
 			report(h, &r);
@@ -366,33 +458,40 @@ k_drop(struct vg_hold *h, vg_ns timeout)
 }
 
 static int
-off(struct vg_hold *h)
+off(struct vg_hold *h, size_t g)
 {
+	char gb[64];
+	uint32_t keep;
 	int rc;
 
 	if (h->fd == -1)			/* between keepers */
-		return off_self(h);
-	if (k_drop(h, ack_timeout(h)) == 0)
+		return off_self(h, g);
+	if (k_drop(h, g, ack_timeout(h, g)) == 0)
 		return 0;
 	/*
 	 * Not acked in time (a frozen or overloaded keeper, or a gone one
 	 * whose EOF is still queued).  A keeper that is not answering must
 	 * not be left with HOLDs it might carry out later: it is killed and
-	 * reaped first, then the agent removes the VIPs itself, now, and a
-	 * new keeper starts.
+	 * reaped first, then the agent removes the group's VIPs itself, now,
+	 * and a new keeper starts, taking the other groups' valid leases
+	 * over (their VIPs stay) and removing the rest.
 	 */
-	log_warnx("the keeper (pid %d) did not confirm the removal of the VIPs "
-	    "within %lld us: killing it, removing them directly", (int)h->pid,
-	    (long long)(ack_timeout(h) / VG_NS_PER_US));
+	log_warnx("the keeper (pid %d) did not confirm the removal of the VIPs"
+	    "%s within %lld us: killing it, removing them directly",
+	    (int)h->pid, gname(h, g, gb, sizeof(gb)),
+	    (long long)(ack_timeout(h, g) / VG_NS_PER_US));
 	k_kill(h);
-	rc = off_self(h);
-	if (!h->stopping)
-		keeper_start(h, 0);
+	rc = off_self(h, g);
+	if (!h->stopping) {
+		keep = leases_now(h, vg_now()) & ~(UINT32_C(1) << g);
+		keeper_start(h, keep);
+		leases_handed(h, keep);
+	}
 	return rc;
 }
 
 /*
- * The lease has run out (a lapse): the keeper has removed the VIPs at its
+ * g's lease has run out (a lapse): the keeper has removed its VIPs at the
  * deadline already, unless it is frozen; waiting for its ack (at least
  * 1 ms) would then pass d + m for a short interval (m = h/4).  The agent
  * removes them itself at once, with its own socket, and tells the keeper
@@ -400,75 +499,79 @@ off(struct vg_hold *h)
  * that thaws finds the DROP behind its old HOLDs and adds nothing.
  */
 static int
-off_expired(struct vg_hold *h)
+off_expired(struct vg_hold *h, size_t g)
 {
-	uint32_t id;
-
-	if (off_self(h) == -1)
+	if (off_self(h, g) == -1)
 		return -1;
-	id = h->next_id++;
-	if (h->next_id == 0)
-		h->next_id = 1;
-	(void)k_tell(h, VG_KEEPER_DROP, id, 0, 0);
+	(void)k_tell(h, VG_KEEPER_DROP, g, drop_id(h), 0, 0);
 	return 0;
 }
 
 int
-vg_hold_off(struct vg_hold *h)
+vg_hold_off(struct vg_hold *h, size_t g)
 {
-	int expired = h->leased && h->fd != -1 && vg_now() >= h->deadline, rc;
+	struct hgroup *x = grp(h, g);
+	int expired = x->leased && h->fd != -1 && vg_now() >= x->deadline, rc;
 
-	h->leased = 0;
-	if (expired && off_expired(h) == 0)
+	x->leased = 0;
+	if (expired && off_expired(h, g) == 0)
 		rc = 0;
 	else
-		rc = off(h);
-	if (rc == -1 && !h->unconfirmed) {
+		rc = off(h, g);
+	if (rc == -1 && !x->unconfirmed) {
 		vg_ns now = vg_now();
 
-		h->gone_by = (h->deadline > now ? h->deadline : now) +
+		x->gone_by = (x->deadline > now ? x->deadline : now) +
 		    vg_conf_vip_outlives(h->conf);
 	}
-	h->unconfirmed = rc == -1;
+	x->unconfirmed = rc == -1;
 	return rc;
 }
 
 int
-vg_hold_expired(struct vg_hold *h, vg_ns now)
+vg_hold_expired(struct vg_hold *h, size_t g, vg_ns now)
 {
-	if (!h->unconfirmed || now < h->gone_by)
+	struct hgroup *x;
+	char gb[64];
+
+	if (g >= n_groups(h))
 		return 0;
-	log_warnx("the VIPs' removal was never confirmed; their lifetime "
+	x = &h->g[g];
+	if (!x->unconfirmed || now < x->gone_by)
+		return 0;
+	log_warnx("the VIPs'%s removal was never confirmed; their lifetime "
 	    "(vip_lifetime %u s) has run out: the kernel has removed them",
-	    h->conf->vip_lifetime);
-	h->unconfirmed = 0;
+	    gname(h, g, gb, sizeof(gb)), h->conf->vip_lifetime);
+	x->unconfirmed = 0;
 	return 1;
 }
 
 int
-vg_hold_unconfirmed(const struct vg_hold *h)
+vg_hold_unconfirmed(const struct vg_hold *h, size_t g)
 {
-	return h->unconfirmed;
+	return g < n_groups(h) && h->g[g].unconfirmed;
 }
 
 /* ---- leases */
 
 int
-vg_hold_lease(struct vg_hold *h, uint64_t term, vg_ns deadline)
+vg_hold_lease(struct vg_hold *h, size_t g, uint64_t term, vg_ns deadline)
 {
-	if (!h->leased || term != h->term || deadline > h->deadline) {
-		h->term = term;
-		h->deadline = deadline;
+	struct hgroup *x = grp(h, g);
+
+	if (!x->leased || term != x->term || deadline > x->deadline) {
+		x->term = term;
+		x->deadline = deadline;
 	}
-	h->leased = 1;
-	if (h->k_added && term == h->k_term && h->fd != -1) {
+	x->leased = 1;
+	if (x->k_added && term == x->k_term && h->fd != -1) {
 		/* the keeper has this lease's VIPs on: one store */
-		share_set(h->share, h->deadline);
+		share_set(h->share, g, x->deadline);
 		h->st.renewals_shared++;
 		return 0;
 	}
 	h->st.renewals_sent++;
-	if (k_tell(h, VG_KEEPER_HOLD, 0, term, h->deadline) == -1) {
+	if (k_tell(h, VG_KEEPER_HOLD, g, 0, term, x->deadline) == -1) {
 		log_warnx("could not hand the lease to the keeper");
 		return -1;
 	}
@@ -507,16 +610,21 @@ vg_hold_reconf(struct vg_hold *h, const struct vg_conf *c, int new_keeper,
 	struct vg_kshare *old_share = h->share;
 	pid_t old_pid = h->pid;
 	int old_fd = h->fd;
+	size_t g;
 
 	h->conf = c;
+	/* a group the new config does not have: forgotten (its VIPs are in
+	 * `gone`, or in another group now) */
+	for (g = n_groups(h); g < VG_MAX_GROUPS; g++)
+		memset(&h->g[g], 0, sizeof(h->g[g]));
 	if (!new_keeper)
 		return;
-	/* a new keeper with the new VIPs and key takes the lease over */
+	/* a new keeper with the new VIPs and key takes over: it touches no
+	 * group's VIPs (those that stay, stay) and gets every valid lease */
 	ev_io_stop(h->loop, &h->io);
 	ev_child_stop(h->loop, &h->child);
-	keeper_start(h, 1);
-	if (h->leased && h->deadline > vg_now())
-		(void)k_tell(h, VG_KEEPER_HOLD, 0, h->term, h->deadline);
+	keeper_start(h, (uint32_t)((UINT64_C(1) << n_groups(h)) - 1));
+	leases_handed(h, leases_now(h, vg_now()));
 	/* the old one leaves without touching anything: DETACH, and then
 	 * SIGKILLed before its end of the pair is closed, so that it never
 	 * sees EOF (on which it would remove and RELEASE): once kill(2) has
@@ -526,7 +634,7 @@ vg_hold_reconf(struct vg_hold *h, const struct vg_conf *c, int new_keeper,
 	 * at each VIP change, the kill alone 0.03-1.2 ms (tests/bench/push.py,
 	 * 3 nodes); libev's SIGCHLD handler reaps it (child.c's watcher of
 	 * every exit). */
-	(void)k_send(old_fd, VG_KEEPER_DETACH, 0, 0, 0);
+	(void)k_send(old_fd, VG_KEEPER_DETACH, 0, 0, 0, 0);
 	if (old_pid > 0)
 		(void)kill(old_pid, SIGKILL);
 	if (old_fd != -1)
@@ -574,8 +682,13 @@ struct vg_hold_stats
 vg_hold_stats(const struct vg_hold *h)
 {
 	struct vg_hold_stats s = h->st;
+	size_t g;
 
-	s.held = h->held;
+	s.held_groups = 0;
+	for (g = 0; g < n_groups(h); g++)
+		if (h->g[g].held)
+			s.held_groups |= UINT32_C(1) << g;
+	s.held = s.held_groups != 0;
 	s.keeper_pid = h->pid;
 	return s;
 }

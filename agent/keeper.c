@@ -1,5 +1,6 @@
 /*
- * keeper: the lease-enforcing child process (its main and what it does);
+ * keeper: the lease-enforcing child process: its decisions (a lease per
+ * VIP group, on the clock and links behind vg_keeper_ops) and its main;
  * the agent's handle on it is in hold.c.
  */
 #include <errno.h>
@@ -21,6 +22,10 @@
 #include "proto.h"
 #include "realtime.h"
 #include "vip.h"
+
+/* The first wire version whose RELEASE says which group it is about
+ * (docs/design.md, "VIP groups"). */
+#define GROUP_VERSION	3
 
 /* ---- timing, pure */
 
@@ -57,6 +62,24 @@ vg_ktime_may_add(const struct vg_ktime *kt, vg_ns deadline, vg_ns now)
 	return now + kt->add + kt->del + kt->margin <= deadline;
 }
 
+int
+vg_ktime_admit(const struct vg_ktime *kt, const vg_ns *deadline,
+    const int *held, size_t n, size_t g, vg_ns add, vg_ns now)
+{
+	size_t h;
+
+	if (g >= n)
+		return 0;
+	for (h = 0; h < n; h++) {
+		if (h != g && !held[h])
+			continue;
+		/* the add, then h's removal, then m: all before h's deadline */
+		if (now + add + kt[h].del + kt[h].margin > deadline[h])
+			return 0;
+	}
+	return 1;
+}
+
 vg_ns
 vg_kshare_apply(uint64_t term, vg_ns deadline, vg_ns shared)
 {
@@ -65,201 +88,500 @@ vg_kshare_apply(uint64_t term, vg_ns deadline, vg_ns shared)
 	return shared;
 }
 
-/* ---- the child */
+/* ---- the keeper's decisions, over vg_keeper_ops */
 
-struct kstate {
-	const struct vg_conf	*conf;
-	const struct vg_auth	*auth;
-	uint64_t		incarnation;
-	int			fd;		/* the agent's socket */
-	struct vg_kshare	*share;		/* renewals without a message */
-	int			tfd;		/* timerfd on VG_CLOCK */
-	struct vg_nl		*nl;
-	struct vg_garp		*garp;
-	int			held;		/* the VIPs are on the links */
-	int			add_failed;	/* redo the add at the next HOLD */
-	int			swept;		/* removed all once since the last add */
-	uint64_t		lease_term;	/* a lease of this term was given */
-	vg_ns			deadline;
-	vg_ns			last_add;
-	vg_ns			refresh;	/* re-add (lifetimes) this often */
-	unsigned		lifetime_s;
-	struct vg_ktime		kt;
-	vg_ns			garp_at;	/* the next round; NEVER: none */
-	unsigned		garp_left;	/* repeats at garp_interval */
-};
+static vg_ns
+k_now(const struct vg_keeper *k)
+{
+	return k->ops->now(k->arg);
+}
+
+/* " of group NAME" when there is more than one, so that a one-group
+ * node logs what it always did. */
+static const char *
+gname(const struct vg_conf *c, size_t g, char *buf, size_t len)
+{
+	if (c->n_groups <= 1)
+		return "";
+	snprintf(buf, len, " of group %s", c->groups[g].name);
+	return buf;
+}
+
+static const struct vg_conf_vip *
+gvips(const struct vg_keeper *k, size_t g, size_t *n)
+{
+	const struct vg_conf_group *cg = &k->conf->groups[g];
+
+	*n = cg->n_vips;
+	return k->conf->vips + cg->vip_first;
+}
 
 static void
-report(struct kstate *k, uint32_t ev, uint32_t id, int failed)
+report(struct vg_keeper *k, size_t g, uint32_t ev, uint32_t id, int failed)
 {
 	struct vg_keeper_rep r;
 
 	memset(&r, 0, sizeof(r));
 	r.ev = ev;
 	r.id = id;
-	r.term = k->lease_term;
+	r.term = k->g[g].lease_term;
 	r.failed = failed;
-	(void)send(k->fd, &r, sizeof(r), MSG_NOSIGNAL | MSG_DONTWAIT);
+	r.group = (uint32_t)g;
+	k->ops->report(k->arg, &r);
 }
 
 static int
-k_remove(struct kstate *k)
+k_remove(struct vg_keeper *k, size_t g)
 {
-	vg_ns t0 = vg_now();
-	int failed = vg_vip_apply(k->nl, k->conf->vips, k->conf->n_vips, 0, 0);
+	struct vg_kgroup *kg = &k->g[g];
+	const struct vg_conf_vip *v;
+	size_t n;
+	vg_ns t0 = k_now(k);
+	int failed;
 
-	if (failed == 0 && k->conf->n_vips > 0)
-		vg_ktime_measured(&k->kt, 0, vg_now() - t0);
-	k->held = 0;
-	k->garp_at = VG_NS_NEVER;
+	v = gvips(k, g, &n);
+	failed = k->ops->apply(k->arg, v, n, 0, 0);
+	if (failed == 0 && n > 0)
+		vg_ktime_measured(&kg->kt, 0, k_now(k) - t0);
+	kg->held = 0;
+	kg->garp_at = VG_NS_NEVER;
 	return failed;
 }
 
-/* Renewals the agent made through the page since the last look. */
+/* Renewals of g the agent made through the page since the last look. */
 static void
-k_sync(struct kstate *k)
+k_sync(struct vg_keeper *k, size_t g)
 {
-	k->deadline = vg_kshare_apply(k->lease_term, k->deadline,
-	    atomic_load_explicit(&k->share->deadline, memory_order_acquire));
+	struct vg_kgroup *kg = &k->g[g];
+
+	if (k->share == NULL)
+		return;
+	kg->deadline = vg_kshare_apply(kg->lease_term, kg->deadline,
+	    atomic_load_explicit(&k->share->deadline[g],
+	    memory_order_acquire));
 }
 
 static int
-lease_valid(const struct kstate *k, vg_ns now)
+lease_valid(const struct vg_kgroup *kg, vg_ns now)
 {
-	return k->lease_term != 0 && now < k->deadline;
+	return kg->lease_term != 0 && now < kg->deadline;
+}
+
+/* An add of g that takes `add` from now: it and every removal it may
+ * hold up still fit (vg_ktime_admit, over the deadlines as the page has
+ * them now: a renewal only makes room). */
+static int
+k_admit(struct vg_keeper *k, size_t g, vg_ns add, vg_ns now)
+{
+	struct vg_ktime kt[VG_MAX_GROUPS];
+	vg_ns d[VG_MAX_GROUPS];
+	int held[VG_MAX_GROUPS];
+	size_t h;
+
+	for (h = 0; h < k->n_groups; h++) {
+		k_sync(k, h);
+		kt[h] = k->g[h].kt;
+		d[h] = k->g[h].deadline;
+		held[h] = k->g[h].held;
+	}
+	return vg_ktime_admit(kt, d, held, k->n_groups, g, add, now);
 }
 
 /* After an add: the repeats at garp_interval, then every garp_refresh. */
 static void
-garp_next(struct kstate *k, vg_ns now)
+garp_next(struct vg_keeper *k, size_t g, vg_ns now)
 {
 	const struct vg_conf *c = k->conf;
+	struct vg_kgroup *kg = &k->g[g];
 
-	if (k->garp_left > 0) {
-		k->garp_left--;
-		k->garp_at = now + c->garp_interval;
+	if (kg->garp_left > 0) {
+		kg->garp_left--;
+		kg->garp_at = now + c->garp_interval;
 	} else if (c->garp_refresh > 0)
-		k->garp_at = now + c->garp_refresh;
+		kg->garp_at = now + c->garp_refresh;
 	else
-		k->garp_at = VG_NS_NEVER;
+		kg->garp_at = VG_NS_NEVER;
 }
 
-/* A round for every VIP, only under a lease that is valid now: a keeper
- * (or agent) that was frozen must not pull traffic to a node that has
- * lost the VIPs to another. */
+/* A round for every VIP of g, only under a lease of g that is valid now:
+ * a keeper (or agent) that was frozen must not pull traffic to a node
+ * that has lost the VIPs to another. */
 static void
-garp_round(struct kstate *k, vg_ns now)
+garp_round(struct vg_keeper *k, size_t g, vg_ns now)
 {
-	if (!k->held || !lease_valid(k, now)) {
-		k->garp_at = VG_NS_NEVER;
+	struct vg_kgroup *kg = &k->g[g];
+	const struct vg_conf_vip *v;
+	size_t n;
+
+	if (!kg->held || !lease_valid(kg, now)) {
+		kg->garp_at = VG_NS_NEVER;
 		return;
 	}
-	report(k, VG_KEEPER_GARP, 0, vg_garp_send(k->garp, k->conf->vips,
-	    k->conf->n_vips));
-	garp_next(k, now);
+	v = gvips(k, g, &n);
+	report(k, g, VG_KEEPER_GARP, 0, k->ops->garp(k->arg, v, n));
+	garp_next(k, g, now);
 }
 
 /*
- * Adds (or refreshes the lifetimes of) every VIP, in chunks; a first add
- * announces each chunk once the kernel has acked it, so that the first
- * VIPs answer while the last are still being added.  Before each chunk
- * the add must still fit before the lease's deadline (vg_ktime_may_add
- * for what is left); if it does not, the rest waits and the removal at
- * the deadline takes back what is there.
+ * Adds (or refreshes the lifetimes of) every VIP of g, in chunks; a first
+ * add announces each chunk once the kernel has acked it, so that the
+ * first VIPs answer while the last are still being added.  Before each
+ * chunk what is left of the add must still fit (k_admit); if it does not,
+ * the rest waits and the removal at the deadline takes back what is there.
  */
 static void
-k_add(struct kstate *k, vg_ns now)
+k_add(struct vg_keeper *k, size_t g, vg_ns now)
 {
 	const struct vg_conf *c = k->conf;
-	size_t i, n = c->n_vips, m;
-	int failed = 0, was = k->held, r, cut = 0, announced = 0;
-	vg_ns t0 = vg_now(), t;
+	struct vg_kgroup *kg = &k->g[g];
+	const struct vg_conf_vip *v;
+	size_t i, n, m;
+	int failed = 0, was = kg->held, r, cut = 0, announced = 0;
+	vg_ns t0 = k_now(k), t;
 
-	k->held = 1;		/* even a partial add must be taken back */
+	v = gvips(k, g, &n);
+	kg->held = 1;		/* even a partial add must be taken back */
 	for (i = 0; i < n; i += m) {
 		m = n - i < VG_KEEPER_CHUNK ? n - i : VG_KEEPER_CHUNK;
-		t = vg_now();
-		/* what is left of the add, a removal and m still fit */
-		if (i > 0 && !vg_ktime_may_add(&k->kt, k->deadline +
-		    (vg_ns)((double)k->kt.add * (double)i / (double)n), t)) {
+		t = k_now(k);
+		/* what is left of the add, the removals and m still fit */
+		if (i > 0 && !k_admit(k, g, (vg_ns)((double)kg->kt.add *
+		    (double)(n - i) / (double)n), t)) {
 			cut = 1;
 			break;
 		}
-		r = vg_vip_apply(k->nl, c->vips + i, m, 1, k->lifetime_s);
+		r = k->ops->apply(k->arg, v + i, m, 1, k->lifetime_s);
 		failed += r < 0 ? (int)m : r;
 		if (r == 0 && !was && c->garp_count > 0) {
-			(void)vg_garp_send(k->garp, c->vips + i, m);
+			(void)k->ops->garp(k->arg, v + i, m);
 			announced = 1;
 		}
 	}
-	t = vg_now();
+	t = k_now(k);
 	if (!cut && failed == 0)
-		vg_ktime_measured(&k->kt, 1, t - t0);
-	k->last_add = now;
-	k->swept = 0;
-	k->add_failed = failed != 0 || cut;
+		vg_ktime_measured(&kg->kt, 1, t - t0);
+	kg->last_add = now;
+	kg->swept = 0;
+	kg->add_failed = failed != 0 || cut;
 	if (was)
 		return;
-	report(k, failed || cut ? VG_KEEPER_FAILED : VG_KEEPER_ADDED, 0,
+	report(k, g, failed || cut ? VG_KEEPER_FAILED : VG_KEEPER_ADDED, 0,
 	    cut ? (int)(n - i) + failed : failed);
 	if (announced) {
-		report(k, VG_KEEPER_GARP, 0, 0);
-		k->garp_left = c->garp_count - 1;
-		garp_next(k, t);
+		report(k, g, VG_KEEPER_GARP, 0, 0);
+		kg->garp_left = c->garp_count - 1;
+		garp_next(k, g, t);
 	} else if (c->garp_refresh > 0)
-		k->garp_at = t + c->garp_refresh;
+		kg->garp_at = t + c->garp_refresh;
 }
 
 /* Takes a HOLD's lease; the add itself waits until the queue is drained. */
 static void
-k_hold(struct kstate *k, const struct vg_keeper_req *q)
+k_hold(struct vg_keeper *k, const struct vg_keeper_req *q)
 {
-	int other_term = q->term != k->lease_term;
+	struct vg_kgroup *kg = &k->g[q->group];
+	int other_term = q->term != kg->lease_term;
 
-	if (other_term && k->held) {
+	if (other_term && kg->held) {
 		/* a lease of another term: never carry VIPs across */
-		report(k, VG_KEEPER_REMOVED, 0, k_remove(k));
+		report(k, q->group, VG_KEEPER_REMOVED, 0, k_remove(k, q->group));
 	}
-	k->lease_term = q->term;
-	if (q->deadline > k->deadline || other_term)
-		k->deadline = q->deadline;
+	kg->lease_term = q->term;
+	if (q->deadline > kg->deadline || other_term)
+		kg->deadline = q->deadline;
 }
 
-/* After the whole queue, and on the refresh timer: add (or refresh) if
- * the lease still allows it. */
+/* After the queue, and on the refresh timer: add (or refresh) g if its
+ * lease still allows it. */
 static void
-k_apply(struct kstate *k, vg_ns now)
+k_apply(struct vg_keeper *k, size_t g, vg_ns now)
 {
-	if (k->lease_term == 0 || k->deadline == 0)
+	struct vg_kgroup *kg = &k->g[g];
+
+	if (kg->lease_term == 0 || kg->deadline == 0)
 		return;
-	/* only while the add and a removal fit before the deadline; and a
-	 * keeper that took over from another makes sure nothing is left */
-	if (!vg_ktime_may_add(&k->kt, k->deadline, now)) {
-		if (!k->held && !k->swept) {
-			(void)k_remove(k);
-			k->swept = 1;
+	/* only while the add and the removals fit before their deadlines;
+	 * and a keeper that took over from another makes sure nothing is
+	 * left */
+	if (!k_admit(k, g, kg->kt.add, now)) {
+		/* a refresh waits for the next wake-up (a removal, a GARP
+		 * round, a HOLD), not spinning on its own due time */
+		kg->refresh_held = kg->held;
+		if (!kg->held && !kg->swept) {
+			(void)k_remove(k, g);
+			kg->swept = 1;
 		}
 		return;
 	}
-	if (!k->held || k->add_failed || now - k->last_add >= k->refresh)
-		k_add(k, now);
+	kg->refresh_held = 0;
+	if (!kg->held || kg->add_failed || now - kg->last_add >= k->refresh)
+		k_add(k, g, now);
 }
 
-/* What the keeper waits for next: the removal, a refresh, a GARP round. */
-static vg_ns
-k_next(const struct kstate *k)
+void
+vg_keeper_init(struct vg_keeper *k, const struct vg_conf *c,
+    struct vg_kshare *share, const struct vg_keeper_ops *ops, void *arg,
+    uint32_t keep)
+{
+	size_t g;
+
+	memset(k, 0, sizeof(*k));
+	k->conf = c;
+	k->ops = ops;
+	k->arg = arg;
+	k->share = share;
+	k->lifetime_s = c->vip_lifetime;
+	k->refresh = (vg_ns)c->vip_lifetime * VG_NS_PER_S / 4;
+	k->n_groups = c->n_groups < VG_MAX_GROUPS ? c->n_groups :
+	    VG_MAX_GROUPS;
+	for (g = 0; g < k->n_groups; g++) {
+		k->g[g].garp_at = VG_NS_NEVER;
+		vg_ktime_init(&k->g[g].kt, c->interval / 4,
+		    c->groups[g].n_vips);
+	}
+	/* The removal path, once, now: nothing is there yet (the agent swept
+	 * the links), and the pages it needs are then resident and locked.
+	 * The groups a successor takes over stay as they are. */
+	for (g = 0; g < k->n_groups; g++)
+		if (!(keep & (UINT32_C(1) << g)))
+			(void)k_remove(k, g);
+}
+
+void
+vg_keeper_request(struct vg_keeper *k, const struct vg_keeper_req *q)
+{
+	struct vg_kgroup *kg;
+
+	if (q->group >= k->n_groups)
+		return;
+	kg = &k->g[q->group];
+	switch (q->op) {
+	case VG_KEEPER_HOLD:
+		k_hold(k, q);
+		break;
+	case VG_KEEPER_DROP:
+		kg->deadline = 0;
+		kg->lease_term = 0;
+		report(k, q->group, VG_KEEPER_REMOVED, q->id,
+		    k_remove(k, q->group));
+		break;
+	}
+}
+
+void
+vg_keeper_apply(struct vg_keeper *k, uint32_t mask, vg_ns now)
+{
+	size_t g;
+	int first = 1;
+
+	for (g = 0; g < k->n_groups; g++) {
+		if (!(mask & (UINT32_C(1) << g)))
+			continue;
+		/* one group's add took time: the next one sees it */
+		if (!first)
+			now = k_now(k);
+		first = 0;
+		k_sync(k, g);
+		k_apply(k, g, now);
+	}
+}
+
+/* The held group whose removal is due first by now, or -1. */
+static int
+due_first(struct vg_keeper *k, vg_ns now)
+{
+	size_t g;
+	int best = -1;
+
+	for (g = 0; g < k->n_groups; g++) {
+		const struct vg_kgroup *kg = &k->g[g];
+
+		if (!kg->held)
+			continue;
+		k_sync(k, g);
+		if (now >= vg_ktime_remove_at(&kg->kt, kg->deadline) &&
+		    (best == -1 || kg->deadline < k->g[best].deadline))
+			best = (int)g;
+	}
+	return best;
+}
+
+void
+vg_keeper_timers(struct vg_keeper *k, vg_ns now)
+{
+	struct vg_kgroup *kg;
+	size_t g, i;
+	vg_ns was, t;
+	int d;
+
+	/* every removal due, the earliest deadline first */
+	for (i = 0; i < k->n_groups && (d = due_first(k, now)) != -1; i++) {
+		kg = &k->g[d];
+		was = kg->deadline;
+		report(k, (size_t)d, VG_KEEPER_REMOVED, 0, k_remove(k, (size_t)d));
+		/* a renewal stored while the batch ran: added back at once, as
+		 * a HOLD queued behind the deadline is */
+		k_sync(k, (size_t)d);
+		if (kg->deadline > was)
+			k_apply(k, (size_t)d, k_now(k));
+		/* the batch took time: another group may be due by now */
+		if ((t = k_now(k)) > now)
+			now = t;
+	}
+	for (g = 0; g < k->n_groups; g++) {
+		kg = &k->g[g];
+		if (kg->held && now >= kg->garp_at) {
+			k_sync(k, g);
+			garp_round(k, g, now);
+		}
+	}
+	for (g = 0; g < k->n_groups; g++) {
+		kg = &k->g[g];
+		if (kg->held && now - kg->last_add >= k->refresh) {
+			k_sync(k, g);
+			k_apply(k, g, now);
+		}
+	}
+}
+
+vg_ns
+vg_keeper_next(const struct vg_keeper *k)
 {
 	vg_ns t = VG_NS_NEVER, r;
+	size_t g;
 
-	if (!k->held)
-		return t;
-	t = vg_ktime_remove_at(&k->kt, k->deadline);
-	if ((r = k->last_add + k->refresh) < t)
-		t = r;
-	if (k->garp_at < t)
-		t = k->garp_at;
+	for (g = 0; g < k->n_groups; g++) {
+		const struct vg_kgroup *kg = &k->g[g];
+
+		if (!kg->held)
+			continue;
+		if ((r = vg_ktime_remove_at(&kg->kt, kg->deadline)) < t)
+			t = r;
+		if (!kg->refresh_held && (r = kg->last_add + k->refresh) < t)
+			t = r;
+		if (kg->garp_at < t)
+			t = kg->garp_at;
+	}
 	return t;
 }
+
+uint32_t
+vg_keeper_gone(struct vg_keeper *k, uint64_t term[VG_MAX_GROUPS])
+{
+	uint32_t failed = 0, rel = 0;
+	char gb[64];
+	size_t g, i;
+	int d;
+
+	/* every group held, the earliest deadline first */
+	for (i = 0; i < k->n_groups; i++) {
+		d = -1;
+		for (g = 0; g < k->n_groups; g++)
+			if (k->g[g].held && (d == -1 ||
+			    k->g[g].deadline < k->g[d].deadline))
+				d = (int)g;
+		if (d == -1)
+			break;
+		if (k_remove(k, (size_t)d) != 0)
+			failed |= UINT32_C(1) << d;
+	}
+	for (g = 0; g < VG_MAX_GROUPS; g++)
+		term[g] = g < k->n_groups ? k->g[g].lease_term : 0;
+	for (g = 0; g < k->n_groups; g++) {
+		if (failed & (UINT32_C(1) << g)) {
+			/* not acked: a RELEASE now could make two holders */
+			log_warnx("keeper: the VIPs%s could not all be removed; "
+			    "no RELEASE", gname(k->conf, g, gb, sizeof(gb)));
+			continue;
+		}
+		if (term[g] != 0)
+			rel |= UINT32_C(1) << g;
+	}
+	return rel;
+}
+
+size_t
+vg_keeper_release_encode(const struct vg_conf *c, size_t target,
+    size_t group, uint64_t term, uint64_t incarnation, uint64_t seq,
+    uint8_t *buf, size_t buflen)
+{
+	const struct vg_conf_node *self = &c->nodes[c->self];
+	struct vg_msg m, back;
+	size_t len;
+
+	memset(&m, 0, sizeof(m));
+	m.type = VG_MSG_RELEASE;
+	m.cluster_id = c->cluster_id;
+	m.sender = self->id;
+	m.target = c->nodes[target].id;
+	m.state = VG_ST_STANDBY;
+	m.priority = self->priority;
+	m.term = term;
+	m.incarnation = incarnation;
+	m.seq = seq;
+	m.config_digest = c->safety_digest;
+	m.digest_parts = vg_conf_parts_hint(c);
+	m.epoch = c->epoch;
+	m.conf_digest = c->digest;
+	if (group > 0) {
+		/* group 0's is today's RELEASE; another's says its group */
+		m.group = (uint8_t)group;
+		m.version = GROUP_VERSION;
+	}
+	if ((len = vg_proto_encode(&m, buf, buflen)) == 0)
+		return 0;
+	/* an encoder that does not write the group would make this group
+	 * 0's RELEASE of term T_g: never sent */
+	if (group > 0 && (vg_proto_decode(buf, len, &back) != VG_DROP_NONE ||
+	    back.version != GROUP_VERSION || back.type != VG_MSG_RELEASE ||
+	    back.group != group || back.term != term))
+		return 0;
+	return len;
+}
+
+/* ---- the child */
+
+struct kproc {
+	int		fd;		/* the agent's socket */
+	struct vg_nl	*nl;
+	struct vg_garp	*garp;
+};
+
+static vg_ns
+ko_now(void *arg)
+{
+	(void)arg;
+	return vg_now();
+}
+
+static int
+ko_apply(void *arg, const struct vg_conf_vip *v, size_t n, int add,
+    unsigned lifetime_s)
+{
+	struct kproc *p = arg;
+
+	return vg_vip_apply(p->nl, v, n, add, lifetime_s);
+}
+
+static int
+ko_garp(void *arg, const struct vg_conf_vip *v, size_t n)
+{
+	struct kproc *p = arg;
+
+	return vg_garp_send(p->garp, v, n);
+}
+
+static void
+ko_report(void *arg, const struct vg_keeper_rep *r)
+{
+	struct kproc *p = arg;
+
+	(void)send(p->fd, r, sizeof(*r), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static const struct vg_keeper_ops kproc_ops = {
+	ko_now, ko_apply, ko_garp, ko_report,
+};
 
 static void
 k_arm(int tfd, vg_ns at)
@@ -276,26 +598,24 @@ k_arm(int tfd, vg_ns at)
 	(void)timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-/* The agent is gone: VIPs off, acked; then RELEASE(T) in its name. */
+/* The agent is gone: every group's VIPs off, acked; then RELEASE(g, T_g)
+ * in its name for each group it held. */
 static void
-k_release(struct kstate *k)
+k_release(struct vg_keeper *k, const struct vg_auth *auth,
+    uint64_t incarnation)
 {
 	const struct vg_conf *c = k->conf;
 	const struct vg_conf_node *self = &c->nodes[c->self];
 	struct sockaddr_storage sa = self->sa;
-	uint64_t seq = VG_KEEPER_SEQ_BASE;
+	uint64_t seq = VG_KEEPER_SEQ_BASE, term[VG_MAX_GROUPS];
+	unsigned unsent[VG_MAX_GROUPS];
 	uint8_t buf[VG_MAX_PKT];
-	char err[256];
-	struct vg_msg m;
-	size_t i, len;
+	char err[256], gb[64];
+	uint32_t rel;
+	size_t g, i, len;
 	int fd, copy;
 
-	if (k->held && k_remove(k) != 0) {
-		/* not acked: a RELEASE now could make two holders */
-		log_warnx("keeper: the VIPs could not all be removed; no RELEASE");
-		return;
-	}
-	if (k->lease_term == 0)
+	if ((rel = vg_keeper_gone(k, term)) == 0)
 		return;
 	if (sa.ss_family == AF_INET)
 		((struct sockaddr_in *)&sa)->sin_port = 0;
@@ -306,35 +626,43 @@ k_release(struct kstate *k)
 		log_warnx("keeper: %s; no RELEASE", err);
 		return;
 	}
+	memset(unsent, 0, sizeof(unsent));
 	for (copy = 0; copy < 2; copy++) {
-		for (i = 0; i < c->n_nodes; i++) {
-			const struct vg_conf_node *p = &c->nodes[i];
-
-			if ((int)i == c->self)
+		for (g = 0; g < k->n_groups; g++) {
+			if (!(rel & (UINT32_C(1) << g)))
 				continue;
-			memset(&m, 0, sizeof(m));
-			m.type = VG_MSG_RELEASE;
-			m.cluster_id = c->cluster_id;
-			m.sender = self->id;
-			m.target = p->id;
-			m.state = VG_ST_STANDBY;
-			m.priority = self->priority;
-			m.term = k->lease_term;
-			m.incarnation = k->incarnation;
-			m.seq = ++seq;
-			m.config_digest = c->safety_digest;
-			m.digest_parts = vg_conf_parts_hint(c);
-			m.epoch = c->epoch;
-			m.conf_digest = c->digest;
-			len = vg_proto_encode(&m, buf, sizeof(buf));
-			vg_auth_sign(k->auth, buf, len);
-			(void)vg_net_send(fd, buf, len,
-			    (const struct sockaddr *)&p->sa, p->salen);
+			for (i = 0; i < c->n_nodes; i++) {
+				const struct vg_conf_node *p = &c->nodes[i];
+
+				if ((int)i == c->self)
+					continue;
+				len = vg_keeper_release_encode(c, i, g, term[g],
+				    incarnation, ++seq, buf, sizeof(buf));
+				if (len == 0) {
+					unsent[g]++;
+					continue;
+				}
+				vg_auth_sign(auth, buf, len);
+				(void)vg_net_send(fd, buf, len,
+				    (const struct sockaddr *)&p->sa, p->salen);
+			}
 		}
 	}
 	close(fd);
-	log_info("keeper: the agent is gone; VIPs removed, RELEASE(%llu) sent",
-	    (unsigned long long)k->lease_term);
+	for (g = 0; g < k->n_groups; g++) {
+		if (!(rel & (UINT32_C(1) << g)))
+			continue;
+		if (unsent[g] != 0)
+			log_warnx("keeper: the agent is gone; VIPs%s removed, "
+			    "RELEASE(%llu) not sent: %u datagram(s) could not "
+			    "be encoded with the group",
+			    gname(c, g, gb, sizeof(gb)),
+			    (unsigned long long)term[g], unsent[g]);
+		else
+			log_info("keeper: the agent is gone; VIPs%s removed, "
+			    "RELEASE(%llu) sent", gname(c, g, gb, sizeof(gb)),
+			    (unsigned long long)term[g]);
+	}
 }
 
 static void
@@ -352,42 +680,21 @@ k_realtime(const struct vg_conf *c)
 		    "machine", rt.why);
 }
 
-/* Deadlines passed, GARP rounds due, lifetimes to refresh. */
-static void
-k_timers(struct kstate *k, vg_ns now)
-{
-	vg_ns was;
-
-	k_sync(k);
-	if (k->held && now >= vg_ktime_remove_at(&k->kt, k->deadline)) {
-		was = k->deadline;
-		report(k, VG_KEEPER_REMOVED, 0, k_remove(k));
-		/* a renewal stored while the batch ran: added back at once, as
-		 * a HOLD queued behind the deadline is */
-		k_sync(k);
-		if (k->deadline > was)
-			k_apply(k, vg_now());
-	}
-	if (k->held && now >= k->garp_at)
-		garp_round(k, now);
-	if (k->held && now - k->last_add >= k->refresh)
-		k_apply(k, now);
-}
-
 void
 vg_keeper_main(int fd, int lock_fd, struct vg_kshare *share,
     const struct vg_conf *c, const struct vg_auth *a, uint64_t inc,
-    int successor)
+    uint32_t keep)
 {
-	struct kstate k;
+	struct vg_keeper k;
+	struct kproc p;
 	struct vg_keeper_req q;
 	struct pollfd pfd[2];
 	sigset_t none;
 	char err[256];
 	uint64_t ticks;
+	uint32_t hold;
 	ssize_t n;
-	vg_ns now;
-	int i, hold;
+	int i, tfd;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -402,47 +709,35 @@ vg_keeper_main(int fd, int lock_fd, struct vg_kshare *share,
 	 * lives, so that a restarted agent cannot run beside it */
 	(void)lock_fd;
 
-	memset(&k, 0, sizeof(k));
-	k.conf = c;
-	k.auth = a;
-	k.incarnation = inc;
-	k.fd = fd;
-	k.share = share;
-	k.lifetime_s = c->vip_lifetime;
-	k.refresh = (vg_ns)c->vip_lifetime * VG_NS_PER_S / 4;
-	k.garp_at = VG_NS_NEVER;
-	vg_ktime_init(&k.kt, c->interval / 4, c->n_vips);
+	memset(&p, 0, sizeof(p));
+	p.fd = fd;
 	/* CLOCK_BOOTTIME, absolute: after a suspend it fires at once */
-	if ((k.tfd = timerfd_create(VG_CLOCK, TFD_CLOEXEC | TFD_NONBLOCK)) == -1) {
+	if ((tfd = timerfd_create(VG_CLOCK, TFD_CLOEXEC | TFD_NONBLOCK)) == -1) {
 		log_warn("keeper: timerfd_create");
 		_exit(1);
 	}
-	if ((k.nl = vg_nl_open(0, err, sizeof(err))) == NULL) {
+	if ((p.nl = vg_nl_open(0, err, sizeof(err))) == NULL) {
 		log_warnx("keeper: %s", err);
 		_exit(1);
 	}
-	k.garp = vg_garp_open();
+	p.garp = vg_garp_open();
 	k_realtime(c);
 	if (vg_caps_drop(err, sizeof(err)) == -1)
 		log_warnx("keeper: %s", err);
-	/* The removal path, once, now: nothing is there yet (the agent swept
-	 * the links), and the pages it needs are then resident and locked.
-	 * A successor holds what its predecessor held: it touches nothing. */
-	if (!successor)
-		(void)k_remove(&k);
+	/* the groups not taken over: their removal path touched once */
+	vg_keeper_init(&k, c, share, &kproc_ops, &p, keep);
 	pfd[0].fd = fd;
 	pfd[0].events = POLLIN;
-	pfd[1].fd = k.tfd;
+	pfd[1].fd = tfd;
 	pfd[1].events = POLLIN;
 	for (;;) {
-		k_arm(k.tfd, k_next(&k));
+		k_arm(tfd, vg_keeper_next(&k));
 		if (ppoll(pfd, 2, NULL, NULL) == -1 && errno != EINTR)
 			break;
 		if ((pfd[1].revents & POLLIN) &&
-		    read(k.tfd, &ticks, sizeof(ticks)) == -1)
+		    read(tfd, &ticks, sizeof(ticks)) == -1)
 			ticks = 0;	/* EAGAIN: it was read already */
-		now = vg_now();
-		k_timers(&k, now);
+		vg_keeper_timers(&k, vg_now());
 		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		/*
@@ -459,34 +754,28 @@ vg_keeper_main(int fd, int lock_fd, struct vg_kshare *share,
 				break;			/* EAGAIN: drained */
 			if (n == 0)
 				goto gone;		/* EOF: the agent is gone */
-			if (n != (ssize_t)sizeof(q))
+			if (n != (ssize_t)sizeof(q) || q.group >= VG_MAX_GROUPS)
 				continue;
 			switch (q.op) {
 			case VG_KEEPER_HOLD:
-				k_hold(&k, &q);
-				hold = 1;
+				vg_keeper_request(&k, &q);
+				hold |= UINT32_C(1) << q.group;
 				break;
 			case VG_KEEPER_DROP:
-				k.deadline = 0;
-				k.lease_term = 0;
-				hold = 0;
-				report(&k, VG_KEEPER_REMOVED, q.id, k_remove(&k));
+				vg_keeper_request(&k, &q);
+				hold &= ~(UINT32_C(1) << q.group);
 				break;
 			case VG_KEEPER_DETACH:
-				k.held = 0;
-				k.lease_term = 0;
-				vg_nl_close(k.nl);
+				vg_nl_close(p.nl);
 				_exit(0);
 			}
 		}
-		if (hold) {
-			k_sync(&k);
-			k_apply(&k, vg_now());
-		}
+		if (hold != 0)
+			vg_keeper_apply(&k, hold, vg_now());
 	}
 gone:
-	k_release(&k);
-	vg_nl_close(k.nl);
-	vg_garp_close(k.garp);
+	k_release(&k, a, inc);
+	vg_nl_close(p.nl);
+	vg_garp_close(p.garp);
 	_exit(0);
 }

@@ -56,6 +56,27 @@ usage(int status)
 	exit(status);
 }
 
+/* Where group g's term and vote are kept: "vote" for a file without
+ * groups (as before groups), "vote.NAME" for a group of one with. */
+static void
+vote_file(const struct vg_conf *c, size_t g, char *buf, size_t len)
+{
+	if (c->groups_line == 0)
+		snprintf(buf, len, "vote");
+	else
+		snprintf(buf, len, "vote.%s", c->groups[g].name);
+}
+
+/* "group web: " for a log line, "" in a file without groups. */
+static void
+group_label(const struct vg_agent *a, size_t g, char *buf, size_t len)
+{
+	if (a->conf->groups_line == 0)
+		buf[0] = '\0';
+	else
+		snprintf(buf, len, "group %s: ", a->conf->groups[g].name);
+}
+
 static void
 notify_status(struct vg_agent *a)
 {
@@ -78,21 +99,24 @@ hold_event(void *arg, const struct vg_hold_event *e)
 {
 	struct vg_agent *a = arg;
 	struct vg_acts acts = { .n = 0 };
+	char label[VG_GROUP_NAME_MAX + 12];
 	vg_ns now = vg_now();
 	size_t g;
 
 	switch (e->type) {
 	case VG_HOLD_ADDED:
-		a->last_failover = now - a->el[0].last_active_hb;
-		vg_agent_event(a, VG_EV_VIPS, "VIPs added (term %llu)",
-		    (unsigned long long)e->term);
+		a->last_failover = now - a->el[e->group].last_active_hb;
+		group_label(a, e->group, label, sizeof(label));
+		vg_agent_event(a, VG_EV_VIPS, "%sVIPs added (term %llu)",
+		    label, (unsigned long long)e->term);
 		break;
 	case VG_HOLD_ADD_FAILED:
 		break;
 	case VG_HOLD_REMOVED:
+		group_label(a, e->group, label, sizeof(label));
 		if (e->was_held)
 			vg_agent_event(a, e->lease_out ? VG_EV_LEASE :
-			    VG_EV_VIPS, "VIPs removed%s", e->lease_out ?
+			    VG_EV_VIPS, "%sVIPs removed%s", label, e->lease_out ?
 			    ": the lease ran out" : "");
 		break;
 	case VG_HOLD_KEEPER_LOST:
@@ -156,26 +180,6 @@ state_changed(struct vg_agent *a, size_t g, uint8_t prev, uint8_t state,
 
 /* ---- carrying out the election's decisions, in order */
 
-/* Where group g's term and vote are kept: "vote" for a file without
- * groups (as before groups), "vote.NAME" for a group of one with. */
-static void
-vote_file(const struct vg_conf *c, size_t g, char *buf, size_t len)
-{
-	if (c->groups_line == 0)
-		snprintf(buf, len, "vote");
-	else
-		snprintf(buf, len, "vote.%s", c->groups[g].name);
-}
-
-/* "group web: " for a log line, "" in a file without groups. */
-static void
-group_label(const struct vg_agent *a, size_t g, char *buf, size_t len)
-{
-	if (a->conf->groups_line == 0)
-		buf[0] = '\0';
-	else
-		snprintf(buf, len, "group %s: ", a->conf->groups[g].name);
-}
 
 static void
 run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
@@ -206,12 +210,13 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 			/* not acked: nothing that lets the peers act may leave
 			 * (RELEASE, TRANSFER, a vote); rule (0) refuses votes
 			 * until a later removal succeeds */
-			if (vg_hold_off(a->hold) == -1)
+			if (vg_hold_off(a->hold, x->group) == -1)
 				vg_el_vips_unconfirmed(&a->el[x->group], acts,
 				    i + 1);
 			break;
 		case VG_ACT_LEASE:
-			(void)vg_hold_lease(a->hold, x->term, x->deadline);
+			(void)vg_hold_lease(a->hold, x->group, x->term,
+			    x->deadline);
 			break;
 		case VG_ACT_PERSIST:
 			/* durable before the VOTE (or anything else) leaves */
@@ -350,7 +355,7 @@ schedule(struct vg_agent *a)
 static void
 run_deadlines(struct vg_agent *a, vg_ns now)
 {
-	struct vg_acts acts;	/* not zeroed: 3.6 kB a wake-up; act() fills */
+	struct vg_acts acts;	/* not zeroed: 10 kB a wake-up; act() fills */
 	json_object *r;
 	uint64_t client;
 	size_t i, g;
@@ -361,10 +366,10 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 	 * succeeds (or the kernel's lifetime ran out on them) our heartbeats
 	 * say so, and the peers give no vote to another candidate */
 	for (g = 0; g < a->n_groups; g++) {
-		if (vg_hold_unconfirmed(a->hold) &&
+		if (vg_hold_unconfirmed(a->hold, g) &&
 		    a->el[g].state != VG_ST_ACTIVE &&
-		    (vg_hold_off(a->hold) == 0 ||
-		    vg_hold_expired(a->hold, now)))
+		    (vg_hold_off(a->hold, g) == 0 ||
+		    vg_hold_expired(a->hold, g, now)))
 			vg_el_vips_off(&a->el[g]);
 		vg_el_tick(&a->el[g], now, &acts);
 		run_acts(a, &acts, now);
@@ -465,7 +470,7 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
     const struct sockaddr *src, socklen_t srclen, vg_ns now)
 {
 	struct vg_rx_result r;
-	struct vg_acts acts;	/* not zeroed: 3.6 kB a datagram; act() fills */
+	struct vg_acts acts;	/* not zeroed: 10 kB a datagram; act() fills */
 	const struct vg_conf_node *node;
 	struct vg_msg v;
 	char label[VG_GROUP_NAME_MAX + 12];
