@@ -1182,6 +1182,48 @@ test_digest(void **state)
 	vg_conf_free(i);
 }
 
+/*
+ * A file without `groups` keeps every digest it had before groups were
+ * parsed: these are the values main computed for this text at be4fb11
+ * (the implicit group "default" adds nothing).  A change here is a wire
+ * change for every running cluster.
+ */
+#define PIN_TEXT \
+	"cluster = \"pin\";\n" \
+	"auth = \"none\";\n" \
+	"interval = 50;\n" \
+	"dead_time = 400;\n" \
+	"preempt = false;\n" \
+	"preempt_delay = 2500;\n" \
+	"nodes = (\n" \
+	"\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; priority = 150; },\n" \
+	"\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n" \
+	"\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; role = \"witness\"; }\n" \
+	");\n" \
+	"vips = (\n" \
+	"\t{ address = \"10.0.0.100/24\"; interface = \"eth0\"; },\n" \
+	"\t{ address = \"2001:db8::100/64\"; interface = \"eth1\"; }\n" \
+	");\n" \
+	"track = ( { name = \"chk\"; command = \"/bin/true\"; weight = 10; } );\n" \
+	"track_interfaces = [ \"eth2\" ];\n"
+
+static void
+test_digests_pinned(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	c = parse_ok(PIN_TEXT, "alpha");
+	assert_int_equal(c->n_groups, 1);
+	assert_int_equal(c->groups_line, 0);
+	assert_int_equal(c->digest, 0xab9f5ac9u);
+	assert_int_equal(c->safety_digest, 0x4e4e0f3au);
+	assert_int_equal(c->part_digest[VG_PART_MEMBERSHIP], 0xf739d221u);
+	assert_int_equal(c->part_digest[VG_PART_VOTES], 0xa8a9893du);
+	assert_int_equal(c->part_digest[VG_PART_TIMING], 0xee2bcbc9u);
+	vg_conf_free(c);
+}
+
 static void
 test_ipv6(void **state)
 {
@@ -1272,6 +1314,7 @@ main(void)
 		cmocka_unit_test(test_key_rotation_settings),
 		cmocka_unit_test(test_safety_digest),
 		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_digests_pinned),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
