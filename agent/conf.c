@@ -769,6 +769,205 @@ parse_links(struct parse *p, const config_setting_t *root)
 	}
 }
 
+/* ---- VIP groups (docs/design.md, "VIP groups") */
+
+/* [a-z0-9_-]{1,32}: what status, metrics labels and VIGIL_GROUP carry. */
+static int
+valid_group_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= VG_GROUP_NAME_MAX)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= '0' && *s <= '9') &&
+		    *s != '_' && *s != '-')
+			return 0;
+	return 1;
+}
+
+/* A group's priorities: { node = 0..255; ... }, by node name. */
+static void
+parse_group_priorities(struct parse *p, const config_setting_t *gs,
+    struct vg_conf_group *g)
+{
+	const config_setting_t *pr = get_group(p, gs, "priorities",
+	    CONFIG_TYPE_GROUP);
+	const struct vg_conf *c = p->conf;
+	int i, n;
+
+	if (pr == NULL)
+		return;
+	n = config_setting_length(pr);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(pr,
+		    (unsigned)i);
+		const char *nm = config_setting_name(e);
+		const struct vg_conf_node *node;
+		long long v;
+
+		if (nm == NULL)
+			continue;
+		if ((node = vg_conf_node_by_name(c, nm)) == NULL) {
+			ERR(p, line_of(e), "priorities of group \"%s\": no node "
+			    "is named \"%s\"", g->name, nm);
+			continue;
+		}
+		if (get_int(p, pr, nm, 0, 255, &v) == 1)
+			g->priority[node - c->nodes] = (uint8_t)v;
+	}
+}
+
+/* A group's tracks: names of top-level tracks; absent, every one counts. */
+static void
+parse_group_tracks(struct parse *p, const config_setting_t *gs,
+    struct vg_conf_group *g)
+{
+	const config_setting_t *l = config_setting_get_member(gs, "tracks");
+	const struct vg_conf *c = p->conf;
+	size_t k;
+	int i, n;
+
+	g->tracks = c->n_tracks >= 32 ? UINT32_MAX :
+	    (UINT32_C(1) << c->n_tracks) - 1;
+	if (l == NULL)
+		return;
+	g->tracks = 0;
+	if (config_setting_type(l) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(l) != CONFIG_TYPE_LIST) {
+		ERR(p, line_of(l), "tracks of group \"%s\" must be a list of "
+		    "track names, as ( \"chk_web\" )", g->name);
+		return;
+	}
+	n = config_setting_length(l);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(l,
+		    (unsigned)i);
+		const char *v;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			ERR(p, line_of(e), "tracks of group \"%s\": each entry "
+			    "must be a track's name", g->name);
+			continue;
+		}
+		v = config_setting_get_string(e);
+		for (k = 0; k < c->n_tracks; k++)
+			if (strcmp(c->tracks[k].name, v) == 0)
+				break;
+		if (k == c->n_tracks)
+			ERR(p, line_of(e), "group \"%s\" names track \"%s\", "
+			    "which track does not define", g->name, v);
+		else
+			g->tracks |= UINT32_C(1) << k;
+	}
+}
+
+static void
+parse_group(struct parse *p, const config_setting_t *gs, size_t gi,
+    size_t room)
+{
+	static const char *const known[] = { "name", "vips", "priorities",
+	    "tracks", "preempt", "preempt_delay", NULL };
+	struct vg_conf *c = p->conf;
+	struct vg_conf_group *g = &c->groups[gi];
+	const config_setting_t *l;
+	char name[64];
+	long long v;
+	size_t i;
+	int k, n;
+
+	memset(g, 0, sizeof(*g));
+	g->line = line_of(gs);
+	g->vip_first = c->n_vips;
+	for (i = 0; i < c->n_nodes; i++)
+		g->priority[i] = c->nodes[i].priority;
+	g->preempt = c->preempt;
+	g->preempt_delay = c->preempt_delay;
+	if (config_setting_type(gs) != CONFIG_TYPE_GROUP) {
+		ERR(p, g->line, "each entry of groups must be a group { ... }");
+		return;
+	}
+	check_members(p, gs, "a group", known);
+	if (get_str(p, gs, "name", name, sizeof(name)) == 1) {
+		if (!valid_group_name(name))
+			ERR(p, line_of(config_setting_get_member(gs, "name")),
+			    "group name \"%s\" must be 1 to %d of a-z, 0-9, '_' "
+			    "and '-'", name, VG_GROUP_NAME_MAX - 1);
+		/* cut, for the messages that name it: the file is refused */
+		snprintf(g->name, sizeof(g->name), "%.*s",
+		    VG_GROUP_NAME_MAX - 1, name);
+	} else if (config_setting_get_member(gs, "name") == NULL)
+		ERR(p, g->line, "group has no name");
+	for (i = 0; i < gi; i++)
+		if (g->name[0] != '\0' && strcmp(c->groups[i].name, g->name) == 0)
+			ERR(p, g->line, "group name \"%s\" is used twice (first "
+			    "at line %d)", g->name, c->groups[i].line);
+	get_bool(p, gs, "preempt", &g->preempt);
+	if (get_int(p, gs, "preempt_delay", 0, 86400000, &v) == 1)
+		g->preempt_delay = VG_MS(v);
+	parse_group_priorities(p, gs, g);
+	parse_group_tracks(p, gs, g);
+	if ((l = get_group(p, gs, "vips", CONFIG_TYPE_LIST)) != NULL) {
+		n = config_setting_length(l);
+		for (k = 0; k < n && c->n_vips < room; k++) {
+			parse_vip(p, config_setting_get_elem(l, (unsigned)k),
+			    &c->vips[c->n_vips]);
+			c->vips[c->n_vips++].group = (uint8_t)gi;
+		}
+	}
+	g->n_vips = c->n_vips - g->vip_first;
+}
+
+/*
+ * groups = ( { name; vips; priorities; tracks; preempt; preempt_delay }, ...):
+ * each group's VIPs contiguous in c->vips, group after group.
+ */
+static void
+parse_groups(struct parse *p, const config_setting_t *root)
+{
+	const config_setting_t *l = get_group(p, root, "groups",
+	    CONFIG_TYPE_LIST);
+	struct vg_conf *c = p->conf;
+	size_t total = 0;
+	int i, n;
+
+	if (l == NULL)
+		return;
+	c->groups_line = line_of(l);
+	n = config_setting_length(l);
+	if (n == 0) {
+		ERR(p, c->groups_line, "groups is empty: name one group at "
+		    "least, or leave groups out (every VIP in one group)");
+		return;
+	}
+	if (n > VG_MAX_GROUPS) {
+		ERR(p, c->groups_line, "%d groups, at most %d are supported", n,
+		    VG_MAX_GROUPS);
+		n = VG_MAX_GROUPS;
+	}
+	for (i = 0; i < n; i++) {
+		const config_setting_t *v = config_setting_get_member(
+		    config_setting_get_elem(l, (unsigned)i), "vips");
+
+		if (v != NULL && (config_setting_type(v) == CONFIG_TYPE_LIST ||
+		    config_setting_type(v) == CONFIG_TYPE_ARRAY))
+			total += (size_t)config_setting_length(v);
+	}
+	if (total > VG_MAX_VIPS) {
+		ERR(p, c->groups_line, "%zu vips in all groups, at most %d are "
+		    "supported", total, VG_MAX_VIPS);
+		total = VG_MAX_VIPS;
+	}
+	if (total > 0 && (c->vips = calloc(total, sizeof(*c->vips))) == NULL) {
+		ERR(p, c->groups_line, "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		parse_group(p, config_setting_get_elem(l, (unsigned)i),
+		    (size_t)i, total);
+	c->n_groups = (size_t)n;
+}
+
 /* ---- cross-field rules, once everything is read */
 
 static void
@@ -816,6 +1015,27 @@ check_nodes(struct parse *p, int nodes_line, int quorum_line)
 		    c->total_votes, c->total_votes / 2 + 1, c->total_votes);
 }
 
+/* Each group may be held by some node: a role "node" of priority > 0. */
+static void
+check_groups(struct parse *p)
+{
+	const struct vg_conf *c = p->conf;
+	size_t g, i;
+
+	if (c->groups_line == 0 || c->n_nodes == 0)
+		return;
+	for (g = 0; g < c->n_groups; g++) {
+		for (i = 0; i < c->n_nodes; i++)
+			if (c->nodes[i].role == VG_ROLE_NODE &&
+			    c->groups[g].priority[i] > 0)
+				break;
+		if (i == c->n_nodes)
+			ERR(p, c->groups[g].line, "group \"%s\": no node may "
+			    "hold it (every node has priority 0 in it or is a "
+			    "witness)", c->groups[g].name);
+	}
+}
+
 static void
 check_vips(struct parse *p)
 {
@@ -840,10 +1060,22 @@ check_vips(struct parse *p)
 		for (j = 0; j < i; j++) {
 			const struct vg_conf_vip *b = &c->vips[j];
 
-			if (a->family == b->family &&
-			    memcmp(a->addr, b->addr, 16) == 0)
+			if (a->family != b->family ||
+			    memcmp(a->addr, b->addr, 16) != 0)
+				continue;
+			if (c->groups_line == 0)
 				ERR(p, a->line, "vip %s is listed twice (first at "
 				    "line %d)", a->text, b->line);
+			else if (a->group == b->group)
+				ERR(p, a->line, "vip %s is listed twice in group "
+				    "\"%s\" (first at line %d)", a->text,
+				    c->groups[a->group].name, b->line);
+			else
+				/* one address, two elections: two holders */
+				ERR(p, a->line, "vip %s is in two groups, \"%s\" "
+				    "and \"%s\" (first at line %d): a VIP is in "
+				    "one group", a->text, c->groups[b->group].name,
+				    c->groups[a->group].name, b->line);
 		}
 	}
 }
@@ -905,26 +1137,55 @@ check_timing(struct parse *p, int dead_line)
  * The keeper starts removing the VIPs a removal batch before the deadline
  * and adds only if the add and the removal fit before it: with many VIPs
  * the lease must still leave two intervals for renewals, or the VIPs would
- * come and go with every late echo.
+ * come and go with every late echo.  With groups, one keeper holds every
+ * group this node is active for and does their batches in turn: the
+ * largest group's add and removal must fit, and so must every group's
+ * removal one after the other (all the leases lapsing at once).  Only the
+ * larger of the two is reported: it is the one that sets dead_time.
  */
 static void
 check_vip_fit(struct parse *p, int dead_line)
 {
 	struct vg_conf *c = p->conf;
-	vg_ns batch = vg_conf_batch(c->n_vips, 1) + vg_conf_batch(c->n_vips, 0);
+	vg_ns big = 0, dels = 0, batch, b;
+	size_t g, gbig = 0;
 	double need;
+	char what[160];
 
+	for (g = 0; g < c->n_groups; g++) {
+		if (c->groups[g].n_vips == 0)
+			continue;
+		b = vg_conf_batch(c->groups[g].n_vips, 1) +
+		    vg_conf_batch(c->groups[g].n_vips, 0);
+		if (b > big) {
+			big = b;
+			gbig = g;
+		}
+		dels += vg_conf_batch(c->groups[g].n_vips, 0);
+	}
+	batch = big > dels ? big : dels;
 	if (c->n_vips == 0 || c->lease < 2 * c->interval ||
 	    c->lease - batch >= 2 * c->interval)
 		return;
 	/* L = D(1-rho)/(1+rho) - h/4 >= 2h + batch */
 	need = (2.25 * (double)c->interval + (double)batch) *
 	    (1 + c->max_drift) / (1 - c->max_drift);
-	ERR(p, dead_line, "%zu VIPs take about %.1f ms to add and remove "
-	    "(netlink batches); the lease at interval = %lld ms and dead_time "
+	if (c->groups_line == 0)
+		snprintf(what, sizeof(what), "%zu VIPs take about %.1f ms to add "
+		    "and remove (netlink batches)", c->n_vips,
+		    (double)batch / VG_NS_PER_MS);
+	else if (big >= dels)
+		snprintf(what, sizeof(what), "group \"%s\": its %zu VIPs take "
+		    "about %.1f ms to add and remove (netlink batches)",
+		    c->groups[gbig].name, c->groups[gbig].n_vips,
+		    (double)batch / VG_NS_PER_MS);
+	else
+		snprintf(what, sizeof(what), "the removals of all %zu groups "
+		    "take about %.1f ms in turn (every lease lapsing at once)",
+		    c->n_groups, (double)batch / VG_NS_PER_MS);
+	ERR(p, dead_line, "%s; the lease at interval = %lld ms and dead_time "
 	    "= %lld ms is %.1f ms and must exceed that by 2 intervals: "
-	    "dead_time must be at least %lld ms (or use fewer VIPs)",
-	    c->n_vips, (double)batch / VG_NS_PER_MS,
+	    "dead_time must be at least %lld ms (or use fewer VIPs)", what,
 	    (long long)(c->interval / VG_NS_PER_MS),
 	    (long long)(c->dead_time / VG_NS_PER_MS),
 	    (double)c->lease / VG_NS_PER_MS,
@@ -971,6 +1232,11 @@ nodes_by_id(const struct vg_conf *c, size_t *ix)
  * Priority, preemption, VIPs, hooks, tracks and local paths are not: they
  * may differ for a while without two holders.  The cluster id and the key
  * need no digest: a message of another cluster or key is dropped by rx.
+ * With `groups`, membership also covers how many groups there are and
+ * their names in order: group g of a message must be the same election on
+ * both ends.  Their VIPs, priorities, tracks and preemption are not
+ * (live, as they are without groups).  A file without `groups` adds
+ * nothing: its digests are what they were before groups.
  */
 static void
 compute_safety_digest(struct vg_conf *c)
@@ -990,6 +1256,15 @@ compute_safety_digest(struct vg_conf *c)
 		v = fnv1a(v, &n->id, sizeof(n->id));
 		v = fnv1a(v, &n->votes, sizeof(n->votes));
 		v = fnv1a(v, &role, sizeof(role));
+	}
+	if (c->groups_line != 0) {
+		uint32_t ng = (uint32_t)c->n_groups;
+
+		m = fnv1a(m, "groups", 7);
+		m = fnv1a(m, &ng, sizeof(ng));
+		for (i = 0; i < c->n_groups; i++)
+			m = fnv1a(m, c->groups[i].name,
+			    strlen(c->groups[i].name) + 1);
 	}
 	v = fnv1a(v, &c->quorum, sizeof(c->quorum));
 	t = fnv1a(t, &c->interval, sizeof(c->interval));
@@ -1019,7 +1294,7 @@ static void
 compute_digest(struct vg_conf *c)
 {
 	uint32_t h = FNV_INIT;
-	size_t ix[VG_MAX_NODES], i;
+	size_t ix[VG_MAX_NODES], i, g;
 
 	h = H_STR(h, c->cluster);
 	h = H_VAL(h, c->cluster_id);
@@ -1071,6 +1346,24 @@ compute_digest(struct vg_conf *c)
 	}
 	for (i = 0; i < c->n_links; i++)
 		h = H_STR(h, c->links[i]);
+	/* the groups, when the file has them: each one's name, VIPs,
+	 * priorities (nodes by id), tracks and preemption */
+	for (g = 0; c->groups_line != 0 && g < c->n_groups; g++) {
+		const struct vg_conf_group *gr = &c->groups[g];
+		uint64_t nv = gr->n_vips;
+
+		h = H_STR(h, gr->name);
+		h = H_VAL(h, nv);
+		for (i = gr->vip_first; i < gr->vip_first + gr->n_vips; i++) {
+			h = H_STR(h, c->vips[i].text);
+			h = H_STR(h, c->vips[i].ifname);
+		}
+		for (i = 0; i < c->n_nodes; i++)
+			h = H_VAL(h, gr->priority[ix[i]]);
+		h = H_VAL(h, gr->tracks);
+		h = H_VAL(h, gr->preempt);
+		h = H_VAL(h, gr->preempt_delay);
+	}
 	c->digest = h;
 	compute_safety_digest(c);
 }
@@ -1145,7 +1438,7 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	    "garp_refresh", "notify", "notify_active", "notify_standby",
 	    "notify_fault", "notify_maintenance", "script_timeout", "preempt",
 	    "preempt_delay", "max_failovers", "flap_window", "track",
-	    "track_interfaces", "metrics", "realtime_priority", NULL };
+	    "track_interfaces", "metrics", "realtime_priority", "groups", NULL };
 	static const char *const auths[] = { "hmac-sha256", "none", NULL };
 	struct vg_conf *c = p->conf;
 	const config_setting_t *s;
@@ -1233,8 +1526,14 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	parse_log(p, root);
 	parse_metrics(p, root);
 	parse_nodes(p, root, &nodes_line);
-	parse_vips(p, root);
 	parse_tracks(p, root);
+	if (config_setting_get_member(root, "groups") != NULL) {
+		parse_groups(p, root);
+		if ((s = config_setting_get_member(root, "vips")) != NULL)
+			ERR(p, line_of(s), "vips: with groups every VIP is in a "
+			    "group: move these into one");
+	} else
+		parse_vips(p, root);
 	parse_links(p, root);
 
 	if (c->auth == VG_AUTH_HMAC && c->auth_key_file[0] == '\0' &&
@@ -1248,9 +1547,11 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 		c->cluster_id = 1;
 	check_timing(p, dead_line);
 	check_nodes(p, nodes_line, quorum_line);
+	if (c->groups_line == 0)
+		implicit_group(c);
+	check_groups(p);
 	check_vips(p);
 	check_vip_fit(p, dead_line);
-	implicit_group(c);
 	resolve_self(p, self, nodes_line);
 	compute_digest(c);
 }

@@ -1259,6 +1259,295 @@ test_ipv6(void **state)
 	vg_conf_free(c);
 }
 
+/* ---- VIP groups (issue 15) */
+
+/* Line 8: one track; groups from line 9 on. */
+#define TRK "track = ( { name = \"chk\"; command = \"/bin/true\"; } );\n"
+#define G_HEAD HEAD NODES3 TRK
+
+/* Lines 9-21: two groups, "web" (two VIPs, its own priorities, track and
+ * preemption) and "db" (one VIP, every default). */
+#define GROUPS2 \
+	"groups = (\n" \
+	"\t{\n" \
+	"\t\tname = \"web\";\n" \
+	"\t\tvips = ( { address = \"10.0.0.100/24\"; interface = \"eth0\"; },\n" \
+	"\t\t\t{ address = \"10.0.0.101/24\"; interface = \"eth0\"; } );\n" \
+	"\t\tpriorities = { alpha = 150; beta = 0; };\n" \
+	"\t\ttracks = ( \"chk\" );\n" \
+	"\t\tpreempt = false;\n" \
+	"\t\tpreempt_delay = 3000;\n" \
+	"\t},\n" \
+	"\t{ name = \"db\"; tracks = [];\n" \
+	"\t  vips = ( { address = \"10.0.1.100/24\"; interface = \"eth1\"; } ); }\n" \
+	");\n"
+
+static void
+test_groups_parsed(void **state)
+{
+	struct vg_conf *c;
+	const struct vg_conf_group *w, *d;
+
+	(void)state;
+	c = parse_ok(G_HEAD "preempt_delay = 7000;\n" GROUPS2, "alpha");
+	assert_int_equal(c->groups_line, 10);
+	assert_int_equal(c->n_groups, 2);
+	w = &c->groups[0];
+	d = &c->groups[1];
+	assert_string_equal(w->name, "web");
+	assert_string_equal(d->name, "db");
+	assert_int_equal(w->line, 11);
+	assert_int_equal(c->n_vips, 3);
+	assert_int_equal(w->vip_first, 0);
+	assert_int_equal(w->n_vips, 2);
+	assert_int_equal(d->vip_first, 2);
+	assert_int_equal(d->n_vips, 1);
+	assert_int_equal(c->vips[0].group, 0);
+	assert_int_equal(c->vips[1].group, 0);
+	assert_int_equal(c->vips[2].group, 1);
+	assert_string_equal(c->vips[2].text, "10.0.1.100/24");
+	/* named: their priority there (0 too); not named: the node's */
+	assert_int_equal(w->priority[0], 150);
+	assert_int_equal(w->priority[1], 0);
+	assert_int_equal(w->priority[2], 100);
+	assert_int_equal(d->priority[0], 100);
+	/* its own preemption; the top-level one by default */
+	assert_false(w->preempt);
+	assert_int_equal(w->preempt_delay, VG_MS(3000));
+	assert_true(d->preempt);
+	assert_int_equal(d->preempt_delay, VG_MS(7000));
+	/* tracks named; an empty list counts none */
+	assert_int_equal(w->tracks, 1);
+	assert_int_equal(d->tracks, 0);
+	/* every group's interface is followed */
+	assert_int_equal(c->n_links, 2);
+	assert_string_equal(c->links[0], "eth0");
+	assert_string_equal(c->links[1], "eth1");
+	vg_conf_free(c);
+
+	/* without tracks, a group counts every track */
+	c = parse_ok(G_HEAD "track_interfaces = [ \"eth7\" ];\n"
+	    "groups = ( { name = \"a\"; } );\n", "alpha");
+	assert_int_equal(c->n_groups, 1);
+	assert_int_equal(c->groups[0].tracks, 1);
+	assert_int_equal(c->groups[0].n_vips, 0);
+	assert_int_equal(c->groups_line, 10);
+	vg_conf_free(c);
+
+	/* without groups: the implicit "default", every VIP and track */
+	c = parse_ok(G_HEAD
+	    "vips = ( { address = \"10.0.0.100/24\"; interface = \"eth0\"; } );\n",
+	    "alpha");
+	assert_int_equal(c->groups_line, 0);
+	assert_int_equal(c->n_groups, 1);
+	assert_string_equal(c->groups[0].name, "default");
+	assert_int_equal(c->groups[0].n_vips, 1);
+	assert_int_equal(c->groups[0].tracks, 1);
+	assert_int_equal(c->groups[0].priority[1], 100);
+	vg_conf_free(c);
+}
+
+static void
+test_groups_and_top_vips(void **state)
+{
+	(void)state;
+	expect_one_error(G_HEAD
+	    "vips = ( { address = \"10.0.0.100/24\"; interface = \"eth0\"; } );\n"
+	    "groups = ( { name = \"web\"; } );\n", NULL, 9,
+	    "with groups every VIP is in a group: move these into one");
+	/* an empty one too: with groups, vips has no place */
+	expect_one_error(G_HEAD "groups = ( { name = \"web\"; } );\nvips = ();\n",
+	    NULL, 10, "with groups every VIP is in a group");
+}
+
+static void
+test_group_vip_twice(void **state)
+{
+	(void)state;
+	/* in two groups: both named (today's duplicate check, told) */
+	expect_one_error(G_HEAD "groups = (\n"
+	    "\t{ name = \"web\"; vips = ( { address = \"10.0.0.100/24\"; "
+	    "interface = \"eth0\"; } ); },\n"
+	    "\t{ name = \"db\"; vips = ( { address = \"10.0.0.100/32\"; "
+	    "interface = \"eth1\"; } ); }\n"
+	    ");\n", NULL, 11, "vip 10.0.0.100/32 is in two groups, \"web\" and "
+	    "\"db\" (first at line 10)");
+	/* twice in one group */
+	expect_one_error(G_HEAD "groups = (\n"
+	    "\t{ name = \"web\"; vips = (\n"
+	    "\t\t{ address = \"10.0.0.100/24\"; interface = \"eth0\"; },\n"
+	    "\t\t{ address = \"10.0.0.100/24\"; interface = \"eth0\"; } ); }\n"
+	    ");\n", NULL, 12, "vip 10.0.0.100/24 is listed twice in group "
+	    "\"web\" (first at line 11)");
+}
+
+static void
+test_group_without_holder(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	/* every node priority 0 there */
+	expect_one_error(G_HEAD "groups = (\n"
+	    "\t{ name = \"web\"; },\n"
+	    "\t{ name = \"db\"; priorities = { alpha = 0; beta = 0; gamma = 0; }; }\n"
+	    ");\n", NULL, 11, "group \"db\": no node may hold it");
+	/* the one node of priority > 0 is a witness */
+	expect_one_error(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; role = \"witness\"; }\n"
+	    ");\n"
+	    "groups = ( { name = \"web\";\n"
+	    "\tpriorities = { alpha = 0; beta = 0; }; } );\n", NULL, 8,
+	    "(every node has priority 0 in it or is a witness)");
+	/* one node left is enough */
+	c = parse_ok(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\tpriorities = { alpha = 0; beta = 0; gamma = 1; }; } );\n", NULL);
+	assert_int_equal(c->groups[0].priority[2], 1);
+	vg_conf_free(c);
+}
+
+static void
+test_group_name(void **state)
+{
+	static const char *const bad[] = { "Web", "", "w.b", "w b", "web!",
+	    "abcdefghijklmnopqrstuvwxyz0123456" /* 33 */ };
+	struct vg_conf *c;
+	char text[1024];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%sgroups = (\n\t{ name = \"%s\"; }\n"
+		    ");\n", G_HEAD, bad[i]);
+		expect_one_error(text, NULL, 10, "must be 1 to 32 of a-z, 0-9, "
+		    "'_' and '-'");
+	}
+	c = parse_ok(G_HEAD "groups = ( { name = \"a_b-9\"; },\n"
+	    "\t{ name = \"abcdefghijklmnopqrstuvwxyz012345\"; } );\n", NULL);
+	assert_string_equal(c->groups[1].name,
+	    "abcdefghijklmnopqrstuvwxyz012345");
+	vg_conf_free(c);
+	expect_one_error(G_HEAD "groups = (\n\t{ name = \"web\"; },\n"
+	    "\t{ name = \"web\"; }\n);\n", NULL, 11,
+	    "group name \"web\" is used twice (first at line 10)");
+	expect_one_error(G_HEAD "groups = (\n\t{ priorities = { alpha = 1; }; }\n"
+	    ");\n", NULL, 10, "group has no name");
+	expect_one_error(G_HEAD "groups = ( \"web\" );\n", NULL, 9,
+	    "each entry of groups must be a group { ... }");
+}
+
+static void
+test_group_tracks(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\ttracks = ( \"chk\", \"chk_web\" ); } );\n", NULL, 10,
+	    "group \"web\" names track \"chk_web\", which track does not define");
+	/* no track at all */
+	expect_one_error(HEAD NODES3 "groups = ( { name = \"web\";\n"
+	    "\ttracks = ( \"chk\" ); } );\n", NULL, 9, "names track \"chk\"");
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\ttracks = ( 5 ); } );\n", NULL, 10, "each entry must be a "
+	    "track's name");
+	/* the bit of the track named, in track's order */
+	c = parse_ok(HEAD NODES3 "track = ( { name = \"a\"; command = \"x\"; },\n"
+	    "\t{ name = \"b\"; command = \"y\"; } );\n"
+	    "groups = ( { name = \"g1\"; tracks = ( \"b\" ); },\n"
+	    "\t{ name = \"g2\"; } );\n", NULL);
+	assert_int_equal(c->groups[0].tracks, 2);
+	assert_int_equal(c->groups[1].tracks, 3);
+	vg_conf_free(c);
+}
+
+static void
+test_group_priorities(void **state)
+{
+	(void)state;
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\tpriorities = { alpha = 10;\n\t\tdelta = 5; }; } );\n", NULL, 11,
+	    "priorities of group \"web\": no node is named \"delta\"");
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\tpriorities = { alpha = 256; }; } );\n", NULL, 10,
+	    "alpha = 256 is out of range (0..255)");
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\tpriorities = { alpha = \"high\"; }; } );\n", NULL, 10,
+	    "alpha must be an integer, not a string");
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\tpriorities = ( 1, 2 ); } );\n", NULL, 10,
+	    "priorities must be a group, not a list");
+}
+
+static void
+test_group_count(void **state)
+{
+	struct vg_conf *c;
+	char text[4096];
+	size_t at, i;
+
+	(void)state;
+	at = (size_t)snprintf(text, sizeof(text), "%sgroups = (\n", G_HEAD);
+	for (i = 0; i < VG_MAX_GROUPS; i++)
+		at += (size_t)snprintf(text + at, sizeof(text) - at,
+		    "\t{ name = \"g%zu\"; },\n", i);
+	snprintf(text + at, sizeof(text) - at, "\t{ name = \"g16\"; }\n);\n");
+	expect_one_error(text, NULL, 9, "17 groups, at most 16 are supported");
+	/* sixteen is fine */
+	snprintf(text + at - 2, sizeof(text) - at + 2, "\n);\n");
+	c = parse_ok(text, NULL);
+	assert_int_equal(c->n_groups, VG_MAX_GROUPS);
+	assert_string_equal(c->groups[15].name, "g15");
+	vg_conf_free(c);
+	expect_one_error(G_HEAD "groups = ();\n", NULL, 9, "groups is empty");
+	expect_one_error(G_HEAD "groups = 5;\n", NULL, 9,
+	    "groups must be a list, not an integer");
+}
+
+/* A group without VIPs is a group: it is how a group is added before
+ * its VIPs (the group list is a stop-all change, its VIPs live ones). */
+static void
+test_group_empty(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	c = parse_ok(G_HEAD "groups = (\n"
+	    "\t{ name = \"web\"; vips = (); },\n"
+	    "\t{ name = \"db\"; vips = ( { address = \"10.0.1.1/24\"; "
+	    "interface = \"eth1\"; } ); },\n"
+	    "\t{ name = \"spare\"; }\n);\n", "alpha");
+	assert_int_equal(c->n_groups, 3);
+	assert_int_equal(c->groups[0].n_vips, 0);
+	assert_int_equal(c->groups[1].vip_first, 0);
+	assert_int_equal(c->groups[1].n_vips, 1);
+	assert_int_equal(c->groups[2].vip_first, 1);
+	assert_int_equal(c->groups[2].n_vips, 0);
+	assert_int_equal(c->vips[0].group, 1);
+	vg_conf_free(c);
+}
+
+static void
+test_group_unknown_key(void **state)
+{
+	(void)state;
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\tpriority = 5; } );\n", NULL, 10,
+	    "unknown setting 'priority' in a group");
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\tvips = ( { address = \"10.0.0.100/24\"; interface = \"eth0\";\n"
+	    "\t\tmask = 24; } ); } );\n", NULL, 11,
+	    "unknown setting 'mask' in a vip");
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\tpreempt = 1; } );\n", NULL, 10, "preempt must be true or false");
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\tpreempt_delay = -1; } );\n", NULL, 10,
+	    "preempt_delay = -1 is out of range");
+}
+
 int
 main(void)
 {
@@ -1315,6 +1604,16 @@ main(void)
 		cmocka_unit_test(test_safety_digest),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_digests_pinned),
+		cmocka_unit_test(test_groups_parsed),
+		cmocka_unit_test(test_groups_and_top_vips),
+		cmocka_unit_test(test_group_vip_twice),
+		cmocka_unit_test(test_group_without_holder),
+		cmocka_unit_test(test_group_name),
+		cmocka_unit_test(test_group_tracks),
+		cmocka_unit_test(test_group_priorities),
+		cmocka_unit_test(test_group_count),
+		cmocka_unit_test(test_group_empty),
+		cmocka_unit_test(test_group_unknown_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
