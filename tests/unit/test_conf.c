@@ -1548,6 +1548,138 @@ test_group_unknown_key(void **state)
 	    "preempt_delay = -1 is out of range");
 }
 
+/* Lines 3-5: h = 1 ms, D = 3 ms, rho = 0.05: the lease is 2.464 ms, and
+ * 0.464 ms of it is left for the netlink batches past two intervals. */
+#define FIT_HEAD HEAD "interval = 1;\ndead_time = 3;\nmax_drift = 0.05;\n" NODES3
+#define VIP_AT(a, ifn) "{ address = \"" a "\"; interface = \"" ifn "\"; }"
+
+static void
+test_group_vip_fit(void **state)
+{
+	(void)state;
+	/* two groups of one VIP: 0.435 ms the largest, 0.430 ms the removals */
+	vg_conf_free(parse_ok(FIT_HEAD "groups = (\n"
+	    "\t{ name = \"a\"; vips = ( " VIP_AT("10.0.1.1", "eth0") " ); },\n"
+	    "\t{ name = \"b\"; vips = ( " VIP_AT("10.0.2.1", "eth0") " ); }\n"
+	    ");\n", NULL));
+	/* the largest group: two VIPs add and remove in 0.470 ms */
+	expect_one_error(FIT_HEAD "groups = (\n"
+	    "\t{ name = \"a\"; vips = ( " VIP_AT("10.0.1.1", "eth0") ",\n"
+	    "\t\t" VIP_AT("10.0.1.2", "eth0") " ); },\n"
+	    "\t{ name = \"b\"; vips = ( " VIP_AT("10.0.2.1", "eth0") " ); }\n"
+	    ");\n", NULL, 4, "group \"a\": its 2 VIPs take about 0.5 ms to add "
+	    "and remove (netlink batches); the lease at interval = 1 ms and "
+	    "dead_time = 3 ms is 2.5 ms and must exceed that by 2 intervals: "
+	    "dead_time must be at least 4 ms");
+	/* three groups' removals in turn: 0.645 ms, each group fitting */
+	expect_one_error(FIT_HEAD "groups = (\n"
+	    "\t{ name = \"a\"; vips = ( " VIP_AT("10.0.1.1", "eth0") " ); },\n"
+	    "\t{ name = \"b\"; vips = ( " VIP_AT("10.0.2.1", "eth0") " ); },\n"
+	    "\t{ name = \"c\"; vips = ( " VIP_AT("10.0.3.1", "eth0") " ); }\n"
+	    ");\n", NULL, 4, "the removals of all 3 groups take about 0.6 ms in "
+	    "turn (every lease lapsing at once); the lease at interval = 1 ms");
+	/* empty groups remove nothing */
+	vg_conf_free(parse_ok(FIT_HEAD "groups = (\n"
+	    "\t{ name = \"a\"; vips = ( " VIP_AT("10.0.1.1", "eth0") " ); },\n"
+	    "\t{ name = \"b\"; }, { name = \"c\"; }, { name = \"d\"; }\n"
+	    ");\n", NULL));
+	/* without groups: as before, every VIP one batch */
+	expect_one_error(FIT_HEAD "vips = ( " VIP_AT("10.0.1.1", "eth0") ",\n"
+	    "\t" VIP_AT("10.0.1.2", "eth0") " );\n", NULL, 4,
+	    "2 VIPs take about 0.5 ms to add and remove (netlink batches); "
+	    "the lease at");
+}
+
+/* Two groups (lines 9-12), their bodies given. */
+#define GRP2(w, d) \
+	"groups = (\n" \
+	"\t{ name = \"web\"; " w " },\n" \
+	"\t{ name = \"db\"; " d " }\n" \
+	");\n"
+#define W0 "vips = ( " VIP_AT("10.0.0.100/24", "eth0") " );"
+#define D0 "vips = ( " VIP_AT("10.0.1.100/24", "eth1") " );"
+
+/*
+ * With groups, the safety digest's membership part covers how many and
+ * their names in order, nothing else of them; the cluster-wide digest
+ * covers each group's name, VIPs, priorities, tracks and preemption.
+ */
+static void
+test_group_digests(void **state)
+{
+	static const char *const live[] = {
+		GRP2(W0 " priorities = { alpha = 7; };", D0),
+		GRP2(W0 " priorities = { beta = 0; };", D0),
+		GRP2(W0 " tracks = ();", D0),
+		GRP2(W0 " preempt = false;", D0),
+		GRP2(W0 " preempt_delay = 1;", D0),
+		GRP2("vips = ( " VIP_AT("10.0.0.100/24", "eth0") ", "
+		    VIP_AT("10.0.0.101/24", "eth0") " );", D0),
+		GRP2("", D0),
+		/* a VIP in the other group */
+		GRP2("", "vips = ( " VIP_AT("10.0.0.100/24", "eth0") ", "
+		    VIP_AT("10.0.1.100/24", "eth1") " );"),
+	};
+	struct vg_conf *a, *b, *c;
+	size_t i;
+
+	(void)state;
+	a = parse_ok(G_HEAD GRP2(W0, D0), "alpha");
+	for (i = 0; i < sizeof(live) / sizeof(live[0]); i++) {
+		char text[1024];
+
+		snprintf(text, sizeof(text), "%s%s", G_HEAD, live[i]);
+		b = parse_ok(text, "alpha");
+		if (a->digest == b->digest)
+			fail_msg("does not move the digest:\n%s", live[i]);
+		if (a->safety_digest != b->safety_digest)
+			fail_msg("moves the safety digest:\n%s", live[i]);
+		vg_conf_free(b);
+	}
+	/* the node's priority is the default of a group that names none */
+	b = parse_ok(HEAD "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; priority = 9; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; }\n"
+	    ");\n" TRK GRP2(W0 " priorities = { alpha = 100; };", D0), "alpha");
+	c = parse_ok(HEAD "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; priority = 9; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; }\n"
+	    ");\n" TRK GRP2(W0, D0), "alpha");
+	assert_int_not_equal(b->digest, c->digest);
+	assert_int_equal(b->safety_digest, c->safety_digest);
+	vg_conf_free(b);
+	vg_conf_free(c);
+	/* the group list: membership */
+	expect_parts(a, G_HEAD GRP2(W0, D0 " } , { name = \"extra\";"),
+	    1u << VG_PART_MEMBERSHIP);
+	/* (the order: its hint folds to a's, the 1-in-32 case) */
+	b = parse_ok(G_HEAD "groups = (\n"
+	    "\t{ name = \"db\"; " D0 " },\n"
+	    "\t{ name = \"web\"; " W0 " }\n"
+	    ");\n", "alpha");
+	assert_int_not_equal(a->part_digest[VG_PART_MEMBERSHIP],
+	    b->part_digest[VG_PART_MEMBERSHIP]);
+	assert_int_equal(a->part_digest[VG_PART_VOTES],
+	    b->part_digest[VG_PART_VOTES]);
+	assert_int_equal(a->part_digest[VG_PART_TIMING],
+	    b->part_digest[VG_PART_TIMING]);
+	assert_int_not_equal(a->safety_digest, b->safety_digest);
+	vg_conf_free(b);
+	expect_parts(a, G_HEAD "groups = (\n"
+	    "\t{ name = \"www\"; " W0 " },\n"
+	    "\t{ name = \"db\"; " D0 " }\n"
+	    ");\n", 1u << VG_PART_MEMBERSHIP);
+	vg_conf_free(a);
+	/* one explicit group "default" is not the implicit one */
+	a = parse_ok(G_HEAD "vips = ( " VIP_AT("10.0.0.100/24", "eth0") " );\n",
+	    "alpha");
+	expect_parts(a, G_HEAD "groups = ( { name = \"default\"; " W0 " } );\n",
+	    1u << VG_PART_MEMBERSHIP);
+	vg_conf_free(a);
+}
+
 int
 main(void)
 {
@@ -1614,6 +1746,8 @@ main(void)
 		cmocka_unit_test(test_group_count),
 		cmocka_unit_test(test_group_empty),
 		cmocka_unit_test(test_group_unknown_key),
+		cmocka_unit_test(test_group_vip_fit),
+		cmocka_unit_test(test_group_digests),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
