@@ -66,6 +66,9 @@ vg_errs_add(struct vg_errs *e, const char *file, int line, const char *fmt, ...)
 
 #define ERR(p, line, ...) vg_errs_add((p)->errs, (p)->file, (line), __VA_ARGS__)
 
+static void	list_add(char *, size_t, size_t *, const char *, ...)
+		    __attribute__((format(printf, 4, 5)));
+
 static int
 line_of(const config_setting_t *s)
 {
@@ -1587,7 +1590,8 @@ vg_conf_vips_same(const struct vg_conf *x, const struct vg_conf *y)
 		return 0;
 	for (i = 0; i < x->n_vips; i++)
 		if (strcmp(x->vips[i].text, y->vips[i].text) != 0 ||
-		    strcmp(x->vips[i].ifname, y->vips[i].ifname) != 0)
+		    strcmp(x->vips[i].ifname, y->vips[i].ifname) != 0 ||
+		    x->vips[i].group != y->vips[i].group)
 			return 0;
 	return 1;
 }
@@ -1622,6 +1626,38 @@ typedef void	change_fn(void *ctx, const char *what, const char *from,
 /* Formats one value into a small buffer: the walks' values are short. */
 #define VAL(buf, ...)	(snprintf((buf), sizeof(buf), __VA_ARGS__), (buf))
 
+/*
+ * The group list: whether the file has `groups`, how many, their names in
+ * order.  It is what a group index means on the wire (the safety digest's
+ * membership part), and what every per-group state of the agent is kept
+ * by: it changes with every node stopped.
+ */
+static int
+groups_same(const struct vg_conf *o, const struct vg_conf *n)
+{
+	size_t g;
+
+	if ((o->groups_line != 0) != (n->groups_line != 0) ||
+	    o->n_groups != n->n_groups)
+		return 0;
+	for (g = 0; g < o->n_groups; g++)
+		if (strcmp(o->groups[g].name, n->groups[g].name) != 0)
+			return 0;
+	return 1;
+}
+
+/* "web, db"; "" for a file without groups (its one implicit group). */
+static const char *
+groups_str(const struct vg_conf *c, char *buf, size_t len)
+{
+	size_t at = 0, g;
+
+	buf[0] = '\0';
+	for (g = 0; c->groups_line != 0 && g < c->n_groups; g++)
+		list_add(buf, len, &at, "%s", c->groups[g].name);
+	return buf;
+}
+
 /* What a reload cannot change: it would take a restart.  Every one, to fn;
  * returns the first's name (NULL: none). */
 static const char *
@@ -1631,7 +1667,8 @@ fixed_changes(const struct vg_conf *o, const struct vg_conf *n, change_fn *fn,
 	const struct vg_conf_node *so = &o->nodes[o->self];
 	const struct vg_conf_node *sn = &n->nodes[n->self];
 	const char *first = NULL;
-	char a[64], b[64];
+	char a[64], b[64], ga[VG_MAX_GROUPS * VG_GROUP_NAME_MAX + 40],
+	    gb[VG_MAX_GROUPS * VG_GROUP_NAME_MAX + 40];
 
 #define FIXED(what, from, to) do {					\
 	if (first == NULL)						\
@@ -1659,6 +1696,12 @@ fixed_changes(const struct vg_conf *o, const struct vg_conf *n, change_fn *fn,
 	if (o->cluster_id != n->cluster_id)
 		FIXED("the cluster id", VAL(a, "%u", o->cluster_id),
 		    VAL(b, "%u", n->cluster_id));
+	/* the agent keeps an election, a vote and a lease per group, by
+	 * index: a reload cannot renumber them (and it is a safety change
+	 * too, safety_changes: the cluster stops for it) */
+	if (!groups_same(o, n))
+		FIXED("groups", groups_str(o, ga, sizeof(ga)),
+		    groups_str(n, gb, sizeof(gb)));
 #undef FIXED
 	return first;
 }
@@ -1746,10 +1789,6 @@ vg_conf_parts_str(unsigned mask, char *buf, size_t len)
 /* Appends "what" to the list in buf (", " between); quietly full. */
 static void
 list_add(char *buf, size_t len, size_t *at, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
-list_add(char *buf, size_t len, size_t *at, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -1778,7 +1817,8 @@ safety_changes(const struct vg_conf *o, const struct vg_conf *n,
 {
 	const struct vg_conf_node *x, *y;
 	char what[VG_NAME_MAX + 40], a[INET6_ADDRSTRLEN + 16],
-	    b[INET6_ADDRSTRLEN + 16];
+	    b[INET6_ADDRSTRLEN + 16], ga[VG_MAX_GROUPS * VG_GROUP_NAME_MAX + 40],
+	    gb[VG_MAX_GROUPS * VG_GROUP_NAME_MAX + 40];
 	size_t k = 0, i;
 
 #define SAFETY(w, from, to)	(fn(ctx, (w), (from), (to)), k++)
@@ -1825,6 +1865,9 @@ safety_changes(const struct vg_conf *o, const struct vg_conf *n,
 	if (o->quorum != n->quorum)
 		SAFETY("quorum", VAL(a, "%u", o->quorum), VAL(b, "%u",
 		    n->quorum));
+	if (!groups_same(o, n))
+		SAFETY("groups", groups_str(o, ga, sizeof(ga)),
+		    groups_str(n, gb, sizeof(gb)));
 	/* whatever the list missed, the digests do not */
 	if (k == 0 && o->safety_digest != n->safety_digest)
 		SAFETY("the safety-relevant settings", VAL(a, "%08x",
@@ -1847,6 +1890,55 @@ add_name(void *ctx, const char *what, const char *from, const char *to)
 	(void)from;
 	(void)to;
 	list_add(l->buf, l->len, &l->at, "%s", what);
+}
+
+static int
+vip_addr_cmp(const void *x, const void *y)
+{
+	const struct vg_conf_vip *a = *(const struct vg_conf_vip *const *)x;
+	const struct vg_conf_vip *b = *(const struct vg_conf_vip *const *)y;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+/*
+ * A VIP in group a of cur and in group b of next (the same address, any
+ * prefix or interface): a reload goes node by node, and between two nodes'
+ * reloads a's holder on one and b's on another would both hold it.
+ */
+int
+vg_conf_vip_moved(const struct vg_conf *cur, const struct vg_conf *next,
+    char *err, size_t errlen)
+{
+	const struct vg_conf_vip **v, *key, *const *hit;
+	size_t i;
+	int rc = 0;
+
+	if (cur->groups_line == 0 || next->groups_line == 0 ||
+	    !groups_same(cur, next) || cur->n_vips == 0)
+		return 0;
+	if ((v = malloc(cur->n_vips * sizeof(*v))) == NULL) {
+		snprintf(err, errlen, "out of memory; nothing changed");
+		return -1;
+	}
+	for (i = 0; i < cur->n_vips; i++)
+		v[i] = &cur->vips[i];
+	qsort(v, cur->n_vips, sizeof(*v), vip_addr_cmp);
+	for (i = 0; i < next->n_vips && rc == 0; i++) {
+		key = &next->vips[i];
+		hit = bsearch(&key, v, cur->n_vips, sizeof(*v), vip_addr_cmp);
+		if (hit == NULL || (*hit)->group == key->group)
+			continue;
+		snprintf(err, errlen, "VIP %s moves from group %s to %s: remove "
+		    "it in one change, add it in the next; nothing changed",
+		    key->text, cur->groups[(*hit)->group].name,
+		    next->groups[key->group].name);
+		rc = -1;
+	}
+	free(v);
+	return rc;
 }
 
 int
@@ -1878,7 +1970,7 @@ vg_conf_reload_refusal(const struct vg_conf *cur, const struct vg_conf *next,
 		    "agent); nothing changed", fixed);
 		return -1;
 	}
-	return 0;
+	return vg_conf_vip_moved(cur, next, err, errlen);
 }
 
 /* ---- what a new file would change, field by field */
@@ -1909,6 +2001,14 @@ add_change(void *ctx, const char *what, const char *from, const char *to)
 
 	if (x->kind > d->kind)
 		d->kind = x->kind;
+	/* one field in two classes (the group list: safety and restart)
+	 * is one change, of the graver */
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->ch[i].what, what) == 0) {
+			if (x->kind > d->ch[i].kind)
+				d->ch[i].kind = x->kind;
+			return;
+		}
 	if (d->n == VG_DIFF_MAX) {
 		d->dropped++;
 		return;
@@ -1940,18 +2040,6 @@ track_same(const struct vg_conf_track *x, const struct vg_conf_track *y)
 }
 
 static int
-has_vip(const struct vg_conf *c, const struct vg_conf_vip *v)
-{
-	size_t i;
-
-	for (i = 0; i < c->n_vips; i++)
-		if (strcmp(c->vips[i].text, v->text) == 0 &&
-		    strcmp(c->vips[i].ifname, v->ifname) == 0)
-			return 1;
-	return 0;
-}
-
-static int
 vip_cmp(const void *x, const void *y)
 {
 	const struct vg_conf_vip *a = *(const struct vg_conf_vip *const *)x;
@@ -1961,10 +2049,38 @@ vip_cmp(const void *x, const void *y)
 	return r != 0 ? r : strcmp(a->ifname, b->ifname);
 }
 
+/* The same, within a group: for two files of one group list. */
+static int
+vip_gcmp(const void *x, const void *y)
+{
+	const struct vg_conf_vip *a = *(const struct vg_conf_vip *const *)x;
+	const struct vg_conf_vip *b = *(const struct vg_conf_vip *const *)y;
+
+	if (a->group != b->group)
+		return a->group < b->group ? -1 : 1;
+	return vip_cmp(x, y);
+}
+
+typedef int	vip_cmp_fn(const void *, const void *);
+
+static int
+has_vip(const struct vg_conf *c, const struct vg_conf_vip *v, vip_cmp_fn *cmp)
+{
+	const struct vg_conf_vip *w;
+	size_t i;
+
+	for (i = 0; i < c->n_vips; i++) {
+		w = &c->vips[i];
+		if (cmp(&w, &v) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* c's VIPs sorted, for vip_in (a diff of two 1000-VIP files took 3.6 ms
  * on the agent's loop with a linear search; NULL: search linearly). */
 static const struct vg_conf_vip **
-vips_sorted(const struct vg_conf *c)
+vips_sorted(const struct vg_conf *c, vip_cmp_fn *cmp)
 {
 	const struct vg_conf_vip **v;
 	size_t i;
@@ -1974,18 +2090,72 @@ vips_sorted(const struct vg_conf *c)
 		return NULL;
 	for (i = 0; i < c->n_vips; i++)
 		v[i] = &c->vips[i];
-	qsort(v, c->n_vips, sizeof(*v), vip_cmp);
+	qsort(v, c->n_vips, sizeof(*v), cmp);
 	return v;
 }
 
 static int
 vip_in(const struct vg_conf *c, const struct vg_conf_vip **sorted,
-    const struct vg_conf_vip *v)
+    const struct vg_conf_vip *v, vip_cmp_fn *cmp)
 {
 	if (sorted == NULL)
-		return has_vip(c, v);
-	return bsearch(&v, sorted, c->n_vips, sizeof(*sorted), vip_cmp) !=
-	    NULL;
+		return has_vip(c, v, cmp);
+	return bsearch(&v, sorted, c->n_vips, sizeof(*sorted), cmp) != NULL;
+}
+
+/* "chk, chk_web": the tracks of a mask, in track's order. */
+static const char *
+tracks_str(const struct vg_conf *c, uint32_t mask, char *buf, size_t len)
+{
+	size_t at = 0, i;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->n_tracks && i < 32; i++)
+		if (mask & UINT32_C(1) << i)
+			list_add(buf, len, &at, "%s", c->tracks[i].name);
+	return buf;
+}
+
+/*
+ * Each group's own settings, for two files of one group list: priorities
+ * (of the nodes in both), tracks (by name), preemption.  Its VIPs are
+ * live_changes' walk.
+ */
+static void
+group_changes(const struct vg_conf *o, const struct vg_conf *n, change_fn *fn,
+    void *ctx)
+{
+	char a[VG_PATH_MAX + 8], b[VG_PATH_MAX + 8], what[VG_NAME_MAX + 40];
+	const struct vg_conf_group *x, *y;
+	const struct vg_conf_node *on;
+	size_t g, i;
+
+	for (g = 0; g < n->n_groups; g++) {
+		x = &o->groups[g];
+		y = &n->groups[g];
+		for (i = 0; i < n->n_nodes; i++) {
+			if ((on = vg_conf_node_by_id(o, n->nodes[i].id)) == NULL)
+				continue;
+			if (x->priority[on - o->nodes] != y->priority[i])
+				fn(ctx, VAL(what, "priority of %s in %s",
+				    n->nodes[i].name, y->name), VAL(a, "%u",
+				    x->priority[on - o->nodes]), VAL(b, "%u",
+				    y->priority[i]));
+		}
+		tracks_str(o, x->tracks, a, sizeof(a));
+		tracks_str(n, y->tracks, b, sizeof(b));
+		if (strcmp(a, b) != 0)
+			fn(ctx, VAL(what, "tracks of %s", y->name), a, b);
+		if (!x->preempt != !y->preempt)
+			fn(ctx, VAL(what, "preempt of %s", y->name),
+			    x->preempt ? "true" : "false",
+			    y->preempt ? "true" : "false");
+		if (x->preempt_delay != y->preempt_delay)
+			fn(ctx, VAL(what, "preempt_delay of %s", y->name),
+			    VAL(a, "%lld ms", (long long)(x->preempt_delay /
+			    VG_NS_PER_MS)), VAL(b, "%lld ms",
+			    (long long)(y->preempt_delay / VG_NS_PER_MS)));
+	}
 }
 
 static int
@@ -2011,7 +2181,9 @@ live_changes(const struct vg_conf *o, const struct vg_conf *n, change_fn *fn,
 	const struct vg_conf_vip **so, **sn;
 	const struct vg_conf_node *y;
 	const struct vg_conf_track *t;
+	vip_cmp_fn *cmp;
 	size_t i;
+	int grouped;
 
 #define STR(w, f) do {							\
 	if (strcmp(o->f, n->f) != 0)					\
@@ -2076,18 +2248,39 @@ live_changes(const struct vg_conf *o, const struct vg_conf *n, change_fn *fn,
 	STR("metrics.listen", metrics.listen);
 	STR("metrics.textfile", metrics.textfile);
 	MS("metrics.textfile_interval", metrics.textfile_interval);
-	so = vips_sorted(o);
-	sn = vips_sorted(n);
-	for (i = 0; i < o->n_vips; i++)
-		if (!vip_in(n, sn, &o->vips[i]))
-			fn(ctx, VAL(what, "vip %s removed", o->vips[i].text),
-			    VAL(a, "%s dev %s", o->vips[i].text,
-			    o->vips[i].ifname), "");
-	for (i = 0; i < n->n_vips; i++)
-		if (!vip_in(o, so, &n->vips[i]))
-			fn(ctx, VAL(what, "vip %s added", n->vips[i].text), "",
-			    VAL(b, "%s dev %s", n->vips[i].text,
-			    n->vips[i].ifname));
+	/* with one group list, each group's VIPs (a VIP that moves is
+	 * removed from one and added to the other, and refused by
+	 * vg_conf_vip_moved); else the whole list, as without groups */
+	grouped = o->groups_line != 0 && groups_same(o, n);
+	cmp = grouped ? vip_gcmp : vip_cmp;
+	if (grouped)
+		group_changes(o, n, fn, ctx);
+	so = vips_sorted(o, cmp);
+	sn = vips_sorted(n, cmp);
+	for (i = 0; i < o->n_vips; i++) {
+		if (vip_in(n, sn, &o->vips[i], cmp))
+			continue;
+		if (grouped)
+			snprintf(what, sizeof(what), "vip %s removed from %s",
+			    o->vips[i].text, o->groups[o->vips[i].group].name);
+		else
+			snprintf(what, sizeof(what), "vip %s removed",
+			    o->vips[i].text);
+		fn(ctx, what, VAL(a, "%s dev %s", o->vips[i].text,
+		    o->vips[i].ifname), "");
+	}
+	for (i = 0; i < n->n_vips; i++) {
+		if (vip_in(o, so, &n->vips[i], cmp))
+			continue;
+		if (grouped)
+			snprintf(what, sizeof(what), "vip %s added to %s",
+			    n->vips[i].text, n->groups[n->vips[i].group].name);
+		else
+			snprintf(what, sizeof(what), "vip %s added",
+			    n->vips[i].text);
+		fn(ctx, what, "", VAL(b, "%s dev %s", n->vips[i].text,
+		    n->vips[i].ifname));
+	}
 	free(so);
 	free(sn);
 	for (i = 0; i < o->n_tracks; i++) {

@@ -1680,6 +1680,203 @@ test_group_digests(void **state)
 	vg_conf_free(a);
 }
 
+/* The change named `what` in d, or NULL; fails if it is there twice. */
+static const struct vg_conf_change *
+change_named(const struct vg_conf_diff *d, const char *what)
+{
+	const struct vg_conf_change *ch = NULL;
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->ch[i].what, what) == 0) {
+			if (ch != NULL)
+				fail_msg("\"%s\" listed twice", what);
+			ch = &d->ch[i];
+		}
+	return ch;
+}
+
+static void
+dump_diff(const struct vg_conf_diff *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		print_message("    %-8s %s: \"%s\" -> \"%s\"\n",
+		    vg_change_kind_name(d->ch[i].kind), d->ch[i].what,
+		    d->ch[i].from, d->ch[i].to);
+}
+
+/*
+ * The group list (count, names, order; a file gaining or losing groups)
+ * is restart-class and safety: vg_conf_fixed_changed names it (a push and
+ * a joint move's FINAL refuse it), a reload refuses it as a stop-all
+ * change, config diff lists it once, as restart.
+ */
+static void
+test_group_list_change(void **state)
+{
+	static const struct {
+		const char	*text, *to;
+	} cases[] = {
+		{ G_HEAD "groups = (\n\t{ name = \"db\"; " D0 " },\n"
+		    "\t{ name = \"web\"; " W0 " }\n);\n", "db, web" },
+		{ G_HEAD "groups = (\n\t{ name = \"www\"; " W0 " },\n"
+		    "\t{ name = \"db\"; " D0 " }\n);\n", "www, db" },
+		{ G_HEAD GRP2(W0, D0 " }, { name = \"x\";"), "web, db, x" },
+		{ G_HEAD "groups = ( { name = \"web\"; " W0 " } );\n", "web" },
+		{ G_HEAD "vips = ( " VIP_AT("10.0.0.100/24", "eth0") " );\n",
+		    "" },
+	};
+	struct vg_conf_diff *d = malloc(sizeof(*d));
+	const struct vg_conf_change *ch;
+	struct vg_conf *a, *b;
+	const char *f;
+	char err[512];
+	size_t i;
+
+	(void)state;
+	assert_non_null(d);
+	a = parse_ok(G_HEAD GRP2(W0, D0), "alpha");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		b = parse_ok(cases[i].text, "alpha");
+		f = vg_conf_fixed_changed(a, b);
+		assert_non_null(f);
+		assert_string_equal(f, "groups");
+		f = vg_conf_fixed_changed(b, a);
+		assert_non_null(f);
+		assert_string_equal(f, "groups");
+		assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)),
+		    -1);
+		if (strstr(err, "(groups)") == NULL ||
+		    strstr(err, "stop every node") == NULL)
+			fail_msg("refused as: %s", err);
+		vg_conf_diff(a, b, d);
+		dump_diff(d);
+		assert_int_equal(d->kind, VG_CHANGE_RESTART);
+		ch = change_named(d, "groups");
+		assert_non_null(ch);
+		assert_int_equal(ch->kind, VG_CHANGE_RESTART);
+		assert_string_equal(ch->from, "web, db");
+		assert_string_equal(ch->to, cases[i].to);
+		vg_conf_free(b);
+	}
+	/* without groups on both sides: nothing about groups */
+	vg_conf_free(a);
+	a = parse_ok(G_HEAD, "alpha");
+	b = parse_ok(G_HEAD "vips = ( " VIP_AT("10.0.0.100/24", "eth0") " );\n",
+	    "alpha");
+	assert_null(vg_conf_fixed_changed(a, b));
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), 0);
+	vg_conf_diff(a, b, d);
+	assert_int_equal(d->kind, VG_CHANGE_LIVE);
+	assert_non_null(change_named(d, "vip 10.0.0.100/24 added"));
+	vg_conf_free(a);
+	vg_conf_free(b);
+	free(d);
+}
+
+/* A VIP from one group to another: refused, in two changes it goes. */
+static void
+test_group_vip_moves(void **state)
+{
+	struct vg_conf_diff *d = malloc(sizeof(*d));
+	const struct vg_conf_change *ch;
+	struct vg_conf *a, *b, *c;
+	char err[512];
+
+	(void)state;
+	assert_non_null(d);
+	a = parse_ok(G_HEAD GRP2(W0, D0), "alpha");
+	b = parse_ok(G_HEAD GRP2("", "vips = ( " VIP_AT("10.0.1.100/24", "eth1")
+	    ", " VIP_AT("10.0.0.100/24", "eth0") " );"), "alpha");
+	assert_null(vg_conf_fixed_changed(a, b));
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), -1);
+	assert_string_equal(err, "VIP 10.0.0.100/24 moves from group web to "
+	    "db: remove it in one change, add it in the next; nothing changed");
+	assert_int_equal(vg_conf_vip_moved(a, b, err, sizeof(err)), -1);
+	/* the diff shows both halves (the reload's answer says why not) */
+	vg_conf_diff(a, b, d);
+	dump_diff(d);
+	assert_int_equal(d->kind, VG_CHANGE_LIVE);
+	ch = change_named(d, "vip 10.0.0.100/24 removed from web");
+	assert_non_null(ch);
+	assert_string_equal(ch->from, "10.0.0.100/24 dev eth0");
+	assert_non_null(change_named(d, "vip 10.0.0.100/24 added to db"));
+	assert_int_equal(d->n, 2);
+	vg_conf_free(b);
+	/* the same address with another prefix and interface: one VIP */
+	b = parse_ok(G_HEAD GRP2("", "vips = ( " VIP_AT("10.0.1.100/24", "eth1")
+	    ", " VIP_AT("10.0.0.100/32", "eth1") " );"), "alpha");
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "VIP 10.0.0.100/32 moves from group web "
+	    "to db"));
+	vg_conf_free(b);
+	/* removed in one change, added in the next: each is a reload */
+	b = parse_ok(G_HEAD GRP2("", D0), "alpha");
+	c = parse_ok(G_HEAD GRP2("", "vips = ( " VIP_AT("10.0.1.100/24", "eth1")
+	    ", " VIP_AT("10.0.0.100/24", "eth0") " );"), "alpha");
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), 0);
+	assert_int_equal(vg_conf_reload_refusal(b, c, err, sizeof(err)), 0);
+	assert_int_equal(vg_conf_vip_moved(b, c, err, sizeof(err)), 0);
+	vg_conf_free(a);
+	vg_conf_free(b);
+	vg_conf_free(c);
+	free(d);
+}
+
+/* A group's priorities, tracks, preemption and VIPs: live, each listed. */
+static void
+test_group_live_changes(void **state)
+{
+	struct vg_conf_diff *d = malloc(sizeof(*d));
+	const struct vg_conf_change *ch;
+	struct vg_conf *a, *b;
+	char err[512];
+
+	(void)state;
+	assert_non_null(d);
+	a = parse_ok(G_HEAD GRP2(W0 " priorities = { beta = 50; };", D0),
+	    "alpha");
+	b = parse_ok(G_HEAD GRP2("vips = ( " VIP_AT("10.0.0.100/24", "eth0") ", "
+	    VIP_AT("10.0.0.101/24", "eth0") " );\n"
+	    "\t\tpriorities = { alpha = 7; }; tracks = (); preempt = false;\n"
+	    "\t\tpreempt_delay = 1500;", "vips = ();"), "alpha");
+	assert_null(vg_conf_fixed_changed(a, b));
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), 0);
+	assert_int_equal(a->safety_digest, b->safety_digest);
+	vg_conf_diff(a, b, d);
+	dump_diff(d);
+	assert_int_equal(d->kind, VG_CHANGE_LIVE);
+	ch = change_named(d, "priority of alpha in web");
+	assert_non_null(ch);
+	assert_string_equal(ch->from, "100");
+	assert_string_equal(ch->to, "7");
+	ch = change_named(d, "priority of beta in web");
+	assert_non_null(ch);
+	assert_string_equal(ch->from, "50");
+	assert_string_equal(ch->to, "100");
+	ch = change_named(d, "tracks of web");
+	assert_non_null(ch);
+	assert_string_equal(ch->from, "chk");
+	assert_string_equal(ch->to, "");
+	ch = change_named(d, "preempt of web");
+	assert_non_null(ch);
+	assert_string_equal(ch->to, "false");
+	ch = change_named(d, "preempt_delay of web");
+	assert_non_null(ch);
+	assert_string_equal(ch->from, "30000 ms");
+	assert_string_equal(ch->to, "1500 ms");
+	assert_non_null(change_named(d, "vip 10.0.0.101/24 added to web"));
+	assert_non_null(change_named(d, "vip 10.0.1.100/24 removed from db"));
+	assert_non_null(change_named(d, "link eth1 no longer followed"));
+	assert_null(change_named(d, "priority of alpha in db"));
+	assert_int_equal(d->n, 8);
+	vg_conf_free(a);
+	vg_conf_free(b);
+	free(d);
+}
+
 int
 main(void)
 {
@@ -1748,6 +1945,9 @@ main(void)
 		cmocka_unit_test(test_group_unknown_key),
 		cmocka_unit_test(test_group_vip_fit),
 		cmocka_unit_test(test_group_digests),
+		cmocka_unit_test(test_group_list_change),
+		cmocka_unit_test(test_group_vip_moves),
+		cmocka_unit_test(test_group_live_changes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
