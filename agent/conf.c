@@ -859,7 +859,7 @@ parse_group_tracks(struct parse *p, const config_setting_t *gs,
 				break;
 		if (k == c->n_tracks)
 			ERR(p, line_of(e), "group \"%s\" names track \"%s\", "
-			    "which track does not define", g->name, v);
+			    "which is not defined in track", g->name, v);
 		else
 			g->tracks |= UINT32_C(1) << k;
 	}

@@ -1447,7 +1447,7 @@ test_group_tracks(void **state)
 	(void)state;
 	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
 	    "\ttracks = ( \"chk\", \"chk_web\" ); } );\n", NULL, 10,
-	    "group \"web\" names track \"chk_web\", which track does not define");
+	    "group \"web\" names track \"chk_web\", which is not defined in track");
 	/* no track at all */
 	expect_one_error(HEAD NODES3 "groups = ( { name = \"web\";\n"
 	    "\ttracks = ( \"chk\" ); } );\n", NULL, 9, "names track \"chk\"");
