@@ -66,6 +66,9 @@ vg_errs_add(struct vg_errs *e, const char *file, int line, const char *fmt, ...)
 
 #define ERR(p, line, ...) vg_errs_add((p)->errs, (p)->file, (line), __VA_ARGS__)
 
+static void	list_add(char *, size_t, size_t *, const char *, ...)
+		    __attribute__((format(printf, 4, 5)));
+
 static int
 line_of(const config_setting_t *s)
 {
@@ -769,6 +772,205 @@ parse_links(struct parse *p, const config_setting_t *root)
 	}
 }
 
+/* ---- VIP groups (docs/design.md, "VIP groups") */
+
+/* [a-z0-9_-]{1,32}: what status, metrics labels and VIGIL_GROUP carry. */
+static int
+valid_group_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= VG_GROUP_NAME_MAX)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= '0' && *s <= '9') &&
+		    *s != '_' && *s != '-')
+			return 0;
+	return 1;
+}
+
+/* A group's priorities: { node = 0..255; ... }, by node name. */
+static void
+parse_group_priorities(struct parse *p, const config_setting_t *gs,
+    struct vg_conf_group *g)
+{
+	const config_setting_t *pr = get_group(p, gs, "priorities",
+	    CONFIG_TYPE_GROUP);
+	const struct vg_conf *c = p->conf;
+	int i, n;
+
+	if (pr == NULL)
+		return;
+	n = config_setting_length(pr);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(pr,
+		    (unsigned)i);
+		const char *nm = config_setting_name(e);
+		const struct vg_conf_node *node;
+		long long v;
+
+		if (nm == NULL)
+			continue;
+		if ((node = vg_conf_node_by_name(c, nm)) == NULL) {
+			ERR(p, line_of(e), "priorities of group \"%s\": no node "
+			    "is named \"%s\"", g->name, nm);
+			continue;
+		}
+		if (get_int(p, pr, nm, 0, 255, &v) == 1)
+			g->priority[node - c->nodes] = (uint8_t)v;
+	}
+}
+
+/* A group's tracks: names of top-level tracks; absent, every one counts. */
+static void
+parse_group_tracks(struct parse *p, const config_setting_t *gs,
+    struct vg_conf_group *g)
+{
+	const config_setting_t *l = config_setting_get_member(gs, "tracks");
+	const struct vg_conf *c = p->conf;
+	size_t k;
+	int i, n;
+
+	g->tracks = c->n_tracks >= 32 ? UINT32_MAX :
+	    (UINT32_C(1) << c->n_tracks) - 1;
+	if (l == NULL)
+		return;
+	g->tracks = 0;
+	if (config_setting_type(l) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(l) != CONFIG_TYPE_LIST) {
+		ERR(p, line_of(l), "tracks of group \"%s\" must be a list of "
+		    "track names, as ( \"chk_web\" )", g->name);
+		return;
+	}
+	n = config_setting_length(l);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(l,
+		    (unsigned)i);
+		const char *v;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			ERR(p, line_of(e), "tracks of group \"%s\": each entry "
+			    "must be a track's name", g->name);
+			continue;
+		}
+		v = config_setting_get_string(e);
+		for (k = 0; k < c->n_tracks; k++)
+			if (strcmp(c->tracks[k].name, v) == 0)
+				break;
+		if (k == c->n_tracks)
+			ERR(p, line_of(e), "group \"%s\" names track \"%s\", "
+			    "which is not defined in track", g->name, v);
+		else
+			g->tracks |= UINT32_C(1) << k;
+	}
+}
+
+static void
+parse_group(struct parse *p, const config_setting_t *gs, size_t gi,
+    size_t room)
+{
+	static const char *const known[] = { "name", "vips", "priorities",
+	    "tracks", "preempt", "preempt_delay", NULL };
+	struct vg_conf *c = p->conf;
+	struct vg_conf_group *g = &c->groups[gi];
+	const config_setting_t *l;
+	char name[64];
+	long long v;
+	size_t i;
+	int k, n;
+
+	memset(g, 0, sizeof(*g));
+	g->line = line_of(gs);
+	g->vip_first = c->n_vips;
+	for (i = 0; i < c->n_nodes; i++)
+		g->priority[i] = c->nodes[i].priority;
+	g->preempt = c->preempt;
+	g->preempt_delay = c->preempt_delay;
+	if (config_setting_type(gs) != CONFIG_TYPE_GROUP) {
+		ERR(p, g->line, "each entry of groups must be a group { ... }");
+		return;
+	}
+	check_members(p, gs, "a group", known);
+	if (get_str(p, gs, "name", name, sizeof(name)) == 1) {
+		if (!valid_group_name(name))
+			ERR(p, line_of(config_setting_get_member(gs, "name")),
+			    "group name \"%s\" must be 1 to %d of a-z, 0-9, '_' "
+			    "and '-'", name, VG_GROUP_NAME_MAX - 1);
+		/* cut, for the messages that name it: the file is refused */
+		snprintf(g->name, sizeof(g->name), "%.*s",
+		    VG_GROUP_NAME_MAX - 1, name);
+	} else if (config_setting_get_member(gs, "name") == NULL)
+		ERR(p, g->line, "group has no name");
+	for (i = 0; i < gi; i++)
+		if (g->name[0] != '\0' && strcmp(c->groups[i].name, g->name) == 0)
+			ERR(p, g->line, "group name \"%s\" is used twice (first "
+			    "at line %d)", g->name, c->groups[i].line);
+	get_bool(p, gs, "preempt", &g->preempt);
+	if (get_int(p, gs, "preempt_delay", 0, 86400000, &v) == 1)
+		g->preempt_delay = VG_MS(v);
+	parse_group_priorities(p, gs, g);
+	parse_group_tracks(p, gs, g);
+	if ((l = get_group(p, gs, "vips", CONFIG_TYPE_LIST)) != NULL) {
+		n = config_setting_length(l);
+		for (k = 0; k < n && c->n_vips < room; k++) {
+			parse_vip(p, config_setting_get_elem(l, (unsigned)k),
+			    &c->vips[c->n_vips]);
+			c->vips[c->n_vips++].group = (uint8_t)gi;
+		}
+	}
+	g->n_vips = c->n_vips - g->vip_first;
+}
+
+/*
+ * groups = ( { name; vips; priorities; tracks; preempt; preempt_delay }, ...):
+ * each group's VIPs contiguous in c->vips, group after group.
+ */
+static void
+parse_groups(struct parse *p, const config_setting_t *root)
+{
+	const config_setting_t *l = get_group(p, root, "groups",
+	    CONFIG_TYPE_LIST);
+	struct vg_conf *c = p->conf;
+	size_t total = 0;
+	int i, n;
+
+	if (l == NULL)
+		return;
+	c->groups_line = line_of(l);
+	n = config_setting_length(l);
+	if (n == 0) {
+		ERR(p, c->groups_line, "groups is empty: name one group at "
+		    "least, or leave groups out (every VIP in one group)");
+		return;
+	}
+	if (n > VG_MAX_GROUPS) {
+		ERR(p, c->groups_line, "%d groups, at most %d are supported", n,
+		    VG_MAX_GROUPS);
+		n = VG_MAX_GROUPS;
+	}
+	for (i = 0; i < n; i++) {
+		const config_setting_t *v = config_setting_get_member(
+		    config_setting_get_elem(l, (unsigned)i), "vips");
+
+		if (v != NULL && (config_setting_type(v) == CONFIG_TYPE_LIST ||
+		    config_setting_type(v) == CONFIG_TYPE_ARRAY))
+			total += (size_t)config_setting_length(v);
+	}
+	if (total > VG_MAX_VIPS) {
+		ERR(p, c->groups_line, "%zu vips in all groups, at most %d are "
+		    "supported", total, VG_MAX_VIPS);
+		total = VG_MAX_VIPS;
+	}
+	if (total > 0 && (c->vips = calloc(total, sizeof(*c->vips))) == NULL) {
+		ERR(p, c->groups_line, "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		parse_group(p, config_setting_get_elem(l, (unsigned)i),
+		    (size_t)i, total);
+	c->n_groups = (size_t)n;
+}
+
 /* ---- cross-field rules, once everything is read */
 
 static void
@@ -816,6 +1018,27 @@ check_nodes(struct parse *p, int nodes_line, int quorum_line)
 		    c->total_votes, c->total_votes / 2 + 1, c->total_votes);
 }
 
+/* Each group may be held by some node: a role "node" of priority > 0. */
+static void
+check_groups(struct parse *p)
+{
+	const struct vg_conf *c = p->conf;
+	size_t g, i;
+
+	if (c->groups_line == 0 || c->n_nodes == 0)
+		return;
+	for (g = 0; g < c->n_groups; g++) {
+		for (i = 0; i < c->n_nodes; i++)
+			if (c->nodes[i].role == VG_ROLE_NODE &&
+			    c->groups[g].priority[i] > 0)
+				break;
+		if (i == c->n_nodes)
+			ERR(p, c->groups[g].line, "group \"%s\": no node may "
+			    "hold it (every node has priority 0 in it or is a "
+			    "witness)", c->groups[g].name);
+	}
+}
+
 static void
 check_vips(struct parse *p)
 {
@@ -840,10 +1063,22 @@ check_vips(struct parse *p)
 		for (j = 0; j < i; j++) {
 			const struct vg_conf_vip *b = &c->vips[j];
 
-			if (a->family == b->family &&
-			    memcmp(a->addr, b->addr, 16) == 0)
+			if (a->family != b->family ||
+			    memcmp(a->addr, b->addr, 16) != 0)
+				continue;
+			if (c->groups_line == 0)
 				ERR(p, a->line, "vip %s is listed twice (first at "
 				    "line %d)", a->text, b->line);
+			else if (a->group == b->group)
+				ERR(p, a->line, "vip %s is listed twice in group "
+				    "\"%s\" (first at line %d)", a->text,
+				    c->groups[a->group].name, b->line);
+			else
+				/* one address, two elections: two holders */
+				ERR(p, a->line, "vip %s is in two groups, \"%s\" "
+				    "and \"%s\" (first at line %d): a VIP is in "
+				    "one group", a->text, c->groups[b->group].name,
+				    c->groups[a->group].name, b->line);
 		}
 	}
 }
@@ -905,26 +1140,55 @@ check_timing(struct parse *p, int dead_line)
  * The keeper starts removing the VIPs a removal batch before the deadline
  * and adds only if the add and the removal fit before it: with many VIPs
  * the lease must still leave two intervals for renewals, or the VIPs would
- * come and go with every late echo.
+ * come and go with every late echo.  With groups, one keeper holds every
+ * group this node is active for and does their batches in turn: the
+ * largest group's add and removal must fit, and so must every group's
+ * removal one after the other (all the leases lapsing at once).  Only the
+ * larger of the two is reported: it is the one that sets dead_time.
  */
 static void
 check_vip_fit(struct parse *p, int dead_line)
 {
 	struct vg_conf *c = p->conf;
-	vg_ns batch = vg_conf_batch(c->n_vips, 1) + vg_conf_batch(c->n_vips, 0);
+	vg_ns big = 0, dels = 0, batch, b;
+	size_t g, gbig = 0;
 	double need;
+	char what[160];
 
+	for (g = 0; g < c->n_groups; g++) {
+		if (c->groups[g].n_vips == 0)
+			continue;
+		b = vg_conf_batch(c->groups[g].n_vips, 1) +
+		    vg_conf_batch(c->groups[g].n_vips, 0);
+		if (b > big) {
+			big = b;
+			gbig = g;
+		}
+		dels += vg_conf_batch(c->groups[g].n_vips, 0);
+	}
+	batch = big > dels ? big : dels;
 	if (c->n_vips == 0 || c->lease < 2 * c->interval ||
 	    c->lease - batch >= 2 * c->interval)
 		return;
 	/* L = D(1-rho)/(1+rho) - h/4 >= 2h + batch */
 	need = (2.25 * (double)c->interval + (double)batch) *
 	    (1 + c->max_drift) / (1 - c->max_drift);
-	ERR(p, dead_line, "%zu VIPs take about %.1f ms to add and remove "
-	    "(netlink batches); the lease at interval = %lld ms and dead_time "
+	if (c->groups_line == 0)
+		snprintf(what, sizeof(what), "%zu VIPs take about %.1f ms to add "
+		    "and remove (netlink batches)", c->n_vips,
+		    (double)batch / VG_NS_PER_MS);
+	else if (big >= dels)
+		snprintf(what, sizeof(what), "group \"%s\": its %zu VIPs take "
+		    "about %.1f ms to add and remove (netlink batches)",
+		    c->groups[gbig].name, c->groups[gbig].n_vips,
+		    (double)batch / VG_NS_PER_MS);
+	else
+		snprintf(what, sizeof(what), "the removals of all %zu groups "
+		    "take about %.1f ms in turn (every lease lapsing at once)",
+		    c->n_groups, (double)batch / VG_NS_PER_MS);
+	ERR(p, dead_line, "%s; the lease at interval = %lld ms and dead_time "
 	    "= %lld ms is %.1f ms and must exceed that by 2 intervals: "
-	    "dead_time must be at least %lld ms (or use fewer VIPs)",
-	    c->n_vips, (double)batch / VG_NS_PER_MS,
+	    "dead_time must be at least %lld ms (or use fewer VIPs)", what,
 	    (long long)(c->interval / VG_NS_PER_MS),
 	    (long long)(c->dead_time / VG_NS_PER_MS),
 	    (double)c->lease / VG_NS_PER_MS,
@@ -971,6 +1235,11 @@ nodes_by_id(const struct vg_conf *c, size_t *ix)
  * Priority, preemption, VIPs, hooks, tracks and local paths are not: they
  * may differ for a while without two holders.  The cluster id and the key
  * need no digest: a message of another cluster or key is dropped by rx.
+ * With `groups`, membership also covers how many groups there are and
+ * their names in order: group g of a message must be the same election on
+ * both ends.  Their VIPs, priorities, tracks and preemption are not
+ * (live, as they are without groups).  A file without `groups` adds
+ * nothing: its digests are what they were before groups.
  */
 static void
 compute_safety_digest(struct vg_conf *c)
@@ -990,6 +1259,15 @@ compute_safety_digest(struct vg_conf *c)
 		v = fnv1a(v, &n->id, sizeof(n->id));
 		v = fnv1a(v, &n->votes, sizeof(n->votes));
 		v = fnv1a(v, &role, sizeof(role));
+	}
+	if (c->groups_line != 0) {
+		uint32_t ng = (uint32_t)c->n_groups;
+
+		m = fnv1a(m, "groups", 7);
+		m = fnv1a(m, &ng, sizeof(ng));
+		for (i = 0; i < c->n_groups; i++)
+			m = fnv1a(m, c->groups[i].name,
+			    strlen(c->groups[i].name) + 1);
 	}
 	v = fnv1a(v, &c->quorum, sizeof(c->quorum));
 	t = fnv1a(t, &c->interval, sizeof(c->interval));
@@ -1019,7 +1297,7 @@ static void
 compute_digest(struct vg_conf *c)
 {
 	uint32_t h = FNV_INIT;
-	size_t ix[VG_MAX_NODES], i;
+	size_t ix[VG_MAX_NODES], i, g;
 
 	h = H_STR(h, c->cluster);
 	h = H_VAL(h, c->cluster_id);
@@ -1071,6 +1349,24 @@ compute_digest(struct vg_conf *c)
 	}
 	for (i = 0; i < c->n_links; i++)
 		h = H_STR(h, c->links[i]);
+	/* the groups, when the file has them: each one's name, VIPs,
+	 * priorities (nodes by id), tracks and preemption */
+	for (g = 0; c->groups_line != 0 && g < c->n_groups; g++) {
+		const struct vg_conf_group *gr = &c->groups[g];
+		uint64_t nv = gr->n_vips;
+
+		h = H_STR(h, gr->name);
+		h = H_VAL(h, nv);
+		for (i = gr->vip_first; i < gr->vip_first + gr->n_vips; i++) {
+			h = H_STR(h, c->vips[i].text);
+			h = H_STR(h, c->vips[i].ifname);
+		}
+		for (i = 0; i < c->n_nodes; i++)
+			h = H_VAL(h, gr->priority[ix[i]]);
+		h = H_VAL(h, gr->tracks);
+		h = H_VAL(h, gr->preempt);
+		h = H_VAL(h, gr->preempt_delay);
+	}
 	c->digest = h;
 	compute_safety_digest(c);
 }
@@ -1145,7 +1441,7 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	    "garp_refresh", "notify", "notify_active", "notify_standby",
 	    "notify_fault", "notify_maintenance", "script_timeout", "preempt",
 	    "preempt_delay", "max_failovers", "flap_window", "track",
-	    "track_interfaces", "metrics", "realtime_priority", NULL };
+	    "track_interfaces", "metrics", "realtime_priority", "groups", NULL };
 	static const char *const auths[] = { "hmac-sha256", "none", NULL };
 	struct vg_conf *c = p->conf;
 	const config_setting_t *s;
@@ -1233,8 +1529,14 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	parse_log(p, root);
 	parse_metrics(p, root);
 	parse_nodes(p, root, &nodes_line);
-	parse_vips(p, root);
 	parse_tracks(p, root);
+	if (config_setting_get_member(root, "groups") != NULL) {
+		parse_groups(p, root);
+		if ((s = config_setting_get_member(root, "vips")) != NULL)
+			ERR(p, line_of(s), "vips: with groups every VIP is in a "
+			    "group: move these into one");
+	} else
+		parse_vips(p, root);
 	parse_links(p, root);
 
 	if (c->auth == VG_AUTH_HMAC && c->auth_key_file[0] == '\0' &&
@@ -1248,9 +1550,11 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 		c->cluster_id = 1;
 	check_timing(p, dead_line);
 	check_nodes(p, nodes_line, quorum_line);
+	if (c->groups_line == 0)
+		implicit_group(c);
+	check_groups(p);
 	check_vips(p);
 	check_vip_fit(p, dead_line);
-	implicit_group(c);
 	resolve_self(p, self, nodes_line);
 	compute_digest(c);
 }
@@ -1286,7 +1590,8 @@ vg_conf_vips_same(const struct vg_conf *x, const struct vg_conf *y)
 		return 0;
 	for (i = 0; i < x->n_vips; i++)
 		if (strcmp(x->vips[i].text, y->vips[i].text) != 0 ||
-		    strcmp(x->vips[i].ifname, y->vips[i].ifname) != 0)
+		    strcmp(x->vips[i].ifname, y->vips[i].ifname) != 0 ||
+		    x->vips[i].group != y->vips[i].group)
 			return 0;
 	return 1;
 }
@@ -1321,6 +1626,38 @@ typedef void	change_fn(void *ctx, const char *what, const char *from,
 /* Formats one value into a small buffer: the walks' values are short. */
 #define VAL(buf, ...)	(snprintf((buf), sizeof(buf), __VA_ARGS__), (buf))
 
+/*
+ * The group list: whether the file has `groups`, how many, their names in
+ * order.  It is what a group index means on the wire (the safety digest's
+ * membership part), and what every per-group state of the agent is kept
+ * by: it changes with every node stopped.
+ */
+static int
+groups_same(const struct vg_conf *o, const struct vg_conf *n)
+{
+	size_t g;
+
+	if ((o->groups_line != 0) != (n->groups_line != 0) ||
+	    o->n_groups != n->n_groups)
+		return 0;
+	for (g = 0; g < o->n_groups; g++)
+		if (strcmp(o->groups[g].name, n->groups[g].name) != 0)
+			return 0;
+	return 1;
+}
+
+/* "web, db"; "" for a file without groups (its one implicit group). */
+static const char *
+groups_str(const struct vg_conf *c, char *buf, size_t len)
+{
+	size_t at = 0, g;
+
+	buf[0] = '\0';
+	for (g = 0; c->groups_line != 0 && g < c->n_groups; g++)
+		list_add(buf, len, &at, "%s", c->groups[g].name);
+	return buf;
+}
+
 /* What a reload cannot change: it would take a restart.  Every one, to fn;
  * returns the first's name (NULL: none). */
 static const char *
@@ -1330,7 +1667,8 @@ fixed_changes(const struct vg_conf *o, const struct vg_conf *n, change_fn *fn,
 	const struct vg_conf_node *so = &o->nodes[o->self];
 	const struct vg_conf_node *sn = &n->nodes[n->self];
 	const char *first = NULL;
-	char a[64], b[64];
+	char a[64], b[64], ga[VG_MAX_GROUPS * VG_GROUP_NAME_MAX + 40],
+	    gb[VG_MAX_GROUPS * VG_GROUP_NAME_MAX + 40];
 
 #define FIXED(what, from, to) do {					\
 	if (first == NULL)						\
@@ -1358,6 +1696,12 @@ fixed_changes(const struct vg_conf *o, const struct vg_conf *n, change_fn *fn,
 	if (o->cluster_id != n->cluster_id)
 		FIXED("the cluster id", VAL(a, "%u", o->cluster_id),
 		    VAL(b, "%u", n->cluster_id));
+	/* the agent keeps an election, a vote and a lease per group, by
+	 * index: a reload cannot renumber them (and it is a safety change
+	 * too, safety_changes: the cluster stops for it) */
+	if (!groups_same(o, n))
+		FIXED("groups", groups_str(o, ga, sizeof(ga)),
+		    groups_str(n, gb, sizeof(gb)));
 #undef FIXED
 	return first;
 }
@@ -1445,10 +1789,6 @@ vg_conf_parts_str(unsigned mask, char *buf, size_t len)
 /* Appends "what" to the list in buf (", " between); quietly full. */
 static void
 list_add(char *buf, size_t len, size_t *at, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
-list_add(char *buf, size_t len, size_t *at, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -1477,7 +1817,8 @@ safety_changes(const struct vg_conf *o, const struct vg_conf *n,
 {
 	const struct vg_conf_node *x, *y;
 	char what[VG_NAME_MAX + 40], a[INET6_ADDRSTRLEN + 16],
-	    b[INET6_ADDRSTRLEN + 16];
+	    b[INET6_ADDRSTRLEN + 16], ga[VG_MAX_GROUPS * VG_GROUP_NAME_MAX + 40],
+	    gb[VG_MAX_GROUPS * VG_GROUP_NAME_MAX + 40];
 	size_t k = 0, i;
 
 #define SAFETY(w, from, to)	(fn(ctx, (w), (from), (to)), k++)
@@ -1524,6 +1865,9 @@ safety_changes(const struct vg_conf *o, const struct vg_conf *n,
 	if (o->quorum != n->quorum)
 		SAFETY("quorum", VAL(a, "%u", o->quorum), VAL(b, "%u",
 		    n->quorum));
+	if (!groups_same(o, n))
+		SAFETY("groups", groups_str(o, ga, sizeof(ga)),
+		    groups_str(n, gb, sizeof(gb)));
 	/* whatever the list missed, the digests do not */
 	if (k == 0 && o->safety_digest != n->safety_digest)
 		SAFETY("the safety-relevant settings", VAL(a, "%08x",
@@ -1546,6 +1890,55 @@ add_name(void *ctx, const char *what, const char *from, const char *to)
 	(void)from;
 	(void)to;
 	list_add(l->buf, l->len, &l->at, "%s", what);
+}
+
+static int
+vip_addr_cmp(const void *x, const void *y)
+{
+	const struct vg_conf_vip *a = *(const struct vg_conf_vip *const *)x;
+	const struct vg_conf_vip *b = *(const struct vg_conf_vip *const *)y;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+/*
+ * A VIP in group a of cur and in group b of next (the same address, any
+ * prefix or interface): a reload goes node by node, and between two nodes'
+ * reloads a's holder on one and b's on another would both hold it.
+ */
+int
+vg_conf_vip_moved(const struct vg_conf *cur, const struct vg_conf *next,
+    char *err, size_t errlen)
+{
+	const struct vg_conf_vip **v, *key, *const *hit;
+	size_t i;
+	int rc = 0;
+
+	if (cur->groups_line == 0 || next->groups_line == 0 ||
+	    !groups_same(cur, next) || cur->n_vips == 0)
+		return 0;
+	if ((v = malloc(cur->n_vips * sizeof(*v))) == NULL) {
+		snprintf(err, errlen, "out of memory; nothing changed");
+		return -1;
+	}
+	for (i = 0; i < cur->n_vips; i++)
+		v[i] = &cur->vips[i];
+	qsort(v, cur->n_vips, sizeof(*v), vip_addr_cmp);
+	for (i = 0; i < next->n_vips && rc == 0; i++) {
+		key = &next->vips[i];
+		hit = bsearch(&key, v, cur->n_vips, sizeof(*v), vip_addr_cmp);
+		if (hit == NULL || (*hit)->group == key->group)
+			continue;
+		snprintf(err, errlen, "VIP %s moves from group %s to %s: remove "
+		    "it in one change, add it in the next; nothing changed",
+		    key->text, cur->groups[(*hit)->group].name,
+		    next->groups[key->group].name);
+		rc = -1;
+	}
+	free(v);
+	return rc;
 }
 
 int
@@ -1577,7 +1970,7 @@ vg_conf_reload_refusal(const struct vg_conf *cur, const struct vg_conf *next,
 		    "agent); nothing changed", fixed);
 		return -1;
 	}
-	return 0;
+	return vg_conf_vip_moved(cur, next, err, errlen);
 }
 
 /* ---- what a new file would change, field by field */
@@ -1608,6 +2001,14 @@ add_change(void *ctx, const char *what, const char *from, const char *to)
 
 	if (x->kind > d->kind)
 		d->kind = x->kind;
+	/* one field in two classes (the group list: safety and restart)
+	 * is one change, of the graver */
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->ch[i].what, what) == 0) {
+			if (x->kind > d->ch[i].kind)
+				d->ch[i].kind = x->kind;
+			return;
+		}
 	if (d->n == VG_DIFF_MAX) {
 		d->dropped++;
 		return;
@@ -1639,18 +2040,6 @@ track_same(const struct vg_conf_track *x, const struct vg_conf_track *y)
 }
 
 static int
-has_vip(const struct vg_conf *c, const struct vg_conf_vip *v)
-{
-	size_t i;
-
-	for (i = 0; i < c->n_vips; i++)
-		if (strcmp(c->vips[i].text, v->text) == 0 &&
-		    strcmp(c->vips[i].ifname, v->ifname) == 0)
-			return 1;
-	return 0;
-}
-
-static int
 vip_cmp(const void *x, const void *y)
 {
 	const struct vg_conf_vip *a = *(const struct vg_conf_vip *const *)x;
@@ -1660,10 +2049,38 @@ vip_cmp(const void *x, const void *y)
 	return r != 0 ? r : strcmp(a->ifname, b->ifname);
 }
 
+/* The same, within a group: for two files of one group list. */
+static int
+vip_gcmp(const void *x, const void *y)
+{
+	const struct vg_conf_vip *a = *(const struct vg_conf_vip *const *)x;
+	const struct vg_conf_vip *b = *(const struct vg_conf_vip *const *)y;
+
+	if (a->group != b->group)
+		return a->group < b->group ? -1 : 1;
+	return vip_cmp(x, y);
+}
+
+typedef int	vip_cmp_fn(const void *, const void *);
+
+static int
+has_vip(const struct vg_conf *c, const struct vg_conf_vip *v, vip_cmp_fn *cmp)
+{
+	const struct vg_conf_vip *w;
+	size_t i;
+
+	for (i = 0; i < c->n_vips; i++) {
+		w = &c->vips[i];
+		if (cmp(&w, &v) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* c's VIPs sorted, for vip_in (a diff of two 1000-VIP files took 3.6 ms
  * on the agent's loop with a linear search; NULL: search linearly). */
 static const struct vg_conf_vip **
-vips_sorted(const struct vg_conf *c)
+vips_sorted(const struct vg_conf *c, vip_cmp_fn *cmp)
 {
 	const struct vg_conf_vip **v;
 	size_t i;
@@ -1673,18 +2090,72 @@ vips_sorted(const struct vg_conf *c)
 		return NULL;
 	for (i = 0; i < c->n_vips; i++)
 		v[i] = &c->vips[i];
-	qsort(v, c->n_vips, sizeof(*v), vip_cmp);
+	qsort(v, c->n_vips, sizeof(*v), cmp);
 	return v;
 }
 
 static int
 vip_in(const struct vg_conf *c, const struct vg_conf_vip **sorted,
-    const struct vg_conf_vip *v)
+    const struct vg_conf_vip *v, vip_cmp_fn *cmp)
 {
 	if (sorted == NULL)
-		return has_vip(c, v);
-	return bsearch(&v, sorted, c->n_vips, sizeof(*sorted), vip_cmp) !=
-	    NULL;
+		return has_vip(c, v, cmp);
+	return bsearch(&v, sorted, c->n_vips, sizeof(*sorted), cmp) != NULL;
+}
+
+/* "chk, chk_web": the tracks of a mask, in track's order. */
+static const char *
+tracks_str(const struct vg_conf *c, uint32_t mask, char *buf, size_t len)
+{
+	size_t at = 0, i;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->n_tracks && i < 32; i++)
+		if (mask & UINT32_C(1) << i)
+			list_add(buf, len, &at, "%s", c->tracks[i].name);
+	return buf;
+}
+
+/*
+ * Each group's own settings, for two files of one group list: priorities
+ * (of the nodes in both), tracks (by name), preemption.  Its VIPs are
+ * live_changes' walk.
+ */
+static void
+group_changes(const struct vg_conf *o, const struct vg_conf *n, change_fn *fn,
+    void *ctx)
+{
+	char a[VG_PATH_MAX + 8], b[VG_PATH_MAX + 8], what[VG_NAME_MAX + 40];
+	const struct vg_conf_group *x, *y;
+	const struct vg_conf_node *on;
+	size_t g, i;
+
+	for (g = 0; g < n->n_groups; g++) {
+		x = &o->groups[g];
+		y = &n->groups[g];
+		for (i = 0; i < n->n_nodes; i++) {
+			if ((on = vg_conf_node_by_id(o, n->nodes[i].id)) == NULL)
+				continue;
+			if (x->priority[on - o->nodes] != y->priority[i])
+				fn(ctx, VAL(what, "priority of %s in %s",
+				    n->nodes[i].name, y->name), VAL(a, "%u",
+				    x->priority[on - o->nodes]), VAL(b, "%u",
+				    y->priority[i]));
+		}
+		tracks_str(o, x->tracks, a, sizeof(a));
+		tracks_str(n, y->tracks, b, sizeof(b));
+		if (strcmp(a, b) != 0)
+			fn(ctx, VAL(what, "tracks of %s", y->name), a, b);
+		if (!x->preempt != !y->preempt)
+			fn(ctx, VAL(what, "preempt of %s", y->name),
+			    x->preempt ? "true" : "false",
+			    y->preempt ? "true" : "false");
+		if (x->preempt_delay != y->preempt_delay)
+			fn(ctx, VAL(what, "preempt_delay of %s", y->name),
+			    VAL(a, "%lld ms", (long long)(x->preempt_delay /
+			    VG_NS_PER_MS)), VAL(b, "%lld ms",
+			    (long long)(y->preempt_delay / VG_NS_PER_MS)));
+	}
 }
 
 static int
@@ -1710,7 +2181,9 @@ live_changes(const struct vg_conf *o, const struct vg_conf *n, change_fn *fn,
 	const struct vg_conf_vip **so, **sn;
 	const struct vg_conf_node *y;
 	const struct vg_conf_track *t;
+	vip_cmp_fn *cmp;
 	size_t i;
+	int grouped;
 
 #define STR(w, f) do {							\
 	if (strcmp(o->f, n->f) != 0)					\
@@ -1775,18 +2248,39 @@ live_changes(const struct vg_conf *o, const struct vg_conf *n, change_fn *fn,
 	STR("metrics.listen", metrics.listen);
 	STR("metrics.textfile", metrics.textfile);
 	MS("metrics.textfile_interval", metrics.textfile_interval);
-	so = vips_sorted(o);
-	sn = vips_sorted(n);
-	for (i = 0; i < o->n_vips; i++)
-		if (!vip_in(n, sn, &o->vips[i]))
-			fn(ctx, VAL(what, "vip %s removed", o->vips[i].text),
-			    VAL(a, "%s dev %s", o->vips[i].text,
-			    o->vips[i].ifname), "");
-	for (i = 0; i < n->n_vips; i++)
-		if (!vip_in(o, so, &n->vips[i]))
-			fn(ctx, VAL(what, "vip %s added", n->vips[i].text), "",
-			    VAL(b, "%s dev %s", n->vips[i].text,
-			    n->vips[i].ifname));
+	/* with one group list, each group's VIPs (a VIP that moves is
+	 * removed from one and added to the other, and refused by
+	 * vg_conf_vip_moved); else the whole list, as without groups */
+	grouped = o->groups_line != 0 && groups_same(o, n);
+	cmp = grouped ? vip_gcmp : vip_cmp;
+	if (grouped)
+		group_changes(o, n, fn, ctx);
+	so = vips_sorted(o, cmp);
+	sn = vips_sorted(n, cmp);
+	for (i = 0; i < o->n_vips; i++) {
+		if (vip_in(n, sn, &o->vips[i], cmp))
+			continue;
+		if (grouped)
+			snprintf(what, sizeof(what), "vip %s removed from %s",
+			    o->vips[i].text, o->groups[o->vips[i].group].name);
+		else
+			snprintf(what, sizeof(what), "vip %s removed",
+			    o->vips[i].text);
+		fn(ctx, what, VAL(a, "%s dev %s", o->vips[i].text,
+		    o->vips[i].ifname), "");
+	}
+	for (i = 0; i < n->n_vips; i++) {
+		if (vip_in(o, so, &n->vips[i], cmp))
+			continue;
+		if (grouped)
+			snprintf(what, sizeof(what), "vip %s added to %s",
+			    n->vips[i].text, n->groups[n->vips[i].group].name);
+		else
+			snprintf(what, sizeof(what), "vip %s added",
+			    n->vips[i].text);
+		fn(ctx, what, "", VAL(b, "%s dev %s", n->vips[i].text,
+		    n->vips[i].ifname));
+	}
 	free(so);
 	free(sn);
 	for (i = 0; i < o->n_tracks; i++) {

@@ -255,7 +255,9 @@ int		 vg_conf_vips_same(const struct vg_conf *, const struct vg_conf *);
 size_t		 vg_conf_vips_gone(const struct vg_conf *from,
 		    const struct vg_conf *to, struct vg_conf_vip *out);
 /* What changed that a reload cannot apply locally (this node's id,
- * address or port, state_dir, ctl.socket, the cluster id; NULL: nothing). */
+ * address or port, state_dir, ctl.socket, the cluster id, the group list:
+ * "groups", its count, names or order, or a file gaining or losing
+ * `groups`; NULL: nothing). */
 const char	*vg_conf_fixed_changed(const struct vg_conf *old,
 		    const struct vg_conf *new);
 /*
@@ -266,6 +268,15 @@ const char	*vg_conf_fixed_changed(const struct vg_conf *old,
  * the message in err.  Pure.
  */
 int		 vg_conf_reload_refusal(const struct vg_conf *cur,
+		    const struct vg_conf *next, char *err, size_t errlen);
+
+/*
+ * Whether a VIP of cur is in another group in next (by address): refused
+ * by every reload, a joint move's FINAL and a push too, as two groups'
+ * holders could hold it at once while the nodes change one by one.  It is
+ * removed in one change and added in the next.  0, or -1 with the reason.
+ */
+int		 vg_conf_vip_moved(const struct vg_conf *cur,
 		    const struct vg_conf *next, char *err, size_t errlen);
 
 /*

@@ -39,6 +39,8 @@ vg_reload_prepare(struct vg_reload *r, const struct vg_conf *cur,
 		    "nothing changed", fixed);
 		goto refuse;
 	}
+	if (final && vg_conf_vip_moved(cur, r->conf, err, errlen) == -1)
+		goto refuse;
 	r->timing_changed = cur->interval != r->conf->interval ||
 	    cur->dead_time != r->conf->dead_time ||
 	    cur->max_drift != r->conf->max_drift;

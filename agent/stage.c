@@ -492,6 +492,9 @@ op_check(void *arg, const uint8_t *file, size_t size, uint32_t epoch,
 		    next->epoch, epoch);
 		goto out;
 	}
+	/* a safety push too: its nodes take C' one by one */
+	if (vg_conf_vip_moved(a->conf, next, err, errlen) == -1)
+		goto out;
 	/* a node that a safety push adds, started with the pushed file
 	 * already: it runs C' and answers as one that staged it */
 	if (next->self >= 0 && next->epoch == a->conf->epoch &&

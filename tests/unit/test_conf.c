@@ -1182,6 +1182,48 @@ test_digest(void **state)
 	vg_conf_free(i);
 }
 
+/*
+ * A file without `groups` keeps every digest it had before groups were
+ * parsed: these are the values main computed for this text at be4fb11
+ * (the implicit group "default" adds nothing).  A change here is a wire
+ * change for every running cluster.
+ */
+#define PIN_TEXT \
+	"cluster = \"pin\";\n" \
+	"auth = \"none\";\n" \
+	"interval = 50;\n" \
+	"dead_time = 400;\n" \
+	"preempt = false;\n" \
+	"preempt_delay = 2500;\n" \
+	"nodes = (\n" \
+	"\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; priority = 150; },\n" \
+	"\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n" \
+	"\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; role = \"witness\"; }\n" \
+	");\n" \
+	"vips = (\n" \
+	"\t{ address = \"10.0.0.100/24\"; interface = \"eth0\"; },\n" \
+	"\t{ address = \"2001:db8::100/64\"; interface = \"eth1\"; }\n" \
+	");\n" \
+	"track = ( { name = \"chk\"; command = \"/bin/true\"; weight = 10; } );\n" \
+	"track_interfaces = [ \"eth2\" ];\n"
+
+static void
+test_digests_pinned(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	c = parse_ok(PIN_TEXT, "alpha");
+	assert_int_equal(c->n_groups, 1);
+	assert_int_equal(c->groups_line, 0);
+	assert_int_equal(c->digest, 0xab9f5ac9u);
+	assert_int_equal(c->safety_digest, 0x4e4e0f3au);
+	assert_int_equal(c->part_digest[VG_PART_MEMBERSHIP], 0xf739d221u);
+	assert_int_equal(c->part_digest[VG_PART_VOTES], 0xa8a9893du);
+	assert_int_equal(c->part_digest[VG_PART_TIMING], 0xee2bcbc9u);
+	vg_conf_free(c);
+}
+
 static void
 test_ipv6(void **state)
 {
@@ -1215,6 +1257,624 @@ test_ipv6(void **state)
 	assert_string_equal(c->vips[0].text, "2001:db8::100/64");
 	assert_int_equal(c->vips[1].family, AF_INET);
 	vg_conf_free(c);
+}
+
+/* ---- VIP groups (issue 15) */
+
+/* Line 8: one track; groups from line 9 on. */
+#define TRK "track = ( { name = \"chk\"; command = \"/bin/true\"; } );\n"
+#define G_HEAD HEAD NODES3 TRK
+
+/* Lines 9-21: two groups, "web" (two VIPs, its own priorities, track and
+ * preemption) and "db" (one VIP, every default). */
+#define GROUPS2 \
+	"groups = (\n" \
+	"\t{\n" \
+	"\t\tname = \"web\";\n" \
+	"\t\tvips = ( { address = \"10.0.0.100/24\"; interface = \"eth0\"; },\n" \
+	"\t\t\t{ address = \"10.0.0.101/24\"; interface = \"eth0\"; } );\n" \
+	"\t\tpriorities = { alpha = 150; beta = 0; };\n" \
+	"\t\ttracks = ( \"chk\" );\n" \
+	"\t\tpreempt = false;\n" \
+	"\t\tpreempt_delay = 3000;\n" \
+	"\t},\n" \
+	"\t{ name = \"db\"; tracks = [];\n" \
+	"\t  vips = ( { address = \"10.0.1.100/24\"; interface = \"eth1\"; } ); }\n" \
+	");\n"
+
+static void
+test_groups_parsed(void **state)
+{
+	struct vg_conf *c;
+	const struct vg_conf_group *w, *d;
+
+	(void)state;
+	c = parse_ok(G_HEAD "preempt_delay = 7000;\n" GROUPS2, "alpha");
+	assert_int_equal(c->groups_line, 10);
+	assert_int_equal(c->n_groups, 2);
+	w = &c->groups[0];
+	d = &c->groups[1];
+	assert_string_equal(w->name, "web");
+	assert_string_equal(d->name, "db");
+	assert_int_equal(w->line, 11);
+	assert_int_equal(c->n_vips, 3);
+	assert_int_equal(w->vip_first, 0);
+	assert_int_equal(w->n_vips, 2);
+	assert_int_equal(d->vip_first, 2);
+	assert_int_equal(d->n_vips, 1);
+	assert_int_equal(c->vips[0].group, 0);
+	assert_int_equal(c->vips[1].group, 0);
+	assert_int_equal(c->vips[2].group, 1);
+	assert_string_equal(c->vips[2].text, "10.0.1.100/24");
+	/* named: their priority there (0 too); not named: the node's */
+	assert_int_equal(w->priority[0], 150);
+	assert_int_equal(w->priority[1], 0);
+	assert_int_equal(w->priority[2], 100);
+	assert_int_equal(d->priority[0], 100);
+	/* its own preemption; the top-level one by default */
+	assert_false(w->preempt);
+	assert_int_equal(w->preempt_delay, VG_MS(3000));
+	assert_true(d->preempt);
+	assert_int_equal(d->preempt_delay, VG_MS(7000));
+	/* tracks named; an empty list counts none */
+	assert_int_equal(w->tracks, 1);
+	assert_int_equal(d->tracks, 0);
+	/* every group's interface is followed */
+	assert_int_equal(c->n_links, 2);
+	assert_string_equal(c->links[0], "eth0");
+	assert_string_equal(c->links[1], "eth1");
+	vg_conf_free(c);
+
+	/* without tracks, a group counts every track */
+	c = parse_ok(G_HEAD "track_interfaces = [ \"eth7\" ];\n"
+	    "groups = ( { name = \"a\"; } );\n", "alpha");
+	assert_int_equal(c->n_groups, 1);
+	assert_int_equal(c->groups[0].tracks, 1);
+	assert_int_equal(c->groups[0].n_vips, 0);
+	assert_int_equal(c->groups_line, 10);
+	vg_conf_free(c);
+
+	/* without groups: the implicit "default", every VIP and track */
+	c = parse_ok(G_HEAD
+	    "vips = ( { address = \"10.0.0.100/24\"; interface = \"eth0\"; } );\n",
+	    "alpha");
+	assert_int_equal(c->groups_line, 0);
+	assert_int_equal(c->n_groups, 1);
+	assert_string_equal(c->groups[0].name, "default");
+	assert_int_equal(c->groups[0].n_vips, 1);
+	assert_int_equal(c->groups[0].tracks, 1);
+	assert_int_equal(c->groups[0].priority[1], 100);
+	vg_conf_free(c);
+}
+
+static void
+test_groups_and_top_vips(void **state)
+{
+	(void)state;
+	expect_one_error(G_HEAD
+	    "vips = ( { address = \"10.0.0.100/24\"; interface = \"eth0\"; } );\n"
+	    "groups = ( { name = \"web\"; } );\n", NULL, 9,
+	    "with groups every VIP is in a group: move these into one");
+	/* an empty one too: with groups, vips has no place */
+	expect_one_error(G_HEAD "groups = ( { name = \"web\"; } );\nvips = ();\n",
+	    NULL, 10, "with groups every VIP is in a group");
+}
+
+static void
+test_group_vip_twice(void **state)
+{
+	(void)state;
+	/* in two groups: both named (today's duplicate check, told) */
+	expect_one_error(G_HEAD "groups = (\n"
+	    "\t{ name = \"web\"; vips = ( { address = \"10.0.0.100/24\"; "
+	    "interface = \"eth0\"; } ); },\n"
+	    "\t{ name = \"db\"; vips = ( { address = \"10.0.0.100/32\"; "
+	    "interface = \"eth1\"; } ); }\n"
+	    ");\n", NULL, 11, "vip 10.0.0.100/32 is in two groups, \"web\" and "
+	    "\"db\" (first at line 10)");
+	/* twice in one group */
+	expect_one_error(G_HEAD "groups = (\n"
+	    "\t{ name = \"web\"; vips = (\n"
+	    "\t\t{ address = \"10.0.0.100/24\"; interface = \"eth0\"; },\n"
+	    "\t\t{ address = \"10.0.0.100/24\"; interface = \"eth0\"; } ); }\n"
+	    ");\n", NULL, 12, "vip 10.0.0.100/24 is listed twice in group "
+	    "\"web\" (first at line 11)");
+}
+
+static void
+test_group_without_holder(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	/* every node priority 0 there */
+	expect_one_error(G_HEAD "groups = (\n"
+	    "\t{ name = \"web\"; },\n"
+	    "\t{ name = \"db\"; priorities = { alpha = 0; beta = 0; gamma = 0; }; }\n"
+	    ");\n", NULL, 11, "group \"db\": no node may hold it");
+	/* the one node of priority > 0 is a witness */
+	expect_one_error(HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; role = \"witness\"; }\n"
+	    ");\n"
+	    "groups = ( { name = \"web\";\n"
+	    "\tpriorities = { alpha = 0; beta = 0; }; } );\n", NULL, 8,
+	    "(every node has priority 0 in it or is a witness)");
+	/* one node left is enough */
+	c = parse_ok(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\tpriorities = { alpha = 0; beta = 0; gamma = 1; }; } );\n", NULL);
+	assert_int_equal(c->groups[0].priority[2], 1);
+	vg_conf_free(c);
+}
+
+static void
+test_group_name(void **state)
+{
+	static const char *const bad[] = { "Web", "", "w.b", "w b", "web!",
+	    "abcdefghijklmnopqrstuvwxyz0123456" /* 33 */ };
+	struct vg_conf *c;
+	char text[1024];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%sgroups = (\n\t{ name = \"%s\"; }\n"
+		    ");\n", G_HEAD, bad[i]);
+		expect_one_error(text, NULL, 10, "must be 1 to 32 of a-z, 0-9, "
+		    "'_' and '-'");
+	}
+	c = parse_ok(G_HEAD "groups = ( { name = \"a_b-9\"; },\n"
+	    "\t{ name = \"abcdefghijklmnopqrstuvwxyz012345\"; } );\n", NULL);
+	assert_string_equal(c->groups[1].name,
+	    "abcdefghijklmnopqrstuvwxyz012345");
+	vg_conf_free(c);
+	expect_one_error(G_HEAD "groups = (\n\t{ name = \"web\"; },\n"
+	    "\t{ name = \"web\"; }\n);\n", NULL, 11,
+	    "group name \"web\" is used twice (first at line 10)");
+	expect_one_error(G_HEAD "groups = (\n\t{ priorities = { alpha = 1; }; }\n"
+	    ");\n", NULL, 10, "group has no name");
+	expect_one_error(G_HEAD "groups = ( \"web\" );\n", NULL, 9,
+	    "each entry of groups must be a group { ... }");
+}
+
+static void
+test_group_tracks(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\ttracks = ( \"chk\", \"chk_web\" ); } );\n", NULL, 10,
+	    "group \"web\" names track \"chk_web\", which is not defined in track");
+	/* no track at all */
+	expect_one_error(HEAD NODES3 "groups = ( { name = \"web\";\n"
+	    "\ttracks = ( \"chk\" ); } );\n", NULL, 9, "names track \"chk\"");
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\ttracks = ( 5 ); } );\n", NULL, 10, "each entry must be a "
+	    "track's name");
+	/* the bit of the track named, in track's order */
+	c = parse_ok(HEAD NODES3 "track = ( { name = \"a\"; command = \"x\"; },\n"
+	    "\t{ name = \"b\"; command = \"y\"; } );\n"
+	    "groups = ( { name = \"g1\"; tracks = ( \"b\" ); },\n"
+	    "\t{ name = \"g2\"; } );\n", NULL);
+	assert_int_equal(c->groups[0].tracks, 2);
+	assert_int_equal(c->groups[1].tracks, 3);
+	vg_conf_free(c);
+}
+
+static void
+test_group_priorities(void **state)
+{
+	(void)state;
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\tpriorities = { alpha = 10;\n\t\tdelta = 5; }; } );\n", NULL, 11,
+	    "priorities of group \"web\": no node is named \"delta\"");
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\tpriorities = { alpha = 256; }; } );\n", NULL, 10,
+	    "alpha = 256 is out of range (0..255)");
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\tpriorities = { alpha = \"high\"; }; } );\n", NULL, 10,
+	    "alpha must be an integer, not a string");
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\tpriorities = ( 1, 2 ); } );\n", NULL, 10,
+	    "priorities must be a group, not a list");
+}
+
+static void
+test_group_count(void **state)
+{
+	struct vg_conf *c;
+	char text[4096];
+	size_t at, i;
+
+	(void)state;
+	at = (size_t)snprintf(text, sizeof(text), "%sgroups = (\n", G_HEAD);
+	for (i = 0; i < VG_MAX_GROUPS; i++)
+		at += (size_t)snprintf(text + at, sizeof(text) - at,
+		    "\t{ name = \"g%zu\"; },\n", i);
+	snprintf(text + at, sizeof(text) - at, "\t{ name = \"g16\"; }\n);\n");
+	expect_one_error(text, NULL, 9, "17 groups, at most 16 are supported");
+	/* sixteen is fine */
+	snprintf(text + at - 2, sizeof(text) - at + 2, "\n);\n");
+	c = parse_ok(text, NULL);
+	assert_int_equal(c->n_groups, VG_MAX_GROUPS);
+	assert_string_equal(c->groups[15].name, "g15");
+	vg_conf_free(c);
+	expect_one_error(G_HEAD "groups = ();\n", NULL, 9, "groups is empty");
+	expect_one_error(G_HEAD "groups = 5;\n", NULL, 9,
+	    "groups must be a list, not an integer");
+}
+
+/* A group without VIPs is a group: it is how a group is added before
+ * its VIPs (the group list is a stop-all change, its VIPs live ones). */
+static void
+test_group_empty(void **state)
+{
+	struct vg_conf *c;
+
+	(void)state;
+	c = parse_ok(G_HEAD "groups = (\n"
+	    "\t{ name = \"web\"; vips = (); },\n"
+	    "\t{ name = \"db\"; vips = ( { address = \"10.0.1.1/24\"; "
+	    "interface = \"eth1\"; } ); },\n"
+	    "\t{ name = \"spare\"; }\n);\n", "alpha");
+	assert_int_equal(c->n_groups, 3);
+	assert_int_equal(c->groups[0].n_vips, 0);
+	assert_int_equal(c->groups[1].vip_first, 0);
+	assert_int_equal(c->groups[1].n_vips, 1);
+	assert_int_equal(c->groups[2].vip_first, 1);
+	assert_int_equal(c->groups[2].n_vips, 0);
+	assert_int_equal(c->vips[0].group, 1);
+	vg_conf_free(c);
+}
+
+static void
+test_group_unknown_key(void **state)
+{
+	(void)state;
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\tpriority = 5; } );\n", NULL, 10,
+	    "unknown setting 'priority' in a group");
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\tvips = ( { address = \"10.0.0.100/24\"; interface = \"eth0\";\n"
+	    "\t\tmask = 24; } ); } );\n", NULL, 11,
+	    "unknown setting 'mask' in a vip");
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\tpreempt = 1; } );\n", NULL, 10, "preempt must be true or false");
+	expect_one_error(G_HEAD "groups = ( { name = \"web\";\n"
+	    "\tpreempt_delay = -1; } );\n", NULL, 10,
+	    "preempt_delay = -1 is out of range");
+}
+
+/* Lines 3-5: h = 1 ms, D = 3 ms, rho = 0.05: the lease is 2.464 ms, and
+ * 0.464 ms of it is left for the netlink batches past two intervals. */
+#define FIT_HEAD HEAD "interval = 1;\ndead_time = 3;\nmax_drift = 0.05;\n" NODES3
+#define VIP_AT(a, ifn) "{ address = \"" a "\"; interface = \"" ifn "\"; }"
+
+static void
+test_group_vip_fit(void **state)
+{
+	(void)state;
+	/* two groups of one VIP: 0.435 ms the largest, 0.430 ms the removals */
+	vg_conf_free(parse_ok(FIT_HEAD "groups = (\n"
+	    "\t{ name = \"a\"; vips = ( " VIP_AT("10.0.1.1", "eth0") " ); },\n"
+	    "\t{ name = \"b\"; vips = ( " VIP_AT("10.0.2.1", "eth0") " ); }\n"
+	    ");\n", NULL));
+	/* the largest group: two VIPs add and remove in 0.470 ms */
+	expect_one_error(FIT_HEAD "groups = (\n"
+	    "\t{ name = \"a\"; vips = ( " VIP_AT("10.0.1.1", "eth0") ",\n"
+	    "\t\t" VIP_AT("10.0.1.2", "eth0") " ); },\n"
+	    "\t{ name = \"b\"; vips = ( " VIP_AT("10.0.2.1", "eth0") " ); }\n"
+	    ");\n", NULL, 4, "group \"a\": its 2 VIPs take about 0.5 ms to add "
+	    "and remove (netlink batches); the lease at interval = 1 ms and "
+	    "dead_time = 3 ms is 2.5 ms and must exceed that by 2 intervals: "
+	    "dead_time must be at least 4 ms");
+	/* three groups' removals in turn: 0.645 ms, each group fitting */
+	expect_one_error(FIT_HEAD "groups = (\n"
+	    "\t{ name = \"a\"; vips = ( " VIP_AT("10.0.1.1", "eth0") " ); },\n"
+	    "\t{ name = \"b\"; vips = ( " VIP_AT("10.0.2.1", "eth0") " ); },\n"
+	    "\t{ name = \"c\"; vips = ( " VIP_AT("10.0.3.1", "eth0") " ); }\n"
+	    ");\n", NULL, 4, "the removals of all 3 groups take about 0.6 ms in "
+	    "turn (every lease lapsing at once); the lease at interval = 1 ms");
+	/* empty groups remove nothing */
+	vg_conf_free(parse_ok(FIT_HEAD "groups = (\n"
+	    "\t{ name = \"a\"; vips = ( " VIP_AT("10.0.1.1", "eth0") " ); },\n"
+	    "\t{ name = \"b\"; }, { name = \"c\"; }, { name = \"d\"; }\n"
+	    ");\n", NULL));
+	/* without groups: as before, every VIP one batch */
+	expect_one_error(FIT_HEAD "vips = ( " VIP_AT("10.0.1.1", "eth0") ",\n"
+	    "\t" VIP_AT("10.0.1.2", "eth0") " );\n", NULL, 4,
+	    "2 VIPs take about 0.5 ms to add and remove (netlink batches); "
+	    "the lease at");
+}
+
+/* Two groups (lines 9-12), their bodies given. */
+#define GRP2(w, d) \
+	"groups = (\n" \
+	"\t{ name = \"web\"; " w " },\n" \
+	"\t{ name = \"db\"; " d " }\n" \
+	");\n"
+#define W0 "vips = ( " VIP_AT("10.0.0.100/24", "eth0") " );"
+#define D0 "vips = ( " VIP_AT("10.0.1.100/24", "eth1") " );"
+
+/*
+ * With groups, the safety digest's membership part covers how many and
+ * their names in order, nothing else of them; the cluster-wide digest
+ * covers each group's name, VIPs, priorities, tracks and preemption.
+ */
+static void
+test_group_digests(void **state)
+{
+	static const char *const live[] = {
+		GRP2(W0 " priorities = { alpha = 7; };", D0),
+		GRP2(W0 " priorities = { beta = 0; };", D0),
+		GRP2(W0 " tracks = ();", D0),
+		GRP2(W0 " preempt = false;", D0),
+		GRP2(W0 " preempt_delay = 1;", D0),
+		GRP2("vips = ( " VIP_AT("10.0.0.100/24", "eth0") ", "
+		    VIP_AT("10.0.0.101/24", "eth0") " );", D0),
+		GRP2("", D0),
+		/* a VIP in the other group */
+		GRP2("", "vips = ( " VIP_AT("10.0.0.100/24", "eth0") ", "
+		    VIP_AT("10.0.1.100/24", "eth1") " );"),
+	};
+	struct vg_conf *a, *b, *c;
+	size_t i;
+
+	(void)state;
+	a = parse_ok(G_HEAD GRP2(W0, D0), "alpha");
+	for (i = 0; i < sizeof(live) / sizeof(live[0]); i++) {
+		char text[1024];
+
+		snprintf(text, sizeof(text), "%s%s", G_HEAD, live[i]);
+		b = parse_ok(text, "alpha");
+		if (a->digest == b->digest)
+			fail_msg("does not move the digest:\n%s", live[i]);
+		if (a->safety_digest != b->safety_digest)
+			fail_msg("moves the safety digest:\n%s", live[i]);
+		vg_conf_free(b);
+	}
+	/* the node's priority is the default of a group that names none */
+	b = parse_ok(HEAD "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; priority = 9; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; }\n"
+	    ");\n" TRK GRP2(W0 " priorities = { alpha = 100; };", D0), "alpha");
+	c = parse_ok(HEAD "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"10.0.0.1\"; priority = 9; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"10.0.0.2\"; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; }\n"
+	    ");\n" TRK GRP2(W0, D0), "alpha");
+	assert_int_not_equal(b->digest, c->digest);
+	assert_int_equal(b->safety_digest, c->safety_digest);
+	vg_conf_free(b);
+	vg_conf_free(c);
+	/* the group list: membership */
+	expect_parts(a, G_HEAD GRP2(W0, D0 " } , { name = \"extra\";"),
+	    1u << VG_PART_MEMBERSHIP);
+	/* (the order: its hint folds to a's, the 1-in-32 case) */
+	b = parse_ok(G_HEAD "groups = (\n"
+	    "\t{ name = \"db\"; " D0 " },\n"
+	    "\t{ name = \"web\"; " W0 " }\n"
+	    ");\n", "alpha");
+	assert_int_not_equal(a->part_digest[VG_PART_MEMBERSHIP],
+	    b->part_digest[VG_PART_MEMBERSHIP]);
+	assert_int_equal(a->part_digest[VG_PART_VOTES],
+	    b->part_digest[VG_PART_VOTES]);
+	assert_int_equal(a->part_digest[VG_PART_TIMING],
+	    b->part_digest[VG_PART_TIMING]);
+	assert_int_not_equal(a->safety_digest, b->safety_digest);
+	vg_conf_free(b);
+	expect_parts(a, G_HEAD "groups = (\n"
+	    "\t{ name = \"www\"; " W0 " },\n"
+	    "\t{ name = \"db\"; " D0 " }\n"
+	    ");\n", 1u << VG_PART_MEMBERSHIP);
+	vg_conf_free(a);
+	/* one explicit group "default" is not the implicit one */
+	a = parse_ok(G_HEAD "vips = ( " VIP_AT("10.0.0.100/24", "eth0") " );\n",
+	    "alpha");
+	expect_parts(a, G_HEAD "groups = ( { name = \"default\"; " W0 " } );\n",
+	    1u << VG_PART_MEMBERSHIP);
+	vg_conf_free(a);
+}
+
+/* The change named `what` in d, or NULL; fails if it is there twice. */
+static const struct vg_conf_change *
+change_named(const struct vg_conf_diff *d, const char *what)
+{
+	const struct vg_conf_change *ch = NULL;
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->ch[i].what, what) == 0) {
+			if (ch != NULL)
+				fail_msg("\"%s\" listed twice", what);
+			ch = &d->ch[i];
+		}
+	return ch;
+}
+
+static void
+dump_diff(const struct vg_conf_diff *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		print_message("    %-8s %s: \"%s\" -> \"%s\"\n",
+		    vg_change_kind_name(d->ch[i].kind), d->ch[i].what,
+		    d->ch[i].from, d->ch[i].to);
+}
+
+/*
+ * The group list (count, names, order; a file gaining or losing groups)
+ * is restart-class and safety: vg_conf_fixed_changed names it (a push and
+ * a joint move's FINAL refuse it), a reload refuses it as a stop-all
+ * change, config diff lists it once, as restart.
+ */
+static void
+test_group_list_change(void **state)
+{
+	static const struct {
+		const char	*text, *to;
+	} cases[] = {
+		{ G_HEAD "groups = (\n\t{ name = \"db\"; " D0 " },\n"
+		    "\t{ name = \"web\"; " W0 " }\n);\n", "db, web" },
+		{ G_HEAD "groups = (\n\t{ name = \"www\"; " W0 " },\n"
+		    "\t{ name = \"db\"; " D0 " }\n);\n", "www, db" },
+		{ G_HEAD GRP2(W0, D0 " }, { name = \"x\";"), "web, db, x" },
+		{ G_HEAD "groups = ( { name = \"web\"; " W0 " } );\n", "web" },
+		{ G_HEAD "vips = ( " VIP_AT("10.0.0.100/24", "eth0") " );\n",
+		    "" },
+	};
+	struct vg_conf_diff *d = malloc(sizeof(*d));
+	const struct vg_conf_change *ch;
+	struct vg_conf *a, *b;
+	const char *f;
+	char err[512];
+	size_t i;
+
+	(void)state;
+	assert_non_null(d);
+	a = parse_ok(G_HEAD GRP2(W0, D0), "alpha");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		b = parse_ok(cases[i].text, "alpha");
+		f = vg_conf_fixed_changed(a, b);
+		assert_non_null(f);
+		assert_string_equal(f, "groups");
+		f = vg_conf_fixed_changed(b, a);
+		assert_non_null(f);
+		assert_string_equal(f, "groups");
+		assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)),
+		    -1);
+		if (strstr(err, "(groups)") == NULL ||
+		    strstr(err, "stop every node") == NULL)
+			fail_msg("refused as: %s", err);
+		vg_conf_diff(a, b, d);
+		dump_diff(d);
+		assert_int_equal(d->kind, VG_CHANGE_RESTART);
+		ch = change_named(d, "groups");
+		assert_non_null(ch);
+		assert_int_equal(ch->kind, VG_CHANGE_RESTART);
+		assert_string_equal(ch->from, "web, db");
+		assert_string_equal(ch->to, cases[i].to);
+		vg_conf_free(b);
+	}
+	/* without groups on both sides: nothing about groups */
+	vg_conf_free(a);
+	a = parse_ok(G_HEAD, "alpha");
+	b = parse_ok(G_HEAD "vips = ( " VIP_AT("10.0.0.100/24", "eth0") " );\n",
+	    "alpha");
+	assert_null(vg_conf_fixed_changed(a, b));
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), 0);
+	vg_conf_diff(a, b, d);
+	assert_int_equal(d->kind, VG_CHANGE_LIVE);
+	assert_non_null(change_named(d, "vip 10.0.0.100/24 added"));
+	vg_conf_free(a);
+	vg_conf_free(b);
+	free(d);
+}
+
+/* A VIP from one group to another: refused, in two changes it goes. */
+static void
+test_group_vip_moves(void **state)
+{
+	struct vg_conf_diff *d = malloc(sizeof(*d));
+	const struct vg_conf_change *ch;
+	struct vg_conf *a, *b, *c;
+	char err[512];
+
+	(void)state;
+	assert_non_null(d);
+	a = parse_ok(G_HEAD GRP2(W0, D0), "alpha");
+	b = parse_ok(G_HEAD GRP2("", "vips = ( " VIP_AT("10.0.1.100/24", "eth1")
+	    ", " VIP_AT("10.0.0.100/24", "eth0") " );"), "alpha");
+	assert_null(vg_conf_fixed_changed(a, b));
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), -1);
+	assert_string_equal(err, "VIP 10.0.0.100/24 moves from group web to "
+	    "db: remove it in one change, add it in the next; nothing changed");
+	assert_int_equal(vg_conf_vip_moved(a, b, err, sizeof(err)), -1);
+	/* the diff shows both halves (the reload's answer says why not) */
+	vg_conf_diff(a, b, d);
+	dump_diff(d);
+	assert_int_equal(d->kind, VG_CHANGE_LIVE);
+	ch = change_named(d, "vip 10.0.0.100/24 removed from web");
+	assert_non_null(ch);
+	assert_string_equal(ch->from, "10.0.0.100/24 dev eth0");
+	assert_non_null(change_named(d, "vip 10.0.0.100/24 added to db"));
+	assert_int_equal(d->n, 2);
+	vg_conf_free(b);
+	/* the same address with another prefix and interface: one VIP */
+	b = parse_ok(G_HEAD GRP2("", "vips = ( " VIP_AT("10.0.1.100/24", "eth1")
+	    ", " VIP_AT("10.0.0.100/32", "eth1") " );"), "alpha");
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "VIP 10.0.0.100/32 moves from group web "
+	    "to db"));
+	vg_conf_free(b);
+	/* removed in one change, added in the next: each is a reload */
+	b = parse_ok(G_HEAD GRP2("", D0), "alpha");
+	c = parse_ok(G_HEAD GRP2("", "vips = ( " VIP_AT("10.0.1.100/24", "eth1")
+	    ", " VIP_AT("10.0.0.100/24", "eth0") " );"), "alpha");
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), 0);
+	assert_int_equal(vg_conf_reload_refusal(b, c, err, sizeof(err)), 0);
+	assert_int_equal(vg_conf_vip_moved(b, c, err, sizeof(err)), 0);
+	vg_conf_free(a);
+	vg_conf_free(b);
+	vg_conf_free(c);
+	free(d);
+}
+
+/* A group's priorities, tracks, preemption and VIPs: live, each listed. */
+static void
+test_group_live_changes(void **state)
+{
+	struct vg_conf_diff *d = malloc(sizeof(*d));
+	const struct vg_conf_change *ch;
+	struct vg_conf *a, *b;
+	char err[512];
+
+	(void)state;
+	assert_non_null(d);
+	a = parse_ok(G_HEAD GRP2(W0 " priorities = { beta = 50; };", D0),
+	    "alpha");
+	b = parse_ok(G_HEAD GRP2("vips = ( " VIP_AT("10.0.0.100/24", "eth0") ", "
+	    VIP_AT("10.0.0.101/24", "eth0") " );\n"
+	    "\t\tpriorities = { alpha = 7; }; tracks = (); preempt = false;\n"
+	    "\t\tpreempt_delay = 1500;", "vips = ();"), "alpha");
+	assert_null(vg_conf_fixed_changed(a, b));
+	assert_int_equal(vg_conf_reload_refusal(a, b, err, sizeof(err)), 0);
+	assert_int_equal(a->safety_digest, b->safety_digest);
+	vg_conf_diff(a, b, d);
+	dump_diff(d);
+	assert_int_equal(d->kind, VG_CHANGE_LIVE);
+	ch = change_named(d, "priority of alpha in web");
+	assert_non_null(ch);
+	assert_string_equal(ch->from, "100");
+	assert_string_equal(ch->to, "7");
+	ch = change_named(d, "priority of beta in web");
+	assert_non_null(ch);
+	assert_string_equal(ch->from, "50");
+	assert_string_equal(ch->to, "100");
+	ch = change_named(d, "tracks of web");
+	assert_non_null(ch);
+	assert_string_equal(ch->from, "chk");
+	assert_string_equal(ch->to, "");
+	ch = change_named(d, "preempt of web");
+	assert_non_null(ch);
+	assert_string_equal(ch->to, "false");
+	ch = change_named(d, "preempt_delay of web");
+	assert_non_null(ch);
+	assert_string_equal(ch->from, "30000 ms");
+	assert_string_equal(ch->to, "1500 ms");
+	assert_non_null(change_named(d, "vip 10.0.0.101/24 added to web"));
+	assert_non_null(change_named(d, "vip 10.0.1.100/24 removed from db"));
+	assert_non_null(change_named(d, "link eth1 no longer followed"));
+	assert_null(change_named(d, "priority of alpha in db"));
+	assert_int_equal(d->n, 8);
+	vg_conf_free(a);
+	vg_conf_free(b);
+	free(d);
 }
 
 int
@@ -1272,6 +1932,22 @@ main(void)
 		cmocka_unit_test(test_key_rotation_settings),
 		cmocka_unit_test(test_safety_digest),
 		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_digests_pinned),
+		cmocka_unit_test(test_groups_parsed),
+		cmocka_unit_test(test_groups_and_top_vips),
+		cmocka_unit_test(test_group_vip_twice),
+		cmocka_unit_test(test_group_without_holder),
+		cmocka_unit_test(test_group_name),
+		cmocka_unit_test(test_group_tracks),
+		cmocka_unit_test(test_group_priorities),
+		cmocka_unit_test(test_group_count),
+		cmocka_unit_test(test_group_empty),
+		cmocka_unit_test(test_group_unknown_key),
+		cmocka_unit_test(test_group_vip_fit),
+		cmocka_unit_test(test_group_digests),
+		cmocka_unit_test(test_group_list_change),
+		cmocka_unit_test(test_group_vip_moves),
+		cmocka_unit_test(test_group_live_changes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
