@@ -77,8 +77,9 @@ size_t	vg_hook_state_text(const struct vg_conf *, const struct vg_hook_event *,
  * -1 if it does not fit (or g is not in the config, or no state_file). */
 int	vg_hook_state_path(const struct vg_conf *, size_t g, char *buf,
 	    size_t len);
-/* Room for any state file path of a valid config (with the NUL). */
-#define VG_HOOK_PATH_MAX	(VG_PATH_MAX + VG_GROUP_NAME_MAX + 1)
+/* Room for any state file path of a valid config: state_file, '.', the
+ * longest name, the NUL (each of the two sizes counts its own NUL). */
+#define VG_HOOK_PATH_MAX	(VG_PATH_MAX + VG_GROUP_NAME_MAX)
 
 #define VG_HOOK_ENV	14
 
