@@ -93,26 +93,66 @@ fmt_time(int64_t ms, char *buf, size_t len)
 	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
+/* Group g of the config, or NULL (its VIPs are checked to be there). */
+static const struct vg_conf_group *
+group_of(const struct vg_conf *c, size_t g)
+{
+	const struct vg_conf_group *gr;
+
+	if (g >= c->n_groups)
+		return NULL;
+	gr = &c->groups[g];
+	if (gr->vip_first > c->n_vips || gr->n_vips > c->n_vips - gr->vip_first)
+		return NULL;
+	return gr;
+}
+
+int
+vg_hook_state_path(const struct vg_conf *c, size_t g, char *buf, size_t len)
+{
+	const struct vg_conf_group *gr = group_of(c, g);
+	int n;
+
+	if (len == 0)
+		return -1;
+	buf[0] = '\0';
+	if (gr == NULL || c->state_file[0] == '\0')
+		return -1;
+	if (c->groups_line == 0)	/* as before groups */
+		n = snprintf(buf, len, "%s", c->state_file);
+	else
+		n = snprintf(buf, len, "%s.%s", c->state_file, gr->name);
+	if (n < 0 || (size_t)n >= len) {
+		buf[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
 /* Room for the state file or the environment, whatever the VIPs. */
 static size_t
 text_room(const struct vg_conf *c)
 {
-	return 1024 + c->n_vips * (INET6_ADDRSTRLEN + 8 + IF_NAMESIZE + 2);
+	return 1024 + VG_GROUP_NAME_MAX +
+	    c->n_vips * (INET6_ADDRSTRLEN + 8 + IF_NAMESIZE + 2);
 }
 
-/* "addr/len@if addr/len@if": the VIPs of the config; (size_t)-1 if cut */
+/* "addr/len@if addr/len@if": the group's VIPs; (size_t)-1 if cut */
 static size_t
-vips_text(const struct vg_conf *c, char *buf, size_t len)
+vips_text(const struct vg_conf *c, const struct vg_conf_group *gr, char *buf,
+    size_t len)
 {
+	const struct vg_conf_vip *v;
 	size_t i, off = 0;
 	int n;
 
 	if (len == 0)
 		return (size_t)-1;
 	buf[0] = '\0';
-	for (i = 0; i < c->n_vips; i++) {
+	for (i = 0; i < gr->n_vips; i++) {
+		v = &c->vips[gr->vip_first + i];
 		n = snprintf(buf + off, len - off, "%s%s@%s", i ? " " : "",
-		    c->vips[i].text, c->vips[i].ifname);
+		    v->text, v->ifname);
 		if (n < 0 || (size_t)n >= len - off) {
 			buf[off] = '\0';
 			return (size_t)-1;
@@ -127,10 +167,17 @@ vg_hook_state_text(const struct vg_conf *c, const struct vg_hook_event *ev,
     char *buf, size_t len)
 {
 	const struct vg_conf_node *self = &c->nodes[c->self];
-	char when[96];
+	const struct vg_conf_group *gr = group_of(c, ev->group);
+	char when[96], gline[VG_GROUP_NAME_MAX + 16];
 	size_t v;
 	int n;
 
+	if (gr == NULL)
+		return 0;
+	/* a file without groups: not a byte more than before groups */
+	gline[0] = '\0';
+	if (c->groups_line != 0)
+		snprintf(gline, sizeof(gline), "VIGIL_GROUP=%s\n", gr->name);
 	fmt_time(ev->time_ms, when, sizeof(when));
 	n = snprintf(buf, len,
 	    "# vigil state file: rewritten atomically on every state change.\n"
@@ -138,6 +185,7 @@ vg_hook_state_text(const struct vg_conf *c, const struct vg_hook_event *ev,
 	    "VIGIL_CLUSTER=%s\n"
 	    "VIGIL_NODE=%s\n"
 	    "VIGIL_NODE_ID=%u\n"
+	    "%s"
 	    "VIGIL_STATE=%s\n"
 	    "VIGIL_PREV_STATE=%s\n"
 	    "VIGIL_TERM=%llu\n"
@@ -147,19 +195,88 @@ vg_hook_state_text(const struct vg_conf *c, const struct vg_hook_event *ev,
 	    "VIGIL_TIME=%s\n"
 	    "VIGIL_TIME_MS=%lld\n"
 	    "VIGIL_VIPS=\"",
-	    c->cluster, self->name, self->id, vg_state_name(ev->state),
+	    c->cluster, self->name, self->id, gline, vg_state_name(ev->state),
 	    vg_state_name(ev->prev), (unsigned long long)ev->term, ev->active,
 	    ev->active_id, (unsigned long long)ev->seq, when,
 	    (long long)ev->time_ms);
 	if (n < 0 || (size_t)n >= len)
 		return 0;
-	if ((v = vips_text(c, buf + n, len - (size_t)n)) == (size_t)-1)
+	if ((v = vips_text(c, gr, buf + n, len - (size_t)n)) == (size_t)-1)
 		return 0;		/* never a silently short list */
 	n += (int)v;
 	if ((size_t)n + 3 > len)
 		return 0;
 	memcpy(buf + n, "\"\n", 3);
 	return (size_t)n + 2;
+}
+
+/*
+ * A script's environment: every group's script gets VIGIL_GROUP (also
+ * "default" in a file without groups, so that one script serves both),
+ * its group's state file and VIPs.
+ */
+int
+vg_hook_env(const struct vg_conf *c, const struct vg_hook_job *j,
+    struct vg_hook_env *e)
+{
+	const struct vg_conf_node *self = &c->nodes[c->self];
+	const struct vg_conf_group *gr = group_of(c, j->ev.group);
+	size_t room = text_room(c) + 2 * VG_HOOK_PATH_MAX, off = 0, k = 0;
+	char when[96], sf[VG_HOOK_PATH_MAX];
+	int n;
+
+#define ENV(...) do {							\
+	n = snprintf(e->buf + off, room - off, __VA_ARGS__);		\
+	if (n < 0 || (size_t)n >= room - off)				\
+		goto cut;						\
+	e->v[k++] = e->buf + off;					\
+	off += (size_t)n + 1;						\
+} while (0)
+
+	e->buf = NULL;
+	snprintf(e->term, sizeof(e->term), "%llu",
+	    (unsigned long long)j->ev.term);
+	if (gr == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* "" when it has none (no state_file), as the file is not written */
+	(void)vg_hook_state_path(c, j->ev.group, sf, sizeof(sf));
+	fmt_time(j->ev.time_ms, when, sizeof(when));
+	if ((e->buf = malloc(room)) == NULL)
+		return -1;
+	ENV("VIGIL_CLUSTER=%s", c->cluster);
+	ENV("VIGIL_NODE=%s", self->name);
+	ENV("VIGIL_NODE_ID=%u", self->id);
+	ENV("VIGIL_GROUP=%s", gr->name);
+	ENV("VIGIL_STATE=%s", vg_state_name(j->ev.state));
+	ENV("VIGIL_PREV_STATE=%s", vg_state_name(j->ev.prev));
+	ENV("VIGIL_TERM=%s", e->term);
+	ENV("VIGIL_ACTIVE=%s", j->ev.active);
+	ENV("VIGIL_ACTIVE_ID=%u", j->ev.active_id);
+	ENV("VIGIL_SEQ=%llu", (unsigned long long)j->ev.seq);
+	ENV("VIGIL_REASON=%s", j->ev.reason);
+	ENV("VIGIL_TIME=%s", when);
+	ENV("VIGIL_STATE_FILE=%s", sf);
+	ENV("VIGIL_VIPS=");
+	off--;			/* back onto its NUL: the list follows */
+	if (vips_text(c, gr, e->buf + off, room - off) == (size_t)-1)
+		goto cut;
+	e->v[k] = NULL;
+#undef ENV
+	return 0;
+cut:
+	free(e->buf);
+	e->buf = NULL;
+	errno = ENAMETOOLONG;
+	return -1;
+}
+
+void
+vg_hook_env_free(struct vg_hook_env *e)
+{
+	free(e->buf);
+	e->buf = NULL;
 }
 
 /* ---- the state-file writer: one thread, fed by the loop */
@@ -178,7 +295,7 @@ struct vg_writer {
 	int			go, quit;	/* under mu */
 	int			efd;		/* eventfd: one write done */
 	int			started;	/* the thread exists */
-	char			dir[VG_PATH_MAX], name[VG_PATH_MAX];
+	char			dir[VG_PATH_MAX], name[VG_HOOK_PATH_MAX];
 	char			*text;
 	size_t			room, len;
 	int			result;		/* 0 or -1 (err says why) */
@@ -253,8 +370,11 @@ struct vg_hooks {
 	struct vg_hooks_stats	st;
 	struct vg_child		child;		/* the running script */
 	struct vg_hook_job	cur;
-	int			file_due;	/* the state file is behind */
-	struct vg_hook_event	file_ev;	/* what it must say */
+	uint32_t		due;		/* bit g: g's state file is
+						 * behind */
+	struct vg_hook_event	file_ev[VG_MAX_GROUPS];	/* what it must say */
+	size_t			w_group;	/* the group being written */
+	size_t			w_next;		/* the next to look at */
 	int			w_busy;		/* handed to the writer */
 	int			w_late;		/* ... and past the timeout */
 	struct vg_writer	w;
@@ -263,6 +383,8 @@ struct vg_hooks {
 	vg_hooks_done		done;
 	void			*done_arg;
 };
+
+_Static_assert(VG_MAX_GROUPS <= 32, "a group's due bit in a uint32_t");
 
 static void	run_next(struct vg_hooks *);
 
@@ -327,82 +449,36 @@ static const struct vg_child_ops hook_ops = {
 	out_line, expired, exited, failed,
 };
 
-#define SCRIPT_ENV	13
-
-/* A script's VIGIL_* variables, built in the agent ("KEY=value" each). */
-struct script_env {
-	char	*v[SCRIPT_ENV + 1];
-	char	term[32];
-	char	*buf;
-};
-
-static int
-script_env(const struct vg_conf *c, const struct vg_hook_job *j,
-    struct script_env *e)
-{
-	const struct vg_conf_node *self = &c->nodes[c->self];
-	size_t room = text_room(c) + 2 * VG_PATH_MAX, off = 0, k = 0, v;
-	char when[96];
-	int n;
-
-#define ENV(...) do {							\
-	n = snprintf(e->buf + off, room - off, __VA_ARGS__);		\
-	if (n < 0 || (size_t)n >= room - off)				\
-		goto cut;						\
-	e->v[k++] = e->buf + off;					\
-	off += (size_t)n + 1;						\
-} while (0)
-
-	snprintf(e->term, sizeof(e->term), "%llu",
-	    (unsigned long long)j->ev.term);
-	fmt_time(j->ev.time_ms, when, sizeof(when));
-	if ((e->buf = malloc(room)) == NULL)
-		return -1;
-	ENV("VIGIL_CLUSTER=%s", c->cluster);
-	ENV("VIGIL_NODE=%s", self->name);
-	ENV("VIGIL_NODE_ID=%u", self->id);
-	ENV("VIGIL_STATE=%s", vg_state_name(j->ev.state));
-	ENV("VIGIL_PREV_STATE=%s", vg_state_name(j->ev.prev));
-	ENV("VIGIL_TERM=%s", e->term);
-	ENV("VIGIL_ACTIVE=%s", j->ev.active);
-	ENV("VIGIL_ACTIVE_ID=%u", j->ev.active_id);
-	ENV("VIGIL_SEQ=%llu", (unsigned long long)j->ev.seq);
-	ENV("VIGIL_REASON=%s", j->ev.reason);
-	ENV("VIGIL_TIME=%s", when);
-	ENV("VIGIL_STATE_FILE=%s", c->state_file);
-	ENV("VIGIL_VIPS=");
-	off--;			/* back onto its NUL: the list follows */
-	if ((v = vips_text(c, e->buf + off, room - off)) == (size_t)-1)
-		goto cut;
-	e->v[k] = NULL;
-#undef ENV
-	(void)v;
-	return 0;
-cut:
-	free(e->buf);
-	e->buf = NULL;
-	errno = ENAMETOOLONG;
-	return -1;
-}
-
-/* Hands the latest state to the writer thread (idle: the loop owns w). */
+/* Hands the writer thread the latest state of the next group whose file
+ * is behind, in turn from the last one written (the loop owns w: idle). */
 static void
 writer_go(struct vg_hooks *h)
 {
 	struct vg_writer *w = &h->w;
-	const char *sf = h->conf->state_file;
-	const char *slash = strrchr(sf, '/');
-	size_t room = text_room(h->conf);
+	char sf[VG_HOOK_PATH_MAX];
+	const char *slash;
+	size_t room = text_room(h->conf), g, i;
 	char *t;
 
-	h->file_due = 0;
+	for (i = 0; i < VG_MAX_GROUPS; i++) {
+		g = (h->w_next + i) % VG_MAX_GROUPS;
+		if (h->due & (UINT32_C(1) << g))
+			break;
+	}
+	if (i == VG_MAX_GROUPS)
+		return;
+	h->due &= ~(UINT32_C(1) << g);
+	h->w_next = (g + 1) % VG_MAX_GROUPS;
+	if (vg_hook_state_path(h->conf, g, sf, sizeof(sf)) == -1)
+		goto fail;
+	slash = strrchr(sf, '/');
 	if (w->room < room) {		/* a reload added VIPs */
 		if ((t = realloc(w->text, room)) == NULL)
 			goto fail;
 		w->text = t;
 		w->room = room;
 	}
-	w->len = vg_hook_state_text(h->conf, &h->file_ev, w->text, w->room);
+	w->len = vg_hook_state_text(h->conf, &h->file_ev[g], w->text, w->room);
 	if (!w->started || slash == NULL || w->len == 0 ||
 	    (size_t)(slash - sf) >= sizeof(w->dir))
 		goto fail;
@@ -417,13 +493,25 @@ writer_go(struct vg_hooks *h)
 	pthread_mutex_unlock(&w->mu);
 	h->w_busy = 1;
 	h->w_late = 0;
+	h->w_group = g;
 	ev_timer_set(&h->w_timer, (double)h->conf->hooks.timeout / 1e9, 0.);
 	ev_timer_start(h->loop, &h->w_timer);
 	log_debug("state file %s: handed to the writer", sf);
 	return;
 fail:
 	h->st.state_write_errors++;
-	log_warnx("state file %s was not written", sf);
+	log_warnx("state file %s was not written", sf[0] != '\0' ? sf :
+	    h->conf->state_file);
+}
+
+/* Whether group g's state file is behind its latest change (a script of
+ * g waits for it, unless the writer is late). */
+static int
+file_behind(const struct vg_hooks *h, size_t g)
+{
+	if (g < VG_MAX_GROUPS && (h->due & (UINT32_C(1) << g)))
+		return 1;
+	return h->w_busy && h->w_group == g;
 }
 
 static void
@@ -481,13 +569,14 @@ static void
 run_next(struct vg_hooks *h)
 {
 	char *argv[5], *path;
-	struct script_env e;
+	struct vg_hook_env e;
 
-	/* the state file goes before the scripts, and says the latest */
-	if (h->file_due && !h->w_busy)
-		writer_go(h);
+	/* the state files go before the scripts, and say the latest */
+	while (h->due != 0 && !h->w_busy)
+		writer_go(h);		/* each turn clears a bit */
 	while (!vg_child_running(&h->child)) {
-		if (h->w_busy && !h->w_late)
+		if (h->q.n > 0 && !h->w_late &&
+		    file_behind(h, h->q.job[h->q.head].ev.group))
 			return;		/* its scripts wait for it */
 		if (!vg_hookq_pop(&h->q, &h->cur))
 			return;
@@ -499,18 +588,18 @@ run_next(struct vg_hooks *h)
 		argv[2] = (char *)(uintptr_t)vg_state_name(h->cur.ev.prev);
 		argv[3] = e.term;
 		argv[4] = NULL;
-		if (script_env(h->conf, &h->cur, &e) == -1 ||
+		if (vg_hook_env(h->conf, &h->cur, &e) == -1 ||
 		    vg_child_spawn(&h->child, path, argv, e.v,
 		    h->conf->hooks.timeout, KILL_GRACE) == -1) {
 			h->st.spawn_errors++;
 			log_warn("hook %s: cannot start it", path);
-			free(e.buf);
+			vg_hook_env_free(&e);
 			/* the event log shows it as it did a failed exec */
 			if (h->done != NULL)
 				h->done(h->done_arg, &h->cur, path, 127 << 8, 0);
 			continue;
 		}
-		free(e.buf);
+		vg_hook_env_free(&e);
 		h->st.runs++;
 		log_debug("hook %s: queued for the spawner", path);
 	}
@@ -550,6 +639,17 @@ vg_hooks_new(struct ev_loop *loop, const struct vg_conf *c, vg_hooks_done done,
 	ev_init(&h->w_timer, writer_timer_cb);
 	h->w_io.data = h->w_timer.data = h;
 	ev_io_start(loop, &h->w_io);
+	/* with groups, state_file itself is no group's: one left by a run
+	 * without groups would go on saying a state no longer true */
+	if (c->groups_line != 0 && c->state_file[0] != '\0') {
+		if (unlink(c->state_file) == 0)
+			log_info("state file %s: removed (from a run without "
+			    "groups; each group has its own, %s.NAME)",
+			    c->state_file, c->state_file);
+		else if (errno != ENOENT)
+			log_warn("state file %s: cannot remove the one of a "
+			    "run without groups", c->state_file);
+	}
 	return h;
 }
 
@@ -571,8 +671,14 @@ vg_hooks_set_conf(struct vg_hooks *h, const struct vg_conf *c)
 void
 vg_hooks_state_change(struct vg_hooks *h, const struct vg_hook_event *ev)
 {
-	h->file_ev = *ev;
-	h->file_due = h->conf->state_file[0] != '\0';
+	if (ev->group >= h->conf->n_groups || ev->group >= VG_MAX_GROUPS) {
+		log_warnx("hooks: a change of group %u, not in the config",
+		    ev->group);
+		return;
+	}
+	h->file_ev[ev->group] = *ev;
+	if (h->conf->state_file[0] != '\0')
+		h->due |= UINT32_C(1) << ev->group;
 	vg_hookq_push(&h->q, h->conf, ev);
 	if (h->q.dropped > 0 && h->q.dropped % 100 == 1)
 		log_warnx("hooks: %llu script runs dropped: more than %d queued",
@@ -590,7 +696,7 @@ size_t
 vg_hooks_pending(const struct vg_hooks *h)
 {
 	return h->q.n + (size_t)vg_child_running(&h->child) +
-	    (size_t)h->file_due + (size_t)h->w_busy;
+	    (size_t)__builtin_popcount(h->due) + (size_t)h->w_busy;
 }
 
 void

@@ -11,6 +11,13 @@
  * forked), each with script_timeout (SIGTERM, then SIGKILL a second later),
  * never blocking the event loop (ev_child); their output goes to the log.
  *
+ * A change is one VIP group's.  A file without `groups` (one implicit
+ * group, "default") has one state file, state_file, as before groups.
+ * With groups, each group has its own, state_file.NAME, with its name, its
+ * state and its VIPs only; the writer keeps the latest pending state of
+ * each group and writes them in turn, so that one group's change never
+ * hides another's; a script waits for its own group's file only.
+ *
  * The queue (vg_hookq) is pure, for the unit tests; the children run
  * through child.c.
  */
@@ -34,6 +41,7 @@ struct vg_hook_event {
 	char		active[VG_NAME_MAX];	/* "" when none */
 	char		reason[64];
 	int64_t		time_ms;	/* wall clock, for the scripts */
+	uint8_t		group;		/* index in conf->groups */
 };
 
 enum vg_hook_script {
@@ -61,9 +69,30 @@ int	vg_hookq_pop(struct vg_hookq *, struct vg_hook_job *);
 /* The script path a job runs ("" if none is configured). */
 const char *vg_hook_path(const struct vg_conf *, const struct vg_hook_job *);
 
-/* The state file's text for an event (pure). */
+/* The state file's text for an event (pure): its group's; 0 if it does
+ * not fit or the group is not in the config. */
 size_t	vg_hook_state_text(const struct vg_conf *, const struct vg_hook_event *,
 	    char *buf, size_t len);
+/* Group g's state file: state_file without groups, state_file.NAME with;
+ * -1 if it does not fit (or g is not in the config, or no state_file). */
+int	vg_hook_state_path(const struct vg_conf *, size_t g, char *buf,
+	    size_t len);
+/* Room for any state file path of a valid config: state_file, '.', the
+ * longest name, the NUL (each of the two sizes counts its own NUL). */
+#define VG_HOOK_PATH_MAX	(VG_PATH_MAX + VG_GROUP_NAME_MAX)
+
+#define VG_HOOK_ENV	14
+
+/* A script's VIGIL_* variables ("KEY=value" each, NULL-terminated), built
+ * in the agent from its job (pure); vg_hook_env_free frees them. */
+struct vg_hook_env {
+	char	*v[VG_HOOK_ENV + 1];
+	char	term[32];	/* the third argument */
+	char	*buf;
+};
+int	vg_hook_env(const struct vg_conf *, const struct vg_hook_job *,
+	    struct vg_hook_env *);
+void	vg_hook_env_free(struct vg_hook_env *);
 
 struct vg_hooks_stats {
 	uint64_t	runs, failures, timeouts, spawn_errors, state_writes,

@@ -175,6 +175,7 @@ state_changed(struct vg_agent *a, size_t g, uint8_t prev, uint8_t state,
 		snprintf(ev.active, sizeof(ev.active), "%s", n->name);
 	snprintf(ev.reason, sizeof(ev.reason), "%s", why);
 	ev.time_ms = vg_realtime_ms();
+	ev.group = (uint8_t)g;
 	vg_hooks_state_change(a->hooks, &ev);
 }
 

@@ -10,6 +10,10 @@ writes its pid to a file and sleeps 60 s, while the script itself hangs in
 gone within a bound.  Before the fix the grandchild lived on under init
 for its 60 s.  Only the processes the test started are killed in its
 cleanup, by PID (the grandchild, if it survived).
+
+The third test is about what a notify script sees in a file without
+`groups` (issue 15): the implicit group "default" in VIGIL_GROUP, and the
+state file where and as it was before groups.
 """
 import os
 import time
@@ -136,3 +140,65 @@ def test_track_grandchild_killed_at_timeout(one_node):
                         '"%s"; interval = 1000; timeout = 300; weight = 10;'
                         ' } );\n' % path)
     check_tree_gone(t, files, 300, "track check")
+
+
+# every change: its VIGIL_* environment and a copy of the state file it
+# names, under its seq (written, then renamed: whole when seen)
+ENV_DUMP = r"""#!/bin/sh
+d="%s"
+env | grep '^VIGIL_' | sort > "$d/.env.tmp" && mv "$d/.env.tmp" "$d/env.$VIGIL_SEQ"
+cp "$VIGIL_STATE_FILE" "$d/.state.tmp" && mv "$d/.state.tmp" "$d/state.$VIGIL_SEQ"
+"""
+
+
+def kv_lines(path):
+    out = {}
+    with open(path) as fh:
+        for line in fh.read().splitlines():
+            if line and not line.startswith("#"):
+                k, _, v = line.partition("=")
+                out[k] = v
+    return out
+
+
+def test_notify_env_without_groups(one_node, tmp_path):
+    """A file without `groups`: the one node becomes active; the notify
+    script of that change gets VIGIL_GROUP=default, VIGIL_VIPS of the
+    config and VIGIL_STATE_FILE = state_file itself (no suffix), and the
+    file there has no VIGIL_GROUP line and says that change; no
+    state_file.default is made."""
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    script = str(tmp_path / "env.sh")
+    with open(script, "w") as fh:
+        fh.write(ENV_DUMP % dump)
+    os.chmod(script, 0o755)
+    t, _ = one_node(lambda path: 'notify = "%s";\n' % script)
+    st, _, diff = t.wait_json(NODE, {"node": {"state": "active"}}, 5.0)
+    assert diff is None, "%s not active within 5 s: %s" % (NODE, diff)
+
+    def active_dump():
+        for f in sorted(os.listdir(dump)):
+            if f.startswith("env.") and \
+                    kv_lines(dump / f).get("VIGIL_STATE") == "active":
+                return f[len("env."):]
+        return None
+    seq, _ = wait_until(active_dump, 3.0, step=0.02)
+    assert seq, "no notify run for the change to active: %s" % (
+        os.listdir(dump))
+    env = kv_lines(dump / ("env." + seq))
+    sf = os.path.join(t.state_base(NODE), "statefile")
+    assert env["VIGIL_GROUP"] == "default", env
+    assert env["VIGIL_STATE_FILE"] == sf, env
+    assert env["VIGIL_VIPS"] == "198.18.0.100/24@eth0", env
+    assert env["VIGIL_NODE"] == NODE and env["VIGIL_SEQ"] == seq, env
+    ok, _ = wait_until(lambda: os.path.exists(dump / ("state." + seq)), 3.0,
+                       step=0.02)
+    assert ok, "the script of seq %s did not copy the state file" % seq
+    copy = kv_lines(dump / ("state." + seq))
+    assert "VIGIL_GROUP" not in copy, copy
+    assert int(copy["VIGIL_SEQ"]) >= int(seq), (seq, copy)
+    assert copy["VIGIL_VIPS"] == '"198.18.0.100/24@eth0"', copy
+    assert not [f for f in os.listdir(t.state_base(NODE))
+                if f.startswith("statefile.")], os.listdir(
+                    t.state_base(NODE))

@@ -7,7 +7,12 @@
  * source it.  The runner on a real loop: the writer thread writes the
  * file and reports back, the latest of two changes in a row stays, the
  * scripts see the file of their change or a later one; a write error and a
- * missing script are counted.
+ * missing script are counted.  VIP groups: a file without groups gives
+ * the text, path and environment it gave before groups (byte for byte);
+ * with two groups (built by hand on a parsed one-group file), each group's
+ * file is state_file.NAME with VIGIL_GROUP and its VIPs only, each
+ * script's environment names its group, its file and its VIPs, and
+ * changes of two groups in a row all reach their own files.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -48,6 +53,13 @@
 	"vips = (\n" \
 	"\t{ address = \"198.51.100.10/24\"; interface = \"eth0\"; },\n" \
 	"\t{ address = \"2001:db8::10/64\"; interface = \"eth1\"; }\n" \
+	");\n"
+
+#define VIPS3 \
+	"vips = (\n" \
+	"\t{ address = \"198.51.100.10/24\"; interface = \"eth0\"; },\n" \
+	"\t{ address = \"2001:db8::10/64\"; interface = \"eth1\"; },\n" \
+	"\t{ address = \"203.0.113.5/32\"; interface = \"eth2\"; }\n" \
 	");\n"
 
 static struct vg_conf *
@@ -808,6 +820,395 @@ test_script_missing(void **state)
 	vg_conf_free(c);
 }
 
+/* ---- VIP groups */
+
+/*
+ * The text a file without groups gave before groups, byte for byte (from
+ * main at 88eb197, BASE VIPS on n7, active_event()).
+ */
+static const char before_groups[] =
+    "# vigil state file: rewritten atomically on every state change.\n"
+    "# VIGIL_TERM only grows: use it as a fencing token.\n"
+    "VIGIL_CLUSTER=prod-1\n"
+    "VIGIL_NODE=n7\n"
+    "VIGIL_NODE_ID=7\n"
+    "VIGIL_STATE=active\n"
+    "VIGIL_PREV_STATE=candidate\n"
+    "VIGIL_TERM=18446744073709551615\n"
+    "VIGIL_ACTIVE=n7\n"
+    "VIGIL_ACTIVE_ID=7\n"
+    "VIGIL_SEQ=12\n"
+    "VIGIL_TIME=2023-11-14T22:13:20.123Z\n"
+    "VIGIL_TIME_MS=1700000000123\n"
+    "VIGIL_VIPS=\"198.51.100.10/24@eth0 2001:db8::10/64@eth1\"\n";
+
+/*
+ * Two groups by hand on a parsed file of three VIPs: "web" the first two,
+ * "db" the third (what conf.c will give for `groups`: each group's VIPs
+ * contiguous, vips[].group its index, groups_line not 0).
+ */
+static struct vg_conf *
+conf_two_groups(const char *extra)
+{
+	char text[2048];
+	struct vg_conf *c;
+
+	snprintf(text, sizeof(text), "%s%s%s", BASE, VIPS3, extra);
+	c = conf_of(text, "n7");
+	assert_int_equal(c->n_vips, 3);
+	assert_int_equal(c->n_groups, 1);
+	assert_int_equal(c->groups_line, 0);
+	c->groups[1] = c->groups[0];
+	snprintf(c->groups[0].name, sizeof(c->groups[0].name), "web");
+	c->groups[0].vip_first = 0;
+	c->groups[0].n_vips = 2;
+	c->groups[0].line = 5;
+	snprintf(c->groups[1].name, sizeof(c->groups[1].name), "db");
+	c->groups[1].vip_first = 2;
+	c->groups[1].n_vips = 1;
+	c->groups[1].line = 9;
+	c->vips[2].group = 1;
+	c->n_groups = 2;
+	c->groups_line = 1;
+	return c;
+}
+
+/* The value of KEY in a NULL-terminated environment, or NULL. */
+static const char *
+env_value(char *const *v, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (; *v != NULL; v++)
+		if (strncmp(*v, key, kl) == 0 && (*v)[kl] == '=')
+			return *v + kl + 1;
+	return NULL;
+}
+
+static size_t
+env_count(char *const *v)
+{
+	size_t n = 0;
+
+	while (v[n] != NULL)
+		n++;
+	return n;
+}
+
+static void
+expect_env(char *const *v, const char *key, const char *want)
+{
+	const char *got = env_value(v, key);
+
+	if (got == NULL)
+		fail_msg("no %s in the environment", key);
+	if (strcmp(got, want) != 0)
+		fail_msg("%s=%s, wanted %s", key, got, want);
+}
+
+/* A file without groups: the same path, the same text as before groups;
+ * the environment as before, and VIGIL_GROUP=default. */
+static void
+test_no_groups_unchanged(void **state)
+{
+	static const char *const before[][2] = {
+		{ "VIGIL_CLUSTER", "prod-1" }, { "VIGIL_NODE", "n7" },
+		{ "VIGIL_NODE_ID", "7" }, { "VIGIL_STATE", "active" },
+		{ "VIGIL_PREV_STATE", "candidate" },
+		{ "VIGIL_TERM", "18446744073709551615" },
+		{ "VIGIL_ACTIVE", "n7" }, { "VIGIL_ACTIVE_ID", "7" },
+		{ "VIGIL_SEQ", "12" }, { "VIGIL_REASON", "won the election" },
+		{ "VIGIL_TIME", "2023-11-14T22:13:20.123Z" },
+		{ "VIGIL_STATE_FILE", "/run/vigil/st" },
+		{ "VIGIL_VIPS", "198.51.100.10/24@eth0 2001:db8::10/64@eth1" },
+	};
+	struct vg_conf *c = conf_of(BASE VIPS
+	    "state_file = \"/run/vigil/st\";\n", "n7");
+	struct vg_hook_job j;
+	struct vg_hook_env e;
+	char buf[4096], path[VG_HOOK_PATH_MAX];
+	size_t n, i;
+
+	(void)state;
+	assert_int_equal(c->groups_line, 0);
+	memset(&j, 0, sizeof(j));
+	j.ev = active_event();
+	j.which = VG_HOOK_ALL;
+	n = vg_hook_state_text(c, &j.ev, buf, sizeof(buf));
+	assert_int_equal(n, sizeof(before_groups) - 1);
+	assert_memory_equal(buf, before_groups, n + 1);
+	assert_null(strstr(buf, "VIGIL_GROUP"));
+	assert_int_equal(vg_hook_state_path(c, 0, path, sizeof(path)), 0);
+	assert_string_equal(path, "/run/vigil/st");
+
+	assert_int_equal(vg_hook_env(c, &j, &e), 0);
+	assert_string_equal(e.term, "18446744073709551615");
+	for (i = 0; i < sizeof(before) / sizeof(before[0]); i++)
+		expect_env(e.v, before[i][0], before[i][1]);
+	expect_env(e.v, "VIGIL_GROUP", "default");
+	assert_int_equal(env_count(e.v), sizeof(before) / sizeof(before[0]) + 1);
+	assert_int_equal(env_count(e.v), VG_HOOK_ENV);
+	vg_hook_env_free(&e);
+	vg_conf_free(c);
+}
+
+/* Each group's text: its name, its change, its VIPs only; an index not in
+ * the config gives nothing. */
+static void
+test_group_state_text(void **state)
+{
+	static const char web[] =
+	    "# vigil state file: rewritten atomically on every state change.\n"
+	    "# VIGIL_TERM only grows: use it as a fencing token.\n"
+	    "VIGIL_CLUSTER=prod-1\n"
+	    "VIGIL_NODE=n7\n"
+	    "VIGIL_NODE_ID=7\n"
+	    "VIGIL_GROUP=web\n"
+	    "VIGIL_STATE=active\n"
+	    "VIGIL_PREV_STATE=candidate\n"
+	    "VIGIL_TERM=18446744073709551615\n"
+	    "VIGIL_ACTIVE=n7\n"
+	    "VIGIL_ACTIVE_ID=7\n"
+	    "VIGIL_SEQ=12\n"
+	    "VIGIL_TIME=2023-11-14T22:13:20.123Z\n"
+	    "VIGIL_TIME_MS=1700000000123\n"
+	    "VIGIL_VIPS=\"198.51.100.10/24@eth0 2001:db8::10/64@eth1\"\n";
+	struct vg_conf *c = conf_two_groups("");
+	struct vg_hook_event ev = active_event();
+	char buf[4096], path[VG_HOOK_PATH_MAX];
+	size_t n;
+
+	(void)state;
+	n = vg_hook_state_text(c, &ev, buf, sizeof(buf));
+	assert_int_equal(n, sizeof(web) - 1);
+	assert_memory_equal(buf, web, n + 1);
+
+	ev.group = 1;
+	ev.seq = 13;
+	ev.state = VG_ST_STANDBY;
+	ev.prev = VG_ST_NO_QUORUM;
+	ev.term = 5;
+	ev.active_id = 1;
+	snprintf(ev.active, sizeof(ev.active), "n1");
+	n = vg_hook_state_text(c, &ev, buf, sizeof(buf));
+	assert_true(n > 0);
+	expect_kv(buf, "VIGIL_GROUP", "db");
+	expect_kv(buf, "VIGIL_STATE", "standby");
+	expect_kv(buf, "VIGIL_PREV_STATE", "no-quorum");
+	expect_kv(buf, "VIGIL_TERM", "5");
+	expect_kv(buf, "VIGIL_ACTIVE", "n1");
+	expect_kv(buf, "VIGIL_ACTIVE_ID", "1");
+	expect_kv(buf, "VIGIL_SEQ", "13");
+	expect_kv(buf, "VIGIL_VIPS", "\"203.0.113.5/32@eth2\"");
+	/* never cut: one byte short of the whole gives nothing */
+	assert_int_equal(vg_hook_state_text(c, &ev, buf, n), 0);
+
+	ev.group = 2;			/* not in the config */
+	assert_int_equal(vg_hook_state_text(c, &ev, buf, sizeof(buf)), 0);
+	ev.group = VG_MAX_GROUPS;
+	assert_int_equal(vg_hook_state_text(c, &ev, buf, sizeof(buf)), 0);
+
+	/* the default state_file, a suffix per group */
+	assert_int_equal(vg_hook_state_path(c, 0, path, sizeof(path)), 0);
+	assert_string_equal(path, VG_DEFAULT_STATE_FILE ".web");
+	assert_int_equal(vg_hook_state_path(c, 1, path, sizeof(path)), 0);
+	assert_string_equal(path, VG_DEFAULT_STATE_FILE ".db");
+	assert_int_equal(vg_hook_state_path(c, 2, path, sizeof(path)), -1);
+	assert_string_equal(path, "");
+	/* a buffer one short: -1, and "" rather than a wrong path */
+	assert_int_equal(vg_hook_state_path(c, 1, path,
+	    strlen(VG_DEFAULT_STATE_FILE ".db")), -1);
+	assert_string_equal(path, "");
+	vg_conf_free(c);
+}
+
+/* The longest state_file a config takes still has room for any group. */
+static void
+test_group_state_path_longest(void **state)
+{
+	struct vg_conf *c = conf_two_groups("");
+	char path[VG_HOOK_PATH_MAX];
+
+	(void)state;
+	memset(c->state_file, 'a', sizeof(c->state_file) - 1);
+	c->state_file[0] = '/';
+	c->state_file[sizeof(c->state_file) - 1] = '\0';
+	memset(c->groups[1].name, 'z', sizeof(c->groups[1].name) - 1);
+	c->groups[1].name[sizeof(c->groups[1].name) - 1] = '\0';
+	assert_int_equal(vg_hook_state_path(c, 1, path, sizeof(path)), 0);
+	assert_int_equal(strlen(path), VG_HOOK_PATH_MAX - 1);
+	vg_conf_free(c);
+}
+
+/* Each group's script: its group's name, state file and VIPs. */
+static void
+test_group_env(void **state)
+{
+	struct vg_conf *c = conf_two_groups("state_file = \"/run/v/state\";\n");
+	struct vg_hook_job j;
+	struct vg_hook_env e;
+
+	(void)state;
+	memset(&j, 0, sizeof(j));
+	j.ev = active_event();
+	j.which = VG_HOOK_STATE;
+	assert_int_equal(vg_hook_env(c, &j, &e), 0);
+	assert_int_equal(env_count(e.v), VG_HOOK_ENV);
+	expect_env(e.v, "VIGIL_GROUP", "web");
+	expect_env(e.v, "VIGIL_STATE_FILE", "/run/v/state.web");
+	expect_env(e.v, "VIGIL_VIPS",
+	    "198.51.100.10/24@eth0 2001:db8::10/64@eth1");
+	expect_env(e.v, "VIGIL_STATE", "active");
+	expect_env(e.v, "VIGIL_SEQ", "12");
+	vg_hook_env_free(&e);
+
+	j.ev.group = 1;
+	j.ev.seq = 13;
+	j.ev.state = VG_ST_FAULT;
+	j.ev.prev = VG_ST_ACTIVE;
+	j.ev.term = 77;
+	snprintf(j.ev.reason, sizeof(j.ev.reason), "track db-check");
+	assert_int_equal(vg_hook_env(c, &j, &e), 0);
+	assert_int_equal(env_count(e.v), VG_HOOK_ENV);
+	expect_env(e.v, "VIGIL_GROUP", "db");
+	expect_env(e.v, "VIGIL_STATE_FILE", "/run/v/state.db");
+	expect_env(e.v, "VIGIL_VIPS", "203.0.113.5/32@eth2");
+	expect_env(e.v, "VIGIL_STATE", "fault");
+	expect_env(e.v, "VIGIL_PREV_STATE", "active");
+	expect_env(e.v, "VIGIL_TERM", "77");
+	expect_env(e.v, "VIGIL_REASON", "track db-check");
+	expect_env(e.v, "VIGIL_NODE", "n7");
+	assert_string_equal(e.term, "77");
+	vg_hook_env_free(&e);
+
+	j.ev.group = 2;			/* not in the config: no environment */
+	assert_int_equal(vg_hook_env(c, &j, &e), -1);
+	assert_null(e.buf);
+	vg_hook_env_free(&e);
+	vg_conf_free(c);
+}
+
+/*
+ * On a real loop, two groups: changes of both in a row each reach their
+ * own file (a db change never hides a web one), the file of a run without
+ * groups is removed at start and never written, and every script finds
+ * its own group's file saying its change or a later one.
+ */
+static void
+test_group_writer(void **state)
+{
+	char dir[] = "/tmp/test_hooks.XXXXXX", extra[512], sf[128], nf[128],
+	    web[160], db[160], v[128];
+	struct ev_loop *loop = ev_default_loop(0);
+	const struct vg_hooks_stats *st;
+	struct vg_hook_event ev;
+	struct vg_hooks *h;
+	struct vg_conf *c;
+	struct ran r;
+	uint64_t seq;
+	FILE *f;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	assert_non_null(mkdtemp(dir));
+	snprintf(sf, sizeof(sf), "%s/state", dir);
+	snprintf(web, sizeof(web), "%s.web", sf);
+	snprintf(db, sizeof(db), "%s.db", sf);
+	snprintf(nf, sizeof(nf), "%s/notify", dir);
+	f = fopen(nf, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\ng=$VIGIL_GROUP want=$VIGIL_SEQ vips=$VIGIL_VIPS\n"
+	    "case $VIGIL_STATE_FILE in *.$g) ;; *) exit 2;; esac\n"
+	    ". \"$VIGIL_STATE_FILE\"\n"
+	    "[ \"$VIGIL_GROUP\" = \"$g\" ] && [ \"$VIGIL_VIPS\" = \"$vips\" ] "
+	    "&& [ \"$VIGIL_SEQ\" -ge \"$want\" ]\n");
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(nf, 0700), 0);
+	/* one left by a run without groups */
+	f = fopen(sf, "w");
+	assert_non_null(f);
+	fprintf(f, "VIGIL_STATE=active\n");
+	assert_int_equal(fclose(f), 0);
+	snprintf(extra, sizeof(extra), "state_file = \"%s\";\nnotify = \"%s\";\n",
+	    sf, nf);
+	c = conf_two_groups(extra);
+	h = vg_hooks_new(loop, c, ran_done, &r);
+	assert_non_null(h);
+	assert_int_equal(access(sf, F_OK), -1);
+	assert_int_equal(errno, ENOENT);
+	st = vg_hooks_stats(h);
+
+	/* web then db, in a row: the second waits for the thread */
+	ev = event(1, VG_ST_ACTIVE, VG_ST_STANDBY);
+	vg_hooks_state_change(h, &ev);
+	ev = event(2, VG_ST_STANDBY, VG_ST_NO_QUORUM);
+	ev.group = 1;
+	vg_hooks_state_change(h, &ev);
+	drain(loop, h);
+	assert_int_equal(st->state_writes, 2);
+	assert_int_equal(st->state_write_errors, 0);
+	file_value(web, "VIGIL_SEQ", v, sizeof(v));
+	assert_string_equal(v, "1");
+	file_value(web, "VIGIL_STATE", v, sizeof(v));
+	assert_string_equal(v, "active");
+	file_value(web, "VIGIL_GROUP", v, sizeof(v));
+	assert_string_equal(v, "web");
+	file_value(web, "VIGIL_VIPS", v, sizeof(v));
+	assert_string_equal(v, "\"198.51.100.10/24@eth0 2001:db8::10/64@eth1\"");
+	file_value(db, "VIGIL_SEQ", v, sizeof(v));
+	assert_string_equal(v, "2");
+	file_value(db, "VIGIL_STATE", v, sizeof(v));
+	assert_string_equal(v, "standby");
+	file_value(db, "VIGIL_GROUP", v, sizeof(v));
+	assert_string_equal(v, "db");
+	file_value(db, "VIGIL_VIPS", v, sizeof(v));
+	assert_string_equal(v, "\"203.0.113.5/32@eth2\"");
+	assert_int_equal(r.runs, 2);
+	assert_int_equal(r.ok, 2);
+
+	/* a burst, the groups in turn: each file ends on its group's last */
+	for (seq = 3; seq <= 12; seq++) {
+		ev = event(seq, seq % 4 < 2 ? VG_ST_FAULT : VG_ST_ACTIVE,
+		    VG_ST_STANDBY);
+		ev.group = (uint8_t)(seq % 2);
+		vg_hooks_state_change(h, &ev);
+	}
+	drain(loop, h);
+	assert_true(st->state_writes >= 4 && st->state_writes <= 12);
+	assert_int_equal(st->state_write_errors, 0);
+	file_value(web, "VIGIL_SEQ", v, sizeof(v));
+	assert_string_equal(v, "12");
+	file_value(web, "VIGIL_STATE", v, sizeof(v));
+	assert_string_equal(v, "fault");
+	file_value(web, "VIGIL_TERM", v, sizeof(v));
+	assert_string_equal(v, "52");
+	file_value(db, "VIGIL_SEQ", v, sizeof(v));
+	assert_string_equal(v, "11");
+	file_value(db, "VIGIL_STATE", v, sizeof(v));
+	assert_string_equal(v, "active");
+	file_value(db, "VIGIL_TERM", v, sizeof(v));
+	assert_string_equal(v, "51");
+	assert_int_equal(r.runs, 12);
+	assert_int_equal(r.ok, 12);
+	assert_int_equal(st->failures, 0);
+	/* state_file itself: never written with groups */
+	assert_int_equal(access(sf, F_OK), -1);
+
+	/* a change of a group not in the config: nothing, counted nowhere */
+	ev = event(13, VG_ST_ACTIVE, VG_ST_STANDBY);
+	ev.group = 2;
+	vg_hooks_state_change(h, &ev);
+	assert_int_equal(vg_hooks_pending(h), 0);
+	assert_int_equal(r.runs, 12);
+
+	vg_hooks_free(h);
+	vg_conf_free(c);
+	assert_int_equal(unlink(web), 0);
+	assert_int_equal(unlink(db), 0);
+	assert_int_equal(unlink(nf), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -827,6 +1228,11 @@ main(void)
 		cmocka_unit_test(test_writer_thread),
 		cmocka_unit_test(test_writer_error),
 		cmocka_unit_test(test_script_missing),
+		cmocka_unit_test(test_no_groups_unchanged),
+		cmocka_unit_test(test_group_state_text),
+		cmocka_unit_test(test_group_state_path_longest),
+		cmocka_unit_test(test_group_env),
+		cmocka_unit_test(test_group_writer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
