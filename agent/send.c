@@ -58,12 +58,13 @@ send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
 	/* what the election's agreement rule compares, and which part */
 	m->config_digest = a->el.digest;	/* J's in a joint move */
 	m->digest_parts = vg_conf_parts_hint(a->conf);
-	/* the epoch and settings shown per peer; a peer that spoke version 1
-	 * last is sent version 1, which it reads (proto.h) */
+	/* the epoch and settings shown per peer; a peer is sent the version
+	 * it spoke last (1 or 2: an older release, which reads only that;
+	 * proto.h), VG_VERSION before it was heard */
 	m->epoch = a->conf->epoch;
 	m->conf_digest = a->conf->digest;
-	m->version = p->ever_seen && p->last.version == 1 &&
-	    !VG_MSG_IS_PUSH(m->type) ? 1 : VG_VERSION;
+	m->version = p->ever_seen && !(p->last.version == 1 &&
+	    VG_MSG_IS_PUSH(m->type)) ? p->last.version : VG_VERSION;
 	m->seq = vg_peer_next_seq(p, now);
 	if ((len = vg_proto_encode(m, buf, VG_NET_BUF)) == 0)
 		fatalx("cannot encode a %s", vg_msg_type_name(m->type));
