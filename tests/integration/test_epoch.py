@@ -28,7 +28,7 @@ N1, N2 = "198.18.0.1", "198.18.0.2"
 
 def all_agree(t, epoch):
     """The statuses if every node sees every peer alive, at `epoch`, with
-    its own digest, in wire version 2; else None."""
+    its own digest, in this wire version; else None."""
     sts = {}
     for name in NAMES:
         st = t.status(name, check=False)
@@ -36,7 +36,8 @@ def all_agree(t, epoch):
             return None
         for p in st["peers"]:
             if not (p["alive"] and p["epoch"] == epoch and
-                    p["conf_agrees"] is True and p["wire_version"] == 2 and
+                    p["conf_agrees"] is True and
+                    p["wire_version"] == vgwire.VERSION and
                     p["conf_digest"] == st["cluster"]["digest"]):
                 return None
         sts[name] = st
