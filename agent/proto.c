@@ -63,6 +63,14 @@ static const size_t body_len[VG_MSG_TYPE_MAX + 1] = {
 	[VG_MSG_CONF_FETCH] = 4,
 };
 
+/* Version 3 adds a byte to these types' bodies: a heartbeat's count of
+ * sections, the others' group. */
+#define HAS_GROUP_BYTE(t)	((t) >= VG_MSG_HEARTBEAT && \
+				 (t) <= VG_MSG_TRANSFER)
+/* A section's flags on the wire (proto.h) */
+#define SEC_LAPSED		0x01
+#define SEC_HOLDING		0x02
+
 /* Flags each type may carry; any other bit set is malformed. */
 static const uint16_t type_flags[VG_MSG_TYPE_MAX + 1] = {
 	[VG_MSG_HEARTBEAT] = VG_FLAG_LAPSED | VG_FLAG_HOLDING,
@@ -112,7 +120,18 @@ vg_proto_len_v(uint8_t version, uint8_t type)
 	    (version == 1 && VG_MSG_IS_PUSH(type)))
 		return 0;
 	return (version == 1 ? VG_HDR_LEN_V1 : VG_HDR_LEN) + body_len[type] +
-	    VG_MAC_LEN;
+	    (version >= 3 && HAS_GROUP_BYTE(type) ? 1 : 0) + VG_MAC_LEN;
+}
+
+size_t
+vg_proto_len_hb(uint8_t version, size_t n_groups)
+{
+	size_t len = vg_proto_len_v(version, VG_MSG_HEARTBEAT);
+
+	if (len == 0 || n_groups == 0 || n_groups > VG_MAX_GROUPS ||
+	    (version < 3 && n_groups > 1))
+		return 0;
+	return len + (n_groups - 1) * VG_HB_SECTION_LEN;
 }
 
 size_t
@@ -121,13 +140,35 @@ vg_proto_len(uint8_t type)
 	return vg_proto_len_v(VG_VERSION, type);
 }
 
+static void
+put_section(uint8_t *p, uint8_t g, const struct vg_msg_group *s)
+{
+	p[0] = g;
+	p[1] = s->state;
+	p[2] = s->priority;
+	p[3] = (uint8_t)((s->flags & VG_FLAG_LAPSED ? SEC_LAPSED : 0) |
+	    (s->flags & VG_FLAG_HOLDING ? SEC_HOLDING : 0));
+	vg_put64(p + 4, s->term);
+	vg_put16(p + 12, s->active);
+	vg_put64(p + 14, s->echo_seq);
+}
+
 size_t
 vg_proto_encode(const struct vg_msg *m, uint8_t *buf, size_t buflen)
 {
-	uint8_t version = m->version == 1 ? 1 : VG_VERSION;
-	size_t len = vg_proto_len_v(version, m->type), body;
+	uint8_t version = m->version == 0 ? VG_VERSION : m->version;
+	size_t n_groups = m->n_groups == 0 ? 1 : m->n_groups;
+	size_t len, body, i;
 
+	if (m->type == VG_MSG_HEARTBEAT)
+		len = vg_proto_len_hb(version, n_groups);
+	else
+		len = vg_proto_len_v(version, m->type);
 	if (len == 0 || buflen < len)
+		return 0;
+	/* a group other than 0 is not said before version 3 */
+	if (m->type != VG_MSG_HEARTBEAT && HAS_GROUP_BYTE(m->type) &&
+	    (m->group >= VG_MAX_GROUPS || (version < 3 && m->group != 0)))
 		return 0;
 	body = version == 1 ? VG_HDR_LEN_V1 : VG_HDR_LEN;
 	memset(buf, 0, len);
@@ -151,20 +192,49 @@ vg_proto_encode(const struct vg_msg *m, uint8_t *buf, size_t buflen)
 		vg_put32(buf + 58, m->epoch);
 		vg_put32(buf + 62, m->conf_digest);
 	}
-	if (m->type == VG_MSG_HEARTBEAT)
+	if (m->type == VG_MSG_HEARTBEAT) {
 		vg_put32(buf + body, m->u.hb.echo_delay_us);
-	else if (m->type == VG_MSG_VOTE)
+		if (version >= 3) {
+			buf[body + 4] = (uint8_t)(n_groups - 1);
+			for (i = 1; i < n_groups; i++)
+				put_section(buf + body + 5 +
+				    (i - 1) * VG_HB_SECTION_LEN, (uint8_t)i,
+				    &m->grp[i - 1]);
+		}
+	} else if (m->type == VG_MSG_VOTE) {
 		vg_put16(buf + body, m->u.vote.reason);
-	else if (VG_MSG_IS_PUSH(m->type) && m->body != NULL)
+		if (version >= 3)
+			buf[body + 2] = m->group;
+	} else if (HAS_GROUP_BYTE(m->type)) {
+		if (version >= 3)
+			buf[body] = m->group;
+	} else if (VG_MSG_IS_PUSH(m->type) && m->body != NULL)
 		memcpy(buf + body, m->body, body_len[m->type]);
 	return len;
+}
+
+/* Section i (group i + 1) at p into s; -1 if a field is out of range. */
+static int
+get_section(const uint8_t *p, size_t i, struct vg_msg_group *s)
+{
+	if (p[0] != i + 1 || p[1] == 0 || p[1] > VG_ST_MAX ||
+	    (p[3] & ~(SEC_LAPSED | SEC_HOLDING)) != 0)
+		return -1;
+	s->state = p[1];
+	s->priority = p[2];
+	s->flags = (uint16_t)((p[3] & SEC_LAPSED ? VG_FLAG_LAPSED : 0) |
+	    (p[3] & SEC_HOLDING ? VG_FLAG_HOLDING : 0));
+	s->term = vg_get64(p + 4);
+	s->active = vg_get16(p + 12);
+	s->echo_seq = vg_get64(p + 14);
+	return 0;
 }
 
 enum vg_drop
 vg_proto_decode(const uint8_t *buf, size_t len, struct vg_msg *m)
 {
 	struct vg_msg d;
-	size_t want, body;
+	size_t want, body, i;
 
 	/* the shortest header any accepted version has */
 	if (len < VG_HDR_LEN_V1 + VG_MAC_LEN)
@@ -175,6 +245,10 @@ vg_proto_decode(const uint8_t *buf, size_t len, struct vg_msg *m)
 		return VG_DROP_VERSION;
 	if ((want = vg_proto_len_v(buf[4], buf[5])) == 0)
 		return VG_DROP_TYPE;
+	/* a version 3 heartbeat's length is the one its count makes (none
+	 * for a count above VG_MAX_GROUPS - 1) */
+	if (buf[4] >= 3 && buf[5] == VG_MSG_HEARTBEAT && len >= want)
+		want = vg_proto_len_hb(buf[4], (size_t)buf[VG_HDR_LEN + 4] + 1);
 	if (len != want)
 		return VG_DROP_LENGTH;
 
@@ -200,18 +274,31 @@ vg_proto_decode(const uint8_t *buf, size_t len, struct vg_msg *m)
 		d.epoch = vg_get32(buf + 58);
 		d.conf_digest = vg_get32(buf + 62);
 	}
-	if (d.type == VG_MSG_HEARTBEAT)
+	if (d.type == VG_MSG_HEARTBEAT) {
 		d.u.hb.echo_delay_us = vg_get32(buf + body);
-	else if (d.type == VG_MSG_VOTE)
+		if (d.version >= 3) {
+			d.n_groups = (uint8_t)(buf[body + 4] + 1);
+			for (i = 0; i + 1 < d.n_groups; i++)
+				if (get_section(buf + body + 5 +
+				    i * VG_HB_SECTION_LEN, i, &d.grp[i]) == -1)
+					return VG_DROP_MALFORMED;
+		}
+	} else if (d.type == VG_MSG_VOTE) {
 		d.u.vote.reason = vg_get16(buf + body);
-	else if (VG_MSG_IS_PUSH(d.type))
+		if (d.version >= 3)
+			d.group = buf[body + 2];
+	} else if (HAS_GROUP_BYTE(d.type)) {
+		if (d.version >= 3)
+			d.group = buf[body];
+	} else if (VG_MSG_IS_PUSH(d.type))
 		d.body = buf + body;
 
 	/* digest_parts is a hint, any value goes (zero from a node that
 	 * sends none) */
 	if ((d.flags & ~type_flags[d.type]) != 0 ||
 	    d.state == 0 || d.state > VG_ST_MAX ||
-	    d.sender == 0 || d.seq == 0 || d.incarnation == 0)
+	    d.sender == 0 || d.seq == 0 || d.incarnation == 0 ||
+	    d.group >= VG_MAX_GROUPS)
 		return VG_DROP_MALFORMED;
 	if (VG_MSG_IS_PUSH(d.type) &&
 	    vg_push_body_check(d.type, d.body, body_len[d.type]) == -1)

@@ -1,7 +1,8 @@
 /*
  * proto: the vigil wire format.  One UDP datagram per message, a fixed
  * header in network byte order with no padding, a body whose length is fixed
- * by the type, and a 16-byte MAC over everything before it.  Encoding and
+ * by the type (a version 3 heartbeat's by the count of sections it
+ * declares), and a 16-byte MAC over everything before it.  Encoding and
  * decoding are pure functions; the MAC is auth's, the ordered checks rx's.
  *
  *  0                   1                   2                   3
@@ -62,15 +63,58 @@
  * the agent sends each peer the version it last accepted from it
  * (docs/design.md, "Cluster-wide configuration").
  *
+ * Version 3 (issue 15, VIP groups) keeps version 2's header, whose state,
+ * priority, flags LAPSED and HOLDING, term, active and echo_seq are group
+ * 0's, and adds a byte to the body of each of the first five types: a
+ * heartbeat's count of sections (one per group after 0), the others' group.
+ *
  * Bodies:  HEARTBEAT     echo_delay u32: microseconds between the arrival
- *                        of echo_seq and this send (for the RTT estimate)
- *          VOTE          reason u16: why a vote was refused (0 if granted)
- *          VOTE_REQUEST, RELEASE, TRANSFER: empty
+ *                        of echo_seq and this send (for the RTT estimate);
+ *                        version 3: then n_sections u8 and the sections
+ *          VOTE          reason u16: why a vote was refused (0 if granted);
+ *                        version 3: then group u8
+ *          VOTE_REQUEST, RELEASE, TRANSFER: empty; version 3: group u8
  *          CONF_OFFER, CONF_CHUNK, CONF_ACK, CONF_DECIDE, CONF_FETCH:
  *                        the configuration push's (push.h), version 2
- *                        only; each body's fields are range-checked
- *                        here too (vg_push_body_check), so a bad one is
- *                        `malformed` like any other field out of range
+ *                        on (the same in 3); each body's fields are
+ *                        range-checked here too (vg_push_body_check), so a
+ *                        bad one is `malformed` like any other field out of
+ *                        range
+ *
+ * A version 3 heartbeat's body, at 66 (n_sections = n_groups - 1, at most
+ * VG_MAX_GROUPS - 1; a section per group 1..n_groups-1, in order):
+ *
+ * +---------------------------------------------------------------+
+ * |                          echo_delay                           | 66
+ * +---------------+-----------------------------------------------+
+ * |  n_sections   |  sections, 22 bytes each, from 71 ...         | 70
+ * +---------------+                                               +
+ *
+ * A section, at 71 + 22 * (g - 1) for group g:
+ *
+ * +---------------+---------------+---------------+---------------+
+ * |   group (g)   |    state      |   priority    |   flags       |  0
+ * +---------------+---------------+---------------+---------------+
+ * |                         term (64 bits)                        |  4
+ * +                                                               +
+ * |                                                               |
+ * +-------------------------------+-------------------------------+
+ * |            active             |      echo_seq (64 bits)       | 12
+ * +-------------------------------+                               +
+ * |                                                               | 16
+ * +                               +-------------------------------+
+ * |                               |                                 20
+ * +-------------------------------+
+ *
+ * No padding: nothing on this wire is aligned.  A section's flags: bit 0
+ * LAPSED, bit 1 HOLDING, any other set is `malformed`, as are a group
+ * other than the next one (1, 2, ...) and a state outside 1..VG_ST_MAX;
+ * a length other than the one n_sections makes (n_sections above
+ * VG_MAX_GROUPS - 1 makes none) is `length`.  A heartbeat of n groups is
+ * 87 + 22 (n - 1) bytes: 87 for one, 153 for 4, 417 for 16.  A group byte
+ * at or above VG_MAX_GROUPS is `malformed`.  A message that version 1 or
+ * 2 cannot say (a group other than 0, a heartbeat of several) does not
+ * encode in it.
  */
 #ifndef VG_PROTO_H
 #define VG_PROTO_H
@@ -81,12 +125,16 @@
 #include "wire.h"
 
 #define VG_MAGIC		0x56474c31u	/* "VGL1" */
-#define VG_VERSION		2	/* what this node speaks */
+#define VG_VERSION		3	/* what this node speaks */
 #define VG_VERSION_MIN		1	/* the oldest it still accepts */
 #define VG_HDR_LEN		66
 #define VG_HDR_LEN_V1		58
 #define VG_MAC_LEN		16
-#define VG_MAX_PKT		(VG_HDR_LEN + 4 + VG_MAC_LEN)	/* a heartbeat */
+#define VG_HB_SECTION_LEN	22	/* a heartbeat's section (version 3) */
+/* The largest heartbeat (VG_MAX_GROUPS groups, version 3), 417 bytes */
+#define VG_MAX_PKT		(VG_HDR_LEN + 4 + 1 + \
+				 (VG_MAX_GROUPS - 1) * VG_HB_SECTION_LEN + \
+				 VG_MAC_LEN)
 /* The largest datagram of any type: a CONF_CHUNK (push.h), 1122 bytes */
 #define VG_MAX_DGRAM		(VG_HDR_LEN + 1040 + VG_MAC_LEN)
 /* Seqs from here on are the keeper's (its RELEASE after the agent died):
@@ -118,7 +166,8 @@ enum vg_state {
 
 /* One group's part of a heartbeat (version 3, docs/design.md "VIP groups"):
  * group 0's is in the header (state, priority, the flags LAPSED and
- * HOLDING, term, active, echo_seq), every other group's in a section. */
+ * HOLDING, term, active, echo_seq), every other group's in a section
+ * (flags here as in the header, VG_FLAG_*; bits 0 and 1 on the wire). */
 struct vg_msg_group {
 	uint8_t		state;
 	uint8_t		priority;
@@ -129,7 +178,7 @@ struct vg_msg_group {
 };
 
 struct vg_msg {
-	uint8_t		version;	/* encode: 1 or VG_VERSION (0 too) */
+	uint8_t		version;	/* encode: 1 to VG_VERSION (0: that) */
 	uint8_t		type;
 	uint16_t	flags;
 	uint32_t	cluster_id;
@@ -149,8 +198,8 @@ struct vg_msg {
 	/* VOTE_REQUEST, VOTE, RELEASE, TRANSFER: the group it is about
 	 * (version 3 on; 0 before) */
 	uint8_t		group;
-	/* HEARTBEAT: the groups it carries (1 before version 3); groups
-	 * 1..n_groups-1 in grp[0..n_groups-2] */
+	/* HEARTBEAT: the groups it carries (1 before version 3; encode
+	 * takes 0 for 1); groups 1..n_groups-1 in grp[0..n_groups-2] */
 	uint8_t		n_groups;
 	struct vg_msg_group grp[VG_MAX_GROUPS - 1];
 	union {
@@ -203,14 +252,21 @@ int		 vg_state_parse(const char *, uint8_t *);
 int		 vg_msg_group_view(const struct vg_msg *m, size_t g,
 		    struct vg_msg *out);
 
-/* Length on the wire of a message of this type (header, body, MAC); 0 if unknown. */
+/* Length on the wire of a message of this type (header, body, MAC; a
+ * heartbeat's of one group); 0 if unknown. */
 size_t		 vg_proto_len(uint8_t type);
 /* The same in a given version; 0 if the version or type is unknown. */
 size_t		 vg_proto_len_v(uint8_t version, uint8_t type);
+/* A heartbeat of n_groups groups in a given version; 0 if the version
+ * cannot say that many (more than 1 before version 3, more than
+ * VG_MAX_GROUPS, or 0). */
+size_t		 vg_proto_len_hb(uint8_t version, size_t n_groups);
 
-/* Writes m at buf in m->version (1, else VG_VERSION); the MAC bytes are
- * zeroed for auth to fill.  Returns the length, or 0 if buflen is too
- * small or the type unknown. */
+/* Writes m at buf in m->version (1 to VG_VERSION; 0 means VG_VERSION);
+ * the MAC bytes are zeroed for auth to fill.  Returns the length, or 0 if
+ * buflen is too small, the type or version unknown, or m cannot be said
+ * in that version (vg_proto_len_hb; a group other than 0 before version
+ * 3, or one at or above VG_MAX_GROUPS): the caller does not send it. */
 size_t		 vg_proto_encode(const struct vg_msg *m, uint8_t *buf,
 		    size_t buflen);
 

@@ -46,10 +46,11 @@ send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
 	uint8_t *buf;
 	size_t len;
 
-	/* the epoch and settings shown per peer; a peer that spoke version 1
-	 * last is sent version 1, which it reads (proto.h) */
-	m->version = p->ever_seen && p->last.version == 1 &&
-	    !VG_MSG_IS_PUSH(m->type) ? 1 : VG_VERSION;
+	/* the epoch and settings shown per peer; a peer is sent the version
+	 * it spoke last (1 or 2: an older release, which reads only that;
+	 * proto.h), VG_VERSION before it was heard */
+	m->version = p->ever_seen && !(p->last.version == 1 &&
+	    VG_MSG_IS_PUSH(m->type)) ? p->last.version : VG_VERSION;
 	/* a peer of an older version takes part in the first group only */
 	if (m->version < GROUPS_VERSION) {
 		if (m->group != 0)

@@ -4,7 +4,11 @@
  * or a stranger's) and whether the rest is signed with the cluster key
  * first, so that the checks behind the HMAC (replay, peer state) are
  * reached too.  Datagrams up to the largest type's (a CONF_CHUNK, 1122
- * bytes), the push's bodies range-checked by proto.c.  Every decoded message must re-encode to the same bytes.
+ * bytes), the push's bodies range-checked by proto.c; wire versions 1 to 3
+ * (the seeds have version 3 heartbeats of 1, 4 and 16 groups, and each
+ * group type with its group byte).  Every decoded message must re-encode
+ * to the same bytes, and its group views (vg_msg_group_view) must be the
+ * groups it carries: a heartbeat's 0..n_groups-1, another type's group.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -18,6 +22,40 @@
 #include "rx.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* m's view of each group is there exactly for the groups m carries, and
+ * says what decode put there. */
+static void
+check_views(const struct vg_msg *m)
+{
+	struct vg_msg v;
+	size_t g;
+	int has;
+
+	for (g = 0; g < VG_MAX_GROUPS + 1; g++) {
+		has = m->type == VG_MSG_HEARTBEAT ? g < m->n_groups :
+		    g == m->group;
+		if (vg_msg_group_view(m, g, &v) != (has ? 0 : -1))
+			abort();
+		if (!has)
+			continue;
+		if (v.group != g || v.seq != m->seq || v.sender != m->sender)
+			abort();
+		if (m->type != VG_MSG_HEARTBEAT || g == 0) {
+			if (v.state != m->state || v.term != m->term ||
+			    v.flags != m->flags || v.active != m->active ||
+			    v.echo_seq != m->echo_seq)
+				abort();
+		} else if (v.state != m->grp[g - 1].state ||
+		    v.priority != m->grp[g - 1].priority ||
+		    v.term != m->grp[g - 1].term ||
+		    v.active != m->grp[g - 1].active ||
+		    v.echo_seq != m->grp[g - 1].echo_seq ||
+		    (v.flags & (VG_FLAG_LAPSED | VG_FLAG_HOLDING)) !=
+		    m->grp[g - 1].flags)
+			abort();
+	}
+}
 
 static const char conf_text[] =
     "cluster = \"fuzz\"; cluster_id = 7; auth_key_file = \"/k\";\n"
@@ -88,6 +126,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n != len || memcmp(again, pkt, 18) != 0 ||
 		    memcmp(again + 20, pkt + 20, len - 20 - VG_MAC_LEN) != 0)
 			abort();
+		if (m.version < 3 && (m.n_groups != 1 || m.group != 0))
+			abort();
+		check_views(&m);
 	}
 	vg_rx_input(&rx, pkt, len, data[0] & 8, (struct sockaddr *)&ss,
 	    sizeof(ss), &res);

@@ -2,7 +2,7 @@
 bridge (vgtopo.three_nodes: h = 50 ms, D = 250 ms).
 
 - Every node shows every peer at its epoch and cluster-wide digest, in
-  agreement, speaking wire version 2; a node reloaded to epoch 1 is shown
+  agreement, speaking wire version 3 (vgwire.VERSION); a node reloaded to epoch 1 is shown
   at epoch 1 and not in agreement by the others (status, text view,
   metrics), and nothing else changes (no election, the same active); a
   reload back to epoch 0 is refused and changes nothing.
@@ -11,13 +11,16 @@ bridge (vgtopo.three_nodes: h = 50 ms, D = 250 ms).
   here would be refused; the active stays active through it), a file that
   leaves the active out needs a new election, an invalid file prints its
   errors and exits 1; the running configuration is untouched.
-- A peer heard in wire version 1 is answered in version 1 (a crafted v1
-  heartbeat of n2's next incarnation, then n1's datagrams to n2 captured).
+- A peer heard in wire version 1 or 2 is answered in that version (a
+  crafted heartbeat of n2's next incarnation in it, then n1's datagrams to
+  n2 captured).
 
 Every wait is a poll with a bounded deadline.
 """
 import json
 import re
+
+import pytest
 
 import vgwire
 from vgtopo import peers_by_name, wait_one_active, wait_until
@@ -28,7 +31,7 @@ N1, N2 = "198.18.0.1", "198.18.0.2"
 
 def all_agree(t, epoch):
     """The statuses if every node sees every peer alive, at `epoch`, with
-    its own digest, in wire version 2; else None."""
+    its own digest, in this wire version; else None."""
     sts = {}
     for name in NAMES:
         st = t.status(name, check=False)
@@ -36,7 +39,8 @@ def all_agree(t, epoch):
             return None
         for p in st["peers"]:
             if not (p["alive"] and p["epoch"] == epoch and
-                    p["conf_agrees"] is True and p["wire_version"] == 2 and
+                    p["conf_agrees"] is True and
+                    p["wire_version"] == vgwire.VERSION and
                     p["conf_digest"] == st["cluster"]["digest"]):
                 return None
         sts[name] = st
@@ -174,19 +178,22 @@ def test_epoch_shown_diff_and_reload(fresh3, tmp_path):
     assert (b, sts2[b]["node"]["term"]) == (a, term), (a, term, b)
 
 
-def test_version1_peer_answered_in_kind(fresh3):
-    """n1 hears "n2" in version 1 (a correctly keyed v1 heartbeat of n2's
-    next incarnation, from n2's address: n1 takes it as n2 restarted, and
-    n2's genuine datagrams as stale); n1 then sends n2 version 1 (58-byte
-    header, no epoch), which n2 still reads.  Its status shows n2 at wire
-    version 1 with epoch and digest unknown."""
+@pytest.mark.parametrize("version", [1, 2])
+def test_older_peer_answered_in_kind(fresh3, version):
+    """n1 hears "n2" in an older version (a correctly keyed heartbeat of
+    n2's next incarnation, from n2's address: n1 takes it as n2 restarted,
+    and n2's genuine datagrams as stale); n1 then sends n2 that version,
+    which n2 still reads: version 1 (58-byte header, no epoch), and its
+    status shows n2 at wire version 1 with epoch and digest unknown; or
+    version 2 (no groups: one heartbeat of 86 bytes)."""
     t = fresh3
     wait_one_active(t, NAMES, 3.0, "first election")
     sts, _ = wait_until(lambda: all_agree(t, 0), 3.0, step=0.05)
     assert sts
     st = sts["n1"]
     p2 = peers_by_name(st)["n2"]
-    f = dict(type=vgwire.HEARTBEAT, version=1, cluster_id=t.topo.cluster_id,
+    f = dict(type=vgwire.HEARTBEAT, version=version,
+             cluster_id=t.topo.cluster_id,
              sender=2, target=1, state=vgwire.STATES["standby"],
              priority=p2["priority"], term=p2["term"],
              incarnation=p2["incarnation"] + 1, seq=1, echo_seq=0,
@@ -194,18 +201,24 @@ def test_version1_peer_answered_in_kind(fresh3):
              config_digest=int(st["cluster"]["safety_digest"], 16),
              reserved=vgwire.parts_hint(st["cluster"]["safety_parts"]),
              key_file=t.key_file)
+    if version >= 2:
+        f.update(epoch=st["cluster"]["epoch"],
+                 conf_digest=int(st["cluster"]["digest"], 16))
     res = t.vgwire("n2", "send", {"src": N2, "dst": N1, "port": t.topo.port,
                                    "packets": [f], "barrier": False})
     assert res["sent"] == 1, res
 
-    def n2_v1():
+    def n2_old():
         s = t.status("n1", check=False)
         q = s and peers_by_name(s)["n2"]
-        return q if q and q["wire_version"] == 1 else None
-    q, _ = wait_until(n2_v1, 2.0, step=0.02)
+        return q if q and q["wire_version"] == version else None
+    q, _ = wait_until(n2_old, 2.0, step=0.02)
     assert q, peers_by_name(t.status("n1"))["n2"]
-    assert q["epoch"] is None and q["conf_digest"] is None and \
-        q["conf_agrees"] is None, q
+    if version == 1:
+        assert q["epoch"] is None and q["conf_digest"] is None and \
+            q["conf_agrees"] is None, q
+    else:
+        assert q["conf_agrees"] is True, q
     cap = t.vgwire("n2", "sniff", {"iface": "eth0", "src": N1, "dst": N2,
                                     "dport": t.topo.port, "count": 4,
                                     "timeout": 2.0})
@@ -214,9 +227,10 @@ def test_version1_peer_answered_in_kind(fresh3):
     for c in pkts:
         raw = bytes.fromhex(c["payload"])
         d = vgwire.decode(raw)
-        assert d["version"] == 1, d
-        assert d["length"] == vgwire.packet_len(d["type"], 1), d
-        assert "epoch" not in d, d
+        assert d["version"] == version, d
+        assert d["length"] == vgwire.packet_len(d["type"], version), d
+        assert ("epoch" in d) == (version >= 2), d
+        assert "group" not in d and "sections" not in d, d
         assert vgwire.mac_ok(t.key, raw), d
     # n2 reads them: n1 stays alive to it, its drops did not grow by version
     # or length

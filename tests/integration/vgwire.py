@@ -3,10 +3,21 @@
 for crafting and checking packets in the integration tests.  Stdlib only.
 
 It is written from the layout drawn in agent/proto.h, not from proto.c:
-a 66-byte header in network byte order (version 2; version 1's is 58 bytes,
-without epoch and conf_digest), a body whose length is fixed by the type,
-then the first 16 bytes of HMAC-SHA256 (key: the key file's raw bytes)
-over every byte before the MAC.
+a 66-byte header in network byte order (versions 2 and 3; version 1's is
+58 bytes, without epoch and conf_digest), a body whose length is fixed by
+the type (in version 3 a heartbeat's by its count of sections), then the
+first 16 bytes of HMAC-SHA256 (key: the key file's raw bytes) over every
+byte before the MAC.
+
+Version 3 (VIP groups): the header's group fields are group 0's; a
+HEARTBEAT's body is echo_delay u32, n_sections u8, then one 22-byte
+section per group 1.. in order (group u8, state u8, priority u8, flags u8:
+SEC_LAPSED 0x1, SEC_HOLDING 0x2, term u64, active u16, echo_seq u64); the
+bodies of VOTE_REQUEST, VOTE (after reason), RELEASE and TRANSFER end in
+group u8.  As fields: "sections", a list of dicts (group, state, priority,
+flags, term, active, echo_seq; missing ones from SECTION_DEFAULTS, group
+from its place), "n_sections" (the count byte; None: len(sections)),
+"group".
 
 As a library:  encode(), decode(), mac_ok().
 As a program (run inside a node's namespace with `ip netns exec`):
@@ -49,16 +60,19 @@ import sys
 import time
 
 MAGIC = 0x56474C31          # "VGL1"
-VERSION = 2
+VERSION = 3
 HDR_LEN = 66
 HDR_LEN_V1 = 58
 MAC_LEN = 16
+MAX_GROUPS = 16
 
 HEARTBEAT, VOTE_REQUEST, VOTE, RELEASE, TRANSFER = 1, 2, 3, 4, 5
+# versions 1 and 2; version 3 adds a byte to each (count of sections, group)
 BODY_LEN = {HEARTBEAT: 4, VOTE_REQUEST: 0, VOTE: 2, RELEASE: 0, TRANSFER: 0}
 
 FLAG_PRE, FLAG_GRANTED, FLAG_LAPSED = 0x0001, 0x0002, 0x0004
 FLAG_HOLDING = 0x0008
+SEC_LAPSED, SEC_HOLDING = 0x01, 0x02     # a section's flags (version 3)
 
 STATES = {"standby": 1, "candidate": 2, "active": 3, "fault": 4,
           "maintenance": 5, "no-quorum": 6}
@@ -76,6 +90,13 @@ NAMES_V1 = ("magic", "version", "type", "flags", "cluster_id", "sender",
             "target", "state", "priority", "reserved", "term",
             "incarnation", "seq", "echo_seq", "active", "config_digest")
 NAMES = NAMES_V1 + ("epoch", "conf_digest")
+# version 3: a heartbeat's section, one per group after group 0
+SECTION = struct.Struct(">BBBBQHQ")
+assert SECTION.size == 22
+SECTION_NAMES = ("group", "state", "priority", "flags", "term", "active",
+                 "echo_seq")
+SECTION_DEFAULTS = {"state": 1, "priority": 1, "flags": 0, "term": 0,
+                    "active": 0, "echo_seq": 0}
 
 DEFAULTS = {
     "magic": MAGIC, "version": VERSION, "type": HEARTBEAT, "flags": 0,
@@ -85,6 +106,10 @@ DEFAULTS = {
     "epoch": 0, "conf_digest": 0,   # version 2 only
     "echo_delay_us": 0,         # HEARTBEAT body
     "reason": 0,                # VOTE body
+    "sections": (),             # HEARTBEAT body, version 3 only
+    "n_sections": None,         # its count byte (None: len(sections))
+    "group": 0,                 # VOTE_REQUEST, VOTE, RELEASE, TRANSFER;
+                                # version 3 only
 }
 
 
@@ -100,9 +125,30 @@ def parts_hint(parts):
     return h
 
 
-def packet_len(mtype, version=VERSION):
-    return (HDR_LEN_V1 if version == 1 else HDR_LEN) + BODY_LEN[mtype] + \
-        MAC_LEN
+def packet_len(mtype, version=VERSION, n_groups=1):
+    """The length of a packet of this type (a heartbeat of n_groups)."""
+    n = (HDR_LEN_V1 if version == 1 else HDR_LEN) + BODY_LEN[mtype] + MAC_LEN
+    if version >= 3:
+        n += 1
+        if mtype == HEARTBEAT:
+            n += (n_groups - 1) * SECTION.size
+    elif n_groups != 1:
+        raise ValueError("version %d carries one group" % version)
+    return n
+
+
+def _state(v):
+    return STATES[v] if isinstance(v, str) else v
+
+
+def _section(i, sec):
+    s = dict(SECTION_DEFAULTS, group=i + 1)
+    unknown = set(sec) - set(s)
+    if unknown:
+        raise ValueError("unknown section fields: %s" % sorted(unknown))
+    s.update(sec)
+    s["state"] = _state(s["state"])
+    return SECTION.pack(*(s[k] for k in SECTION_NAMES))
 
 
 def _mac(key, data):
@@ -117,31 +163,61 @@ def encode(key, **fields):
     if unknown:
         raise ValueError("unknown fields: %s" % sorted(unknown))
     f.update(fields)
-    if isinstance(f["state"], str):
-        f["state"] = STATES[f["state"]]
+    f["state"] = _state(f["state"])
+    v3 = f["version"] >= 3
+    if not v3 and (f["sections"] or f["n_sections"] is not None or
+                   f["group"] != 0):
+        raise ValueError("version %d has no groups" % f["version"])
     if f["version"] == 1:
         hdr = HDR_V1.pack(*(f[k] for k in NAMES_V1))
     else:
         hdr = HDR.pack(*(f[k] for k in NAMES))
     if f["type"] == HEARTBEAT:
         body = struct.pack(">I", f["echo_delay_us"])
+        if v3:
+            n = f["n_sections"]
+            body += bytes([len(f["sections"]) if n is None else n])
+            body += b"".join(_section(i, s)
+                             for i, s in enumerate(f["sections"]))
     elif f["type"] == VOTE:
         body = struct.pack(">H", f["reason"])
+        if v3:
+            body += bytes([f["group"]])
     else:
         body = b"\0" * BODY_LEN.get(f["type"], 0)
+        if v3 and f["type"] in BODY_LEN:
+            body += bytes([f["group"]])
     data = hdr + body
     return data + (_mac(key, data) if key is not None else b"\0" * MAC_LEN)
 
 
 def decode(buf):
-    """The fields of a packet (no checks beyond the lengths), plus "mac"."""
+    """The fields of a packet (no checks beyond the lengths), plus "mac"
+    and "length".  A version 3 heartbeat's sections are dicts of
+    SECTION_NAMES (flags as on the wire, SEC_*), there when the length is
+    the one its count makes."""
     v1 = len(buf) > 4 and buf[4] == 1
     hdr, names = (HDR_V1, NAMES_V1) if v1 else (HDR, NAMES)
     if len(buf) < hdr.size + MAC_LEN:
         raise ValueError("short packet: %d bytes" % len(buf))
     f = dict(zip(names, hdr.unpack_from(buf, 0)))
     body = buf[hdr.size:-MAC_LEN]
-    if f["type"] == HEARTBEAT and len(body) == 4:
+    if f["version"] >= 3:
+        if f["type"] == HEARTBEAT and len(body) >= 5:
+            f["echo_delay_us"] = struct.unpack_from(">I", body)[0]
+            f["n_sections"] = n = body[4]
+            if len(body) == 5 + n * SECTION.size:
+                f["sections"] = [
+                    dict(zip(SECTION_NAMES,
+                             SECTION.unpack_from(body, 5 + i * SECTION.size)))
+                    for i in range(n)]
+        elif f["type"] == VOTE and len(body) == 3:
+            f["reason"] = struct.unpack_from(">H", body)[0]
+            f["group"] = body[2]
+        elif f["type"] in (VOTE_REQUEST, RELEASE, TRANSFER) and \
+                len(body) == 1:
+            f["group"] = body[0]
+    elif f["type"] == HEARTBEAT and len(body) == 4:
         f["echo_delay_us"] = struct.unpack(">I", body)[0]
     elif f["type"] == VOTE and len(body) == 2:
         f["reason"] = struct.unpack(">H", body)[0]
