@@ -957,8 +957,12 @@ follow(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *s,
 	el->quiet_since = now;
 	el->last_active_hb = now;
 	el->backoff_until = 0;
-	/* answer at once: the echo renews its lease one round trip later */
-	send_msg(acts, VG_MSG_HEARTBEAT, s->id, 0, el->term, 0);
+	/* answer at once: the echo renews its lease one round trip later;
+	 * not an answer (an active of another group answering us): that
+	 * one is echoed on the grid, else two answers answer each other */
+	if (!(m->flags & VG_FLAG_REPLY))
+		send_msg(acts, VG_MSG_HEARTBEAT, s->id, VG_FLAG_REPLY,
+		    el->term, 0);
 }
 
 /*
@@ -990,8 +994,11 @@ on_heartbeat(struct vg_election *el, const struct vg_msg *m,
 	heard_alive(s, m, now);
 	if (m->state == VG_ST_ACTIVE && m->active == s->id) {
 		if (m->term < el->term) {
-			/* never echo an older term: tell it ours instead */
-			send_msg(acts, VG_MSG_HEARTBEAT, s->id, 0, el->term, 0);
+			/* never echo an older term: tell it ours instead
+			 * (once: an answer is not answered) */
+			if (!(m->flags & VG_FLAG_REPLY))
+				send_msg(acts, VG_MSG_HEARTBEAT, s->id,
+				    VG_FLAG_REPLY, el->term, 0);
 			return;
 		}
 		follow(el, m, s, now, acts);

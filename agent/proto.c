@@ -175,7 +175,8 @@ vg_proto_encode(const struct vg_msg *m, uint8_t *buf, size_t buflen)
 	vg_put32(buf + 0, VG_MAGIC);
 	buf[4] = version;
 	buf[5] = m->type;
-	vg_put16(buf + 6, m->flags);
+	/* REPLY is version 3's: an older node would refuse the bit */
+	vg_put16(buf + 6, version < 3 ? m->flags & ~VG_FLAG_REPLY : m->flags);
 	vg_put32(buf + 8, m->cluster_id);
 	vg_put16(buf + 12, m->sender);
 	vg_put16(buf + 14, m->target);
@@ -295,7 +296,8 @@ vg_proto_decode(const uint8_t *buf, size_t len, struct vg_msg *m)
 
 	/* digest_parts is a hint, any value goes (zero from a node that
 	 * sends none) */
-	if ((d.flags & ~type_flags[d.type]) != 0 ||
+	if ((d.flags & ~(type_flags[d.type] | (d.version >= 3 &&
+	    d.type == VG_MSG_HEARTBEAT ? VG_FLAG_REPLY : 0))) != 0 ||
 	    d.state == 0 || d.state > VG_ST_MAX ||
 	    d.sender == 0 || d.seq == 0 || d.incarnation == 0 ||
 	    d.group >= VG_MAX_GROUPS)

@@ -151,7 +151,14 @@
 #define VG_FLAG_LAPSED	0x0004		/* HEARTBEAT of an active: lease lapsed */
 #define VG_FLAG_HOLDING	0x0008		/* HEARTBEAT of a non-active: a removal
 					 * of its VIPs was not confirmed */
-#define VG_FLAG_MASK	0x000f
+#define VG_FLAG_REPLY	0x0010		/* HEARTBEAT, version 3: sent as an
+					 * answer (an echo on arrival, a
+					 * newer term told); answered on the
+					 * grid only, never at once: with
+					 * groups, an active of one group is a
+					 * follower of another, and two
+					 * answers would answer each other */
+#define VG_FLAG_MASK	0x001f
 
 /* Node states as they travel on the wire (never 0). */
 enum vg_state {

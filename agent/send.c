@@ -89,14 +89,15 @@ send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
 }
 
 void
-vg_send_heartbeat(struct vg_agent *a, struct vg_peer *p, vg_ns now)
+vg_send_heartbeat(struct vg_agent *a, struct vg_peer *p, uint16_t flags,
+    vg_ns now)
 {
 	struct vg_msg m;
 	size_t g;
 
 	memset(&m, 0, sizeof(m));
 	m.type = VG_MSG_HEARTBEAT;
-	m.flags = vg_el_hb_flags(&a->el[0]);
+	m.flags = vg_el_hb_flags(&a->el[0]) | (flags & VG_FLAG_REPLY);
 	m.term = a->el[0].term;
 	m.echo_seq = vg_el_echo(&a->el[0], p->id, vg_peer_echo_seq(p));
 	/* every other group in a section (version 3) */
@@ -147,7 +148,7 @@ vg_send_act(struct vg_agent *a, const struct vg_act *x, vg_ns now)
 		if (x->target != 0 && x->target != p->id)
 			continue;
 		if (x->msg_type == VG_MSG_HEARTBEAT) {
-			vg_send_heartbeat(a, p, now);
+			vg_send_heartbeat(a, p, x->flags, now);
 			continue;
 		}
 		memset(&m, 0, sizeof(m));

@@ -385,7 +385,7 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 			for (g = 0; g < a->n_groups; g++)
 				if (vg_el_hb_due(&a->el[g], a->peers.p[i].id)) {
 					vg_send_heartbeat(a, &a->peers.p[i],
-					    now);
+					    0, now);
 					break;
 				}
 		vg_send_flush(a);

@@ -1229,6 +1229,7 @@ class VipSampler:
 
     def __init__(self, t, vip, names=None, pause=0.0005, max_s=300.0,
                  max_sweeps=2000000):
+        self.twins = []             # more VIPs read from the same reads
         self.t = t
         self.vip = vip.split("/")[0]
         assert allowed_addr(self.vip), vip
@@ -1254,6 +1255,16 @@ class VipSampler:
         self.stopped = None
 
     # -- life
+    def twin(self, vip):
+        """Another VIP (IPv4) watched by this sampler's own reads: one
+        thread, one read per node per sweep, for several VIPs (two samplers
+        in one process contend for the GIL).  Call before start(); the twin
+        has the sampler's methods and its own timeline."""
+        tw = VipSampler(self.t, vip, names=self.names, pause=self.pause)
+        assert not tw.v6 and not self.v6
+        self.twins.append(tw)
+        return tw
+
     def start(self, timeout=5.0):
         for name in self.names:
             ns = self.t.ns(name)
@@ -1289,6 +1300,9 @@ class VipSampler:
         _gc_hold(True)
         self._gc_held = True
         self.started = time.monotonic()
+        for tw in self.twins:
+            tw.started = self.started
+            tw.policy = "twin"
         self._thread = threading.Thread(target=self._run, name="vip-sampler",
                                         daemon=True)
         self._thread.start()
@@ -1305,6 +1319,10 @@ class VipSampler:
             self._thread.join(timeout=5.0)
             if self._thread.is_alive():
                 self.errors.append("sampler thread did not stop in 5 s")
+        for tw in self.twins:
+            if tw.stopped is None:
+                tw.stopped = time.monotonic()
+            tw.errors.extend(e for e in self.errors if e not in tw.errors)
         if self.stopped is None:
             self.stopped = time.monotonic()
             if getattr(self, "_switch", None):
@@ -1374,17 +1392,22 @@ class VipSampler:
                 self.errors.append("sampler ran out of its %.0f s" % self.max_s)
                 return
             reads = []
+            twr = [[] for _ in self.twins]
             try:
                 for _name, path in paths:
                     t0 = clock()
                     data = self._read(path)
                     t1 = clock()
                     reads.append((t0, t1, self.has_vip(data)))
+                    for i, tw in enumerate(self.twins):
+                        twr[i].append((t0, t1, tw.has_vip(data)))
             except Exception as e:          # the namespace went: stop
                 if not self._stop.is_set():
                     self.errors.append("sampler read failed: %r" % e)
                 return
             self.sweeps.append((ts, tuple(reads)))
+            for i, tw in enumerate(self.twins):
+                tw.sweeps.append((ts, tuple(twr[i])))
             time.sleep(self.pause)          # the sampling period
         self.errors.append("sampler ran out of its %d sweeps" % self.max_sweeps)
 

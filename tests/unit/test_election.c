@@ -1007,6 +1007,80 @@ one_msg(uint8_t type, uint16_t from, uint16_t to, uint8_t state,
 	return m;
 }
 
+/*
+ * An answer is not answered.  With VIP groups a node is the active of one
+ * group and a follower of another: each heartbeat of the other answered at
+ * once would answer the answer, a storm that took both agents to 100 % of
+ * a CPU (test_groups.py, before the fix).  n2 follows n1: a heartbeat of
+ * n1 from its grid gets an answer at once, marked REPLY; one that n1 sent
+ * as an answer (REPLY) gets none, but still counts (its echo goes on the
+ * grid); nor is a REPLY of an older term told ours.
+ */
+static const struct vg_act *
+hb_sent(const struct vg_acts *acts)
+{
+	size_t i;
+
+	for (i = 0; i < acts->n; i++)
+		if (acts->a[i].type == VG_ACT_SEND &&
+		    acts->a[i].msg_type == VG_MSG_HEARTBEAT)
+			return &acts->a[i];
+	return NULL;
+}
+
+static void
+test_reply_not_answered(void **state)
+{
+	struct vg_conf *c = conf3("n2");
+	struct vg_election el;
+	struct vg_acts acts;
+	struct vg_msg m;
+	const struct vg_act *x;
+	vg_ns t = VG_MS(1000);
+	uint64_t seq = 1;
+	int i;
+
+	(void)state;
+	vg_el_init(&el, c, 0, 0, 7, t);
+	for (i = 0; i < 6; i++, t += H) {
+		acts.n = 0;
+		m = one_msg(VG_MSG_HEARTBEAT, 1, 2, VG_ST_ACTIVE, 1, 100,
+		    seq++, 1);
+		vg_el_input(&el, &m, VG_NS_NEVER, t, &acts);
+		m = one_msg(VG_MSG_HEARTBEAT, 3, 2, VG_ST_STANDBY, 1, 300,
+		    seq++, 1);
+		vg_el_input(&el, &m, VG_NS_NEVER, t, &acts);
+	}
+	assert_int_equal(el.active_id, 1);
+	acts.n = 0;
+	m = one_msg(VG_MSG_HEARTBEAT, 1, 2, VG_ST_ACTIVE, 1, 100, seq, 1);
+	vg_el_input(&el, &m, VG_NS_NEVER, t, &acts);
+	x = hb_sent(&acts);
+	assert_non_null(x);
+	assert_int_equal(x->target, 1);
+	assert_true(x->flags & VG_FLAG_REPLY);
+	/* n1's answer (to a heartbeat of another group's, say) */
+	acts.n = 0;
+	m = one_msg(VG_MSG_HEARTBEAT, 1, 2, VG_ST_ACTIVE, 1, 100, seq + 1, 1);
+	m.flags |= VG_FLAG_REPLY;
+	vg_el_input(&el, &m, VG_NS_NEVER, t + US(500), &acts);
+	assert_null(hb_sent(&acts));
+	assert_int_equal(el.echo_seq, seq + 1);	/* echoed on the grid */
+	assert_int_equal(vg_el_echo(&el, 1, 0), seq + 1);
+	/* a newer term here: an older active's REPLY is not told ours */
+	el.term = 5;
+	acts.n = 0;
+	m = one_msg(VG_MSG_HEARTBEAT, 1, 2, VG_ST_ACTIVE, 1, 100, seq + 2, 1);
+	m.flags |= VG_FLAG_REPLY;
+	vg_el_input(&el, &m, VG_NS_NEVER, t + US(900), &acts);
+	assert_null(hb_sent(&acts));
+	m.flags &= (uint16_t)~VG_FLAG_REPLY;
+	m.seq++;
+	vg_el_input(&el, &m, VG_NS_NEVER, t + US(950), &acts);
+	assert_non_null(hb_sent(&acts));
+	vg_conf_free(c);
+}
+
 /* n2 follows n1 (term 1); n1 hands over to n2, and its next heartbeat, as a
  * standby, overtakes the RELEASE and TRANSFER on the way (or, second row,
  * its agent restarts: a new incarnation). */
@@ -2050,6 +2124,7 @@ main(void)
 		T(test_lossy_long_run),
 		T(test_frozen_active),
 		T(test_handover),
+		T(test_reply_not_answered),
 		T(test_release_overtaken),
 		T(test_one_vote_per_term),
 		T(test_start_is_heard),

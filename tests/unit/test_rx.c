@@ -278,9 +278,13 @@ test_rx_drop_malformed(void **state)
 	m.flags = VG_FLAG_LAPSED;
 	malformed(f, &m);
 	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
-	m.flags = VG_FLAG_LAPSED | 0x0010;
+	m.flags = VG_FLAG_LAPSED | 0x0020;
 	malformed(f, &m);
 	m.flags = 0x8000;
+	malformed(f, &m);
+	/* REPLY is a heartbeat's only */
+	m = msg_from(f, BETA, VG_MSG_VOTE, 1);
+	m.flags = VG_FLAG_REPLY;
 	malformed(f, &m);
 	/* sender 0, seq 0, incarnation 0 */
 	m = msg_from(f, 0, VG_MSG_HEARTBEAT, 1);
@@ -290,7 +294,7 @@ test_rx_drop_malformed(void **state)
 	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 1);
 	m.incarnation = 0;
 	malformed(f, &m);
-	assert_int_equal(f->rx.drops[VG_DROP_MALFORMED], 16);
+	assert_int_equal(f->rx.drops[VG_DROP_MALFORMED], 17);
 }
 
 static void

@@ -1,0 +1,193 @@
+"""VIP groups (issue 15): two nodes and a witness, two groups, each node
+active for one.  A VipSampler watches each group's VIP on both nodes for the
+whole test (one thread reading each node's fib_trie, looking for both
+VIPs in each read): never two holders of one VIP, and the group a fault
+does not touch never loses its holder.
+
+  web: 198.18.0.100, n1 150 / n2 100      db: 198.18.0.101, n1 100 / n2 150
+
+Each test gets its own cluster (namespaces built and deleted by vgtopo)."""
+import os
+import signal
+import time
+
+import pytest
+
+import vgtopo
+from vgtopo import wait_until
+
+WEB, DB = "198.18.0.100", "198.18.0.101"
+NAMES = ("n1", "n2")
+
+
+def topo():
+    return vgtopo.Topo(nodes=[
+        vgtopo.Node("n1", "198.18.0.1", id=1, priority=100),
+        vgtopo.Node("n2", "198.18.0.2", id=2, priority=100),
+        vgtopo.Node("w", "198.18.0.3", id=3, priority=100, role="witness"),
+    ], state_tmpfs=True, vips=[])
+
+
+def shm(t, name):
+    return os.path.join(t.state_base("n1").rsplit("/", 1)[0], name)
+
+
+def groups_conf(t, name, web_tracks=""):
+    """The node's config: vgtopo's without its top-level vips, and the two
+    groups (web may name the track "web_chk", failing while a file exists)."""
+    text = t.config(name)
+    start = text.index("vips = (")
+    end = text.index(");", start) + 2
+    track = ('track = ( { name = "web_chk"; command = "test ! -e %s"; '
+             "interval = 500; timeout = 500; fall = 1; rise = 1; "
+             "weight = 0; } );\n" % shm(t, "fail-" + name))
+    return (text[:start] + track +
+            "preempt = false;\n"
+            "groups = (\n"
+            '  { name = "web"; vips = ( { address = "%s/24"; '
+            'interface = "eth0"; } ); priorities = { n1 = 150; n2 = 100; };'
+            ' tracks = ( %s ); },\n'
+            '  { name = "db"; vips = ( { address = "%s/24"; '
+            'interface = "eth0"; } ); priorities = { n1 = 100; n2 = 150; };'
+            ' tracks = ( ); }\n);\n' % (WEB, web_tracks, DB) + text[end:])
+
+
+@pytest.fixture
+def gcluster(tmp_path_factory):
+    """The cluster with both groups' samplers watching from before the
+    first election; every daemon stopped before the samplers' checks."""
+    t = vgtopo.build_topology(topo(), tmp_path_factory.mktemp("grp"),
+                              start=False)
+    t.direct_ctl = True
+    samplers = []
+    try:
+        for n in t.topo.cluster_nodes:
+            t.write_config(n.name, groups_conf(t, n.name, '"web_chk"'))
+            t.check_config(n.name)
+        web = vgtopo.VipSampler(t, WEB, names=NAMES, pause=0.001)
+        db = web.twin(DB)
+        web.start()
+        samplers = [web, db]
+        t.start_all()
+        yield t, web, db
+        for n in t.topo.cluster_nodes:
+            t.stop(n.name)
+        web.stop()
+        for s in samplers:
+            print("\n" + s.summary())
+            probs = s.problems(0.010, 20, 0.120)
+            assert not probs, "%s: %s" % (s.vip, probs)
+    finally:
+        if samplers:
+            samplers[0].stop()
+        errs = t.teardown()
+        assert not errs, "teardown of %s: %s" % (t.tag, errs)
+
+
+def group_row(st, name):
+    for g in st["groups"]:
+        if g["name"] == name:
+            return g
+    raise KeyError(name)
+
+
+def wait_groups(t, want, timeout, what):
+    """Until every node in NAMES reports each group's active as `want`
+    ({group: node name}); returns the statuses."""
+    last = {}
+
+    def probe():
+        sts = vgtopo.statuses(t, NAMES)
+        if sts is None:
+            return False
+        last["sts"] = sts
+        return all(group_row(sts[n], g)["active_name"] == a
+                   for n in sts for g, a in want.items())
+    ok, _ = wait_until(probe, timeout, step=0.02, what=what)
+    assert ok, "%s: %s" % (what, {
+        n: [(g["name"], g["state"], g["active_name"], g["term"])
+            for g in s["groups"]] for n, s in last.get("sts", {}).items()})
+    return last["sts"]
+
+
+def held_throughout(s, name, since, until):
+    """Every sweep of sampler s between since and until saw the VIP on
+    `name`, and on no other node."""
+    sw = [x for x in s.sweeps if since <= x[0] <= until]
+    assert len(sw) >= 10, "too few sweeps (%d) to judge" % len(sw)
+    bad = [(x[0] - since, s.holders(x)) for x in sw
+           if s.holders(x) != [name]]
+    assert not bad, "%s left %s: %s" % (s.vip, name, bad[:5])
+
+
+def test_each_node_active_for_one(gcluster):
+    """Each group elects its best node: web on n1, db on n2; status shows a
+    row per group with its VIPs, the witness holds nothing."""
+    t, web, db = gcluster
+    sts = wait_groups(t, {"web": "n1", "db": "n2"}, 5.0, "first elections")
+    web.wait_holder(lambda h: h == ["n1"], 2.0, "n1 holding web's VIP")
+    db.wait_holder(lambda h: h == ["n2"], 2.0, "n2 holding db's VIP")
+    row = group_row(sts["n1"], "web")
+    assert row["state"] == "active" and row["vips"] == [WEB + "/24"], row
+    row = group_row(sts["n1"], "db")
+    assert row["state"] == "standby" and row["vips"] == [DB + "/24"], row
+    assert group_row(sts["n2"], "db")["state"] == "active"
+    assert {v["address"]: v["group"] for v in sts["n1"]["vips"]} == \
+        {WEB + "/24": "web", DB + "/24": "db"}
+
+
+def test_kill_moves_one_group(gcluster):
+    """SIGKILL of n2 (db's active): db moves to n1; web's VIP never leaves
+    n1 meanwhile (every sweep)."""
+    t, web, db = gcluster
+    wait_groups(t, {"web": "n1", "db": "n2"}, 5.0, "first elections")
+    web.wait_holder(lambda h: h == ["n1"], 2.0, "n1 holding web's VIP")
+    db.wait_holder(lambda h: h == ["n2"], 2.0, "n2 holding db's VIP")
+    t0 = time.monotonic()
+    t.kill("n2", signal.SIGKILL)
+    db.wait_holder(lambda h: h == ["n1"], 3.0, "db's VIP on n1")
+    time.sleep(0.3)
+    held_throughout(web, "n1", t0, time.monotonic())
+    st = t.status("n1")
+    assert group_row(st, "db")["state"] == "active"
+    assert group_row(st, "web")["state"] == "active"
+
+
+def test_track_moves_one_group(gcluster):
+    """web's track fails on n1: web moves to n2 (n1 is in fault for web
+    only); db stays on n2 throughout, and n1 stays a standby of db."""
+    t, web, db = gcluster
+    wait_groups(t, {"web": "n1", "db": "n2"}, 5.0, "first elections")
+    web.wait_holder(lambda h: h == ["n1"], 2.0, "n1 holding web's VIP")
+    db.wait_holder(lambda h: h == ["n2"], 2.0, "n2 holding db's VIP")
+    t0 = time.monotonic()
+    open(shm(t, "fail-n1"), "w").close()
+    web.wait_holder(lambda h: h == ["n2"], 3.0, "web's VIP on n2")
+    time.sleep(0.3)
+    held_throughout(db, "n2", t0, time.monotonic())
+    st = t.status("n1")
+    assert group_row(st, "web")["state"] == "fault", group_row(st, "web")
+    assert group_row(st, "db")["state"] == "standby", group_row(st, "db")
+
+
+def test_failover_group_then_maintenance_drains_both(gcluster):
+    """failover --group db --to n1 moves db alone (web stays on n1); then
+    maintenance on at n1 hands both groups to n2."""
+    t, web, db = gcluster
+    wait_groups(t, {"web": "n1", "db": "n2"}, 5.0, "first elections")
+    web.wait_holder(lambda h: h == ["n1"], 2.0, "n1 holding web's VIP")
+    db.wait_holder(lambda h: h == ["n2"], 2.0, "n2 holding db's VIP")
+    t0 = time.monotonic()
+    rc, r, err = t.ctl_json("n2", "failover", "--group", "db", "--to", "n1")
+    assert rc == 0 and r and r.get("ok") is True, (rc, r, err)
+    db.wait_holder(lambda h: h == ["n1"], 3.0, "db's VIP on n1")
+    time.sleep(0.3)
+    held_throughout(web, "n1", t0, time.monotonic())
+    rc, r, err = t.ctl_json("n1", "failover", "--group", "nosuch")
+    assert rc != 0 and r and r.get("ok") is False and \
+        "no group" in r.get("error", ""), (rc, r, err)
+    rc, r, err = t.ctl_json("n1", "maintenance", "on")
+    assert rc == 0 and r and r.get("ok") is True, (rc, r, err)
+    web.wait_holder(lambda h: h == ["n2"], 3.0, "web's VIP on n2")
+    db.wait_holder(lambda h: h == ["n2"], 3.0, "db's VIP on n2")
+    wait_groups(t, {"web": "n2", "db": "n2"}, 3.0, "both on n2")
