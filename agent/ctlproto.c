@@ -42,6 +42,17 @@ plain_string(json_object *v)
 	    strlen(json_object_get_string(v));
 }
 
+/* A name (a node's, a group's) into buf: a plain string that fits.  0, or
+ * -1 (buf untouched). */
+static int
+name_into(json_object *v, char *buf, size_t len)
+{
+	if (!plain_string(v) || strlen(json_object_get_string(v)) >= len)
+		return -1;
+	snprintf(buf, len, "%s", json_object_get_string(v));
+	return 0;
+}
+
 void
 vg_ctl_request_clear(struct vg_ctl_request *req)
 {
@@ -99,21 +110,12 @@ parse_args(json_object *obj, struct vg_ctl_request *req, char *err,
 		    json_object_is_type(v, json_type_boolean))
 			req->on = json_object_get_boolean(v) ? 1 : 0;
 		else if (req->cmd == VG_CTL_FAILOVER && strcmp(k, "to") == 0 &&
-		    json_object_is_type(v, json_type_string) &&
-		    /* an escaped \u0000 must not cut the name short */
-		    (size_t)json_object_get_string_len(v) ==
-		    strlen(json_object_get_string(v)) &&
-		    strlen(json_object_get_string(v)) < sizeof(req->to))
-			snprintf(req->to, sizeof(req->to), "%s",
-			    json_object_get_string(v));
+		    name_into(v, req->to, sizeof(req->to)) == 0)
+			;
 		else if (req->cmd == VG_CTL_FAILOVER &&
 		    strcmp(k, "group") == 0 &&
-		    json_object_is_type(v, json_type_string) &&
-		    (size_t)json_object_get_string_len(v) ==
-		    strlen(json_object_get_string(v)) &&
-		    strlen(json_object_get_string(v)) < sizeof(req->group))
-			snprintf(req->group, sizeof(req->group), "%s",
-			    json_object_get_string(v));
+		    name_into(v, req->group, sizeof(req->group)) == 0)
+			;
 		else {
 			snprintf(err, errlen, "%s: unknown or invalid argument "
 			    "\"%.64s\"", vg_ctl_cmds[req->cmd].name, k);

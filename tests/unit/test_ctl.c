@@ -291,6 +291,32 @@ test_failover_to_escaped_nul(void **state)
 	    "failover: unknown or invalid argument \"to\"");
 }
 
+/* failover's group: a name, like to; refused elsewhere and when not one. */
+static void
+test_failover_group(void **state)
+{
+	struct vg_ctl_request r;
+	char line[256], name[80];
+
+	(void)state;
+	r = parse_ok("{\"cmd\":\"failover\",\"group\":\"db\",\"to\":\"n2\"}");
+	assert_string_equal(r.group, "db");
+	assert_string_equal(r.to, "n2");
+	r = parse_ok("{\"cmd\":\"failover\"}");
+	assert_string_equal(r.group, "");	/* "" = the first */
+	refused("{\"cmd\":\"failover\",\"group\":7}",
+	    "failover: unknown or invalid argument \"group\"");
+	refused("{\"cmd\":\"failover\",\"group\":\"db\\u0000x\"}",
+	    "failover: unknown or invalid argument \"group\"");
+	refused("{\"cmd\":\"maintenance\",\"on\":true,\"group\":\"db\"}",
+	    "maintenance: unknown or invalid argument \"group\"");
+	memset(name, 'g', 64);
+	name[64] = '\0';
+	snprintf(line, sizeof(line),
+	    "{\"cmd\":\"failover\",\"group\":\"%s\"}", name);
+	refused(line, "failover: unknown or invalid argument \"group\"");
+}
+
 static void
 test_unknown_argument(void **state)
 {
@@ -659,6 +685,7 @@ main(void)
 		cmocka_unit_test(test_maintenance_on),
 		cmocka_unit_test(test_failover_to),
 		cmocka_unit_test(test_failover_to_escaped_nul),
+		cmocka_unit_test(test_failover_group),
 		cmocka_unit_test(test_unknown_argument),
 		cmocka_unit_test(test_long_argument_name_is_cut),
 		cmocka_unit_test(test_cmd_missing_or_wrong_type),

@@ -1016,6 +1016,25 @@ one_msg(uint8_t type, uint16_t from, uint16_t to, uint8_t state,
  * as an answer (REPLY) gets none, but still counts (its echo goes on the
  * grid); nor is a REPLY of an older term told ours.
  */
+/* n2 (el) hears n1 active in term 1 and n3 a standby, six rounds. */
+static void
+follow_n1(struct vg_election *el, vg_ns *t, uint64_t *seq)
+{
+	struct vg_acts acts;
+	struct vg_msg m;
+	int i;
+
+	for (i = 0; i < 6; i++, *t += H) {
+		acts.n = 0;
+		m = one_msg(VG_MSG_HEARTBEAT, 1, 2, VG_ST_ACTIVE, 1, 100,
+		    (*seq)++, 1);
+		vg_el_input(el, &m, VG_NS_NEVER, *t, &acts);
+		m = one_msg(VG_MSG_HEARTBEAT, 3, 2, VG_ST_STANDBY, 1, 300,
+		    (*seq)++, 1);
+		vg_el_input(el, &m, VG_NS_NEVER, *t, &acts);
+	}
+}
+
 static const struct vg_act *
 hb_sent(const struct vg_acts *acts)
 {
@@ -1038,19 +1057,10 @@ test_reply_not_answered(void **state)
 	const struct vg_act *x;
 	vg_ns t = VG_MS(1000);
 	uint64_t seq = 1;
-	int i;
 
 	(void)state;
 	vg_el_init(&el, c, 0, 0, 7, t);
-	for (i = 0; i < 6; i++, t += H) {
-		acts.n = 0;
-		m = one_msg(VG_MSG_HEARTBEAT, 1, 2, VG_ST_ACTIVE, 1, 100,
-		    seq++, 1);
-		vg_el_input(&el, &m, VG_NS_NEVER, t, &acts);
-		m = one_msg(VG_MSG_HEARTBEAT, 3, 2, VG_ST_STANDBY, 1, 300,
-		    seq++, 1);
-		vg_el_input(&el, &m, VG_NS_NEVER, t, &acts);
-	}
+	follow_n1(&el, &t, &seq);
 	assert_int_equal(el.active_id, 1);
 	acts.n = 0;
 	m = one_msg(VG_MSG_HEARTBEAT, 1, 2, VG_ST_ACTIVE, 1, 100, seq, 1);
@@ -1093,20 +1103,12 @@ test_release_overtaken(void **state)
 	struct vg_msg m;
 	vg_ns t = VG_MS(1000);
 	uint64_t seq = 1;
-	int i, restart;
+	int restart;
 
 	(void)state;
 	for (restart = 0; restart < 2; restart++) {
 		vg_el_init(&el, c, 0, 0, 7, t);
-		for (i = 0; i < 6; i++, t += H) {
-			acts.n = 0;
-			m = one_msg(VG_MSG_HEARTBEAT, 1, 2, VG_ST_ACTIVE, 1, 100,
-			    seq++, 1);
-			vg_el_input(&el, &m, VG_NS_NEVER, t, &acts);
-			m = one_msg(VG_MSG_HEARTBEAT, 3, 2, VG_ST_STANDBY, 1, 300,
-			    seq++, 1);
-			vg_el_input(&el, &m, VG_NS_NEVER, t, &acts);
-		}
+		follow_n1(&el, &t, &seq);
 		assert_int_equal(el.active_id, 1);
 		assert_int_equal(el.state, VG_ST_STANDBY);
 		/* the heartbeat it sent after the RELEASE arrives first */
