@@ -130,8 +130,8 @@ m = need(conf_c, r"vg_conf_lease\(vg_ns interval, vg_ns dead_time, double rho\)"
          r"return \(vg_ns\)floor\(l\);", "the lease formula")
 lease_div = float(m.group(1))
 # m = h/K in the keeper (vg_ktime_init) and in the election
-m1 = need(keeper_c, r"vg_ktime_init\(&k\.kt, c->interval / ([0-9]+),",
-          "the keeper's margin")
+m1 = need(keeper_c, r"vg_ktime_init\(&k->g\[g\]\.kt, c->interval / ([0-9]+),",
+          "the keeper's margin (each group's)")
 m2 = need(elect_c, r"el->margin = c->interval / ([0-9]+);",
           "the election's margin")
 margin_div = float(m1.group(1))
@@ -140,6 +140,9 @@ if float(m2.group(1)) != margin_div:
 # the keeper admits an add only while now + add + del + m <= deadline
 need(keeper_c, r"return now \+ kt->add \+ kt->del \+ kt->margin <= deadline;",
      "the keeper's admission rule")
+# with VIP groups, for every group held (vg_ktime_admit): the same rule
+need(keeper_c, r"if \(now \+ add \+ kt\[h\]\.del \+ kt\[h\]\.margin > deadline\[h\]\)",
+     "the keeper's admission rule over every group")
 need(keeper_c, r"return deadline - kt->del;", "the keeper's removal time")
 # the lease runs from t_q: deadline = t_q + L
 need(elect_c, r"vg_ns deadline = t_q \+ el->lease;", "the lease from t_q")
