@@ -1432,8 +1432,10 @@ vg_el_vips_unconfirmed(struct vg_election *el, struct vg_acts *acts,
 	size_t i, k;
 
 	el->holding = 1;	/* rule (0): no vote while they may be held */
+	/* this group's only: a list may hold several groups' actions */
 	for (i = k = from; i < acts->n; i++)
-		if (!lets_peers_act(&acts->a[i]))
+		if (acts->a[i].group != el->group ||
+		    !lets_peers_act(&acts->a[i]))
 			acts->a[k++] = acts->a[i];
 	if (k < acts->n)
 		acts->n = k;

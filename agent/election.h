@@ -257,7 +257,7 @@ void	vg_el_keeper_lost(struct vg_election *, vg_ns now, struct vg_acts *);
  * The shell could not confirm a removal of the VIPs (VG_ACT_VIPS_OFF at
  * acts->a[from - 1]): they may still be held.  Rule (0) refuses every vote
  * until vg_el_vips_off, and what would let a peer act at once (RELEASE,
- * TRANSFER, a granted VOTE) is struck from acts->a[from...].
+ * TRANSFER, a granted VOTE) of its group is struck from acts->a[from...].
  */
 void	vg_el_vips_unconfirmed(struct vg_election *, struct vg_acts *,
 	    size_t from);

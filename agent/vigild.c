@@ -464,6 +464,43 @@ update_rtt(struct vg_agent *a)
 		vg_el_set_rtt(&a->el[i], worst, typ);
 }
 
+/*
+ * A heartbeat carries every group's part: when several groups answer one
+ * datagram at once (each its echo to the same active), one heartbeat to
+ * that peer says it for each (it carries every group's newest echo).  The
+ * last one that covers the others stays (a heartbeat to every peer covers
+ * one to a peer), after everything the groups persisted; REPLY only if
+ * every one is.
+ */
+static void
+one_heartbeat_each(struct vg_acts *acts)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < acts->n; i++) {
+		struct vg_act *x = &acts->a[i];
+
+		if (x->type == VG_ACT_SEND && x->msg_type == VG_MSG_HEARTBEAT) {
+			for (j = i + 1; j < acts->n; j++)
+				if (acts->a[j].type == VG_ACT_SEND &&
+				    acts->a[j].msg_type == VG_MSG_HEARTBEAT &&
+				    (acts->a[j].target == x->target ||
+				    acts->a[j].target == 0)) {
+					/* an answer only if both are: one
+					 * that is not gets answered, once */
+					if (!(x->flags & VG_FLAG_REPLY))
+						acts->a[j].flags &=
+						    (uint16_t)~VG_FLAG_REPLY;
+					break;
+				}
+			if (j < acts->n)
+				continue;	/* a later one says it */
+		}
+		acts->a[n++] = *x;
+	}
+	acts->n = n;
+}
+
 /* One datagram through the ordered checks, then to the peer table and
  * the election. */
 static void
@@ -476,7 +513,7 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 	struct vg_msg v;
 	char label[VG_GROUP_NAME_MAX + 12];
 	uint32_t digest;
-	uint16_t was;
+	uint16_t was[VG_MAX_GROUPS];
 	size_t g;
 
 	acts.n = 0;
@@ -516,25 +553,27 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 	}
 	update_rtt(a);
 	/* each group's election takes its part of the message: a
-	 * heartbeat's section, or a vote's, a RELEASE's, a TRANSFER's group */
+	 * heartbeat's section, or a vote's, a RELEASE's, a TRANSFER's group;
+	 * their actions go in one list (at most 10 each), run once */
 	for (g = 0; g < a->n_groups; g++) {
-		struct vg_election *el = &a->el[g];
+		was[g] = a->el[g].active_id;
+		if (vg_msg_group_view(&r.msg, g, &v) == 0)
+			vg_el_input(&a->el[g], &v,
+			    vg_peer_sent_at(r.peer, v.echo_seq), now, &acts);
+	}
+	one_heartbeat_each(&acts);
+	run_acts(a, &acts, now);
+	/* on a standby too, the events say who became active */
+	for (g = 0; g < a->n_groups; g++) {
+		const struct vg_election *el = &a->el[g];
 
-		if (vg_msg_group_view(&r.msg, g, &v) == -1)
+		if (el->active_id == was[g] || el->active_id == 0 ||
+		    el->active_id == a->self->id ||
+		    (node = vg_conf_node_by_id(a->conf, el->active_id)) == NULL)
 			continue;
-		was = el->active_id;
-		vg_el_input(el, &v, vg_peer_sent_at(r.peer, v.echo_seq), now,
-		    &acts);
-		run_acts(a, &acts, now);
-		/* on a standby too, the events say who became active */
-		if (el->active_id != was && el->active_id != 0 &&
-		    el->active_id != a->self->id &&
-		    (node = vg_conf_node_by_id(a->conf, el->active_id)) != NULL) {
-			group_label(a, g, label, sizeof(label));
-			vg_agent_event(a, VG_EV_ELECTION, "%s%s is active "
-			    "(term %llu)", label, node->name,
-			    (unsigned long long)el->term);
-		}
+		group_label(a, g, label, sizeof(label));
+		vg_agent_event(a, VG_EV_ELECTION, "%s%s is active (term %llu)",
+		    label, node->name, (unsigned long long)el->term);
 	}
 }
 
