@@ -292,6 +292,33 @@ test_strike_list(void **state)
 	fix_free(f);
 }
 
+/* A list holds several VIP groups' actions (one per datagram's groups):
+ * a removal of group 0 not confirmed strikes group 0's, not group 1's. */
+static void
+test_strike_own_group(void **state)
+{
+	struct fix *f = fix_new();
+	struct vg_acts acts = { .n = 0 };
+
+	(void)state;
+	acts.a[acts.n].type = VG_ACT_VIPS_OFF;
+	acts.n++;
+	acts.a[acts.n++] = send_act(VG_MSG_RELEASE, 0, 1);
+	acts.a[acts.n] = send_act(VG_MSG_RELEASE, 0, 2);
+	acts.a[acts.n++].group = 1;
+	acts.a[acts.n] = send_act(VG_MSG_VOTE, VG_FLAG_GRANTED, 3);
+	acts.a[acts.n++].group = 1;
+	acts.a[acts.n++] = send_act(VG_MSG_TRANSFER, 0, 4);
+	assert_int_equal(f->el.group, 0);
+	vg_el_vips_unconfirmed(&f->el, &acts, 1);
+	assert_int_equal(acts.n, 3);
+	assert_int_equal(acts.a[1].term, 2);
+	assert_int_equal(acts.a[1].group, 1);
+	assert_int_equal(acts.a[2].term, 3);
+	assert_int_equal(acts.a[2].msg_type, VG_MSG_VOTE);
+	fix_free(f);
+}
+
 int
 main(void)
 {
@@ -300,6 +327,7 @@ main(void)
 		cmocka_unit_test(test_unconfirmed_keeper_lost),
 		cmocka_unit_test(test_unconfirmed_peer),
 		cmocka_unit_test(test_strike_list),
+		cmocka_unit_test(test_strike_own_group),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
