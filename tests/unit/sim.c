@@ -495,7 +495,7 @@ keeper_thaw(struct sim *s, int i)
 /* ---- the network */
 
 static void
-net_send(struct sim *s, int from, int to, const struct vg_msg *m)
+net_send(struct sim *s, int from, int to, const struct vg_msg *m, int answer)
 {
 	struct ev e;
 
@@ -511,6 +511,7 @@ net_send(struct sim *s, int from, int to, const struct vg_msg *m)
 	e.type = EV_DELIVER;
 	e.node = to;
 	e.from = from;
+	e.answer = answer;
 	e.m = *m;
 	ev_push(s, &e);
 	if (s->ln[from][to].dup > 0 && rng_unit(&s->rng) < s->ln[from][to].dup) {
@@ -590,7 +591,7 @@ agent_send(struct sim *s, int i, int g, int j, uint8_t type, uint16_t flags,
 		m.echo_seq = vg_peer_echo_seq(p);
 	if (type == VG_MSG_VOTE)
 		m.u.vote.reason = reason;
-	net_send(s, i, j, &m);
+	net_send(s, i, j, &m, type == VG_MSG_HEARTBEAT && d->rx_answer != 0);
 }
 
 static void
@@ -676,6 +677,7 @@ agent_do_from(struct sim *s, int i, int g, const struct vg_acts *acts,
 				d->pend_term = a->term;
 				d->pend_vote = a->voted_for;
 				d->pend_g = g;
+				d->pend_answer = d->rx_answer;
 				d->agent = AG_FSYNC;
 				ev_at(s, s->now + d->fsync, EV_FSYNC, i,
 				    ++d->fsync_gen);
@@ -704,6 +706,20 @@ agent_do_from(struct sim *s, int i, int g, const struct vg_acts *acts,
 			    a->msg_type == VG_MSG_TRANSFER))
 				sim_fail(s, "a term was sent before it was "
 				    "persisted");
+			/* an answer to an answer is not sent; an answer goes
+			 * once every group has seen the heartbeat (sim.h) */
+			if (a->msg_type == VG_MSG_HEARTBEAT && s->G > 1 &&
+			    d->rx_answer != 0) {
+				if (d->rx_answer == 2) {
+					s->unanswered++;
+					break;
+				}
+				for (j = 0; j < s->n; j++)
+					if (j != i && (a->target == 0 ||
+					    a->target == id_of(j)))
+						d->rx_hb |= 1u << j;
+				break;
+			}
 			for (j = 0; j < s->n; j++)
 				if (j != i && member(s, i, j) &&
 				    (a->target == 0 ||
@@ -790,7 +806,7 @@ agent_wake(struct sim *s, int i)
 /* Group g on of message m (the part before them was done): each group's
  * view of it to that group's election, until a fsync blocks the agent. */
 static void
-agent_rx_from(struct sim *s, int i, const struct vg_msg *m, int g)
+agent_rx_from(struct sim *s, int i, const struct vg_msg *m, int answer, int g)
 {
 	struct snode *d = &s->nd[i];
 	struct vg_peer *p = &d->peer[m->sender - 1];
@@ -818,20 +834,32 @@ agent_rx_from(struct sim *s, int i, const struct vg_msg *m, int g)
 		vg_el_set_rtt(&d->gel[g], worst, typ);
 		acts.n = 0;
 		vg_el_input(&d->gel[g], &v, echo_sent, ln, &acts);
+		d->rx_answer = m->type != VG_MSG_HEARTBEAT ? 0 : answer ? 2 : 1;
 		agent_do_g(s, i, g, &acts);
+		d->rx_answer = 0;
 		if (d->agent != AG_UP) {
 			/* blocked in a fsync: the other groups after it */
 			if (g + 1 < s->G) {
 				d->rx_rest = *m;
 				d->rx_rest_g = g + 1;
+				d->rx_rest_answer = answer;
 			}
 			return;
 		}
 	}
+	/* the answers the groups asked for: one heartbeat a peer */
+	d->rx_answer = 1;
+	for (k = 0; k < s->n; k++)
+		if ((d->rx_hb >> k) & 1 && member(s, i, k))
+			agent_send(s, i, 0, k, VG_MSG_HEARTBEAT,
+			    vg_el_hb_flags(&d->el), d->el.term, 0,
+			    (uint16_t)id_of(k), 0);
+	d->rx_answer = 0;
+	d->rx_hb = 0;
 }
 
 static void
-agent_rx(struct sim *s, int i, const struct vg_msg *m)
+agent_rx(struct sim *s, int i, const struct vg_msg *m, int answer)
 {
 	struct snode *d = &s->nd[i];
 	int j = m->sender - 1;
@@ -860,7 +888,7 @@ agent_rx(struct sim *s, int i, const struct vg_msg *m)
 	d->inc_seen[j] = m->incarnation;
 	d->last_rx[j] = s->now;
 	vg_peer_heard(p, m, gap, ln, d->el.dead);
-	agent_rx_from(s, i, m, 0);
+	agent_rx_from(s, i, m, answer, 0);
 }
 
 /* Arm the node's one timer: min(next grid tick, election deadline). */
@@ -916,6 +944,7 @@ node_start(struct sim *s, int i)
 	}
 	d->nbacklog = 0;
 	d->rx_rest_g = 0;
+	d->rx_hb = 0;
 	d->agent = AG_UP;
 	d->next_grid = ln + rng_range(&s->rng, 0, s->h);
 	d->wake_at = VG_NS_NEVER;
@@ -939,6 +968,7 @@ node_crash(struct sim *s, int i, int keeper_lives)
 	}
 	d->fsync_gen++;
 	d->rx_rest_g = 0;
+	d->rx_hb = 0;
 	/* a keeper frozen on its own is not crashed with the agent here
 	 * (test_schedule never does that: see sim.h) */
 	for (g = 0; g < s->G; g++) {
@@ -978,7 +1008,7 @@ node_crash(struct sim *s, int i, int keeper_lives)
 			m.seq = KEEPER_SEQ + ++d->k.seq;
 			m.config_digest = SIM_DIGEST(d);
 			m.group = (uint8_t)g;
-			net_send(s, i, j, &m);
+			net_send(s, i, j, &m, 0);
 		}
 	}
 }
@@ -1001,10 +1031,14 @@ drain(struct sim *s, int i)
 	struct snode *d = &s->nd[i];
 	size_t k = 0;
 
-	while (k < d->nbacklog && d->agent == AG_UP)
-		agent_rx(s, i, &d->backlog[k++]);
+	while (k < d->nbacklog && d->agent == AG_UP) {
+		agent_rx(s, i, &d->backlog[k], d->backlog_answer[k]);
+		k++;
+	}
 	memmove(d->backlog, d->backlog + k,
 	    (d->nbacklog - k) * sizeof(d->backlog[0]));
+	memmove(d->backlog_answer, d->backlog_answer + k,
+	    (d->nbacklog - k) * sizeof(d->backlog_answer[0]));
 	d->nbacklog -= k;
 }
 
@@ -1037,12 +1071,14 @@ fsync_done(struct sim *s, int i, uint64_t gen)
 	d->gdisk_term[d->pend_g] = d->pend_term;
 	d->gdisk_vote[d->pend_g] = d->pend_vote;
 	d->agent = AG_UP;
+	d->rx_answer = d->pend_answer;
 	agent_do_from(s, i, d->pend_g, &d->pend, d->pend_k);
+	d->rx_answer = 0;
 	/* the groups of the message after the one that persisted */
 	if (d->rx_rest_g != 0 && d->agent == AG_UP) {
 		g = d->rx_rest_g;
 		d->rx_rest_g = 0;
-		agent_rx_from(s, i, &d->rx_rest, g);
+		agent_rx_from(s, i, &d->rx_rest, d->rx_rest_answer, g);
 	}
 	drain(s, i);
 	agent_wake(s, i);
@@ -1463,13 +1499,16 @@ sim_event(struct sim *s, const struct ev *e)
 			break;
 		s->delivered++;
 		if (d->agent == AG_FROZEN || d->agent == AG_FSYNC) {
-			if (d->nbacklog < BACKLOG)
+			if (d->nbacklog < BACKLOG) {
+				d->backlog_answer[d->nbacklog] =
+				    (uint8_t)e->answer;
 				d->backlog[d->nbacklog++] = e->m;
+			}
 			else
 				s->overflow++;
 			break;
 		}
-		agent_rx(s, e->node, &e->m);
+		agent_rx(s, e->node, &e->m, e->answer);
 		agent_schedule(s, e->node);
 		break;
 	case EV_WAKE:

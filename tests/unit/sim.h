@@ -40,6 +40,19 @@
  * the one that persisted see the message when it is done.  G <= 1: the
  * implicit group, every run as before (same seeds, same events).
  *
+ * An answer is not answered (G > 1): a follower echoes its active's
+ * heartbeat on arrival (election.c follow()), and with groups that echo is
+ * also the heartbeat of an active of another group, whose follower would
+ * echo it at once, and so on: two nodes, each the other's active in some
+ * group, ping-pong for ever, a new chain every grid round.  So a heartbeat
+ * sent on arrival of a heartbeat is marked (here in the event: the wire
+ * would need a flag), and the heartbeats an election asks for on arrival
+ * of a marked one are not sent (counted in `unanswered`); the grid carries
+ * the echo one round later.  And the answers the groups ask for go once
+ * every group has seen the heartbeat, one datagram a peer (two groups
+ * whose active sent it would answer twice, the first one with the second
+ * group's echo not yet taken).
+ *
  * Timing: interval h = 10 ms, dead_time D = 3h unless asked, max_drift
  * 0.01; links 0.2..2 ms one way plus up to 0.5 ms of jitter.
  */
@@ -110,6 +123,7 @@ struct ev {
 	int		node;
 	int		from;
 	uint64_t	gen;
+	int		answer;		/* a heartbeat sent on arrival of one */
 	struct vg_msg	m;
 };
 
@@ -162,7 +176,12 @@ struct snode {
 		struct keeper	gk[SIM_GMAX];
 	};
 	struct vg_msg	backlog[BACKLOG];
+	uint8_t		backlog_answer[BACKLOG];
 	size_t		nbacklog;
+	int		rx_answer;	/* 1: acting on a heartbeat, 2: on an
+					 * answer (its heartbeats not sent) */
+	unsigned	rx_hb;		/* bit j: answer j once every group has
+					 * seen the heartbeat */
 	uint64_t	inc_seen[NMAX];
 	vg_ns		last_rx[NMAX];	/* real time of the last message from j */
 	vg_ns		fsync;		/* how long a PERSIST takes; 0 at once */
@@ -171,8 +190,10 @@ struct snode {
 	uint64_t	pend_term;
 	uint16_t	pend_vote;
 	int		pend_g;		/* whose list it is */
+	int		pend_answer;	/* rx_answer when it was made */
 	struct vg_msg	rx_rest;	/* the message the fsync interrupted: */
 	int		rx_rest_g;	/* the groups from here on; 0 none */
+	int		rx_rest_answer;
 	uint64_t	fsync_gen;
 	vg_ns		lease_len;	/* L from this node's config, by DESIGN.md */
 	/* a configuration move: C' as this node parsed it (NULL: C' leaves
@@ -255,6 +276,7 @@ struct sim {
 	};
 	vg_ns		held_ns, acc_t;	/* group 0's */
 	uint64_t	events, msgs, delivered, spins, stale, overflow, dups;
+	uint64_t	unanswered;	/* answers to answers not sent (G > 1) */
 	sim_fail_fn	on_fail;
 	int		no_len_check;	/* leave out the lease-length check */
 	struct spush	push;
