@@ -229,7 +229,7 @@ tl_changes(const struct sim *s, vg_ns from, int *elections, int *changes)
 /* ---- the event heap */
 
 static int
-ev_less(const struct ev *a, const struct ev *b)
+ev_less(const struct hent *a, const struct hent *b)
 {
 	return a->t < b->t || (a->t == b->t && a->ord < b->ord);
 }
@@ -237,47 +237,61 @@ ev_less(const struct ev *a, const struct ev *b)
 static void
 ev_push(struct sim *s, const struct ev *e)
 {
+	struct hent h, *hp;
 	size_t i;
 
 	if (s->nheap == s->capheap) {
-		s->capheap = s->capheap ? 2 * s->capheap : 1024;
-		s->heap = realloc(s->heap, s->capheap * sizeof(*s->heap));
-		assert_non_null(s->heap);
-	}
-	i = s->nheap++;
-	s->heap[i] = *e;
-	s->heap[i].ord = s->ord++;
-	while (i > 0 && ev_less(&s->heap[i], &s->heap[(i - 1) / 2])) {
-		struct ev t = s->heap[i];
+		size_t k, cap = s->capheap ? 2 * s->capheap : 1024;
 
-		s->heap[i] = s->heap[(i - 1) / 2];
-		s->heap[(i - 1) / 2] = t;
+		s->heap = realloc(s->heap, cap * sizeof(*s->heap));
+		s->pool = realloc(s->pool, cap * sizeof(*s->pool));
+		s->pfree = realloc(s->pfree, cap * sizeof(*s->pfree));
+		assert_non_null(s->heap);
+		assert_non_null(s->pool);
+		assert_non_null(s->pfree);
+		/* every slot is taken when the heap is full: the new ones */
+		for (k = cap; k > s->capheap; k--)
+			s->pfree[s->npfree++] = (uint32_t)(k - 1);
+		s->capheap = cap;
+	}
+	h.t = e->t;
+	h.ord = s->ord++;
+	h.idx = s->pfree[--s->npfree];
+	s->pool[h.idx] = *e;
+	s->pool[h.idx].ord = h.ord;
+	hp = s->heap;
+	i = s->nheap++;
+	while (i > 0 && ev_less(&h, &hp[(i - 1) / 2])) {
+		hp[i] = hp[(i - 1) / 2];
 		i = (i - 1) / 2;
 	}
+	hp[i] = h;
 }
 
 static void
 ev_pop(struct sim *s, struct ev *out)
 {
-	size_t i = 0;
+	struct hent *hp = s->heap, last;
+	size_t i = 0, n;
 
-	*out = s->heap[0];
-	s->heap[0] = s->heap[--s->nheap];
+	*out = s->pool[hp[0].idx];
+	s->pfree[s->npfree++] = hp[0].idx;
+	n = --s->nheap;
+	if (n == 0)
+		return;
+	last = hp[n];
 	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		struct ev t;
+		size_t l = 2 * i + 1, r = l + 1, m;
 
-		if (l < s->nheap && ev_less(&s->heap[l], &s->heap[m]))
-			m = l;
-		if (r < s->nheap && ev_less(&s->heap[r], &s->heap[m]))
-			m = r;
-		if (m == i)
+		if (l >= n)
 			break;
-		t = s->heap[i];
-		s->heap[i] = s->heap[m];
-		s->heap[m] = t;
+		m = r < n && ev_less(&hp[r], &hp[l]) ? r : l;
+		if (!ev_less(&hp[m], &last))
+			break;
+		hp[i] = hp[m];
 		i = m;
 	}
+	hp[i] = last;
 }
 
 /* An event the heap orders; from: the group of an EV_KEEPER */
@@ -1260,6 +1274,8 @@ sim_free(struct sim *s)
 		vg_conf_free(s->nd[i].conf);
 	}
 	free(s->heap);
+	free(s->pool);
+	free(s->pfree);
 	free(s->tl);
 	for (i = 0; i < SIM_GMAX; i++)
 		free(s->gowner[i]);

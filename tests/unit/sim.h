@@ -254,8 +254,17 @@ struct sim {
 	struct snode	nd[NMAX];
 	struct link	ln[NMAX][NMAX];
 	vg_ns		jitter;
-	struct ev	*heap;
+	/* the heap orders (t, ord) and names an event of the pool: a
+	 * message is moved once in and once out, not at every sift */
+	struct hent {
+		vg_ns		t;
+		uint64_t	ord;
+		uint32_t	idx;
+	}		*heap;
 	size_t		nheap, capheap;
+	struct ev	*pool;
+	uint32_t	*pfree;		/* free slots of the pool */
+	size_t		npfree;
 	uint64_t	ord;
 	vg_ns		now;
 	uint64_t	rng;
