@@ -1528,9 +1528,12 @@ sim_event(struct sim *s, const struct ev *e)
 		agent_schedule(s, e->node);
 		break;
 	case EV_WAKE:
-		if (d->agent != AG_UP || e->gen != d->wake_gen)
+		if (e->gen != d->wake_gen)
 			break;
+		/* in a fsync the wake is fsync_done's; and it must re-arm */
 		d->wake_at = VG_NS_NEVER;
+		if (d->agent != AG_UP)
+			break;
 		agent_wake(s, e->node);
 		agent_schedule(s, e->node);
 		break;
