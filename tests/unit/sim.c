@@ -234,31 +234,50 @@ ev_less(const struct hent *a, const struct hent *b)
 	return a->t < b->t || (a->t == b->t && a->ord < b->ord);
 }
 
-static void
-ev_push(struct sim *s, const struct ev *e)
+#define POOL_CHUNK	1024
+
+static struct ev *
+ev_slot(const struct sim *s, uint32_t idx)
+{
+	return &s->pool[idx / POOL_CHUNK][idx % POOL_CHUNK];
+}
+
+/* A new event at t, in the heap at once: the caller fills in the rest
+ * (the message only for EV_DELIVER: nobody reads it otherwise). */
+static struct ev *
+ev_new(struct sim *s, vg_ns t, int type, int node)
 {
 	struct hent h, *hp;
+	struct ev *e;
 	size_t i;
 
-	if (s->nheap == s->capheap) {
-		size_t k, cap = s->capheap ? 2 * s->capheap : 1024;
+	if (s->npfree == 0) {
+		size_t k, cap = (s->npool + 1) * POOL_CHUNK;
 
+		s->pool = realloc(s->pool, (s->npool + 1) * sizeof(*s->pool));
+		assert_non_null(s->pool);
+		s->pool[s->npool] = malloc(POOL_CHUNK * sizeof(**s->pool));
+		assert_non_null(s->pool[s->npool]);
 		s->heap = realloc(s->heap, cap * sizeof(*s->heap));
-		s->pool = realloc(s->pool, cap * sizeof(*s->pool));
 		s->pfree = realloc(s->pfree, cap * sizeof(*s->pfree));
 		assert_non_null(s->heap);
-		assert_non_null(s->pool);
 		assert_non_null(s->pfree);
-		/* every slot is taken when the heap is full: the new ones */
-		for (k = cap; k > s->capheap; k--)
+		for (k = cap; k > s->npool * POOL_CHUNK; k--)
 			s->pfree[s->npfree++] = (uint32_t)(k - 1);
+		s->npool++;
 		s->capheap = cap;
 	}
-	h.t = e->t;
+	h.t = t;
 	h.ord = s->ord++;
 	h.idx = s->pfree[--s->npfree];
-	s->pool[h.idx] = *e;
-	s->pool[h.idx].ord = h.ord;
+	e = ev_slot(s, h.idx);
+	e->t = t;
+	e->ord = h.ord;
+	e->type = type;
+	e->node = node;
+	e->from = 0;
+	e->gen = 0;
+	e->answer = 0;
 	hp = s->heap;
 	i = s->nheap++;
 	while (i > 0 && ev_less(&h, &hp[(i - 1) / 2])) {
@@ -266,19 +285,20 @@ ev_push(struct sim *s, const struct ev *e)
 		i = (i - 1) / 2;
 	}
 	hp[i] = h;
+	return e;
 }
 
-static void
-ev_pop(struct sim *s, struct ev *out)
+/* The first event off the heap: its slot, free again once it is done. */
+static uint32_t
+ev_pop(struct sim *s)
 {
 	struct hent *hp = s->heap, last;
+	uint32_t idx = hp[0].idx;
 	size_t i = 0, n;
 
-	*out = s->pool[hp[0].idx];
-	s->pfree[s->npfree++] = hp[0].idx;
 	n = --s->nheap;
 	if (n == 0)
-		return;
+		return idx;
 	last = hp[n];
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, m;
@@ -292,6 +312,7 @@ ev_pop(struct sim *s, struct ev *out)
 		i = m;
 	}
 	hp[i] = last;
+	return idx;
 }
 
 /* An event the heap orders; from: the group of an EV_KEEPER */
@@ -299,15 +320,10 @@ static void
 ev_at_from(struct sim *s, vg_ns t, int type, int node, int from,
     uint64_t gen)
 {
-	struct ev e;
+	struct ev *e = ev_new(s, t, type, node);
 
-	memset(&e, 0, sizeof(e));
-	e.t = t;
-	e.type = type;
-	e.node = node;
-	e.from = from;
-	e.gen = gen;
-	ev_push(s, &e);
+	e->from = from;
+	e->gen = gen;
 }
 
 void
@@ -511,7 +527,8 @@ keeper_thaw(struct sim *s, int i)
 static void
 net_send(struct sim *s, int from, int to, const struct vg_msg *m, int answer)
 {
-	struct ev e;
+	struct ev *e, *c;
+	vg_ns t;
 
 	s->msgs++;
 	if (s->nd[from].isolated || s->nd[to].isolated ||
@@ -519,19 +536,19 @@ net_send(struct sim *s, int from, int to, const struct vg_msg *m, int answer)
 		return;
 	if (s->ln[from][to].loss > 0 && rng_unit(&s->rng) < s->ln[from][to].loss)
 		return;
-	memset(&e, 0, sizeof(e));
-	e.t = s->now + s->ln[from][to].delay +
+	t = s->now + s->ln[from][to].delay +
 	    (s->jitter ? rng_range(&s->rng, 0, s->jitter) : 0);
-	e.type = EV_DELIVER;
-	e.node = to;
-	e.from = from;
-	e.answer = answer;
-	e.m = *m;
-	ev_push(s, &e);
+	e = ev_new(s, t, EV_DELIVER, to);
+	e->from = from;
+	e->answer = answer;
+	e->m = *m;
 	if (s->ln[from][to].dup > 0 && rng_unit(&s->rng) < s->ln[from][to].dup) {
 		s->dups++;
-		e.t += rng_range(&s->rng, 0, 2 * s->ln[from][to].delay);
-		ev_push(s, &e);
+		t += rng_range(&s->rng, 0, 2 * s->ln[from][to].delay);
+		c = ev_new(s, t, EV_DELIVER, to);	/* e may have moved: m */
+		c->from = from;
+		c->answer = answer;
+		c->m = *m;
 	}
 }
 
@@ -1274,6 +1291,8 @@ sim_free(struct sim *s)
 		vg_conf_free(s->nd[i].conf);
 	}
 	free(s->heap);
+	for (i = 0; i < (int)s->npool; i++)
+		free(s->pool[i]);
 	free(s->pool);
 	free(s->pfree);
 	free(s->tl);
@@ -1314,31 +1333,23 @@ static void
 push_send(struct sim *s, int from, int to, int what)
 {
 	const struct link *l = &s->ln[from][to];
-	struct ev e;
+	struct ev *e;
 
 	if (s->nd[from].isolated || l->cut ||
 	    (l->loss > 0 && rng_unit(&s->rng) < l->loss))
 		return;
-	memset(&e, 0, sizeof(e));
-	e.t = s->now + l->delay + rng_range(&s->rng, 0, s->jitter);
-	e.type = EV_PUSH;
-	e.node = to;
-	e.from = what;
-	e.gen = (uint64_t)from;
-	ev_push(s, &e);
+	e = ev_new(s, s->now + l->delay + rng_range(&s->rng, 0, s->jitter),
+	    EV_PUSH, to);
+	e->from = what;
+	e->gen = (uint64_t)from;
 }
 
 static void
 push_tick(struct sim *s, vg_ns t)
 {
-	struct ev e;
+	struct ev *e = ev_new(s, t, EV_PUSH, s->push.coord);
 
-	memset(&e, 0, sizeof(e));
-	e.t = t;
-	e.type = EV_PUSH;
-	e.node = s->push.coord;
-	e.from = PU_TICK;
-	ev_push(s, &e);
+	e->from = PU_TICK;
 }
 
 /* Do the nodes in `set` hold a quorum of c (by c's votes)? */
@@ -1559,12 +1570,13 @@ sim_event(struct sim *s, const struct ev *e)
 vg_ns
 sim_run_pred(struct sim *s, vg_ns until, sim_pred pred, int arg)
 {
-	struct ev e;
+	uint32_t idx;
 
 	while (s->nheap > 0 && s->heap[0].t <= until) {
-		ev_pop(s, &e);
-		s->now = e.t;
-		sim_event(s, &e);
+		idx = ev_pop(s);
+		s->now = ev_slot(s, idx)->t;
+		sim_event(s, ev_slot(s, idx));
+		s->pfree[s->npfree++] = idx;
 		if (pred != NULL && pred(s, arg))
 			return s->now;
 	}

@@ -254,15 +254,16 @@ struct sim {
 	struct snode	nd[NMAX];
 	struct link	ln[NMAX][NMAX];
 	vg_ns		jitter;
-	/* the heap orders (t, ord) and names an event of the pool: a
-	 * message is moved once in and once out, not at every sift */
+	/* the heap orders (t, ord) and names an event of the pool (chunks
+	 * that never move): a message is written once, read in place */
 	struct hent {
 		vg_ns		t;
 		uint64_t	ord;
 		uint32_t	idx;
 	}		*heap;
 	size_t		nheap, capheap;
-	struct ev	*pool;
+	struct ev	**pool;		/* POOL_CHUNK events each */
+	size_t		npool;
 	uint32_t	*pfree;		/* free slots of the pool */
 	size_t		npfree;
 	uint64_t	ord;
