@@ -97,7 +97,8 @@ real_at(const struct sim *s, int i, vg_ns local)
 /* ---- timeline */
 
 static void
-tl_add(struct sim *s, int node, int kind, uint8_t a, uint8_t b, uint64_t term)
+tl_add(struct sim *s, int node, int g, int kind, uint8_t a, uint8_t b,
+    uint64_t term)
 {
 	struct tl *e;
 
@@ -110,6 +111,7 @@ tl_add(struct sim *s, int node, int kind, uint8_t a, uint8_t b, uint64_t term)
 	e->t = s->now;
 	e->node = node;
 	e->kind = kind;
+	e->g = (uint8_t)g;
 	e->a = a;
 	e->b = b;
 	e->term = term;
@@ -127,6 +129,8 @@ tl_dump(const struct sim *s, size_t last)
 
 		printf("    %10.3f ms  n%d  %-8s", msf(e->t), id_of(e->node),
 		    tl_names[e->kind]);
+		if (s->G > 1 && e->g != TL_NODE)
+			printf(" g%d", e->g);
 		if (e->kind == TL_STATE)
 			printf(" %s -> %s", vg_state_name(e->a),
 			    vg_state_name(e->b));
@@ -139,11 +143,13 @@ el_dump(const struct sim *s)
 {
 	int i, r;
 
-	for (i = 0; i < s->n; i++) {
-		const struct vg_election *el = &s->nd[i].el;
+	for (i = 0; i < s->n * s->G; i++) {
+		const struct vg_election *el = &s->nd[i % s->n].gel[i / s->n];
 
+		if (s->G > 1)
+			printf("    g%d", i / s->n);
 		printf("    n%d %s term %llu vote %u active %u rtt %.2f; refused",
-		    id_of(i), vg_state_name(el->state),
+		    id_of(i % s->n), vg_state_name(el->state),
 		    (unsigned long long)el->term, el->voted_for, el->active_id,
 		    msf(el->rtt_worst));
 		for (r = 1; r < VG_REFUSE_MAX; r++)
@@ -173,12 +179,20 @@ sim_fail(const struct sim *s, const char *what)
 const struct tl *
 tl_first(const struct sim *s, int kind, int node, int not, vg_ns after)
 {
+	return tl_first_g(s, 0, kind, node, not, after);
+}
+
+const struct tl *
+tl_first_g(const struct sim *s, int g, int kind, int node, int not,
+    vg_ns after)
+{
 	size_t i;
 
 	for (i = 0; i < s->ntl; i++) {
 		const struct tl *e = &s->tl[i];
 
-		if (e->t < after || e->kind != kind)
+		if (e->t < after || e->kind != kind ||
+		    (e->g != g && e->g != TL_NODE))
 			continue;
 		if (node >= 0 && e->node != node)
 			continue;
@@ -201,7 +215,7 @@ tl_changes(const struct sim *s, vg_ns from, int *elections, int *changes)
 	for (i = 0; i < s->ntl; i++) {
 		const struct tl *e = &s->tl[i];
 
-		if (e->kind != TL_STATE || e->b != VG_ST_ACTIVE)
+		if (e->kind != TL_STATE || e->b != VG_ST_ACTIVE || e->g != 0)
 			continue;
 		if (e->t >= from) {
 			(*elections)++;
@@ -215,146 +229,204 @@ tl_changes(const struct sim *s, vg_ns from, int *elections, int *changes)
 /* ---- the event heap */
 
 static int
-ev_less(const struct ev *a, const struct ev *b)
+ev_less(const struct hent *a, const struct hent *b)
 {
 	return a->t < b->t || (a->t == b->t && a->ord < b->ord);
 }
 
-static void
-ev_push(struct sim *s, const struct ev *e)
+#define POOL_CHUNK	1024
+
+static struct ev *
+ev_slot(const struct sim *s, uint32_t idx)
 {
-	size_t i;
-
-	if (s->nheap == s->capheap) {
-		s->capheap = s->capheap ? 2 * s->capheap : 1024;
-		s->heap = realloc(s->heap, s->capheap * sizeof(*s->heap));
-		assert_non_null(s->heap);
-	}
-	i = s->nheap++;
-	s->heap[i] = *e;
-	s->heap[i].ord = s->ord++;
-	while (i > 0 && ev_less(&s->heap[i], &s->heap[(i - 1) / 2])) {
-		struct ev t = s->heap[i];
-
-		s->heap[i] = s->heap[(i - 1) / 2];
-		s->heap[(i - 1) / 2] = t;
-		i = (i - 1) / 2;
-	}
+	return &s->pool[idx / POOL_CHUNK][idx % POOL_CHUNK];
 }
 
-static void
-ev_pop(struct sim *s, struct ev *out)
+/* A new event at t, in the heap at once: the caller fills in the rest
+ * (the message only for EV_DELIVER: nobody reads it otherwise). */
+static struct ev *
+ev_new(struct sim *s, vg_ns t, int type, int node)
 {
-	size_t i = 0;
+	struct hent h, *hp;
+	struct ev *e;
+	size_t i;
 
-	*out = s->heap[0];
-	s->heap[0] = s->heap[--s->nheap];
+	if (s->npfree == 0) {
+		size_t k, cap = (s->npool + 1) * POOL_CHUNK;
+
+		s->pool = realloc(s->pool, (s->npool + 1) * sizeof(*s->pool));
+		assert_non_null(s->pool);
+		s->pool[s->npool] = malloc(POOL_CHUNK * sizeof(**s->pool));
+		assert_non_null(s->pool[s->npool]);
+		s->heap = realloc(s->heap, cap * sizeof(*s->heap));
+		s->pfree = realloc(s->pfree, cap * sizeof(*s->pfree));
+		assert_non_null(s->heap);
+		assert_non_null(s->pfree);
+		for (k = cap; k > s->npool * POOL_CHUNK; k--)
+			s->pfree[s->npfree++] = (uint32_t)(k - 1);
+		s->npool++;
+		s->capheap = cap;
+	}
+	h.t = t;
+	h.ord = s->ord++;
+	h.idx = s->pfree[--s->npfree];
+	e = ev_slot(s, h.idx);
+	e->t = t;
+	e->ord = h.ord;
+	e->type = type;
+	e->node = node;
+	e->from = 0;
+	e->gen = 0;
+	e->answer = 0;
+	hp = s->heap;
+	i = s->nheap++;
+	while (i > 0 && ev_less(&h, &hp[(i - 1) / 2])) {
+		hp[i] = hp[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	hp[i] = h;
+	return e;
+}
+
+/* The first event off the heap: its slot, free again once it is done. */
+static uint32_t
+ev_pop(struct sim *s)
+{
+	struct hent *hp = s->heap, last;
+	uint32_t idx = hp[0].idx;
+	size_t i = 0, n;
+
+	n = --s->nheap;
+	if (n == 0)
+		return idx;
+	last = hp[n];
 	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		struct ev t;
+		size_t l = 2 * i + 1, r = l + 1, m;
 
-		if (l < s->nheap && ev_less(&s->heap[l], &s->heap[m]))
-			m = l;
-		if (r < s->nheap && ev_less(&s->heap[r], &s->heap[m]))
-			m = r;
-		if (m == i)
+		if (l >= n)
 			break;
-		t = s->heap[i];
-		s->heap[i] = s->heap[m];
-		s->heap[m] = t;
+		m = r < n && ev_less(&hp[r], &hp[l]) ? r : l;
+		if (!ev_less(&hp[m], &last))
+			break;
+		hp[i] = hp[m];
 		i = m;
 	}
+	hp[i] = last;
+	return idx;
+}
+
+/* An event the heap orders; from: the group of an EV_KEEPER */
+static void
+ev_at_from(struct sim *s, vg_ns t, int type, int node, int from,
+    uint64_t gen)
+{
+	struct ev *e = ev_new(s, t, type, node);
+
+	e->from = from;
+	e->gen = gen;
 }
 
 void
 ev_at(struct sim *s, vg_ns t, int type, int node, uint64_t gen)
 {
-	struct ev e;
-
-	memset(&e, 0, sizeof(e));
-	e.t = t;
-	e.type = type;
-	e.node = node;
-	e.gen = gen;
-	ev_push(s, &e);
+	ev_at_from(s, t, type, node, 0, gen);
 }
 
-/* ---- the keeper: it, not the agent, holds the VIPs */
+/* ---- the keeper: it, not the agent, holds the VIPs (a lease per group) */
 
 int
-count_holders(const struct sim *s)
+count_holders_g(const struct sim *s, int g)
 {
 	int i, n = 0;
 
 	for (i = 0; i < s->n; i++)
-		n += s->nd[i].k.holding;
+		n += s->nd[i].gk[g].holding;
 	return n;
 }
 
+int
+count_holders(const struct sim *s)
+{
+	return count_holders_g(s, 0);
+}
+
+int
+holder_g(const struct sim *s, int g)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->nd[i].gk[g].holding)
+			return i;
+	return -1;
+}
+
 /*
- * A keeper's VIPs go on or off.  Off at its deadline, it may still hold
- * them for the margin m (it wakes within m of it: design.md, step 1), so
- * an add anywhere else before that is a second holder too.
+ * A keeper's VIPs of group g go on or off.  Off at its deadline, it may
+ * still hold them for the margin m (it wakes within m of it: design.md,
+ * step 1), so an add anywhere else before that is a second holder too.
  */
 static void
-keeper_set(struct sim *s, int i, int on, int at_deadline)
+keeper_set(struct sim *s, int i, int g, int on, int at_deadline)
 {
-	struct keeper *k = &s->nd[i].k;
+	struct keeper *k = &s->nd[i].gk[g];
 	int j;
 
 	if (k->holding == on)
 		return;
 	if (on)
 		for (j = 0; j < s->n; j++)
-			if (j != i && !s->nd[j].k.holding &&
-			    s->nd[j].k.maybe_until > s->now)
+			if (j != i && !s->nd[j].gk[g].holding &&
+			    s->nd[j].gk[g].maybe_until > s->now)
 				sim_fail(s, "two keepers hold the VIPs (one "
 				    "within the margin after its deadline)");
 	if (!on)
 		k->maybe_until = at_deadline ? s->now + s->margin : s->now;
-	if (s->nholding > 0)
-		s->held_ns += s->now - s->acc_t;
-	s->acc_t = s->now;
+	if (g == 0) {
+		if (s->nholding > 0)
+			s->held_ns += s->now - s->acc_t;
+		s->acc_t = s->now;
+	}
 	k->holding = on;
-	s->nholding += on ? 1 : -1;
-	tl_add(s, i, on ? TL_ON : TL_OFF, 0, 0, k->term);
-	if (s->nholding > 1)
+	s->gnholding[g] += on ? 1 : -1;
+	tl_add(s, i, g, on ? TL_ON : TL_OFF, 0, 0, k->term);
+	if (s->gnholding[g] > 1)
 		sim_fail(s, "two keepers hold the VIPs");
 }
 
 static void
-keeper_off(struct sim *s, int i)
+keeper_off(struct sim *s, int i, int g)
 {
-	struct keeper *k = &s->nd[i].k;
+	struct keeper *k = &s->nd[i].gk[g];
 
 	k->lease = 0;
 	k->gen++;
-	keeper_set(s, i, 0, 0);
+	keeper_set(s, i, g, 0, 0);
 }
 
 static void
-keeper_lease(struct sim *s, int i, uint64_t term, vg_ns deadline)
+keeper_lease(struct sim *s, int i, int g, uint64_t term, vg_ns deadline)
 {
-	struct keeper *k = &s->nd[i].k;
+	struct keeper *k = &s->nd[i].gk[g];
 	vg_ns ln = lnow(s, i);
 
 	k->term = term;
 	k->gen++;
 	if (ln >= deadline) {
-		keeper_off(s, i);
+		keeper_off(s, i, g);
 		return;
 	}
 	k->lease = 1;
 	k->deadline = deadline;
 	if (!k->holding && ln < deadline - s->margin)
-		keeper_set(s, i, 1, 0);
-	ev_at(s, real_at(s, i, deadline), EV_KEEPER, i, k->gen);
+		keeper_set(s, i, g, 1, 0);
+	ev_at_from(s, real_at(s, i, deadline), EV_KEEPER, i, g, k->gen);
 }
 
 static void
-keeper_deadline(struct sim *s, int i, uint64_t gen)
+keeper_deadline(struct sim *s, int i, int g, uint64_t gen)
 {
-	struct keeper *k = &s->nd[i].k;
+	struct keeper *k = &s->nd[i].gk[g];
 
 	if (gen != k->gen || !k->lease || lnow(s, i) < k->deadline)
 		return;
@@ -363,38 +435,42 @@ keeper_deadline(struct sim *s, int i, uint64_t gen)
 		return;
 	}
 	k->lease = 0;
-	keeper_set(s, i, 0, 1);
+	keeper_set(s, i, g, 0, 1);
 }
 
-/* What the agent asks of its keeper: a lease, or the VIPs off.  A frozen
- * keeper reads it when it runs again (the last word counts); a removal the
- * agent makes itself at once (at a lapse it does not wait for the ack; else
- * nothing leaves before the ack). */
+/* What the agent asks of its keeper for group g: a lease, or the VIPs off.
+ * A frozen keeper reads it when it runs again (the last word counts); a
+ * removal the agent makes itself at once (at a lapse it does not wait for
+ * the ack; else nothing leaves before the ack). */
 static void
-keeper_order(struct sim *s, int i, int lease, uint64_t term, vg_ns deadline)
+keeper_order(struct sim *s, int i, int g, int lease, uint64_t term,
+    vg_ns deadline)
 {
 	struct snode *d = &s->nd[i];
-	struct keeper *k = &d->k;
+	struct keeper *k = &d->gk[g];
 
 	if (lease) {
+		const struct vg_conf *c = sim_conf(d);
 		vg_ns len = d->stage == 0 ? d->lease_len : d->stage == 2 ||
 		    d->lease_len_new > d->lease_len ? d->lease_len_new :
 		    d->lease_len;
 
 		if (d->stage == 2 && d->conf_new == NULL)
 			sim_fail(s, "a node that C' removed was told to hold");
-		if (sim_conf(d)->nodes[sim_conf(d)->self].role ==
-		    VG_ROLE_WITNESS)
+		if (c->nodes[c->self].role == VG_ROLE_WITNESS)
 			sim_fail(s, "a witness was told to hold the VIPs");
+		if (c->groups_line != 0 && c->groups[g].priority[c->self] == 0)
+			sim_fail(s, "a node of priority 0 in a group was told "
+			    "to hold it");
 		if (!s->no_len_check && deadline - lnow(s, i) > len)
 			sim_fail(s, "a lease longer than L = D(1-rho)/(1+rho) "
 			    "- h/4");
 	}
 	if (!k->frozen) {
 		if (lease)
-			keeper_lease(s, i, term, deadline);
+			keeper_lease(s, i, g, term, deadline);
 		else
-			keeper_off(s, i);
+			keeper_off(s, i, g);
 		return;
 	}
 	k->fq = lease ? 1 : 2;
@@ -403,46 +479,56 @@ keeper_order(struct sim *s, int i, int lease, uint64_t term, vg_ns deadline)
 	if (!lease) {
 		k->lease = 0;
 		k->gen++;
-		keeper_set(s, i, 0, 0);	/* the agent's own removal */
+		keeper_set(s, i, g, 0, 0);	/* the agent's own removal */
 	}
 }
 
+/* The keeper process stops: every group's lease with it. */
 void
 keeper_freeze(struct sim *s, int i)
 {
-	struct keeper *k = &s->nd[i].k;
+	int g;
 
-	k->frozen = 1;
-	k->fq = 0;
-	k->fq_due = 0;
-	tl_add(s, i, TL_KFREEZE, 0, 0, k->term);
+	for (g = 0; g < s->G; g++) {
+		struct keeper *k = &s->nd[i].gk[g];
+
+		k->frozen = 1;
+		k->fq = 0;
+		k->fq_due = 0;
+	}
+	tl_add(s, i, TL_NODE, TL_KFREEZE, 0, 0, s->nd[i].k.term);
 }
 
 void
 keeper_thaw(struct sim *s, int i)
 {
-	struct keeper *k = &s->nd[i].k;
+	int g;
 
-	k->frozen = 0;
-	tl_add(s, i, TL_KTHAW, 0, 0, k->term);
-	if (k->fq == 1)
-		keeper_lease(s, i, k->fq_term, k->fq_deadline);
-	else if (k->fq == 2)
-		keeper_off(s, i);
-	else if (k->fq_due && k->lease && lnow(s, i) >= k->deadline) {
-		k->lease = 0;
-		keeper_set(s, i, 0, 1);
+	tl_add(s, i, TL_NODE, TL_KTHAW, 0, 0, s->nd[i].k.term);
+	for (g = 0; g < s->G; g++) {
+		struct keeper *k = &s->nd[i].gk[g];
+
+		k->frozen = 0;
+		if (k->fq == 1)
+			keeper_lease(s, i, g, k->fq_term, k->fq_deadline);
+		else if (k->fq == 2)
+			keeper_off(s, i, g);
+		else if (k->fq_due && k->lease && lnow(s, i) >= k->deadline) {
+			k->lease = 0;
+			keeper_set(s, i, g, 0, 1);
+		}
+		k->fq = 0;
+		k->fq_due = 0;
 	}
-	k->fq = 0;
-	k->fq_due = 0;
 }
 
 /* ---- the network */
 
 static void
-net_send(struct sim *s, int from, int to, const struct vg_msg *m)
+net_send(struct sim *s, int from, int to, const struct vg_msg *m, int answer)
 {
-	struct ev e;
+	struct ev *e, *c;
+	vg_ns t;
 
 	s->msgs++;
 	if (s->nd[from].isolated || s->nd[to].isolated ||
@@ -450,32 +536,42 @@ net_send(struct sim *s, int from, int to, const struct vg_msg *m)
 		return;
 	if (s->ln[from][to].loss > 0 && rng_unit(&s->rng) < s->ln[from][to].loss)
 		return;
-	memset(&e, 0, sizeof(e));
-	e.t = s->now + s->ln[from][to].delay +
+	t = s->now + s->ln[from][to].delay +
 	    (s->jitter ? rng_range(&s->rng, 0, s->jitter) : 0);
-	e.type = EV_DELIVER;
-	e.node = to;
-	e.from = from;
-	e.m = *m;
-	ev_push(s, &e);
+	e = ev_new(s, t, EV_DELIVER, to);
+	e->from = from;
+	e->answer = answer;
+	e->m = *m;
 	if (s->ln[from][to].dup > 0 && rng_unit(&s->rng) < s->ln[from][to].dup) {
 		s->dups++;
-		e.t += rng_range(&s->rng, 0, 2 * s->ln[from][to].delay);
-		ev_push(s, &e);
+		t += rng_range(&s->rng, 0, 2 * s->ln[from][to].delay);
+		c = ev_new(s, t, EV_DELIVER, to);	/* e may have moved: m */
+		c->from = from;
+		c->answer = answer;
+		c->m = *m;
 	}
 }
 
 /* ---- the daemon around the election, as vigild carries actions out */
 
 
+/*
+ * A message of group g's election from node i to node j.  A heartbeat is
+ * the node's, whichever election asked for it: one datagram with every
+ * group's part (group 0's in the header, the others' in sections, as wire
+ * version 3 has it), each echoing that group's active.  The others are
+ * group g's alone.
+ */
 static void
-agent_send(struct sim *s, int i, int j, uint8_t type, uint16_t flags,
+agent_send(struct sim *s, int i, int g, int j, uint8_t type, uint16_t flags,
     uint64_t term, uint16_t reason, uint16_t target, uint16_t successor)
 {
 	struct snode *d = &s->nd[i];
 	struct vg_peer *p = &d->peer[j];
+	const struct vg_election *el = &d->gel[type == VG_MSG_HEARTBEAT ? 0 : g];
 	vg_ns ln = lnow(s, i);
 	struct vg_msg m;
+	int h;
 
 	memset(&m, 0, sizeof(m));
 	m.version = VG_VERSION;
@@ -484,53 +580,83 @@ agent_send(struct sim *s, int i, int j, uint8_t type, uint16_t flags,
 	m.cluster_id = d->conf->cluster_id;
 	m.sender = (uint16_t)id_of(i);
 	m.target = target;
-	m.state = d->el.state;
-	m.priority = d->el.priority;
+	m.state = el->state;
+	m.priority = el->priority;
 	m.term = term;
 	m.incarnation = d->inc;
 	m.seq = vg_peer_next_seq(p, ln);
 	/* as vigild: RELEASE and TRANSFER name the successor there */
 	m.active = type == VG_MSG_RELEASE || type == VG_MSG_TRANSFER ?
-	    successor : d->el.active_id;
+	    successor : el->active_id;
 	m.config_digest = SIM_DIGEST(d);
+	m.group = (uint8_t)(type == VG_MSG_HEARTBEAT ? 0 : g);
+	m.n_groups = type == VG_MSG_HEARTBEAT ? (uint8_t)s->G : 0;
 	if (type == VG_MSG_HEARTBEAT) {
-		m.echo_seq = vg_el_echo(&d->el, (uint16_t)id_of(j),
+		m.echo_seq = vg_el_echo(el, (uint16_t)id_of(j),
 		    vg_peer_echo_seq(p));
 		m.u.hb.echo_delay_us = vg_peer_echo_delay_us(p, ln);
+		if (g != 0) {
+			/* group 0's part is the header's, whoever asked */
+			m.flags = (uint16_t)((flags & ~(VG_FLAG_LAPSED |
+			    VG_FLAG_HOLDING)) | vg_el_hb_flags(el));
+			m.term = el->term;
+		}
+		if (s->G > 1 && el->term > d->gdisk_term[0])
+			sim_fail(s, "a term was sent before it was persisted");
+		for (h = 1; h < s->G; h++) {
+			const struct vg_election *e = &d->gel[h];
+			struct vg_msg_group *sec = &m.grp[h - 1];
+
+			if (e->term > d->gdisk_term[h])
+				sim_fail(s, "a term was sent before it was "
+				    "persisted");
+			sec->state = e->state;
+			sec->priority = e->priority;
+			sec->flags = vg_el_hb_flags(e);
+			sec->active = e->active_id;
+			sec->term = e->term;
+			sec->echo_seq = vg_el_echo(e, (uint16_t)id_of(j),
+			    vg_peer_echo_seq(p));
+		}
 	} else
 		m.echo_seq = vg_peer_echo_seq(p);
 	if (type == VG_MSG_VOTE)
 		m.u.vote.reason = reason;
-	net_send(s, i, j, &m);
+	net_send(s, i, j, &m, type == VG_MSG_HEARTBEAT && d->rx_answer != 0);
 }
 
 static void
-on_state(struct sim *s, int i, const struct vg_act *a)
+on_state(struct sim *s, int i, int g, const struct vg_act *a)
 {
 	struct snode *d = &s->nd[i];
-	uint64_t t = d->el.term;
+	const struct vg_conf *c = sim_conf(d);
+	uint64_t t = d->gel[g].term;
 
-	tl_add(s, i, TL_STATE, a->old_state, a->new_state, t);
+	tl_add(s, i, g, TL_STATE, a->old_state, a->new_state, t);
 	if (a->new_state != VG_ST_ACTIVE)
 		return;
-	if (sim_conf(d)->nodes[sim_conf(d)->self].role == VG_ROLE_WITNESS)
+	if (c->nodes[c->self].role == VG_ROLE_WITNESS)
 		sim_fail(s, "a witness became active");
+	if (c->groups_line != 0 && c->groups[g].priority[c->self] == 0)
+		sim_fail(s, "a node of priority 0 in a group became its active");
 	if (d->stage == 1 && (d->conf_new == NULL ||
 	    d->conf_new->nodes[d->conf_new->self].role != VG_ROLE_NODE))
 		sim_fail(s, "active in J but not a node of both C and C'");
-	if (t >= s->nowner) {
+	if (t >= s->gnowner[g]) {
 		size_t n = t + 1024;
+		uint16_t *o;
 
 		if (n > 1000000)
 			sim_fail(s, "terms ran away");
-		s->owner = realloc(s->owner, n * sizeof(*s->owner));
-		assert_non_null(s->owner);
-		memset(s->owner + s->nowner, 0, (n - s->nowner) * sizeof(*s->owner));
-		s->nowner = n;
+		o = realloc(s->gowner[g], n * sizeof(*o));
+		assert_non_null(o);
+		memset(o + s->gnowner[g], 0, (n - s->gnowner[g]) * sizeof(*o));
+		s->gowner[g] = o;
+		s->gnowner[g] = n;
 	}
-	if (s->owner[t] != 0 && s->owner[t] != id_of(i))
+	if (s->gowner[g][t] != 0 && s->gowner[g][t] != id_of(i))
 		sim_fail(s, "two nodes active in one term");
-	s->owner[t] = (uint16_t)id_of(i);
+	s->gowner[g][t] = (uint16_t)id_of(i);
 }
 
 /* Is node j in node i's config (the first node_members of them)? */
@@ -554,7 +680,8 @@ sim_conf(const struct snode *d)
 /* The actions from k on; a slow fsync blocks the agent, and the rest of
  * the list runs when it is done (EV_FSYNC). */
 static void
-agent_do_from(struct sim *s, int i, const struct vg_acts *acts, size_t k)
+agent_do_from(struct sim *s, int i, int g, const struct vg_acts *acts,
+    size_t k)
 {
 	struct snode *d = &s->nd[i];
 	int j;
@@ -566,13 +693,13 @@ agent_do_from(struct sim *s, int i, const struct vg_acts *acts, size_t k)
 
 		switch (a->type) {
 		case VG_ACT_VIPS_OFF:
-			keeper_order(s, i, 0, 0, 0);
+			keeper_order(s, i, g, 0, 0, 0);
 			break;
 		case VG_ACT_LEASE:
-			keeper_order(s, i, 1, a->term, a->deadline);
+			keeper_order(s, i, g, 1, a->term, a->deadline);
 			break;
 		case VG_ACT_PERSIST:
-			if (a->term < d->disk_term)
+			if (a->term < d->gdisk_term[g])
 				sim_fail(s, "the persisted term went back");
 			if (d->fsync > 0) {
 				if (acts != &d->pend)
@@ -580,72 +707,102 @@ agent_do_from(struct sim *s, int i, const struct vg_acts *acts, size_t k)
 				d->pend_k = k + 1;
 				d->pend_term = a->term;
 				d->pend_vote = a->voted_for;
+				d->pend_g = g;
+				d->pend_answer = d->rx_answer;
 				d->agent = AG_FSYNC;
 				ev_at(s, s->now + d->fsync, EV_FSYNC, i,
 				    ++d->fsync_gen);
 				return;
 			}
-			d->disk_term = a->term;
-			d->disk_vote = a->voted_for;
+			d->gdisk_term[g] = a->term;
+			d->gdisk_vote[g] = a->voted_for;
 			break;
 		case VG_ACT_SEND:
 			/* a vote (or a real request) leaves only once durable */
 			if (a->msg_type == VG_MSG_VOTE &&
 			    (a->flags & VG_FLAG_GRANTED) &&
 			    !(a->flags & VG_FLAG_PRE) &&
-			    (d->disk_term != a->term || d->disk_vote != a->target))
+			    (d->gdisk_term[g] != a->term ||
+			    d->gdisk_vote[g] != a->target))
 				sim_fail(s, "a vote was sent before it was "
 				    "persisted");
 			if (a->msg_type == VG_MSG_VOTE_REQUEST &&
 			    !(a->flags & VG_FLAG_PRE) &&
-			    (d->disk_term != a->term ||
-			    d->disk_vote != id_of(i)))
+			    (d->gdisk_term[g] != a->term ||
+			    d->gdisk_vote[g] != id_of(i)))
 				sim_fail(s, "a request was sent before its term "
 				    "was persisted");
-			if (a->term > d->disk_term && (a->msg_type ==
+			if (a->term > d->gdisk_term[g] && (a->msg_type ==
 			    VG_MSG_HEARTBEAT || a->msg_type == VG_MSG_RELEASE ||
 			    a->msg_type == VG_MSG_TRANSFER))
 				sim_fail(s, "a term was sent before it was "
 				    "persisted");
+			/* an answer to an answer is not sent; an answer goes
+			 * once every group has seen the heartbeat (sim.h) */
+			if (a->msg_type == VG_MSG_HEARTBEAT && s->G > 1 &&
+			    d->rx_answer != 0) {
+				if (d->rx_answer == 2) {
+					s->unanswered++;
+					break;
+				}
+				for (j = 0; j < s->n; j++)
+					if (j != i && (a->target == 0 ||
+					    a->target == id_of(j)))
+						d->rx_hb |= 1u << j;
+				break;
+			}
 			for (j = 0; j < s->n; j++)
 				if (j != i && member(s, i, j) &&
 				    (a->target == 0 ||
 				    a->target == id_of(j)))
-					agent_send(s, i, j, a->msg_type,
+					agent_send(s, i, g, j, a->msg_type,
 					    a->flags | (a->msg_type ==
 					    VG_MSG_HEARTBEAT ?
-					    vg_el_hb_flags(&d->el) : 0),
+					    vg_el_hb_flags(&d->gel[g]) : 0),
 					    a->term, a->reason, a->target,
 					    a->successor);
 			break;
 		case VG_ACT_STATE:
-			on_state(s, i, a);
+			on_state(s, i, g, a);
 			break;
 		}
 	}
 }
 
 void
+agent_do_g(struct sim *s, int i, int g, const struct vg_acts *acts)
+{
+	agent_do_from(s, i, g, acts, 0);
+}
+
+void
 agent_do(struct sim *s, int i, const struct vg_acts *acts)
 {
-	agent_do_from(s, i, acts, 0);
+	agent_do_from(s, i, 0, acts, 0);
 }
 
 static void
 agent_grid(struct sim *s, int i)
 {
 	struct snode *d = &s->nd[i];
-	int j;
+	int j, g, due;
 
-	if (d->el.term > d->disk_term)
-		sim_fail(s, "a term was sent before it was persisted");
-	for (j = 0; j < s->n; j++)
-		if (j != i && member(s, i, j) &&
-		    vg_el_hb_due(&d->el, (uint16_t)id_of(j)))
-			agent_send(s, i, j, VG_MSG_HEARTBEAT,
+	for (g = 0; g < s->G; g++)
+		if (d->gel[g].term > d->gdisk_term[g])
+			sim_fail(s, "a term was sent before it was persisted");
+	/* one heartbeat per peer, if any group's election wants one */
+	for (j = 0; j < s->n; j++) {
+		if (j == i || !member(s, i, j))
+			continue;
+		for (due = 0, g = 0; g < s->G && !due; g++)
+			due = vg_el_hb_due(&d->gel[g], (uint16_t)id_of(j));
+		if (due)
+			agent_send(s, i, 0, j, VG_MSG_HEARTBEAT,
 			    vg_el_hb_flags(&d->el), d->el.term, 0,
 			    (uint16_t)id_of(j), 0);
-	vg_el_grid_done(&d->el);
+	}
+	for (g = 0; g < s->G; g++)
+		vg_el_grid_done(&d->gel[g]);
 }
 
 static void
@@ -654,18 +811,22 @@ agent_wake(struct sim *s, int i)
 	struct snode *d = &s->nd[i];
 	vg_ns ln = lnow(s, i);
 	struct vg_acts acts;
-	int j;
+	int j, g;
 
 	if (d->agent != AG_UP)
 		return;
 	for (j = 0; j < s->n; j++)
 		if (j != i && member(s, i, j))
 			vg_peer_tick(&d->peer[j], ln);
-	acts.n = 0;
-	vg_el_tick(&d->el, ln, &acts);
-	agent_do(s, i, &acts);
-	if (d->agent != AG_UP)
-		return;			/* in an fsync: the grid waits */
+	/* a fsync blocks the loop: the groups after it are ticked when the
+	 * fsync is done (fsync_done wakes the agent again) */
+	for (g = 0; g < s->G; g++) {
+		acts.n = 0;
+		vg_el_tick(&d->gel[g], ln, &acts);
+		agent_do_g(s, i, g, &acts);
+		if (d->agent != AG_UP)
+			return;		/* in an fsync: the grid waits */
+	}
 	if (ln >= d->next_grid) {
 		agent_grid(s, i);
 		while (d->next_grid <= ln)
@@ -673,15 +834,70 @@ agent_wake(struct sim *s, int i)
 	}
 }
 
+/* Group g on of message m (the part before them was done): each group's
+ * view of it to that group's election, until a fsync blocks the agent. */
 static void
-agent_rx(struct sim *s, int i, const struct vg_msg *m)
+agent_rx_from(struct sim *s, int i, const struct vg_msg *m, int answer, int g)
 {
 	struct snode *d = &s->nd[i];
-	int j = m->sender - 1, k;
-	struct vg_peer *p = &d->peer[j];
-	vg_ns ln = lnow(s, i), echo_sent = VG_NS_NEVER, worst = 0, typ = 0;
-	int64_t gap = 0;
+	struct vg_peer *p = &d->peer[m->sender - 1];
+	vg_ns ln = lnow(s, i), echo_sent, worst = 0, typ = 0;
 	struct vg_acts acts;
+	struct vg_msg v;
+	int k;
+
+	/* as vigild's update_rtt: TCP's bound, and the typical srtt */
+	for (k = 0; k < s->n; k++)
+		if (k != i && member(s, i, k) && d->peer[k].alive &&
+		    d->peer[k].rtt_valid) {
+			if (vg_peer_rtt_bound(&d->peer[k]) > worst)
+				worst = vg_peer_rtt_bound(&d->peer[k]);
+			if (d->peer[k].srtt > typ)
+				typ = d->peer[k].srtt;
+		}
+	for (; g < s->G; g++) {
+		if (vg_msg_group_view(m, (size_t)g, &v) != 0)
+			continue;	/* about another group */
+		echo_sent = VG_NS_NEVER;
+		if (v.type == VG_MSG_HEARTBEAT && v.echo_seq != 0 &&
+		    p->ring[v.echo_seq % VG_PEER_RING].seq == v.echo_seq)
+			echo_sent = p->ring[v.echo_seq % VG_PEER_RING].sent;
+		vg_el_set_rtt(&d->gel[g], worst, typ);
+		acts.n = 0;
+		vg_el_input(&d->gel[g], &v, echo_sent, ln, &acts);
+		d->rx_answer = m->type != VG_MSG_HEARTBEAT ? 0 : answer ? 2 : 1;
+		agent_do_g(s, i, g, &acts);
+		d->rx_answer = 0;
+		if (d->agent != AG_UP) {
+			/* blocked in a fsync: the other groups after it */
+			if (g + 1 < s->G) {
+				d->rx_rest = *m;
+				d->rx_rest_g = g + 1;
+				d->rx_rest_answer = answer;
+			}
+			return;
+		}
+	}
+	/* the answers the groups asked for: one heartbeat a peer, marked
+	 * as one (VG_FLAG_REPLY), as vigild's one_heartbeat_each sends */
+	d->rx_answer = 1;
+	for (k = 0; k < s->n; k++)
+		if ((d->rx_hb >> k) & 1 && member(s, i, k))
+			agent_send(s, i, 0, k, VG_MSG_HEARTBEAT,
+			    vg_el_hb_flags(&d->el) | VG_FLAG_REPLY,
+			    d->el.term, 0, (uint16_t)id_of(k), 0);
+	d->rx_answer = 0;
+	d->rx_hb = 0;
+}
+
+static void
+agent_rx(struct sim *s, int i, const struct vg_msg *m, int answer)
+{
+	struct snode *d = &s->nd[i];
+	int j = m->sender - 1;
+	struct vg_peer *p = &d->peer[j];
+	vg_ns ln = lnow(s, i);
+	int64_t gap = 0;
 
 	if (!member(s, i, j))
 		return;			/* rx.c: VG_DROP_UNKNOWN */
@@ -704,22 +920,7 @@ agent_rx(struct sim *s, int i, const struct vg_msg *m)
 	d->inc_seen[j] = m->incarnation;
 	d->last_rx[j] = s->now;
 	vg_peer_heard(p, m, gap, ln, d->el.dead);
-	if (m->type == VG_MSG_HEARTBEAT && m->echo_seq != 0 &&
-	    p->ring[m->echo_seq % VG_PEER_RING].seq == m->echo_seq)
-		echo_sent = p->ring[m->echo_seq % VG_PEER_RING].sent;
-	/* as vigild's update_rtt: TCP's bound, and the typical srtt */
-	for (k = 0; k < s->n; k++)
-		if (k != i && member(s, i, k) && d->peer[k].alive &&
-		    d->peer[k].rtt_valid) {
-			if (vg_peer_rtt_bound(&d->peer[k]) > worst)
-				worst = vg_peer_rtt_bound(&d->peer[k]);
-			if (d->peer[k].srtt > typ)
-				typ = d->peer[k].srtt;
-		}
-	vg_el_set_rtt(&d->el, worst, typ);
-	acts.n = 0;
-	vg_el_input(&d->el, m, echo_sent, ln, &acts);
-	agent_do(s, i, &acts);
+	agent_rx_from(s, i, m, answer, 0);
 }
 
 /* Arm the node's one timer: min(next grid tick, election deadline). */
@@ -728,11 +929,15 @@ agent_schedule(struct sim *s, int i)
 {
 	struct snode *d = &s->nd[i];
 	vg_ns ln, dl, t;
+	int g;
 
 	if (d->agent != AG_UP)
 		return;
 	ln = lnow(s, i);
 	dl = vg_el_deadline(&d->el, ln);
+	for (g = 1; g < s->G; g++)
+		if ((t = vg_el_deadline(&d->gel[g], ln)) < dl)
+			dl = t;
 	if (d->next_grid < dl)
 		dl = d->next_grid;
 	if (dl <= ln) {
@@ -753,13 +958,16 @@ node_start(struct sim *s, int i)
 {
 	struct snode *d = &s->nd[i];
 	vg_ns ln = lnow(s, i);
-	int j;
+	int j, g;
 
 	d->inc += 1000;		/* never goes back */
-	vg_el_init(&d->el, sim_conf(d), d->disk_term, d->disk_vote,
-	    rng_next(&s->rng), ln);
-	if (d->stage == 1)	/* JOINT is on disk: back in J */
-		vg_el_joint(&d->el, s->nd[s->push.coord].conf_new, ln);
+	for (g = 0; g < s->G; g++) {
+		vg_el_init_group(&d->gel[g], sim_conf(d), (size_t)g,
+		    d->gdisk_term[g], d->gdisk_vote[g], rng_next(&s->rng), ln);
+		if (d->stage == 1)	/* JOINT is on disk: back in J */
+			vg_el_joint(&d->gel[g], s->nd[s->push.coord].conf_new,
+			    ln);
+	}
 	for (j = 0; j < s->n; j++) {
 		if (member(s, i, j))
 			vg_peer_init(&d->peer[j], &s->nd[j].conf->nodes[j]);
@@ -767,11 +975,13 @@ node_start(struct sim *s, int i)
 		memset(&d->replay[j], 0, sizeof(d->replay[j]));
 	}
 	d->nbacklog = 0;
+	d->rx_rest_g = 0;
+	d->rx_hb = 0;
 	d->agent = AG_UP;
 	d->next_grid = ln + rng_range(&s->rng, 0, s->h);
 	d->wake_at = VG_NS_NEVER;
 	d->wake_gen++;
-	tl_add(s, i, TL_RESTART, 0, 0, d->disk_term);
+	tl_add(s, i, TL_NODE, TL_RESTART, 0, 0, d->disk_term);
 	agent_schedule(s, i);
 }
 
@@ -781,47 +991,57 @@ void
 node_crash(struct sim *s, int i, int keeper_lives)
 {
 	struct snode *d = &s->nd[i];
-	struct keeper *k = &d->k;
-	int j, release;
-	uint64_t term = k->term;
+	int j, g, release[SIM_GMAX];
 
 	/* in an fsync: the write may or may not have reached the disk */
 	if (d->agent == AG_FSYNC && (rng_next(&s->rng) & 1)) {
-		d->disk_term = d->pend_term;
-		d->disk_vote = d->pend_vote;
+		d->gdisk_term[d->pend_g] = d->pend_term;
+		d->gdisk_vote[d->pend_g] = d->pend_vote;
 	}
 	d->fsync_gen++;
+	d->rx_rest_g = 0;
+	d->rx_hb = 0;
 	/* a keeper frozen on its own is not crashed with the agent here
 	 * (test_schedule never does that: see sim.h) */
-	k->frozen = 0;
-	k->fq = 0;
+	for (g = 0; g < s->G; g++) {
+		d->gk[g].frozen = 0;
+		d->gk[g].fq = 0;
+	}
 	d->agent = AG_DOWN;
 	d->wake_gen++;
 	d->wake_at = VG_NS_NEVER;
 	d->nbacklog = 0;
-	tl_add(s, i, TL_CRASH, 0, 0, d->el.term);
-	release = keeper_lives &&
-	    (k->holding || (k->lease && lnow(s, i) < k->deadline));
-	keeper_off(s, i);
-	if (!release)
-		return;
-	for (j = 0; j < s->n; j++) {
-		struct vg_msg m;
+	tl_add(s, i, TL_NODE, TL_CRASH, 0, 0, d->el.term);
+	for (g = 0; g < s->G; g++) {
+		struct keeper *k = &d->gk[g];
 
-		if (j == i || !member(s, i, j))
+		release[g] = keeper_lives &&
+		    (k->holding || (k->lease && lnow(s, i) < k->deadline));
+		keeper_off(s, i, g);
+	}
+	/* the keeper's EOF path: RELEASE(g, T_g) for each group it held */
+	for (g = 0; g < s->G; g++) {
+		if (!release[g])
 			continue;
-		memset(&m, 0, sizeof(m));
-		m.version = VG_VERSION;
-		m.type = VG_MSG_RELEASE;
-		m.cluster_id = d->conf->cluster_id;
-		m.sender = (uint16_t)id_of(i);
-		m.state = VG_ST_STANDBY;	/* as keeper.c sends it */
-		m.priority = d->el.priority;
-		m.term = term;
-		m.incarnation = d->inc;
-		m.seq = KEEPER_SEQ + ++k->seq;
-		m.config_digest = SIM_DIGEST(d);
-		net_send(s, i, j, &m);
+		for (j = 0; j < s->n; j++) {
+			struct vg_msg m;
+
+			if (j == i || !member(s, i, j))
+				continue;
+			memset(&m, 0, sizeof(m));
+			m.version = VG_VERSION;
+			m.type = VG_MSG_RELEASE;
+			m.cluster_id = d->conf->cluster_id;
+			m.sender = (uint16_t)id_of(i);
+			m.state = VG_ST_STANDBY;	/* as keeper.c sends it */
+			m.priority = d->gel[g].priority;
+			m.term = d->gk[g].term;
+			m.incarnation = d->inc;
+			m.seq = KEEPER_SEQ + ++d->k.seq;
+			m.config_digest = SIM_DIGEST(d);
+			m.group = (uint8_t)g;
+			net_send(s, i, j, &m, 0);
+		}
 	}
 }
 
@@ -833,7 +1053,7 @@ node_freeze(struct sim *s, int i)
 	d->agent = AG_FROZEN;
 	d->wake_gen++;
 	d->wake_at = VG_NS_NEVER;
-	tl_add(s, i, TL_FREEZE, 0, 0, d->el.term);
+	tl_add(s, i, TL_NODE, TL_FREEZE, 0, 0, d->el.term);
 }
 
 /* What queued while the agent could not run, until it blocks again. */
@@ -843,10 +1063,14 @@ drain(struct sim *s, int i)
 	struct snode *d = &s->nd[i];
 	size_t k = 0;
 
-	while (k < d->nbacklog && d->agent == AG_UP)
-		agent_rx(s, i, &d->backlog[k++]);
+	while (k < d->nbacklog && d->agent == AG_UP) {
+		agent_rx(s, i, &d->backlog[k], d->backlog_answer[k]);
+		k++;
+	}
 	memmove(d->backlog, d->backlog + k,
 	    (d->nbacklog - k) * sizeof(d->backlog[0]));
+	memmove(d->backlog_answer, d->backlog_answer + k,
+	    (d->nbacklog - k) * sizeof(d->backlog_answer[0]));
 	d->nbacklog -= k;
 }
 
@@ -858,7 +1082,7 @@ node_thaw(struct sim *s, int i)
 	int timer_first = (int)(rng_next(&s->rng) & 1);
 
 	d->agent = AG_UP;
-	tl_add(s, i, TL_THAW, 0, 0, d->el.term);
+	tl_add(s, i, TL_NODE, TL_THAW, 0, 0, d->el.term);
 	if (timer_first)
 		agent_wake(s, i);
 	drain(s, i);
@@ -872,13 +1096,22 @@ static void
 fsync_done(struct sim *s, int i, uint64_t gen)
 {
 	struct snode *d = &s->nd[i];
+	int g;
 
 	if (d->agent != AG_FSYNC || gen != d->fsync_gen)
 		return;
-	d->disk_term = d->pend_term;
-	d->disk_vote = d->pend_vote;
+	d->gdisk_term[d->pend_g] = d->pend_term;
+	d->gdisk_vote[d->pend_g] = d->pend_vote;
 	d->agent = AG_UP;
-	agent_do_from(s, i, &d->pend, d->pend_k);
+	d->rx_answer = d->pend_answer;
+	agent_do_from(s, i, d->pend_g, &d->pend, d->pend_k);
+	d->rx_answer = 0;
+	/* the groups of the message after the one that persisted */
+	if (d->rx_rest_g != 0 && d->agent == AG_UP) {
+		g = d->rx_rest_g;
+		d->rx_rest_g = 0;
+		agent_rx_from(s, i, &d->rx_rest, d->rx_rest_answer, g);
+	}
 	drain(s, i);
 	agent_wake(s, i);
 	agent_schedule(s, i);
@@ -946,6 +1179,41 @@ conf_text(const struct opt *o, int self, char *text, size_t size)
 	snprintf(text + len, size - len, ");\n");
 }
 
+/*
+ * VIP groups by hand, as a `groups` section would read (the parser is
+ * conf.c's business): o->groups of them, group g's priorities group 0's
+ * (the nodes') rotated by g unless o says, priority 0 where o->gnever
+ * says, preemption the file's unless o says.  No VIPs, no tracks.
+ */
+static void
+conf_groups(const struct opt *o, struct vg_conf *c)
+{
+	size_t g, i, n = c->n_nodes;
+
+	if (o->groups <= 1)
+		return;
+	c->groups_line = 1;
+	c->n_groups = (size_t)o->groups;
+	for (g = 1; g < c->n_groups; g++)
+		c->groups[g] = c->groups[0];
+	for (g = 0; g < c->n_groups; g++) {
+		struct vg_conf_group *x = &c->groups[g];
+
+		snprintf(x->name, sizeof(x->name), "g%zu", g);
+		x->vip_first = x->n_vips = 0;
+		x->tracks = 0;
+		x->line = 2 + (int)g;
+		for (i = 0; i < n; i++) {
+			x->priority[i] = o->gprio[g][i] ? o->gprio[g][i] :
+			    c->nodes[(i + n - g % n) % n].priority;
+			if ((o->gnever[g] >> i) & 1)
+				x->priority[i] = 0;
+		}
+		if (o->gpreempt[g])
+			x->preempt = o->gpreempt[g] > 0;
+	}
+}
+
 struct sim *
 sim_new(const struct opt *o)
 {
@@ -959,6 +1227,8 @@ sim_new(const struct opt *o)
 	log_set_level(VG_LOG_WARNING);
 	s->o = *o;
 	s->n = o->n;
+	s->G = o->groups > 1 ? o->groups : 1;
+	assert_true(s->G <= SIM_GMAX);
 	s->rng = o->seed * 0x9e3779b97f4a7c15ULL + 12345;
 	s->jitter = o->fixed_delay ? 0 : JITTER;
 	for (i = 0; i < o->n; i++) {
@@ -974,6 +1244,7 @@ sim_new(const struct opt *o)
 		if (d->conf == NULL)
 			fail_msg("config of n%d: %s", id_of(i),
 			    errs.n ? errs.msg[0] : "?");
+		conf_groups(o, d->conf);
 		c = d->conf;
 		for (j = 0; j < (int)c->n_nodes; j++)
 			assert_int_equal(c->nodes[j].id, id_of(j));
@@ -1021,23 +1292,31 @@ sim_free(struct sim *s)
 		vg_conf_free(s->nd[i].conf);
 	}
 	free(s->heap);
+	for (i = 0; i < (int)s->npool; i++)
+		free(s->pool[i]);
+	free(s->pool);
+	free(s->pfree);
 	free(s->tl);
-	free(s->owner);
+	for (i = 0; i < SIM_GMAX; i++)
+		free(s->gowner[i]);
 	free(s);
 }
 
 void
 sim_check(const struct sim *s)
 {
-	int i;
+	int i, g;
 
-	if (count_holders(s) > 1)
-		sim_fail(s, "two keepers hold the VIPs");
-	for (i = 0; i < s->n; i++)
-		if (s->nd[i].k.holding && s->nd[i].agent == AG_UP &&
-		    s->nd[i].el.state != VG_ST_ACTIVE)
-			sim_fail(s, "a keeper holds for an agent that is not "
-			    "active");
+	for (g = 0; g < s->G; g++) {
+		if (s->gnholding[g] > 1)
+			sim_fail(s, "two keepers hold the VIPs");
+		for (i = 0; i < s->n; i++)
+			if (s->nd[i].gk[g].holding &&
+			    s->nd[i].agent == AG_UP &&
+			    s->nd[i].gel[g].state != VG_ST_ACTIVE)
+				sim_fail(s, "a keeper holds for an agent that "
+				    "is not active");
+	}
 }
 
 /* ---- a configuration move and its coordinator */
@@ -1055,31 +1334,23 @@ static void
 push_send(struct sim *s, int from, int to, int what)
 {
 	const struct link *l = &s->ln[from][to];
-	struct ev e;
+	struct ev *e;
 
 	if (s->nd[from].isolated || l->cut ||
 	    (l->loss > 0 && rng_unit(&s->rng) < l->loss))
 		return;
-	memset(&e, 0, sizeof(e));
-	e.t = s->now + l->delay + rng_range(&s->rng, 0, s->jitter);
-	e.type = EV_PUSH;
-	e.node = to;
-	e.from = what;
-	e.gen = (uint64_t)from;
-	ev_push(s, &e);
+	e = ev_new(s, s->now + l->delay + rng_range(&s->rng, 0, s->jitter),
+	    EV_PUSH, to);
+	e->from = what;
+	e->gen = (uint64_t)from;
 }
 
 static void
 push_tick(struct sim *s, vg_ns t)
 {
-	struct ev e;
+	struct ev *e = ev_new(s, t, EV_PUSH, s->push.coord);
 
-	memset(&e, 0, sizeof(e));
-	e.t = t;
-	e.type = EV_PUSH;
-	e.node = s->push.coord;
-	e.from = PU_TICK;
-	ev_push(s, &e);
+	e->from = PU_TICK;
 }
 
 /* Do the nodes in `set` hold a quorum of c (by c's votes)? */
@@ -1100,23 +1371,28 @@ push_move(struct sim *s, int i, int final)
 {
 	struct snode *d = &s->nd[i];
 	const struct vg_conf *cn = s->nd[s->push.coord].conf_new;
-	struct vg_acts acts;
+	struct vg_acts acts[SIM_GMAX];
 	vg_ns ln = lnow(s, i);
-	int j, was = d->stage;
+	int j, g, was = d->stage;
 
 	if (d->agent != AG_UP || d->isolated || d->stage >= 1 + final)
 		return;
-	acts.n = 0;
-	if (final)
-		vg_el_final(&d->el, cn, ln, &acts);
-	else
-		vg_el_joint(&d->el, cn, ln);
+	/* every group moves at once (vg_el_final persists nothing) */
+	for (g = 0; g < s->G; g++) {
+		acts[g].n = 0;
+		if (final)
+			vg_el_final(&d->gel[g], cn, ln, &acts[g]);
+		else
+			vg_el_joint(&d->gel[g], cn, ln);
+	}
 	d->stage = 1 + final;
-	tl_add(s, i, TL_NOTE, (uint8_t)was, (uint8_t)d->stage, d->el.term);
+	tl_add(s, i, TL_NODE, TL_NOTE, (uint8_t)was, (uint8_t)d->stage,
+	    d->el.term);
 	for (j = 0; j < s->n; j++)
 		if (j != i && member(s, i, j) && !d->peer[j].ever_seen)
 			vg_peer_init(&d->peer[j], &s->nd[j].conf->nodes[j]);
-	agent_do(s, i, &acts);
+	for (g = 0; g < s->G; g++)
+		agent_do_g(s, i, g, &acts[g]);
 	agent_schedule(s, i);
 }
 
@@ -1214,6 +1490,7 @@ sim_push(struct sim *s, int coord, const struct opt *o2)
 		if (d->conf_new == NULL)
 			fail_msg("C' of n%d: %s", id_of(i),
 			    errs.n ? errs.msg[0] : "?");
+		conf_groups(&s->o, d->conf_new);
 		d->lease_len_new = lease_len_of(d->conf_new);
 		if ((s->o.down >> i) & 1) {
 			/* a new node: it has only C' */
@@ -1250,24 +1527,30 @@ sim_event(struct sim *s, const struct ev *e)
 			break;
 		s->delivered++;
 		if (d->agent == AG_FROZEN || d->agent == AG_FSYNC) {
-			if (d->nbacklog < BACKLOG)
+			if (d->nbacklog < BACKLOG) {
+				d->backlog_answer[d->nbacklog] =
+				    (uint8_t)e->answer;
 				d->backlog[d->nbacklog++] = e->m;
+			}
 			else
 				s->overflow++;
 			break;
 		}
-		agent_rx(s, e->node, &e->m);
+		agent_rx(s, e->node, &e->m, e->answer);
 		agent_schedule(s, e->node);
 		break;
 	case EV_WAKE:
-		if (d->agent != AG_UP || e->gen != d->wake_gen)
+		if (e->gen != d->wake_gen)
 			break;
+		/* in a fsync the wake is fsync_done's; and it must re-arm */
 		d->wake_at = VG_NS_NEVER;
+		if (d->agent != AG_UP)
+			break;
 		agent_wake(s, e->node);
 		agent_schedule(s, e->node);
 		break;
 	case EV_KEEPER:
-		keeper_deadline(s, e->node, e->gen);
+		keeper_deadline(s, e->node, e->from, e->gen);
 		break;
 	case EV_START:
 		node_start(s, e->node);
@@ -1288,12 +1571,13 @@ sim_event(struct sim *s, const struct ev *e)
 vg_ns
 sim_run_pred(struct sim *s, vg_ns until, sim_pred pred, int arg)
 {
-	struct ev e;
+	uint32_t idx;
 
 	while (s->nheap > 0 && s->heap[0].t <= until) {
-		ev_pop(s, &e);
-		s->now = e.t;
-		sim_event(s, &e);
+		idx = ev_pop(s);
+		s->now = ev_slot(s, idx)->t;
+		sim_event(s, ev_slot(s, idx));
+		s->pfree[s->npfree++] = idx;
 		if (pred != NULL && pred(s, arg))
 			return s->now;
 	}
@@ -1315,9 +1599,10 @@ sim_held(const struct sim *s)
 
 /* ---- what the scenarios look at */
 
-/* The one node that is active and holds, no other in state active; else -1. */
+/* The one node that is active in group g and holds it, no other in state
+ * active there; else -1. */
 int
-the_active(const struct sim *s)
+the_active_g(const struct sim *s, int g)
 {
 	int i, who = -1;
 
@@ -1326,13 +1611,19 @@ the_active(const struct sim *s)
 
 		/* a frozen agent may still think it is active: its keeper
 		 * decides whether it holds (and the invariant checks that) */
-		if (d->agent != AG_UP || d->el.state != VG_ST_ACTIVE)
+		if (d->agent != AG_UP || d->gel[g].state != VG_ST_ACTIVE)
 			continue;
-		if (who >= 0 || !d->k.holding)
+		if (who >= 0 || !d->gk[g].holding)
 			return -1;
 		who = i;
 	}
 	return who;
+}
+
+int
+the_active(const struct sim *s)
+{
+	return the_active_g(s, 0);
 }
 
 /* arg >= 0: that node is the one active; arg < 0: any one node. */

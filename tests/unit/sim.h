@@ -27,6 +27,32 @@
  * A timeline of holder and state changes lets the scenarios assert on the
  * order of things.
  *
+ * VIP groups (docs/design.md, issue 15): with opt.groups = G > 1 every
+ * node runs G elections (vg_el_init_group), one keeper lease per group,
+ * and conf->groups filled by hand as a `groups` section would (group g's
+ * priorities are group 0's rotated by g: g prefers node g mod n).  A
+ * heartbeat is one datagram carrying every group (one loss loses them
+ * all), fed to each group's election through vg_msg_group_view; VOTE_
+ * REQUEST, VOTE, RELEASE and TRANSFER carry their group and reach its
+ * election only.  Every check above is per group (two holders of one
+ * group, two actives in one term of one group); a node of priority 0 in a
+ * group never holds it.  A fsync blocks the whole agent: the groups after
+ * the one that persisted see the message when it is done.  G <= 1: the
+ * implicit group, every run as before (same seeds, same events).
+ *
+ * An answer is not answered (G > 1): a follower echoes its active's
+ * heartbeat on arrival (election.c follow()), and with groups that echo is
+ * also the heartbeat of an active of another group, whose follower would
+ * echo it at once, and so on: two nodes, each the other's active in some
+ * group, ping-pong for ever, a new chain every grid round.  So a heartbeat
+ * sent on arrival of a heartbeat is marked (here in the event: the wire
+ * would need a flag), and the heartbeats an election asks for on arrival
+ * of a marked one are not sent (counted in `unanswered`); the grid carries
+ * the echo one round later.  And the answers the groups ask for go once
+ * every group has seen the heartbeat, one datagram a peer (two groups
+ * whose active sent it would answer twice, the first one with the second
+ * group's echo not yet taken).
+ *
  * Timing: interval h = 10 ms, dead_time D = 3h unless asked, max_drift
  * 0.01; links 0.2..2 ms one way plus up to 0.5 ms of jitter.
  */
@@ -53,6 +79,8 @@
 #define DMAX		VG_MS(2)
 #define JITTER		US(500)		/* per message, on top */
 #define RTT_MAX		(2 * (DMAX + JITTER))
+#define SIM_GMAX	4		/* groups a simulated cluster may run */
+#define TL_NODE		0xff		/* a timeline entry of the whole node */
 
 /* What a node puts in a message's config_digest (vigild.c: the conf's
  * safety digest, configuration agreement). */
@@ -77,6 +105,11 @@ struct opt {
 	int		node_members[NMAX];	/* the first k nodes; 0: all */
 	uint8_t		node_votes[NMAX][NMAX];	/* [i][j]; 0: votes[j] */
 	int		replay;		/* rx.c's replay window (with dup) */
+	/* VIP groups: 0 or 1 the implicit one; else that many, by hand */
+	int		groups;
+	uint8_t		gprio[SIM_GMAX][NMAX];	/* 0: group 0's rotated by g */
+	unsigned	gnever[SIM_GMAX];	/* bit i: priority 0 in g */
+	int		gpreempt[SIM_GMAX];	/* 0: the file's; 1 on, -1 off */
 };
 
 enum ev_type { EV_DELIVER, EV_WAKE, EV_KEEPER, EV_START, EV_FSYNC, EV_PUSH };
@@ -90,6 +123,7 @@ struct ev {
 	int		node;
 	int		from;
 	uint64_t	gen;
+	int		answer;		/* a heartbeat sent on arrival of one */
 	struct vg_msg	m;
 };
 
@@ -111,24 +145,43 @@ struct keeper {
 	int		fq_due;		/* its deadline passed while frozen */
 };
 
+/* Per group g of a node: gel[g], gk[g], gdisk_term[g], gdisk_vote[g];
+ * group 0's also under the one-group names (el, k, disk_term, disk_vote). */
 struct snode {
 	struct vg_conf	*conf;
-	struct vg_election el;
+	union {
+		struct vg_election el;
+		struct vg_election gel[SIM_GMAX];
+	};
 	struct vg_peer	peer[NMAX];
 	struct vg_replay replay[NMAX];
 	int		agent;
 	int		isolated;	/* link lost: nothing in or out */
 	uint64_t	inc;
-	uint64_t	disk_term;	/* what PERSIST wrote */
-	uint16_t	disk_vote;
+	union {				/* what PERSIST wrote */
+		uint64_t	disk_term;
+		uint64_t	gdisk_term[SIM_GMAX];
+	};
+	union {
+		uint16_t	disk_vote;
+		uint16_t	gdisk_vote[SIM_GMAX];
+	};
 	double		rate;		/* local ns per real ns */
 	vg_ns		off;
 	vg_ns		next_grid;	/* local */
 	vg_ns		wake_at;	/* real; VG_NS_NEVER: none pending */
 	uint64_t	wake_gen;
-	struct keeper	k;
+	union {				/* one process, a lease per group */
+		struct keeper	k;
+		struct keeper	gk[SIM_GMAX];
+	};
 	struct vg_msg	backlog[BACKLOG];
+	uint8_t		backlog_answer[BACKLOG];
 	size_t		nbacklog;
+	int		rx_answer;	/* 1: acting on a heartbeat, 2: on an
+					 * answer (its heartbeats not sent) */
+	unsigned	rx_hb;		/* bit j: answer j once every group has
+					 * seen the heartbeat */
 	uint64_t	inc_seen[NMAX];
 	vg_ns		last_rx[NMAX];	/* real time of the last message from j */
 	vg_ns		fsync;		/* how long a PERSIST takes; 0 at once */
@@ -136,6 +189,11 @@ struct snode {
 	size_t		pend_k;
 	uint64_t	pend_term;
 	uint16_t	pend_vote;
+	int		pend_g;		/* whose list it is */
+	int		pend_answer;	/* rx_answer when it was made */
+	struct vg_msg	rx_rest;	/* the message the fsync interrupted: */
+	int		rx_rest_g;	/* the groups from here on; 0 none */
+	int		rx_rest_answer;
 	uint64_t	fsync_gen;
 	vg_ns		lease_len;	/* L from this node's config, by DESIGN.md */
 	/* a configuration move: C' as this node parsed it (NULL: C' leaves
@@ -154,6 +212,7 @@ struct tl {
 	vg_ns		t;
 	int		node;
 	int		kind;
+	uint8_t		g;		/* the group; TL_NODE: the node's */
 	uint8_t		a, b;		/* STATE: old, new */
 	uint64_t	term;
 };
@@ -195,18 +254,39 @@ struct sim {
 	struct snode	nd[NMAX];
 	struct link	ln[NMAX][NMAX];
 	vg_ns		jitter;
-	struct ev	*heap;
+	/* the heap orders (t, ord) and names an event of the pool (chunks
+	 * that never move): a message is written once, read in place */
+	struct hent {
+		vg_ns		t;
+		uint64_t	ord;
+		uint32_t	idx;
+	}		*heap;
 	size_t		nheap, capheap;
+	struct ev	**pool;		/* POOL_CHUNK events each */
+	size_t		npool;
+	uint32_t	*pfree;		/* free slots of the pool */
+	size_t		npfree;
 	uint64_t	ord;
 	vg_ns		now;
 	uint64_t	rng;
 	struct tl	*tl;
 	size_t		ntl, captl;
-	uint16_t	*owner;		/* owner[term]: who was active in it */
-	size_t		nowner;
-	int		nholding;
-	vg_ns		held_ns, acc_t;
+	int		G;		/* groups: 1 at least */
+	union {				/* owner[term]: who was active in it */
+		uint16_t	*owner;
+		uint16_t	*gowner[SIM_GMAX];
+	};
+	union {
+		size_t		nowner;
+		size_t		gnowner[SIM_GMAX];
+	};
+	union {
+		int		nholding;
+		int		gnholding[SIM_GMAX];
+	};
+	vg_ns		held_ns, acc_t;	/* group 0's */
 	uint64_t	events, msgs, delivered, spins, stale, overflow, dups;
+	uint64_t	unanswered;	/* answers to answers not sent (G > 1) */
 	sim_fail_fn	on_fail;
 	int		no_len_check;	/* leave out the lease-length check */
 	struct spush	push;
@@ -229,11 +309,19 @@ void	el_dump(const struct sim *s);
 void	sim_fail(const struct sim *s, const char *what);
 const struct tl *tl_first(const struct sim *s, int kind, int node, int not,
 	    vg_ns after);
+/* The same in group g (tl_first: group 0); node entries count in each. */
+const struct tl *tl_first_g(const struct sim *s, int g, int kind, int node,
+	    int not, vg_ns after);
 void	tl_changes(const struct sim *s, vg_ns from, int *elections,
 	    int *changes);
 int	count_holders(const struct sim *s);
+int	count_holders_g(const struct sim *s, int g);
+/* Who holds group g's VIPs (its keeper), -1 none. */
+int	holder_g(const struct sim *s, int g);
 void	ev_at(struct sim *s, vg_ns t, int type, int node, uint64_t gen);
 void	agent_do(struct sim *s, int i, const struct vg_acts *acts);
+/* The actions of group g's election (agent_do: group 0's). */
+void	agent_do_g(struct sim *s, int i, int g, const struct vg_acts *acts);
 void	agent_schedule(struct sim *s, int i);
 void	node_start(struct sim *s, int i);
 void	node_crash(struct sim *s, int i, int keeper_lives);
@@ -252,6 +340,7 @@ vg_ns	sim_run_pred(struct sim *s, vg_ns until, sim_pred pred, int arg);
 void	sim_run(struct sim *s, vg_ns until);
 vg_ns	sim_held(const struct sim *s);
 int	the_active(const struct sim *s);
+int	the_active_g(const struct sim *s, int g);
 int	pred_active(const struct sim *s, int arg);
 int	pred_other(const struct sim *s, int arg);
 int	n_in_state(const struct sim *s, uint8_t st);

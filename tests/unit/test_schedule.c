@@ -22,6 +22,17 @@
  * violation it prints a one-line reproducer (seed and the plan) and the
  * tail of the fault trace and of the timeline.
  *
+ * VIP groups (docs/design.md, issue 15): three plans in four run one group
+ * (the plans of before, seed for seed), the others 2 to 4 (SCHED_GROUPS: at
+ * most that many; 1: every plan as before), group g preferring node g mod
+ * n, preemption off in some, priority 0 for one node in some; half of the
+ * kills, crashes, freezes, isolations, loss bursts and failing checks are
+ * aimed at one group's holder of the moment, and a failing check is one
+ * group's.  Every check above is per group, and after the plan (no
+ * per-node files, no push) check_groups: a holder that no fault touched,
+ * with a quorum around it that no fault touched, kept its group whatever
+ * hit the others (its comment says exactly what counts).
+ *
  * Environment: SCHEDULES (default 1000), SCHED_FIRST (first seed, 1),
  * SCHED_SEED (just that one, with its trace), SCHED_MIXED (0/1),
  * SCHED_STOP (stop at the first violation), SCHED_NO_LEN (leave out the
@@ -94,6 +105,8 @@ struct fault {
 	double		level;		/* loss, dup; SLOW: the delay in ms */
 	int		restart;	/* KILL, HOSTCRASH: 0 never */
 	int		applied;	/* bit per node, or 1 */
+	int		group;		/* FAULT: the group whose election */
+	int		aim;		/* a taken from group's holder then */
 };
 
 struct plan {
@@ -141,6 +154,7 @@ struct run {
 };
 
 static struct run *cur;
+static int groups_max = 4;	/* SCHED_GROUPS */
 static int no_len_check;
 static int early_final;	/* SCHED_EARLY_FINAL: FINAL without D_J */
 
@@ -295,6 +309,40 @@ plan_push(struct plan *p, uint64_t *r)
 	}
 }
 
+/*
+ * VIP groups (docs/design.md, issue 15): 1 to groups_max of them, group
+ * g's priorities group 0's rotated by g (g prefers node g mod n), in some
+ * groups one other node of priority 0 there, preemption off in some; half
+ * the faults on a node are aimed at a group's holder of the moment (its
+ * node then), and a failing health check is one group's.
+ */
+static void
+plan_groups(struct plan *p, uint64_t *r)
+{
+	struct opt *o = &p->o;
+	int g, k, n = o->n;
+
+	/* a quarter of the plans 2 or more (a plan of G groups costs about
+	 * G/2 times one of one: make check's time stays within 20 %) */
+	o->groups = groups_max == 1 || pick(r, 4) ? 1 : 2 + pick(r, groups_max - 1);
+	if (o->groups == 1)
+		return;
+	for (g = 0; g < o->groups; g++) {
+		o->gpreempt[g] = pick(r, 2) ? -1 : 0;
+		if (pick(r, 4) == 0)	/* never the one it prefers */
+			o->gnever[g] = 1u << ((g + 1 + pick(r, n - 1)) % n);
+	}
+	for (k = 0; k < p->nf; k++) {
+		struct fault *f = &p->f[k];
+
+		f->group = pick(r, o->groups);
+		f->aim = pick(r, 2) && (f->kind == F_KILL ||
+		    f->kind == F_HOSTCRASH || f->kind == F_FREEZE ||
+		    f->kind == F_KFREEZE || f->kind == F_ISOLATE ||
+		    f->kind == F_FAULT || f->kind == F_LOSS);
+	}
+}
+
 static void
 plan_make(struct plan *p, uint64_t seed, int mixed)
 {
@@ -369,6 +417,10 @@ plan_make(struct plan *p, uint64_t seed, int mixed)
 	r = seed * 0x9fb21c651e98df25ULL + 11;
 	if (p->mkind == M_NONE && pick(&r, 4) == 0)
 		plan_push(p, &r);
+	/* and the groups from another: the plans of one group stay the same */
+	r = seed * 0xbf58476d1ce4e5b9ULL + 13;
+	if (groups_max > 1)
+		plan_groups(p, &r);
 }
 
 static void
@@ -407,11 +459,24 @@ plan_line(const struct plan *p, char *buf, size_t size)
 		    p->o2.n, p->o2.dead_h ? p->o2.dead_h : 3,
 		    (long long)ms_of(p->push_at), id_of(p->push_coord),
 		    p->stale >= 0 ? id_of(p->stale) : 0);
+	for (i = 0; i < o->n && len < size; i++)
+		if (p->fsync[i] > 0)
+			len += (size_t)snprintf(buf + len, size - len,
+			    " n%d:fsync=%.1fms", id_of(i), msf(p->fsync[i]));
+	if (o->groups > 1 && len < size) {
+		len += (size_t)snprintf(buf + len, size - len, " groups=%d",
+		    o->groups);
+		for (i = 0; i < o->groups && len < size; i++)
+			len += (size_t)snprintf(buf + len, size - len, "%s%s%s",
+			    i ? "," : ":", o->gpreempt[i] < 0 ? "nopreempt" :
+			    "preempt", o->gnever[i] ? "+prio0" : "");
+	}
 	if (len < size)
 		len += (size_t)snprintf(buf + len, size - len, " faults=");
 	for (k = 0; k < p->nf && len < size; k++)
-		len += (size_t)snprintf(buf + len, size - len, "%s%s",
-		    k ? "," : "", fnames[p->f[k].kind]);
+		len += (size_t)snprintf(buf + len, size - len, "%s%s%s",
+		    k ? "," : "", fnames[p->f[k].kind], p->f[k].aim ?
+		    "@holder" : "");
 }
 
 /* ---- carrying it out */
@@ -522,8 +587,17 @@ fault_start(struct run *u, struct fault *f)
 {
 	struct sim *s = u->s;
 	struct vg_acts acts;
-	struct snode *d = &s->nd[f->a];
+	struct snode *d;
+	int fg = s->G > 1 ? f->group : 0;
 
+	/* aimed at a group's holder: whichever node holds it now */
+	if (f->aim && holder_g(s, f->group) >= 0) {
+		f->a = holder_g(s, f->group);
+		if (f->kind == F_LOSS)
+			f->mask = 1u << f->a;
+		trace(u, "aimed at g%d's holder n%d", f->group, id_of(f->a));
+	}
+	d = &s->nd[f->a];
 	switch (f->kind) {
 	case F_KILL:
 		if (d->agent == AG_DOWN || d->k.frozen)
@@ -556,11 +630,11 @@ fault_start(struct run *u, struct fault *f)
 		keeper_freeze(s, f->a);
 		break;
 	case F_FAULT:
-		if (d->agent != AG_UP || d->el.fault)
+		if (d->agent != AG_UP || d->gel[fg].fault)
 			return;
 		acts.n = 0;
-		vg_el_set_fault(&d->el, 1, lnow(s, f->a), &acts);
-		agent_do(s, f->a, &acts);
+		vg_el_set_fault(&d->gel[fg], 1, lnow(s, f->a), &acts);
+		agent_do_g(s, f->a, fg, &acts);
 		agent_schedule(s, f->a);
 		break;
 	default:
@@ -578,6 +652,7 @@ fault_end(struct run *u, struct fault *f)
 	struct sim *s = u->s;
 	struct vg_acts acts;
 	struct snode *d = &s->nd[f->a];
+	int fg = s->G > 1 ? f->group : 0;
 
 	if (!f->applied)
 		return;
@@ -602,11 +677,11 @@ fault_end(struct run *u, struct fault *f)
 			keeper_thaw(s, f->a);
 		break;
 	case F_FAULT:
-		if (d->agent != AG_UP || !d->el.fault)
+		if (d->agent != AG_UP || !d->gel[fg].fault)
 			return;
 		acts.n = 0;
-		vg_el_set_fault(&d->el, 0, lnow(s, f->a), &acts);
-		agent_do(s, f->a, &acts);
+		vg_el_set_fault(&d->gel[fg], 0, lnow(s, f->a), &acts);
+		agent_do_g(s, f->a, fg, &acts);
 		agent_schedule(s, f->a);
 		break;
 	default:
@@ -614,6 +689,186 @@ fault_end(struct run *u, struct fault *f)
 		break;
 	}
 	trace(u, "end of %s n%d", fnames[f->kind], id_of(f->a));
+}
+
+/*
+ * Groups are independent (docs/design.md, issue 15), checked after a plan
+ * without per-node files or a push: a holder X of group g whose own node
+ * no fault touched, with a quorum (by X's file) of nodes no fault touched
+ * whose links to X no fault touched, keeps g.  "Touched" over [t_on, t]
+ * where a fault counts from its start to D + 2 h past its end (a kill not
+ * restarted: for ever): kill, host crash, freeze, keeper freeze, isolation
+ * and a failing check of g (of another group: not) touch their node;
+ * partitions, one-way cuts, loss and slow links touch the links they
+ * change (duplication touches nothing: replay drops the copies).  With
+ * preemption on in g, only a holder that no node of g outranks; and a
+ * holding of 2D at least (a younger one may lose to a candidacy of its
+ * own election that started before it won); a quorum that has another
+ * node in it (renewals come with echoes: a node that is a quorum by its
+ * own votes and hears nobody lapses, as designed).  A node with a slow
+ * fsync counts as touched all along (below).  A violation: g's VIPs left
+ * such a holder (TL_OFF).  `kept` counts the
+ * holdings that lasted to the end although a fault touched another node
+ * meanwhile; `moves_excused` the changes a fault explains.
+ *
+ * A slow fsync is not a fault but couples the groups: a node's vote or
+ * candidacy in group h blocks its agent for the fsync (and G of them in a
+ * row when several groups persist), so it neither renews the group it is
+ * active in nor echoes its peers' actives.  `fsync_moves` counts the
+ * changes that only a slow fsync of the holder or of the quorum around it
+ * explains: 0 in plans of one group (an active persists nothing), some in
+ * plans of several.
+ */
+struct tally {
+	uint64_t	schedules, violations, ended_active;
+	uint64_t	by_groups[SIM_GMAX + 1];
+	uint64_t	kept, moves_excused;
+	uint64_t	fsync_moves[SIM_GMAX + 1];
+	double		sim_s;
+	uint64_t	applied[F_MAX];
+	uint64_t	events;
+	uint64_t	pushes, finals, push_active, stale_back;
+};
+
+static void on_violation(const struct sim *, const char *);
+
+static int
+touched(const struct run *u, int g, int x, vg_ns from, vg_ns to,
+    int with_fsync, int *other)
+{
+	const struct plan *p = u->p;
+	const struct sim *s = u->s;
+	const struct vg_conf *c = s->nd[x].conf;
+	const struct vg_conf_group *cg = c->groups_line ? &c->groups[g] : NULL;
+	unsigned near = 1u << x, gone = 0;
+	vg_ns tail = (vg_ns)(p->o.dead_h ? p->o.dead_h : 3) * H + 2 * H;
+	unsigned v = 0;
+	int k, j;
+
+	*other = 0;
+	/* preemption: a better node of g may take it at any time */
+	if (cg == NULL ? c->preempt : cg->preempt)
+		for (j = 0; j < (int)c->n_nodes; j++)
+			if (c->nodes[j].role == VG_ROLE_NODE && (cg == NULL ?
+			    c->nodes[j].priority > c->nodes[x].priority :
+			    cg->priority[j] > cg->priority[x]))
+				return 1;
+	for (k = 0; k < p->nf; k++) {
+		const struct fault *f = &p->f[k];
+		vg_ns end = (f->kind == F_KILL || f->kind == F_HOSTCRASH) &&
+		    !f->restart ? VG_NS_NEVER : f->at + f->dur + tail;
+		unsigned hit = 0;
+
+		if (!f->applied || f->at > to || end < from)
+			continue;
+		switch (f->kind) {
+		case F_FREEZE2:
+			hit = 1u << f->a | 1u << f->b;
+			break;
+		case F_FAULT:
+			if ((s->G > 1 ? f->group : 0) == g)
+				hit = 1u << f->a;
+			break;
+		case F_KILL: case F_HOSTCRASH: case F_FREEZE: case F_KFREEZE:
+		case F_ISOLATE:
+			hit = 1u << f->a;
+			break;
+		case F_PARTITION:
+			for (j = 0; j < s->n; j++)
+				if (((f->mask >> j) & 1) != ((f->mask >> x) & 1))
+					hit |= 1u << j;
+			break;
+		case F_ONEWAY:
+			/* a cut link from or to a: x's link to a, or x = a */
+			hit = 1u << f->a;
+			if (f->b == 2 && x != f->a)
+				hit = x == (int)f->mask ? 1u << f->a : 0;
+			if (f->b == 2 && x == f->a)
+				hit = 1u << f->mask;
+			break;
+		case F_LOSS: case F_SLOW:
+			/* the links that touch mask: x's own, or to mask */
+			hit = (f->mask >> x) & 1 ? ((1u << s->n) - 1) :
+			    f->mask;
+			break;
+		}
+		if (hit & ~near)
+			*other = 1;
+		gone |= hit;
+	}
+	/* a slow fsync blocks the agent, every group's election with it */
+	for (j = 0; j < s->n && with_fsync; j++)
+		if (p->fsync[j] > 0)
+			gone |= 1u << j;
+	if (gone & near)
+		return 1;
+	/* renewals come with echoes: a quorum with another node in it */
+	for (j = 0, k = 0; j < (int)c->n_nodes; j++)
+		if (!((gone >> j) & 1)) {
+			v += c->nodes[j].votes;
+			k += j != x;
+		}
+	if (v < c->quorum || k == 0)
+		return 1;
+	*other = *other || gone != 0;
+	return 0;
+}
+
+static void
+check_groups(struct run *u, struct tally *t)
+{
+	const struct sim *s = u->s;
+	vg_ns dead = (vg_ns)(u->p->o.dead_h ? u->p->o.dead_h : 3) * H;
+	size_t i, k;
+	int other;
+
+	if (u->p->mkind != M_NONE || u->p->push)
+		return;
+	for (i = 0; i < s->ntl; i++) {
+		const struct tl *on = &s->tl[i], *off = NULL;
+
+		if (on->kind != TL_ON)
+			continue;
+		for (k = i + 1; k < s->ntl && off == NULL; k++)
+			if (s->tl[k].kind == TL_OFF && s->tl[k].g == on->g &&
+			    s->tl[k].node == on->node)
+				off = &s->tl[k];
+		/* a holding younger than 2D: a competing candidacy of that
+		 * election may still win (its voters had not heard X yet) */
+		if ((off != NULL && off->t < on->t + 2 * dead) ||
+		    touched(u, on->g, on->node, on->t, off ? off->t : s->now,
+		    0, &other)) {
+			t->moves_excused += off != NULL;
+			continue;
+		}
+		/* only a slow fsync explains it: counted, by groups */
+		if (touched(u, on->g, on->node, on->t, off ? off->t : s->now,
+		    1, &other)) {
+			t->fsync_moves[s->G] += off != NULL;
+			continue;
+		}
+		if (off != NULL) {
+			char what[160];
+
+			snprintf(what, sizeof(what), "g%d left n%d (holding "
+			    "since %.3f ms) with no fault on it or on a quorum "
+			    "around it", on->g, id_of(on->node), msf(on->t));
+			printf("  the timeline of that holding:\n");
+			for (k = 0; k < s->ntl; k++)
+				if (s->tl[k].t >= on->t - VG_MS(20) &&
+				    s->tl[k].t <= off->t)
+					printf("    %10.3f ms  n%d  kind %d  g%d  "
+					    "%s -> %s  term %llu\n",
+					    msf(s->tl[k].t), id_of(s->tl[k].node),
+					    s->tl[k].kind, s->tl[k].g,
+					    vg_state_name(s->tl[k].a),
+					    vg_state_name(s->tl[k].b),
+					    (unsigned long long)s->tl[k].term);
+			u->s->now = off->t;
+			on_violation(s, what);
+		}
+		t->kept += other;
+	}
 }
 
 static int
@@ -649,13 +904,6 @@ on_violation(const struct sim *s, const char *what)
 	longjmp(u->jb, 1);
 }
 
-struct tally {
-	uint64_t	schedules, violations, ended_active;
-	double		sim_s;
-	uint64_t	applied[F_MAX];
-	uint64_t	events;
-	uint64_t	pushes, finals, push_active, stale_back;
-};
 
 /* One schedule; 1 if it broke an invariant. */
 static int
@@ -677,8 +925,13 @@ run_one(uint64_t seed, int mixed, int verbose, struct tally *t)
 	cur = &u;
 	for (i = 0; i < s->n; i++) {
 		s->nd[i].fsync = p.fsync[i];
-		if (p.preempt_delay >= 0)
+		if (p.preempt_delay >= 0) {
 			s->nd[i].conf->preempt_delay = p.preempt_delay;
+			for (j = 0; j < s->G; j++)
+				if (s->nd[i].conf->groups_line != 0)
+					s->nd[i].conf->groups[j].preempt_delay =
+					    p.preempt_delay;
+		}
 		for (j = 0; j < s->n; j++)
 			u.l.base[i][j] = s->ln[i][j].delay;
 	}
@@ -715,6 +968,8 @@ run_one(uint64_t seed, int mixed, int verbose, struct tally *t)
 		}
 	}
 	sim_run(s, p.length);
+	check_groups(&u, t);
+	t->by_groups[s->G]++;
 	t->schedules++;
 	t->sim_s += (double)s->now / VG_NS_PER_S;
 	t->events += s->events;
@@ -765,6 +1020,9 @@ test_schedules(void **state)
 
 	(void)state;
 	no_len_check = (int)env_u64("SCHED_NO_LEN", 0);
+	groups_max = (int)env_u64("SCHED_GROUPS", 4);
+	if (groups_max < 1 || groups_max > SIM_GMAX)
+		fail_msg("SCHED_GROUPS: 1 to %d", SIM_GMAX);
 	early_final = (int)env_u64("SCHED_EARLY_FINAL", 0);
 	if (getenv("SCHED_SEED") != NULL) {
 		first = env_u64("SCHED_SEED", 1);
@@ -792,6 +1050,19 @@ test_schedules(void **state)
 	    "a node back in C in %llu)\n", (unsigned long long)t.pushes,
 	    (unsigned long long)t.finals, (unsigned long long)t.push_active,
 	    (unsigned long long)t.stale_back);
+	printf("  groups: plans of 1/2/3/4 groups %llu/%llu/%llu/%llu; "
+	    "holdings kept through another node's fault %llu, changes a "
+	    "fault explains %llu\n", (unsigned long long)t.by_groups[1],
+	    (unsigned long long)t.by_groups[2],
+	    (unsigned long long)t.by_groups[3],
+	    (unsigned long long)t.by_groups[4], (unsigned long long)t.kept,
+	    (unsigned long long)t.moves_excused);
+	printf("  changes of holder a slow fsync alone explains, in plans of "
+	    "1/2/3/4 groups: %llu/%llu/%llu/%llu\n",
+	    (unsigned long long)t.fsync_moves[1],
+	    (unsigned long long)t.fsync_moves[2],
+	    (unsigned long long)t.fsync_moves[3],
+	    (unsigned long long)t.fsync_moves[4]);
 	printf("  faults applied:");
 	for (k = 0; k < F_MAX; k++)
 		printf(" %s %llu", fnames[k], (unsigned long long)t.applied[k]);
