@@ -49,6 +49,10 @@ struct vg_agent {
 	 * timing, the joint move) is the same in every one, el[0] says it */
 	struct vg_election	el[VG_MAX_GROUPS];
 	size_t			n_groups;
+	/* with `groups`: every group's term and vote as state_dir/votes
+	 * holds them (one file, one fsync for one event's groups) */
+	uint64_t		vote_term[VG_MAX_GROUPS];
+	uint16_t		vote_for[VG_MAX_GROUPS];
 	vg_ns			started;
 
 	struct vg_hold		*hold;		/* the keeper, the VIPs */

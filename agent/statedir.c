@@ -218,6 +218,103 @@ vg_statedir_write_vote(const char *dir, const char *name, uint64_t term,
 	return vg_statedir_write(dir, name, buf, strlen(buf), err, errlen);
 }
 
+/* One line of votes: "name term voted_for"; 0, or -1 if corrupt. */
+static int
+votes_line(char *ln, char **name, unsigned long long *t, unsigned *v)
+{
+	char *sp, *num;
+	size_t d;
+
+	if ((sp = strchr(ln, ' ')) == NULL || sp == ln || sp - ln > 32)
+		return -1;
+	*sp = '\0';
+	*name = ln;
+	num = sp + 1;
+	/* digits only (sscanf's %llu takes "-1" and saturates an overflow) */
+	if ((d = strspn(num, "0123456789")) == 0 || d > 19 || num[d] != ' ' ||
+	    strspn(num + d + 1, "0123456789") == 0 ||
+	    num[d + 1 + strspn(num + d + 1, "0123456789")] != '\0' ||
+	    sscanf(num, "%llu %u", t, v) != 2 || *v > 65535)
+		return -1;
+	return 0;
+}
+
+int
+vg_statedir_read_votes(const char *dir, const char *const *names, size_t n,
+    uint64_t *term, uint16_t *voted_for, int *found, char *err, size_t errlen)
+{
+	char path[PATH_MAX], buf[4096], *ln, *next, *name;
+	unsigned long long t;
+	unsigned v;
+	ssize_t got;
+	size_t g;
+	int fd;
+
+	for (g = 0; g < n; g++) {
+		term[g] = 0;
+		voted_for[g] = 0;
+		found[g] = 0;
+	}
+	snprintf(path, sizeof(path), "%s/votes", dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	got = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (got < 0 || (size_t)got == sizeof(buf) - 1)
+		goto corrupt;
+	buf[got] = '\0';
+	for (ln = buf; *ln != '\0'; ln = next) {
+		if ((next = strchr(ln, '\n')) == NULL)
+			goto corrupt;	/* every line ends: none cut short */
+		*next++ = '\0';
+		if (votes_line(ln, &name, &t, &v) == -1)
+			goto corrupt;
+		if (t >= VG_TERM_LIMIT) {
+			snprintf(err, errlen, "%s holds term %llu for group %s, "
+			    "at or above 2^63-1: corrupt; refusing to start (a "
+			    "term must never go back or wrap)", path, t, name);
+			return -1;
+		}
+		for (g = 0; g < n; g++)
+			if (strcmp(names[g], name) == 0) {
+				term[g] = t;
+				voted_for[g] = (uint16_t)v;
+				found[g] = 1;
+			}
+	}
+	return 0;
+corrupt:
+	/* a vote must never be forgotten: refuse to guess */
+	snprintf(err, errlen, "%s is corrupt; it holds this node's terms and "
+	    "votes, which must never go back", path);
+	return -1;
+}
+
+int
+vg_statedir_write_votes(const char *dir, const char *const *names, size_t n,
+    const uint64_t *term, const uint16_t *voted_for, char *err, size_t errlen)
+{
+	char buf[4096];
+	size_t g, off = 0;
+	int k;
+
+	for (g = 0; g < n; g++) {
+		k = snprintf(buf + off, sizeof(buf) - off, "%s %" PRIu64 " %u\n",
+		    names[g], term[g], voted_for[g]);
+		if (k < 0 || (size_t)k >= sizeof(buf) - off) {
+			snprintf(err, errlen, "votes: %zu groups do not fit",
+			    n);
+			return -1;
+		}
+		off += (size_t)k;
+	}
+	return vg_statedir_write(dir, "votes", buf, off, err, errlen);
+}
+
 int
 vg_statedir_remove(const char *dir, const char *name, char *err, size_t errlen)
 {

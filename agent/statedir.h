@@ -29,12 +29,26 @@ int	vg_statedir_remove(const char *dir, const char *name, char *err,
 int	vg_statedir_exists(const char *dir, const char *name);
 
 /* The persisted term and vote (state_dir/NAME: "term voted_for\n"; NAME
- * is "vote", or "vote.GROUP" for a group of a file with `groups`).
- * A missing file is term 0, no vote; a corrupt one is an error, and so is
- * a term at or above VG_TERM_LIMIT (the next one would wrap). */
+ * is "vote").  A missing file is term 0, no vote; a corrupt one is an
+ * error, and so is a term at or above VG_TERM_LIMIT (the next one would
+ * wrap). */
 int	vg_statedir_read_vote(const char *dir, const char *name,
 	    uint64_t *term, uint16_t *voted_for, char *err, size_t errlen);
 int	vg_statedir_write_vote(const char *dir, const char *name,
 	    uint64_t term, uint16_t voted_for, char *err, size_t errlen);
+
+/*
+ * Every VIP group's term and vote in one file (state_dir/votes: a line
+ * "GROUP term voted_for" each), so that the votes of one event in several
+ * groups cost one fsync.  Read: found[g] says whether names[g] had a
+ * line (a line of a group not named is passed over); a missing file finds
+ * none; a corrupt line, or a term at or above VG_TERM_LIMIT, is an error.
+ */
+int	vg_statedir_read_votes(const char *dir, const char *const *names,
+	    size_t n, uint64_t *term, uint16_t *voted_for, int *found,
+	    char *err, size_t errlen);
+int	vg_statedir_write_votes(const char *dir, const char *const *names,
+	    size_t n, const uint64_t *term, const uint16_t *voted_for,
+	    char *err, size_t errlen);
 
 #endif

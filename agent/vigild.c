@@ -56,15 +56,39 @@ usage(int status)
 	exit(status);
 }
 
-/* Where group g's term and vote are kept: "vote" for a file without
- * groups (as before groups), "vote.NAME" for a group of one with. */
+/*
+ * The votes of the actions from `from` on, durable before any of them
+ * leaves: "vote" for a file without groups (as before groups); with, every
+ * group's in state_dir/votes, the list's later votes written with the
+ * first (earlier than their turn, never later: a term only grows), so that
+ * one event's votes in several groups cost one fsync.
+ */
 static void
-vote_file(const struct vg_conf *c, size_t g, char *buf, size_t len)
+persist_votes(struct vg_agent *a, const struct vg_acts *acts, size_t from)
 {
-	if (c->groups_line == 0)
-		snprintf(buf, len, "vote");
-	else
-		snprintf(buf, len, "vote.%s", c->groups[g].name);
+	const struct vg_conf *c = a->conf;
+	const char *names[VG_MAX_GROUPS];
+	char err[256];
+	const struct vg_act *x = &acts->a[from];
+	size_t i, g;
+
+	if (c->groups_line == 0) {
+		if (vg_statedir_write_vote(c->state_dir, "vote", x->term,
+		    x->voted_for, err, sizeof(err)) == -1)
+			fatalx("cannot persist term %llu and vote: %s",
+			    (unsigned long long)x->term, err);
+		return;
+	}
+	for (i = from; i < acts->n; i++)
+		if (acts->a[i].type == VG_ACT_PERSIST) {
+			a->vote_term[acts->a[i].group] = acts->a[i].term;
+			a->vote_for[acts->a[i].group] = acts->a[i].voted_for;
+		}
+	for (g = 0; g < a->n_groups; g++)
+		names[g] = c->groups[g].name;
+	if (vg_statedir_write_votes(c->state_dir, names, a->n_groups,
+	    a->vote_term, a->vote_for, err, sizeof(err)) == -1)
+		fatalx("cannot persist the groups' terms and votes: %s", err);
 }
 
 /* "group web: " for a log line, "" in a file without groups. */
@@ -185,8 +209,9 @@ state_changed(struct vg_agent *a, size_t g, uint8_t prev, uint8_t state,
 static void
 run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 {
-	char err[256], name[VG_GROUP_NAME_MAX + 8], label[VG_GROUP_NAME_MAX + 12];
+	char label[VG_GROUP_NAME_MAX + 12];
 	size_t i, pass;
+	int persisted = 0;
 
 	/*
 	 * Two passes: what the protocol needs (VIPs, lease, persist, send)
@@ -220,12 +245,12 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 			    x->deadline);
 			break;
 		case VG_ACT_PERSIST:
-			/* durable before the VOTE (or anything else) leaves */
-			vote_file(a->conf, x->group, name, sizeof(name));
-			if (vg_statedir_write_vote(a->conf->state_dir, name,
-			    x->term, x->voted_for, err, sizeof(err)) == -1)
-				fatalx("cannot persist term %llu and vote: %s",
-				    (unsigned long long)x->term, err);
+			/* durable before the VOTE (or anything else) leaves;
+			 * with groups, the list's every vote at the first */
+			if (a->conf->groups_line == 0 || !persisted) {
+				persist_votes(a, acts, i);
+				persisted = 1;
+			}
 			break;
 		case VG_ACT_SEND:
 			vg_send_act(a, x, now);
@@ -911,30 +936,42 @@ ctl_handler(void *arg, const struct vg_ctl_request *req,
 /* ---- start-up */
 
 /*
- * One election per group, each from its term and vote.  A group whose
- * file is not there yet (a file that gained `groups`) starts from what
- * "vote" holds: a term never goes back, whatever the file is called.
+ * One election per group, each from its term and vote.  A group that
+ * state_dir/votes has no line for (a file that just gained `groups`, or a
+ * group added with every node stopped) starts from what "vote" holds: a
+ * term never goes back, whatever file it is kept in.
  */
 static void
 init_groups(struct vg_agent *a)
 {
 	const struct vg_conf *c = a->conf;
-	char name[VG_GROUP_NAME_MAX + 8], err[512];
+	const char *names[VG_MAX_GROUPS];
+	char err[512];
 	uint64_t term;
 	uint16_t voted_for;
+	int found[VG_MAX_GROUPS];
 	size_t g;
 
 	a->n_groups = c->n_groups;
+	if (vg_statedir_read_vote(c->state_dir, "vote", &term, &voted_for,
+	    err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	for (g = 0; g < c->n_groups; g++) {
-		vote_file(c, g, name, sizeof(name));
-		if (!vg_statedir_exists(c->state_dir, name))
-			snprintf(name, sizeof(name), "vote");
-		if (vg_statedir_read_vote(c->state_dir, name, &term,
-		    &voted_for, err, sizeof(err)) == -1)
-			fatalx("%s", err);
-		vg_el_init_group(&a->el[g], c, g, term, voted_for,
-		    a->incarnation ^ ((uint64_t)getpid() << 32) ^ g,
-		    a->started);
+		names[g] = c->groups[g].name;
+		found[g] = 0;
+	}
+	if (c->groups_line != 0 && vg_statedir_read_votes(c->state_dir,
+	    names, c->n_groups, a->vote_term, a->vote_for, found, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
+	for (g = 0; g < c->n_groups; g++) {
+		if (!found[g]) {
+			a->vote_term[g] = term;
+			a->vote_for[g] = voted_for;
+		}
+		vg_el_init_group(&a->el[g], c, g, a->vote_term[g],
+		    a->vote_for[g], a->incarnation ^
+		    ((uint64_t)getpid() << 32) ^ g, a->started);
 	}
 }
 

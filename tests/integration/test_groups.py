@@ -134,6 +134,16 @@ def test_each_node_active_for_one(gcluster):
     assert group_row(sts["n2"], "db")["state"] == "active"
     assert {v["address"]: v["group"] for v in sts["n1"]["vips"]} == \
         {WEB + "/24": "web", DB + "/24": "db"}
+    # every group's term and vote in one file (one fsync for several)
+    for n in NAMES:
+        with open(os.path.join(t.state_base(n), "state", "votes")) as fh:
+            lines = dict((ln.split()[0], ln.split()[1:])
+                         for ln in fh.read().splitlines())
+        assert set(lines) == {"web", "db"}, lines
+        assert int(lines["web"][0]) == group_row(sts[n], "web")["term"], \
+            (n, lines)
+        assert not os.path.exists(os.path.join(t.state_base(n), "state",
+                                               "vote.web"))
 
 
 def test_kill_moves_one_group(gcluster):

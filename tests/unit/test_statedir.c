@@ -44,7 +44,7 @@ static int
 teardown(void **state)
 {
 	const char *names[] = { "precious", "state", ".state.tmp", "vote",
-	    ".vote.tmp", "lock" };
+	    ".vote.tmp", "votes", ".votes.tmp", "lock" };
 	char p[PATH_MAX];
 	size_t i;
 
@@ -131,6 +131,61 @@ test_vote_and_lock_links_refused(void **state)
 	assert_target_untouched();
 }
 
+/* Every group's term and vote in one file: a round trip; a line of a
+ * group not named passed over; a group without a line not found; a
+ * corrupt line or a term out of range refused; no file: none found. */
+static void
+test_votes(void **state)
+{
+	const char *names[] = { "web", "db", "new" };
+	const char *two[] = { "web", "db" };
+	uint64_t t[3] = { 7, 12, 0 }, rt[3];
+	uint16_t v[3] = { 2, 0, 0 }, rv[3];
+	int found[3];
+	char err[256] = "", p[PATH_MAX];
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(vg_statedir_read_votes(dir, names, 3, rt, rv, found,
+	    err, sizeof(err)), 0);
+	assert_false(found[0] || found[1] || found[2]);
+	assert_int_equal(vg_statedir_write_votes(dir, two, 2, t, v, err,
+	    sizeof(err)), 0);
+	assert_int_equal(vg_statedir_read_votes(dir, names, 3, rt, rv, found,
+	    err, sizeof(err)), 0);
+	assert_true(found[0] && found[1] && !found[2]);
+	assert_int_equal(rt[0], 7);
+	assert_int_equal(rv[0], 2);
+	assert_int_equal(rt[1], 12);
+	assert_int_equal(rv[1], 0);
+	/* "db" is not named: passed over */
+	assert_int_equal(vg_statedir_read_votes(dir, names + 2, 1, rt, rv,
+	    found, err, sizeof(err)), 0);
+	assert_false(found[0]);
+	snprintf(p, sizeof(p), "%s/votes", dir);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("web 7 2\ndb -1 0\n", f);
+	fclose(f);
+	assert_int_equal(vg_statedir_read_votes(dir, names, 3, rt, rv, found,
+	    err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "corrupt"));
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("web 7 2\ndb 12 0", f);		/* cut short */
+	fclose(f);
+	assert_int_equal(vg_statedir_read_votes(dir, names, 3, rt, rv, found,
+	    err, sizeof(err)), -1);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("web 9223372036854775807 2\n", f);
+	fclose(f);
+	assert_int_equal(vg_statedir_read_votes(dir, names, 3, rt, rv, found,
+	    err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "2^63-1"));
+	unlink(p);
+}
+
 int
 main(void)
 {
@@ -141,6 +196,7 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vote_and_lock_links_refused,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_votes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
