@@ -72,6 +72,7 @@ BODY_LEN = {HEARTBEAT: 4, VOTE_REQUEST: 0, VOTE: 2, RELEASE: 0, TRANSFER: 0}
 
 FLAG_PRE, FLAG_GRANTED, FLAG_LAPSED = 0x0001, 0x0002, 0x0004
 FLAG_HOLDING = 0x0008
+FLAG_REPLY = 0x0010         # HEARTBEAT, version 3: an answer (proto.h)
 SEC_LAPSED, SEC_HOLDING = 0x01, 0x02     # a section's flags (version 3)
 
 STATES = {"standby": 1, "candidate": 2, "active": 3, "fault": 4,
