@@ -462,6 +462,7 @@ off(struct vg_hold *h, size_t g)
 {
 	char gb[64];
 	uint32_t keep;
+	size_t x;
 	int rc;
 
 	if (h->fd == -1)			/* between keepers */
@@ -473,8 +474,12 @@ off(struct vg_hold *h, size_t g)
 	 * whose EOF is still queued).  A keeper that is not answering must
 	 * not be left with HOLDs it might carry out later: it is killed and
 	 * reaped first, then the agent removes the group's VIPs itself, now,
-	 * and a new keeper starts, taking the other groups' valid leases
-	 * over (their VIPs stay) and removing the rest.
+	 * and every other group's too: a new keeper could not guard their
+	 * leases from its first instant (it learns them from their HOLDs,
+	 * after it has started), and one about to run out would outlive its
+	 * deadline by the start-up.  The new keeper gets the valid leases
+	 * and adds their VIPs again as its admission allows (a blip in those
+	 * groups, in a case that should not happen).
 	 */
 	log_warnx("the keeper (pid %d) did not confirm the removal of the VIPs"
 	    "%s within %lld us: killing it, removing them directly",
@@ -482,9 +487,12 @@ off(struct vg_hold *h, size_t g)
 	    (long long)(ack_timeout(h, g) / VG_NS_PER_US));
 	k_kill(h);
 	rc = off_self(h, g);
+	for (x = 0; x < n_groups(h); x++)
+		if (x != g)
+			(void)off_self(h, x);	/* failed: logged; lifetime */
 	if (!h->stopping) {
 		keep = leases_now(h, vg_now()) & ~(UINT32_C(1) << g);
-		keeper_start(h, keep);
+		keeper_start(h, 0);
 		leases_handed(h, keep);
 	}
 	return rc;

@@ -62,19 +62,50 @@ vg_ktime_may_add(const struct vg_ktime *kt, vg_ns deadline, vg_ns now)
 	return now + kt->add + kt->del + kt->margin <= deadline;
 }
 
+void
+vg_ktime_schedule(const struct vg_ktime *kt, const vg_ns *deadline,
+    const int *in, size_t n, vg_ns *start)
+{
+	vg_ns next = VG_NS_NEVER, finish;
+	size_t i, h, done = 0;
+	int best;
+
+	/* from the latest deadline back: each ends by its deadline and
+	 * before the next one starts (ties: the higher index later) */
+	for (i = 0; i < n; i++) {
+		best = -1;
+		for (h = 0; h < n; h++)
+			if (in[h] && !(done & ((size_t)1 << h)) && (best == -1 ||
+			    deadline[h] > deadline[best] ||
+			    (deadline[h] == deadline[best] && (int)h > best)))
+				best = (int)h;
+		if (best == -1)
+			break;
+		done |= (size_t)1 << best;
+		finish = deadline[best] < next ? deadline[best] : next;
+		start[best] = vg_ktime_remove_at(&kt[best], finish);
+		next = start[best];
+	}
+}
+
 int
 vg_ktime_admit(const struct vg_ktime *kt, const vg_ns *deadline,
     const int *held, size_t n, size_t g, vg_ns add, vg_ns now)
 {
+	vg_ns start[VG_MAX_GROUPS];
+	int in[VG_MAX_GROUPS];
 	size_t h;
 
-	if (g >= n)
+	if (g >= n || n > VG_MAX_GROUPS)
 		return 0;
+	for (h = 0; h < n; h++)
+		in[h] = h == g || held[h];
+	vg_ktime_schedule(kt, deadline, in, n, start);
 	for (h = 0; h < n; h++) {
-		if (h != g && !held[h])
+		if (!in[h])
 			continue;
-		/* the add, then h's removal, then m: all before h's deadline */
-		if (now + add + kt[h].del + kt[h].margin > deadline[h])
+		/* the add, then m, before h's removal must start */
+		if (now + add + kt[h].margin > start[h])
 			return 0;
 	}
 	return 1;
@@ -307,7 +338,8 @@ k_apply(struct vg_keeper *k, size_t g, vg_ns now)
 		/* a refresh waits for the next wake-up (a removal, a GARP
 		 * round, a HOLD), not spinning on its own due time */
 		kg->refresh_held = kg->held;
-		if (!kg->held && !kg->swept) {
+		/* a removal too holds up the others: only when it fits */
+		if (!kg->held && !kg->swept && k_admit(k, g, kg->kt.del, now)) {
 			(void)k_remove(k, g);
 			kg->swept = 1;
 		}
@@ -386,20 +418,46 @@ vg_keeper_apply(struct vg_keeper *k, uint32_t mask, vg_ns now)
 	}
 }
 
+/* When each held group's removal starts: one keeper does the batches in
+ * turn, so a removal starts early enough for every one due before it too
+ * (vg_ktime_schedule); start[] of a group not held is left as it is. */
+static void
+k_schedule(const struct vg_keeper *k, vg_ns *start)
+{
+	struct vg_ktime kt[VG_MAX_GROUPS];
+	vg_ns d[VG_MAX_GROUPS];
+	int held[VG_MAX_GROUPS];
+	size_t h;
+
+	for (h = 0; h < k->n_groups; h++) {
+		kt[h] = k->g[h].kt;
+		/* with the page's renewals (as k_sync takes them) */
+		d[h] = k->share == NULL ? k->g[h].deadline :
+		    vg_kshare_apply(k->g[h].lease_term, k->g[h].deadline,
+		    atomic_load_explicit(&k->share->deadline[h],
+		    memory_order_acquire));
+		held[h] = k->g[h].held;
+		start[h] = VG_NS_NEVER;
+	}
+	vg_ktime_schedule(kt, d, held, k->n_groups, start);
+}
+
 /* The held group whose removal is due first by now, or -1. */
 static int
 due_first(struct vg_keeper *k, vg_ns now)
 {
+	vg_ns start[VG_MAX_GROUPS];
 	size_t g;
 	int best = -1;
 
+	for (g = 0; g < k->n_groups; g++)
+		if (k->g[g].held)
+			k_sync(k, g);
+	k_schedule(k, start);
 	for (g = 0; g < k->n_groups; g++) {
 		const struct vg_kgroup *kg = &k->g[g];
 
-		if (!kg->held)
-			continue;
-		k_sync(k, g);
-		if (now >= vg_ktime_remove_at(&kg->kt, kg->deadline) &&
+		if (kg->held && now >= start[g] &&
 		    (best == -1 || kg->deadline < k->g[best].deadline))
 			best = (int)g;
 	}
@@ -447,15 +505,16 @@ vg_keeper_timers(struct vg_keeper *k, vg_ns now)
 vg_ns
 vg_keeper_next(const struct vg_keeper *k)
 {
-	vg_ns t = VG_NS_NEVER, r;
+	vg_ns t = VG_NS_NEVER, r, start[VG_MAX_GROUPS];
 	size_t g;
 
+	k_schedule(k, start);
 	for (g = 0; g < k->n_groups; g++) {
 		const struct vg_kgroup *kg = &k->g[g];
 
 		if (!kg->held)
 			continue;
-		if ((r = vg_ktime_remove_at(&kg->kt, kg->deadline)) < t)
+		if ((r = start[g]) < t)
 			t = r;
 		if (!kg->refresh_held && (r = kg->last_add + k->refresh) < t)
 			t = r;
@@ -524,10 +583,13 @@ vg_keeper_release_encode(const struct vg_conf *c, size_t target,
 	m.epoch = c->epoch;
 	m.conf_digest = c->digest;
 	if (group > 0) {
-		/* group 0's is today's RELEASE; another's says its group */
+		/* another group's says its group */
 		m.group = (uint8_t)group;
 		m.version = GROUP_VERSION;
-	}
+	} else
+		m.version = 2;	/* group 0's: what a node of the release
+				 * before groups reads too (a rolling
+				 * upgrade), and every later one */
 	if ((len = vg_proto_encode(&m, buf, buflen)) == 0)
 		return 0;
 	/* an encoder that does not write the group would make this group

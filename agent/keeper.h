@@ -108,13 +108,23 @@ void	vg_ktime_measured(struct vg_ktime *, int add, vg_ns took);
 vg_ns	vg_ktime_remove_at(const struct vg_ktime *, vg_ns deadline);
 int	vg_ktime_may_add(const struct vg_ktime *, vg_ns deadline, vg_ns now);
 /*
- * Several groups: one process does their batches in turn, so an add for
+ * Several groups: one process does their batches in turn.  Removals: when
+ * several are due together (a node active in several groups is renewed by
+ * the same echoes, so their deadlines are equal), the last would end the
+ * sum of the others' batches late.  vg_ktime_schedule gives each group in
+ * in[] (n, indexed by group) the latest time its removal may start so that
+ * every one, done in deadline order, ends by its deadline and before the
+ * next one's start: from the latest deadline back, start = min(deadline,
+ * the next start) - del (ties: the higher index later).  Adds: an add for
  * group g that takes `add` (a whole one: kt[g].add; what is left of one
- * cut in chunks: less) at `now` holds up every removal due while it runs.
- * It is admitted only while now + add + kt[h].del + kt[h].margin <=
- * deadline[h] for g and for every group h with VIPs on the links
- * (held[h]).  n groups; kt, deadline and held indexed by group.
+ * cut in chunks: less) at `now` holds up every removal due while it runs;
+ * it is admitted only while now + add + kt[h].margin <= start[h] over that
+ * schedule of g and every group h with VIPs on the links (held[h]).  With
+ * one group both are the single rules above: start = deadline - del, and
+ * now + add + del + m <= deadline.
  */
+void	vg_ktime_schedule(const struct vg_ktime *kt, const vg_ns *deadline,
+	    const int *in, size_t n, vg_ns *start);
 int	vg_ktime_admit(const struct vg_ktime *kt, const vg_ns *deadline,
 	    const int *held, size_t n, size_t g, vg_ns add, vg_ns now);
 

@@ -241,7 +241,8 @@ votes_line(char *ln, char **name, unsigned long long *t, unsigned *v)
 
 int
 vg_statedir_read_votes(const char *dir, const char *const *names, size_t n,
-    uint64_t *term, uint16_t *voted_for, int *found, char *err, size_t errlen)
+    uint64_t *term, uint16_t *voted_for, int *found, uint64_t *max_term,
+    char *err, size_t errlen)
 {
 	char path[PATH_MAX], buf[4096], *ln, *next, *name;
 	unsigned long long t;
@@ -255,6 +256,7 @@ vg_statedir_read_votes(const char *dir, const char *const *names, size_t n,
 		voted_for[g] = 0;
 		found[g] = 0;
 	}
+	*max_term = 0;
 	snprintf(path, sizeof(path), "%s/votes", dir);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		if (errno == ENOENT)
@@ -279,6 +281,8 @@ vg_statedir_read_votes(const char *dir, const char *const *names, size_t n,
 			    "term must never go back or wrap)", path, t, name);
 			return -1;
 		}
+		if (t > *max_term)
+			*max_term = t;
 		for (g = 0; g < n; g++)
 			if (strcmp(names[g], name) == 0) {
 				term[g] = t;

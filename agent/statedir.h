@@ -41,12 +41,14 @@ int	vg_statedir_write_vote(const char *dir, const char *name,
  * Every VIP group's term and vote in one file (state_dir/votes: a line
  * "GROUP term voted_for" each), so that the votes of one event in several
  * groups cost one fsync.  Read: found[g] says whether names[g] had a
- * line (a line of a group not named is passed over); a missing file finds
- * none; a corrupt line, or a term at or above VG_TERM_LIMIT, is an error.
+ * line (a line of a group not named is passed over, but counts in
+ * *max_term, the highest term of any line, 0 for none); a missing file
+ * finds none; a corrupt line, or a term at or above VG_TERM_LIMIT, is an
+ * error.
  */
 int	vg_statedir_read_votes(const char *dir, const char *const *names,
 	    size_t n, uint64_t *term, uint16_t *voted_for, int *found,
-	    char *err, size_t errlen);
+	    uint64_t *max_term, char *err, size_t errlen);
 int	vg_statedir_write_votes(const char *dir, const char *const *names,
 	    size_t n, const uint64_t *term, const uint16_t *voted_for,
 	    char *err, size_t errlen);

@@ -527,8 +527,9 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 		    c->groups[c->vips[i].group].name));
 		json_object_object_add(v, "holder", json_object_new_int(
 		    a->el[c->vips[i].group].active_id));
-		json_object_object_add(v, "held_here",
-		    json_object_new_boolean(vg_hold_stats(a->hold).held));
+		json_object_object_add(v, "held_here", json_object_new_boolean(
+		    (vg_hold_stats(a->hold).held_groups >>
+		    c->vips[i].group) & 1));
 		json_object_array_add(vips, v);
 	}
 	json_object_object_add(r, "vips", vips);

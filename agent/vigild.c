@@ -937,9 +937,12 @@ ctl_handler(void *arg, const struct vg_ctl_request *req,
 
 /*
  * One election per group, each from its term and vote.  A group that
- * state_dir/votes has no line for (a file that just gained `groups`, or a
- * group added with every node stopped) starts from what "vote" holds: a
- * term never goes back, whatever file it is kept in.
+ * state_dir/votes has no line for (a file that just gained `groups`, a
+ * group renamed or added, every node stopped) starts one term above any
+ * this node kept, in either file, without a vote: it never voted there,
+ * and a term never goes back whatever file it is kept in.  So does a file
+ * without `groups` when votes holds a higher term than vote (a file that
+ * lost `groups`).
  */
 static void
 init_groups(struct vg_agent *a)
@@ -947,7 +950,7 @@ init_groups(struct vg_agent *a)
 	const struct vg_conf *c = a->conf;
 	const char *names[VG_MAX_GROUPS];
 	char err[512];
-	uint64_t term;
+	uint64_t term, top;
 	uint16_t voted_for;
 	int found[VG_MAX_GROUPS];
 	size_t g;
@@ -956,18 +959,24 @@ init_groups(struct vg_agent *a)
 	if (vg_statedir_read_vote(c->state_dir, "vote", &term, &voted_for,
 	    err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	for (g = 0; g < c->n_groups; g++) {
+	for (g = 0; g < c->n_groups; g++)
 		names[g] = c->groups[g].name;
-		found[g] = 0;
-	}
-	if (c->groups_line != 0 && vg_statedir_read_votes(c->state_dir,
-	    names, c->n_groups, a->vote_term, a->vote_for, found, err,
-	    sizeof(err)) == -1)
+	if (vg_statedir_read_votes(c->state_dir, names, c->n_groups,
+	    a->vote_term, a->vote_for, found, &top, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (term > top)
+		top = term;
+	if (top + 1 >= VG_TERM_LIMIT)
+		fatalx("%s: terms as high as %llu: corrupt; refusing to start",
+		    c->state_dir, (unsigned long long)top);
 	for (g = 0; g < c->n_groups; g++) {
-		if (!found[g]) {
-			a->vote_term[g] = term;
-			a->vote_for[g] = voted_for;
+		if (c->groups_line == 0) {
+			/* as before groups, unless votes went further */
+			a->vote_term[g] = term < top ? top + 1 : term;
+			a->vote_for[g] = term < top ? 0 : voted_for;
+		} else if (!found[g]) {
+			a->vote_term[g] = top + 1;
+			a->vote_for[g] = 0;
 		}
 		vg_el_init_group(&a->el[g], c, g, a->vote_term[g],
 		    a->vote_for[g], a->incarnation ^

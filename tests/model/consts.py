@@ -141,8 +141,10 @@ if float(m2.group(1)) != margin_div:
 need(keeper_c, r"return now \+ kt->add \+ kt->del \+ kt->margin <= deadline;",
      "the keeper's admission rule")
 # with VIP groups, for every group held (vg_ktime_admit): the same rule
-need(keeper_c, r"if \(now \+ add \+ kt\[h\]\.del \+ kt\[h\]\.margin > deadline\[h\]\)",
+need(keeper_c, r"if \(now \+ add \+ kt\[h\]\.margin > start\[h\]\)",
      "the keeper's admission rule over every group")
+need(keeper_c, r"start\[best\] = vg_ktime_remove_at\(&kt\[best\], finish\);",
+     "the keeper's removal schedule over every group")
 need(keeper_c, r"return deadline - kt->del;", "the keeper's removal time")
 # the lease runs from t_q: deadline = t_q + L
 need(elect_c, r"vg_ns deadline = t_q \+ el->lease;", "the lease from t_q")

@@ -615,6 +615,46 @@ test_removals_earliest_first(void **state)
 	kfix_free(x);
 }
 
+/*
+ * Equal deadlines (a node active in two groups is renewed by the same
+ * echoes): one keeper removes the groups in turn, so the removals are
+ * planned back from the deadline over both (vg_ktime_schedule), not each
+ * from its own: every VIP is off by d, with each batch costing what the
+ * keeper plans.  Before the schedule, the second group came off one batch
+ * after d (the review's probe: d + 230 us).
+ */
+static void
+test_equal_deadlines_both_off_by_d(void **state)
+{
+	struct kfix *x = kfix_new(0);
+	vg_ns t0 = x->f.now, d = t0 + VG_MS(20), start[VG_MAX_GROUPS];
+	struct vg_ktime kt[2];
+	vg_ns dl[2] = { d, d };
+	int in[2] = { 1, 1 };
+	size_t i;
+
+	(void)state;
+	hold_both(x, d, d);
+	x->f.del_cost = x->k.g[0].kt.del;	/* as planned */
+	assert_int_equal(x->k.g[1].kt.del, x->f.del_cost);
+	for (i = 0; i < 3 && (x->f.on[0] || x->f.on[2]); i++)
+		k_wake(&x->k, &x->f);
+	assert_false(x->f.on[0] || x->f.on[1] || x->f.on[2] || x->f.on[3]);
+	assert_true(x->f.now <= d);
+	/* the schedule itself: the later index last, each before the next */
+	kt[0] = x->k.g[0].kt;
+	kt[1] = x->k.g[1].kt;
+	vg_ktime_schedule(kt, dl, in, 2, start);
+	assert_true(start[1] == d - kt[1].del);
+	assert_true(start[0] == start[1] - kt[0].del);
+	/* an add is admitted only before the first removal must start */
+	assert_true(vg_ktime_admit(kt, dl, in, 2, 0, kt[0].add,
+	    start[0] - kt[0].add - kt[0].margin));
+	assert_false(vg_ktime_admit(kt, dl, in, 2, 0, kt[0].add,
+	    start[0] - kt[0].add - kt[0].margin + 1));
+	kfix_free(x);
+}
+
 /* EOF: every group's VIPs off, a RELEASE for each group leased; a
  * group whose removal failed gets none, the other still does. */
 static void
@@ -677,13 +717,12 @@ test_one_group_as_before(void **state)
 	assert_true(f.on[0] && f.on[3]);
 	assert_int_equal(f.rep[0].ev, VG_KEEPER_ADDED);
 	assert_int_equal(f.rep[0].group, 0);
-	/* renewed through the page: no wake-up for it; at the old removal
-	 * time the keeper reads the page and keeps them; removed at the new
-	 * deadline */
+	/* renewed through the page: no message; the keeper's next wake-up
+	 * is planned from the page (vg_keeper_next reads it), so it sleeps
+	 * through the old removal time and removes them at the new one */
 	atomic_store(&share.deadline[0], VG_MS(1040));
-	k_wake(&k, &f);
-	assert_true(f.now == vg_ktime_remove_at(&k.g[0].kt, VG_MS(1020)));
-	assert_true(f.on[0] && f.on[3]);
+	assert_true(vg_keeper_next(&k) ==
+	    vg_ktime_remove_at(&k.g[0].kt, VG_MS(1040)));
 	k_wake(&k, &f);
 	assert_true(f.now == vg_ktime_remove_at(&k.g[0].kt, VG_MS(1040)));
 	assert_false(f.on[0] || f.on[3]);
@@ -718,6 +757,7 @@ test_release_encode(void **state)
 	m.digest_parts = vg_conf_parts_hint(c);
 	m.epoch = c->epoch;
 	m.conf_digest = c->digest;
+	m.version = 2;	/* group 0's: one a node before groups reads too */
 	wlen = vg_proto_encode(&m, want, sizeof(want));
 	assert_true(wlen > 0);
 	len = vg_keeper_release_encode(c, 1, 0, 12, 34,
@@ -726,6 +766,7 @@ test_release_encode(void **state)
 	assert_memory_equal(buf, want, len);
 	assert_int_equal(vg_proto_decode(buf, len, &d), VG_DROP_NONE);
 	assert_int_equal(d.group, 0);
+	assert_int_equal(d.version, 2);
 
 	len = vg_keeper_release_encode(c, 1, 1, 12, 34,
 	    VG_KEEPER_SEQ_BASE + 2, buf, sizeof(buf));
@@ -759,6 +800,7 @@ main(void)
 		cmocka_unit_test(test_add_waits_for_other_removal),
 		cmocka_unit_test(test_refresh_waits_without_spinning),
 		cmocka_unit_test(test_removals_earliest_first),
+		cmocka_unit_test(test_equal_deadlines_both_off_by_d),
 		cmocka_unit_test(test_gone_releases_every_group),
 		cmocka_unit_test(test_one_group_as_before),
 		cmocka_unit_test(test_release_encode),

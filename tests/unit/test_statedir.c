@@ -142,17 +142,18 @@ test_votes(void **state)
 	uint64_t t[3] = { 7, 12, 0 }, rt[3];
 	uint16_t v[3] = { 2, 0, 0 }, rv[3];
 	int found[3];
+	uint64_t mx;
 	char err[256] = "", p[PATH_MAX];
 	FILE *f;
 
 	(void)state;
 	assert_int_equal(vg_statedir_read_votes(dir, names, 3, rt, rv, found,
-	    err, sizeof(err)), 0);
+	    &mx, err, sizeof(err)), 0);
 	assert_false(found[0] || found[1] || found[2]);
 	assert_int_equal(vg_statedir_write_votes(dir, two, 2, t, v, err,
 	    sizeof(err)), 0);
 	assert_int_equal(vg_statedir_read_votes(dir, names, 3, rt, rv, found,
-	    err, sizeof(err)), 0);
+	    &mx, err, sizeof(err)), 0);
 	assert_true(found[0] && found[1] && !found[2]);
 	assert_int_equal(rt[0], 7);
 	assert_int_equal(rv[0], 2);
@@ -160,28 +161,29 @@ test_votes(void **state)
 	assert_int_equal(rv[1], 0);
 	/* "db" is not named: passed over */
 	assert_int_equal(vg_statedir_read_votes(dir, names + 2, 1, rt, rv,
-	    found, err, sizeof(err)), 0);
+	    found, &mx, err, sizeof(err)), 0);
 	assert_false(found[0]);
+	assert_int_equal(mx, 12);	/* db's, though not named */
 	snprintf(p, sizeof(p), "%s/votes", dir);
 	f = fopen(p, "w");
 	assert_non_null(f);
 	fputs("web 7 2\ndb -1 0\n", f);
 	fclose(f);
 	assert_int_equal(vg_statedir_read_votes(dir, names, 3, rt, rv, found,
-	    err, sizeof(err)), -1);
+	    &mx, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "corrupt"));
 	f = fopen(p, "w");
 	assert_non_null(f);
 	fputs("web 7 2\ndb 12 0", f);		/* cut short */
 	fclose(f);
 	assert_int_equal(vg_statedir_read_votes(dir, names, 3, rt, rv, found,
-	    err, sizeof(err)), -1);
+	    &mx, err, sizeof(err)), -1);
 	f = fopen(p, "w");
 	assert_non_null(f);
 	fputs("web 9223372036854775807 2\n", f);
 	fclose(f);
 	assert_int_equal(vg_statedir_read_votes(dir, names, 3, rt, rv, found,
-	    err, sizeof(err)), -1);
+	    &mx, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "2^63-1"));
 	unlink(p);
 }
