@@ -43,10 +43,10 @@ wire as before groups) for comparison.  Measured per case:
            changed (or that had two holders) from the first command to the
            end; it must be 0.
 
-Before each case the bench waits (bounded: --load-wait-s, default 600 s
-in all over the run, polling every 30 s) for the 1-minute load average to
-be at or below --load-max (1.5): another test suite may be running on the
-same cores; past that budget it measures anyway and says so.  It prints
+Before the first case the bench waits (bounded: --load-wait-s, default
+600 s, polling every 30 s) for the 1-minute load average to be at or
+below --load-max (1.5): another test suite may be running on the same
+cores; past that it measures anyway and says so.  It prints
 `uptime` before and after, and the load at the start and the end of every
 window.  Figures, not pass/fail: the exit status is 0 unless the bench
 itself failed.  Every wait is bounded, every process ended by PID, every
@@ -231,8 +231,8 @@ def counters(bt):
 
 
 def wait_load(args, R, what):
-    """Bounded: until load1 <= --load-max, polling every 30 s; at most
-    --load-wait-s in all over the run (before every case)."""
+    """Bounded: until load1 <= --load-max, polling every 30 s, for at most
+    --load-wait-s."""
     waited = 0.0
     for _ in range(int(args.load_wait_s / 30) + 2):
         la = load1()
@@ -340,8 +340,28 @@ def idle(bt, smps, n, args, rec):
         gn = gname(n, g)
         term_ch[gn] = max(v1[x][gn][0] - v0[x][gn][0] for x in NAMES)
         act_ch[gn] = sum(1 for x in NAMES if v1[x][gn][1] != v0[x][gn][1])
-        vip_ch[gn] = max(0, len(smps[g].changes(since, until)) - 1)
+        ch = smps[g].changes(since, until)
+        vip_ch[gn] = max(0, len(ch) - 1)
+        if len(ch) > 1:
+            # what moved: the holders at each change, and the reads (start
+            # and end s after the sampler started, holds) of the sweeps
+            # just before and after the first change
+            t_s = smps[g].started or 0
+            sw = smps[g]._snap(since, until)
+            k = next((j for j, x in enumerate(sw) if j and
+                      smps[g].holders(x) != smps[g].holders(sw[j - 1])), 0)
+            r.setdefault("vip_change_detail", {})[gn] = {
+                "changes": ch[:10], "sweeps": [
+                    (round(x[0] - t_s, 4), [(round(a - t_s, 4),
+                                             round(b - t_s, 4), h)
+                                            for a, b, h in x[1]])
+                    for x in sw[max(0, k - 2):k + 3]]}
         dbl[gn] = len(smps[g].doubles(since))
+    act1 = agreed(v1, n) or {}
+    r["vip_not_on_active"] = {
+        gname(n, g): (smps[g].holders(smps[g].sweeps[-1]), act1.get(g))
+        for g in g_all
+        if smps[g].holders(smps[g].sweeps[-1]) != [act1.get(g)]}
     r.update(term_changes=term_ch, active_changes=act_ch,
              vip_changes=vip_ch, doubles=dbl,
              changes=sum(1 for gn in term_ch if term_ch[gn] or act_ch[gn] or
@@ -366,6 +386,9 @@ def failovers(bt, smps, n, args, rec):
     runs = []
     t_first = time.monotonic()
     hold0 = {g: smps[g].holders(smps[g].sweeps[-1]) for g in others}
+    act0 = agreed(group_view(bt, n), n) or {}
+    bad0 = {gname(n, g): (hold0[g], act0.get(g)) for g in others
+            if hold0[g] != [act0.get(g)]}
     la0 = loadavg()
     for i in range(args.runs):
         cur = smp.holders(smp.sweeps[-1])
@@ -429,8 +452,10 @@ def failovers(bt, smps, n, args, rec):
     for g in others:
         ch = smps[g].changes(t_first, until)
         d = len(smps[g].doubles(t_first))
-        if len(ch) != 1 or ch[0][1] != hold0[g] or d:
-            moved[gname(n, g)] = {"changes": ch[:8], "doubles": d}
+        if len(ch) != 1 or ch[0][1] != hold0[g] or d or gname(n, g) in bad0:
+            moved[gname(n, g)] = {"changes": ch[:8], "doubles": d,
+                                  "before (VIP, active)":
+                                  bad0.get(gname(n, g))}
     rec["failover"] = {
         "group": gn, "vip": vip(k), "runs": runs, "others": len(others),
         "others_moved": len(moved), "moved": moved,
@@ -445,7 +470,8 @@ def run_case(n, args, R, waited=0.0):
            "load_waited_s": waited}
     R["cases"].append(rec)
     t_case = time.monotonic()
-    bt = bn.BenchTopology(topo(), os.path.join(args.workdir, "g%d" % n))
+    bt = bn.BenchTopology(topo(), os.path.join(
+        args.workdir, "c%d-g%d" % (len(R["cases"]), n)))
     smp = None
     say("case %d group(s): n1..n3 at h = %d ms, D = %d ms" % (n, H, D))
     try:
@@ -618,6 +644,15 @@ def details(R):
                     i["lapses_g0"], i["slowest_us"], i["sampler"]["sweeps"],
                     fmt(i["sampler"]["max_ms"]), i["bench_cpu_pct"],
                     c.get("setup_moves", 0)))
+            for gn, d in (i.get("vip_change_detail") or {}).items():
+                out.append("%s idle: the VIP of %s changed holders: %s; "
+                           "sweeps around the first change (reads: start, "
+                           "end, held; s since the sampler started): %s" % (
+                               lab, gn, d["changes"], d["sweeps"]))
+            if i["vip_not_on_active"]:
+                out.append("%s idle: at the window's end a VIP was not (only) "
+                           "on its group's active (holders, active): %s" % (
+                               lab, i["vip_not_on_active"]))
             if i["pids_changed"]:
                 out.append("%s: agent or keeper pids changed in the window: "
                            "%s" % (lab, i["pids_changed"]))
@@ -709,7 +744,10 @@ def main():
     status = 0
     try:
         for n in cases:
-            w = wait_load(args, R, "case %d" % n)
+            # only before the first case: the cases' own agents and
+            # sampler raise the load a little, and each row says its load
+            w = wait_load(args, R, "case %d" % n) if n == cases[0] and \
+                not R["cases"] else 0.0
             if "uptime_measure" not in meta:
                 meta["uptime_measure"] = uptime()
                 say("uptime when measuring starts: %s" %
