@@ -157,6 +157,7 @@ bench: deps all
 	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) issue9.py $(BENCH_ARGS)
 	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) push.py $(PUSH_BENCH_ARGS)
 	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) push.py --only 3 --change dead_time
+	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) groups.py $(GROUPS_BENCH_ARGS)
 	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) flood.py
 	cd tests/bench && VIGIL_BUILD=$(CURDIR)/$(B) $(PYTHON) stalltrace.py --seconds 60
 	$(MAKE) --no-print-directory fuzz-sweep loss-table
