@@ -237,6 +237,38 @@ peer_name(json_object *r, int id)
 	return "?";
 }
 
+/* A line per VIP group, in a file with `groups` (the one implicit group
+ * "default" is the node's line above): this node's state in it, its
+ * term, its active, the lease when active here, its VIPs. */
+static void
+print_groups(json_object *r, json_object *groups)
+{
+	size_t i, j, n = groups ? json_object_array_length(groups) : 0;
+	json_object *g, *v, *l;
+
+	if (n == 1 && strcmp(str(json_object_array_get_idx(groups, 0),
+	    "name"), "default") == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		g = json_object_array_get_idx(groups, i);
+		printf("group   %-12s %s%-11s%s term %-6s active %-12s",
+		    str(g, "name"), state_colour(str(g, "state")),
+		    str(g, "state"), reset(), str(g, "term"),
+		    peer_name(r, json_object_get_int(get(g, "active"))));
+		if ((v = get(g, "lease_remaining_ms")) != NULL)
+			printf(" lease %lld ms%s", (long long)
+			    json_object_get_int64(v), json_object_get_boolean(
+			    get(g, "lapsed")) ? " (lapsed)" : "");
+		l = get(g, "vips");
+		for (j = 0; l && j < json_object_array_length(l) && j < 4; j++)
+			printf("%s%s", j ? " " : "  vips ", json_object_get_string(
+			    json_object_array_get_idx(l, j)));
+		if (l && json_object_array_length(l) > 4)
+			printf(" ... (%zu)", json_object_array_length(l));
+		printf("\n");
+	}
+}
+
 static void
 print_status(json_object *r)
 {
@@ -269,6 +301,7 @@ print_status(json_object *r)
 	if (json_object_get_boolean(get(nd, "preemption_held")))
 		printf("  preemption held (flapping)");
 	printf("\n");
+	print_groups(r, get(r, "groups"));
 	n = vips ? json_object_array_length(vips) : 0;
 	for (i = 0; i < n && i < 8; i++) {
 		json_object *x = json_object_array_get_idx(vips, i);

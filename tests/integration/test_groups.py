@@ -134,6 +134,15 @@ def test_each_node_active_for_one(gcluster):
     assert group_row(sts["n2"], "db")["state"] == "active"
     assert {v["address"]: v["group"] for v in sts["n1"]["vips"]} == \
         {WEB + "/24": "web", DB + "/24": "db"}
+    # the text view: a line per group (its state here, term, active, VIPs)
+    out = t.ctl("n1", "status").stdout
+    rows = {ln.split()[1]: ln.split() for ln in out.splitlines()
+            if ln.startswith("group ")}
+    assert set(rows) == {"web", "db"}, out
+    assert rows["web"][2] == "active" and "n1" in rows["web"] and \
+        WEB + "/24" in rows["web"], rows["web"]
+    assert rows["db"][2] == "standby" and "n2" in rows["db"] and \
+        DB + "/24" in rows["db"], rows["db"]
     # every group's term and vote in one file (one fsync for several)
     for n in NAMES:
         with open(os.path.join(t.state_base(n), "state", "votes")) as fh:
