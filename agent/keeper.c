@@ -92,8 +92,8 @@ int
 vg_ktime_admit(const struct vg_ktime *kt, const vg_ns *deadline,
     const int *held, size_t n, size_t g, vg_ns add, vg_ns now)
 {
-	vg_ns start[VG_MAX_GROUPS];
-	int in[VG_MAX_GROUPS];
+	vg_ns start[VG_MAX_GROUPS] = { 0 };
+	int in[VG_MAX_GROUPS] = { 0 };
 	size_t h;
 
 	if (g >= n || n > VG_MAX_GROUPS)
