@@ -250,13 +250,29 @@ vg_peer_alive(const struct vg_peer *p, vg_ns now)
 
 /* ---- the peer table */
 
+/* Node n's entry of a new table: what cur heard of it stays (a node new to
+ * the table starts unheard), its configured identity is n's. */
+static void
+take(struct vg_peer *p, const struct vg_peers *cur,
+    const struct vg_conf_node *n)
+{
+	size_t j;
+
+	for (j = 0; j < cur->n && cur->p[j].id != n->id; j++)
+		;
+	if (j == cur->n) {
+		vg_peer_init(p, n);
+		return;
+	}
+	*p = cur->p[j];
+	identity(p, n);
+}
+
 int
 vg_peers_reconf(struct vg_peers *next, const struct vg_peers *cur,
     const struct vg_conf *c)
 {
-	const struct vg_conf_node *n;
-	struct vg_peer *p;
-	size_t i, j;
+	size_t i;
 
 	next->n = 0;
 	if ((next->p = calloc(c->n_nodes, sizeof(*next->p))) == NULL)
@@ -264,16 +280,7 @@ vg_peers_reconf(struct vg_peers *next, const struct vg_peers *cur,
 	for (i = 0; i < c->n_nodes; i++) {
 		if ((int)i == c->self)
 			continue;
-		n = &c->nodes[i];
-		p = &next->p[next->n++];
-		for (j = 0; j < cur->n && cur->p[j].id != n->id; j++)
-			;
-		if (j == cur->n) {
-			vg_peer_init(p, n);
-			continue;
-		}
-		*p = cur->p[j];		/* what was heard of it stays */
-		identity(p, n);
+		take(&next->p[next->n++], cur, &c->nodes[i]);
 	}
 	return 0;
 }
@@ -284,7 +291,7 @@ vg_peers_join(struct vg_peers *next, const struct vg_peers *cur,
 {
 	const struct vg_conf_node *n;
 	struct vg_peer *p;
-	size_t i, j;
+	size_t i;
 
 	if (vg_peers_reconf(next, cur, c) == -1)
 		return -1;
@@ -298,15 +305,7 @@ vg_peers_join(struct vg_peers *next, const struct vg_peers *cur,
 		n = &c2->nodes[i];
 		if (n->id == self_id || vg_conf_node_by_id(c, n->id) != NULL)
 			continue;
-		p = &next->p[next->n++];
-		for (j = 0; j < cur->n && cur->p[j].id != n->id; j++)
-			;
-		if (j == cur->n) {
-			vg_peer_init(p, n);
-			continue;
-		}
-		*p = cur->p[j];
-		identity(p, n);
+		take(&next->p[next->n++], cur, n);
 	}
 	return 0;
 }

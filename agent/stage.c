@@ -410,6 +410,37 @@ install(const char *path, const char *text, size_t len, char *err,
 	    errlen);
 }
 
+/*
+ * A commit on this node: the file installed over the running one, then
+ * applied through the reload path (final: a joint move's FINAL); a file
+ * that does not apply puts the running one back, so that a restart reads
+ * what runs.  0, or -1 with err.
+ */
+static int
+install_apply(struct vg_agent *a, int final, const char *text, size_t len,
+    char *err, size_t errlen)
+{
+	char *old, path[PATH_MAX], e2[256];
+	size_t oldlen;
+
+	snprintf(path, sizeof(path), "%s", a->conf->path);
+	if ((old = slurp(path, &oldlen, err, errlen)) == NULL)
+		return -1;
+	if (install(path, text, len, err, errlen) == -1) {
+		free(old);
+		return -1;
+	}
+	if (a->apply(a, final, err, errlen) == -1) {
+		if (install(path, old, oldlen, e2, sizeof(e2)) == -1)
+			log_warnx("config push: %s could not be restored: %s",
+			    path, e2);
+		free(old);
+		return -1;
+	}
+	free(old);
+	return 0;
+}
+
 /* ---- the ops pushrun asks for */
 
 static void
@@ -689,9 +720,8 @@ joint_final(struct vg_agent *a, char *err, size_t errlen)
 	const char *text = a->jconf != NULL ? a->joint_local : a->push_local;
 	size_t len = a->jconf != NULL ? a->joint_local_len :
 	    a->push_local_len;
-	char *old, path[PATH_MAX], e2[256];
+	char path[PATH_MAX], e2[256];
 	uint32_t epoch = jc->epoch;
-	size_t oldlen;
 
 	if (text == NULL) {
 		snprintf(err, errlen, "the joint move's file is gone");
@@ -713,20 +743,8 @@ joint_final(struct vg_agent *a, char *err, size_t errlen)
 		    "this node", epoch);
 		goto done;
 	}
-	if ((old = slurp(path, &oldlen, err, errlen)) == NULL)
+	if (install_apply(a, 1, text, len, err, errlen) == -1)
 		return -1;
-	if (install(path, text, len, err, errlen) == -1) {
-		free(old);
-		return -1;
-	}
-	if (a->apply(a, 1, err, errlen) == -1) {
-		if (install(path, old, oldlen, e2, sizeof(e2)) == -1)
-			log_warnx("config push: %s could not be restored: %s",
-			    path, e2);
-		free(old);
-		return -1;
-	}
-	free(old);
 	log_info("config push: epoch %u committed: the new configuration "
 	    "alone (%zu nodes, quorum %u)", epoch, a->conf->n_nodes,
 	    a->conf->quorum);
@@ -749,8 +767,6 @@ static int
 op_commit(void *arg, char *err, size_t errlen)
 {
 	struct vg_agent *a = arg;
-	char *old, path[PATH_MAX], e2[256];
-	size_t oldlen;
 	uint32_t epoch;
 
 	if (a->push_local == NULL && a->jconf == NULL) {
@@ -774,23 +790,9 @@ op_commit(void *arg, char *err, size_t errlen)
 		}
 		return joint_final(a, err, errlen);
 	}
-	snprintf(path, sizeof(path), "%s", a->conf->path);
-	if ((old = slurp(path, &oldlen, err, errlen)) == NULL)
+	if (install_apply(a, 0, a->push_local, a->push_local_len, err,
+	    errlen) == -1)
 		return -1;
-	if (install(path, a->push_local, a->push_local_len, err,
-	    errlen) == -1) {
-		free(old);
-		return -1;
-	}
-	if (a->apply(a, 0, err, errlen) == -1) {
-		/* the running file back: a restart must read what runs */
-		if (install(path, old, oldlen, e2, sizeof(e2)) == -1)
-			log_warnx("config push: %s could not be restored: %s",
-			    path, e2);
-		free(old);
-		return -1;
-	}
-	free(old);
 	epoch = a->conf->epoch;
 	op_discard(a);
 	log_info("config push: epoch %u committed", epoch);
