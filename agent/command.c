@@ -172,7 +172,8 @@ maintenance(struct vg_agent *a, const struct vg_ctl_request *req,
 		audit(a, caller, what, err);
 		return NULL;
 	}
-	/* every group this node holds is handed over, one after another */
+	/* every group this node holds is handed over, each its own
+	 * hand-over, in one list */
 	for (g = 0; g < a->n_groups; g++) {
 		was_active |= a->el[g].state == VG_ST_ACTIVE;
 		vg_el_set_maintenance(&a->el[g], req->on, now, acts);

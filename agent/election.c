@@ -1618,7 +1618,6 @@ void
 vg_el_set_priority(struct vg_election *el, uint8_t p, vg_ns now,
     struct vg_acts *acts)
 {
-	acts->group = el->group;
 	el->priority = p;
 	vg_el_tick(el, now, acts);
 }

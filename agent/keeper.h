@@ -201,10 +201,8 @@ uint32_t vg_keeper_gone(struct vg_keeper *, uint64_t term[VG_MAX_GROUPS]);
 /*
  * RELEASE(group, term) from this node to nodes[target], the keeper's seq
  * `seq`, encoded into buf (MAC bytes zeroed, for vg_auth_sign).  Group 0's
- * is today's RELEASE; another group's is version 3 with the group in it.
- * 0 if it cannot be encoded, or not so that it reads back as that group's
- * (an encoder without version 3): then it must not be sent, since a
- * peer would take it for another group's.
+ * is version 2 (a node of the release before groups reads it); another
+ * group's is version 3, with the group in it.  0 if it cannot be encoded.
  */
 size_t	vg_keeper_release_encode(const struct vg_conf *, size_t target,
 	    size_t group, uint64_t term, uint64_t incarnation, uint64_t seq,

@@ -120,7 +120,8 @@ vg_proto_len_v(uint8_t version, uint8_t type)
 	    (version == 1 && VG_MSG_IS_PUSH(type)))
 		return 0;
 	return (version == 1 ? VG_HDR_LEN_V1 : VG_HDR_LEN) + body_len[type] +
-	    (version >= 3 && HAS_GROUP_BYTE(type) ? 1 : 0) + VG_MAC_LEN;
+	    (version >= VG_VERSION_GROUPS && HAS_GROUP_BYTE(type) ? 1 : 0) +
+	    VG_MAC_LEN;
 }
 
 size_t
@@ -129,7 +130,7 @@ vg_proto_len_hb(uint8_t version, size_t n_groups)
 	size_t len = vg_proto_len_v(version, VG_MSG_HEARTBEAT);
 
 	if (len == 0 || n_groups == 0 || n_groups > VG_MAX_GROUPS ||
-	    (version < 3 && n_groups > 1))
+	    (version < VG_VERSION_GROUPS && n_groups > 1))
 		return 0;
 	return len + (n_groups - 1) * VG_HB_SECTION_LEN;
 }
@@ -168,7 +169,8 @@ vg_proto_encode(const struct vg_msg *m, uint8_t *buf, size_t buflen)
 		return 0;
 	/* a group other than 0 is not said before version 3 */
 	if (m->type != VG_MSG_HEARTBEAT && HAS_GROUP_BYTE(m->type) &&
-	    (m->group >= VG_MAX_GROUPS || (version < 3 && m->group != 0)))
+	    (m->group >= VG_MAX_GROUPS ||
+	    (version < VG_VERSION_GROUPS && m->group != 0)))
 		return 0;
 	body = version == 1 ? VG_HDR_LEN_V1 : VG_HDR_LEN;
 	memset(buf, 0, len);
@@ -176,7 +178,8 @@ vg_proto_encode(const struct vg_msg *m, uint8_t *buf, size_t buflen)
 	buf[4] = version;
 	buf[5] = m->type;
 	/* REPLY is version 3's: an older node would refuse the bit */
-	vg_put16(buf + 6, version < 3 ? m->flags & ~VG_FLAG_REPLY : m->flags);
+	vg_put16(buf + 6, version < VG_VERSION_GROUPS ?
+	    m->flags & ~VG_FLAG_REPLY : m->flags);
 	vg_put32(buf + 8, m->cluster_id);
 	vg_put16(buf + 12, m->sender);
 	vg_put16(buf + 14, m->target);
@@ -195,7 +198,7 @@ vg_proto_encode(const struct vg_msg *m, uint8_t *buf, size_t buflen)
 	}
 	if (m->type == VG_MSG_HEARTBEAT) {
 		vg_put32(buf + body, m->u.hb.echo_delay_us);
-		if (version >= 3) {
+		if (version >= VG_VERSION_GROUPS) {
 			buf[body + 4] = (uint8_t)(n_groups - 1);
 			for (i = 1; i < n_groups; i++)
 				put_section(buf + body + 5 +
@@ -204,10 +207,10 @@ vg_proto_encode(const struct vg_msg *m, uint8_t *buf, size_t buflen)
 		}
 	} else if (m->type == VG_MSG_VOTE) {
 		vg_put16(buf + body, m->u.vote.reason);
-		if (version >= 3)
+		if (version >= VG_VERSION_GROUPS)
 			buf[body + 2] = m->group;
 	} else if (HAS_GROUP_BYTE(m->type)) {
-		if (version >= 3)
+		if (version >= VG_VERSION_GROUPS)
 			buf[body] = m->group;
 	} else if (VG_MSG_IS_PUSH(m->type) && m->body != NULL)
 		memcpy(buf + body, m->body, body_len[m->type]);
@@ -277,7 +280,7 @@ vg_proto_decode(const uint8_t *buf, size_t len, struct vg_msg *m)
 	}
 	if (d.type == VG_MSG_HEARTBEAT) {
 		d.u.hb.echo_delay_us = vg_get32(buf + body);
-		if (d.version >= 3) {
+		if (d.version >= VG_VERSION_GROUPS) {
 			d.n_groups = (uint8_t)(buf[body + 4] + 1);
 			for (i = 0; i + 1 < d.n_groups; i++)
 				if (get_section(buf + body + 5 +
@@ -286,17 +289,17 @@ vg_proto_decode(const uint8_t *buf, size_t len, struct vg_msg *m)
 		}
 	} else if (d.type == VG_MSG_VOTE) {
 		d.u.vote.reason = vg_get16(buf + body);
-		if (d.version >= 3)
+		if (d.version >= VG_VERSION_GROUPS)
 			d.group = buf[body + 2];
 	} else if (HAS_GROUP_BYTE(d.type)) {
-		if (d.version >= 3)
+		if (d.version >= VG_VERSION_GROUPS)
 			d.group = buf[body];
 	} else if (VG_MSG_IS_PUSH(d.type))
 		d.body = buf + body;
 
 	/* digest_parts is a hint, any value goes (zero from a node that
 	 * sends none) */
-	if ((d.flags & ~(type_flags[d.type] | (d.version >= 3 &&
+	if ((d.flags & ~(type_flags[d.type] | (d.version >= VG_VERSION_GROUPS &&
 	    d.type == VG_MSG_HEARTBEAT ? VG_FLAG_REPLY : 0))) != 0 ||
 	    d.state == 0 || d.state > VG_ST_MAX ||
 	    d.sender == 0 || d.seq == 0 || d.incarnation == 0 ||

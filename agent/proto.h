@@ -127,6 +127,8 @@
 #define VG_MAGIC		0x56474c31u	/* "VGL1" */
 #define VG_VERSION		3	/* what this node speaks */
 #define VG_VERSION_MIN		1	/* the oldest it still accepts */
+#define VG_VERSION_GROUPS	3	/* the first with VIP groups: sections,
+					 * a group byte, VG_FLAG_REPLY */
 #define VG_HDR_LEN		66
 #define VG_HDR_LEN_V1		58
 #define VG_MAC_LEN		16

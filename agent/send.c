@@ -12,9 +12,6 @@
 #include "net.h"
 #include "send.h"
 
-/* The first wire version that carries a group other than the first. */
-#define GROUPS_VERSION	3
-
 void
 vg_send_flush(struct vg_agent *a)
 {
@@ -52,7 +49,7 @@ send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
 	m->version = p->ever_seen && !(p->last.version == 1 &&
 	    VG_MSG_IS_PUSH(m->type)) ? p->last.version : VG_VERSION;
 	/* a peer of an older version takes part in the first group only */
-	if (m->version < GROUPS_VERSION) {
+	if (m->version < VG_VERSION_GROUPS) {
 		if (m->group != 0)
 			return;
 		if (m->n_groups > 1)

@@ -44,14 +44,14 @@ vg_track_priority(const struct vg_conf *c, size_t g,
 	uint32_t mask = UINT32_MAX;
 	size_t i;
 
+	*fault = 0;
 	if (c->groups_line != 0 && g < c->n_groups) {
 		if ((p = c->groups[g].priority[c->self]) == 0)
 			return 0;
 		mask = c->groups[g].tracks;
 	}
-	*fault = 0;
 	for (i = 0; i < c->n_tracks; i++) {
-		if (st[i].up || (mask & (UINT32_C(1) << i)) == 0)
+		if (st == NULL || st[i].up || (mask & (UINT32_C(1) << i)) == 0)
 			continue;
 		if (c->tracks[i].weight == 0)
 			*fault = 1;

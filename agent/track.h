@@ -28,7 +28,8 @@ int	vg_track_note(struct vg_track_state *, int success, unsigned fall,
 
 /* Effective priority and fault in group g from the tracks' states: the
  * node's priority there less the weights of the group's failing tracks
- * (1 at least; 0 stays 0: it never holds the group).  Pure. */
+ * (1 at least; 0 stays 0: it never holds the group); st NULL: none has
+ * run yet, all count as up.  Pure. */
 uint8_t	vg_track_priority(const struct vg_conf *, size_t g,
 	    const struct vg_track_state *, int *fault);
 

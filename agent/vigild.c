@@ -205,7 +205,6 @@ state_changed(struct vg_agent *a, size_t g, uint8_t prev, uint8_t state,
 
 /* ---- carrying out the election's decisions, in order */
 
-
 static void
 run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 {
@@ -653,13 +652,8 @@ health(struct vg_agent *a)
 	for (g = 0; g < a->n_groups; g++) {
 		struct vg_election *el = &a->el[g];
 
-		track_fault = 0;
-		if (a->tracks != NULL)
-			prio = vg_track_priority(c, g,
-			    vg_tracks_state(a->tracks), &track_fault);
-		else
-			prio = c->groups_line != 0 ?
-			    c->groups[g].priority[c->self] : a->self->priority;
+		prio = vg_track_priority(c, g, a->tracks != NULL ?
+		    vg_tracks_state(a->tracks) : NULL, &track_fault);
 		any |= track_fault;
 		vg_el_set_fault(el, a->link_down[0] != '\0' || track_fault,
 		    now, &acts);

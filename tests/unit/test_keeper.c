@@ -731,9 +731,9 @@ test_one_group_as_before(void **state)
 	vg_conf_free(c);
 }
 
-/* Group 0's RELEASE is today's (version and fields); another group's is
- * sent only as a datagram that reads back as that group's: never as a
- * RELEASE the peers would take for group 0's. */
+/* Group 0's RELEASE is version 2, field for field what the release before
+ * groups sent; another group's is version 3 and reads back as that
+ * group's, never as one the peers would take for group 0's. */
 static void
 test_release_encode(void **state)
 {
@@ -770,16 +770,12 @@ test_release_encode(void **state)
 
 	len = vg_keeper_release_encode(c, 1, 1, 12, 34,
 	    VG_KEEPER_SEQ_BASE + 2, buf, sizeof(buf));
-	if (VG_VERSION < 3) {
-		/* this tree's encoder has no group in RELEASE: none sent */
-		assert_int_equal(len, 0);
-	} else {
-		assert_true(len > 0);
-		assert_int_equal(vg_proto_decode(buf, len, &d), VG_DROP_NONE);
-		assert_int_equal(d.type, VG_MSG_RELEASE);
-		assert_int_equal(d.group, 1);
-		assert_int_equal(d.term, 12);
-	}
+	assert_true(len > 0);
+	assert_int_equal(vg_proto_decode(buf, len, &d), VG_DROP_NONE);
+	assert_int_equal(d.type, VG_MSG_RELEASE);
+	assert_int_equal(d.version, VG_VERSION_GROUPS);
+	assert_int_equal(d.group, 1);
+	assert_int_equal(d.term, 12);
 	vg_conf_free(c);
 }
 
