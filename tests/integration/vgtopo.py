@@ -1310,6 +1310,8 @@ class VipSampler:
         if not ok:
             raise AssertionError("sampler: no sweeps: %s" % self.errors)
         self.order = AddrOrder(self.t, self.vip, self.names).start()
+        for tw in self.twins:   # each VIP's kernel order of its own
+            tw.order = AddrOrder(self.t, tw.vip, self.names).start()
         return self
 
     def stop(self):
@@ -1323,6 +1325,8 @@ class VipSampler:
             if tw.stopped is None:
                 tw.stopped = time.monotonic()
             tw.errors.extend(e for e in self.errors if e not in tw.errors)
+            if getattr(tw, "order", None) is not None:
+                tw.order.stop()
         if self.stopped is None:
             self.stopped = time.monotonic()
             if getattr(self, "_switch", None):

@@ -277,7 +277,6 @@ ev_new(struct sim *s, vg_ns t, int type, int node)
 	e->node = node;
 	e->from = 0;
 	e->gen = 0;
-	e->answer = 0;
 	hp = s->heap;
 	i = s->nheap++;
 	while (i > 0 && ev_less(&h, &hp[(i - 1) / 2])) {
@@ -525,7 +524,7 @@ keeper_thaw(struct sim *s, int i)
 /* ---- the network */
 
 static void
-net_send(struct sim *s, int from, int to, const struct vg_msg *m, int answer)
+net_send(struct sim *s, int from, int to, const struct vg_msg *m)
 {
 	struct ev *e, *c;
 	vg_ns t;
@@ -540,14 +539,12 @@ net_send(struct sim *s, int from, int to, const struct vg_msg *m, int answer)
 	    (s->jitter ? rng_range(&s->rng, 0, s->jitter) : 0);
 	e = ev_new(s, t, EV_DELIVER, to);
 	e->from = from;
-	e->answer = answer;
 	e->m = *m;
 	if (s->ln[from][to].dup > 0 && rng_unit(&s->rng) < s->ln[from][to].dup) {
 		s->dups++;
 		t += rng_range(&s->rng, 0, 2 * s->ln[from][to].delay);
 		c = ev_new(s, t, EV_DELIVER, to);	/* e may have moved: m */
 		c->from = from;
-		c->answer = answer;
 		c->m = *m;
 	}
 }
@@ -622,7 +619,7 @@ agent_send(struct sim *s, int i, int g, int j, uint8_t type, uint16_t flags,
 		m.echo_seq = vg_peer_echo_seq(p);
 	if (type == VG_MSG_VOTE)
 		m.u.vote.reason = reason;
-	net_send(s, i, j, &m, type == VG_MSG_HEARTBEAT && d->rx_answer != 0);
+	net_send(s, i, j, &m);
 }
 
 static void
@@ -741,10 +738,9 @@ agent_do_from(struct sim *s, int i, int g, const struct vg_acts *acts,
 			 * once every group has seen the heartbeat (sim.h) */
 			if (a->msg_type == VG_MSG_HEARTBEAT && s->G > 1 &&
 			    d->rx_answer != 0) {
-				if (d->rx_answer == 2) {
-					s->unanswered++;
-					break;
-				}
+				if (d->rx_answer == 2)
+					sim_fail(s, "an answer (VG_FLAG_REPLY) "
+					    "was answered at once");
 				for (j = 0; j < s->n; j++)
 					if (j != i && (a->target == 0 ||
 					    a->target == id_of(j)))
@@ -837,7 +833,7 @@ agent_wake(struct sim *s, int i)
 /* Group g on of message m (the part before them was done): each group's
  * view of it to that group's election, until a fsync blocks the agent. */
 static void
-agent_rx_from(struct sim *s, int i, const struct vg_msg *m, int answer, int g)
+agent_rx_from(struct sim *s, int i, const struct vg_msg *m, int g)
 {
 	struct snode *d = &s->nd[i];
 	struct vg_peer *p = &d->peer[m->sender - 1];
@@ -865,7 +861,8 @@ agent_rx_from(struct sim *s, int i, const struct vg_msg *m, int answer, int g)
 		vg_el_set_rtt(&d->gel[g], worst, typ);
 		acts.n = 0;
 		vg_el_input(&d->gel[g], &v, echo_sent, ln, &acts);
-		d->rx_answer = m->type != VG_MSG_HEARTBEAT ? 0 : answer ? 2 : 1;
+		d->rx_answer = m->type != VG_MSG_HEARTBEAT ? 0 :
+		    m->flags & VG_FLAG_REPLY ? 2 : 1;
 		agent_do_g(s, i, g, &acts);
 		d->rx_answer = 0;
 		if (d->agent != AG_UP) {
@@ -873,7 +870,6 @@ agent_rx_from(struct sim *s, int i, const struct vg_msg *m, int answer, int g)
 			if (g + 1 < s->G) {
 				d->rx_rest = *m;
 				d->rx_rest_g = g + 1;
-				d->rx_rest_answer = answer;
 			}
 			return;
 		}
@@ -891,7 +887,7 @@ agent_rx_from(struct sim *s, int i, const struct vg_msg *m, int answer, int g)
 }
 
 static void
-agent_rx(struct sim *s, int i, const struct vg_msg *m, int answer)
+agent_rx(struct sim *s, int i, const struct vg_msg *m)
 {
 	struct snode *d = &s->nd[i];
 	int j = m->sender - 1;
@@ -920,7 +916,7 @@ agent_rx(struct sim *s, int i, const struct vg_msg *m, int answer)
 	d->inc_seen[j] = m->incarnation;
 	d->last_rx[j] = s->now;
 	vg_peer_heard(p, m, gap, ln, d->el.dead);
-	agent_rx_from(s, i, m, answer, 0);
+	agent_rx_from(s, i, m, 0);
 }
 
 /* Arm the node's one timer: min(next grid tick, election deadline). */
@@ -1040,7 +1036,7 @@ node_crash(struct sim *s, int i, int keeper_lives)
 			m.seq = KEEPER_SEQ + ++d->k.seq;
 			m.config_digest = SIM_DIGEST(d);
 			m.group = (uint8_t)g;
-			net_send(s, i, j, &m, 0);
+			net_send(s, i, j, &m);
 		}
 	}
 }
@@ -1064,13 +1060,11 @@ drain(struct sim *s, int i)
 	size_t k = 0;
 
 	while (k < d->nbacklog && d->agent == AG_UP) {
-		agent_rx(s, i, &d->backlog[k], d->backlog_answer[k]);
+		agent_rx(s, i, &d->backlog[k]);
 		k++;
 	}
 	memmove(d->backlog, d->backlog + k,
 	    (d->nbacklog - k) * sizeof(d->backlog[0]));
-	memmove(d->backlog_answer, d->backlog_answer + k,
-	    (d->nbacklog - k) * sizeof(d->backlog_answer[0]));
 	d->nbacklog -= k;
 }
 
@@ -1110,7 +1104,7 @@ fsync_done(struct sim *s, int i, uint64_t gen)
 	if (d->rx_rest_g != 0 && d->agent == AG_UP) {
 		g = d->rx_rest_g;
 		d->rx_rest_g = 0;
-		agent_rx_from(s, i, &d->rx_rest, d->rx_rest_answer, g);
+		agent_rx_from(s, i, &d->rx_rest, g);
 	}
 	drain(s, i);
 	agent_wake(s, i);
@@ -1527,16 +1521,13 @@ sim_event(struct sim *s, const struct ev *e)
 			break;
 		s->delivered++;
 		if (d->agent == AG_FROZEN || d->agent == AG_FSYNC) {
-			if (d->nbacklog < BACKLOG) {
-				d->backlog_answer[d->nbacklog] =
-				    (uint8_t)e->answer;
+			if (d->nbacklog < BACKLOG)
 				d->backlog[d->nbacklog++] = e->m;
-			}
 			else
 				s->overflow++;
 			break;
 		}
-		agent_rx(s, e->node, &e->m, e->answer);
+		agent_rx(s, e->node, &e->m);
 		agent_schedule(s, e->node);
 		break;
 	case EV_WAKE:

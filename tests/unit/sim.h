@@ -44,11 +44,11 @@
  * heartbeat on arrival (election.c follow()), and with groups that echo is
  * also the heartbeat of an active of another group, whose follower would
  * echo it at once, and so on: two nodes, each the other's active in some
- * group, ping-pong for ever, a new chain every grid round.  So a heartbeat
- * sent on arrival of a heartbeat is marked (here in the event: the wire
- * would need a flag), and the heartbeats an election asks for on arrival
- * of a marked one are not sent (counted in `unanswered`); the grid carries
- * the echo one round later.  And the answers the groups ask for go once
+ * group, ping-pong for ever, a new chain every grid round.  So an answer
+ * is marked VG_FLAG_REPLY (election.c, as on the wire) and the election
+ * does not answer a marked one (the grid carries the echo one round
+ * later): an answer it asks for on arrival of a marked heartbeat fails the
+ * run.  And the answers the groups ask for go once
  * every group has seen the heartbeat, one datagram a peer (two groups
  * whose active sent it would answer twice, the first one with the second
  * group's echo not yet taken).
@@ -123,7 +123,6 @@ struct ev {
 	int		node;
 	int		from;
 	uint64_t	gen;
-	int		answer;		/* a heartbeat sent on arrival of one */
 	struct vg_msg	m;
 };
 
@@ -176,10 +175,9 @@ struct snode {
 		struct keeper	gk[SIM_GMAX];
 	};
 	struct vg_msg	backlog[BACKLOG];
-	uint8_t		backlog_answer[BACKLOG];
 	size_t		nbacklog;
 	int		rx_answer;	/* 1: acting on a heartbeat, 2: on an
-					 * answer (its heartbeats not sent) */
+					 * answer: asking for one fails the run) */
 	unsigned	rx_hb;		/* bit j: answer j once every group has
 					 * seen the heartbeat */
 	uint64_t	inc_seen[NMAX];
@@ -193,7 +191,6 @@ struct snode {
 	int		pend_answer;	/* rx_answer when it was made */
 	struct vg_msg	rx_rest;	/* the message the fsync interrupted: */
 	int		rx_rest_g;	/* the groups from here on; 0 none */
-	int		rx_rest_answer;
 	uint64_t	fsync_gen;
 	vg_ns		lease_len;	/* L from this node's config, by DESIGN.md */
 	/* a configuration move: C' as this node parsed it (NULL: C' leaves
@@ -286,7 +283,6 @@ struct sim {
 	};
 	vg_ns		held_ns, acc_t;	/* group 0's */
 	uint64_t	events, msgs, delivered, spins, stale, overflow, dups;
-	uint64_t	unanswered;	/* answers to answers not sent (G > 1) */
 	sim_fail_fn	on_fail;
 	int		no_len_check;	/* leave out the lease-length check */
 	struct spush	push;

@@ -111,7 +111,6 @@ static void
 test_kill_one_holder(void **state)
 {
 	uint64_t seed;
-	int moved = 0;
 
 	(void)state;
 	for (seed = 1; seed <= SEEDS; seed++) {
@@ -129,7 +128,6 @@ test_kill_one_holder(void **state)
 		t = run_watching(s, t0 + VG_MS(1000), 1, 1, 0, 1);
 		if (t < 0)
 			sim_fail(s, "g0 did not move to n2");
-		moved++;
 		/* n2 holds both; n1 comes back and takes g0 back (preempt) */
 		run_watching(s, s->now + 20 * s->h, 1, 1, 0, -1);
 		node_start(s, 0);
@@ -141,7 +139,6 @@ test_kill_one_holder(void **state)
 		assert_null(tl_first_g(s, 1, TL_OFF, 1, -1, 0));
 		sim_free(s);
 	}
-	assert_int_equal(moved, SEEDS);
 }
 
 /* ==== a frozen agent: its group moves, the other group's holder stays */
@@ -257,8 +254,8 @@ test_priority_zero(void **state)
 		node_crash(s, 1, 1);	/* n2: g1 goes to n1, not n3 */
 		if (run_watching(s, s->now + VG_MS(1000), 0, 0, 1, 0) < 0)
 			sim_fail(s, "g1 did not move to n1");
-		node_crash(s, 0, 1);	/* n1 too: no quorum, nobody holds */
-		sim_run(s, s->now + VG_MS(500));
+		/* n3, there and ranked second by the others' priorities of
+		 * g1 were it not 0, never held it nor stood */
 		if (tl_first_g(s, 1, TL_ON, 2, -1, 0) != NULL ||
 		    tl_first_g(s, 1, TL_STATE, 2, -1, 0) == NULL)
 			sim_fail(s, "n3 held g1 (priority 0), or never ran it");
