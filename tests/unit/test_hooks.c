@@ -62,6 +62,16 @@
 	"\t{ address = \"203.0.113.5/32\"; interface = \"eth2\"; }\n" \
 	");\n"
 
+/* VIPS3 in two groups: "web" the first two, "db" the third */
+#define GROUPS2 \
+	"groups = (\n" \
+	"\t{ name = \"web\"; vips = (\n" \
+	"\t  { address = \"198.51.100.10/24\"; interface = \"eth0\"; },\n" \
+	"\t  { address = \"2001:db8::10/64\"; interface = \"eth1\"; } ); },\n" \
+	"\t{ name = \"db\"; vips = (\n" \
+	"\t  { address = \"203.0.113.5/32\"; interface = \"eth2\"; } ); }\n" \
+	");\n"
+
 static struct vg_conf *
 conf_of(const char *text, const char *self)
 {
@@ -842,34 +852,18 @@ static const char before_groups[] =
     "VIGIL_TIME_MS=1700000000123\n"
     "VIGIL_VIPS=\"198.51.100.10/24@eth0 2001:db8::10/64@eth1\"\n";
 
-/*
- * Two groups by hand on a parsed file of three VIPs: "web" the first two,
- * "db" the third (what conf.c will give for `groups`: each group's VIPs
- * contiguous, vips[].group its index, groups_line not 0).
- */
+/* A file of two groups over VIPS3's three VIPs (GROUPS2), parsed. */
 static struct vg_conf *
 conf_two_groups(const char *extra)
 {
 	char text[2048];
 	struct vg_conf *c;
 
-	snprintf(text, sizeof(text), "%s%s%s", BASE, VIPS3, extra);
+	snprintf(text, sizeof(text), "%s%s%s", BASE, GROUPS2, extra);
 	c = conf_of(text, "n7");
 	assert_int_equal(c->n_vips, 3);
-	assert_int_equal(c->n_groups, 1);
-	assert_int_equal(c->groups_line, 0);
-	c->groups[1] = c->groups[0];
-	snprintf(c->groups[0].name, sizeof(c->groups[0].name), "web");
-	c->groups[0].vip_first = 0;
-	c->groups[0].n_vips = 2;
-	c->groups[0].line = 5;
-	snprintf(c->groups[1].name, sizeof(c->groups[1].name), "db");
-	c->groups[1].vip_first = 2;
-	c->groups[1].n_vips = 1;
-	c->groups[1].line = 9;
-	c->vips[2].group = 1;
-	c->n_groups = 2;
-	c->groups_line = 1;
+	assert_int_equal(c->n_groups, 2);
+	assert_int_equal(c->groups[1].vip_first, 2);
 	return c;
 }
 

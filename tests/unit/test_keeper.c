@@ -311,27 +311,29 @@ rep_of(const struct fake *f, uint32_t ev, uint32_t g)
 	return NULL;
 }
 
-/* Two groups over vips_conf's 4 VIPs: "web" 0-1 and "db" 2-3 (at
- * interval 10 ms, dead_time 30 ms: m = 2.5 ms). */
+/* Two groups of NV = 4 VIPs, "web" 0-1 and "db" 2-3, as a file says them
+ * (at interval 10 ms, dead_time 30 ms: m = 2.5 ms). */
 static struct vg_conf *
 two_groups(void)
 {
-	char *t = vips_conf(NV, 10, 30);
-	struct vg_conf *c = parse_ok(t, "n1");
-	size_t i;
+	static const char text[] = "cluster = \"k\";\ninterval = 10;\n"
+	    "dead_time = 30;\nauth = \"none\";\nnodes = (\n"
+	    "\t{ id = 1; name = \"n1\"; address = \"198.18.0.1\"; },\n"
+	    "\t{ id = 2; name = \"n2\"; address = \"198.18.0.2\"; },\n"
+	    "\t{ id = 3; name = \"n3\"; address = \"198.18.0.3\"; }\n);\n"
+	    "groups = (\n"
+	    "\t{ name = \"web\"; vips = (\n"
+	    "\t  { address = \"198.18.10.1/16\"; interface = \"eth0\"; },\n"
+	    "\t  { address = \"198.18.10.2/16\"; interface = \"eth0\"; } ); },\n"
+	    "\t{ name = \"db\"; vips = (\n"
+	    "\t  { address = \"198.18.10.3/16\"; interface = \"eth0\"; },\n"
+	    "\t  { address = \"198.18.10.4/16\"; interface = \"eth0\"; } ); }\n"
+	    ");\n";
+	struct vg_conf *c = parse_ok(text, "n1");
 
-	free(t);
-	assert_int_equal(c->n_groups, 1);
-	c->groups[1] = c->groups[0];
-	snprintf(c->groups[0].name, sizeof(c->groups[0].name), "web");
-	snprintf(c->groups[1].name, sizeof(c->groups[1].name), "db");
-	c->groups[0].vip_first = 0;
-	c->groups[0].n_vips = 2;
-	c->groups[1].vip_first = 2;
-	c->groups[1].n_vips = 2;
-	for (i = 2; i < NV; i++)
-		c->vips[i].group = 1;
-	c->n_groups = 2;
+	assert_int_equal(c->n_groups, 2);
+	assert_int_equal(c->n_vips, NV);
+	assert_int_equal(c->groups[1].vip_first, 2);
 	return c;
 }
 
