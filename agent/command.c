@@ -76,6 +76,7 @@ failover(struct vg_agent *a, const struct vg_ctl_request *req,
 	struct vg_election *el;
 	enum vg_handover_err e;
 	uint16_t to = 0, target = 0, from;
+	uint64_t term;
 	size_t g = 0;
 
 	if (req->group[0] != '\0') {
@@ -90,6 +91,8 @@ failover(struct vg_agent *a, const struct vg_ctl_request *req,
 	}
 	el = &a->el[g];
 	from = el->active_id;
+	/* before the hand-over: it votes for its successor in term + 1 */
+	term = el->term;
 	if (req->to[0] != '\0') {
 		if ((t = vg_conf_node_by_name(a->conf, req->to)) == NULL) {
 			snprintf(err, errlen, "failover: no node \"%s\"",
@@ -121,7 +124,7 @@ failover(struct vg_agent *a, const struct vg_ctl_request *req,
 	a->pending.to = to;
 	a->pending.client = caller->client;
 	a->pending.group = g;
-	a->pending.term = el->term;
+	a->pending.term = term;
 	a->pending.started = now;
 	a->pending.deadline = now + 2 * a->conf->dead_time + VG_MS(1000);
 	caller->defer = 1;

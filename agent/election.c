@@ -332,27 +332,105 @@ vips_off(struct vg_election *el, struct vg_acts *acts)
 }
 
 /*
+ * Our vote in `term` for `id`, durable (PERSIST) before anything that
+ * follows leaves.  Granting counts as hearing an active: rule (1)'s D
+ * starts again now.
+ */
+static void
+take_vote(struct vg_election *el, uint64_t term, uint16_t id, vg_ns now,
+    struct vg_acts *acts)
+{
+	if (term != el->term || el->voted_for != id) {
+		el->term = term;
+		el->voted_for = id;
+		el->active_id = 0;
+		el->echo_seq = 0;
+		el->released = 0;
+		el->transfer_to_me = 0;
+#ifdef VG_MUTANT_NO_PERSIST	/* mutants.sh: a vote sent, not on disk */
+		if (0)
+#endif
+		persist(el, acts);
+		if (el->state == VG_ST_CANDIDATE)
+			set_state(el, idle_state(el, now), "voted for another",
+			    acts);
+	}
+	el->quiet_since = now;		/* granting counts as hearing an active */
+	el->st.votes_granted++;
+}
+
+/* Does a datagram earlier in the list carry this group's term?  Its own
+ * messages do, and a heartbeat carries every group's. */
+static int
+term_queued(const struct vg_acts *acts, uint8_t group)
+{
+	size_t i;
+
+	for (i = 0; i < acts->n; i++)
+		if (acts->a[i].type == VG_ACT_SEND &&
+		    (acts->a[i].msg_type == VG_MSG_HEARTBEAT ||
+		    acts->a[i].group == group))
+			return 1;
+	return 0;
+}
+
+/*
+ * The active that hands over votes for its successor in the next term,
+ * and says so in the TRANSFER: with it the successor holds a quorum of
+ * three at once, one round trip sooner (docs/design.md, "The vote in the
+ * TRANSFER").  Only where it would grant that vote to the successor's
+ * request: its VIPs are off (the TRANSFER leaves only once the removal is
+ * acked), its configuration is ours, and this node may vote.  And not
+ * when a datagram queued earlier in the list would go out with the new
+ * term before the PERSIST that makes it durable (a hand-over in the tick
+ * that won the election): the shell encodes a message as it reaches it.
+ */
+static int
+vote_for_successor(struct vg_election *el, uint16_t successor, vg_ns now,
+    struct vg_acts *acts)
+{
+	const struct vg_el_node *c = node(el, successor);
+
+	if (c == NULL || c->self || !c->agrees || c->role != VG_ROLE_NODE ||
+	    el->removed || el->term + 1 >= VG_TERM_LIMIT ||
+	    term_queued(acts, el->group))
+		return 0;
+	take_vote(el, el->term + 1, successor, now, acts);
+	el->st.transfer_votes++;
+	return 1;
+}
+
+/*
  * Leave the active role (or a candidacy).  The VIPs go first, acked; then,
- * if asked, RELEASE(term) so that peers may vote at once.
+ * if asked, RELEASE(term) so that peers may vote at once; to a successor,
+ * a TRANSFER with our vote for it in term + 1.
  */
 static void
 step_down_to(struct vg_election *el, vg_ns now, int release,
     uint16_t successor, const char *why, struct vg_acts *acts)
 {
-	int was_active = el->state == VG_ST_ACTIVE;
+	int was_active = el->state == VG_ST_ACTIVE, voted;
+	uint64_t term = el->term;
 
+	/* the vote's fsync before the removal, not in the gap after it: it
+	 * is durable early, and sent only once the VIPs are off */
+	voted = was_active && release && successor != 0 &&
+	    vote_for_successor(el, successor, now, acts);
 	vips_off(el, acts);
 	if (was_active) {
 		el->st.step_downs++;
 		if (release) {
-			el->released_own = el->term;
-			send_msg(acts, VG_MSG_RELEASE, 0, 0, el->term,
+			el->released_own = term;
+			send_msg(acts, VG_MSG_RELEASE, 0, 0, term,
 			    0)->successor = successor;
 			if (successor != 0)
-				send_msg(acts, VG_MSG_TRANSFER, successor, 0,
-				    el->term, 0)->successor = successor;
-			/* our own release lifts rules (1) and (3) for us too */
-			el->released = 1;
+				send_msg(acts, VG_MSG_TRANSFER, successor,
+				    voted ? VG_FLAG_GRANTED : 0, term,
+				    0)->successor = successor;
+			/* our own release lifts rules (1) and (3) for us too;
+			 * not once we voted in term + 1: from that vote on
+			 * rule (1) holds us for D like any voter */
+			el->released = !voted;
 			el->released_by = el->self_id;
 			el->released_at = now;
 		}
@@ -571,6 +649,20 @@ voters_quiet(const struct vg_election *el, vg_ns now, vg_ns wait)
 	return t - el->quiet_since < 4 * wait ? t : el->quiet_since + 4 * wait;
 }
 
+/* Our vote and the one the TRANSFER carried make a quorum (in J: both). */
+static int
+xfer_wins(const struct vg_election *el)
+{
+	int in[VG_MAX_NODES];
+	size_t i;
+
+	if (el->xfer_vote == 0)
+		return 0;
+	for (i = 0; i < el->n_nodes; i++)
+		in[i] = el->nodes[i].self || el->nodes[i].id == el->xfer_vote;
+	return is_quorum(el, in);
+}
+
 /* When a standby starts its candidacy; VG_NS_NEVER if it may not. */
 static vg_ns
 candidacy_at(const struct vg_election *el, vg_ns now)
@@ -588,7 +680,9 @@ candidacy_at(const struct vg_election *el, vg_ns now)
 	    (el->max_term > el->term ? el->max_term : el->term) + 1 >=
 	    VG_TERM_LIMIT)
 		return VG_NS_NEVER;
-	if (el->transfer_to_me || (el->released &&
+	if (el->transfer_to_me && xfer_wins(el))
+		t = el->released_at;	/* no other voter needed */
+	else if (el->transfer_to_me || (el->released &&
 	    el->release_to == el->self_id && el->released_by != el->self_id))
 		t = el->released_at + half_rtt;
 	else if (el->released && el->released_by != el->self_id) {
@@ -658,7 +752,10 @@ static void	preempt_check(struct vg_election *, vg_ns, struct vg_acts *);
 static void
 start_candidacy(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 {
-	el->cand_term = (el->max_term > el->term ? el->max_term : el->term) + 1;
+	/* the term the TRANSFER's vote is for; else above every term seen */
+	el->cand_term = el->transfer_to_me && el->xfer_vote != 0 ?
+	    el->xfer_term :
+	    (el->max_term > el->term ? el->max_term : el->term) + 1;
 	el->prevote = 1;
 	el->round_end = now + 2 * el->h + el->rtt_worst;
 	el->st.elections_started++;
@@ -690,12 +787,19 @@ become_active(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 	el->lease_deadline = 0;
 	el->st.elections_won++;
 	flap_note(el, now);
-	/* every vote is an echo of the VOTE_REQUEST */
-	for (i = 0; i < el->n_nodes; i++)
-		el->nodes[i].ack_sent = el->nodes[i].granted && !el->nodes[i].self ?
-		    el->req_sent : -1;
+	/* every vote is an echo of the VOTE_REQUEST; the TRANSFER's, of
+	 * our message that its sender heard before it voted */
+	for (i = 0; i < el->n_nodes; i++) {
+		struct vg_el_node *x = &el->nodes[i];
+
+		x->ack_sent = !x->granted || x->self ? -1 :
+		    x->id == el->xfer_counted ? el->xfer_ack : el->req_sent;
+	}
 	set_state(el, VG_ST_ACTIVE, "won the election", acts);
-	lease_renew(el, el->req_sent, now, acts);
+	if (el->xfer_counted != 0)
+		el->st.transfer_vote_wins++;
+	lease_renew(el, el->xfer_counted != 0 ? quorum_time(el, now) :
+	    el->req_sent, now, acts);
 	send_msg(acts, VG_MSG_HEARTBEAT, 0, 0, el->term, 0);
 }
 
@@ -716,6 +820,10 @@ round_progress(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 static void
 real_round(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 {
+	struct vg_el_node *x;
+	uint16_t carried = el->transfer_to_me && el->xfer_vote != 0 &&
+	    el->xfer_term == el->cand_term ? el->xfer_vote : 0;
+
 	el->prevote = 0;
 	el->term = el->cand_term;
 	el->voted_for = el->self_id;
@@ -728,6 +836,11 @@ real_round(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 	el->req_sent = now;
 	el->round_end = now + 2 * el->h + el->rtt_worst;
 	round_reset(el);
+	el->xfer_counted = 0;
+	if (carried != 0 && (x = node(el, carried)) != NULL && x->agrees) {
+		x->granted = 1;
+		el->xfer_counted = carried;
+	}
 	send_msg(acts, VG_MSG_VOTE_REQUEST, 0, 0, el->term, 0);
 	if (round_won(el))
 		become_active(el, now, acts);
@@ -842,23 +955,7 @@ on_request(struct vg_election *el, const struct vg_msg *m,
 		    m->term, 0);
 		return;
 	}
-	if (m->term != el->term || el->voted_for != c->id) {
-		el->term = m->term;
-		el->voted_for = c->id;
-		el->active_id = 0;
-		el->echo_seq = 0;
-		el->released = 0;
-		el->transfer_to_me = 0;
-#ifdef VG_MUTANT_NO_PERSIST	/* mutants.sh: a vote sent, not on disk */
-		if (0)
-#endif
-		persist(el, acts);
-		if (el->state == VG_ST_CANDIDATE)
-			set_state(el, idle_state(el, now), "voted for another",
-			    acts);
-	}
-	el->quiet_since = now;		/* granting counts as hearing an active */
-	el->st.votes_granted++;
+	take_vote(el, m->term, c->id, now, acts);
 	send_msg(acts, VG_MSG_VOTE, c->id, VG_FLAG_GRANTED, m->term, 0);
 }
 
@@ -1033,9 +1130,36 @@ on_heartbeat(struct vg_election *el, const struct vg_msg *m,
 	}
 }
 
+/*
+ * The TRANSFER's vote reached a candidate: one that stood on the RELEASE
+ * before the TRANSFER came (its wait ran out, or the TRANSFER was late).
+ * In a pre-vote, nothing is written yet: the real round of the vote's
+ * term at once; in the real round of that term, the vote counts.
+ */
+static void
+xfer_take(struct vg_election *el, vg_ns now, struct vg_acts *acts)
+{
+	struct vg_el_node *x;
+
+	if (el->state != VG_ST_CANDIDATE)
+		return;		/* a standby: candidacy_at() says now */
+	if (el->prevote) {
+		el->cand_term = el->xfer_term;
+		real_round(el, now, acts);
+		return;
+	}
+	if (el->term != el->xfer_term ||
+	    (x = node(el, el->xfer_vote)) == NULL)
+		return;
+	x->granted = 1;
+	el->xfer_counted = el->xfer_vote;
+	round_progress(el, now, acts);
+}
+
 static void
 on_release(struct vg_election *el, const struct vg_msg *m,
-    struct vg_el_node *s, vg_ns now, int transfer, struct vg_acts *acts)
+    struct vg_el_node *s, vg_ns echo_sent, vg_ns now, int transfer,
+    struct vg_acts *acts)
 {
 	uint16_t target;
 
@@ -1069,6 +1193,18 @@ on_release(struct vg_election *el, const struct vg_msg *m,
 	if (transfer && m->target == el->self_id) {
 		el->transfer_to_me = 1;
 		el->released_at = now;
+		/* its vote in term + 1, an echo of what we sent at echo_sent
+		 * (it voted after it heard that): counted if its
+		 * configuration is ours and that send time is known */
+		el->xfer_vote = 0;
+		if ((m->flags & VG_FLAG_GRANTED) && s->agrees &&
+		    echo_sent >= 0 && echo_sent != VG_NS_NEVER &&
+		    echo_sent <= now) {
+			el->xfer_vote = s->id;
+			el->xfer_term = m->term + 1;
+			el->xfer_ack = echo_sent;
+			xfer_take(el, now, acts);
+		}
 		if (!el->released)
 			release_of(el, s, el->self_id, now, 1);
 		return;
@@ -1277,10 +1413,10 @@ vg_el_input(struct vg_election *el, const struct vg_msg *m, vg_ns echo_sent,
 		on_vote(el, m, s, now, acts);
 		break;
 	case VG_MSG_RELEASE:
-		on_release(el, m, s, now, 0, acts);
+		on_release(el, m, s, echo_sent, now, 0, acts);
 		break;
 	case VG_MSG_TRANSFER:
-		on_release(el, m, s, now, 1, acts);
+		on_release(el, m, s, echo_sent, now, 1, acts);
 		break;
 	}
 	vg_el_tick(el, now, acts);

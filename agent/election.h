@@ -181,6 +181,13 @@ struct vg_election {
 	vg_ns		released_at;
 	int		transfer_to_me;
 	uint16_t	release_to;	/* the successor it named; 0 none */
+	/* the TRANSFER carried its sender's vote for us in xfer_term
+	 * (VG_FLAG_GRANTED, version 4), given after it heard our message
+	 * sent at xfer_ack: an echo of it (0: none) */
+	uint16_t	xfer_vote;
+	uint64_t	xfer_term;
+	vg_ns		xfer_ack;
+	uint16_t	xfer_counted;	/* this round counts it (become_active) */
 
 	/* preemption and flap damping */
 	int		preempt;
@@ -218,6 +225,9 @@ struct vg_election {
 		uint64_t	releases_accepted, releases_rejected;
 		uint64_t	conflicts;	/* an active of our term that is not ours */
 		uint64_t	handovers, handover_requests, preemptions;
+		/* the vote in a TRANSFER: given (as the active that hands
+		 * over), and counted to a win (as its successor) */
+		uint64_t	transfer_votes, transfer_vote_wins;
 		/* configuration agreement, and terms out of range */
 		uint64_t	echoes_ignored, votes_ignored, terms_refused;
 	}		st;

@@ -71,14 +71,29 @@ static const size_t body_len[VG_MSG_TYPE_MAX + 1] = {
 #define SEC_LAPSED		0x01
 #define SEC_HOLDING		0x02
 
-/* Flags each type may carry; any other bit set is malformed. */
+/* Flags each type may carry in this version (later_flags: in the older
+ * ones); any other bit set is malformed. */
 static const uint16_t type_flags[VG_MSG_TYPE_MAX + 1] = {
-	[VG_MSG_HEARTBEAT] = VG_FLAG_LAPSED | VG_FLAG_HOLDING,
+	[VG_MSG_HEARTBEAT] = VG_FLAG_LAPSED | VG_FLAG_HOLDING | VG_FLAG_REPLY,
 	[VG_MSG_VOTE_REQUEST] = VG_FLAG_PRE,
 	[VG_MSG_VOTE] = VG_FLAG_PRE | VG_FLAG_GRANTED,
 	[VG_MSG_RELEASE] = 0,
-	[VG_MSG_TRANSFER] = 0,
+	[VG_MSG_TRANSFER] = VG_FLAG_GRANTED,
 };
+
+/* The flags that type carries only from a later version than this one:
+ * an encoder leaves them out, a decoder refuses them. */
+static uint16_t
+later_flags(uint8_t version, uint8_t type)
+{
+	uint16_t later = 0;
+
+	if (version < VG_VERSION_GROUPS && type == VG_MSG_HEARTBEAT)
+		later |= VG_FLAG_REPLY;
+	if (version < VG_VERSION_XFER_VOTE && type == VG_MSG_TRANSFER)
+		later |= VG_FLAG_GRANTED;
+	return later;
+}
 
 const char *
 vg_drop_name(enum vg_drop d)
@@ -177,9 +192,9 @@ vg_proto_encode(const struct vg_msg *m, uint8_t *buf, size_t buflen)
 	vg_put32(buf + 0, VG_MAGIC);
 	buf[4] = version;
 	buf[5] = m->type;
-	/* REPLY is version 3's: an older node would refuse the bit */
-	vg_put16(buf + 6, version < VG_VERSION_GROUPS ?
-	    m->flags & ~VG_FLAG_REPLY : m->flags);
+	/* REPLY is version 3's, a TRANSFER's vote version 4's: an older
+	 * node would refuse the bit */
+	vg_put16(buf + 6, m->flags & ~later_flags(version, m->type));
 	vg_put32(buf + 8, m->cluster_id);
 	vg_put16(buf + 12, m->sender);
 	vg_put16(buf + 14, m->target);
@@ -299,8 +314,8 @@ vg_proto_decode(const uint8_t *buf, size_t len, struct vg_msg *m)
 
 	/* digest_parts is a hint, any value goes (zero from a node that
 	 * sends none) */
-	if ((d.flags & ~(type_flags[d.type] | (d.version >= VG_VERSION_GROUPS &&
-	    d.type == VG_MSG_HEARTBEAT ? VG_FLAG_REPLY : 0))) != 0 ||
+	if ((d.flags & ~(type_flags[d.type] &
+	    ~later_flags(d.version, d.type))) != 0 ||
 	    d.state == 0 || d.state > VG_ST_MAX ||
 	    d.sender == 0 || d.seq == 0 || d.incarnation == 0 ||
 	    d.group >= VG_MAX_GROUPS)

@@ -125,10 +125,13 @@
 #include "wire.h"
 
 #define VG_MAGIC		0x56474c31u	/* "VGL1" */
-#define VG_VERSION		3	/* what this node speaks */
+#define VG_VERSION		4	/* what this node speaks */
 #define VG_VERSION_MIN		1	/* the oldest it still accepts */
 #define VG_VERSION_GROUPS	3	/* the first with VIP groups: sections,
 					 * a group byte, VG_FLAG_REPLY */
+#define VG_VERSION_XFER_VOTE	4	/* the first whose TRANSFER may carry
+					 * VG_FLAG_GRANTED (the layout is
+					 * version 3's) */
 #define VG_HDR_LEN		66
 #define VG_HDR_LEN_V1		58
 #define VG_MAC_LEN		16
@@ -149,7 +152,9 @@
 
 
 #define VG_FLAG_PRE	0x0001		/* VOTE_REQUEST / VOTE: pre-vote */
-#define VG_FLAG_GRANTED	0x0002		/* VOTE: granted */
+#define VG_FLAG_GRANTED	0x0002		/* VOTE: granted; TRANSFER, version
+					 * 4: and the sender's vote for the
+					 * target in term + 1 */
 #define VG_FLAG_LAPSED	0x0004		/* HEARTBEAT of an active: lease lapsed */
 #define VG_FLAG_HOLDING	0x0008		/* HEARTBEAT of a non-active: a removal
 					 * of its VIPs was not confirmed */

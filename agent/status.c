@@ -194,6 +194,8 @@ election_json(const struct vg_election *el, vg_ns now)
 	ADD("handovers", el->st.handovers);
 	ADD("handover_requests", el->st.handover_requests);
 	ADD("preemptions", el->st.preemptions);
+	ADD("transfer_votes", el->st.transfer_votes);
+	ADD("transfer_vote_wins", el->st.transfer_vote_wins);
 	ADD("echoes_ignored", el->st.echoes_ignored);
 	ADD("votes_ignored", el->st.votes_ignored);
 	ADD("terms_refused", el->st.terms_refused);

@@ -9,6 +9,10 @@ the type (in version 3 a heartbeat's by its count of sections), then the
 first 16 bytes of HMAC-SHA256 (key: the key file's raw bytes) over every
 byte before the MAC.
 
+Version 4 is version 3's layout: a TRANSFER may carry FLAG_GRANTED (the
+sender's vote for the target in term + 1; docs/design.md, "The vote in the
+TRANSFER").
+
 Version 3 (VIP groups): the header's group fields are group 0's; a
 HEARTBEAT's body is echo_delay u32, n_sections u8, then one 22-byte
 section per group 1.. in order (group u8, state u8, priority u8, flags u8:
@@ -60,7 +64,7 @@ import sys
 import time
 
 MAGIC = 0x56474C31          # "VGL1"
-VERSION = 3
+VERSION = 4
 HDR_LEN = 66
 HDR_LEN_V1 = 58
 MAC_LEN = 16
@@ -73,6 +77,7 @@ BODY_LEN = {HEARTBEAT: 4, VOTE_REQUEST: 0, VOTE: 2, RELEASE: 0, TRANSFER: 0}
 FLAG_PRE, FLAG_GRANTED, FLAG_LAPSED = 0x0001, 0x0002, 0x0004
 FLAG_HOLDING = 0x0008
 FLAG_REPLY = 0x0010         # HEARTBEAT, version 3: an answer (proto.h)
+# FLAG_GRANTED on a TRANSFER, version 4: and the sender's vote in term + 1
 SEC_LAPSED, SEC_HOLDING = 0x01, 0x02     # a section's flags (version 3)
 
 STATES = {"standby": 1, "candidate": 2, "active": 3, "fault": 4,

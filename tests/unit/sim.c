@@ -393,6 +393,13 @@ keeper_set(struct sim *s, int i, int g, int on, int at_deadline)
 		sim_fail(s, "two keepers hold the VIPs");
 }
 
+/*
+ * The keeper removes the VIPs on an order (the agent's, or a HOLD whose
+ * deadline has passed) and acks it: they are gone now, also if it had
+ * taken them off at its deadline before (the margin it might have been
+ * late by is over: it woke).  A hand-over's TRANSFER leaves only after
+ * this ack, and its vote lets the successor add one way later.
+ */
 static void
 keeper_off(struct sim *s, int i, int g)
 {
@@ -401,6 +408,8 @@ keeper_off(struct sim *s, int i, int g)
 	k->lease = 0;
 	k->gen++;
 	keeper_set(s, i, g, 0, 0);
+	if (k->maybe_until > s->now)
+		k->maybe_until = s->now;
 }
 
 static void
@@ -735,10 +744,14 @@ agent_do_from(struct sim *s, int i, int g, const struct vg_acts *acts,
 				sim_fail(s, "a term was sent before it was "
 				    "persisted");
 			/* an answer to an answer is not sent; an answer goes
-			 * once every group has seen the heartbeat (sim.h) */
+			 * once every group has seen the heartbeat (sim.h).
+			 * An answer is marked REPLY: a heartbeat the input
+			 * led to otherwise (a candidacy the tick after it
+			 * started and won at once) answers nothing */
 			if (a->msg_type == VG_MSG_HEARTBEAT && s->G > 1 &&
 			    d->rx_answer != 0) {
-				if (d->rx_answer == 2)
+				if (d->rx_answer == 2 &&
+				    (a->flags & VG_FLAG_REPLY))
 					sim_fail(s, "an answer (VG_FLAG_REPLY) "
 					    "was answered at once");
 				for (j = 0; j < s->n; j++)
@@ -854,10 +867,8 @@ agent_rx_from(struct sim *s, int i, const struct vg_msg *m, int g)
 	for (; g < s->G; g++) {
 		if (vg_msg_group_view(m, (size_t)g, &v) != 0)
 			continue;	/* about another group */
-		echo_sent = VG_NS_NEVER;
-		if (v.type == VG_MSG_HEARTBEAT && v.echo_seq != 0 &&
-		    p->ring[v.echo_seq % VG_PEER_RING].seq == v.echo_seq)
-			echo_sent = p->ring[v.echo_seq % VG_PEER_RING].sent;
+		/* as vigild: of any type (a TRANSFER's vote is an echo) */
+		echo_sent = vg_peer_sent_at(p, v.echo_seq);
 		vg_el_set_rtt(&d->gel[g], worst, typ);
 		acts.n = 0;
 		vg_el_input(&d->gel[g], &v, echo_sent, ln, &acts);

@@ -124,7 +124,10 @@ test_unconfirmed_handover(void **state)
 	assert_false(v.flags & VG_FLAG_GRANTED);
 	assert_int_equal(v.reason, VG_REFUSE_ACTIVE);
 	assert_true(f->el.term == term);	/* a refusal changes nothing */
-	assert_int_equal(f->el.voted_for, 1);
+	/* its vote for the successor in the next term is on disk; the
+	 * TRANSFER that would have carried it was struck */
+	assert_int_equal(f->el.voted_for, 2);
+	assert_non_null(act_find(&acts, VG_ACT_PERSIST, 0, 0, NULL));
 
 	/* a later removal is confirmed: the next request is granted */
 	vg_el_vips_off(&f->el);

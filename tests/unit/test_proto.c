@@ -40,8 +40,11 @@ test_proto_len(void **state)
 	uint8_t t;
 
 	(void)state;
-	assert_int_equal(VG_VERSION, 3);
+	assert_int_equal(VG_VERSION, 4);
 	assert_int_equal(VG_VERSION_MIN, 1);
+	/* version 4 is version 3's layout: only a TRANSFER's flag is new */
+	for (t = 1; t <= VG_MSG_TYPE_MAX; t++)
+		assert_int_equal(vg_proto_len_v(4, t), vg_proto_len_v(3, t));
 	/* version 3: a count byte after echo_delay, a group byte elsewhere */
 	assert_int_equal(vg_proto_len(VG_MSG_HEARTBEAT), 66 + 4 + 1 + 16);
 	assert_int_equal(vg_proto_len(VG_MSG_VOTE_REQUEST), 66 + 1 + 16);
@@ -65,7 +68,7 @@ test_proto_len(void **state)
 	assert_int_equal(vg_proto_len_v(1, VG_MSG_HEARTBEAT), 58 + 4 + 16);
 	assert_int_equal(vg_proto_len_v(1, VG_MSG_VOTE), 58 + 2 + 16);
 	assert_int_equal(vg_proto_len_v(0, VG_MSG_VOTE), 0);
-	assert_int_equal(vg_proto_len_v(4, VG_MSG_VOTE), 0);
+	assert_int_equal(vg_proto_len_v(VG_VERSION + 1, VG_MSG_VOTE), 0);
 	assert_int_equal(vg_proto_len_v(1, 0), 0);
 
 	/* heartbeats by groups: 22 bytes a section after the first */
@@ -79,7 +82,8 @@ test_proto_len(void **state)
 	assert_int_equal(vg_proto_len_hb(2, 2), 0);
 	assert_int_equal(vg_proto_len_hb(1, 1), 78);
 	assert_int_equal(vg_proto_len_hb(1, 2), 0);
-	assert_int_equal(vg_proto_len_hb(4, 1), 0);
+	assert_int_equal(vg_proto_len_hb(4, VG_MAX_GROUPS), 417);
+	assert_int_equal(vg_proto_len_hb(VG_VERSION + 1, 1), 0);
 	assert_int_equal(vg_proto_len_hb(0, 1), 0);
 	/* the largest heartbeat; the largest datagram is still a chunk */
 	assert_int_equal(VG_MAX_PKT, vg_proto_len_hb(VG_VERSION, VG_MAX_GROUPS));
@@ -231,7 +235,7 @@ test_roundtrip_groups(void **state)
 		assert_int_equal(len, 87 + 22 * (ns[k] - 1));
 		assert_int_equal(len, vg_proto_len_hb(3, ns[k]));
 		assert_int_equal(buf[len], 0xee);
-		assert_int_equal(buf[4], 3);
+		assert_int_equal(buf[4], VG_VERSION);
 		assert_memory_equal(buf + 66, "\x00\x00\x04\xd2", 4);
 		assert_int_equal(buf[70], ns[k] - 1);
 		for (i = 1; i < ns[k]; i++) {
@@ -263,6 +267,66 @@ test_roundtrip_groups(void **state)
 	assert_int_equal(buf[70], 0);
 	assert_int_equal(vg_proto_decode(buf, 87, &d), VG_DROP_NONE);
 	assert_int_equal(d.n_groups, 1);
+}
+
+/*
+ * VG_FLAG_GRANTED on a TRANSFER (the sender's vote in term + 1) is version
+ * 4's: it goes through in 4; a version 3 peer is sent the TRANSFER without
+ * it (it would refuse the bit), and refuses it on the wire; no other type
+ * but VOTE takes the bit.
+ */
+static void
+test_transfer_vote_flag(void **state)
+{
+	static const uint8_t others[] = { VG_MSG_HEARTBEAT,
+	    VG_MSG_VOTE_REQUEST, VG_MSG_RELEASE };
+	uint8_t buf[VG_MAX_PKT];
+	struct vg_msg m, d;
+	size_t len, i;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.version = VG_VERSION;
+	m.type = VG_MSG_TRANSFER;
+	m.flags = VG_FLAG_GRANTED;
+	m.cluster_id = 1;
+	m.sender = 1;
+	m.target = 2;
+	m.state = VG_ST_STANDBY;
+	m.term = 9;
+	m.incarnation = 5;
+	m.seq = 77;
+	m.echo_seq = 31;
+	m.active = 2;
+	m.group = 3;
+	len = vg_proto_encode(&m, buf, sizeof(buf));
+	assert_int_equal(len, 66 + 1 + 16);
+	assert_int_equal(buf[4], 4);
+	assert_int_equal((buf[6] << 8) | buf[7], VG_FLAG_GRANTED);
+	assert_int_equal(vg_proto_decode(buf, len, &d), VG_DROP_NONE);
+	assert_int_equal(d.flags, VG_FLAG_GRANTED);
+	assert_int_equal(d.type, VG_MSG_TRANSFER);
+	assert_true(d.echo_seq == 31 && d.term == 9 && d.group == 3);
+	/* the same bytes said to be version 3: the bit is unknown there */
+	buf[4] = 3;
+	assert_int_equal(vg_proto_decode(buf, len, &d), VG_DROP_MALFORMED);
+	/* encoded for a version 3 peer: without it, and accepted */
+	m.version = 3;
+	assert_int_equal(vg_proto_encode(&m, buf, sizeof(buf)), len);
+	assert_int_equal((buf[6] << 8) | buf[7], 0);
+	assert_int_equal(vg_proto_decode(buf, len, &d), VG_DROP_NONE);
+	assert_int_equal(d.flags, 0);
+	/* GRANTED on another type, version 4: malformed */
+	for (i = 0; i < sizeof(others); i++) {
+		m.version = VG_VERSION;
+		m.type = others[i];
+		m.flags = 0;
+		len = vg_proto_encode(&m, buf, sizeof(buf));
+		assert_true(len > 0);
+		buf[7] |= VG_FLAG_GRANTED;
+		assert_int_equal(vg_proto_decode(buf, len, &d),
+		    VG_DROP_MALFORMED);
+	}
 }
 
 /* Every length of a version 3 heartbeat is `length` but the one its count
@@ -772,6 +836,7 @@ main(void)
 		cmocka_unit_test(test_roundtrip_groups),
 		cmocka_unit_test(test_v3_lengths),
 		cmocka_unit_test(test_v3_malformed),
+		cmocka_unit_test(test_transfer_vote_flag),
 		cmocka_unit_test(test_encode_refuses),
 		cmocka_unit_test(test_encode_refuses_groups),
 		cmocka_unit_test(test_group_view_decoded),

@@ -728,6 +728,7 @@ struct tally {
 	uint64_t	applied[F_MAX];
 	uint64_t	events;
 	uint64_t	pushes, finals, push_active, stale_back;
+	uint64_t	handovers, xfer_votes, xfer_wins;
 };
 
 static void on_violation(const struct sim *, const char *);
@@ -974,6 +975,12 @@ run_one(uint64_t seed, int mixed, int verbose, struct tally *t)
 	t->sim_s += (double)s->now / VG_NS_PER_S;
 	t->events += s->events;
 	t->ended_active += the_active(s) >= 0;
+	for (i = 0; i < s->n; i++)
+		for (k = 0; k < s->G; k++) {
+			t->handovers += s->nd[i].gel[k].st.handovers;
+			t->xfer_votes += s->nd[i].gel[k].st.transfer_votes;
+			t->xfer_wins += s->nd[i].gel[k].st.transfer_vote_wins;
+		}
 	if (p.push) {
 		t->finals += s->push.final_sent >= 0;
 		t->push_active += the_active(s) >= 0;
@@ -1063,6 +1070,9 @@ test_schedules(void **state)
 	    (unsigned long long)t.fsync_moves[2],
 	    (unsigned long long)t.fsync_moves[3],
 	    (unsigned long long)t.fsync_moves[4]);
+	printf("  hand-overs: %llu; the vote in the TRANSFER given in %llu, "
+	    "a win at once on it %llu\n", (unsigned long long)t.handovers,
+	    (unsigned long long)t.xfer_votes, (unsigned long long)t.xfer_wins);
 	printf("  faults applied:");
 	for (k = 0; k < F_MAX; k++)
 		printf(" %s %llu", fnames[k], (unsigned long long)t.applied[k]);
