@@ -559,7 +559,7 @@ quorum_time(const struct vg_election *el, vg_ns now)
 static void
 lapse_log(const struct vg_election *el, vg_ns now)
 {
-	char buf[512];
+	char buf[512], echo[64], heard[48];
 	size_t i, off = 0;
 	int n;
 
@@ -569,12 +569,19 @@ lapse_log(const struct vg_election *el, vg_ns now)
 
 		if (x->self || x->votes == 0)
 			continue;
-		n = snprintf(buf + off, sizeof(buf) - off,
-		    "; node %u: echo of a heartbeat sent %lld us ago, heard "
-		    "%lld us ago", x->id, x->ack_sent < 0 ? -1LL :
-		    (long long)((now - x->ack_sent) / VG_NS_PER_US),
-		    x->heard ? (long long)((now - x->last_heard) /
-		    VG_NS_PER_US) : -1LL);
+		if (x->ack_sent < 0)
+			snprintf(echo, sizeof(echo), "no echo");
+		else
+			snprintf(echo, sizeof(echo), "echo of a heartbeat sent "
+			    "%lld us ago", (long long)((now - x->ack_sent) /
+			    VG_NS_PER_US));
+		if (x->heard)
+			snprintf(heard, sizeof(heard), "heard %lld us ago",
+			    (long long)((now - x->last_heard) / VG_NS_PER_US));
+		else
+			snprintf(heard, sizeof(heard), "never heard");
+		n = snprintf(buf + off, sizeof(buf) - off, "; node %u: %s, %s",
+		    x->id, echo, heard);
 		if (n < 0)
 			break;
 		off += (size_t)n;
