@@ -3,12 +3,14 @@
  * config (n1 priority 150, n2 120, n3 110, every one a node with one
  * vote), messages from the peers to n1, finding an action in a list, and
  * el_elect: n1 elected through the real protocol on a fake clock
- * (heartbeats of two standbys, their pre-votes and votes granted).
- * Include after cmocka.h and confcheck.h.
+ * (heartbeats of two standbys, their pre-votes and votes granted), and
+ * el_fix: n1's election with its config and clock.
+ * Include after cmocka.h.
  */
 #ifndef VG_ELFIX_H
 #define VG_ELFIX_H
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
@@ -122,6 +124,35 @@ el_elect(struct vg_election *el, vg_ns *now)
 	}
 	assert_int_equal(el->state, VG_ST_ACTIVE);
 	assert_true(el->holding);
+}
+
+/* n1 of EL3_CONF, term 7, no vote, at T0 (elfix.h's tests' fixture). */
+struct el_fix {
+	struct vg_conf		*conf;
+	struct vg_election	el;
+	vg_ns			now;
+};
+
+static inline struct el_fix *
+el_fix_new(void)
+{
+	struct el_fix *f = calloc(1, sizeof(*f));
+	struct vg_errs errs;
+
+	assert_non_null(f);
+	vg_errs_init(&errs);
+	f->conf = vg_conf_parse(EL3_CONF, "el3.conf", "n1", &errs);
+	assert_non_null(f->conf);
+	f->now = T0;
+	vg_el_init(&f->el, f->conf, 7, 0, 42, T0);
+	return f;
+}
+
+static inline void
+el_fix_free(struct el_fix *f)
+{
+	vg_conf_free(f->conf);
+	free(f);
 }
 
 #endif

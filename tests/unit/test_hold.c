@@ -27,50 +27,23 @@
 
 #include <cmocka.h>
 
-#define FILE_NAME	"h.conf"
-#include "confcheck.h"
 #include "elfix.h"
 
-struct fix {
-	struct vg_conf		*conf;
-	struct vg_election	el;
-	vg_ns			now;
-};
-
 static void
-input(struct fix *f, const struct vg_msg *m, struct vg_acts *acts)
+input(struct el_fix *f, const struct vg_msg *m, struct vg_acts *acts)
 {
 	vg_el_input(&f->el, m, VG_NS_NEVER, f->now, acts);
 }
 
 static void
-elect(struct fix *f)
+elect(struct el_fix *f)
 {
 	el_elect(&f->el, &f->now);
 }
 
-static struct fix *
-fix_new(void)
-{
-	struct fix *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->conf = parse_ok(EL3_CONF, "n1");
-	f->now = T0;
-	vg_el_init(&f->el, f->conf, 7, 0, 42, T0);
-	return f;
-}
-
-static void
-fix_free(struct fix *f)
-{
-	vg_conf_free(f->conf);
-	free(f);
-}
-
 /* A vote request of n2 for `term` (pre or real): the VOTE n1 answers. */
 static struct vg_act
-ask(struct fix *f, uint64_t term, uint16_t pre)
+ask(struct el_fix *f, uint64_t term, uint16_t pre)
 {
 	struct vg_acts acts = { .n = 0 };
 	struct vg_msg m = el_msg(2, VG_MSG_VOTE_REQUEST, pre, term, VG_ST_CANDIDATE);
@@ -86,8 +59,8 @@ ask(struct fix *f, uint64_t term, uint16_t pre)
 static void
 test_unconfirmed_handover(void **state)
 {
-	struct fix *f = fix_new();
-	struct fix *g = fix_new();
+	struct el_fix *f = el_fix_new();
+	struct el_fix *g = el_fix_new();
 	struct vg_acts acts = { .n = 0 }, ctl = { .n = 0 };
 	const struct vg_act *st;
 	size_t off = 0;
@@ -137,14 +110,14 @@ test_unconfirmed_handover(void **state)
 	v = ask(f, f->el.max_term + 1, 0);
 	assert_true(v.flags & VG_FLAG_GRANTED);
 	assert_int_equal(f->el.voted_for, 2);
-	fix_free(f);
-	fix_free(g);
+	el_fix_free(f);
+	el_fix_free(g);
 }
 
 static void
 test_unconfirmed_keeper_lost(void **state)
 {
-	struct fix *f = fix_new();
+	struct el_fix *f = el_fix_new();
 	struct vg_acts acts = { .n = 0 };
 	size_t off = 0;
 	struct vg_act v;
@@ -164,12 +137,12 @@ test_unconfirmed_keeper_lost(void **state)
 	vg_el_vips_off(&f->el);
 	v = ask(f, f->el.max_term + 1, 0);
 	assert_true(v.flags & VG_FLAG_GRANTED);
-	fix_free(f);
+	el_fix_free(f);
 }
 
 /* n3's vote request to n1 (a standby here): n1's answer */
 static struct vg_act
-ask3(struct fix *f, uint64_t term, uint16_t pre)
+ask3(struct el_fix *f, uint64_t term, uint16_t pre)
 {
 	struct vg_acts acts = { .n = 0 };
 	struct vg_msg m = el_msg(3, VG_MSG_VOTE_REQUEST, pre, term,
@@ -185,7 +158,7 @@ ask3(struct fix *f, uint64_t term, uint16_t pre)
 static void
 test_unconfirmed_peer(void **state)
 {
-	struct fix *f = fix_new();
+	struct el_fix *f = el_fix_new();
 	struct vg_acts acts = { .n = 0 };
 	struct vg_msg m;
 	struct vg_act v;
@@ -203,10 +176,10 @@ test_unconfirmed_peer(void **state)
 	assert_int_equal(vg_el_hb_flags(&f->el), VG_FLAG_HOLDING);
 	vg_el_vips_off(&f->el);
 	assert_int_equal(vg_el_hb_flags(&f->el), 0);
-	fix_free(f);
+	el_fix_free(f);
 
 	/* a peer: n1, quiet for 3 D, hears n2 (standby) say it may hold */
-	f = fix_new();
+	f = el_fix_new();
 	f->now += 3 * f->el.dead;
 	acts.n = 0;
 	m = el_msg(2, VG_MSG_HEARTBEAT, VG_FLAG_HOLDING, f->el.term,
@@ -225,10 +198,10 @@ test_unconfirmed_peer(void **state)
 	f->now += VG_MS(2);
 	v = ask3(f, f->el.max_term + 1, 0);
 	assert_true(v.flags & VG_FLAG_GRANTED);
-	fix_free(f);
+	el_fix_free(f);
 
 	/* a heartbeat of n2 without the flag lifts it at once */
-	f = fix_new();
+	f = el_fix_new();
 	f->now += 3 * f->el.dead;
 	m = el_msg(2, VG_MSG_HEARTBEAT, VG_FLAG_HOLDING, f->el.term,
 	    VG_ST_STANDBY);
@@ -240,7 +213,7 @@ test_unconfirmed_peer(void **state)
 	input(f, &m, &acts);
 	v = ask3(f, f->el.max_term + 1, VG_FLAG_PRE);
 	assert_true(v.flags & VG_FLAG_GRANTED);
-	fix_free(f);
+	el_fix_free(f);
 }
 
 static struct vg_act
@@ -259,7 +232,7 @@ send_act(uint8_t type, uint16_t flags, uint64_t term)
 static void
 test_strike_list(void **state)
 {
-	struct fix *f = fix_new();
+	struct el_fix *f = el_fix_new();
 	struct vg_acts acts = { .n = 0 };
 
 	(void)state;
@@ -292,7 +265,7 @@ test_strike_list(void **state)
 	/* nothing after: nothing struck */
 	vg_el_vips_unconfirmed(&f->el, &acts, acts.n);
 	assert_int_equal(acts.n, 6);
-	fix_free(f);
+	el_fix_free(f);
 }
 
 /* A list holds several VIP groups' actions (one per datagram's groups):
@@ -300,7 +273,7 @@ test_strike_list(void **state)
 static void
 test_strike_own_group(void **state)
 {
-	struct fix *f = fix_new();
+	struct el_fix *f = el_fix_new();
 	struct vg_acts acts = { .n = 0 };
 
 	(void)state;
@@ -319,7 +292,7 @@ test_strike_own_group(void **state)
 	assert_int_equal(acts.a[1].group, 1);
 	assert_int_equal(acts.a[2].term, 3);
 	assert_int_equal(acts.a[2].msg_type, VG_MSG_VOTE);
-	fix_free(f);
+	el_fix_free(f);
 }
 
 int

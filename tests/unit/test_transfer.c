@@ -34,34 +34,7 @@
 
 #include <cmocka.h>
 
-#define FILE_NAME	"x.conf"
-#include "confcheck.h"
 #include "elfix.h"
-
-struct fix {
-	struct vg_conf		*conf;
-	struct vg_election	el;
-	vg_ns			now;
-};
-
-static struct fix *
-fix_new(void)
-{
-	struct fix *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->conf = parse_ok(EL3_CONF, "n1");
-	f->now = T0;
-	vg_el_init(&f->el, f->conf, 7, 0, 42, T0);
-	return f;
-}
-
-static void
-fix_free(struct fix *f)
-{
-	vg_conf_free(f->conf);
-	free(f);
-}
 
 static size_t
 count(const struct vg_acts *acts, enum vg_act_type t)
@@ -75,7 +48,7 @@ count(const struct vg_acts *acts, enum vg_act_type t)
 
 /* n3's (or n2's) request for term: the answer n1 sends. */
 static struct vg_act
-ask(struct fix *f, uint16_t from, uint64_t term, struct vg_acts *acts)
+ask(struct el_fix *f, uint16_t from, uint64_t term, struct vg_acts *acts)
 {
 	struct vg_msg m = el_msg(from, VG_MSG_VOTE_REQUEST, 0, term,
 	    VG_ST_CANDIDATE);
@@ -91,7 +64,7 @@ ask(struct fix *f, uint16_t from, uint64_t term, struct vg_acts *acts)
 static void
 test_active_gives_its_vote(void **state)
 {
-	struct fix *f = fix_new();
+	struct el_fix *f = el_fix_new();
 	struct vg_acts acts = { .n = 0 };
 	const struct vg_act *p, *r, *x;
 	struct vg_act v;
@@ -145,13 +118,13 @@ test_active_gives_its_vote(void **state)
 	f->now += f->el.dead + 1;
 	v = ask(f, 3, t + 2, &acts);
 	assert_int_not_equal(v.reason, VG_REFUSE_RECENT);
-	fix_free(f);
+	el_fix_free(f);
 }
 
 static void
 test_no_vote_after_a_heartbeat_in_the_list(void **state)
 {
-	struct fix *f = fix_new();
+	struct el_fix *f = el_fix_new();
 	struct vg_acts acts = { .n = 0 };
 	const struct vg_act *x;
 	struct vg_act *hb;
@@ -175,12 +148,12 @@ test_no_vote_after_a_heartbeat_in_the_list(void **state)
 	assert_true(f->el.term == t);
 	assert_true(f->el.released);
 	assert_int_equal(f->el.st.transfer_votes, 0);
-	fix_free(f);
+	el_fix_free(f);
 }
 
 /* n1 follows n2, the active of term 7, n3 a standby. */
 static void
-follow_n2(struct fix *f, uint64_t *seq)
+follow_n2(struct el_fix *f, uint64_t *seq)
 {
 	struct vg_acts acts;
 	struct vg_msg m;
@@ -217,7 +190,7 @@ test_successor_wins_at_once(void **state)
 
 	(void)state;
 	for (k = X_VOTE; k <= X_DISAGREES; k++) {
-		struct fix *f = fix_new();
+		struct el_fix *f = el_fix_new();
 		struct vg_acts acts = { .n = 0 };
 		const struct vg_act *p, *q, *l;
 		size_t at_p = 0, at_q = 0, at_l = 0;
@@ -270,7 +243,7 @@ test_successor_wins_at_once(void **state)
 				assert_true(f->el.term == 9);
 			}
 			assert_int_equal(f->el.st.transfer_vote_wins, 0);
-			fix_free(f);
+			el_fix_free(f);
 			continue;
 		}
 		if (f->el.state != VG_ST_ACTIVE)
@@ -293,7 +266,7 @@ test_successor_wins_at_once(void **state)
 		assert_true(l->deadline == sent + f->el.lease);
 		assert_non_null(act_find(&acts, VG_ACT_SEND, VG_MSG_HEARTBEAT,
 		    at_l, NULL));
-		fix_free(f);
+		el_fix_free(f);
 	}
 }
 
