@@ -263,7 +263,8 @@ k_add(struct vg_keeper *k, size_t g, vg_ns now)
 	struct vg_kgroup *kg = &k->g[g];
 	const struct vg_conf_vip *v;
 	size_t i, n, m;
-	int failed = 0, was = kg->held, r, cut = 0, announced = 0;
+	int failed = 0, was = kg->held, retry = kg->add_failed, r, cut = 0;
+	int announced = 0;
 	vg_ns t0 = k_now(k), t;
 
 	v = gvips(k, g, &n);
@@ -279,7 +280,7 @@ k_add(struct vg_keeper *k, size_t g, vg_ns now)
 		}
 		r = k->ops->apply(k->arg, v + i, m, 1, k->lifetime_s);
 		failed += r < 0 ? (int)m : r;
-		if (r == 0 && !was && c->garp_count > 0) {
+		if (r == 0 && (!was || retry) && c->garp_count > 0) {
 			(void)k->ops->garp(k->arg, v + i, m);
 			announced = 1;
 		}
@@ -290,7 +291,10 @@ k_add(struct vg_keeper *k, size_t g, vg_ns now)
 	kg->last_add = now;
 	kg->swept = 0;
 	kg->add_failed = failed != 0 || cut;
-	if (was)
+	kg->retry_at = failed != 0 ? t + VG_KEEPER_RETRY : t;
+	/* the agent hears of the first add, and of a retry that took: it
+	 * renews through the page again only once the VIPs are all there */
+	if (was && !(retry && !kg->add_failed))
 		return;
 	report(k, g, failed || cut ? VG_KEEPER_FAILED : VG_KEEPER_ADDED, 0,
 	    cut ? (int)(n - i) + failed : failed);
@@ -342,7 +346,8 @@ k_apply(struct vg_keeper *k, size_t g, vg_ns now)
 		return;
 	}
 	kg->refresh_held = 0;
-	if (!kg->held || kg->add_failed || now - kg->last_add >= k->refresh)
+	if (!kg->held || (kg->add_failed && now >= kg->retry_at) ||
+	    now - kg->last_add >= k->refresh)
 		k_add(k, g, now);
 }
 

@@ -130,6 +130,10 @@ int	vg_ktime_admit(const struct vg_ktime *kt, const vg_ns *deadline,
 
 /* Adds go in chunks of this many VIPs, each announced once it is acked. */
 #define VG_KEEPER_CHUNK	64
+/* A VIP the kernel refused is tried again this long after (with the whole
+ * add: the adds are idempotent); at every renewal it cost a re-add of the
+ * group each interval, and a warning each. */
+#define VG_KEEPER_RETRY	VG_MS(1000)
 
 /*
  * The keeper's decisions, apart from its process (test_keeper drives them
@@ -149,7 +153,10 @@ struct vg_keeper_ops {
 /* One group's lease, as the keeper has it. */
 struct vg_kgroup {
 	int		held;		/* its VIPs are on the links */
-	int		add_failed;	/* redo the add at the next HOLD */
+	int		add_failed;	/* redo the add: at the next HOLD if
+					 * it was cut short, from retry_at if
+					 * the kernel refused a VIP */
+	vg_ns		retry_at;
 	int		swept;		/* removed all once since the last add */
 	int		refresh_held;	/* a refresh due was not admitted: not
 					 * a wake-up of its own until then */

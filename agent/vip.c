@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "vip.h"
 
@@ -125,11 +126,15 @@ struct batch_ack {
 	int		failed;
 };
 
+/* At most 10 failure lines, then one a minute. */
+static struct vg_ratelimit fail_rl = VG_RATELIMIT_INIT(60 * VG_NS_PER_S, 10);
+
 static int
 ack_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct batch_ack *b = data;
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	uint64_t sup;
 	int error;
 
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)) ||
@@ -145,10 +150,17 @@ ack_cb(const struct nlmsghdr *nlh, void *data)
 	    error == ENODEV || error == ESRCH))
 		return MNL_CB_OK;
 	b->failed++;
+	/* a VIP the kernel keeps refusing is tried again (the keeper, every
+	 * VG_KEEPER_RETRY): its warning not each time */
+	if (!vg_ratelimit_ok(&fail_rl, vg_now(), &sup))
+		return MNL_CB_OK;
+	if (sup != 0)
+		log_warnx("vip: %llu failures not logged",
+		    (unsigned long long)sup);
 	log_warnx("vip %s on %s: %s failed: %s",
 	    b->vips[nlh->nlmsg_seq - b->first].text,
-	    b->vips[nlh->nlmsg_seq - b->first].ifname, b->add ? "add" : "remove",
-	    strerror(error));
+	    b->vips[nlh->nlmsg_seq - b->first].ifname,
+	    b->add ? "add" : "remove", strerror(error));
 	return MNL_CB_OK;
 }
 

@@ -76,12 +76,15 @@ def one(bt, snf, smp, a, tgt, ids, kill=False):
     snf.trim(time.monotonic() - 1.0)
     if kill:
         t0 = bt.kill(a, signal.SIGKILL)
-        ok, who = vgtopo.wait_until(lambda: next(
-            (n for n in NAMES if n != a and
-             bt.mons[n].find("up", t0, a=VIP1)), None), 3.0, step=0.005)
+
+        def taker():
+            return next((n for n in NAMES if n != a and
+                         bt.mons[n].find("up", t0, a=VIP1)), None)
+        ok, _ = vgtopo.wait_until(lambda: taker() is not None, 3.0,
+                                  step=0.005)
         if not ok:
             return None
-        tgt = who
+        tgt = taker()
     else:
         t0 = time.monotonic()
         bt.ctl(a, "failover", "--to", tgt, check=False, timeout=10.0)

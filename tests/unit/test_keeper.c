@@ -243,6 +243,7 @@ struct fake {
 	vg_ns			add_cost, del_cost;	/* per batch */
 	int			on[NV];		/* VIP i on the link */
 	int			fail_del[NV];	/* its removal fails */
+	int			fail_add[NV];	/* the kernel refuses its add */
 	unsigned		adds[NV], dels[NV], garps;
 	struct vg_keeper_rep	rep[64];
 	size_t			n_rep;
@@ -265,7 +266,10 @@ f_apply(void *arg, const struct vg_conf_vip *v, size_t n, int add,
 	(void)lifetime_s;
 	assert_true(at + n <= NV);
 	for (i = at; i < at + n; i++) {
-		if (add) {
+		if (add && f->fail_add[i]) {
+			f->adds[i]++;
+			failed++;
+		} else if (add) {
 			f->adds[i]++;
 			f->on[i] = 1;
 		} else if (f->fail_del[i])
@@ -694,6 +698,57 @@ test_gone_releases_every_group(void **state)
 }
 
 /* One group (every file without `groups`): the keeper does what it did. */
+/*
+ * A VIP the kernel refuses: the first add reports FAILED (the others are
+ * on); renewals (HOLDs, as the agent sends them until it hears ADDED) do
+ * not re-add the group for VG_KEEPER_RETRY; a retry that takes reports
+ * ADDED, announces, and the next renewal adds nothing.
+ */
+static void
+test_refused_add_retried_later(void **state)
+{
+	struct kfix *x = kfix_new(0);
+	vg_ns t0, d;
+	unsigned adds;
+	int i;
+
+	(void)state;
+	x->f.fail_add[1] = 1;
+	x->k.refresh = 10 * VG_KEEPER_RETRY;	/* no lifetime refresh here */
+	t0 = x->f.now;
+	k_hold(&x->k, 0, 5, t0 + VG_MS(25));
+	vg_keeper_apply(&x->k, 1, x->f.now);
+	assert_non_null(rep_of(&x->f, VG_KEEPER_FAILED, 0));
+	assert_null(rep_of(&x->f, VG_KEEPER_ADDED, 0));
+	assert_int_equal(rep_of(&x->f, VG_KEEPER_FAILED, 0)->failed, 1);
+	assert_true(x->f.on[0] && !x->f.on[1]);
+	adds = x->f.adds[0];
+	/* renewals every 10 ms for most of the back-off: no re-add */
+	for (i = 1; i < 90; i++) {
+		x->f.now = t0 + (vg_ns)i * VG_MS(10);
+		d = x->f.now + VG_MS(25);
+		k_hold(&x->k, 0, 5, d);
+		vg_keeper_apply(&x->k, 1, x->f.now);
+	}
+	assert_int_equal(x->f.adds[0], adds);
+	assert_int_equal(x->f.n_rep, 1);
+	/* the kernel takes it now; the first renewal after the back-off */
+	x->f.fail_add[1] = 0;
+	x->f.now = t0 + VG_KEEPER_RETRY + VG_MS(1);
+	k_hold(&x->k, 0, 5, x->f.now + VG_MS(25));
+	vg_keeper_apply(&x->k, 1, x->f.now);
+	assert_int_equal(x->f.adds[0], adds + 1);
+	assert_true(x->f.on[0] && x->f.on[1]);
+	assert_non_null(rep_of(&x->f, VG_KEEPER_ADDED, 0));
+	assert_non_null(rep_of(&x->f, VG_KEEPER_GARP, 0));
+	/* held and complete: a renewal adds nothing */
+	x->f.now += VG_MS(10);
+	k_hold(&x->k, 0, 5, x->f.now + VG_MS(25));
+	vg_keeper_apply(&x->k, 1, x->f.now);
+	assert_int_equal(x->f.adds[0], adds + 1);
+	kfix_free(x);
+}
+
 static void
 test_one_group_as_before(void **state)
 {
@@ -800,6 +855,7 @@ main(void)
 		cmocka_unit_test(test_removals_earliest_first),
 		cmocka_unit_test(test_equal_deadlines_both_off_by_d),
 		cmocka_unit_test(test_gone_releases_every_group),
+		cmocka_unit_test(test_refused_add_retried_later),
 		cmocka_unit_test(test_one_group_as_before),
 		cmocka_unit_test(test_release_encode),
 	};
