@@ -270,6 +270,167 @@ test_successor_wins_at_once(void **state)
 	}
 }
 
+
+/*
+ * A candidate in a pre-vote that takes the TRANSFER's vote wins inside
+ * xfer_take(); on 730a456 on_release() then runs release_of() on the new
+ * active (real_round() cleared `released`): active_id 0 (its heartbeats
+ * say "active 0": nobody follows or echoes it, the lease is never
+ * renewed) and transfer_to_me 1 (after its step-down it stands again at
+ * once in the term it released, on the same carried vote).
+ */
+static void
+test_late_transfer_active_id(void **state)
+{
+	int k;
+
+	(void)state;
+	/* 0: the RELEASE's wait ran out first; 1: no round trip measured
+	 * yet (the wait is 0: it stands on the RELEASE itself) */
+	for (k = 0; k < 2; k++) {
+		struct el_fix *f = el_fix_new();
+		struct vg_acts acts = { .n = 0 };
+		const struct vg_act *hb;
+		struct vg_msg m;
+		uint64_t seq = 1;
+
+		follow_n2(f, &seq);
+		if (k == 0)
+			vg_el_set_rtt(&f->el, VG_MS(2), VG_MS(1));
+		f->now += H / 4;
+		m = el_msg(2, VG_MSG_RELEASE, 0, 7, VG_ST_STANDBY);
+		m.seq = seq++;
+		m.active = 1;
+		vg_el_input(&f->el, &m, VG_NS_NEVER, f->now, &acts);
+		if (k == 0) {
+			f->now += VG_MS(2);
+			acts.n = 0;
+			vg_el_tick(&f->el, f->now, &acts);
+		}
+		assert_int_equal(f->el.state, VG_ST_CANDIDATE);
+		assert_true(f->el.prevote);
+		acts.n = 0;
+		m = el_msg(2, VG_MSG_TRANSFER, VG_FLAG_GRANTED, 7,
+		    VG_ST_STANDBY);
+		m.seq = seq++;
+		m.active = 1;
+		m.echo_seq = 5;
+		vg_el_input(&f->el, &m, f->now - VG_MS(3), f->now, &acts);
+		assert_int_equal(f->el.state, VG_ST_ACTIVE);
+		hb = act_find(&acts, VG_ACT_SEND, VG_MSG_HEARTBEAT, 0, NULL);
+		assert_non_null(hb);
+		/* vigild encodes that heartbeat's `active` from here */
+		assert_int_equal(f->el.active_id, 1);
+		assert_false(f->el.transfer_to_me);
+		el_fix_free(f);
+	}
+}
+
+/*
+ * Rule (0) for a peer: n3 says its removal was not confirmed (HOLDING);
+ * n1 would refuse n2's request (peer_holding), so it gives n2 no vote in
+ * the TRANSFER either (730a456 gives it).
+ */
+static void
+test_no_vote_past_a_holding_peer(void **state)
+{
+	struct el_fix *f = el_fix_new();
+	struct vg_acts acts = { .n = 0 };
+	const struct vg_act *x;
+	struct vg_msg m;
+
+	(void)state;
+	el_elect(&f->el, &f->now);
+	f->now += H / 2;
+	m = el_msg(3, VG_MSG_HEARTBEAT, VG_FLAG_HOLDING, f->el.term,
+	    VG_ST_STANDBY);
+	m.active = 1;
+	m.seq = 100;
+	vg_el_input(&f->el, &m, VG_NS_NEVER, f->now, &acts);
+	assert_int_equal(f->el.state, VG_ST_ACTIVE);
+	acts.n = 0;
+	assert_int_equal(vg_el_handover(&f->el, 2, f->now, &acts), 0);
+	x = act_find(&acts, VG_ACT_SEND, VG_MSG_TRANSFER, 0, NULL);
+	assert_non_null(x);
+	assert_int_equal(x->flags, 0);
+	el_fix_free(f);
+}
+
+/*
+ * docs/design.md: "in the real round of T + 1 the vote counts".  On
+ * 730a456 on_release() drops TRANSFER(T) once our term is T + 1
+ * (releases_rejected), so xfer_take()'s real-round branch is never
+ * reached: this fails.
+ */
+static void
+test_real_round_takes_transfer(void **state)
+{
+	struct el_fix *f = el_fix_new();
+	struct vg_acts acts = { .n = 0 };
+	struct vg_msg m;
+	uint64_t seq = 1;
+
+	(void)state;
+	follow_n2(f, &seq);
+	vg_el_set_rtt(&f->el, VG_MS(2), VG_MS(1));
+	f->now += H / 4;
+	m = el_msg(2, VG_MSG_RELEASE, 0, 7, VG_ST_STANDBY);
+	m.seq = seq++;
+	m.active = 1;
+	vg_el_input(&f->el, &m, VG_NS_NEVER, f->now, &acts);
+	f->now += VG_MS(2);
+	acts.n = 0;
+	vg_el_tick(&f->el, f->now, &acts);
+	assert_true(f->el.state == VG_ST_CANDIDATE && f->el.prevote);
+	/* n3's pre-vote: the real round of 8 */
+	m = el_msg(3, VG_MSG_VOTE, VG_FLAG_PRE | VG_FLAG_GRANTED,
+	    f->el.cand_term, VG_ST_STANDBY);
+	m.seq = seq++;
+	vg_el_input(&f->el, &m, VG_NS_NEVER, f->now, &acts);
+	assert_true(f->el.state == VG_ST_CANDIDATE && !f->el.prevote);
+	assert_true(f->el.term == 8);
+	acts.n = 0;
+	m = el_msg(2, VG_MSG_TRANSFER, VG_FLAG_GRANTED, 7, VG_ST_STANDBY);
+	m.seq = seq++;
+	m.active = 1;
+	m.echo_seq = 5;
+	vg_el_input(&f->el, &m, f->now - VG_MS(3), f->now, &acts);
+	assert_int_equal(f->el.state, VG_ST_ACTIVE);
+	el_fix_free(f);
+}
+
+/*
+ * The old active voted for n2 in T + 1; n2's pre-vote for T + 1 (it stood
+ * on the RELEASE, its TRANSFER lost) is refused `term` on 730a456.  With
+ * n3 down that hand-over then waits for the old active's D (before
+ * 730a456 its own release lifted rule (1): granted at once).
+ */
+static void
+test_prevote_of_the_one_voted_for(void **state)
+{
+	struct el_fix *f = el_fix_new();
+	struct vg_acts acts = { .n = 0 };
+	struct vg_msg m;
+	const struct vg_act *v;
+	uint64_t t;
+
+	(void)state;
+	el_elect(&f->el, &f->now);
+	t = f->el.term;
+	f->now += H;
+	assert_int_equal(vg_el_handover(&f->el, 2, f->now, &acts), 0);
+	acts.n = 0;
+	f->now += VG_MS(1);
+	m = el_msg(2, VG_MSG_VOTE_REQUEST, VG_FLAG_PRE, t + 1,
+	    VG_ST_CANDIDATE);
+	m.seq = 1000;
+	vg_el_input(&f->el, &m, VG_NS_NEVER, f->now, &acts);
+	v = act_find(&acts, VG_ACT_SEND, VG_MSG_VOTE, 0, NULL);
+	assert_non_null(v);
+	assert_true(v->flags & VG_FLAG_GRANTED);
+	el_fix_free(f);
+}
+
 int
 main(void)
 {
@@ -277,6 +438,10 @@ main(void)
 		cmocka_unit_test(test_active_gives_its_vote),
 		cmocka_unit_test(test_no_vote_after_a_heartbeat_in_the_list),
 		cmocka_unit_test(test_successor_wins_at_once),
+		cmocka_unit_test(test_late_transfer_active_id),
+		cmocka_unit_test(test_no_vote_past_a_holding_peer),
+		cmocka_unit_test(test_real_round_takes_transfer),
+		cmocka_unit_test(test_prevote_of_the_one_voted_for),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
