@@ -347,6 +347,7 @@ take_vote(struct vg_election *el, uint64_t term, uint16_t id, vg_ns now,
 		el->echo_seq = 0;
 		el->released = 0;
 		el->transfer_to_me = 0;
+		el->xfer_vote = 0;
 #ifdef VG_MUTANT_NO_PERSIST	/* mutants.sh: a vote sent, not on disk */
 		if (0)
 #endif
@@ -659,6 +660,18 @@ voters_quiet(const struct vg_election *el, vg_ns now, vg_ns wait)
 	return t - el->quiet_since < 4 * wait ? t : el->quiet_since + 4 * wait;
 }
 
+/*
+ * The TRANSFER to us carried its sender's vote, and no term above the one
+ * it is for was seen (a node already there would depose a win in it: we
+ * ask above it then, as without the vote).
+ */
+static int
+xfer_usable(const struct vg_election *el)
+{
+	return el->transfer_to_me && el->xfer_vote != 0 &&
+	    el->max_term <= el->xfer_term;
+}
+
 /* Our vote and the one the TRANSFER carried make a quorum (in J: both). */
 static int
 xfer_wins(const struct vg_election *el)
@@ -666,7 +679,7 @@ xfer_wins(const struct vg_election *el)
 	int in[VG_MAX_NODES];
 	size_t i;
 
-	if (el->xfer_vote == 0)
+	if (!xfer_usable(el))
 		return 0;
 	for (i = 0; i < el->n_nodes; i++)
 		in[i] = el->nodes[i].self || el->nodes[i].id == el->xfer_vote;
@@ -690,7 +703,7 @@ candidacy_at(const struct vg_election *el, vg_ns now)
 	    (el->max_term > el->term ? el->max_term : el->term) + 1 >=
 	    VG_TERM_LIMIT)
 		return VG_NS_NEVER;
-	if (el->transfer_to_me && xfer_wins(el))
+	if (xfer_wins(el))
 		t = el->released_at;	/* no other voter needed */
 	else if (el->transfer_to_me || (el->released &&
 	    el->release_to == el->self_id && el->released_by != el->self_id))
@@ -763,8 +776,7 @@ static void
 start_candidacy(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 {
 	/* the term the TRANSFER's vote is for; else above every term seen */
-	el->cand_term = el->transfer_to_me && el->xfer_vote != 0 ?
-	    el->xfer_term :
+	el->cand_term = xfer_usable(el) ? el->xfer_term :
 	    (el->max_term > el->term ? el->max_term : el->term) + 1;
 	el->prevote = 1;
 	el->round_end = now + 2 * el->h + el->rtt_worst;
@@ -831,10 +843,11 @@ static void
 real_round(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 {
 	struct vg_el_node *x;
-	uint16_t carried = el->transfer_to_me && el->xfer_vote != 0 &&
-	    el->xfer_term == el->cand_term ? el->xfer_vote : 0;
+	uint16_t carried = xfer_usable(el) && el->xfer_term == el->cand_term ?
+	    el->xfer_vote : 0;
 
 	el->prevote = 0;
+	el->xfer_vote = 0;	/* used now, or never */
 	el->term = el->cand_term;
 	el->voted_for = el->self_id;
 	el->active_id = 0;
@@ -1039,6 +1052,7 @@ follow(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *s,
 		el->voted_for = 0;
 		el->released = 0;
 		el->transfer_to_me = 0;
+		el->xfer_vote = 0;
 		persist(el, acts);
 	}
 	if (el->state == VG_ST_ACTIVE) {
@@ -1151,7 +1165,7 @@ on_heartbeat(struct vg_election *el, const struct vg_msg *m,
 static void
 xfer_take(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 {
-	if (el->state != VG_ST_CANDIDATE || !el->prevote)
+	if (el->state != VG_ST_CANDIDATE || !el->prevote || !xfer_usable(el))
 		return;		/* a standby: candidacy_at() says now */
 	el->cand_term = el->xfer_term;
 	real_round(el, now, acts);

@@ -1315,12 +1315,21 @@ sim_check(const struct sim *s)
 	for (g = 0; g < s->G; g++) {
 		if (s->gnholding[g] > 1)
 			sim_fail(s, "two keepers hold the VIPs");
-		for (i = 0; i < s->n; i++)
+		for (i = 0; i < s->n; i++) {
 			if (s->nd[i].gk[g].holding &&
 			    s->nd[i].agent == AG_UP &&
 			    s->nd[i].gel[g].state != VG_ST_ACTIVE)
 				sim_fail(s, "a keeper holds for an agent that "
 				    "is not active");
+			/* its heartbeats name the active: itself (else no
+			 * follower echoes it; the review of the vote in the
+			 * TRANSFER found one that said 0) */
+			if (s->nd[i].agent == AG_UP &&
+			    s->nd[i].gel[g].state == VG_ST_ACTIVE &&
+			    s->nd[i].gel[g].active_id != id_of(i))
+				sim_fail(s, "an active that does not name "
+				    "itself the active");
+		}
 	}
 }
 

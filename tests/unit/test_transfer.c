@@ -20,9 +20,10 @@
  *   own vote persisted before the request and the lease, the first lease
  *   running from the send time of the message n2 echoed, not from now;
  * - not so (a candidate, without a quorum) for a TRANSFER without the
- *   mark, one whose echo's send time it does not know, or one from a node
- *   whose safety configuration is not ours: then it asks above every term
- *   seen, as before.
+ *   mark, one whose echo's send time it does not know, one from a node
+ *   whose safety configuration is not ours, or once a term above the
+ *   vote's was seen (a win in it would not last): then it asks above every
+ *   term seen, as before.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -175,12 +176,14 @@ follow_n2(struct el_fix *f, uint64_t *seq)
 	assert_int_equal(f->el.state, VG_ST_STANDBY);
 }
 
-enum xfer_kind { X_VOTE, X_LATE, X_PLAIN, X_UNKNOWN_ECHO, X_DISAGREES };
+enum xfer_kind { X_VOTE, X_LATE, X_PLAIN, X_UNKNOWN_ECHO, X_DISAGREES,
+	X_HIGHER };
 
 static const char *const xfer_names[] = {
 	"with its vote", "with its vote, after n1 stood on the RELEASE",
 	"without a vote", "its echo's send time unknown",
-	"from a node of another configuration"
+	"from a node of another configuration",
+	"with its vote, after a term above the vote's was seen"
 };
 
 static void
@@ -189,7 +192,7 @@ test_successor_wins_at_once(void **state)
 	int k;
 
 	(void)state;
-	for (k = X_VOTE; k <= X_DISAGREES; k++) {
+	for (k = X_VOTE; k <= X_HIGHER; k++) {
 		struct el_fix *f = el_fix_new();
 		struct vg_acts acts = { .n = 0 };
 		const struct vg_act *p, *q, *l;
@@ -207,6 +210,13 @@ test_successor_wins_at_once(void **state)
 		m = el_msg(2, VG_MSG_HEARTBEAT, 0, 8, VG_ST_STANDBY);
 		m.seq = seq + 2;
 		vg_el_input(&f->el, &m, VG_NS_NEVER, f->now, &acts);
+		if (k == X_HIGHER) {
+			/* n3 is at 9 (a round of its own): a win in 8
+			 * would not last; n1 asks above it, as without */
+			m = el_msg(3, VG_MSG_HEARTBEAT, 0, 9, VG_ST_STANDBY);
+			m.seq = seq + 3;
+			vg_el_input(&f->el, &m, VG_NS_NEVER, f->now, &acts);
+		}
 		m = el_msg(2, VG_MSG_RELEASE, 0, 7, VG_ST_STANDBY);
 		m.seq = seq;
 		m.active = 1;
@@ -240,7 +250,8 @@ test_successor_wins_at_once(void **state)
 			if (k != X_DISAGREES) {
 				assert_int_equal(f->el.state,
 				    VG_ST_CANDIDATE);
-				assert_true(f->el.term == 9);
+				assert_true(f->el.term ==
+				    (k == X_HIGHER ? 10 : 9));
 			}
 			assert_int_equal(f->el.st.transfer_vote_wins, 0);
 			el_fix_free(f);
