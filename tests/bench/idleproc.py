@@ -5,7 +5,7 @@ Run as root:
 
     cd tests/bench && VIGIL_BUILD=/work/main/build /usr/bin/python3 idleproc.py
         [--kinds vigil,keepalived] [--h 10] [--window 20] [--strace-s 10]
-        [--runs 1] [--no-sampler] [--json FILE]
+        [--runs 1] [--no-sampler] [--cpus 0] [--json FILE]
 
 For each run: a 3-node cluster (vigil at interval h, D = 3h; keepalived at
 advert_int h), settled, then over --window seconds per process: context
@@ -15,7 +15,8 @@ at a time, `strace -c -f -p PID` for --strace-s seconds (0: none): the
 system calls per second of each kind.  strace slows what it traces; its
 counts, not its times, are the figure.  The role of each vigil process is
 its node's state.  `uptime` is printed at the start and the end of each
-run.  Figures, not pass/fail; every process ended by PID, the namespaces
+run.  --cpus pins the measured processes once settled (an experiment:
+what a wake-up on the other CPU costs).  Figures, not pass/fail; every process ended by PID, the namespaces
 deleted at the end.
 """
 import argparse
@@ -114,6 +115,21 @@ def procs(kind, bt, s):
     return out
 
 
+def pin(ps, cpus):
+    """Every thread of the processes `ps` onto `cpus` (an experiment: how
+    much of the cost is a wake-up on the other CPU)."""
+    for _, _, pid in ps:
+        try:
+            tids = [int(t) for t in os.listdir("/proc/%d/task" % pid)]
+        except OSError:
+            continue
+        for t in tids:
+            try:
+                os.sched_setaffinity(t, cpus)
+            except OSError:
+                pass
+
+
 def roles(kind, bt, smp):
     if kind == "vigil":
         return {n: st["node"]["state"] for n, st in
@@ -137,6 +153,9 @@ def one_run(args, kind, k):
             issue9.smp_settle(smp, 1.0, 15.0)
         if args.no_sampler:
             smp.stop()
+        if args.cpus:
+            pin(procs(kind, bt, s), args.cpus)
+            rec["cpus"] = sorted(args.cpus)
         time.sleep(1.0)
         for _ in range(3):
             # a process that went (keepalived restarts a VRRP child that
@@ -229,8 +248,12 @@ def main():
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--no-sampler", action="store_true",
                     help="stop the VIP sampler once settled")
+    ap.add_argument("--cpus", help="pin the measured processes (every "
+                    "thread) to these CPUs once settled, e.g. 0")
     ap.add_argument("--json")
     args = ap.parse_args()
+    if args.cpus:
+        args.cpus = {int(c) for c in args.cpus.split(",")}
     if os.geteuid() != 0:
         sys.stderr.write("idleproc.py needs root (network namespaces)\n")
         return 2
