@@ -637,19 +637,36 @@ static const struct vg_keeper_ops kproc_ops = {
 	ko_now, ko_apply, ko_garp, ko_report,
 };
 
+/*
+ * The timer for `at` (NEVER: disarmed), unless it is armed for it already
+ * and has not fired (*armed: what it is armed for; 0 once it fired).  A
+ * timer that fired is always set again: timerfd_settime clears its
+ * expiry count, so it is never read (on this VM each system call of a
+ * wake-up costs about 2 us).
+ */
 static void
-k_arm(int tfd, vg_ns at)
+k_arm(int tfd, vg_ns at, vg_ns *armed)
 {
 	struct itimerspec its;
+	uint64_t ticks;
 
+	if (at != VG_NS_NEVER && at <= 0)
+		at = 1;			/* 0 would disarm: at once instead */
+	if (at == *armed)
+		return;
 	memset(&its, 0, sizeof(its));	/* NEVER: disarmed */
 	if (at != VG_NS_NEVER) {
-		if (at <= 0)
-			at = 1;		/* 0 would disarm: at once instead */
 		its.it_value.tv_sec = at / VG_NS_PER_S;
 		its.it_value.tv_nsec = at % VG_NS_PER_S;
 	}
-	(void)timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
+	if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL) == -1) {
+		/* not set: cleared at least, and tried again next time */
+		if (read(tfd, &ticks, sizeof(ticks)) == -1)
+			ticks = 0;	/* EAGAIN: it had not fired */
+		*armed = 0;
+		return;
+	}
+	*armed = at;
 }
 
 /* The agent is gone: every group's VIPs off, acked; then RELEASE(g, T_g)
@@ -745,7 +762,7 @@ vg_keeper_main(int fd, int lock_fd, struct vg_kshare *share,
 	struct pollfd pfd[2];
 	sigset_t none;
 	char err[256];
-	uint64_t ticks;
+	vg_ns armed = 0;		/* 0: fired, or never set */
 	uint32_t hold;
 	ssize_t n;
 	int i, tfd;
@@ -785,12 +802,13 @@ vg_keeper_main(int fd, int lock_fd, struct vg_kshare *share,
 	pfd[1].fd = tfd;
 	pfd[1].events = POLLIN;
 	for (;;) {
-		k_arm(tfd, vg_keeper_next(&k));
+		k_arm(tfd, vg_keeper_next(&k), &armed);
+		pfd[0].revents = pfd[1].revents = 0;
 		if (ppoll(pfd, 2, NULL, NULL) == -1 && errno != EINTR)
 			break;
-		if ((pfd[1].revents & POLLIN) &&
-		    read(tfd, &ticks, sizeof(ticks)) == -1)
-			ticks = 0;	/* EAGAIN: it was read already */
+		/* fired: set again at the top of the loop, which clears it */
+		if (pfd[1].revents & POLLIN)
+			armed = 0;
 		vg_keeper_timers(&k, vg_now());
 		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
