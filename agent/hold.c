@@ -82,6 +82,8 @@ gname(const struct vg_hold *h, size_t g, char *buf, size_t len)
 
 /* ---- the keeper's handle */
 
+static int	share_hold(struct vg_kshare *);
+
 static struct vg_kshare *
 share_new(void)
 {
@@ -94,14 +96,45 @@ share_new(void)
 		fatal("keeper: mmap");
 	for (g = 0; g < VG_MAX_GROUPS; g++)
 		atomic_store(&s->deadline[g], 0);
+	s->alive_ok = share_hold(s);
 	return s;
+}
+
+/* The page's `alive` mutex, locked by this (the main) thread for as long
+ * as the page is the keeper's; 0 if it could not be (the keeper then
+ * sees the agent's death by the pair's EOF alone). */
+static int
+share_hold(struct vg_kshare *s)
+{
+	pthread_mutexattr_t at;
+	int ok;
+
+	if (pthread_mutexattr_init(&at) != 0)
+		return 0;
+	ok = pthread_mutexattr_setpshared(&at, PTHREAD_PROCESS_SHARED) == 0 &&
+	    pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST) == 0 &&
+	    pthread_mutex_init(&s->alive, &at) == 0;
+	pthread_mutexattr_destroy(&at);
+	if (ok && pthread_mutex_lock(&s->alive) != 0) {
+		pthread_mutex_destroy(&s->alive);
+		ok = 0;
+	}
+	if (!ok)
+		log_warnx("keeper: no robust mutex; the agent's death is seen "
+		    "by its socket's EOF alone");
+	return ok;
 }
 
 static void
 share_free(struct vg_kshare *s)
 {
-	if (s != NULL)
-		(void)munmap(s, sizeof(*s));
+	if (s == NULL)
+		return;
+	/* off this thread's robust list before the page goes: the kernel
+	 * walks that list at the thread's exit */
+	if (s->alive_ok)
+		(void)pthread_mutex_unlock(&s->alive);
+	(void)munmap(s, sizeof(*s));
 }
 
 static void

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -669,11 +672,89 @@ k_arm(int tfd, vg_ns at, vg_ns *armed)
 	*armed = at;
 }
 
+/*
+ * The agent's death, seen at once.  The pair's EOF comes only once the
+ * agent's last thread has gone and its locked memory is torn down: after
+ * a SIGKILL that took 1.1-1.5 ms here, done by whichever thread exits
+ * last, a SCHED_OTHER one (the writer, the spawner) that any busy
+ * process delays further.  The watcher blocks on the page's `alive`
+ * mutex, which the agent's main thread holds; the kernel marks it
+ * EOWNERDEAD and wakes the watcher as that thread exits, within tens of
+ * microseconds of the kill, and the watcher writes `efd`, which the
+ * keeper polls.  A mutex the agent unlocked (it has a new keeper, or it
+ * stops and closes the pair) says nothing.
+ */
+struct kwatch {
+	struct vg_kshare	*share;
+	int			 efd;
+};
+
+static void *
+k_watch_main(void *arg)
+{
+	struct kwatch *w = arg;
+	uint64_t one = 1;
+	int e;
+
+	(void)prctl(PR_SET_NAME, "vigild-kwatch", 0, 0, 0);
+	e = pthread_mutex_lock(&w->share->alive);
+	if (e == EOWNERDEAD && write(w->efd, &one, sizeof(one)) == -1)
+		log_warn("keeper: the agent's death seen, not told");
+	if (e == 0 || e == EOWNERDEAD)
+		(void)pthread_mutex_unlock(&w->share->alive);
+	return NULL;
+}
+
+/* The watcher's eventfd, or -1 (none: the EOF alone).  Started after the
+ * keeper's real-time set-up, with its policy and priority, named: a new
+ * thread would not inherit them (SCHED_RESET_ON_FORK). */
+static int
+k_watch_start(struct vg_kshare *share)
+{
+	static struct kwatch w;
+	struct sched_param prm;
+	pthread_attr_t at;
+	pthread_t tid;
+	sigset_t all, old;
+	int e, pol;
+
+	if (share == NULL || !share->alive_ok)
+		return -1;
+	if ((w.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		return -1;
+	w.share = share;
+	if ((e = pthread_attr_init(&at)) != 0) {
+		close(w.efd);
+		return -1;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);	/* signals: not its */
+	if ((e = pthread_getschedparam(pthread_self(), &pol, &prm)) == 0 &&
+	    (e = pthread_attr_setinheritsched(&at,
+	    PTHREAD_EXPLICIT_SCHED)) == 0 &&
+	    (e = pthread_attr_setschedpolicy(&at,
+	    pol & ~SCHED_RESET_ON_FORK)) == 0 &&
+	    (e = pthread_attr_setschedparam(&at, &prm)) == 0 &&
+	    (e = pthread_attr_setstacksize(&at, 64 * 1024)) == 0 &&
+	    (e = pthread_attr_setdetachstate(&at,
+	    PTHREAD_CREATE_DETACHED)) == 0)
+		e = pthread_create(&tid, &at, k_watch_main, &w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&at);
+	if (e != 0) {
+		log_warnx("keeper: no watcher thread (%s); the agent's death "
+		    "is seen by its socket's EOF alone", strerror(e));
+		close(w.efd);
+		return -1;
+	}
+	return w.efd;
+}
+
 /* The agent is gone: every group's VIPs off, acked; then RELEASE(g, T_g)
  * in its name for each group it held. */
 static void
 k_release(struct vg_keeper *k, const struct vg_auth *auth,
-    uint64_t incarnation)
+    uint64_t incarnation, const char *how)
 {
 	const struct vg_conf *c = k->conf;
 	const struct vg_conf_node *self = &c->nodes[c->self];
@@ -724,14 +805,15 @@ k_release(struct vg_keeper *k, const struct vg_auth *auth,
 		if (!(rel & (UINT32_C(1) << g)))
 			continue;
 		if (unsent[g] != 0)
-			log_warnx("keeper: the agent is gone; VIPs%s removed, "
-			    "RELEASE(%llu) not sent: %u datagram(s) could not "
-			    "be encoded with the group",
+			log_warnx("keeper: the agent is gone (%s); VIPs%s "
+			    "removed, RELEASE(%llu) not sent: %u datagram(s) "
+			    "could not be encoded with the group", how,
 			    gname(c, g, gb, sizeof(gb)),
 			    (unsigned long long)term[g], unsent[g]);
 		else
-			log_info("keeper: the agent is gone; VIPs%s removed, "
-			    "RELEASE(%llu) sent", gname(c, g, gb, sizeof(gb)),
+			log_info("keeper: the agent is gone (%s); VIPs%s "
+			    "removed, RELEASE(%llu) sent", how,
+			    gname(c, g, gb, sizeof(gb)),
 			    (unsigned long long)term[g]);
 	}
 }
@@ -759,17 +841,19 @@ vg_keeper_main(int fd, int lock_fd, struct vg_kshare *share,
 	struct vg_keeper k;
 	struct kproc p;
 	struct vg_keeper_req q;
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	sigset_t none;
 	char err[256];
+	const char *how;
 	vg_ns armed = 0;		/* 0: fired, or never set */
 	uint32_t hold;
 	ssize_t n;
-	int i, tfd;
+	int i, tfd, died;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* Stopped only by the agent's EOF, so that the VIPs always go first. */
+	/* Stopped only by the agent's death or EOF, so that the VIPs always go
+	 * first. */
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
@@ -801,22 +885,28 @@ vg_keeper_main(int fd, int lock_fd, struct vg_kshare *share,
 	pfd[0].events = POLLIN;
 	pfd[1].fd = tfd;
 	pfd[1].events = POLLIN;
+	pfd[2].fd = k_watch_start(share);	/* -1: ignored by ppoll */
+	pfd[2].events = POLLIN;
 	for (;;) {
 		k_arm(tfd, vg_keeper_next(&k), &armed);
-		pfd[0].revents = pfd[1].revents = 0;
-		if (ppoll(pfd, 2, NULL, NULL) == -1 && errno != EINTR)
+		pfd[0].revents = pfd[1].revents = pfd[2].revents = 0;
+		if (ppoll(pfd, 3, NULL, NULL) == -1 && errno != EINTR)
 			break;
 		/* fired: set again at the top of the loop, which clears it */
 		if (pfd[1].revents & POLLIN)
 			armed = 0;
 		vg_keeper_timers(&k, vg_now());
-		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+		died = pfd[2].revents != 0;
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) && !died)
 			continue;
 		/*
 		 * The whole queue first, then act: a HOLD that a later DROP,
-		 * DETACH or EOF took back must never add (a keeper that was
-		 * stopped for a while finds them all at once).
+		 * DETACH, EOF or the agent's death took back must never add
+		 * (a keeper that was stopped for a while finds them all at
+		 * once).  What the agent sent before it died is read first: a
+		 * DETACH in it still leaves everything as it is.
 		 */
+		how = "its main thread died";
 		hold = 0;
 		for (i = 0; i < 4096; i++) {
 			n = recv(fd, &q, sizeof(q), MSG_DONTWAIT);
@@ -824,8 +914,10 @@ vg_keeper_main(int fd, int lock_fd, struct vg_kshare *share,
 				continue;
 			if (n == -1)
 				break;			/* EAGAIN: drained */
-			if (n == 0)
-				goto gone;		/* EOF: the agent is gone */
+			if (n == 0) {			/* EOF: the agent is gone */
+				how = "its socket closed";
+				goto gone;
+			}
 			if (n != (ssize_t)sizeof(q) || q.group >= VG_MAX_GROUPS)
 				continue;
 			switch (q.op) {
@@ -842,11 +934,14 @@ vg_keeper_main(int fd, int lock_fd, struct vg_kshare *share,
 				_exit(0);
 			}
 		}
+		if (died)
+			goto gone;
 		if (hold != 0)
 			vg_keeper_apply(&k, hold, vg_now());
 	}
+	how = "the keeper's poll failed";
 gone:
-	k_release(&k, a, inc);
+	k_release(&k, a, inc, how);
 	vg_nl_close(p.nl);
 	vg_garp_close(p.garp);
 	_exit(0);

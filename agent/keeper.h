@@ -14,6 +14,7 @@
 #ifndef VG_KEEPER_H
 #define VG_KEEPER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -79,6 +80,15 @@ struct vg_keeper_rep {
 struct vg_kshare {
 	_Atomic int64_t	deadline[VG_MAX_GROUPS];	/* VG_CLOCK ns; 0:
 							 * nothing to add */
+	/*
+	 * Held by the agent's main thread while it lives (robust, process-
+	 * shared), so that its death wakes the keeper's watcher at once:
+	 * the kernel marks the mutex (EOWNERDEAD) as that thread exits,
+	 * before the agent's memory is torn down and its end of the pair
+	 * closes.  alive_ok: the agent holds it.
+	 */
+	pthread_mutex_t	alive;
+	int		alive_ok;
 };
 
 /* The deadline a keeper with a lease of `term` until `deadline` keeps

@@ -186,9 +186,11 @@ def test_first_election(fo3, vip_sampler):
 
 
 def test_active_agent_sigkilled(fo3, vip_sampler):
-    """SIGKILL the active's agent: its keeper sees EOF, removes the VIP and
-    sends RELEASE; a peer takes over in milliseconds (well under D), strictly
-    after the old VIP vanished; the keeper exits; the client follows."""
+    """SIGKILL the active's agent: its keeper sees its main thread die (the
+    robust mutex of their page, before the agent's memory is torn down and
+    its socket closes), removes the VIP and sends RELEASE; a peer takes over
+    in milliseconds (well under D), strictly after the old VIP vanished; the
+    keeper exits; the client follows."""
     t, vips = fo3, vip_sampler
     a, sts = first_active(t, vips, STEADY_S)
     client_prime(t, a)
@@ -210,6 +212,11 @@ def test_active_agent_sigkilled(fo3, vip_sampler):
                          2.0, step=0.01)
     assert gone, "%s's keeper (pid %d) still runs 2 s after its agent died" % (
         a, kp)
+    with open(t.log_path(a), errors="replace") as fh:
+        how = [ln.strip() for ln in fh if "the agent is gone" in ln]
+    assert how and "(its main thread died)" in how[-1], (
+        "%s's keeper did not see the agent's death by its robust mutex "
+        "(it waited for the socket's EOF): %s" % (a, how))
     b, sts2, _ = wait_one_active(t, rest, 2.0, "after the SIGKILL")
     assert b == new, (b, new)
     assert sts2[b]["node"]["term"] > term0, (term0, sts2[b]["node"])
