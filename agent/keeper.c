@@ -34,19 +34,41 @@ vg_ktime_init(struct vg_ktime *kt, vg_ns margin, size_t n_vips)
 	kt->margin = margin;
 	kt->add = kt->add_plan = vg_conf_batch(n_vips, 1);
 	kt->del = kt->del_plan = vg_conf_batch(n_vips, 0);
+	kt->at = 0;
 }
 
 void
-vg_ktime_measured(struct vg_ktime *kt, int add, vg_ns took)
+vg_ktime_measured(struct vg_ktime *kt, int add, vg_ns took, vg_ns now)
 {
 	vg_ns *cur = add ? &kt->add : &kt->del;
 	vg_ns plan = add ? kt->add_plan : kt->del_plan;
 	vg_ns want = took + took / 2, floor = want > plan ? want : plan;
 
-	if (want > *cur)
+	if (want > *cur) {
 		*cur = want;
-	else
+		kt->at = now;
+	} else
 		*cur -= (*cur - floor) / 8;
+}
+
+void
+vg_ktime_relax(struct vg_ktime *kt, vg_ns now)
+{
+	int i;
+
+	if (now < kt->at + VG_KTIME_RELAX)
+		return;
+	/* 40 steps (5 s) leave less than half a per cent of any excess */
+	for (i = 0; i < 40 && now >= kt->at + VG_KTIME_RELAX; i++) {
+		kt->add -= (kt->add - kt->add_plan) / 8;
+		kt->del -= (kt->del - kt->del_plan) / 8;
+		kt->at += VG_KTIME_RELAX;
+	}
+	if (i == 40) {
+		kt->add = kt->add_plan;
+		kt->del = kt->del_plan;
+		kt->at = now;
+	}
 }
 
 vg_ns
@@ -172,7 +194,7 @@ k_remove(struct vg_keeper *k, size_t g)
 	v = gvips(k, g, &n);
 	failed = k->ops->apply(k->arg, v, n, 0, 0);
 	if (failed == 0 && n > 0)
-		vg_ktime_measured(&kg->kt, 0, k_now(k) - t0);
+		vg_ktime_measured(&kg->kt, 0, k_now(k) - t0, k_now(k));
 	kg->held = 0;
 	kg->garp_at = VG_NS_NEVER;
 	return failed;
@@ -290,7 +312,7 @@ k_add(struct vg_keeper *k, size_t g, vg_ns now)
 	}
 	t = k_now(k);
 	if (!cut && failed == 0)
-		vg_ktime_measured(&kg->kt, 1, t - t0);
+		vg_ktime_measured(&kg->kt, 1, t - t0, t);
 	kg->last_add = now;
 	kg->swept = 0;
 	kg->add_failed = failed != 0 || cut;
@@ -331,6 +353,7 @@ static void
 k_apply(struct vg_keeper *k, size_t g, vg_ns now)
 {
 	struct vg_kgroup *kg = &k->g[g];
+	size_t h;
 
 	if (kg->lease_term == 0 || kg->deadline == 0)
 		return;
@@ -338,6 +361,10 @@ k_apply(struct vg_keeper *k, size_t g, vg_ns now)
 	 * and a keeper that took over from another makes sure nothing is
 	 * left */
 	if (!k_admit(k, g, kg->kt.add, now)) {
+		/* a raised batch time of any group may be what refuses it:
+		 * they fall back with time too (vg_ktime_relax) */
+		for (h = 0; h < k->n_groups; h++)
+			vg_ktime_relax(&k->g[h].kt, now);
 		/* a refresh waits for the next wake-up (a removal, a GARP
 		 * round, a HOLD), not spinning on its own due time */
 		kg->refresh_held = kg->held;

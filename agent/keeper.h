@@ -110,11 +110,20 @@ struct vg_ktime {
 	vg_ns	margin;
 	vg_ns	add_plan, del_plan;	/* the floor */
 	vg_ns	add, del;		/* what is expected now */
+	vg_ns	at;			/* of the last raise, or relax step */
 };
 
 void	vg_ktime_init(struct vg_ktime *, vg_ns margin, size_t n_vips);
-/* A batch of all the VIPs (an add when add) took `took`. */
-void	vg_ktime_measured(struct vg_ktime *, int add, vg_ns took);
+/* A batch of all the VIPs (an add when add) took `took`, ending at now. */
+void	vg_ktime_measured(struct vg_ktime *, int add, vg_ns took, vg_ns now);
+/*
+ * A raised expectation also falls back with time, an eighth of the way to
+ * the plan every VG_KTIME_RELAX since the last raise: with the group not
+ * held no batch runs to bring it down, and a lease that cannot fit it
+ * would refuse the add at every HOLD for ever.
+ */
+#define VG_KTIME_RELAX	VG_MS(125)
+void	vg_ktime_relax(struct vg_ktime *, vg_ns now);
 vg_ns	vg_ktime_remove_at(const struct vg_ktime *, vg_ns deadline);
 int	vg_ktime_may_add(const struct vg_ktime *, vg_ns deadline, vg_ns now);
 /*

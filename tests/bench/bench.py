@@ -125,6 +125,12 @@ def do_fault(bt, fault, a):
         t0, t1 = bt.link(a, False)
         return t0, t1, None
     if fault == "kill":
+        # restore() must know this process from its successor: since the
+        # keeper sees the death by the robust mutex, the failover can end
+        # before the killed agent's teardown (a SCHED_OTHER thread behind
+        # the real-time ones) has, and poll() still says "running"
+        bt.killed_pids = dict(getattr(bt, "killed_pids", {}))
+        bt.killed_pids[a] = bt.procs[a].pid
         t0 = bt.kill(a, signal.SIGKILL)
         return t0, time.monotonic(), None
     if fault == "iso":
@@ -142,8 +148,9 @@ def restore(bt, fault, a):
         bt.link(a, True)
     elif fault == "kill":
         p = bt.procs.get(a)
-        if p is not None and p.poll() is None:
-            return
+        if p is not None and p.poll() is None and \
+                p.pid != getattr(bt, "killed_pids", {}).get(a):
+            return                      # restored already
         if p is not None:
             p.wait(timeout=3.0)
         bt.keeper_gone(a)
