@@ -397,6 +397,7 @@ vote_for_successor(struct vg_election *el, uint16_t successor, vg_ns now,
 
 	if (c == NULL || c->self || !c->agrees || c->role != VG_ROLE_NODE ||
 	    el->removed || el->term + 1 >= VG_TERM_LIMIT ||
+	    el->term + 1 < el->held_term ||
 	    peer_holding(el, c, now) || term_queued(acts, el->group))
 		return 0;
 	take_vote(el, el->term + 1, successor, now, acts);
@@ -928,6 +929,10 @@ vote_check(struct vg_election *el, const struct vg_msg *m,
 #endif
 	if (m->term <= el->term)
 		return VG_REFUSE_TERM;
+	/* a node we hear holds a newer term: a win below it would be
+	 * deposed when the two meet (the refusal names that term) */
+	if (m->term < el->held_term)
+		return VG_REFUSE_TERM;
 	lifted = el->released && m->term > el->term;
 #ifdef VG_MUTANT_NO_QUIET	/* mutants.sh: rule (1) gone, no D of quiet */
 	if (0)
@@ -958,6 +963,20 @@ vote_check(struct vg_election *el, const struct vg_msg *m,
 	return VG_REFUSE_NONE;
 }
 
+/*
+ * The term a `term` refusal names: the highest of the request's, ours and
+ * the one a node we hear holds.  Above the request's, the candidate takes
+ * it as seen (max_term) and its next round asks above it; nothing else
+ * (a node takes a term only from an active's heartbeat or its own vote).
+ */
+static uint64_t
+term_to_pass(const struct vg_election *el, uint64_t asked)
+{
+	uint64_t t = el->held_term > el->term ? el->held_term : el->term;
+
+	return t > asked ? t : asked;
+}
+
 static void
 on_request(struct vg_election *el, const struct vg_msg *m,
     struct vg_el_node *c, vg_ns now, struct vg_acts *acts)
@@ -969,7 +988,8 @@ on_request(struct vg_election *el, const struct vg_msg *m,
 		el->st.refused[r]++;
 		if (r == VG_REFUSE_CONFIG)
 			c->requests_refused++;
-		send_msg(acts, VG_MSG_VOTE, c->id, pre ? VG_FLAG_PRE : 0, m->term,
+		send_msg(acts, VG_MSG_VOTE, c->id, pre ? VG_FLAG_PRE : 0,
+		    r == VG_REFUSE_TERM ? term_to_pass(el, m->term) : m->term,
 		    (uint16_t)r);
 		return;
 	}
@@ -988,12 +1008,22 @@ on_vote(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *v,
     vg_ns now, struct vg_acts *acts)
 {
 	int pre = (m->flags & VG_FLAG_PRE) != 0;
+	uint64_t asked = el->prevote ? el->cand_term : el->term;
 
 #ifdef VG_MUTANT_PREVOTE_COUNTS	/* mutants.sh: a pre-vote counts as a vote */
 	pre = el->prevote;
 #endif
+
+	/* a `term` refusal names the term to go above (term_to_pass): a
+	 * refusal of this round if it is above the one asked */
+	if (el->state == VG_ST_CANDIDATE && pre == el->prevote &&
+	    m->term > asked && !(m->flags & VG_FLAG_GRANTED) &&
+	    m->u.vote.reason == VG_REFUSE_TERM && v->agrees) {
+		el->st.refusals[VG_REFUSE_TERM]++;
+		return;
+	}
 	if (el->state != VG_ST_CANDIDATE || pre != el->prevote ||
-	    m->term != (el->prevote ? el->cand_term : el->term))
+	    m->term != asked)
 		return;			/* late, or of another round */
 	if (!v->agrees) {
 		/* its vote was given under another configuration's quorum */
@@ -1114,6 +1144,8 @@ on_heartbeat(struct vg_election *el, const struct vg_msg *m,
     struct vg_el_node *s, vg_ns echo_sent, vg_ns now, struct vg_acts *acts)
 {
 	heard_alive(s, m, now);
+	if (m->term > el->held_term)
+		el->held_term = m->term;
 	if (m->state == VG_ST_ACTIVE && m->active == s->id) {
 		if (m->term < el->term) {
 			/* never echo an older term: tell it ours instead

@@ -20,7 +20,9 @@
 enum vg_refusal {
 	VG_REFUSE_NONE = 0,
 	VG_REFUSE_ACTIVE,	/* (0) I am active, or my VIPs may be held */
-	VG_REFUSE_TERM,		/* term not above mine, or already voted in it */
+	VG_REFUSE_TERM,		/* term not above mine, or already voted in it,
+				 * or below one a node holds (the VOTE names
+				 * the term to go above) */
 	VG_REFUSE_RECENT,	/* (1) heard an active less than D ago */
 	VG_REFUSE_INELIGIBLE,	/* (2) the candidate may not become active */
 	VG_REFUSE_PRIORITY,	/* (3) a better eligible node is alive */
@@ -166,6 +168,11 @@ struct vg_election {
 	uint8_t		priority;	/* own effective priority */
 	int		fault, maintenance;
 	uint64_t	max_term;	/* highest term seen in any valid message */
+	/* highest term another node's heartbeat carried: that node holds it,
+	 * and would depose an active of a lower term when the two meet, so
+	 * no vote or pre-vote goes below it (docs/design.md, "No vote below
+	 * a term a node holds") */
+	uint64_t	held_term;
 	uint16_t	active_id;	/* the active of `term` we know; 0 none */
 	vg_ns		active_since;	/* when active_id last changed */
 	uint64_t	active_inc;	/* its incarnation */

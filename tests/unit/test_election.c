@@ -1233,6 +1233,135 @@ test_start_is_heard(void **state)
 	vg_conf_free(c);
 }
 
+/* ==== no vote below a term a node holds (seed 34342 of test_schedule):
+ * n3's real round of term 5 failed while n1 could not hear it; n1, which
+ * saw term 3 only, asks for 4.  Without the rule n2 granted it, and n1's
+ * win in 4 was deposed as soon as n3's heartbeat of 5 reached it (an
+ * active that hears a newer term steps down).  Now n2 refuses `term`,
+ * pre-vote or real, naming 5 and writing nothing; n1 takes 5 as seen and
+ * asks for 6, which n2 grants (n3 may be gone for good: the candidate just
+ * goes above its term).  n1's side: the refusal counts, and its next
+ * candidacy asks above the term named. */
+
+/* el (n2, term 3) heard n3's standby heartbeat of term 5; n1 asks for
+ * `term` at `now`: the VOTE n2 sends (SEND of type VOTE), *persisted
+ * whether it wrote anything */
+static struct vg_act
+held_ask(struct vg_election *el, uint64_t term, int pre, uint64_t seq,
+    vg_ns now, int *persisted)
+{
+	struct vg_acts acts = { .n = 0 };
+	struct vg_msg m;
+	size_t k;
+	int found = -1;
+
+	m = one_msg(VG_MSG_VOTE_REQUEST, 1, 2, VG_ST_CANDIDATE, term, 100,
+	    seq, 0);
+	m.flags = pre ? VG_FLAG_PRE : 0;
+	vg_el_input(el, &m, VG_NS_NEVER, now, &acts);
+	*persisted = 0;
+	for (k = 0; k < acts.n; k++) {
+		if (acts.a[k].type == VG_ACT_PERSIST)
+			*persisted = 1;
+		if (acts.a[k].type == VG_ACT_SEND &&
+		    acts.a[k].msg_type == VG_MSG_VOTE && found < 0)
+			found = (int)k;
+	}
+	if (found < 0)
+		fail_msg("n1's request for term %llu was not answered",
+		    (unsigned long long)term);
+	return acts.a[found];
+}
+
+static void
+test_no_vote_below_a_held_term(void **state)
+{
+	struct vg_conf *c = conf3("n2");
+	struct vg_election el;
+	struct vg_acts acts;
+	struct vg_act v;
+	struct vg_msg m;
+	vg_ns t = VG_MS(1000), d = c->dead_time;
+	int pre, persisted;
+
+	(void)state;
+	for (pre = 0; pre < 2; pre++) {
+		vg_el_init(&el, c, 3, 0, 7, t);
+		acts.n = 0;
+		m = one_msg(VG_MSG_HEARTBEAT, 3, 2, VG_ST_STANDBY, 5, 300, 1,
+		    0);
+		vg_el_input(&el, &m, VG_NS_NEVER, t + VG_MS(1), &acts);
+		assert_int_equal(el.term, 3);	/* not an active: not taken */
+		/* rules (1) and (3) are over: only the term refuses */
+		v = held_ask(&el, 4, pre, 1, t + 3 * d, &persisted);
+		if (v.flags & VG_FLAG_GRANTED)
+			fail_msg("a %svote granted in term 4 below n3's term 5",
+			    pre ? "pre-" : "");
+		assert_int_equal(v.reason, VG_REFUSE_TERM);
+		assert_int_equal(v.term, 5);	/* the term to go above */
+		assert_int_equal(!!(v.flags & VG_FLAG_PRE), pre);
+		assert_false(persisted);
+		assert_int_equal(el.term, 3);
+		assert_int_equal(el.voted_for, 0);
+		assert_int_equal(el.st.refused[VG_REFUSE_TERM], 1);
+		/* above the term it holds: granted */
+		v = held_ask(&el, 6, pre, 2, t + 3 * d + VG_MS(1), &persisted);
+		assert_true(v.flags & VG_FLAG_GRANTED);
+		assert_int_equal(v.term, 6);
+		if (pre)
+			assert_false(persisted);
+		else
+			assert_true(persisted && el.term == 6 &&
+			    el.voted_for == 1);
+		t += 10 * d;
+	}
+	vg_conf_free(c);
+
+	/* n1, the candidate: it saw term 3 only; n2 refuses its pre-vote for
+	 * 4 naming 5; the round fails, and the next one asks for 6 */
+	c = conf3("n1");
+	vg_el_init(&el, c, 3, 0, 7, t);
+	{
+		vg_ns now = t, end = t + 20 * d;
+		uint64_t seq = 1;
+		uint16_t p;
+
+		while (el.state != VG_ST_CANDIDATE && now < end) {
+			now += c->interval / 2;
+			acts.n = 0;
+			for (p = 2; p <= 3; p++) {
+				m = one_msg(VG_MSG_HEARTBEAT, p, 1,
+				    VG_ST_STANDBY, 3, 100 * p, seq++, 0);
+				vg_el_input(&el, &m, VG_NS_NEVER, now, &acts);
+			}
+			vg_el_tick(&el, now, &acts);
+		}
+		assert_int_equal(el.state, VG_ST_CANDIDATE);
+		assert_true(el.prevote);
+		assert_int_equal(el.cand_term, 4);
+		acts.n = 0;
+		m = one_msg(VG_MSG_VOTE, 2, 1, VG_ST_STANDBY, 5, 200, seq++, 0);
+		m.flags = VG_FLAG_PRE;
+		m.u.vote.reason = VG_REFUSE_TERM;
+		vg_el_input(&el, &m, VG_NS_NEVER, now, &acts);
+		assert_int_equal(el.st.refusals[VG_REFUSE_TERM], 1);
+		assert_int_equal(el.term, 3);	/* a refusal: not taken */
+		while (el.cand_term == 4 && now < end) {
+			now += c->interval / 2;
+			acts.n = 0;
+			for (p = 2; p <= 3; p++) {
+				m = one_msg(VG_MSG_HEARTBEAT, p, 1,
+				    VG_ST_STANDBY, 3, 100 * p, seq++, 0);
+				vg_el_input(&el, &m, VG_NS_NEVER, now, &acts);
+			}
+			vg_el_tick(&el, now, &acts);
+		}
+		assert_int_equal(el.state, VG_ST_CANDIDATE);
+		assert_int_equal(el.cand_term, 6);
+	}
+	vg_conf_free(c);
+}
+
 /* ==== invariants that stop the agent: a full action list, a forbidden
  * transition (each in a child process, which must die of SIGABRT) */
 
@@ -2136,6 +2265,7 @@ main(void)
 		T(test_release_overtaken),
 		T(test_one_vote_per_term),
 		T(test_start_is_heard),
+		T(test_no_vote_below_a_held_term),
 		T(test_lossy_grid_echo),
 		T(test_invariants_abort),
 		T(test_acts_bound),
