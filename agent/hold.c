@@ -128,12 +128,18 @@ share_hold(struct vg_kshare *s)
 static void
 share_free(struct vg_kshare *s)
 {
+	int e;
+
 	if (s == NULL)
 		return;
 	/* off this thread's robust list before the page goes: the kernel
-	 * walks that list at the thread's exit */
-	if (s->alive_ok)
-		(void)pthread_mutex_unlock(&s->alive);
+	 * walks that list at the thread's exit.  If it cannot come off (not
+	 * the thread that locked it: a bug), the page stays mapped, one page
+	 * lost, rather than a dangling entry on the list */
+	if (s->alive_ok && (e = pthread_mutex_unlock(&s->alive)) != 0) {
+		log_warnx("keeper: its page kept (unlock: %s)", strerror(e));
+		return;
+	}
 	(void)munmap(s, sizeof(*s));
 }
 

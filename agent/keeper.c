@@ -44,11 +44,11 @@ vg_ktime_measured(struct vg_ktime *kt, int add, vg_ns took, vg_ns now)
 	vg_ns plan = add ? kt->add_plan : kt->del_plan;
 	vg_ns want = took + took / 2, floor = want > plan ? want : plan;
 
-	if (want > *cur) {
+	if (want > *cur)
 		*cur = want;
-		kt->at = now;
-	} else
+	else
 		*cur -= (*cur - floor) / 8;
+	kt->at = now;
 }
 
 void
@@ -188,13 +188,14 @@ k_remove(struct vg_keeper *k, size_t g)
 	struct vg_kgroup *kg = &k->g[g];
 	const struct vg_conf_vip *v;
 	size_t n;
-	vg_ns t0 = k_now(k);
+	vg_ns t0 = k_now(k), t1;
 	int failed;
 
 	v = gvips(k, g, &n);
 	failed = k->ops->apply(k->arg, v, n, 0, 0);
+	t1 = k_now(k);
 	if (failed == 0 && n > 0)
-		vg_ktime_measured(&kg->kt, 0, k_now(k) - t0, k_now(k));
+		vg_ktime_measured(&kg->kt, 0, t1 - t0, t1);
 	kg->held = 0;
 	kg->garp_at = VG_NS_NEVER;
 	return failed;
@@ -725,8 +726,15 @@ k_watch_main(void *arg)
 
 	(void)prctl(PR_SET_NAME, "vigild-kwatch", 0, 0, 0);
 	e = pthread_mutex_lock(&w->share->alive);
-	if (e == EOWNERDEAD && write(w->efd, &one, sizeof(one)) == -1)
-		log_warn("keeper: the agent's death seen, not told");
+	/* an eventfd write of 1 does not fail; if it did, the EOF still
+	 * comes (no log here: log.c is the main thread's) */
+	if (e == EOWNERDEAD) {
+		ssize_t r = write(w->efd, &one, sizeof(one));
+
+		(void)r;
+	}
+	/* unlocked without pthread_mutex_consistent: nobody locks it again
+	 * (the agent that made it is gone, or let it go in share_free) */
 	if (e == 0 || e == EOWNERDEAD)
 		(void)pthread_mutex_unlock(&w->share->alive);
 	return NULL;
@@ -751,12 +759,18 @@ k_watch_start(struct vg_kshare *share)
 		return -1;
 	w.share = share;
 	if ((e = pthread_attr_init(&at)) != 0) {
+		log_warnx("keeper: no watcher thread (%s); the agent's death "
+		    "is seen by its socket's EOF alone", strerror(e));
 		close(w.efd);
 		return -1;
 	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);	/* signals: not its */
-	if ((e = pthread_getschedparam(pthread_self(), &pol, &prm)) == 0 &&
+	/* the policy from the kernel, not pthread_getschedparam: glibc may
+	 * answer that from a cache the fork copied from the agent's thread */
+	e = (pol = sched_getscheduler(0)) == -1 || sched_getparam(0, &prm) == -1 ?
+	    errno : 0;
+	if (e == 0 &&
 	    (e = pthread_attr_setinheritsched(&at,
 	    PTHREAD_EXPLICIT_SCHED)) == 0 &&
 	    (e = pthread_attr_setschedpolicy(&at,
@@ -961,8 +975,12 @@ vg_keeper_main(int fd, int lock_fd, struct vg_kshare *share,
 				_exit(0);
 			}
 		}
-		if (died)
-			goto gone;
+		if (died) {
+			if (i < 4096)
+				goto gone;
+			continue;	/* more queued: the eventfd stays
+					 * readable, the next turn reads on */
+		}
 		if (hold != 0)
 			vg_keeper_apply(&k, hold, vg_now());
 	}

@@ -110,7 +110,7 @@ struct vg_ktime {
 	vg_ns	margin;
 	vg_ns	add_plan, del_plan;	/* the floor */
 	vg_ns	add, del;		/* what is expected now */
-	vg_ns	at;			/* of the last raise, or relax step */
+	vg_ns	at;			/* of the last batch, or relax step */
 };
 
 void	vg_ktime_init(struct vg_ktime *, vg_ns margin, size_t n_vips);
@@ -118,7 +118,7 @@ void	vg_ktime_init(struct vg_ktime *, vg_ns margin, size_t n_vips);
 void	vg_ktime_measured(struct vg_ktime *, int add, vg_ns took, vg_ns now);
 /*
  * A raised expectation also falls back with time, an eighth of the way to
- * the plan every VG_KTIME_RELAX since the last raise: with the group not
+ * the plan every VG_KTIME_RELAX since the last batch: with the group not
  * held no batch runs to bring it down, and a lease that cannot fit it
  * would refuse the add at every HOLD for ever.
  */

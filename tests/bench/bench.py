@@ -129,8 +129,9 @@ def do_fault(bt, fault, a):
         # keeper sees the death by the robust mutex, the failover can end
         # before the killed agent's teardown (a SCHED_OTHER thread behind
         # the real-time ones) has, and poll() still says "running"
-        bt.killed_pids = dict(getattr(bt, "killed_pids", {}))
-        bt.killed_pids[a] = bt.procs[a].pid
+        if not hasattr(bt, "killed"):
+            bt.killed = {}
+        bt.killed[a] = bt.procs[a]
         t0 = bt.kill(a, signal.SIGKILL)
         return t0, time.monotonic(), None
     if fault == "iso":
@@ -149,7 +150,7 @@ def restore(bt, fault, a):
     elif fault == "kill":
         p = bt.procs.get(a)
         if p is not None and p.poll() is None and \
-                p.pid != getattr(bt, "killed_pids", {}).get(a):
+                p is not getattr(bt, "killed", {}).get(a):
             return                      # restored already
         if p is not None:
             p.wait(timeout=3.0)

@@ -107,6 +107,7 @@ test_slow_batch_raises_then_decays(void **state)
 	 * after 40 steps */
 	vg_ktime_measured(&kt, 0, VG_MS(20), VG_MS(5000));
 	assert_int_equal(kt.del, VG_MS(30));
+	assert_int_equal(kt.at, VG_MS(5000));
 	vg_ktime_relax(&kt, VG_MS(5000) + VG_KTIME_RELAX - 1);
 	assert_int_equal(kt.del, VG_MS(30));
 	prev = kt.add;
@@ -794,6 +795,7 @@ test_raised_batch_time_falls_back_with_time(void **state)
 	x->f.del_cost = 0;
 	/* elected again: a fresh 25 ms lease every 10 ms, for 3 s at most */
 	t0 = x->f.now;
+	assert_non_null(rep_of(&x->f, VG_KEEPER_ADDED, 0));	/* term 5's */
 	for (i = 0; i < 300 && rep_of(&x->f, VG_KEEPER_ADDED, 0)->term != 6;
 	    i++) {
 		x->f.now = t0 + (vg_ns)i * VG_MS(10);
