@@ -154,6 +154,23 @@ need(elect_c, r"if \(!lifted && now - el->quiet_since < el->dead\)\s*"
 # granting a real vote restarts the voter's D
 need(elect_c, r"el->quiet_since = now;\s*/\* granting counts as hearing",
      "a granted vote counts as hearing an active")
+# the vote in the TRANSFER (election.pml's step_down, on_release,
+# real_round, become_active): the old active votes for its successor in
+# term + 1 (take_vote: persisted, quiet_since = now) before the removal,
+# and its own release no longer lifts rule (1); the successor's first
+# lease runs from the send time that the TRANSFER echoes
+need(elect_c, r"take_vote\(el, el->term \+ 1, successor, now, acts\);",
+     "the old active's vote for its successor in term + 1")
+need(elect_c, r"voted = was_active && release && successor != 0 &&\s*"
+     r"vote_for_successor\(el, successor, now, acts\);\s*vips_off\(el, acts\);",
+     "the vote before the removal")
+need(elect_c, r"el->released = !voted;", "no lift of rule (1) after the vote")
+need(elect_c, r"el->xfer_term = m->term \+ 1;\s*el->xfer_ack = echo_sent;",
+     "the TRANSFER's vote for term + 1, its echo's send time")
+need(elect_c, r"x->id == el->xfer_counted \? el->xfer_ack : el->req_sent;",
+     "the carried vote's echo time in the first lease")
+need(elect_c, r"lease_renew\(el, el->xfer_counted != 0 \? quorum_time\(el, now\) :"
+     r"\s*el->req_sent, now, acts\);", "the first lease from the quorum's echoes")
 # the candidate's wait D(1+rho)/(1-rho) (liveness only: the model's
 # candidacy is nondeterministic, so it is checked to be there, not used)
 need(elect_c, r"vg_ns wait = \(vg_ns\)\(\(double\)el->dead \* \(1 \+ el->rho\) /"

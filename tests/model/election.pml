@@ -16,6 +16,23 @@
  *   release (a heartbeat of a new incarnation from the known active)), and
  *   its keeper (HOLD, the add while the deadline is ahead, the removal at
  *   the deadline, and on the agent's EOF the removal and then RELEASE).
+ *   The vote in the TRANSFER (docs/design.md): the active that hands over
+ *   votes for its successor in term + 1 (persisted, quiet_since reset)
+ *   before its removal, sends RELEASE(T) and TRANSFER(T) carrying that vote
+ *   and an echo of a datagram of the successor; from then on it is a voter
+ *   of T + 1 that has voted (a repeat of the successor's request or
+ *   pre-vote is granted, any other candidate's in T + 1 refused, and its
+ *   own release no longer lifts rule (1): its D counts from the vote).  The
+ *   successor, on that TRANSFER from the active of its term T, counts the
+ *   vote for T + 1 if the echo is there; a standby stands at once, in the
+ *   same step (deliver_at_once), or later (a CAND event: a back-off), a
+ *   candidate in a pre-vote goes to the real round at once (xfer_take),
+ *   and the real round of T + 1 wins with the carried vote and its own,
+ *   its first lease from the echoed datagram's send time (quorum_time),
+ *   not the request's.  Which datagram the old active echoes is a choice
+ *   at the hand-over (HO): none, or one sent at any tick up to the vote,
+ *   so the code's (the newest it had heard of the successor, sent before
+ *   the vote) is among them.
  *   Faults: crash and restart of the agent (its keeper removes the VIPs and
  *   sends RELEASE), crash of the keeper (the agent removes the VIPs, steps
  *   down with RELEASE, forks a new keeper), freeze of the keeper.
@@ -69,10 +86,29 @@
  *   not checkable in this shape: a candidate may give up its round and a
  *   datagram may be lost at any time, so under weak fairness a run of
  *   stand / give up for ever is fair (the bound needs the timers).
+ *   Of the vote in the TRANSFER: the conditions under which the old active
+ *   does not vote, which only take votes away (a peer says HOLDING; a
+ *   datagram earlier in its action list would carry the new term before
+ *   the PERSIST: in the model every event is atomic and persists at once)
+ *   and the successor's "no term
+ *   above T + 1 seen" (max_term: without it the model may use the vote
+ *   where the code asks above; more behaviours); a TRANSFER sent to the
+ *   active (an operator's request on a follower); version 3 peers.  The
+ *   echo is not tied to what the old active heard (HO's choice: an echo
+ *   of a datagram it never had, or of the successor's previous
+ *   incarnation, which the code does not count, is in the model: more
+ *   behaviours, each echo sent at or before the vote).
  *   Bounds: terms up to MAXT, CRASHES agent crashes, KCRASH keeper crashes,
  *   FREEZES keeper freezes, DUPS duplications, BAG datagrams in flight.
  *
- * BROKEN VARIANTS (make check asserts a counterexample for the first five;
+ * START
+ *   Every node a standby at term 0, nothing in flight; or (-DFROM_ACTIVE,
+ *   MAXT 3) a healthy elected active: n0 active in term 1 with a lease from
+ *   this tick, its keeper holding, n1 (which voted for it) and n2 following
+ *   it, nothing in flight: a state reached from the cold start, so that a
+ *   search of a few events reaches hand-overs and what follows them.
+ *
+ * BROKEN VARIANTS (make check asserts a counterexample for the first eight;
  * tests/model/run.sh, which gives the depth and instance of each)
  *   -DGRANT_NOT_HEARD   a granted vote does not restart the voter's D
  *   -DLEASE_D           L = D: consts.py computes HOLD for it (HOLD_EXTRA)
@@ -80,6 +116,13 @@
  *   -DACTIVE_VOTES      rule (0) off: an active grants votes
  *   -DNO_KEEPER         the agent holds the VIPs itself: they stay when it
  *                       dies (with -DCRASHES=1)
+ *   -DXFER_NO_RECORD    the old active does not record the vote it carries
+ *                       in the TRANSFER: it votes again in T + 1 (for
+ *                       itself or another), two actives in T + 1
+ *   -DXFER_LIFTS        it records the vote, but its own release still
+ *                       lifts rule (1): it votes in T + 2 at once
+ *   -DXFER_LEASE_NOW    the successor's first lease runs from its request
+ *                       (now), not from the echoed datagram's send time
  *   -DTERM_NONACTIVE    a heartbeat of a non-active node sets the term: not
  *                       load-bearing for safety (docs/design.md "The
  *                       model"); make model searches it and must find nothing
@@ -96,7 +139,11 @@
 #endif
 #define Q	2		/* quorum: more than half of N votes */
 #ifndef MAXT
+#ifdef FROM_ACTIVE
+#define MAXT	3	/* the start's term 1, a hand-over's 2, one more election */
+#else
 #define MAXT	2
+#endif
 #endif
 #ifndef CRASHES
 #define CRASHES	0
@@ -120,6 +167,16 @@
 #define DMAX	1
 #endif
 #define AMAX	(HOLD + 1)	/* ages saturate here: "older than any lease" */
+#if HOLD > 4
+#error "HO_TO's echoes go up to 5 = AMAX: add more"
+#endif
+
+/* the carried vote's echo time; -DXFER_LEASE_NOW (broken): the request's */
+#ifdef XFER_LEASE_NOW
+#define XFER_ACK	nd[i].req
+#else
+#define XFER_ACK	xa
+#endif
 
 /* states */
 #define STANDBY		1
@@ -138,10 +195,11 @@ typedef msg_t {
 	byte to;
 	byte term;
 	bit pre;	/* REQ, VOTE */
-	bit yes;	/* VOTE: granted */
+	bit yes;	/* VOTE: granted; XFER: carries the sender's vote */
 	bit act;	/* HB: the sender is active (state ACTIVE, active = itself) */
 	byte inc;	/* sender's incarnation */
-	byte echo;	/* HB to the active: age of the echoed heartbeat + 1; 0 none */
+	byte echo;	/* HB to the active: age of the echoed heartbeat + 1; XFER:
+			 * age of its target's datagram it echoes + 1; 0 none */
 	byte age;	/* ticks since sent */
 };
 /*
@@ -186,6 +244,8 @@ typedef node_t {
 	byte granted;	/* bit mask */
 	byte req;	/* age of the real request's send */
 	bit xfer;	/* TRANSFER to us taken */
+	byte xv;	/* its sender's vote for us in term + 1: index + 1; 0 none */
+	byte xack;	/* age of our datagram that TRANSFER echoed */
 	/* active */
 	byte lease;	/* ticks to the lease deadline; 0 lapsed */
 	bit lapsed;
@@ -210,6 +270,21 @@ byte crashes, kcrashes, freezes, dups;
 #endif
 
 #define ONE(i)	(1 << (i))
+
+#ifdef NO_RULE2
+#define ISNODE_TRY(I)	1
+#else
+#ifdef WITNESS
+/* a witness's agent never stands; -DWITNESS_TRIES lets it, to test rule (2) */
+#ifdef WITNESS_TRIES
+#define ISNODE_TRY(I)	1
+#else
+#define ISNODE_TRY(I)	ISNODE(I)
+#endif
+#else
+#define ISNODE_TRY(I)	1
+#endif
+#endif
 
 inline sort()
 {
@@ -257,29 +332,57 @@ inline vips_off(i)
 	nd[i].vips = 0; nd[i].kpend = 0; nd[i].kleft = 0; nd[i].klease = 0
 }
 
-/* step_down_to(): VIPs off (acked), then RELEASE (and TRANSFER) if asked */
+/*
+ * step_down_to(): the vote for the successor in term + 1 (vote_for_successor:
+ * persisted before the removal), VIPs off (acked), then RELEASE (and
+ * TRANSFER, carrying that vote and echoing a datagram of the successor,
+ * xe: HANDOVERS) if asked.  From its vote on the old active is a voter of
+ * term + 1 that has voted: one vote in that term, and its own release no
+ * longer lifts rule (1), which counts from the vote (quiet = 0).  No vote
+ * past MAXT (the model's bound on terms; the code's is 2^63 - 1).
+ */
 inline step_down(i, REL_, SUCC)
 {
+	ot = nd[i].term;
+	if
+	:: nd[i].st == ACTIVE && REL_ && SUCC != 0 && ot + 1 <= MAXT -> xc = SUCC
+	:: else -> xc = 0
+	fi;
 	vips_off(i);
 	if
 	:: nd[i].st == ACTIVE ->
 		if
 		:: REL_ ->
-			nd[i].relown = nd[i].term;
-			sendall(i, REL, nd[i].term, 0, 0);
+			nd[i].relown = ot;
+			sendall(i, REL, ot, 0, 0);
 			if
-			:: SUCC != 0 -> send(i, SUCC - 1, XFER, nd[i].term, 0, 0, 0, 0)
+			:: SUCC != 0 ->
+				if :: xc != 0 -> xy = 1 :: else -> xe = 0 fi;
+				send(i, SUCC - 1, XFER, ot, 0, xy, 0, xe)
 			:: else -> skip
 			fi;
-			nd[i].released = 1
+			if
+#ifndef XFER_NO_RECORD
+			:: xc != 0 ->
+				/* take_vote(): term + 1, voted, persisted */
+				new_term(i, ot + 1); nd[i].voted = xc;
+#ifdef XFER_LIFTS
+				nd[i].released = 1	/* broken: the lift of T kept */
+#else
+				nd[i].released = 0
+#endif
+#endif
+			:: else -> nd[i].released = 1	/* our own release */
+			fi
 		:: else -> skip
 		fi;
 		nd[i].actid = 0;
-		nd[i].quiet = 0
+		nd[i].quiet = 0		/* a step-down (and a vote) counts as heard */
 	:: else -> skip
 	fi;
 	nd[i].lapsed = 0; nd[i].lease = 0;
-	nd[i].st = STANDBY
+	nd[i].st = STANDBY;
+	ot = 0; xc = 0; xe = 0; xy = 0
 }
 
 /* lease_renew(t_q): A = age of t_q */
@@ -321,7 +424,7 @@ inline lease_check(i)
 inline new_term(i, T)
 {
 	nd[i].term = T; nd[i].actid = 0; nd[i].tact = 0; nd[i].echo = AMAX;
-	nd[i].released = 0; nd[i].xfer = 0
+	nd[i].released = 0; nd[i].xfer = 0; nd[i].xv = 0; nd[i].xack = 0
 }
 
 inline become_active(i)
@@ -333,14 +436,21 @@ inline become_active(i)
 	won[nd[i].term] = i + 1;
 	nd[i].st = ACTIVE; nd[i].actid = i + 1; nd[i].tact = i + 1;
 	nd[i].actinc = nd[i].inc;
-	nd[i].released = 0; nd[i].xfer = 0; nd[i].lapsed = 0; nd[i].lease = 0;
+	nd[i].released = 0; nd[i].xfer = 0; nd[i].xv = 0; nd[i].xack = 0;
+	nd[i].lapsed = 0; nd[i].lease = 0;
 	j = 0;
 	do
-	:: j < N -> nd[i].ack[j] = ((nd[i].granted & ONE(j)) && j != i -> nd[i].req : AMAX); j++
+	:: j < N -> nd[i].ack[j] = ((nd[i].granted & ONE(j)) && j != i ->
+		(j + 1 == xc -> XFER_ACK : nd[i].req) : AMAX); j++
 	:: j == N -> break
 	od;
 	j = 0;
-	lease_renew(i, nd[i].req)
+	/* the first lease: from the request; with a TRANSFER's vote, from
+	 * the quorum's echo times (quorum_time: that vote's echo) */
+	if
+	:: xc != 0 -> quorum_age(i, xa); lease_renew(i, xa)
+	:: else -> lease_renew(i, nd[i].req)
+	fi
 }
 
 inline votes(i, V)
@@ -353,15 +463,34 @@ inline votes(i, V)
 	j = 0
 }
 
+/*
+ * The real round; with the vote a TRANSFER carried for this term (it is
+ * for term + 1 of the term it came in), counted at once: with our own it
+ * is a quorum (quorum 2), so the win is in the same step, the lease from
+ * the send time of our datagram that the TRANSFER echoed (xa).
+ */
 inline real_round(i)
 {
+	if
+	:: nd[i].xv != 0 && nd[i].cterm == nd[i].term + 1 -> xc = nd[i].xv; xa = nd[i].xack
+	:: else -> xc = 0
+	fi;
 	nd[i].pre = 0;
 	new_term(i, nd[i].cterm);
 	nd[i].voted = i + 1;		/* persisted with the term, before the send */
 	nd[i].quiet = 0;
 	nd[i].req = 0;
 	nd[i].granted = ONE(i);
-	sendall(i, REQ, nd[i].term, 0, 0)
+	sendall(i, REQ, nd[i].term, 0, 0);
+	if
+	:: xc != 0 ->
+		nd[i].granted = nd[i].granted | ONE(xc - 1);
+		votes(i, r);
+		if :: r >= Q -> become_active(i) :: else -> skip fi;
+		r = 0
+	:: else -> skip
+	fi;
+	xc = 0; xa = 0
 }
 
 /* ---- receipt */
@@ -375,7 +504,7 @@ inline on_request(i, c, m)
 #endif
 	:: else ->
 		if
-		:: !m.pre && m.term == nd[i].term && nd[i].voted == c + 1 -> r = 0
+		:: m.term == nd[i].term && nd[i].voted == c + 1 -> r = 0	/* a repeat */
 		:: else ->
 			if
 			:: m.term <= nd[i].term -> r = 1
@@ -494,12 +623,50 @@ inline on_release(i, s, m)
 #endif
 	    1 ->
 		nd[i].released = 1; nd[i].actid = 0;
-		if :: m.ty == XFER -> nd[i].xfer = 1 :: else -> skip fi
+		if
+		:: m.ty == XFER ->
+			nd[i].xfer = 1;
+			/* its vote for us in term + 1, counted if the send time
+			 * of the datagram it echoes is known */
+			if
+			:: m.yes && m.echo != 0 -> nd[i].xv = s + 1; nd[i].xack = m.echo - 1;
+				/* xfer_take(): a candidate in a pre-vote goes to the
+				 * real round of term + 1 at once */
+				if
+				:: nd[i].st == CANDIDATE && nd[i].pre ->
+					nd[i].cterm = nd[i].term + 1; real_round(i)
+				:: else -> skip
+				fi
+			:: else -> nd[i].xv = 0
+			fi
+		:: else -> skip
+		fi
 	:: else -> skip
 	fi
 }
 
-inline deliver(K, FREE)
+inline stand(I, UP)
+{
+	printf("EV n%d stands for term %d\n", I, nd[I].term + UP);
+	lease_check(I);
+	nd[I].cterm = nd[I].term + UP;
+	nd[I].st = CANDIDATE; nd[I].granted = ONE(I);
+	if
+	:: nd[I].xfer || !PREVOTE -> real_round(I)
+	:: else -> nd[I].pre = 1; sendall(I, REQ, nd[I].cterm, 1, 0)
+	fi
+}
+
+/*
+ * deliver(K, FREE): the datagram in bag[K] to its node.  deliver_at_once(K):
+ * a TRANSFER carrying its sender's vote, and a standby that takes that vote
+ * stands at once, in the real round of term + 1, and wins with it in the
+ * same step (vg_el_input() ends in vg_el_tick(): candidacy_at() is the
+ * RELEASE's time).  After deliver() it stands later, a CAND event (the
+ * code's back-off may delay it): the same states one event later, so the
+ * "at once" only shortens the runs that reach them.
+ */
+inline decode(K, FREE)
 {
 	cur.ty = P_TY(bag[K]); cur.from = P_FROM(bag[K]); cur.to = P_TO(bag[K]);
 	cur.term = P_TERM(bag[K]); cur.pre = P_PRE(bag[K]); cur.yes = P_YES(bag[K]);
@@ -510,16 +677,40 @@ inline deliver(K, FREE)
 	printf("EV deliver ty %d n%d -> n%d term %d pre %d yes %d act %d inc %d echo %d age %d kept %d\n",
 	    cur.ty, cur.from, cur.to, cur.term, cur.pre, cur.yes,
 	    cur.act, cur.inc, cur.echo, cur.age, 1 - FREE);
-	lease_check(i);
+	lease_check(i)
+}
+
+inline done()
+{
+	r = 0; i = 0;
+	cur.ty = 0; cur.from = 0; cur.to = 0; cur.term = 0; cur.pre = 0; cur.yes = 0;
+	cur.act = 0; cur.inc = 0; cur.echo = 0; cur.age = 0
+}
+
+inline deliver(K, FREE)
+{
+	decode(K, FREE);
 	if
 	:: cur.ty == HB -> on_heartbeat(i, cur.from, cur)
 	:: cur.ty == REQ -> on_request(i, cur.from, cur)
 	:: cur.ty == VOTE -> on_vote(i, cur.from, cur)
 	:: cur.ty == REL || cur.ty == XFER -> on_release(i, cur.from, cur)
 	fi;
-	r = 0; i = 0;
-	cur.ty = 0; cur.from = 0; cur.to = 0; cur.term = 0; cur.pre = 0; cur.yes = 0;
-	cur.act = 0; cur.inc = 0; cur.echo = 0; cur.age = 0
+	done()
+}
+
+/* a TRANSFER carrying its sender's vote, and the candidacy at once */
+inline deliver_at_once(K)
+{
+	decode(K, 1);
+	on_release(i, cur.from, cur);
+	if
+	:: nd[i].st == STANDBY && nd[i].xv != 0 && ISNODE_TRY(i) &&
+	    nd[i].term + 1 <= MAXT ->
+		printf("EV n%d takes the vote at once\n", i); stand(i, 1)
+	:: else -> skip
+	fi;
+	done()
 }
 
 /* ---- time */
@@ -551,6 +742,7 @@ inline tick()
 	:: j < N ->
 		AGE(nd[j].quiet); AGE(nd[j].echo); AGE(nd[j].req);
 		AGE(nd[j].ack[0]); AGE(nd[j].ack[1]); AGE(nd[j].ack[2]);
+		if :: nd[j].xv != 0 -> AGE(nd[j].xack) :: else -> skip fi;
 		DEC(nd[j].lease); DEC(nd[j].kpend);
 		if
 		:: nd[j].kleft > 0 -> nd[j].kleft--;
@@ -586,23 +778,52 @@ inline tick()
 #endif
 #define CAND(I, UP) \
 	:: d_step { nd[I].up && nd[I].st == STANDBY && ISNODE_TRY(I) && \
-	    MAY_STAND(I) && nd[I].term + UP <= MAXT -> \
-		printf("EV n%d stands for term %d\n", I, nd[I].term + UP); \
-		lease_check(I); \
-		nd[I].cterm = nd[I].term + UP; \
-		nd[I].st = CANDIDATE; nd[I].granted = ONE(I); \
-		if \
-		:: nd[I].xfer || !PREVOTE -> real_round(I) \
-		:: else -> nd[I].pre = 1; sendall(I, REQ, nd[I].cterm, 1, 0) \
-		fi }
+	    MAY_STAND(I) && nd[I].term + UP <= MAXT -> stand(I, UP) }
 
 #ifdef NO_HANDOVER
-#define HANDOVER(I, S)
+#define HANDOVERS_0
+#define HANDOVERS_1
+#define HANDOVERS_2
 #else
-#define HANDOVER(I, S) \
-	:: d_step { nd[I].up && nd[I].st == ACTIVE && !nd[I].lapsed && \
-	    S != I + 1 && (S == 0 || ISNODE(S - 1)) && nd[I].lease > 0 -> \
-		printf("EV n%d hands over to %d\n", I, S - 1); step_down(I, 1, S) }
+/*
+ * HO(I, S, E): node I hands over to node S - 1 (S = 0: to none), with its
+ * vote for it in term + 1 (not past MAXT, the model's bound on terms), and
+ * the TRANSFER echoing E: none (0), or a datagram of S - 1 sent E - 1 ticks
+ * before the vote (E = AMAX: HOLD or more, too old for any lease).  Which
+ * datagram the old active heard last is not tracked: each E is a choice,
+ * so the code's is among them (it was sent at or before the vote, which
+ * is all the lease argument uses), the freshest, sent in the vote's tick,
+ * too.  Only the E up to AMAX are built.
+ */
+#define HO(I, S, E) \
+	:: d_step { nd[I].up && nd[I].st == ACTIVE && !nd[I].lapsed && nd[I].lease > 0 && \
+	    (E == 0 || nd[I].term + 1 <= MAXT) -> \
+		printf("EV n%d hands over to %d, echo %d\n", I, S - 1, E); \
+		xe = E; step_down(I, 1, S) }
+#if AMAX >= 3
+#define HO_E3(I, S)	HO(I, S, 3)
+#else
+#define HO_E3(I, S)
+#endif
+#if AMAX >= 4
+#define HO_E4(I, S)	HO(I, S, 4)
+#else
+#define HO_E4(I, S)
+#endif
+#if AMAX >= 5
+#define HO_E5(I, S)	HO(I, S, 5)
+#else
+#define HO_E5(I, S)
+#endif
+#define HO_TO(I, S)	HO(I, S, 0) HO(I, S, 1) HO(I, S, 2) HO_E3(I, S) HO_E4(I, S) HO_E5(I, S)
+#define HANDOVERS_0	HO(0, 0, 0) HO_TO(0, 2) HO_WITNESS_TO(0, 3)
+#define HANDOVERS_1	HO(1, 0, 0) HO_TO(1, 1) HO_WITNESS_TO(1, 3)
+#define HANDOVERS_2	HO(2, 0, 0) HO_TO(2, 1) HO_TO(2, 2)
+#ifdef WITNESS
+#define HO_WITNESS_TO(I, S)	/* not to a witness (handover_check) */
+#else
+#define HO_WITNESS_TO(I, S)	HO_TO(I, S)
+#endif
 #endif
 
 #define NODE(I) \
@@ -616,10 +837,7 @@ inline tick()
 		printf("EV n%d echoes again\n", I); \
 		send(I, nd[I].actid - 1, HB, nd[I].term, 0, 0, 0, nd[I].echo + 1) } \
 	STANDBY_HB(I) \
-	HANDOVER(I, 0) \
-	HANDOVER(I, 1) \
-	HANDOVER(I, 2) \
-	HANDOVER(I, 3) \
+	HANDOVERS_ ## I \
 	:: d_step { nd[I].up && nd[I].st == ACTIVE && (nd[I].lapsed || nd[I].lease == 0) -> \
 		printf("EV n%d steps down after the lapse\n", I); \
 		lease_check(I); step_down(I, 1, 0) } \
@@ -632,6 +850,7 @@ inline tick()
 		KEEPER_EOF(I); \
 		nd[I].up = 0; nd[I].st = STANDBY; nd[I].lease = 0; nd[I].lapsed = 0; \
 		nd[I].actid = 0; nd[I].tact = 0; nd[I].echo = AMAX; nd[I].released = 0; nd[I].xfer = 0; \
+		nd[I].xv = 0; nd[I].xack = 0; \
 		nd[I].ack[0] = AMAX; nd[I].ack[1] = AMAX; nd[I].ack[2] = AMAX; nd[I].relown = 0; \
 		nd[I].granted = 0; nd[I].pre = 0; nd[I].cterm = 0; nd[I].req = AMAX; nd[I].quiet = 0 } \
 	:: d_step { !nd[I].up -> printf("EV n%d agent restarts\n", I); START_CLEAN(I); nd[I].up = 1; nd[I].inc++; nd[I].quiet = 0; nd[I].st = STANDBY; \
@@ -663,23 +882,10 @@ inline tick()
 	   :: else -> skip fi
 #endif
 
-#ifdef NO_RULE2
-#define ISNODE_TRY(I)	1
-#else
-#ifdef WITNESS
-/* a witness's agent never stands; -DWITNESS_TRIES lets it, to test rule (2) */
-#ifdef WITNESS_TRIES
-#define ISNODE_TRY(I)	1
-#else
-#define ISNODE_TRY(I)	ISNODE(I)
-#endif
-#else
-#define ISNODE_TRY(I)	1
-#endif
-#endif
-
 #define DELIVER(K) \
 	:: d_step { BAG > K && bag[K] != 0 && nd[P_TO(bag[K])].up -> deliver(K, 1) } \
+	:: d_step { BAG > K && bag[K] != 0 && nd[P_TO(bag[K])].up && P_TY(bag[K]) == XFER && \
+	    P_YES(bag[K]) && P_ECHO(bag[K]) != 0 -> deliver_at_once(K) } \
 	:: d_step { BAG > K && bag[K] != 0 && nd[P_TO(bag[K])].up && dups < DUPS -> dups++; deliver(K, 0) } \
 	:: d_step { BAG > K && bag[K] != 0 -> printf("EV lost: ty %d n%d -> n%d\n", \
 		P_TY(bag[K]), P_FROM(bag[K]), P_TO(bag[K])); bag[K] = 0; sort() }
@@ -687,6 +893,9 @@ inline tick()
 active proctype world()
 {
 	byte i, j, k, r, j2;
+	byte ot, xc, xa;	/* step_down's old term; the vote a TRANSFER carried */
+	byte xe;		/* a hand-over's echo (HANDOVERS) */
+	bit xy;			/* the TRANSFER carries the vote */
 	int t2;
 
 	d_step {
@@ -697,7 +906,29 @@ active proctype world()
 		nd[i].req = AMAX; i++
 	:: i == N -> break
 	od;
-	i = 0
+	i = 0;
+#ifdef FROM_ACTIVE
+	/*
+	 * A healthy elected active: n0 won term 1 with n1's vote (n2 took the
+	 * term from its heartbeat); in this tick n0 sent a heartbeat, both
+	 * echoed it at once, n0 renewed its lease (t_q now) and its keeper
+	 * added.  Reachable from the cold start (its events take about 10
+	 * steps), so every run from here is a run of the model.
+	 */
+	won[1] = 1;
+	i = 0;
+	do
+	:: i < N -> nd[i].term = 1; nd[i].actid = 1; nd[i].tact = 1; nd[i].actinc = 0;
+		nd[i].echo = 0; nd[i].quiet = 0; i++
+	:: i == N -> break
+	od;
+	i = 0;
+	nd[0].voted = 1; nd[1].voted = 1; nd[2].voted = 0;
+	nd[0].st = ACTIVE; nd[0].echo = AMAX; nd[0].quiet = AMAX;
+	nd[0].cterm = 1; nd[0].granted = ONE(0) | ONE(1);
+	nd[0].ack[1] = 0; nd[0].ack[2] = 0;
+	nd[0].lease = HOLD; nd[0].kleft = HOLD; nd[0].vips = 1; nd[0].klease = 1
+#endif
 	};
 end:	do
 	NODE(0)

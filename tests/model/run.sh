@@ -3,15 +3,18 @@
 #   check: the constants from the code (consts.py), the safety model
 #          (election.pml) searched breadth-first to DEPTH steps (the start
 #          and DEPTH - 1 events: every run that short, hash-compact
-#          states), and each broken variant must give a counterexample;
-#          the liveness model (liveness.pml) exhaustively: the bounds of a
-#          cold start and of a failover hold, one tick less does not, and
-#          NO_STAGGER misses the failover's.  About 2.5 minutes of one core.
+#          states), from a cold start and from a healthy active (hand-overs
+#          with the TRANSFER's vote), and each broken variant must give a
+#          counterexample; the liveness model (liveness.pml) exhaustively:
+#          the bounds of a cold start and of a failover hold, one tick less
+#          does not, and NO_STAGGER misses the failover's.  About 3 minutes
+#          of one core.
 #   trail: the events of a counterexample found in DIR (a verifier's
 #          directory under BUILDDIR/model).
 #   model: the deeper search of the safety model (depth-first to a depth
 #          bound, hash-compact): 3 nodes, 2 nodes + a witness, faults on,
-#          and TERM_NONACTIVE; the liveness model's bounds with faults and
+#          TERM_NONACTIVE, and from a healthy active (alone, with faults,
+#          with the pre-vote); the liveness model's bounds with faults and
 #          with DELTA = 2 (exhaustive); prints states and time.
 set -eu
 what=$1
@@ -42,7 +45,7 @@ build() {
 	echo "$@" >"$name/opts"
 	# shellcheck disable=SC2086
 	(cd "$name" && spin -a "$@" election.pml >/dev/null &&
-	    gcc -O2 -w -DSAFETY $CFLAGS_PAN -o pan pan.c)
+	    gcc $PAN_O -w -DSAFETY $CFLAGS_PAN -o pan pan.c)
 }
 
 # summary: states, depth, errors, time
@@ -79,6 +82,8 @@ live() {
 fail=0
 case $what in
 check)
+	# -O1: half the build time of -O2, the searches within a few per cent
+	PAN_O=-O1
 	CFLAGS_PAN="-DBFS -DHC4"
 	# NAME:DEPTH[:OPTIONS]: each broken variant, searched breadth-first to
 	# DEPTH steps (the start, then one step per event: its shortest
@@ -88,14 +93,22 @@ check)
 	# smaller instance is one of the full model (switches only take
 	# behaviours away: BAG=3 fewer datagrams in flight, NO_HANDOVER no
 	# hand-overs), and a variant that finds nothing fails the check.
+	# The TRANSFER's vote: from a healthy active (FROM_ACTIVE, a state
+	# the model reaches from the cold start; terms up to 3), so that a
+	# hand-over is within the depth: its counterexample is one of the
+	# model with MAXT = 3.
 	VARIANTS="GRANT_NOT_HEARD:12 LEASE_D:13 CAND_EARLY:12
-	    ACTIVE_VOTES:15:-DBAG=3,-DNO_HANDOVER NO_KEEPER:11:-DCRASHES=1"
+	    ACTIVE_VOTES:15:-DBAG=3,-DNO_HANDOVER NO_KEEPER:11:-DCRASHES=1
+	    XFER_NO_RECORD:7:-DFROM_ACTIVE XFER_LIFTS:10:-DFROM_ACTIVE,-DBAG=3
+	    XFER_LEASE_NOW:10:-DFROM_ACTIVE"
 	start=$(date +%s)
 	# NAME:DEPTH[:OPTIONS]: ok: 3 nodes; witness: 2 + a witness that
 	# tries to stand; faults: 3 nodes, an agent crash, a keeper crash, a
-	# keeper freeze, a duplication (short runs only: make model goes on)
+	# keeper freeze, a duplication (short runs only: make model goes on);
+	# handover: from a healthy active (hand-overs with the TRANSFER's vote)
 	for cd in "ok:$DEPTH" "witness:$DEPTH:-DWITNESS,-DWITNESS_TRIES" \
-	    "faults:9:-DCRASHES=1,-DKCRASH=1,-DFREEZES=1,-DDUPS=1"; do
+	    "faults:9:-DCRASHES=1,-DKCRASH=1,-DFREEZES=1,-DDUPS=1" \
+	    "handover:10:-DFROM_ACTIVE"; do
 		n=${cd%%:*}; rest=${cd#*:}; d=${rest%%:*}
 		opts=""
 		[ "$rest" = "$d" ] || opts=$(echo "${rest#*:}" | tr , ' ')
@@ -147,10 +160,16 @@ model)
 	# with -DREACH (a state reached again at a smaller depth is searched
 	# again: every run of up to DEPTH - 1 events), hash-compact states.
 	# NAME:DEPTH[:OPTIONS]
+	PAN_O=-O2
 	CFLAGS_PAN="-DHC4 -DREACH -DMEMLIM=8000"
+	# handover*: from a healthy active (the TRANSFER's vote), alone, with
+	# faults, with the pre-vote round (xfer_take)
 	for cd in "three:16" "witness:16:-DWITNESS,-DWITNESS_TRIES" \
 	    "faults:12:-DCRASHES=1,-DKCRASH=1,-DFREEZES=1,-DDUPS=1" \
-	    "term-nonactive:13:-DTERM_NONACTIVE,-DSTANDBY_HBS,-DCRASHES=1"; do
+	    "term-nonactive:13:-DTERM_NONACTIVE,-DSTANDBY_HBS,-DCRASHES=1" \
+	    "handover:12:-DFROM_ACTIVE" \
+	    "handover-faults:10:-DFROM_ACTIVE,-DCRASHES=1,-DKCRASH=1,-DFREEZES=1,-DDUPS=1" \
+	    "handover-prevote:11:-DFROM_ACTIVE,-DPREVOTE=1"; do
 		n=${cd%%:*}; rest=${cd#*:}; d=${rest%%:*}
 		opts=""
 		[ "$rest" = "$d" ] || opts=$(echo "${rest#*:}" | tr , ' ')
