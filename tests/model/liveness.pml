@@ -84,7 +84,11 @@
  *   active's heartbeats to it within L - 2*DELTA lost, 5 - DELTA in a row
  *   (more with two followers): FMAX <= 4 - DELTA is enforced.  Refusals:
  *   the code sends them; they change nothing at the candidate but its view
- *   of the voter (the voter's heartbeats give it within h).  Hand-overs,
+ *   of the voter (the voter's heartbeats give it within h), except a
+ *   `term` refusal below a term the voter hears another node hold, which
+ *   raises the candidate's highest term seen (2026-12-06; not modelled:
+ *   with the holder of that term alive it only stops a win that would be
+ *   deposed, with it crashed it can cost one round and a back-off).  Hand-overs,
  *   TRANSFER and preemption (operator actions; all priorities are equal,
  *   so rank and rule (3) go by id, node 0 first), maintenance and fault
  *   states, a witness, weighted votes, a joint configuration, the digest,
