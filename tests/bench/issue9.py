@@ -139,8 +139,10 @@ class Timeline:
         self.t_prev = None
         self.acc = {0: 0.0, 1: 0.0, 2: 0.0}
         self.total = 0.0
-        self.eps = {0: [], 2: []}      # episode lengths (s), healthy only
+        # episodes: (length, the part of it with a healthy majority), s
+        self.eps = {0: [], 2: []}
         self.cur = None                # (class, start)
+        self.cur_h = 0.0               # the current episode's healthy part
         self.downs = {}
         self.ups = {}
         self.changes = 0
@@ -151,6 +153,7 @@ class Timeline:
         self.acc = {0: 0.0, 1: 0.0, 2: 0.0}
         self.total = 0.0
         self.eps = {0: [], 2: []}
+        self.cur_h = 0.0
         if self.cur is not None and self.t_prev is not None:
             self.cur = (self.cur[0], self.t_prev)
         self.downs, self.ups = {}, {}
@@ -171,6 +174,7 @@ class Timeline:
                 if self.healthy(self.t_prev):
                     self.acc[c] += dt
                     self.total += dt
+                    self.cur_h += dt
                 for n in self.prev:
                     if n not in hs:
                         self.downs[n] = self.downs.get(n, 0) + 1
@@ -183,8 +187,9 @@ class Timeline:
                 if self.cur is None or self.cur[0] != nc:
                     if self.cur is not None and self.cur[0] != 1:
                         self.eps[self.cur[0]].append(
-                            (x[0] - self.cur[1], self.healthy(self.cur[1])))
+                            (x[0] - self.cur[1], self.cur_h))
                     self.cur = (nc, x[0])
+                    self.cur_h = 0.0
             else:
                 self.cur = (min(len(hs), 2), x[0])
             self.prev, self.t_prev = hs, x[0]
@@ -192,7 +197,10 @@ class Timeline:
 
     def result(self):
         tot = self.total or 1e-9
-        e0 = [d for d, h in self.eps[0] if h]
+        # none: only what a healthy majority saw (a no-holder stretch that
+        # began or went on while the majority was down counts for its
+        # healthy part only); two: the whole stretch, healthy or not
+        e0 = [h for d, h in self.eps[0] if h > 0]
         e2 = [d for d, h in self.eps[2]]
         return {"healthy_s": round(self.total, 3),
                 "one_pct": 100.0 * self.acc[1] / tot,
