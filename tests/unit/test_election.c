@@ -1273,6 +1273,26 @@ held_ask(struct vg_election *el, uint64_t term, int pre, uint64_t seq,
 	return acts.a[found];
 }
 
+
+/* Half an interval on: n2 and n3 heartbeat as standbys of term 3, then
+ * n1's election ticks. */
+static void
+standbys_half_interval(struct vg_election *el, const struct vg_conf *c,
+    vg_ns *now, uint64_t *seq, struct vg_acts *acts)
+{
+	struct vg_msg m;
+	uint16_t p;
+
+	*now += c->interval / 2;
+	acts->n = 0;
+	for (p = 2; p <= 3; p++) {
+		m = one_msg(VG_MSG_HEARTBEAT, p, 1, VG_ST_STANDBY, 3, 100 * p,
+		    (*seq)++, 0);
+		vg_el_input(el, &m, VG_NS_NEVER, *now, acts);
+	}
+	vg_el_tick(el, *now, acts);
+}
+
 static void
 test_no_vote_below_a_held_term(void **state)
 {
@@ -1324,18 +1344,9 @@ test_no_vote_below_a_held_term(void **state)
 	{
 		vg_ns now = t, end = t + 20 * d;
 		uint64_t seq = 1;
-		uint16_t p;
 
-		while (el.state != VG_ST_CANDIDATE && now < end) {
-			now += c->interval / 2;
-			acts.n = 0;
-			for (p = 2; p <= 3; p++) {
-				m = one_msg(VG_MSG_HEARTBEAT, p, 1,
-				    VG_ST_STANDBY, 3, 100 * p, seq++, 0);
-				vg_el_input(&el, &m, VG_NS_NEVER, now, &acts);
-			}
-			vg_el_tick(&el, now, &acts);
-		}
+		while (el.state != VG_ST_CANDIDATE && now < end)
+			standbys_half_interval(&el, c, &now, &seq, &acts);
 		assert_int_equal(el.state, VG_ST_CANDIDATE);
 		assert_true(el.prevote);
 		assert_int_equal(el.cand_term, 4);
@@ -1346,16 +1357,8 @@ test_no_vote_below_a_held_term(void **state)
 		vg_el_input(&el, &m, VG_NS_NEVER, now, &acts);
 		assert_int_equal(el.st.refusals[VG_REFUSE_TERM], 1);
 		assert_int_equal(el.term, 3);	/* a refusal: not taken */
-		while (el.cand_term == 4 && now < end) {
-			now += c->interval / 2;
-			acts.n = 0;
-			for (p = 2; p <= 3; p++) {
-				m = one_msg(VG_MSG_HEARTBEAT, p, 1,
-				    VG_ST_STANDBY, 3, 100 * p, seq++, 0);
-				vg_el_input(&el, &m, VG_NS_NEVER, now, &acts);
-			}
-			vg_el_tick(&el, now, &acts);
-		}
+		while (el.cand_term == 4 && now < end)
+			standbys_half_interval(&el, c, &now, &seq, &acts);
 		assert_int_equal(el.state, VG_ST_CANDIDATE);
 		assert_int_equal(el.cand_term, 6);
 	}
