@@ -82,24 +82,6 @@ gname(const struct vg_hold *h, size_t g, char *buf, size_t len)
 
 /* ---- the keeper's handle */
 
-static int	share_hold(struct vg_kshare *);
-
-static struct vg_kshare *
-share_new(void)
-{
-	struct vg_kshare *s;
-	size_t g;
-
-	s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (s == MAP_FAILED)
-		fatal("keeper: mmap");
-	for (g = 0; g < VG_MAX_GROUPS; g++)
-		atomic_store(&s->deadline[g], 0);
-	s->alive_ok = share_hold(s);
-	return s;
-}
-
 /* The page's `alive` mutex, locked by this (the main) thread for as long
  * as the page is the keeper's; 0 if it could not be (the keeper then
  * sees the agent's death by the pair's EOF alone). */
@@ -123,6 +105,22 @@ share_hold(struct vg_kshare *s)
 		log_warnx("keeper: no robust mutex; the agent's death is seen "
 		    "by its socket's EOF alone");
 	return ok;
+}
+
+static struct vg_kshare *
+share_new(void)
+{
+	struct vg_kshare *s;
+	size_t g;
+
+	s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (s == MAP_FAILED)
+		fatal("keeper: mmap");
+	for (g = 0; g < VG_MAX_GROUPS; g++)
+		atomic_store(&s->deadline[g], 0);
+	s->alive_ok = share_hold(s);
+	return s;
 }
 
 static void

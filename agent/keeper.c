@@ -54,21 +54,20 @@ vg_ktime_measured(struct vg_ktime *kt, int add, vg_ns took, vg_ns now)
 void
 vg_ktime_relax(struct vg_ktime *kt, vg_ns now)
 {
-	int i;
+	vg_ns steps = now > kt->at ? (now - kt->at) / VG_KTIME_RELAX : 0, i;
 
-	if (now < kt->at + VG_KTIME_RELAX)
-		return;
 	/* 40 steps (5 s) leave less than half a per cent of any excess */
-	for (i = 0; i < 40 && now >= kt->at + VG_KTIME_RELAX; i++) {
-		kt->add -= (kt->add - kt->add_plan) / 8;
-		kt->del -= (kt->del - kt->del_plan) / 8;
-		kt->at += VG_KTIME_RELAX;
-	}
-	if (i == 40) {
+	if (steps >= 40) {
 		kt->add = kt->add_plan;
 		kt->del = kt->del_plan;
 		kt->at = now;
+		return;
 	}
+	for (i = 0; i < steps; i++) {
+		kt->add -= (kt->add - kt->add_plan) / 8;
+		kt->del -= (kt->del - kt->del_plan) / 8;
+	}
+	kt->at += steps * VG_KTIME_RELAX;
 }
 
 vg_ns
