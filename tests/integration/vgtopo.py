@@ -1545,11 +1545,13 @@ class VipSampler:
         if since is not None:
             # start from the last sweep before `since`: a change right after
             # it (a keeper is fast) is a change after `since`; and from one
-            # whose read of `name` began before `since` (a sweep that began
-            # before it may have read `name` after it: a stalled sweep, and
-            # a hand-over in its middle would be missed)
+            # whose read of `name` ended before `since`: a read that began
+            # before it may end after it (the machine stalled mid-read, CI
+            # 2026-12-06: a 31 ms stall, the kill, the keeper's removal and
+            # the new holder's add all inside one read), and would already
+            # show the change, which would then be missed
             k = max(0, bisect.bisect_left([x[0] for x in sw_all], since) - 1)
-            while k > 0 and sw_all[k][1][i][0] >= since:
+            while k > 0 and sw_all[k][1][i][1] >= since:
                 k -= 1
         for sw in sw_all[k:]:
             r = sw[1][i]
