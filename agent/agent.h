@@ -100,6 +100,12 @@ struct vg_agent {
 	int			sock;
 	int			lock_fd;
 	ev_io			sock_w;
+	int			rx_wait;	/* sock_w stopped: the socket is
+						 * read at each wake-up instead
+						 * (vg_el_rx_may_wait) */
+	int			rx_more;	/* the last read stopped at
+						 * RX_BURST: watch the socket */
+	vg_ns			rx_read_at;	/* the last read began */
 	int			tfd;		/* timerfd on VG_CLOCK, absolute */
 	vg_ns			tfd_at;		/* armed for; 0 fired or never */
 	ev_io			timer;		/* armed for the earliest deadline */
@@ -116,6 +122,7 @@ struct vg_agent {
 
 	struct {
 		uint64_t	rx_packets, tx_packets, tx_errors;
+		uint64_t	rx_waited;	/* read at a later wake-up */
 		uint64_t	hb_late;	/* heartbeat rounds skipped */
 		uint64_t	slow_iterations;
 		vg_ns		slowest_iteration;

@@ -1534,6 +1534,23 @@ vg_el_deadline(const struct vg_election *el, vg_ns now)
 	return d;
 }
 
+/*
+ * An active renews its lease from the send time that the echoes carry, not
+ * from when it reads them: an echo read at the next heartbeat round renews
+ * to the same deadline as one read on arrival.  So while the lease reaches
+ * past the next wake-up by the keeper's margin and its removal batch, the
+ * active need not wake for each echo (two a standby an interval, two
+ * thirds of its wake-ups); when it does not (an echo round lost), it reads
+ * on arrival again until a renewal restores the lease.
+ */
+int
+vg_el_rx_may_wait(const struct vg_election *el, vg_ns until, vg_ns del)
+{
+	return el->state == VG_ST_ACTIVE && el->holding && !el->lapsed &&
+	    el->released_own != el->term &&
+	    el->lease_deadline - until >= el->margin + del;
+}
+
 int
 vg_el_hb_due(const struct vg_election *el, uint16_t target)
 {

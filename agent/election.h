@@ -257,6 +257,12 @@ void	vg_el_input(struct vg_election *, const struct vg_msg *,
 /* Deadlines: lease, lapse, candidacy, round end, quorum visibility. */
 void	vg_el_tick(struct vg_election *, vg_ns now, struct vg_acts *);
 vg_ns	vg_el_deadline(const struct vg_election *, vg_ns now);
+/* 1 if this group's datagrams may wait until `until` (the agent's next
+ * wake-up) instead of waking it as they come: it is active, holds its
+ * lease, and the lease outlasts `until` by the keeper's margin and `del`
+ * (its removal batch), so that echoes read then still renew it in time.
+ * Anything else (standby, candidate, lapsed, a thin lease) reads at once. */
+int	vg_el_rx_may_wait(const struct vg_election *, vg_ns until, vg_ns del);
 
 /* The grid heartbeat: whether to send one to target now (every peer: a
  * follower echoes its active on arrival and on its grid too), and the echo

@@ -208,6 +208,9 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 	    (double)a->stats.rx_packets);
 	one(f, "vigil_packets_accepted_total", "counter",
 	    "Datagrams that passed every check.", (double)a->rx.accepted);
+	one(f, "vigil_packets_waited_total", "counter",
+	    "Datagrams an active read at its next wake-up, not on arrival.",
+	    (double)a->stats.rx_waited);
 	head(f, "vigil_packets_dropped_total", "counter",
 	    "Datagrams dropped, by reason.");
 	for (r = 1; r < VG_DROP_MAX; r++)

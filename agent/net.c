@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -156,11 +157,13 @@ vg_net_recv_batch(int fd, struct vg_net_rx *rx, unsigned max)
 		rx->msg[i].msg_hdr.msg_namelen = sizeof(rx->src[i]);
 		rx->msg[i].msg_hdr.msg_iov = &rx->iov[i];
 		rx->msg[i].msg_hdr.msg_iovlen = 1;
+		rx->msg[i].msg_hdr.msg_control = rx->ctl[i].b;
+		rx->msg[i].msg_hdr.msg_controllen = sizeof(rx->ctl[i].b);
 	}
 	for (i = 0; i < rx->dirty; i++) {
 		rx->msg[i].msg_len = 0;
 		rx->msg[i].msg_hdr.msg_namelen = sizeof(rx->src[i]);
-		rx->msg[i].msg_hdr.msg_controllen = 0;
+		rx->msg[i].msg_hdr.msg_controllen = sizeof(rx->ctl[i].b);
 		rx->msg[i].msg_hdr.msg_flags = 0;
 	}
 	do {
@@ -181,6 +184,32 @@ int
 vg_net_rx_trunc(const struct vg_net_rx *rx, unsigned i)
 {
 	return (rx->msg[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+}
+
+int
+vg_net_stamp_on(int fd)
+{
+	int on = 1;
+
+	return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+}
+
+int64_t
+vg_net_rx_stamp(const struct vg_net_rx *rx, unsigned i)
+{
+	const struct msghdr *h = &rx->msg[i].msg_hdr;
+	const struct cmsghdr *c;
+	struct timespec ts;
+
+	for (c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(
+	    (struct msghdr *)(uintptr_t)h, (struct cmsghdr *)(uintptr_t)c))
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_TIMESTAMPNS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(ts))) {
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+		}
+	return -1;
 }
 
 uint8_t *

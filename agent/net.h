@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/types.h>
+#include <time.h>
 
 int	vg_net_open(const struct sockaddr *, socklen_t, char *err, size_t errlen);
 /* Returns the datagram's length, or -1 with errno (EAGAIN when drained).
@@ -33,6 +34,10 @@ struct vg_net_rx {
 	struct iovec		iov[VG_NET_BATCH];
 	struct sockaddr_storage	src[VG_NET_BATCH];
 	uint8_t			buf[VG_NET_BATCH][VG_NET_BUF];
+	union {				/* the kernel's receive time stamp */
+		struct cmsghdr	align;
+		char		b[CMSG_SPACE(sizeof(struct timespec))];
+	}			ctl[VG_NET_BATCH];
 	unsigned		ready;	/* msg[0..ready) point at their iov,
 					 * src and buf (zeroed: none yet) */
 	unsigned		dirty;	/* msg[0..dirty) the last read may
@@ -44,6 +49,11 @@ struct vg_net_rx {
  * says whether it was cut. */
 int	vg_net_recv_batch(int fd, struct vg_net_rx *rx, unsigned max);
 int	vg_net_rx_trunc(const struct vg_net_rx *rx, unsigned i);
+/* Asks the kernel to stamp each datagram with the time it came
+ * (SO_TIMESTAMPNS, CLOCK_REALTIME): 0, or -1 with errno. */
+int	vg_net_stamp_on(int fd);
+/* Datagram i's stamp, CLOCK_REALTIME ns; -1 if it has none. */
+int64_t	vg_net_rx_stamp(const struct vg_net_rx *rx, unsigned i);
 
 struct vg_net_tx {
 	struct mmsghdr		msg[VG_NET_BATCH];

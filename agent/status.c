@@ -543,6 +543,8 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	    json_object_new_int64((int64_t)a->stats.rx_packets));
 	json_object_object_add(cnt, "rx_accepted",
 	    json_object_new_int64((int64_t)a->rx.accepted));
+	json_object_object_add(cnt, "rx_waited",
+	    json_object_new_int64((int64_t)a->stats.rx_waited));
 	json_object_object_add(cnt, "tx_packets",
 	    json_object_new_int64((int64_t)a->stats.tx_packets));
 	json_object_object_add(cnt, "tx_errors",

@@ -359,11 +359,38 @@ arm(struct vg_agent *a, vg_ns at)
 	a->tfd_at = at;
 }
 
+/*
+ * Whether datagrams may wait for the wake-up at `next` (every group's
+ * election says so, vg_el_rx_may_wait, and nothing else this node runs
+ * wants its answers at once: a command, a push, a joint move); then the
+ * socket's watcher stops and each wake-up reads it first.  `del`: the
+ * keeper's removal plans, every group's, twice (it raises them to what it
+ * measures).
+ */
+static int
+rx_may_wait(const struct vg_agent *a, vg_ns next)
+{
+	vg_ns del = 0;
+	size_t g;
+
+	if (a->rx_more || a->pending.on || a->jconf != NULL ||
+	    a->keyrot.step != 0 || vg_pushrun_busy(&a->push) ||
+	    vg_pushrun_catching_up(&a->push))
+		return 0;
+	for (g = 0; g < a->n_groups; g++)
+		del += 2 * vg_conf_batch(a->conf->groups[g].n_vips, 0);
+	for (g = 0; g < a->n_groups; g++)
+		if (!vg_el_rx_may_wait(&a->el[g], next, del))
+			return 0;
+	return 1;
+}
+
 static void
 schedule(struct vg_agent *a)
 {
 	vg_ns next = a->next_hb, d, now = vg_now();
 	size_t i;
+	int wait;
 
 	if (a->pending.on && a->pending.deadline < next)
 		next = a->pending.deadline;
@@ -375,6 +402,13 @@ schedule(struct vg_agent *a)
 			next = d;
 	a->timer_due = next;
 	arm(a, next > now ? next : now);
+	if ((wait = rx_may_wait(a, next)) != a->rx_wait) {
+		if (wait)
+			ev_io_stop(a->loop, &a->sock_w);
+		else
+			ev_io_start(a->loop, &a->sock_w);
+		a->rx_wait = wait;
+	}
 }
 
 static void
@@ -429,23 +463,6 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 	}
 	for (i = 0; i < a->peers.n; i++)
 		peer_event(a, &a->peers.p[i], vg_peer_tick(&a->peers.p[i], now), now);
-}
-
-static void
-timer_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct vg_agent *a = w->data;
-	vg_ns now = vg_now();
-
-	(void)loop;
-	(void)revents;
-	/* no read of the expiry count: schedule() below arms it again, and
-	 * timerfd_settime clears the count (the fd is no longer readable) */
-	a->tfd_at = 0;
-	if (a->timer_due != VG_NS_NEVER && now >= a->timer_due)
-		vg_hist_add(&a->stats.wakeup, now - a->timer_due);
-	run_deadlines(a, now);
-	schedule(a);
 }
 
 /* ---- receiving */
@@ -529,7 +546,7 @@ one_heartbeat_each(struct vg_acts *acts)
  * the election. */
 static void
 rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
-    const struct sockaddr *src, socklen_t srclen, vg_ns now)
+    const struct sockaddr *src, socklen_t srclen, vg_ns now, vg_ns came)
 {
 	struct vg_rx_result r;
 	struct vg_acts acts;	/* not zeroed: 10 kB a datagram; act() fills */
@@ -553,7 +570,7 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 	/* never seen: its "up" says whether it disagrees */
 	digest = r.peer->ever_seen ? r.peer->last.config_digest :
 	    r.msg.config_digest;
-	peer_event(a, r.peer, vg_peer_heard(r.peer, &r.msg, r.gap, now,
+	peer_event(a, r.peer, vg_peer_heard(r.peer, &r.msg, r.gap, came,
 	    a->conf->dead_time), now);
 	if (r.peer->last.config_digest != digest) {
 		if (!agrees(a, r.peer->last.config_digest))
@@ -602,35 +619,105 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 }
 
 /*
- * Every datagram waiting, a recvmmsg at a time (no closing read that says
- * EAGAIN), up to RX_BURST; then the deadlines.  Each is stamped with the
- * time it is handled, not the time the batch was read.
+ * When datagram i of a late read came, by the kernel's stamp (realtime;
+ * off: VG_CLOCK minus it): no earlier than the last read that emptied the
+ * socket (a clock step would say otherwise), no later than now.
  */
+static vg_ns
+came_at(const struct vg_agent *a, unsigned i, vg_ns now, vg_ns off)
+{
+	int64_t st = vg_net_rx_stamp(a->rxb, i);
+	vg_ns t;
+
+	if (st < 0)
+		return now;
+	t = st + off;
+	return t > now ? now : t < a->rx_read_at ? a->rx_read_at : t;
+}
+
+/*
+ * Every datagram waiting, a recvmmsg at a time (no closing read that says
+ * EAGAIN), up to RX_BURST.  The election handles each at the time it is
+ * read (not the time the batch was read); the peer table hears it at that
+ * time too, or, late (it waited for a wake-up: rx_wait), when it came:
+ * its liveness, the echo delay we report and the round trips stay true.
+ * Returns how many.  RX_BURST of them: there may be more, and the socket's
+ * watcher runs (rx_may_wait) until a read finds fewer.
+ */
+static int
+rx_drain(struct vg_agent *a, int late)
+{
+	struct vg_net_rx *rx = a->rxb;
+	struct timespec rt;
+	vg_ns now, off = 0, before, emptied = a->rx_read_at;
+	int i, n, got = 0, stamped = 0;
+
+	while (got < RX_BURST) {
+		before = vg_now();
+		if ((n = vg_net_recv_batch(a->sock, rx, VG_NET_BATCH)) <= 0) {
+			if (n == -1)
+				log_warn("recvmmsg");
+			emptied = before;
+			break;
+		}
+		if (late && !stamped &&
+		    clock_gettime(CLOCK_REALTIME, &rt) == 0) {
+			off = vg_now() - ((vg_ns)rt.tv_sec * VG_NS_PER_S +
+			    rt.tv_nsec);
+			stamped = 1;
+		}
+		for (i = 0; i < n; i++) {
+			now = vg_now();
+			rx_one(a, rx->buf[i], rx->msg[i].msg_len,
+			    vg_net_rx_trunc(rx, (unsigned)i),
+			    (struct sockaddr *)&rx->src[i],
+			    rx->msg[i].msg_hdr.msg_namelen, now, stamped ?
+			    came_at(a, (unsigned)i, now, off) : now);
+		}
+		got += n;
+		if (n < VG_NET_BATCH) {
+			emptied = before;
+			break;
+		}
+	}
+	a->rx_read_at = emptied;
+	if (late)
+		a->stats.rx_waited += (uint64_t)got;
+	a->rx_more = got >= RX_BURST;
+	return got;
+}
+
+/* Datagrams, then the deadlines. */
 static void
 sock_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct vg_agent *a = w->data;
-	struct vg_net_rx *rx = a->rxb;
-	int i, n, got = 0;
 
 	(void)loop;
 	(void)revents;
-	while (got < RX_BURST) {
-		if ((n = vg_net_recv_batch(a->sock, rx, VG_NET_BATCH)) <= 0) {
-			if (n == -1)
-				log_warn("recvmmsg");
-			break;
-		}
-		for (i = 0; i < n; i++)
-			rx_one(a, rx->buf[i], rx->msg[i].msg_len,
-			    vg_net_rx_trunc(rx, (unsigned)i),
-			    (struct sockaddr *)&rx->src[i],
-			    rx->msg[i].msg_hdr.msg_namelen, vg_now());
-		got += n;
-		if (n < VG_NET_BATCH)
-			break;
-	}
+	rx_drain(a, 0);
 	run_deadlines(a, vg_now());
+	schedule(a);
+}
+
+static void
+timer_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct vg_agent *a = w->data;
+	vg_ns now = vg_now();
+
+	(void)loop;
+	(void)revents;
+	/* no read of the expiry count: schedule() below arms it again, and
+	 * timerfd_settime clears the count (the fd is no longer readable) */
+	a->tfd_at = 0;
+	if (a->timer_due != VG_NS_NEVER && now >= a->timer_due)
+		vg_hist_add(&a->stats.wakeup, now - a->timer_due);
+	/* what waited for this wake-up first: an echo may renew the lease
+	 * that is due now */
+	if (a->rx_wait && rx_drain(a, 1))
+		now = vg_now();
+	run_deadlines(a, now);
 	schedule(a);
 }
 
@@ -1180,6 +1267,10 @@ main(int argc, char *argv[])
 	    a->self->salen, err, sizeof(err));
 	if (a->sock == -1)
 		fatalx("%s", err);
+	/* an active reads its echoes at its next wake-up: when they came
+	 * is the kernel's stamp (without one, the time they are read) */
+	if (vg_net_stamp_on(a->sock) == -1)
+		log_warn("SO_TIMESTAMPNS");
 	a->rxb = &rx_batch;
 	a->tx = &tx_batch;
 	vg_send_size_buffer(a);

@@ -898,7 +898,7 @@ agent_rx_from(struct sim *s, int i, const struct vg_msg *m, int g)
 }
 
 static void
-agent_rx(struct sim *s, int i, const struct vg_msg *m)
+agent_rx(struct sim *s, int i, const struct vg_msg *m, vg_ns arrived)
 {
 	struct snode *d = &s->nd[i];
 	int j = m->sender - 1;
@@ -926,7 +926,9 @@ agent_rx(struct sim *s, int i, const struct vg_msg *m)
 	}
 	d->inc_seen[j] = m->incarnation;
 	d->last_rx[j] = s->now;
-	vg_peer_heard(p, m, gap, ln, d->el.dead);
+	/* as vigild: a datagram read late is heard when it arrived (its
+	 * kernel time stamp), the election acts now */
+	vg_peer_heard(p, m, gap, arrived >= 0 ? arrived : ln, d->el.dead);
 	agent_rx_from(s, i, m, 0);
 }
 
@@ -951,6 +953,10 @@ agent_schedule(struct sim *s, int i)
 		s->spins++;	/* a deadline that tick did not act on */
 		dl = ln + US(1);
 	}
+	/* as vigild's rx_may_wait (the sim's keeper removes at once: no
+	 * batch) */
+	for (d->rx_wait = !s->o.rx_now, g = 0; g < s->G && d->rx_wait; g++)
+		d->rx_wait = vg_el_rx_may_wait(&d->gel[g], dl, 0);
 	t = real_at(s, i, dl);
 	if (d->wake_at != VG_NS_NEVER && d->wake_at <= t)
 		return;		/* an earlier wake is pending: it re-arms */
@@ -982,6 +988,7 @@ node_start(struct sim *s, int i)
 		memset(&d->replay[j], 0, sizeof(d->replay[j]));
 	}
 	d->nbacklog = 0;
+	d->rx_wait = 0;
 	d->rx_rest_g = 0;
 	d->rx_hb = 0;
 	d->agent = AG_UP;
@@ -1018,6 +1025,7 @@ node_crash(struct sim *s, int i, int keeper_lives)
 	d->wake_gen++;
 	d->wake_at = VG_NS_NEVER;
 	d->nbacklog = 0;
+	d->rx_wait = 0;
 	tl_add(s, i, TL_NODE, TL_CRASH, 0, 0, d->el.term);
 	for (g = 0; g < s->G; g++) {
 		struct keeper *k = &d->gk[g];
@@ -1063,19 +1071,22 @@ node_freeze(struct sim *s, int i)
 	tl_add(s, i, TL_NODE, TL_FREEZE, 0, 0, d->el.term);
 }
 
-/* What queued while the agent could not run, until it blocks again. */
+/* What queued while the agent could not run (or waited for its wake-up:
+ * late), until it blocks again. */
 static void
-drain(struct sim *s, int i)
+drain(struct sim *s, int i, int late)
 {
 	struct snode *d = &s->nd[i];
 	size_t k = 0;
 
 	while (k < d->nbacklog && d->agent == AG_UP) {
-		agent_rx(s, i, &d->backlog[k]);
+		agent_rx(s, i, &d->backlog[k], late ? d->backlog_at[k] : -1);
 		k++;
 	}
 	memmove(d->backlog, d->backlog + k,
 	    (d->nbacklog - k) * sizeof(d->backlog[0]));
+	memmove(d->backlog_at, d->backlog_at + k,
+	    (d->nbacklog - k) * sizeof(d->backlog_at[0]));
 	d->nbacklog -= k;
 }
 
@@ -1090,7 +1101,7 @@ node_thaw(struct sim *s, int i)
 	tl_add(s, i, TL_NODE, TL_THAW, 0, 0, d->el.term);
 	if (timer_first)
 		agent_wake(s, i);
-	drain(s, i);
+	drain(s, i, 0);
 	if (!timer_first)
 		agent_wake(s, i);
 	agent_schedule(s, i);
@@ -1117,7 +1128,7 @@ fsync_done(struct sim *s, int i, uint64_t gen)
 		d->rx_rest_g = 0;
 		agent_rx_from(s, i, &d->rx_rest, g);
 	}
-	drain(s, i);
+	drain(s, i, 0);
 	agent_wake(s, i);
 	agent_schedule(s, i);
 }
@@ -1540,14 +1551,19 @@ sim_event(struct sim *s, const struct ev *e)
 		    s->ln[e->from][e->node].cut)
 			break;
 		s->delivered++;
-		if (d->agent == AG_FROZEN || d->agent == AG_FSYNC) {
-			if (d->nbacklog < BACKLOG)
+		if (d->agent == AG_FROZEN || d->agent == AG_FSYNC ||
+		    d->rx_wait) {
+			if (d->agent == AG_UP)
+				d->rx_waited++;
+			if (d->nbacklog < BACKLOG) {
+				d->backlog_at[d->nbacklog] = lnow(s, e->node);
 				d->backlog[d->nbacklog++] = e->m;
+			}
 			else
 				s->overflow++;
 			break;
 		}
-		agent_rx(s, e->node, &e->m);
+		agent_rx(s, e->node, &e->m, -1);
 		agent_schedule(s, e->node);
 		break;
 	case EV_WAKE:
@@ -1557,6 +1573,8 @@ sim_event(struct sim *s, const struct ev *e)
 		d->wake_at = VG_NS_NEVER;
 		if (d->agent != AG_UP)
 			break;
+		if (d->rx_wait)
+			drain(s, e->node, 1);	/* what waited for this wake */
 		agent_wake(s, e->node);
 		agent_schedule(s, e->node);
 		break;

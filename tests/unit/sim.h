@@ -105,6 +105,9 @@ struct opt {
 	int		node_members[NMAX];	/* the first k nodes; 0: all */
 	uint8_t		node_votes[NMAX][NMAX];	/* [i][j]; 0: votes[j] */
 	int		replay;		/* rx.c's replay window (with dup) */
+	int		rx_now;		/* an active reads on arrival, never
+					 * at its next wake-up (before
+					 * vg_el_rx_may_wait) */
 	/* VIP groups: 0 or 1 the implicit one; else that many, by hand */
 	int		groups;
 	uint8_t		gprio[SIM_GMAX][NMAX];	/* 0: group 0's rotated by g */
@@ -175,7 +178,11 @@ struct snode {
 		struct keeper	gk[SIM_GMAX];
 	};
 	struct vg_msg	backlog[BACKLOG];
+	vg_ns		backlog_at[BACKLOG];	/* local time it came */
 	size_t		nbacklog;
+	int		rx_wait;	/* as vigild: datagrams wait in the
+					 * backlog for the next wake-up */
+	uint64_t	rx_waited;
 	int		rx_answer;	/* 1: acting on a heartbeat, 2: on an
 					 * answer: asking for one fails the run) */
 	unsigned	rx_hb;		/* bit j: answer j once every group has

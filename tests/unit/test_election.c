@@ -1607,6 +1607,86 @@ test_lossy_grid_echo(void **state)
 	    "active in 1 h\n", 100.0 * worst, changes);
 }
 
+/* ==== 12b. an active reads its echoes at its next wake-up while its lease
+ * reaches past it (vg_el_rx_may_wait), and at once when it does not: a
+ * round of echoes lost costs no lapse, as when it read them on arrival */
+
+static void
+test_active_reads_at_its_wake(void **state)
+{
+	int rx_now;
+
+	(void)state;
+	for (rx_now = 1; rx_now >= 0; rx_now--) {
+		struct opt o = opt3(9101);
+		struct sim *s;
+		struct vg_election *el;
+		uint64_t waited[NMAX], lapses, renewals;
+		vg_ns t0, held0, t1;
+		int a, i, el_n, ch;
+
+		o.rx_now = rx_now;
+		s = sim_new(&o);
+		stable(s);
+		a = the_active(s);
+		el = &s->nd[a].el;
+		/* the rule itself: the lease must outlast the wake-up by
+		 * the margin and the removal batch */
+		assert_int_equal(vg_el_rx_may_wait(el, el->lease_deadline -
+		    el->margin, 0), 1);
+		assert_int_equal(vg_el_rx_may_wait(el, el->lease_deadline -
+		    el->margin + 1, 0), 0);
+		assert_int_equal(vg_el_rx_may_wait(el, el->lease_deadline -
+		    el->margin - US(500), US(500)), 1);
+		assert_int_equal(vg_el_rx_may_wait(el, el->lease_deadline -
+		    el->margin - US(500), US(501)), 0);
+		for (i = 0; i < s->n; i++) {
+			waited[i] = s->nd[i].rx_waited;
+			if (i != a)	/* a standby echoes on arrival */
+				assert_int_equal(vg_el_rx_may_wait(
+				    &s->nd[i].el, s->now, 0), 0);
+		}
+		lapses = el->st.lease_lapses;
+		renewals = el->st.lease_renewals;
+		t0 = s->now;
+		held0 = sim_held(s);
+		/* 5 s, and every 500 ms both standbys' datagrams to the active
+		 * lost for 0.6 h (a round of echoes) */
+		for (t1 = t0 + VG_MS(500); t1 <= t0 + VG_MS(5000);
+		    t1 += VG_MS(500)) {
+			sim_run(s, t1 - 6 * s->h / 10);
+			for (i = 0; i < s->n; i++)
+				if (i != a)
+					cut(s, i, a, 1);
+			sim_run(s, t1);
+			for (i = 0; i < s->n; i++)
+				if (i != a)
+					cut(s, i, a, 0);
+		}
+		tl_changes(s, t0, &el_n, &ch);
+		printf("  %s: the active read %llu datagrams at its next "
+		    "wake-up in 5 s, %llu renewals, %llu lapses, %d changes of "
+		    "active\n", rx_now ? "reading on arrival (before)" :
+		    "reading at the wake-up", (unsigned long long)(
+		    s->nd[a].rx_waited - waited[a]), (unsigned long long)(
+		    el->st.lease_renewals - renewals), (unsigned long long)(
+		    el->st.lease_lapses - lapses), ch);
+		if (el->st.lease_lapses != lapses || ch != 0 ||
+		    sim_held(s) - held0 != s->now - t0)
+			sim_fail(s, "a lost round of echoes cost the lease");
+		for (i = 0; i < s->n; i++)
+			if (i != a && s->nd[i].rx_waited != waited[i])
+				sim_fail(s, "a standby read at its wake-up");
+		/* 2 standbys, an echo on arrival and one on the grid, 500
+		 * intervals, a tenth of them cut: most read late */
+		if (!rx_now && s->nd[a].rx_waited - waited[a] < 1500)
+			sim_fail(s, "the active woke for its echoes");
+		if (rx_now && s->nd[a].rx_waited != waited[a])
+			sim_fail(s, "rx_now: the active read at its wake-up");
+		sim_free(s);
+	}
+}
+
 /* ==== 13. round trips above 3h: D = 8h, links 15.5-20.5 ms one way (RTT
  * 31-41 ms) at h = 10 ms; a lease can be renewed (L = 75.9 ms), so an
  * election must succeed, and its active hold */
@@ -2270,6 +2350,7 @@ main(void)
 		T(test_start_is_heard),
 		T(test_no_vote_below_a_held_term),
 		T(test_lossy_grid_echo),
+		T(test_active_reads_at_its_wake),
 		T(test_invariants_abort),
 		T(test_acts_bound),
 		T(test_slow_links),

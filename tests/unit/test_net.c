@@ -3,7 +3,8 @@
  * to abstract names (no IP traffic at all).  A batch goes out in order and
  * comes in whole in one call; an empty socket reads as 0, not an error; a
  * datagram too big for a buffer is flagged as cut; a failed destination
- * in the middle of a batch costs that datagram only, with its errno and tag.
+ * in the middle of a batch costs that datagram only, with its errno and tag;
+ * the kernel's receive stamp comes only when asked for, and is true.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -235,6 +237,51 @@ test_failure_costs_its_own(void **state)
 	free(rx);
 }
 
+static int64_t
+real_ns(void)
+{
+	struct timespec ts;
+
+	assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts), 0);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The kernel's receive stamp: none unless asked for; when asked, between
+ * the send and the read, on every read of a reused slot. */
+static void
+test_receive_stamp(void **state)
+{
+	struct pair *p = *state;
+	struct vg_net_tx *tx = calloc(1, sizeof(*tx));
+	struct vg_net_rx *rx = calloc(1, sizeof(*rx));
+	int64_t before, after, st;
+	int round, i;
+
+	assert_non_null(tx);
+	assert_non_null(rx);
+	queue(tx, &p->rx_sa, p->rx_len, 'a', 10, 1);
+	assert_int_equal(vg_net_tx_flush(p->tx_fd, tx), 0);
+	assert_int_equal(vg_net_recv_batch(p->rx_fd, rx, VG_NET_BATCH), 1);
+	assert_true(vg_net_rx_stamp(rx, 0) == -1);
+	assert_int_equal(vg_net_stamp_on(p->rx_fd), 0);
+	for (round = 0; round < 3; round++) {
+		before = real_ns();
+		for (i = 0; i <= round; i++)
+			queue(tx, &p->rx_sa, p->rx_len, 'b', 20, 2);
+		assert_int_equal(vg_net_tx_flush(p->tx_fd, tx), 0);
+		assert_int_equal(vg_net_recv_batch(p->rx_fd, rx,
+		    VG_NET_BATCH), round + 1);
+		after = real_ns();
+		for (i = 0; i <= round; i++) {
+			st = vg_net_rx_stamp(rx, (unsigned)i);
+			assert_true(st >= before && st <= after);
+			assert_int_equal(rx->msg[i].msg_len, 20);
+		}
+	}
+	free(tx);
+	free(rx);
+}
+
 int
 main(void)
 {
@@ -249,6 +296,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_failure_costs_its_own,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_receive_stamp, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
