@@ -157,7 +157,7 @@ rtt_sample(struct vg_peer *p, const struct vg_msg *m, vg_ns now)
 
 enum vg_peer_event
 vg_peer_heard(struct vg_peer *p, const struct vg_msg *m, int64_t gap,
-    vg_ns now, vg_ns dead_time)
+    vg_ns now, vg_ns came, vg_ns dead_time)
 {
 	enum vg_peer_event ev = VG_PEER_EV_NONE;
 	int restarted = p->ever_seen && m->incarnation > p->last.incarnation;
@@ -185,14 +185,14 @@ vg_peer_heard(struct vg_peer *p, const struct vg_msg *m, int64_t gap,
 		p->lost--;		/* a late one: reordered, not lost */
 	if (m->seq > p->rx_high) {
 		p->rx_high = m->seq;
-		p->rx_high_at = now;
+		p->rx_high_at = came;
 	}
 	/* A late (reordered) message is counted but does not roll state back. */
 	if (m->incarnation > p->last.incarnation || m->seq >= p->last.seq)
 		p->last = *m;
 	p->last_seen = now;
 	p->dead_at = now + dead_time;
-	rtt_sample(p, m, now);
+	rtt_sample(p, m, came);
 	return ev;
 }
 

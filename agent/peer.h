@@ -111,9 +111,12 @@ uint64_t	vg_peer_echo_seq(const struct vg_peer *);
 uint32_t	vg_peer_echo_delay_us(const struct vg_peer *, vg_ns now);
 
 /* An accepted message (rx.c has run every check).  `gap` is what
- * vg_replay_update returned for it. */
+ * vg_replay_update returned for it.  now: when it is handled (its
+ * liveness); came: when it arrived, the same unless it waited in the
+ * socket (an active reads its echoes at its next wake-up): the round-trip
+ * sample and the hold time our echo of it reports count from then. */
 enum vg_peer_event vg_peer_heard(struct vg_peer *, const struct vg_msg *,
-		    int64_t gap, vg_ns now, vg_ns dead_time);
+		    int64_t gap, vg_ns now, vg_ns came, vg_ns dead_time);
 
 /* Liveness at `now`: VG_PEER_EV_DOWN the first time dead_at has passed. */
 enum vg_peer_event vg_peer_tick(struct vg_peer *, vg_ns now);

@@ -570,7 +570,7 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 	/* never seen: its "up" says whether it disagrees */
 	digest = r.peer->ever_seen ? r.peer->last.config_digest :
 	    r.msg.config_digest;
-	peer_event(a, r.peer, vg_peer_heard(r.peer, &r.msg, r.gap, came,
+	peer_event(a, r.peer, vg_peer_heard(r.peer, &r.msg, r.gap, now, came,
 	    a->conf->dead_time), now);
 	if (r.peer->last.config_digest != digest) {
 		if (!agrees(a, r.peer->last.config_digest))
@@ -637,10 +637,11 @@ came_at(const struct vg_agent *a, unsigned i, vg_ns now, vg_ns off)
 
 /*
  * Every datagram waiting, a recvmmsg at a time (no closing read that says
- * EAGAIN), up to RX_BURST.  The election handles each at the time it is
- * read (not the time the batch was read); the peer table hears it at that
- * time too, or, late (it waited for a wake-up: rx_wait), when it came:
- * its liveness, the echo delay we report and the round trips stay true.
+ * EAGAIN), up to RX_BURST.  Each is handled at the time it is read (not
+ * the time the batch was read): the election's and the peer table's view
+ * of who was heard agree.  Read late (it waited for a wake-up: rx_wait),
+ * the round trip and the echo delay we report count from when it came,
+ * by the kernel's stamp, and stay true.
  * Returns how many.  RX_BURST of them: there may be more, and the socket's
  * watcher runs (rx_may_wait) until a read finds fewer.
  */
@@ -1001,13 +1002,16 @@ ctl_handler(void *arg, const struct vg_ctl_request *req,
 	struct vg_cmd_out out;
 	struct vg_errs errs;
 	json_object *r;
+	/* what waits in the socket first: the command sees the cluster as it
+	 * is (a peer's last heartbeat, its release, its maintenance) */
+	int read = a->rx_wait && rx_drain(a, 1) > 0;
 	vg_ns now = vg_now();
 
 	r = vg_cmd_run(a, req, caller, now, &out, err, errlen);
 	if (out.reload)
 		r = vg_cmd_reloaded(a, caller, reload(a, 0, &errs, err, errlen) == 0 ?
 		    NULL : &errs, err);
-	if (out.acts.n > 0 || caller->defer) {
+	if (out.acts.n > 0 || caller->defer || read) {
 		run_acts(a, &out.acts, now);
 		schedule(a);
 	}

@@ -139,7 +139,7 @@ class Timeline:
         self.t_prev = None
         self.acc = {0: 0.0, 1: 0.0, 2: 0.0}
         self.total = 0.0
-        # episodes: (length, the part of it with a healthy majority), s
+        # episodes: (length, the part of it with a healthy majority, start), s
         self.eps = {0: [], 2: []}
         self.cur = None                # (class, start)
         self.cur_h = 0.0               # the current episode's healthy part
@@ -187,7 +187,7 @@ class Timeline:
                 if self.cur is None or self.cur[0] != nc:
                     if self.cur is not None and self.cur[0] != 1:
                         self.eps[self.cur[0]].append(
-                            (x[0] - self.cur[1], self.cur_h))
+                            (x[0] - self.cur[1], self.cur_h, self.cur[1]))
                     self.cur = (nc, x[0])
                     self.cur_h = 0.0
             else:
@@ -200,8 +200,8 @@ class Timeline:
         # none: only what a healthy majority saw (a no-holder stretch that
         # began or went on while the majority was down counts for its
         # healthy part only); two: the whole stretch, healthy or not
-        e0 = [h for d, h in self.eps[0] if h > 0]
-        e2 = [d for d, h in self.eps[2]]
+        e0 = [h for d, h, _ in self.eps[0] if h > 0]
+        e2 = [d for d, h, _ in self.eps[2]]
         return {"healthy_s": round(self.total, 3),
                 "one_pct": 100.0 * self.acc[1] / tot,
                 "none_s": round(self.acc[0], 4), "two_s": round(self.acc[2], 4),
@@ -563,6 +563,7 @@ def run_schedule(bt, s, smp, sch, secs):
     tl = Timeline(smp, healthy)
     tl.consume()
     tl.reset()
+    evs = []                        # (t, kind, 'do'/'undo', held the VIP)
     acts = []                       # (t_rel, 'do'/'undo', idx)
     for i, (st, dur, _k, _a) in enumerate(sch):
         acts.append((st, 0, i))
@@ -596,12 +597,15 @@ def run_schedule(bt, s, smp, sch, secs):
                     continue
                 n = random.Random(args_seed_mix(i)).choice(sorted(c))
                 node_of[i] = n
+                evs.append((time.monotonic(), kind, "do", n in hs))
                 fault_do(bt, s, n, kind)
                 faulted[n] = (kind, time.monotonic())
             else:
                 n = node_of.pop(i, None)
                 if n is None:
                     continue
+                evs.append((time.monotonic(), kind, "undo",
+                            n in (bn.SamplerWatch(smp).holders() or [])))
                 fault_undo(bt, s, n, kind)
                 k, a = faulted.pop(n)
                 spans.append((a, time.monotonic(), n))
@@ -620,10 +624,30 @@ def run_schedule(bt, s, smp, sch, secs):
         tl.consume()
     tl.consume()
     r = tl.result()
+    r["none_by_fault"] = none_by_fault(tl, evs)
     r.update(faults_made=len(sch) - skipped, skipped=skipped,
              errors=errors[:20], load=[la0, loadavg()],
              elapsed_s=time.monotonic() - t_start)
     return r
+
+
+def none_by_fault(tl, evs):
+    """Each no-holder episode (its healthy-majority part) to the fault
+    event just before it began: {"kind do|undo, holder|other": [count,
+    total ms, longest ms]}, what the schedule's missing time is made of."""
+    out = {}
+    for d, h, t0 in tl.eps[0]:
+        if h <= 0:
+            continue
+        last = [e for e in evs if e[0] <= t0 + 0.0005]
+        key = "none before any fault" if not last else "%s %s, %s" % (
+            last[-1][1], last[-1][2], "holder" if last[-1][3] else "other")
+        c = out.setdefault(key, [0, 0.0, 0.0])
+        c[0] += 1
+        c[1] += h * 1000
+        c[2] = max(c[2], h * 1000)
+    return {k: [v[0], round(v[1], 1), round(v[2], 1)]
+            for k, v in sorted(out.items(), key=lambda x: -x[1][1])}
 
 
 def args_seed_mix(i):
@@ -1235,6 +1259,10 @@ def details(R):
                                   "none_max_ms", "two_s", "two_episodes",
                                   "two_max_ms", "faults_made", "skipped",
                                   "load")}))
+            if r.get("none_by_fault"):
+                out.append("  no holder, by the fault event before it "
+                           "(count, total ms, longest ms): %s" %
+                           r["none_by_fault"])
             if r.get("errors"):
                 out.append("  errors: %s" % r["errors"][:5])
         else:

@@ -136,7 +136,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (res.drop == VG_DROP_NONE) {
 		if (res.peer == NULL)
 			abort();
-		(void)vg_peer_heard(res.peer, &res.msg, res.gap, now, VG_MS(500));
+		(void)vg_peer_heard(res.peer, &res.msg, res.gap, now, now, VG_MS(500));
 	}
 	vg_peer_tick(&peers[0], now);
 	return 0;

@@ -926,9 +926,10 @@ agent_rx(struct sim *s, int i, const struct vg_msg *m, vg_ns arrived)
 	}
 	d->inc_seen[j] = m->incarnation;
 	d->last_rx[j] = s->now;
-	/* as vigild: a datagram read late is heard when it arrived (its
-	 * kernel time stamp), the election acts now */
-	vg_peer_heard(p, m, gap, arrived >= 0 ? arrived : ln, d->el.dead);
+	/* as vigild: a datagram read late is heard now, its round trip and
+	 * the hold our echo reports count from when it came (its kernel
+	 * stamp) */
+	vg_peer_heard(p, m, gap, ln, arrived >= 0 ? arrived : ln, d->el.dead);
 	agent_rx_from(s, i, m, 0);
 }
 

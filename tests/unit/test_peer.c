@@ -100,7 +100,7 @@ hb_echo(uint64_t seq, uint64_t echo, uint32_t delay_us)
 static enum vg_peer_event
 heard(struct fix *f, const struct vg_msg *m, int64_t gap, vg_ns now)
 {
-	return vg_peer_heard(&f->p, m, gap, now, f->dead);
+	return vg_peer_heard(&f->p, m, gap, now, now, f->dead);
 }
 
 /* ---- liveness */

@@ -1430,7 +1430,7 @@ hear_peer(struct vg_peer *p, uint64_t inc, uint64_t seq, vg_ns now)
 	m.u.hb.echo_delay_us = 500;
 	assert_int_equal(vg_replay_check(&p->replay, inc, seq), VG_DROP_NONE);
 	gap = vg_replay_update(&p->replay, inc, seq);
-	(void)vg_peer_heard(p, &m, gap, now, VG_MS(500));
+	(void)vg_peer_heard(p, &m, gap, now, now, VG_MS(500));
 }
 
 static void
