@@ -105,6 +105,7 @@ struct vg_agent {
 						 * (vg_el_rx_may_wait) */
 	int			rx_more;	/* the last read stopped at
 						 * RX_BURST: watch the socket */
+	int			rx_in;		/* rx_drain is running */
 	vg_ns			rx_read_at;	/* the last read began */
 	int			tfd;		/* timerfd on VG_CLOCK, absolute */
 	vg_ns			tfd_at;		/* armed for; 0 fired or never */

@@ -1538,17 +1538,19 @@ vg_el_deadline(const struct vg_election *el, vg_ns now)
  * An active renews its lease from the send time that the echoes carry, not
  * from when it reads them: an echo read at the next heartbeat round renews
  * to the same deadline as one read on arrival.  So while the lease reaches
- * past the next wake-up by the keeper's margin and its removal batch, the
- * active need not wake for each echo (two a standby an interval, two
- * thirds of its wake-ups); when it does not (an echo round lost), it reads
- * on arrival again until a renewal restores the lease.
+ * past the next wake-up by the keeper's removal batches and a late wake-up,
+ * the active need not wake for each echo (in a 3-node cluster four of its
+ * five wake-ups an interval); when it does not (an echo round lost, or at
+ * D = 3h an interval under about 7 ms), it reads on arrival.
  */
 int
 vg_el_rx_may_wait(const struct vg_election *el, vg_ns until, vg_ns del)
 {
+	vg_ns late = el->margin > VG_RX_LATE ? el->margin : VG_RX_LATE;
+
 	return el->state == VG_ST_ACTIVE && el->holding && !el->lapsed &&
 	    el->released_own != el->term &&
-	    el->lease_deadline - until >= el->margin + del;
+	    el->lease_deadline - until >= del + late;
 }
 
 int

@@ -259,9 +259,12 @@ void	vg_el_tick(struct vg_election *, vg_ns now, struct vg_acts *);
 vg_ns	vg_el_deadline(const struct vg_election *, vg_ns now);
 /* 1 if this group's datagrams may wait until `until` (the agent's next
  * wake-up) instead of waking it as they come: it is active, holds its
- * lease, and the lease outlasts `until` by the keeper's margin and `del`
- * (its removal batch), so that echoes read then still renew it in time.
+ * lease, and the lease outlasts `until` by `del` (the keeper's removal
+ * batches, which start that long before the deadline) and by how late that
+ * wake-up may come (VG_RX_LATE, or the margin h/4 if longer), so that the
+ * echoes read then still renew it before the keeper starts removing.
  * Anything else (standby, candidate, lapsed, a thin lease) reads at once. */
+#define VG_RX_LATE	VG_MS(4)
 int	vg_el_rx_may_wait(const struct vg_election *, vg_ns until, vg_ns del);
 
 /* The grid heartbeat: whether to send one to target now (every peer: a

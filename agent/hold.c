@@ -723,6 +723,21 @@ vg_hold_free(struct vg_hold *h)
 	free(h);
 }
 
+vg_ns
+vg_hold_del(const struct vg_hold *h)
+{
+	vg_ns sum = 0, d;
+	size_t g;
+
+	for (g = 0; g < n_groups(h); g++) {
+		d = h->share == NULL ? 0 : atomic_load_explicit(
+		    &h->share->del[g], memory_order_relaxed);
+		sum += d > 0 ? d :
+		    2 * vg_conf_batch(h->conf->groups[g].n_vips, 0);
+	}
+	return sum;
+}
+
 struct vg_hold_stats
 vg_hold_stats(const struct vg_hold *h)
 {

@@ -84,6 +84,10 @@ int		 vg_hold_unconfirmed(const struct vg_hold *, size_t group);
  * count as confirmed off.
  */
 int		 vg_hold_expired(struct vg_hold *, size_t group, vg_ns now);
+/* How long the keeper's removals of every group take, one after the other,
+ * as it measured them (its page); twice the plan for a group it has not
+ * said yet. */
+vg_ns		 vg_hold_del(const struct vg_hold *);
 /*
  * A reload: the new config (and the key behind the pointer given at
  * vg_hold_new, already replaced).  If the VIPs or the key changed

@@ -37,6 +37,19 @@ vg_ktime_init(struct vg_ktime *kt, vg_ns margin, size_t n_vips)
 	kt->at = 0;
 }
 
+/* The removal batch times, where the agent reads them (struct vg_kshare). */
+static void
+k_publish(struct vg_keeper *k)
+{
+	size_t g;
+
+	if (k->share == NULL)
+		return;
+	for (g = 0; g < k->n_groups; g++)
+		atomic_store_explicit(&k->share->del[g], k->g[g].kt.del,
+		    memory_order_relaxed);
+}
+
 void
 vg_ktime_measured(struct vg_ktime *kt, int add, vg_ns took, vg_ns now)
 {
@@ -193,8 +206,10 @@ k_remove(struct vg_keeper *k, size_t g)
 	v = gvips(k, g, &n);
 	failed = k->ops->apply(k->arg, v, n, 0, 0);
 	t1 = k_now(k);
-	if (failed == 0 && n > 0)
+	if (failed == 0 && n > 0) {
 		vg_ktime_measured(&kg->kt, 0, t1 - t0, t1);
+		k_publish(k);
+	}
 	kg->held = 0;
 	kg->garp_at = VG_NS_NEVER;
 	return failed;
@@ -311,8 +326,10 @@ k_add(struct vg_keeper *k, size_t g, vg_ns now)
 		}
 	}
 	t = k_now(k);
-	if (!cut && failed == 0)
+	if (!cut && failed == 0) {
 		vg_ktime_measured(&kg->kt, 1, t - t0, t);
+		k_publish(k);
+	}
 	kg->last_add = now;
 	kg->swept = 0;
 	kg->add_failed = failed != 0 || cut;
@@ -365,6 +382,7 @@ k_apply(struct vg_keeper *k, size_t g, vg_ns now)
 		 * they fall back with time too (vg_ktime_relax) */
 		for (h = 0; h < k->n_groups; h++)
 			vg_ktime_relax(&k->g[h].kt, now);
+		k_publish(k);
 		/* a refresh waits for the next wake-up (a removal, a GARP
 		 * round, a HOLD), not spinning on its own due time */
 		kg->refresh_held = kg->held;
@@ -402,6 +420,7 @@ vg_keeper_init(struct vg_keeper *k, const struct vg_conf *c,
 		vg_ktime_init(&k->g[g].kt, c->interval / 4,
 		    c->groups[g].n_vips);
 	}
+	k_publish(k);
 	/* The removal path, once, now: nothing is there yet (the agent swept
 	 * the links), and the pages it needs are then resident and locked.
 	 * The groups a successor takes over stay as they are. */

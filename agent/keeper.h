@@ -89,6 +89,10 @@ struct vg_kshare {
 	 */
 	pthread_mutex_t	alive;
 	int		alive_ok;
+	/* the keeper's removal batch time per group (its vg_ktime del, as
+	 * measured): an active waits for its echoes only while the lease
+	 * outlasts its next wake-up by this and more (vg_el_rx_may_wait) */
+	_Atomic int64_t	del[VG_MAX_GROUPS];
 };
 
 /* The deadline a keeper with a lease of `term` until `deadline` keeps

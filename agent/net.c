@@ -195,14 +195,13 @@ vg_net_stamp_on(int fd)
 }
 
 int64_t
-vg_net_rx_stamp(const struct vg_net_rx *rx, unsigned i)
+vg_net_rx_stamp(struct vg_net_rx *rx, unsigned i)
 {
-	const struct msghdr *h = &rx->msg[i].msg_hdr;
-	const struct cmsghdr *c;
+	struct msghdr *h = &rx->msg[i].msg_hdr;
+	struct cmsghdr *c;
 	struct timespec ts;
 
-	for (c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(
-	    (struct msghdr *)(uintptr_t)h, (struct cmsghdr *)(uintptr_t)c))
+	for (c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c))
 		if (c->cmsg_level == SOL_SOCKET &&
 		    c->cmsg_type == SCM_TIMESTAMPNS &&
 		    c->cmsg_len >= CMSG_LEN(sizeof(ts))) {

@@ -53,7 +53,7 @@ int	vg_net_rx_trunc(const struct vg_net_rx *rx, unsigned i);
  * (SO_TIMESTAMPNS, CLOCK_REALTIME): 0, or -1 with errno. */
 int	vg_net_stamp_on(int fd);
 /* Datagram i's stamp, CLOCK_REALTIME ns; -1 if it has none. */
-int64_t	vg_net_rx_stamp(const struct vg_net_rx *rx, unsigned i);
+int64_t	vg_net_rx_stamp(struct vg_net_rx *rx, unsigned i);
 
 struct vg_net_tx {
 	struct mmsghdr		msg[VG_NET_BATCH];

@@ -40,6 +40,7 @@ static struct vg_net_tx	tx_batch;
 static void	run_acts(struct vg_agent *, struct vg_acts *, vg_ns);
 static void	schedule(struct vg_agent *);
 static int	reload(struct vg_agent *, int, struct vg_errs *, char *, size_t);
+static void	rx_catch_up(struct vg_agent *);
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -124,9 +125,11 @@ hold_event(void *arg, const struct vg_hold_event *e)
 	struct vg_agent *a = arg;
 	struct vg_acts acts = { .n = 0 };
 	char label[VG_GROUP_NAME_MAX + 12];
-	vg_ns now = vg_now();
+	vg_ns now;
 	size_t g;
 
+	rx_catch_up(a);
+	now = vg_now();
 	switch (e->type) {
 	case VG_HOLD_ADDED:
 		a->last_failover = now - a->el[e->group].last_active_hb;
@@ -361,28 +364,41 @@ arm(struct vg_agent *a, vg_ns at)
 
 /*
  * Whether datagrams may wait for the wake-up at `next` (every group's
- * election says so, vg_el_rx_may_wait, and nothing else this node runs
- * wants its answers at once: a command, a push, a joint move); then the
- * socket's watcher stops and each wake-up reads it first.  `del`: the
- * keeper's removal plans, every group's, twice (it raises them to what it
- * measures).
+ * election says so, vg_el_rx_may_wait, given the keeper's removal times,
+ * and nothing else this node runs wants its answers at once: a command, a
+ * push, a joint move, a key rotation, or a read that stopped at RX_BURST).
  */
 static int
 rx_may_wait(const struct vg_agent *a, vg_ns next)
 {
-	vg_ns del = 0;
+	vg_ns del;
 	size_t g;
 
 	if (a->rx_more || a->pending.on || a->jconf != NULL ||
 	    a->keyrot.step != 0 || vg_pushrun_busy(&a->push) ||
-	    vg_pushrun_catching_up(&a->push))
+	    vg_pushrun_catching_up(&a->push) || next == VG_NS_NEVER)
 		return 0;
-	for (g = 0; g < a->n_groups; g++)
-		del += 2 * vg_conf_batch(a->conf->groups[g].n_vips, 0);
+	del = vg_hold_del(a->hold);
 	for (g = 0; g < a->n_groups; g++)
 		if (!vg_el_rx_may_wait(&a->el[g], next, del))
 			return 0;
 	return 1;
+}
+
+/* Before the loop sleeps, whatever ran: the socket's watcher stops while
+ * datagrams may wait for the timer, and runs otherwise. */
+static void
+rx_watch(struct vg_agent *a)
+{
+	int wait = rx_may_wait(a, a->timer_due);
+
+	if (wait == a->rx_wait)
+		return;
+	if (wait)
+		ev_io_stop(a->loop, &a->sock_w);
+	else
+		ev_io_start(a->loop, &a->sock_w);
+	a->rx_wait = wait;
 }
 
 static void
@@ -390,7 +406,6 @@ schedule(struct vg_agent *a)
 {
 	vg_ns next = a->next_hb, d, now = vg_now();
 	size_t i;
-	int wait;
 
 	if (a->pending.on && a->pending.deadline < next)
 		next = a->pending.deadline;
@@ -402,13 +417,6 @@ schedule(struct vg_agent *a)
 			next = d;
 	a->timer_due = next;
 	arm(a, next > now ? next : now);
-	if ((wait = rx_may_wait(a, next)) != a->rx_wait) {
-		if (wait)
-			ev_io_stop(a->loop, &a->sock_w);
-		else
-			ev_io_start(a->loop, &a->sock_w);
-		a->rx_wait = wait;
-	}
 }
 
 static void
@@ -619,9 +627,9 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 }
 
 /*
- * When datagram i of a late read came, by the kernel's stamp (realtime;
- * off: VG_CLOCK minus it): no earlier than the last read that emptied the
- * socket (a clock step would say otherwise), no later than now.
+ * When datagram i came, by the kernel's stamp (realtime; off: VG_CLOCK
+ * minus it): no earlier than the last read that emptied the socket (a
+ * clock step would say otherwise), no later than now.
  */
 static vg_ns
 came_at(const struct vg_agent *a, unsigned i, vg_ns now, vg_ns off)
@@ -639,34 +647,35 @@ came_at(const struct vg_agent *a, unsigned i, vg_ns now, vg_ns off)
  * Every datagram waiting, a recvmmsg at a time (no closing read that says
  * EAGAIN), up to RX_BURST.  Each is handled at the time it is read (not
  * the time the batch was read): the election's and the peer table's view
- * of who was heard agree.  Read late (it waited for a wake-up: rx_wait),
- * the round trip and the echo delay we report count from when it came,
- * by the kernel's stamp, and stay true.
- * Returns how many.  RX_BURST of them: there may be more, and the socket's
- * watcher runs (rx_may_wait) until a read finds fewer.
+ * of who was heard agree.  Its round trip and the echo delay we report
+ * count from when it came, by the kernel's stamp: the same on arrival, and
+ * true when it waited for a wake-up (rx_wait).  Returns how many.  RX_BURST
+ * of them: there may be more, and the socket's watcher runs (rx_may_wait)
+ * until a read finds fewer.  Not re-entered: a datagram's handling may
+ * reach a handler that reads first (a push's commit reloads).
  */
 static int
-rx_drain(struct vg_agent *a, int late)
+rx_drain(struct vg_agent *a)
 {
 	struct vg_net_rx *rx = a->rxb;
 	struct timespec rt;
-	vg_ns now, off = 0, before, emptied = a->rx_read_at;
-	int i, n, got = 0, stamped = 0;
+	vg_ns now, off, before, emptied = a->rx_read_at;
+	int i, n, got = 0, stamped, late = a->rx_wait;
 
+	if (a->rx_in)
+		return 0;
+	a->rx_in = 1;
 	while (got < RX_BURST) {
 		before = vg_now();
 		if ((n = vg_net_recv_batch(a->sock, rx, VG_NET_BATCH)) <= 0) {
 			if (n == -1)
 				log_warn("recvmmsg");
-			emptied = before;
+			else
+				emptied = before;
 			break;
 		}
-		if (late && !stamped &&
-		    clock_gettime(CLOCK_REALTIME, &rt) == 0) {
-			off = vg_now() - ((vg_ns)rt.tv_sec * VG_NS_PER_S +
-			    rt.tv_nsec);
-			stamped = 1;
-		}
+		stamped = clock_gettime(CLOCK_REALTIME, &rt) == 0;
+		off = vg_now() - ((vg_ns)rt.tv_sec * VG_NS_PER_S + rt.tv_nsec);
 		for (i = 0; i < n; i++) {
 			now = vg_now();
 			rx_one(a, rx->buf[i], rx->msg[i].msg_len,
@@ -685,7 +694,17 @@ rx_drain(struct vg_agent *a, int late)
 	if (late)
 		a->stats.rx_waited += (uint64_t)got;
 	a->rx_more = got >= RX_BURST;
+	a->rx_in = 0;
 	return got;
+}
+
+/* A handler other than the socket's: what waits in it first, so that it
+ * acts on the cluster as it is (a peer's last heartbeat, its release). */
+static void
+rx_catch_up(struct vg_agent *a)
+{
+	if (a->rx_wait && rx_drain(a) > 0)
+		schedule(a);
 }
 
 /* Datagrams, then the deadlines. */
@@ -696,7 +715,7 @@ sock_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	rx_drain(a, 0);
+	rx_drain(a);
 	run_deadlines(a, vg_now());
 	schedule(a);
 }
@@ -716,7 +735,7 @@ timer_cb(struct ev_loop *loop, ev_io *w, int revents)
 		vg_hist_add(&a->stats.wakeup, now - a->timer_due);
 	/* what waited for this wake-up first: an echo may renew the lease
 	 * that is due now */
-	if (a->rx_wait && rx_drain(a, 1))
+	if (a->rx_wait && rx_drain(a) > 0)
 		now = vg_now();
 	run_deadlines(a, now);
 	schedule(a);
@@ -731,10 +750,13 @@ health(struct vg_agent *a)
 	struct vg_acts acts = { .n = 0 };
 	const struct vg_conf *c = a->conf;
 	char label[VG_GROUP_NAME_MAX + 12];
-	vg_ns now = vg_now();
+	vg_ns now;
 	int track_fault, any = 0;
 	uint8_t prio;
 	size_t g;
+
+	rx_catch_up(a);
+	now = vg_now();
 
 	/* a track counts in the groups that name it; a link down, in all */
 	for (g = 0; g < a->n_groups; g++) {
@@ -806,6 +828,7 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	rx_watch(a);
 	if (a->iter_start == 0)
 		return;
 	now = vg_now();
@@ -899,9 +922,12 @@ reload(struct vg_agent *a, int final, struct vg_errs *errs, char *err,
 	struct vg_acts acts = { .n = 0 };
 	struct vg_reload r;
 	struct vg_conf *nc;
-	vg_ns now = vg_now();
+	vg_ns now;
 	size_t i;
 	int new_key;
+
+	rx_catch_up(a);		/* signed with the old key, some of it */
+	now = vg_now();
 
 	/* systemd hears of every reload, through SIGHUP or the ctl socket */
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
@@ -977,9 +1003,11 @@ apply_push(struct vg_agent *a, int final, char *err, size_t errlen)
 {
 	struct vg_acts acts = { .n = 0 };
 	struct vg_errs errs;
-	vg_ns now = vg_now();
+	vg_ns now;
 	size_t g;
 
+	rx_catch_up(a);
+	now = vg_now();
 	if (final == 2) {	/* C' leaves this node out: it releases */
 		for (g = 0; g < a->n_groups; g++) {
 			(void)vg_el_final(&a->el[g], a->jconf != NULL ?
@@ -1002,16 +1030,15 @@ ctl_handler(void *arg, const struct vg_ctl_request *req,
 	struct vg_cmd_out out;
 	struct vg_errs errs;
 	json_object *r;
-	/* what waits in the socket first: the command sees the cluster as it
-	 * is (a peer's last heartbeat, its release, its maintenance) */
-	int read = a->rx_wait && rx_drain(a, 1) > 0;
-	vg_ns now = vg_now();
+	vg_ns now;
 
+	rx_catch_up(a);		/* its maintenance, say, waiting there */
+	now = vg_now();
 	r = vg_cmd_run(a, req, caller, now, &out, err, errlen);
 	if (out.reload)
 		r = vg_cmd_reloaded(a, caller, reload(a, 0, &errs, err, errlen) == 0 ?
 		    NULL : &errs, err);
-	if (out.acts.n > 0 || caller->defer || read) {
+	if (out.acts.n > 0 || caller->defer) {
 		run_acts(a, &out.acts, now);
 		schedule(a);
 	}

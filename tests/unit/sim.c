@@ -1072,16 +1072,17 @@ node_freeze(struct sim *s, int i)
 	tl_add(s, i, TL_NODE, TL_FREEZE, 0, 0, d->el.term);
 }
 
-/* What queued while the agent could not run (or waited for its wake-up:
- * late), until it blocks again. */
+/* What queued while the agent could not run (or waited for its wake-up),
+ * until it blocks again; as vigild, each dated by when it came for its
+ * round trip (the kernel's stamp). */
 static void
-drain(struct sim *s, int i, int late)
+drain(struct sim *s, int i)
 {
 	struct snode *d = &s->nd[i];
 	size_t k = 0;
 
 	while (k < d->nbacklog && d->agent == AG_UP) {
-		agent_rx(s, i, &d->backlog[k], late ? d->backlog_at[k] : -1);
+		agent_rx(s, i, &d->backlog[k], d->backlog_at[k]);
 		k++;
 	}
 	memmove(d->backlog, d->backlog + k,
@@ -1102,7 +1103,7 @@ node_thaw(struct sim *s, int i)
 	tl_add(s, i, TL_NODE, TL_THAW, 0, 0, d->el.term);
 	if (timer_first)
 		agent_wake(s, i);
-	drain(s, i, 0);
+	drain(s, i);
 	if (!timer_first)
 		agent_wake(s, i);
 	agent_schedule(s, i);
@@ -1129,7 +1130,7 @@ fsync_done(struct sim *s, int i, uint64_t gen)
 		d->rx_rest_g = 0;
 		agent_rx_from(s, i, &d->rx_rest, g);
 	}
-	drain(s, i, 0);
+	drain(s, i);
 	agent_wake(s, i);
 	agent_schedule(s, i);
 }
@@ -1574,8 +1575,8 @@ sim_event(struct sim *s, const struct ev *e)
 		d->wake_at = VG_NS_NEVER;
 		if (d->agent != AG_UP)
 			break;
-		if (d->rx_wait)
-			drain(s, e->node, 1);	/* what waited for this wake */
+		if (d->nbacklog > 0)
+			drain(s, e->node);	/* what waited for this wake */
 		agent_wake(s, e->node);
 		agent_schedule(s, e->node);
 		break;

@@ -1631,15 +1631,17 @@ test_active_reads_at_its_wake(void **state)
 		a = the_active(s);
 		el = &s->nd[a].el;
 		/* the rule itself: the lease must outlast the wake-up by
-		 * the margin and the removal batch */
+		 * the removal batch and a late wake-up (at h = 10 ms,
+		 * VG_RX_LATE is more than the margin h/4) */
+		assert_true(VG_RX_LATE > el->margin);
 		assert_int_equal(vg_el_rx_may_wait(el, el->lease_deadline -
-		    el->margin, 0), 1);
+		    VG_RX_LATE, 0), 1);
 		assert_int_equal(vg_el_rx_may_wait(el, el->lease_deadline -
-		    el->margin + 1, 0), 0);
+		    VG_RX_LATE + 1, 0), 0);
 		assert_int_equal(vg_el_rx_may_wait(el, el->lease_deadline -
-		    el->margin - US(500), US(500)), 1);
+		    VG_RX_LATE - US(500), US(500)), 1);
 		assert_int_equal(vg_el_rx_may_wait(el, el->lease_deadline -
-		    el->margin - US(500), US(501)), 0);
+		    VG_RX_LATE - US(500), US(501)), 0);
 		for (i = 0; i < s->n; i++) {
 			waited[i] = s->nd[i].rx_waited;
 			if (i != a)	/* a standby echoes on arrival */
@@ -1651,10 +1653,11 @@ test_active_reads_at_its_wake(void **state)
 		t0 = s->now;
 		held0 = sim_held(s);
 		/* 5 s, and every 500 ms both standbys' datagrams to the active
-		 * lost for 0.6 h (a round of echoes) */
+		 * lost for 1.1 h (a round of echoes: an active that waited
+		 * for its wake-up whatever its lease lapsed here) */
 		for (t1 = t0 + VG_MS(500); t1 <= t0 + VG_MS(5000);
 		    t1 += VG_MS(500)) {
-			sim_run(s, t1 - 6 * s->h / 10);
+			sim_run(s, t1 - 11 * s->h / 10);
 			for (i = 0; i < s->n; i++)
 				if (i != a)
 					cut(s, i, a, 1);
