@@ -99,10 +99,12 @@ struct vg_agent {
 
 	int			sock;
 	int			lock_fd;
-	ev_io			sock_w;
-	int			rx_wait;	/* sock_w stopped: the socket is
-						 * read at each wake-up instead
+	ev_io			sock_w;		/* watches rx_ep */
+	int			rx_ep;		/* an epoll holding sock, or not */
+	int			rx_wait;	/* sock out of rx_ep: read at each
+						 * wake-up instead
 						 * (vg_el_rx_may_wait) */
+	vg_ns			hb_sent;	/* our latest heartbeat round */
 	int			rx_more;	/* the last read stopped at
 						 * RX_BURST: watch the socket */
 	int			rx_in;		/* rx_drain is running */

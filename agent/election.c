@@ -1536,20 +1536,25 @@ vg_el_deadline(const struct vg_election *el, vg_ns now)
 
 /*
  * An active renews its lease from the send time that the echoes carry, not
- * from when it reads them: an echo read at the next heartbeat round renews
- * to the same deadline as one read on arrival.  So while the lease reaches
- * past the next wake-up by the keeper's removal batches and a late wake-up,
- * the active need not wake for each echo (in a 3-node cluster four of its
- * five wake-ups an interval); when it does not (an echo round lost, or at
- * D = 3h an interval under about 7 ms), it reads on arrival.
+ * from when it reads them.  Once a quorum's echo of its latest round is
+ * read, the lease runs from that round and nothing that comes before the
+ * next one can move it: the rest of that round's echoes and their grid
+ * copies may wait for the next wake-up, while the lease reaches past it
+ * by the keeper's removal batches and a late wake-up.  In a 3-node
+ * cluster that is two wake-ups an interval instead of five (its round, the
+ * first echo), with the lease in hand as long as before.  When the round's
+ * echo does not come (lost), or the lease is thin (at D = 3h, an interval
+ * under about 7 ms), it reads on arrival.
  */
 int
-vg_el_rx_may_wait(const struct vg_election *el, vg_ns until, vg_ns del)
+vg_el_rx_may_wait(const struct vg_election *el, vg_ns until, vg_ns del,
+    vg_ns sent)
 {
 	vg_ns late = el->margin > VG_RX_LATE ? el->margin : VG_RX_LATE;
 
 	return el->state == VG_ST_ACTIVE && el->holding && !el->lapsed &&
 	    el->released_own != el->term &&
+	    el->lease_deadline - el->lease >= sent &&
 	    el->lease_deadline - until >= del + late;
 }
 

@@ -259,13 +259,15 @@ void	vg_el_tick(struct vg_election *, vg_ns now, struct vg_acts *);
 vg_ns	vg_el_deadline(const struct vg_election *, vg_ns now);
 /* 1 if this group's datagrams may wait until `until` (the agent's next
  * wake-up) instead of waking it as they come: it is active, holds its
- * lease, and the lease outlasts `until` by `del` (the keeper's removal
- * batches, which start that long before the deadline) and by how late that
- * wake-up may come (VG_RX_LATE, or the margin h/4 if longer), so that the
- * echoes read then still renew it before the keeper starts removing.
- * Anything else (standby, candidate, lapsed, a thin lease) reads at once. */
+ * lease, the lease already runs from its latest heartbeat round (sent at
+ * `sent`: a quorum's echo of it was read), and it outlasts `until` by
+ * `del` (the keeper's removal batches, which start that long before the
+ * deadline) and by how late that wake-up may come (VG_RX_LATE, or the
+ * margin h/4 if longer).  Anything else (standby, candidate, lapsed, a
+ * round not yet echoed, a thin lease) reads at once. */
 #define VG_RX_LATE	VG_MS(4)
-int	vg_el_rx_may_wait(const struct vg_election *, vg_ns until, vg_ns del);
+int	vg_el_rx_may_wait(const struct vg_election *, vg_ns until, vg_ns del,
+	    vg_ns sent);
 
 /* The grid heartbeat: whether to send one to target now (every peer: a
  * follower echoes its active on arrival and on its grid too), and the echo

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -380,24 +381,33 @@ rx_may_wait(const struct vg_agent *a, vg_ns next)
 		return 0;
 	del = vg_hold_del(a->hold);
 	for (g = 0; g < a->n_groups; g++)
-		if (!vg_el_rx_may_wait(&a->el[g], next, del))
+		if (!vg_el_rx_may_wait(&a->el[g], next, del, a->hb_sent))
 			return 0;
 	return 1;
 }
 
-/* Before the loop sleeps, whatever ran: the socket's watcher stops while
- * datagrams may wait for the timer, and runs otherwise. */
+/*
+ * Before the loop sleeps, whatever ran: the socket leaves the set that
+ * wakes the loop while datagrams may wait for the timer, and is back in
+ * it otherwise.  The set is an epoll of its own (rx_ep), which sock_w
+ * watches: ev_io_stop would leave the socket in libev's epoll until it
+ * next woke it for nothing, and this changes twice an interval.
+ */
 static void
 rx_watch(struct vg_agent *a)
 {
+	struct epoll_event ev;
 	int wait = rx_may_wait(a, a->timer_due);
 
 	if (wait == a->rx_wait)
 		return;
-	if (wait)
-		ev_io_stop(a->loop, &a->sock_w);
-	else
-		ev_io_start(a->loop, &a->sock_w);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	if (epoll_ctl(a->rx_ep, wait ? EPOLL_CTL_DEL : EPOLL_CTL_ADD, a->sock,
+	    &ev) == -1) {
+		log_warn("epoll_ctl");
+		return;		/* as it was: tried again next time */
+	}
 	a->rx_wait = wait;
 }
 
@@ -446,6 +456,7 @@ run_deadlines(struct vg_agent *a, vg_ns now)
 		json_object_put(r);
 	}
 	if (now >= a->next_hb) {
+		a->hb_sent = now;	/* the lease of a round echoed: t_q */
 		/* one heartbeat to a peer carries every group */
 		for (i = 0; i < a->peers.n; i++)
 			for (g = 0; g < a->n_groups; g++)
@@ -1171,9 +1182,18 @@ release_only(const struct vg_conf *c)
 static void
 start_watchers(struct vg_agent *a)
 {
+	struct epoll_event ev;
 	uint64_t wd_usec;
 
-	ev_io_init(&a->sock_w, sock_cb, a->sock, EV_READ);
+	/* the socket in an epoll of its own, which rx_watch takes it out of
+	 * while datagrams may wait (sock_w watches that) */
+	if ((a->rx_ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	if (epoll_ctl(a->rx_ep, EPOLL_CTL_ADD, a->sock, &ev) == -1)
+		fatal("epoll_ctl");
+	ev_io_init(&a->sock_w, sock_cb, a->rx_ep, EV_READ);
 	ev_io_init(&a->nl_w, nl_cb, vg_nl_fd(a->nl), EV_READ);
 	if ((a->tfd = timerfd_create(VG_CLOCK, TFD_NONBLOCK | TFD_CLOEXEC)) == -1)
 		fatal("timerfd_create");

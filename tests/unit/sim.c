@@ -837,6 +837,7 @@ agent_wake(struct sim *s, int i)
 			return;		/* in an fsync: the grid waits */
 	}
 	if (ln >= d->next_grid) {
+		d->grid_sent = ln;
 		agent_grid(s, i);
 		while (d->next_grid <= ln)
 			d->next_grid += s->h;
@@ -957,7 +958,8 @@ agent_schedule(struct sim *s, int i)
 	/* as vigild's rx_may_wait (the sim's keeper removes at once: no
 	 * batch) */
 	for (d->rx_wait = !s->o.rx_now, g = 0; g < s->G && d->rx_wait; g++)
-		d->rx_wait = vg_el_rx_may_wait(&d->gel[g], dl, 0);
+		d->rx_wait = vg_el_rx_may_wait(&d->gel[g], dl, 0,
+		    d->grid_sent);
 	t = real_at(s, i, dl);
 	if (d->wake_at != VG_NS_NEVER && d->wake_at <= t)
 		return;		/* an earlier wake is pending: it re-arms */

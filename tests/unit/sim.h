@@ -182,6 +182,7 @@ struct snode {
 	size_t		nbacklog;
 	int		rx_wait;	/* as vigild: datagrams wait in the
 					 * backlog for the next wake-up */
+	vg_ns		grid_sent;	/* local: its latest grid round */
 	uint64_t	rx_waited;
 	int		rx_answer;	/* 1: acting on a heartbeat, 2: on an
 					 * answer: asking for one fails the run) */
