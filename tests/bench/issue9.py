@@ -597,15 +597,19 @@ def run_schedule(bt, s, smp, sch, secs):
                     continue
                 n = random.Random(args_seed_mix(i)).choice(sorted(c))
                 node_of[i] = n
-                evs.append((time.monotonic(), kind, "do", n in hs))
+                # faulted from before the command (an `ip link` or nft
+                # takes effect inside it, and took up to ~60 ms): timed
+                # after it, a second fault's first ms counted as healthy
+                t_do = time.monotonic()
+                evs.append((t_do, kind, "do", n in hs, n))
                 fault_do(bt, s, n, kind)
-                faulted[n] = (kind, time.monotonic())
+                faulted[n] = (kind, t_do)
             else:
                 n = node_of.pop(i, None)
                 if n is None:
                     continue
                 evs.append((time.monotonic(), kind, "undo",
-                            n in (bn.SamplerWatch(smp).holders() or [])))
+                            n in (bn.SamplerWatch(smp).holders() or []), n))
                 fault_undo(bt, s, n, kind)
                 k, a = faulted.pop(n)
                 spans.append((a, time.monotonic(), n))
@@ -635,7 +639,8 @@ def none_by_fault(tl, evs):
     """Each no-holder episode (its healthy-majority part) to the fault
     event just before it began: {"kind do|undo, holder|other": [count,
     total ms, longest ms]}, what the schedule's missing time is made of."""
-    out = {}
+    out, long_ = {}, []
+    wall = time.time() - time.monotonic()
     for d, h, t0 in tl.eps[0]:
         if h <= 0:
             continue
@@ -646,8 +651,23 @@ def none_by_fault(tl, evs):
         c[0] += 1
         c[1] += h * 1000
         c[2] = max(c[2], h * 1000)
-    return {k: [v[0], round(v[1], 1), round(v[2], 1)]
-            for k, v in sorted(out.items(), key=lambda x: -x[1][1])}
+        if h > 0.02:
+            # the longer ones, by the wall clock of the nodes' logs
+            long_.append("%s %.1f ms with a healthy majority of %.1f ms "
+                         "(%s %.1f ms before; events of the 3 s before: "
+                         "%s)" % (
+                time.strftime("%H:%M:%S", time.gmtime(t0 + wall)) +
+                ".%03d" % int((t0 + wall) % 1 * 1000), h * 1000, d * 1000,
+                key,
+                (t0 - last[-1][0]) * 1000 if last else 0,
+                ", ".join("%s %s %s -%.0f ms" % (e[1], e[2], e[4],
+                          (t0 - e[0]) * 1000)
+                          for e in evs if t0 - 3.0 <= e[0] <= t0 + 0.0005)))
+    r = {k: [v[0], round(v[1], 1), round(v[2], 1)]
+         for k, v in sorted(out.items(), key=lambda x: -x[1][1])}
+    if long_:
+        r["over 20 ms"] = long_
+    return r
 
 
 def args_seed_mix(i):
