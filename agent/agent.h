@@ -107,8 +107,9 @@ struct vg_agent {
 	vg_ns			hb_sent;	/* our latest heartbeat round */
 	int			rx_more;	/* the last read stopped at
 						 * RX_BURST: watch the socket */
-	int			rx_in;		/* rx_drain is running */
-	vg_ns			rx_read_at;	/* the last read began */
+	int			rx_read;	/* check_cb read some: schedule */
+	vg_ns			rx_read_at;	/* the last read that emptied
+						 * the socket began */
 	int			tfd;		/* timerfd on VG_CLOCK, absolute */
 	vg_ns			tfd_at;		/* armed for; 0 fired or never */
 	ev_io			timer;		/* armed for the earliest deadline */

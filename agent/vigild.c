@@ -41,7 +41,6 @@ static struct vg_net_tx	tx_batch;
 static void	run_acts(struct vg_agent *, struct vg_acts *, vg_ns);
 static void	schedule(struct vg_agent *);
 static int	reload(struct vg_agent *, int, struct vg_errs *, char *, size_t);
-static void	rx_catch_up(struct vg_agent *);
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -126,11 +125,9 @@ hold_event(void *arg, const struct vg_hold_event *e)
 	struct vg_agent *a = arg;
 	struct vg_acts acts = { .n = 0 };
 	char label[VG_GROUP_NAME_MAX + 12];
-	vg_ns now;
+	vg_ns now = vg_now();
 	size_t g;
 
-	rx_catch_up(a);
-	now = vg_now();
 	switch (e->type) {
 	case VG_HOLD_ADDED:
 		a->last_failover = now - a->el[e->group].last_active_hb;
@@ -662,20 +659,16 @@ came_at(const struct vg_agent *a, unsigned i, vg_ns now, vg_ns off)
  * count from when it came, by the kernel's stamp: the same on arrival, and
  * true when it waited for a wake-up (rx_wait).  Returns how many.  RX_BURST
  * of them: there may be more, and the socket's watcher runs (rx_may_wait)
- * until a read finds fewer.  Not re-entered: a datagram's handling may
- * reach a handler that reads first (a push's commit reloads).
+ * until a read finds fewer.
  */
 static int
 rx_drain(struct vg_agent *a)
 {
 	struct vg_net_rx *rx = a->rxb;
 	struct timespec rt;
-	vg_ns now, off, before, emptied = a->rx_read_at;
+	vg_ns now, off = 0, before, emptied = a->rx_read_at;
 	int i, n, got = 0, stamped, late = a->rx_wait;
 
-	if (a->rx_in)
-		return 0;
-	a->rx_in = 1;
 	while (got < RX_BURST) {
 		before = vg_now();
 		if ((n = vg_net_recv_batch(a->sock, rx, VG_NET_BATCH)) <= 0) {
@@ -685,8 +678,9 @@ rx_drain(struct vg_agent *a)
 				emptied = before;
 			break;
 		}
-		stamped = clock_gettime(CLOCK_REALTIME, &rt) == 0;
-		off = vg_now() - ((vg_ns)rt.tv_sec * VG_NS_PER_S + rt.tv_nsec);
+		if ((stamped = clock_gettime(CLOCK_REALTIME, &rt) == 0))
+			off = vg_now() - ((vg_ns)rt.tv_sec * VG_NS_PER_S +
+			    rt.tv_nsec);
 		for (i = 0; i < n; i++) {
 			now = vg_now();
 			rx_one(a, rx->buf[i], rx->msg[i].msg_len,
@@ -705,17 +699,7 @@ rx_drain(struct vg_agent *a)
 	if (late)
 		a->stats.rx_waited += (uint64_t)got;
 	a->rx_more = got >= RX_BURST;
-	a->rx_in = 0;
 	return got;
-}
-
-/* A handler other than the socket's: what waits in it first, so that it
- * acts on the cluster as it is (a peer's last heartbeat, its release). */
-static void
-rx_catch_up(struct vg_agent *a)
-{
-	if (a->rx_wait && rx_drain(a) > 0)
-		schedule(a);
 }
 
 /* Datagrams, then the deadlines. */
@@ -744,10 +728,6 @@ timer_cb(struct ev_loop *loop, ev_io *w, int revents)
 	a->tfd_at = 0;
 	if (a->timer_due != VG_NS_NEVER && now >= a->timer_due)
 		vg_hist_add(&a->stats.wakeup, now - a->timer_due);
-	/* what waited for this wake-up first: an echo may renew the lease
-	 * that is due now */
-	if (a->rx_wait && rx_drain(a) > 0)
-		now = vg_now();
 	run_deadlines(a, now);
 	schedule(a);
 }
@@ -761,13 +741,10 @@ health(struct vg_agent *a)
 	struct vg_acts acts = { .n = 0 };
 	const struct vg_conf *c = a->conf;
 	char label[VG_GROUP_NAME_MAX + 12];
-	vg_ns now;
+	vg_ns now = vg_now();
 	int track_fault, any = 0;
 	uint8_t prio;
 	size_t g;
-
-	rx_catch_up(a);
-	now = vg_now();
 
 	/* a track counts in the groups that name it; a link down, in all */
 	for (g = 0; g < a->n_groups; g++) {
@@ -839,6 +816,10 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (a->rx_read) {	/* check_cb read: its deadlines */
+		a->rx_read = 0;
+		schedule(a);
+	}
 	rx_watch(a);
 	if (a->iter_start == 0)
 		return;
@@ -863,12 +844,24 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	}
 }
 
+/*
+ * After the loop woke, before any callback (EV_MAXPRI): the start of the
+ * iteration, and what waited in the socket (rx_wait), whatever woke it: the
+ * timer's lease check, a ctl command, a keeper event, a link change or a
+ * reload then act on the cluster as it is (an echo that renews the lease
+ * due now, a peer's last heartbeat, its maintenance, datagrams signed with
+ * a key a reload replaces).
+ */
 static void
 check_cb(struct ev_loop *loop, ev_check *w, int revents)
 {
+	struct vg_agent *a = w->data;
+
 	(void)loop;
 	(void)revents;
-	((struct vg_agent *)w->data)->iter_start = vg_now();
+	a->iter_start = vg_now();
+	if (a->rx_wait && rx_drain(a) > 0)
+		a->rx_read = 1;		/* prepare_cb re-arms, once */
 }
 
 static void
@@ -933,12 +926,9 @@ reload(struct vg_agent *a, int final, struct vg_errs *errs, char *err,
 	struct vg_acts acts = { .n = 0 };
 	struct vg_reload r;
 	struct vg_conf *nc;
-	vg_ns now;
+	vg_ns now = vg_now();
 	size_t i;
 	int new_key;
-
-	rx_catch_up(a);		/* signed with the old key, some of it */
-	now = vg_now();
 
 	/* systemd hears of every reload, through SIGHUP or the ctl socket */
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
@@ -1014,11 +1004,9 @@ apply_push(struct vg_agent *a, int final, char *err, size_t errlen)
 {
 	struct vg_acts acts = { .n = 0 };
 	struct vg_errs errs;
-	vg_ns now;
+	vg_ns now = vg_now();
 	size_t g;
 
-	rx_catch_up(a);
-	now = vg_now();
 	if (final == 2) {	/* C' leaves this node out: it releases */
 		for (g = 0; g < a->n_groups; g++) {
 			(void)vg_el_final(&a->el[g], a->jconf != NULL ?
@@ -1041,10 +1029,8 @@ ctl_handler(void *arg, const struct vg_ctl_request *req,
 	struct vg_cmd_out out;
 	struct vg_errs errs;
 	json_object *r;
-	vg_ns now;
+	vg_ns now = vg_now();
 
-	rx_catch_up(a);		/* its maintenance, say, waiting there */
-	now = vg_now();
 	r = vg_cmd_run(a, req, caller, now, &out, err, errlen);
 	if (out.reload)
 		r = vg_cmd_reloaded(a, caller, reload(a, 0, &errs, err, errlen) == 0 ?
@@ -1200,6 +1186,7 @@ start_watchers(struct vg_agent *a)
 	ev_io_init(&a->timer, timer_cb, a->tfd, EV_READ);
 	ev_prepare_init(&a->prep, prepare_cb);
 	ev_check_init(&a->check, check_cb);
+	ev_set_priority(&a->check, EV_MAXPRI);	/* before every callback */
 	ev_signal_init(&a->sig_term, sig_stop_cb, SIGTERM);
 	ev_signal_init(&a->sig_int, sig_stop_cb, SIGINT);
 	ev_signal_init(&a->sig_hup, sig_hup_cb, SIGHUP);

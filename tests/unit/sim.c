@@ -1562,8 +1562,7 @@ sim_event(struct sim *s, const struct ev *e)
 			if (d->nbacklog < BACKLOG) {
 				d->backlog_at[d->nbacklog] = lnow(s, e->node);
 				d->backlog[d->nbacklog++] = e->m;
-			}
-			else
+			} else
 				s->overflow++;
 			break;
 		}
