@@ -22,6 +22,7 @@ import time
 
 sys.dont_write_bytecode = True
 import benchnet as bn                                   # noqa: E402
+import stallprobe                                      # noqa: E402
 from benchnet import NAMES, VIP1, vgtopo                # noqa: E402
 
 
@@ -34,10 +35,12 @@ def counters(bt):
     return won, lapses, late, act
 
 
-def one(h, window, workdir):
+def one(h, window, workdir, probe=False):
+    """probe: stallprobe beside the window (the machine's stalls, each
+    lapse beside them: "machine" in the result)."""
     bt = bn.BenchTopology(bn.bench_topo(h, 3 * h), os.path.join(workdir,
                                                                 "floor-h%d" % h))
-    smp = None
+    smp = pr = None
     try:
         bt.build()
         smp = vgtopo.VipSampler(bt, VIP1, pause=0.0005,
@@ -48,6 +51,9 @@ def one(h, window, workdir):
         except AssertionError as e:
             return dict(h=h, settled=False, note=str(e)[:120])
         w0, l0, k0, a0 = counters(bt)
+        if probe:
+            pr = stallprobe.Probe(workdir, window + 30)
+            rt0 = time.time_ns()
         t0 = time.monotonic()
         changes, last = 0, a0
         while time.monotonic() - t0 < window:      # bounded by the window
@@ -57,6 +63,11 @@ def one(h, window, workdir):
                 changes += 1
                 last = a
         w1, l1, k1, _ = counters(bt)
+        machine = None
+        if pr:
+            machine = stallprobe.result(
+                pr, [bt.log_path(n) for n in NAMES], rt0, 3 * h * 1000000)
+            pr = None
         slow = 0
         for n in NAMES:
             try:
@@ -65,8 +76,10 @@ def one(h, window, workdir):
                 pass
         return dict(h=h, settled=True, changes=changes, won=w1 - w0,
                     lapses=l1 - l0, late=k1 - k0, slow=slow,
-                    doubles=len(smp.doubles()))
+                    doubles=len(smp.doubles()), machine=machine)
     finally:
+        if pr:
+            pr.stop()
         if smp is not None:
             smp.stop()
         bt.teardown()

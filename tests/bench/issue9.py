@@ -5,7 +5,7 @@ keepalived (make bench).  Run as root:
     cd tests/bench && VIGIL_BUILD=/work/main/build /usr/bin/python3 issue9.py
         [--quick] [--only idle,n64,sched,runs,floor,vips,preempt,cg]
         [--idle-s S] [--idle-cases K:H:L,...] [--n64-s S] [--sched-s S] [--runs N] [--floor-s S]
-        [--seed N] [--md FILE] [--json FILE] [--keep]
+        [--seed N] [--probe-h H] [--md FILE] [--json FILE] [--keep]
 
 One row per target of the issue's table (docs/performance.md has the
 table this printed, the command and the date):
@@ -13,7 +13,10 @@ table this printed, the command and the date):
   idle     3 nodes idle, h = 5 and 10 ms (D = 3h), quiet and beside two
            busy processes at nice 0; keepalived at 10 ms adverts the same
            way: lease lapses, VIP flaps, changes of active, CPU per node,
-           vigild's wake-up lateness histogram.  --idle-s (default 120 s,
+           vigild's wake-up lateness histogram; at h <= --probe-h (5)
+           the machine's own stalls beside it (stallprobe.py: a SCHED_FIFO
+           thread per CPU, every ms) and each lease lapse beside the
+           stalls of its last D.  --idle-s (default 120 s,
            --quick 10 s; the issue's figure is 600); --idle-cases picks
            some (e.g. vigil:10:quiet,keepalived:10:quiet).
   n64      64 nodes at h = 100 ms (permanent neighbour entries): false
@@ -30,7 +33,8 @@ table this printed, the command and the date):
            row: <= 0.5x keepalived at an interval that is stable); SIGKILL and the
            failover --to gap at h = 100 ms; keepalived link down and SIGKILL
            at 10 ms.
-  floor    floor.py's idle cluster at h = 1, 2, 3, 5 ms for --floor-s (60).
+  floor    floor.py's idle cluster at h = 1, 2, 3, 5 ms for --floor-s (60),
+           with the stall probe as in the idle rows.
   vips     1000 VIPs at h = 10 ms, link down / SIGKILL, at the smallest
            dead_time that `vigild -t` accepts.
   preempt  preempt = true, preempt_delay = 0, SIGKILL / SIGTERM of the
@@ -65,6 +69,7 @@ import benchnet as bn                                   # noqa: E402
 import bench                                            # noqa: E402
 import floor                                            # noqa: E402
 import kanet                                            # noqa: E402
+import stallprobe                                      # noqa: E402
 from benchnet import NAMES, VIP1, vgtopo                # noqa: E402
 
 T0 = time.monotonic()
@@ -333,7 +338,7 @@ def bench_idle(args, R):
         tag = "idle-%s-h%d-%s" % (kind, h, "busy" if load else "quiet")
         say("%s: %.0f s" % (tag, args.idle_s))
         rec = {"kind": kind, "h": h, "busy": load, "secs": args.idle_s}
-        bt = busy = None
+        bt = busy = probe = None
         try:
             bt, s, smp = make(kind, h, args.workdir, tag, pause=0.001,
                               max_s=args.idle_s + 120, helpers=False)
@@ -347,6 +352,11 @@ def bench_idle(args, R):
             tl = Timeline(smp)
             tl.consume()
             tl.reset()
+            # the machine's own stalls beside the short intervals (it
+            # adds two wake-ups a millisecond: not beside the CPU rows)
+            if kind == "vigil" and h <= args.probe_h:
+                probe = stallprobe.Probe(args.workdir, args.idle_s + 30)
+                rt0 = time.time_ns()
             c0 = vig_counters(bt, NAMES) if kind == "vigil" else {}
             m0 = ka_masters(bt) if kind != "vigil" else 0
             w0 = wakeup_hist(bt, NAMES) if kind == "vigil" else {}
@@ -361,6 +371,11 @@ def bench_idle(args, R):
                                         (time.monotonic() - t0))))
                 tl.consume()
             dt = time.monotonic() - t0
+            if probe:
+                rec["machine"] = stallprobe.result(
+                    probe, [bt.log_path(n) for n in NAMES], rt0,
+                    3 * h * 1000000)
+                probe = None
             cpu1 = {n: cpu_s(pids[n]) for n in NAMES}
             wk1 = {n: wakeups(pids[n]) for n in NAMES}
             tl.consume()
@@ -398,6 +413,8 @@ def bench_idle(args, R):
             rec["error"] = "%s: %s" % (type(e).__name__, str(e)[:500])
             say("  %s FAILED: %s" % (tag, rec["error"]))
         finally:
+            if probe:
+                probe.stop()
             if busy:
                 busy.stop()
             if bt:
@@ -813,7 +830,8 @@ def bench_floor(args, R):
     for h in args.floor_intervals:
         say("floor: h = %d ms, %.0f s" % (h, args.floor_s))
         try:
-            r = floor.one(h, args.floor_s, args.workdir)
+            r = floor.one(h, args.floor_s, args.workdir,
+                          probe=h <= args.probe_h)
         except Exception as e:
             r = {"h": h, "settled": False, "note": str(e)[:300]}
         say("  floor h=%d: %s" % (h, r))
@@ -1028,6 +1046,23 @@ def bench_cg(args, R, h=100):
 
 # ---------------------------------------------------------------- report
 
+def machine_text(m):
+    """The stall probe beside a row: the machine's stalls, and for each
+    lapse the longest stall of every CPU at once / of one CPU in the D
+    before its deadline."""
+    if not m:
+        return ""
+    t = " [machine: %s" % stallprobe.text(m["summary"])
+    if m["lapses"]:
+        t += "; each lapse, in the D before its deadline: the longest " \
+            "stall of every CPU at once / of one CPU, and each CPU's " \
+            "stalled time in all: " + ", ".join(
+                "%.1f/%.1f ms (%s)" % (x["machine_ms"], x["cpu_ms"], "+".join(
+                    "%.1f" % v for _, v in sorted(x["cpu_sum_ms"].items())))
+                for x in m["lapses"])
+    return t + "]"
+
+
 def report(R, args):
     rows = []           # what, target, vigil, keepalived, ratio, met
 
@@ -1043,7 +1078,8 @@ def report(R, args):
             if not r:
                 continue
             vg = "%d lapses, %d flaps, %d changes of active (%.0f s)" % (
-                r["lapses"], r["flaps"], r["won"], r["secs"])
+                r["lapses"], r["flaps"], r["won"], r["secs"]) + \
+                machine_text(r.get("machine"))
             ka = "-" if not k or h != 10 else \
                 "%d flaps, %d changes of master" % (k["flaps"], k["won"])
             met = "yes" if r["lapses"] == 0 and r["flaps"] == 0 and \
@@ -1120,8 +1156,9 @@ def report(R, args):
         row("interval floor (idle %.0f s, 0 lapses)" % args.floor_s,
             "<= 3 ms", "held: %s; %s" % (
                 ", ".join("%d ms" % h for h in held) or "none",
-                "; ".join("h=%d: %d lapses, %d changes" % (
-                    r["h"], r["lapses"], r["changes"]) for r in fl)),
+                "; ".join("h=%d: %d lapses, %d changes%s" % (
+                    r["h"], r["lapses"], r["changes"],
+                    machine_text(r.get("machine"))) for r in fl)),
             "-", "-", "yes" if held and min(held) <= 3 else "NO")
     ka_l = med([r["a_ms"] for r in sel("keepalived", "link", 10)])
     ka_lb = med([r.get("b_ms") for r in sel("keepalived", "link", 10)])
@@ -1324,6 +1361,9 @@ def main():
     ap.add_argument("--runs-vips", type=int)
     ap.add_argument("--floor-s", type=float)
     ap.add_argument("--floor-intervals", default="1,2,3,5")
+    ap.add_argument("--probe-h", type=int, default=5,
+                    help="run stallprobe beside the idle and floor rows "
+                    "at h <= this (0: never)")
     ap.add_argument("--cg-s", type=float, default=20.0)
     ap.add_argument("--seed", type=int, default=9)
     ap.add_argument("--max-minutes", type=float, default=90.0)
