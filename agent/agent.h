@@ -110,6 +110,14 @@ struct vg_agent {
 	int			rx_read;	/* check_cb read some: schedule */
 	vg_ns			rx_read_at;	/* the last read that emptied
 						 * the socket began */
+	int			lazy;		/* the socket of heartbeats that
+						 * can wait (vg_proto_lazy_prog),
+						 * read at each wake-up; -1 none */
+	char			lazy_why[128];	/* why none */
+	ev_io			lazy_w;		/* watches it while lazy_more */
+	int			lazy_more;	/* its last read stopped at
+						 * RX_BURST */
+	vg_ns			lazy_read_at;	/* rx_read_at's for it */
 	int			tfd;		/* timerfd on VG_CLOCK, absolute */
 	vg_ns			tfd_at;		/* armed for; 0 fired or never */
 	ev_io			timer;		/* armed for the earliest deadline */
@@ -127,6 +135,7 @@ struct vg_agent {
 	struct {
 		uint64_t	rx_packets, tx_packets, tx_errors;
 		uint64_t	rx_waited;	/* read at a later wake-up */
+		uint64_t	rx_lazy;	/* read from the lazy socket */
 		uint64_t	hb_late;	/* heartbeat rounds skipped */
 		uint64_t	slow_iterations;
 		vg_ns		slowest_iteration;

@@ -211,6 +211,9 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 	one(f, "vigil_packets_waited_total", "counter",
 	    "Datagrams an active read at its next wake-up, not on arrival.",
 	    (double)a->stats.rx_waited);
+	one(f, "vigil_packets_lazy_total", "counter",
+	    "Datagrams read from the socket of heartbeats that can wait.",
+	    (double)a->stats.rx_lazy);
 	head(f, "vigil_packets_dropped_total", "counter",
 	    "Datagrams dropped, by reason.");
 	for (r = 1; r < VG_DROP_MAX; r++)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <glob.h>
 #include <limits.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <stdint.h>
@@ -72,8 +73,9 @@ vg_net_set_sndbuf(int fd, size_t bytes, size_t *got)
 	return 0;
 }
 
-int
-vg_net_open(const struct sockaddr *sa, socklen_t salen, char *err, size_t errlen)
+static int
+open_one(const struct sockaddr *sa, socklen_t salen, int reuse, char *err,
+    size_t errlen)
 {
 	int fd, on = 1, tos = IPTOS_CLASS_CS6;
 	char where[INET6_ADDRSTRLEN + 16];
@@ -92,11 +94,51 @@ vg_net_open(const struct sockaddr *sa, socklen_t salen, char *err, size_t errlen
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &on, sizeof(on));
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
 	}
+	if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
+	    sizeof(on)) == -1) {
+		snprintf(err, errlen, "SO_REUSEPORT: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
 	if (bind(fd, sa, salen) == -1) {
 		snprintf(err, errlen, "bind %s: %s", where, strerror(errno));
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+int
+vg_net_open(const struct sockaddr *sa, socklen_t salen, char *err, size_t errlen)
+{
+	return open_one(sa, salen, 0, err, errlen);
+}
+
+int
+vg_net_open_pair(const struct sockaddr *sa, socklen_t salen,
+    const struct sock_fprog *prog, int *second, char *err, size_t errlen,
+    char *why, size_t whylen)
+{
+	int fd;
+
+	*second = -1;
+	/* first alone, as vg_net_open: a port bound by anyone (another
+	 * vigild's pair included) is refused here, never joined */
+	if ((fd = open_one(sa, salen, 0, err, errlen)) == -1)
+		return -1;
+	close(fd);
+	if ((fd = open_one(sa, salen, 1, err, errlen)) == -1)
+		return -1;
+	/* the program before the second socket joins: until then its
+	 * "1" is out of range, and the kernel's answer to that is the
+	 * group's only socket */
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, prog,
+	    sizeof(*prog)) == -1) {
+		snprintf(why, whylen, "SO_ATTACH_REUSEPORT_CBPF: %s",
+		    strerror(errno));
+		return fd;
+	}
+	*second = open_one(sa, salen, 1, why, whylen);
 	return fd;
 }
 

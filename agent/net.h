@@ -14,6 +14,18 @@
 #include <time.h>
 
 int	vg_net_open(const struct sockaddr *, socklen_t, char *err, size_t errlen);
+/*
+ * The same socket (returned; -1 and err as vg_net_open), in a
+ * SO_REUSEPORT group with a second one (*second) that prog, a classic
+ * BPF program run on each datagram's UDP payload, picks by returning 1
+ * (0: the first).  The port must be free, as for vg_net_open.  When the
+ * kernel refuses the group or the program, *second is -1, why says why,
+ * and every datagram comes to the first.
+ */
+struct sock_fprog;
+int	vg_net_open_pair(const struct sockaddr *, socklen_t,
+	    const struct sock_fprog *prog, int *second, char *err,
+	    size_t errlen, char *why, size_t whylen);
 /* Returns the datagram's length, or -1 with errno (EAGAIN when drained).
  * *truncated is set when the datagram was larger than buflen. */
 ssize_t	vg_net_recv(int fd, uint8_t *buf, size_t buflen,

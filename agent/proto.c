@@ -3,6 +3,8 @@
  */
 #include <string.h>
 
+#include <linux/filter.h>
+
 #include "proto.h"
 #include "push.h"
 
@@ -353,4 +355,63 @@ vg_msg_group_view(const struct vg_msg *m, size_t g, struct vg_msg *out)
 	out->term = s->term;
 	out->echo_seq = s->echo_seq;
 	return 0;
+}
+
+/* The offsets of proto.h's diagram. */
+#define OFF_VERSION	4
+#define OFF_TYPE	5
+#define OFF_FLAGS	6
+#define OFF_TARGET	14
+#define OFF_STATE	16
+#define OFF_ACTIVE	52
+
+/* A jump from instruction `at` to instruction `to` (cBPF counts the ones
+ * skipped after the jump). */
+#define SKIP(at, to)	((uint8_t)((to) - (at) - 1))
+#define TO_0		17		/* the program's "ret 0" */
+
+size_t
+vg_proto_lazy_prog(struct sock_filter *f, size_t max)
+{
+	const struct sock_filter prog[VG_PROTO_LAZY_PROG_LEN] = {
+		/* 0: the datagram's length: a heartbeat of one group */
+		BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		    (uint32_t)vg_proto_len_hb(VG_VERSION_GROUPS, 1), 0,
+		    SKIP(1, TO_0)),
+		/* 2: version 3 or 4, whose layout this is */
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, OFF_VERSION),
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, VG_VERSION_GROUPS, 0,
+		    SKIP(3, TO_0)),
+		BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, VG_VERSION, SKIP(4, TO_0),
+		    0),
+		/* 5: a heartbeat */
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, OFF_TYPE),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, VG_MSG_HEARTBEAT, 0,
+		    SKIP(6, TO_0)),
+		/* 7: from a standby */
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, OFF_STATE),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, VG_ST_STANDBY, 0,
+		    SKIP(8, TO_0)),
+		/* 9: no flag (LAPSED, HOLDING, REPLY, or one not known yet) */
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, OFF_FLAGS),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0xffff, SKIP(10, TO_0),
+		    0),
+		/* 11: that names an active */
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, OFF_ACTIVE),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, SKIP(12, TO_0), 0),
+		/* 13: and is not for it */
+		BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, OFF_TARGET),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_X, 0, SKIP(15, TO_0), 0),
+		/* 16 */
+		BPF_STMT(BPF_RET | BPF_K, 1),
+		/* 17 */
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+
+	if (max < VG_PROTO_LAZY_PROG_LEN)
+		return 0;
+	memcpy(f, prog, sizeof(prog));
+	return VG_PROTO_LAZY_PROG_LEN;
 }

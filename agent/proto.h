@@ -289,4 +289,20 @@ size_t		 vg_proto_encode(const struct vg_msg *m, uint8_t *buf,
 enum vg_drop	 vg_proto_decode(const uint8_t *buf, size_t len,
 		    struct vg_msg *m);
 
+/*
+ * The classic BPF program that steers each datagram arriving at a node
+ * between its two sockets (docs/design.md, "Heartbeats that can wait"):
+ * 1, the socket read only when the agent wakes anyway, for a heartbeat
+ * of one group (version 3 or 4), no flag, from a standby, to a node that
+ * is not the active the sender names (one standby's grid round to
+ * another); 0, the socket that wakes the agent, for everything else,
+ * whatever it is (a bad one is dropped there as ever).  The program sees
+ * the UDP payload from offset 0 and decides on unauthenticated bytes:
+ * a forged one can only choose when it is read.  Writes at most max
+ * instructions at f and returns how many, 0 if max is too small.
+ */
+#define VG_PROTO_LAZY_PROG_LEN	18
+struct sock_filter;
+size_t		 vg_proto_lazy_prog(struct sock_filter *f, size_t max);
+
 #endif

@@ -427,7 +427,7 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	json_object *cl = json_object_new_object();
 	json_object *nd = json_object_new_object();
 	json_object *peers = json_object_new_array();
-	json_object *cnt = json_object_new_object();
+	json_object *cnt = json_object_new_object(), *lazy;
 	json_object *vips = json_object_new_array();
 	json_object *sp;
 	/* the node's fields are group 0's, as before groups; "groups" has
@@ -543,6 +543,8 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	    json_object_new_int64((int64_t)a->stats.rx_packets));
 	json_object_object_add(cnt, "rx_accepted",
 	    json_object_new_int64((int64_t)a->rx.accepted));
+	json_object_object_add(cnt, "rx_lazy",
+	    json_object_new_int64((int64_t)a->stats.rx_lazy));
 	json_object_object_add(cnt, "rx_waited",
 	    json_object_new_int64((int64_t)a->stats.rx_waited));
 	json_object_object_add(cnt, "tx_packets",
@@ -557,6 +559,13 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	    json_object_new_int64((int64_t)log_dropped()));
 	json_object_object_add(r, "counters", cnt);
 	json_object_object_add(r, "realtime", realtime_json(&a->rt));
+	lazy = json_object_new_object();
+	json_object_object_add(lazy, "on", json_object_new_boolean(
+	    a->lazy != -1));
+	if (a->lazy == -1)
+		json_object_object_add(lazy, "why",
+		    json_object_new_string(a->lazy_why));
+	json_object_object_add(r, "lazy_socket", lazy);
 	json_object_object_add(r, "loop", loop_json(a));
 	return r;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -36,6 +37,8 @@
 
 static struct vg_agent	agent;
 static struct vg_net_rx	rx_batch;
+static struct sock_filter	lazy_insns[VG_PROTO_LAZY_PROG_LEN];
+static struct sock_fprog	lazy_prog = { 0, lazy_insns };
 static struct vg_net_tx	tx_batch;
 
 static void	run_acts(struct vg_agent *, struct vg_acts *, vg_ns);
@@ -640,7 +643,8 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
  * clock step would say otherwise), no later than now.
  */
 static vg_ns
-came_at(const struct vg_agent *a, unsigned i, vg_ns now, vg_ns off)
+came_at(const struct vg_agent *a, unsigned i, vg_ns now, vg_ns off,
+    vg_ns read_at)
 {
 	int64_t st = vg_net_rx_stamp(a->rxb, i);
 	vg_ns t;
@@ -648,7 +652,7 @@ came_at(const struct vg_agent *a, unsigned i, vg_ns now, vg_ns off)
 	if (st < 0)
 		return now;
 	t = st + off;
-	return t > now ? now : t < a->rx_read_at ? a->rx_read_at : t;
+	return t > now ? now : t < read_at ? read_at : t;
 }
 
 /*
@@ -662,16 +666,16 @@ came_at(const struct vg_agent *a, unsigned i, vg_ns now, vg_ns off)
  * until a read finds fewer.
  */
 static int
-rx_drain(struct vg_agent *a)
+rx_drain_fd(struct vg_agent *a, int fd, vg_ns *read_at, int *more)
 {
 	struct vg_net_rx *rx = a->rxb;
 	struct timespec rt;
-	vg_ns now, off = 0, before, emptied = a->rx_read_at;
-	int i, n, got = 0, stamped, late = a->rx_wait;
+	vg_ns now, off = 0, before, emptied = *read_at;
+	int i, n, got = 0, stamped;
 
 	while (got < RX_BURST) {
 		before = vg_now();
-		if ((n = vg_net_recv_batch(a->sock, rx, VG_NET_BATCH)) <= 0) {
+		if ((n = vg_net_recv_batch(fd, rx, VG_NET_BATCH)) <= 0) {
 			if (n == -1)
 				log_warn("recvmmsg");
 			else
@@ -687,7 +691,7 @@ rx_drain(struct vg_agent *a)
 			    vg_net_rx_trunc(rx, (unsigned)i),
 			    (struct sockaddr *)&rx->src[i],
 			    rx->msg[i].msg_hdr.msg_namelen, now, stamped ?
-			    came_at(a, (unsigned)i, now, off) : now);
+			    came_at(a, (unsigned)i, now, off, *read_at) : now);
 		}
 		got += n;
 		if (n < VG_NET_BATCH) {
@@ -695,11 +699,58 @@ rx_drain(struct vg_agent *a)
 			break;
 		}
 	}
-	a->rx_read_at = emptied;
+	*read_at = emptied;
+	*more = got >= RX_BURST;
+	return got;
+}
+
+/* The node's socket. */
+static int
+rx_drain(struct vg_agent *a)
+{
+	int late = a->rx_wait, got;
+
+	got = rx_drain_fd(a, a->sock, &a->rx_read_at, &a->rx_more);
 	if (late)
 		a->stats.rx_waited += (uint64_t)got;
-	a->rx_more = got >= RX_BURST;
 	return got;
+}
+
+/*
+ * The socket of heartbeats that can wait (docs/design.md, "Heartbeats that
+ * can wait"), at every wake-up, before the node's own: of one sender's
+ * datagrams, an older one may wait here while a newer one came there.
+ * While a read stops at RX_BURST (a flood steered here), lazy_w wakes the
+ * loop until one finds fewer.
+ */
+static int
+rx_drain_lazy(struct vg_agent *a)
+{
+	int got;
+
+	if (a->lazy == -1)
+		return 0;
+	got = rx_drain_fd(a, a->lazy, &a->lazy_read_at, &a->lazy_more);
+	a->stats.rx_lazy += (uint64_t)got;
+	if (a->lazy_more != ev_is_active(&a->lazy_w)) {
+		if (a->lazy_more)
+			ev_io_start(a->loop, &a->lazy_w);
+		else
+			ev_io_stop(a->loop, &a->lazy_w);
+	}
+	return got;
+}
+
+/* Woken while a flood waits in the lazy socket: check_cb read it. */
+static void
+lazy_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct vg_agent *a = w->data;
+
+	(void)loop;
+	(void)revents;
+	run_deadlines(a, vg_now());
+	schedule(a);
 }
 
 /* Datagrams, then the deadlines. */
@@ -860,8 +911,10 @@ check_cb(struct ev_loop *loop, ev_check *w, int revents)
 	(void)loop;
 	(void)revents;
 	a->iter_start = vg_now();
-	if (a->rx_wait && rx_drain(a) > 0)
+	if (rx_drain_lazy(a) > 0)
 		a->rx_read = 1;		/* prepare_cb re-arms, once */
+	if (a->rx_wait && rx_drain(a) > 0)
+		a->rx_read = 1;
 }
 
 static void
@@ -1181,6 +1234,8 @@ start_watchers(struct vg_agent *a)
 		fatal("epoll_ctl");
 	ev_io_init(&a->sock_w, sock_cb, a->rx_ep, EV_READ);
 	ev_io_init(&a->nl_w, nl_cb, vg_nl_fd(a->nl), EV_READ);
+	ev_io_init(&a->lazy_w, lazy_cb, a->lazy, EV_READ);
+	a->lazy_w.data = a;
 	if ((a->tfd = timerfd_create(VG_CLOCK, TFD_NONBLOCK | TFD_CLOEXEC)) == -1)
 		fatal("timerfd_create");
 	ev_io_init(&a->timer, timer_cb, a->tfd, EV_READ);
@@ -1301,13 +1356,21 @@ main(int argc, char *argv[])
 	vg_peers_fresh_start(&a->peers, a->incarnation);
 	init_groups(a);
 
-	a->sock = vg_net_open((const struct sockaddr *)&a->self->sa,
-	    a->self->salen, err, sizeof(err));
+	lazy_prog.len = (unsigned short)vg_proto_lazy_prog(lazy_insns,
+	    VG_PROTO_LAZY_PROG_LEN);
+	a->sock = vg_net_open_pair((const struct sockaddr *)&a->self->sa,
+	    a->self->salen, &lazy_prog, &a->lazy, err, sizeof(err),
+	    a->lazy_why, sizeof(a->lazy_why));
 	if (a->sock == -1)
 		fatalx("%s", err);
-	/* an active reads its echoes at its next wake-up: when they came
-	 * is the kernel's stamp (without one, the time they are read) */
-	if (vg_net_stamp_on(a->sock) == -1)
+	if (a->lazy == -1)
+		log_warnx("heartbeats that can wait: no second socket (%s): "
+		    "every datagram wakes the agent", a->lazy_why);
+	/* an active reads its echoes at its next wake-up, a node the
+	 * heartbeats that can wait at its next: when they came is the
+	 * kernel's stamp (without one, the time they are read) */
+	if (vg_net_stamp_on(a->sock) == -1 ||
+	    (a->lazy != -1 && vg_net_stamp_on(a->lazy) == -1))
 		log_warn("SO_TIMESTAMPNS");
 	a->rxb = &rx_batch;
 	a->tx = &tx_batch;
@@ -1409,6 +1472,8 @@ main(int argc, char *argv[])
 	vg_metrics_export_stop(a->export);
 	vg_control_close(a->ctl);
 	close(a->sock);
+	if (a->lazy != -1)
+		close(a->lazy);
 	close(a->tfd);
 	vg_nl_close(a->nl);
 	vg_auth_wipe(&a->auth);

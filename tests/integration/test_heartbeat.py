@@ -182,6 +182,78 @@ def test_all_alive_within_1s(shared3):
     assert "n2" in table and "n3" in table, table
 
 
+STRAY = r"""
+import errno, socket, sys, time
+addr, port = sys.argv[1], int(sys.argv[2])
+plain = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    plain.bind((addr, port))
+    print("plain bound")
+except OSError as e:
+    print("plain", errno.errorcode.get(e.errno, e.errno))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+s.bind((addr, port))
+s.setblocking(False)
+got, end = 0, time.monotonic() + 1.0
+for _ in range(200):
+    if time.monotonic() > end:
+        break
+    time.sleep(0.01)
+    for _ in range(1000):
+        try:
+            s.recv(2048)
+            got += 1
+        except BlockingIOError:
+            break
+print("stray got", got)
+"""
+
+
+def test_lazy_socket(shared3):
+    """docs/design.md, "Heartbeats that can wait": a standby's grid
+    heartbeats to the other standby come to the socket read at the
+    receiver's next wake-up (the kernel steers them by the program of
+    vg_proto_lazy_prog), about one an interval; nothing comes there to
+    the active, whose echoes and heartbeats all wake it; every peer stays
+    alive.  The port is refused to a plain socket, and a stray one that
+    joins its SO_REUSEPORT group gets nothing."""
+    t = shared3
+
+    def one_active():
+        s = all_alive(t)
+        return s if s and sum(st["node"]["state"] == "active"
+                              for st in s.values()) == 1 else None
+    sts = wait_until(one_active, 10.0, step=0.05)[0]
+    assert sts, {n.name: t.status(n.name, check=False)
+                 for n in t.topo.cluster_nodes}
+    act = [n for n, st in sts.items() if st["node"]["state"] == "active"]
+    for n, st in sts.items():
+        assert st["lazy_socket"] == {"on": True}, (n, st["lazy_socket"])
+    t0 = time.monotonic()
+    p = t.netns_python("n1", "-c", STRAY, N1, str(t.topo.port))
+    dt = time.monotonic() - t0
+    sts1 = wait_all_alive(t)
+    out = p.stdout.split("\n")
+    assert "plain EADDRINUSE" in out, p.stdout + p.stderr
+    assert "stray got 0" in out, p.stdout + p.stderr
+    per_s = 1000.0 / t.topo.interval
+    for n in sts:
+        lazy = sts1[n]["counters"]["rx_lazy"] - sts[n]["counters"]["rx_lazy"]
+        rx = sts1[n]["counters"]["rx_packets"] - \
+            sts[n]["counters"]["rx_packets"]
+        print("%s (%s): %d of %d datagrams lazy in %.2f s" % (
+            n, sts[n]["node"]["state"], lazy, rx, dt))
+        if n in act:
+            assert lazy <= 2, (n, lazy, rx)
+        else:
+            # the other standby's grid rounds: one an interval
+            assert 0.5 * per_s * dt <= lazy <= 1.5 * per_s * dt + 2, (
+                n, lazy, rx, dt)
+            # and the active's heartbeats, one an interval, woke it
+            assert rx - lazy >= 0.5 * per_s * dt, (n, lazy, rx, dt)
+
+
 def test_wire_capture_matches_crafter(shared3):
     """n2's heartbeats to n1, captured on n1's eth0, decode with vgwire as
     the spec says, verify with the key, and re-encode byte for byte: the

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <linux/filter.h>
 #include <sodium.h>
 
 #include "rxfix.h"
@@ -827,6 +828,181 @@ test_names(void **state)
 	assert_string_equal(vg_state_name(VG_ST_MAX + 1), "invalid");
 }
 
+/* ---- the steering program */
+
+/*
+ * Runs a classic BPF program over pkt as the kernel runs a reuseport one
+ * (the UDP payload at offset 0), for the instructions vg_proto_lazy_prog
+ * may use; any other, a load past the end or a jump out of the program
+ * fails the test.  Returns what the program returned.
+ */
+static uint32_t
+cbpf_run(const struct sock_filter *f, size_t n, const uint8_t *pkt,
+    size_t len)
+{
+	uint32_t A = 0, X = 0;
+	size_t pc = 0, steps;
+
+	for (steps = 0; steps < 1000; steps++) {
+		const struct sock_filter *i;
+
+		assert_true(pc < n);
+		i = &f[pc++];
+		switch (i->code) {
+		case BPF_LD | BPF_W | BPF_LEN:
+			A = (uint32_t)len;
+			break;
+		case BPF_LD | BPF_B | BPF_ABS:
+			if (i->k >= len)
+				return 0;	/* the kernel's answer too */
+			A = pkt[i->k];
+			break;
+		case BPF_LD | BPF_H | BPF_ABS:
+			if (i->k + 2 > len)
+				return 0;
+			A = (uint32_t)pkt[i->k] << 8 | pkt[i->k + 1];
+			break;
+		case BPF_MISC | BPF_TAX:
+			X = A;
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			pc += A == i->k ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_X:
+			pc += A == X ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JGE | BPF_K:
+			pc += A >= i->k ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JGT | BPF_K:
+			pc += A > i->k ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JSET | BPF_K:
+			pc += (A & i->k) != 0 ? i->jt : i->jf;
+			break;
+		case BPF_RET | BPF_K:
+			return i->k;
+		default:
+			fail_msg("instruction %zu: code 0x%x", pc - 1, i->code);
+		}
+	}
+	fail_msg("the program did not end");
+	return 0;
+}
+
+/* A heartbeat from node 2 (a standby that names node 1 active) to `to`. */
+static size_t
+lazy_hb(uint8_t *buf, size_t buflen, uint8_t version, uint16_t to)
+{
+	struct vg_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.version = version;
+	m.type = VG_MSG_HEARTBEAT;
+	m.cluster_id = 7;
+	m.sender = 2;
+	m.target = to;
+	m.state = VG_ST_STANDBY;
+	m.priority = 100;
+	m.term = 5;
+	m.incarnation = 9;
+	m.seq = 11;
+	m.echo_seq = 10;
+	m.active = 1;
+	m.n_groups = 1;
+	return vg_proto_encode(&m, buf, buflen);
+}
+
+/* Only a standby's plain heartbeat of one group to a node other than the
+ * active it names goes to socket 1; every other message, every flag,
+ * every state, every other version or length, to 0. */
+static void
+test_lazy_prog(void **state)
+{
+	struct sock_filter f[VG_PROTO_LAZY_PROG_LEN];
+	uint8_t buf[VG_MAX_DGRAM], t, st;
+	struct vg_msg m;
+	size_t n, len;
+	uint16_t bit;
+
+	(void)state;
+	assert_int_equal(vg_proto_lazy_prog(f, VG_PROTO_LAZY_PROG_LEN - 1), 0);
+	n = vg_proto_lazy_prog(f, VG_PROTO_LAZY_PROG_LEN);
+	assert_int_equal(n, VG_PROTO_LAZY_PROG_LEN);
+	/* the one that waits, in both versions of this layout */
+	for (t = VG_VERSION_GROUPS; t <= VG_VERSION; t++) {
+		len = lazy_hb(buf, sizeof(buf), t, 3);
+		assert_int_equal(cbpf_run(f, n, buf, len), 1);
+		/* to the active: its echo, at once */
+		len = lazy_hb(buf, sizeof(buf), t, 1);
+		assert_int_equal(cbpf_run(f, n, buf, len), 0);
+	}
+	/* versions 1 and 2 (other offsets and lengths) */
+	for (t = 1; t < VG_VERSION_GROUPS; t++) {
+		len = lazy_hb(buf, sizeof(buf), t, 3);
+		assert_true(len > 0);
+		assert_int_equal(cbpf_run(f, n, buf, len), 0);
+	}
+	/* a version byte it does not know, at the same length */
+	len = lazy_hb(buf, sizeof(buf), VG_VERSION, 3);
+	buf[4] = VG_VERSION + 1;
+	assert_int_equal(cbpf_run(f, n, buf, len), 0);
+	buf[4] = VG_VERSION_GROUPS - 1;
+	assert_int_equal(cbpf_run(f, n, buf, len), 0);
+	/* every other state of the sender */
+	for (st = 0; st <= VG_ST_MAX + 1; st++) {
+		len = lazy_hb(buf, sizeof(buf), VG_VERSION, 3);
+		buf[16] = st;
+		assert_int_equal(cbpf_run(f, n, buf, len),
+		    st == VG_ST_STANDBY ? 1 : 0);
+	}
+	/* every flag bit, known or not */
+	for (bit = 1; bit != 0; bit = (uint16_t)(bit << 1)) {
+		len = lazy_hb(buf, sizeof(buf), VG_VERSION, 3);
+		buf[6] = (uint8_t)(bit >> 8);
+		buf[7] = (uint8_t)bit;
+		assert_int_equal(cbpf_run(f, n, buf, len), 0);
+	}
+	/* no active named */
+	len = lazy_hb(buf, sizeof(buf), VG_VERSION, 3);
+	buf[52] = buf[53] = 0;
+	assert_int_equal(cbpf_run(f, n, buf, len), 0);
+	/* a heartbeat of two groups */
+	memset(&m, 0, sizeof(m));
+	m.type = VG_MSG_HEARTBEAT;
+	m.sender = 2;
+	m.target = 3;
+	m.state = VG_ST_STANDBY;
+	m.active = 1;
+	m.n_groups = 2;
+	m.grp[0].state = VG_ST_STANDBY;
+	m.grp[0].active = 1;
+	len = vg_proto_encode(&m, buf, sizeof(buf));
+	assert_true(len > vg_proto_len(VG_MSG_HEARTBEAT));
+	assert_int_equal(cbpf_run(f, n, buf, len), 0);
+	/* every other type, even from a standby to a standby */
+	for (t = 1; t <= VG_MSG_TYPE_MAX; t++) {
+		if (t == VG_MSG_HEARTBEAT || VG_MSG_IS_PUSH(t))
+			continue;
+		memset(&m, 0, sizeof(m));
+		m.type = t;
+		m.sender = 2;
+		m.target = 3;
+		m.state = VG_ST_STANDBY;
+		m.active = 1;
+		len = vg_proto_encode(&m, buf, sizeof(buf));
+		assert_true(len > 0);
+		assert_int_equal(cbpf_run(f, n, buf, len), 0);
+	}
+	/* a push type at the heartbeat's length, and datagrams too short
+	 * for the fields */
+	len = lazy_hb(buf, sizeof(buf), VG_VERSION, 3);
+	buf[5] = VG_MSG_CONF_ACK;
+	assert_int_equal(cbpf_run(f, n, buf, len), 0);
+	assert_int_equal(cbpf_run(f, n, buf, 3), 0);
+	assert_int_equal(cbpf_run(f, n, buf, 0), 0);
+}
+
 int
 main(void)
 {
@@ -847,6 +1023,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_decode_fills_only_on_success,
 		    fix_setup, fix_teardown),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_lazy_prog),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
