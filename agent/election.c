@@ -1141,9 +1141,10 @@ heard_alive(struct vg_el_node *s, const struct vg_msg *m, vg_ns now)
 
 static void
 on_heartbeat(struct vg_election *el, const struct vg_msg *m,
-    struct vg_el_node *s, vg_ns echo_sent, vg_ns now, struct vg_acts *acts)
+    struct vg_el_node *s, vg_ns echo_sent, vg_ns heard, vg_ns now,
+    struct vg_acts *acts)
 {
-	heard_alive(s, m, now);
+	heard_alive(s, m, heard);
 	if (m->term > el->held_term)
 		el->held_term = m->term;
 	if (m->state == VG_ST_ACTIVE && m->active == s->id) {
@@ -1408,6 +1409,13 @@ void
 vg_el_input(struct vg_election *el, const struct vg_msg *m, vg_ns echo_sent,
     vg_ns now, struct vg_acts *acts)
 {
+	vg_el_input_at(el, m, echo_sent, now, now, acts);
+}
+
+void
+vg_el_input_at(struct vg_election *el, const struct vg_msg *m,
+    vg_ns echo_sent, vg_ns heard, vg_ns now, struct vg_acts *acts)
+{
 	struct vg_el_node *s = node(el, m->sender);
 	uint64_t prevotes;
 
@@ -1432,12 +1440,14 @@ vg_el_input(struct vg_election *el, const struct vg_msg *m, vg_ns echo_sent,
 	if (s->heard && m->incarnation > s->incarnation)
 		s->released_at = now;		/* restarted */
 	if (m->state == VG_ST_STANDBY && s->role == VG_ROLE_NODE) {
-		if (s->healthy_since < 0 || !heard_within(el, s, now))
-			s->healthy_since = now;
+		if (s->healthy_since < 0 || !heard_within(el, s, heard))
+			s->healthy_since = heard;
 	} else
 		s->healthy_since = -1;
+	/* never earlier than a message of the node's heard before */
+	if (!s->heard || heard > s->last_heard)
+		s->last_heard = heard;
 	s->heard = 1;
-	s->last_heard = now;
 	s->state = m->state;
 	if (m->type == VG_MSG_HEARTBEAT)
 		s->holding = (m->flags & VG_FLAG_HOLDING) != 0 &&
@@ -1450,7 +1460,7 @@ vg_el_input(struct vg_election *el, const struct vg_msg *m, vg_ns echo_sent,
 
 	switch (m->type) {
 	case VG_MSG_HEARTBEAT:
-		on_heartbeat(el, m, s, echo_sent, now, acts);
+		on_heartbeat(el, m, s, echo_sent, heard, now, acts);
 		break;
 	case VG_MSG_VOTE_REQUEST:
 		prevotes = el->st.prevotes_granted;

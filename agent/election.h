@@ -254,6 +254,12 @@ void	vg_el_init_group(struct vg_election *, const struct vg_conf *,
  * our stream to its sender (VG_NS_NEVER if unknown). */
 void	vg_el_input(struct vg_election *, const struct vg_msg *,
 	    vg_ns echo_sent, vg_ns now, struct vg_acts *);
+/* The same for a message heard at `heard` (<= now), not at now: a
+ * heartbeat read from the second socket counts as heard when it came
+ * (docs/design.md, "Heartbeats that can wait"), as it would have read on
+ * arrival, for rule (3), the rank, quorum visibility and preemption. */
+void	vg_el_input_at(struct vg_election *, const struct vg_msg *,
+	    vg_ns echo_sent, vg_ns heard, vg_ns now, struct vg_acts *);
 /* Deadlines: lease, lapse, candidacy, round end, quorum visibility. */
 void	vg_el_tick(struct vg_election *, vg_ns now, struct vg_acts *);
 vg_ns	vg_el_deadline(const struct vg_election *, vg_ns now);

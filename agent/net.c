@@ -130,16 +130,18 @@ vg_net_open_pair(const struct sockaddr *sa, socklen_t salen,
 	if ((fd = open_one(sa, salen, 1, err, errlen)) == -1)
 		return -1;
 	/* the program before the second socket joins: until then its
-	 * "1" is out of range, and the kernel's answer to that is the
-	 * group's only socket */
+	 * "1" is out of range, which the kernel answers by its hash over
+	 * the group: the only socket */
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, prog,
-	    sizeof(*prog)) == -1) {
+	    sizeof(*prog)) == -1)
 		snprintf(why, whylen, "SO_ATTACH_REUSEPORT_CBPF: %s",
 		    strerror(errno));
+	else if ((*second = open_one(sa, salen, 1, why, whylen)) != -1)
 		return fd;
-	}
-	*second = open_one(sa, salen, 1, why, whylen);
-	return fd;
+	/* one socket, as vg_net_open's: not in a group that a stranger
+	 * with SO_REUSEPORT could join and take datagrams from */
+	close(fd);
+	return open_one(sa, salen, 0, err, errlen);
 }
 
 ssize_t

@@ -19,8 +19,9 @@ int	vg_net_open(const struct sockaddr *, socklen_t, char *err, size_t errlen);
  * SO_REUSEPORT group with a second one (*second) that prog, a classic
  * BPF program run on each datagram's UDP payload, picks by returning 1
  * (0: the first).  The port must be free, as for vg_net_open.  When the
- * kernel refuses the group or the program, *second is -1, why says why,
- * and every datagram comes to the first.
+ * kernel refuses the group, the program or the second socket, *second is
+ * -1, why says why, and the socket returned is vg_net_open's, alone on
+ * the port.
  */
 struct sock_fprog;
 int	vg_net_open_pair(const struct sockaddr *, socklen_t,

@@ -190,8 +190,12 @@ vg_peer_heard(struct vg_peer *p, const struct vg_msg *m, int64_t gap,
 	/* A late (reordered) message is counted but does not roll state back. */
 	if (m->incarnation > p->last.incarnation || m->seq >= p->last.seq)
 		p->last = *m;
-	p->last_seen = now;
-	p->dead_at = now + dead_time;
+	/* a datagram from the second socket is dated when it came: never
+	 * before one of this peer's that was read already */
+	if (now > p->last_seen || ev == VG_PEER_EV_UP) {
+		p->last_seen = now;
+		p->dead_at = now + dead_time;
+	}
 	rtt_sample(p, m, came);
 	return ev;
 }

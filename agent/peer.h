@@ -111,8 +111,10 @@ uint64_t	vg_peer_echo_seq(const struct vg_peer *);
 uint32_t	vg_peer_echo_delay_us(const struct vg_peer *, vg_ns now);
 
 /* An accepted message (rx.c has run every check).  `gap` is what
- * vg_replay_update returned for it.  now: when it is handled (its
- * liveness); came: when it arrived, the same unless it waited in the
+ * vg_replay_update returned for it.  now: when it is heard (its liveness:
+ * when it is handled, or when it came for a heartbeat read from the
+ * second socket; never earlier than a message of the peer's heard
+ * before); came: when it arrived, the same unless it waited in the
  * socket (an active reads its echoes at its next wake-up): the round-trip
  * sample and the hold time our echo of it reports count from then. */
 enum vg_peer_event vg_peer_heard(struct vg_peer *, const struct vg_msg *,

@@ -365,6 +365,13 @@ vg_msg_group_view(const struct vg_msg *m, size_t g, struct vg_msg *out)
 #define OFF_STATE	16
 #define OFF_ACTIVE	52
 
+/* The last version of the layout the program reads (3's; 4 changed a
+ * TRANSFER's flag only): a new version must be looked at before it goes
+ * to the second socket. */
+#define LAZY_VERSION_LAST	4
+_Static_assert(VG_VERSION == LAZY_VERSION_LAST,
+    "vg_proto_lazy_prog: does the new version keep version 3's layout?");
+
 /* A jump from instruction `at` to instruction `to` (cBPF counts the ones
  * skipped after the jump). */
 #define SKIP(at, to)	((uint8_t)((to) - (at) - 1))
@@ -383,8 +390,8 @@ vg_proto_lazy_prog(struct sock_filter *f, size_t max)
 		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, OFF_VERSION),
 		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, VG_VERSION_GROUPS, 0,
 		    SKIP(3, TO_0)),
-		BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, VG_VERSION, SKIP(4, TO_0),
-		    0),
+		BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, LAZY_VERSION_LAST,
+		    SKIP(4, TO_0), 0),
 		/* 5: a heartbeat */
 		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, OFF_TYPE),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, VG_MSG_HEARTBEAT, 0,

@@ -562,10 +562,14 @@ one_heartbeat_each(struct vg_acts *acts)
 }
 
 /* One datagram through the ordered checks, then to the peer table and
- * the election. */
+ * the election.  came: when it arrived (the kernel's stamp); heard: when
+ * it counts as heard, now, or came for the second socket's (a standby's
+ * heartbeat dated as if read on arrival: docs/design.md, "Heartbeats that
+ * can wait"). */
 static void
 rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
-    const struct sockaddr *src, socklen_t srclen, vg_ns now, vg_ns came)
+    const struct sockaddr *src, socklen_t srclen, vg_ns now, vg_ns came,
+    vg_ns heard)
 {
 	struct vg_rx_result r;
 	struct vg_acts acts;	/* not zeroed: 10 kB a datagram; act() fills */
@@ -589,8 +593,8 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 	/* never seen: its "up" says whether it disagrees */
 	digest = r.peer->ever_seen ? r.peer->last.config_digest :
 	    r.msg.config_digest;
-	peer_event(a, r.peer, vg_peer_heard(r.peer, &r.msg, r.gap, now, came,
-	    a->conf->dead_time), now);
+	peer_event(a, r.peer, vg_peer_heard(r.peer, &r.msg, r.gap, heard,
+	    came, a->conf->dead_time), now);
 	if (r.peer->last.config_digest != digest) {
 		if (!agrees(a, r.peer->last.config_digest))
 			disagree_log(a, r.peer, "now has");
@@ -618,8 +622,9 @@ rx_one(struct vg_agent *a, const uint8_t *buf, size_t n, int trunc,
 	for (g = 0; g < a->n_groups; g++) {
 		was[g] = a->el[g].active_id;
 		if (vg_msg_group_view(&r.msg, g, &v) == 0)
-			vg_el_input(&a->el[g], &v,
-			    vg_peer_sent_at(r.peer, v.echo_seq), now, &acts);
+			vg_el_input_at(&a->el[g], &v,
+			    vg_peer_sent_at(r.peer, v.echo_seq), heard, now,
+			    &acts);
 	}
 	one_heartbeat_each(&acts);
 	run_acts(a, &acts, now);
@@ -670,8 +675,8 @@ rx_drain_fd(struct vg_agent *a, int fd, vg_ns *read_at, int *more)
 {
 	struct vg_net_rx *rx = a->rxb;
 	struct timespec rt;
-	vg_ns now, off = 0, before, emptied = *read_at;
-	int i, n, got = 0, stamped;
+	vg_ns now, came, off = 0, before, emptied = *read_at;
+	int i, n, got = 0, stamped, lazy = fd == a->lazy;
 
 	while (got < RX_BURST) {
 		before = vg_now();
@@ -687,11 +692,13 @@ rx_drain_fd(struct vg_agent *a, int fd, vg_ns *read_at, int *more)
 			    rt.tv_nsec);
 		for (i = 0; i < n; i++) {
 			now = vg_now();
+			came = stamped ? came_at(a, (unsigned)i, now, off,
+			    *read_at) : now;
 			rx_one(a, rx->buf[i], rx->msg[i].msg_len,
 			    vg_net_rx_trunc(rx, (unsigned)i),
 			    (struct sockaddr *)&rx->src[i],
-			    rx->msg[i].msg_hdr.msg_namelen, now, stamped ?
-			    came_at(a, (unsigned)i, now, off, *read_at) : now);
+			    rx->msg[i].msg_hdr.msg_namelen, now, came,
+			    lazy ? came : now);
 		}
 		got += n;
 		if (n < VG_NET_BATCH) {

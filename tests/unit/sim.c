@@ -847,7 +847,8 @@ agent_wake(struct sim *s, int i)
 /* Group g on of message m (the part before them was done): each group's
  * view of it to that group's election, until a fsync blocks the agent. */
 static void
-agent_rx_from(struct sim *s, int i, const struct vg_msg *m, int g)
+agent_rx_from(struct sim *s, int i, const struct vg_msg *m, int g,
+    vg_ns heard)
 {
 	struct snode *d = &s->nd[i];
 	struct vg_peer *p = &d->peer[m->sender - 1];
@@ -872,7 +873,7 @@ agent_rx_from(struct sim *s, int i, const struct vg_msg *m, int g)
 		echo_sent = vg_peer_sent_at(p, v.echo_seq);
 		vg_el_set_rtt(&d->gel[g], worst, typ);
 		acts.n = 0;
-		vg_el_input(&d->gel[g], &v, echo_sent, ln, &acts);
+		vg_el_input_at(&d->gel[g], &v, echo_sent, heard, ln, &acts);
 		d->rx_answer = m->type != VG_MSG_HEARTBEAT ? 0 :
 		    m->flags & VG_FLAG_REPLY ? 2 : 1;
 		agent_do_g(s, i, g, &acts);
@@ -882,6 +883,7 @@ agent_rx_from(struct sim *s, int i, const struct vg_msg *m, int g)
 			if (g + 1 < s->G) {
 				d->rx_rest = *m;
 				d->rx_rest_g = g + 1;
+				d->rx_rest_heard = heard;
 			}
 			return;
 		}
@@ -899,7 +901,8 @@ agent_rx_from(struct sim *s, int i, const struct vg_msg *m, int g)
 }
 
 static void
-agent_rx(struct sim *s, int i, const struct vg_msg *m, vg_ns arrived)
+agent_rx(struct sim *s, int i, const struct vg_msg *m, vg_ns arrived,
+    int lazy)
 {
 	struct snode *d = &s->nd[i];
 	int j = m->sender - 1;
@@ -927,11 +930,13 @@ agent_rx(struct sim *s, int i, const struct vg_msg *m, vg_ns arrived)
 	}
 	d->inc_seen[j] = m->incarnation;
 	d->last_rx[j] = s->now;
-	/* as vigild: a datagram read late is heard now, its round trip and
-	 * the hold our echo reports count from when it came (its kernel
-	 * stamp) */
-	vg_peer_heard(p, m, gap, ln, arrived >= 0 ? arrived : ln, d->el.dead);
-	agent_rx_from(s, i, m, 0);
+	/* as vigild: a datagram read late is heard now (the second
+	 * socket's when it came), its round trip and the hold our echo
+	 * reports count from when it came (its kernel stamp) */
+	if (arrived < 0)
+		arrived = ln;
+	vg_peer_heard(p, m, gap, lazy ? arrived : ln, arrived, d->el.dead);
+	agent_rx_from(s, i, m, 0, lazy ? arrived : ln);
 }
 
 /* Arm the node's one timer: min(next grid tick, election deadline). */
@@ -1084,13 +1089,16 @@ drain(struct sim *s, int i)
 	size_t k = 0;
 
 	while (k < d->nbacklog && d->agent == AG_UP) {
-		agent_rx(s, i, &d->backlog[k], d->backlog_at[k]);
+		agent_rx(s, i, &d->backlog[k], d->backlog_at[k],
+		    d->backlog_lazy[k]);
 		k++;
 	}
 	memmove(d->backlog, d->backlog + k,
 	    (d->nbacklog - k) * sizeof(d->backlog[0]));
 	memmove(d->backlog_at, d->backlog_at + k,
 	    (d->nbacklog - k) * sizeof(d->backlog_at[0]));
+	memmove(d->backlog_lazy, d->backlog_lazy + k,
+	    (d->nbacklog - k) * sizeof(d->backlog_lazy[0]));
 	d->nbacklog -= k;
 }
 
@@ -1130,7 +1138,7 @@ fsync_done(struct sim *s, int i, uint64_t gen)
 	if (d->rx_rest_g != 0 && d->agent == AG_UP) {
 		g = d->rx_rest_g;
 		d->rx_rest_g = 0;
-		agent_rx_from(s, i, &d->rx_rest, g);
+		agent_rx_from(s, i, &d->rx_rest, g, d->rx_rest_heard);
 	}
 	drain(s, i);
 	agent_wake(s, i);
@@ -1246,6 +1254,9 @@ sim_new(const struct opt *o)
 	 * thousands of them would bury a failure's report */
 	log_set_level(VG_LOG_WARNING);
 	s->o = *o;
+	/* SIM_LAZY_NOW=1: every run as before the second socket */
+	if (getenv("SIM_LAZY_NOW") != NULL)
+		s->o.lazy_now = 1;
 	s->n = o->n;
 	s->G = o->groups > 1 ? o->groups : 1;
 	assert_true(s->G <= SIM_GMAX);
@@ -1543,10 +1554,22 @@ sim_push(struct sim *s, int coord, const struct opt *o2)
 	push_tick(s, s->now);
 }
 
+/* What vg_proto_lazy_prog steers to a node's second socket: a standby's
+ * plain heartbeat of one group to a node other than the active it names
+ * (the sim's messages are of this version). */
+static int
+lazy_msg(const struct vg_msg *m)
+{
+	return m->type == VG_MSG_HEARTBEAT && m->n_groups <= 1 &&
+	    m->state == VG_ST_STANDBY && m->flags == 0 && m->active != 0 &&
+	    m->target != m->active;
+}
+
 static void
 sim_event(struct sim *s, const struct ev *e)
 {
 	struct snode *d = &s->nd[e->node];
+	int lazy;
 
 	s->events++;
 	switch (e->type) {
@@ -1555,18 +1578,25 @@ sim_event(struct sim *s, const struct ev *e)
 		    s->ln[e->from][e->node].cut)
 			break;
 		s->delivered++;
+		lazy = !s->o.lazy_now && lazy_msg(&e->m);
 		if (d->agent == AG_FROZEN || d->agent == AG_FSYNC ||
-		    d->rx_wait) {
-			if (d->agent == AG_UP)
+		    d->rx_wait || lazy) {
+			if (d->agent == AG_UP && lazy)
+				d->rx_lazy++;
+			else if (d->agent == AG_UP)
 				d->rx_waited++;
 			if (d->nbacklog < BACKLOG) {
 				d->backlog_at[d->nbacklog] = lnow(s, e->node);
+				d->backlog_lazy[d->nbacklog] = (uint8_t)lazy;
 				d->backlog[d->nbacklog++] = e->m;
 			} else
 				s->overflow++;
 			break;
 		}
-		agent_rx(s, e->node, &e->m, -1);
+		/* as vigild's check_cb: the second socket first */
+		if (d->nbacklog > 0)
+			drain(s, e->node);
+		agent_rx(s, e->node, &e->m, -1, 0);
 		agent_schedule(s, e->node);
 		break;
 	case EV_WAKE:

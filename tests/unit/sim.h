@@ -108,6 +108,9 @@ struct opt {
 	int		rx_now;		/* an active reads on arrival, never
 					 * at its next wake-up (before
 					 * vg_el_rx_may_wait) */
+	int		lazy_now;	/* standbys' heartbeats read on
+					 * arrival: no second socket (before
+					 * vg_proto_lazy_prog) */
 	/* VIP groups: 0 or 1 the implicit one; else that many, by hand */
 	int		groups;
 	uint8_t		gprio[SIM_GMAX][NMAX];	/* 0: group 0's rotated by g */
@@ -179,11 +182,14 @@ struct snode {
 	};
 	struct vg_msg	backlog[BACKLOG];
 	vg_ns		backlog_at[BACKLOG];	/* local time it came */
+	uint8_t		backlog_lazy[BACKLOG];	/* the second socket's: heard
+						 * when it came */
 	size_t		nbacklog;
 	int		rx_wait;	/* as vigild: datagrams wait in the
 					 * backlog for the next wake-up */
 	vg_ns		grid_sent;	/* local: its latest grid round */
 	uint64_t	rx_waited;
+	uint64_t	rx_lazy;	/* steered to the second socket */
 	int		rx_answer;	/* 1: acting on a heartbeat, 2: on an
 					 * answer: asking for one fails the run) */
 	unsigned	rx_hb;		/* bit j: answer j once every group has
@@ -199,6 +205,7 @@ struct snode {
 	int		pend_answer;	/* rx_answer when it was made */
 	struct vg_msg	rx_rest;	/* the message the fsync interrupted: */
 	int		rx_rest_g;	/* the groups from here on; 0 none */
+	vg_ns		rx_rest_heard;	/* and when it counts as heard */
 	uint64_t	fsync_gen;
 	vg_ns		lease_len;	/* L from this node's config, by DESIGN.md */
 	/* a configuration move: C' as this node parsed it (NULL: C' leaves

@@ -2241,6 +2241,12 @@ test_joint_back_in_c(void **state)
  * move to J, n3 stays active in C with n4 and n5.  In J a win needs a
  * quorum of C too, so n1 and n2 cannot win (with C''s quorum alone they
  * would: two holders).  Healed, the move completes; n4 and n5 leave.
+ * SIM_JP_BASE=k runs seeds 18200+k+1..+10 instead: over k = 0, 10, ...
+ * 290, 7 runs of 10 seeds in 30 fail (seeds 18241, 18284, 18323, 18340,
+ * 18356, 18387, 18437: a lower node wins on the majority side once rule
+ * (3)'s window is over), the same with the second socket modelled or not
+ * (SIM_LAZY_NOW=1); with its heartbeats dated by the read, not by their
+ * arrival, 27 runs in 30 failed.
  */
 static void
 test_joint_partition(void **state)
@@ -2249,7 +2255,8 @@ test_joint_partition(void **state)
 
 	(void)state;
 	for (seed = 1; seed <= 10; seed++) {
-		struct opt o = opt3(18200 + seed), o2;
+		struct opt o = opt3(18200 + seed + (getenv("SIM_JP_BASE") ?
+		    strtoull(getenv("SIM_JP_BASE"), NULL, 10) : 0)), o2;
 		struct sim *s;
 		vg_ns t0;
 		int i, j;

@@ -5,6 +5,8 @@
  * datagram too big for a buffer is flagged as cut; a failed destination
  * in the middle of a batch costs that datagram only, with its errno and tag;
  * the kernel's receive stamp comes only when asked for, and is true.
+ * The socket pair of vg_net_open_pair is bound on 127.0.0.1 and sent
+ * nothing: who else may bind its port, with and without its program.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,8 +22,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <linux/filter.h>
+#include <netinet/in.h>
 
 #include "net.h"
+#include "proto.h"
 
 struct pair {
 	int			tx_fd, rx_fd;
@@ -282,6 +287,102 @@ test_receive_stamp(void **state)
 	free(rx);
 }
 
+/* A UDP socket on 127.0.0.1:port, with SO_REUSEPORT or not: its fd, or
+ * -1 and errno. */
+static int
+bind_lo(uint16_t port, int reuse)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), on = 1, e;
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(port);
+	if (reuse)
+		assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
+		    sizeof(on)), 0);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* A port of 127.0.0.1 that was free a moment ago. */
+static uint16_t
+free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = bind_lo(0, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/*
+ * The pair: a port in use is refused; with the program, a plain socket
+ * cannot bind the port and one with SO_REUSEPORT joins (the program never
+ * picks it: test_heartbeat.py shows that); when the kernel refuses the
+ * program, one socket alone on the port, which no SO_REUSEPORT socket can
+ * join either.
+ */
+static void
+test_open_pair(void **state)
+{
+	struct sock_filter insns[VG_PROTO_LAZY_PROG_LEN];
+	struct sock_fprog good = { 0, insns }, bad = { 0, insns };
+	struct sockaddr_in sa;
+	char err[128], why[128];
+	uint16_t port;
+	int fd, second, other, busy;
+
+	(void)state;
+	good.len = (unsigned short)vg_proto_lazy_prog(insns,
+	    VG_PROTO_LAZY_PROG_LEN);
+	port = free_port();
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(port);
+
+	why[0] = '\0';
+	fd = vg_net_open_pair((struct sockaddr *)&sa, sizeof(sa), &good,
+	    &second, err, sizeof(err), why, sizeof(why));
+	assert_true(fd >= 0);
+	assert_true(second >= 0);
+	assert_string_equal(why, "");
+	assert_int_equal(bind_lo(port, 0), -1);
+	assert_int_equal(errno, EADDRINUSE);
+	other = bind_lo(port, 1);
+	assert_true(other >= 0);
+	close(other);
+	/* a second pair on the same port: refused, as vg_net_open is */
+	busy = vg_net_open_pair((struct sockaddr *)&sa, sizeof(sa), &good,
+	    &other, err, sizeof(err), why, sizeof(why));
+	assert_int_equal(busy, -1);
+	assert_int_equal(other, -1);
+	assert_non_null(strstr(err, "Address already in use"));
+	close(second);
+	close(fd);
+
+	/* an empty program: the kernel refuses it */
+	fd = vg_net_open_pair((struct sockaddr *)&sa, sizeof(sa), &bad,
+	    &second, err, sizeof(err), why, sizeof(why));
+	assert_true(fd >= 0);
+	assert_int_equal(second, -1);
+	assert_non_null(strstr(why, "SO_ATTACH_REUSEPORT_CBPF"));
+	assert_int_equal(bind_lo(port, 1), -1);
+	assert_int_equal(errno, EADDRINUSE);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -298,6 +399,7 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receive_stamp, setup,
 		    teardown),
+		cmocka_unit_test(test_open_pair),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
