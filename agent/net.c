@@ -127,8 +127,8 @@ vg_net_open_pair(const struct sockaddr *sa, socklen_t salen,
 	if ((fd = open_one(sa, salen, 0, err, errlen)) == -1)
 		return -1;
 	close(fd);
-	if ((fd = open_one(sa, salen, 1, err, errlen)) == -1)
-		return -1;
+	if ((fd = open_one(sa, salen, 1, why, whylen)) == -1)
+		return open_one(sa, salen, 0, err, errlen);
 	/* the program before the second socket joins: until then its
 	 * "1" is out of range, which the kernel answers by its hash over
 	 * the group: the only socket */

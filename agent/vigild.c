@@ -37,8 +37,6 @@
 
 static struct vg_agent	agent;
 static struct vg_net_rx	rx_batch;
-static struct sock_filter	lazy_insns[VG_PROTO_LAZY_PROG_LEN];
-static struct sock_fprog	lazy_prog = { 0, lazy_insns };
 static struct vg_net_tx	tx_batch;
 
 static void	run_acts(struct vg_agent *, struct vg_acts *, vg_ns);
@@ -1285,6 +1283,8 @@ main(int argc, char *argv[])
 	int ch, test = 0, debug = 0, release = 0, n, up;
 	struct vg_agent *a = &agent;
 	struct vg_acts acts = { .n = 0 };
+	struct sock_filter lazy_insns[VG_PROTO_LAZY_PROG_LEN];
+	struct sock_fprog lazy_prog;
 	struct vg_conf *c;
 	size_t g;
 
@@ -1363,6 +1363,8 @@ main(int argc, char *argv[])
 	vg_peers_fresh_start(&a->peers, a->incarnation);
 	init_groups(a);
 
+	/* the kernel copies the program: on the stack will do */
+	lazy_prog.filter = lazy_insns;
 	lazy_prog.len = (unsigned short)vg_proto_lazy_prog(lazy_insns,
 	    VG_PROTO_LAZY_PROG_LEN);
 	a->sock = vg_net_open_pair((const struct sockaddr *)&a->self->sa,

@@ -20,6 +20,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True
+from benchnet import vgtopo                             # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAPSE = re.compile(r"^(\S+Z) \S+ lease lapsed \(term \d+\): its deadline "
                    r"passed (-?\d+) us ago")
@@ -47,13 +50,7 @@ class Probe:
              self.out], stdin=subprocess.DEVNULL)
 
     def stop(self, timeout=5.0):
-        if self.p.poll() is None:
-            self.p.terminate()
-        try:
-            self.p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait(2.0)
+        vgtopo._stop_popen(self.p, timeout)    # SIGTERM: it writes its file
         return parse(self.out)
 
 
@@ -103,14 +100,15 @@ def summary(r, limits_ms=(2, 5, 10, 20)):
     """Counts of stalls at or over each limit: every CPU at once, and the
     worst single CPU; the longest of each."""
     m = [(b - a) / 1e6 for a, b in r["machine"]]
-    one = {c: [(b - a) / 1e6 for a, b in s] for c, s in r["stalls"].items()}
+    one = {c: [(b - a) / 1e6 for a, b in r["stalls"].get(c, [])]
+           for c in r["hist"]}
     return {
         "machine": {str(x): sum(1 for d in m if d >= x) for x in limits_ms},
         "machine_max_ms": round(max(m), 2) if m else 0.0,
         "cpu": {str(c): {str(x): sum(1 for d in v if d >= x)
                          for x in limits_ms} for c, v in one.items()},
-        "cpu_max_ms": {str(c): round(max(v), 2) for c, v in one.items()
-                       if v},
+        "cpu_max_ms": {str(c): round(max(v or [0.0]), 2)
+                       for c, v in one.items()},
         "rt": all(r["rt"].values()) if r["rt"] else False,
         "hist": {str(c): h for c, h in r["hist"].items()},
         "buckets_ms": r["buckets_ms"]}

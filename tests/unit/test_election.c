@@ -1621,7 +1621,7 @@ test_active_reads_at_its_wake(void **state)
 		struct opt o = opt3(9101);
 		struct sim *s;
 		struct vg_election *el;
-		uint64_t waited[NMAX], lapses, renewals;
+		uint64_t waited[NMAX], lazy[NMAX], lapses, renewals;
 		vg_ns t0, held0, t1, t_q;
 		int a, i, el_n, ch;
 
@@ -1649,6 +1649,7 @@ test_active_reads_at_its_wake(void **state)
 		    VG_RX_LATE, 0, t_q + 1), 0);
 		for (i = 0; i < s->n; i++) {
 			waited[i] = s->nd[i].rx_waited;
+			lazy[i] = s->nd[i].rx_lazy;
 			if (i != a)	/* a standby echoes on arrival */
 				assert_int_equal(vg_el_rx_may_wait(
 				    &s->nd[i].el, s->now, 0, 0), 0);
@@ -1685,6 +1686,15 @@ test_active_reads_at_its_wake(void **state)
 		for (i = 0; i < s->n; i++)
 			if (i != a && s->nd[i].rx_waited != waited[i])
 				sim_fail(s, "a standby read at its wake-up");
+		/* the second socket: the other standby's grid round, one an
+		 * interval, waits for each standby's wake-up; nothing for the
+		 * active's */
+		for (i = 0; i < s->n && !s->o.lazy_now; i++)
+			if (i == a ? s->nd[i].rx_lazy != lazy[i] :
+			    s->nd[i].rx_lazy - lazy[i] < 400)
+				sim_fail(s, "the second socket: nothing for "
+				    "the active, one an interval for each "
+				    "standby");
 		/* 2 standbys, an echo on arrival and one on the grid, 500
 		 * intervals: the first echo of a round is read on arrival, the
 		 * other three of four wait (less where a cut lost one) */
