@@ -706,9 +706,22 @@ candidacy_at(const struct vg_election *el, vg_ns now)
 		return VG_NS_NEVER;
 	if (xfer_wins(el))
 		t = el->released_at;	/* no other voter needed */
-	else if (el->transfer_to_me || (el->released &&
-	    el->release_to == el->self_id && el->released_by != el->self_id))
+	else if (el->transfer_to_me)
 		t = el->released_at + half_rtt;
+	else if (el->released && el->release_to == el->self_id &&
+	    el->released_by != el->self_id) {
+		/*
+		 * A RELEASE that names us comes with a TRANSFER right behind
+		 * it (step_down_to), which may be read in the next wake-up.
+		 * Wait for it a little (xfer_wins then says now); with no
+		 * round trip measured yet half_rtt is 0, and we stood on the
+		 * RELEASE alone, a round of votes for nothing.
+		 */
+		vg_ns grace = el->h / 8 < VG_XFER_GRACE ? el->h / 8 :
+		    VG_XFER_GRACE;
+
+		t = el->released_at + (half_rtt > grace ? half_rtt : grace);
+	}
 	else if (el->released && el->released_by != el->self_id) {
 		t = el->released_at + half_rtt + (vg_ns)rank(el, now) * el->h;
 		/* the successor it named goes first: one round ahead of us */

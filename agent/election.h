@@ -275,6 +275,11 @@ vg_ns	vg_el_deadline(const struct vg_election *, vg_ns now);
 int	vg_el_rx_may_wait(const struct vg_election *, vg_ns until, vg_ns del,
 	    vg_ns sent);
 
+/* How long a standby that a RELEASE names as successor waits for the
+ * TRANSFER behind it before it stands on the RELEASE alone: the lesser of
+ * this and h/8, or half a typical round trip if that is longer. */
+#define VG_XFER_GRACE	VG_MS(1)
+
 /* The grid heartbeat: whether to send one to target now (every peer: a
  * follower echoes its active on arrival and on its grid too), and the echo
  * it carries.  vg_el_grid_done after each grid round (keeps nothing now). */

@@ -1053,6 +1053,20 @@ hb_sent(const struct vg_acts *acts)
 	return NULL;
 }
 
+/* The STATE action into `st` with the reason `why`, or NULL. */
+static const struct vg_act *
+state_act(const struct vg_acts *acts, uint8_t st, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < acts->n; i++)
+		if (acts->a[i].type == VG_ACT_STATE &&
+		    acts->a[i].new_state == st && acts->a[i].why != NULL &&
+		    strcmp(acts->a[i].why, why) == 0)
+			return &acts->a[i];
+	return NULL;
+}
+
 static void
 test_reply_not_answered(void **state)
 {
@@ -1098,21 +1112,23 @@ test_reply_not_answered(void **state)
 }
 
 /* n2 follows n1 (term 1); n1 hands over to n2, and its next heartbeat, as a
- * standby, overtakes the RELEASE and TRANSFER on the way (or, second row,
- * its agent restarts: a new incarnation). */
+ * standby, overtakes the RELEASE and TRANSFER on the way (row 0), or the
+ * TRANSFER is lost (row 1), or its agent restarts: a new incarnation (row 2). */
 static void
 test_release_overtaken(void **state)
 {
+	static const char *const row[] = { "RELEASE", "RELEASE alone",
+	    "a restart" };
 	struct vg_conf *c = conf3("n2");
 	struct vg_election el;
 	struct vg_acts acts;
 	struct vg_msg m;
-	vg_ns t = VG_MS(1000);
+	vg_ns t = VG_MS(1000), stand;
 	uint64_t seq = 1;
-	int restart;
+	int r;
 
 	(void)state;
-	for (restart = 0; restart < 2; restart++) {
+	for (r = 0; r < 3; r++) {
 		vg_el_init(&el, c, 0, 0, 7, t);
 		follow_n1(&el, &t, &seq);
 		assert_int_equal(el.active_id, 1);
@@ -1123,7 +1139,7 @@ test_release_overtaken(void **state)
 		    seq + 2, 0);
 		vg_el_input(&el, &m, VG_NS_NEVER, t, &acts);
 		assert_int_equal(el.active_id, 0);
-		if (restart) {
+		if (r == 2) {
 			/* its restarted agent: a restart is a release */
 			m = one_msg(VG_MSG_HEARTBEAT, 1, 2, VG_ST_NO_QUORUM, 1,
 			    200, 1, 0);
@@ -1132,21 +1148,49 @@ test_release_overtaken(void **state)
 			m = one_msg(VG_MSG_RELEASE, 1, 2, VG_ST_STANDBY, 1, 100,
 			    seq, 2);
 			vg_el_input(&el, &m, VG_NS_NEVER, t + US(100), &acts);
-			m = one_msg(VG_MSG_TRANSFER, 1, 2, VG_ST_STANDBY, 1, 100,
-			    seq + 1, 2);
-			vg_el_input(&el, &m, VG_NS_NEVER, t + US(200), &acts);
 		}
-		seq += 10;
 		if (el.st.releases_accepted != 1 || !el.released)
 			fail_msg("%s after the standby heartbeat of the active "
 			    "that sent it: not taken (%llu accepted, %llu "
-			    "rejected)", restart ? "a restart" : "RELEASE",
+			    "rejected)", row[r],
 			    (unsigned long long)el.st.releases_accepted,
 			    (unsigned long long)el.st.releases_rejected);
-		/* and n2 stands within a round trip, not D later */
+		/* named successor: it waits a moment for the TRANSFER behind
+		 * the RELEASE (no round trip measured: half_rtt is 0), not a
+		 * round of votes on the RELEASE alone */
+		if (r < 2) {
+			vg_el_tick(&el, t + US(200), &acts);
+			assert_int_equal(el.state, VG_ST_STANDBY);
+		}
+		if (r == 0) {
+			m = one_msg(VG_MSG_TRANSFER, 1, 2, VG_ST_STANDBY, 1, 100,
+			    seq + 1, 2);
+			m.flags |= VG_FLAG_GRANTED;
+			acts.n = 0;
+			vg_el_input(&el, &m, VG_NS_NEVER, t + US(300), &acts);
+			/* invited: a real round at once, for the term of
+			 * the TRANSFER's vote, no pre-vote on the RELEASE */
+			if (el.state != VG_ST_CANDIDATE || el.prevote ||
+			    el.cand_term != 2 || el.st.elections_started != 1)
+				fail_msg("TRANSFER after the RELEASE: %s, "
+				    "pre-vote %d, term %llu, %llu elections",
+				    vg_state_name(el.state), el.prevote,
+				    (unsigned long long)el.cand_term,
+				    (unsigned long long)
+				    el.st.elections_started);
+			assert_non_null(state_act(&acts, VG_ST_CANDIDATE,
+			    "the active handed over to this node"));
+			seq += 10;
+			t += VG_MS(1000);
+			continue;
+		}
+		/* and n2 stands within a round trip, not D later (the
+		 * RELEASE alone: after the grace, at most 1 ms) */
+		stand = r == 1 ? t + US(100) + VG_XFER_GRACE : t + VG_MS(5);
 		acts.n = 0;
-		vg_el_tick(&el, t + VG_MS(5), &acts);
+		vg_el_tick(&el, stand, &acts);
 		assert_int_equal(el.state, VG_ST_CANDIDATE);
+		seq += 10;
 		t += VG_MS(1000);
 	}
 	vg_conf_free(c);

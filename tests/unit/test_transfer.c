@@ -297,7 +297,7 @@ test_late_transfer_active_id(void **state)
 
 	(void)state;
 	/* 0: the RELEASE's wait ran out first; 1: no round trip measured
-	 * yet (the wait is 0: it stands on the RELEASE itself) */
+	 * yet (the wait is the grace for the TRANSFER, VG_XFER_GRACE) */
 	for (k = 0; k < 2; k++) {
 		struct el_fix *f = el_fix_new();
 		struct vg_acts acts = { .n = 0 };
@@ -313,11 +313,13 @@ test_late_transfer_active_id(void **state)
 		m.seq = seq++;
 		m.active = 1;
 		vg_el_input(&f->el, &m, VG_NS_NEVER, f->now, &acts);
-		if (k == 0) {
-			f->now += VG_MS(2);
-			acts.n = 0;
-			vg_el_tick(&f->el, f->now, &acts);
-		}
+		/* named successor, the TRANSFER not in yet: it waits */
+		acts.n = 0;
+		vg_el_tick(&f->el, f->now + 500 * VG_NS_PER_US, &acts);
+		assert_int_equal(f->el.state, VG_ST_STANDBY);
+		f->now += k == 0 ? VG_MS(2) : VG_XFER_GRACE;
+		acts.n = 0;
+		vg_el_tick(&f->el, f->now, &acts);
 		assert_int_equal(f->el.state, VG_ST_CANDIDATE);
 		assert_true(f->el.prevote);
 		acts.n = 0;
