@@ -31,10 +31,10 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iagent
 LIBS	= -lmnl -lconfig -lsystemd -lev -lsodium -ljson-c -lmicrohttpd -lm
 
 # Everything but main(): linked into vigild, the unit tests and the fuzzers.
-CORE	= clock log hist realtime trust conf proto auth peer rx election net vip keeper hold child hooks track events statedir caps ctlproto control status metrics command reload send push pushrun stage
+CORE	= clock log hist realtime trust conf proto auth peer rx election net vip keeper hold child hooks track events statedir lastsend caps ctlproto control status metrics command reload send push pushrun stage
 CORE_OBJS = $(CORE:%=$(B)/agent/%.o)
 CTL_OBJS = $(B)/ctl/vigilctl.o $(B)/agent/ctlproto.o
-UNIT	= trust statedir conf proto rx auth peer election agreement hold transfer command ctl hooks track events reload child log net keeper schedule groups metrics push pushrun
+UNIT	= trust statedir lastsend conf proto rx auth peer election agreement hold transfer command ctl hooks track events reload child log net keeper schedule groups metrics push pushrun
 UNIT_BINS = $(UNIT:%=$(B)/tests/test_%)
 # the unit tests that run on the simulated cluster (tests/unit/sim.c)
 SIM_TESTS = election schedule groups
@@ -102,7 +102,7 @@ loss-table: $(B)/tests/test_schedule
 # agent/election.c) must be caught by the fault schedules or test_election
 MUTANTS	= ACTIVE_VOTES NO_QUIET TWO_VOTES NO_PERSIST MINORITY_LEASE LEASE_D \
 	  NO_DRIFT NO_MARGIN PREVOTE_COUNTS WITNESS_STANDS RESTART_VOTES \
-	  CAND_EARLY JOINT_ONE_QUORUM
+	  CAND_EARLY JOINT_ONE_QUORUM LASTSEND_EARLY
 mutants: $(filter-out $(B)/agent/election.o,$(CORE_OBJS))
 	@echo "== mutants ($(words $(MUTANTS)) rules, each must be caught)"
 	@CC="$(CC)" CFLAGS="$(filter-out -O2 -g,$(ALL_CFLAGS)) -O1" \

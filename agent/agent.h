@@ -18,6 +18,7 @@
 #include "hist.h"
 #include "hold.h"
 #include "hooks.h"
+#include "lastsend.h"
 #include "log.h"
 #include "peer.h"
 #include "pushrun.h"
@@ -99,6 +100,7 @@ struct vg_agent {
 
 	int			sock;
 	int			lock_fd;
+	struct vg_lastsend	lastsend;	/* our last send, for a restart */
 	ev_io			sock_w;		/* watches rx_ep */
 	int			rx_ep;		/* an epoll holding sock, or not */
 	int			rx_wait;	/* sock out of rx_ep: read at each

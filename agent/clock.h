@@ -25,5 +25,6 @@ typedef int64_t vg_ns;			/* nanoseconds, CLOCK_MONOTONIC */
 vg_ns		vg_now(void);		/* VG_CLOCK */
 vg_ns		vg_monotonic(void);	/* CLOCK_MONOTONIC: for systemd only */
 int64_t		vg_realtime_ms(void);	/* wall clock, for logs and incarnations */
+int64_t		vg_realtime_ns(void);	/* wall clock, lastsend's second witness */
 
 #endif

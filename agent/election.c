@@ -1402,6 +1402,24 @@ vg_el_init_group(struct vg_election *el, const struct vg_conf *c,
 }
 
 /*
+ * The node's last datagram before this start left at `last_sent` (this
+ * process's clock): every echo it gave an active is at or before it, so no
+ * lease it renewed outlasts last_sent + L, and rule (1) may count from
+ * there instead of from the start (a voter killed and restarted after D
+ * votes at once; it waited D after its start, and a cluster back from a
+ * two-node fault waited with it).  Never later than as it was.
+ */
+void
+vg_el_started_after(struct vg_election *el, vg_ns last_sent)
+{
+#ifdef VG_MUTANT_LASTSEND_EARLY	/* mutants.sh: the record read D too old */
+	last_sent -= el->dead;
+#endif
+	if (last_sent < el->quiet_since)
+		el->quiet_since = last_sent;
+}
+
+/*
  * We granted a pre-vote: that candidate gets its round (2h + rtt_worst)
  * before we stand ourselves.  The next-ranked node after a RELEASE stands
  * only h after the best one, and an election that takes longer than h (two

@@ -19,6 +19,8 @@ vg_send_flush(struct vg_agent *a)
 
 	if (a->tx->n == 0)
 		return;
+	/* before the datagrams leave: a restart counts from here (lastsend.h) */
+	vg_lastsend_mark(&a->lastsend);
 	if (vg_net_tx_flush(a->sock, a->tx) == 0)
 		return;
 	/* ENOBUFS, EHOSTUNREACH...: transient, counted not logged */

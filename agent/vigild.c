@@ -1286,6 +1286,7 @@ main(int argc, char *argv[])
 	struct sock_filter lazy_insns[VG_PROTO_LAZY_PROG_LEN];
 	struct sock_fprog lazy_prog;
 	struct vg_conf *c;
+	vg_ns last_sent = -1;
 	size_t g;
 
 	while ((ch = getopt_long(argc, argv, "df:hn:tV", longopts, NULL)) != -1) {
@@ -1355,6 +1356,10 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 
 	a->started = vg_now();
+	if (vg_lastsend_open(&a->lastsend, c->state_dir, &last_sent, err,
+	    sizeof(err)) == -1)
+		log_warnx("the last send is not kept across a restart (%s): "
+		    "a restart waits dead_time before it votes", err);
 	vg_events_init(&a->events);
 	a->rl_drop = (struct vg_ratelimit)VG_RATELIMIT_INIT(VG_NS_PER_S, 10);
 	a->rl_slow = (struct vg_ratelimit)VG_RATELIMIT_INIT(10 * VG_NS_PER_S, 1);
@@ -1362,6 +1367,12 @@ main(int argc, char *argv[])
 	/* a peer counts once it has echoed a seq of this incarnation */
 	vg_peers_fresh_start(&a->peers, a->incarnation);
 	init_groups(a);
+	if (last_sent != -1) {
+		for (g = 0; g < a->n_groups; g++)
+			vg_el_started_after(&a->el[g], last_sent);
+		log_info("this node last sent %lld ms before this start",
+		    (long long)((a->started - last_sent) / VG_NS_PER_MS));
+	}
 
 	/* the kernel copies the program: on the stack will do */
 	lazy_prog.filter = lazy_insns;
@@ -1481,6 +1492,7 @@ main(int argc, char *argv[])
 	vg_metrics_export_stop(a->export);
 	vg_control_close(a->ctl);
 	close(a->sock);
+	vg_lastsend_remove(&a->lastsend);	/* a clean stop: the start counts */
 	if (a->lazy != -1)
 		close(a->lazy);
 	close(a->tfd);

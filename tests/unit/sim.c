@@ -628,6 +628,8 @@ agent_send(struct sim *s, int i, int g, int j, uint8_t type, uint16_t flags,
 		m.echo_seq = vg_peer_echo_seq(p);
 	if (type == VG_MSG_VOTE)
 		m.u.vote.reason = reason;
+	d->ls_at = ln;		/* vigild stamps it before the sendmmsg */
+	d->ls_ok = !s->o.no_lastsend;
 	net_send(s, i, j, &m);
 }
 
@@ -988,6 +990,8 @@ node_start(struct sim *s, int i)
 		if (d->stage == 1)	/* JOINT is on disk: back in J */
 			vg_el_joint(&d->gel[g], s->nd[s->push.coord].conf_new,
 			    ln);
+		if (d->ls_ok)		/* the agent alone was restarted */
+			vg_el_started_after(&d->gel[g], d->ls_at);
 	}
 	for (j = 0; j < s->n; j++) {
 		if (member(s, i, j))
@@ -1030,6 +1034,8 @@ node_crash(struct sim *s, int i, int keeper_lives)
 		d->gk[g].fq = 0;
 	}
 	d->agent = AG_DOWN;
+	if (!keeper_lives)
+		d->ls_ok = 0;	/* the host: /dev/shm went with it */
 	d->wake_gen++;
 	d->wake_at = VG_NS_NEVER;
 	d->nbacklog = 0;
@@ -1257,6 +1263,9 @@ sim_new(const struct opt *o)
 	/* SIM_LAZY_NOW=1: every run as before the second socket */
 	if (getenv("SIM_LAZY_NOW") != NULL)
 		s->o.lazy_now = 1;
+	/* SIM_NO_LASTSEND=1: a restart counts from its start, as before */
+	if (getenv("SIM_NO_LASTSEND") != NULL)
+		s->o.no_lastsend = 1;
 	s->n = o->n;
 	s->G = o->groups > 1 ? o->groups : 1;
 	assert_true(s->G <= SIM_GMAX);

@@ -111,6 +111,8 @@ struct opt {
 	int		lazy_now;	/* standbys' heartbeats read on
 					 * arrival: no second socket (before
 					 * vg_proto_lazy_prog) */
+	int		no_lastsend;	/* a restarted agent counts from its
+					 * start (before lastsend.c) */
 	/* VIP groups: 0 or 1 the implicit one; else that many, by hand */
 	int		groups;
 	uint8_t		gprio[SIM_GMAX][NMAX];	/* 0: group 0's rotated by g */
@@ -188,6 +190,10 @@ struct snode {
 	int		rx_wait;	/* as vigild: datagrams wait in the
 					 * backlog for the next wake-up */
 	vg_ns		grid_sent;	/* local: its latest grid round */
+	vg_ns		ls_at;		/* local: its agent's last send, as
+					 * lastsend.c keeps it (a host crash
+					 * loses it: ls_ok 0) */
+	int		ls_ok;
 	uint64_t	rx_waited;
 	uint64_t	rx_lazy;	/* steered to the second socket */
 	int		rx_answer;	/* 1: acting on a heartbeat, 2: on an

@@ -1277,6 +1277,58 @@ test_start_is_heard(void **state)
 	vg_conf_free(c);
 }
 
+/* ==== a restarted agent whose last send outlived it (lastsend.c): rule (1)
+ * counts from that send, not from the start.  Its last send 5 ms before the
+ * start: refused until D after the send, granted then (before D after the
+ * start); 2D before: granted at once.  A record later than the start
+ * changes nothing: D after the start, as without one. */
+
+static void
+test_restart_counts_from_last_send(void **state)
+{
+	struct vg_conf *c = conf3("n2");
+	struct vg_election el;
+	struct vg_acts acts;
+	struct vg_msg m;
+	vg_ns t = VG_MS(1000), d = c->dead_time, sent, from, before[3];
+	size_t r;
+	int pre;
+
+	(void)state;
+	before[0] = VG_MS(5);
+	before[1] = 2 * d;
+	before[2] = -VG_MS(5);
+	for (r = 0; r < 3; r++)
+		for (pre = 0; pre < 2; pre++) {
+			sent = t - before[r];
+			from = (sent < t ? sent : t) + d;   /* rule (1) ends */
+			vg_el_init(&el, c, 4, 1, 7, t);
+			vg_el_started_after(&el, sent);
+			acts.n = 0;
+			m = one_msg(VG_MSG_VOTE_REQUEST, 1, 2,
+			    VG_ST_CANDIDATE, 5, 100, 1, 0);
+			m.flags = pre ? VG_FLAG_PRE : 0;
+			if (from - VG_MS(1) > t) {
+				vg_el_input(&el, &m, VG_NS_NEVER,
+				    from - VG_MS(1), &acts);
+				assert_int_equal(el.term, 4);
+				assert_int_equal(
+				    el.st.refused[VG_REFUSE_RECENT], 1);
+				m.seq = 2;
+			}
+			if (r == 0)	/* sooner than D after the start */
+				assert_true(from + VG_MS(1) < t + d);
+			vg_el_input(&el, &m, VG_NS_NEVER,
+			    (from > t ? from : t) + VG_MS(1), &acts);
+			if (pre)
+				assert_int_equal(el.st.prevotes_granted, 1);
+			else
+				assert_int_equal(el.term, 5);
+			t += 10 * d;
+		}
+	vg_conf_free(c);
+}
+
 /* ==== no vote below a term a node holds (seed 34342 of test_schedule):
  * n3's real round of term 5 failed while n1 could not hear it; n1, which
  * saw term 3 only, asks for 4.  Without the rule n2 granted it, and n1's
@@ -2418,6 +2470,7 @@ main(void)
 		T(test_release_overtaken),
 		T(test_one_vote_per_term),
 		T(test_start_is_heard),
+		T(test_restart_counts_from_last_send),
 		T(test_no_vote_below_a_held_term),
 		T(test_lossy_grid_echo),
 		T(test_active_reads_at_its_wake),

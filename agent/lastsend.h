@@ -1,0 +1,62 @@
+/*
+ * lastsend: when this node last sent a datagram, kept across a restart of
+ * its agent (not of its host).  Every echo and every vote a node gives
+ * leaves at or before its last send, so a restarted voter's rule (1) may
+ * count from there (vg_el_started_after) instead of from its start: a
+ * voter killed and restarted later than D votes at once.
+ *
+ * One small record in a POSIX shared memory object (/dev/shm: tmpfs, no
+ * writeback on the heartbeat path, gone with the host), named after the
+ * state directory, stamped before every sendmmsg with CLOCK_BOOTTIME and
+ * CLOCK_REALTIME and the boot id.  A record of another boot, unreadable,
+ * or whose two clocks do not both say the time since it has passed,
+ * gives nothing: the start counts, as before.  A clean stop removes it.
+ */
+#ifndef VG_LASTSEND_H
+#define VG_LASTSEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clock.h"
+
+#define VG_LASTSEND_MAGIC	"vglsnd1"
+#define VG_BOOT_ID_LEN		36
+
+struct vg_lastsend_rec {
+	char		magic[8];
+	char		boot_id[VG_BOOT_ID_LEN + 4];
+	int64_t		boot_ns;	/* CLOCK_BOOTTIME (vg_now) */
+	int64_t		real_ns;	/* CLOCK_REALTIME */
+};
+
+struct vg_lastsend {
+	struct vg_lastsend_rec	*rec;	/* mapped; NULL: none kept */
+	char			 name[64];	/* the shm object's */
+};
+
+/*
+ * Pure: the last send of record r in the clock of `now` (this boot, read
+ * at now and real_now), or -1 when it gives nothing: another boot, a bad
+ * magic, or a record ahead of either clock.  The time since the send is the
+ * lesser of the two clocks' (a clock of a time namespace with an offset,
+ * or a wall clock set back, can only make it wait longer).
+ */
+vg_ns	vg_lastsend_since(const struct vg_lastsend_rec *r, const char *boot_id,
+	    vg_ns now, int64_t real_now);
+/* The shm object's name for state_dir (its device and inode). */
+int	vg_lastsend_name(const char *state_dir, char *out, size_t outlen);
+
+/*
+ * Opens (creates) and maps the record of state_dir; *last is the previous
+ * agent's last send in this process's clock, or -1.  On failure ls->rec is
+ * NULL (nothing is kept: the start counts) and err says why; returns -1.
+ */
+int	vg_lastsend_open(struct vg_lastsend *ls, const char *state_dir,
+	    vg_ns *last, char *err, size_t errlen);
+/* Stamps now; called before every send.  Nothing when none is kept. */
+void	vg_lastsend_mark(struct vg_lastsend *ls);
+/* A clean stop: unmaps and removes the record. */
+void	vg_lastsend_remove(struct vg_lastsend *ls);
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * test_lastsend: the record of a node's last send, read by the next agent
+ * (agent/lastsend.c).  vg_lastsend_since on made-up records and clocks;
+ * then the shared memory object of a fresh directory: opened, stamped,
+ * read back by a second open as the restarted agent would, removed.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lastsend.h"
+
+#define BOOT	"0123abcd-0000-4000-8000-00000000beef"
+
+static struct vg_lastsend_rec
+rec(vg_ns boot, int64_t real)
+{
+	struct vg_lastsend_rec r;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.magic, VG_LASTSEND_MAGIC, sizeof(r.magic));
+	memcpy(r.boot_id, BOOT, VG_BOOT_ID_LEN);
+	r.boot_ns = boot;
+	r.real_ns = real;
+	return r;
+}
+
+static void
+test_since(void **state)
+{
+	struct vg_lastsend_rec r;
+	vg_ns now = VG_MS(50000);
+	int64_t real = (int64_t)1800000000 * VG_NS_PER_S;
+
+	(void)state;
+	/* both clocks 100 ms on: sent 100 ms ago */
+	r = rec(now - VG_MS(100), real - VG_MS(100));
+	assert_int_equal(vg_lastsend_since(&r, BOOT, now, real),
+	    now - VG_MS(100));
+	/* the wall clock says less (set back 60 ms): the lesser counts */
+	r = rec(now - VG_MS(100), real - VG_MS(40));
+	assert_int_equal(vg_lastsend_since(&r, BOOT, now, real),
+	    now - VG_MS(40));
+	/* the boot clock says less (a time namespace's offset): so */
+	r = rec(now - VG_MS(10), real - VG_MS(100));
+	assert_int_equal(vg_lastsend_since(&r, BOOT, now, real),
+	    now - VG_MS(10));
+	/* nothing: another boot, no magic, a stamp ahead of a clock, none */
+	r = rec(now - VG_MS(100), real - VG_MS(100));
+	assert_int_equal(vg_lastsend_since(&r,
+	    "ffffffff-0000-4000-8000-00000000beef", now, real), -1);
+	r.magic[0] = 'x';
+	assert_int_equal(vg_lastsend_since(&r, BOOT, now, real), -1);
+	r = rec(now + 1, real - VG_MS(100));
+	assert_int_equal(vg_lastsend_since(&r, BOOT, now, real), -1);
+	r = rec(now - VG_MS(100), real + 1);
+	assert_int_equal(vg_lastsend_since(&r, BOOT, now, real), -1);
+	r = rec(0, 0);
+	assert_int_equal(vg_lastsend_since(&r, BOOT, now, real), -1);
+}
+
+static void
+test_restart(void **state)
+{
+	struct vg_lastsend a, b;
+	char dir[] = "/tmp/vg-lastsend-XXXXXX", err[256], name[64];
+	vg_ns last, t0, t1;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(vg_lastsend_name(dir, name, sizeof(name)), 0);
+	(void)shm_unlink(name);		/* an inode of an old run */
+	/* the first agent: nothing kept yet */
+	if (vg_lastsend_open(&a, dir, &last, err, sizeof(err)) == -1)
+		fail_msg("open: %s", err);
+	assert_int_equal(last, -1);
+	assert_string_equal(a.name, name);
+	/* a start that never sent leaves nothing for the next */
+	if (vg_lastsend_open(&b, dir, &last, err, sizeof(err)) == -1)
+		fail_msg("reopen: %s", err);
+	assert_int_equal(last, -1);
+	t0 = vg_now();
+	vg_lastsend_mark(&a);
+	t1 = vg_now();
+	/* killed: the next agent reads the stamp (no removal) */
+	munmap(a.rec, sizeof(*a.rec));
+	if (vg_lastsend_open(&b, dir, &last, err, sizeof(err)) == -1)
+		fail_msg("restart: %s", err);
+	assert_true(last >= t0 - VG_MS(1) && last <= t1 + VG_MS(1));
+	/* a clean stop removes it: the start counts again */
+	vg_lastsend_remove(&b);
+	assert_null(b.rec);
+	fd = shm_open(name, O_RDONLY, 0);
+	assert_int_equal(fd, -1);
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_since),
+		cmocka_unit_test(test_restart),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
