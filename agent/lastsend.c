@@ -14,13 +14,12 @@
 #include "lastsend.h"
 
 vg_ns
-vg_lastsend_since(const struct vg_lastsend_rec *r, const char *boot_id,
-    vg_ns now, int64_t real_now)
+vg_lastsend_since(const struct vg_lastsend_rec *r, vg_ns now,
+    int64_t real_now)
 {
 	int64_t eb, er, e;
 
 	if (memcmp(r->magic, VG_LASTSEND_MAGIC, sizeof(r->magic)) != 0 ||
-	    strncmp(r->boot_id, boot_id, VG_BOOT_ID_LEN) != 0 ||
 	    r->boot_ns <= 0 || r->real_ns <= 0 ||
 	    r->boot_ns > now || r->real_ns > real_now)
 		return -1;
@@ -43,41 +42,16 @@ vg_lastsend_name(const char *state_dir, char *out, size_t outlen)
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
-static int
-read_boot_id(char *out)
-{
-	char buf[VG_BOOT_ID_LEN + 8];
-	ssize_t n;
-	int fd;
-
-	if ((fd = open("/proc/sys/kernel/random/boot_id",
-	    O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n < VG_BOOT_ID_LEN)
-		return -1;
-	memcpy(out, buf, VG_BOOT_ID_LEN);
-	out[VG_BOOT_ID_LEN] = '\0';
-	return 0;
-}
-
 int
 vg_lastsend_open(struct vg_lastsend *ls, const char *state_dir, vg_ns *last,
     char *err, size_t errlen)
 {
 	struct vg_lastsend_rec *r;
-	char boot[VG_BOOT_ID_LEN + 1];
 	struct stat st;
 	int fd;
 
 	ls->rec = NULL;
 	*last = -1;
-	if (read_boot_id(boot) == -1) {
-		snprintf(err, errlen, "the boot id is not readable (%s)",
-		    strerror(errno));
-		return -1;
-	}
 	if (vg_lastsend_name(state_dir, ls->name, sizeof(ls->name)) == -1) {
 		snprintf(err, errlen, "%s: %s", state_dir, strerror(errno));
 		return -1;
@@ -102,11 +76,10 @@ vg_lastsend_open(struct vg_lastsend *ls, const char *state_dir, vg_ns *last,
 	}
 	/* a fresh object (or one of another size) reads as zeros: nothing */
 	if (st.st_size == sizeof(*r))
-		*last = vg_lastsend_since(r, boot, vg_now(), vg_realtime_ns());
+		*last = vg_lastsend_since(r, vg_now(), vg_realtime_ns());
 	if (*last == -1) {
 		/* ours from now on; no stamp until the first send */
 		memset(r, 0, sizeof(*r));
-		memcpy(r->boot_id, boot, sizeof(boot));
 		memcpy(r->magic, VG_LASTSEND_MAGIC, sizeof(r->magic));
 	}
 	ls->rec = r;
@@ -124,14 +97,4 @@ vg_lastsend_mark(struct vg_lastsend *ls)
 	 * stamp newer than the other, and the lesser time since wins */
 	r->boot_ns = vg_now();
 	r->real_ns = vg_realtime_ns();
-}
-
-void
-vg_lastsend_remove(struct vg_lastsend *ls)
-{
-	if (ls->rec == NULL)
-		return;
-	munmap(ls->rec, sizeof(*ls->rec));
-	ls->rec = NULL;
-	(void)shm_unlink(ls->name);
 }

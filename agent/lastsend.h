@@ -5,12 +5,18 @@
  * count from there (vg_el_started_after) instead of from its start: a
  * voter killed and restarted later than D votes at once.
  *
- * One small record in a POSIX shared memory object (/dev/shm: tmpfs, no
- * writeback on the heartbeat path, gone with the host), named after the
- * state directory, stamped before every sendmmsg with CLOCK_BOOTTIME and
- * CLOCK_REALTIME and the boot id.  A record of another boot, unreadable,
- * or whose two clocks do not both say the time since it has passed,
- * gives nothing: the start counts, as before.  A clean stop removes it.
+ * One small record in a POSIX shared memory object (/dev/shm: tmpfs, so
+ * no writeback and no journal on the heartbeat path, and gone with the
+ * host), named after the state directory, stamped before every sendmmsg
+ * with CLOCK_BOOTTIME and CLOCK_REALTIME.  The time since the send is the
+ * lesser of the two clocks': only both clocks running ahead at once could
+ * make it too long (a record of an earlier boot, were one kept, reads as
+ * less time since on CLOCK_BOOTTIME, or as ahead of it: nothing).  A
+ * record that is unreadable, or ahead of either clock, gives nothing: the
+ * start counts, as before.  A clean stop keeps it (its RELEASE was its last
+ * send): a SIGTERM and a start count the same as a crash.  Under systemd's
+ * PrivateDevices= each start of the service has a /dev/shm of its own: a
+ * restart by systemd finds nothing and counts from its start.
  */
 #ifndef VG_LASTSEND_H
 #define VG_LASTSEND_H
@@ -20,12 +26,10 @@
 
 #include "clock.h"
 
-#define VG_LASTSEND_MAGIC	"vglsnd1"
-#define VG_BOOT_ID_LEN		36
+#define VG_LASTSEND_MAGIC	"vglsnd2"
 
 struct vg_lastsend_rec {
 	char		magic[8];
-	char		boot_id[VG_BOOT_ID_LEN + 4];
 	int64_t		boot_ns;	/* CLOCK_BOOTTIME (vg_now) */
 	int64_t		real_ns;	/* CLOCK_REALTIME */
 };
@@ -36,14 +40,14 @@ struct vg_lastsend {
 };
 
 /*
- * Pure: the last send of record r in the clock of `now` (this boot, read
- * at now and real_now), or -1 when it gives nothing: another boot, a bad
- * magic, or a record ahead of either clock.  The time since the send is the
- * lesser of the two clocks' (a clock of a time namespace with an offset,
- * or a wall clock set back, can only make it wait longer).
+ * Pure: the last send of record r in the clock of `now` (read at now and
+ * real_now), or -1 when it gives nothing: a bad magic, no stamp, or a
+ * stamp ahead of either clock.  The time since the send is the lesser of
+ * the two clocks' (a clock of a time namespace with an offset, or a wall
+ * clock set back, can only make it wait longer).
  */
-vg_ns	vg_lastsend_since(const struct vg_lastsend_rec *r, const char *boot_id,
-	    vg_ns now, int64_t real_now);
+vg_ns	vg_lastsend_since(const struct vg_lastsend_rec *r, vg_ns now,
+	    int64_t real_now);
 /* The shm object's name for state_dir (its device and inode). */
 int	vg_lastsend_name(const char *state_dir, char *out, size_t outlen);
 
@@ -56,7 +60,5 @@ int	vg_lastsend_open(struct vg_lastsend *ls, const char *state_dir,
 	    vg_ns *last, char *err, size_t errlen);
 /* Stamps now; called before every send.  Nothing when none is kept. */
 void	vg_lastsend_mark(struct vg_lastsend *ls);
-/* A clean stop: unmaps and removes the record. */
-void	vg_lastsend_remove(struct vg_lastsend *ls);
 
 #endif

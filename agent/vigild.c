@@ -1492,7 +1492,6 @@ main(int argc, char *argv[])
 	vg_metrics_export_stop(a->export);
 	vg_control_close(a->ctl);
 	close(a->sock);
-	vg_lastsend_remove(&a->lastsend);	/* a clean stop: the start counts */
 	if (a->lazy != -1)
 		close(a->lazy);
 	close(a->tfd);

@@ -26,7 +26,9 @@ table this printed, the command and the date):
            a fifth with a second fault on another node), the same seed on
            vigil at h = 10 ms and on keepalived at 10 ms: the share of the
            healthy-majority time with exactly one holder, time with two.
-           --sched-s (default 180 s; the issue's figure is 600).
+           --sched-s (default 180 s, a fault every ~3 s); and the same at
+           the density of the issue's own run (83 faults in 10 minutes),
+           --sched-issue-s (default 600 s; 0 skips it).
   runs     --runs (20) each of link down, SIGKILL, isolation, failover --to
            at h = 10 ms (bench.py's failover_group and switchover), flaps
            after the take-over; link down at h = 5 and 3 ms (the link-down
@@ -514,9 +516,18 @@ def bench_n64(args, R):
 KINDS = ("kill", "term", "freeze", "link", "iso", "oneway", "loss")
 
 
-def make_schedule(seed, secs):
+# The schedules: (name, gap between faults in s).  "dense" is this bench's
+# own (a fault every ~3 s); "issue" has the density of the issue's own run
+# (83 faults in 10 minutes, a fault every ~7 s), the one its 99.9 % target
+# was set against.  A no-holder gap that a silent fault of the holder costs
+# by design (its lease, then D) weighs 3.4 times as much in the first.
+SCHEDULES = (("dense", (0.5, 2.5)), ("issue", (4.0, 10.0)))
+
+
+def make_schedule(seed, secs, gap=(0.5, 2.5)):
     """[(start_s, dur_s, kind, aim)]: aim 'holder' or 'other'; a fifth of
-    the faults have a second one on another node ('second')."""
+    the faults have a second one on another node ('second'); `gap` s
+    between one fault's end and the next's start."""
     rnd = random.Random(seed)
     out, t = [], 1.0
     for _ in range(10000):
@@ -529,26 +540,37 @@ def make_schedule(seed, secs):
             st = t + rnd.uniform(0.0, dur)
             out.append((st, rnd.uniform(0.3, 2.0), rnd.choice(KINDS),
                         "second"))
-        t += dur + rnd.uniform(0.5, 2.5)
+        t += dur + rnd.uniform(*gap)
     return sorted(out)
 
 
 def bench_sched(args, R):
-    sch = make_schedule(args.seed, args.sched_s)
-    R["sched_plan"] = {"seed": args.seed, "faults": len(sch),
-                       "kinds": {k: sum(1 for x in sch if x[2] == k)
-                                 for k in KINDS},
-                       "seconds": args.sched_s}
+    secs = {"dense": args.sched_s, "issue": args.sched_issue_s}
+    R.setdefault("sched_plans", {})
+    for name, gap in SCHEDULES:
+        if secs[name] > 0:
+            bench_sched_one(args, R, name, secs[name], gap)
+
+
+def bench_sched_one(args, R, name, secs, gap):
+    sch = make_schedule(args.seed, secs, gap)
+    plan = {"seed": args.seed, "faults": len(sch),
+            "kinds": {k: sum(1 for x in sch if x[2] == k) for k in KINDS},
+            "seconds": secs, "gap_s": list(gap)}
+    R["sched_plans"][name] = plan
+    if name == "dense":
+        R["sched_plan"] = plan
     for kind in ("vigil", "keepalived"):
-        say("sched on %s: %d faults over %.0f s (seed %d)" % (
-            kind, len(sch), args.sched_s, args.seed))
-        rec = {"kind": kind}
+        say("sched %s on %s: %d faults over %.0f s (seed %d)" % (
+            name, kind, len(sch), secs, args.seed))
+        rec = {"kind": kind, "schedule": name}
         bt = None
         try:
-            bt, s, smp = make(kind, 10, args.workdir, "sched-" + kind,
-                              pause=0.0005, max_s=args.sched_s + 120)
+            bt, s, smp = make(kind, 10, args.workdir,
+                              "sched-%s-%s" % (name, kind),
+                              pause=0.0005, max_s=secs + 120)
             smp_settle(smp, 1.0, 15.0)
-            rec.update(run_schedule(bt, s, smp, sch, args.sched_s))
+            rec.update(run_schedule(bt, s, smp, sch, secs))
             rec["ok"] = True
             say("  %s: one holder %.3f %% of %.1f s healthy-majority time; "
                 "none %.3f s (%d episodes), two %.3f s (%d episodes)" % (
@@ -650,6 +672,29 @@ def run_schedule(bt, s, smp, sch, secs):
              errors=errors[:20], load=[la0, loadavg()],
              elapsed_s=time.monotonic() - t_start)
     return r
+
+
+def sched_row(R, row, sname):
+    sc = {r["kind"]: r for r in R["sched"] if r.get("ok") and
+          r.get("schedule", "dense") == sname}
+    plan = R.get("sched_plans", {}).get(sname) or (
+        R.get("sched_plan") if sname == "dense" else None)
+    if sc and plan:
+        v, k = sc.get("vigil"), sc.get("keepalived")
+
+        def sfmt(x):
+            return "-" if not x else \
+                "%.2f %% one holder; two: %.3f s; none: %.3f s in %d " \
+                "episodes" % (x["one_pct"], x["two_s"], x["none_s"],
+                              x["none_episodes"])
+        row("fault schedule \"%s\", h = 10 ms (%d faults, %.0f s, gaps "
+            "%g-%g s, seed %d)" % (
+                sname, plan["faults"], plan["seconds"],
+                plan.get("gap_s", [0.5, 2.5])[0],
+                plan.get("gap_s", [0.5, 2.5])[1], plan["seed"]),
+            ">= 99.9 % one holder; never two", sfmt(v), sfmt(k), "-",
+            "-" if not v else ("yes" if v["one_pct"] >= 99.9 and
+                               v["two_s"] == 0 else "NO"))
 
 
 def none_by_fault(tl, evs):
@@ -1100,21 +1145,8 @@ def report(R, args):
         else:
             row("64 nodes at h = 100 ms", "0 false failovers",
                 "failed: %s" % n.get("error", "")[:120])
-    sc = {r["kind"]: r for r in R["sched"] if r.get("ok")}
-    if sc:
-        v, k = sc.get("vigil"), sc.get("keepalived")
-
-        def sfmt(x):
-            return "-" if not x else \
-                "%.2f %% one holder; two: %.3f s; none: %.3f s in %d " \
-                "episodes" % (x["one_pct"], x["two_s"], x["none_s"],
-                              x["none_episodes"])
-        row("fault schedule, h = 10 ms (%d faults, %.0f s, seed %d)" % (
-            R["sched_plan"]["faults"], R["sched_plan"]["seconds"],
-            R["sched_plan"]["seed"]),
-            ">= 99.9 % one holder; never two", sfmt(v), sfmt(k), "-",
-            "-" if not v else ("yes" if v["one_pct"] >= 99.9 and
-                               v["two_s"] == 0 else "NO"))
+    for sname, _gap in SCHEDULES:
+        sched_row(R, row, sname)
     runs = [r for r in R["runs"] if r.get("ok")]
 
     def stalls(rs):
@@ -1310,7 +1342,8 @@ def details(R):
         out.append(s)
     for r in R["sched"]:
         if r.get("ok"):
-            out.append("schedule %s: %s" % (r["kind"], {
+            out.append("schedule %s %s: %s" % (
+                r.get("schedule", "dense"), r["kind"], {
                 k: r[k] for k in ("healthy_s", "one_pct", "none_s",
                                   "none_episodes", "none_blips_5ms",
                                   "none_max_ms", "two_s", "two_episodes",
@@ -1323,7 +1356,8 @@ def details(R):
             if r.get("errors"):
                 out.append("  errors: %s" % r["errors"][:5])
         else:
-            out.append("schedule %s FAILED: %s" % (r["kind"], r.get("error")))
+            out.append("schedule %s %s FAILED: %s" % (
+                r.get("schedule", "dense"), r["kind"], r.get("error")))
     bad = [r for k in ("runs", "vips", "switchover", "preempt")
            for r in R.get(k, []) if not r.get("ok") or r.get("notes")]
     for r in bad[:40]:
@@ -1357,6 +1391,9 @@ def main():
     ap.add_argument("--n64-s", type=float)
     ap.add_argument("--n64-nodes", type=int, default=64)
     ap.add_argument("--sched-s", type=float)
+    ap.add_argument("--sched-issue-s", type=float,
+                    help="the schedule at the issue's density (default "
+                    "600 s, 0 in --quick; 0: not run)")
     ap.add_argument("--runs", type=int)
     ap.add_argument("--runs-vips", type=int)
     ap.add_argument("--floor-s", type=float)
@@ -1378,6 +1415,8 @@ def main():
     args.idle_s = args.idle_s or (10.0 if q else 120.0)
     args.n64_s = args.n64_s or (10.0 if q else 120.0)
     args.sched_s = args.sched_s or (30.0 if q else 180.0)
+    if args.sched_issue_s is None:
+        args.sched_issue_s = 0.0 if q else 600.0
     args.runs = args.runs or (3 if q else 20)
     args.runs_vips = args.runs_vips or (2 if q else 10)
     args.floor_s = args.floor_s or (10.0 if q else 60.0)

@@ -416,6 +416,16 @@ class Topology:
     def dir(self, name):
         return os.path.join(self.workdir, name)
 
+    def lastsend_path(self, name):
+        """The node's record of its last send (agent/lastsend.c): named
+        after its state_dir's device and inode; None if there is no
+        state_dir."""
+        try:
+            st = os.stat(os.path.join(self.state_base(name), "state"))
+        except OSError:
+            return None
+        return "/dev/shm/vigild-lastsend-%x-%x" % (st.st_dev, st.st_ino)
+
     def socket(self, name):
         if self.topo.socket_tmpfs:
             return os.path.join(self.state_base(name), "vigil.sock")
@@ -1049,6 +1059,14 @@ class Topology:
                 self.stop(name)
             except Exception as e:          # keep going: namespaces next
                 self.teardown_errors.append("%s: stop: %r" % (name, e))
+            # a node killed and not restarted left its last send's record
+            # (agent/lastsend.c; a clean stop removes it)
+            try:
+                path = self.lastsend_path(name)
+                if path and os.path.exists(path):
+                    os.unlink(path)
+            except OSError as e:
+                self.teardown_errors.append("%s: lastsend: %r" % (name, e))
         for ns in reversed(self.namespaces):
             # Anything still in our own namespace was started by this test
             # (a keeper the daemon forked, say): report it, end it by PID.
