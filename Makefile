@@ -102,7 +102,8 @@ loss-table: $(B)/tests/test_schedule
 # agent/election.c) must be caught by the fault schedules or test_election
 MUTANTS	= ACTIVE_VOTES NO_QUIET TWO_VOTES NO_PERSIST MINORITY_LEASE LEASE_D \
 	  NO_DRIFT NO_MARGIN PREVOTE_COUNTS WITNESS_STANDS RESTART_VOTES \
-	  CAND_EARLY JOINT_ONE_QUORUM LASTSEND_EARLY
+	  CAND_EARLY JOINT_ONE_QUORUM LASTSEND_EARLY \
+	  LASTSEND_DEAF
 mutants: $(filter-out $(B)/agent/election.o,$(CORE_OBJS))
 	@echo "== mutants ($(words $(MUTANTS)) rules, each must be caught)"
 	@CC="$(CC)" CFLAGS="$(filter-out -O2 -g,$(ALL_CFLAGS)) -O1" \

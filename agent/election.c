@@ -1406,15 +1406,27 @@ vg_el_init_group(struct vg_election *el, const struct vg_conf *c,
  * process's clock): every echo it gave an active is at or before it, so no
  * lease it renewed outlasts last_sent + L, and rule (1) may count from
  * there instead of from the start (a voter killed and restarted after D
- * votes at once; it waited D after its start, and a cluster back from a
- * two-node fault waited with it).  Never later than as it was.
+ * votes sooner; it waited D after its start, and a cluster back from a
+ * two-node fault waited with it).  But never sooner than 2h after `now`,
+ * its first heartbeat: what it knew of its peers is gone with the old
+ * agent (a HOLDING peer, whose removal was not confirmed: rule (0)), and a
+ * live peer's flags reach it within 2h (one echo of our new incarnation
+ * makes the peer fresh, at most h, and its heartbeats come every h).
+ * Never later than as it was.
  */
 void
-vg_el_started_after(struct vg_election *el, vg_ns last_sent)
+vg_el_started_after(struct vg_election *el, vg_ns last_sent, vg_ns now)
 {
+	vg_ns listen = now + 2 * el->h - el->dead;
+
 #ifdef VG_MUTANT_LASTSEND_EARLY	/* mutants.sh: the record read D too old */
 	last_sent -= el->dead;
 #endif
+#ifdef VG_MUTANT_LASTSEND_DEAF	/* mutants.sh: votes before it has listened */
+	listen = last_sent;
+#endif
+	if (last_sent < listen)
+		last_sent = listen;
 	if (last_sent < el->quiet_since)
 		el->quiet_since = last_sent;
 }

@@ -280,10 +280,11 @@ int	vg_el_rx_may_wait(const struct vg_election *, vg_ns until, vg_ns del,
  * this and h/8, or half a typical round trip if that is longer. */
 #define VG_XFER_GRACE	VG_MS(1)
 
-/* After vg_el_init: when this node last sent before its start, from a
- * record that outlived the agent (lastsend.h); rule (1) counts from there,
- * not from the start. */
-void	vg_el_started_after(struct vg_election *, vg_ns last_sent);
+/* After vg_el_init, at the first heartbeat (now): when this node last
+ * sent before its start, from a record that outlived the agent
+ * (lastsend.h); rule (1) counts from there, not from the start, but the
+ * node listens 2h first. */
+void	vg_el_started_after(struct vg_election *, vg_ns last_sent, vg_ns now);
 
 /* The grid heartbeat: whether to send one to target now (every peer: a
  * follower echoes its active on arrival and on its grid too), and the echo

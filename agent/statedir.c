@@ -129,7 +129,7 @@ vg_statedir_write(const char *dir, const char *name, const char *data,
 
 int
 vg_statedir_next_incarnation(const char *dir, int64_t realtime_ms,
-    uint64_t *out, char *err, size_t errlen)
+    uint64_t *out, uint64_t *prev, char *err, size_t errlen)
 {
 	char path[PATH_MAX], buf[64], *end;
 	uint64_t last = 0, next;
@@ -161,6 +161,8 @@ vg_statedir_next_incarnation(const char *dir, int64_t realtime_ms,
 	    errlen) == -1)
 		return -1;
 	*out = next;
+	if (prev != NULL)
+		*prev = last;
 	return 0;
 }
 

@@ -15,9 +15,10 @@ int	vg_statedir_prepare(const char *dir, char *err, size_t errlen);
 /* Returns the lock fd (kept open for the process's life), or -1: err says
  * which pid holds it when another agent does. */
 int	vg_statedir_lock(const char *dir, char *err, size_t errlen);
-/* Reads, advances and persists the incarnation.  0, or -1 with err. */
+/* Reads, advances and persists the incarnation; *prev is the one before
+ * (0: none), if prev is not NULL.  0, or -1 with err. */
 int	vg_statedir_next_incarnation(const char *dir, int64_t realtime_ms,
-	    uint64_t *out, char *err, size_t errlen);
+	    uint64_t *out, uint64_t *prev, char *err, size_t errlen);
 /* Atomic replace of dir/name with data. */
 int	vg_statedir_write(const char *dir, const char *name, const char *data,
 	    size_t len, char *err, size_t errlen);

@@ -1287,6 +1287,7 @@ main(int argc, char *argv[])
 	struct sock_fprog lazy_prog;
 	struct vg_conf *c;
 	vg_ns last_sent = -1;
+	uint64_t prev_inc = 0;
 	size_t g;
 
 	while ((ch = getopt_long(argc, argv, "df:hn:tV", longopts, NULL)) != -1) {
@@ -1352,12 +1353,12 @@ main(int argc, char *argv[])
 	if ((a->lock_fd = vg_statedir_lock(c->state_dir, err, sizeof(err))) == -1)
 		fatalx("%s", err);
 	if (vg_statedir_next_incarnation(c->state_dir, vg_realtime_ms(),
-	    &a->incarnation, err, sizeof(err)) == -1)
+	    &a->incarnation, &prev_inc, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 
 	a->started = vg_now();
-	if (vg_lastsend_open(&a->lastsend, c->state_dir, &last_sent, err,
-	    sizeof(err)) == -1)
+	if (vg_lastsend_open(&a->lastsend, c->state_dir, a->self->id, prev_inc,
+	    a->incarnation, &last_sent, err, sizeof(err)) == -1)
 		log_warnx("the last send is not kept across a restart (%s): "
 		    "a restart waits dead_time before it votes", err);
 	vg_events_init(&a->events);
@@ -1367,12 +1368,6 @@ main(int argc, char *argv[])
 	/* a peer counts once it has echoed a seq of this incarnation */
 	vg_peers_fresh_start(&a->peers, a->incarnation);
 	init_groups(a);
-	if (last_sent != -1) {
-		for (g = 0; g < a->n_groups; g++)
-			vg_el_started_after(&a->el[g], last_sent);
-		log_info("this node last sent %lld ms before this start",
-		    (long long)((a->started - last_sent) / VG_NS_PER_MS));
-	}
 
 	/* the kernel copies the program: on the stack will do */
 	lazy_prog.filter = lazy_insns;
@@ -1471,6 +1466,12 @@ main(int argc, char *argv[])
 		    c->rt_priority);
 
 	a->next_hb = vg_now();		/* the first heartbeat goes at once */
+	if (last_sent != -1) {
+		for (g = 0; g < a->n_groups; g++)
+			vg_el_started_after(&a->el[g], last_sent, a->next_hb);
+		log_info("this node last sent %lld ms before this start",
+		    (long long)((a->started - last_sent) / VG_NS_PER_MS));
+	}
 	schedule(a);
 	sd_notify(0, "READY=1");
 	notify_status(a);

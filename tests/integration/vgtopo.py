@@ -1059,8 +1059,8 @@ class Topology:
                 self.stop(name)
             except Exception as e:          # keep going: namespaces next
                 self.teardown_errors.append("%s: stop: %r" % (name, e))
-            # a node killed and not restarted left its last send's record
-            # (agent/lastsend.c; a clean stop removes it)
+            # the node's record of its last send (agent/lastsend.c), left
+            # after a stop of any kind: removed with the topology
             try:
                 path = self.lastsend_path(name)
                 if path and os.path.exists(path):

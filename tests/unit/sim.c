@@ -991,7 +991,7 @@ node_start(struct sim *s, int i)
 			vg_el_joint(&d->gel[g], s->nd[s->push.coord].conf_new,
 			    ln);
 		if (d->ls_ok)		/* the agent alone was restarted */
-			vg_el_started_after(&d->gel[g], d->ls_at);
+			vg_el_started_after(&d->gel[g], d->ls_at, ln);
 	}
 	for (j = 0; j < s->n; j++) {
 		if (member(s, i, j))

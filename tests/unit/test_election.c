@@ -1278,10 +1278,11 @@ test_start_is_heard(void **state)
 }
 
 /* ==== a restarted agent whose last send outlived it (lastsend.c): rule (1)
- * counts from that send, not from the start.  Its last send 5 ms before the
- * start: refused until D after the send, granted then (before D after the
- * start); 2D before: granted at once.  A record later than the start
- * changes nothing: D after the start, as without one. */
+ * counts from that send, not from the start, but it listens 2h from its
+ * first heartbeat first (a HOLDING peer's flag).  Its last send 5 ms before
+ * the start: refused until D after the send, granted then (before D after
+ * the start); 2D before: refused for 2h, then granted.  A record later than
+ * the start changes nothing: D after the start, as without one. */
 
 static void
 test_restart_counts_from_last_send(void **state)
@@ -1290,7 +1291,8 @@ test_restart_counts_from_last_send(void **state)
 	struct vg_election el;
 	struct vg_acts acts;
 	struct vg_msg m;
-	vg_ns t = VG_MS(1000), d = c->dead_time, sent, from, before[3];
+	vg_ns t = VG_MS(1000), d = c->dead_time, h = c->interval, sent, from;
+	vg_ns before[3];
 	size_t r;
 	int pre;
 
@@ -1298,28 +1300,31 @@ test_restart_counts_from_last_send(void **state)
 	before[0] = VG_MS(5);
 	before[1] = 2 * d;
 	before[2] = -VG_MS(5);
+	assert_true(d >= 3 * h);
 	for (r = 0; r < 3; r++)
 		for (pre = 0; pre < 2; pre++) {
 			sent = t - before[r];
-			from = (sent < t ? sent : t) + d;   /* rule (1) ends */
+			/* rule (1) ends: D after the send, the start, or 2h
+			 * of listening, whichever is latest of the first
+			 * two and the last */
+			from = (sent < t ? sent : t) + d;
+			if (from < t + 2 * h)
+				from = t + 2 * h;
 			vg_el_init(&el, c, 4, 1, 7, t);
-			vg_el_started_after(&el, sent);
+			vg_el_started_after(&el, sent, t);
 			acts.n = 0;
 			m = one_msg(VG_MSG_VOTE_REQUEST, 1, 2,
 			    VG_ST_CANDIDATE, 5, 100, 1, 0);
 			m.flags = pre ? VG_FLAG_PRE : 0;
-			if (from - VG_MS(1) > t) {
-				vg_el_input(&el, &m, VG_NS_NEVER,
-				    from - VG_MS(1), &acts);
-				assert_int_equal(el.term, 4);
-				assert_int_equal(
-				    el.st.refused[VG_REFUSE_RECENT], 1);
-				m.seq = 2;
-			}
-			if (r == 0)	/* sooner than D after the start */
-				assert_true(from + VG_MS(1) < t + d);
-			vg_el_input(&el, &m, VG_NS_NEVER,
-			    (from > t ? from : t) + VG_MS(1), &acts);
+			vg_el_input(&el, &m, VG_NS_NEVER, from - US(500),
+			    &acts);
+			assert_int_equal(el.term, 4);
+			assert_int_equal(el.st.refused[VG_REFUSE_RECENT], 1);
+			m.seq = 2;
+			if (r != 2)	/* sooner than D after the start */
+				assert_true(from < t + d);
+			vg_el_input(&el, &m, VG_NS_NEVER, from + US(500),
+			    &acts);
 			if (pre)
 				assert_int_equal(el.st.prevotes_granted, 1);
 			else
