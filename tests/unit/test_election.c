@@ -1245,33 +1245,39 @@ test_one_vote_per_term(void **state)
 /* ==== a (re)started voter counts its start as heard: no vote, real or
  * pre-, until D after it, however long it was down (design.md, step 8) */
 
+/* n1 asks el (n2, term 4) for term 5, pre-vote or real: refused as
+ * "recent" just before `from`, granted just after. */
+static void
+refused_until(struct vg_election *el, vg_ns from, int pre)
+{
+	struct vg_acts acts = { .n = 0 };
+	struct vg_msg m;
+
+	m = one_msg(VG_MSG_VOTE_REQUEST, 1, 2, VG_ST_CANDIDATE, 5, 100, 1, 0);
+	m.flags = pre ? VG_FLAG_PRE : 0;
+	vg_el_input(el, &m, VG_NS_NEVER, from - US(500), &acts);
+	assert_int_equal(el->term, 4);
+	assert_int_equal(el->st.refused[VG_REFUSE_RECENT], 1);
+	m.seq = 2;
+	vg_el_input(el, &m, VG_NS_NEVER, from + US(500), &acts);
+	if (pre)
+		assert_int_equal(el->st.prevotes_granted, 1);
+	else
+		assert_int_equal(el->term, 5);
+}
+
 static void
 test_start_is_heard(void **state)
 {
 	struct vg_conf *c = conf3("n2");
 	struct vg_election el;
-	struct vg_acts acts;
-	struct vg_msg m;
 	vg_ns t = VG_MS(1000), d = c->dead_time;
 	int pre;
 
 	(void)state;
 	for (pre = 0; pre < 2; pre++) {
 		vg_el_init(&el, c, 4, 1, 7, t);
-		acts.n = 0;
-		m = one_msg(VG_MSG_VOTE_REQUEST, 1, 2, VG_ST_CANDIDATE, 5, 100,
-		    1, 0);
-		m.flags = pre ? VG_FLAG_PRE : 0;
-		vg_el_input(&el, &m, VG_NS_NEVER, t + d - VG_MS(1), &acts);
-		assert_int_equal(el.term, 4);
-		assert_int_equal(el.st.refused[VG_REFUSE_RECENT], 1);
-		/* and D after the start it is granted */
-		m.seq = 2;
-		vg_el_input(&el, &m, VG_NS_NEVER, t + d + VG_MS(1), &acts);
-		if (pre)
-			assert_int_equal(el.st.prevotes_granted, 1);
-		else
-			assert_int_equal(el.term, 5);
+		refused_until(&el, t + d, pre);	/* D after the start */
 		t += 10 * d;
 	}
 	vg_conf_free(c);
@@ -1289,8 +1295,6 @@ test_restart_counts_from_last_send(void **state)
 {
 	struct vg_conf *c = conf3("n2");
 	struct vg_election el;
-	struct vg_acts acts;
-	struct vg_msg m;
 	vg_ns t = VG_MS(1000), d = c->dead_time, h = c->interval, sent, from;
 	vg_ns before[3];
 	size_t r;
@@ -1304,31 +1308,17 @@ test_restart_counts_from_last_send(void **state)
 	for (r = 0; r < 3; r++)
 		for (pre = 0; pre < 2; pre++) {
 			sent = t - before[r];
-			/* rule (1) ends: D after the send, the start, or 2h
-			 * of listening, whichever is latest of the first
-			 * two and the last */
+			/* rule (1) ends D after the send or the start,
+			 * whichever came first, and 2h after the start at
+			 * the soonest */
 			from = (sent < t ? sent : t) + d;
 			if (from < t + 2 * h)
 				from = t + 2 * h;
-			vg_el_init(&el, c, 4, 1, 7, t);
-			vg_el_started_after(&el, sent, t);
-			acts.n = 0;
-			m = one_msg(VG_MSG_VOTE_REQUEST, 1, 2,
-			    VG_ST_CANDIDATE, 5, 100, 1, 0);
-			m.flags = pre ? VG_FLAG_PRE : 0;
-			vg_el_input(&el, &m, VG_NS_NEVER, from - US(500),
-			    &acts);
-			assert_int_equal(el.term, 4);
-			assert_int_equal(el.st.refused[VG_REFUSE_RECENT], 1);
-			m.seq = 2;
 			if (r != 2)	/* sooner than D after the start */
 				assert_true(from < t + d);
-			vg_el_input(&el, &m, VG_NS_NEVER, from + US(500),
-			    &acts);
-			if (pre)
-				assert_int_equal(el.st.prevotes_granted, 1);
-			else
-				assert_int_equal(el.term, 5);
+			vg_el_init(&el, c, 4, 1, 7, t);
+			vg_el_started_after(&el, sent, t);
+			refused_until(&el, from, pre);
 			t += 10 * d;
 		}
 	vg_conf_free(c);
