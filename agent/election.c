@@ -1137,12 +1137,38 @@ follow(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *s,
  * whose RELEASE its keeper sent from the seqs above the agent's, only a new
  * incarnation).  Back, it is a healthy standby from now on at the earliest.
  */
+/* Incarnations further apart than this (ms, ~30 years) say nothing. */
+#define VG_INC_SPAN_MS	((int64_t)1000000000000)
+
 static void
-heard_alive(struct vg_el_node *s, const struct vg_msg *m, vg_ns now)
+heard_alive(const struct vg_election *el, struct vg_el_node *s,
+    const struct vg_msg *m, vg_ns now)
 {
+	int64_t d;
+	vg_ns est;
+
 	if (s->hb_inc != m->incarnation || s->up_at == 0) {
 		s->hb_inc = m->incarnation;
 		s->up_at = now;
+		/*
+		 * Its incarnation is the wall clock in ms at its start, as
+		 * ours is at ours: a peer heard first after our own start that
+		 * started more than 2D before us by the wall clocks has had
+		 * its D run long ago (a restarted node waited D for every peer
+		 * it heard, as if each had just started).  Starts closer than
+		 * that count from when heard, as before: the clocks' ms and
+		 * their skew are not fine enough for a staggered start.  A
+		 * wall clock far off, or an incarnation that is not one (last
+		 * + 1), moves only when we stand: a round that fails, never a
+		 * vote (rule (1) is the voter's own).
+		 */
+		d = (int64_t)(el->self_inc - m->incarnation);	/* ms */
+		if (el->self_inc != 0 && m->incarnation != 0 &&
+		    d < VG_INC_SPAN_MS && (vg_ns)d * VG_NS_PER_MS > 2 * el->dead) {
+			est = el->started_at - (vg_ns)d * VG_NS_PER_MS;
+			if (est > 0 && est < s->up_at)
+				s->up_at = est;
+		}
 	}
 	if (s->gone && (m->incarnation > s->gone_inc ||
 	    (m->incarnation == s->gone_inc && m->seq > s->gone_seq))) {
@@ -1157,7 +1183,7 @@ on_heartbeat(struct vg_election *el, const struct vg_msg *m,
     struct vg_el_node *s, vg_ns echo_sent, vg_ns heard, vg_ns now,
     struct vg_acts *acts)
 {
-	heard_alive(s, m, heard);
+	heard_alive(el, s, m, heard);
 	if (m->term > el->held_term)
 		el->held_term = m->term;
 	if (m->state == VG_ST_ACTIVE && m->active == s->id) {
@@ -1396,6 +1422,7 @@ vg_el_init_group(struct vg_election *el, const struct vg_conf *c,
 	el->quiet_since = now - el->dead;
 #endif
 	el->last_active_hb = now;
+	el->started_at = now;
 	el->rng = seed ? seed : 0x9e3779b97f4a7c15ULL;
 	if (c->nodes[c->self].votes >= c->quorum)
 		el->state = VG_ST_STANDBY;
@@ -1414,6 +1441,12 @@ vg_el_init_group(struct vg_election *el, const struct vg_conf *c,
  * makes the peer fresh, at most h, and its heartbeats come every h).
  * Never later than as it was.
  */
+void
+vg_el_set_incarnation(struct vg_election *el, uint64_t inc)
+{
+	el->self_inc = inc;
+}
+
 void
 vg_el_started_after(struct vg_election *el, vg_ns last_sent, vg_ns now)
 {

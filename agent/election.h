@@ -99,8 +99,10 @@ struct vg_el_node {
 	 * hand-over target until a heartbeat sent after that one */
 	int		gone;
 	uint64_t	gone_inc, gone_seq;
-	/* its first heartbeat of incarnation hb_inc came at up_at (0: none
-	 * yet): it started, and its D began, no later than that */
+	/* incarnation hb_inc came up at up_at (0: none yet): when its first
+	 * heartbeat came, or when its incarnation (the wall clock in ms at its
+	 * start, as ours) says it started if that is earlier: it started, and
+	 * its D began, no later than that */
 	uint64_t	hb_inc;
 	vg_ns		up_at;
 	/* configuration agreement: its last message carried our safety
@@ -177,6 +179,10 @@ struct vg_election {
 	vg_ns		active_since;	/* when active_id last changed */
 	uint64_t	active_inc;	/* its incarnation */
 	vg_ns		quiet_since;	/* rule (1): last active hb, real vote, step-down, start */
+	/* our own start and incarnation (0: not told): a peer's incarnation
+	 * says when it started, in our clock (heard_alive) */
+	vg_ns		started_at;
+	uint64_t	self_inc;
 	vg_ns		last_active_hb;	/* rule (3)'s window */
 	uint64_t	echo_seq;	/* newest seq of the active's heartbeats in term */
 	uint16_t	term_active;	/* who was active in term_active_of, even */
@@ -280,6 +286,11 @@ int	vg_el_rx_may_wait(const struct vg_election *, vg_ns until, vg_ns del,
  * this and h/8, or half a typical round trip if that is longer. */
 #define VG_XFER_GRACE	VG_MS(1)
 
+/* After vg_el_init: this node's incarnation, the wall clock in ms at its
+ * start (statedir.h), as its peers' are: when a peer came up, as far as a
+ * candidacy waits for it (voters_quiet), is the earlier of when its first
+ * heartbeat came and when its incarnation says it started. */
+void	vg_el_set_incarnation(struct vg_election *, uint64_t inc);
 /* After vg_el_init, at the first heartbeat (now): when this node last
  * sent before its start, from a record that outlived the agent
  * (lastsend.h); rule (1) counts from there, not from the start, but the

@@ -1148,6 +1148,7 @@ init_groups(struct vg_agent *a)
 		vg_el_init_group(&a->el[g], c, g, a->vote_term[g],
 		    a->vote_for[g], a->incarnation ^
 		    ((uint64_t)getpid() << 32) ^ g, a->started);
+		vg_el_set_incarnation(&a->el[g], a->incarnation);
 	}
 }
 

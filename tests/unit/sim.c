@@ -983,10 +983,17 @@ node_start(struct sim *s, int i)
 	vg_ns ln = lnow(s, i);
 	int j, g;
 
-	d->inc += 1000;		/* never goes back */
+	/* as statedir.c: the wall clock in ms at the start (the sim's real
+	 * time, as from one NTP server), never back */
+	if ((uint64_t)(SIM_WALL0_MS + s->now / VG_NS_PER_MS) > d->inc)
+		d->inc = (uint64_t)(SIM_WALL0_MS + s->now / VG_NS_PER_MS);
+	else
+		d->inc++;
 	for (g = 0; g < s->G; g++) {
 		vg_el_init_group(&d->gel[g], sim_conf(d), (size_t)g,
 		    d->gdisk_term[g], d->gdisk_vote[g], rng_next(&s->rng), ln);
+		if (!s->o.no_inc_clock)
+			vg_el_set_incarnation(&d->gel[g], d->inc);
 		if (d->stage == 1)	/* JOINT is on disk: back in J */
 			vg_el_joint(&d->gel[g], s->nd[s->push.coord].conf_new,
 			    ln);
@@ -1263,6 +1270,9 @@ sim_new(const struct opt *o)
 	/* SIM_LAZY_NOW=1: every run as before the second socket */
 	if (getenv("SIM_LAZY_NOW") != NULL)
 		s->o.lazy_now = 1;
+	/* SIM_NO_INC_CLOCK=1: a peer came up when first heard, as before */
+	if (getenv("SIM_NO_INC_CLOCK") != NULL)
+		s->o.no_inc_clock = 1;
 	/* SIM_NO_LASTSEND=1: a restart counts from its start, as before */
 	if (getenv("SIM_NO_LASTSEND") != NULL)
 		s->o.no_lastsend = 1;

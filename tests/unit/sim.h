@@ -72,6 +72,8 @@
 #define NMAX		8
 #define H		VG_MS(10)
 #define RHO		0.01
+/* the wall clock at the sim's time 0, ms (incarnations) */
+#define SIM_WALL0_MS	1800000000000LL
 #define US(x)		((vg_ns)(x) * VG_NS_PER_US)
 #define BACKLOG		256		/* a frozen agent's socket buffer */
 #define KEEPER_SEQ	(1ULL << 62)	/* the keeper's own seq range */
@@ -113,6 +115,8 @@ struct opt {
 					 * vg_proto_lazy_prog) */
 	int		no_lastsend;	/* a restarted agent counts from its
 					 * start (before lastsend.c) */
+	int		no_inc_clock;	/* a peer came up when first heard (not
+					 * vg_el_set_incarnation) */
 	/* VIP groups: 0 or 1 the implicit one; else that many, by hand */
 	int		groups;
 	uint8_t		gprio[SIM_GMAX][NMAX];	/* 0: group 0's rotated by g */
