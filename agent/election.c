@@ -1130,6 +1130,9 @@ follow(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *s,
 		    el->term, 0);
 }
 
+/* Incarnations further apart than this (ms, ~30 years) say nothing. */
+#define VG_INC_SPAN_MS	((int64_t)1000000000000)
+
 /*
  * What a heartbeat says of its sender beyond its state: when it came up (its
  * first heartbeat of an incarnation), and whether it is back after a RELEASE
@@ -1137,9 +1140,6 @@ follow(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *s,
  * whose RELEASE its keeper sent from the seqs above the agent's, only a new
  * incarnation).  Back, it is a healthy standby from now on at the earliest.
  */
-/* Incarnations further apart than this (ms, ~30 years) say nothing. */
-#define VG_INC_SPAN_MS	((int64_t)1000000000000)
-
 static void
 heard_alive(const struct vg_election *el, struct vg_el_node *s,
     const struct vg_msg *m, vg_ns now)
@@ -1428,6 +1428,13 @@ vg_el_init_group(struct vg_election *el, const struct vg_conf *c,
 		el->state = VG_ST_STANDBY;
 }
 
+/* Our incarnation: heard_alive reads a peer's start from its own. */
+void
+vg_el_set_incarnation(struct vg_election *el, uint64_t inc)
+{
+	el->self_inc = inc;
+}
+
 /*
  * The node's last datagram before this start left at `last_sent` (this
  * process's clock): every echo it gave an active is at or before it, so no
@@ -1441,12 +1448,6 @@ vg_el_init_group(struct vg_election *el, const struct vg_conf *c,
  * makes the peer fresh, at most h, and its heartbeats come every h).
  * Never later than as it was.
  */
-void
-vg_el_set_incarnation(struct vg_election *el, uint64_t inc)
-{
-	el->self_inc = inc;
-}
-
 void
 vg_el_started_after(struct vg_election *el, vg_ns last_sent, vg_ns now)
 {

@@ -558,8 +558,6 @@ def bench_sched_one(args, R, name, secs, gap):
             "kinds": {k: sum(1 for x in sch if x[2] == k) for k in KINDS},
             "seconds": secs, "gap_s": list(gap)}
     R["sched_plans"][name] = plan
-    if name == "dense":
-        R["sched_plan"] = plan
     for kind in ("vigil", "keepalived"):
         say("sched %s on %s: %d faults over %.0f s (seed %d)" % (
             name, kind, len(sch), secs, args.seed))
@@ -677,6 +675,7 @@ def run_schedule(bt, s, smp, sch, secs):
 def sched_row(R, row, sname):
     sc = {r["kind"]: r for r in R["sched"] if r.get("ok") and
           r.get("schedule", "dense") == sname}
+    # a JSON of before the two schedules has its one plan in "sched_plan"
     plan = R.get("sched_plans", {}).get(sname) or (
         R.get("sched_plan") if sname == "dense" else None)
     if sc and plan:

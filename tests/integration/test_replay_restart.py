@@ -45,14 +45,6 @@ def test_replay_after_restart_refused(fresh3):
     assert peers_by_name(after)["n3"]["alive"] is True
 
 
-def _active_of(t, names):
-    for n in names:
-        st = t.status(n, check=False)
-        if st and st["node"]["state"] == "active":
-            return n
-    return None
-
-
 def _log_since_last_start(t, name):
     with open(t.log_path(name), errors="replace") as f:
         lines = f.read().splitlines()
@@ -90,8 +82,7 @@ def test_restarted_voter_counts_from_its_last_send(long_d3):
     t = long_d3
     d = t.topo.dead_time / 1000.0
     names = ["n1", "n2", "n3"]
-    act, _ = wait_until(lambda: _active_of(t, names), 8.0, step=0.05)
-    assert act, "no active in the fresh cluster"
+    act, _, _ = vgtopo.wait_one_active(t, names, 8.0, "the fresh cluster")
     others = [n for n in names if n != act]
     for n in others:
         t.stop(n, sig=signal.SIGKILL)
@@ -104,9 +95,7 @@ def test_restarted_voter_counts_from_its_last_send(long_d3):
     time.sleep(5 * d)
     back = others[0]
     t.start(back)
-    act2, _ = wait_until(lambda: _active_of(t, [act, back]), 5.0,
-                         step=0.02)
-    assert act2, "no active with %s back" % back
+    vgtopo.wait_one_active(t, [act, back], 5.0, "%s back" % back)
     lines = _log_since_last_start(t, back)
     said = [ln for ln in lines if "this node last sent" in ln]
     assert said, "%s's start did not read its last send:\n%s" % (
