@@ -86,6 +86,39 @@ persist(struct vg_election *el, struct vg_acts *acts)
 	a->voted_for = el->voted_for;
 }
 
+int
+vg_acts_persist_late(const struct vg_acts *acts, uint16_t self_id)
+{
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < acts->n; i++) {
+		const struct vg_act *x = &acts->a[i];
+
+		switch (x->type) {
+		case VG_ACT_PERSIST:
+			if (x->voted_for != self_id)
+				return 0;
+			any = 1;
+			break;
+		case VG_ACT_LEASE:
+			return 0;
+		case VG_ACT_STATE:
+			if (x->new_state == VG_ST_ACTIVE)
+				return 0;
+			break;
+		case VG_ACT_SEND:
+			if (x->msg_type == VG_MSG_VOTE ||
+			    x->msg_type == VG_MSG_TRANSFER)
+				return 0;
+			break;
+		default:
+			break;
+		}
+	}
+	return any;
+}
+
 static uint64_t
 rnd(struct vg_election *el)
 {
@@ -596,6 +629,66 @@ lapse_log(const struct vg_election *el, vg_ns now)
 	    (long long)((now - el->lease_deadline) / VG_NS_PER_US), buf);
 }
 
+/*
+ * Until when a quorum of votes (ours counted) has been heard within the
+ * last 2h: the last_heard of the node that completes it, plus 2h; 0 if
+ * none does.  Its way in cut (a one-way cut, the peers' links down), a
+ * lapsed active hears nothing: no renewal can come, and waiting D for one
+ * only keeps the VIPs off everywhere.  Lost echoes alone leave it hearing
+ * the peers' other datagrams (four an interval from two followers).
+ * Not for a joint move (two quorums): that one waits D as before.
+ */
+static vg_ns
+quorum_heard_until(const struct vg_election *el)
+{
+	vg_ns until = 0, best;
+	unsigned votes = el->nodes[el->self].votes;
+	uint64_t used[(VG_MAX_NODES + 63) / 64] = { 0 };
+	size_t i, at;
+
+	if (votes >= el->quorum)
+		return VG_NS_NEVER;
+	for (;;) {
+		/* the next most recently heard agreeing node */
+		best = -1;
+		at = el->n_nodes;
+		for (i = 0; i < el->n_nodes; i++) {
+			const struct vg_el_node *x = &el->nodes[i];
+
+			if (x->self || !x->heard || !x->agrees ||
+			    (used[i / 64] >> (i % 64) & 1))
+				continue;
+			if (x->last_heard > best) {
+				best = x->last_heard;
+				at = i;
+			}
+		}
+		if (at == el->n_nodes)
+			return until;
+		used[at / 64] |= (uint64_t)1 << (at % 64);
+		votes += el->nodes[at].votes;
+		if (votes >= el->quorum)
+			return best + 2 * el->h;
+	}
+}
+
+/* When a lapsed active gives up on a renewal: D after the lapse, or an
+ * interval after it once no quorum was heard for 2h. */
+static vg_ns
+lapse_gives_up(const struct vg_election *el)
+{
+	vg_ns d = el->lapsed_at + el->dead, q;
+
+	if (!el->joint) {
+		q = quorum_heard_until(el);
+		if (q < el->lapsed_at + el->h)
+			q = el->lapsed_at + el->h;
+		if (q < d)
+			d = q;
+	}
+	return d;
+}
+
 static void
 lease_check(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 {
@@ -608,9 +701,10 @@ lease_check(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 		lapse_log(el, now);
 		vips_off(el, acts);	/* the keeper has already; make sure */
 	}
-	if (el->lapsed && now - el->lapsed_at >= el->dead)
-		step_down(el, now, 1, "lease not renewed within dead_time",
-		    acts);
+	if (el->lapsed && now >= lapse_gives_up(el))
+		step_down(el, now, 1, now - el->lapsed_at >= el->dead ?
+		    "lease not renewed within dead_time" :
+		    "lease lapsed, no quorum heard for two intervals", acts);
 }
 
 /* ---- candidacy */
@@ -1591,7 +1685,7 @@ vg_el_deadline(const struct vg_election *el, vg_ns now)
 
 	switch (el->state) {
 	case VG_ST_ACTIVE:
-		d = el->lapsed ? el->lapsed_at + el->dead : el->lease_deadline;
+		d = el->lapsed ? lapse_gives_up(el) : el->lease_deadline;
 		for (i = 0; el->preempt && !el->lapsed && i < el->n_nodes; i++) {
 			const struct vg_el_node *n = &el->nodes[i];
 			vg_ns from = preempt_from(n);

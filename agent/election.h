@@ -286,6 +286,16 @@ int	vg_el_rx_may_wait(const struct vg_election *, vg_ns until, vg_ns del,
  * this and h/8, or half a typical round trip if that is longer. */
 #define VG_XFER_GRACE	VG_MS(1)
 
+/*
+ * 1 if the list's votes may be made durable after its sends leave, not
+ * before: every PERSIST in it is a candidate's vote for itself (self_id),
+ * and nothing in it gives a vote away (VOTE, TRANSFER) or acts on a win
+ * (LEASE, a change to active).  The VOTE_REQUEST then leaves before the fsync, which runs
+ * while the voters persist theirs; the votes that answer it are read only
+ * after it (docs/design.md, "Why two nodes never hold a VIP at once", 7).
+ */
+int	vg_acts_persist_late(const struct vg_acts *, uint16_t self_id);
+
 /* After vg_el_init: this node's incarnation, the wall clock in ms at its
  * start (statedir.h), as its peers' are: when a peer came up, as far as a
  * candidacy waits for it (voters_quiet), is the earlier of when its first

@@ -558,7 +558,7 @@ def bench_sched_one(args, R, name, secs, gap):
             "kinds": {k: sum(1 for x in sch if x[2] == k) for k in KINDS},
             "seconds": secs, "gap_s": list(gap)}
     R["sched_plans"][name] = plan
-    for kind in ("vigil", "keepalived"):
+    for kind in args.sched_agents:
         say("sched %s on %s: %d faults over %.0f s (seed %d)" % (
             name, kind, len(sch), secs, args.seed))
         rec = {"kind": kind, "schedule": name}
@@ -1393,6 +1393,8 @@ def main():
     ap.add_argument("--sched-issue-s", type=float,
                     help="the schedule at the issue's density (default "
                     "600 s, 0 in --quick; 0: not run)")
+    ap.add_argument("--sched-agents", default="vigil,keepalived",
+                    help="whose schedules to run (default both)")
     ap.add_argument("--runs", type=int)
     ap.add_argument("--runs-vips", type=int)
     ap.add_argument("--floor-s", type=float)
@@ -1417,6 +1419,10 @@ def main():
     if args.sched_issue_s is None:
         args.sched_issue_s = 0.0 if q else 600.0
     args.runs = args.runs or (3 if q else 20)
+    args.sched_agents = [x for x in args.sched_agents.split(",") if x]
+    if not set(args.sched_agents) <= {"vigil", "keepalived"}:
+        sys.stderr.write("--sched-agents: vigil, keepalived or both\n")
+        return 2
     args.runs_vips = args.runs_vips or (2 if q else 10)
     args.floor_s = args.floor_s or (10.0 if q else 60.0)
     if q and args.floor_intervals == "1,2,3,5":

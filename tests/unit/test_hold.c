@@ -15,7 +15,10 @@
  * - the peers' side: such a node's heartbeats say VG_FLAG_HOLDING, and its
  *   peers give no vote to any other candidate while it says so, nor for
  *   vip_lifetime (and the kernel's slack) after it falls silent saying so;
- *   a heartbeat without the flag lifts that at once.
+ *   a heartbeat without the flag lifts that at once;
+ * - a lapsed active that hears nothing from a quorum (its way in cut)
+ *   steps down and releases an interval after the lapse; one that still
+ *   hears its peers (only the echoes lost) waits D for a renewal.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -295,11 +298,75 @@ test_strike_own_group(void **state)
 	el_fix_free(f);
 }
 
+/*
+ * n1, elected, hears no echo after its election: its lease lapses.  Way in
+ * cut (`cut`: nothing heard): it steps down and sends RELEASE an interval
+ * after the lapse (no renewal can come; a one-way cut of the holder was D
+ * without any holder).  Echoes lost only (both standbys' heartbeats heard
+ * every h/2, echoing nothing): D after the lapse, as before, for a
+ * renewal.
+ */
+static void
+test_lapse_gives_up(void **state)
+{
+	int cut, i;
+
+	(void)state;
+	for (cut = 0; cut < 2; cut++) {
+		struct el_fix *f = el_fix_new();
+		struct vg_acts acts;
+		struct vg_msg m;
+		vg_ns lapsed_at = 0, released_at = 0;
+		uint16_t p;
+
+		el_elect(&f->el, &f->now);
+		for (i = 0; i < 2000 && released_at == 0; i++) {
+			f->now += H / 10;
+			acts.n = 0;
+			for (p = 2; !cut && p <= 3 && i % 5 == 0; p++) {
+				m = el_msg(p, VG_MSG_HEARTBEAT, 0, f->el.term,
+				    VG_ST_STANDBY);
+				m.active = 1;
+				m.seq = 1000 + (uint64_t)i;
+				vg_el_input(&f->el, &m, VG_NS_NEVER, f->now,
+				    &acts);
+			}
+			vg_el_tick(&f->el, f->now, &acts);
+			if (f->el.lapsed && lapsed_at == 0)
+				lapsed_at = f->el.lapsed_at;
+			if (act_find(&acts, VG_ACT_SEND, VG_MSG_RELEASE, 0,
+			    NULL) != NULL)
+				released_at = f->now;
+			/* the wake-up it asks for is when it gives up */
+			if (f->el.lapsed && released_at == 0)
+				assert_true(vg_el_deadline(&f->el, f->now) <=
+				    (cut ? lapsed_at + H : lapsed_at +
+				    f->el.dead));
+		}
+		assert_true(lapsed_at != 0 && released_at != 0);
+		assert_int_not_equal(f->el.state, VG_ST_ACTIVE);
+		if (cut) {
+			if (released_at - lapsed_at < H ||
+			    released_at - lapsed_at > H + H / 10)
+				fail_msg("way in cut: released %lld ms after "
+				    "the lapse, not one interval",
+				    (long long)((released_at - lapsed_at) /
+				    VG_MS(1)));
+		} else if (released_at - lapsed_at < f->el.dead ||
+		    released_at - lapsed_at > f->el.dead + H / 10)
+			fail_msg("echoes lost, peers heard: released %lld ms "
+			    "after the lapse, not D", (long long)((released_at -
+			    lapsed_at) / VG_MS(1)));
+		el_fix_free(f);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unconfirmed_handover),
+		cmocka_unit_test(test_lapse_gives_up),
 		cmocka_unit_test(test_unconfirmed_keeper_lost),
 		cmocka_unit_test(test_unconfirmed_peer),
 		cmocka_unit_test(test_strike_list),
