@@ -86,39 +86,6 @@ persist(struct vg_election *el, struct vg_acts *acts)
 	a->voted_for = el->voted_for;
 }
 
-int
-vg_acts_persist_late(const struct vg_acts *acts, uint16_t self_id)
-{
-	size_t i;
-	int any = 0;
-
-	for (i = 0; i < acts->n; i++) {
-		const struct vg_act *x = &acts->a[i];
-
-		switch (x->type) {
-		case VG_ACT_PERSIST:
-			if (x->voted_for != self_id)
-				return 0;
-			any = 1;
-			break;
-		case VG_ACT_LEASE:
-			return 0;
-		case VG_ACT_STATE:
-			if (x->new_state == VG_ST_ACTIVE)
-				return 0;
-			break;
-		case VG_ACT_SEND:
-			if (x->msg_type == VG_MSG_VOTE ||
-			    x->msg_type == VG_MSG_TRANSFER)
-				return 0;
-			break;
-		default:
-			break;
-		}
-	}
-	return any;
-}
-
 static uint64_t
 rnd(struct vg_election *el)
 {
@@ -672,8 +639,15 @@ quorum_heard_until(const struct vg_election *el)
 	}
 }
 
-/* When a lapsed active gives up on a renewal: D after the lapse, or an
- * interval after it once no quorum was heard for 2h. */
+/*
+ * When a lapsed active gives up on a renewal: D after the lapse, or sooner
+ * once no quorum has been heard for 2h, an interval after the lapse at
+ * the soonest.  That silence is seen twice, h/8 apart, nothing heard in
+ * between: the first sighting may come before the loop has read what
+ * arrived while the agent did not run (a stall: the datagrams read then
+ * carry the kernel's stamps of their arrival, and a live quorum's lift
+ * the silence).
+ */
 static vg_ns
 lapse_gives_up(const struct vg_election *el)
 {
@@ -683,6 +657,8 @@ lapse_gives_up(const struct vg_election *el)
 		q = quorum_heard_until(el);
 		if (q < el->lapsed_at + el->h)
 			q = el->lapsed_at + el->h;
+		if (el->lapse_quiet_at >= q)
+			q = el->lapse_quiet_at + el->h / 8;
 		if (q < d)
 			d = q;
 	}
@@ -692,19 +668,33 @@ lapse_gives_up(const struct vg_election *el)
 static void
 lease_check(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 {
+	vg_ns q;
+
 	if (el->state != VG_ST_ACTIVE)
 		return;
 	if (!el->lapsed && now >= el->lease_deadline) {
 		el->lapsed = 1;
 		el->lapsed_at = now;
+		el->lapse_quiet_at = -1;
 		el->st.lease_lapses++;
 		lapse_log(el, now);
 		vips_off(el, acts);	/* the keeper has already; make sure */
 	}
-	if (el->lapsed && now >= lapse_gives_up(el))
-		step_down(el, now, 1, now - el->lapsed_at >= el->dead ?
-		    "lease not renewed within dead_time" :
-		    "lease lapsed, no quorum heard for two intervals", acts);
+	if (!el->lapsed)
+		return;
+	if (now - el->lapsed_at >= el->dead) {
+		step_down(el, now, 1, "lease not renewed within dead_time",
+		    acts);
+		return;
+	}
+	if (el->joint || now < el->lapsed_at + el->h ||
+	    (q = quorum_heard_until(el)) > now)
+		return;
+	if (el->lapse_quiet_at < q)
+		el->lapse_quiet_at = now;	/* first seen (again) */
+	else if (now - el->lapse_quiet_at >= el->h / 8)
+		step_down(el, now, 1, "lease lapsed, no quorum heard for two "
+		    "intervals", acts);
 }
 
 /* ---- candidacy */

@@ -214,6 +214,7 @@ struct vg_election {
 	vg_ns		lease_deadline;
 	int		lapsed;
 	vg_ns		lapsed_at;
+	vg_ns		lapse_quiet_at;	/* lapsed, first seen no quorum heard */
 	int		holding;	/* LEASE hold sent and not taken back */
 	uint64_t	released_own;	/* a term we released: never hold in it again */
 
@@ -285,16 +286,6 @@ int	vg_el_rx_may_wait(const struct vg_election *, vg_ns until, vg_ns del,
  * TRANSFER behind it before it stands on the RELEASE alone: the lesser of
  * this and h/8, or half a typical round trip if that is longer. */
 #define VG_XFER_GRACE	VG_MS(1)
-
-/*
- * 1 if the list's votes may be made durable after its sends leave, not
- * before: every PERSIST in it is a candidate's vote for itself (self_id),
- * and nothing in it gives a vote away (VOTE, TRANSFER) or acts on a win
- * (LEASE, a change to active).  The VOTE_REQUEST then leaves before the fsync, which runs
- * while the voters persist theirs; the votes that answer it are read only
- * after it (docs/design.md, "Why two nodes never hold a VIP at once", 7).
- */
-int	vg_acts_persist_late(const struct vg_acts *, uint16_t self_id);
 
 /* After vg_el_init: this node's incarnation, the wall clock in ms at its
  * start (statedir.h), as its peers' are: when a peer came up, as far as a

@@ -35,9 +35,8 @@ vg_send_flush(struct vg_agent *a)
 /*
  * Queued, not sent: the sends of one batch of actions, or of a heartbeat
  * round, leave in one sendmmsg, in order, when run_acts or the round ends
- * (vg_send_flush).  Nothing that must be durable first (a vote given) is
- * queued before it is: run_acts persists before it reaches a send; only a
- * candidate's vote for itself follows its request (vg_acts_persist_late).
+ * (vg_send_flush).  Nothing that must be durable first (the vote) is queued
+ * before it is: run_acts persists before it reaches a send.
  */
 static void
 send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)

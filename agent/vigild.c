@@ -211,10 +211,8 @@ static void
 run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 {
 	char label[VG_GROUP_NAME_MAX + 12];
-	size_t i, pass, late_from = acts->n, late_last = 0;
+	size_t i, pass;
 	int persisted = 0;
-	/* a candidate's own vote: its request first, then the fsync */
-	int late = vg_acts_persist_late(acts, a->el[0].self_id);
 
 	/*
 	 * Two passes: what the protocol needs (VIPs, lease, persist, send)
@@ -229,9 +227,6 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 		/* the protocol's sends leave before the state changes' work */
 		if (i == acts->n) {
 			vg_send_flush(a);
-			if (pass == 0 && late_from < acts->n)
-				persist_votes(a, acts, a->conf->groups_line ?
-				    late_from : late_last);
 			break;
 		}
 		if ((x->type == VG_ACT_STATE) != (pass == 1))
@@ -252,14 +247,8 @@ run_acts(struct vg_agent *a, struct vg_acts *acts, vg_ns now)
 			break;
 		case VG_ACT_PERSIST:
 			/* durable before the VOTE (or anything else) leaves;
-			 * with groups, the list's every vote at the first; a
-			 * candidate's own vote right after its request left
-			 * (vg_acts_persist_late), before anything is read */
-			if (late) {
-				if (late_from == acts->n)
-					late_from = i;
-				late_last = i;
-			} else if (a->conf->groups_line == 0 || !persisted) {
+			 * with groups, the list's every vote at the first */
+			if (a->conf->groups_line == 0 || !persisted) {
 				persist_votes(a, acts, i);
 				persisted = 1;
 			}

@@ -17,8 +17,10 @@
  *   vip_lifetime (and the kernel's slack) after it falls silent saying so;
  *   a heartbeat without the flag lifts that at once;
  * - a lapsed active that hears nothing from a quorum (its way in cut)
- *   steps down and releases an interval after the lapse; one that still
- *   hears its peers (only the echoes lost) waits D for a renewal.
+ *   steps down and releases an interval (and h/8) after the lapse; one
+ *   that still hears its peers (only the echoes lost), or that stalled
+ *   after the lapse with the peers' datagrams not yet read, waits D for a
+ *   renewal.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -299,37 +301,58 @@ test_strike_own_group(void **state)
 }
 
 /*
- * n1, elected, hears no echo after its election: its lease lapses.  Way in
- * cut (`cut`: nothing heard): it steps down and sends RELEASE an interval
- * after the lapse (no renewal can come; a one-way cut of the holder was D
- * without any holder).  Echoes lost only (both standbys' heartbeats heard
- * every h/2, echoing nothing): D after the lapse, as before, for a
- * renewal.
+ * n1, elected, hears no echo after its election: its lease lapses.
+ * - way in cut (nothing heard): it steps down and sends RELEASE an
+ *   interval after the lapse, once it has seen the silence twice, h/8
+ *   apart (no renewal can come; a one-way cut of the holder was D without
+ *   any holder);
+ * - echoes lost only (both standbys' heartbeats heard every h/2, echoing
+ *   nothing): D after the lapse, as before, for a renewal;
+ * - the same, but the agent does not run for 2.5h after the lapse (a
+ *   stall): its timer runs first, before the datagrams that came in the
+ *   meantime are read (stamped when they came): still D.
  */
+enum lapse_case { L_CUT, L_HEARD, L_STALL };
+
 static void
 test_lapse_gives_up(void **state)
 {
-	int cut, i;
+	int k, i;
 
 	(void)state;
-	for (cut = 0; cut < 2; cut++) {
+	for (k = L_CUT; k <= L_STALL; k++) {
 		struct el_fix *f = el_fix_new();
 		struct vg_acts acts;
 		struct vg_msg m;
-		vg_ns lapsed_at = 0, released_at = 0;
+		vg_ns lapsed_at = 0, released_at = 0, gone, stamp;
 		uint16_t p;
+		int stalled = 0;
 
 		el_elect(&f->el, &f->now);
 		for (i = 0; i < 2000 && released_at == 0; i++) {
 			f->now += H / 10;
 			acts.n = 0;
-			for (p = 2; !cut && p <= 3 && i % 5 == 0; p++) {
+			stamp = f->now;
+			if (k == L_STALL && lapsed_at != 0 && !stalled &&
+			    f->now >= lapsed_at + H / 2) {
+				/* 2.5h without running: the timer first */
+				stalled = 1;
+				f->now += 5 * H / 2;
+				vg_el_tick(&f->el, f->now, &acts);
+				if (act_find(&acts, VG_ACT_SEND,
+				    VG_MSG_RELEASE, 0, NULL) != NULL)
+					fail_msg("a stall: released before "
+					    "reading what came during it");
+				stamp = f->now - H / 4;
+			}
+			for (p = 2; k != L_CUT && p <= 3 &&
+			    (i % 5 == 0 || stamp != f->now); p++) {
 				m = el_msg(p, VG_MSG_HEARTBEAT, 0, f->el.term,
 				    VG_ST_STANDBY);
 				m.active = 1;
 				m.seq = 1000 + (uint64_t)i;
-				vg_el_input(&f->el, &m, VG_NS_NEVER, f->now,
-				    &acts);
+				vg_el_input_at(&f->el, &m, VG_NS_NEVER, stamp,
+				    f->now, &acts);
 			}
 			vg_el_tick(&f->el, f->now, &acts);
 			if (f->el.lapsed && lapsed_at == 0)
@@ -340,23 +363,21 @@ test_lapse_gives_up(void **state)
 			/* the wake-up it asks for is when it gives up */
 			if (f->el.lapsed && released_at == 0)
 				assert_true(vg_el_deadline(&f->el, f->now) <=
-				    (cut ? lapsed_at + H : lapsed_at +
-				    f->el.dead));
+				    (k == L_CUT ? lapsed_at + H + H / 8 :
+				    lapsed_at + f->el.dead));
 		}
 		assert_true(lapsed_at != 0 && released_at != 0);
 		assert_int_not_equal(f->el.state, VG_ST_ACTIVE);
-		if (cut) {
-			if (released_at - lapsed_at < H ||
-			    released_at - lapsed_at > H + H / 10)
+		gone = released_at - lapsed_at;
+		if (k == L_CUT) {
+			if (gone < H + H / 8 || gone > H + H / 8 + H / 10)
 				fail_msg("way in cut: released %lld ms after "
-				    "the lapse, not one interval",
-				    (long long)((released_at - lapsed_at) /
-				    VG_MS(1)));
-		} else if (released_at - lapsed_at < f->el.dead ||
-		    released_at - lapsed_at > f->el.dead + H / 10)
-			fail_msg("echoes lost, peers heard: released %lld ms "
-			    "after the lapse, not D", (long long)((released_at -
-			    lapsed_at) / VG_MS(1)));
+				    "the lapse, not one interval and h/8",
+				    (long long)(gone / VG_MS(1)));
+		} else if (gone < f->el.dead || gone > f->el.dead + H / 10)
+			fail_msg("%s: released %lld ms after the lapse, not D",
+			    k == L_HEARD ? "echoes lost, peers heard" :
+			    "a stall", (long long)(gone / VG_MS(1)));
 		el_fix_free(f);
 	}
 }

@@ -86,8 +86,6 @@ test_active_gives_its_vote(void **state)
 	assert_non_null(x);
 	/* the vote's fsync before the removal: not in the gap after it */
 	assert_true(at_p < off && off < at_r && off < at_x);
-	/* a vote given: durable before anything leaves */
-	assert_false(vg_acts_persist_late(&acts, 1));
 	assert_true(p->term == t + 1);
 	assert_int_equal(p->voted_for, 2);
 	/* RELEASE and TRANSFER are of the term it released */
@@ -151,88 +149,6 @@ test_no_vote_after_a_heartbeat_in_the_list(void **state)
 	assert_true(f->el.term == t);
 	assert_true(f->el.released);
 	assert_int_equal(f->el.st.transfer_votes, 0);
-	el_fix_free(f);
-}
-
-/*
- * When a list's votes may be made durable after its sends leave
- * (vg_acts_persist_late): a candidate's real round, its vote for itself,
- * yes: the VOTE_REQUEST leaves first and the fsync runs while the voters
- * write theirs; nothing that answers it is read before the fsync is done.
- * A vote granted to another, no: it must be on disk before the VOTE
- * leaves (a restart would vote twice in the term).  A pre-vote round
- * persists nothing, so there is nothing to put off.
- */
-static void
-test_persist_late(void **state)
-{
-	struct el_fix *f = el_fix_new();
-	struct vg_acts acts = { .n = 0 };
-	const struct vg_act *p, *q;
-	struct vg_msg m;
-	uint16_t who;
-	int i, rounds = 0, pres = 0;
-
-	(void)state;
-	/* n1 stands: heartbeats of two standbys, pre-votes granted */
-	for (i = 0; i < 200 && f->el.state != VG_ST_ACTIVE && rounds == 0;
-	    i++) {
-		f->now += H / 2;
-		acts.n = 0;
-		for (who = 2; who <= 3; who++) {
-			m = el_msg(who, VG_MSG_HEARTBEAT, 0, f->el.term,
-			    VG_ST_STANDBY);
-			vg_el_input(&f->el, &m, VG_NS_NEVER, f->now, &acts);
-		}
-		vg_el_tick(&f->el, f->now, &acts);
-		q = act_find(&acts, VG_ACT_SEND, VG_MSG_VOTE_REQUEST, 0, NULL);
-		if (q == NULL)
-			continue;
-		assert_true(q->flags & VG_FLAG_PRE);
-		pres++;
-		assert_false(vg_acts_persist_late(&acts, 1));
-		acts.n = 0;
-		m = el_msg(2, VG_MSG_VOTE, VG_FLAG_PRE | VG_FLAG_GRANTED,
-		    q->term, VG_ST_STANDBY);
-		vg_el_input(&f->el, &m, VG_NS_NEVER, f->now, &acts);
-		q = act_find(&acts, VG_ACT_SEND, VG_MSG_VOTE_REQUEST, 0, NULL);
-		p = act_find(&acts, VG_ACT_PERSIST, 0, 0, NULL);
-		assert_non_null(q);
-		assert_non_null(p);
-		assert_false(q->flags & VG_FLAG_PRE);
-		assert_int_equal(p->voted_for, 1);
-		assert_int_equal(f->el.state, VG_ST_CANDIDATE);
-		/* the real round: its own vote, nothing won yet */
-		assert_true(vg_acts_persist_late(&acts, 1));
-		rounds++;
-	}
-	assert_int_equal(pres, 1);
-	assert_int_equal(rounds, 1);
-	/* the win that answers it: a LEASE, nothing persisted */
-	acts.n = 0;
-	m = el_msg(2, VG_MSG_VOTE, VG_FLAG_GRANTED, f->el.term, VG_ST_STANDBY);
-	vg_el_input(&f->el, &m, VG_NS_NEVER, f->now, &acts);
-	assert_int_equal(f->el.state, VG_ST_ACTIVE);
-	assert_int_equal(count(&acts, VG_ACT_PERSIST), 0);
-	assert_false(vg_acts_persist_late(&acts, 1));
-	el_fix_free(f);
-
-	/* a vote granted to n2 (n1 a standby, long quiet): durable first */
-	f = el_fix_new();
-	f->now += 10 * f->el.dead;
-	acts.n = 0;
-	m = el_msg(2, VG_MSG_VOTE_REQUEST, 0, 8, VG_ST_CANDIDATE);
-	vg_el_input(&f->el, &m, VG_NS_NEVER, f->now, &acts);
-	q = act_find(&acts, VG_ACT_SEND, VG_MSG_VOTE, 0, NULL);
-	p = act_find(&acts, VG_ACT_PERSIST, 0, 0, NULL);
-	assert_non_null(q);
-	assert_non_null(p);
-	assert_true(q->flags & VG_FLAG_GRANTED);
-	assert_int_equal(p->voted_for, 2);
-	assert_false(vg_acts_persist_late(&acts, 1));
-	/* and the same list with n1's own id taken for n2's: still no, the
-	 * VOTE in it gives a vote away */
-	assert_false(vg_acts_persist_late(&acts, 2));
 	el_fix_free(f);
 }
 
@@ -355,8 +271,6 @@ test_successor_wins_at_once(void **state)
 		assert_non_null(l);
 		assert_true(p->term == 8 && p->voted_for == 1);
 		assert_true(at_p < at_q && at_p < at_l);
-		/* its own vote, but won in the same list: durable first */
-		assert_false(vg_acts_persist_late(&acts, 1));
 		assert_false(q->flags & VG_FLAG_PRE);
 		assert_true(q->term == 8 && l->term == 8);
 		/* from what n2 echoed, not from the request or now */
@@ -546,7 +460,6 @@ main(void)
 		cmocka_unit_test(test_no_vote_past_a_holding_peer),
 		cmocka_unit_test(test_real_round_takes_transfer),
 		cmocka_unit_test(test_prevote_of_the_one_voted_for),
-		cmocka_unit_test(test_persist_late),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
