@@ -1525,19 +1525,17 @@ vg_el_set_incarnation(struct vg_election *el, uint64_t inc)
  * lease it renewed outlasts last_sent + L, and rule (1) may count from
  * there instead of from the start (a voter killed and restarted after D
  * votes sooner; it waited D after its start, and a cluster back from a
- * two-node fault waited with it).  But never sooner than h after `now`,
+ * two-node fault waited with it).  But never sooner than 2h after `now`,
  * its first heartbeat: what it knew of its peers is gone with the old
  * agent (a HOLDING peer, whose removal was not confirmed: rule (0)), and a
- * live peer's flags reach it within a round trip: a peer answers a new
- * incarnation at once (vg_el_input_at) with a heartbeat that echoes our
- * seq (so it is fresh); h leaves that answer room for the peer's wake-up
- * and a slow round trip (it was 2h, for the peer's grid heartbeat, before
- * peers answered at once).  Never later than as it was.
+ * live peer's flags reach it within 2h (one echo of our new incarnation
+ * makes the peer fresh, at most h, and its heartbeats come every h).
+ * Never later than as it was.
  */
 void
 vg_el_started_after(struct vg_election *el, vg_ns last_sent, vg_ns now)
 {
-	vg_ns listen = now + el->h - el->dead;
+	vg_ns listen = now + 2 * el->h - el->dead;
 
 #ifdef VG_MUTANT_LASTSEND_EARLY	/* mutants.sh: the record read D too old */
 	last_sent -= el->dead;
@@ -1602,15 +1600,6 @@ vg_el_input_at(struct vg_election *el, const struct vg_msg *m,
 	}
 	if (s->heard && m->incarnation > s->incarnation)
 		s->released_at = now;		/* restarted */
-	/* a node restarted: our heartbeat at once, not on the grid, so that
-	 * it has our flags (HOLDING) within a round trip and may vote after
-	 * listening h (vg_el_started_after); not an answer.  Not every node
-	 * first heard: at our own start that would tell one peer of our
-	 * restart (a restarted active is released) before the others. */
-	if (s->heard && m->incarnation > s->incarnation &&
-	    !(m->flags & VG_FLAG_REPLY))
-		send_msg(acts, VG_MSG_HEARTBEAT, s->id, VG_FLAG_REPLY, el->term,
-		    0);
 	if (m->state == VG_ST_STANDBY && s->role == VG_ROLE_NODE) {
 		if (s->healthy_since < 0 || !heard_within(el, s, heard))
 			s->healthy_since = heard;

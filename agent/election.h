@@ -295,7 +295,7 @@ void	vg_el_set_incarnation(struct vg_election *, uint64_t inc);
 /* After vg_el_init, at the first heartbeat (now): when this node last
  * sent before its start, from a record that outlived the agent
  * (lastsend.h); rule (1) counts from there, not from the start, but the
- * node listens h first (its peers answer a new incarnation at once). */
+ * node listens 2h first. */
 void	vg_el_started_after(struct vg_election *, vg_ns last_sent, vg_ns now);
 
 /* The grid heartbeat: whether to send one to target now (every peer: a
