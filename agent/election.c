@@ -641,12 +641,15 @@ quorum_heard_until(const struct vg_election *el)
 
 /*
  * When a lapsed active gives up on a renewal: D after the lapse, or sooner
- * once no quorum has been heard for 2h, an interval after the lapse at
- * the soonest.  That silence is seen twice, h/8 apart, nothing heard in
- * between: the first sighting may come before the loop has read what
- * arrived while the agent did not run (a stall: the datagrams read then
- * carry the kernel's stamps of their arrival, and a live quorum's lift
- * the silence).
+ * once no quorum has been heard for 2h: that silence seen twice, h/8
+ * apart, nothing heard in between, the first time an interval after the
+ * lapse at the soonest (so h + h/8 after it at the soonest).  The first
+ * sighting may come before the loop has read what arrived while the
+ * agent did not run (a stall: the datagrams read then carry the kernel's
+ * stamps of their arrival, and a live quorum's lift the silence).  A
+ * backlog that takes the loop more than h/8 to read (hundreds of
+ * datagrams: 64 nodes after a long stall) may still end it early: an
+ * election, not a safety matter.
  */
 static vg_ns
 lapse_gives_up(const struct vg_election *el)

@@ -302,10 +302,10 @@ test_strike_own_group(void **state)
 
 /*
  * n1, elected, hears no echo after its election: its lease lapses.
- * - way in cut (nothing heard): it steps down and sends RELEASE an
- *   interval after the lapse, once it has seen the silence twice, h/8
- *   apart (no renewal can come; a one-way cut of the holder was D without
- *   any holder);
+ * - way in cut (nothing heard): it steps down and sends RELEASE h + h/8
+ *   after the lapse, once it has seen the silence twice, h/8 apart (no
+ *   renewal can come; a one-way cut of the holder was D without any
+ *   holder);
  * - echoes lost only (both standbys' heartbeats heard every h/2, echoing
  *   nothing): D after the lapse, as before, for a renewal;
  * - the same, but the agent does not run for 2.5h after the lapse (a
