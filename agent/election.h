@@ -218,6 +218,12 @@ struct vg_election {
 	int		holding;	/* LEASE hold sent and not taken back */
 	uint64_t	released_own;	/* a term we released: never hold in it again */
 
+	/* as voter: a request refused only for rule (1), which ends within
+	 * 2h, answered then (defer_request) */
+	int		deferred;
+	vg_ns		deferred_at;
+	struct vg_msg	deferred_req;
+
 	/* as candidate */
 	int		prevote;	/* phase: 1 pre-vote, 0 real */
 	uint64_t	cand_term;
@@ -233,6 +239,8 @@ struct vg_election {
 	struct {
 		uint64_t	elections_started, elections_won, rounds_failed;
 		uint64_t	votes_granted, prevotes_granted;
+		/* requests answered when rule (1) ended, not refused */
+		uint64_t	requests_deferred;
 		uint64_t	refused[VG_REFUSE_MAX];	/* by us */
 		uint64_t	refusals[VG_REFUSE_MAX];	/* of our requests */
 		uint64_t	lease_lapses, lease_renewals, step_downs;

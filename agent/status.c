@@ -185,6 +185,7 @@ election_json(const struct vg_election *el, vg_ns now)
 	ADD("rounds_failed", el->st.rounds_failed);
 	ADD("votes_granted", el->st.votes_granted);
 	ADD("prevotes_granted", el->st.prevotes_granted);
+	ADD("requests_deferred", el->st.requests_deferred);
 	ADD("lease_lapses", el->st.lease_lapses);
 	ADD("lease_renewals", el->st.lease_renewals);
 	ADD("step_downs", el->st.step_downs);

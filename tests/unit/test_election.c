@@ -1245,25 +1245,133 @@ test_one_vote_per_term(void **state)
 /* ==== a (re)started voter counts its start as heard: no vote, real or
  * pre-, until D after it, however long it was down (design.md, step 8) */
 
-/* n1 asks el (n2, term 4) for term 5, pre-vote or real: refused as
- * "recent" just before `from`, granted just after. */
+/* The VOTE in acts (granted or not), or NULL. */
+static const struct vg_act *
+vote_sent(const struct vg_acts *acts)
+{
+	size_t i;
+
+	for (i = 0; i < acts->n; i++)
+		if (acts->a[i].type == VG_ACT_SEND &&
+		    acts->a[i].msg_type == VG_MSG_VOTE)
+			return &acts->a[i];
+	return NULL;
+}
+
+/* n1 asks el (n2, term 4) for term 5, pre-vote or real, 0.5 ms before
+ * `from`: rule (1) holds it, and the answer waits for rule (1)'s end
+ * (defer_request): nothing at `from` - 1 ns, granted at `from`. */
 static void
 refused_until(struct vg_election *el, vg_ns from, int pre)
 {
 	struct vg_acts acts = { .n = 0 };
 	struct vg_msg m;
+	const struct vg_act *v;
 
 	m = one_msg(VG_MSG_VOTE_REQUEST, 1, 2, VG_ST_CANDIDATE, 5, 100, 1, 0);
 	m.flags = pre ? VG_FLAG_PRE : 0;
 	vg_el_input(el, &m, VG_NS_NEVER, from - US(500), &acts);
+	if (vote_sent(&acts) != NULL)
+		fail_msg("answered 0.5 ms before rule (1) ends");
 	assert_int_equal(el->term, 4);
-	assert_int_equal(el->st.refused[VG_REFUSE_RECENT], 1);
-	m.seq = 2;
-	vg_el_input(el, &m, VG_NS_NEVER, from + US(500), &acts);
+	assert_int_equal(el->st.requests_deferred, 1);
+	assert_true(vg_el_deadline(el, from - US(500)) <= from);
+	acts.n = 0;
+	vg_el_tick(el, from - 1, &acts);
+	assert_null(vote_sent(&acts));
+	vg_el_tick(el, from, &acts);
+	v = vote_sent(&acts);
+	if (v == NULL || !(v->flags & VG_FLAG_GRANTED))
+		fail_msg("not granted when rule (1) ended");
 	if (pre)
 		assert_int_equal(el->st.prevotes_granted, 1);
 	else
 		assert_int_equal(el->term, 5);
+}
+
+/*
+ * A request that rule (1) alone refuses, whose D ends within 2h, is
+ * answered when D ends (defer_request), checked again then: n2 (el),
+ * started at t, so rule (1) holds until t + D.
+ * - n1's pre-vote 3h before that: refused `recent` at once (too far);
+ * - n1's pre-vote h before: kept, nothing sent; n3's, h/2 before: refused
+ *   at once (one at a time);
+ * - an active's heartbeat (n3, term 4) h/4 before: at t + D the kept
+ *   request is answered, refused `recent` (rule (1) runs from that
+ *   heartbeat now), and not kept again;
+ * - a real request kept and granted at t + D writes the vote (PERSIST)
+ *   before the VOTE, as any grant.
+ */
+static void
+test_deferred_request(void **state)
+{
+	struct vg_conf *c = conf3("n2");
+	struct vg_election el;
+	struct vg_acts acts;
+	struct vg_msg m;
+	const struct vg_act *v;
+	vg_ns t = VG_MS(1000), d = c->dead_time, h = c->interval;
+	size_t k, at_p = 0, at_v = 0;
+
+	(void)state;
+	vg_el_init(&el, c, 4, 1, 7, t);
+	acts.n = 0;
+	m = one_msg(VG_MSG_VOTE_REQUEST, 1, 2, VG_ST_CANDIDATE, 5, 100, 1, 0);
+	m.flags = VG_FLAG_PRE;
+	vg_el_input(&el, &m, VG_NS_NEVER, t + d - 3 * h, &acts);
+	v = vote_sent(&acts);
+	assert_non_null(v);
+	assert_false(v->flags & VG_FLAG_GRANTED);
+	assert_int_equal(v->reason, VG_REFUSE_RECENT);
+	acts.n = 0;
+	m.seq = 2;
+	vg_el_input(&el, &m, VG_NS_NEVER, t + d - h, &acts);
+	assert_null(vote_sent(&acts));
+	m = one_msg(VG_MSG_VOTE_REQUEST, 3, 2, VG_ST_CANDIDATE, 5, 300, 1, 0);
+	m.flags = VG_FLAG_PRE;
+	vg_el_input(&el, &m, VG_NS_NEVER, t + d - h / 2, &acts);
+	v = vote_sent(&acts);
+	assert_non_null(v);
+	assert_int_equal(v->target, 3);
+	assert_int_equal(v->reason, VG_REFUSE_RECENT);
+	assert_int_equal(el.st.requests_deferred, 1);
+	/* n3 active in term 4: heard h/4 before D ends */
+	acts.n = 0;
+	m = one_msg(VG_MSG_HEARTBEAT, 3, 2, VG_ST_ACTIVE, 4, 300, 2, 3);
+	vg_el_input(&el, &m, VG_NS_NEVER, t + d - h / 4, &acts);
+	acts.n = 0;
+	vg_el_tick(&el, t + d, &acts);
+	v = vote_sent(&acts);
+	if (v == NULL)
+		fail_msg("the kept request was not answered when D ended");
+	assert_int_equal(v->target, 1);
+	assert_false(v->flags & VG_FLAG_GRANTED);
+	assert_int_equal(v->reason, VG_REFUSE_RECENT);
+	assert_int_equal(el.st.requests_deferred, 1);
+	assert_false(el.deferred);
+
+	/* a real request, kept, granted at D: the vote written first */
+	t += 10 * d;
+	vg_el_init(&el, c, 4, 1, 7, t);
+	acts.n = 0;
+	m = one_msg(VG_MSG_VOTE_REQUEST, 1, 2, VG_ST_CANDIDATE, 5, 100, 1, 0);
+	vg_el_input(&el, &m, VG_NS_NEVER, t + d - h, &acts);
+	assert_null(vote_sent(&acts));
+	acts.n = 0;
+	vg_el_tick(&el, t + d, &acts);
+	for (k = 0; k < acts.n; k++) {
+		if (acts.a[k].type == VG_ACT_PERSIST)
+			at_p = k + 1;
+		if (acts.a[k].type == VG_ACT_SEND &&
+		    acts.a[k].msg_type == VG_MSG_VOTE)
+			at_v = k + 1;
+	}
+	assert_true(at_p != 0 && at_v != 0 && at_p < at_v);
+	v = &acts.a[at_v - 1];
+	assert_true(v->flags & VG_FLAG_GRANTED);
+	assert_int_equal(el.term, 5);
+	assert_int_equal(el.voted_for, 1);
+	vg_conf_free(c);
 }
 
 static void
@@ -2466,6 +2574,7 @@ main(void)
 		T(test_one_vote_per_term),
 		T(test_start_is_heard),
 		T(test_restart_counts_from_last_send),
+		T(test_deferred_request),
 		T(test_no_vote_below_a_held_term),
 		T(test_lossy_grid_echo),
 		T(test_active_reads_at_its_wake),
