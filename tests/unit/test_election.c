@@ -1041,16 +1041,23 @@ follow_n1(struct vg_election *el, vg_ns *t, uint64_t *seq)
 	}
 }
 
+/* The first SEND of a message of `type` in acts, or NULL. */
 static const struct vg_act *
-hb_sent(const struct vg_acts *acts)
+msg_sent(const struct vg_acts *acts, uint8_t type)
 {
 	size_t i;
 
 	for (i = 0; i < acts->n; i++)
 		if (acts->a[i].type == VG_ACT_SEND &&
-		    acts->a[i].msg_type == VG_MSG_HEARTBEAT)
+		    acts->a[i].msg_type == type)
 			return &acts->a[i];
 	return NULL;
+}
+
+static const struct vg_act *
+hb_sent(const struct vg_acts *acts)
+{
+	return msg_sent(acts, VG_MSG_HEARTBEAT);
 }
 
 /* The STATE action into `st` with the reason `why`, or NULL. */
@@ -1245,19 +1252,6 @@ test_one_vote_per_term(void **state)
 /* ==== a (re)started voter counts its start as heard: no vote, real or
  * pre-, until D after it, however long it was down (design.md, step 8) */
 
-/* The VOTE in acts (granted or not), or NULL. */
-static const struct vg_act *
-vote_sent(const struct vg_acts *acts)
-{
-	size_t i;
-
-	for (i = 0; i < acts->n; i++)
-		if (acts->a[i].type == VG_ACT_SEND &&
-		    acts->a[i].msg_type == VG_MSG_VOTE)
-			return &acts->a[i];
-	return NULL;
-}
-
 /* n1 asks el (n2, term 4) for term 5, pre-vote or real, 0.5 ms before
  * `from`: rule (1) holds it, and the answer waits for rule (1)'s end
  * (defer_request): nothing at `from` - 1 ns, granted at `from`. */
@@ -1271,16 +1265,16 @@ refused_until(struct vg_election *el, vg_ns from, int pre)
 	m = one_msg(VG_MSG_VOTE_REQUEST, 1, 2, VG_ST_CANDIDATE, 5, 100, 1, 0);
 	m.flags = pre ? VG_FLAG_PRE : 0;
 	vg_el_input(el, &m, VG_NS_NEVER, from - US(500), &acts);
-	if (vote_sent(&acts) != NULL)
+	if (msg_sent(&acts, VG_MSG_VOTE) != NULL)
 		fail_msg("answered 0.5 ms before rule (1) ends");
 	assert_int_equal(el->term, 4);
 	assert_int_equal(el->st.requests_deferred, 1);
 	assert_true(vg_el_deadline(el, from - US(500)) <= from);
 	acts.n = 0;
 	vg_el_tick(el, from - 1, &acts);
-	assert_null(vote_sent(&acts));
+	assert_null(msg_sent(&acts, VG_MSG_VOTE));
 	vg_el_tick(el, from, &acts);
-	v = vote_sent(&acts);
+	v = msg_sent(&acts, VG_MSG_VOTE);
 	if (v == NULL || !(v->flags & VG_FLAG_GRANTED))
 		fail_msg("not granted when rule (1) ended");
 	if (pre)
@@ -1319,18 +1313,18 @@ test_deferred_request(void **state)
 	m = one_msg(VG_MSG_VOTE_REQUEST, 1, 2, VG_ST_CANDIDATE, 5, 100, 1, 0);
 	m.flags = VG_FLAG_PRE;
 	vg_el_input(&el, &m, VG_NS_NEVER, t + d - 3 * h, &acts);
-	v = vote_sent(&acts);
+	v = msg_sent(&acts, VG_MSG_VOTE);
 	assert_non_null(v);
 	assert_false(v->flags & VG_FLAG_GRANTED);
 	assert_int_equal(v->reason, VG_REFUSE_RECENT);
 	acts.n = 0;
 	m.seq = 2;
 	vg_el_input(&el, &m, VG_NS_NEVER, t + d - h, &acts);
-	assert_null(vote_sent(&acts));
+	assert_null(msg_sent(&acts, VG_MSG_VOTE));
 	m = one_msg(VG_MSG_VOTE_REQUEST, 3, 2, VG_ST_CANDIDATE, 5, 300, 1, 0);
 	m.flags = VG_FLAG_PRE;
 	vg_el_input(&el, &m, VG_NS_NEVER, t + d - h / 2, &acts);
-	v = vote_sent(&acts);
+	v = msg_sent(&acts, VG_MSG_VOTE);
 	assert_non_null(v);
 	assert_int_equal(v->target, 3);
 	assert_int_equal(v->reason, VG_REFUSE_RECENT);
@@ -1341,7 +1335,7 @@ test_deferred_request(void **state)
 	vg_el_input(&el, &m, VG_NS_NEVER, t + d - h / 4, &acts);
 	acts.n = 0;
 	vg_el_tick(&el, t + d, &acts);
-	v = vote_sent(&acts);
+	v = msg_sent(&acts, VG_MSG_VOTE);
 	if (v == NULL)
 		fail_msg("the kept request was not answered when D ended");
 	assert_int_equal(v->target, 1);
@@ -1356,7 +1350,7 @@ test_deferred_request(void **state)
 	acts.n = 0;
 	m = one_msg(VG_MSG_VOTE_REQUEST, 1, 2, VG_ST_CANDIDATE, 5, 100, 1, 0);
 	vg_el_input(&el, &m, VG_NS_NEVER, t + d - h, &acts);
-	assert_null(vote_sent(&acts));
+	assert_null(msg_sent(&acts, VG_MSG_VOTE));
 	acts.n = 0;
 	vg_el_tick(&el, t + d, &acts);
 	for (k = 0; k < acts.n; k++) {
