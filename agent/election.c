@@ -872,6 +872,7 @@ round_won(const struct vg_election *el)
 static void	round_progress(struct vg_election *, vg_ns, struct vg_acts *);
 static void	real_round(struct vg_election *, vg_ns, struct vg_acts *);
 static void	preempt_check(struct vg_election *, vg_ns, struct vg_acts *);
+static void	tick(struct vg_election *, vg_ns, struct vg_acts *);
 
 static void
 start_candidacy(struct vg_election *el, vg_ns now, struct vg_acts *acts)
@@ -1078,34 +1079,53 @@ term_to_pass(const struct vg_election *el, uint64_t asked)
 }
 
 /*
- * A request refused only for rule (1), whose D ends within 2h (a restarted
- * voter that listens, a candidate a little early): answered when D ends,
- * as if it had come then (answer_deferred), instead of refused now.  The
- * candidate's round (2h + rtt_worst) is then still open; a refusal cost it
- * that round and a back-off of 0..2h.  In the fault schedule a node stood
- * as soon as a restarted voter came up, was refused `recent` for the 2h
- * that voter listens, and won 8 ms after the voter could vote.  Nothing
- * changes for safety: the answer is the one the request would get had it
- * been delayed on the way, every rule checked at that moment.  One at a
- * time (the same node's later request takes its place; another's is
- * answered at once); never deferred twice.  Not while we follow an active
- * (active_id): under loss a follower that missed its heartbeats would
- * then help depose it as soon as D ended, where a refusal gave the
- * heartbeats time to come through (the simulator at 20 % loss each way:
- * 18 changes of active an hour with, 9 without).
+ * A request whose refusal would be rule (1) ("recent", checked before rules
+ * (2) and (3)), whose D ends within 2h (h for a real request: its answer
+ * waits for an fsync), is kept and answered when D ends, as if it had come
+ * then (answer_deferred, from the timer), instead of refused now.  The
+ * candidate's round (2h + rtt_worst from its send) is then still open; a
+ * refusal cost it that round and a back-off of 0..2h.  In the fault
+ * schedule a node stood as soon as a restarted voter came up, was refused
+ * `recent` for the 2h that voter listens, and won 8 ms after the voter
+ * could vote.  The answer is the one the request would get had it been
+ * delayed on the way, every rule checked at that moment; a request of an
+ * incarnation the node no longer has, or of a configuration no longer
+ * ours, is dropped then, as the wire would drop it.  One at a time: the
+ * same node's request of the same or a newer term (a real one over a
+ * pre-vote) takes its place, its older one and another node's are
+ * answered at once; a request of that node answered at once clears it;
+ * never kept twice.  Not while we follow an active (active_id): under loss
+ * a follower that missed its heartbeats would then help depose it as soon
+ * as D ended, where a refusal gave the heartbeats time to come through
+ * (the simulator at 20 % loss each way: 18 changes of active an hour with,
+ * 9 without).
  */
+/* m, of the node whose request is kept, is not older than that one: a
+ * newer term, or the same (a real request over a pre-vote, not back) */
+static int
+not_older(const struct vg_election *el, const struct vg_msg *m)
+{
+	const struct vg_msg *k = &el->deferred_req;
+
+	return m->term > k->term || (m->term == k->term &&
+	    ((k->flags & VG_FLAG_PRE) || !(m->flags & VG_FLAG_PRE)));
+}
+
 static int
 defer_request(struct vg_election *el, const struct vg_msg *m, vg_ns now)
 {
 	vg_ns at = el->quiet_since + el->dead;
+	vg_ns most = (m->flags & VG_FLAG_PRE) ? 2 * el->h : el->h;
 
-	if (at <= now || at - now > 2 * el->h || el->active_id != 0)
+	if (at <= now || at - now > most || el->active_id != 0)
 		return 0;
-	if (el->deferred && el->deferred_req.sender != m->sender)
+	if (el->deferred && (el->deferred_req.sender != m->sender ||
+	    !not_older(el, m)))
 		return 0;
 	el->deferred = 1;
 	el->deferred_at = at;
 	el->deferred_req = *m;
+	el->deferred_req.body = NULL;
 	el->st.requests_deferred++;
 	return 1;
 }
@@ -1119,6 +1139,9 @@ on_request(struct vg_election *el, const struct vg_msg *m,
 
 	if (r == VG_REFUSE_RECENT && may_defer && defer_request(el, m, now))
 		return;
+	if (may_defer && el->deferred && el->deferred_req.sender == c->id &&
+	    not_older(el, m))
+		el->deferred = 0;	/* answered now: the kept one is older */
 	if (r != VG_REFUSE_NONE) {
 		el->st.refused[r]++;
 		if (r == VG_REFUSE_CONFIG)
@@ -1677,7 +1700,8 @@ vg_el_input_at(struct vg_election *el, const struct vg_msg *m,
 		on_release(el, m, s, echo_sent, now, 1, acts);
 		break;
 	}
-	vg_el_tick(el, now, acts);
+	lease_check(el, now, acts);
+	tick(el, now, acts);	/* a kept request waits for the timer */
 }
 
 /* The request defer_request kept, answered now that its time has come. */
@@ -1687,22 +1711,24 @@ answer_deferred(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 	struct vg_el_node *c;
 	uint64_t prevotes = el->st.prevotes_granted;
 
+	const struct vg_msg *m = &el->deferred_req;
+
 	if (!el->deferred || now < el->deferred_at)
 		return;
 	el->deferred = 0;
-	if ((c = node(el, el->deferred_req.sender)) == NULL || c->self)
+	if ((c = node(el, m->sender)) == NULL || c->self ||
+	    c->incarnation != m->incarnation ||
+	    (m->config_digest != el->digest && (el->digest_alt == 0 ||
+	    m->config_digest != el->digest_alt)))
 		return;
-	on_request(el, &el->deferred_req, c, now, 0, acts);
+	on_request(el, m, c, now, 0, acts);
 	if (el->st.prevotes_granted != prevotes)
 		defer_candidacy(el, now);
 }
 
-void
-vg_el_tick(struct vg_election *el, vg_ns now, struct vg_acts *acts)
+static void
+tick(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 {
-	acts->group = el->group;
-	lease_check(el, now, acts);
-	answer_deferred(el, now, acts);
 	switch (el->state) {
 	case VG_ST_ACTIVE:
 		preempt_check(el, now, acts);
@@ -1721,6 +1747,17 @@ vg_el_tick(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 	default:
 		break;
 	}
+}
+
+/* The timer: a kept request is answered here, before the deadlines, never
+ * in the middle of an input's list. */
+void
+vg_el_tick(struct vg_election *el, vg_ns now, struct vg_acts *acts)
+{
+	acts->group = el->group;
+	lease_check(el, now, acts);
+	answer_deferred(el, now, acts);
+	tick(el, now, acts);
 }
 
 vg_ns
@@ -1750,7 +1787,8 @@ vg_el_deadline(const struct vg_election *el, vg_ns now)
 	default:
 		break;
 	}
-	if (el->deferred && el->deferred_at > now && el->deferred_at < d)
+	/* even if past: the timer answers it (answer_deferred clears it) */
+	if (el->deferred && el->deferred_at < d)
 		d = el->deferred_at;
 	/* quorum visibility changes when a peer's D runs out */
 	for (i = 0; i < el->n_nodes; i++) {

@@ -218,8 +218,8 @@ struct vg_election {
 	int		holding;	/* LEASE hold sent and not taken back */
 	uint64_t	released_own;	/* a term we released: never hold in it again */
 
-	/* as voter: a request refused only for rule (1), which ends within
-	 * 2h, answered then (defer_request) */
+	/* as voter: a request that rule (1) would refuse, its D ending
+	 * within 2h, kept and answered then (defer_request) */
 	int		deferred;
 	vg_ns		deferred_at;
 	struct vg_msg	deferred_req;
@@ -239,7 +239,7 @@ struct vg_election {
 	struct {
 		uint64_t	elections_started, elections_won, rounds_failed;
 		uint64_t	votes_granted, prevotes_granted;
-		/* requests answered when rule (1) ended, not refused */
+		/* requests kept until rule (1) ended (defer_request) */
 		uint64_t	requests_deferred;
 		uint64_t	refused[VG_REFUSE_MAX];	/* by us */
 		uint64_t	refusals[VG_REFUSE_MAX];	/* of our requests */

@@ -1294,7 +1294,11 @@ refused_until(struct vg_election *el, vg_ns from, int pre)
  *   request is answered, refused `recent` (rule (1) runs from that
  *   heartbeat now), and not kept again;
  * - a real request kept and granted at t + D writes the vote (PERSIST)
- *   before the VOTE, as any grant.
+ *   before the VOTE, as any grant;
+ * - the same node's later request takes the kept one's place (a real one
+ *   over a pre-vote), an older one is answered at once and leaves it; a
+ *   real request is kept h at most (its answer waits for an fsync);
+ * - not while it follows an active (n1): refused at once, h before D.
  */
 static void
 test_deferred_request(void **state)
@@ -1365,6 +1369,62 @@ test_deferred_request(void **state)
 	assert_true(v->flags & VG_FLAG_GRANTED);
 	assert_int_equal(el.term, 5);
 	assert_int_equal(el.voted_for, 1);
+
+	/* the same node: its real request takes the kept pre-vote's place,
+	 * its pre-vote after that (older) is answered at once and leaves
+	 * the real one kept; a real request is kept h at most */
+	t += 10 * d;
+	vg_el_init(&el, c, 4, 1, 7, t);
+	acts.n = 0;
+	m = one_msg(VG_MSG_VOTE_REQUEST, 1, 2, VG_ST_CANDIDATE, 5, 100, 1, 0);
+	m.flags = VG_FLAG_PRE;
+	vg_el_input(&el, &m, VG_NS_NEVER, t + d - 3 * h / 2, &acts);
+	assert_null(msg_sent(&acts, VG_MSG_VOTE));
+	m.flags = 0;
+	m.seq = 2;
+	vg_el_input(&el, &m, VG_NS_NEVER, t + d - 3 * h / 2, &acts);
+	v = msg_sent(&acts, VG_MSG_VOTE);
+	assert_non_null(v);	/* more than h before: refused at once */
+	assert_int_equal(v->reason, VG_REFUSE_RECENT);
+	acts.n = 0;
+	m.seq = 3;
+	vg_el_input(&el, &m, VG_NS_NEVER, t + d - h / 2, &acts);
+	assert_null(msg_sent(&acts, VG_MSG_VOTE));
+	assert_false(el.deferred_req.flags & VG_FLAG_PRE);
+	m.flags = VG_FLAG_PRE;
+	m.seq = 4;
+	vg_el_input(&el, &m, VG_NS_NEVER, t + d - h / 4, &acts);
+	v = msg_sent(&acts, VG_MSG_VOTE);
+	assert_non_null(v);
+	assert_true(v->flags & VG_FLAG_PRE);
+	assert_true(el.deferred);
+	acts.n = 0;
+	vg_el_tick(&el, t + d, &acts);
+	v = msg_sent(&acts, VG_MSG_VOTE);
+	assert_non_null(v);
+	assert_false(v->flags & VG_FLAG_PRE);
+	assert_true(v->flags & VG_FLAG_GRANTED);
+
+	/* following an active: refused at once, even h before D ends */
+	t += 10 * d;
+	vg_el_init(&el, c, 0, 0, 7, t);
+	{
+		uint64_t seq = 1;
+		vg_ns last;
+
+		follow_n1(&el, &t, &seq);
+		last = t - H;
+		assert_int_equal(el.active_id, 1);
+		acts.n = 0;
+		m = one_msg(VG_MSG_VOTE_REQUEST, 3, 2, VG_ST_CANDIDATE, 2, 300,
+		    seq++, 0);
+		m.flags = VG_FLAG_PRE;
+		vg_el_input(&el, &m, VG_NS_NEVER, last + d - h, &acts);
+		v = msg_sent(&acts, VG_MSG_VOTE);
+		assert_non_null(v);
+		assert_int_equal(v->reason, VG_REFUSE_RECENT);
+		assert_false(el.deferred);
+	}
 	vg_conf_free(c);
 }
 
@@ -1388,8 +1448,8 @@ test_start_is_heard(void **state)
 /* ==== a restarted agent whose last send outlived it (lastsend.c): rule (1)
  * counts from that send, not from the start, but it listens 2h from its
  * first heartbeat first (a HOLDING peer's flag).  Its last send 5 ms before
- * the start: refused until D after the send, granted then (before D after
- * the start); 2D before: refused for 2h, then granted.  A record later than
+ * the start: held until D after the send, granted then (before D after
+ * the start); 2D before: held for 2h, then granted.  A record later than
  * the start changes nothing: D after the start, as without one. */
 
 static void
