@@ -702,6 +702,23 @@ lease_check(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 
 /* ---- candidacy */
 
+/*
+ * How long a round of votes lasts: two intervals and the worst round trip,
+ * or, while that is smaller (none measured yet: peers just come up), the
+ * lesser of h/8 and VG_XFER_GRACE for it.  A voter that keeps a request
+ * until its D ends (defer_request) answers at that moment; a restarted
+ * voter's D ended exactly 2h after its first heartbeat, the moment the
+ * round of a candidate that stood on that heartbeat ended when no round
+ * trip was measured, and its answer came a few hundred us late.
+ */
+static vg_ns
+round_len(const struct vg_election *el)
+{
+	vg_ns least = el->h / 8 < VG_XFER_GRACE ? el->h / 8 : VG_XFER_GRACE;
+
+	return 2 * el->h + (el->rtt_worst > least ? el->rtt_worst : least);
+}
+
 static unsigned
 rank(const struct vg_election *el, vg_ns now)
 {
@@ -813,7 +830,7 @@ candidacy_at(const struct vg_election *el, vg_ns now)
 		t = el->released_at + half_rtt + (vg_ns)rank(el, now) * el->h;
 		/* the successor it named goes first: one round ahead of us */
 		if (el->release_to != 0)
-			t += 2 * el->h + el->rtt_worst;
+			t += round_len(el);
 	}
 	/* after our own release (hand-over, fault, lapse, keeper lost) we stand
 	 * again only as after hearing an active: the others go first */
@@ -881,7 +898,7 @@ start_candidacy(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 	el->cand_term = xfer_usable(el) ? el->xfer_term :
 	    (el->max_term > el->term ? el->max_term : el->term) + 1;
 	el->prevote = 1;
-	el->round_end = now + 2 * el->h + el->rtt_worst;
+	el->round_end = now + round_len(el);
 	el->st.elections_started++;
 	round_reset(el);
 	set_state(el, VG_ST_CANDIDATE, el->transfer_to_me ?
@@ -959,7 +976,7 @@ real_round(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 	el->quiet_since = now;	/* granting a vote counts as hearing */
 	persist(el, acts);
 	el->req_sent = now;
-	el->round_end = now + 2 * el->h + el->rtt_worst;
+	el->round_end = now + round_len(el);
 	round_reset(el);
 	el->xfer_counted = 0;
 	if (carried != 0 && (x = node(el, carried)) != NULL && x->agrees) {
@@ -1621,7 +1638,7 @@ vg_el_started_after(struct vg_election *el, vg_ns last_sent, vg_ns now)
 static void
 defer_candidacy(struct vg_election *el, vg_ns now)
 {
-	vg_ns t = now + 2 * el->h + el->rtt_worst;
+	vg_ns t = now + round_len(el);
 
 	if (t > el->backoff_until)
 		el->backoff_until = t;
