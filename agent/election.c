@@ -1106,8 +1106,10 @@ term_to_pass(const struct vg_election *el, uint64_t asked)
  * `recent` for the 2h that voter listens, and won 8 ms after the voter
  * could vote.  The answer is the one the request would get had it been
  * delayed on the way, every rule checked at that moment; a request of an
- * incarnation the node no longer has, or of a configuration no longer
- * ours, is dropped then, as the wire would drop it.  One at a time: the
+ * incarnation the node no longer has is dropped then, as the wire drops
+ * one (stale), and one of a configuration no longer ours too (on the wire
+ * it would be refused `config`: a kept one is never granted under another
+ * configuration, nor answered).  One at a time: the
  * same node's request of the same or a newer term (a real one over a
  * pre-vote) takes its place, its older one and another node's are
  * answered at once; a request of that node answered at once clears it;
@@ -1758,7 +1760,10 @@ tick(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 	case VG_ST_NO_QUORUM:
 		to_idle(el, now, el->state == VG_ST_STANDBY ?
 		    "lost sight of a quorum" : "a quorum is in sight", acts);
-		if (el->state == VG_ST_STANDBY && now >= candidacy_at(el, now))
+		/* a kept request due first: the timer answers it (its
+		 * pre-vote granted holds us back its round), then we stand */
+		if (el->state == VG_ST_STANDBY && now >= candidacy_at(el, now) &&
+		    !(el->deferred && now >= el->deferred_at))
 			start_candidacy(el, now, acts);
 		break;
 	default:

@@ -959,7 +959,8 @@ agent_schedule(struct sim *s, int i)
 	if (d->next_grid < dl)
 		dl = d->next_grid;
 	if (dl <= ln) {
-		s->spins++;	/* a deadline that tick did not act on */
+		s->spins++;	/* a deadline that tick did not act on (or a
+				 * kept request due, answered at the wake) */
 		dl = ln + US(1);
 	}
 	/* as vigild's rx_may_wait (the sim's keeper removes at once: no

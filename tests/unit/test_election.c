@@ -1377,20 +1377,24 @@ test_deferred_request(void **state)
 	vg_el_init(&el, c, 4, 1, 7, t);
 	acts.n = 0;
 	m = one_msg(VG_MSG_VOTE_REQUEST, 1, 2, VG_ST_CANDIDATE, 5, 100, 1, 0);
-	m.flags = VG_FLAG_PRE;
-	vg_el_input(&el, &m, VG_NS_NEVER, t + d - 3 * h / 2, &acts);
-	assert_null(msg_sent(&acts, VG_MSG_VOTE));
-	m.flags = 0;
-	m.seq = 2;
 	vg_el_input(&el, &m, VG_NS_NEVER, t + d - 3 * h / 2, &acts);
 	v = msg_sent(&acts, VG_MSG_VOTE);
-	assert_non_null(v);	/* more than h before: refused at once */
+	assert_non_null(v);	/* real, more than h before: refused */
 	assert_int_equal(v->reason, VG_REFUSE_RECENT);
+	assert_false(el.deferred);
 	acts.n = 0;
+	m.flags = VG_FLAG_PRE;
+	m.seq = 2;
+	vg_el_input(&el, &m, VG_NS_NEVER, t + d - 3 * h / 2, &acts);
+	assert_null(msg_sent(&acts, VG_MSG_VOTE));
+	assert_true(el.deferred && (el.deferred_req.flags & VG_FLAG_PRE));
+	m.flags = 0;
 	m.seq = 3;
 	vg_el_input(&el, &m, VG_NS_NEVER, t + d - h / 2, &acts);
 	assert_null(msg_sent(&acts, VG_MSG_VOTE));
+	assert_true(el.deferred);
 	assert_false(el.deferred_req.flags & VG_FLAG_PRE);
+	assert_int_equal(el.st.requests_deferred, 2);
 	m.flags = VG_FLAG_PRE;
 	m.seq = 4;
 	vg_el_input(&el, &m, VG_NS_NEVER, t + d - h / 4, &acts);
