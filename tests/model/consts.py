@@ -75,16 +75,22 @@ def liveness():
     need(elect_c, r"return n->self \|\| \(n->heard && now - n->last_heard < el->dead\);",
          "heard within D")
     # rounds, back-off, the deferral after a pre-vote
-    rounds = re.findall(r"el->round_end = now \+ ([0-9]+) \* el->h \+ el->rtt_worst;",
-                        elect_c)
-    if len(rounds) != 2 or rounds[0] != rounds[1]:
+    # a round's length: R*h + rtt_worst, rtt_worst at least min(h/8, 1 ms)
+    # (round_len); the model's rtt_worst, 2*DELTA (a hop >= 25 ms), is
+    # above that floor, so its rounds are R*h + rtt_worst
+    rl = need(elect_c, r"round_len\(const struct vg_election \*el\)\s*\{\s*"
+              r"vg_ns least = el->h / 8 < VG_XFER_GRACE \? el->h / 8 : VG_XFER_GRACE;"
+              r"\s*return ([0-9]+) \* el->h \+ \(el->rtt_worst > least \? "
+              r"el->rtt_worst : least\);", "a round's length").group(1)
+    if len(re.findall(r"el->round_end = now \+ round_len\(el\);", elect_c)) != 2:
         sys.exit("consts.py: the pre-vote and the real round should both end "
-                 "at now + R*h + rtt_worst; update tests/model/liveness.pml")
+                 "at now + round_len(el); update tests/model/liveness.pml")
+    rounds = [rl, rl]
     bo = int(need(elect_c, r"el->backoff_until = now \+ \(vg_ns\)\(rnd\(el\) % "
                   r"\(uint64_t\)\(([0-9]+) \* el->h \+ 1\)\);", "the back-off").group(1))
-    de = int(need(elect_c, r"defer_candidacy\(struct vg_election \*el, vg_ns now\)\s*\{"
-                  r"\s*vg_ns t = now \+ ([0-9]+) \* el->h \+ el->rtt_worst;",
-                  "the deferral after a pre-vote").group(1))
+    need(elect_c, r"defer_candidacy\(struct vg_election \*el, vg_ns now\)\s*\{"
+         r"\s*vg_ns t = now \+ round_len\(el\);", "the deferral after a pre-vote")
+    de = int(rl)
     need(elect_c, r"el->prevote = 1;", "a pre-vote round first")
     need(elect_c, r"el->backoff_until = 0;\s*/\* answer at once", "follow() ends a back-off")
     # the voter: rules (1) and (3)
