@@ -608,7 +608,7 @@ lapse_log(const struct vg_election *el, vg_ns now)
 static vg_ns
 quorum_heard_until(const struct vg_election *el)
 {
-	vg_ns until = 0, best;
+	vg_ns best;
 	unsigned votes = el->nodes[el->self].votes;
 	uint64_t used[(VG_MAX_NODES + 63) / 64] = { 0 };
 	size_t i, at;
@@ -631,7 +631,7 @@ quorum_heard_until(const struct vg_election *el)
 			}
 		}
 		if (at == el->n_nodes)
-			return until;
+			return 0;
 		used[at / 64] |= (uint64_t)1 << (at % 64);
 		votes += el->nodes[at].votes;
 		if (votes >= el->quorum)
@@ -685,19 +685,15 @@ lease_check(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 	}
 	if (!el->lapsed)
 		return;
-	if (now - el->lapsed_at >= el->dead) {
-		step_down(el, now, 1, "lease not renewed within dead_time",
-		    acts);
-		return;
-	}
-	if (el->joint || now < el->lapsed_at + el->h ||
-	    (q = quorum_heard_until(el)) > now)
-		return;
-	if (el->lapse_quiet_at < q)
-		el->lapse_quiet_at = now;	/* first seen (again) */
-	else if (now - el->lapse_quiet_at >= el->h / 8)
-		step_down(el, now, 1, "lease lapsed, no quorum heard for two "
-		    "intervals", acts);
+	/* the silence seen now, for the first time since anything was heard
+	 * (lapse_gives_up then waits h/8 more) */
+	if (!el->joint && now >= el->lapsed_at + el->h &&
+	    (q = quorum_heard_until(el)) <= now && el->lapse_quiet_at < q)
+		el->lapse_quiet_at = now;
+	if (now >= lapse_gives_up(el))
+		step_down(el, now, 1, now - el->lapsed_at >= el->dead ?
+		    "lease not renewed within dead_time" :
+		    "lease lapsed, no quorum heard for two intervals", acts);
 }
 
 /* ---- candidacy */
@@ -1095,6 +1091,17 @@ term_to_pass(const struct vg_election *el, uint64_t asked)
 	return t > asked ? t : asked;
 }
 
+/* m, of the node whose request is kept, is not older than that one: a
+ * newer term, or the same (a real request over a pre-vote, not back) */
+static int
+not_older(const struct vg_election *el, const struct vg_msg *m)
+{
+	const struct vg_msg *k = &el->deferred_req;
+
+	return m->term > k->term || (m->term == k->term &&
+	    ((k->flags & VG_FLAG_PRE) || !(m->flags & VG_FLAG_PRE)));
+}
+
 /*
  * A request whose refusal would be rule (1) ("recent", checked before rules
  * (2) and (3)), whose D ends within 2h (h for a real request: its answer
@@ -1119,17 +1126,6 @@ term_to_pass(const struct vg_election *el, uint64_t asked)
  * (the simulator at 20 % loss each way: 18 changes of active an hour with,
  * 9 without).
  */
-/* m, of the node whose request is kept, is not older than that one: a
- * newer term, or the same (a real request over a pre-vote, not back) */
-static int
-not_older(const struct vg_election *el, const struct vg_msg *m)
-{
-	const struct vg_msg *k = &el->deferred_req;
-
-	return m->term > k->term || (m->term == k->term &&
-	    ((k->flags & VG_FLAG_PRE) || !(m->flags & VG_FLAG_PRE)));
-}
-
 static int
 defer_request(struct vg_election *el, const struct vg_msg *m, vg_ns now)
 {
@@ -1727,10 +1723,9 @@ vg_el_input_at(struct vg_election *el, const struct vg_msg *m,
 static void
 answer_deferred(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 {
+	const struct vg_msg *m = &el->deferred_req;
 	struct vg_el_node *c;
 	uint64_t prevotes = el->st.prevotes_granted;
-
-	const struct vg_msg *m = &el->deferred_req;
 
 	if (!el->deferred || now < el->deferred_at)
 		return;

@@ -85,7 +85,6 @@ def liveness():
     if len(re.findall(r"el->round_end = now \+ round_len\(el\);", elect_c)) != 2:
         sys.exit("consts.py: the pre-vote and the real round should both end "
                  "at now + round_len(el); update tests/model/liveness.pml")
-    rounds = [rl, rl]
     bo = int(need(elect_c, r"el->backoff_until = now \+ \(vg_ns\)\(rnd\(el\) % "
                   r"\(uint64_t\)\(([0-9]+) \* el->h \+ 1\)\);", "the back-off").group(1))
     need(elect_c, r"defer_candidacy\(struct vg_election \*el, vg_ns now\)\s*\{"
@@ -115,13 +114,13 @@ def liveness():
 #define H\t\t{k}\t/* h */
 #define DEAD\t\t{dead}\t/* D */
 #define WAIT\t\t{wait}\t/* D(1+rho)/(1-rho) = {dead * (1 + rho) / (1 - rho):.3f}, to the next tick */
-#define ROUND_H\t\t{rounds[0]}\t/* a round: {rounds[0]}h + rtt_worst */
+#define ROUND_H\t\t{rl}\t/* a round: {rl}h + rtt_worst */
 #define BACKOFF_H\t{bo}\t/* a failed round's back-off: 0..{bo}h */
 #define DEFER_H\t\t{de}\t/* after granting a pre-vote: {de}h + rtt_worst */
 #define RULE3\t\t{r3 * dead}\t/* rule (3) within {r3}D of an active's heartbeat */
 #define VQ_WAITS\t{vq}\t/* voters_quiet: at most {vq} waits after quiet_since */
 """)
-    print(f"lconsts: h = {k} ticks, D = {dead}, wait = {wait}, round {rounds[0]}h, "
+    print(f"lconsts: h = {k} ticks, D = {dead}, wait = {wait}, round {rl}h, "
           f"back-off 0..{bo}h, deferral {de}h, rule (3) {r3}D")
 
 
