@@ -26,6 +26,7 @@
 #include "child.h"
 #include "command.h"
 #include "metrics.h"
+#include "neigh.h"
 #include "net.h"
 #include "reload.h"
 #include "send.h"
@@ -853,12 +854,25 @@ static void
 nl_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct vg_agent *a = w->data;
-	char bad[IF_NAMESIZE] = "";
+	char bad[IF_NAMESIZE] = "", err[256];
+	int n;
 
 	(void)loop;
 	(void)revents;
 	link_verdict(a, vg_link_read(a->nl, a->conf->links, a->conf->n_links,
 	    bad, sizeof(bad)), bad);
+	if (!vg_link_came_up(a->nl))
+		return;
+	/* the peers' next hops left unresolved while it was down: probed
+	 * now, not at the kernel's next retry up to a second away (neigh.h) */
+	n = vg_neigh_reprime(a->conf->nodes, a->conf->n_nodes, a->conf->self,
+	    err, sizeof(err));
+	if (n < 0)
+		log_warnx("a link came up; renewing the peers' neighbour "
+		    "entries: %s", err);
+	else if (n > 0)
+		log_info("a link came up: %d peer next hop(s) unresolved, "
+		    "probed again", n);
 }
 
 /* ---- the loop's own health */

@@ -38,6 +38,14 @@ struct vg_nl {
 		int		up;
 	}			links[64];
 	size_t			n_links;
+	/* every interface's last running state, by index: what tells a
+	 * link that comes back (vg_link_came_up) */
+	struct {
+		int		index;
+		int		running;
+	}			seen[128];
+	size_t			n_seen;
+	int			came_up;
 };
 
 struct vg_nl *
@@ -417,6 +425,48 @@ vg_vip_sweep(struct vg_nl *nl, const struct vg_conf_vip *vips, size_t n)
 /* ---- link state */
 
 static int
+running(unsigned flags)
+{
+	return (flags & IFF_UP) && (flags & IFF_RUNNING);
+}
+
+/* running: 1, 0, or -1 for a link removed.  A link that is new and
+ * running, or running again, has come up; so has any running one once the
+ * table is full (a needless renewal costs a probe, a missed one a second). */
+static void
+seen_update(struct vg_nl *nl, int index, int run)
+{
+	size_t i;
+
+	for (i = 0; i < nl->n_seen; i++)
+		if (nl->seen[i].index == index)
+			break;
+	if (run == -1) {
+		if (i < nl->n_seen)
+			nl->seen[i] = nl->seen[--nl->n_seen];
+		return;
+	}
+	if (run && (i == nl->n_seen || !nl->seen[i].running))
+		nl->came_up = 1;
+	if (i == nl->n_seen) {
+		if (nl->n_seen == sizeof(nl->seen) / sizeof(nl->seen[0]))
+			return;
+		nl->n_seen++;
+	}
+	nl->seen[i].index = index;
+	nl->seen[i].running = run;
+}
+
+int
+vg_link_came_up(struct vg_nl *nl)
+{
+	int r = nl->came_up;
+
+	nl->came_up = 0;
+	return r;
+}
+
+static int
 link_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct vg_nl *nl = data;
@@ -427,6 +477,10 @@ link_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
 		return MNL_CB_OK;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
+		return MNL_CB_OK;
+	seen_update(nl, ifi->ifi_index, nlh->nlmsg_type == RTM_NEWLINK ?
+	    running(ifi->ifi_flags) : -1);
 	mnl_attr_for_each(a, nlh, sizeof(*ifi))
 		if (mnl_attr_get_type(a) == IFLA_IFNAME &&
 		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
@@ -436,8 +490,7 @@ link_cb(const struct nlmsghdr *nlh, void *data)
 		    nl->links[i].index == ifi->ifi_index) {
 			nl->links[i].index = ifi->ifi_index;
 			nl->links[i].up = nlh->nlmsg_type == RTM_NEWLINK &&
-			    (ifi->ifi_flags & IFF_UP) &&
-			    (ifi->ifi_flags & IFF_RUNNING);
+			    running(ifi->ifi_flags);
 			if (nlh->nlmsg_type == RTM_DELLINK)
 				nl->links[i].index = 0;
 		}
@@ -480,6 +533,7 @@ vg_link_query(struct vg_nl *nl, const char (*names)[IF_NAMESIZE], size_t n,
 	links_init(nl, names, n);
 	if (dump(nl, RTM_GETLINK, AF_UNSPEC, link_cb, nl) == -1)
 		return -1;
+	nl->came_up = 0;	/* what is up now, not what came up */
 	return links_verdict(nl, bad, badlen);
 }
 
@@ -496,8 +550,11 @@ vg_link_read(struct vg_nl *nl, const char (*names)[IF_NAMESIZE], size_t n,
 		if (r < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
-			if (errno == ENOBUFS)	/* missed events: ask again */
-				return vg_link_query(nl, names, n, bad, badlen);
+			if (errno == ENOBUFS) {	/* missed events: ask again */
+				r = vg_link_query(nl, names, n, bad, badlen);
+				nl->came_up = 1;	/* one may have */
+				return (int)r;
+			}
 			return -1;
 		}
 		(void)mnl_cb_run(buf, (size_t)r, 0, 0, link_cb, nl);

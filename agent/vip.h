@@ -43,6 +43,10 @@ int	vg_link_query(struct vg_nl *, const char (*names)[IF_NAMESIZE], size_t n,
 	    char *bad, size_t badlen);
 int	vg_link_read(struct vg_nl *, const char (*names)[IF_NAMESIZE], size_t n,
 	    char *bad, size_t badlen);
+/* 1 once if any interface, followed or not, has come up (running again, or
+ * new and running) in the events vg_link_read drained since the last call;
+ * the dump of vg_link_query sets the baseline and says nothing. */
+int	vg_link_came_up(struct vg_nl *);
 
 /*
  * Gratuitous ARP / unsolicited NA.  The sockets stay open for the life of
