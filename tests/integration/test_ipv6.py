@@ -151,6 +151,31 @@ def test_heartbeats_over_ipv6(ds_make):
           "%s" % (a, sts[a]["node"]["term"], el * 1000, v6in, lazy))
 
 
+
+def test_link_back_heard_over_ipv6(ds_make):
+    """Heartbeats over IPv6 (IPv4 UDP dropped, as above): a standby's link
+    goes down until its NDP entries for its peers are unresolved, then
+    comes back; the peers hear it again within a few heartbeats, not at
+    the kernel's next neighbour solicitation (vigild deletes the entries
+    and asks again: agent/neigh.c)."""
+    def no_udp4(t):
+        for n in NAMES:
+            t.nft(n, NO_UDP4 % {"port": t.topo.port})
+
+    t = ds_make(setup=no_udp4, peers_v6=True)
+    a, sts, _ = wait_one_active(t, NAMES, 5.0, "election over IPv6")
+    s = [n for n in NAMES if n != a][-1]
+    peers = [n for n in NAMES if n != s]
+    ms = vgtopo.link_flap_heard(t, s, peers, [
+        t.topo.node(p).address6 for p in peers], 0.6)
+    assert ms < 4 * H_MS, (
+        "%s's peers heard it over IPv6 %.0f ms after its link came back "
+        "(> 4h = %d ms)" % (s, ms, 4 * H_MS))
+    assert "probed again" in open(t.log_path(s)).read(), \
+        vgtopo.log_tail(t.log_path(s))
+    print("IPv6 link flap of standby %s: heard again %.0f ms after the link "
+          "came back" % (s, ms))
+
 def dual_active(t, s4, s6):
     """The first election with an IPv4 and an IPv6 VIP: one active holding
     both (sampler and status; the IPv6 one nodad), the client's entry for

@@ -1852,6 +1852,39 @@ def wait_one_active(t, names, timeout=3.0, what="an active", **kw):
     return r[0], r[1], el
 
 
+
+def link_flap_heard(t, name, peers, addrs, down_s=0.6):
+    """`name`'s bridge port down until its neighbour entries for `addrs`
+    (its peers' addresses) are unresolved (INCOMPLETE or FAILED) and its
+    peers no longer hear it, `down_s` in all; then up.  Returns the ms until
+    every peer in `peers` hears it again (polled status; bounded)."""
+    port = t.bridge_port(name)
+    td = time.monotonic()
+    t.link_set(t.br_ns, port, False)
+
+    def alive(p):
+        return [q for q in t.status(p)["peers"]
+                if q["name"] == name][0]["alive"]
+
+    def unresolved():
+        ents = [t.neigh(name, a) for a in addrs]
+        return any(e is not None for e in ents) and all(
+            e is None or set(e[1]) & {"INCOMPLETE", "FAILED"} for e in ents)
+    ok, _ = wait_until(unresolved, 1.0, step=0.02)
+    assert ok, "%s's entries for %s with its link down: %s" % (
+        name, addrs, [t.neigh(name, a) for a in addrs])
+    ok, _ = wait_until(lambda: not any(alive(p) for p in peers), 2.0)
+    assert ok, "%s's peers still hear it with its link down" % name
+    wait_until(lambda: time.monotonic() >= td + down_s, down_s + 1.0,
+               step=0.01)
+    t.link_set(t.br_ns, port, True)
+    ok, el = wait_until(lambda: all(alive(p) for p in peers), 3.0,
+                        step=0.005)
+    assert ok, "%s's peers never heard it again after its link came " \
+        "back" % name
+    return el * 1000
+
+
 # ---------------------------------------------------------------- ICMP echo
 
 def icmp_echo(dst, wait):
