@@ -4,7 +4,9 @@
  * a socket of its own for the one call (the link-event socket's messages
  * must not be read here), each request acked: a route lookup per peer, a
  * get of the next hop's entry, and for an unresolved one a delete and an
- * RTM_NEWNEIGH with NTF_USE, which makes the kernel probe at once.
+ * RTM_NEWNEIGH with NTF_USE, which makes the kernel probe at once.  The
+ * kernel answers within the sendmsg; the receive timeout is only a guard
+ * (a request may still wait for the rtnl lock).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +21,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "clock.h"
+#include "log.h"
 #include "neigh.h"
 
 #define NL_WAIT_US	50000	/* the kernel answers at once: only a guard */
@@ -95,32 +99,50 @@ route_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* The next hop towards node: itself on a link, or its gateway.  0, or -1
- * if there is none (no route, a local address, another family's via). */
-static int
-next_hop(struct nl *nl, const struct vg_conf_node *node, struct hop *h)
+/* A node's address, as the route lookup and the neighbour table take it;
+ * its length, or 0 for a family other than IPv4 and IPv6. */
+static size_t
+node_addr(const struct vg_conf_node *node, uint8_t addr[16])
 {
-	alignas(struct nlmsghdr) char buf[NL_MSG_MAX];
 	const struct sockaddr_in *s4 = (const void *)&node->sa;
 	const struct sockaddr_in6 *s6 = (const void *)&node->sa;
+
+	if (node->sa.ss_family == AF_INET)
+		memcpy(addr, &s4->sin_addr, 4);
+	else if (node->sa.ss_family == AF_INET6)
+		memcpy(addr, &s6->sin6_addr, 16);
+	else
+		return 0;
+	return alen(node->sa.ss_family);
+}
+
+/* The next hop of the heartbeats to node (from src, the address they are
+ * sent from): node itself on a link, or its gateway.  0, or -1 if there is
+ * none (no route, a local address).  An IPv4 route through an IPv6
+ * gateway (RTA_VIA) leaves the node's own address, which has no entry. */
+static int
+next_hop(struct nl *nl, const struct vg_conf_node *node,
+    const struct vg_conf_node *src, struct hop *h)
+{
+	alignas(struct nlmsghdr) char buf[NL_MSG_MAX];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	uint8_t from[16];
 	struct rtmsg *rt;
 
 	memset(h, 0, sizeof(*h));
 	h->family = node->sa.ss_family;
-	if (h->family == AF_INET)
-		memcpy(h->addr, &s4->sin_addr, 4);
-	else if (h->family == AF_INET6)
-		memcpy(h->addr, &s6->sin6_addr, 16);
-	else
+	if (node_addr(node, h->addr) == 0)
 		return -1;
 	nlh->nlmsg_type = RTM_GETROUTE;
 	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
 	rt->rtm_family = (uint8_t)h->family;
 	rt->rtm_dst_len = (uint8_t)(alen(h->family) * 8);
 	mnl_attr_put(nlh, RTA_DST, alen(h->family), h->addr);
-	if (h->family == AF_INET6 && s6->sin6_scope_id != 0)
-		mnl_attr_put_u32(nlh, RTA_OIF, s6->sin6_scope_id);
+	if (src != NULL && src->sa.ss_family == h->family &&
+	    node_addr(src, from) != 0) {
+		rt->rtm_src_len = rt->rtm_dst_len;
+		mnl_attr_put(nlh, RTA_SRC, alen(h->family), from);
+	}
 	if (talk(nl, nlh, route_cb, h) == -1 || h->ifindex == 0)
 		return -1;
 	return 0;
@@ -141,36 +163,57 @@ neigh_msg(char *buf, int type, const struct hop *h, uint8_t ndm_flags)
 	return nlh;
 }
 
+struct entry {
+	int		state;	/* NUD_*; NUD_NONE if none came */
+	int		other;	/* learned from outside, or kernel-managed */
+};
+
 static int
-state_cb(const struct nlmsghdr *nlh, void *data)
+entry_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
+	struct entry *e = data;
+	struct nlattr *a;
 
-	if (nlh->nlmsg_type == RTM_NEWNEIGH &&
-	    mnl_nlmsg_get_payload_len(nlh) >= sizeof(*nd))
-		*(int *)data = nd->ndm_state;
+	if (nlh->nlmsg_type != RTM_NEWNEIGH ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*nd))
+		return MNL_CB_OK;
+	e->state = nd->ndm_state;
+	e->other = (nd->ndm_flags & NTF_EXT_LEARNED) != 0;
+	mnl_attr_for_each(a, nlh, sizeof(*nd))
+		if (mnl_attr_get_type(a) == NDA_FLAGS_EXT &&
+		    mnl_attr_validate(a, MNL_TYPE_U32) == 0 &&
+		    (mnl_attr_get_u32(a) & NTF_EXT_MANAGED))
+			e->other = 1;
 	return MNL_CB_OK;
 }
 
-/* 1 if h's entry was unresolved and is now being probed afresh, 0 if it
- * was valid or absent (the next datagram probes at once), -1 on error. */
+/*
+ * 1 if h's entry was unresolved and is now probed afresh; 0 if it was
+ * valid, absent (the next datagram probes at once) or another's (managed,
+ * or learned from outside the kernel); -1 on error.  An INCOMPLETE entry
+ * is deleted first, with what is queued behind it (stale heartbeats): on
+ * one that is still INCOMPLETE the kernel's neigh_event_send only queues,
+ * and probes at its timer.  A FAILED one needs no delete: NTF_USE on it
+ * probes at once.  A reply that comes between the get and the delete
+ * costs the entry one more probe, no more.
+ */
 static int
 renew(struct nl *nl, const struct hop *h)
 {
 	alignas(struct nlmsghdr) char buf[NL_MSG_MAX];
+	struct entry e = { NUD_NONE, 0 };
 	struct nlmsghdr *nlh;
-	int state = NUD_NONE;
 
-	if (talk(nl, neigh_msg(buf, RTM_GETNEIGH, h, 0), state_cb,
-	    &state) == -1)
+	if (talk(nl, neigh_msg(buf, RTM_GETNEIGH, h, 0), entry_cb, &e) == -1)
 		return errno == ENOENT ? 0 : -1;
-	if ((state & (NUD_INCOMPLETE | NUD_FAILED)) == 0)
+	if ((e.state & (NUD_INCOMPLETE | NUD_FAILED)) == 0 || e.other)
 		return 0;
-	if (talk(nl, neigh_msg(buf, RTM_DELNEIGH, h, 0), NULL, NULL) == -1 &&
-	    errno != ENOENT)
+	if ((e.state & NUD_INCOMPLETE) && talk(nl, neigh_msg(buf,
+	    RTM_DELNEIGH, h, 0), NULL, NULL) == -1 && errno != ENOENT)
 		return -1;
-	/* NTF_USE: the kernel's neigh_event_send on the new entry, which
-	 * sends the first probe now rather than with the next datagram */
+	/* NTF_USE: the kernel's neigh_event_send on the entry, which sends
+	 * the first probe now rather than with the next datagram */
 	nlh = neigh_msg(buf, RTM_NEWNEIGH, h, NTF_USE);
 	nlh->nlmsg_flags = NLM_F_CREATE;
 	if (talk(nl, nlh, NULL, NULL) == -1)
@@ -178,28 +221,47 @@ renew(struct nl *nl, const struct hop *h)
 	return 1;
 }
 
+static int
+oif_listed(int ifindex, const int *oifs, size_t n_oifs)
+{
+	size_t i;
+
+	for (i = 0; i < n_oifs; i++)
+		if (oifs[i] == ifindex)
+			return 1;
+	return n_oifs == 0;
+}
+
+/* At most 10 lines (renewals and failures), then one a minute: links of
+ * containers come and go on a busy host. */
+static struct vg_ratelimit log_rl = VG_RATELIMIT_INIT(60 * VG_NS_PER_S, 10);
+
 int
 vg_neigh_reprime(const struct vg_conf_node *nodes, size_t n, int self,
-    char *err, size_t errlen)
+    const int *oifs, size_t n_oifs)
 {
+	const struct vg_conf_node *src = self >= 0 && (size_t)self < n ?
+	    &nodes[self] : NULL;
 	struct hop hops[VG_MAX_NODES], h;
 	struct timeval tv = { 0, NL_WAIT_US };
 	struct nl nl = { NULL, 0, 0 };
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], err[160] = "";
 	size_t i, k, nh = 0;
-	int rc, renewed = 0;
+	int rc, renewed = 0, failed = 0;
+	uint64_t sup;
 
 	nl.sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (nl.sock == NULL || mnl_socket_bind(nl.sock, 0,
 	    MNL_SOCKET_AUTOPID) == -1 || setsockopt(mnl_socket_get_fd(nl.sock),
 	    SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1) {
-		snprintf(err, errlen, "netlink: %s", strerror(errno));
-		renewed = -1;
+		snprintf(err, sizeof(err), "netlink: %s", strerror(errno));
+		failed = 1;
 		goto out;
 	}
 	nl.portid = mnl_socket_get_portid(nl.sock);
 	for (i = 0; i < n; i++) {
-		if ((int)i == self || next_hop(&nl, &nodes[i], &h) == -1)
+		if ((int)i == self || next_hop(&nl, &nodes[i], src, &h) == -1 ||
+		    !oif_listed(h.ifindex, oifs, n_oifs))
 			continue;
 		for (k = 0; k < nh; k++)
 			if (memcmp(&hops[k], &h, sizeof(h)) == 0)
@@ -207,19 +269,32 @@ vg_neigh_reprime(const struct vg_conf_node *nodes, size_t n, int self,
 		if (k == nh && nh < VG_MAX_NODES)
 			hops[nh++] = h;
 	}
+	/* one entry that cannot be renewed (a full table, say) is named and
+	 * the others still are */
 	for (k = 0; k < nh; k++) {
-		if ((rc = renew(&nl, &hops[k])) == -1) {
-			snprintf(err, errlen, "neighbour %s (interface %d): %s",
-			    inet_ntop(hops[k].family, hops[k].addr, a,
+		if ((rc = renew(&nl, &hops[k])) >= 0) {
+			renewed += rc;
+			continue;
+		}
+		if (failed++ == 0)
+			snprintf(err, sizeof(err), "neighbour %s (interface %d): "
+			    "%s", inet_ntop(hops[k].family, hops[k].addr, a,
 			    sizeof(a)) ? a : "?", hops[k].ifindex,
 			    strerror(errno));
-			renewed = -1;
-			goto out;
-		}
-		renewed += rc;
 	}
 out:
 	if (nl.sock != NULL)
 		mnl_socket_close(nl.sock);
-	return renewed;
+	if ((failed || renewed) && vg_ratelimit_ok(&log_rl, vg_now(), &sup)) {
+		if (sup != 0)
+			log_info("neigh: %llu lines not logged",
+			    (unsigned long long)sup);
+		if (failed)
+			log_warnx("a link came up; renewing the peers' "
+			    "neighbour entries: %s", err);
+		if (renewed)
+			log_info("a link came up: %d peer next hop(s) "
+			    "unresolved, probed again", renewed);
+	}
+	return failed ? -1 : renewed;
 }

@@ -19,13 +19,17 @@
 #include "conf.h"
 
 /*
- * For each node of nodes[0..n) but self: the route's next hop (the node,
- * or its gateway); if the kernel's entry for it is INCOMPLETE or FAILED, it
- * is deleted (with the datagrams queued behind it) and asked for again, so
- * that a probe leaves now.  Valid entries are left alone.  Returns how many
- * entries were renewed, or -1 (err says why) if rtnetlink failed.
+ * For each node of nodes[0..n) but self: the next hop of the heartbeats to
+ * it (the node, or its gateway; looked up from self's address); if that is
+ * on one of the interfaces oifs[0..n_oifs) (any, if n_oifs is 0) and the
+ * kernel's entry for it is INCOMPLETE or FAILED, it is probed again now
+ * (an INCOMPLETE one deleted first, with the datagrams queued behind it).
+ * Valid entries are left alone, and so are those another program manages.
+ * Logs what it renewed and the first failure (rate-limited).  Returns how
+ * many entries were renewed, or -1 if any could not be (the others were
+ * still tried).
  */
 int	vg_neigh_reprime(const struct vg_conf_node *nodes, size_t n, int self,
-	    char *err, size_t errlen);
+	    const int *oifs, size_t n_oifs);
 
 #endif

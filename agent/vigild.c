@@ -854,25 +854,18 @@ static void
 nl_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct vg_agent *a = w->data;
-	char bad[IF_NAMESIZE] = "", err[256];
-	int n;
+	char bad[IF_NAMESIZE] = "";
+	int up[VG_LINK_UP_MAX], n;
 
 	(void)loop;
 	(void)revents;
 	link_verdict(a, vg_link_read(a->nl, a->conf->links, a->conf->n_links,
 	    bad, sizeof(bad)), bad);
-	if (!vg_link_came_up(a->nl))
-		return;
-	/* the peers' next hops left unresolved while it was down: probed
+	/* the peers' next hops left unresolved while a link was down: probed
 	 * now, not at the kernel's next retry up to a second away (neigh.h) */
-	n = vg_neigh_reprime(a->conf->nodes, a->conf->n_nodes, a->conf->self,
-	    err, sizeof(err));
-	if (n < 0)
-		log_warnx("a link came up; renewing the peers' neighbour "
-		    "entries: %s", err);
-	else if (n > 0)
-		log_info("a link came up: %d peer next hop(s) unresolved, "
-		    "probed again", n);
+	if ((n = vg_link_came_up(a->nl, up)) != 0)
+		(void)vg_neigh_reprime(a->conf->nodes, a->conf->n_nodes,
+		    a->conf->self, up, n < 0 ? 0 : (size_t)n);
 }
 
 /* ---- the loop's own health */

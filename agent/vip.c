@@ -43,9 +43,12 @@ struct vg_nl {
 	struct {
 		int		index;
 		int		running;
+		int		dumped;	/* in the dump under way */
 	}			seen[128];
 	size_t			n_seen;
-	int			came_up;
+	int			baseline;	/* a dump has filled seen[] */
+	int			up[VG_LINK_UP_MAX];	/* came up, by index */
+	int			n_up;	/* -1: more, or unknown */
 };
 
 struct vg_nl *
@@ -430,9 +433,24 @@ running(unsigned flags)
 	return (flags & IFF_UP) && (flags & IFF_RUNNING);
 }
 
-/* running: 1, 0, or -1 for a link removed.  A link that is new and
- * running, or running again, has come up; so has any running one once the
- * table is full (a needless renewal costs a probe, a missed one a second). */
+static void
+note_up(struct vg_nl *nl, int index)
+{
+	int i;
+
+	for (i = 0; i < nl->n_up; i++)
+		if (nl->up[i] == index)
+			return;
+	if (nl->n_up >= 0 && nl->n_up < VG_LINK_UP_MAX)
+		nl->up[nl->n_up++] = index;
+	else
+		nl->n_up = -1;
+}
+
+/* run: 1 running, 0 not, -1 removed.  A link that is new and running, or
+ * running again, has come up; one that the full table cannot hold comes
+ * up with every message that says it runs (a renewal finds its entries
+ * valid and stops there). */
 static void
 seen_update(struct vg_nl *nl, int index, int run)
 {
@@ -447,7 +465,7 @@ seen_update(struct vg_nl *nl, int index, int run)
 		return;
 	}
 	if (run && (i == nl->n_seen || !nl->seen[i].running))
-		nl->came_up = 1;
+		note_up(nl, index);
 	if (i == nl->n_seen) {
 		if (nl->n_seen == sizeof(nl->seen) / sizeof(nl->seen[0]))
 			return;
@@ -455,15 +473,18 @@ seen_update(struct vg_nl *nl, int index, int run)
 	}
 	nl->seen[i].index = index;
 	nl->seen[i].running = run;
+	nl->seen[i].dumped = 1;
 }
 
 int
-vg_link_came_up(struct vg_nl *nl)
+vg_link_came_up(struct vg_nl *nl, int idx[VG_LINK_UP_MAX])
 {
-	int r = nl->came_up;
+	int n = nl->n_up;
 
-	nl->came_up = 0;
-	return r;
+	if (n > 0)
+		memcpy(idx, nl->up, (size_t)n * sizeof(idx[0]));
+	nl->n_up = 0;
+	return n;
 }
 
 static int
@@ -477,7 +498,10 @@ link_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
 		return MNL_CB_OK;
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
+	/* the bridge's own messages for its ports (a port that leaves it is
+	 * an RTM_DELLINK) say nothing of the link: the plain ones do */
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi) ||
+	    ifi->ifi_family == AF_BRIDGE)
 		return MNL_CB_OK;
 	seen_update(nl, ifi->ifi_index, nlh->nlmsg_type == RTM_NEWLINK ?
 	    running(ifi->ifi_flags) : -1);
@@ -530,10 +554,21 @@ int
 vg_link_query(struct vg_nl *nl, const char (*names)[IF_NAMESIZE], size_t n,
     char *bad, size_t badlen)
 {
+	size_t i;
+
 	links_init(nl, names, n);
+	for (i = 0; i < nl->n_seen; i++)
+		nl->seen[i].dumped = 0;
 	if (dump(nl, RTM_GETLINK, AF_UNSPEC, link_cb, nl) == -1)
 		return -1;
-	nl->came_up = 0;	/* what is up now, not what came up */
+	/* what the dump did not list is gone (its removal was missed) */
+	for (i = nl->n_seen; i-- > 0; )
+		if (!nl->seen[i].dumped)
+			nl->seen[i] = nl->seen[--nl->n_seen];
+	if (!nl->baseline) {	/* at start: what is up, not what came up */
+		nl->baseline = 1;
+		nl->n_up = 0;
+	}
 	return links_verdict(nl, bad, badlen);
 }
 
@@ -552,7 +587,7 @@ vg_link_read(struct vg_nl *nl, const char (*names)[IF_NAMESIZE], size_t n,
 				break;
 			if (errno == ENOBUFS) {	/* missed events: ask again */
 				r = vg_link_query(nl, names, n, bad, badlen);
-				nl->came_up = 1;	/* one may have */
+				nl->n_up = -1;	/* one may have, unseen */
 				return (int)r;
 			}
 			return -1;

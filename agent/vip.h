@@ -43,10 +43,15 @@ int	vg_link_query(struct vg_nl *, const char (*names)[IF_NAMESIZE], size_t n,
 	    char *bad, size_t badlen);
 int	vg_link_read(struct vg_nl *, const char (*names)[IF_NAMESIZE], size_t n,
 	    char *bad, size_t badlen);
-/* 1 once if any interface, followed or not, has come up (running again, or
- * new and running) in the events vg_link_read drained since the last call;
- * the dump of vg_link_query sets the baseline and says nothing. */
-int	vg_link_came_up(struct vg_nl *);
+/*
+ * The interfaces, followed or not, that came up (running again, or new and
+ * running) in what vg_link_read and vg_link_query read since the last
+ * call: how many indexes were written to idx, 0 if none came up, -1 if
+ * more did or some may have unseen (events lost).  The first dump, at
+ * start, is the baseline: what is up then did not come up.
+ */
+#define VG_LINK_UP_MAX	8
+int	vg_link_came_up(struct vg_nl *, int idx[VG_LINK_UP_MAX]);
 
 /*
  * Gratuitous ARP / unsolicited NA.  The sockets stay open for the life of

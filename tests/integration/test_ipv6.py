@@ -151,7 +151,6 @@ def test_heartbeats_over_ipv6(ds_make):
           "%s" % (a, sts[a]["node"]["term"], el * 1000, v6in, lazy))
 
 
-
 def test_link_back_heard_over_ipv6(ds_make):
     """Heartbeats over IPv6 (IPv4 UDP dropped, as above): a standby's link
     goes down until its NDP entries for its peers are unresolved, then
@@ -175,6 +174,7 @@ def test_link_back_heard_over_ipv6(ds_make):
         vgtopo.log_tail(t.log_path(s))
     print("IPv6 link flap of standby %s: heard again %.0f ms after the link "
           "came back" % (s, ms))
+
 
 def dual_active(t, s4, s6):
     """The first election with an IPv4 and an IPv6 VIP: one active holding

@@ -1857,7 +1857,14 @@ def link_flap_heard(t, name, peers, addrs, down_s=0.6):
     """`name`'s bridge port down until its neighbour entries for `addrs`
     (its peers' addresses) are unresolved (INCOMPLETE or FAILED) and its
     peers no longer hear it, `down_s` in all; then up.  Returns the ms until
-    every peer in `peers` hears it again (polled status; bounded)."""
+    every peer in `peers` hears it again (polled status; bounded).  The
+    node's eth0 retries resolution every 5 s here (retrans_time_ms, IPv4
+    and IPv6), not 1 s: left to the kernel, the entries resolve seconds
+    after the link comes back, however long the polling keeps it down."""
+    for fam in ("ipv4", "ipv6"):
+        path = "/proc/sys/net/%s/neigh/eth0/retrans_time_ms" % fam
+        run(["ip", "netns", "exec", t.ns(name), "sh", "-c",
+             "[ ! -e %s ] || echo 5000 > %s" % (path, path)])
     port = t.bridge_port(name)
     td = time.monotonic()
     t.link_set(t.br_ns, port, False)
