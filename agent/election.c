@@ -715,6 +715,17 @@ round_len(const struct vg_election *el)
 	return 2 * el->h + (el->rtt_worst > least ? el->rtt_worst : least);
 }
 
+/* A peer that may stand, as far as we heard within D: eligible but not
+ * active, or in no-quorum. */
+static int
+rank_peer(const struct vg_election *el, const struct vg_el_node *x,
+    vg_ns now)
+{
+	return !x->self && x->role == VG_ROLE_NODE &&
+	    heard_agreeing(el, x, now) && (x->state == VG_ST_STANDBY ||
+	    x->state == VG_ST_CANDIDATE || x->state == VG_ST_NO_QUORUM);
+}
+
 static unsigned
 rank(const struct vg_election *el, vg_ns now)
 {
@@ -725,7 +736,10 @@ rank(const struct vg_election *el, vg_ns now)
 	for (i = 0; i < el->n_nodes; i++) {
 		const struct vg_el_node *x = &el->nodes[i];
 
-		if (!peer_eligible(el, x, now) || x->state == VG_ST_ACTIVE)
+		/* a better node heard in no-quorum counts too: what brings us
+		 * back (a third node's heartbeat) brings it back as well, and
+		 * its first heartbeat as a standby may come after our listen */
+		if (!rank_peer(el, x, now))
 			continue;
 		if (x->released_at >= 0 && now - x->released_at < el->dead)
 			continue;	/* just released or restarted */
@@ -832,17 +846,20 @@ candidacy_at(const struct vg_election *el, vg_ns now)
 	 * again only as after hearing an active: the others go first */
 	else {
 		vg_ns wait = (vg_ns)((double)el->dead * (1 + el->rho) /
-		    (1 - el->rho));
+		    (1 - el->rho)), after = (vg_ns)rank(el, now) * el->h;
 
 #ifdef VG_MUTANT_CAND_EARLY	/* mutants.sh: stands before its D has run */
 		wait = 0;
 #endif
-		t = voters_quiet(el, now, wait) + wait + el->rtt_worst +
-		    (vg_ns)rank(el, now) * el->h;
+		t = voters_quiet(el, now, wait) + wait + el->rtt_worst + after;
 		/* back from no-quorum, fault or maintenance: a round of
-		 * heartbeats first (an active's among them, if there is one) */
-		if (t < el->back_at + el->h + el->rtt_worst)
-			t = el->back_at + el->h + el->rtt_worst;
+		 * heartbeats first (an active's among them, if there is one),
+		 * and the better nodes first: those back at the same moment
+		 * (a third node's first heartbeat brought them back) stood
+		 * together without it, and split the votes */
+		after += el->back_at + el->h + el->rtt_worst;
+		if (t < after)
+			t = after;
 	}
 	return t > el->backoff_until ? t : el->backoff_until;
 }

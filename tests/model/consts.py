@@ -55,11 +55,12 @@ def liveness():
          "dead_time = F*h by default")
     # the candidacy (candidacy_at, voters_quiet, rank)
     need(elect_c, r"vg_ns wait = \(vg_ns\)\(\(double\)el->dead \* \(1 \+ el->rho\) /"
-         r"\s*\(1 - el->rho\)\);", "the candidate's wait")
-    need(elect_c, r"t = voters_quiet\(el, now, wait\) \+ wait \+ el->rtt_worst \+"
-         r"\s*\(vg_ns\)rank\(el, now\) \* el->h;", "the candidacy after quiet")
-    need(elect_c, r"if \(t < el->back_at \+ el->h \+ el->rtt_worst\)\s*"
-         r"t = el->back_at \+ el->h \+ el->rtt_worst;", "the listen after no-quorum")
+         r"\s*\(1 - el->rho\)\), after = \(vg_ns\)rank\(el, now\) \* el->h;",
+         "the candidate's wait, and rank*h")
+    need(elect_c, r"t = voters_quiet\(el, now, wait\) \+ wait \+ el->rtt_worst \+ after;",
+         "the candidacy after quiet")
+    need(elect_c, r"after \+= el->back_at \+ el->h \+ el->rtt_worst;\s*"
+         r"if \(t < after\)\s*t = after;", "the listen after no-quorum, and rank*h")
     need(elect_c, r"t = el->released_at \+ half_rtt \+ \(vg_ns\)rank\(el, now\) \* el->h;",
          "the candidacy after a RELEASE")
     need(elect_c, r"half_rtt = el->rtt_typ < el->rtt_worst / 2 \? el->rtt_typ :"
@@ -69,9 +70,13 @@ def liveness():
     vq = int(need(elect_c, r"return t - el->quiet_since < ([0-9]+) \* wait \? t : "
                   r"el->quiet_since \+ \1 \* wait;", "voters_quiet's cap").group(1))
     need(elect_c, r"x->up_at > t\)\s*t = x->up_at;", "voters_quiet: a voter's up_at")
-    need(elect_c, r"if \(!peer_eligible\(el, x, now\) \|\| x->state == VG_ST_ACTIVE\)"
+    need(elect_c, r"return !x->self && x->role == VG_ROLE_NODE &&\s*"
+         r"heard_agreeing\(el, x, now\) && \(x->state == VG_ST_STANDBY \|\|\s*"
+         r"x->state == VG_ST_CANDIDATE \|\| x->state == VG_ST_NO_QUORUM\);",
+         "rank_peer: heard, a standby, candidate or in no-quorum")
+    need(elect_c, r"if \(!rank_peer\(el, x, now\)\)"
          r"\s*continue;\s*if \(x->released_at >= 0 && now - x->released_at < el->dead\)"
-         r"\s*continue;", "rank: eligible, not active, not released within D")
+         r"\s*continue;", "rank: rank_peer, not released within D")
     need(elect_c, r"return n->self \|\| \(n->heard && now - n->last_heard < el->dead\);",
          "heard within D")
     # rounds, back-off, the deferral after a pre-vote
@@ -179,7 +184,7 @@ need(elect_c, r"lease_renew\(el, el->xfer_counted != 0 \? quorum_time\(el, now\)
 # the candidate's wait D(1+rho)/(1-rho) (liveness only: the model's
 # candidacy is nondeterministic, so it is checked to be there, not used)
 need(elect_c, r"vg_ns wait = \(vg_ns\)\(\(double\)el->dead \* \(1 \+ el->rho\) /"
-     r"\s*\(1 - el->rho\)\);", "the candidate's wait")
+     r"\s*\(1 - el->rho\)\),", "the candidate's wait")
 # max_drift's range, h and D's: conf.c
 m = need(conf_c, r'get_float\(p, root, "max_drift", ([0-9.]+), ([0-9.]+),',
          "max_drift's range")

@@ -40,7 +40,7 @@
  *   state, incarnation, up_at (first heartbeat of an incarnation) and
  *   released_at.  candidacy_at() whole: after quiet_since (or a voter's
  *   up_at, at most 4 waits later) + D(1+rho)/(1-rho) + rtt_worst + rank*h,
- *   not before back_at + h + rtt_worst; after a RELEASE of the term's
+ *   not before back_at + h + rtt_worst + rank*h; after a RELEASE of the term's
  *   active, released_at + w + rank*h; never before backoff_until.  rank()
  *   whole.  vote_check() rules (0), (1), (3) (2 trivially: three nodes),
  *   the retransmission yes, a RELEASE lifting (1) and (3); the deferral of
@@ -153,7 +153,7 @@
 #define VQCAP	(VQ_WAITS * WAIT)
 /* saturation of the ages: past these, nothing in the code tells them apart */
 #define QCAP	(VQCAP + WAIT + RTTW + (N - 1) * H)
-#define BCAP	(H + RTTW)
+#define BCAP	(H + RTTW + (N - 1) * H)
 #define RCAP	(HALF + (N - 1) * H)
 #define HNEVER	(DEAD + 1)
 #define PNONE	255	/* up_at unset */
@@ -325,7 +325,7 @@ inline new_term(i, T)
 	nd[i].tact = 0
 }
 
-/* rank(): the eligible nodes heard within D, better (lower index), not
+/* rank(): the nodes heard within D (standby, candidate or no-quorum), better (lower index), not
  * active, not released or restarted within D */
 inline rank(i, R)
 {
@@ -333,7 +333,8 @@ inline rank(i, R)
 	do
 	:: x < i ->
 		if
-		:: ELIG(i, x) && nd[i].pst[x] != ACTIVE && nd[i].prel[x] >= DEAD -> R++
+		:: x != i && nd[i].hrd[x] < DEAD && nd[i].pst[x] != ACTIVE &&
+		    nd[i].prel[x] >= DEAD -> R++
 		:: else -> skip
 		fi;
 		x++
@@ -374,7 +375,8 @@ inline may_stand(i)
 			:: nd[i].quiet - t2 >= VQCAP -> t2 = nd[i].quiet - VQCAP
 			:: else -> skip
 			fi;
-			r = (t2 >= WAIT + RTTW + w * H && nd[i].back >= H + RTTW);
+			r = (t2 >= WAIT + RTTW + w * H &&
+			    nd[i].back >= H + RTTW + w * H);
 			t2 = 0
 		fi
 	fi;
