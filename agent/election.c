@@ -716,18 +716,23 @@ round_len(const struct vg_election *el)
 }
 
 /* A peer that may stand, as far as we heard within D: eligible but not
- * active, or in no-quorum. */
+ * active; with noq, one in no-quorum too. */
 static int
 rank_peer(const struct vg_election *el, const struct vg_el_node *x,
-    vg_ns now)
+    vg_ns now, int noq)
 {
 	return !x->self && x->role == VG_ROLE_NODE &&
 	    heard_agreeing(el, x, now) && (x->state == VG_ST_STANDBY ||
-	    x->state == VG_ST_CANDIDATE || x->state == VG_ST_NO_QUORUM);
+	    x->state == VG_ST_CANDIDATE ||
+	    (noq && x->state == VG_ST_NO_QUORUM));
 }
 
+/* The better nodes that may stand before us; with noq (the listen after
+ * coming back) also those heard in no-quorum: what brought us back (a
+ * third node's heartbeat) brings them back as well, and their first
+ * heartbeat as a standby may come after our listen. */
 static unsigned
-rank(const struct vg_election *el, vg_ns now)
+rank(const struct vg_election *el, vg_ns now, int noq)
 {
 	const struct vg_el_node *s = &el->nodes[el->self];
 	unsigned r = 0;
@@ -736,10 +741,7 @@ rank(const struct vg_election *el, vg_ns now)
 	for (i = 0; i < el->n_nodes; i++) {
 		const struct vg_el_node *x = &el->nodes[i];
 
-		/* a better node heard in no-quorum counts too: what brings us
-		 * back (a third node's heartbeat) brings it back as well, and
-		 * its first heartbeat as a standby may come after our listen */
-		if (!rank_peer(el, x, now))
+		if (!rank_peer(el, x, now, noq))
 			continue;
 		if (x->released_at >= 0 && now - x->released_at < el->dead)
 			continue;	/* just released or restarted */
@@ -837,7 +839,7 @@ candidacy_at(const struct vg_election *el, vg_ns now)
 		t = el->released_at + (half_rtt > grace ? half_rtt : grace);
 	}
 	else if (el->released && el->released_by != el->self_id) {
-		t = el->released_at + half_rtt + (vg_ns)rank(el, now) * el->h;
+		t = el->released_at + half_rtt + (vg_ns)rank(el, now, 0) * el->h;
 		/* the successor it named goes first: one round ahead of us */
 		if (el->release_to != 0)
 			t += round_len(el);
@@ -846,20 +848,22 @@ candidacy_at(const struct vg_election *el, vg_ns now)
 	 * again only as after hearing an active: the others go first */
 	else {
 		vg_ns wait = (vg_ns)((double)el->dead * (1 + el->rho) /
-		    (1 - el->rho)), after = (vg_ns)rank(el, now) * el->h;
+		    (1 - el->rho)), back;
 
 #ifdef VG_MUTANT_CAND_EARLY	/* mutants.sh: stands before its D has run */
 		wait = 0;
 #endif
-		t = voters_quiet(el, now, wait) + wait + el->rtt_worst + after;
+		t = voters_quiet(el, now, wait) + wait + el->rtt_worst +
+		    (vg_ns)rank(el, now, 0) * el->h;
 		/* back from no-quorum, fault or maintenance: a round of
 		 * heartbeats first (an active's among them, if there is one),
-		 * and the better nodes first: those back at the same moment
-		 * (a third node's first heartbeat brought them back) stood
-		 * together without it, and split the votes */
-		after += el->back_at + el->h + el->rtt_worst;
-		if (t < after)
-			t = after;
+		 * and the better nodes first: two brought back at one moment
+		 * (by a third node's first heartbeat) stood together without
+		 * it, and split the votes */
+		back = el->back_at + el->h + el->rtt_worst +
+		    (vg_ns)rank(el, now, 1) * el->h;
+		if (t < back)
+			t = back;
 	}
 	return t > el->backoff_until ? t : el->backoff_until;
 }

@@ -55,13 +55,13 @@ def liveness():
          "dead_time = F*h by default")
     # the candidacy (candidacy_at, voters_quiet, rank)
     need(elect_c, r"vg_ns wait = \(vg_ns\)\(\(double\)el->dead \* \(1 \+ el->rho\) /"
-         r"\s*\(1 - el->rho\)\), after = \(vg_ns\)rank\(el, now\) \* el->h;",
-         "the candidate's wait, and rank*h")
-    need(elect_c, r"t = voters_quiet\(el, now, wait\) \+ wait \+ el->rtt_worst \+ after;",
-         "the candidacy after quiet")
-    need(elect_c, r"after \+= el->back_at \+ el->h \+ el->rtt_worst;\s*"
-         r"if \(t < after\)\s*t = after;", "the listen after no-quorum, and rank*h")
-    need(elect_c, r"t = el->released_at \+ half_rtt \+ \(vg_ns\)rank\(el, now\) \* el->h;",
+         r"\s*\(1 - el->rho\)\), back;", "the candidate's wait")
+    need(elect_c, r"t = voters_quiet\(el, now, wait\) \+ wait \+ el->rtt_worst \+"
+         r"\s*\(vg_ns\)rank\(el, now, 0\) \* el->h;", "the candidacy after quiet")
+    need(elect_c, r"back = el->back_at \+ el->h \+ el->rtt_worst \+"
+         r"\s*\(vg_ns\)rank\(el, now, 1\) \* el->h;\s*if \(t < back\)\s*t = back;",
+         "the listen after no-quorum, and rank*h with the nodes in no-quorum")
+    need(elect_c, r"t = el->released_at \+ half_rtt \+ \(vg_ns\)rank\(el, now, 0\) \* el->h;",
          "the candidacy after a RELEASE")
     need(elect_c, r"half_rtt = el->rtt_typ < el->rtt_worst / 2 \? el->rtt_typ :"
          r"\s*el->rtt_worst / 2;", "the wait w after a RELEASE")
@@ -72,9 +72,9 @@ def liveness():
     need(elect_c, r"x->up_at > t\)\s*t = x->up_at;", "voters_quiet: a voter's up_at")
     need(elect_c, r"return !x->self && x->role == VG_ROLE_NODE &&\s*"
          r"heard_agreeing\(el, x, now\) && \(x->state == VG_ST_STANDBY \|\|\s*"
-         r"x->state == VG_ST_CANDIDATE \|\| x->state == VG_ST_NO_QUORUM\);",
-         "rank_peer: heard, a standby, candidate or in no-quorum")
-    need(elect_c, r"if \(!rank_peer\(el, x, now\)\)"
+         r"x->state == VG_ST_CANDIDATE \|\|\s*\(noq && x->state == VG_ST_NO_QUORUM\)\);",
+         "rank_peer: heard, a standby or candidate; with noq, in no-quorum too")
+    need(elect_c, r"if \(!rank_peer\(el, x, now, noq\)\)"
          r"\s*continue;\s*if \(x->released_at >= 0 && now - x->released_at < el->dead\)"
          r"\s*continue;", "rank: rank_peer, not released within D")
     need(elect_c, r"return n->self \|\| \(n->heard && now - n->last_heard < el->dead\);",

@@ -40,7 +40,8 @@
  *   state, incarnation, up_at (first heartbeat of an incarnation) and
  *   released_at.  candidacy_at() whole: after quiet_since (or a voter's
  *   up_at, at most 4 waits later) + D(1+rho)/(1-rho) + rtt_worst + rank*h,
- *   not before back_at + h + rtt_worst + rank*h; after a RELEASE of the term's
+ *   not before back_at + h + rtt_worst + rank*h (rank with the nodes heard in
+ *   no-quorum); after a RELEASE of the term's
  *   active, released_at + w + rank*h; never before backoff_until.  rank()
  *   whole.  vote_check() rules (0), (1), (3) (2 trivially: three nodes),
  *   the retransmission yes, a RELEASE lifting (1) and (3); the deferral of
@@ -229,7 +230,7 @@ typedef node_t {
 node_t nd[N];
 
 /* scratch, set and read within one d_step: not part of the state */
-hidden byte j, k, x, r, v, w, s;
+hidden byte j, k, x, r, v, w, wb, s;
 hidden byte m_ty, m_term, m_pre, m_st, m_inc;
 hidden int t2;
 
@@ -325,15 +326,17 @@ inline new_term(i, T)
 	nd[i].tact = 0
 }
 
-/* rank(): the nodes heard within D (standby, candidate or no-quorum), better (lower index), not
- * active, not released or restarted within D */
-inline rank(i, R)
+/* rank(): the eligible nodes heard within D, better (lower index), not
+ * active, not released or restarted within D; rank_back() (NOQ_TOO) also
+ * those heard in no-quorum, for the listen after coming back */
+inline rank_gen(i, R, NOQ_TOO)
 {
 	R = 0; x = 0;
 	do
 	:: x < i ->
 		if
-		:: x != i && nd[i].hrd[x] < DEAD && nd[i].pst[x] != ACTIVE &&
+		:: ELIG(i, x) && nd[i].pst[x] != ACTIVE && nd[i].prel[x] >= DEAD -> R++
+		:: NOQ_TOO && x != i && nd[i].hrd[x] < DEAD && nd[i].pst[x] == NOQ &&
 		    nd[i].prel[x] >= DEAD -> R++
 		:: else -> skip
 		fi;
@@ -349,7 +352,8 @@ inline rank(i, R)
 /* now >= candidacy_at(): r = 1 */
 inline may_stand(i)
 {
-	rank(i, w);
+	rank_gen(i, w, 0);
+	rank_gen(i, wb, 1);
 	if
 	:: nd[i].bo > 0 -> r = 0
 	:: else ->
@@ -376,11 +380,11 @@ inline may_stand(i)
 			:: else -> skip
 			fi;
 			r = (t2 >= WAIT + RTTW + w * H &&
-			    nd[i].back >= H + RTTW + w * H);
+			    nd[i].back >= H + RTTW + wb * H);
 			t2 = 0
 		fi
 	fi;
-	w = 0
+	w = 0; wb = 0
 }
 
 inline start_candidacy(i)

@@ -2353,16 +2353,16 @@ static void
 test_back_together(void **state)
 {
 	uint64_t seed;
-	int split = 0, runs = 0;
+	int split = 0, runs = 0, together = 0, n2won = 0;
 	vg_ns worst = 0;
 
 	(void)state;
 	for (seed = 1; seed <= 30; seed++) {
 		struct opt o = opt3(17000 + seed);
-		uint64_t st0[NMAX], both;
+		uint64_t st0[NMAX];
 		struct sim *s;
-		vg_ns tb, t;
-		int i;
+		vg_ns tb, t, gap;
+		int i, stood2, stood3;
 
 		s = sim_new(&o);
 		stable(s);
@@ -2388,17 +2388,28 @@ test_back_together(void **state)
 		if (t - tb > worst)
 			worst = t - tb;
 		sim_run(s, t + VG_MS(300));
-		both = (s->nd[1].el.st.elections_started > st0[1]) +
-		    (s->nd[2].el.st.elections_started > st0[2]);
-		split += both > 1;
+		stood2 = s->nd[1].el.st.elections_started > st0[1];
+		stood3 = s->nd[2].el.st.elections_started > st0[2];
+		split += stood2 && stood3;
+		n2won += the_active(s) == 1;
+		gap = real_at(s, 1, s->nd[1].el.back_at) -
+		    real_at(s, 2, s->nd[2].el.back_at);
+		together += gap < s->h / 2 && gap > -s->h / 2;
 		runs++;
-		if (both > 1)
-			sim_fail(s, "n2 and n3 both stood when they came back "
-			    "together");
+		/* n3 leaves it to n2 (n1, the best, restarting, may stand
+		 * too, and win): an active within a listen, a rank and two
+		 * rounds of this simulator's 2 ms links */
+		if (stood3 || (the_active(s) != 0 && the_active(s) != 1) ||
+		    t - tb > 3 * s->h + 4 * VG_MS(4))
+			sim_fail(s, "n2 and n3 back together: n3 stood, or "
+			    "late");
 		sim_free(s);
 	}
-	printf("  two nodes back together: both stood in %d of %d runs; an "
-	    "active %.2f ms worst after\n", split, runs, msf(worst));
+	printf("  two nodes back together (within h/2 of each other in %d of "
+	    "%d runs): both stood in %d, n2 won %d (n1 the others); an active "
+	    "%.2f ms worst after the cut healed\n", together, runs, split,
+	    n2won, msf(worst));
+	assert_true(together >= 10);
 }
 
 static int
