@@ -154,6 +154,7 @@ class Timeline:
         self.ups = {}
         self.changes = 0
         self.dbl_sweeps = 0
+        self.dbls = []
 
     def reset(self):
         """Counts from now on (the holder seen last stays the state)."""
@@ -166,6 +167,7 @@ class Timeline:
         self.downs, self.ups = {}, {}
         self.changes = 0
         self.dbl_sweeps = 0
+        self.dbls = []
 
     def consume(self, keep_s=3.0):
         sw = self.smp.sweeps[:len(self.smp.sweeps)]
@@ -175,6 +177,19 @@ class Timeline:
             hs = tuple(self.smp.holders(x))
             if len(hs) > 1:
                 self.dbl_sweeps += 1
+                # what a double sweep read, to tell a real overlap from a
+                # sweep that stalled between its reads over a hand-over:
+                # the wall clock of the sweep, each node's read (ms from
+                # the sweep's start, VIP seen), the sweep before's holders
+                if len(self.dbls) < 20:
+                    self.dbls.append({
+                        "wall": time.strftime("%H:%M:%S", time.gmtime(
+                            time.time() - (time.monotonic() - x[0]))),
+                        "holders": list(hs), "before": list(self.prev or ()),
+                        "reads": [[self.smp.names[i],
+                                   round((r[0] - x[0]) * 1000, 3),
+                                   round((r[1] - x[0]) * 1000, 3), r[2]]
+                                  for i, r in enumerate(x[1])]})
             if self.prev is not None:
                 dt = x[0] - self.t_prev
                 c = min(len(self.prev), 2)
@@ -218,7 +233,7 @@ class Timeline:
                 "two_episodes": len(e2),
                 "two_max_ms": max(e2) * 1000 if e2 else 0,
                 "changes": self.changes, "downs": dict(self.downs),
-                "dbl_sweeps": self.dbl_sweeps}
+                "dbl_sweeps": self.dbl_sweeps, "dbls": list(self.dbls)}
 
 
 def smp_settle(smp, stable=1.0, timeout=10.0, allowed=None):
@@ -1352,6 +1367,10 @@ def details(R):
                 out.append("  no holder, by the fault event before it "
                            "(count, total ms, longest ms): %s" %
                            r["none_by_fault"])
+            if r.get("dbls"):
+                out.append("  two holders, each such sweep (its reads: node, "
+                           "ms from the sweep's start, VIP seen): %s"
+                           % r["dbls"])
             if r.get("errors"):
                 out.append("  errors: %s" % r["errors"][:5])
         else:
