@@ -139,14 +139,22 @@ self_eligible(const struct vg_election *el)
 	    !el->maintenance;
 }
 
+/* Another node (not a witness) heard within D with our configuration,
+ * whatever its state. */
+static int
+peer_node_heard(const struct vg_election *el, const struct vg_el_node *n,
+    vg_ns now)
+{
+	return !n->self && n->role == VG_ROLE_NODE && heard_agreeing(el, n, now);
+}
+
 /* A peer that could become active, as far as we heard within D. */
 static int
 peer_eligible(const struct vg_election *el, const struct vg_el_node *n,
     vg_ns now)
 {
-	return !n->self && n->role == VG_ROLE_NODE && heard_agreeing(el, n, now) &&
-	    (n->state == VG_ST_STANDBY || n->state == VG_ST_CANDIDATE ||
-	    n->state == VG_ST_ACTIVE);
+	return peer_node_heard(el, n, now) && (n->state == VG_ST_STANDBY ||
+	    n->state == VG_ST_CANDIDATE || n->state == VG_ST_ACTIVE);
 }
 
 /* Since when n counts as a healthy standby for preemption: -1 if it does
@@ -721,8 +729,7 @@ static int
 rank_peer(const struct vg_election *el, const struct vg_el_node *x,
     vg_ns now, int noq)
 {
-	return !x->self && x->role == VG_ROLE_NODE &&
-	    heard_agreeing(el, x, now) && (x->state == VG_ST_STANDBY ||
+	return peer_node_heard(el, x, now) && (x->state == VG_ST_STANDBY ||
 	    x->state == VG_ST_CANDIDATE ||
 	    (noq && x->state == VG_ST_NO_QUORUM));
 }

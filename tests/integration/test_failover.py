@@ -419,8 +419,8 @@ def test_link_back_heard_at_once(fo3, vip_sampler):
     the peers to go unresolved, then comes back: the peers hear it again
     within a few heartbeats, not at the kernel's next ARP retry (up to
     retrans_time, 1 s by default, later: 170-200 ms in the fault
-    schedules; link_flap_heard sets it to 5 s), twice in a row.  The agent logs the
-    renewal; the VIP never moves."""
+    schedules; link_flap_heard sets it to 5 s), twice in a row.  The agent
+    logs the renewal; the VIP never moves."""
     t, vips = fo3, vip_sampler
     a, sts = first_active(t, vips, STEADY_S)
     s = others(a)[-1]

@@ -1852,7 +1852,6 @@ def wait_one_active(t, names, timeout=3.0, what="an active", **kw):
     return r[0], r[1], el
 
 
-
 def link_flap_heard(t, name, peers, addrs, down_s=0.6):
     """`name`'s bridge port down until its neighbour entries for `addrs`
     (its peers' addresses) are unresolved (INCOMPLETE or FAILED) and its

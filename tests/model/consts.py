@@ -70,8 +70,9 @@ def liveness():
     vq = int(need(elect_c, r"return t - el->quiet_since < ([0-9]+) \* wait \? t : "
                   r"el->quiet_since \+ \1 \* wait;", "voters_quiet's cap").group(1))
     need(elect_c, r"x->up_at > t\)\s*t = x->up_at;", "voters_quiet: a voter's up_at")
-    need(elect_c, r"return !x->self && x->role == VG_ROLE_NODE &&\s*"
-         r"heard_agreeing\(el, x, now\) && \(x->state == VG_ST_STANDBY \|\|\s*"
+    need(elect_c, r"return !n->self && n->role == VG_ROLE_NODE && heard_agreeing\(el, n, now\);",
+         "peer_node_heard: another node, heard within D")
+    need(elect_c, r"return peer_node_heard\(el, x, now\) && \(x->state == VG_ST_STANDBY \|\|\s*"
          r"x->state == VG_ST_CANDIDATE \|\|\s*\(noq && x->state == VG_ST_NO_QUORUM\)\);",
          "rank_peer: heard, a standby or candidate; with noq, in no-quorum too")
     need(elect_c, r"if \(!rank_peer\(el, x, now, noq\)\)"

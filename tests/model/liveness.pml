@@ -327,8 +327,8 @@ inline new_term(i, T)
 }
 
 /* rank(): the eligible nodes heard within D, better (lower index), not
- * active, not released or restarted within D; rank_back() (NOQ_TOO) also
- * those heard in no-quorum, for the listen after coming back */
+ * active, not released or restarted within D; with NOQ_TOO (the listen
+ * after coming back) also those heard in no-quorum */
 inline rank_gen(i, R, NOQ_TOO)
 {
 	R = 0; x = 0;

@@ -2340,14 +2340,16 @@ test_one_candidate(void **state)
 }
 
 /* ==== 18. two nodes back together: the better one stands first.  As in
- * the fault schedule at seed 9: n1 is down (killed, restarting), n2 the
- * active, n3's link goes down; n2's lease lapses and both sit in
- * no-quorum.  n3's link comes back as n1 restarts, so that n1's first
- * heartbeat brings both back to standby at one moment.  The listen after
- * coming back was the same for both, whatever their rank: both stood at
- * once, split the votes, and n1 won a round later (45 ms after the
- * quorum came back at h = 10 ms).  With rank*h on that listen too, n2
- * stands alone and n3 grants. */
+ * the fault schedule at seed 9 (n1 killed, n2 the active, n3's link down,
+ * n1 restarting as it came back): here n1 crashes, n2 takes over, then n2
+ * and n3 are cut apart; n2's lease lapses and both sit in no-quorum.  The
+ * cut heals as n1 restarts, so that both come back to standby at about
+ * one moment.  The listen after coming back was the same for both,
+ * whatever their rank: both stood at once and split the votes (in the
+ * schedule n1 won a round later, 45 ms after the quorum came back at h =
+ * 10 ms).  With rank*h on that listen, counting the better nodes heard in
+ * no-quorum, n3 leaves it to n2 (or to n1, the best, which may stand as
+ * well and win). */
 
 static void
 test_back_together(void **state)
