@@ -155,6 +155,8 @@ class Timeline:
         self.changes = 0
         self.dbl_sweeps = 0
         self.dbls = []
+        self.prev_sw = None
+        self.pending = []              # (dbls entry, [sweep before, sweep])
 
     def reset(self):
         """Counts from now on (the holder seen last stays the state)."""
@@ -168,6 +170,22 @@ class Timeline:
         self.changes = 0
         self.dbl_sweeps = 0
         self.dbls = []
+        self.pending = []
+
+    def _judge(self, x):
+        """Completes the double sweeps waiting for the sweep after them:
+        the integration tests' rule (VipSampler._skew) says whether the
+        kernel's order of the address events (AddrOrder) proves a read
+        skew over a plain hand-over; the entry keeps the proof, or None."""
+        order = getattr(self.smp, "order", None)
+        for e, trio in self.pending:
+            hs = list(self.smp.holders(trio[1]))
+            why = None
+            if trio[0] is not None:
+                why = self.smp._skew(trio + [x], 1, hs, order)
+            e["after"] = list(self.smp.holders(x))
+            e["skew_proven"] = why
+        self.pending = []
 
     def consume(self, keep_s=3.0):
         sw = self.smp.sweeps[:len(self.smp.sweeps)]
@@ -175,6 +193,8 @@ class Timeline:
             if self.t_prev is not None and x[0] <= self.t_prev:
                 continue
             hs = tuple(self.smp.holders(x))
+            if self.pending:
+                self._judge(x)
             if len(hs) > 1:
                 self.dbl_sweeps += 1
                 # what a double sweep read, to tell a real overlap from a
@@ -190,6 +210,7 @@ class Timeline:
                                    round((r[0] - x[0]) * 1000, 3),
                                    round((r[1] - x[0]) * 1000, 3), r[2]]
                                   for i, r in enumerate(x[1])]})
+                    self.pending.append((self.dbls[-1], [self.prev_sw, x]))
             if self.prev is not None:
                 dt = x[0] - self.t_prev
                 c = min(len(self.prev), 2)
@@ -214,7 +235,7 @@ class Timeline:
                     self.cur_h = 0.0
             else:
                 self.cur = (min(len(hs), 2), x[0])
-            self.prev, self.t_prev = hs, x[0]
+            self.prev, self.t_prev, self.prev_sw = hs, x[0], x
         bn.SamplerWatch(self.smp).trim(time.monotonic() - keep_s)
 
     def result(self):
@@ -233,7 +254,11 @@ class Timeline:
                 "two_episodes": len(e2),
                 "two_max_ms": max(e2) * 1000 if e2 else 0,
                 "changes": self.changes, "downs": dict(self.downs),
-                "dbl_sweeps": self.dbl_sweeps, "dbls": list(self.dbls)}
+                "dbl_sweeps": self.dbl_sweeps, "dbls": list(self.dbls),
+                # the double sweeps the kernel's order proves read skews
+                # (counted in two_s all the same: a figure, not an excuse)
+                "dbl_skews_proven": sum(1 for e in self.dbls
+                                        if e.get("skew_proven"))}
 
 
 def smp_settle(smp, stable=1.0, timeout=10.0, allowed=None):
@@ -697,10 +722,23 @@ def sched_row(R, row, sname):
         v, k = sc.get("vigil"), sc.get("keepalived")
 
         def sfmt(x):
-            return "-" if not x else \
-                "%.2f %% one holder; two: %.3f s; none: %.3f s in %d " \
-                "episodes" % (x["one_pct"], x["two_s"], x["none_s"],
+            if not x:
+                return "-"
+            two = "%.3f s" % x["two_s"]
+            if x.get("dbl_sweeps"):
+                two += " (%d sweep(s) read two, %d of them a read skew " \
+                    "the kernel's order proves)" % (
+                        x["dbl_sweeps"], x.get("dbl_skews_proven", 0))
+            return "%.2f %% one holder; two: %s; none: %.3f s in %d " \
+                "episodes" % (x["one_pct"], two, x["none_s"],
                               x["none_episodes"])
+
+        def never_two(x):
+            # the integration tests' rule: a sweep that read two holders
+            # counts unless the kernel's order of the address events
+            # proves the old holder's delete came before the new one's add
+            return x["two_s"] == 0 or \
+                x.get("dbl_sweeps", 0) == x.get("dbl_skews_proven", 0)
         row("fault schedule \"%s\", h = 10 ms (%d faults, %.0f s, gaps "
             "%g-%g s, seed %d)" % (
                 sname, plan["faults"], plan["seconds"],
@@ -708,7 +746,7 @@ def sched_row(R, row, sname):
                 plan.get("gap_s", [0.5, 2.5])[1], plan["seed"]),
             ">= 99.9 % one holder; never two", sfmt(v), sfmt(k), "-",
             "-" if not v else ("yes" if v["one_pct"] >= 99.9 and
-                               v["two_s"] == 0 else "NO"))
+                               never_two(v) else "NO"))
 
 
 def none_by_fault(tl, evs):
@@ -1361,8 +1399,9 @@ def details(R):
                 k: r[k] for k in ("healthy_s", "one_pct", "none_s",
                                   "none_episodes", "none_blips_5ms",
                                   "none_max_ms", "two_s", "two_episodes",
-                                  "two_max_ms", "faults_made", "skipped",
-                                  "load")}))
+                                  "two_max_ms", "dbl_skews_proven",
+                                  "faults_made", "skipped", "load")
+                if k in r}))
             if r.get("none_by_fault"):
                 out.append("  no holder, by the fault event before it "
                            "(count, total ms, longest ms): %s" %

@@ -73,3 +73,33 @@ def test_double_lasting_two_sweeps():
     sw = HANDOVER[:2] + [(1.004, [(X, 0), (X, 0), (O, 0)])] + HANDOVER[2:]
     s = sampler(sw, [(1.0012, "n1", True), (1.0030, "n2", False)])
     assert [d[0] for d in s.doubles()] == [1.001, 1.004]
+
+
+def _bench_timeline(sweeps, events):
+    """issue9.py's Timeline (the fault schedule's verdict) on the same
+    made-up sweeps."""
+    import os
+    import sys
+    bench = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         "..", "bench")
+    if bench not in sys.path:
+        sys.path.append(bench)
+    import issue9
+    tl = issue9.Timeline(sampler(sweeps, events))
+    tl.consume(keep_s=1e9)
+    return tl.result()
+
+
+def test_bench_schedule_same_rule():
+    # the bench counts every double sweep and says which ones the kernel's
+    # order proves read skews, by the rule above
+    r = _bench_timeline(HANDOVER, [(1.0012, "n1", True),
+                                   (1.0030, "n2", False)])
+    assert r["dbl_sweeps"] == 1 and r["dbl_skews_proven"] == 1, r
+    assert r["two_s"] > 0 and r["dbls"][0]["after"] == ["n2"]
+    r = _bench_timeline(HANDOVER, [(1.0025, "n2", False),
+                                   (1.0031, "n1", True)])
+    assert r["dbl_sweeps"] == 1 and r["dbl_skews_proven"] == 0, r
+    sw = HANDOVER[:2] + [(1.004, [(X, 0), (X, 0), (O, 0)])] + HANDOVER[2:]
+    r = _bench_timeline(sw, [(1.0012, "n1", True), (1.0030, "n2", False)])
+    assert r["dbl_sweeps"] == 2 and r["dbl_skews_proven"] == 0, r
