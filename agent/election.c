@@ -759,6 +759,36 @@ rank(const struct vg_election *el, vg_ns now, int noq)
 }
 
 /*
+ * The better nodes' returns: rank spaces the candidacies of nodes that
+ * started to wait at one moment, but two nodes come back to standby up
+ * to an interval apart (the first to hear the other comes back at once,
+ * the other at the first one's next heartbeat).  A worse node back first
+ * spent its rank's h before the better one's listen was over, and both
+ * stood at one moment (the fault schedule, seed 10).  So a better node
+ * that came back to standby (healthy_since, as we heard it) has its
+ * listen, h + rtt_worst, and we our rank after it.  -1: no such node.
+ */
+static vg_ns
+better_back(const struct vg_election *el, vg_ns now, unsigned r)
+{
+	const struct vg_el_node *s = &el->nodes[el->self];
+	vg_ns at = -1;
+	size_t i;
+
+	for (i = 0; i < el->n_nodes; i++) {
+		const struct vg_el_node *x = &el->nodes[i];
+
+		if (!peer_node_heard(el, x, now) || x->state != VG_ST_STANDBY ||
+		    (x->released_at >= 0 && now - x->released_at < el->dead) ||
+		    !better(x->priority, x->id, el->priority, s->id))
+			continue;
+		if (x->healthy_since > at)
+			at = x->healthy_since;
+	}
+	return at < 0 ? -1 : at + el->h + el->rtt_worst + (vg_ns)r * el->h;
+}
+
+/*
  * From when the voters' D runs, as far as we know: our own quiet_since, or
  * later if we heard a voter come up since (its first heartbeat of an
  * incarnation; it counts its start as heard and votes only D after it).
@@ -855,22 +885,29 @@ candidacy_at(const struct vg_election *el, vg_ns now)
 	 * again only as after hearing an active: the others go first */
 	else {
 		vg_ns wait = (vg_ns)((double)el->dead * (1 + el->rho) /
-		    (1 - el->rho)), back;
+		    (1 - el->rho)), back, b;
+		unsigned r = rank(el, now, 0), rb = rank(el, now, 1);
 
 #ifdef VG_MUTANT_CAND_EARLY	/* mutants.sh: stands before its D has run */
 		wait = 0;
 #endif
 		t = voters_quiet(el, now, wait) + wait + el->rtt_worst +
-		    (vg_ns)rank(el, now, 0) * el->h;
+		    (vg_ns)r * el->h;
 		/* back from no-quorum, fault or maintenance: a round of
 		 * heartbeats first (an active's among them, if there is one),
 		 * and the better nodes first: two brought back at one moment
 		 * (by a third node's first heartbeat) stood together without
 		 * it, and split the votes */
-		back = el->back_at + el->h + el->rtt_worst +
-		    (vg_ns)rank(el, now, 1) * el->h;
-		if (t < back)
+		back = el->back_at + el->h + el->rtt_worst + (vg_ns)rb * el->h;
+		if (t < back) {
 			t = back;
+			r = rb;
+		}
+		/* and after the better nodes' own returns, never more than D
+		 * later than without them */
+		b = better_back(el, now, r);
+		if (b > t)
+			t = b - t < el->dead ? b : t + el->dead;
 	}
 	return t > el->backoff_until ? t : el->backoff_until;
 }

@@ -77,9 +77,10 @@ lnow(const struct sim *s, int i)
 	return loc(&s->nd[i], s->now);
 }
 
-/* The first real time at which node i's clock reads `local`. */
+/* The first real time at which node i's clock read or reads `local`,
+ * past or future. */
 vg_ns
-real_at(const struct sim *s, int i, vg_ns local)
+real_of(const struct sim *s, int i, vg_ns local)
 {
 	const struct snode *d = &s->nd[i];
 	vg_ns t;
@@ -91,6 +92,15 @@ real_at(const struct sim *s, int i, vg_ns local)
 		t++;
 	while (t > 0 && loc(d, t - 1) >= local)
 		t--;
+	return t;
+}
+
+/* The same, for a deadline: never before now. */
+vg_ns
+real_at(const struct sim *s, int i, vg_ns local)
+{
+	vg_ns t = real_of(s, i, local);
+
 	return t < s->now ? s->now : t;
 }
 

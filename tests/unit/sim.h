@@ -324,6 +324,7 @@ double	rng_unit(uint64_t *s);
 vg_ns	rng_range(uint64_t *s, vg_ns lo, vg_ns hi);
 int	id_of(int i);
 vg_ns	lnow(const struct sim *s, int i);
+vg_ns	real_of(const struct sim *s, int i, vg_ns local);
 vg_ns	real_at(const struct sim *s, int i, vg_ns local);
 void	tl_dump(const struct sim *s, size_t last);
 void	el_dump(const struct sim *s);
