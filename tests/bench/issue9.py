@@ -649,6 +649,7 @@ def run_schedule(bt, s, smp, sch, secs):
     node_of = {}
     skipped = 0
     errors = []
+    execs = []                      # ms from a restart to the daemon's exec
     la0 = loadavg()
     for t_rel, undo, i in acts:
         for _ in range(100000):
@@ -687,7 +688,9 @@ def run_schedule(bt, s, smp, sch, secs):
                     continue
                 evs.append((time.monotonic(), kind, "undo",
                             n in (bn.SamplerWatch(smp).holders() or []), n))
-                fault_undo(bt, s, n, kind)
+                w = fault_undo(bt, s, n, kind)
+                if kind in ("kill", "term"):
+                    execs.append(None if w is None else round(w, 1))
                 k, a = faulted.pop(n)
                 spans.append((a, time.monotonic(), n))
                 # the timeline is consumed at most a second behind
@@ -708,6 +711,7 @@ def run_schedule(bt, s, smp, sch, secs):
     r["none_by_fault"] = none_by_fault(tl, evs)
     r.update(faults_made=len(sch) - skipped, skipped=skipped,
              errors=errors[:20], load=[la0, loadavg()],
+             restart_exec_ms=execs,
              elapsed_s=time.monotonic() - t_start)
     return r
 
@@ -806,8 +810,10 @@ def fault_do(bt, s, n, kind):
 
 
 def fault_undo(bt, s, n, kind):
+    """Undoes the fault; for a restart, the ms until the daemon itself
+    runs (kanet.exec_wait), else None."""
     if kind in ("kill", "term"):
-        s.restart(n)
+        return s.restart(n)
     elif kind == "freeze":
         s.freeze(n, False)
     elif kind == "link":
@@ -1406,6 +1412,16 @@ def details(R):
                 out.append("  no holder, by the fault event before it "
                            "(count, total ms, longest ms): %s" %
                            r["none_by_fault"])
+            ex = [x for x in r.get("restart_exec_ms", []) if x is not None]
+            if r.get("restart_exec_ms"):
+                out.append("  restarts: %d, the daemon running %s ms after "
+                           "the harness's start (median, max; ip netns exec "
+                           "first; the node counts as healthy from then), "
+                           "%d not seen to start" % (
+                               len(r["restart_exec_ms"]),
+                               "%.1f, %.1f" % (statistics.median(ex),
+                                               max(ex)) if ex else "-",
+                               len(r["restart_exec_ms"]) - len(ex)))
             if r.get("dbls"):
                 out.append("  two holders, each such sweep (its reads: node, "
                            "ms from the sweep's start, VIP seen): %s"
