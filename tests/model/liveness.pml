@@ -41,7 +41,13 @@
  *   released_at.  candidacy_at() whole: after quiet_since (or a voter's
  *   up_at, at most 4 waits later) + D(1+rho)/(1-rho) + rtt_worst + rank*h,
  *   not before back_at + h + rtt_worst + rank*h (rank with the nodes heard in
- *   no-quorum); after a RELEASE of the term's
+ *   no-quorum); not modelled: better_back(), the wait after a better
+ *   standby's own return (its healthy_since + h + rtt_worst + rank*h, at
+ *   most D later), which only delays a candidacy and binds only when a
+ *   better node came back to standby within a listen: here only at a cold
+ *   start, where the quiet wait outlasts it (test_election's
+ *   test_back_apart is its check); after a
+ *   RELEASE of the term's
  *   active, released_at + w + rank*h; never before backoff_until.  rank()
  *   whole.  vote_check() rules (0), (1), (3) (2 trivially: three nodes),
  *   the retransmission yes, a RELEASE lifting (1) and (3); the deferral of
