@@ -762,14 +762,21 @@ rank(const struct vg_election *el, vg_ns now, int noq)
  * The better nodes' returns: rank spaces the candidacies of nodes that
  * started to wait at one moment, but two nodes come back to standby up
  * to an interval apart (the first to hear the other comes back at once,
- * the other at the first one's next heartbeat).  A worse node back first
- * spent its rank's h before the better one's listen was over, and both
- * stood at one moment (the fault schedule, seed 10).  So a better node
- * that came back to standby (healthy_since, as we heard it) has its
- * listen, h + rtt_worst, and we our rank after it.  -1: no such node.
+ * the other at the first one's next heartbeat), or more when that
+ * heartbeat is lost.  A worse node back first spent its rank's h before
+ * the better one's listen was over, and both stood at one moment (the
+ * fault schedule, seed 10).  So a better standby that came back from
+ * no-quorum, fault or maintenance (back_heard: its first standby message
+ * after one of those) has its listen, h + rtt_worst, and we our rank
+ * after it; and with noq (our own listen after coming back), a better
+ * node still heard in no-quorum holds us until it is heard as a standby
+ * (VG_NS_NEVER here): what brought us back brings it back.  Only such a
+ * return: not a better node's failed candidacy, nor our hearing it again
+ * after a gap, which rank already spaces.  -1: no such node.  The caller
+ * bounds the wait.
  */
 static vg_ns
-better_back(const struct vg_election *el, vg_ns now, unsigned r)
+better_back(const struct vg_election *el, vg_ns now, int noq, unsigned r)
 {
 	const struct vg_el_node *s = &el->nodes[el->self];
 	vg_ns at = -1;
@@ -778,12 +785,14 @@ better_back(const struct vg_election *el, vg_ns now, unsigned r)
 	for (i = 0; i < el->n_nodes; i++) {
 		const struct vg_el_node *x = &el->nodes[i];
 
-		if (!peer_node_heard(el, x, now) || x->state != VG_ST_STANDBY ||
+		if (!rank_peer(el, x, now, noq) ||
 		    (x->released_at >= 0 && now - x->released_at < el->dead) ||
 		    !better(x->priority, x->id, el->priority, s->id))
 			continue;
-		if (x->healthy_since > at)
-			at = x->healthy_since;
+		if (x->state == VG_ST_NO_QUORUM)
+			return VG_NS_NEVER;
+		if (x->state == VG_ST_STANDBY && x->back_heard > at)
+			at = x->back_heard;
 	}
 	return at < 0 ? -1 : at + el->h + el->rtt_worst + (vg_ns)r * el->h;
 }
@@ -887,6 +896,7 @@ candidacy_at(const struct vg_election *el, vg_ns now)
 		vg_ns wait = (vg_ns)((double)el->dead * (1 + el->rho) /
 		    (1 - el->rho)), back, b;
 		unsigned r = rank(el, now, 0), rb = rank(el, now, 1);
+		int noq = 0;
 
 #ifdef VG_MUTANT_CAND_EARLY	/* mutants.sh: stands before its D has run */
 		wait = 0;
@@ -902,10 +912,11 @@ candidacy_at(const struct vg_election *el, vg_ns now)
 		if (t < back) {
 			t = back;
 			r = rb;
+			noq = 1;
 		}
 		/* and after the better nodes' own returns, never more than D
 		 * later than without them */
-		b = better_back(el, now, r);
+		b = better_back(el, now, noq, r);
 		if (b > t)
 			t = b - t < el->dead ? b : t + el->dead;
 	}
@@ -1630,6 +1641,7 @@ vg_el_init_group(struct vg_election *el, const struct vg_conf *c,
 		n->released_at = -1;
 		n->ack_sent = -1;
 		n->healthy_since = -1;
+		n->back_heard = -1;
 		n->agrees = 1;
 		n->cfg = 1;
 		n->disagree_since = -1;
@@ -1746,6 +1758,10 @@ vg_el_input_at(struct vg_election *el, const struct vg_msg *m,
 			s->healthy_since = heard;
 	} else
 		s->healthy_since = -1;
+	if (s->heard && m->state == VG_ST_STANDBY &&
+	    (s->state == VG_ST_NO_QUORUM || s->state == VG_ST_FAULT ||
+	    s->state == VG_ST_MAINTENANCE))
+		s->back_heard = heard;
 	/* never earlier than a message of the node's heard before */
 	if (!s->heard || heard > s->last_heard)
 		s->last_heard = heard;
@@ -2215,7 +2231,8 @@ vg_el_reconf(struct vg_election *el, const struct vg_conf *c, vg_ns now)
 		struct vg_el_node *n = &el->nodes[i];
 
 		memset(n, 0, sizeof(*n));
-		n->released_at = n->ack_sent = n->healthy_since = -1;
+		n->released_at = n->ack_sent = n->healthy_since =
+		    n->back_heard = -1;
 		n->agrees = 1;
 		n->cfg = 1;
 		n->disagree_since = -1;
@@ -2328,7 +2345,8 @@ vg_el_joint(struct vg_election *el, const struct vg_conf *c, vg_ns now)
 			n->votes = 0;		/* not in C */
 			n->role = VG_ROLE_WITNESS;	/* stands in C' only */
 			n->priority = group_priority(el, c, j);
-			n->released_at = n->ack_sent = n->healthy_since = -1;
+			n->released_at = n->ack_sent = n->healthy_since =
+			    n->back_heard = -1;
 			n->agrees = 1;
 			n->disagree_since = -1;
 		}

@@ -95,6 +95,9 @@ struct vg_el_node {
 	int		granted;
 	/* eligible (standby) and heard without a gap since; -1 not */
 	vg_ns		healthy_since;
+	/* when we heard it a standby again after no-quorum, fault or
+	 * maintenance (its return, as heard); -1 never */
+	vg_ns		back_heard;
 	/* it sent RELEASE (its agent, or its keeper after a crash): no
 	 * hand-over target until a heartbeat sent after that one */
 	int		gone;

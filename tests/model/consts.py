@@ -56,17 +56,16 @@ def liveness():
     # the candidacy (candidacy_at, voters_quiet, rank)
     need(elect_c, r"vg_ns wait = \(vg_ns\)\(\(double\)el->dead \* \(1 \+ el->rho\) /"
          r"\s*\(1 - el->rho\)\), back, b;\s*"
-         r"unsigned r = rank\(el, now, 0\), rb = rank\(el, now, 1\);",
+         r"unsigned r = rank\(el, now, 0\), rb = rank\(el, now, 1\);\s*int noq = 0;",
          "the candidate's wait")
     need(elect_c, r"t = voters_quiet\(el, now, wait\) \+ wait \+ el->rtt_worst \+"
          r"\s*\(vg_ns\)r \* el->h;", "the candidacy after quiet")
     need(elect_c, r"back = el->back_at \+ el->h \+ el->rtt_worst \+ \(vg_ns\)rb \* el->h;"
-         r"\s*if \(t < back\) \{\s*t = back;",
+         r"\s*if \(t < back\) \{\s*t = back;\s*r = rb;\s*noq = 1;\s*\}",
          "the listen after no-quorum, and rank*h with the nodes in no-quorum")
     # not in the model: the wait after a better node's own return
-    # (better_back), a delay of at most D that binds only when a better
-    # standby came back within a listen (liveness.pml's header says so)
-    need(elect_c, r"b = better_back\(el, now, r\);\s*if \(b > t\)\s*"
+    # (better_back), a delay of at most D (liveness.pml's header says so)
+    need(elect_c, r"b = better_back\(el, now, noq, r\);\s*if \(b > t\)\s*"
          r"t = b - t < el->dead \? b : t \+ el->dead;",
          "better_back: at most D later")
     need(elect_c, r"t = el->released_at \+ half_rtt \+ \(vg_ns\)rank\(el, now, 0\) \* el->h;",

@@ -42,11 +42,14 @@
  *   up_at, at most 4 waits later) + D(1+rho)/(1-rho) + rtt_worst + rank*h,
  *   not before back_at + h + rtt_worst + rank*h (rank with the nodes heard in
  *   no-quorum); not modelled: better_back(), the wait after a better
- *   standby's own return (its healthy_since + h + rtt_worst + rank*h, at
- *   most D later), which only delays a candidacy and binds only when a
- *   better node came back to standby within a listen: here only at a cold
- *   start, where the quiet wait outlasts it (test_election's
- *   test_back_apart is its check); after a
+ *   standby's return from no-quorum, fault or maintenance (as heard: +
+ *   h + rtt_worst + rank*h) and, in the listen after our own return,
+ *   while a better node is heard in no-quorum; at most D later than
+ *   without it.  It only delays a candidacy.  Nodes return here only at a
+ *   cold start, where the quiet wait is the later one unless a return
+ *   comes more than about 4h after the start; the simulator's cold-start
+ *   tests pass with it, and test_back_apart and test_better_back_bounded
+ *   are its checks; after a
  *   RELEASE of the term's
  *   active, released_at + w + rank*h; never before backoff_until.  rank()
  *   whole.  vote_check() rules (0), (1), (3) (2 trivially: three nodes),
