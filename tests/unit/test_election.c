@@ -2396,6 +2396,30 @@ test_one_candidate(void **state)
 	}
 }
 
+/* A settled cluster; node `gone` crashes (its keeper lives), and a
+ * while later a and b are cut from each other: both in no-quorum, nobody
+ * holding; st0 gets every node's elections started so far. */
+static void
+two_in_no_quorum(struct sim *s, int gone, int a, int b, uint64_t *st0)
+{
+	int i;
+
+	stable(s);
+	node_crash(s, gone, 1);
+	if (gone == 0)
+		await_active(s, 1, VG_MS(500), "set-up: no n2 after n1's "
+		    "crash");
+	sim_run(s, s->now + VG_MS(200) + rng_range(&s->rng, 0, 10 * s->h));
+	cut(s, a, b, 1);
+	cut(s, b, a, 1);
+	sim_run(s, s->now + VG_MS(300));
+	if (s->nd[a].el.state != VG_ST_NO_QUORUM ||
+	    s->nd[b].el.state != VG_ST_NO_QUORUM || count_holders(s))
+		sim_fail(s, "set-up: the two not in no-quorum");
+	for (i = 0; i < s->n; i++)
+		st0[i] = s->nd[i].el.st.elections_started;
+}
+
 /* ==== 18. two nodes back together: the better one stands first.  As in
  * the fault schedule at seed 9 (n1 killed, n2 the active, n3's link down,
  * n1 restarting as it came back): here n1 crashes, n2 takes over, then n2
@@ -2421,22 +2445,10 @@ test_back_together(void **state)
 		uint64_t st0[NMAX];
 		struct sim *s;
 		vg_ns tb, t, gap;
-		int i, stood2, stood3;
+		int stood2, stood3;
 
 		s = sim_new(&o);
-		stable(s);
-		node_crash(s, 0, 1);
-		await_active(s, 1, VG_MS(500), "set-up: no n2 after n1's crash");
-		sim_run(s, s->now + VG_MS(200) +
-		    rng_range(&s->rng, 0, 10 * s->h));
-		cut(s, 1, 2, 1);
-		cut(s, 2, 1, 1);
-		sim_run(s, s->now + VG_MS(300));
-		if (s->nd[1].el.state != VG_ST_NO_QUORUM ||
-		    s->nd[2].el.state != VG_ST_NO_QUORUM || count_holders(s))
-			sim_fail(s, "set-up: n2 and n3 not in no-quorum");
-		for (i = 0; i < s->n; i++)
-			st0[i] = s->nd[i].el.st.elections_started;
+		two_in_no_quorum(s, 0, 1, 2, st0);
 		tb = s->now;
 		cut(s, 1, 2, 0);
 		cut(s, 2, 1, 0);
@@ -2497,18 +2509,7 @@ test_back_apart(void **state)
 		int i;
 
 		s = sim_new(&o);
-		stable(s);
-		node_crash(s, 1, 1);
-		sim_run(s, s->now + VG_MS(200) +
-		    rng_range(&s->rng, 0, 10 * s->h));
-		cut(s, 0, 2, 1);
-		cut(s, 2, 0, 1);
-		sim_run(s, s->now + VG_MS(300));
-		if (s->nd[0].el.state != VG_ST_NO_QUORUM ||
-		    s->nd[2].el.state != VG_ST_NO_QUORUM || count_holders(s))
-			sim_fail(s, "set-up: n1 and n3 not in no-quorum");
-		for (i = 0; i < s->n; i++)
-			st0[i] = s->nd[i].el.st.elections_started;
+		two_in_no_quorum(s, 1, 0, 2, st0);
 		sim_run(s, s->now + rng_range(&s->rng, 0, s->h));
 		tb = s->now;
 		cut(s, 0, 2, 0);
