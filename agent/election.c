@@ -734,27 +734,31 @@ rank_peer(const struct vg_election *el, const struct vg_el_node *x,
 	    (noq && x->state == VG_ST_NO_QUORUM));
 }
 
-/* The better nodes that may stand before us; with noq (the listen after
- * coming back) also those heard in no-quorum: what brought us back (a
- * third node's heartbeat) brings them back as well, and their first
- * heartbeat as a standby may come after our listen. */
+/* A better node that may stand before us; with noq (the listen after
+ * coming back) also one heard in no-quorum: what brought us back (a
+ * third node's heartbeat) brings it back as well, and its first
+ * heartbeat as a standby may come after our listen.  rank counts them. */
+static int
+ahead(const struct vg_election *el, const struct vg_el_node *x, vg_ns now,
+    int noq)
+{
+	const struct vg_el_node *s = &el->nodes[el->self];
+
+	if (!rank_peer(el, x, now, noq))
+		return 0;
+	if (x->released_at >= 0 && now - x->released_at < el->dead)
+		return 0;	/* just released or restarted */
+	return better(x->priority, x->id, el->priority, s->id);
+}
+
 static unsigned
 rank(const struct vg_election *el, vg_ns now, int noq)
 {
-	const struct vg_el_node *s = &el->nodes[el->self];
 	unsigned r = 0;
 	size_t i;
 
-	for (i = 0; i < el->n_nodes; i++) {
-		const struct vg_el_node *x = &el->nodes[i];
-
-		if (!rank_peer(el, x, now, noq))
-			continue;
-		if (x->released_at >= 0 && now - x->released_at < el->dead)
-			continue;	/* just released or restarted */
-		if (better(x->priority, x->id, el->priority, s->id))
-			r++;
-	}
+	for (i = 0; i < el->n_nodes; i++)
+		r += (unsigned)ahead(el, &el->nodes[i], now, noq);
 	return r;
 }
 
@@ -778,18 +782,15 @@ rank(const struct vg_election *el, vg_ns now, int noq)
 static vg_ns
 better_back(const struct vg_election *el, vg_ns now, int noq, unsigned r)
 {
-	const struct vg_el_node *s = &el->nodes[el->self];
 	vg_ns at = -1;
 	size_t i;
 
 	for (i = 0; i < el->n_nodes; i++) {
 		const struct vg_el_node *x = &el->nodes[i];
 
-		if (!rank_peer(el, x, now, noq) ||
-		    (x->released_at >= 0 && now - x->released_at < el->dead) ||
-		    !better(x->priority, x->id, el->priority, s->id))
+		if (!ahead(el, x, now, noq))
 			continue;
-		if (x->state == VG_ST_NO_QUORUM)
+		if (x->state == VG_ST_NO_QUORUM)	/* only with noq */
 			return VG_NS_NEVER;
 		if (x->state == VG_ST_STANDBY && x->back_heard > at)
 			at = x->back_heard;

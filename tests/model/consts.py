@@ -83,8 +83,10 @@ def liveness():
          r"x->state == VG_ST_CANDIDATE \|\|\s*\(noq && x->state == VG_ST_NO_QUORUM\)\);",
          "rank_peer: heard, a standby or candidate; with noq, in no-quorum too")
     need(elect_c, r"if \(!rank_peer\(el, x, now, noq\)\)"
-         r"\s*continue;\s*if \(x->released_at >= 0 && now - x->released_at < el->dead\)"
-         r"\s*continue;", "rank: rank_peer, not released within D")
+         r"\s*return 0;\s*if \(x->released_at >= 0 && now - x->released_at < el->dead\)"
+         r"\s*return 0;", "rank: rank_peer, not released within D")
+    need(elect_c, r"r \+= \(unsigned\)ahead\(el, &el->nodes\[i\], now, noq\);",
+         "rank counts the better nodes ahead")
     need(elect_c, r"return n->self \|\| \(n->heard && now - n->last_heard < el->dead\);",
          "heard within D")
     # rounds, back-off, the deferral after a pre-vote
