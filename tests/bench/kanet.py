@@ -182,11 +182,12 @@ class KaTopology(bn.BenchTopology):
 def exec_wait(p, comm, timeout=3.0):
     """Waits (bounded) until the process started as `ip netns exec NS
     DAEMON` runs DAEMON (its comm), so that a restart counts from the
-    daemon's own start: `ip netns exec` re-mounts /sys in a mount
-    namespace of its own first, which took 190-400 ms in 3 of 29 restarts
-    of one fault schedule (5-18 ms in the others), a cost of the test
-    harness that a node started by systemd does not pay.  Returns the wait
-    in ms (None if the daemon did not appear within `timeout`)."""
+    daemon's own start: `ip netns exec` first sets up a mount namespace
+    of its own, a cost of the test harness that a node started by systemd
+    does not pay.  (In one fault schedule 4 of 29 restarts logged vigild's
+    first line 57-398 ms after the planned restart, 3-18 ms the others;
+    whether in `ip netns exec` or in vigild was not shown.)  Returns the
+    wait in ms (None if the daemon did not appear within `timeout`)."""
     t0 = time.monotonic()
     ok, _ = vgtopo.wait_until(
         lambda: p.poll() is not None or vgtopo._comm(p.pid) == comm[:15],
