@@ -3,7 +3,7 @@
 keepalived (make bench).  Run as root:
 
     cd tests/bench && VIGIL_BUILD=/work/main/build /usr/bin/python3 issue9.py
-        [--quick] [--only idle,n64,sched,runs,floor,vips,preempt,cg]
+        [--quick] [--only idle,n64,sched,runs,floor,vips,preempt,starts,cg]
         [--idle-s S] [--idle-cases K:H:L,...] [--n64-s S] [--sched-s S] [--runs N] [--floor-s S]
         [--seed N] [--probe-h H] [--md FILE] [--json FILE] [--keep]
 
@@ -41,6 +41,10 @@ table this printed, the command and the date):
            dead_time that `vigild -t` accepts.
   preempt  preempt = true, preempt_delay = 0, SIGKILL / SIGTERM of the
            active at h = 100 ms.
+  starts   --starts (25) simultaneous starts of the three agents at
+           h = 10 ms, preempt off, in each of the six orders in turn: the
+           best node must be the first and only holder (the issue: a lower
+           one won 4 of 25).
   cg       instructions per received heartbeat: one standby vigild under
            valgrind's callgrind at h = 100 ms (this machine has no hardware
            counters for perf stat).
@@ -1003,6 +1007,100 @@ def bench_vips(args, R):
             bt.teardown()
 
 
+# ---------------------------------------------------------------- starts
+
+START_ORDERS = (("n3", "n2", "n1"), ("n1", "n2", "n3"), ("n2", "n3", "n1"),
+                ("n2", "n1", "n3"), ("n3", "n1", "n2"), ("n1", "n3", "n2"))
+
+
+def exec_times(bt, names, timeout=3.0):
+    """When each node's `ip netns exec` became vigild (time.monotonic(),
+    polled every 0.5 ms, bounded), {name: t or None}."""
+    seen = {}
+
+    def probe():
+        for n in names:
+            p = bt.procs[n]
+            if n not in seen and p.poll() is None and \
+                    vgtopo._comm(p.pid) == "vigild":
+                seen[n] = time.monotonic()
+        return len(seen) == len(names) or any(
+            bt.procs[n].poll() is not None for n in names)
+    vgtopo.wait_until(probe, timeout, step=0.0005)
+    return {n: seen.get(n) for n in names}
+
+
+def bench_starts(args, R):
+    """Issue 9: "at a simultaneous start the best-priority node wins" (a
+    lower one did in 4 of 25 starts at h = 10 ms, preemption off).  The
+    three agents started together (one Popen after the other, no wait
+    between them), in each of the six orders in turn; the first holder the
+    sampler sees, how many elections the cluster needed, and whether any
+    other node held the VIP on the way."""
+    h = 10
+    tag = "starts"
+    say("starts: %d simultaneous starts of 3 nodes at h = %d ms, preempt "
+        "off" % (args.starts, h))
+    bt = None
+    try:
+        bt, _s, smp = make("vigil", h, args.workdir, tag, helpers=False)
+        w = bn.SamplerWatch(smp)
+        bt.settle(w, 0.5, 10.0)
+        for i in range(args.starts):
+            order = START_ORDERS[i % len(START_ORDERS)]
+            rec = {"run": i, "order": list(order)}
+            try:
+                for n in NAMES:
+                    bt.stop(n)
+                smp.wait_holder(lambda hh: hh == [], 5.0, "no holder")
+                t0 = time.monotonic()
+                for n in order:
+                    bt.start(n, wait=False)
+                ex = exec_times(bt, list(order))
+                if any(v is None for v in ex.values()):
+                    raise AssertionError("a node did not start: %s" % ex)
+                rec["exec_ms"] = {n: round((ex[n] - t0) * 1000, 2)
+                                  for n in order}
+                rec["skew_ms"] = round((max(ex.values()) -
+                                        min(ex.values())) * 1000, 2)
+                hs, t_up = smp.wait_holder(lambda hh: len(hh) == 1, 5.0,
+                                           "a holder")
+                rec["first"] = hs[0]
+                rec["first_ms"] = round((t_up - max(ex.values())) * 1000, 1)
+                time.sleep(0.5)
+                sts = {n: bt.status(n, check=False) for n in NAMES}
+                # elections won by each since its start (this start)
+                rec["won"] = {n: (st or {}).get("election", {}).get("won")
+                              for n, st in sts.items()}
+                rec["active"] = [n for n, st in sts.items() if st and
+                                 st["node"]["state"] == "active"]
+                rec["changes"] = smp.changes(t0)
+                rec["holders"] = sorted({x for _, hh in rec["changes"]
+                                         for x in hh})
+                rec["doubles"] = len(smp.doubles(t0))
+                rec["elections"] = sum(v for v in rec["won"].values()
+                                       if isinstance(v, int))
+                rec["best"] = rec["first"] == "n1" and \
+                    rec["holders"] == ["n1"] and rec["active"] == ["n1"]
+                rec["ok"] = True
+                say("  starts #%d %s: skew %.1f ms, %s held first (%.1f ms "
+                    "after the last exec), elections %d, holders %s%s" % (
+                        i, ",".join(order), rec["skew_ms"], rec["first"],
+                        rec["first_ms"], rec["elections"], rec["holders"],
+                        "" if rec["best"] else "  NOT THE BEST NODE"))
+            except Exception as e:
+                rec["ok"] = False
+                rec["error"] = "%s: %s" % (type(e).__name__, str(e)[:400])
+                say("  starts #%d FAILED: %s" % (i, rec["error"]))
+            R["starts"].append(rec)
+    except Exception as e:
+        R["starts"].append({"ok": False, "error": str(e)[:400]})
+        say("  starts FAILED: %s" % e)
+    finally:
+        if bt:
+            bt.teardown()
+
+
 # ---------------------------------------------------------------- preempt
 
 def bench_preempt(args, R):
@@ -1321,6 +1419,22 @@ def report(R, args):
                 "%s ms (%d runs, %d back to the dying node)" % (
                     fmt(v), len(rs), back), "-", "-",
                 "yes" if v is not None and v <= 10 and not back else "NO")
+    st = R.get("starts", [])
+    if st:
+        ok = [r for r in st if r.get("ok")]
+        best = sum(1 for r in ok if r["best"])
+        one = sum(1 for r in ok if r["elections"] == 1)
+        dbl = sum(r["doubles"] for r in ok)
+        row("simultaneous start of 3 nodes, h = 10 ms, preempt off: the "
+            "best node wins", "every start",
+            "%d of %d starts (%d/%d ok; one election in %d; exec skew "
+            "median %s ms, max %s; first holder %s ms after the last exec, "
+            "median; %d sweeps with two holders)" % (
+                best, len(st), len(ok), len(st), one,
+                fmt(med([r["skew_ms"] for r in ok])),
+                fmt(max([r["skew_ms"] for r in ok], default=None)),
+                fmt(med([r["first_ms"] for r in ok])), dbl),
+            "-", "-", "yes" if best == len(st) and dbl == 0 else "NO")
     for h in (10, 100):
         rs = sel("vigil", "kill", h)
         if rs:
@@ -1442,6 +1556,14 @@ def details(R):
             r.get("kind", "vigil"), r.get("fault", r.get("sig", "switchover")),
             r.get("interval"), r.get("run"),
             r.get("error") or "; ".join(r.get("notes", []))[:300]))
+    for r in R.get("starts", []):
+        if not r.get("ok"):
+            out.append("start %s: %s" % (r.get("run"), r.get("error")))
+        elif not r["best"]:
+            out.append("start %d (order %s, exec ms %s): first holder %s, "
+                       "holders %s, active %s, elections won %s" % (
+                           r["run"], ",".join(r["order"]), r["exec_ms"],
+                           r["first"], r["holders"], r["active"], r["won"]))
     lg = {}
     for k, v in R.get("logs", {}).items():
         g = lg.setdefault(k.rsplit("-", 1)[0], [0, 0, 0])
@@ -1461,7 +1583,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", default="idle,n64,sched,runs,floor,vips,"
-                    "preempt,cg")
+                    "preempt,starts,cg")
     ap.add_argument("--idle-s", type=float)
     ap.add_argument("--idle-cases", default=IDLE_CASES,
                     help="kind:h:quiet|busy,... (default: all six)")
@@ -1475,6 +1597,8 @@ def main():
                     help="whose schedules to run (default both)")
     ap.add_argument("--runs", type=int)
     ap.add_argument("--runs-vips", type=int)
+    ap.add_argument("--starts", type=int,
+                    help="simultaneous starts (default 25, 6 in --quick)")
     ap.add_argument("--floor-s", type=float)
     ap.add_argument("--floor-intervals", default="1,2,3,5")
     ap.add_argument("--probe-h", type=int, default=5,
@@ -1502,6 +1626,7 @@ def main():
         sys.stderr.write("--sched-agents: vigil, keepalived or both\n")
         return 2
     args.runs_vips = args.runs_vips or (2 if q else 10)
+    args.starts = args.starts or (6 if q else 25)
     args.floor_s = args.floor_s or (10.0 if q else 60.0)
     if q and args.floor_intervals == "1,2,3,5":
         args.floor_intervals = "3"
@@ -1516,7 +1641,7 @@ def main():
     args.workdir = tempfile.mkdtemp(prefix="vigil-issue9-")
     bn.stop_signals()
     R = {"idle": [], "sched": [], "runs": [], "floor": [], "vips": [],
-         "preempt": [], "switchover": []}
+         "preempt": [], "switchover": [], "starts": []}
     meta = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(
         timespec="seconds"), "cmd": " ".join([sys.executable] + sys.argv),
         "host": platform.node(), "kernel": platform.release(),
@@ -1536,7 +1661,8 @@ def main():
         for name, fn in (("idle", bench_idle), ("n64", bench_n64),
                          ("sched", bench_sched), ("runs", bench_runs),
                          ("floor", bench_floor), ("vips", bench_vips),
-                         ("preempt", bench_preempt), ("cg", bench_cg)):
+                         ("preempt", bench_preempt), ("starts", bench_starts),
+                         ("cg", bench_cg)):
             if name in only:
                 if time.monotonic() - T0 > args.max_minutes * 60:
                     R.setdefault("notes", []).append(
