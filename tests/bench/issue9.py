@@ -1326,20 +1326,19 @@ def report(R, args):
         if al:
             fl = sum(r.get("flaps", 0) for r in rs)
             row("%s, h = 10 ms: flaps after take-over" % nm, "0",
-                "%d flaps in %d/%d runs%s" % (fl, sum(1 for r in rs
-                                                      if r.get("flaps")),
-                                              len(al), stalls(rs)),
+                "%d flaps; %d of %d runs had any (%d ok)%s" % (
+                    fl, sum(1 for r in rs if r.get("flaps")), len(al),
+                    len(rs), stalls(rs)),
                 "-", "-", "yes" if fl == 0 and len(rs) == len(al) else "NO")
     sw = R.get("switchover", [])
     sw10 = [r for r in sw if r["interval"] == 10 and r.get("ok")]
     if sw:
         fl = sum(r.get("flaps", 0) for r in sw10)
         row("failover --to, h = 10 ms: flaps after take-over", "0",
-            "%d flaps in %d/%d runs%s" % (fl, sum(1 for r in sw10
-                                                  if r.get("flaps")),
-                                          len([r for r in sw
-                                               if r["interval"] == 10]),
-                                          stalls(sw10)),
+            "%d flaps; %d of %d runs had any (%d ok)%s" % (
+                fl, sum(1 for r in sw10 if r.get("flaps")),
+                len([r for r in sw if r["interval"] == 10]), len(sw10),
+                stalls(sw10)),
             "-", "-", "yes" if fl == 0 else "NO")
     fl = [r for r in R["floor"] if r.get("settled")]
     if R["floor"]:
