@@ -179,21 +179,35 @@ class KaTopology(bn.BenchTopology):
         return set()
 
 
-def exec_wait(p, comm, timeout=3.0):
-    """Waits (bounded) until the process started as `ip netns exec NS
-    DAEMON` runs DAEMON (its comm), so that a restart counts from the
-    daemon's own start: `ip netns exec` first sets up a mount namespace
+def exec_times(procs, comm, timeout=3.0, step=0.001):
+    """When each process started as `ip netns exec NS DAEMON` came to run
+    DAEMON (its comm): {key: time.monotonic() or None} for procs, a dict
+    of Popen; polled every `step` until all run it or one has exited,
+    bounded by `timeout`.  `ip netns exec` first sets up a mount namespace
     of its own, a cost of the test harness that a node started by systemd
     does not pay.  (In one fault schedule 4 of 29 restarts logged vigild's
     first line 57-398 ms after the planned restart, 3-18 ms the others;
-    whether in `ip netns exec` or in vigild was not shown.)  Returns the
-    wait in ms (None if the daemon did not appear within `timeout`)."""
+    whether in `ip netns exec` or in vigild was not shown.)"""
+    seen = {}
+
+    def probe():
+        for k, p in procs.items():
+            if k not in seen and p.poll() is None and \
+                    vgtopo._comm(p.pid) == comm[:15]:
+                seen[k] = time.monotonic()
+        return len(seen) == len(procs) or any(
+            p.poll() is not None for p in procs.values())
+    vgtopo.wait_until(probe, timeout, step=step)
+    return {k: seen.get(k) for k in procs}
+
+
+def exec_wait(p, comm, timeout=3.0):
+    """Waits (bounded, exec_times) until the process runs DAEMON, so that
+    a restart counts from the daemon's own start; returns the wait in ms
+    (None if the daemon did not appear within `timeout`)."""
     t0 = time.monotonic()
-    ok, _ = vgtopo.wait_until(
-        lambda: p.poll() is not None or vgtopo._comm(p.pid) == comm[:15],
-        timeout, step=0.001)
-    return (time.monotonic() - t0) * 1000 if ok and p.poll() is None \
-        else None
+    t = exec_times({0: p}, comm, timeout)[0]
+    return (t - t0) * 1000 if t is not None else None
 
 
 class VigilSys:
