@@ -211,6 +211,10 @@ k_remove(struct vg_keeper *k, size_t g)
 		k_publish(k);
 	}
 	kg->held = 0;
+	/* a removal that failed may have left some: the EOF's removal
+	 * tries again before any RELEASE (not the timers: the agent that
+	 * hears of it removes them itself, with a new keeper) */
+	kg->stale = failed != 0;
 	kg->garp_at = VG_NS_NEVER;
 	return failed;
 }
@@ -427,6 +431,8 @@ vg_keeper_init(struct vg_keeper *k, const struct vg_conf *c,
 	for (g = 0; g < k->n_groups; g++)
 		if (!(keep & (UINT32_C(1) << g)))
 			(void)k_remove(k, g);
+		else
+			k->g[g].stale = 1;	/* on the links, not yet ours */
 }
 
 void
@@ -536,11 +542,15 @@ vg_keeper_timers(struct vg_keeper *k, vg_ns now)
 		if ((t = k_now(k)) > now)
 			now = t;
 	}
+	/* each decision on the clock as it is then: a GARP round or an add
+	 * before it took time that an admission must not count as left */
 	for (g = 0; g < k->n_groups; g++) {
 		kg = &k->g[g];
 		if (kg->held && now >= kg->garp_at) {
 			k_sync(k, g);
 			garp_round(k, g, now);
+			if ((t = k_now(k)) > now)
+				now = t;
 		}
 	}
 	for (g = 0; g < k->n_groups; g++) {
@@ -548,6 +558,8 @@ vg_keeper_timers(struct vg_keeper *k, vg_ns now)
 		if (kg->held && now - kg->last_add >= k->refresh) {
 			k_sync(k, g);
 			k_apply(k, g, now);
+			if ((t = k_now(k)) > now)
+				now = t;
 		}
 	}
 }
@@ -582,11 +594,13 @@ vg_keeper_gone(struct vg_keeper *k, uint64_t term[VG_MAX_GROUPS])
 	size_t g, i;
 	int d;
 
-	/* every group held, the earliest deadline first */
+	/* every group held or maybe there (stale), the earliest deadline
+	 * first; each once (k_remove clears held, and stale if it took) */
 	for (i = 0; i < k->n_groups; i++) {
 		d = -1;
 		for (g = 0; g < k->n_groups; g++)
-			if (k->g[g].held && (d == -1 ||
+			if ((k->g[g].held || k->g[g].stale) &&
+			    !(failed & (UINT32_C(1) << g)) && (d == -1 ||
 			    k->g[g].deadline < k->g[d].deadline))
 				d = (int)g;
 		if (d == -1)
@@ -969,7 +983,9 @@ vg_keeper_main(int fd, int lock_fd, struct vg_kshare *share,
 		hold = 0;
 		for (i = 0; i < 4096; i++) {
 			n = recv(fd, &q, sizeof(q), MSG_DONTWAIT);
-			if (n == -1 && errno == EINTR)
+			/* ECONNRESET: the agent closed with our reports unread;
+			 * said once, and its queue is still there to read */
+			if (n == -1 && (errno == EINTR || errno == ECONNRESET))
 				continue;
 			if (n == -1)
 				break;			/* EAGAIN: drained */

@@ -176,6 +176,10 @@ struct vg_keeper_ops {
 /* One group's lease, as the keeper has it. */
 struct vg_kgroup {
 	int		held;		/* its VIPs are on the links */
+	int		stale;		/* they may be there although not
+					 * held: a group taken over (keep)
+					 * before its first add, or one whose
+					 * last removal failed */
 	int		add_failed;	/* redo the add: at the next HOLD if
 					 * it was cut short, from retry_at if
 					 * the kernel refused a VIP */
@@ -221,10 +225,11 @@ void	vg_keeper_timers(struct vg_keeper *, vg_ns now);
 /* When the keeper must wake next (VG_NS_NEVER: not before a request). */
 vg_ns	vg_keeper_next(const struct vg_keeper *);
 /*
- * The agent is gone: every group's VIPs off.  Returns the groups (bit g)
- * to send RELEASE(g, term[g]) for: those of which it held a lease and
- * whose removal (if VIPs were there) was acked; a removal that failed
- * keeps its group's RELEASE back (it could make two holders).
+ * The agent is gone: every group's VIPs off, those held and those that
+ * may be there (stale).  Returns the groups (bit g) to send RELEASE(g,
+ * term[g]) for: those of which it held a lease and whose removal (if VIPs
+ * were or may have been there) was acked; a removal that failed keeps
+ * its group's RELEASE back (it could make two holders).
  */
 uint32_t vg_keeper_gone(struct vg_keeper *, uint64_t term[VG_MAX_GROUPS]);
 

@@ -713,6 +713,63 @@ test_gone_releases_every_group(void **state)
 	kfix_free(x);
 }
 
+/*
+ * VIPs that may be on the links although the keeper has not added them
+ * are removed at EOF before any RELEASE: a group taken over at a reload
+ * (keep) whose HOLD came but not yet its add (the agent died between),
+ * one whose HOLD never came (no RELEASE: no term), and a group whose
+ * removal at the deadline failed (tried again; RELEASE only once it
+ * took).  Before the fix each of them was released with its VIPs up.
+ */
+static void
+test_gone_removes_vips_not_added(void **state)
+{
+	struct kfix *x;
+	uint64_t term[VG_MAX_GROUPS];
+	vg_ns t0;
+
+	(void)state;
+	/* taken over: both groups' VIPs on the links from the old keeper */
+	x = kfix_new(3);
+	x->f.on[0] = x->f.on[1] = x->f.on[2] = x->f.on[3] = 1;
+	t0 = x->f.now;
+	k_hold(&x->k, 0, 5, t0 + VG_MS(20));	/* db's HOLD never comes */
+	assert_int_equal(vg_keeper_gone(&x->k, term), 1);
+	assert_int_equal(term[0], 5);
+	assert_false(x->f.on[0] || x->f.on[1] || x->f.on[2] || x->f.on[3]);
+	kfix_free(x);
+
+	/* ... and if that removal fails, no RELEASE */
+	x = kfix_new(1);
+	x->f.on[0] = x->f.on[1] = 1;
+	k_hold(&x->k, 0, 5, x->f.now + VG_MS(20));
+	x->f.fail_del[1] = 1;
+	assert_int_equal(vg_keeper_gone(&x->k, term), 0);
+	kfix_free(x);
+
+	/* the removal at web's deadline fails: tried again at EOF */
+	x = kfix_new(0);
+	t0 = x->f.now;
+	hold_both(x, t0 + VG_MS(20), t0 + VG_MS(60));
+	x->f.fail_del[1] = 1;
+	k_wake(&x->k, &x->f);
+	assert_true(x->f.on[1]);
+	assert_int_equal(rep_of(&x->f, VG_KEEPER_REMOVED, 0)->failed, 1);
+	assert_int_equal(vg_keeper_gone(&x->k, term), 2);  /* db's only */
+	assert_true(x->f.on[1]);
+	kfix_free(x);
+
+	x = kfix_new(0);
+	t0 = x->f.now;
+	hold_both(x, t0 + VG_MS(20), t0 + VG_MS(60));
+	x->f.fail_del[1] = 1;
+	k_wake(&x->k, &x->f);
+	x->f.fail_del[1] = 0;			/* the kernel takes it now */
+	assert_int_equal(vg_keeper_gone(&x->k, term), 3);
+	assert_false(x->f.on[0] || x->f.on[1] || x->f.on[2] || x->f.on[3]);
+	kfix_free(x);
+}
+
 /* One group (every file without `groups`): the keeper does what it did. */
 /*
  * A VIP the kernel refuses: the first add reports FAILED (the others are
@@ -923,6 +980,7 @@ main(void)
 		cmocka_unit_test(test_removals_earliest_first),
 		cmocka_unit_test(test_equal_deadlines_both_off_by_d),
 		cmocka_unit_test(test_gone_releases_every_group),
+		cmocka_unit_test(test_gone_removes_vips_not_added),
 		cmocka_unit_test(test_refused_add_retried_later),
 		cmocka_unit_test(test_raised_batch_time_falls_back_with_time),
 		cmocka_unit_test(test_one_group_as_before),
