@@ -57,7 +57,11 @@ struct vg_agent {
 	vg_ns			started;
 
 	struct vg_hold		*hold;		/* the keeper, the VIPs */
-	struct vg_nl		*nl;		/* links; VIPs when no keeper */
+	struct vg_nl		*nl;		/* link events and queries */
+	struct vg_nl		*nl_vips;	/* VIPs when no keeper, the
+						 * sweep: no events on it, so
+						 * that an ack wait swallows
+						 * none and is refused none */
 	ev_io			nl_w;
 	char			link_down[IF_NAMESIZE];
 	vg_ns			last_failover;	/* metrics */

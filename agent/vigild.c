@@ -1400,9 +1400,10 @@ main(int argc, char *argv[])
 	vg_send_size_buffer(a);
 
 	/* Before anything is sent: no VIP of ours may be left on a link. */
-	if ((a->nl = vg_nl_open(RTMGRP_LINK, err, sizeof(err))) == NULL)
+	if ((a->nl = vg_nl_open(RTMGRP_LINK, err, sizeof(err))) == NULL ||
+	    (a->nl_vips = vg_nl_open(0, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	if ((n = vg_vip_sweep(a->nl, c->vips, c->n_vips)) < 0)
+	if ((n = vg_vip_sweep(a->nl_vips, c->vips, c->n_vips)) < 0)
 		fatalx("could not remove stale VIPs; not starting");
 	if (n > 0)
 		log_info("removed %d stale VIP(s) found on the links", n);
@@ -1418,7 +1419,7 @@ main(int argc, char *argv[])
 	if (vg_child_subreaper(is_keeper, a) == -1)
 		log_warn("PR_SET_CHILD_SUBREAPER: a script's descendant that "
 		    "leaves its process group may outlive it");
-	a->hold = vg_hold_new(a->loop, c, &a->auth, a->incarnation, a->nl,
+	a->hold = vg_hold_new(a->loop, c, &a->auth, a->incarnation, a->nl_vips,
 	    a->lock_fd, hold_event, a);
 	if ((a->hooks = vg_hooks_new(a->loop, c, hook_done, a)) == NULL)
 		fatal("hooks");
@@ -1505,6 +1506,7 @@ main(int argc, char *argv[])
 		close(a->lazy);
 	close(a->tfd);
 	vg_nl_close(a->nl);
+	vg_nl_close(a->nl_vips);
 	vg_auth_wipe(&a->auth);
 	vg_peers_free(&a->peers);
 	vg_conf_free(a->conf);

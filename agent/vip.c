@@ -97,6 +97,12 @@ vg_nl_fd(const struct vg_nl *nl)
 	return mnl_socket_get_fd(nl->sock);
 }
 
+void
+vg_nl_set_seq(struct vg_nl *nl, uint32_t s)
+{
+	nl->seq = s;
+}
+
 /* Waits (bounded) for the socket to be readable: it is non-blocking. */
 static ssize_t
 nl_recv(struct vg_nl *nl, void *buf, size_t len)
@@ -148,8 +154,9 @@ ack_cb(const struct nlmsghdr *nlh, void *data)
 	uint64_t sup;
 	int error;
 
+	/* seqs are serial numbers: a batch may span their wrap */
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)) ||
-	    nlh->nlmsg_seq < b->first || nlh->nlmsg_seq > b->last)
+	    !vg_nl_seq_in(nlh->nlmsg_seq, b->first, b->last))
 		return MNL_CB_OK;	/* not ours: ignored */
 	if (nlh->nlmsg_seq == b->acked_seq)
 		b->done = 1;
@@ -185,12 +192,18 @@ put_addr(struct nlmsghdr *nlh, const struct vg_conf_vip *v)
 	mnl_attr_put(nlh, IFA_ADDRESS, alen, v->addr);
 }
 
+/* The link's index; 0: there is no such link; -1: the lookup itself
+ * failed (if_nametoindex opens a socket: EMFILE, ENOMEM), which says
+ * nothing of the link. */
 static int
 ifindex_of(const char *name, const char **cache_name, int *cache_idx)
 {
 	if (*cache_name == NULL || strcmp(*cache_name, name) != 0) {
-		*cache_name = name;
+		errno = 0;
 		*cache_idx = (int)if_nametoindex(name);
+		if (*cache_idx == 0 && errno != ENODEV && errno != 0)
+			return -1;	/* not cached: asked again */
+		*cache_name = name;
 	}
 	return *cache_idx;
 }
@@ -217,6 +230,14 @@ batch_fill(struct vg_nl *nl, struct mnl_nlmsg_batch *b,
 		struct ifaddrmsg *ifa;
 		int idx = ifindex_of(v->ifname, &cname, &cidx);
 
+		if (idx == -1) {
+			/* not known: a removal is not confirmed either */
+			log_warn("vip %s: looking up interface %s failed",
+			    v->text, v->ifname);
+			(*failed)++;
+			nl->seq++;	/* keep seq == first + index */
+			continue;
+		}
 		if (idx == 0) {
 			/* no such link: nothing to remove, cannot add */
 			if (add) {
@@ -767,6 +788,8 @@ vg_garp_send(struct vg_garp *g, const struct vg_conf_vip *vips, size_t n)
 	uint8_t mac[6];
 	size_t i;
 
+	if (g == NULL)			/* vg_garp_open failed: none sent */
+		return (int)n;
 	g->n = 0;
 	for (i = 0; i < n; i++) {
 		const struct vg_conf_vip *v = &vips[i];

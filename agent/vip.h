@@ -21,6 +21,16 @@ struct vg_nl;
 struct vg_nl	*vg_nl_open(unsigned groups, char *err, size_t errlen);
 void		 vg_nl_close(struct vg_nl *);
 int		 vg_nl_fd(const struct vg_nl *);
+/* 1 if netlink seq s is one of first..last, a batch's, counted as serial
+ * numbers (RFC 1982): a socket's seqs wrap after 2^32 messages, some
+ * weeks of lifetime refreshes with thousands of VIPs. */
+static inline int
+vg_nl_seq_in(uint32_t s, uint32_t first, uint32_t last)
+{
+	return (uint32_t)(s - first) <= (uint32_t)(last - first);
+}
+/* Tests only: the socket's next seq is s + 1. */
+void		 vg_nl_set_seq(struct vg_nl *, uint32_t s);
 
 /*
  * Adds (with lifetime_s as valid and preferred lifetime) or removes every
