@@ -295,8 +295,10 @@ client_flush(struct client *c)
 		client_free(c);
 		return;
 	}
-	/* drained: lines held back by the flood limit may go on */
-	if (!ev_is_active(&c->more) && memchr(c->in, '\n', c->inlen) != NULL)
+	/* drained: lines held back by the flood limit may go on (not while
+	 * an answer is owed: vg_control_answer flushes, and then they do) */
+	if (!c->deferred && !ev_is_active(&c->more) &&
+	    memchr(c->in, '\n', c->inlen) != NULL)
 		ev_timer_start(c->ctl->loop, &c->more);
 }
 
@@ -323,10 +325,12 @@ client_process(struct client *c)
 	}
 	c->inlen -= (size_t)(start - c->in);
 	memmove(c->in, start, c->inlen);
-	/* more complete lines: go on next round (after the flush) */
+	/* more complete lines: go on next round (after the flush); while
+	 * an answer is owed they wait for it (a 0 s timer armed again and
+	 * again would spin the loop until then) */
 	if (!c->closing && memchr(c->in, '\n', c->inlen) != NULL) {
 		ev_io_stop(c->ctl->loop, &c->rio);
-		if (c->outlen - c->outoff < OUT_HIGH)
+		if (!c->deferred && c->outlen - c->outoff < OUT_HIGH)
 			ev_timer_start(c->ctl->loop, &c->more);
 	} else if (!c->closing && !ev_is_active(&c->rio))
 		ev_io_start(c->ctl->loop, &c->rio);
