@@ -283,6 +283,12 @@ vg_replay_update(struct vg_replay *r, uint64_t incarnation, uint64_t seq)
 	return -1;
 }
 
+void
+vg_replay_close_below(struct vg_replay *r)
+{
+	r->bitmap = ~UINT64_C(0);
+}
+
 int
 vg_auth_same(const struct vg_auth *a, const struct vg_auth *b)
 {

@@ -98,5 +98,7 @@ enum vg_drop vg_replay_check(const struct vg_replay *, uint64_t incarnation,
  * one fills a hole, 0 otherwise (a new incarnation starts afresh). */
 int64_t	vg_replay_update(struct vg_replay *, uint64_t incarnation,
 	    uint64_t seq);
+/* Every seq below the highest (within the window) counts as seen. */
+void	vg_replay_close_below(struct vg_replay *);
 
 #endif

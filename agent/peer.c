@@ -340,9 +340,15 @@ vg_peers_fresh_start(struct vg_peers *ps, uint64_t incarnation)
 }
 
 int
+vg_peer_fresh_already(const struct vg_peer *p)
+{
+	return p->seq_base == 0 || p->fresh;
+}
+
+int
 vg_peer_fresh(struct vg_peer *p, const struct vg_msg *m)
 {
-	if (p->seq_base == 0 || p->fresh)
+	if (vg_peer_fresh_already(p))
 		return 1;
 	if (m->echo_seq > p->seq_base && m->echo_seq <= p->tx_seq)
 		p->fresh = 1;

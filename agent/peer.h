@@ -162,6 +162,8 @@ void		vg_peers_fresh_start(struct vg_peers *, uint64_t incarnation);
 /* Whether msg (accepted by every other check) may count: it proves, or an
  * earlier one did, that the peer heard this node after it started. */
 int		vg_peer_fresh(struct vg_peer *, const struct vg_msg *);
+/* 1 if p needs no proof (no restart to prove, or proved already). */
+int		vg_peer_fresh_already(const struct vg_peer *);
 
 /*
  * Builds in `next` the table for config `c` from `cur` (empty at start): a

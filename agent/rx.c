@@ -83,6 +83,7 @@ vg_rx_input(struct vg_rx *rx, const uint8_t *buf, size_t len, int truncated,
 {
 	struct vg_msg *m = &res->msg;
 	enum vg_drop d;
+	int was_fresh;
 
 	memset(res, 0, sizeof(*res));
 	res->key = -1;
@@ -137,12 +138,17 @@ vg_rx_input(struct vg_rx *rx, const uint8_t *buf, size_t len, int truncated,
 	}
 	/* after our restart: only once it has heard us (a replay of what it
 	 * sent before would otherwise pass: our windows started empty) */
+	was_fresh = vg_peer_fresh_already(res->peer);
 	if (!vg_peer_fresh(res->peer, m)) {
 		drop(rx, res, VG_DROP_UNFRESH);
 		rx->key_drops[res->key]++;
 		return;
 	}
 	res->gap = vg_replay_update(&res->peer->replay, m->incarnation, m->seq);
+	/* the first fresh one: what the window holds below it is from
+	 * before (dropped as unfresh, or a recording of it), never new */
+	if (!was_fresh)
+		vg_replay_close_below(&res->peer->replay);
 	rx->accepted++;
 	rx->key_accepted[res->key]++;
 }

@@ -419,7 +419,9 @@ test_rx_drop_address(void **state)
  * a peer's message counts only when it (or an earlier one) echoes a seq we
  * sent above the base; before, it is dropped as "unfresh", counted against
  * the peer, and leaves its replay window as it was.  A forged echo of a
- * seq not yet sent does not count.
+ * seq not yet sent does not count.  The message that proves it fresh
+ * closes the window below itself: before, a recording of what the peer
+ * sent just before our restart passed once it was fresh.
  */
 static void
 test_rx_unfresh(void **state)
@@ -456,6 +458,17 @@ test_rx_unfresh(void **state)
 	len = build(f, &m, buf, sizeof(buf));
 	expect_accept(f, buf, len, BETA, &res);
 	assert_true(peer(f, BETA)->fresh);
+	/* what it sent before it heard us (a recording of the time before
+	 * our restart, seqs 1-6 of the same incarnation) stays out: the
+	 * window is closed below the seq that proved it fresh */
+	m = msg_from(f, BETA, VG_MSG_HEARTBEAT, 6);
+	m.echo_seq = 0;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_REPLAY, peer(f, BETA));
+	m = msg_from(f, BETA, VG_MSG_VOTE_REQUEST, 1);
+	m.echo_seq = 0;
+	len = build(f, &m, buf, sizeof(buf));
+	expect_drop(f, buf, len, BETA, VG_DROP_REPLAY, peer(f, BETA));
 	/* from then on, with or without an echo */
 	m = msg_from(f, BETA, VG_MSG_VOTE, 8);
 	m.echo_seq = 0;
