@@ -28,12 +28,16 @@ struct client {
 	char			*out;
 	size_t			outlen, outoff;
 	int			closing;	/* close once out is flushed */
+	int			eof;		/* it sends no more: close once
+						 * what it sent is answered */
 	int			subscribed;	/* events --follow */
 	ev_timer		more;		/* lines left for the next round */
 	int			deferred;	/* an answer is owed */
 	uint64_t		id;
 	struct client		*next;
 };
+
+#define ROLE_NAME_MAX	256	/* a group's name, as the config may have it */
 
 struct vg_control {
 	struct ev_loop		*loop;
@@ -46,6 +50,11 @@ struct vg_control {
 	struct vg_control_stats	st;
 	struct vg_ratelimit	rl;
 	int			operator_gid, admin_gid;
+	/* the names those were looked up for (a reload with the same names
+	 * asks NSS nothing: no lookup, perhaps of a hung directory, on the
+	 * loop that sends the heartbeats) */
+	char			operator_name[ROLE_NAME_MAX];
+	char			admin_name[ROLE_NAME_MAX];
 	uint64_t		next_id;
 };
 
@@ -291,7 +300,8 @@ client_flush(struct client *c)
 	c->outoff = c->outlen = 0;
 	ev_io_stop(c->ctl->loop, &c->wio);
 	ev_timer_stop(c->ctl->loop, &c->stall);
-	if (c->closing) {
+	if (c->closing || (c->eof && !c->deferred &&
+	    memchr(c->in, '\n', c->inlen) == NULL)) {
 		client_free(c);
 		return;
 	}
@@ -332,7 +342,7 @@ client_process(struct client *c)
 		ev_io_stop(c->ctl->loop, &c->rio);
 		if (!c->deferred && c->outlen - c->outoff < OUT_HIGH)
 			ev_timer_start(c->ctl->loop, &c->more);
-	} else if (!c->closing && !ev_is_active(&c->rio))
+	} else if (!c->closing && !c->eof && !ev_is_active(&c->rio))
 		ev_io_start(c->ctl->loop, &c->rio);
 }
 
@@ -364,6 +374,17 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	n = read(c->fd, c->in + c->inlen, VG_CTL_MAX_LINE + 1 - c->inlen);
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
+	if (n == 0 && !c->subscribed) {
+		/* it sends no more (a shutdown: socat or nc at the end of
+		 * their input): its complete lines are still answered, the
+		 * deferred one too, and then it is closed (client_flush); a
+		 * line it left unfinished is not a request */
+		c->eof = 1;
+		ev_io_stop(c->ctl->loop, &c->rio);
+		client_process(c);
+		client_flush(c);
+		return;
+	}
 	if (n <= 0) {
 		client_free(c);
 		return;
@@ -603,12 +624,29 @@ vg_control_set_viewers(struct vg_control *ctl, int anyone)
 	return 0;
 }
 
+/* *gid for group `name` (NULL, "": none): looked up only when the name
+ * changed or the last lookup failed; an unknown name is said. */
+static void
+role_gid(int *gid, char cur[ROLE_NAME_MAX], const char *name, const char *what)
+{
+	if (name == NULL)
+		name = "";
+	if (strcmp(cur, name) == 0 && (*gid != -1 || name[0] == '\0'))
+		return;
+	snprintf(cur, ROLE_NAME_MAX, "%s", name);
+	*gid = gid_of(name);
+	if (*gid == -1 && name[0] != '\0')
+		log_warnx("ctl: %s \"%s\": no such group; nobody has its role "
+		    "by group", what, name);
+}
+
 void
 vg_control_set_groups(struct vg_control *ctl, const char *operator,
     const char *admin)
 {
-	ctl->operator_gid = gid_of(operator);
-	ctl->admin_gid = gid_of(admin);
+	role_gid(&ctl->operator_gid, ctl->operator_name, operator,
+	    "operator_group");
+	role_gid(&ctl->admin_gid, ctl->admin_name, admin, "admin_group");
 }
 
 int

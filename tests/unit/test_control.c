@@ -4,8 +4,9 @@
  * is deferred (failover, config_push) holds back the client's next lines
  * until the answer: the loop sleeps meanwhile (a 0 s timer armed again
  * and again used to spin it, which at the agent's real-time priority ran
- * into RLIMIT_RTTIME), and both answers come, in order.  No sleeps: the
- * loop itself runs for a bounded time.
+ * into RLIMIT_RTTIME), and both answers come, in order.  A client that
+ * shuts its writing side still gets its answers, then is closed.  No
+ * sleeps: the loop itself runs for a bounded time.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -159,12 +160,75 @@ test_deferred_answer_holds_next_lines_without_spinning(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* A client that shuts its writing side after its request (socat, nc at
+ * the end of their input) still gets the answer owed to it, and then the
+ * connection closes.  Before, its EOF closed it at once and a deferred
+ * answer (a failover's) was lost. */
+static void
+test_answers_after_client_eof(void **state)
+{
+	char dir[] = "/tmp/vigil-test-control-XXXXXX", path[64], err[256];
+	char got[4096];
+	static const char one[] = "{\"cmd\":\"status\"}\n";
+	struct sockaddr_un sa;
+	struct ev_loop *loop;
+	struct vg_control *ctl;
+	struct hfix h;
+	size_t have = 0;
+	json_object *ans;
+	ssize_t n;
+	int fd;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/ctl.sock", dir);
+	loop = ev_loop_new(EVFLAG_AUTO);
+	assert_non_null(loop);
+	ctl = vg_control_open(loop, path, "", handler, &h, err, sizeof(err));
+	if (ctl == NULL)
+		fail_msg("vg_control_open: %s", err);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(write(fd, one, sizeof(one) - 1),
+	    (ssize_t)sizeof(one) - 1);
+	assert_int_equal(shutdown(fd, SHUT_WR), 0);
+	(void)run_for(loop, 50);
+	assert_int_equal(h.n_deferred, 1);
+	ans = json_object_new_object();
+	json_object_object_add(ans, "deferred", json_object_new_boolean(1));
+	assert_int_equal(vg_control_answer(ctl, h.deferred, ans), 1);
+	json_object_put(ans);
+	(void)run_for(loop, 50);
+	assert_int_equal(h.n_calls, 1);
+	assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	have = drain(fd, got, sizeof(got), have);
+	if (strstr(got, "\"deferred\"") == NULL)
+		fail_msg("wanted the deferred answer: %s", got);
+	/* and then the agent closed it */
+	n = read(fd, got, sizeof(got));
+	assert_int_equal(n, 0);
+	assert_int_equal(vg_control_stats(ctl)->clients, 0);
+
+	close(fd);
+	vg_control_close(ctl);
+	ev_loop_destroy(loop);
+	(void)unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 		    test_deferred_answer_holds_next_lines_without_spinning),
+		cmocka_unit_test(test_answers_after_client_eof),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
