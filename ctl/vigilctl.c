@@ -127,6 +127,8 @@ read_line(int fd, char **buf, size_t *len, size_t *cap)
 		n = recv(fd, *buf + *len, *cap - *len, 0);
 		if (n == -1 && errno == EINTR)
 			continue;
+		if (n == 0)
+			errno = 0;	/* closed: not a timeout (EAGAIN) */
 		if (n <= 0)
 			return NULL;
 		*len += (size_t)n;
@@ -608,6 +610,7 @@ main(int argc, char *argv[])
 	char *args[8], *req, *reply, *buf = NULL;
 	size_t blen = 0, bcap = 0, reqlen;
 	int i, nargs = 0, json = 0, follow = 0, allow_down = 0, rc, fd, serr;
+	int wait_s;
 	json_object *r, *ok;
 	ssize_t n;
 
@@ -679,10 +682,13 @@ main(int argc, char *argv[])
 	if (i == VG_CTL_CMD_MAX)
 		bad_usage("unknown command \"%s\"", cmd);
 	req = build_request(cmd, args, nargs, to, group, follow, allow_down);
-	/* a hand-over or a reload may take a moment; a follower waits forever */
-	if ((fd = ctl_connect(sock, strcmp(cmd, "config_push") == 0 ||
-	    strcmp(cmd, "key_rotate") == 0 ?
-	    120 : 10)) == -1) {
+	/* a hand-over or a push may take a while (the agent answers a
+	 * failover by 2 dead_time + 1 s, a push by its deadline); a
+	 * follower waits forever */
+	wait_s = strcmp(cmd, "config_push") == 0 ||
+	    strcmp(cmd, "key_rotate") == 0 ? 120 :
+	    strcmp(cmd, "failover") == 0 ? 60 : 10;
+	if ((fd = ctl_connect(sock, wait_s)) == -1) {
 		free(req);
 		return VG_EXIT_UNREACHABLE;
 	}
@@ -693,13 +699,23 @@ main(int argc, char *argv[])
 	serr = errno;
 	free(req);
 	if ((reply = read_line(fd, &buf, &blen, &bcap)) == NULL) {
-		if (n != (ssize_t)reqlen)
-			fprintf(stderr, "vigilctl: send to %s: %s\n", sock,
-			    strerror(serr));
-		else
-			fprintf(stderr, "vigilctl: no reply from %s\n", sock);
+		int timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
+
 		close(fd);
 		free(buf);
+		if (n != (ssize_t)reqlen) {
+			fprintf(stderr, "vigilctl: send to %s: %s\n", sock,
+			    strerror(serr));
+			return VG_EXIT_UNREACHABLE;
+		}
+		if (timed_out) {
+			/* it took the request: what it does is not known */
+			fprintf(stderr, "vigilctl: no answer from %s within "
+			    "%d s; the agent took the request, which may still "
+			    "complete (see vigilctl status)\n", sock, wait_s);
+			return VG_EXIT_REFUSED;
+		}
+		fprintf(stderr, "vigilctl: no reply from %s\n", sock);
 		return VG_EXIT_UNREACHABLE;
 	}
 	if ((r = json_tokener_parse(reply)) == NULL) {

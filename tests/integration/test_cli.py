@@ -85,6 +85,52 @@ def test_no_agent(tmp_path):
     check_usage_errors(sock)
 
 
+def test_silent_or_closing_agent(tmp_path):
+    """An agent that takes the request and never answers (a frozen loop,
+    or a hand-over longer than vigilctl waits): exit 1, saying the request
+    may still complete; one that closes without a reply: 3.  status waits
+    10 s, so this test takes about that long."""
+    import socket
+    import threading
+    sock = str(tmp_path / "silent.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(sock)
+    srv.listen(4)
+    srv.settimeout(20)
+    held = []
+
+    def serve(n_close):
+        for i in range(2):                  # bounded: two clients
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            c.settimeout(20)
+            try:
+                c.recv(65536)               # the request, taken
+            except OSError:
+                pass
+            if i < n_close:
+                c.close()
+            else:
+                held.append(c)              # silent until the end
+    t = threading.Thread(target=serve, args=(1,), daemon=True)
+    t.start()
+    try:
+        p = ctl(sock, "status")             # the first: closed at once
+        assert p.returncode == 3, (p.returncode, p.stderr)
+        assert "no reply from " + sock in p.stderr, p.stderr
+        p = ctl(sock, "status")             # the second: silent
+        assert p.returncode == 1, (p.returncode, p.stderr)
+        assert "no answer from %s within 10 s" % sock in p.stderr, p.stderr
+        assert "may still complete" in p.stderr, p.stderr
+    finally:
+        for c in held:
+            c.close()
+        srv.close()
+        t.join(timeout=5)
+
+
 def test_with_cluster(fresh3):
     """A fresh 3-node cluster: status 0; usage errors 2 and nothing sent
     (the active stays put); failover to an unknown node is refused: 1
