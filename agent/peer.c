@@ -352,7 +352,7 @@ vg_peer_fresh(struct vg_peer *p, const struct vg_msg *m)
 		return 1;
 	if (m->echo_seq > p->seq_base && m->echo_seq <= p->tx_seq)
 		p->fresh = 1;
-	else if (m->seq > p->unfresh_seq)
-		p->unfresh_seq = m->seq;
+	else if (m->seq > p->unfresh_seq && m->seq < VG_SEQ_KEEPER_BASE)
+		p->unfresh_seq = m->seq;	/* a keeper's: never echoed */
 	return p->fresh;
 }

@@ -596,6 +596,34 @@ test_echo(void **state)
 	    T0 + VG_MS(3) + (vg_ns)UINT32_MAX * 1000 * 2), UINT32_MAX);
 }
 
+/*
+ * While a peer has yet to prove itself fresh (after our restart) we echo
+ * the newest seq of it we dropped, so that two nodes started together
+ * each see their echo.  A keeper's RELEASE (seqs from 2^62, of an earlier
+ * incarnation when replayed) is never that seq: once echoed, it stood
+ * above every real one, the peer refused the echo, and neither of two
+ * such nodes ever proved itself to the other.
+ */
+static void
+test_unfresh_echo_ignores_keeper_seqs(void **state)
+{
+	struct fix *f = *state;
+	struct vg_msg m;
+
+	f->p.seq_base = f->p.tx_seq = 1000ULL << VG_SEQ_BASE_SHIFT;
+	f->p.fresh = 0;
+	m = hb(INC, 5);
+	assert_false(vg_peer_fresh(&f->p, &m));
+	assert_true(vg_peer_echo_seq(&f->p) == 5);
+	m = hb(INC - 1, VG_SEQ_KEEPER_BASE + 3);
+	m.type = VG_MSG_RELEASE;
+	assert_false(vg_peer_fresh(&f->p, &m));
+	assert_true(vg_peer_echo_seq(&f->p) == 5);
+	m = hb(INC, 6);
+	assert_false(vg_peer_fresh(&f->p, &m));
+	assert_true(vg_peer_echo_seq(&f->p) == 6);
+}
+
 static void
 test_event_names(void **state)
 {
@@ -618,6 +646,7 @@ main(void)
 		T(test_deadline_and_down),
 		T(test_late_message_extends_deadline),
 		T(test_restart),
+		T(test_unfresh_echo_ignores_keeper_seqs),
 		T(test_loss),
 		T(test_next_seq),
 		T(test_rtt),
