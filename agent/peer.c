@@ -254,6 +254,22 @@ vg_peer_alive(const struct vg_peer *p, vg_ns now)
 
 /* ---- the peer table */
 
+/* The base for a node new to the table: above every seq sent to the
+ * peers there, by as much as a restart 1 ms later would start above
+ * (seqs to one peer and another grow alike: a node removed earlier was
+ * sent no more than those still there). */
+static uint64_t
+gate_of(const struct vg_peers *cur)
+{
+	uint64_t b = cur->seq_base;
+	size_t j;
+
+	for (j = 0; j < cur->n; j++)
+		if (cur->p[j].tx_seq > b)
+			b = cur->p[j].tx_seq;
+	return b + (UINT64_C(1) << VG_SEQ_BASE_SHIFT);
+}
+
 /* Node n's entry of a new table: what cur heard of it stays (a node new to
  * the table starts unheard), its configured identity is n's. */
 static void
@@ -266,6 +282,13 @@ take(struct vg_peer *p, const struct vg_peers *cur,
 		;
 	if (j == cur->n) {
 		vg_peer_init(p, n);
+		/* after our start as at it: only what it sends once it has
+		 * heard us counts (a recording of its earlier traffic, or of
+		 * before it was a member, would otherwise pass: its window
+		 * starts empty); our seqs to it start above every seq this
+		 * run has sent (to it too, if it was a member before) */
+		if (cur->seq_base != 0)
+			p->seq_base = p->tx_seq = gate_of(cur);
 		return;
 	}
 	*p = cur->p[j];
@@ -279,6 +302,7 @@ vg_peers_reconf(struct vg_peers *next, const struct vg_peers *cur,
 	size_t i;
 
 	next->n = 0;
+	next->seq_base = cur->seq_base;
 	if ((next->p = calloc(c->n_nodes, sizeof(*next->p))) == NULL)
 		return -1;
 	for (i = 0; i < c->n_nodes; i++) {
@@ -331,6 +355,7 @@ vg_peers_fresh_start(struct vg_peers *ps, uint64_t incarnation)
 	/* below the keeper's seqs (proto.h), whatever the incarnation */
 	if (incarnation >= VG_SEQ_KEEPER_BASE >> VG_SEQ_BASE_SHIFT)
 		base = VG_SEQ_KEEPER_BASE >> 1;
+	ps->seq_base = base;
 	for (i = 0; i < ps->n; i++) {
 		ps->p[i].seq_base = base;
 		if (ps->p[i].tx_seq < base)

@@ -145,6 +145,9 @@ const char	*vg_peer_event_name(enum vg_peer_event);
 struct vg_peers {
 	struct vg_peer	*p;
 	size_t		n;
+	uint64_t	seq_base;	/* vg_peers_fresh_start's, kept by
+					 * reconf and join: a node new to the
+					 * table proves itself as well */
 };
 
 /*

@@ -1197,7 +1197,7 @@ static void
 setup_peers(struct vg_agent *a)
 {
 	const struct vg_conf *c = a->conf;
-	const struct vg_peers none = { NULL, 0 };
+	const struct vg_peers none = { NULL, 0, 0 };
 
 	if (vg_peers_reconf(&a->peers, &none, c) == -1)
 		fatal("calloc");

@@ -1437,7 +1437,7 @@ static void
 test_peers_reconf_keeps_survivors(void **state)
 {
 	struct vg_conf *before = with_tail(""), *after;
-	struct vg_peers none = { NULL, 0 }, cur, next, copy;
+	struct vg_peers none = { NULL, 0, 0 }, cur, next, copy;
 	struct vg_peer fresh, *p3;
 	vg_ns now = VG_MS(50000);
 	size_t i;
@@ -1504,12 +1504,63 @@ test_peers_reconf_keeps_survivors(void **state)
 	vg_conf_free(after);
 }
 
+/*
+ * A node new to the table in a running agent proves itself as every peer
+ * does after our start: its messages count once one echoes a seq we sent
+ * it, above every seq this run has sent anyone (a recording of its
+ * traffic from an earlier membership echoes those).  Before, its entry
+ * had no gate at all.
+ */
+static void
+test_peers_reconf_gates_new_node(void **state)
+{
+	struct vg_conf *before = with_tail(""), *after;
+	struct vg_peers none = { NULL, 0, 0 }, cur, next;
+	struct vg_peer *p4;
+	struct vg_msg m;
+	uint64_t high = 0, ours;
+	size_t i, k;
+
+	(void)state;
+	after = parse_ok(NODES_AFTER, "n1");
+	assert_int_equal(vg_peers_reconf(&cur, &none, before), 0);
+	vg_peers_fresh_start(&cur, 900);
+	for (i = 0; i < cur.n; i++) {
+		for (k = 0; k < 5 + i; k++)
+			high = vg_peer_next_seq(&cur.p[i], VG_MS(1));
+		cur.p[i].fresh = 1;		/* proved long ago */
+	}
+	assert_int_equal(vg_peers_reconf(&next, &cur, after), 0);
+	assert_int_equal(next.seq_base, cur.seq_base);
+	p4 = &next.p[0];
+	assert_int_equal(p4->id, 4);
+	assert_true(p4->seq_base > high);
+	assert_int_equal(p4->tx_seq, p4->seq_base);
+	assert_false(vg_peer_fresh_already(p4));
+	assert_true(vg_peer_fresh_already(&next.p[1]));	/* n3 kept */
+	memset(&m, 0, sizeof(m));
+	m.type = VG_MSG_HEARTBEAT;
+	m.sender = 4;
+	m.incarnation = 77;
+	m.seq = 3;
+	assert_false(vg_peer_fresh(p4, &m));		/* echoes nothing */
+	m.echo_seq = high;		/* a seq of this run, sent to another */
+	assert_false(vg_peer_fresh(p4, &m));
+	ours = vg_peer_next_seq(p4, VG_MS(2));
+	m.echo_seq = ours;
+	assert_true(vg_peer_fresh(p4, &m));
+	vg_peers_free(&next);
+	vg_peers_free(&cur);
+	vg_conf_free(before);
+	vg_conf_free(after);
+}
+
 /* What is shown as alive is what the election counts as heard (within D). */
 static void
 test_peer_alive_as_shown(void **state)
 {
 	struct vg_conf *c = with_tail("");
-	struct vg_peers none = { NULL, 0 }, t;
+	struct vg_peers none = { NULL, 0, 0 }, t;
 	vg_ns now = VG_MS(50000);
 
 	(void)state;
@@ -1590,7 +1641,7 @@ struct running {
 static void
 running_new(struct running *r, const struct rdir *d, vg_ns now)
 {
-	struct vg_peers none = { NULL, 0 };
+	struct vg_peers none = { NULL, 0, 0 };
 	size_t i;
 
 	r->conf = load_ok(d);
@@ -1952,6 +2003,7 @@ main(void)
 		cmocka_unit_test(test_maintenance_standby),
 		cmocka_unit_test(test_maintenance_active_hands_over),
 		cmocka_unit_test(test_peers_reconf_keeps_survivors),
+		cmocka_unit_test(test_peers_reconf_gates_new_node),
 		cmocka_unit_test(test_peer_alive_as_shown),
 		cmocka_unit_test(test_prepare_refuses_changes_nothing),
 		cmocka_unit_test(test_prepare_final),
