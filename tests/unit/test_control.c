@@ -91,73 +91,106 @@ drain(int fd, char *buf, size_t len, size_t have)
 	return have;
 }
 
+/* A server on a socket of its own, with one client connected to it. */
+struct cfix {
+	char			dir[40], path[64];
+	struct ev_loop		*loop;
+	struct vg_control	*ctl;
+	struct hfix		h;
+	int			fd;		/* the client */
+};
+
+static int
+cfix_setup(void **state)
+{
+	struct cfix *x = calloc(1, sizeof(*x));
+	struct sockaddr_un sa;
+	char err[256];
+
+	assert_non_null(x);
+	snprintf(x->dir, sizeof(x->dir), "/tmp/vigil-test-control-XXXXXX");
+	assert_non_null(mkdtemp(x->dir));
+	snprintf(x->path, sizeof(x->path), "%s/ctl.sock", x->dir);
+	x->loop = ev_loop_new(EVFLAG_AUTO);
+	assert_non_null(x->loop);
+	x->ctl = vg_control_open(x->loop, x->path, "", handler, &x->h, err,
+	    sizeof(err));
+	if (x->ctl == NULL)
+		fail_msg("vg_control_open: %s", err);
+	x->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(x->fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	assert_true(strlen(x->path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, x->path, strlen(x->path) + 1);
+	assert_int_equal(connect(x->fd, (struct sockaddr *)&sa, sizeof(sa)),
+	    0);
+	*state = x;
+	return 0;
+}
+
+static int
+cfix_teardown(void **state)
+{
+	struct cfix *x = *state;
+
+	close(x->fd);
+	vg_control_close(x->ctl);
+	ev_loop_destroy(x->loop);
+	(void)unlink(x->path);
+	assert_int_equal(rmdir(x->dir), 0);
+	free(x);
+	return 0;
+}
+
+static void
+send_all(int fd, const char *s)
+{
+	assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+/* The answer the handler deferred, given now. */
+static void
+answer_deferred(struct cfix *x)
+{
+	json_object *ans = json_object_new_object();
+
+	json_object_object_add(ans, "deferred", json_object_new_boolean(1));
+	assert_int_equal(vg_control_answer(x->ctl, x->h.deferred, ans), 1);
+	json_object_put(ans);
+}
+
 static void
 test_deferred_answer_holds_next_lines_without_spinning(void **state)
 {
-	char dir[] = "/tmp/vigil-test-control-XXXXXX", path[64], err[256];
+	struct cfix *x = *state;
 	char got[4096];
-	static const char two[] = "{\"cmd\":\"status\"}\n{\"cmd\":\"status\"}\n";
-	struct sockaddr_un sa;
-	struct ev_loop *loop;
-	struct vg_control *ctl;
-	struct hfix h;
 	size_t have = 0;
 	unsigned iters;
-	json_object *ans;
-	int fd;
 
-	(void)state;
-	memset(&h, 0, sizeof(h));
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/ctl.sock", dir);
-	loop = ev_loop_new(EVFLAG_AUTO);
-	assert_non_null(loop);
-	ctl = vg_control_open(loop, path, "", handler, &h, err, sizeof(err));
-	if (ctl == NULL)
-		fail_msg("vg_control_open: %s", err);
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	assert_true(strlen(path) < sizeof(sa.sun_path));
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	assert_int_equal(fcntl(x->fd, F_SETFL, O_NONBLOCK), 0);
 	/* two requests in one write: the first is deferred */
-	assert_int_equal(write(fd, two, sizeof(two) - 1),
-	    (ssize_t)sizeof(two) - 1);
-
+	send_all(x->fd, "{\"cmd\":\"status\"}\n{\"cmd\":\"status\"}\n");
 	/* 100 ms of the loop: the client accepted, the first request handed
 	 * to the handler, the second held back; the loop sleeps (a handful
 	 * of iterations, not hundreds of thousands) */
-	iters = run_for(loop, 100);
-	assert_int_equal(h.n_deferred, 1);
-	assert_int_equal(h.n_calls, 1);
+	iters = run_for(x->loop, 100);
+	assert_int_equal(x->h.n_deferred, 1);
+	assert_int_equal(x->h.n_calls, 1);
 	if (iters > 50)
 		fail_msg("the loop ran %u iterations in 100 ms while an answer "
 		    "was owed", iters);
-	have = drain(fd, got, sizeof(got), have);
+	have = drain(x->fd, got, sizeof(got), have);
 	assert_int_equal(have, 0);		/* nothing answered yet */
-
 	/* the answer: it goes out, then the held line is handled */
-	ans = json_object_new_object();
-	json_object_object_add(ans, "deferred", json_object_new_boolean(1));
-	assert_int_equal(vg_control_answer(ctl, h.deferred, ans), 1);
-	json_object_put(ans);
-	(void)run_for(loop, 50);
-	assert_int_equal(h.n_calls, 2);
-	have = drain(fd, got, sizeof(got), have);
+	answer_deferred(x);
+	(void)run_for(x->loop, 50);
+	assert_int_equal(x->h.n_calls, 2);
+	have = drain(x->fd, got, sizeof(got), have);
 	if (strstr(got, "\"deferred\"") == NULL || strstr(got, "\"n\"") ==
 	    NULL || strstr(got, "\"deferred\"") > strstr(got, "\"n\""))
 		fail_msg("wanted the deferred answer, then the second: %s",
 		    got);
-
-	close(fd);
-	vg_control_close(ctl);
-	ev_loop_destroy(loop);
-	(void)unlink(path);
-	assert_int_equal(rmdir(dir), 0);
 }
 
 /* A client that shuts its writing side after its request (socat, nc at
@@ -167,68 +200,35 @@ test_deferred_answer_holds_next_lines_without_spinning(void **state)
 static void
 test_answers_after_client_eof(void **state)
 {
-	char dir[] = "/tmp/vigil-test-control-XXXXXX", path[64], err[256];
+	struct cfix *x = *state;
 	char got[4096];
-	static const char one[] = "{\"cmd\":\"status\"}\n";
-	struct sockaddr_un sa;
-	struct ev_loop *loop;
-	struct vg_control *ctl;
-	struct hfix h;
 	size_t have = 0;
-	json_object *ans;
-	ssize_t n;
-	int fd;
 
-	(void)state;
-	memset(&h, 0, sizeof(h));
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/ctl.sock", dir);
-	loop = ev_loop_new(EVFLAG_AUTO);
-	assert_non_null(loop);
-	ctl = vg_control_open(loop, path, "", handler, &h, err, sizeof(err));
-	if (ctl == NULL)
-		fail_msg("vg_control_open: %s", err);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	assert_true(strlen(path) < sizeof(sa.sun_path));
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(write(fd, one, sizeof(one) - 1),
-	    (ssize_t)sizeof(one) - 1);
-	assert_int_equal(shutdown(fd, SHUT_WR), 0);
-	(void)run_for(loop, 50);
-	assert_int_equal(h.n_deferred, 1);
-	ans = json_object_new_object();
-	json_object_object_add(ans, "deferred", json_object_new_boolean(1));
-	assert_int_equal(vg_control_answer(ctl, h.deferred, ans), 1);
-	json_object_put(ans);
-	(void)run_for(loop, 50);
-	assert_int_equal(h.n_calls, 1);
-	assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
-	have = drain(fd, got, sizeof(got), have);
+	send_all(x->fd, "{\"cmd\":\"status\"}\n");
+	assert_int_equal(shutdown(x->fd, SHUT_WR), 0);
+	(void)run_for(x->loop, 50);
+	assert_int_equal(x->h.n_deferred, 1);
+	answer_deferred(x);
+	(void)run_for(x->loop, 50);
+	assert_int_equal(x->h.n_calls, 1);
+	assert_int_equal(fcntl(x->fd, F_SETFL, O_NONBLOCK), 0);
+	have = drain(x->fd, got, sizeof(got), have);
 	if (strstr(got, "\"deferred\"") == NULL)
 		fail_msg("wanted the deferred answer: %s", got);
 	/* and then the agent closed it */
-	n = read(fd, got, sizeof(got));
-	assert_int_equal(n, 0);
-	assert_int_equal(vg_control_stats(ctl)->clients, 0);
-
-	close(fd);
-	vg_control_close(ctl);
-	ev_loop_destroy(loop);
-	(void)unlink(path);
-	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(read(x->fd, got, sizeof(got)), 0);
+	assert_int_equal(vg_control_stats(x->ctl)->clients, 0);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-		    test_deferred_answer_holds_next_lines_without_spinning),
-		cmocka_unit_test(test_answers_after_client_eof),
+		cmocka_unit_test_setup_teardown(
+		    test_deferred_answer_holds_next_lines_without_spinning,
+		    cfix_setup, cfix_teardown),
+		cmocka_unit_test_setup_teardown(test_answers_after_client_eof,
+		    cfix_setup, cfix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,18 +72,26 @@ fill_vips(const char *ifname)
 	}
 }
 
+static struct vg_nl *
+nl_open(void)
+{
+	char err[256];
+	struct vg_nl *nl = vg_nl_open(0, err, sizeof(err));
+
+	if (nl == NULL)
+		fail_msg("vg_nl_open: %s", err);
+	return nl;
+}
+
 static void
 test_batch_across_seq_wrap(void **state)
 {
-	char err[256];
 	struct vg_nl *nl;
 	vg_ns t0, took;
 
 	(void)state;
 	fill_vips("lo");
-	nl = vg_nl_open(0, err, sizeof(err));
-	if (nl == NULL)
-		fail_msg("vg_nl_open: %s", err);
+	nl = nl_open();
 	/* the first batch's seqs run from 2^32 - 2 over 0 */
 	vg_nl_set_seq(nl, UINT32_MAX - 3);
 	t0 = vg_now();
@@ -108,16 +116,13 @@ test_batch_across_seq_wrap(void **state)
 static void
 test_link_lookup(void **state)
 {
-	char err[256];
 	struct vg_nl *nl;
 	struct rlimit was, low;
 	int fd, failed;
 
 	(void)state;
 	fill_vips("vgnone0");
-	nl = vg_nl_open(0, err, sizeof(err));
-	if (nl == NULL)
-		fail_msg("vg_nl_open: %s", err);
+	nl = nl_open();
 	assert_int_equal(vg_vip_apply(nl, vips, 4, 0, 0), 0);
 	assert_int_equal(vg_vip_apply(nl, vips, 4, 1, 60), 4);
 
