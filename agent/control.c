@@ -111,7 +111,8 @@ count_uid(const struct vg_control *ctl, uid_t uid)
 	return n;
 }
 
-/* The caller's supplementary groups, from /proc: no NSS on the loop. */
+/* The caller's supplementary groups, from /proc: no NSS on the loop (a
+ * kernel without SO_PEERGROUPS). */
 static size_t
 proc_groups(pid_t pid, gid_t *out, size_t max)
 {
@@ -136,6 +137,34 @@ proc_groups(pid_t pid, gid_t *out, size_t max)
 	}
 	fclose(f);
 	return n;
+}
+
+/*
+ * The caller's supplementary groups as the kernel took them at its
+ * connect (SO_PEERGROUPS, Linux 4.13): not what /proc shows of whatever
+ * process has its pid by the accept, and not hidden by hidepid.  /proc
+ * only where the kernel has no SO_PEERGROUPS.  *out is buf, or a larger
+ * array the caller frees.
+ */
+static size_t
+peer_groups(int fd, pid_t pid, gid_t *buf, size_t max, gid_t **out)
+{
+	socklen_t len = (socklen_t)(max * sizeof(gid_t));
+	gid_t *big;
+
+	*out = buf;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, buf, &len) == 0)
+		return len / sizeof(gid_t);
+	if (errno == ERANGE && (big = malloc(len)) != NULL) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, big, &len) == 0) {
+			*out = big;
+			return len / sizeof(gid_t);
+		}
+		free(big);
+	}
+	if (errno == ENOPROTOOPT)
+		return proc_groups(pid, buf, max);
+	return 0;
 }
 
 static int
@@ -468,7 +497,7 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	struct client *c;
-	gid_t groups[256];
+	gid_t groups[256], *gl = groups;
 	enum vg_ctl_role role;
 	const char *refusal;
 	size_t ng;
@@ -482,9 +511,11 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		close(fd);
 		return;
 	}
-	ng = cred.uid == 0 ? 0 : proc_groups(cred.pid, groups, 256);
-	role = vg_ctl_role_of(cred.uid, cred.gid, groups, ng,
+	ng = cred.uid == 0 ? 0 : peer_groups(fd, cred.pid, groups, 256, &gl);
+	role = vg_ctl_role_of(cred.uid, cred.gid, gl, ng,
 	    ctl->operator_gid, ctl->admin_gid);
+	if (gl != groups)
+		free(gl);
 	if ((refusal = vg_ctl_admit(role, ctl->st.clients, count_uid(ctl,
 	    cred.uid))) != NULL) {
 		char line[128];
