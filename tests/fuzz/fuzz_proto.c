@@ -66,7 +66,7 @@ static const char conf_text[] =
 static struct vg_conf	*conf;
 static struct vg_auth	auth;
 static struct vg_peer	peers[2];
-static struct vg_peers	table = { peers, 2 };
+static struct vg_peers	table = { peers, 2, 0 };
 static struct vg_rx	rx;
 
 static void
