@@ -11,10 +11,12 @@
 
 #include "trust.h"
 
-/* One path element: the file itself (dir = 0) or a directory above it. */
+/* One path element: the file itself (dir = 0) or a directory above it;
+ * `creatable`: something below it is missing, to be created in it later
+ * (then a sticky directory is no shelter: anyone may add an entry). */
 static int
-judge(const char *p, const struct stat *st, int dir, uid_t self, char *why,
-    size_t whylen)
+judge(const char *p, const struct stat *st, int dir, int creatable,
+    uid_t self, char *why, size_t whylen)
 {
 	if (st->st_uid != 0 && st->st_uid != self) {
 		snprintf(why, whylen, "%s is owned by uid %u, not root",
@@ -23,10 +25,11 @@ judge(const char *p, const struct stat *st, int dir, uid_t self, char *why,
 	}
 	if ((st->st_mode & (S_IWGRP | S_IWOTH)) == 0)
 		return 0;
-	if (dir && st->st_uid == 0 && (st->st_mode & S_ISVTX))
+	if (dir && !creatable && st->st_uid == 0 && (st->st_mode & S_ISVTX))
 		return 0;		/* /tmp: sticky, root's */
-	snprintf(why, whylen, "%s is writable by group or others (mode %04o)",
-	    p, (unsigned)(st->st_mode & 07777));
+	snprintf(why, whylen, "%s is writable by group or others (mode %04o)%s",
+	    p, (unsigned)(st->st_mode & 07777), creatable ?
+	    ", and what is missing below it anyone could create there" : "");
 	return -1;
 }
 
@@ -36,7 +39,7 @@ chain(const char *path, uid_t self, char *why, size_t whylen)
 {
 	char p[PATH_MAX], *slash;
 	struct stat st;
-	int dir = 0;
+	int dir = 0, missing = 0;
 
 	if (path[0] != '/') {
 		snprintf(why, whylen, "%s is not an absolute path", path);
@@ -49,12 +52,20 @@ chain(const char *path, uid_t self, char *why, size_t whylen)
 	strcpy(p, path);
 	for (;;) {
 		if (stat(p, &st) == 0) {
-			if (judge(p, &st, dir, self, why, whylen) == -1)
+			if (judge(p, &st, dir, missing, self, why, whylen) == -1)
 				return -1;
+			missing = 0;
 		} else if (errno != ENOENT) {
 			snprintf(why, whylen, "%s: %s", p, strerror(errno));
 			return -1;
-		}
+		} else if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode)) {
+			/* where it points is not there: whoever may create
+			 * that would decide what this path is */
+			snprintf(why, whylen, "%s is a symbolic link to a "
+			    "missing file", p);
+			return -1;
+		} else
+			missing = 1;
 		if (strcmp(p, "/") == 0)
 			return 0;
 		if ((slash = strrchr(p, '/')) == NULL)

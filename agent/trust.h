@@ -7,7 +7,9 @@
  * may rename or replace another's entry there).  A symbolic link is
  * followed, and both the path as written and the path it resolves to are
  * checked.  A path that does not exist is judged by its directories: only
- * someone trusted could create it later.
+ * someone trusted could create it later, so the nearest one that exists
+ * must be writable by nobody else, sticky or not; a symbolic link to a
+ * missing file is refused (whoever may create its target would decide).
  */
 #ifndef VG_TRUST_H
 #define VG_TRUST_H

@@ -4,7 +4,9 @@
  * writable by nobody else, is trusted; group- or other-writable, or another
  * user's, is not; so is a file under a directory writable by others that is
  * not sticky, or one reached through a symbolic link into such a directory;
- * a missing file is judged by its directories; a relative path is refused.
+ * a missing file is judged by its directories (a sticky one shelters no
+ * missing entry), a link to a missing file is refused; a relative path is
+ * refused.
  * And the file a track command runs, when its first word names one.
  */
 #include <errno.h>
@@ -111,6 +113,26 @@ test_modes(void **state)
 	/* missing: its directories decide */
 	assert_int_equal(judged("nothing-here", why), 0);
 	assert_int_equal(judged("open/nothing-here", why), -1);
+	/* ... and a sticky one is no shelter for what is not there yet:
+	 * anyone may create it (before, accepted) */
+	assert_int_equal(judged("sticky/nothing-here", why), -1);
+	assert_non_null(strstr(why, "/sticky is writable by group or others "
+	    "(mode 1777), and what is missing below it anyone could create "
+	    "there"));
+	assert_int_equal(judged("sticky/no-dir/nothing-here", why), -1);
+	/* a link to a missing file (before, judged by the link's own
+	 * directories only, and accepted) */
+	{
+		char from[PATH_MAX], to[PATH_MAX];
+
+		path_of(from, "dangling");
+		path_of(to, "open/not-yet");
+		assert_int_equal(symlink(to, from), 0);
+		assert_int_equal(judged("dangling", why), -1);
+		assert_non_null(strstr(why, "dangling is a symbolic link to a "
+		    "missing file"));
+		assert_int_equal(judged("dangling/x", why), -1);
+	}
 	/* a link in a trusted place into an untrusted one */
 	{
 		char from[PATH_MAX], to[PATH_MAX];
