@@ -992,6 +992,7 @@ reload(struct vg_agent *a, int final, struct vg_errs *errs, char *err,
 	struct vg_reload r;
 	struct vg_conf *nc;
 	vg_ns now = vg_now();
+	char bad[IF_NAMESIZE];
 	size_t i;
 	int new_key;
 
@@ -1036,9 +1037,12 @@ reload(struct vg_agent *a, int final, struct vg_errs *errs, char *err,
 	vg_hold_reconf(a->hold, nc, r.vips_changed || new_key ||
 	    r.timing_changed, r.gone, r.n_gone);
 	run_acts(a, &acts, now);
-	if (r.vips_changed)
-		(void)vg_link_query(a->nl, nc->links, nc->n_links, a->link_down,
-		    sizeof(a->link_down));
+	/* the links followed as the new config names them (VIPs' and
+	 * track_interfaces), judged afresh: one no longer followed takes
+	 * its fault with it, a new one that is down brings one */
+	bad[0] = '\0';
+	link_verdict(a, vg_link_query(a->nl, nc->links, nc->n_links, bad,
+	    sizeof(bad)), bad);
 	health(a);
 	a->reloads++;
 	vg_agent_event(a, VG_EV_CONFIG, "reloaded: epoch %u, digest %08x, "

@@ -546,6 +546,43 @@ def test_reload_keeps_vip_in_place(fo3_make):
     vips.assert_stayed([a], tr - 0.1, what="VIP1 across the reload")
 
 
+def test_reload_follows_track_interfaces(fo3_make):
+    """The links a node follows are those its config names after a reload
+    (a reviewer's read; before, they were asked again only when the VIPs
+    changed, and a name once down stayed down): a standby's reload that
+    adds a track_interface whose link is down makes it fault, naming it;
+    the reload that takes it out again makes it standby, with nothing
+    down.  The active and its VIP stay where they are."""
+    def veths(t):
+        # a pair of links in each node's namespace, both ends down
+        for n in NAMES:
+            vgtopo.run(["ip", "-n", t.ns(n), "link", "add", "vgtrk0", "type",
+                 "veth", "peer", "name", "vgtrk1"])
+    t = fo3_make(setup=veths)
+    vips = t.vips
+    a, sts = first_active(t)
+    s = others(a)[0]
+    tr = time.monotonic()
+    t.topo.extra_conf = lambda name: ('track_interfaces = [ "vgtrk0" ];\n'
+                                      if name == s else "")
+    t.write_config(s)
+    p = t.ctl(s, "reload", check=False, timeout=5.0)
+    assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
+    st, _, diff = t.wait_json(s, {"node": {"state": "fault", "fault": True,
+                                           "link_down": "vgtrk0"}}, 2.0)
+    assert diff is None, "%s after the reload that follows vgtrk0: %s\n%s" % (
+        s, diff, st and st["node"])
+    t.topo.extra_conf = lambda name: ""
+    t.write_config(s)
+    p = t.ctl(s, "reload", check=False, timeout=5.0)
+    assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
+    st, _, diff = t.wait_json(s, {"node": {"state": "standby", "fault": False,
+                                           "link_down": None}}, 2.0)
+    assert diff is None, "%s after the reload that drops vgtrk0: %s\n%s" % (
+        s, diff, st and st["node"])
+    vips.assert_stayed([a], tr - 0.1, what="the VIP across both reloads")
+
+
 # ---------------------------------------------------------------- 4 bad reload
 
 ERR_LINE = re.compile(r"^  (/\S+):(\d+): (.+)$")
