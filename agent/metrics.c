@@ -415,9 +415,11 @@ textfile_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	dir[slash - path] = '\0';
 	if ((text = vg_metrics_text(x->agent, vg_now())) == NULL)
 		return;
-	/* node_exporter reads *.prom: the temp file is a dot file */
-	if (vg_statedir_write(dir[0] ? dir : "/", slash + 1, text, strlen(text),
-	    err, sizeof(err)) == -1)
+	/* node_exporter reads *.prom: the temp file is a dot file; whole
+	 * but not fsynced (on the loop: an fsync under a busy disk took
+	 * longer than dead_time), readable by node_exporter's user */
+	if (vg_statedir_publish(dir[0] ? dir : "/", slash + 1, text,
+	    strlen(text), err, sizeof(err)) == -1)
 		log_warnx("metrics textfile: %s", err);
 	free(text);
 }

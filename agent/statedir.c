@@ -16,16 +16,20 @@
 #include "statedir.h"
 #include "trust.h"
 
-/* A rename or unlink is durable once its directory is. */
-static void
+/* A rename or unlink is durable once its directory is: 0, or -1 (errno)
+ * if that could not be made so. */
+static int
 fsync_dir(const char *dir)
 {
-	int dfd;
+	int dfd, rc, e;
 
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(dfd);
+	e = errno;
+	close(dfd);
+	errno = e;
+	return rc;
 }
 
 int
@@ -96,22 +100,27 @@ vg_statedir_lock(const char *dir, char *err, size_t errlen)
 	return fd;
 }
 
-int
-vg_statedir_write(const char *dir, const char *name, const char *data,
-    size_t len, char *err, size_t errlen)
+/* dir/name replaced whole by data, through a temp file and a rename;
+ * durable: the file and the rename on disk before it returns 0. */
+static int
+write_file(const char *dir, const char *name, const char *data, size_t len,
+    mode_t mode, int durable, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    0640);
+	/* O_NONBLOCK: a FIFO left at the temp path fails, never blocks */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK, mode);
 	if (fd == -1) {
 		snprintf(err, errlen, "open %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	if (write(fd, data, len) != (ssize_t)len || fsync(fd) == -1) {
+	/* published: readable by all whatever the umask */
+	if (write(fd, data, len) != (ssize_t)len ||
+	    (durable && fsync(fd) == -1) || (!durable && fchmod(fd, mode) == -1)) {
 		snprintf(err, errlen, "write %s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
@@ -123,8 +132,27 @@ vg_statedir_write(const char *dir, const char *name, const char *data,
 		unlink(tmp);
 		return -1;
 	}
-	fsync_dir(dir);
+	/* the new file is in place but perhaps not on disk: a vote must not
+	 * leave on it (a power loss would bring the old one back) */
+	if (durable && fsync_dir(dir) == -1) {
+		snprintf(err, errlen, "fsync %s: %s", dir, strerror(errno));
+		return -1;
+	}
 	return 0;
+}
+
+int
+vg_statedir_write(const char *dir, const char *name, const char *data,
+    size_t len, char *err, size_t errlen)
+{
+	return write_file(dir, name, data, len, 0640, 1, err, errlen);
+}
+
+int
+vg_statedir_publish(const char *dir, const char *name, const char *data,
+    size_t len, char *err, size_t errlen)
+{
+	return write_file(dir, name, data, len, 0644, 0, err, errlen);
 }
 
 int
@@ -331,7 +359,10 @@ vg_statedir_remove(const char *dir, const char *name, char *err, size_t errlen)
 		snprintf(err, errlen, "remove %s: %s", path, strerror(errno));
 		return -1;
 	}
-	fsync_dir(dir);
+	if (fsync_dir(dir) == -1) {
+		snprintf(err, errlen, "fsync %s: %s", dir, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 

@@ -22,6 +22,10 @@ int	vg_statedir_next_incarnation(const char *dir, int64_t realtime_ms,
 /* Atomic replace of dir/name with data. */
 int	vg_statedir_write(const char *dir, const char *name, const char *data,
 	    size_t len, char *err, size_t errlen);
+/* The same, whole but not durable (no fsync: a file others read, written
+ * on the loop, such as the metrics textfile), readable by all (0644). */
+int	vg_statedir_publish(const char *dir, const char *name,
+	    const char *data, size_t len, char *err, size_t errlen);
 
 /* Removes dir/name (absent is fine). */
 int	vg_statedir_remove(const char *dir, const char *name, char *err,

@@ -3,6 +3,9 @@
  * symbolic link (issue 12, item 4): a user who can write the directory
  * must not make vigild overwrite another file.  On real files in a fresh
  * directory under /tmp; the link's target is a file of the test's own.
+ * A directory fsync that fails is an error (the vote must not leave); a
+ * published file (the metrics textfile) never blocks on a FIFO and is
+ * readable by all.
  */
 #include <errno.h>
 #include <limits.h>
@@ -17,8 +20,28 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sys/syscall.h>
 
 #include "statedir.h"
+
+/*
+ * fsync as the test wants it: this program's own definition, which the
+ * agent's objects linked into it call.  fail_dir_fsync: a directory's
+ * fails with EIO (a disk error), everything else goes to the kernel.
+ */
+static int fail_dir_fsync;
+
+int
+fsync(int fd)
+{
+	struct stat st;
+
+	if (fail_dir_fsync && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
 
 static char dir[64], target[PATH_MAX];
 
@@ -44,7 +67,8 @@ static int
 teardown(void **state)
 {
 	const char *names[] = { "precious", "state", ".state.tmp", "vote",
-	    ".vote.tmp", "votes", ".votes.tmp", "lock" };
+	    ".vote.tmp", "votes", ".votes.tmp", "lock", "m.prom",
+	    ".m.prom.tmp" };
 	char p[PATH_MAX];
 	size_t i;
 
@@ -109,6 +133,55 @@ test_link_at_name_replaced(void **state)
 	assert_int_equal(lstat(p, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	assert_target_untouched();
+}
+
+/* A vote whose rename could not be made durable (the directory's fsync
+ * failed) is an error: the vote must not leave (a power loss would bring
+ * the old one back, and with it a second vote in the term).  Before, the
+ * directory's fsync was not checked. */
+static void
+test_dir_fsync_failure_is_an_error(void **state)
+{
+	char err[256] = "";
+
+	(void)state;
+	fail_dir_fsync = 1;
+	assert_int_equal(vg_statedir_write_vote(dir, "vote", 7, 2, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, strerror(EIO)));
+	assert_int_equal(vg_statedir_remove(dir, "vote", err, sizeof(err)),
+	    -1);
+	fail_dir_fsync = 0;
+	assert_int_equal(vg_statedir_write_vote(dir, "vote", 7, 2, err,
+	    sizeof(err)), 0);
+}
+
+/* A FIFO left at the temp path fails the write at once, never blocks the
+ * caller (the loop, for the metrics textfile); a published file is
+ * readable by all whatever the umask, and needs no fsync. */
+static void
+test_publish(void **state)
+{
+	char err[256] = "", p[PATH_MAX];
+	struct stat st;
+	mode_t was;
+
+	(void)state;
+	snprintf(p, sizeof(p), "%s/.m.prom.tmp", dir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	assert_int_equal(vg_statedir_publish(dir, "m.prom", "x 1\n", 4, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, ".m.prom.tmp"));
+	assert_int_equal(unlink(p), 0);
+	was = umask(077);
+	fail_dir_fsync = 1;		/* not asked for */
+	assert_int_equal(vg_statedir_publish(dir, "m.prom", "x 1\n", 4, err,
+	    sizeof(err)), 0);
+	fail_dir_fsync = 0;
+	umask(was);
+	snprintf(p, sizeof(p), "%s/m.prom", dir);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
 }
 
 /* The vote and the lock are opened in place: through a link, refused. */
@@ -199,6 +272,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_vote_and_lock_links_refused,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_votes, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_dir_fsync_failure_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publish, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
