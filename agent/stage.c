@@ -799,8 +799,31 @@ op_commit(void *arg, char *err, size_t errlen)
 	return 0;
 }
 
+/* The configuration file as this node runs it: what is on disk, if that
+ * is what the last load read (an edit that no reload applied is not). */
+static char *
+slurp_running(struct vg_agent *a, size_t *len, char *err, size_t errlen)
+{
+	uint8_t sha[VG_CONF_SHA256_LEN];
+	uint32_t digest;
+	char *t;
+
+	if ((t = slurp(a->conf->path, len, err, errlen)) == NULL)
+		return NULL;
+	vg_conf_file_digest(t, *len, sha, &digest);
+	if (memcmp(sha, a->conf->file_sha256, sizeof(sha)) != 0) {
+		snprintf(err, errlen, "%s is not the file this node runs: "
+		    "reload it (or put it back) first", a->conf->path);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
 /* Catch-up: the file this node runs, served as it is on disk (its own
- * local settings in it: the one who fetches replaces them with its own). */
+ * local settings in it: the one who fetches replaces them with its own);
+ * not an edit that no reload applied, which would go out under the
+ * running epoch. */
 static int
 op_load(void *arg, uint8_t **file, uint32_t *size, uint32_t *epoch,
     char *err, size_t errlen)
@@ -809,7 +832,7 @@ op_load(void *arg, uint8_t **file, uint32_t *size, uint32_t *epoch,
 	size_t len;
 	char *t;
 
-	if ((t = slurp(a->conf->path, &len, err, errlen)) == NULL)
+	if ((t = slurp_running(a, &len, err, errlen)) == NULL)
 		return -1;
 	*file = (uint8_t *)t;
 	*size = (uint32_t)len;
@@ -1449,21 +1472,12 @@ key_step_file(struct vg_agent *a, int step, size_t *lenp, char *err,
 	static const char *const epoch_file[] = { "epoch", "auth_key_file",
 		NULL };
 	const char *const *names = step == 1 ? epoch_next : epoch_file;
-	uint8_t sha[VG_CONF_SHA256_LEN], *mark;
+	uint8_t *mark;
 	char *own, *text;
 	size_t len, n, i, line, o = 0, room;
-	uint32_t digest;
 
-	if ((own = slurp(a->conf->path, &len, err, errlen)) == NULL)
+	if ((own = slurp_running(a, &len, err, errlen)) == NULL)
 		return NULL;
-	/* what runs, not an edit on disk that no reload applied */
-	vg_conf_file_digest(own, len, sha, &digest);
-	if (memcmp(sha, a->conf->file_sha256, sizeof(sha)) != 0) {
-		snprintf(err, errlen, "%s is not the file this node runs: "
-		    "reload it (or put it back) first", a->conf->path);
-		free(own);
-		return NULL;
-	}
 	n = count_lines(own, len);
 	room = len + 2 * VG_PATH_MAX + 128;
 	if ((mark = calloc(n + 2, 1)) == NULL ||

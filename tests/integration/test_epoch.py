@@ -154,9 +154,20 @@ def test_epoch_shown_diff_and_reload(fresh3, tmp_path):
     m = re.search(r"counter packets (\d+)", out)
     assert m and int(m.group(1)) >= 2, out
 
+    # ---- n2's file edited on disk, not reloaded: not served under the
+    # epoch it runs (before, the edit went out as epoch 1), so n1 and n3
+    # stay at 0 while the fetches go through; put back, it is served
+    t.write_config("n2", t.config("n2") + "epoch = 1;\n"
+                   "# an edit that no reload applied\n")
+    t.nft("n2", "delete table inet vgt_nofetch\n")
+    # several fetches' time (bounded): none must come to anything
+    moved, _ = wait_until(lambda: [n for n in ("n1", "n3")
+                                   if t.status(n)["cluster"]["epoch"] != 0]
+                          or None, 1.0, step=0.05)
+    assert not moved, ("caught up to a file n2 does not run", moved)
+    t.write_config("n2", t.config("n2") + "epoch = 1;\n")
     # ---- the fetches let through: n1 and n3 catch up to n2's epoch 1
     # (its file, their own local settings), every digest the same
-    t.nft("n2", "delete table inet vgt_nofetch\n")
     sts1, _ = wait_until(lambda: all_agree(t, 1), 3.0, step=0.05)
     assert sts1, {n: t.status(n, check=False) for n in NAMES}
     for name in ("n1", "n3"):
