@@ -101,6 +101,9 @@ struct vg_agent {
 	int			push_same;	/* the offered file runs here */
 	int			push_safety;	/* the checked file: a safety change */
 	vg_ns			joint_final_at;	/* catch-up: FINAL due (0 none) */
+	int			joint_final_failed; /* the last try failed: the
+						 * next at its own time, not
+						 * at a peer's word */
 
 	int			sock;
 	int			lock_fd;

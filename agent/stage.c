@@ -757,6 +757,7 @@ done:
 	free(a->joint_local);
 	a->joint_local = NULL;
 	a->joint_final_at = 0;
+	a->joint_final_failed = 0;
 	(void)vg_statedir_remove(a->conf->state_dir, VG_STAGE_JOINT, e2,
 	    sizeof(e2));
 	op_discard(a);
@@ -877,7 +878,11 @@ vg_stage_heard(struct vg_agent *a, const struct vg_peer *p,
 		    vg_conf_node_by_id(a->conf, p->id) == NULL ||
 		    vg_pushrun_busy(&a->push))
 			return;
-		if (a->joint_final_at == 0 || a->joint_final_at > now) {
+		/* after a failed try, the next waits its D_J: a peer's every
+		 * heartbeat would otherwise bring it at once, an install and
+		 * a restore (each fsynced) on the loop each round */
+		if (!a->joint_final_failed && (a->joint_final_at == 0 ||
+		    a->joint_final_at > now)) {
 			log_info("config: %s runs epoch %u: the joint move is "
 			    "over", p->name, m->epoch);
 			a->joint_final_at = now;
@@ -1174,6 +1179,7 @@ vg_stage_round(struct vg_agent *a, vg_ns now)
 	    joint_final(a, err, sizeof(err))) == -1) {
 		log_warnx("config: catching up: %s", err);
 		a->joint_final_at = now + joint_dead(a);
+		a->joint_final_failed = 1;
 	}
 	a->push.dead_time = a->conf->dead_time;
 	vg_pushrun_round(&a->push, now);
