@@ -202,9 +202,10 @@ err_emit(const struct line *l)
 	ssize_t w;
 
 	if (err_rest_len > 0) {
-		if ((w = err_write(err_rest, err_rest_len)) < 0)
+		if ((w = err_write(err_rest, err_rest_len)) < 0) {
 			err_rest_len = 0;	/* stderr is gone: nothing to finish */
-		else {
+			dropped++;		/* that line's tail */
+		} else {
 			memmove(err_rest, err_rest + w, err_rest_len - (size_t)w);
 			err_rest_len -= (size_t)w;
 		}
@@ -213,8 +214,10 @@ err_emit(const struct line *l)
 			return;
 		}
 	}
-	if ((w = err_write(l->buf, l->len)) < 0)
+	if ((w = err_write(l->buf, l->len)) < 0) {
+		dropped++;		/* EPIPE, ENOSPC, EIO: lost all the same */
 		return;
+	}
 	if (w == 0) {
 		dropped++;
 		return;

@@ -81,8 +81,16 @@ vg_rt_setup(struct vg_rt *s, int policy, int priority)
 	}
 	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > VG_RT_RTTIME_HARD_US)
 		rl.rlim_max = VG_RT_RTTIME_HARD_US;
-	rl.rlim_cur = rl.rlim_max < VG_RT_RTTIME_SOFT_US ? rl.rlim_max :
+	/* the soft limit below the hard one, always: at the same value the
+	 * kernel's SIGKILL comes with the SIGXCPU that would have demoted us
+	 * (an inherited LimitRTTIME= of 200 ms or less) */
+	rl.rlim_cur = rl.rlim_max <= VG_RT_RTTIME_SOFT_US ? rl.rlim_max / 2 :
 	    VG_RT_RTTIME_SOFT_US;
+	if (rl.rlim_cur < 1000) {
+		why(s, "RLIMIT_RTTIME's hard limit: too low for a guard",
+		    EINVAL);
+		return -1;
+	}
 	if (setrlimit(RLIMIT_RTTIME, &rl) == -1) {
 		why(s, "setrlimit(RLIMIT_RTTIME)", errno);
 		return -1;

@@ -36,6 +36,7 @@
 #include <cmocka.h>
 
 #include "child.h"
+#include "realtime.h"
 
 #define MAX_LINES	16
 
@@ -201,6 +202,39 @@ test_child_setup(void **state)
 	assert_string_equal(s.lines[0], "0");
 	assert_string_equal(s.lines[1], "1");
 	assert_string_equal(s.lines[2], "2");
+}
+
+/*
+ * vg_rt_setup under an inherited hard RLIMIT_RTTIME of 200 ms or less (a
+ * LimitRTTIME= drop-in): the soft limit is set below the hard one, so a
+ * runaway loop gets the SIGXCPU that demotes it, not the kernel's SIGKILL
+ * (before, soft = hard).  In a child: real time is not undone here.
+ */
+static void
+test_rttime_soft_below_hard(void **state)
+{
+	struct rlimit rt;
+	struct vg_rt s;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	if ((pid = fork()) == 0) {
+		rt.rlim_cur = rt.rlim_max = 100000;
+		if (setrlimit(RLIMIT_RTTIME, &rt) == -1)
+			_exit(10);
+		if (vg_rt_setup(&s, SCHED_RR, 1) == -1 || !s.realtime)
+			_exit(11);	/* no CAP_SYS_NICE */
+		if (getrlimit(RLIMIT_RTTIME, &rt) == -1)
+			_exit(12);
+		_exit(rt.rlim_max == 100000 && rt.rlim_cur == 50000 ? 0 : 13);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 11)
+		skip();			/* no CAP_SYS_NICE here */
+	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 /* Under a SCHED_RR|SCHED_RESET_ON_FORK parent, as the agent runs: the
@@ -525,6 +559,7 @@ main(void)
 		cmocka_unit_test(test_long_line_cut),
 		cmocka_unit_test(test_child_setup),
 		cmocka_unit_test(test_child_not_realtime),
+		cmocka_unit_test(test_rttime_soft_below_hard),
 		cmocka_unit_test(test_no_lines_stdout_null),
 		cmocka_unit_test(test_stop_kills_and_reaps),
 		cmocka_unit_test(test_exec_failure),

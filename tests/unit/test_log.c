@@ -130,6 +130,27 @@ test_full_pipe(void **state)
 	close(p[1]);
 }
 
+/* A sink that is gone (a pipe whose reader closed: EPIPE) loses lines
+ * as surely as a full one: they are counted (before, not). */
+static void
+test_gone_sink_counts(void **state)
+{
+	uint64_t before;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	close(p[0]);
+	signal(SIGPIPE, SIG_IGN);
+	stderr_to(p[1]);
+	before = log_dropped();
+	log_info("nobody reads this");
+	log_warnx("nor this");
+	stderr_back();
+	close(p[1]);
+	assert_int_equal(log_dropped(), before + 2);
+}
+
 static void
 test_full_stream_socket(void **state)
 {
@@ -223,6 +244,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_pipe),
+		cmocka_unit_test(test_gone_sink_counts),
 		cmocka_unit_test(test_full_stream_socket),
 		cmocka_unit_test(test_json_escapes),
 		cmocka_unit_test(test_long_line_cut),
