@@ -315,6 +315,15 @@ vg_metrics_text(const struct vg_agent *a, vg_ns now)
 
 /* ---- exporters */
 
+/*
+ * At most this many connections a second are accepted; past it the
+ * listener is not looked at for a second (the kernel's backlog waits, or
+ * refuses).  The endpoint runs on the agent's real-time loop: a flood of
+ * short connections kept it from sleeping until RLIMIT_RTTIME demoted it
+ * for good.  A scrape is one connection every few seconds.
+ */
+#define METRICS_ACCEPTS_PER_S	50
+
 struct vg_metrics_export {
 	struct ev_loop		*loop;
 	struct vg_agent		*agent;
@@ -322,8 +331,33 @@ struct vg_metrics_export {
 	ev_io			mhd_io;
 	ev_timer		mhd_timer;
 	ev_timer		textfile;
+	ev_timer		pause;		/* not listening, after a flood */
 	uint64_t		requests;
+	vg_ns			window;		/* this second's start */
+	unsigned		accepts;	/* in it */
+	int			flooded;	/* one was refused: pause */
+	uint64_t		refused;
+	struct vg_ratelimit	rl;		/* its warning: once a minute */
 };
+
+static enum MHD_Result
+accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct vg_metrics_export *x = cls;
+	vg_ns now = vg_now();
+
+	(void)addr;
+	(void)len;
+	if (now - x->window >= VG_NS_PER_S) {
+		x->window = now;
+		x->accepts = 0;
+	}
+	if (++x->accepts <= METRICS_ACCEPTS_PER_S)
+		return MHD_YES;
+	x->flooded = 1;
+	x->refused++;
+	return MHD_NO;
+}
 
 static enum MHD_Result
 answer(void *cls, struct MHD_Connection *conn, const char *url,
@@ -386,10 +420,33 @@ static void
 mhd_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct vg_metrics_export *x = w->data;
+	uint64_t sup;
 
-	(void)loop;
 	(void)revents;
 	MHD_run(x->mhd);
+	if (x->flooded) {
+		x->flooded = 0;
+		ev_io_stop(loop, &x->mhd_io);
+		ev_timer_stop(loop, &x->mhd_timer);
+		ev_timer_set(&x->pause, 1., 0.);
+		ev_timer_start(loop, &x->pause);
+		if (vg_ratelimit_ok(&x->rl, vg_now(), &sup))
+			log_warnx("metrics: more than %d connections in a "
+			    "second (%llu refused so far); the listener rests "
+			    "a second at a time", METRICS_ACCEPTS_PER_S,
+			    (unsigned long long)x->refused);
+		return;
+	}
+	mhd_arm(x);
+}
+
+static void
+pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct vg_metrics_export *x = w->data;
+
+	(void)revents;
+	ev_io_start(loop, &x->mhd_io);
 	mhd_arm(x);
 }
 
@@ -442,6 +499,7 @@ vg_metrics_export_start(struct ev_loop *loop, struct vg_agent *a, char *err,
 	}
 	x->loop = loop;
 	x->agent = a;
+	x->rl = (struct vg_ratelimit)VG_RATELIMIT_INIT(60 * VG_NS_PER_S, 1);
 	if (c->metrics.listen[0] != '\0') {
 		if (vg_conf_parse_hostport(c->metrics.listen, &ss, &sl) == -1) {
 			snprintf(err, errlen, "metrics.listen \"%s\" is not "
@@ -451,7 +509,7 @@ vg_metrics_export_start(struct ev_loop *loop, struct vg_agent *a, char *err,
 		}
 		x->mhd = MHD_start_daemon(MHD_USE_EPOLL |
 		    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-		    0, NULL, NULL, answer, x,
+		    0, accept_policy, x, answer, x,
 		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
 		    /* one source cannot hold every connection open: 20
@@ -470,7 +528,8 @@ vg_metrics_export_start(struct ev_loop *loop, struct vg_agent *a, char *err,
 		}
 		ev_io_init(&x->mhd_io, mhd_io_cb, info->epoll_fd, EV_READ);
 		ev_init(&x->mhd_timer, mhd_timer_cb);
-		x->mhd_io.data = x->mhd_timer.data = x;
+		ev_init(&x->pause, pause_cb);
+		x->mhd_io.data = x->mhd_timer.data = x->pause.data = x;
 		ev_io_start(loop, &x->mhd_io);
 		mhd_arm(x);
 	}
@@ -491,6 +550,7 @@ vg_metrics_export_stop(struct vg_metrics_export *x)
 	if (x->mhd != NULL) {
 		ev_io_stop(x->loop, &x->mhd_io);
 		ev_timer_stop(x->loop, &x->mhd_timer);
+		ev_timer_stop(x->loop, &x->pause);
 		MHD_stop_daemon(x->mhd);
 	}
 	ev_timer_stop(x->loop, &x->textfile);

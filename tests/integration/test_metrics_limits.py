@@ -92,3 +92,54 @@ def test_idle_connection_closed(fo3_make):
     print("idle connection: %s after %.2f s" % (how, secs))
     assert how in ("closed", "reset"), r.stdout
     assert 4.5 <= secs <= 7.5, secs
+
+
+FLOOD = r"""
+import json, socket, sys, time
+addr, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+req = b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n"
+served = refused = 0
+t0 = time.monotonic()
+for i in range(n):                  # bounded: n connections, 3 s
+    if time.monotonic() - t0 > 3.0:
+        break
+    s = socket.socket()
+    s.settimeout(0.5)
+    try:
+        s.connect((addr, port))
+        s.sendall(req)
+        got = s.recv(12)
+        if got.startswith(b"HTTP/1.") and b" 200" in got:
+            served += 1
+        else:
+            refused += 1
+    except OSError:
+        refused += 1
+    finally:
+        s.close()
+print(json.dumps([served, refused, time.monotonic() - t0]), flush=True)
+"""
+
+
+def test_connection_flood_is_rationed(fo3_make):
+    """Many short connections in a row (each a GET): at most 50 a second
+    are served, the rest find the listener resting, and the agent stays at
+    its real-time priority (the endpoint runs on its loop: a flood used to
+    keep it from sleeping until RLIMIT_RTTIME demoted it).  A scrape a
+    second later is served again."""
+    t = fo3_make(conf=conf)
+    wait_one_active(t, NAMES, 3.0, "first election")
+    rt0 = t.status("n1")["realtime"]
+    r = t.netns_python("client", "-c", FLOOD, "198.18.0.1", str(PORT),
+                       "200", timeout=15.0)
+    served, refused, secs = json.loads(r.stdout)
+    print("flood: %d served, %d not, in %.2f s" % (served, refused, secs))
+    assert served + refused >= 100, (served, refused, secs)
+    assert refused > 0 and served <= 50 * (int(secs) + 2), (
+        "served %d of %d in %.2f s" % (served, served + refused, secs))
+    ok, _ = vgtopo.wait_until(lambda: json.loads(t.netns_python(
+        "n2", "-c", FETCH, "http://198.18.0.1:%d/metrics" % PORT
+    ).stdout)[0] == 200 or None, 3.0, step=0.3)
+    assert ok, "no scrape served after the flood"
+    rt1 = t.status("n1")["realtime"]
+    assert rt1["granted"] == rt0["granted"], (rt0, rt1)
