@@ -104,6 +104,10 @@ struct vg_agent {
 	int			joint_final_failed; /* the last try failed: the
 						 * next at its own time, not
 						 * at a peer's word */
+	uint32_t		promise_epoch;	/* staged here, outcome not
+						 * heard: no other file at it
+						 * (0: none) */
+	uint32_t		promise_digest;	/* that file's settings */
 
 	int			sock;
 	int			lock_fd;

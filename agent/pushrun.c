@@ -271,8 +271,11 @@ decide(struct vg_pushrun *pr, vg_ns now)
 		    "catches up when it is heard again" :
 		    "no answer within the push's deadline");
 	}
-	if (pr->step == VG_PUSH_ABORT)
+	if (pr->step == VG_PUSH_ABORT) {
 		pr->ops.discard(pr->ops.arg);
+		if (pr->ops.aborted != NULL)
+			pr->ops.aborted(pr->ops.arg);
+	}
 	pr->phase = VG_PR_DECIDED;
 	pr->decide_until = now + VG_PUSHRUN_DECIDE_FOR;
 }
@@ -827,6 +830,9 @@ on_decide(struct vg_pushrun *pr, uint16_t from, const struct vg_push_decide *x)
 	} else if (x->step == VG_PUSH_LIVE || x->step == VG_PUSH_FINAL)
 		snprintf(pr->done_error, sizeof(pr->done_error), "not "
 		    "staged here (%s)", vg_push_status_name(pr->status));
+	else if (x->step == VG_PUSH_ABORT && pr->status == VG_PUSH_STAGED &&
+	    pr->ops.aborted != NULL)
+		pr->ops.aborted(pr->ops.arg);
 	forget(pr);
 	return 0;
 }

@@ -523,6 +523,17 @@ op_check(void *arg, const uint8_t *file, size_t size, uint32_t epoch,
 		    next->epoch, epoch);
 		goto out;
 	}
+	/* staging is a promise: a push with --allow-down may have gone LIVE
+	 * without this node hearing it, so no other file at that epoch until
+	 * its ABORT is heard (else two quorums could commit two files at
+	 * one epoch, and catch-up, by higher epochs only, never heals it) */
+	if (a->promise_epoch != 0 && next->epoch == a->promise_epoch &&
+	    next->digest != a->promise_digest) {
+		snprintf(err, errlen, "this node staged another file at epoch "
+		    "%u and heard no decision on it: push at a higher epoch",
+		    a->promise_epoch);
+		goto out;
+	}
 	/* a safety push too: its nodes take C' one by one */
 	if (vg_conf_vip_moved(a->conf, next, err, errlen) == -1)
 		goto out;
@@ -595,6 +606,52 @@ out:
 	return rc;
 }
 
+/* "EPOCH DIGEST" (hex), durably: a restart keeps the promise too. */
+static int
+promise_set(struct vg_agent *a, uint32_t epoch, uint32_t digest, char *err,
+    size_t errlen)
+{
+	char line[32];
+	int n = snprintf(line, sizeof(line), "%u %08x\n", epoch, digest);
+
+	if (vg_statedir_write(a->conf->state_dir, VG_STAGE_PROMISE, line,
+	    (size_t)n, err, errlen) == -1)
+		return -1;
+	a->promise_epoch = epoch;
+	a->promise_digest = digest;
+	return 0;
+}
+
+/* The promise from before a restart, unless the epoch has passed it. */
+static void
+promise_load(struct vg_agent *a)
+{
+	char err[256], *t;
+	unsigned epoch, digest;
+	size_t len;
+	char path[PATH_MAX];
+
+	if (!vg_statedir_exists(a->conf->state_dir, VG_STAGE_PROMISE))
+		return;
+	snprintf(path, sizeof(path), "%s/%s", a->conf->state_dir,
+	    VG_STAGE_PROMISE);
+	if ((t = slurp(path, &len, err, sizeof(err))) == NULL) {
+		log_warnx("config push: %s", err);
+		return;
+	}
+	if (sscanf(t, "%u %x", &epoch, &digest) == 2 && epoch != 0 &&
+	    epoch > a->conf->epoch) {
+		a->promise_epoch = epoch;
+		a->promise_digest = digest;
+		log_info("config push: staged at epoch %u before the restart, "
+		    "no decision heard: no other file at that epoch",
+		    epoch);
+	} else
+		(void)vg_statedir_remove(a->conf->state_dir, VG_STAGE_PROMISE,
+		    err, sizeof(err));
+	free(t);
+}
+
 static int
 op_stage(void *arg, const uint8_t *file, size_t size, char *err,
     size_t errlen)
@@ -610,9 +667,27 @@ op_stage(void *arg, const uint8_t *file, size_t size, char *err,
 	if (a->push_same)
 		return 0;		/* it runs the file already */
 	/* durable before STAGED leaves (an fsync off the heartbeat's path:
-	 * once per push) */
-	return vg_statedir_write(a->conf->state_dir, VG_STAGE_FILE,
-	    a->push_local, a->push_local_len, err, errlen);
+	 * once per push), and so is the promise it makes */
+	if (vg_statedir_write(a->conf->state_dir, VG_STAGE_FILE,
+	    a->push_local, a->push_local_len, err, errlen) == -1)
+		return -1;
+	return promise_set(a, a->push_conf->epoch, a->push_conf->digest, err,
+	    errlen);
+}
+
+/* The push staged here was aborted: what staging promised is void. */
+static void
+op_aborted(void *arg)
+{
+	struct vg_agent *a = arg;
+	char err[256];
+
+	if (a->promise_epoch == 0)
+		return;
+	a->promise_epoch = 0;
+	if (vg_statedir_remove(a->conf->state_dir, VG_STAGE_PROMISE, err,
+	    sizeof(err)) == -1)
+		log_warnx("config push: %s", err);
 }
 
 static void
@@ -796,6 +871,8 @@ op_commit(void *arg, char *err, size_t errlen)
 		return -1;
 	epoch = a->conf->epoch;
 	op_discard(a);
+	if (a->promise_epoch != 0 && a->promise_epoch <= epoch)
+		op_aborted(a);		/* kept: the epoch has passed it */
 	log_info("config push: epoch %u committed", epoch);
 	return 0;
 }
@@ -851,12 +928,14 @@ vg_stage_init(struct vg_agent *a)
 		.stage = op_stage,
 		.commit = op_commit,
 		.discard = op_discard,
+		.aborted = op_aborted,
 		.joint = op_joint,
 		.load = op_load,
 	};
 
 	vg_pushrun_init(&a->push, &ops);
 	a->push.self = a->self->id;
+	promise_load(a);
 }
 
 void
@@ -1349,14 +1428,17 @@ start_push(struct vg_agent *a, const char *text, size_t len, uint32_t epoch,
 			return -1;
 		}
 		ids[i] = p->id;
-		votes[i] = p->votes;
+		/* a member's votes, as this node's configuration has them: a
+		 * node in the table that is not one (left by a shrink, or
+		 * added by an aborted safety push) counts for nothing, or with
+		 * --allow-down one member and two such nodes made a quorum */
+		o = vg_conf_node_by_id(a->conf, p->id);
+		votes[i] = o != NULL ? o->votes : 0;
 		snprintf(a->push_names[i], sizeof(a->push_names[i]), "%s",
 		    p->name);
 		if (!a->push_safety)
 			continue;
-		o = vg_conf_node_by_id(a->conf, p->id);
 		n = vg_conf_node_by_id(push_new(a), p->id);
-		votes[i] = o != NULL ? o->votes : 0;
 		votes_new[i] = n != NULL ? n->votes : 0;
 	}
 	while (id == 0)

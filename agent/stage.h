@@ -23,6 +23,8 @@ struct vg_peer;
 
 #define VG_STAGE_FILE	"staged.conf"
 #define VG_STAGE_JOINT	"joint"		/* in J: epoch and SHA-256 */
+#define VG_STAGE_PROMISE "promised"	/* staged: epoch and settings'
+					 * digest, until the push's outcome */
 
 /*
  * A pushed file made this node's: its local settings (state_dir,

@@ -333,3 +333,53 @@ def test_catch_up_from_an_old_file(fo3, vip_sampler, tmp_path):
     vip_sampler.assert_stayed([a], since, what="the VIP during the catch-up")
     print("\n%s caught up to epoch 1 from %s within %.0f ms of its start" %
           (behind, ",".join(servers), took * 1000))
+
+
+def test_staged_file_binds_its_epoch(fo3, vip_sampler, tmp_path):
+    """Staging is a promise (a reviewer's read): with --allow-down a push
+    may go LIVE without a node that staged it ever hearing so, and if that
+    node then took another file at the same epoch, two quorums could
+    commit two files at one epoch, which catch-up (higher epochs only)
+    never heals.  n3 stages the push of epoch 1 but hears no decision (its
+    DECIDEs and its fetches dropped); the others commit it.  Once n3 has
+    forgotten the push, a different file at epoch 1 pushed through n3 is
+    refused by n3 itself, naming the epoch; with the drops gone, n3 catches
+    up to the file it staged."""
+    t = fo3
+    a, sts, _ = wait_one_active(t, NAMES, 3.0, "first election")
+    vip_sampler.wait_holder(lambda h: h == [a], 1.0, "%s holds the VIP" % a)
+    s = [n for n in NAMES if n != a][1]
+    via = [n for n in NAMES if n not in (a, s)][0]
+    port = t.topo.port
+    t.nft(s, """table inet vgt_nodecide {
+        chain in { type filter hook input priority 0; policy accept;
+                   udp dport %d @th,104,8 9 counter drop; }
+        chain out { type filter hook output priority 0; policy accept;
+                    udp dport %d @th,104,8 10 counter drop; }
+    }""" % (port, port))
+    f1 = tmp_path / "epoch1.conf"
+    f1.write_text(t.config(via) + "epoch = 1;\n")
+    p = t.ctl(via, "config", "push", str(f1), "--allow-down", "--json",
+              check=False, timeout=30)
+    r = json.loads(p.stdout) if p.stdout.strip() else None
+    assert p.returncode == 0 and r and r["committed"] is True, (p, r)
+    for n in (a, via):
+        assert t.status(n)["cluster"]["epoch"] == 1, n
+    assert t.status(s)["cluster"]["epoch"] == 0
+    # n3 forgets the push in its own time (bounded wait)
+    ok, _ = wait_until(lambda: t.status(s)["cluster"]["push"]["here"] is None
+                       or None, 10.0, step=0.1)
+    assert ok, t.status(s)["cluster"]["push"]
+    t.topo.vips = t.topo.vips + [(VIP2 + "/24", "eth0")]
+    f2 = tmp_path / "epoch1-other.conf"
+    f2.write_text(t.config(s) + "epoch = 1;\n")
+    p = t.ctl(s, "config", "push", str(f2), "--json", check=False,
+              timeout=30)
+    r = json.loads(p.stdout) if p.stdout.strip() else None
+    assert p.returncode == 1 and r and not r.get("committed"), (p, r)
+    assert "staged another file at epoch 1 and heard no decision on it" in \
+        r.get("error", ""), r
+    assert t.status(s)["cluster"]["epoch"] == 0
+    t.nft(s, "delete table inet vgt_nodecide\n")
+    got, _ = wait_until(lambda: one_epoch(t, 1), 5.0, step=0.05)
+    assert got, epochs(t)
