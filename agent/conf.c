@@ -407,6 +407,40 @@ vg_conf_parse_hostport(const char *s, struct sockaddr_storage *ss,
 
 /* ---- sections */
 
+/*
+ * Why an address cannot serve, or NULL: never the unspecified address or
+ * a multicast one; for a VIP (vip = 1) not a loopback address either (the
+ * start-up sweep would remove 127.0.0.1 from lo), for a node not an IPv6
+ * link-local one (a node's address carries no scope).
+ */
+static const char *
+addr_unusable(int family, const void *a, int vip)
+{
+	const uint8_t *b = a;
+	static const uint8_t zero[16];
+
+	if (family == AF_INET) {
+		if (memcmp(b, zero, 4) == 0)
+			return "the unspecified address";
+		if (b[0] >= 224 && b[0] <= 239)
+			return "a multicast address";
+		if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255)
+			return "the broadcast address";
+		if (vip && b[0] == 127)
+			return "a loopback address";
+		return NULL;
+	}
+	if (memcmp(b, zero, 16) == 0)
+		return "the unspecified address";
+	if (b[0] == 0xff)
+		return "a multicast address";
+	if (vip && memcmp(b, zero, 15) == 0 && b[15] == 1)
+		return "the loopback address";
+	if (!vip && b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+		return "link-local (a node's address has no scope)";
+	return NULL;
+}
+
 static void
 parse_node(struct parse *p, const config_setting_t *s, struct vg_conf_node *n)
 {
@@ -450,6 +484,15 @@ parse_node(struct parse *p, const config_setting_t *s, struct vg_conf_node *n)
 			ERR(p, line_of(config_setting_get_member(s, "address")),
 			    "address \"%s\" is not an IPv4 or IPv6 address",
 			    n->address);
+		if (n->salen != 0 && addr_unusable(sin->sin_family,
+		    sin->sin_family == AF_INET ? (const void *)&sin->sin_addr :
+		    (const void *)&sin6->sin6_addr, 0) != NULL)
+			ERR(p, line_of(config_setting_get_member(s, "address")),
+			    "node address \"%s\" is %s: peers cannot send to it",
+			    n->address, addr_unusable(sin->sin_family,
+			    sin->sin_family == AF_INET ?
+			    (const void *)&sin->sin_addr :
+			    (const void *)&sin6->sin6_addr, 0));
 	} else if (config_setting_get_member(s, "address") == NULL)
 		ERR(p, n->line, "node has no address");
 	if (get_int(p, s, "port", 1, 65535, &v) == 1)
@@ -516,6 +559,13 @@ parse_vip(struct parse *p, const config_setting_t *s, struct vg_conf_vip *vip)
 			}
 		}
 		vip->prefixlen = (uint8_t)len;
+		if (addr_unusable(vip->family, vip->addr, 1) != NULL) {
+			ERR(p, line, "vip address \"%s\" is %s: it cannot be a "
+			    "virtual IP", text, addr_unusable(vip->family,
+			    vip->addr, 1));
+			vip->family = 0;
+			goto iface;
+		}
 		/* canonical, so that two spellings of one address are one VIP */
 		inet_ntop(vip->family, vip->addr, text, sizeof(text));
 		snprintf(vip->text, sizeof(vip->text), "%.46s/%ld", text, len);
@@ -1003,6 +1053,15 @@ check_nodes(struct parse *p, int nodes_line, int quorum_line)
 				ERR(p, a->line, "node address %s port %u is used "
 				    "twice (first at line %d)", a->address,
 				    a->port, b->line);
+			/* one socket, of one family, talks to every peer */
+			if (a->salen != 0 && b->salen != 0 &&
+			    a->sa.ss_family != b->sa.ss_family && j == 0)
+				ERR(p, a->line, "node address %s is IPv%c and "
+				    "%s's (line %d) IPv%c: every node's address "
+				    "must be of one family", a->address,
+				    a->sa.ss_family == AF_INET ? '4' : '6',
+				    b->name, b->line,
+				    b->sa.ss_family == AF_INET ? '4' : '6');
 		}
 	}
 	if (c->n_nodes > 0 && eligible == 0)

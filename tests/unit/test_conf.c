@@ -1236,7 +1236,7 @@ test_ipv6(void **state)
 	    "nodes = (\n"
 	    "\t{ id = 1; name = \"alpha\"; address = \"2001:db8::1\"; },\n"
 	    "\t{ id = 2; name = \"beta\"; address = \"2001:db8::2\"; port = 7000; },\n"
-	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; }\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"2001:db8::3\"; }\n"
 	    ");\n"
 	    "vips = (\n"
 	    "\t{ address = \"2001:db8::100/64\"; interface = \"eth0\"; },\n"
@@ -1249,7 +1249,7 @@ test_ipv6(void **state)
 	assert_int_equal(ntohs(sin6->sin6_port), 7000);
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8::2", &want), 1);
 	assert_memory_equal(&sin6->sin6_addr, &want, sizeof(want));
-	assert_int_equal(c->nodes[2].sa.ss_family, AF_INET);
+	assert_int_equal(c->nodes[2].sa.ss_family, AF_INET6);
 	assert_int_equal(c->vips[0].family, AF_INET6);
 	assert_int_equal(c->vips[0].prefixlen, 64);
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8::100", &want), 1);
@@ -1257,6 +1257,54 @@ test_ipv6(void **state)
 	assert_string_equal(c->vips[0].text, "2001:db8::100/64");
 	assert_int_equal(c->vips[1].family, AF_INET);
 	vg_conf_free(c);
+}
+
+/*
+ * Addresses that cannot work are refused (a reviewer's read; before, each
+ * passed `vigild -t`): nodes of two families (one socket talks to every
+ * peer: sendto failed), a node at a link-local IPv6 address (no scope),
+ * the unspecified or a multicast address; a VIP on loopback (the start-up
+ * sweep removed lo's 127.0.0.1), multicast, unspecified or broadcast.
+ */
+static void
+test_unusable_addresses(void **state)
+{
+	static const char n3v6[] = HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"2001:db8::1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"2001:db8::2\"; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"10.0.0.3\"; }\n"
+	    ");\n";
+	static const char ll[] = HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"fe80::1\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"2001:db8::2\"; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"2001:db8::3\"; }\n"
+	    ");\n";
+	static const char *const bad_vips[][2] = {
+		{ "127.0.0.1/8", "is a loopback address" },
+		{ "::1/128", "is the loopback address" },
+		{ "224.0.0.18/32", "is a multicast address" },
+		{ "ff02::5/128", "is a multicast address" },
+		{ "0.0.0.0/32", "is the unspecified address" },
+		{ "::/128", "is the unspecified address" },
+		{ "255.255.255.255/32", "is the broadcast address" },
+	};
+	char text[1024];
+	size_t i;
+
+	(void)state;
+	expect_one_error(n3v6, "alpha", 6, "node address 10.0.0.3 is IPv4 "
+	    "and alpha's (line 4) IPv6: every node's address must be of one "
+	    "family");
+	expect_one_error(ll, "beta", 4, "node address \"fe80::1\" is "
+	    "link-local (a node's address has no scope)");
+	for (i = 0; i < sizeof(bad_vips) / sizeof(bad_vips[0]); i++) {
+		snprintf(text, sizeof(text), HEAD NODES3 "vips = (\n"
+		    "\t{ address = \"%s\"; interface = \"lo\"; }\n);\n",
+		    bad_vips[i][0]);
+		expect_one_error(text, "alpha", 9, bad_vips[i][1]);
+	}
 }
 
 /* ---- VIP groups (issue 15) */
@@ -1932,6 +1980,7 @@ main(void)
 		cmocka_unit_test(test_key_rotation_settings),
 		cmocka_unit_test(test_safety_digest),
 		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_unusable_addresses),
 		cmocka_unit_test(test_digests_pinned),
 		cmocka_unit_test(test_groups_parsed),
 		cmocka_unit_test(test_groups_and_top_vips),
