@@ -616,8 +616,11 @@ vg_control_open(struct ev_loop *loop, const char *path, const char *group,
 		return NULL;
 	}
 	umask(old);
+	/* lchown, and fchmodat below without following: whoever could put
+	 * a link at the path must not have a root file's owner or mode
+	 * changed */
 	if (group != NULL && group[0] != '\0' && (gr = getgrnam(group)) != NULL)
-		if (chown(path, (uid_t)-1, gr->gr_gid) == -1)
+		if (lchown(path, (uid_t)-1, gr->gr_gid) == -1)
 			log_warn("ctl: chown %s to group %s", path, group);
 	memcpy(ctl->path, path, strlen(path) + 1);
 	ctl->operator_gid = ctl->admin_gid = -1;
@@ -647,8 +650,10 @@ vg_control_close(struct vg_control *ctl)
 int
 vg_control_set_viewers(struct vg_control *ctl, int anyone)
 {
-	/* the agent owns the file: no capability needed */
-	if (chmod(ctl->path, anyone ? 0666 : 0660) == -1) {
+	/* the agent owns the file: no capability needed; a link put in
+	 * its place is not followed (fails: logged) */
+	if (fchmodat(AT_FDCWD, ctl->path, anyone ? 0666 : 0660,
+	    AT_SYMLINK_NOFOLLOW) == -1) {
 		log_warn("ctl: chmod %s", ctl->path);
 		return -1;
 	}

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -220,6 +221,29 @@ test_answers_after_client_eof(void **state)
 	assert_int_equal(vg_control_stats(x->ctl)->clients, 0);
 }
 
+/* A link put where the socket was is not followed by the chmod of a
+ * reload (viewers): the file it points at keeps its mode (before, it was
+ * made 0666). */
+static void
+test_viewers_chmod_follows_no_link(void **state)
+{
+	struct cfix *x = *state;
+	char target[80];
+	struct stat st;
+	int fd;
+
+	snprintf(target, sizeof(target), "%s/precious", x->dir);
+	fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(unlink(x->path), 0);
+	assert_int_equal(symlink(target, x->path), 0);
+	assert_int_equal(vg_control_set_viewers(x->ctl, 1), -1);
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(unlink(target), 0);
+}
+
 int
 main(void)
 {
@@ -229,6 +253,9 @@ main(void)
 		    cfix_setup, cfix_teardown),
 		cmocka_unit_test_setup_teardown(test_answers_after_client_eof,
 		    cfix_setup, cfix_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_viewers_chmod_follows_no_link, cfix_setup,
+		    cfix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
