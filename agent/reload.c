@@ -41,6 +41,11 @@ vg_reload_prepare(struct vg_reload *r, const struct vg_conf *cur,
 	}
 	if (final && vg_conf_vip_moved(cur, r->conf, err, errlen) == -1)
 		goto refuse;
+	/* the keeper announces the VIPs with the settings it was forked
+	 * with: a change of them needs a new keeper */
+	r->garp_changed = cur->garp_count != r->conf->garp_count ||
+	    cur->garp_interval != r->conf->garp_interval ||
+	    cur->garp_refresh != r->conf->garp_refresh;
 	r->timing_changed = cur->interval != r->conf->interval ||
 	    cur->dead_time != r->conf->dead_time ||
 	    cur->max_drift != r->conf->max_drift;

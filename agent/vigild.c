@@ -1033,9 +1033,11 @@ reload(struct vg_agent *a, int final, struct vg_errs *errs, char *err,
 	vg_control_set_groups(a->ctl, nc->ctl.operator_group,
 	    nc->ctl.admin_group);
 	(void)vg_control_set_viewers(a->ctl, nc->ctl.viewers);
-	log_set_level(nc->log.level);
+	/* the log as the new config says (target and format too: a reload
+	 * that changed them applied nothing, though diff calls them live) */
+	log_init(nc->log.target, nc->log.format, nc->log.level);
 	vg_hold_reconf(a->hold, nc, r.vips_changed || new_key ||
-	    r.timing_changed, r.gone, r.n_gone);
+	    r.timing_changed || r.garp_changed, r.gone, r.n_gone);
 	run_acts(a, &acts, now);
 	/* the links followed as the new config names them (VIPs' and
 	 * track_interfaces), judged afresh: one no longer followed takes

@@ -583,6 +583,30 @@ def test_reload_follows_track_interfaces(fo3_make):
     vips.assert_stayed([a], tr - 0.1, what="the VIP across both reloads")
 
 
+def test_reload_of_garp_settings_reaches_the_keeper(fo3_make):
+    """garp_count, garp_interval and garp_refresh are live changes (config
+    diff says so), and the keeper sends the GARPs with the settings it was
+    forked with: a reload that changes them starts a new keeper, which
+    takes the VIPs over where they are (a reviewer's read: before, the old
+    keeper went on with the old settings).  The VIP never moves."""
+    t = fo3_make()
+    vips = t.vips
+    a, sts = first_active(t)
+    st0 = t.status(a)["node"]
+    tr = time.monotonic()
+    t.topo.extra_conf = lambda name: "garp_refresh = 500;\n"
+    t.write_config(a)
+    p = t.ctl(a, "reload", check=False, timeout=5.0)
+    assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
+    st1, _ = wait_until(lambda: (lambda n: n if n["keeper_starts"] ==
+                                  st0["keeper_starts"] + 1 and
+                                  n["vips_held"] else None)(
+                                      t.status(a)["node"]), 2.0)
+    assert st1, (st0["keeper_starts"], t.status(a)["node"])
+    assert st1["keeper_pid"] != st0["keeper_pid"], (st0, st1)
+    vips.assert_stayed([a], tr - 0.1, what="the VIP across the reload")
+
+
 # ---------------------------------------------------------------- 4 bad reload
 
 ERR_LINE = re.compile(r"^  (/\S+):(\d+): (.+)$")
