@@ -1637,6 +1637,69 @@ include_line(const char *text)
 	}
 }
 
+/*
+ * The line of an integer that libconfig 1.5 would read wrong, or 0: one
+ * past 32 bits without the L suffix wraps silently (dead_time =
+ * 4294967796 reads as 500; cluster_id = 4294967295 as -1).  Strings and
+ * comments are skipped; floats are not integers.  *lit: the literal.
+ */
+static int
+wide_int_line(const char *text, char *lit, size_t litlen)
+{
+	const char *q = text, *b;
+	int line = 1;
+	size_t n;
+
+	while (*q != '\0') {
+		if (*q == '\n') {
+			line++;
+			q++;
+		} else if (*q == '#' || (q[0] == '/' && q[1] == '/')) {
+			while (*q != '\0' && *q != '\n')
+				q++;
+		} else if (q[0] == '/' && q[1] == '*') {
+			for (q += 2; *q != '\0' && !(q[0] == '*' && q[1] == '/');
+			    q++)
+				line += *q == '\n';
+			if (*q != '\0')
+				q += 2;
+		} else if (*q == '"') {
+			for (q++; *q != '\0' && *q != '"'; q++) {
+				if (*q == '\\' && q[1] != '\0')
+					q++;
+				line += *q == '\n';
+			}
+			if (*q != '\0')
+				q++;
+		} else if (isdigit((unsigned char)*q) && (q == text ||
+		    !(isalnum((unsigned char)q[-1]) || q[-1] == '_' ||
+		    q[-1] == '.'))) {
+			int hex = q[0] == '0' && (q[1] == 'x' || q[1] == 'X');
+			int wide;
+
+			b = q;
+			q += hex ? 2 : 0;
+			while (hex ? isxdigit((unsigned char)*q) :
+			    isdigit((unsigned char)*q))
+				q++;
+			if (!hex && (*q == '.' || *q == 'e' || *q == 'E'))
+				continue;	/* a float: skipped as one */
+			n = (size_t)(q - b);
+			if (hex)
+				wide = n - 2 > 8 || (n - 2 == 8 && b[2] > '7');
+			else
+				wide = n > 10 || (n == 10 &&
+				    strncmp(b, "2147483647", 10) > 0);
+			if (wide && *q != 'L' && *q != 'l') {
+				snprintf(lit, litlen, "%.*s", (int)n, b);
+				return line;
+			}
+		} else
+			q++;
+	}
+	return 0;
+}
+
 /* ---- what a reload changes */
 
 int
@@ -2398,6 +2461,7 @@ vg_conf_parse(const char *text, const char *filename, const char *self,
 {
 	struct parse p = { filename, errs, NULL };
 	config_t cfg;
+	char lit[32];
 	int inc;
 	size_t before = errs->n + errs->dropped;
 
@@ -2415,6 +2479,13 @@ vg_conf_parse(const char *text, const char *filename, const char *self,
 	if ((inc = include_line(text)) > 0) {
 		vg_errs_add(errs, filename, inc, "@include is not supported: "
 		    "keep the configuration in one file");
+		vg_conf_free(p.conf);
+		return NULL;
+	}
+	if ((inc = wide_int_line(text, lit, sizeof(lit))) > 0) {
+		vg_errs_add(errs, filename, inc, "%s does not fit 32 bits: "
+		    "libconfig would read it wrong without the L suffix "
+		    "(%sL)", lit, lit);
 		vg_conf_free(p.conf);
 		return NULL;
 	}

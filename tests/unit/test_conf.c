@@ -406,6 +406,19 @@ test_cluster_id_range(void **state)
 	c = parse_ok(HEAD "cluster_id = 4294967295L;\n" NODES3, NULL);
 	assert_int_equal(c->cluster_id, UINT32_MAX);
 	vg_conf_free(c);
+	/* past 32 bits without L: libconfig 1.5 wraps it (4294967796 read
+	 * as 500, 4294967295 as -1), so it is refused, with the remedy;
+	 * strings, comments and floats are not read as integers */
+	expect_one_error(HEAD "cluster_id = 4294967295;\n" NODES3, NULL, 3,
+	    "4294967295 does not fit 32 bits: libconfig would read it wrong "
+	    "without the L suffix (4294967295L)");
+	expect_one_error(HEAD NODES3 "\n\ndead_time = 4294967796;\n", NULL,
+	    10, "4294967796 does not fit 32 bits");
+	expect_one_error(HEAD NODES3 "epoch = 0x100000000;\n", NULL, 8,
+	    "0x100000000 does not fit 32 bits");
+	c = parse_ok(HEAD "# 99999999999 in a comment\n/* 88888888888 */\n"
+	    "max_drift = 0.00000000001;\n" NODES3, NULL);
+	vg_conf_free(c);
 }
 
 static void
