@@ -1205,6 +1205,38 @@ check_timing(struct parse *p, int dead_line)
  * removal one after the other (all the leases lapsing at once).  Only the
  * larger of the two is reported: it is the one that sets dead_time.
  */
+/*
+ * A notify script gets its group's VIPs in VIGIL_VIPS ("addr/len@if ..."):
+ * the kernel passes no variable longer than MAX_ARG_STRLEN (32 pages), and
+ * past it every script of the group would fail to start (E2BIG).
+ */
+#define HOOK_VAR_MAX	131072
+static void
+check_hook_env(struct parse *p)
+{
+	const struct vg_conf *c = p->conf;
+	size_t g, i, len;
+
+	if (!c->hooks.notify[0] && !c->hooks.notify_active[0] &&
+	    !c->hooks.notify_standby[0] && !c->hooks.notify_fault[0] &&
+	    !c->hooks.notify_maintenance[0])
+		return;
+	for (g = 0; g < c->n_groups; g++) {
+		const struct vg_conf_group *gr = &c->groups[g];
+
+		len = strlen("VIGIL_VIPS=") + 1;
+		for (i = 0; i < gr->n_vips; i++)
+			len += strlen(c->vips[gr->vip_first + i].text) + 2 +
+			    strlen(c->vips[gr->vip_first + i].ifname);
+		if (len > HOOK_VAR_MAX)
+			ERR(p, gr->line ? gr->line : c->vips[gr->vip_first].line,
+			    "the VIPs%s%s make VIGIL_VIPS %zu bytes, more than "
+			    "the kernel passes to a notify script (%d): split "
+			    "them into groups", gr->line ? " of group " : "",
+			    gr->line ? gr->name : "", len, HOOK_VAR_MAX);
+	}
+}
+
 static void
 check_vip_fit(struct parse *p, int dead_line)
 {
@@ -1614,6 +1646,7 @@ parse_root(struct parse *p, const config_setting_t *root, const char *self)
 	check_groups(p);
 	check_vips(p);
 	check_vip_fit(p, dead_line);
+	check_hook_env(p);
 	resolve_self(p, self, nodes_line);
 	compute_digest(c);
 }

@@ -1320,6 +1320,36 @@ test_unusable_addresses(void **state)
 	}
 }
 
+/* A group whose VIPs would make VIGIL_VIPS longer than the kernel passes
+ * to a script (128 KiB) is refused when notify scripts are set: every
+ * one of them failed to start (E2BIG).  Without scripts it is fine. */
+static void
+test_vips_env_too_long(void **state)
+{
+	size_t cap = 300000, len, i;
+	char *t = malloc(cap), *u;
+	struct vg_conf *c;
+
+	(void)state;
+	assert_non_null(t);
+	len = (size_t)snprintf(t, cap, HEAD "interval = 100;\n"
+	    "dead_time = 2000;\n" NODES3 "vips = (\n");
+	for (i = 0; i < 3000; i++)
+		len += (size_t)snprintf(t + len, cap - len, "\t{ address = "
+		    "\"2001:db8:1234:5678:9abc:def0:1234:%04zx/128\"; "
+		    "interface = \"eth0\"; }%s\n", i + 1, i + 1 < 3000 ?
+		    "," : "");
+	snprintf(t + len, cap - len, ");\n");
+	c = parse_ok(t, "alpha");
+	vg_conf_free(c);
+	assert_non_null(u = malloc(cap + 64));
+	snprintf(u, cap + 64, "notify = \"/bin/true\";\n%s", t);
+	expect_one_error(u, "alpha", 12, "the VIPs make VIGIL_VIPS 140742 "
+	    "bytes, more than the kernel passes to a notify script (131072)");
+	free(u);
+	free(t);
+}
+
 /* ---- VIP groups (issue 15) */
 
 /* Line 8: one track; groups from line 9 on. */
@@ -1994,6 +2024,7 @@ main(void)
 		cmocka_unit_test(test_safety_digest),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_unusable_addresses),
+		cmocka_unit_test(test_vips_env_too_long),
 		cmocka_unit_test(test_digests_pinned),
 		cmocka_unit_test(test_groups_parsed),
 		cmocka_unit_test(test_groups_and_top_vips),
