@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -2571,6 +2572,12 @@ vg_conf_trust(const struct vg_conf *c, int with_file, struct vg_errs *errs)
 		vg_errs_add(errs, c->path, 0, "the configuration is not "
 		    "trusted: %s", realpath(c->path, real) == NULL ?
 		    strerror(errno) : why);
+	/* the path as given too: a link in a directory others may write
+	 * could point elsewhere by the next read */
+	else if (with_file && c->path[0] == '/' &&
+	    vg_trust_path(c->path, self, why, sizeof(why)) == -1)
+		vg_errs_add(errs, c->path, 0, "the configuration is not "
+		    "trusted: %s", why);
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		if (f[i].path[0] != '\0' &&
 		    vg_trust_path(f[i].path, self, why, sizeof(why)) == -1)
@@ -2589,12 +2596,18 @@ struct vg_conf *
 vg_conf_load(const char *path, const char *self, struct vg_errs *errs)
 {
 	struct vg_conf *c;
+	struct stat rd, now;
 	FILE *f;
 	char *text;
 	long len;
 
 	if ((f = fopen(path, "re")) == NULL) {
 		vg_errs_add(errs, path, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &rd) == -1) {
+		vg_errs_add(errs, path, 0, "cannot stat: %s", strerror(errno));
+		fclose(f);
 		return NULL;
 	}
 	if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
@@ -2624,6 +2637,15 @@ vg_conf_load(const char *path, const char *self, struct vg_errs *errs)
 	c = vg_conf_parse(text, path, self, errs);
 	free(text);
 	if (c != NULL && vg_conf_trust(c, 1, errs) == -1) {
+		vg_conf_free(c);
+		return NULL;
+	}
+	/* what was read is the file judged: not one a link led to before
+	 * it was swapped */
+	if (c != NULL && (stat(path, &now) == -1 || now.st_dev != rd.st_dev ||
+	    now.st_ino != rd.st_ino)) {
+		vg_errs_add(errs, path, 0, "the file changed while it was "
+		    "read; try again");
 		vg_conf_free(c);
 		return NULL;
 	}

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -1350,6 +1352,46 @@ test_vips_env_too_long(void **state)
 	free(t);
 }
 
+/*
+ * The configuration reached through a link: the directory the link is in
+ * is judged too, not only where it leads (a link in a directory anyone
+ * may write could point at another file by the next reload).  Before,
+ * only the resolved path was.
+ */
+static void
+test_conf_link_in_open_dir(void **state)
+{
+	char dir[] = "/tmp/vg-conf-XXXXXX", real[128], open_[128], link_[128];
+	char cmd[160];
+	struct vg_errs errs;
+	struct vg_conf *c;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(real, sizeof(real), "%s/real.conf", dir);
+	snprintf(open_, sizeof(open_), "%s/open", dir);
+	snprintf(link_, sizeof(link_), "%s/open/link.conf", dir);
+	assert_non_null(f = fopen(real, "w"));
+	fputs(HEAD NODES3, f);
+	fclose(f);
+	assert_int_equal(mkdir(open_, 0700), 0);
+	assert_int_equal(chmod(open_, 0777), 0);
+	assert_int_equal(symlink(real, link_), 0);
+	vg_errs_init(&errs);
+	c = vg_conf_load(real, "alpha", &errs);
+	assert_non_null(c);
+	vg_conf_free(c);
+	vg_errs_init(&errs);
+	c = vg_conf_load(link_, "alpha", &errs);
+	assert_null(c);
+	assert_true(errs.n >= 1);
+	assert_non_null(strstr(errs.msg[0], "/open is writable by group or "
+	    "others"));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* ---- VIP groups (issue 15) */
 
 /* Line 8: one track; groups from line 9 on. */
@@ -2025,6 +2067,7 @@ main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_unusable_addresses),
 		cmocka_unit_test(test_vips_env_too_long),
+		cmocka_unit_test(test_conf_link_in_open_dir),
 		cmocka_unit_test(test_digests_pinned),
 		cmocka_unit_test(test_groups_parsed),
 		cmocka_unit_test(test_groups_and_top_vips),
