@@ -98,7 +98,10 @@ vg_auth_load_slot(struct vg_auth *a, enum vg_key_slot slot, const char *path,
 	size_t len = 0;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	/* not through a link; O_NONBLOCK: a FIFO put there fails below at
+	 * once, it does not hold the open until a writer comes */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1) {
 		snprintf(err, errlen, "%s %s: %s", what, path,
 		    strerror(errno));
 		return -1;

@@ -94,7 +94,7 @@ keydir_setup(void **state)
 
 static const char *const key_files[] = { "key", "key.0644", "key.0640",
     "key.31", "key.1024", "key.1025", "link", "dir", "cur", "new", "old",
-    "new.0644", NULL };
+    "new.0644", "fifo", NULL };
 
 static int
 keydir_teardown(void **state)
@@ -223,6 +223,15 @@ test_load_key_missing_refused(void **state)
 	snprintf(p, sizeof(p), "%s/link", k->dir);
 	assert_int_equal(symlink(k->path, p), 0);
 	assert_int_equal(vg_auth_load_key(&a, p, err, sizeof(err)), -1);
+	assert_int_equal(a.keylen, 0);
+	/* a FIFO: refused at once (it held the open, a reload's on the
+	 * loop, until a writer came); alarm: a hang fails the test */
+	snprintf(p, sizeof(p), "%s/fifo", k->dir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	alarm(5);
+	assert_int_equal(vg_auth_load_key(&a, p, err, sizeof(err)), -1);
+	alarm(0);
+	assert_non_null(strstr(err, "not a regular file"));
 	assert_int_equal(a.keylen, 0);
 }
 
