@@ -2187,8 +2187,8 @@ track_by_name(const struct vg_conf *c, const char *name)
 	return NULL;
 }
 
-static int
-track_same(const struct vg_conf_track *x, const struct vg_conf_track *y)
+int
+vg_conf_track_same(const struct vg_conf_track *x, const struct vg_conf_track *y)
 {
 	return strcmp(x->command, y->command) == 0 &&
 	    x->interval == y->interval && x->timeout == y->timeout &&
@@ -2443,7 +2443,7 @@ live_changes(const struct vg_conf *o, const struct vg_conf *n, change_fn *fn,
 		if ((t = track_by_name(n, o->tracks[i].name)) == NULL)
 			fn(ctx, VAL(what, "track %s removed", o->tracks[i].name),
 			    o->tracks[i].command, "");
-		else if (!track_same(&o->tracks[i], t))
+		else if (!vg_conf_track_same(&o->tracks[i], t))
 			fn(ctx, VAL(what, "track %s", t->name),
 			    o->tracks[i].command, t->command);
 	}

@@ -308,6 +308,9 @@ struct vg_conf_diff {
 	struct vg_conf_change	ch[VG_DIFF_MAX];
 };
 
+/* 1 if two tracks run the same check the same way (name aside). */
+int		 vg_conf_track_same(const struct vg_conf_track *,
+		    const struct vg_conf_track *);
 void		 vg_conf_diff(const struct vg_conf *cur,
 		    const struct vg_conf *next, struct vg_conf_diff *);
 const char	*vg_change_kind_name(enum vg_change_kind);

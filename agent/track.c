@@ -137,10 +137,10 @@ static const struct vg_child_ops check_ops = { NULL, NULL, exited, failed };
 
 struct vg_tracks *
 vg_tracks_new(struct ev_loop *loop, const struct vg_conf *c,
-    void (*changed)(void *), void *arg)
+    void (*changed)(void *), void *arg, const struct vg_tracks *prev)
 {
 	struct vg_tracks *ts = calloc(1, sizeof(*ts));
-	size_t i;
+	size_t i, j;
 
 	if (ts == NULL)
 		return NULL;
@@ -152,6 +152,14 @@ vg_tracks_new(struct ev_loop *loop, const struct vg_conf *c,
 		struct runner *r = &ts->r[i];
 
 		ts->st[i].up = 1;	/* innocent until fall failures */
+		/* ... unless it was found guilty before a reload: a node in
+		 * fault by a check left fault at every reload until the check
+		 * had failed `fall` times again */
+		for (j = 0; prev != NULL && j < prev->conf->n_tracks; j++)
+			if (strcmp(prev->conf->tracks[j].name,
+			    c->tracks[i].name) == 0 && vg_conf_track_same(
+			    &prev->conf->tracks[j], &c->tracks[i]))
+				ts->st[i] = prev->st[j];
 		r->owner = ts;
 		r->idx = i;
 		ev_timer_init(&r->every, run_cb, 0.,

@@ -35,9 +35,13 @@ uint8_t	vg_track_priority(const struct vg_conf *, size_t g,
 
 struct vg_tracks;
 
-/* changed(arg): a track went up or down; the caller recomputes. */
+/* changed(arg): a track went up or down; the caller recomputes.  prev
+ * (a reload's: NULL at start): a track of the same name that runs the
+ * same check keeps its state (a failing one stays down), the others
+ * start up. */
 struct vg_tracks *vg_tracks_new(struct ev_loop *, const struct vg_conf *,
-		    void (*changed)(void *), void *arg);
+		    void (*changed)(void *), void *arg,
+		    const struct vg_tracks *prev);
 void		 vg_tracks_free(struct vg_tracks *);
 const struct vg_track_state *vg_tracks_state(const struct vg_tracks *);
 

@@ -1024,8 +1024,15 @@ reload(struct vg_agent *a, int final, struct vg_errs *errs, char *err,
 		else
 			vg_el_reconf(&a->el[i], nc, now);
 	vg_hooks_set_conf(a->hooks, nc);
-	vg_tracks_free(a->tracks);	/* they start again, innocent */
-	a->tracks = vg_tracks_new(a->loop, nc, tracks_changed, a);
+	{
+		/* they start again; a check that has not changed keeps its
+		 * state (the old config lives until vg_reload_done) */
+		struct vg_tracks *tn = vg_tracks_new(a->loop, nc,
+		    tracks_changed, a, a->tracks);
+
+		vg_tracks_free(a->tracks);
+		a->tracks = tn;
+	}
 	vg_metrics_export_stop(a->export);
 	a->export = vg_metrics_export_start(a->loop, a, err, errlen);
 	if (a->export == NULL && (nc->metrics.listen[0] || nc->metrics.textfile[0]))
@@ -1455,7 +1462,8 @@ main(int argc, char *argv[])
 	/* the state file and the scripts start from the state at start */
 	for (g = 0; g < a->n_groups; g++)
 		state_changed(a, g, 0, a->el[g].state, "started");
-	if ((a->tracks = vg_tracks_new(a->loop, c, tracks_changed, a)) == NULL)
+	if ((a->tracks = vg_tracks_new(a->loop, c, tracks_changed, a,
+	    NULL)) == NULL)
 		fatal("tracks");
 	if (!up) {
 		log_info("interface %s is down: this node is not eligible", bad);

@@ -583,6 +583,40 @@ def test_reload_follows_track_interfaces(fo3_make):
     vips.assert_stayed([a], tr - 0.1, what="the VIP across both reloads")
 
 
+def test_reload_keeps_a_failing_track_down(fo3_make):
+    """A node in fault by a failing check stays in fault across a reload
+    that leaves the check as it is (a reviewer's read: the checks started
+    again "up", and the node left fault, scripts and all, until the check
+    had failed `fall` times again)."""
+    def conf(t, n):
+        return ("track = (\n"
+                '  { name = "svc"; command = "test ! -e %s"; interval = 100; '
+                "timeout = 100; fall = 2; rise = 1; weight = 0; }\n);\n"
+                % shm(t, "fail-" + n))
+    t = fo3_make(conf=conf)
+    a, sts = first_active(t)
+    s = others(a)[0]
+    open(shm(t, "fail-" + s), "w").close()
+    st, _, diff = t.wait_json(s, {"node": {"state": "fault",
+                                           "track_fault": True}}, 2.0)
+    assert diff is None, "%s with its check failing: %s" % (s, diff)
+    runs = st["tracks"][0]["runs"]
+    p = t.ctl(s, "reload", check=False, timeout=5.0)
+    assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
+    # for 0.5 s (five of the check's intervals) never out of fault
+    left, _ = wait_until(lambda: (lambda x: x if x["node"]["state"] !=
+                                  "fault" or x["tracks"][0]["up"] else
+                                  None)(t.status(s)), 0.5, step=0.02)
+    assert not left, ("%s left fault after the reload" % s,
+                      left and (left["node"], left["tracks"]))
+    st = t.status(s)
+    assert st["tracks"][0]["runs"] >= runs, (runs, st["tracks"])
+    os.unlink(shm(t, "fail-" + s))
+    st, _, diff = t.wait_json(s, {"node": {"state": "standby",
+                                           "fault": False}}, 2.0)
+    assert diff is None, "%s with its check passing again: %s" % (s, diff)
+
+
 def test_reload_of_garp_settings_reaches_the_keeper(fo3_make):
     """garp_count, garp_interval and garp_refresh are live changes (config
     diff says so), and the keeper sends the GARPs with the settings it was
