@@ -641,6 +641,12 @@ on_offer(struct vg_pushrun *pr, uint16_t from, const struct vg_push_offer *o,
 		    err);
 		return 1;
 	}
+	/* a catch-up whose commit failed here is taken again when it is
+	 * served again (its id is the server's and the epoch's, the same
+	 * each time), not answered from memory: the cause may be gone */
+	if ((o->flags & VG_PUSH_OFFER_COMMITTED) && o->push_id == pr->done_id &&
+	    pr->done_catchup && pr->done_error[0] != '\0')
+		pr->done_id = 0;
 	if (holds_other(pr, o->push_id, o->epoch) &&
 	    o->push_id == pr->done_id) {
 		answer_done(pr, from);

@@ -904,6 +904,23 @@ test_catch_up(void **state)
 	assert_int_equal(nq, 1);
 	assert_int_equal(q[0].type, VG_MSG_CONF_FETCH);
 	teardown_nodes();
+
+	/* node 3's commit fails once (its key unreadable, say, then put
+	 * right): served again after the back-off, the file is taken and
+	 * committed, not answered from memory with the old error (the
+	 * served push's id is the server's and the epoch's, the same each
+	 * time: before, node 3 stayed behind until it restarted) */
+	setup_behind(f, 100);
+	nodes[2].commit_fail = 1;
+	now = VG_MS(1000);
+	assert_int_equal(catch_up_rounds(&now, 20), 0);
+	assert_int_equal(nodes[2].epoch, 3);
+	nodes[2].commit_fail = 0;
+	now += VG_PUSHRUN_FETCH_BACKOFF;
+	assert_int_not_equal(catch_up_rounds(&now, 40), 0);
+	assert_int_equal(nodes[2].epoch, 4);
+	assert_int_equal(nodes[2].commits, 1);
+	teardown_nodes();
 	free(f);
 }
 
