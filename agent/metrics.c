@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "metrics.h"
 #include "statedir.h"
@@ -338,6 +339,9 @@ struct vg_metrics_export {
 	int			flooded;	/* one was refused: pause */
 	uint64_t		refused;
 	struct vg_ratelimit	rl;		/* its warning: once a minute */
+	char			textfile_path[VG_PATH_MAX];	/* removed at
+						 * the stop: no stale values
+						 * for a stopped agent */
 };
 
 static enum MHD_Result
@@ -534,6 +538,8 @@ vg_metrics_export_start(struct ev_loop *loop, struct vg_agent *a, char *err,
 		mhd_arm(x);
 	}
 	if (c->metrics.textfile[0] != '\0') {
+		snprintf(x->textfile_path, sizeof(x->textfile_path), "%s",
+		    c->metrics.textfile);
 		ev_timer_init(&x->textfile, textfile_cb, 0.,
 		    (double)c->metrics.textfile_interval / 1e9);
 		x->textfile.data = x;
@@ -554,5 +560,10 @@ vg_metrics_export_stop(struct vg_metrics_export *x)
 		MHD_stop_daemon(x->mhd);
 	}
 	ev_timer_stop(x->loop, &x->textfile);
+	/* node_exporter would go on reporting a stopped agent as it was
+	 * (active, say); a reload's new exporter writes it again at once */
+	if (x->textfile_path[0] != '\0' && unlink(x->textfile_path) == -1 &&
+	    errno != ENOENT)
+		log_warn("metrics textfile: unlink %s", x->textfile_path);
 	free(x);
 }

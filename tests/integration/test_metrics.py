@@ -110,6 +110,15 @@ def test_http_metrics_and_textfile(fo3_make):
     print("\nmetrics: HTTP on every node, %d families; textfile read %d "
           "times whole" % (len(by_node[a]), reads))
 
+    # stopped, the agent takes its textfile away (node_exporter would go
+    # on reporting it as it was: active)
+    t.stop(a)
+    assert not os.path.exists(path), "the textfile outlived the agent"
+    t.start(a)
+    ok, _ = wait_until(lambda: os.path.exists(path), 3.0, step=0.02)
+    assert ok, "no textfile at %s after the restart" % path
+    a, _, _ = wait_one_active(t, NAMES, 3.0, "after the restart")
+
     # after a failover the new active's metrics say so
     t.kill(a, signal.SIGKILL)
     rest = [n for n in NAMES if n != a]
