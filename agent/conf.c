@@ -475,12 +475,18 @@ parse_node(struct parse *p, const config_setting_t *s, struct vg_conf_node *n)
 	} else if (config_setting_get_member(s, "name") == NULL)
 		ERR(p, n->line, "node has no name");
 	if (get_str(p, s, "address", n->address, sizeof(n->address)) == 1) {
+		/* written back canonical (as the VIPs are): two spellings of
+		 * one address must not make two safety digests */
 		if (inet_pton(AF_INET, n->address, &sin->sin_addr) == 1) {
 			sin->sin_family = AF_INET;
 			n->salen = sizeof(*sin);
+			inet_ntop(AF_INET, &sin->sin_addr, n->address,
+			    sizeof(n->address));
 		} else if (inet_pton(AF_INET6, n->address, &sin6->sin6_addr) == 1) {
 			sin6->sin6_family = AF_INET6;
 			n->salen = sizeof(*sin6);
+			inet_ntop(AF_INET6, &sin6->sin6_addr, n->address,
+			    sizeof(n->address));
 		} else
 			ERR(p, line_of(config_setting_get_member(s, "address")),
 			    "address \"%s\" is not an IPv4 or IPv6 address",

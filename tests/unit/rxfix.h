@@ -31,7 +31,7 @@ static const char fixture_conf[] =
 	"nodes = (\n"
 	"\t{ id = 1; name = \"alpha\"; address = \"192.0.2.1\"; },\n"
 	"\t{ id = 2; name = \"beta\"; address = \"192.0.2.2\"; },\n"
-	"\t{ id = 3; name = \"gamma\"; address = \"2001:db8::3\"; }\n"
+	"\t{ id = 3; name = \"gamma\"; address = \"192.0.2.3\"; }\n"
 	");\n";
 
 struct fix {
@@ -66,6 +66,25 @@ fix_setup(void **state)
 	if (f->conf == NULL) {
 		free(f);
 		return -1;
+	}
+	/* gamma at an IPv6 address: a configuration refuses two families
+	 * (one socket sends to every peer), but rx judges each source by
+	 * its own family, which these tests cover */
+	{
+		struct vg_conf_node *g = &f->conf->nodes[2];
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&g->sa;
+		uint16_t port = ((struct sockaddr_in *)&g->sa)->sin_port;
+
+		memset(&g->sa, 0, sizeof(g->sa));
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = port;
+		if (inet_pton(AF_INET6, "2001:db8::3", &s6->sin6_addr) != 1) {
+			vg_conf_free(f->conf);
+			free(f);
+			return -1;
+		}
+		g->salen = sizeof(*s6);
+		snprintf(g->address, sizeof(g->address), "2001:db8::3");
 	}
 	for (i = 0; i < f->conf->n_nodes; i++)
 		if ((int)i != f->conf->self)
