@@ -1265,6 +1265,24 @@ test_ipv6(void **state)
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8::2", &want), 1);
 	assert_memory_equal(&sin6->sin6_addr, &want, sizeof(want));
 	assert_int_equal(c->nodes[2].sa.ss_family, AF_INET6);
+	/* addresses canonical: another spelling, the same digests */
+	{
+		struct vg_conf *d = parse_ok(HEAD
+		    "nodes = (\n"
+		    "\t{ id = 1; name = \"alpha\"; address = \"2001:DB8:0::1\"; },\n"
+		    "\t{ id = 2; name = \"beta\"; address = \"2001:db8::2\"; port = 7000; },\n"
+		    "\t{ id = 3; name = \"gamma\"; address = \"2001:db8::3\"; }\n"
+		    ");\n"
+		    "vips = (\n"
+		    "\t{ address = \"2001:db8::100/64\"; interface = \"eth0\"; },\n"
+		    "\t{ address = \"10.0.0.100/24\"; interface = \"eth0\"; }\n"
+		    ");\n", "beta");
+
+		assert_string_equal(d->nodes[0].address, "2001:db8::1");
+		assert_int_equal(d->safety_digest, c->safety_digest);
+		assert_int_equal(d->digest, c->digest);
+		vg_conf_free(d);
+	}
 	assert_int_equal(c->vips[0].family, AF_INET6);
 	assert_int_equal(c->vips[0].prefixlen, 64);
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8::100", &want), 1);
