@@ -73,6 +73,29 @@ vg_net_set_sndbuf(int fd, size_t bytes, size_t *got)
 	return 0;
 }
 
+int
+vg_net_addr_local(const struct sockaddr *sa, socklen_t salen)
+{
+	struct sockaddr_storage ss;
+	int fd, rc, e;
+
+	if (salen > sizeof(ss))
+		return -1;
+	memcpy(&ss, sa, salen);
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+	if ((fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	rc = bind(fd, (struct sockaddr *)&ss, salen);
+	e = errno;
+	close(fd);
+	if (rc == 0)
+		return 1;
+	return e == EADDRNOTAVAIL ? 0 : -1;
+}
+
 static int
 open_one(const struct sockaddr *sa, socklen_t salen, int reuse, char *err,
     size_t errlen)

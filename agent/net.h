@@ -14,6 +14,9 @@
 #include <time.h>
 
 int	vg_net_open(const struct sockaddr *, socklen_t, char *err, size_t errlen);
+/* 1 if the address is on one of this host's links now (a bind to it
+ * works without IP_FREEBIND), 0 if not, -1 if that cannot be told. */
+int	vg_net_addr_local(const struct sockaddr *, socklen_t);
 /*
  * The same socket (returned; -1 and err as vg_net_open), in a
  * SO_REUSEPORT group with a second one (*second) that prog, a classic

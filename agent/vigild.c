@@ -1399,6 +1399,13 @@ main(int argc, char *argv[])
 	    a->lazy_why, sizeof(a->lazy_why));
 	if (a->sock == -1)
 		fatalx("%s", err);
+	/* bound all the same (IP_FREEBIND: an address that comes later, with
+	 * its link), but said: until it is there nothing reaches this node */
+	if (vg_net_addr_local((const struct sockaddr *)&a->self->sa,
+	    a->self->salen) == 0)
+		log_warnx("this node's address %s is on none of this host's "
+		    "links (yet): its peers' datagrams reach it only once it "
+		    "is", a->self->address);
 	if (a->lazy == -1)
 		log_warnx("heartbeats that can wait: no second socket (%s): "
 		    "every datagram wakes the agent", a->lazy_why);

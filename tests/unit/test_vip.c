@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -28,6 +29,7 @@
 #include <cmocka.h>
 
 #include "clock.h"
+#include "net.h"
 #include "vip.h"
 
 #define NVIPS	300
@@ -142,12 +144,38 @@ test_link_lookup(void **state)
 	vg_nl_close(nl);
 }
 
+/* Whether an address is on a link now (vigild warns at start when its
+ * own is not): one of the VIPs added to lo is, the next one is not. */
+static void
+test_addr_local(void **state)
+{
+	struct sockaddr_in sin;
+	struct vg_nl *nl;
+
+	(void)state;
+	fill_vips("lo");
+	nl = nl_open();
+	assert_int_equal(vg_vip_apply(nl, vips, 1, 1, 60), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(5405);
+	memcpy(&sin.sin_addr, vips[0].addr, 4);
+	assert_int_equal(vg_net_addr_local((struct sockaddr *)&sin,
+	    sizeof(sin)), 1);
+	memcpy(&sin.sin_addr, vips[1].addr, 4);
+	assert_int_equal(vg_net_addr_local((struct sockaddr *)&sin,
+	    sizeof(sin)), 0);
+	assert_int_equal(vg_vip_apply(nl, vips, 1, 0, 0), 0);
+	vg_nl_close(nl);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batch_across_seq_wrap),
 		cmocka_unit_test(test_link_lookup),
+		cmocka_unit_test(test_addr_local),
 	};
 	int r = own_netns(NULL);
 
