@@ -4,8 +4,10 @@ start or a reload) refuses a notify script or a track's program that
 another user owns or may write, a configuration file writable by others, a
 key file of another user, and a state directory (or state file) under a
 directory that others may write without the sticky bit (where they could
-plant a link that makes vigild overwrite a root file).  Each refusal names
-the file and the reason.  Before, all of these were accepted."""
+plant a link that makes vigild overwrite a root file), or one that is not
+there yet in a directory others may write even with it (they could make
+it first).  Each refusal names the file and the reason.  Before, all of
+these were accepted."""
 import os
 import stat
 
@@ -100,8 +102,14 @@ def test_strict_modes(tmp_path):
     write(sc, config(d, state=os.path.join(opendir, "state")), 0o644)
     refused(check(sc), "state_dir %s/state is not trusted" % opendir,
             "%s is writable by group or others (mode 0777)" % opendir)
-    # the same, sticky and root's (as /tmp): accepted
+    # the same, sticky and root's (as /tmp): refused while the state
+    # directory is not there (anyone could make it first: trust.h), and
+    # accepted once it is there and root's
     os.chmod(opendir, 0o1777)
     assert stat.S_IMODE(os.stat(opendir).st_mode) == 0o1777
+    refused(check(sc), "state_dir %s/state is not trusted" % opendir,
+            "%s is writable by group or others (mode 1777), and what is "
+            "missing below it anyone could create there" % opendir)
+    os.mkdir(os.path.join(opendir, "state"), 0o750)
     p = check(sc)
     assert p.returncode == 0, (p.returncode, p.stderr)
