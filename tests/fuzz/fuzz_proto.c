@@ -61,7 +61,7 @@ static const char conf_text[] =
     "cluster = \"fuzz\"; cluster_id = 7; auth_key_file = \"/k\";\n"
     "nodes = ( { id = 1; name = \"a\"; address = \"198.18.0.1\"; },\n"
     "  { id = 2; name = \"b\"; address = \"198.18.0.2\"; },\n"
-    "  { id = 3; name = \"c\"; address = \"2001:db8::3\"; } );\n";
+    "  { id = 3; name = \"c\"; address = \"198.18.0.3\"; } );\n";
 
 static struct vg_conf	*conf;
 static struct vg_auth	auth;
@@ -78,6 +78,19 @@ setup(void)
 	vg_errs_init(&errs);
 	if ((conf = vg_conf_parse(conf_text, "fuzz.conf", "a", &errs)) == NULL)
 		abort();
+	/* c at an IPv6 address: a configuration refuses two families (one
+	 * socket sends to every peer); rx judges each source by its own */
+	{
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&conf->nodes[2].sa;
+		uint16_t port = ((struct sockaddr_in *)&conf->nodes[2].sa)->sin_port;
+
+		memset(&conf->nodes[2].sa, 0, sizeof(conf->nodes[2].sa));
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = port;
+		if (inet_pton(AF_INET6, "2001:db8::3", &s6->sin6_addr) != 1)
+			abort();
+		conf->nodes[2].salen = sizeof(*s6);
+	}
 	vg_auth_set_key(&auth, key, sizeof(key));
 	vg_peer_init(&peers[0], &conf->nodes[1]);
 	vg_peer_init(&peers[1], &conf->nodes[2]);
