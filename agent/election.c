@@ -1400,7 +1400,8 @@ heard_alive(const struct vg_election *el, struct vg_el_node *s,
 		 * vote (rule (1) is the voter's own).
 		 */
 		d = (int64_t)(el->self_inc - m->incarnation);	/* ms */
-		if (el->self_inc != 0 && m->incarnation != 0 &&
+		/* d > 0 first: a peer far ahead would overflow the product */
+		if (el->self_inc != 0 && m->incarnation != 0 && d > 0 &&
 		    d < VG_INC_SPAN_MS && (vg_ns)d * VG_NS_PER_MS > 2 * el->dead) {
 			est = el->started_at - (vg_ns)d * VG_NS_PER_MS;
 			if (est > 0 && est < s->up_at)
@@ -1854,6 +1855,13 @@ void
 vg_el_tick(struct vg_election *el, vg_ns now, struct vg_acts *acts)
 {
 	acts->group = el->group;
+	/* its own votes a quorum (a one-node cluster, or weighted so): no
+	 * other node can ever make one (the rest hold fewer than a quorum,
+	 * and rule (0) keeps its own vote while active), so its lease runs
+	 * from now at every look, not only from an echo that may never come
+	 * (it lapsed at L, stepped down after D, stood again after D) */
+	if (el->state == VG_ST_ACTIVE && quorum_time(el, now) >= now)
+		lease_renew(el, now, now, acts);
 	lease_check(el, now, acts);
 	answer_deferred(el, now, acts);
 	tick(el, now, acts);
