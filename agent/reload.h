@@ -29,6 +29,8 @@ struct vg_reload {
 	int			vips_changed;	/* the keeper must be handed over */
 	int			timing_changed;	/* interval, dead_time, drift */
 	int			garp_changed;	/* garp_*: the keeper's copy */
+	int			nodes_changed;	/* who the keeper's RELEASE
+						 * goes to */
 	struct vg_conf_vip	*gone;		/* VIPs that left the config */
 	size_t			n_gone;
 	struct vg_errs		errs;		/* the config's errors, if refused */

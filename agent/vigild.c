@@ -1044,7 +1044,8 @@ reload(struct vg_agent *a, int final, struct vg_errs *errs, char *err,
 	 * that changed them applied nothing, though diff calls them live) */
 	log_init(nc->log.target, nc->log.format, nc->log.level);
 	vg_hold_reconf(a->hold, nc, r.vips_changed || new_key ||
-	    r.timing_changed || r.garp_changed, r.gone, r.n_gone);
+	    r.timing_changed || r.garp_changed || r.nodes_changed, r.gone,
+	    r.n_gone);
 	run_acts(a, &acts, now);
 	/* the links followed as the new config names them (VIPs' and
 	 * track_interfaces), judged afresh: one no longer followed takes
