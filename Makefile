@@ -31,10 +31,10 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iagent
 LIBS	= -lmnl -lconfig -lsystemd -lev -lsodium -ljson-c -lmicrohttpd -lm
 
 # Everything but main(): linked into vigild, the unit tests and the fuzzers.
-CORE	= clock log hist realtime trust conf proto auth peer rx election net neigh vip keeper hold child hooks track events statedir lastsend caps ctlproto control status metrics command reload send push pushrun stage
+CORE	= clock log sdnotify hist realtime trust conf proto auth peer rx election net neigh vip keeper hold child hooks track events statedir lastsend caps ctlproto control status metrics command reload send push pushrun stage
 CORE_OBJS = $(CORE:%=$(B)/agent/%.o)
 CTL_OBJS = $(B)/ctl/vigilctl.o $(B)/agent/ctlproto.o
-UNIT	= control vip trust statedir lastsend conf proto rx auth peer election agreement hold transfer command ctl hooks track events reload child log net keeper schedule groups metrics push pushrun
+UNIT	= control vip sdnotify trust statedir lastsend conf proto rx auth peer election agreement hold transfer command ctl hooks track events reload child log net keeper schedule groups metrics push pushrun
 UNIT_BINS = $(UNIT:%=$(B)/tests/test_%)
 # the unit tests that run on the simulated cluster (tests/unit/sim.c)
 SIM_TESTS = election schedule groups

@@ -12,6 +12,7 @@
 
 #include "agent.h"
 #include "net.h"
+#include "sdnotify.h"
 
 static json_object *
 ms_or_null(vg_ns v, int valid)
@@ -558,6 +559,8 @@ vg_status_json(const struct vg_agent *a, vg_ns now)
 	    json_object_new_int64((int64_t)a->stats.slow_iterations));
 	json_object_object_add(cnt, "log_lines_dropped",
 	    json_object_new_int64((int64_t)log_dropped()));
+	json_object_object_add(cnt, "notify_dropped",
+	    json_object_new_int64((int64_t)vg_sd_notify_dropped()));
 	json_object_object_add(r, "counters", cnt);
 	json_object_object_add(r, "realtime", realtime_json(&a->rt));
 	lazy = json_object_new_object();

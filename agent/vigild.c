@@ -29,6 +29,7 @@
 #include "neigh.h"
 #include "net.h"
 #include "reload.h"
+#include "sdnotify.h"
 #include "send.h"
 #include "stage.h"
 #include "statedir.h"
@@ -113,7 +114,7 @@ notify_status(struct vg_agent *a)
 	    (unsigned long long)a->el[0].term);
 	for (i = 0; i < a->peers.n; i++)
 		alive += (size_t)vg_peer_alive(&a->peers.p[i], vg_now());
-	sd_notifyf(0, "STATUS=%s, term %llu, active %u, %zu/%zu peers alive%s",
+	vg_sd_notifyf("STATUS=%s, term %llu, active %u, %zu/%zu peers alive%s",
 	    vg_state_name(a->el[0].state), (unsigned long long)a->el[0].term,
 	    a->el[0].active_id, alive, a->peers.n,
 	    vg_hold_stats(a->hold).held ? ", VIPs held" : "");
@@ -935,7 +936,7 @@ watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)w;
 	(void)revents;
-	sd_notify(0, "WATCHDOG=1");
+	(void)vg_sd_notifyf("WATCHDOG=1");
 }
 
 /* ---- signals */
@@ -951,7 +952,7 @@ sig_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 	(void)revents;
 	log_info("signal %d: stopping", w->signum);
-	sd_notify(0, "STOPPING=1");
+	(void)vg_sd_notifyf("STOPPING=1");
 	/* an active hands over: VIPs off (acked), then RELEASE */
 	for (g = 0; g < a->n_groups; g++) {
 		if (vg_el_handover(&a->el[g], 0, now, &acts) == 0) {
@@ -997,7 +998,7 @@ reload(struct vg_agent *a, int final, struct vg_errs *errs, char *err,
 	int new_key;
 
 	/* systemd hears of every reload, through SIGHUP or the ctl socket */
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	vg_sd_notifyf("RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)(vg_monotonic() / VG_NS_PER_US));
 	if (!final && a->jconf != NULL) {
 		/* J's peer table and election are the move's until FINAL */
@@ -1062,7 +1063,7 @@ reload(struct vg_agent *a, int final, struct vg_errs *errs, char *err,
 	    " (new key: keeper handed over)" : "");
 	vg_reload_done(&r);		/* the old config, key and peers */
 	schedule(a);
-	sd_notify(0, "READY=1");
+	(void)vg_sd_notifyf("READY=1");
 	notify_status(a);
 	return 0;
 refused:
@@ -1071,7 +1072,7 @@ refused:
 	*errs = r.errs;
 	a->reloads_failed++;
 	vg_agent_event(a, VG_EV_CONFIG, "reload refused: %s", err);
-	sd_notify(0, "READY=1");
+	(void)vg_sd_notifyf("READY=1");
 	notify_status(a);
 	return -1;
 }
@@ -1504,7 +1505,7 @@ main(int argc, char *argv[])
 		    (long long)((a->started - last_sent) / VG_NS_PER_MS));
 	}
 	schedule(a);
-	sd_notify(0, "READY=1");
+	(void)vg_sd_notifyf("READY=1");
 	notify_status(a);
 	log_info("ready: listening on %s port %u, ctl %s, incarnation %llu, "
 	    "term %llu", a->self->address, a->self->port, c->ctl.socket,
