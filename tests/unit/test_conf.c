@@ -1239,6 +1239,25 @@ test_digests_pinned(void **state)
 	vg_conf_free(c);
 }
 
+/* Three IPv6 nodes, alpha's address as given; VIPs of both families. */
+static struct vg_conf *
+v6_conf(const char *alpha)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text), HEAD
+	    "nodes = (\n"
+	    "\t{ id = 1; name = \"alpha\"; address = \"%s\"; },\n"
+	    "\t{ id = 2; name = \"beta\"; address = \"2001:db8::2\"; port = 7000; },\n"
+	    "\t{ id = 3; name = \"gamma\"; address = \"2001:db8::3\"; }\n"
+	    ");\n"
+	    "vips = (\n"
+	    "\t{ address = \"2001:db8::100/64\"; interface = \"eth0\"; },\n"
+	    "\t{ address = \"10.0.0.100/24\"; interface = \"eth0\"; }\n"
+	    ");\n", alpha);
+	return parse_ok(text, "beta");
+}
+
 static void
 test_ipv6(void **state)
 {
@@ -1247,16 +1266,7 @@ test_ipv6(void **state)
 	struct in6_addr want;
 
 	(void)state;
-	c = parse_ok(HEAD
-	    "nodes = (\n"
-	    "\t{ id = 1; name = \"alpha\"; address = \"2001:db8::1\"; },\n"
-	    "\t{ id = 2; name = \"beta\"; address = \"2001:db8::2\"; port = 7000; },\n"
-	    "\t{ id = 3; name = \"gamma\"; address = \"2001:db8::3\"; }\n"
-	    ");\n"
-	    "vips = (\n"
-	    "\t{ address = \"2001:db8::100/64\"; interface = \"eth0\"; },\n"
-	    "\t{ address = \"10.0.0.100/24\"; interface = \"eth0\"; }\n"
-	    ");\n", "beta");
+	c = v6_conf("2001:db8::1");
 	assert_int_equal(c->self, 1);
 	sin6 = (const struct sockaddr_in6 *)&c->nodes[1].sa;
 	assert_int_equal(sin6->sin6_family, AF_INET6);
@@ -1267,16 +1277,7 @@ test_ipv6(void **state)
 	assert_int_equal(c->nodes[2].sa.ss_family, AF_INET6);
 	/* addresses canonical: another spelling, the same digests */
 	{
-		struct vg_conf *d = parse_ok(HEAD
-		    "nodes = (\n"
-		    "\t{ id = 1; name = \"alpha\"; address = \"2001:DB8:0::1\"; },\n"
-		    "\t{ id = 2; name = \"beta\"; address = \"2001:db8::2\"; port = 7000; },\n"
-		    "\t{ id = 3; name = \"gamma\"; address = \"2001:db8::3\"; }\n"
-		    ");\n"
-		    "vips = (\n"
-		    "\t{ address = \"2001:db8::100/64\"; interface = \"eth0\"; },\n"
-		    "\t{ address = \"10.0.0.100/24\"; interface = \"eth0\"; }\n"
-		    ");\n", "beta");
+		struct vg_conf *d = v6_conf("2001:DB8:0::1");
 
 		assert_string_equal(d->nodes[0].address, "2001:db8::1");
 		assert_int_equal(d->safety_digest, c->safety_digest);

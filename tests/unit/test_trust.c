@@ -56,6 +56,17 @@ make_dir(const char *name, mode_t mode)
 	assert_int_equal(chmod(p, mode), 0);
 }
 
+/* name, in base, a link to base/to */
+static void
+make_link(const char *name, const char *to)
+{
+	char from[PATH_MAX], target[PATH_MAX];
+
+	path_of(from, name);
+	path_of(target, to);
+	assert_int_equal(symlink(target, from), 0);
+}
+
 static int
 judged(const char *name, char *why)
 {
@@ -122,27 +133,15 @@ test_modes(void **state)
 	assert_int_equal(judged("sticky/no-dir/nothing-here", why), -1);
 	/* a link to a missing file (before, judged by the link's own
 	 * directories only, and accepted) */
-	{
-		char from[PATH_MAX], to[PATH_MAX];
-
-		path_of(from, "dangling");
-		path_of(to, "open/not-yet");
-		assert_int_equal(symlink(to, from), 0);
-		assert_int_equal(judged("dangling", why), -1);
-		assert_non_null(strstr(why, "dangling is a symbolic link to a "
-		    "missing file"));
-		assert_int_equal(judged("dangling/x", why), -1);
-	}
+	make_link("dangling", "open/not-yet");
+	assert_int_equal(judged("dangling", why), -1);
+	assert_non_null(strstr(why, "dangling is a symbolic link to a "
+	    "missing file"));
+	assert_int_equal(judged("dangling/x", why), -1);
 	/* a link in a trusted place into an untrusted one */
-	{
-		char from[PATH_MAX], to[PATH_MAX];
-
-		path_of(from, "link");
-		path_of(to, "open/s");
-		assert_int_equal(symlink(to, from), 0);
-		assert_int_equal(judged("link", why), -1);
-		assert_non_null(strstr(why, "open"));
-	}
+	make_link("link", "open/s");
+	assert_int_equal(judged("link", why), -1);
+	assert_non_null(strstr(why, "open"));
 	assert_int_equal(vg_trust_path("relative/x", 0, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "not an absolute path"));
 }
