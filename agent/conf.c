@@ -1858,6 +1858,11 @@ fixed_changes(const struct vg_conf *o, const struct vg_conf *n, change_fn *fn,
 	if (o->cluster_id != n->cluster_id)
 		FIXED("the cluster id", VAL(a, "%u", o->cluster_id),
 		    VAL(b, "%u", n->cluster_id));
+	/* the agent's scheduling is set at start (and the keeper's one
+	 * above it): a reload would apply it to a new keeper only */
+	if (o->rt_priority != n->rt_priority)
+		FIXED("realtime_priority", VAL(a, "%u", o->rt_priority),
+		    VAL(b, "%u", n->rt_priority));
 	/* the agent keeps an election, a vote and a lease per group, by
 	 * index: a reload cannot renumber them (and it is a safety change
 	 * too, safety_changes: the cluster stops for it) */
@@ -2392,7 +2397,6 @@ live_changes(const struct vg_conf *o, const struct vg_conf *n, change_fn *fn,
 	NUM("garp_count", garp_count);
 	MS("garp_interval", garp_interval);
 	MS("garp_refresh", garp_refresh);
-	NUM("realtime_priority", rt_priority);
 	STR("state_file", state_file);
 	STR("notify", hooks.notify);
 	STR("notify_active", hooks.notify_active);

@@ -361,6 +361,10 @@ test_fixed_paths_and_cluster(void **state)
 	/* the default state_dir spelled out is no change */
 	s.tail = "state_dir = \"/var/lib/vigil\";\n";
 	expect_fixed(&base, &s, NULL);
+	/* the scheduling is set at start: a restart (it was called live,
+	 * and a reload applied it to a new keeper at most) */
+	s.tail = "realtime_priority = 5;\n";
+	expect_fixed(&base, &s, "realtime_priority");
 }
 
 static void
