@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <libconfig.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <sodium.h>
@@ -410,6 +411,33 @@ install(const char *path, const char *text, size_t len, char *err,
 	    errlen);
 }
 
+/* Whether install() could write path's directory now: the temp file it
+ * would make, made and removed.  A directory that is not writable (a
+ * read-only ConfigMap, a mode this node's capabilities do not pass) is
+ * said before STAGED, not found at the commit: a live push split the
+ * cluster across epochs, a joint one stopped half-way.  0, or -1. */
+static int
+installable(const char *path, char *err, size_t errlen)
+{
+	char d[PATH_MAX], b[PATH_MAX], tmp[PATH_MAX + 8];
+	int fd;
+
+	snprintf(d, sizeof(d), "%s", path);
+	snprintf(b, sizeof(b), "%s", path);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dirname(d), basename(b));
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK, 0600);
+	if (fd == -1) {
+		snprintf(err, errlen, "the configuration file's directory "
+		    "cannot be written here (%s): a commit could not install "
+		    "the file", strerror(errno));
+		return -1;
+	}
+	close(fd);
+	(void)unlink(tmp);
+	return 0;
+}
+
 /*
  * A commit on this node: the file installed over the running one, then
  * applied through the reload path (final: a joint move's FINAL); a file
@@ -666,6 +694,8 @@ op_stage(void *arg, const uint8_t *file, size_t size, char *err,
 	}
 	if (a->push_same)
 		return 0;		/* it runs the file already */
+	if (installable(a->conf->path, err, errlen) == -1)
+		return -1;
 	/* durable before STAGED leaves (an fsync off the heartbeat's path:
 	 * once per push), and so is the promise it makes */
 	if (vg_statedir_write(a->conf->state_dir, VG_STAGE_FILE,

@@ -383,3 +383,39 @@ def test_staged_file_binds_its_epoch(fo3, vip_sampler, tmp_path):
     t.nft(s, "delete table inet vgt_nodecide\n")
     got, _ = wait_until(lambda: one_epoch(t, 1), 5.0, step=0.05)
     assert got, epochs(t)
+
+
+def test_push_refused_where_the_file_cannot_be_installed(fo3, vip_sampler,
+                                                          tmp_path):
+    """A node whose configuration directory it cannot write (a read-only
+    ConfigMap, here a directory of mode 0555: the agent keeps no
+    CAP_DAC_OVERRIDE) answers the offer REJECTED, naming why, so the push
+    is aborted and nothing changes anywhere (a reviewer's read: before, it
+    staged, and the commit failed there alone, the others at the new
+    epoch; a joint push stopped half-way).  Writable again, the same push
+    is committed."""
+    t = fo3
+    a, sts, _ = wait_one_active(t, NAMES, 3.0, "first election")
+    vip_sampler.wait_holder(lambda h: h == [a], 1.0, "%s holds the VIP" % a)
+    ro = [n for n in NAMES if n != a][1]
+    via = [n for n in NAMES if n not in (a, ro)][0]
+    d = os.path.dirname(t.conf_path(ro))
+    mode = os.stat(d).st_mode & 0o7777
+    f = tmp_path / "epoch1.conf"
+    f.write_text(t.config(via) + "epoch = 1;\n")
+    os.chmod(d, 0o555)
+    try:
+        p, r = push(t, via, f)
+    finally:
+        os.chmod(d, mode)
+    assert p.returncode == 1 and r and r["committed"] is False, (p, r)
+    nodes = {n["name"]: n for n in r["nodes"]}
+    assert nodes[ro]["status"] == "rejected", r
+    assert "cannot be written here" in nodes[ro]["error"], r
+    assert all(t.status(n)["cluster"]["epoch"] == 0 for n in NAMES)
+    ok, _ = wait_until(lambda: no_push_left(t) or None, 5.0, step=0.1)
+    assert ok
+    p, r = push(t, via, f)
+    assert p.returncode == 0 and r and r["committed"] is True, (p, r)
+    got, _ = wait_until(lambda: one_epoch(t, 1), 5.0, step=0.05)
+    assert got, epochs(t)
