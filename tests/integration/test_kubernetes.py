@@ -88,15 +88,47 @@ def test_configmap_config_checks(tmp_path):
 
 def test_image_recipe():
     """conf/image/build.sh parses; it builds from Debian packages only (no
-    registry: no FROM, no pull), puts tini as PID 1 in front of vigild,
-    and removes the key the package's postinst generated."""
+    registry: no FROM, no pull), puts tini as PID 1 in front of the
+    entrypoint that runs vigild, and removes the key the package's
+    postinst generated."""
     path = os.path.join(ROOT, "conf", "image", "build.sh")
     subprocess.run(["sh", "-n", path], check=True, timeout=10)
     s = read("conf", "image", "build.sh")
     assert "mmdebstrap" in s and "podman import" in s
     assert not re.search(r"podman (pull|build)|^FROM ", s, re.M)
-    assert 'ENTRYPOINT ["/usr/bin/tini", "--", "/usr/sbin/vigild"]' in s
+    assert ('ENTRYPOINT ["/usr/bin/tini", "--", '
+            '"/usr/local/sbin/vigild-entrypoint"]') in s
+    assert 'install -D -m 0755 "$VIGIL_ENTRY" ' \
+        '"$1/usr/local/sbin/vigild-entrypoint"' in s
     assert 'rm -f "$1/tmp/vigil.deb" "$1/etc/vigil/auth.key"' in s
     mk = read("Makefile")
     check = re.search(r"^check:.*\n((?:\t.*\n)+)", mk, re.M).group(0)
     assert "image" not in check, check
+
+
+KEEPER_LIKE = r"""#!/bin/sh
+# stands in for vigild: it dies at once, leaving a "keeper" that takes
+# 0.5 s to finish its work (remove the VIPs, send RELEASE)
+( sleep 0.5; echo done > "$1" ) &
+exit 9
+"""
+
+
+def test_image_entrypoint_waits_for_the_keeper(tmp_path):
+    """conf/image/entrypoint, as PID 1 of a PID namespace of its own (as in
+    the container, where tini ends when it does and the kernel then kills
+    the rest): when "vigild" dies, it ends only after the keeper it left
+    has finished, and with vigild's exit status.  Before, vigild was tini's
+    child and a keeper at work was killed with the container."""
+    fake = tmp_path / "vigild"
+    fake.write_text(KEEPER_LIKE)
+    fake.chmod(0o755)
+    out = tmp_path / "keeper-done"
+    entry = os.path.join(ROOT, "conf", "image", "entrypoint")
+    p = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "sh",
+                        entry, str(out)], env=dict(os.environ,
+                                                  VIGILD=str(fake)),
+                       timeout=40)
+    assert p.returncode == 9, p
+    assert out.exists() and out.read_text() == "done\n", \
+        "the entrypoint ended before the keeper did"
