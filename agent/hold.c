@@ -439,17 +439,20 @@ keeper_lost(struct vg_hold *h, const char *why)
 
 /*
  * How long a removal of g may wait for the keeper's ack: half the margin
- * m, and the time its netlink batch takes (about 13 us a VIP, measured
- * with 1000): a big batch is not a stuck keeper.
+ * m, and the time netlink batches take (about 13 us a VIP, measured with
+ * 1000): a big batch is not a stuck keeper.  Every group's VIPs, not only
+ * g's: the DROP may wait behind another group's add or removal, and a
+ * healthy keeper killed for it took every group's VIPs down.
  */
 static vg_ns
 ack_timeout(const struct vg_hold *h, size_t g)
 {
 	vg_ns t = h->conf->interval / 8;
 
+	(void)g;
 	if (t < VG_MS(1))
 		t = VG_MS(1);
-	return t + (vg_ns)h->conf->groups[g].n_vips * 20 * VG_NS_PER_US;
+	return t + (vg_ns)h->conf->n_vips * 20 * VG_NS_PER_US;
 }
 
 static uint32_t
