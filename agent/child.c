@@ -17,7 +17,6 @@
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -803,26 +802,6 @@ job_cancel(struct vg_child *c)
 	return pid;
 }
 
-/*
- * A killed child reaped, waiting at most about 2 ms: one stuck in the
- * kernel (a check on a dead NFS mount) outlives SIGKILL for as long as it
- * likes, and a reload's unbounded wait for it stopped the loop, heartbeats
- * and all.  Left, it is reaped by any_cb when it goes, an exit nobody
- * claims.  (ECHILD: reaped already.)
- */
-static void
-reap_bounded(pid_t pid)
-{
-	struct timespec ts = { 0, 100000 };
-	int i;
-
-	for (i = 0; i < 20; i++) {
-		if (waitpid(pid, NULL, WNOHANG) != 0)
-			return;
-		(void)nanosleep(&ts, NULL);
-	}
-}
-
 void
 vg_child_stop(struct vg_child *c)
 {
@@ -830,7 +809,12 @@ vg_child_stop(struct vg_child *c)
 		c->pid = job_cancel(c);
 	if (c->pid > 0) {
 		(void)vg_child_kill_tree(c->pid, SIGKILL);
-		reap_bounded(c->pid);
+		/* reaped if it is gone already, else not waited for: a child
+		 * stuck in the kernel (a check on a dead NFS mount) outlives
+		 * SIGKILL as long as it likes, and a reload's wait for it held
+		 * the loop, heartbeats and all; any_cb reaps it when it goes,
+		 * an exit nobody claims */
+		(void)waitpid(c->pid, NULL, WNOHANG);
 		live_del(c);
 		c->pid = 0;
 		(void)vg_child_sweep();

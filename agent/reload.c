@@ -8,26 +8,6 @@
 #include "log.h"
 #include "reload.h"
 
-/* The same nodes at the same addresses, in the same order, and the same
- * safety settings: the keeper sends its RELEASE to each node it knows,
- * with the safety digest it knows (another one reads as a node that
- * disagrees). */
-static int
-nodes_same(const struct vg_conf *x, const struct vg_conf *y)
-{
-	size_t i;
-
-	if (x->n_nodes != y->n_nodes || x->safety_digest != y->safety_digest)
-		return 0;
-	for (i = 0; i < x->n_nodes; i++)
-		if (x->nodes[i].id != y->nodes[i].id ||
-		    x->nodes[i].salen != y->nodes[i].salen ||
-		    memcmp(&x->nodes[i].sa, &y->nodes[i].sa,
-		    x->nodes[i].salen) != 0)
-			return 0;
-	return 1;
-}
-
 int
 vg_reload_prepare(struct vg_reload *r, const struct vg_conf *cur,
     const char *self, const struct vg_peers *peers, int final, char *err,
@@ -63,7 +43,11 @@ vg_reload_prepare(struct vg_reload *r, const struct vg_conf *cur,
 		goto refuse;
 	/* the keeper announces the VIPs with the settings it was forked
 	 * with: a change of them needs a new keeper */
-	r->nodes_changed = !nodes_same(cur, r->conf);
+	/* the keeper sends its RELEASE to the nodes it was forked with,
+	 * signed with the safety digest it knows (another reads as a node
+	 * that disagrees): the digest covers every node's id, address and
+	 * port */
+	r->nodes_changed = cur->safety_digest != r->conf->safety_digest;
 	r->garp_changed = cur->garp_count != r->conf->garp_count ||
 	    cur->garp_interval != r->conf->garp_interval ||
 	    cur->garp_refresh != r->conf->garp_refresh;

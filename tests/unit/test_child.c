@@ -232,8 +232,11 @@ test_rttime_soft_below_hard(void **state)
 	assert_true(pid > 0);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st));
-	if (WEXITSTATUS(st) == 11)
-		skip();			/* no CAP_SYS_NICE here */
+	if (WEXITSTATUS(st) == 11) {
+		print_message("test_rttime_soft_below_hard: SKIPPED, no "
+		    "CAP_SYS_NICE (run as root)\n");
+		skip();
+	}
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
@@ -277,8 +280,8 @@ test_no_lines_stdout_null(void **state)
 }
 
 /* pid (-1: every child) gone and reaped within 2 s of the loop running
- * (vg_child_stop waits about 2 ms for a killed child; any_cb reaps one
- * slower to die). */
+ * (vg_child_stop reaps a killed child only if it is gone already; any_cb
+ * reaps one slower to die). */
 static int
 reaped_soon(struct ev_loop *loop, pid_t pid)
 {
