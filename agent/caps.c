@@ -39,7 +39,9 @@ vg_caps_drop(char *err, size_t errlen)
 		snprintf(err, errlen, "capget: %s", strerror(errno));
 		return -1;
 	}
-	for (cap = 0; cap <= CAP_LAST_CAP; cap++) {
+	/* every bit the kernel's sets have, not only the ones these
+	 * headers know: a newer kernel may have more */
+	for (cap = 0; cap < 64; cap++) {
 		if (kept(cap))
 			continue;
 		/* EINVAL: a capability this kernel does not know */

@@ -19,7 +19,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "child.h"
+#include "log.h"
 
 #define DRAIN_READS	64	/* at its exit: what is left in the pipe */
 #define TREE_MAX	1024	/* descendants followed per round */
@@ -35,6 +37,8 @@ static struct {
 	pthread_t	tid;
 	pid_t		task;		/* its thread id: its children are scripts */
 	int		started, quit;
+	int		caps;		/* its own drop: 0, or -1 (spawns none) */
+	char		caps_err[128];
 	int		efd;		/* done jobs: the loop hears it */
 	struct vg_child	*queue, **qtail;	/* for the thread */
 	struct vg_child	*done;		/* for the loop */
@@ -584,6 +588,13 @@ spawner_main(void *arg)
 	int e;
 
 	(void)arg;
+	/*
+	 * Capabilities are a thread's own: the agent drops its own once its
+	 * set-up is done, after this thread was started, and what a script
+	 * may have comes from the thread that spawns it.  A script that runs
+	 * as root gets this thread's bounding set by exec.
+	 */
+	sp.caps = vg_caps_drop(sp.caps_err, sizeof(sp.caps_err));
 	pthread_mutex_lock(&sp.mu);
 	sp.task = gettid();
 	pthread_cond_broadcast(&sp.cv);
@@ -600,7 +611,10 @@ spawner_main(void *arg)
 		pid = 0;
 		/* an exec that fails comes back here (glibc reaps that
 		 * child, or libev did: any_cb keeps it, unclaimed) */
-		e = spawn(&pid, c->jpath, c->jargv, c->jenvp, c->jout);
+		if (sp.caps == -1)
+			e = EPERM;
+		else
+			e = spawn(&pid, c->jpath, c->jargv, c->jenvp, c->jout);
 		if (e == 0)	/* both sides: no race with kill(-pid) */
 			(void)setpgid(pid, pid);
 		pthread_mutex_lock(&sp.mu);
@@ -663,6 +677,10 @@ spawner_start(struct ev_loop *loop)
 	while (sp.task == 0)
 		pthread_cond_wait(&sp.cv, &sp.mu);
 	pthread_mutex_unlock(&sp.mu);
+	if (sp.caps == -1)
+		log_warnx("scripts: the thread that starts them could not drop "
+		    "its capabilities (%s): no notify or track script will run",
+		    sp.caps_err);
 	sp.loop = loop;
 	ev_io_init(&sp.io, heard_cb, sp.efd, EV_READ);
 	ev_io_start(loop, &sp.io);
