@@ -38,6 +38,9 @@ vg_hook_path(const struct vg_conf *c, const struct vg_hook_job *j)
 	}
 }
 
+/* Full, the oldest job goes: the last script to run must say the latest
+ * state (keeping the oldest, a hung script and a flapping link left
+ * notify_standby last on an active node). */
 static void
 q_put(struct vg_hookq *q, const struct vg_hook_event *ev,
     enum vg_hook_script which)
@@ -46,7 +49,8 @@ q_put(struct vg_hookq *q, const struct vg_hook_event *ev,
 
 	if (q->n == VG_HOOKQ_MAX) {
 		q->dropped++;
-		return;
+		q->head = (q->head + 1) % VG_HOOKQ_MAX;
+		q->n--;
 	}
 	j = &q->job[(q->head + q->n) % VG_HOOKQ_MAX];
 	j->ev = *ev;
@@ -59,15 +63,19 @@ vg_hookq_push(struct vg_hookq *q, const struct vg_conf *c,
     const struct vg_hook_event *ev)
 {
 	struct vg_hook_job j;
-	size_t before = q->n;
+	size_t n = 0;
 
 	j.ev = *ev;
 	j.which = VG_HOOK_STATE;
-	if (vg_hook_path(c, &j)[0] != '\0')
+	if (vg_hook_path(c, &j)[0] != '\0') {
 		q_put(q, ev, VG_HOOK_STATE);
-	if (c->hooks.notify[0] != '\0')
+		n++;
+	}
+	if (c->hooks.notify[0] != '\0') {
 		q_put(q, ev, VG_HOOK_ALL);
-	return q->n - before;
+		n++;
+	}
+	return n;
 }
 
 int
@@ -370,6 +378,9 @@ struct vg_hooks {
 	struct vg_hooks_stats	st;
 	struct vg_child		child;		/* the running script */
 	struct vg_hook_job	cur;
+	char			cur_path[VG_PATH_MAX];	/* as it was spawned:
+							 * a reload may name
+							 * another */
 	uint32_t		due;		/* bit g: g's state file is
 						 * behind */
 	struct vg_hook_event	file_ev[VG_MAX_GROUPS];	/* what it must say */
@@ -393,7 +404,7 @@ out_line(void *arg, const char *line)
 {
 	struct vg_hooks *h = arg;
 
-	log_info("hook %s: %s", vg_hook_path(h->conf, &h->cur), line);
+	log_info("hook %s: %s", h->cur_path, line);
 }
 
 static void
@@ -402,7 +413,7 @@ expired(void *arg, pid_t pid)
 	struct vg_hooks *h = arg;
 
 	log_warnx("hook %s (pid %d) ran past script_timeout (%lld ms): "
-	    "SIGTERM", vg_hook_path(h->conf, &h->cur), (int)pid,
+	    "SIGTERM", h->cur_path, (int)pid,
 	    (long long)(h->conf->hooks.timeout / VG_NS_PER_MS));
 	h->st.timeouts++;
 }
@@ -413,18 +424,18 @@ exited(void *arg, int st, int killed)
 	struct vg_hooks *h = arg;
 
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		log_debug("hook %s: done", vg_hook_path(h->conf, &h->cur));
+		log_debug("hook %s: done", h->cur_path);
 	else {
 		h->st.failures++;
 		if (WIFSIGNALED(st))
 			log_warnx("hook %s: killed by signal %d",
-			    vg_hook_path(h->conf, &h->cur), WTERMSIG(st));
+			    h->cur_path, WTERMSIG(st));
 		else
 			log_warnx("hook %s: exit status %d",
-			    vg_hook_path(h->conf, &h->cur), WEXITSTATUS(st));
+			    h->cur_path, WEXITSTATUS(st));
 	}
 	if (h->done != NULL)
-		h->done(h->done_arg, &h->cur, vg_hook_path(h->conf, &h->cur), st,
+		h->done(h->done_arg, &h->cur, h->cur_path, st,
 		    killed);
 	run_next(h);
 }
@@ -435,7 +446,7 @@ static void
 failed(void *arg, int err)
 {
 	struct vg_hooks *h = arg;
-	const char *path = vg_hook_path(h->conf, &h->cur);
+	const char *path = h->cur_path;
 
 	h->st.spawn_errors++;
 	h->st.runs--;		/* counted when it was queued */
@@ -514,6 +525,26 @@ file_behind(const struct vg_hooks *h, size_t g)
 	return h->w_busy && h->w_group == g;
 }
 
+/* The file just written, if a reload meanwhile named another (or none):
+ * files_reconf removed it before this write put it back. */
+static void
+gone_meanwhile(struct vg_hooks *h)
+{
+	const struct vg_writer *w = &h->w;
+	char now[VG_HOOK_PATH_MAX], was[VG_PATH_MAX + VG_HOOK_PATH_MAX + 2];
+
+	snprintf(was, sizeof(was), "%s%s%s", w->dir,
+	    strcmp(w->dir, "/") == 0 ? "" : "/", w->name);
+	if (h->conf->state_file[0] != '\0' &&
+	    h->w_group < h->conf->n_groups &&
+	    vg_hook_state_path(h->conf, h->w_group, now, sizeof(now)) == 0 &&
+	    strcmp(now, was) == 0)
+		return;
+	if (unlink(was) == -1 && errno != ENOENT)
+		log_warn("state file %s: the configuration names another, or "
+		    "none; cannot remove it", was);
+}
+
 static void
 writer_done_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
@@ -543,6 +574,7 @@ writer_done_cb(struct ev_loop *loop, ev_io *io, int revents)
 	if (h->w_late)
 		log_info("state file %s/%s: the late write is done", w->dir,
 		    w->name);
+	gone_meanwhile(h);
 	run_next(h);
 }
 
@@ -583,6 +615,7 @@ run_next(struct vg_hooks *h)
 		path = (char *)(uintptr_t)vg_hook_path(h->conf, &h->cur);
 		if (path[0] == '\0')
 			continue;
+		snprintf(h->cur_path, sizeof(h->cur_path), "%s", path);
 		argv[0] = path;
 		argv[1] = (char *)(uintptr_t)vg_state_name(h->cur.ev.state);
 		argv[2] = (char *)(uintptr_t)vg_state_name(h->cur.ev.prev);
@@ -653,12 +686,51 @@ vg_hooks_new(struct ev_loop *loop, const struct vg_conf *c, vg_hooks_done done,
 	return h;
 }
 
+/*
+ * A reload's state files: the ones the old configuration named and the new
+ * one does not are removed (state_file moved or emptied: the old file would
+ * go on saying its last state for ever), and every group's file is written
+ * again as the new one has it (VIGIL_VIPS: a reload that added a VIP).
+ */
+static void
+files_reconf(struct vg_hooks *h, const struct vg_conf *old,
+    const struct vg_conf *c)
+{
+	char op[VG_HOOK_PATH_MAX], np[VG_HOOK_PATH_MAX];
+	size_t g, k;
+	int kept;
+
+	for (g = 0; g < old->n_groups && old->state_file[0] != '\0'; g++) {
+		if (vg_hook_state_path(old, g, op, sizeof(op)) == -1)
+			continue;
+		for (k = 0, kept = 0; k < c->n_groups && !kept; k++)
+			kept = c->state_file[0] != '\0' &&
+			    vg_hook_state_path(c, k, np, sizeof(np)) == 0 &&
+			    strcmp(op, np) == 0;
+		if (kept)
+			continue;
+		if (unlink(op) == 0)
+			log_info("state file %s: removed (the configuration "
+			    "names another, or none)", op);
+		else if (errno != ENOENT)
+			log_warn("state file %s: the configuration names "
+			    "another, or none; cannot remove it", op);
+	}
+	if (c->state_file[0] == '\0')
+		return;
+	for (g = 0; g < c->n_groups && g < VG_MAX_GROUPS; g++)
+		if (h->file_ev[g].seq != 0)
+			h->due |= UINT32_C(1) << g;
+}
+
 void
 vg_hooks_set_conf(struct vg_hooks *h, const struct vg_conf *c)
 {
+	const struct vg_conf *old = h->conf;
 	char *t;
 
 	h->conf = c;
+	files_reconf(h, old, c);
 	/* the writer's buffer: re-sized here only while it is idle, else
 	 * when the next write is handed to it */
 	if (!h->w_busy && h->w.room < text_room(c) &&
@@ -666,6 +738,7 @@ vg_hooks_set_conf(struct vg_hooks *h, const struct vg_conf *c)
 		h->w.text = t;
 		h->w.room = text_room(c);
 	}
+	run_next(h);
 }
 
 void
@@ -681,8 +754,9 @@ vg_hooks_state_change(struct vg_hooks *h, const struct vg_hook_event *ev)
 		h->due |= UINT32_C(1) << ev->group;
 	vg_hookq_push(&h->q, h->conf, ev);
 	if (h->q.dropped > 0 && h->q.dropped % 100 == 1)
-		log_warnx("hooks: %llu script runs dropped: more than %d queued",
-		    (unsigned long long)h->q.dropped, VG_HOOKQ_MAX);
+		log_warnx("hooks: %llu script runs dropped (the oldest): "
+		    "more than %d queued", (unsigned long long)h->q.dropped,
+		    VG_HOOKQ_MAX);
 	run_next(h);
 }
 

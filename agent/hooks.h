@@ -59,7 +59,8 @@ struct vg_hook_job {
 struct vg_hookq {
 	struct vg_hook_job	job[VG_HOOKQ_MAX];
 	size_t			head, n;
-	uint64_t		dropped;	/* a burst beyond VG_HOOKQ_MAX */
+	uint64_t		dropped;	/* a burst beyond VG_HOOKQ_MAX:
+						 * the oldest jobs */
 };
 
 /* Queues the scripts of one change in their order; returns how many. */

@@ -202,3 +202,88 @@ def test_notify_env_without_groups(one_node, tmp_path):
     assert not [f for f in os.listdir(t.state_base(NODE))
                 if f.startswith("statefile.")], os.listdir(
                     t.state_base(NODE))
+
+
+# what a script may do: the status lines of its own capability sets
+# (a track check gets "track", a notify script the new state)
+CAPS_DUMP = r"""#!/bin/sh
+case "$1" in track) w=track ;; *) w=notify ;; esac
+grep '^Cap' /proc/self/status > "%s/.caps.tmp.$$" &&
+    mv "%s/.caps.tmp.$$" "%s/caps.$w"
+"""
+
+# CAP_NET_ADMIN 12, CAP_NET_RAW 13, CAP_IPC_LOCK 14, CAP_SYS_NICE 23
+KEPT = (1 << 12) | (1 << 13) | (1 << 14) | (1 << 23)
+
+
+def test_scripts_get_only_the_kept_capabilities(one_node, tmp_path):
+    """A notify script and a track check, run as root, have no capability
+    beyond the four the agent keeps (vigild(8)), in any of their sets:
+    the agent drops the rest once its set-up is done, and a script gets
+    its sets from the thread that spawns it (agent/child.c), started
+    before that drop.  Before the fix a root script had every
+    capability (CapBnd and CapPrm all ones)."""
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    script = str(tmp_path / "caps.sh")
+    with open(script, "w") as fh:
+        fh.write(CAPS_DUMP % (dump, dump, dump))
+    os.chmod(script, 0o755)
+    t, _ = one_node(lambda path: 'notify = "%s";\n'
+                    'track = ( { name = "caps"; command = "%s track"; '
+                    'interval = 1000; timeout = 500; weight = 10; } );\n' % (script, script))
+    for what in ("notify", "track"):
+        f = dump / ("caps." + what)
+        ok, _ = wait_until(lambda: os.path.exists(f), 5.0, step=0.02)
+        assert ok, "the %s script never ran: %s" % (
+            what, vgtopo.log_tail(t.log_path(NODE)))
+        sets = {}
+        with open(f) as fh:
+            for line in fh:
+                k, _, v = line.partition(":")
+                sets[k] = int(v.strip(), 16)
+        assert set(sets) >= {"CapInh", "CapPrm", "CapEff", "CapBnd"}, sets
+        over = {k: hex(v & ~KEPT) for k, v in sets.items() if v & ~KEPT}
+        assert not over, "the %s script has capabilities the agent " \
+            "dropped: %s" % (what, over)
+        # a positive control: root keeps the four (uid 0 without file
+        # capabilities gets its bounding set by exec)
+        assert sets["CapBnd"] == KEPT, (what, hex(sets["CapBnd"]))
+
+
+def test_state_file_follows_a_reload(one_node, tmp_path):
+    """A reload writes the state file again as the new configuration has
+    it, and removes one it no longer names (a reviewer's read: after a
+    reload that added a VIP the file kept the old VIGIL_VIPS until the
+    next change of state, and after one that moved state_file the old
+    file went on saying "active" for ever, the new one was never made)."""
+    t, _ = one_node(lambda path: "")
+    st, _, diff = t.wait_json(NODE, {"node": {"state": "active"}}, 5.0)
+    assert diff is None, "%s not active within 5 s: %s" % (NODE, diff)
+    sf = os.path.join(t.state_base(NODE), "statefile")
+    ok, _ = wait_until(lambda: os.path.exists(sf) and
+                       kv_lines(sf).get("VIGIL_STATE") == "active", 3.0,
+                       step=0.02)
+    assert ok, "no state file saying active at %s" % sf
+    assert kv_lines(sf)["VIGIL_VIPS"] == '"198.18.0.100/24@eth0"'
+    t.topo.vips = t.topo.vips + [("198.18.0.101/24", "eth0")]
+    t.write_config(NODE)
+    t.ctl(NODE, "reload")
+    want = '"198.18.0.100/24@eth0 198.18.0.101/24@eth0"'
+    ok, _ = wait_until(lambda: kv_lines(sf).get("VIGIL_VIPS") == want, 3.0,
+                       step=0.02)
+    assert ok, "the state file after the reload: %s" % kv_lines(sf)
+    assert kv_lines(sf)["VIGIL_STATE"] == "active"
+    sf2 = sf + "2"
+    text = t.config(NODE)
+    assert text.count('/statefile";') == 1, text
+    t.write_config(NODE, text.replace('/statefile";', '/statefile2";'))
+    t.ctl(NODE, "reload")
+    ok, _ = wait_until(lambda: os.path.exists(sf2) and
+                       kv_lines(sf2).get("VIGIL_STATE") == "active" and
+                       not os.path.exists(sf), 3.0, step=0.02)
+    assert ok, "after state_file moved: old %s, new %s" % (
+        os.path.exists(sf) and kv_lines(sf),
+        os.path.exists(sf2) and kv_lines(sf2))
+    assert kv_lines(sf2)["VIGIL_VIPS"] == want
+    assert t.status(NODE)["node"]["state"] == "active"

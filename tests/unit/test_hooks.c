@@ -2,7 +2,7 @@
  * test_hooks: the pure part of the hooks.  The queue: one change queues
  * notify_<state> then notify; a burst pops in exact order with the right
  * script for each state; scripts not configured are skipped; past
- * VG_HOOKQ_MAX the oldest stay and the rest are counted as dropped.  The
+ * VG_HOOKQ_MAX the oldest jobs go, counted as dropped.  The
  * state file: every KEY=value line, VIGIL_VIPS quoted, and /bin/sh can
  * source it.  The runner on a real loop: the writer thread writes the
  * file and reports back, the latest of two changes in a row stays, the
@@ -292,21 +292,25 @@ test_overflow(void **state)
 	}
 	assert_int_equal(q->n, VG_HOOKQ_MAX);
 	assert_int_equal(q->dropped, 0);
-	/* three more changes: nothing queued, six jobs dropped */
+	/* three more changes: queued, the six oldest jobs dropped (kept,
+	 * the newest went: a hung script and a flapping link left the last
+	 * script run saying a state long gone) */
 	for (i = changes + 1; i <= changes + 3; i++) {
 		struct vg_hook_event ev = event(i, VG_ST_ACTIVE, VG_ST_FAULT);
 
-		assert_int_equal(vg_hookq_push(q, c, &ev), 0);
+		assert_int_equal(vg_hookq_push(q, c, &ev), 2);
 	}
 	assert_int_equal(q->n, VG_HOOKQ_MAX);
 	assert_int_equal(q->dropped, 6);
-	/* the oldest are kept, in order */
+	/* the newest are kept, in order, the last change's last */
 	for (got = 0; vg_hookq_pop(q, &j); got++) {
-		assert_int_equal(j.ev.seq, got / 2 + 1);
+		assert_int_equal(j.ev.seq, got / 2 + 4);
 		assert_int_equal(j.which, got % 2 ? VG_HOOK_ALL : VG_HOOK_STATE);
-		assert_int_equal(j.ev.state, VG_ST_FAULT);
+		assert_int_equal(j.ev.state, j.ev.seq > changes ?
+		    VG_ST_ACTIVE : VG_ST_FAULT);
 	}
 	assert_int_equal(got, VG_HOOKQ_MAX);
+	assert_int_equal(j.ev.seq, changes + 3);
 	assert_int_equal(q->dropped, 6);
 
 	/* after draining, it takes new ones again, across the ring's end */
@@ -331,16 +335,21 @@ test_overflow_half_change(void **state)
 	struct vg_hook_job j;
 
 	(void)state;
-	/* one slot left: notify_<state> fits, notify is dropped */
+	/* one slot left: notify_<state> fits, notify takes the oldest
+	 * job's place (the change's two scripts both run, in order) */
 	q->n = VG_HOOKQ_MAX - 1;
 	q->head = 17;
-	assert_int_equal(vg_hookq_push(q, c, &ev), 1);
+	assert_int_equal(vg_hookq_push(q, c, &ev), 2);
 	assert_int_equal(q->dropped, 1);
 	assert_int_equal(q->n, VG_HOOKQ_MAX);
-	/* the new one is last: at head + n - 1 */
-	j = q->job[(q->head + VG_HOOKQ_MAX - 1) % VG_HOOKQ_MAX];
+	assert_int_equal(q->head, 18);
+	/* the new ones are last: at head + n - 2 and head + n - 1 */
+	j = q->job[(q->head + VG_HOOKQ_MAX - 2) % VG_HOOKQ_MAX];
 	assert_int_equal(j.ev.seq, 1);
 	assert_int_equal(j.which, VG_HOOK_STATE);
+	j = q->job[(q->head + VG_HOOKQ_MAX - 1) % VG_HOOKQ_MAX];
+	assert_int_equal(j.ev.seq, 1);
+	assert_int_equal(j.which, VG_HOOK_ALL);
 	free(q);
 	vg_conf_free(c);
 }
