@@ -29,6 +29,8 @@
 
 struct vg_metrics_export;
 
+#define VG_PROMISES	8	/* pushes staged here, no decision heard */
+
 struct vg_agent {
 	struct ev_loop		*loop;
 	struct vg_conf		*conf;
@@ -104,10 +106,13 @@ struct vg_agent {
 	int			joint_final_failed; /* the last try failed: the
 						 * next at its own time, not
 						 * at a peer's word */
-	uint32_t		promise_epoch;	/* staged here, outcome not
-						 * heard: no other file at it
-						 * (0: none) */
-	uint32_t		promise_digest;	/* that file's settings */
+	/* staged here, outcome not heard: no other file at that epoch
+	 * (stage.c); one each, at most VG_PROMISES */
+	struct {
+		uint32_t	epoch;
+		uint32_t	digest;		/* that file's settings */
+	}			promise[VG_PROMISES];
+	size_t			n_promise;
 
 	int			sock;
 	int			lock_fd;

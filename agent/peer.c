@@ -188,8 +188,10 @@ vg_peer_heard(struct vg_peer *p, const struct vg_msg *m, int64_t gap,
 		p->rx_high_at = came;
 	}
 	/* A late (reordered) message is counted but does not roll state back. */
-	if (m->incarnation > p->last.incarnation || m->seq >= p->last.seq)
+	if (m->incarnation > p->last.incarnation || m->seq >= p->last.seq) {
 		p->last = *m;
+		p->last.body = NULL;	/* in the receive buffer, reused */
+	}
 	/* a datagram from the second socket is dated when it came: never
 	 * before one of this peer's that was read already */
 	if (now > p->last_seen || ev == VG_PEER_EV_UP) {

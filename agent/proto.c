@@ -130,6 +130,12 @@ vg_state_parse(const char *s, uint8_t *out)
 }
 
 size_t
+vg_proto_body_len(uint8_t type)
+{
+	return type == 0 || type > VG_MSG_TYPE_MAX ? 0 : body_len[type];
+}
+
+size_t
 vg_proto_len_v(uint8_t version, uint8_t type)
 {
 	if (type == 0 || type > VG_MSG_TYPE_MAX ||

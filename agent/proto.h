@@ -271,6 +271,9 @@ int		 vg_msg_group_view(const struct vg_msg *m, size_t g,
 size_t		 vg_proto_len(uint8_t type);
 /* The same in a given version; 0 if the version or type is unknown. */
 size_t		 vg_proto_len_v(uint8_t version, uint8_t type);
+/* The length of a type's body (what vg_msg's body points at); 0 if the
+ * type is unknown. */
+size_t		 vg_proto_body_len(uint8_t type);
 /* A heartbeat of n_groups groups in a given version; 0 if the version
  * cannot say that many (more than 1 before version 3, more than
  * VG_MAX_GROUPS, or 0). */

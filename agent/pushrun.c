@@ -274,7 +274,7 @@ decide(struct vg_pushrun *pr, vg_ns now)
 	if (pr->step == VG_PUSH_ABORT) {
 		pr->ops.discard(pr->ops.arg);
 		if (pr->ops.aborted != NULL)
-			pr->ops.aborted(pr->ops.arg);
+			pr->ops.aborted(pr->ops.arg, pr->epoch);
 	}
 	pr->phase = VG_PR_DECIDED;
 	pr->decide_until = now + VG_PUSHRUN_DECIDE_FOR;
@@ -838,7 +838,7 @@ on_decide(struct vg_pushrun *pr, uint16_t from, const struct vg_push_decide *x)
 		    "staged here (%s)", vg_push_status_name(pr->status));
 	else if (x->step == VG_PUSH_ABORT && pr->status == VG_PUSH_STAGED &&
 	    pr->ops.aborted != NULL)
-		pr->ops.aborted(pr->ops.arg);
+		pr->ops.aborted(pr->ops.arg, pr->rx.offer.epoch);
 	forget(pr);
 	return 0;
 }

@@ -62,9 +62,10 @@ struct vg_pushrun_ops {
 	int	(*commit)(void *arg, char *err, size_t errlen);
 	/* The staging dropped (an abort, or its time ran out). */
 	void	(*discard)(void *arg);
-	/* The push this node staged was aborted (heard, or decided here):
-	 * what it promised by staging is void.  May be NULL. */
-	void	(*aborted)(void *arg);
+	/* The push this node staged, at epoch, was aborted (heard, or
+	 * decided here): what it promised by staging is void.  May be
+	 * NULL. */
+	void	(*aborted)(void *arg, uint32_t epoch);
 	/* A safety change's JOINT step: this node moved to J = (C, C'), the
 	 * staged file C', durably (a restart comes back in J): 0; 1 if it
 	 * runs C' already (nothing moved, nothing to keep: its JOINT is

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "agent.h"
 #include "send.h"
@@ -59,15 +60,14 @@ static const char *const send_names[] = {
 	"auth_key_file", "auth_key_next", "auth_key_previous", NULL };
 static const char *const drop_names[] = { "auth_key_previous", NULL };
 
+static int	promise_at(const struct vg_agent *, uint32_t);
 
-/* Line `n` (1-based) of text is blank or only a comment. */
+
+/* The line that starts at l (NULL: past the text's end) is blank or only
+ * a comment. */
 static int
-line_is_comment(const char *text, unsigned n)
+line_is_comment(const char *l)
 {
-	const char *l = text;
-
-	while (--n > 0 && (l = strchr(l, '\n')) != NULL)
-		l++;
 	if (l == NULL)
 		return 1;
 	l += strspn(l, " \t");
@@ -83,12 +83,26 @@ setting_lines(const char *text, const char *const *names, uint8_t *mark,
 {
 	config_t cfg;
 	config_setting_t *root, *s;
+	const char **start, *l;
 	unsigned from[256], to;
 	int local[256], i, j, n, rc = 0;
+	size_t k;
 
+	/* where each line starts, found once (looked up again for every
+	 * line went quadratic in a file of many blank lines, on the loop) */
+	if ((start = calloc(nlines + 1, sizeof(*start))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (k = 1, l = text; k <= nlines && l != NULL; k++) {
+		start[k] = l;
+		if ((l = strchr(l, '\n')) != NULL)
+			l++;
+	}
 	config_init(&cfg);
 	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
 		config_destroy(&cfg);
+		free(start);
 		return 1;
 	}
 	root = config_root_setting(&cfg);
@@ -121,13 +135,15 @@ setting_lines(const char *text, const char *const *names, uint8_t *mark,
 				to = from[j] - 1;
 		}
 		/* the comments before the next setting are the next one's */
-		while (rc == 0 && to > from[i] && line_is_comment(text, to))
+		while (rc == 0 && to > from[i] && (to > nlines ||
+		    line_is_comment(start[to])))
 			to--;
 		for (j = (int)from[i]; rc == 0 && j <= (int)to && j >= 1 &&
 		    (size_t)j <= nlines; j++)
 			mark[j] = 1;
 	}
 	config_destroy(&cfg);
+	free(start);
 	return rc;
 }
 
@@ -398,6 +414,25 @@ slurp(const char *path, size_t *lenp, char *err, size_t errlen)
 	return t;
 }
 
+/*
+ * Where an install of path writes: the file a symbolic link names (the
+ * link stays, as vigil.conf(5) allows one; a rename over it made it a
+ * plain file, and the file it named, managed elsewhere, stayed behind at
+ * the old epoch).  Both were judged at start and reload (trust.c).
+ */
+static void
+link_target(const char *path, char *out, size_t outlen)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) &&
+	    realpath(path, real) != NULL)
+		snprintf(out, outlen, "%s", real);
+	else
+		snprintf(out, outlen, "%s", path);
+}
+
 /* Over the configured path: temp in its directory, fsync, rename. */
 static int
 install(const char *path, const char *text, size_t len, char *err,
@@ -405,8 +440,8 @@ install(const char *path, const char *text, size_t len, char *err,
 {
 	char d[PATH_MAX], b[PATH_MAX];
 
-	snprintf(d, sizeof(d), "%s", path);
-	snprintf(b, sizeof(b), "%s", path);
+	link_target(path, d, sizeof(d));
+	snprintf(b, sizeof(b), "%s", d);
 	return vg_statedir_write(dirname(d), basename(b), text, len, err,
 	    errlen);
 }
@@ -422,8 +457,8 @@ installable(const char *path, char *err, size_t errlen)
 	char d[PATH_MAX], b[PATH_MAX], tmp[PATH_MAX + 8];
 	int fd;
 
-	snprintf(d, sizeof(d), "%s", path);
-	snprintf(b, sizeof(b), "%s", path);
+	link_target(path, d, sizeof(d));
+	snprintf(b, sizeof(b), "%s", d);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dirname(d), basename(b));
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW |
 	    O_NONBLOCK, 0600);
@@ -478,7 +513,14 @@ op_send(void *arg, uint16_t peer, uint8_t type, const uint8_t *body,
 	struct vg_agent *a = arg;
 	size_t i;
 
-	(void)len;			/* the type's: proto.c copies it */
+	/* proto.c copies the type's length from body: an encoder that
+	 * made less (0: it could not) must not send what is past it */
+	if (len == 0 || len != vg_proto_body_len(type)) {
+		log_warnx("config push: a message of type %u with a body of "
+		    "%zu bytes (its type's: %zu): not sent", type, len,
+		    vg_proto_body_len(type));
+		return;
+	}
 	for (i = 0; i < a->peers.n; i++)
 		if (a->peers.p[i].id == peer) {
 			vg_send_push(a, &a->peers.p[i], type, body, vg_now());
@@ -504,7 +546,7 @@ op_check(void *arg, const uint8_t *file, size_t size, uint32_t epoch,
 	struct vg_errs *errs = NULL;
 	char *own, *text = NULL, why[512];
 	size_t ownlen, tlen;
-	int rc = -1;
+	int pi, rc = -1;
 
 	free(a->push_local);
 	a->push_local = NULL;
@@ -555,11 +597,11 @@ op_check(void *arg, const uint8_t *file, size_t size, uint32_t epoch,
 	 * without this node hearing it, so no other file at that epoch until
 	 * its ABORT is heard (else two quorums could commit two files at
 	 * one epoch, and catch-up, by higher epochs only, never heals it) */
-	if (a->promise_epoch != 0 && next->epoch == a->promise_epoch &&
-	    next->digest != a->promise_digest) {
+	if ((pi = promise_at(a, next->epoch)) != -1 &&
+	    next->digest != a->promise[pi].digest) {
 		snprintf(err, errlen, "this node staged another file at epoch "
 		    "%u and heard no decision on it: push at a higher epoch",
-		    a->promise_epoch);
+		    next->epoch);
 		goto out;
 	}
 	/* a safety push too: its nodes take C' one by one */
@@ -634,31 +676,102 @@ out:
 	return rc;
 }
 
-/* "EPOCH DIGEST" (hex), durably: a restart keeps the promise too. */
+/* Where a promise at epoch is, or -1. */
+static int
+promise_at(const struct vg_agent *a, uint32_t epoch)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_promise; i++)
+		if (a->promise[i].epoch == epoch)
+			return (int)i;
+	return -1;
+}
+
+/* Every promise, a line "EPOCH DIGEST" (hex) each, durably: a restart
+ * keeps them too; none: no file. */
+static int
+promise_save(struct vg_agent *a, char *err, size_t errlen)
+{
+	char buf[VG_PROMISES * 24];
+	size_t i, n = 0;
+
+	if (a->n_promise == 0)
+		return vg_statedir_remove(a->conf->state_dir, VG_STAGE_PROMISE,
+		    err, errlen);
+	for (i = 0; i < a->n_promise; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%u %08x\n",
+		    a->promise[i].epoch, a->promise[i].digest);
+	return vg_statedir_write(a->conf->state_dir, VG_STAGE_PROMISE, buf, n,
+	    err, errlen);
+}
+
+/*
+ * Staging the file of digest at epoch promises it: kept with any other
+ * (a push at a higher epoch that is aborted leaves a lower one's promise
+ * standing).  The caller has refused another file at that epoch.
+ */
 static int
 promise_set(struct vg_agent *a, uint32_t epoch, uint32_t digest, char *err,
     size_t errlen)
 {
-	char line[32];
-	int n = snprintf(line, sizeof(line), "%u %08x\n", epoch, digest);
+	uint32_t lo = UINT32_MAX, hi = 0;
+	size_t i;
 
-	if (vg_statedir_write(a->conf->state_dir, VG_STAGE_PROMISE, line,
-	    (size_t)n, err, errlen) == -1)
+	if (promise_at(a, epoch) != -1)
+		return 0;
+	if (a->n_promise == VG_PROMISES) {
+		for (i = 0; i < a->n_promise; i++) {
+			if (a->promise[i].epoch < lo)
+				lo = a->promise[i].epoch;
+			if (a->promise[i].epoch > hi)
+				hi = a->promise[i].epoch;
+		}
+		snprintf(err, errlen, "%d pushes were staged here and no "
+		    "decision on them was heard (epochs %u to %u): none more "
+		    "until one is decided or the cluster runs an epoch above "
+		    "them", VG_PROMISES, lo, hi);
 		return -1;
-	a->promise_epoch = epoch;
-	a->promise_digest = digest;
+	}
+	a->promise[a->n_promise].epoch = epoch;
+	a->promise[a->n_promise].digest = digest;
+	a->n_promise++;
+	if (promise_save(a, err, errlen) == -1) {
+		a->n_promise--;
+		return -1;
+	}
 	return 0;
 }
 
-/* The promise from before a restart, unless the epoch has passed it. */
+/* The promises at epoch (its push aborted) or, with upto, at every epoch
+ * up to it (running it: they are moot). */
+static void
+promise_drop(struct vg_agent *a, uint32_t epoch, int upto)
+{
+	char err[256];
+	size_t i, n = 0;
+
+	for (i = 0; i < a->n_promise; i++)
+		if (upto ? a->promise[i].epoch > epoch :
+		    a->promise[i].epoch != epoch)
+			a->promise[n++] = a->promise[i];
+	if (n == a->n_promise)
+		return;
+	a->n_promise = n;
+	if (promise_save(a, err, sizeof(err)) == -1)
+		log_warnx("config push: %s", err);
+}
+
+/* The promises from before a restart, but those the epoch has passed. */
 static void
 promise_load(struct vg_agent *a)
 {
-	char err[256], *t;
+	char err[256], *t, *line, *next;
 	unsigned epoch, digest;
-	size_t len;
+	size_t len, kept = 0, seen = 0;
 	char path[PATH_MAX];
 
+	a->n_promise = 0;
 	if (!vg_statedir_exists(a->conf->state_dir, VG_STAGE_PROMISE))
 		return;
 	snprintf(path, sizeof(path), "%s/%s", a->conf->state_dir,
@@ -667,17 +780,26 @@ promise_load(struct vg_agent *a)
 		log_warnx("config push: %s", err);
 		return;
 	}
-	if (sscanf(t, "%u %x", &epoch, &digest) == 2 && epoch != 0 &&
-	    epoch > a->conf->epoch) {
-		a->promise_epoch = epoch;
-		a->promise_digest = digest;
+	for (line = t; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (sscanf(line, "%u %x", &epoch, &digest) != 2 || epoch == 0)
+			continue;
+		seen++;
+		if (epoch <= a->conf->epoch || a->n_promise == VG_PROMISES ||
+		    promise_at(a, epoch) != -1)
+			continue;
+		a->promise[a->n_promise].epoch = epoch;
+		a->promise[a->n_promise].digest = digest;
+		a->n_promise++;
+		kept++;
 		log_info("config push: staged at epoch %u before the restart, "
 		    "no decision heard: no other file at that epoch",
 		    epoch);
-	} else
-		(void)vg_statedir_remove(a->conf->state_dir, VG_STAGE_PROMISE,
-		    err, sizeof(err));
+	}
 	free(t);
+	if (kept != seen && promise_save(a, err, sizeof(err)) == -1)
+		log_warnx("config push: %s", err);
 }
 
 static int
@@ -705,19 +827,12 @@ op_stage(void *arg, const uint8_t *file, size_t size, char *err,
 	    errlen);
 }
 
-/* The push staged here was aborted: what staging promised is void. */
+/* The push staged here at epoch was aborted: what staging promised is
+ * void. */
 static void
-op_aborted(void *arg)
+op_aborted(void *arg, uint32_t epoch)
 {
-	struct vg_agent *a = arg;
-	char err[256];
-
-	if (a->promise_epoch == 0)
-		return;
-	a->promise_epoch = 0;
-	if (vg_statedir_remove(a->conf->state_dir, VG_STAGE_PROMISE, err,
-	    sizeof(err)) == -1)
-		log_warnx("config push: %s", err);
+	promise_drop(arg, epoch, 0);
 }
 
 static void
@@ -901,8 +1016,7 @@ op_commit(void *arg, char *err, size_t errlen)
 		return -1;
 	epoch = a->conf->epoch;
 	op_discard(a);
-	if (a->promise_epoch != 0 && a->promise_epoch <= epoch)
-		op_aborted(a);		/* kept: the epoch has passed it */
+	promise_drop(a, epoch, 1);	/* kept: the epoch has passed them */
 	log_info("config push: epoch %u committed", epoch);
 	return 0;
 }
@@ -1405,6 +1519,15 @@ joint_start(struct vg_agent *a, const char *text, size_t len, int allow_down,
 	return 0;
 }
 
+/* A push started here, staged, then refused here before any offer. */
+static void
+refuse_staged(struct vg_agent *a, uint32_t epoch, int had)
+{
+	op_discard(a);
+	if (!had)
+		promise_drop(a, epoch, 0);
+}
+
 /*
  * The push of text at epoch started from this node: checked and staged
  * here (made this node's by the offer's flags), offered to every peer.
@@ -1419,6 +1542,9 @@ start_push(struct vg_agent *a, const char *text, size_t len, uint32_t epoch,
 	uint8_t sha[VG_CONF_SHA256_LEN];
 	uint64_t id = 0;
 	size_t i;
+	/* a refusal here, after the staging, takes back the promise it
+	 * made: no offer went out (one made before by another push stays) */
+	int had = promise_at(a, epoch) != -1;
 
 	a->push.epoch = epoch;
 	if (op_check(a, (const uint8_t *)text, len, epoch, flags, err,
@@ -1436,12 +1562,12 @@ start_push(struct vg_agent *a, const char *text, size_t len, uint32_t epoch,
 		snprintf(err, errlen, "config push refused here (%s): epoch %u "
 		    "is not above the running epoch %u", a->self->name, epoch,
 		    a->conf->epoch);
-		op_discard(a);
+		refuse_staged(a, epoch, had);
 		return -1;
 	}
 	if (a->push_safety && joint_start(a, text, len, allow_down, err,
 	    errlen) == -1) {
-		op_discard(a);
+		refuse_staged(a, epoch, had);
 		return -1;
 	}
 	memset(a->push_names, 0, sizeof(a->push_names));
@@ -1454,7 +1580,7 @@ start_push(struct vg_agent *a, const char *text, size_t len, uint32_t epoch,
 			snprintf(err, errlen, "config push: %s speaks wire "
 			    "version 1 (an older release): upgrade it first",
 			    p->name);
-			op_discard(a);
+			refuse_staged(a, epoch, had);
 			return -1;
 		}
 		ids[i] = p->id;
@@ -1477,7 +1603,7 @@ start_push(struct vg_agent *a, const char *text, size_t len, uint32_t epoch,
 	    (uint32_t)len, ids, a->peers.n, now,
 	    vg_pushrun_deadline(a->conf->dead_time, (uint32_t)len), err,
 	    errlen) == -1) {
-		op_discard(a);
+		refuse_staged(a, epoch, had);
 		return -1;
 	}
 	vg_pushrun_offer_flags(&a->push, flags);

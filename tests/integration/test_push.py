@@ -34,6 +34,7 @@ Every wait is a poll with a bounded deadline.
 """
 import json
 import os
+import re
 import time
 
 from vgtopo import wait_one_active, wait_until
@@ -72,6 +73,15 @@ def no_push_left(t):
     """True once no node shows a push under way (status cluster.push)."""
     return all((lambda p: p["coordinating"] is None and p["here"] is None)(
         t.status(n)["cluster"]["push"]) for n in NAMES)
+
+
+def promise_epochs(path):
+    """The epochs a node's state_dir/promised holds (none: no file)."""
+    try:
+        with open(path) as fh:
+            return [int(line.split()[0]) for line in fh if line.strip()]
+    except FileNotFoundError:
+        return []
 
 
 def push(t, via, path):
@@ -380,6 +390,44 @@ def test_staged_file_binds_its_epoch(fo3, vip_sampler, tmp_path):
     assert "staged another file at epoch 1 and heard no decision on it" in \
         r.get("error", ""), r
     assert t.status(s)["cluster"]["epoch"] == 0
+    promised = os.path.join(t.state_base(s), "state", "promised")
+    assert promise_epochs(promised) == [1], promise_epochs(promised)
+    # Its promise outlives a push at a higher epoch that it stages and
+    # that is aborted (a later reviewer's read: the one promise there was
+    # replaced, and the ABORT took it back; then a second file at epoch 1
+    # went out from n3).  The coordinator n3 stages epoch 2; n1's config
+    # directory cannot be written, it answers REJECTED, the push aborts.
+    f3 = tmp_path / "epoch2.conf"
+    f3.write_text(t.config(s) + "epoch = 2;\n")
+    d = os.path.dirname(t.conf_path(a))
+    mode = os.stat(d).st_mode & 0o7777
+    os.chmod(d, 0o555)
+    try:
+        p, r = push(t, s, f3)
+    finally:
+        os.chmod(d, mode)
+    assert p.returncode == 1 and r and r["committed"] is False, (p, r)
+    assert {n["name"]: n["status"] for n in r["nodes"]}[a] == "rejected", r
+    assert promise_epochs(promised) == [1], promise_epochs(promised)
+    ok, _ = wait_until(lambda: no_push_left(t) or None, 5.0, step=0.1)
+    assert ok, [t.status(n)["cluster"]["push"] for n in NAMES]
+    p, r = push(t, s, f2)
+    assert p.returncode == 1 and r and not r.get("committed"), (p, r)
+    assert "staged another file at epoch 1 and heard no decision on it" in \
+        r.get("error", ""), r
+    # A push refused on its coordinator after it staged there (here a
+    # safety change with --allow-down) takes back the promise it made:
+    # no offer went out (a reviewer's read: it stayed, and the same epoch
+    # was refused for ever after, across restarts too).
+    f4 = tmp_path / "epoch3-safety.conf"
+    f4.write_text(re.sub(r"dead_time = [0-9]+;", "dead_time = 1000;",
+                         t.config(s)) + "epoch = 3;\n")
+    p = t.ctl(s, "config", "push", str(f4), "--allow-down", "--json",
+              check=False, timeout=30)
+    r = json.loads(p.stdout) if p.stdout.strip() else None
+    assert p.returncode == 1 and r and not r.get("committed"), (p, r)
+    assert "--allow-down applies to live changes" in r.get("error", ""), r
+    assert promise_epochs(promised) == [1], promise_epochs(promised)
     t.nft(s, "delete table inet vgt_nodecide\n")
     got, _ = wait_until(lambda: one_epoch(t, 1), 5.0, step=0.05)
     assert got, epochs(t)
@@ -419,3 +467,34 @@ def test_push_refused_where_the_file_cannot_be_installed(fo3, vip_sampler,
     assert p.returncode == 0 and r and r["committed"] is True, (p, r)
     got, _ = wait_until(lambda: one_epoch(t, 1), 5.0, step=0.05)
     assert got, epochs(t)
+
+
+def test_push_keeps_a_symlinked_config(fo3, vip_sampler, tmp_path):
+    """A node's configuration file that is a symbolic link (vigil.conf(5)
+    accepts one, both paths judged) stays a link through a push: the
+    commit writes the file it names (a reviewer's read: the rename made
+    the path a plain file, and the file the link named, the one an
+    operator's tooling manages, stayed at the old epoch)."""
+    t = fo3
+    a, sts, _ = wait_one_active(t, NAMES, 3.0, "first election")
+    vip_sampler.wait_holder(lambda h: h == [a], 1.0, "%s holds the VIP" % a)
+    ln = [n for n in NAMES if n != a][1]
+    via = [n for n in NAMES if n not in (a, ln)][0]
+    path = t.conf_path(ln)
+    real_dir = os.path.join(os.path.dirname(path), "managed")
+    os.mkdir(real_dir, 0o755)
+    real = os.path.join(real_dir, "vigil.conf")
+    os.rename(path, real)
+    os.symlink(real, path)
+    f = tmp_path / "epoch1.conf"
+    f.write_text(t.config(via) + "epoch = 1;\n")
+    p, r = push(t, via, f)
+    assert p.returncode == 0 and r and r["committed"] is True, (p, r)
+    got, _ = wait_until(lambda: one_epoch(t, 1), 5.0, step=0.05)
+    assert got, epochs(t)
+    assert os.path.islink(path) and os.readlink(path) == real, \
+        "%s is no longer the link to %s" % (path, real)
+    with open(real) as fh:
+        assert "epoch = 1;" in fh.read(), "%s was not written" % real
+    assert not [x for x in os.listdir(os.path.dirname(path))
+                if x.startswith(".vigil.conf")], "a temp file was left"
