@@ -827,18 +827,18 @@ k_watch_start(struct vg_kshare *share)
  * in its name for each group it held. */
 static void
 k_release(struct vg_keeper *k, const struct vg_auth *auth,
-    uint64_t incarnation, const char *how)
+    uint64_t incarnation, size_t sndbuf, const char *how)
 {
 	const struct vg_conf *c = k->conf;
 	const struct vg_conf_node *self = &c->nodes[c->self];
 	struct sockaddr_storage sa = self->sa;
 	uint64_t seq = VG_KEEPER_SEQ_BASE, term[VG_MAX_GROUPS];
-	unsigned unsent[VG_MAX_GROUPS];
+	unsigned unsent[VG_MAX_GROUPS], refused[VG_MAX_GROUPS];
 	uint8_t buf[VG_MAX_PKT];
 	char err[256], gb[64];
 	uint32_t rel;
-	size_t g, i, len;
-	int fd, copy;
+	size_t g, i, len, got;
+	int fd, copy, e, last_e = 0;
 
 	if ((rel = vg_keeper_gone(k, term)) == 0)
 		return;
@@ -851,7 +851,12 @@ k_release(struct vg_keeper *k, const struct vg_auth *auth,
 		log_warnx("keeper: %s; no RELEASE", err);
 		return;
 	}
+	/* as the agent's socket (net.h): what waits for a peer down on the
+	 * link must not crowd out the RELEASEs to the live ones */
+	if (vg_net_set_sndbuf(fd, sndbuf, &got) == -1)
+		log_warn("keeper: send buffer of %zu bytes", sndbuf);
 	memset(unsent, 0, sizeof(unsent));
+	memset(refused, 0, sizeof(refused));
 	for (copy = 0; copy < 2; copy++) {
 		for (g = 0; g < k->n_groups; g++) {
 			if (!(rel & (UINT32_C(1) << g)))
@@ -868,8 +873,12 @@ k_release(struct vg_keeper *k, const struct vg_auth *auth,
 					continue;
 				}
 				vg_auth_sign(auth, buf, len);
-				(void)vg_net_send(fd, buf, len,
-				    (const struct sockaddr *)&p->sa, p->salen);
+				if ((e = vg_net_send(fd, buf, len,
+				    (const struct sockaddr *)&p->sa,
+				    p->salen)) != 0) {
+					refused[g]++;
+					last_e = e;
+				}
 			}
 		}
 	}
@@ -883,6 +892,14 @@ k_release(struct vg_keeper *k, const struct vg_auth *auth,
 			    "could not be encoded with the group", how,
 			    gname(c, g, gb, sizeof(gb)),
 			    (unsigned long long)term[g], unsent[g]);
+		else if (refused[g] != 0)
+			log_warnx("keeper: the agent is gone (%s); VIPs%s "
+			    "removed, RELEASE(%llu) sent, but %u of its %zu "
+			    "datagrams refused by the kernel (%s): a peer that "
+			    "missed both copies takes over after dead_time",
+			    how, gname(c, g, gb, sizeof(gb)),
+			    (unsigned long long)term[g], refused[g],
+			    2 * (c->n_nodes - 1), strerror(last_e));
 		else
 			log_info("keeper: the agent is gone (%s); VIPs%s "
 			    "removed, RELEASE(%llu) sent", how,
@@ -919,6 +936,7 @@ vg_keeper_main(int fd, int lock_fd, struct vg_kshare *share,
 	char err[256];
 	const char *how;
 	vg_ns armed = 0;		/* 0: fired, or never set */
+	size_t sndbuf;
 	uint32_t hold;
 	ssize_t n;
 	int i, tfd, died;
@@ -949,6 +967,11 @@ vg_keeper_main(int fd, int lock_fd, struct vg_kshare *share,
 		_exit(1);
 	}
 	p.garp = vg_garp_open();
+	/* the RELEASE's send buffer, read now (/proc), not at the agent's
+	 * death: every peer's unresolved queue and two copies for each
+	 * group and peer (a datagram's skb, about 2 KiB) */
+	sndbuf = vg_net_sndbuf_for(c->n_nodes, vg_net_unres_qlen()) +
+	    2 * (size_t)c->n_groups * c->n_nodes * 2048;
 	k_realtime(c);
 	if (vg_caps_drop(err, sizeof(err)) == -1)
 		log_warnx("keeper: %s", err);
@@ -1020,7 +1043,7 @@ vg_keeper_main(int fd, int lock_fd, struct vg_kshare *share,
 	}
 	how = "the keeper's poll failed";
 gone:
-	k_release(&k, a, inc, how);
+	k_release(&k, a, inc, sndbuf, how);
 	vg_nl_close(p.nl);
 	vg_garp_close(p.garp);
 	_exit(0);
