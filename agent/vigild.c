@@ -992,6 +992,7 @@ reload(struct vg_agent *a, int final, struct vg_errs *errs, char *err,
 	struct vg_acts acts = { .n = 0 };
 	struct vg_reload r;
 	struct vg_conf *nc;
+	struct vg_tracks *tn;
 	vg_ns now = vg_now();
 	char bad[IF_NAMESIZE];
 	size_t i;
@@ -1014,6 +1015,18 @@ reload(struct vg_agent *a, int final, struct vg_errs *errs, char *err,
 	/* a new key: the keeper signs its RELEASE with the key it was
 	 * forked with, which the peers would drop; a new one takes over */
 	new_key = !vg_auth_same(&a->auth, &r.auth);
+	/* the checks start again; one that has not changed keeps its state
+	 * (the old config lives until vg_reload_done).  Made before the
+	 * commit: a reload that cannot make them keeps the old ones (they
+	 * were freed, and every check counted up, a node in fault by one
+	 * eligible again) */
+	if ((tn = vg_tracks_new(a->loop, r.conf, tracks_changed, a,
+	    a->tracks)) == NULL) {
+		snprintf(err, errlen, "the track checks: out of memory; "
+		    "nothing changed");
+		vg_reload_done(&r);
+		goto refused;
+	}
 	/* the commit: nothing below can fail; peers keep what was heard */
 	vg_reload_swap(&r, &a->conf, &a->auth, &a->peers);	/* rx shares */
 	nc = a->conf;
@@ -1025,15 +1038,8 @@ reload(struct vg_agent *a, int final, struct vg_errs *errs, char *err,
 		else
 			vg_el_reconf(&a->el[i], nc, now);
 	vg_hooks_set_conf(a->hooks, nc);
-	{
-		/* they start again; a check that has not changed keeps its
-		 * state (the old config lives until vg_reload_done) */
-		struct vg_tracks *tn = vg_tracks_new(a->loop, nc,
-		    tracks_changed, a, a->tracks);
-
-		vg_tracks_free(a->tracks);
-		a->tracks = tn;
-	}
+	vg_tracks_free(a->tracks);
+	a->tracks = tn;
 	vg_metrics_export_stop(a->export);
 	a->export = vg_metrics_export_start(a->loop, a, err, errlen);
 	if (a->export == NULL && (nc->metrics.listen[0] || nc->metrics.textfile[0]))
