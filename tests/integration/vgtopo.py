@@ -1043,57 +1043,69 @@ class Topology:
 
     def teardown(self):
         """Stops every daemon (by PID), removes every namespace; records what
-        had to be forced in teardown_errors.  Never raises."""
+        had to be forced, and what a step raised, in teardown_errors.  Every
+        step is tried whatever an earlier one raised, so every namespace is
+        deleted.  Never raises an error; an interrupt (^C, or the SIGTERM
+        that conftest turns into one) that came during it is raised again
+        once every step has run."""
         if self.torn_down:
             return self.teardown_errors
         self.torn_down = True
-        for smp in list(getattr(self, "samplers", ())):
+        interrupted = []
+
+        def step(what, fn, *args, **kw):
             try:
-                smp.stop()
+                return fn(*args, **kw)
             except Exception as e:
-                self.teardown_errors.append("sampler stop: %r" % e)
+                self.teardown_errors.append("%s: %r" % (what, e))
+            except BaseException as e:      # raised again at the end
+                self.teardown_errors.append("%s: %r" % (what, e))
+                interrupted.append(e)
+            return None
+
+        for smp in list(getattr(self, "samplers", ())):
+            step("sampler stop", smp.stop)
         for p in self.helpers:
-            _stop_popen(p, 2.0)
+            step("helper pid %d: stop" % p.pid, _stop_popen, p, 2.0)
         for name in list(self.procs):
-            try:
-                self.stop(name)
-            except Exception as e:          # keep going: namespaces next
-                self.teardown_errors.append("%s: stop: %r" % (name, e))
+            step("%s: stop" % name, self.stop, name)
             # the node's record of its last send (agent/lastsend.c), left
             # after a stop of any kind: removed with the topology
-            try:
-                path = self.lastsend_path(name)
-                if path and os.path.exists(path):
-                    os.unlink(path)
-            except OSError as e:
-                self.teardown_errors.append("%s: lastsend: %r" % (name, e))
+            step("%s: lastsend" % name, self._remove_lastsend, name)
         for ns in reversed(self.namespaces):
             # Anything still in our own namespace was started by this test
             # (a keeper the daemon forked, say): report it, end it by PID.
-            pids, _ = wait_until(lambda: not netns_pids(ns), 2.0)
-            left = netns_pids(ns)
+            step("%s: wait for its processes" % ns, wait_until,
+                 lambda: not netns_pids(ns), 2.0)
+            left = step("%s: pids" % ns, netns_pids, ns) or []
             if left:
                 self.teardown_errors.append(
                     "%s: processes left after their vigild exited: %s"
                     % (ns, ", ".join("%d (%s)" % (p, _cmdline(p))
                                      for p in left)))
                 for pid in left:
-                    _end_pid(pid)
-            try:
-                run(["ip", "netns", "del", ns], check=False)
-            except Exception as e:
-                self.teardown_errors.append("%s: netns del: %r" % (ns, e))
+                    step("%s: end pid %d" % (ns, pid), _end_pid, pid)
+            step("%s: netns del" % ns, run, ["ip", "netns", "del", ns],
+                 check=False)
         shm = os.path.join("/dev/shm", self.tag)
         if self.topo.state_tmpfs and os.path.isdir(shm):
             shutil.rmtree(shm, ignore_errors=True)
             if os.path.exists(shm):
                 self.teardown_errors.append("could not remove %s" % shm)
-        leftover = [ns for ns in netns_list() if ns.startswith(self.tag + "-")]
+        leftover = [ns for ns in step("netns list", netns_list) or []
+                    if ns.startswith(self.tag + "-")]
         if leftover:
             self.teardown_errors.append("namespaces left: %s" % leftover)
         if self in ACTIVE:
             ACTIVE.remove(self)
+        if interrupted:
+            raise interrupted[0]
         return self.teardown_errors
+
+    def _remove_lastsend(self, name):
+        path = self.lastsend_path(name)
+        if path and os.path.exists(path):
+            os.unlink(path)
 
     def __enter__(self):
         return self
