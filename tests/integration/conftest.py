@@ -3,12 +3,26 @@ leftover namespaces of dead earlier runs removed, a module guard that asserts
 nothing of ours is left behind (namespaces, vigild, helpers, keepers), the
 daemons' log tails attached to the report of every failing test, and for the
 failover tests a fresh cluster with a client host and a VIP sampler that
-watches every node for the whole test (fo3_net, vip_sampler, fo3)."""
+watches every node for the whole test (fo3_net, vip_sampler, fo3).  A
+SIGTERM stops the run as ^C does (the finalizers run)."""
 import os
+import signal
 
 import pytest
 
 import vgtopo
+
+
+def _sigterm(signum, frame):
+    """A SIGTERM ends the run as ^C does: pytest runs the fixtures'
+    finalizers (every topology torn down, its namespaces deleted) and
+    exits; vgtopo's atexit hook tears down any topology they missed.
+    SIGTERM's default action ended the process with all of it left."""
+    raise KeyboardInterrupt("SIGTERM")
+
+
+def pytest_configure(config):
+    signal.signal(signal.SIGTERM, _sigterm)
 
 
 def _need_root():

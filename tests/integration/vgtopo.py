@@ -14,6 +14,7 @@ IPv6 is disabled in every namespace so nothing but our IPv4 leaves a veth,
 except in a dual-stack topology (Topo.ipv6): there the node namespaces carry
 IPv6 too, addresses only from 2001:2::/48 (RFC 5180's benchmarking prefix).
 """
+import atexit
 import bisect
 import dataclasses
 import ipaddress
@@ -36,7 +37,8 @@ BUILD = os.environ.get("VIGIL_BUILD", "/work/main/build")
 VIGILD = os.path.join(BUILD, "vigild")
 VIGILCTL = os.path.join(BUILD, "vigilctl")
 
-RUN_TAG = "vgt%d" % os.getpid()
+_PID = os.getpid()
+RUN_TAG = "vgt%d" % _PID
 _NS_RE = re.compile(r"^vgt(\d+)t\d+-")
 ALLOWED_NET = ipaddress.ip_network("198.18.0.0/15")
 ALLOWED_NET6 = ipaddress.ip_network("2001:2::/48")
@@ -231,7 +233,10 @@ def children_named(ppid, comm):
 def cleanup_leftovers():
     """Deletes namespaces that an earlier run of these tests left behind:
     tagged vgt<pid>t<n>- by a run whose pid is gone.  Namespaces of a run
-    that is still going (someone else's, at the same time) are left alone."""
+    that is still going (someone else's, at the same time) are left alone.
+    The processes still inside one (a vigild, a keeper, a sampler's sleep
+    that the dead run started) are ended first, by PID, and named in what
+    is returned."""
     removed = []
     for ns in netns_list():
         m = _NS_RE.match(ns)
@@ -239,8 +244,13 @@ def cleanup_leftovers():
             continue
         if pid_alive(int(m.group(1))):
             continue
+        pids = netns_pids(ns)
+        left = ["%d (%s)" % (pid, _cmdline(pid)) for pid in pids]
+        for pid in pids:
+            _end_pid(pid)
         run(["ip", "netns", "del", ns], check=False)
-        removed.append(ns)
+        removed.append("%s, its processes ended: %s" % (ns, ", ".join(left))
+                       if left else ns)
     # state directories on tmpfs (Topo.state_tmpfs) of dead runs
     shm_re = re.compile(r"^vgt(\d+)t\d+$")
     for d in (os.listdir("/dev/shm") if os.path.isdir("/dev/shm") else []):
@@ -1783,6 +1793,24 @@ def _end_pid(pid, timeout=2.0):
         gone, _ = wait_until(lambda: not pid_alive(pid), timeout)
         if gone:
             return
+
+
+def teardown_active():
+    """At exit: tears down every topology of this process still active (a
+    run cut short, by a SIGTERM say, whose fixtures' finalizers did not all
+    run), and says so on stderr."""
+    if os.getpid() != _PID:
+        return                  # a forked child: the topologies are not its
+    for t in list(ACTIVE):
+        try:
+            errs = t.teardown()
+        except BaseException as e:      # an interrupt: the next one still
+            errs = [repr(e)]
+        sys.stderr.write("vgtopo: %s torn down at exit%s\n" % (
+            t.tag, ": %s" % errs if errs else ""))
+
+
+atexit.register(teardown_active)
 
 
 def build_topology(topo, workdir, start=True):
