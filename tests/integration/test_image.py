@@ -8,7 +8,9 @@ hand-over (SIGTERM through tini and the entrypoint: the active hands
 over).
 
 Not part of `make check` (building the image fetches packages): run by
-`make image-check`, which sets VIGIL_IMAGE; skipped without it."""
+`make image-check`, which sets VIGIL_IMAGE; skipped without it.  The
+containers' output goes to a file in the node's work dir (podman's k8s-file
+log driver), not to the journal."""
 import os
 import subprocess
 
@@ -24,6 +26,13 @@ IMAGE = os.environ.get("VIGIL_IMAGE")
 PODMAN = ["podman", "--runtime", os.environ.get("VIGIL_OCI_RUNTIME", "runc")]
 LIMITS = ["--ulimit", "nofile=1024:4096", "--ulimit", "nproc=1024:1024"]
 
+
+def log_to(path):
+    """podman options: the container's output to a file of ours (`podman
+    logs` reads it), not to the default log driver (journald, say)."""
+    return ["--log-driver", "k8s-file", "--log-opt", "path=%s" % path]
+
+
 pytestmark = pytest.mark.skipif(not IMAGE, reason="VIGIL_IMAGE not set "
                                 "(make image-check)")
 
@@ -32,6 +41,7 @@ class Pods:
     def __init__(self, t):
         self.t = t
         self.names = {}
+        self.runs = 0
 
     def start(self, n, entry=(), cmd=None):
         """The node's container, vigild as tini's child; or with `entry`
@@ -42,9 +52,12 @@ class Pods:
         for d in sorted({t.workdir, t.state_base(n)}):
             vols += ["-v", "%s:%s" % (d, d)]
         run(PODMAN + ["rm", "-f", "--ignore", cname], check=False, timeout=30)
+        self.runs += 1
+        log = os.path.join(t.dir(n), "container%d.log" % self.runs)
         run(PODMAN + ["run", "-d", "--name", cname,
                       "--network", "ns:/run/netns/%s" % t.ns(n),
                       "--cap-drop", "all", "--cap-add", "NET_ADMIN,NET_RAW",
+                      *log_to(log),
                       *LIMITS, *vols, *entry, IMAGE,
                       *(cmd if cmd is not None else
                         ["-f", t.conf_path(n), "-n", n, "-d"])], timeout=60)
@@ -93,7 +106,9 @@ def holders(t):
 
 def test_image_cluster(pods):
     t = pods.t
-    p = run(PODMAN + ["run", "--rm", *LIMITS, IMAGE, "-V"], timeout=60)
+    p = run(PODMAN + ["run", "--rm", "--network", "none",
+                      *log_to(os.path.join(t.workdir, "version.log")),
+                      *LIMITS, IMAGE, "-V"], timeout=60)
     assert p.stdout.startswith("vigild "), p
     for n in NAMES:
         t.check_config(n)
