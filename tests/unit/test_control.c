@@ -6,7 +6,9 @@
  * and again used to spin it, which at the agent's real-time priority ran
  * into RLIMIT_RTTIME), and both answers come, in order.  A client that
  * shuts its writing side still gets its answers, then is closed.  No
- * sleeps: the loop itself runs for a bounded time.
+ * sleeps: the loop runs one iteration at a time until it is quiet (nothing
+ * pending; a spinning loop never is), bounded in iterations and by a guard
+ * timer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -58,25 +60,50 @@ handler(void *arg, const struct vg_ctl_request *req,
 }
 
 static void
-stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
+quiet_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
-	(void)w;
+	(void)loop;
 	(void)revents;
-	ev_break(loop, EVBREAK_ALL);
+	*(int *)w->data = 1;
 }
 
-/* Runs the loop for `ms` of its own time; returns its iterations. */
-static unsigned
-run_for(struct ev_loop *loop, double ms)
+static void
+guard_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	ev_timer t;
-	unsigned before = ev_iteration(loop);
+	(void)loop;
+	(void)w;
+	(void)revents;
+	fail_msg("the loop was not quiet within 5 s");
+}
 
-	ev_timer_init(&t, stop_cb, ms / 1000.0, 0.);
-	ev_timer_start(loop, &t);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &t);
-	return ev_iteration(loop) - before;
+/*
+ * Runs the loop one iteration at a time until it has nothing left to do:
+ * an ev_idle watcher of the lowest priority is invoked only in an
+ * iteration where no other event is pending.  A loop that spins (a 0 s
+ * timer armed again and again) is never quiet and fails here.  Bounded:
+ * 1000 iterations (a few are enough) and a 5 s guard timer.
+ */
+static void
+run_until_quiet(struct ev_loop *loop)
+{
+	ev_idle idle;
+	ev_timer guard;
+	int quiet = 0;
+	unsigned i;
+
+	ev_idle_init(&idle, quiet_cb);
+	ev_set_priority(&idle, EV_MINPRI);
+	idle.data = &quiet;
+	ev_idle_start(loop, &idle);
+	ev_timer_init(&guard, guard_cb, 5., 0.);
+	ev_timer_start(loop, &guard);
+	for (i = 0; i < 1000 && !quiet; i++)
+		ev_run(loop, EVRUN_ONCE);
+	ev_timer_stop(loop, &guard);
+	ev_idle_stop(loop, &idle);
+	if (!quiet)
+		fail_msg("the loop had an event pending at each of %u "
+		    "iterations: it spins", i);
 }
 
 /* Whatever the client can read now (non-blocking), appended to buf. */
@@ -167,25 +194,21 @@ test_deferred_answer_holds_next_lines_without_spinning(void **state)
 	struct cfix *x = *state;
 	char got[4096];
 	size_t have = 0;
-	unsigned iters;
 
 	assert_int_equal(fcntl(x->fd, F_SETFL, O_NONBLOCK), 0);
 	/* two requests in one write: the first is deferred */
 	send_all(x->fd, "{\"cmd\":\"status\"}\n{\"cmd\":\"status\"}\n");
-	/* 100 ms of the loop: the client accepted, the first request handed
-	 * to the handler, the second held back; the loop sleeps (a handful
-	 * of iterations, not hundreds of thousands) */
-	iters = run_for(x->loop, 100);
+	/* the loop until it is quiet: the client accepted, the first
+	 * request handed to the handler, the second held back; and quiet
+	 * while the answer is owed (it fails if the loop spins) */
+	run_until_quiet(x->loop);
 	assert_int_equal(x->h.n_deferred, 1);
 	assert_int_equal(x->h.n_calls, 1);
-	if (iters > 50)
-		fail_msg("the loop ran %u iterations in 100 ms while an answer "
-		    "was owed", iters);
 	have = drain(x->fd, got, sizeof(got), have);
 	assert_int_equal(have, 0);		/* nothing answered yet */
 	/* the answer: it goes out, then the held line is handled */
 	answer_deferred(x);
-	(void)run_for(x->loop, 50);
+	run_until_quiet(x->loop);
 	assert_int_equal(x->h.n_calls, 2);
 	have = drain(x->fd, got, sizeof(got), have);
 	if (strstr(got, "\"deferred\"") == NULL || strstr(got, "\"n\"") ==
@@ -207,10 +230,10 @@ test_answers_after_client_eof(void **state)
 
 	send_all(x->fd, "{\"cmd\":\"status\"}\n");
 	assert_int_equal(shutdown(x->fd, SHUT_WR), 0);
-	(void)run_for(x->loop, 50);
+	run_until_quiet(x->loop);
 	assert_int_equal(x->h.n_deferred, 1);
 	answer_deferred(x);
-	(void)run_for(x->loop, 50);
+	run_until_quiet(x->loop);
 	assert_int_equal(x->h.n_calls, 1);
 	assert_int_equal(fcntl(x->fd, F_SETFL, O_NONBLOCK), 0);
 	have = drain(x->fd, got, sizeof(got), have);
