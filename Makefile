@@ -16,6 +16,9 @@ PYTHON	?= /usr/bin/python3
 FUZZ_RUNS_proto ?= 500000
 FUZZ_RUNS_conf ?= 30000
 FUZZ_RUNS_ctl ?= 200000
+# the most one fuzzer may take, in s (here conf's 30000 runs take 15-17 s,
+# the others 1-2 s); one that has not done its runs by then fails
+FUZZ_MAX_S ?= 120
 
 WARN	= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	  -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2
@@ -131,9 +134,13 @@ fuzz-run-%: $(FB)/fuzz_%
 	@rm -rf $(FB)/work_$* && mkdir -p $(FB)/work_$*
 	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp \
 	    $(FB)/fuzz_$* -runs=$(FUZZ_RUNS_$*) -max_len=4096 -timeout=10 \
+	    -max_total_time=$(FUZZ_MAX_S) \
 	    -artifact_prefix=$(FB)/ $(FB)/work_$* tests/fuzz/corpus/$* \
 	    2>$(FB)/fuzz_$*.log || { tail -40 $(FB)/fuzz_$*.log; exit 1; }
 	@grep -h '^Done' $(FB)/fuzz_$*.log
+	@grep -q '^Done $(FUZZ_RUNS_$*) runs' $(FB)/fuzz_$*.log || { echo \
+	    "fuzz_$*: stopped at $(FUZZ_MAX_S) s, before $(FUZZ_RUNS_$*) runs"; \
+	    exit 1; }
 
 # test_image.py and test_image_upgrade.py need the OCI image (make image,
 # minutes of package downloads): make image-check runs them, not check
