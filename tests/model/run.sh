@@ -54,6 +54,19 @@ summary() {
 	    sed 's/^/	/'
 }
 
+# finished FILE [exhaustive]: pan's search in FILE ran to its end, not
+# stopped by memory (out of memory, the -DMEMLIM bound) or an interrupt:
+# pan says "Search not completed" then, and "errors: 0" all the same; an
+# exhaustive search (liveness) not cut at pan's depth bound either.  The
+# safety searches stop at their depth bound by design: there pan's "max
+# search depth too small" is their normal end.
+finished() {
+	! grep -qE "Search not completed|Search incomplete|out of memory|MEMLIM bound|Interrupted" \
+	    "$1" || return 1
+	[ "${2:-}" != exhaustive ] ||
+	    ! grep -q "max search depth too small" "$1"
+}
+
 # live NAME holds|cx CFLAGS [spin -D options]: liveness.pml with the
 # options in $out/live-NAME/, searched exhaustively (-DSAFETY: the bound is
 # an assertion); holds: no error; cx: the bound's assertion must fail
@@ -71,6 +84,9 @@ live() {
 	summary "$name/run.txt"
 	if [ "$want" = holds ] && ! grep -q "errors: 0" "$name/run.txt"; then
 		echo "model: FAIL: the bound does not hold (trail: $out/$name/)"
+		fail=1
+	elif [ "$want" = holds ] && ! finished "$name/run.txt" exhaustive; then
+		echo "model: FAIL: the search did not complete ($out/$name/run.txt)"
 		fail=1
 	elif [ "$want" = cx ] &&
 	    ! grep -q "assertion violated (since<" "$name/run.txt"; then
@@ -120,6 +136,10 @@ check)
 		summary "$n/run.txt"
 		if ! grep -q "errors: 0" "$n/run.txt"; then
 			echo "model: FAIL: a counterexample (trail: $out/$n/)"
+			fail=1
+		elif ! finished "$n/run.txt"; then
+			echo "model: FAIL: the search did not complete" \
+			    "($out/$n/run.txt)"
 			fail=1
 		fi
 	done
@@ -182,7 +202,8 @@ model)
 		summary "full-$n/run.txt"
 		# term-nonactive is a variant that is not load-bearing for
 		# safety (docs/design.md): it must find nothing either
-		grep -q "errors: 0" "full-$n/run.txt" || fail=1
+		grep -q "errors: 0" "full-$n/run.txt" &&
+		    finished "full-$n/run.txt" || fail=1
 	done
 	# liveness with faults before the calm, and with DELTA = 2 (nodes
 	# starting together: with the start's phases too it is 52 million
