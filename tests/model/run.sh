@@ -54,6 +54,22 @@ summary() {
 	    sed 's/^/	/'
 }
 
+# run_pan ARGS: ./pan ARGS here, its output in run.txt, interrupted after
+# PAN_LIMIT s (SIGINT: pan prints what it searched and "Search not
+# completed"; run.txt then says so too).  The limits cannot fire on a
+# normal run: make check's, 600 s a search, where its longest (from a
+# healthy active) takes 14-17 s here and a liveness search 1 s; make
+# model's, 3600 s, where its longest (TERM_NONACTIVE) took 427 s
+# (docs/design.md, "The model").
+run_pan() {
+	rc=0
+	timeout -s INT -k 10 "$PAN_LIMIT" ./pan "$@" >run.txt 2>&1 || rc=$?
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		echo "run.sh: Search not completed: stopped after $PAN_LIMIT s" \
+		    >>run.txt
+	fi
+}
+
 # finished FILE [exhaustive]: pan's search in FILE ran to its end, not
 # stopped by memory (out of memory, the -DMEMLIM bound) or an interrupt:
 # pan says "Search not completed" then, and "errors: 0" all the same; an
@@ -79,7 +95,7 @@ live() {
 	# shellcheck disable=SC2086
 	(cd "$name" && spin -a "$@" liveness.pml >/dev/null &&
 	    gcc $cc -w -DSAFETY -DMEMLIM=8000 -o pan pan.c &&
-	    { ./pan -m100000 -w$LIVE_W >run.txt 2>&1 || true; })
+	    run_pan -m100000 -w"$LIVE_W")
 	echo "model: liveness $tag ($*), $(($(date +%s) - t0)) s with the build:"
 	summary "$name/run.txt"
 	if [ "$want" = holds ] && ! grep -q "errors: 0" "$name/run.txt"; then
@@ -100,6 +116,7 @@ case $what in
 check)
 	# -O1: half the build time of -O2, the searches within a few per cent
 	PAN_O=-O1
+	PAN_LIMIT=${PAN_LIMIT:-600}
 	CFLAGS_PAN="-DBFS -DHC4"
 	# NAME:DEPTH[:OPTIONS]: each broken variant, searched breadth-first to
 	# DEPTH steps (the start, then one step per event: its shortest
@@ -130,7 +147,7 @@ check)
 		[ "$rest" = "$d" ] || opts=$(echo "${rest#*:}" | tr , ' ')
 		# shellcheck disable=SC2086
 		build "$n" -DWAIT=1 $opts
-		(cd "$n" && ./pan -m"$d" >run.txt 2>&1) || true
+		(cd "$n" && run_pan -m"$d") || true
 		echo "model: $n${opts:+ ($opts)}, every run of up to" \
 		    "$((d - 1)) events:"
 		summary "$n/run.txt"
@@ -149,7 +166,7 @@ check)
 		[ "$rest" = "$d" ] || opts=$(echo "${rest#*:}" | tr , ' ')
 		# shellcheck disable=SC2086
 		build "$v" -DWAIT=1 -D$v $opts
-		(cd "$v" && ./pan -m"$d" >run.txt 2>&1) || true
+		(cd "$v" && run_pan -m"$d") || true
 		if grep -q "assertion violated" "$v/run.txt"; then
 			echo "model: broken variant $v${opts:+ ($opts)}:" \
 			    "counterexample, as it must (the events:" \
@@ -181,6 +198,7 @@ model)
 	# again: every run of up to DEPTH - 1 events), hash-compact states.
 	# NAME:DEPTH[:OPTIONS]
 	PAN_O=-O2
+	PAN_LIMIT=${PAN_LIMIT:-3600}
 	CFLAGS_PAN="-DHC4 -DREACH -DMEMLIM=8000"
 	# handover*: from a healthy active (the TRANSFER's vote), alone, with
 	# faults, with the pre-vote round (xfer_take)
@@ -196,7 +214,7 @@ model)
 		# shellcheck disable=SC2086
 		build "full-$n" -DWAIT=1 $opts
 		start=$(date +%s)
-		(cd "full-$n" && ./pan -m"$d" -w27 >run.txt 2>&1) || true
+		(cd "full-$n" && run_pan -m"$d" -w27) || true
 		echo "model: $n (-DWAIT=1 $opts), every run of up to" \
 		    "$((d - 1)) events: $(($(date +%s) - start)) s"
 		summary "full-$n/run.txt"
