@@ -123,8 +123,14 @@ deps:
 model: deps
 	sh tests/model/run.sh model $(B)
 
+# the unit tests as written: what makes test_schedule run other schedules,
+# or none (SCHEDULES, SCHED_*, LOSS_TABLE: fuzz-sweep, loss-table and
+# mutants set them for their own runs), or the simulator break a rule on
+# purpose (SIM_*), is unset
 unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
+	@set -e; unset SCHEDULES LOSS_TABLE LOSS_MIN \
+	    $$(env | sed -nE 's/^((SCHED|SIM)_[A-Za-z0-9_]*)=.*/\1/p'); \
+	    for t in $(UNIT_BINS); do echo "== $$t"; \
 	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
 
 fuzz: $(FUZZ:%=fuzz-run-%)

@@ -33,12 +33,13 @@
  * with a quorum around it that no fault touched, kept its group whatever
  * hit the others (its comment says exactly what counts).
  *
- * Environment: SCHEDULES (default 1000), SCHED_FIRST (first seed, 1),
- * SCHED_SEED (just that one, with its trace), SCHED_MIXED (0/1),
- * SCHED_STOP (stop at the first violation), SCHED_NO_LEN (leave out the
- * lease-length check: the mutants show what the other checks catch alone),
- * SCHED_EARLY_FINAL (a push's coordinator sends FINAL without waiting D_J
- * after the joint acks: shows that the wait is load-bearing).
+ * Environment: SCHEDULES (default 1000; each must run, and 0 fails),
+ * SCHED_FIRST (first seed, 1), SCHED_SEED (just that one, with its
+ * trace), SCHED_MIXED (0/1), SCHED_STOP (stop at the first violation),
+ * SCHED_NO_LEN (leave out the lease-length check: the mutants show what
+ * the other checks catch alone), SCHED_EARLY_FINAL (a push's coordinator
+ * sends FINAL without waiting D_J after the joint acks: shows that the
+ * wait is load-bearing).  make unit unsets them all, and LOSS_TABLE.
  *
  * Pushes (docs/design.md, joint quorum): in a quarter of the plans without
  * per-node files, a push of a safety-relevant change (grow, shrink, votes,
@@ -1036,6 +1037,8 @@ test_schedules(void **state)
 		n = 1;
 		verbose = 1;
 	}
+	if (n == 0)
+		fail_msg("SCHEDULES=0: no schedule to run");
 	memset(&t, 0, sizeof(t));
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (seed = first; seed < first + n; seed++)
@@ -1078,6 +1081,7 @@ test_schedules(void **state)
 		printf(" %s %llu", fnames[k], (unsigned long long)t.applied[k]);
 	printf("\n");
 	assert_int_equal(t.violations, 0);
+	assert_int_equal(t.schedules, n);	/* every one asked for ran */
 }
 
 /*
