@@ -9,7 +9,6 @@ unread for 5 s (VG_CTL_STALL_MS) is closed."""
 import grp
 import json
 import os
-import select
 import socket
 import stat
 import subprocess
@@ -63,13 +62,17 @@ def holder(path, uid, gid, groups, n):
          "/usr/bin/python3", "-c", HOLDER, path, str(n)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
-    r, _, _ = select.select([p.stdout], [], [], 30.0)
-    assert r, "holder uid %d said nothing in 30 s" % uid
-    line = p.stdout.readline()
-    if not line:
-        end(p)
-        raise AssertionError("holder uid %d: %s" % (uid, p.stderr.read()))
-    return p, json.loads(line)
+    vgtopo.STARTED.append(p)
+    try:
+        line = vgtopo.read_line(p, 30.0)
+        if line is not None:
+            return p, json.loads(line)
+    except BaseException:
+        end(p)                      # the caller never gets it
+        raise
+    end(p)
+    raise AssertionError("holder uid %d said no line in 30 s: %s"
+                         % (uid, p.stderr.read()))
 
 
 def end(p):

@@ -552,7 +552,9 @@ def arp_sniffer(t, secs):
         ["ip", "netns", "exec", t.ns("client"), vgtopo.PYTHON, "-c",
          ARP_SNIFF, str(secs)], stdout=vgtopo.subprocess.PIPE, text=True)
     t.helpers.append(p)
-    assert p.stdout.readline().strip() == "ready", "ARP sniffer did not start"
+    vgtopo.STARTED.append(p)
+    line = vgtopo.read_line(p, 5.0)
+    assert line == "ready", "ARP sniffer did not start: %r" % line
     return p
 
 

@@ -50,8 +50,13 @@ def test_one_host_cannot_hold_the_listener(fo3_make):
         ["ip", "netns", "exec", t.ns("client"), vgtopo.PYTHON, "-c", HOLD,
          "198.18.0.1", str(PORT), "20"],
         stdout=vgtopo.subprocess.PIPE, text=True)
+    t.helpers.append(p)             # the teardown ends it if still there
+    vgtopo.STARTED.append(p)
     try:
-        held = int(p.stdout.readline())
+        # 20 connects of at most 1 s each
+        line = vgtopo.read_line(p, 30.0)
+        assert line is not None, "the holder said nothing in 30 s"
+        held = int(line)
         assert held >= 4, "the holder got only %d connections" % held
         r = t.netns_python("n2", "-c", FETCH,
                            "http://198.18.0.1:%d/metrics" % PORT)

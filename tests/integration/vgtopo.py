@@ -1013,19 +1013,8 @@ class Topology:
         self.helpers.append(p)
         STARTED.append(p)
         # The ready line, read unbuffered (communicate() reads the rest).
-        line = b""
-        deadline = time.monotonic() + 5.0
-        for _ in range(256):
-            left = deadline - time.monotonic()
-            r = select.select([p.stdout], [], [], max(0, left))[0] \
-                if left > 0 else []
-            if not r:
-                break
-            c = os.read(p.stdout.fileno(), 1)
-            if not c or c == b"\n":
-                break
-            line += c
-        if b'"ready"' not in line:
+        line = read_line(p, 5.0, 256)
+        if line is None or '"ready"' not in line:
             _stop_popen(p, 1.0)
             raise AssertionError("sniffer in %s did not start: %r %s"
                                  % (name, line, p.stderr.read()))
@@ -1202,9 +1191,13 @@ class AddrOrder:
         raise AssertionError("ip monitor all-nsid heard nothing in %.0f s"
                              % timeout)
 
+    MAX_LINES = 1000000             # bounded: far more than a test makes
+
     def _run(self):
         mark = ORDER_MARKER.split("/")[0] + "/"
-        for line in self.p.stdout:
+        # until `ip monitor` exits (stop(), or the teardown's end of every
+        # helper) or MAX_LINES lines, whichever comes first
+        for _, line in zip(range(self.MAX_LINES), self.p.stdout):
             now = time.monotonic()
             if mark in line:
                 self.seen_marker.set()
@@ -1758,6 +1751,29 @@ def _comm(pid):
             return fh.read().strip()
     except OSError:
         return None
+
+
+def read_line(p, timeout, limit=65536):
+    """One line of p's stdout (a pipe, text or not), read a byte at a time
+    with select and os.read until a deadline, `limit` bytes at most: what
+    readline() would wait for without end from a child that says nothing,
+    or half a line.  The line (str, no newline), or None if no whole line
+    came within `timeout` s.  Nothing past the newline is read: the rest
+    is still there for communicate() or another read_line."""
+    fd = p.stdout.fileno()
+    line = b""
+    deadline = time.monotonic() + timeout
+    for _ in range(limit):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return None
+        c = os.read(fd, 1)
+        if not c:
+            return None
+        if c == b"\n":
+            return line.decode(errors="replace")
+        line += c
+    return None
 
 
 def _stop_popen(p, timeout):
