@@ -90,6 +90,18 @@ def push(t, via, path):
     return p, json.loads(p.stdout) if p.stdout.strip() else None
 
 
+def push_with_ro_dir(t, via, path, ro):
+    """push(t, via, path) while node ro's configuration directory cannot
+    be written (mode 0555: the agent keeps no CAP_DAC_OVERRIDE)."""
+    d = os.path.dirname(t.conf_path(ro))
+    mode = os.stat(d).st_mode & 0o7777
+    os.chmod(d, 0o555)
+    try:
+        return push(t, via, path)
+    finally:
+        os.chmod(d, mode)
+
+
 def test_push_live_abort_and_lower_epoch(fo3, vip_sampler, tmp_path):
     t = fo3
     a, sts, _ = wait_one_active(t, NAMES, 3.0, "first election")
@@ -399,13 +411,7 @@ def test_staged_file_binds_its_epoch(fo3, vip_sampler, tmp_path):
     # directory cannot be written, it answers REJECTED, the push aborts.
     f3 = tmp_path / "epoch2.conf"
     f3.write_text(t.config(s) + "epoch = 2;\n")
-    d = os.path.dirname(t.conf_path(a))
-    mode = os.stat(d).st_mode & 0o7777
-    os.chmod(d, 0o555)
-    try:
-        p, r = push(t, s, f3)
-    finally:
-        os.chmod(d, mode)
+    p, r = push_with_ro_dir(t, s, f3, a)
     assert p.returncode == 1 and r and r["committed"] is False, (p, r)
     assert {n["name"]: n["status"] for n in r["nodes"]}[a] == "rejected", r
     assert promise_epochs(promised) == [1], promise_epochs(promised)
@@ -447,15 +453,9 @@ def test_push_refused_where_the_file_cannot_be_installed(fo3, vip_sampler,
     vip_sampler.wait_holder(lambda h: h == [a], 1.0, "%s holds the VIP" % a)
     ro = [n for n in NAMES if n != a][1]
     via = [n for n in NAMES if n not in (a, ro)][0]
-    d = os.path.dirname(t.conf_path(ro))
-    mode = os.stat(d).st_mode & 0o7777
     f = tmp_path / "epoch1.conf"
     f.write_text(t.config(via) + "epoch = 1;\n")
-    os.chmod(d, 0o555)
-    try:
-        p, r = push(t, via, f)
-    finally:
-        os.chmod(d, mode)
+    p, r = push_with_ro_dir(t, via, f, ro)
     assert p.returncode == 1 and r and r["committed"] is False, (p, r)
     nodes = {n["name"]: n for n in r["nodes"]}
     assert nodes[ro]["status"] == "rejected", r
