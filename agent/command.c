@@ -166,14 +166,24 @@ maintenance(struct vg_agent *a, const struct vg_ctl_request *req,
     char *err, size_t errlen)
 {
 	const char *what = req->on ? "maintenance on" : "maintenance off";
+	char late[256] = "";
 	int was_active = 0;
 	size_t g;
 
 	if (req->on ? vg_statedir_write(a->conf->state_dir, "maintenance",
 	    "on\n", 3, err, errlen) : vg_statedir_remove(a->conf->state_dir,
 	    "maintenance", err, errlen)) {
-		audit(a, caller, what, err);
-		return NULL;
+		/* the rename or unlink done, its directory's fsync failed: a
+		 * restart finds the file as asked, so the node does as it
+		 * says (answered failed, it went on as before until a
+		 * restart drained it, or undrained it, unasked) */
+		if (vg_statedir_exists(a->conf->state_dir, "maintenance") !=
+		    (req->on != 0)) {
+			audit(a, caller, what, err);
+			return NULL;
+		}
+		snprintf(late, sizeof(late), " (not durable: %s; a power loss "
+		    "may undo it)", err);
 	}
 	/* every group this node holds is handed over, each its own
 	 * hand-over, in one list */
@@ -181,9 +191,9 @@ maintenance(struct vg_agent *a, const struct vg_ctl_request *req,
 		was_active |= a->el[g].state == VG_ST_ACTIVE;
 		vg_el_set_maintenance(&a->el[g], req->on, now, acts);
 	}
-	audit(a, caller, what, "done");
-	return message("maintenance %s%s", req->on ? "on" : "off",
-	    req->on && was_active ? ": the VIPs were handed over" : "");
+	audit(a, caller, what, late[0] ? late + 1 : "done");
+	return message("maintenance %s%s%s", req->on ? "on" : "off",
+	    req->on && was_active ? ": the VIPs were handed over" : "", late);
 }
 
 /* The config's errors as the reply's "errors" array (none: nothing). */
