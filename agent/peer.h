@@ -57,6 +57,10 @@ struct vg_peer {
 	/* liveness */
 	int			alive;
 	int			ever_seen;
+	uint8_t			spoke;		/* the version of its authentic
+						 * datagrams before one is fresh
+						 * here (0: none): what it is
+						 * sent until then */
 	vg_ns			last_seen;
 	vg_ns			up_since;
 	vg_ns			dead_at;	/* last_seen + dead_time */

@@ -139,6 +139,12 @@ vg_rx_input(struct vg_rx *rx, const uint8_t *buf, size_t len, int truncated,
 	/* after our restart: only once it has heard us (a replay of what it
 	 * sent before would otherwise pass: our windows started empty) */
 	was_fresh = vg_peer_fresh_already(res->peer);
+	/* authentic, if not fresh yet: the version it speaks.  An older
+	 * release drops what it cannot read, so it never echoes our new
+	 * incarnation until it is sent its own version (a rolling upgrade
+	 * left the restarted node and the old ones deaf to each other) */
+	if (!was_fresh)
+		res->peer->spoke = m->version;
 	if (!vg_peer_fresh(res->peer, m)) {
 		drop(rx, res, VG_DROP_UNFRESH);
 		rx->key_drops[res->key]++;

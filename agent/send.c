@@ -47,9 +47,12 @@ send_msg(struct vg_agent *a, struct vg_peer *p, struct vg_msg *m, vg_ns now)
 
 	/* the epoch and settings shown per peer; a peer is sent the version
 	 * it spoke last (1 or 2: an older release, which reads only that;
-	 * proto.h), VG_VERSION before it was heard */
-	m->version = p->ever_seen && !(p->last.version == 1 &&
-	    VG_MSG_IS_PUSH(m->type)) ? p->last.version : VG_VERSION;
+	 * proto.h); before one of its datagrams was fresh here, the version
+	 * of its authentic ones, if any; else VG_VERSION */
+	m->version = p->ever_seen ? p->last.version :
+	    p->spoke != 0 ? p->spoke : VG_VERSION;
+	if (m->version == 1 && VG_MSG_IS_PUSH(m->type))
+		m->version = VG_VERSION;
 	/* a peer of an older version takes part in the first group only */
 	if (m->version < VG_VERSION_GROUPS) {
 		if (m->group != 0)

@@ -249,3 +249,59 @@ def test_older_peer_answered_in_kind(fresh3, version):
     assert peers_by_name(st2)["n1"]["alive"], st2
     assert st2["drops"].get("version", 0) == 0 and \
         st2["drops"].get("length", 0) == 0, st2["drops"]
+
+
+def test_older_peer_answered_before_it_is_fresh(fresh3):
+    """A rolling upgrade (a reviewer's read): n1 restarts on a newer
+    release while n2 still runs an older one, which drops what it cannot
+    read and so never echoes n1's new incarnation; n1 in turn drops n2's
+    datagrams as unfresh until it does.  n1 must answer in the version of
+    n2's authentic datagrams: it sent its own (VG_VERSION) to a peer not
+    yet heard fresh, and the two stayed deaf to each other.  Emulated: on
+    n1, n2's real datagrams (version 4) are dropped; "n2" sends a
+    correctly keyed version 3 heartbeat that echoes nothing of n1's new
+    incarnation; what n1 sends n2 after it must be version 3."""
+    t = fresh3
+    wait_one_active(t, NAMES, 3.0, "first election")
+    sts, _ = wait_until(lambda: all_agree(t, 0), 3.0, step=0.05)
+    assert sts
+    p2 = peers_by_name(sts["n1"])["n2"]
+    t.nft("n1", """table inet vgt_old2 {
+        chain in { type filter hook input priority 0; policy accept;
+                   ip saddr %s udp dport %d @th,96,8 4 counter drop; }
+    }""" % (N2, t.topo.port))
+    t.stop("n1")
+    t.start("n1")
+    st = t.status("n1")
+    f = dict(type=vgwire.HEARTBEAT, version=3,
+             cluster_id=t.topo.cluster_id,
+             sender=2, target=1, state=vgwire.STATES["standby"],
+             priority=p2["priority"], term=p2["term"],
+             incarnation=p2["incarnation"], seq=(1 << 40) + 7, echo_seq=0,
+             active=p2["active"],
+             config_digest=int(st["cluster"]["safety_digest"], 16),
+             reserved=vgwire.parts_hint(st["cluster"]["safety_parts"]),
+             epoch=st["cluster"]["epoch"],
+             conf_digest=int(st["cluster"]["digest"], 16),
+             key_file=t.key_file)
+    res = t.vgwire("n2", "send", {"src": N2, "dst": N1, "port": t.topo.port,
+                                   "packets": [f], "barrier": False})
+    assert res["sent"] == 1, res
+
+    def unfresh():
+        s = t.status("n1", check=False)
+        return s and s["drops"].get("unfresh", 0) > 0 or None
+    ok, _ = wait_until(unfresh, 2.0, step=0.02)
+    assert ok, t.status("n1")["drops"]
+    assert not peers_by_name(t.status("n1"))["n2"]["alive"]
+    cap = t.vgwire("n2", "sniff", {"iface": "eth0", "src": N1, "dst": N2,
+                                    "dport": t.topo.port, "count": 4,
+                                    "timeout": 2.0})
+    pkts = cap["packets"]
+    assert len(pkts) >= 2, "captured %d packets n1 -> n2" % len(pkts)
+    versions = [vgwire.decode(bytes.fromhex(c["payload"]))["version"]
+                for c in pkts]
+    assert versions == [3] * len(pkts), versions
+    out = t.nft("n1", "list table inet vgt_old2\n").stdout
+    assert "counter packets 0 " not in out, out
+    t.nft("n1", "delete table inet vgt_old2\n")
