@@ -1341,6 +1341,25 @@ follow(struct vg_election *el, const struct vg_msg *m, struct vg_el_node *s,
 		el->st.conflicts++;
 		return;
 	}
+	/*
+	 * A second active in one term: a vote was given twice, which only a
+	 * voter whose state_dir was lost or restored from a copy can do
+	 * (operations.md).  Following each in turn renewed both leases for
+	 * ever; neither is followed now (no echo of ours names either), so
+	 * both leases run out and a new term decides.
+	 */
+	if (m->term == el->conflict_term) {
+		el->st.conflicts++;
+		return;
+	}
+	if (el->term_active != 0 && el->term_active != s->id &&
+	    el->term_active_of == m->term) {
+		el->conflict_term = m->term;
+		el->active_id = 0;
+		el->echo_seq = 0;
+		el->st.conflicts++;
+		return;
+	}
 	if (el->state == VG_ST_CANDIDATE)
 		set_state(el, idle_state(el, now), "an active is there", acts);
 	if (el->active_id != s->id || el->active_inc != m->incarnation) {

@@ -190,6 +190,8 @@ struct vg_election {
 	uint64_t	echo_seq;	/* newest seq of the active's heartbeats in term */
 	uint16_t	term_active;	/* who was active in term_active_of, even */
 	uint64_t	term_active_of;	/* after it stood down (active_id is 0) */
+	uint64_t	conflict_term;	/* two actives were heard in it: neither
+					 * is followed (0: none) */
 
 	/* RELEASE / TRANSFER of `term` by its active */
 	int		released;

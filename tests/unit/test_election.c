@@ -1175,6 +1175,57 @@ test_reply_not_answered(void **state)
 	vg_conf_free(c);
 }
 
+/*
+ * Two actives in one term (a voter's vote given twice: its state_dir lost or
+ * restored; a reviewer's read).  n2 follows n1 in term 1; n3 claims term 1
+ * as well.  n2 follows neither from then on: no answer to either, and its
+ * echo (what its heartbeats name and acknowledge) is nobody's, so both
+ * leases run out.  Before, it followed each in turn and renewed both for
+ * ever.  A newer term is followed again.
+ */
+static void
+test_two_actives_one_term(void **state)
+{
+	struct vg_conf *c = conf3("n2");
+	struct vg_election el;
+	struct vg_acts acts;
+	struct vg_msg m;
+	vg_ns t = VG_MS(1000);
+	uint64_t seq = 1;
+
+	(void)state;
+	vg_el_init(&el, c, 0, 0, 7, t);
+	follow_n1(&el, &t, &seq);
+	assert_int_equal(el.active_id, 1);
+	assert_int_equal(el.st.conflicts, 0);
+	acts.n = 0;
+	m = one_msg(VG_MSG_HEARTBEAT, 3, 2, VG_ST_ACTIVE, 1, 300, seq++, 3);
+	vg_el_input(&el, &m, VG_NS_NEVER, t, &acts);
+	assert_null(hb_sent(&acts));
+	assert_int_equal(el.active_id, 0);
+	assert_int_equal(el.st.conflicts, 1);
+	assert_int_equal(vg_el_echo(&el, 3, 0), 0);
+	/* n1 again, and n3 again: neither answered nor named */
+	acts.n = 0;
+	m = one_msg(VG_MSG_HEARTBEAT, 1, 2, VG_ST_ACTIVE, 1, 100, seq++, 1);
+	vg_el_input(&el, &m, VG_NS_NEVER, t + US(300), &acts);
+	m = one_msg(VG_MSG_HEARTBEAT, 3, 2, VG_ST_ACTIVE, 1, 300, seq++, 3);
+	vg_el_input(&el, &m, VG_NS_NEVER, t + US(600), &acts);
+	assert_null(hb_sent(&acts));
+	assert_int_equal(el.active_id, 0);
+	assert_int_equal(vg_el_echo(&el, 1, 0), 0);
+	assert_int_equal(vg_el_echo(&el, 3, 0), 0);
+	assert_int_equal(el.st.conflicts, 3);
+	/* a newer term's active is followed */
+	acts.n = 0;
+	m = one_msg(VG_MSG_HEARTBEAT, 3, 2, VG_ST_ACTIVE, 2, 300, seq, 3);
+	vg_el_input(&el, &m, VG_NS_NEVER, t + US(900), &acts);
+	assert_non_null(hb_sent(&acts));
+	assert_int_equal(el.active_id, 3);
+	assert_int_equal(vg_el_echo(&el, 3, 0), seq);
+	vg_conf_free(c);
+}
+
 /* n2 follows n1 (term 1); n1 hands over to n2, and its next heartbeat, as a
  * standby, overtakes the RELEASE and TRANSFER on the way (row 0), or the
  * TRANSFER is lost (row 1), or its agent restarts: a new incarnation (row 2). */
@@ -2886,6 +2937,7 @@ main(void)
 		T(test_frozen_active),
 		T(test_handover),
 		T(test_reply_not_answered),
+		T(test_two_actives_one_term),
 		T(test_release_overtaken),
 		T(test_one_vote_per_term),
 		T(test_start_is_heard),
