@@ -29,6 +29,21 @@
 #define SPAWNER_STACK	(64 * 1024)
 #define UNCLAIMED	64	/* exits reaped before their spawn was heard */
 
+int
+vg_mutex_pi(pthread_mutex_t *mu)
+{
+	pthread_mutexattr_t at;
+	int e;
+
+	if ((e = pthread_mutexattr_init(&at)) != 0)
+		return e;
+	if ((e = pthread_mutexattr_setprotocol(&at,
+	    PTHREAD_PRIO_INHERIT)) == 0)
+		e = pthread_mutex_init(mu, &at);
+	pthread_mutexattr_destroy(&at);
+	return e;
+}
+
 /* ---- the spawner thread (see child.h) */
 
 static struct {
@@ -646,6 +661,14 @@ spawner_start(struct ev_loop *loop)
 
 	if (sp.started)
 		return 0;
+	/* shared with a SCHED_OTHER thread: the loop, real-time, must not
+	 * wait a CFS slice behind it (no thread uses it yet) */
+	(void)pthread_mutex_destroy(&sp.mu);
+	if (vg_mutex_pi(&sp.mu) != 0) {
+		(void)pthread_mutex_init(&sp.mu, NULL);
+		log_warnx("scripts: no priority inheritance on the spawner's "
+		    "lock");
+	}
 	if ((sp.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		return errno;
 	if ((e = pthread_attr_init(&at)) != 0) {

@@ -32,6 +32,7 @@
 #define VG_CHILD_H
 
 #include <ev.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -127,5 +128,9 @@ int	vg_child_running(const struct vg_child *);
 void	vg_child_stop(struct vg_child *);
 /* Joins the spawner thread (at exit, after every vg_child_stop). */
 void	vg_child_shutdown(void);
+
+/* A mutex that the loop (real-time) shares with a SCHED_OTHER thread,
+ * initialised with priority inheritance: 0, or an errno. */
+int	vg_mutex_pi(pthread_mutex_t *);
 
 #endif

@@ -659,7 +659,9 @@ vg_hooks_new(struct ev_loop *loop, const struct vg_conf *c, vg_hooks_done done,
 		free(h);
 		return NULL;
 	}
-	pthread_mutex_init(&h->w.mu, NULL);
+	/* shared with a SCHED_OTHER thread: priority inheritance */
+	if (vg_mutex_pi(&h->w.mu) != 0)
+		pthread_mutex_init(&h->w.mu, NULL);
 	pthread_cond_init(&h->w.cv, NULL);
 	if ((e = writer_start_thread(&h->w)) != 0) {
 		close(h->w.efd);
