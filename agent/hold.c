@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -177,7 +178,18 @@ keeper_start(struct vg_hold *h, uint32_t keep)
 			_exit(1);
 		if (lk != -1 && dup2(lk, 4) == -1)
 			_exit(1);
-		(void)close_range(h->lock_fd != -1 ? 5 : 4, ~0U, 0);
+		/* without close_range (a kernel before 5.9, a seccomp
+		 * profile that refuses it): one by one, to the limit */
+		if (close_range(h->lock_fd != -1 ? 5 : 4, ~0U, 0) == -1) {
+			struct rlimit rl;
+			int fd, top = 65536;
+
+			if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+			    rl.rlim_cur < (rlim_t)top)
+				top = (int)rl.rlim_cur;
+			for (fd = h->lock_fd != -1 ? 5 : 4; fd < top; fd++)
+				(void)close(fd);
+		}
 		vg_keeper_main(3, h->lock_fd != -1 ? 4 : -1, share, h->conf,
 		    h->auth, h->incarnation, keep);
 	}
