@@ -941,6 +941,7 @@ vg_keeper_main(int fd, int lock_fd, struct vg_kshare *share,
 	ssize_t n;
 	int i, tfd, died;
 
+	log_forked();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* Stopped only by the agent's death or EOF, so that the VIPs always go

@@ -82,6 +82,14 @@ log_set_node(const char *node)
 }
 
 void
+log_forked(void)
+{
+	err_rest_len = 0;		/* the parent's to finish, not ours */
+	log_state[0] = '\0';
+	log_term = 0;
+}
+
+void
 log_set_state(const char *state, unsigned long long term)
 {
 	snprintf(log_state, sizeof(log_state), "%s", state);

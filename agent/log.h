@@ -36,6 +36,9 @@ enum vg_log_target {
 
 void	log_init(enum vg_log_target, enum vg_log_format, enum vg_log_level);
 void	log_set_node(const char *);	/* VIGIL_NODE field / "node" key */
+/* In a forked child (the keeper): a line the parent had half written is
+ * its own to finish, and the state and term are the parent's */
+void	log_forked(void);
 /* VIGIL_STATE and VIGIL_TERM on every later line (journal and JSON) */
 void	log_set_state(const char *state, unsigned long long term);
 /* A line about one peer: VIGIL_PEER (journal) / "peer" (JSON) */
