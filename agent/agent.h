@@ -113,6 +113,8 @@ struct vg_agent {
 		uint32_t	digest;		/* that file's settings */
 	}			promise[VG_PROMISES];
 	size_t			n_promise;
+	int			commit_catch_up; /* the reload of a catch-up's
+						  * commit (reload.h) */
 
 	int			sock;
 	int			lock_fd;

@@ -2112,6 +2112,13 @@ int
 vg_conf_reload_refusal(const struct vg_conf *cur, const struct vg_conf *next,
     char *err, size_t errlen)
 {
+	return vg_conf_reload_refusal_moves(cur, next, 0, err, errlen);
+}
+
+int
+vg_conf_reload_refusal_moves(const struct vg_conf *cur,
+    const struct vg_conf *next, int moves_ok, char *err, size_t errlen)
+{
 	char what[80];
 	struct names l = { what, sizeof(what), 0 };
 	const char *fixed;
@@ -2137,7 +2144,7 @@ vg_conf_reload_refusal(const struct vg_conf *cur, const struct vg_conf *next,
 		    "agent); nothing changed", fixed);
 		return -1;
 	}
-	return vg_conf_vip_moved(cur, next, err, errlen);
+	return moves_ok ? 0 : vg_conf_vip_moved(cur, next, err, errlen);
 }
 
 /* ---- what a new file would change, field by field */

@@ -271,6 +271,12 @@ const char	*vg_conf_fixed_changed(const struct vg_conf *old,
  */
 int		 vg_conf_reload_refusal(const struct vg_conf *cur,
 		    const struct vg_conf *next, char *err, size_t errlen);
+/* The same; moves_ok: a VIP in another group is no refusal (a catch-up to
+ * a committed file, whose every epoch the cluster checked against the one
+ * before it). */
+int		 vg_conf_reload_refusal_moves(const struct vg_conf *cur,
+		    const struct vg_conf *next, int moves_ok, char *err,
+		    size_t errlen);
 
 /*
  * Whether a VIP of cur is in another group in next (by address): refused

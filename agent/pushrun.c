@@ -755,8 +755,15 @@ on_chunk(struct vg_pushrun *pr, uint16_t from, const struct vg_push_chunk *c,
 	    pr->ops.stage(pr->ops.arg, pr->rx.buf, pr->rx.offer.size, err,
 	    sizeof(err)) == -1) {
 		reject(pr, err);
-		if (pr->rx.offer.flags & VG_PUSH_OFFER_COMMITTED)
+		if (pr->rx.offer.flags & VG_PUSH_OFFER_COMMITTED) {
+			/* said: nothing else shows why a node stays behind */
+			log_warnx("config: catching up to epoch %u: the "
+			    "cluster's file is refused here: %s; asked again "
+			    "in %lld s", pr->rx.offer.epoch, err,
+			    (long long)(VG_PUSHRUN_FETCH_BACKOFF /
+			    VG_NS_PER_S));
 			pr->fetch_at = now + VG_PUSHRUN_FETCH_BACKOFF;
+		}
 		answer_now(pr);
 		return;
 	}

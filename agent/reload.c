@@ -13,6 +13,15 @@ vg_reload_prepare(struct vg_reload *r, const struct vg_conf *cur,
     const char *self, const struct vg_peers *peers, int final, char *err,
     size_t errlen)
 {
+	return vg_reload_prepare_moves(r, cur, self, peers, final, 0, err,
+	    errlen);
+}
+
+int
+vg_reload_prepare_moves(struct vg_reload *r, const struct vg_conf *cur,
+    const char *self, const struct vg_peers *peers, int final, int moves_ok,
+    char *err, size_t errlen)
+{
 	const char *fixed;
 	size_t n;
 	int line;
@@ -27,7 +36,8 @@ vg_reload_prepare(struct vg_reload *r, const struct vg_conf *cur,
 	}
 	/* what every node must agree on, and what needs a restart; at a
 	 * joint move's FINAL only the latter */
-	if (!final && vg_conf_reload_refusal(cur, r->conf, err, errlen) == -1)
+	if (!final && vg_conf_reload_refusal_moves(cur, r->conf, moves_ok,
+	    err, errlen) == -1)
 		goto refuse;
 	if (final && r->conf->epoch <= cur->epoch) {
 		snprintf(err, errlen, "epoch %u is not above the running epoch "
@@ -39,7 +49,8 @@ vg_reload_prepare(struct vg_reload *r, const struct vg_conf *cur,
 		    "nothing changed", fixed);
 		goto refuse;
 	}
-	if (final && vg_conf_vip_moved(cur, r->conf, err, errlen) == -1)
+	if (final && !moves_ok &&
+	    vg_conf_vip_moved(cur, r->conf, err, errlen) == -1)
 		goto refuse;
 	/* the keeper announces the VIPs with the settings it was forked
 	 * with: a change of them needs a new keeper */

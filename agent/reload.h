@@ -48,6 +48,12 @@ struct vg_reload {
 int	vg_reload_prepare(struct vg_reload *, const struct vg_conf *cur,
 	    const char *self, const struct vg_peers *peers, int final,
 	    char *err, size_t errlen);
+/* The same; moves_ok: a VIP in another group is no refusal (a catch-up's
+ * commit of a file the cluster committed, each of its epochs checked
+ * against the one before). */
+int	vg_reload_prepare_moves(struct vg_reload *, const struct vg_conf *cur,
+	    const char *self, const struct vg_peers *peers, int final,
+	    int moves_ok, char *err, size_t errlen);
 /*
  * Commits a prepared reload into the running pointers: *conf, *auth and
  * *peers take the next ones, and r takes the old ones (for vg_reload_done,

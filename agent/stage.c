@@ -604,8 +604,13 @@ op_check(void *arg, const uint8_t *file, size_t size, uint32_t epoch,
 		    next->epoch);
 		goto out;
 	}
-	/* a safety push too: its nodes take C' one by one */
-	if (vg_conf_vip_moved(a->conf, next, err, errlen) == -1)
+	/* a safety push too: its nodes take C' one by one.  Not a catch-up:
+	 * its file is committed, each of its epochs checked against the one
+	 * before by the cluster that committed it, and a node behind by the
+	 * two steps of a move (out of one group, into another) saw them as
+	 * one and refused it for ever, running its old group with the VIP */
+	if (!(flags & VG_PUSH_OFFER_COMMITTED) &&
+	    vg_conf_vip_moved(a->conf, next, err, errlen) == -1)
 		goto out;
 	/* a node that a safety push adds, started with the pushed file
 	 * already: it runs C' and answers as one that staged it */
@@ -643,7 +648,8 @@ op_check(void *arg, const uint8_t *file, size_t size, uint32_t epoch,
 		a->push_safety = 1;
 		goto safety;
 	}
-	if (vg_conf_reload_refusal(a->conf, next, why, sizeof(why)) == -1) {
+	if (vg_conf_reload_refusal_moves(a->conf, next,
+	    (flags & VG_PUSH_OFFER_COMMITTED) != 0, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "%s", why);
 		goto out;
 	}
@@ -989,6 +995,7 @@ op_commit(void *arg, char *err, size_t errlen)
 {
 	struct vg_agent *a = arg;
 	uint32_t epoch;
+	int rc;
 
 	if (a->push_local == NULL && a->jconf == NULL) {
 		snprintf(err, errlen, "nothing staged");
@@ -1011,8 +1018,12 @@ op_commit(void *arg, char *err, size_t errlen)
 		}
 		return joint_final(a, err, errlen);
 	}
-	if (install_apply(a, 0, a->push_local, a->push_local_len, err,
-	    errlen) == -1)
+	a->commit_catch_up = (a->push.rx.offer.flags &
+	    VG_PUSH_OFFER_COMMITTED) != 0;
+	rc = install_apply(a, 0, a->push_local, a->push_local_len, err,
+	    errlen);
+	a->commit_catch_up = 0;
+	if (rc == -1)
 		return -1;
 	epoch = a->conf->epoch;
 	op_discard(a);

@@ -1009,8 +1009,8 @@ reload(struct vg_agent *a, int final, struct vg_errs *errs, char *err,
 		    a->jconf->epoch);
 		goto refused;
 	}
-	if (vg_reload_prepare(&r, a->conf, a->self->name, &a->peers, final,
-	    err, errlen) == -1)
+	if (vg_reload_prepare_moves(&r, a->conf, a->self->name, &a->peers,
+	    final, a->commit_catch_up, err, errlen) == -1)
 		goto refused;
 	/* a new key: the keeper signs its RELEASE with the key it was
 	 * forked with, which the peers would drop; a new one takes over */

@@ -7,6 +7,7 @@ does not touch never loses its holder.
   web: 198.18.0.100, n1 150 / n2 100      db: 198.18.0.101, n1 100 / n2 150
 
 Each test gets its own cluster (namespaces built and deleted by vgtopo)."""
+import json
 import os
 import signal
 import time
@@ -33,9 +34,15 @@ def shm(t, name):
     return os.path.join(t.state_base("n1").rsplit("/", 1)[0], name)
 
 
-def groups_conf(t, name, web_tracks=""):
+def vips_list(addrs):
+    return ", ".join('{ address = "%s/24"; interface = "eth0"; }' % a
+                     for a in addrs)
+
+
+def groups_conf(t, name, web_tracks="", web=(WEB,), db=(DB,)):
     """The node's config: vgtopo's without its top-level vips, and the two
-    groups (web may name the track "web_chk", failing while a file exists)."""
+    groups (web may name the track "web_chk", failing while a file exists;
+    web and db: each group's VIPs)."""
     text = t.config(name)
     start = text.index("vips = (")
     end = text.index(");", start) + 2
@@ -45,12 +52,11 @@ def groups_conf(t, name, web_tracks=""):
     return (text[:start] + track +
             "preempt = false;\n"
             "groups = (\n"
-            '  { name = "web"; vips = ( { address = "%s/24"; '
-            'interface = "eth0"; } ); priorities = { n1 = 150; n2 = 100; };'
-            ' tracks = ( %s ); },\n'
-            '  { name = "db"; vips = ( { address = "%s/24"; '
-            'interface = "eth0"; } ); priorities = { n1 = 100; n2 = 150; };'
-            ' tracks = ( ); }\n);\n' % (WEB, web_tracks, DB) + text[end:])
+            '  { name = "web"; vips = ( %s ); priorities = { n1 = 150; '
+            'n2 = 100; }; tracks = ( %s ); },\n'
+            '  { name = "db"; vips = ( %s ); priorities = { n1 = 100; '
+            'n2 = 150; }; tracks = ( ); }\n);\n'
+            % (vips_list(web), web_tracks, vips_list(db)) + text[end:])
 
 
 @pytest.fixture
@@ -207,3 +213,44 @@ def test_failover_group_then_maintenance_drains_both(gcluster):
     web.wait_holder(lambda h: h == ["n2"], 3.0, "web's VIP on n2")
     db.wait_holder(lambda h: h == ["n2"], 3.0, "db's VIP on n2")
     wait_groups(t, {"web": "n2", "db": "n2"}, 3.0, "both on n2")
+
+
+def test_catch_up_past_a_vip_moved_in_two_steps(gcluster, tmp_path):
+    """A VIP moved from one group to another as vigil.conf(5) says, in two
+    pushes (out of web, then into db), both with --allow-down while the
+    witness is down; started again from its file of before them, the
+    witness catches up to the last epoch.  It refused it (its file had the
+    VIP in web, the cluster's in db: "moved"), for ever, and a node so left
+    behind could hold the VIP in its old group (a reviewer's read).  A
+    committed file was checked against its own predecessor by the cluster
+    that committed it."""
+    t, web, db = gcluster
+    X = "198.18.0.102"
+
+    def push_epoch(epoch, allow_down=False, **vips):
+        f = tmp_path / ("e%d.conf" % epoch)
+        f.write_text(groups_conf(t, "n1", '"web_chk"', **vips) +
+                     "epoch = %d;\n" % epoch)
+        args = ["config", "push", str(f), "--json"]
+        if allow_down:
+            args.append("--allow-down")
+        p = t.ctl("n1", *args, check=False, timeout=30)
+        r = json.loads(p.stdout) if p.stdout.strip() else None
+        assert p.returncode == 0 and r and r["committed"] is True, (p, r)
+
+    def epoch_of(n):
+        s = t.status(n, check=False)
+        return s and s["cluster"]["epoch"]
+
+    push_epoch(1, web=(WEB, X))
+    ok, _ = wait_until(lambda: all(epoch_of(n) == 1 for n in
+                                   ("n1", "n2", "w")) or None, 5.0, step=0.05)
+    assert ok, [epoch_of(n) for n in ("n1", "n2", "w")]
+    old = open(t.conf_path("w")).read()
+    t.stop("w")
+    push_epoch(2, allow_down=True)
+    push_epoch(3, allow_down=True, db=(DB, X))
+    t.write_config("w", old)
+    t.start("w")
+    ok, _ = wait_until(lambda: epoch_of("w") == 3 or None, 8.0, step=0.05)
+    assert ok, (epoch_of("w"), t.status("w")["cluster"]["push"])
