@@ -1098,6 +1098,16 @@ follow_n1(struct vg_election *el, vg_ns *t, uint64_t *seq)
 	}
 }
 
+/* el: n2 of c, started at *t, following n1 after follow_n1. */
+static void
+following_n1(struct vg_election *el, const struct vg_conf *c, vg_ns *t,
+    uint64_t *seq)
+{
+	vg_el_init(el, c, 0, 0, 7, *t);
+	follow_n1(el, t, seq);
+	assert_int_equal(el->active_id, 1);
+}
+
 /* The first SEND of a message of `type` in acts, or NULL. */
 static const struct vg_act *
 msg_sent(const struct vg_acts *acts, uint8_t type)
@@ -1143,9 +1153,7 @@ test_reply_not_answered(void **state)
 	uint64_t seq = 1;
 
 	(void)state;
-	vg_el_init(&el, c, 0, 0, 7, t);
-	follow_n1(&el, &t, &seq);
-	assert_int_equal(el.active_id, 1);
+	following_n1(&el, c, &t, &seq);
 	acts.n = 0;
 	m = one_msg(VG_MSG_HEARTBEAT, 1, 2, VG_ST_ACTIVE, 1, 100, seq, 1);
 	vg_el_input(&el, &m, VG_NS_NEVER, t, &acts);
@@ -1194,9 +1202,7 @@ test_two_actives_one_term(void **state)
 	uint64_t seq = 1;
 
 	(void)state;
-	vg_el_init(&el, c, 0, 0, 7, t);
-	follow_n1(&el, &t, &seq);
-	assert_int_equal(el.active_id, 1);
+	following_n1(&el, c, &t, &seq);
 	assert_int_equal(el.st.conflicts, 0);
 	acts.n = 0;
 	m = one_msg(VG_MSG_HEARTBEAT, 3, 2, VG_ST_ACTIVE, 1, 300, seq++, 3);
