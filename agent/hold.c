@@ -450,18 +450,18 @@ keeper_lost(struct vg_hold *h, const char *why)
 }
 
 /*
- * How long a removal of g may wait for the keeper's ack: half the margin
- * m, and the time netlink batches take (about 13 us a VIP, measured with
+ * How long a removal may wait for the keeper's ack: half the margin m,
+ * and the time netlink batches take (about 13 us a VIP, measured with
  * 1000): a big batch is not a stuck keeper.  Every group's VIPs, not only
- * g's: the DROP may wait behind another group's add or removal, and a
- * healthy keeper killed for it took every group's VIPs down.
+ * the dropped group's: the DROP may wait behind another group's add or
+ * removal, and a healthy keeper killed for it took every group's VIPs
+ * down.
  */
 static vg_ns
-ack_timeout(const struct vg_hold *h, size_t g)
+ack_timeout(const struct vg_hold *h)
 {
 	vg_ns t = h->conf->interval / 8;
 
-	(void)g;
 	if (t < VG_MS(1))
 		t = VG_MS(1);
 	return t + (vg_ns)h->conf->n_vips * 20 * VG_NS_PER_US;
@@ -519,7 +519,7 @@ off(struct vg_hold *h, size_t g)
 
 	if (h->fd == -1)			/* between keepers */
 		return off_self(h, g);
-	if (k_drop(h, g, ack_timeout(h, g)) == 0)
+	if (k_drop(h, g, ack_timeout(h)) == 0)
 		return 0;
 	/*
 	 * Not acked in time (a frozen or overloaded keeper, or a gone one
@@ -536,7 +536,7 @@ off(struct vg_hold *h, size_t g)
 	log_warnx("the keeper (pid %d) did not confirm the removal of the VIPs"
 	    "%s within %lld us: killing it, removing them directly",
 	    (int)h->pid, gname(h, g, gb, sizeof(gb)),
-	    (long long)(ack_timeout(h, g) / VG_NS_PER_US));
+	    (long long)(ack_timeout(h) / VG_NS_PER_US));
 	k_kill(h);
 	rc = off_self(h, g);
 	for (x = 0; x < n_groups(h); x++)
